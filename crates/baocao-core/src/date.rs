@@ -1,0 +1,94 @@
+//! Days and validity intervals.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Parses a day written either as ISO `YYYY-MM-DD` or as Vietnamese `dd/mm/yyyy`.
+///
+/// Both forms are accepted everywhere a person types a date, because officials
+/// write `30/06/2025` while files and APIs carry `2025-06-30`.
+pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    let text = text.trim();
+    let parsed = if text.contains('/') {
+        NaiveDate::parse_from_str(text, "%d/%m/%Y")
+    } else {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+    };
+    parsed.map_err(|_| format!("invalid date «{text}»: expected YYYY-MM-DD or dd/mm/yyyy"))
+}
+
+/// Formats a day the Vietnamese way, `dd/mm/yyyy`.
+pub fn format_vn(date: NaiveDate) -> String {
+    date.format("%d/%m/%Y").to_string()
+}
+
+/// A half-open interval of days `[from, to)`.
+///
+/// `from = None` means "since before the registry's records begin" (the
+/// baseline lists carry no start date); `to = None` means "still in force".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub struct Validity {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl Validity {
+    pub fn new(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Self {
+        Self { from, to }
+    }
+
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        self.from.is_none_or(|f| f <= day) && self.to.is_none_or(|t| day < t)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        matches!((self.from, self.to), (Some(f), Some(t)) if t <= f)
+    }
+
+    pub fn overlaps(&self, other: &Validity) -> bool {
+        let starts_before_other_ends = match (self.from, other.to) {
+            (Some(f), Some(t)) => f < t,
+            _ => true,
+        };
+        let other_starts_before_self_ends = match (other.from, self.to) {
+            (Some(f), Some(t)) => f < t,
+            _ => true,
+        };
+        starts_before_other_ends && other_starts_before_self_ends
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn both_date_forms_parse_to_the_same_day() {
+        assert_eq!(d("30/06/2025"), d("2025-06-30"));
+        assert_eq!(format_vn(d("2025-07-01")), "01/07/2025");
+    }
+
+    #[test]
+    fn bad_dates_are_named() {
+        let err = parse_date("31/02/2025").unwrap_err();
+        assert!(err.contains("31/02/2025"), "{err}");
+        assert!(parse_date("2025-13-01").is_err());
+        assert!(parse_date("yesterday").is_err());
+    }
+
+    #[test]
+    fn intervals_are_half_open() {
+        let v = Validity::new(Some(d("2025-07-01")), None);
+        assert!(!v.contains(d("2025-06-30")));
+        assert!(v.contains(d("2025-07-01")));
+        let old = Validity::new(None, Some(d("2025-07-01")));
+        assert!(old.contains(d("2025-06-30")));
+        assert!(!old.contains(d("2025-07-01")));
+        assert!(!old.overlaps(&v));
+        assert!(Validity::default().overlaps(&v));
+    }
+}

@@ -1,0 +1,19 @@
+//! Pure domain logic of baocao.
+//!
+//! Everything here is deterministic and free of I/O so that it can be tested
+//! exhaustively (unit and property tests) and reused by the store, the server
+//! and the command line alike. The central idea is that administrative units
+//! live in *time*: a [`UnitVersion`] is valid over a half-open interval of
+//! days, and [`Edge`]s of lineage link the versions that ended on the eve of a
+//! [`Reorganization`] to the versions that began with it.
+
+pub mod date;
+pub mod registry;
+pub mod reorg;
+pub mod text;
+pub mod unit;
+
+pub use date::{Validity, parse_date};
+pub use registry::{Edge, Lineage, LineageEntry, MapEntry, Registry, RegistryError};
+pub use reorg::{AppliedDelta, Change, NewUnit, Predecessor, ReorgError, ReorgInfo, Reorganization, Share};
+pub use unit::{UnitKind, UnitVersion, VersionKey};

@@ -1,0 +1,231 @@
+//! Behaviour of reorganizations on a small hand-made registry.
+
+use baocao_core::reorg::SplitPart;
+use baocao_core::{Change, NewUnit, Predecessor, Registry, ReorgInfo, Reorganization, Share, UnitKind, UnitVersion, Validity, parse_date};
+use chrono::NaiveDate;
+
+fn d(s: &str) -> NaiveDate {
+    parse_date(s).unwrap()
+}
+
+fn unit(code: &str, name: &str, kind: UnitKind, level: u8, parent: Option<&str>) -> UnitVersion {
+    UnitVersion {
+        code: code.into(),
+        name: name.into(),
+        kind,
+        level,
+        parent_code: parent.map(Into::into),
+        validity: Validity::default(),
+        archive_note: None,
+    }
+}
+
+/// A province with two districts of two communes each, three levels deep.
+fn three_levels() -> Registry {
+    let mut r = Registry::new();
+    r.add_baseline(vec![
+        unit("01", "Tỉnh Một", UnitKind::Province, 1, None),
+        unit("001", "Huyện Đông", UnitKind::RuralDistrict, 2, Some("01")),
+        unit("002", "Huyện Tây", UnitKind::RuralDistrict, 2, Some("01")),
+        unit("00001", "Xã An", UnitKind::Commune, 3, Some("001")),
+        unit("00002", "Xã Bình", UnitKind::Commune, 3, Some("001")),
+        unit("00003", "Xã Đức", UnitKind::Commune, 3, Some("002")),
+        unit("00004", "Xã Dương", UnitKind::Commune, 3, Some("002")),
+    ])
+    .unwrap();
+    r
+}
+
+fn new_unit(code: &str, name: &str, kind: UnitKind, parent: &str) -> NewUnit {
+    NewUnit { code: code.into(), name: name.into(), kind, level: None, parent_code: Some(parent.into()) }
+}
+
+fn reorg(key: &str, day: &str, changes: Vec<Change>) -> Reorganization {
+    Reorganization {
+        info: ReorgInfo { key: key.into(), name: key.into(), effective_date: d(day), legal_basis: None },
+        changes,
+    }
+}
+
+fn two_level_reform() -> Reorganization {
+    reorg(
+        "two-level",
+        "2025-07-01",
+        vec![
+            Change::AbolishLevel { level: 2 },
+            Change::Merge { codes: vec!["00001".into(), "00002".into()], into: new_unit("00001", "Xã An Bình", UnitKind::Commune, "01") },
+            Change::Succession {
+                predecessors: vec![Predecessor { code: "00003".into(), partial: false, weight: None }],
+                successor: new_unit("00003", "Phường Đức", UnitKind::Ward, "01"),
+            },
+            Change::Split {
+                code: "00004".into(),
+                into: vec![
+                    SplitPart { unit: new_unit("00005", "Xã Dương Một", UnitKind::Commune, "01"), weight: Some(0.25) },
+                    SplitPart { unit: new_unit("00006", "Xã Dương Hai", UnitKind::Commune, "01"), weight: Some(0.75) },
+                ],
+            },
+        ],
+    )
+}
+
+#[test]
+fn a_two_level_reform_ends_districts_and_derives_their_successors() {
+    let mut r = three_levels();
+    let delta = r.apply(&two_level_reform()).expect("valid reform");
+    assert!(r.check_invariants().is_empty(), "{:?}", r.check_invariants());
+    assert_eq!(delta.begun.len(), 4);
+    let after = d("2025-07-01");
+    assert!(r.in_force("001", after).is_none());
+    let an_binh = r.in_force("00001", after).unwrap();
+    assert_eq!((an_binh.level, an_binh.parent_code.as_deref()), (2, Some("01")));
+
+    // District 001 went whole into An Bình; district 002 was shared out.
+    let dong = r.map("001", d("2025-06-30"), after).unwrap();
+    assert_eq!(dong.len(), 1);
+    assert_eq!((dong[0].unit.code.as_str(), dong[0].weight), ("00001", Some(1.0)));
+    let tay = r.map("002", d("2025-06-30"), after).unwrap();
+    assert_eq!(tay.len(), 3);
+    assert!(tay.iter().all(|m| m.weight.is_none()));
+
+    // Lineage lists communes, not the district that contained them.
+    let lineage = r.lineage("00001", after).unwrap();
+    let codes: Vec<_> = lineage.predecessors.iter().map(|p| p.unit.code.as_str()).collect();
+    assert_eq!(codes, ["00001", "00002"]);
+
+    // Backwards, a merged commune maps to its predecessors with their shares.
+    let back = r.map("00005", after, d("2024-07-01")).unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!((back[0].unit.code.as_str(), back[0].weight), ("00004", Some(0.25)));
+}
+
+#[test]
+fn every_problem_is_reported_at_once_naming_codes() {
+    let mut r = three_levels();
+    let bad = reorg(
+        "bad",
+        "2025-07-01",
+        vec![
+            // 00002 ends with no successor and no archive decision.
+            Change::Dissolve { code: "00002".into(), successors: vec![], archive: None },
+            // Parent 999 does not exist.
+            Change::Create { unit: new_unit("00009", "Xã Mới", UnitKind::Commune, "999") },
+            // Two units begin with one code.
+            Change::Create { unit: new_unit("00010", "Xã Mười", UnitKind::Commune, "001") },
+            Change::Create { unit: new_unit("00010", "Xã Mười Bis", UnitKind::Commune, "001") },
+            // 00001 is already in force.
+            Change::Create { unit: new_unit("00001", "Xã An Khác", UnitKind::Commune, "001") },
+            // Shares that do not add up.
+            Change::Split {
+                code: "00004".into(),
+                into: vec![
+                    SplitPart { unit: new_unit("00011", "Xã Mười Một", UnitKind::Commune, "002"), weight: Some(0.5) },
+                    SplitPart { unit: new_unit("00012", "Xã Mười Hai", UnitKind::Commune, "002"), weight: Some(0.6) },
+                ],
+            },
+            // District 002 ends while 00003 stays under it.
+            Change::Dissolve { code: "002".into(), successors: vec![Share { code: "001".into(), weight: None }], archive: None },
+        ],
+    );
+    let before = r.clone();
+    let errors = r.apply(&bad).unwrap_err();
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let has = |code: &str, part: &str| text.iter().any(|t| t.starts_with(code) && t.contains(part));
+    assert!(has("00002", "no successor"), "{text:#?}");
+    assert!(has("00009", "parent 999"), "{text:#?}");
+    assert!(has("00010", "duplicate code"), "{text:#?}");
+    assert!(has("00001", "overlapping validity"), "{text:#?}");
+    assert!(has("00004", "add up to"), "{text:#?}");
+    assert!(has("00003", "left under 002"), "{text:#?}");
+    assert_eq!(r, before, "a refused reorganization changes nothing");
+}
+
+#[test]
+fn a_dissolved_unit_may_be_archived_and_drops_out_of_maps() {
+    let mut r = three_levels();
+    let plan = reorg(
+        "archive",
+        "2025-01-01",
+        vec![Change::Dissolve { code: "00002".into(), successors: vec![], archive: Some("lòng hồ thủy điện".into()) }],
+    );
+    r.apply(&plan).unwrap();
+    assert!(r.map("00002", d("2024-12-31"), d("2025-01-01")).unwrap().is_empty());
+    let ended = r.history("00002").next().unwrap();
+    assert_eq!(ended.archive_note.as_deref(), Some("lòng hồ thủy điện"));
+}
+
+#[test]
+fn rename_and_reparent_of_one_unit_make_one_new_version() {
+    let mut r = three_levels();
+    let plan = reorg(
+        "rename",
+        "2025-01-01",
+        vec![
+            Change::Rename { code: "00003".into(), name: "Xã Đức Mới".into() },
+            Change::Reparent { code: "00003".into(), parent_code: "001".into() },
+            Change::ChangeKind { code: "00003".into(), kind: UnitKind::Township },
+        ],
+    );
+    let delta = r.apply(&plan).unwrap();
+    assert_eq!(delta.begun.len(), 1);
+    let v = r.in_force("00003", d("2025-01-01")).unwrap();
+    assert_eq!((v.name.as_str(), v.parent_code.as_deref(), v.kind), ("Xã Đức Mới", Some("001"), UnitKind::Township));
+    assert_eq!(r.history("00003").count(), 2);
+    let conflicting = reorg(
+        "conflict",
+        "2026-01-01",
+        vec![Change::Rename { code: "00003".into(), name: "A".into() }, Change::Rename { code: "00003".into(), name: "B".into() }],
+    );
+    let errors = r.apply(&conflicting).unwrap_err();
+    assert!(errors[0].message.contains("conflicting changes of name"), "{errors:?}");
+}
+
+#[test]
+fn transfer_of_part_keeps_both_units_with_shares() {
+    let mut r = three_levels();
+    let plan = reorg("transfer", "2025-01-01", vec![Change::TransferPart { from: "00001".into(), to: "00002".into(), weight: Some(0.2) }]);
+    r.apply(&plan).unwrap();
+    assert!(r.check_invariants().is_empty());
+    let map = r.map("00001", d("2024-12-31"), d("2025-01-01")).unwrap();
+    let got: Vec<_> = map.iter().map(|m| (m.unit.code.as_str(), m.weight.map(|w| (w * 100.0).round()))).collect();
+    assert_eq!(got, [("00001", Some(80.0)), ("00002", Some(20.0))]);
+    let back = r.map("00002", d("2025-01-01"), d("2024-12-31")).unwrap();
+    assert_eq!(back.len(), 2);
+}
+
+#[test]
+fn applying_the_same_reorganization_twice_is_refused() {
+    let mut r = three_levels();
+    r.apply(&two_level_reform()).unwrap();
+    let errors = r.apply(&two_level_reform()).unwrap_err();
+    assert!(errors.iter().any(|e| e.message.contains("already applied")), "{errors:?}");
+}
+
+#[test]
+fn revert_is_refused_when_a_later_reorganization_builds_on_it() {
+    let mut r = three_levels();
+    let first = r.apply(&two_level_reform()).unwrap();
+    let later = reorg("later", "2026-01-01", vec![Change::Rename { code: "00001".into(), name: "Xã An Bình Mới".into() }]);
+    let second = r.apply(&later).unwrap();
+    assert!(r.revert(&first).is_err());
+    r.revert(&second).unwrap();
+    r.revert(&first).unwrap();
+    assert_eq!(r, three_levels());
+}
+
+#[test]
+fn baseline_rejects_unknown_parents_and_wrong_levels() {
+    let mut r = three_levels();
+    let errors = r
+        .add_baseline(vec![
+            unit("00100", "Xã Lạc", UnitKind::Commune, 3, Some("404")),
+            unit("00101", "Xã Lệch", UnitKind::Commune, 2, Some("001")),
+        ])
+        .unwrap_err();
+    let text = format!("{errors:?}");
+    assert!(text.contains("00100") && text.contains("unknown parent 404"), "{text}");
+    assert!(text.contains("00101") && text.contains("level 2"), "{text}");
+    // The same list again changes nothing.
+    let again = three_levels().versions().to_vec();
+    assert_eq!(r.add_baseline(again), Ok(0));
+}
