@@ -162,8 +162,9 @@ impl Registry {
     }
 
     /// Adds versions that are not yet known (the baseline lists), skipping
-    /// exact duplicates so that loading twice changes nothing.
-    pub fn add_baseline(&mut self, versions: Vec<UnitVersion>) -> Result<usize, Vec<RegistryError>> {
+    /// exact duplicates so that loading twice changes nothing. Returns the
+    /// versions actually added.
+    pub fn add_baseline(&mut self, versions: Vec<UnitVersion>) -> Result<Vec<UnitVersion>, Vec<RegistryError>> {
         let mut errors = Vec::new();
         let mut fresh = Vec::new();
         let mut seen = HashSet::new();
@@ -211,10 +212,9 @@ impl Registry {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let added = fresh.len();
-        self.versions.extend(fresh);
+        self.versions.extend(fresh.iter().cloned());
         self.reindex();
-        Ok(added)
+        Ok(fresh)
     }
 
     /// Validates a reorganization against the registry and applies it.
@@ -284,9 +284,13 @@ impl Registry {
         for (code, archive) in &plan.ends {
             match self.in_force(code, eve) {
                 None => err(&mut errors, code, format!("is not in force on {eve}, so it cannot end on {eff}")),
+                Some(v) if v.validity.to.is_some() => err(&mut errors, code, format!(
+                    "already ends on {}; only a version still in force can end",
+                    v.validity.to.expect("checked")
+                )),
                 Some(v) => {
                     ended_units.insert(code.as_str(), v);
-                    ended.push(EndedVersion { key: v.key(), previous_to: v.validity.to, archive_note: archive.clone() });
+                    ended.push(EndedVersion { key: v.key(), archive_note: archive.clone() });
                 }
             }
         }
@@ -515,7 +519,7 @@ impl Registry {
         self.reindex();
         for e in &delta.ended {
             let i = self.by_key[&e.key];
-            self.versions[i].validity.to = e.previous_to;
+            self.versions[i].validity.to = None;
             self.versions[i].archive_note = None;
         }
         self.reorgs.remove(&delta.info.key);

@@ -133,8 +133,6 @@ pub struct AppliedDelta {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EndedVersion {
     pub key: VersionKey,
-    /// The end it had before (normally open), restored on revert.
-    pub previous_to: Option<NaiveDate>,
     pub archive_note: Option<String>,
 }
 

@@ -1,0 +1,56 @@
+//! Problems found in input files.
+
+use std::fmt;
+
+/// Where in a file a problem is: line numbers count the header as line 1,
+/// as a spreadsheet or a text editor shows them.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: Option<u64>,
+    pub column: Option<String>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ", line {line}")?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, ", column `{column}`")?;
+        }
+        Ok(())
+    }
+}
+
+/// One problem in one place.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct IngestError {
+    pub location: Location,
+    pub message: String,
+}
+
+impl fmt::Display for IngestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+/// Every problem found in a set of files; nothing was taken from them.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub struct Problems(pub Vec<IngestError>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(f, "{n} problem{} found, nothing was loaded:", if n == 1 { "" } else { "s" })?;
+        for (i, p) in self.0.iter().enumerate() {
+            if i == 50 {
+                return writeln!(f, "  … and {} more", n - 50);
+            }
+            writeln!(f, "  {p}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,11 @@
+//! Reading input files into domain types.
+//!
+//! Every reader here is all-or-nothing: it either returns complete domain
+//! values or every problem it found, each naming the file, the line and the
+//! column, so that a person can fix the file in one pass.
+
+pub mod error;
+pub mod table;
+pub mod vn_admin;
+
+pub use error::{IngestError, Location, Problems};

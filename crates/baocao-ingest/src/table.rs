@@ -1,0 +1,114 @@
+//! A header-checked CSV reader that remembers where each value came from.
+
+use std::io::Read;
+
+use crate::error::{IngestError, Location};
+
+/// One data row with access to its fields by column name.
+pub struct Row<'a> {
+    table: &'a Table,
+    line: u64,
+    record: csv::StringRecord,
+}
+
+/// A CSV file read whole, its header checked against the columns required.
+pub struct Table {
+    pub file: String,
+    columns: Vec<String>,
+    rows: Vec<(u64, csv::StringRecord)>,
+}
+
+impl Table {
+    /// Reads `input` as UTF-8 CSV with a header row. Problems go to `errors`;
+    /// the table holds the rows that could be read.
+    pub fn read(file: &str, input: impl Read, required: &[&str], errors: &mut Vec<IngestError>) -> Table {
+        let mut table = Table { file: file.to_string(), columns: Vec::new(), rows: Vec::new() };
+        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+        match reader.headers() {
+            Ok(h) => table.columns = h.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_string()).collect(),
+            Err(e) => {
+                errors.push(table.problem(Some(1), None, format!("cannot read the header: {e}")));
+                return table;
+            }
+        }
+        for col in required {
+            if !table.columns.iter().any(|c| c == col) {
+                let found = table.columns.join(",");
+                errors.push(table.problem(Some(1), Some(col), format!("missing column (header is «{found}»)")));
+            }
+        }
+        for result in reader.records() {
+            match result {
+                Ok(record) => {
+                    let line = record.position().map_or(0, |p| p.line());
+                    table.rows.push((line, record));
+                }
+                Err(e) => {
+                    let line = e.position().map(|p| p.line());
+                    let message = match e.kind() {
+                        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                            format!("expected {expected_len} fields, found {len}")
+                        }
+                        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".to_string(),
+                        _ => e.to_string(),
+                    };
+                    errors.push(table.problem(line, None, message));
+                }
+            }
+        }
+        table
+    }
+
+    fn problem(&self, line: Option<u64>, column: Option<&str>, message: String) -> IngestError {
+        IngestError {
+            location: Location { file: self.file.clone(), line, column: column.map(Into::into) },
+            message,
+        }
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
+        self.rows.iter().map(|(line, record)| Row { table: self, line: *line, record: record.clone() })
+    }
+}
+
+impl Row<'_> {
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The trimmed value of a column; empty when the column is absent.
+    pub fn get(&self, column: &str) -> &str {
+        self.table
+            .columns
+            .iter()
+            .position(|c| c == column)
+            .and_then(|i| self.record.get(i))
+            .map_or("", str::trim)
+    }
+
+    pub fn problem(&self, column: &str, message: impl Into<String>) -> IngestError {
+        self.table.problem(Some(self.line), Some(column), message.into())
+    }
+
+    /// A value that must be present.
+    pub fn required(&self, column: &str, errors: &mut Vec<IngestError>) -> Option<String> {
+        let value = self.get(column);
+        if value.is_empty() {
+            errors.push(self.problem(column, "is empty; a value is required"));
+            None
+        } else {
+            Some(value.to_string())
+        }
+    }
+
+    /// A value parsed with `parse`, whose error says what was expected.
+    pub fn parsed<T>(
+        &self,
+        column: &str,
+        errors: &mut Vec<IngestError>,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let value = self.required(column, errors)?;
+        parse(&value).map_err(|m| errors.push(self.problem(column, m))).ok()
+    }
+}

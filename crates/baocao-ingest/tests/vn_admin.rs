@@ -1,0 +1,94 @@
+//! The real national reform, read and applied in memory.
+
+use baocao_core::{Registry, parse_date};
+use baocao_ingest::vn_admin::{NationalReform, Source, Sources};
+
+fn reform() -> NationalReform {
+    Sources::bundled().read().expect("the bundled files are readable")
+}
+
+fn applied() -> Registry {
+    let reform = reform();
+    let mut registry = Registry::new();
+    registry.add_baseline(reform.baseline).unwrap();
+    registry.apply(&reform.reorganization).unwrap_or_else(|e| panic!("{e:#?}"));
+    registry
+}
+
+#[test]
+fn anomalies_of_the_national_files_are_reported_by_code() {
+    let a = reform().anomalies;
+    assert_eq!(a.old_communes_without_successor.len(), 28);
+    assert!(a.old_communes_without_successor.iter().any(|u| u.code == "01651"));
+    // Eleven rows name ten distinct codes that no list has.
+    assert_eq!(a.conversion_codes_not_in_lists.len(), 11);
+    let distinct: std::collections::BTreeSet<_> = a.conversion_codes_not_in_lists.iter().map(|m| &m.code).collect();
+    assert_eq!(distinct.len(), 10);
+    assert!(a.conversion_codes_not_in_lists.iter().all(|m| m.column == "old_code" && m.line > 1));
+    // The bundled supplement gives the five special zones their districts.
+    assert!(a.new_units_without_predecessor.is_empty(), "{:?}", a.new_units_without_predecessor);
+    assert!(a.old_districts_without_successor.is_empty());
+    assert!(a.splits_without_weights.iter().any(|s| s.rest_unaccounted));
+}
+
+#[test]
+fn without_the_supplement_special_zones_have_no_predecessor() {
+    let mut sources = Sources::bundled();
+    sources.supplement = None;
+    let a = sources.read().unwrap().anomalies;
+    let codes: Vec<_> = a.new_units_without_predecessor.iter().map(|u| u.code.as_str()).collect();
+    assert_eq!(codes, ["11948", "19742", "20333", "21548", "26732"]);
+    assert_eq!(a.old_districts_without_successor.len(), 5);
+}
+
+#[test]
+fn quang_ngai_before_and_after() {
+    let r = applied();
+    assert!(r.check_invariants().is_empty(), "{:?}", &r.check_invariants()[..3]);
+    let count = |day: &str, parent: &str, level: u8| {
+        let day = parse_date(day).unwrap();
+        r.versions()
+            .iter()
+            .filter(|v| v.validity.contains(day) && v.level == level)
+            .filter(|v| {
+                v.parent_code.as_deref() == Some(parent)
+                    || v.parent_code.as_deref().and_then(|p| r.in_force(p, day)).and_then(|p| p.parent_code.as_deref()) == Some(parent)
+            })
+            .count()
+    };
+    assert_eq!(count("2025-06-30", "51", 2), 13);
+    assert_eq!(count("2025-06-30", "51", 3), 170);
+    assert_eq!(count("2025-07-01", "51", 2), 96);
+    let lineage = r.lineage("23317", parse_date("2025-07-01").unwrap()).unwrap();
+    let preds: Vec<_> = lineage.predecessors.iter().map(|p| p.unit.code.as_str()).collect();
+    assert_eq!(preds, ["23314", "23317", "23320"]);
+    let province = r.lineage("51", parse_date("2025-07-01").unwrap()).unwrap();
+    let preds: Vec<_> = province.predecessors.iter().map(|p| p.unit.code.as_str()).collect();
+    // Kon Tum before Quảng Ngãi: Vietnamese alphabetical order.
+    assert_eq!(preds, ["62", "51"]);
+}
+
+#[test]
+fn bad_rows_are_named_by_file_line_and_column_and_nothing_is_taken() {
+    let mut sources = Sources::bundled();
+    sources.units_before = Source {
+        name: "units-2024.csv".into(),
+        text: "code,name,type,level,parent_code\n01,Tỉnh A,tỉnh,1,\n001,Huyện B,huyen,2,01\n00001,Xã C,xã,x,001\n00002,Xã D,xã,3,404\n00003,\"Xã E,3\n"
+            .into(),
+    };
+    let problems = sources.read().err().expect("bad rows are refused").0;
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    let has = |needle: &str| text.iter().any(|t| t.contains(needle));
+    assert!(has("units-2024.csv, line 3, column `type`: unknown unit kind «huyen»"), "{text:#?}");
+    assert!(has("units-2024.csv, line 4, column `level`: invalid level «x»"), "{text:#?}");
+    assert!(has("units-2024.csv, line 5, column `parent_code`: unknown parent 404"), "{text:#?}");
+    assert!(has("units-2024.csv, line 6"), "{text:#?}");
+}
+
+#[test]
+fn a_missing_column_is_named() {
+    let mut sources = Sources::bundled();
+    sources.conversion = Source { name: "conversion-2025.csv".into(), text: "old_code,new_code\n00004,00004\n".into() };
+    let problems = sources.read().err().unwrap().0;
+    assert!(problems[0].to_string().contains("conversion-2025.csv, line 1, column `partly`: missing column"), "{problems:?}");
+}
