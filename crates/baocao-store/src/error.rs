@@ -1,0 +1,30 @@
+use baocao_core::{RegistryError, ReorgError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database schema migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL «{0}»: expected sqlite:PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("{}", list("the reorganization cannot be applied", .0))]
+    Invalid(Vec<ReorgError>),
+    #[error("{}", list("the unit lists cannot be loaded", .0))]
+    Baseline(Vec<RegistryError>),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+fn list<T: std::fmt::Display>(title: &str, items: &[T]) -> String {
+    let mut out = format!("{title}; {} problem(s):", items.len());
+    for item in items {
+        out.push_str("\n  ");
+        out.push_str(&item.to_string());
+    }
+    out
+}

@@ -1,0 +1,20 @@
+//! Persistence for baocao.
+//!
+//! One [`Db`] type over two backends: SQLite, embedded, the default, and
+//! PostgreSQL for production. Each backend has its own migrations
+//! (`migrations/sqlite`, `migrations/postgres`). Queries are written once
+//! with `$N` placeholders, which both drivers accept, and bodies are
+//! expanded for each backend by [`with_pool!`]/[`with_tx!`], so that each
+//! compiles against its own driver's types. Where the dialects differ (bulk
+//! writes), the statement pairs live side by side in [`sql`].
+//!
+//! Queries are checked at run time (no `query!` macros), so building needs
+//! no live database.
+
+mod db;
+mod error;
+pub mod registry;
+mod sql;
+
+pub use db::{Backend, Db};
+pub use error::StoreError;

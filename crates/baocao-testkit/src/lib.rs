@@ -1,0 +1,54 @@
+//! A fresh database for each test, so tests run in parallel without
+//! seeing each other's data.
+//!
+//! With `BAOCAO_TEST_DATABASE_URL` unset, each test gets a new SQLite file
+//! in a temporary directory. Set to a PostgreSQL URL, each test gets a new
+//! schema in that database (the CI creates the database for the run and
+//! drops it afterwards, schemas and all).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use baocao_store::Db;
+use sqlx::Connection;
+
+pub struct TestDb {
+    /// The URL a separate process (the CLI) can connect to.
+    pub url: String,
+    pub db: Db,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        match std::env::var("BAOCAO_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            Some(base) if base.starts_with("postgres") => Self::postgres(&base).await,
+            Some(other) => panic!("BAOCAO_TEST_DATABASE_URL must be a postgres:// URL, not {other}"),
+            None => Self::sqlite().await,
+        }
+    }
+
+    async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite:{}", dir.path().join("baocao.db").display());
+        let db = Db::connect(&url).await.expect("a fresh SQLite database");
+        TestDb { url, db, _dir: Some(dir) }
+    }
+
+    async fn postgres(base: &str) -> TestDb {
+        let schema = format!(
+            "t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
+        );
+        let mut conn = sqlx::PgConnection::connect(base).await.expect("PostgreSQL reachable at BAOCAO_TEST_DATABASE_URL");
+        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.expect("create a test schema");
+        conn.close().await.ok();
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+        let db = Db::connect(&url).await.expect("connect to the test schema");
+        TestDb { url, db, _dir: None }
+    }
+}
