@@ -26,9 +26,13 @@ pub fn format_vn(date: NaiveDate) -> String {
 ///
 /// `from = None` means "since before the registry's records begin" (the
 /// baseline lists carry no start date); `to = None` means "still in force".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Validity {
+    /// First day in force (YYYY-MM-DD); null: since before the records begin.
+    #[serde(rename = "valid_from")]
     pub from: Option<NaiveDate>,
+    /// First day no longer in force (exclusive); null while in force.
+    #[serde(rename = "valid_to")]
     pub to: Option<NaiveDate>,
 }
 
@@ -91,4 +95,10 @@ mod tests {
         assert!(!old.overlaps(&v));
         assert!(Validity::default().overlaps(&v));
     }
+}
+
+/// Today in Vietnam (UTC+7, no daylight saving), whatever the server's zone.
+pub fn today_in_vietnam() -> NaiveDate {
+    let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("a valid offset");
+    chrono::Utc::now().with_timezone(&offset).date_naive()
 }

@@ -13,7 +13,7 @@ pub mod reorg;
 pub mod text;
 pub mod unit;
 
-pub use date::{Validity, parse_date};
+pub use date::{Validity, parse_date, today_in_vietnam};
 pub use registry::{Edge, Lineage, LineageEntry, MapEntry, Registry, RegistryError};
 pub use reorg::{AppliedDelta, Change, NewUnit, Predecessor, ReorgError, ReorgInfo, Reorganization, Share};
 pub use unit::{UnitKind, UnitVersion, VersionKey};

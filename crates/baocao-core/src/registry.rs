@@ -42,15 +42,17 @@ pub enum RegistryError {
     Revert { key: String, reason: String },
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// A unit on the other side of a lineage edge.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct LineageEntry {
+    #[serde(flatten)]
     pub unit: UnitVersion,
     pub partial: bool,
     pub weight: Option<f64>,
     pub reorganization: ReorgInfo,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Lineage {
     pub unit: UnitVersion,
     pub predecessors: Vec<LineageEntry>,
@@ -58,8 +60,9 @@ pub struct Lineage {
 }
 
 /// Where (a share of) a unit lies in the structure of another day.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MapEntry {
+    #[serde(flatten)]
     pub unit: UnitVersion,
     /// Share of the older unit of the pair that corresponds; `None` when any
     /// step on the way has an unknown share.

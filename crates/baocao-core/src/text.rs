@@ -65,6 +65,33 @@ pub fn compare_vi(a: &str, b: &str) -> Ordering {
     COLLATOR.compare(a, b)
 }
 
+/// Formats a number the Vietnamese way: dot for thousands, comma for
+/// decimals (`1.234.567,8`), with `decimals` digits after the comma.
+pub fn format_number(value: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, value.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let mut out = String::with_capacity(text.len() + int.len() / 3 + 1);
+    if value < 0.0 && text.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        out.push('-');
+    }
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    if !frac.is_empty() {
+        out.push(',');
+        out.push_str(frac);
+    }
+    out
+}
+
+/// A percentage in Vietnamese notation, `12,5%`.
+pub fn format_percent(value: f64, decimals: usize) -> String {
+    format!("{}%", format_number(value, decimals))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +113,16 @@ mod tests {
         for q in ["gok", "ngok bai", "", "   "] {
             assert!(!matches_word_prefixes(&name, q), "{q}");
         }
+    }
+
+    #[test]
+    fn numbers_use_dot_thousands_and_comma_decimals() {
+        assert_eq!(format_number(1234567.84, 1), "1.234.567,8");
+        assert_eq!(format_number(1234.5, 1), "1.234,5");
+        assert_eq!(format_number(999.0, 0), "999");
+        assert_eq!(format_number(-1000.0, 0), "-1.000");
+        assert_eq!(format_number(-0.01, 1), "0,0");
+        assert_eq!(format_percent(12.5, 1), "12,5%");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::date::Validity;
 
 /// The kind of an administrative unit, spelled as in the national lists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum UnitKind {
     /// tỉnh
     #[serde(rename = "tỉnh")]
@@ -125,7 +125,7 @@ pub struct VersionKey {
 }
 
 /// One version of an administrative unit, in force over `validity`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UnitVersion {
     pub code: String,
     pub name: String,
@@ -134,8 +134,10 @@ pub struct UnitVersion {
     /// before 2025-07-01 and 2 after, as in the national lists.
     pub level: u8,
     pub parent_code: Option<String>,
+    #[serde(flatten)]
     pub validity: Validity,
     /// Why the unit ended without a successor (an archive decision), if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive_note: Option<String>,
 }
 

@@ -1,7 +1,5 @@
 //! A header-checked CSV reader that remembers where each value came from.
 
-use std::io::Read;
-
 use crate::error::{IngestError, Location};
 
 /// One data row with access to its fields by column name.
@@ -19,11 +17,12 @@ pub struct Table {
 }
 
 impl Table {
-    /// Reads `input` as UTF-8 CSV with a header row. Problems go to `errors`;
-    /// the table holds the rows that could be read.
-    pub fn read(file: &str, input: impl Read, required: &[&str], errors: &mut Vec<IngestError>) -> Table {
+    /// Reads `text` as CSV with a header row. Problems go to `errors`; the
+    /// table holds the rows that could be read.
+    pub fn read(file: &str, text: &str, required: &[&str], errors: &mut Vec<IngestError>) -> Table {
         let mut table = Table { file: file.to_string(), columns: Vec::new(), rows: Vec::new() };
-        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+        let line_of = LineIndex::new(text);
+        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
         match reader.headers() {
             Ok(h) => table.columns = h.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_string()).collect(),
             Err(e) => {
@@ -40,11 +39,11 @@ impl Table {
         for result in reader.records() {
             match result {
                 Ok(record) => {
-                    let line = record.position().map_or(0, |p| p.line());
+                    let line = record.position().map_or(0, |p| line_of.line(p.byte()));
                     table.rows.push((line, record));
                 }
                 Err(e) => {
-                    let line = e.position().map(|p| p.line());
+                    let line = e.position().map(|p| line_of.line(p.byte()));
                     let message = match e.kind() {
                         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
                             format!("expected {expected_len} fields, found {len}")
@@ -68,6 +67,30 @@ impl Table {
 
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
         self.rows.iter().map(|(line, record)| Row { table: self, line: *line, record: record.clone() })
+    }
+}
+
+/// Line numbers from byte offsets. The csv crate's own line count lags by
+/// one in files with CRLF endings (as the national lists have), because a
+/// record's position is taken before the pending LF is consumed.
+struct LineIndex<'a> {
+    text: &'a [u8],
+    newlines: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        let text = text.as_bytes();
+        LineIndex { text, newlines: text.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i).collect() }
+    }
+
+    /// The 1-based line on which the record starting at `byte` begins.
+    fn line(&self, byte: u64) -> u64 {
+        let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
+        while at < self.text.len() && matches!(self.text[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        self.newlines.partition_point(|&n| n < at) as u64 + 1
     }
 }
 

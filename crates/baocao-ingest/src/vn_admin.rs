@@ -194,7 +194,7 @@ fn parse_weight(value: &str) -> Result<f64, String> {
 
 /// Reads a list of units (`code,name,type,level,parent_code`).
 fn read_units(source: &Source, errors: &mut Vec<IngestError>) -> BTreeMap<String, UnitVersion> {
-    let table = Table::read(&source.name, source.text.as_bytes(), &["code", "name", "type", "level", "parent_code"], errors);
+    let table = Table::read(&source.name, &source.text, &["code", "name", "type", "level", "parent_code"], errors);
     let mut units: BTreeMap<String, UnitVersion> = BTreeMap::new();
     let mut lines: HashMap<String, u64> = HashMap::new();
     let mut rows: Vec<Row<'_>> = Vec::new();
@@ -267,7 +267,7 @@ impl Sources {
 
         let conversion = Table::read(
             &self.conversion.name,
-            self.conversion.text.as_bytes(),
+            &self.conversion.text,
             &["old_code", "partly", "new_code"],
             &mut errors,
         );
@@ -292,7 +292,7 @@ impl Sources {
 
         let provinces = Table::read(
             &self.province_conversion.name,
-            self.province_conversion.text.as_bytes(),
+            &self.province_conversion.text,
             &["old_code", "new_code"],
             &mut errors,
         );
@@ -325,7 +325,7 @@ impl Sources {
 
         if let Some(supplement) = &self.supplement {
             let table =
-                Table::read(&supplement.name, supplement.text.as_bytes(), &["old_code", "new_code", "partly"], &mut errors);
+                Table::read(&supplement.name, &supplement.text, &["old_code", "new_code", "partly"], &mut errors);
             for row in table.rows() {
                 let old = row.parsed("old_code", &mut errors, parse_code);
                 let new = row.parsed("new_code", &mut errors, parse_code);

@@ -86,6 +86,17 @@ fn bad_rows_are_named_by_file_line_and_column_and_nothing_is_taken() {
 }
 
 #[test]
+fn line_numbers_are_right_with_crlf_endings() {
+    let mut sources = Sources::bundled();
+    sources.units_after = Source {
+        name: "units-2025.csv".into(),
+        text: "code,name,type,level,parent_code\r\n01,Thành phố A,thành phố trung ương,1,\r\n00004,Phường B,phuong,2,01\r\n".into(),
+    };
+    let problems = sources.read().err().unwrap().0;
+    assert!(problems.iter().any(|p| p.to_string().starts_with("units-2025.csv, line 3, column `type`")), "{problems:?}");
+}
+
+#[test]
 fn a_missing_column_is_named() {
     let mut sources = Sources::bundled();
     sources.conversion = Source { name: "conversion-2025.csv".into(), text: "old_code,new_code\n00004,00004\n".into() };

@@ -1,0 +1,177 @@
+//! Server-rendered pages in Vietnamese.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use baocao_core::date::format_vn;
+use baocao_core::{Lineage, UnitVersion};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::api::{day_param, unit_detail};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A unit as a row of a page: dates already in dd/mm/yyyy.
+struct UnitRow {
+    code: String,
+    name: String,
+    kind: &'static str,
+    level: u8,
+    depth: usize,
+    valid_from: String,
+    valid_to: String,
+}
+
+fn rows(units: &[UnitVersion], base_level: u8) -> Vec<UnitRow> {
+    units
+        .iter()
+        .map(|u| UnitRow {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            kind: u.kind.as_str(),
+            level: u.level,
+            depth: usize::from(u.level.saturating_sub(base_level)),
+            valid_from: u.validity.from.map_or_else(|| "—".into(), format_vn),
+            valid_to: u.validity.to.map_or_else(|| "đang hiệu lực".into(), format_vn),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    demo: bool,
+    day: String,
+    day_iso: String,
+    under: String,
+    query: String,
+    heading: String,
+    units: Vec<UnitRow>,
+    count: usize,
+}
+
+#[derive(Deserialize)]
+pub struct HomeQuery {
+    at: Option<String>,
+    under: Option<String>,
+    q: Option<String>,
+}
+
+fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Lỗi hiển thị trang").into_response()
+        }
+    }
+}
+
+fn error_page(e: ApiError) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><title>Lỗi</title><link rel=\"stylesheet\" href=\"/static/app.css\"><main><h1>Không hiển thị được</h1><p>{}</p><p><a href=\"/\">Về trang chủ</a></p></main></html>",
+        askama::filters::escape(&e.message, askama::filters::Html).map(|s| s.to_string()).unwrap_or_default()
+    );
+    (e.status, Html(body)).into_response()
+}
+
+/// Units in force on a chosen day (time travel), or search results.
+pub async fn home(State(state): State<AppState>, Query(q): Query<HomeQuery>) -> Response {
+    match home_page(&state, q).await {
+        Ok(page) => render(&page),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn home_page(state: &AppState, q: HomeQuery) -> Result<HomePage, ApiError> {
+    let day = day_param("at", q.at.as_deref())?;
+    let query = q.q.unwrap_or_default().trim().to_string();
+    let under = q.under.or_else(|| state.settings.home_province.clone()).unwrap_or_default();
+    let (heading, units) = if !query.is_empty() {
+        (format!("Kết quả tìm «{query}»"), state.db.search_units(&query, Some(day), 200).await?)
+    } else if under.is_empty() {
+        ("Các tỉnh, thành phố".to_string(), state.db.units_at(day, None, Some(1)).await?)
+    } else {
+        let root = state.db.unit_history(&under).await?;
+        let name = root.iter().find(|v| v.validity.contains(day)).map_or_else(|| under.clone(), |v| v.name.clone());
+        (format!("Đơn vị trực thuộc {name}"), state.db.units_at(day, Some(&under), None).await?)
+    };
+    let base = units.iter().map(|u| u.level).min().unwrap_or(1);
+    Ok(HomePage {
+        demo: state.settings.demo,
+        day: format_vn(day),
+        day_iso: day.to_string(),
+        under,
+        query,
+        heading,
+        count: units.len(),
+        units: rows(&units, base),
+    })
+}
+
+struct LinkRow {
+    row: UnitRow,
+    share: String,
+    day_iso: String,
+}
+
+#[derive(Template)]
+#[template(path = "unit.html")]
+struct UnitPage {
+    demo: bool,
+    day: String,
+    unit: UnitRow,
+    parent: Option<String>,
+    versions: Vec<UnitRow>,
+    predecessors: Vec<LinkRow>,
+    successors: Vec<LinkRow>,
+}
+
+fn share(partial: bool, weight: Option<f64>) -> String {
+    match (partial, weight) {
+        (false, _) => "toàn bộ".into(),
+        (true, Some(w)) => format!("một phần ({})", baocao_core::text::format_percent(w * 100.0, 1)),
+        (true, None) => "một phần (chưa rõ tỷ lệ)".into(),
+    }
+}
+
+fn links(entries: &[baocao_core::LineageEntry], day_of: fn(&UnitVersion) -> Option<NaiveDate>) -> Vec<LinkRow> {
+    entries
+        .iter()
+        .map(|e| LinkRow {
+            row: rows(std::slice::from_ref(&e.unit), e.unit.level).remove(0),
+            share: share(e.partial, e.weight),
+            day_iso: day_of(&e.unit).map(|d| d.to_string()).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// One unit: its versions and its lineage.
+pub async fn unit(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<HomeQuery>) -> Response {
+    let page = async {
+        let day = day_param("at", q.at.as_deref())?;
+        let detail = unit_detail(&state, &code, day).await?;
+        let lineage: Lineage = state.registry().await?.lineage(&code, day)?;
+        Ok::<_, ApiError>(UnitPage {
+            demo: state.settings.demo,
+            day: format_vn(day),
+            unit: rows(std::slice::from_ref(&detail.unit), detail.unit.level).remove(0),
+            parent: detail.unit.parent_code.clone(),
+            versions: rows(&detail.versions, detail.unit.level),
+            // A predecessor is shown as of its last day, a successor as of its first.
+            predecessors: links(&lineage.predecessors, |u| u.validity.to.and_then(|t| t.pred_opt())),
+            successors: links(&lineage.successors, |u| u.validity.from),
+        })
+    }
+    .await;
+    match page {
+        Ok(page) => render(&page),
+        Err(e) => error_page(e),
+    }
+}
+
+pub async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/app.css"))
+}

@@ -1,0 +1,279 @@
+//! `baocao registry …`
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use baocao_core::{Reorganization, parse_date, today_in_vietnam};
+use baocao_ingest::vn_admin::{self, Anomalies, Sources};
+use baocao_store::Db;
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use crate::output::{self, Format};
+use crate::progress::Progress;
+
+#[derive(Subcommand)]
+pub enum RegistryCommand {
+    /// Loads the national lists of 2024 and 2025 and the lineage between them.
+    #[command(name = "load-2025")]
+    Load2025(LoadArgs),
+    /// Applies a reorganization plan (TOML or JSON), all or nothing.
+    Apply {
+        plan: PathBuf,
+        /// Validate and tell what would change, without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Undoes an applied reorganization, while nothing later builds on it.
+    Revert { key: String },
+    /// Units in force on a day.
+    Units {
+        #[command(flatten)]
+        at: AtArg,
+        /// Only the subtree under this unit.
+        #[arg(long)]
+        under: Option<String>,
+        /// Only this level.
+        #[arg(long)]
+        level: Option<u8>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// One unit as in force on a day, with every version of its code.
+    Show {
+        code: String,
+        #[command(flatten)]
+        at: AtArg,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Direct predecessors and successors of a unit.
+    Lineage {
+        code: String,
+        #[command(flatten)]
+        at: AtArg,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Finds units by name, with or without diacritics.
+    Search {
+        text: String,
+        /// Only units in force on this day (YYYY-MM-DD or dd/mm/yyyy); every version when absent.
+        #[arg(long, value_parser = parse_date)]
+        at: Option<NaiveDate>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Where a unit of one day lies in the structure of another day.
+    Map {
+        code: String,
+        #[arg(long, value_parser = parse_date)]
+        from: NaiveDate,
+        #[arg(long, value_parser = parse_date)]
+        to: NaiveDate,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Args)]
+pub struct AtArg {
+    /// The day (YYYY-MM-DD or dd/mm/yyyy); today in Vietnam when absent.
+    #[arg(long, value_parser = parse_date)]
+    at: Option<NaiveDate>,
+}
+
+impl AtArg {
+    fn day(&self) -> NaiveDate {
+        self.at.unwrap_or_else(today_in_vietnam)
+    }
+}
+
+#[derive(Args)]
+pub struct LoadArgs {
+    /// Directory with units-2024.csv, units-2025.csv, conversion-2025.csv and province-conversion-2025.csv.
+    dir: PathBuf,
+    /// Extra lineage the national files lack (old_code,new_code,partly[,weight]).
+    #[arg(long)]
+    supplement: Option<PathBuf>,
+    /// Writes the anomalies found in the files, by code, as JSON.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Refuses to load when the files have any anomaly.
+    #[arg(long)]
+    strict: bool,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+pub async fn run(db: Option<String>, command: RegistryCommand) -> anyhow::Result<()> {
+    let url = crate::database_url(db, "sqlite:baocao.db");
+    let db = Db::connect(&url).await.with_context(|| format!("cannot open the database {url}"))?;
+    let result = execute(&db, command).await;
+    db.close().await;
+    result
+}
+
+async fn execute(db: &Db, command: RegistryCommand) -> anyhow::Result<()> {
+    match command {
+        RegistryCommand::Load2025(args) => load_2025(db, args).await,
+        RegistryCommand::Apply { plan, dry_run, format } => apply(db, plan, dry_run, format).await,
+        RegistryCommand::Revert { key } => {
+            let delta = db.revert_reorganization(&key).await?;
+            println!("Reverted «{key}»: {} versions removed, {} reopened.", delta.begun.len(), delta.ended.len());
+            Ok(())
+        }
+        RegistryCommand::Units { at, under, level, format } => {
+            let units = db.units_at(at.day(), under.as_deref(), level).await?;
+            if let Some(code) = under.as_deref().filter(|_| units.is_empty()) {
+                if db.unit_history(code).await?.is_empty() {
+                    bail!("no unit with code {code}");
+                }
+            }
+            output::units(&units, format)
+        }
+        RegistryCommand::Show { code, at, format } => {
+            let day = at.day();
+            let versions = db.unit_history(&code).await?;
+            let Some(unit) = versions.iter().find(|v| v.validity.contains(day)) else {
+                if versions.is_empty() {
+                    bail!("no unit with code {code}");
+                }
+                let spans: Vec<String> = versions
+                    .iter()
+                    .map(|v| format!("«{}» {}–{}", v.name, opt(v.validity.from), opt(v.validity.to)))
+                    .collect();
+                bail!("unit {code} is not in force on {day}; its versions: {}", spans.join("; "));
+            };
+            match format {
+                Format::Json => {
+                    #[derive(Serialize)]
+                    struct Detail<'a> {
+                        #[serde(flatten)]
+                        unit: &'a baocao_core::UnitVersion,
+                        versions: &'a [baocao_core::UnitVersion],
+                    }
+                    output::json(&Detail { unit, versions: &versions })
+                }
+                _ => output::units(&versions, format),
+            }
+        }
+        RegistryCommand::Lineage { code, at, format } => {
+            let registry = db.load_registry().await?;
+            output::lineage(&registry.lineage(&code, at.day())?, format)
+        }
+        RegistryCommand::Search { text, at, limit, format } => output::units(&db.search_units(&text, at, limit).await?, format),
+        RegistryCommand::Map { code, from, to, format } => {
+            let registry = db.load_registry().await?;
+            output::map(&registry.map(&code, from, to)?, format)
+        }
+    }
+}
+
+fn opt(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_else(|| "…".into())
+}
+
+#[derive(Serialize)]
+struct LoadSummary {
+    already_loaded: bool,
+    /// Units per level in force on the eve of the reform, and on its first day.
+    before: BTreeMap<u8, usize>,
+    after: BTreeMap<u8, usize>,
+    lineage_edges: usize,
+    anomalies: BTreeMap<&'static str, usize>,
+}
+
+fn anomaly_counts(a: &Anomalies) -> BTreeMap<&'static str, usize> {
+    BTreeMap::from([
+        ("old_communes_without_successor", a.old_communes_without_successor.len()),
+        ("old_districts_without_successor", a.old_districts_without_successor.len()),
+        ("conversion_codes_not_in_lists", a.conversion_codes_not_in_lists.len()),
+        ("new_units_without_predecessor", a.new_units_without_predecessor.len()),
+        ("splits_without_weights", a.splits_without_weights.len()),
+    ])
+}
+
+async fn load_2025(db: &Db, args: LoadArgs) -> anyhow::Result<()> {
+    let progress = Progress::new(args.format == Format::Json);
+    progress.stage("reading the national lists");
+    let reform = Sources::from_dir(&args.dir, args.supplement.as_deref()).and_then(|s| s.read())?;
+    let counts = anomaly_counts(&reform.anomalies);
+    if let Some(path) = &args.report {
+        let text = serde_json::to_string_pretty(&reform.anomalies)?;
+        std::fs::write(path, text).with_context(|| format!("cannot write the report {}", path.display()))?;
+    }
+    if args.strict && reform.anomalies.total() > 0 {
+        progress.finish();
+        let list: Vec<String> = counts.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k}: {n}")).collect();
+        bail!("--strict: the files have anomalies ({}); nothing was loaded (see --report)", list.join(", "));
+    }
+    let stage = |s: &str| progress.stage(s);
+    let outcome = db.apply_reorganization(reform.baseline, &reform.reorganization, false, &stage).await;
+    progress.finish();
+    let outcome = outcome?;
+    let eff = vn_admin::effective_date();
+    let per_level = |units: Vec<baocao_core::UnitVersion>| {
+        let mut m = BTreeMap::new();
+        for u in units {
+            *m.entry(u.level).or_default() += 1;
+        }
+        m
+    };
+    let registry = db.load_registry().await?;
+    let summary = LoadSummary {
+        already_loaded: outcome.already_applied,
+        before: per_level(db.units_at(eff.pred_opt().expect("a day before"), None, None).await?),
+        after: per_level(db.units_at(eff, None, None).await?),
+        lineage_edges: registry.edges().iter().filter(|e| e.reorganization == vn_admin::REFORM_KEY).count(),
+        anomalies: counts,
+    };
+    match args.format {
+        Format::Json => output::json(&summary),
+        _ => {
+            if summary.already_loaded {
+                println!("The 2025 reform was already loaded; nothing changed.");
+            }
+            let line = |m: &BTreeMap<u8, usize>| m.iter().map(|(l, n)| format!("level {l}: {n}")).collect::<Vec<_>>().join(", ");
+            println!("Units in force on 30/06/2025: {}", line(&summary.before));
+            println!("Units in force on 01/07/2025: {}", line(&summary.after));
+            println!("Lineage edges: {}", summary.lineage_edges);
+            println!("Anomalies in the files:");
+            for (k, n) in &summary.anomalies {
+                println!("  {k}: {n}");
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn apply(db: &Db, path: PathBuf, dry_run: bool, format: Format) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let plan: Reorganization = if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text).with_context(|| format!("{}: not a valid reorganization plan", path.display()))?
+    } else {
+        toml::from_str(&text).with_context(|| format!("{}: not a valid reorganization plan", path.display()))?
+    };
+    let outcome = db.apply_reorganization(Vec::new(), &plan, dry_run, &|_| {}).await?;
+    match format {
+        Format::Json => output::json(&outcome),
+        _ => {
+            let verb = if dry_run { "would end" } else { "ended" };
+            println!(
+                "«{}»: {verb} {} versions, began {}, {} lineage edges{}.",
+                plan.info.key,
+                outcome.units_ended,
+                outcome.units_begun,
+                outcome.lineage_edges,
+                if outcome.already_applied { " (already applied, nothing changed)" } else { "" }
+            );
+            Ok(())
+        }
+    }
+}

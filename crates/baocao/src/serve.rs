@@ -1,0 +1,69 @@
+//! `baocao serve`
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use baocao_ingest::vn_admin::Sources;
+use baocao_server::{AppState, Settings, router};
+use baocao_store::Db;
+use clap::Args;
+use serde::Deserialize;
+
+use crate::progress::Progress;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "BAOCAO_LISTEN")]
+    listen: SocketAddr,
+    /// Demo mode: loads the bundled national data into an embedded SQLite
+    /// file (reused when present) and opens on the demo province.
+    #[arg(long)]
+    demo: bool,
+    /// Demo settings (TOML); the bundled demo.toml when absent.
+    #[arg(long, requires = "demo")]
+    demo_config: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct DemoConfig {
+    province: String,
+}
+
+pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
+    let url = crate::database_url(db, if args.demo { "sqlite:baocao-demo.db" } else { "sqlite:baocao.db" });
+    let db = Db::connect(&url).await.with_context(|| format!("cannot open the database {url}"))?;
+    let mut settings = Settings { demo: args.demo, ..Default::default() };
+    if args.demo {
+        let text = match &args.demo_config {
+            Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+            None => include_str!("../demo.toml").to_string(),
+        };
+        let config: DemoConfig = toml::from_str(&text).context("invalid demo settings")?;
+        let progress = Progress::new(false);
+        progress.stage("loading the national lists of administrative units");
+        let reform = Sources::bundled().read()?;
+        let stage = |s: &str| progress.stage(s);
+        let outcome = db.apply_reorganization(reform.baseline, &reform.reorganization, false, &stage).await;
+        progress.finish();
+        outcome?;
+        let province = db.unit_history(&config.province).await?;
+        let name = province.last().map(|u| u.name.clone()).with_context(|| format!("demo province {} is not in the registry", config.province))?;
+        println!("Demo province: {name} ({})", config.province);
+        settings.home_province = Some(config.province);
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    println!("baocao is serving on http://{addr}/ (database {url})");
+    if args.demo {
+        println!("Demo: there are no accounts yet; every page is open to whoever can reach this address.");
+    }
+    axum::serve(listener, router(AppState::new(db.clone(), settings)))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    db.close().await;
+    Ok(())
+}

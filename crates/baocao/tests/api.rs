@@ -1,0 +1,87 @@
+//! The HTTP API over a real socket, against a fresh database.
+
+use baocao_ingest::vn_admin::Sources;
+use baocao_server::{AppState, Settings, router};
+use baocao_testkit::TestDb;
+use serde_json::Value;
+
+struct App {
+    base: String,
+    client: reqwest::Client,
+    _db: TestDb,
+}
+
+impl App {
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let res = self.client.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+}
+
+async fn spawn() -> App {
+    let t = TestDb::new().await;
+    let reform = Sources::bundled().read().unwrap();
+    t.db.apply_reorganization(reform.baseline, &reform.reorganization, false, &|_| {}).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = router(AppState::new(t.db.clone(), Settings { demo: true, home_province: Some("51".into()) }));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    App { base, client: reqwest::Client::new(), _db: t }
+}
+
+#[tokio::test]
+async fn units_lineage_search_and_map() {
+    let app = spawn().await;
+    let (status, units) = app.get("/api/v1/units?at=2025-07-01&under=51").await;
+    assert_eq!(status, 200);
+    assert_eq!(units.as_array().unwrap().len(), 96);
+    let (_, before) = app.get("/api/v1/units?at=30/06/2025&under=51&level=3").await;
+    assert_eq!(before.as_array().unwrap().len(), 170);
+
+    let (status, unit) = app.get("/api/v1/units/23317?at=2025-07-01").await;
+    assert_eq!(status, 200);
+    assert_eq!((unit["name"].as_str(), unit["parent_code"].as_str()), (Some("Xã Ngọk Bay"), Some("51")));
+
+    let (_, lineage) = app.get("/api/v1/units/23317/lineage?at=2025-07-01").await;
+    let preds: Vec<&str> = lineage["predecessors"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+    assert_eq!(preds, ["23314", "23317", "23320"]);
+
+    let (_, found) = app.get("/api/v1/search?q=NG%E1%BB%8CK%20BAY&at=2025-07-01").await;
+    assert!(found.as_array().unwrap().iter().any(|u| u["code"] == "23317"));
+
+    let (_, map) = app.get("/api/v1/units/62/map?from=2025-06-30&to=2025-07-01").await;
+    assert_eq!(map[0]["code"], "51");
+}
+
+#[tokio::test]
+async fn errors_are_json_and_name_the_problem() {
+    let app = spawn().await;
+    let (status, body) = app.get("/api/v1/units?at=2025-02-31").await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().unwrap().contains("parameter `at`"), "{body}");
+    let (status, body) = app.get("/api/v1/units/99999").await;
+    assert_eq!(status, 404);
+    assert!(body["error"].as_str().unwrap().contains("99999"));
+    let (status, _) = app.get("/api/v1/units/62?at=2025-07-01").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn health_openapi_and_pages() {
+    let app = spawn().await;
+    assert_eq!(app.get("/healthz").await.0, 200);
+    assert_eq!(app.get("/readyz").await.0, 200);
+    let (_, doc) = app.get("/api/openapi.json").await;
+    for path in ["/api/v1/units", "/api/v1/units/{code}", "/api/v1/units/{code}/lineage", "/api/v1/search", "/api/v1/units/{code}/map"] {
+        assert!(doc["paths"][path].is_object(), "{path} missing from OpenAPI");
+    }
+    let (status, home) = app.get("/?at=01/07/2025").await;
+    assert_eq!(status, 200);
+    let html = home.as_str().unwrap();
+    assert!(html.contains("Bản trình diễn") && html.contains("Xã Ngọk Bay") && html.contains("01/07/2025"));
+    let (_, page) = app.get("/units/23317?at=2025-07-01").await;
+    let page = page.as_str().unwrap();
+    assert!(page.contains("Xã Kroong") && page.contains("Đơn vị tiền thân"));
+}

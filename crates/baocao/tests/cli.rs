@@ -1,0 +1,199 @@
+//! The `baocao` command as a user runs it, against a fresh database.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use baocao_testkit::TestDb;
+use serde_json::Value;
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data")
+}
+
+fn baocao(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_baocao")).arg("--db").arg(&db.url).args(args).env("CI", "1").output().expect("baocao runs")
+}
+
+fn ok_json(db: &TestDb, args: &[&str]) -> Value {
+    let out = baocao(db, args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn codes(v: &Value) -> Vec<&str> {
+    v.as_array().unwrap().iter().map(|u| u["code"].as_str().unwrap()).collect()
+}
+
+async fn loaded() -> TestDb {
+    let db = TestDb::new().await;
+    let dir = data_dir();
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let summary = ok_json(
+        &db,
+        &[
+            "registry",
+            "load-2025",
+            dir.join("vn-admin").to_str().unwrap(),
+            "--supplement",
+            dir.join("supplements/special-zones-2025.csv").to_str().unwrap(),
+            "--report",
+            report.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(summary["before"], serde_json::json!({"1": 63, "2": 696, "3": 10051}));
+    assert_eq!(summary["after"], serde_json::json!({"1": 34, "2": 3321}));
+    let anomalies: Value = serde_json::from_str(&std::fs::read_to_string(report.path()).unwrap()).unwrap();
+    assert_eq!(anomalies["old_communes_without_successor"].as_array().unwrap().len(), 28);
+    assert!(anomalies["splits_without_weights"].as_array().unwrap().iter().all(|s| s["code"].is_string()));
+    db
+}
+
+#[tokio::test]
+async fn quang_ngai_before_and_after_the_reform() {
+    let db = loaded().await;
+    let before = ok_json(&db, &["registry", "units", "--at", "2025-06-30", "--under", "51", "--format", "json"]);
+    let levels = |v: &Value, l: u64| v.as_array().unwrap().iter().filter(|u| u["level"] == l).count();
+    assert_eq!((levels(&before, 2), levels(&before, 3)), (13, 170));
+    let after = ok_json(&db, &["registry", "units", "--at", "01/07/2025", "--under", "51", "--format", "json"]);
+    let after = after.as_array().unwrap();
+    assert_eq!(after.len(), 96);
+    let kind = |k: &str| after.iter().filter(|u| u["kind"] == k).count();
+    assert_eq!((kind("xã"), kind("phường"), kind("đặc khu")), (86, 9, 1));
+    assert!(after.iter().all(|u| u["valid_from"] == "2025-07-01" && u["valid_to"].is_null() && u["parent_code"] == "51"));
+    // Kon Tum (62) no longer exists; its communes are under 51.
+    let kon_tum_city = ok_json(&db, &["registry", "search", "kroong", "--format", "json"]);
+    assert!(codes(&kon_tum_city).contains(&"23314"));
+}
+
+#[tokio::test]
+async fn lineage_of_xa_ngok_bay() {
+    let db = loaded().await;
+    let l = ok_json(&db, &["registry", "lineage", "23317", "--at", "2025-07-01", "--format", "json"]);
+    assert_eq!(l["unit"]["name"], "Xã Ngọk Bay");
+    let preds: Vec<&str> = l["predecessors"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+    assert_eq!(preds, ["23314", "23317", "23320"]);
+    for p in l["predecessors"].as_array().unwrap() {
+        assert_eq!(p["partial"], false);
+        assert_eq!(p["weight"], 1.0);
+        assert_eq!(p["reorganization"]["effective_date"], "2025-07-01");
+        assert_eq!(p["valid_to"], "2025-07-01");
+    }
+    let old = ok_json(&db, &["registry", "lineage", "23314", "--at", "2025-06-30", "--format", "json"]);
+    assert_eq!(codes(&old["successors"]), ["23317"]);
+
+    // Both directions of the map.
+    let forward = ok_json(&db, &["registry", "map", "23320", "--from", "2025-06-30", "--to", "2025-07-01", "--format", "json"]);
+    assert_eq!(codes(&forward), ["23317"]);
+    let back = ok_json(&db, &["registry", "map", "23317", "--from", "2025-07-01", "--to", "2024-07-01", "--format", "json"]);
+    assert_eq!(codes(&back), ["23314", "23317", "23320"]);
+    assert!(back.as_array().unwrap().iter().all(|m| m["weight"] == 1.0));
+}
+
+#[tokio::test]
+async fn search_show_and_csv() {
+    let db = loaded().await;
+    for q in ["ngok bay", "NGỌK BAY", "Ngọk"] {
+        let found = ok_json(&db, &["registry", "search", q, "--at", "2025-07-01", "--format", "json"]);
+        assert!(codes(&found).contains(&"23317"), "{q}");
+    }
+    let show = ok_json(&db, &["registry", "show", "51", "--at", "2025-06-30", "--format", "json"]);
+    assert_eq!(show["name"], "Tỉnh Quảng Ngãi");
+    assert_eq!(show["valid_to"], "2025-07-01");
+    assert_eq!(show["versions"].as_array().unwrap().len(), 2);
+    let out = baocao(&db, &["registry", "units", "--at", "2025-07-01", "--level", "1", "--format", "csv"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("code,name,kind,level,parent_code,valid_from,valid_to\n"));
+    assert_eq!(text.lines().count(), 35);
+    let missing = baocao(&db, &["registry", "show", "62", "--at", "2025-07-01"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not in force on 2025-07-01"));
+}
+
+#[tokio::test]
+async fn loading_twice_changes_nothing() {
+    let db = loaded().await;
+    let dir = data_dir();
+    let again = ok_json(
+        &db,
+        &[
+            "registry",
+            "load-2025",
+            dir.join("vn-admin").to_str().unwrap(),
+            "--supplement",
+            dir.join("supplements/special-zones-2025.csv").to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(again["already_loaded"], true);
+    assert_eq!(again["after"]["2"], 3321);
+}
+
+#[tokio::test]
+async fn bad_files_are_refused_whole_with_their_place_named() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["units-2024.csv", "units-2025.csv", "conversion-2025.csv", "province-conversion-2025.csv"] {
+        std::fs::copy(data_dir().join("vn-admin").join(f), dir.path().join(f)).unwrap();
+    }
+    let path = dir.path().join("units-2025.csv");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("99999,Xã Lạ,làng,2,51\n99998,Xã Mồ Côi,xã,2,404\n");
+    std::fs::write(&path, text).unwrap();
+    let out = baocao(&db, &["registry", "load-2025", dir.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("units-2025.csv, line 3357, column `type`: unknown unit kind «làng»"), "{err}");
+    assert!(err.contains("units-2025.csv, line 3358, column `parent_code`: unknown parent 404"), "{err}");
+    // Nothing was loaded.
+    let units = ok_json(&db, &["registry", "units", "--at", "2025-06-30", "--format", "json"]);
+    assert!(units.as_array().unwrap().is_empty());
+    // A bad date on the command line is named too.
+    let out = baocao(&db, &["registry", "units", "--at", "31/02/2025"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid date «31/02/2025»"));
+}
+
+#[tokio::test]
+async fn strict_mode_refuses_files_with_anomalies() {
+    let db = TestDb::new().await;
+    let out = baocao(&db, &["registry", "load-2025", data_dir().join("vn-admin").to_str().unwrap(), "--strict"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("old_communes_without_successor: 28"));
+    let units = ok_json(&db, &["registry", "units", "--at", "2025-06-30", "--format", "json"]);
+    assert!(units.as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_reorganization_plan_applies_and_reverts() {
+    let db = loaded().await;
+    let plan = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    std::fs::write(
+        plan.path(),
+        r#"
+key = "2026-merge-test"
+name = "Nhập xã thử nghiệm"
+effective_date = "2026-01-01"
+legal_basis = "Nghị quyết thử nghiệm"
+
+[[changes]]
+change = "merge"
+codes = ["23317", "23302"]
+into = { code = "23317", name = "Xã Ngọk Bay Mới", kind = "xã", parent_code = "51" }
+"#,
+    )
+    .unwrap();
+    let dry = ok_json(&db, &["registry", "apply", plan.path().to_str().unwrap(), "--dry-run", "--format", "json"]);
+    assert_eq!((dry["units_ended"].as_u64(), dry["units_begun"].as_u64()), (Some(2), Some(1)));
+    let unchanged = ok_json(&db, &["registry", "show", "23317", "--at", "2026-01-01", "--format", "json"]);
+    assert_eq!(unchanged["name"], "Xã Ngọk Bay");
+    ok_json(&db, &["registry", "apply", plan.path().to_str().unwrap(), "--format", "json"]);
+    let merged = ok_json(&db, &["registry", "lineage", "23317", "--at", "2026-01-01", "--format", "json"]);
+    assert_eq!(merged["unit"]["name"], "Xã Ngọk Bay Mới");
+    assert_eq!(codes(&merged["predecessors"]).len(), 2);
+    let out = baocao(&db, &["registry", "revert", "2026-merge-test"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let back = ok_json(&db, &["registry", "show", "23317", "--at", "2026-01-01", "--format", "json"]);
+    assert_eq!(back["name"], "Xã Ngọk Bay");
+}
