@@ -62,6 +62,12 @@ impl Validity {
     }
 }
 
+/// Today in Vietnam (UTC+7, no daylight saving), whatever the server's zone.
+pub fn today_in_vietnam() -> NaiveDate {
+    let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("a valid offset");
+    chrono::Utc::now().with_timezone(&offset).date_naive()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,10 +101,4 @@ mod tests {
         assert!(!old.overlaps(&v));
         assert!(Validity::default().overlaps(&v));
     }
-}
-
-/// Today in Vietnam (UTC+7, no daylight saving), whatever the server's zone.
-pub fn today_in_vietnam() -> NaiveDate {
-    let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("a valid offset");
-    chrono::Utc::now().with_timezone(&offset).date_naive()
 }

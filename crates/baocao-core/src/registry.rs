@@ -146,8 +146,7 @@ impl Registry {
         if !self.by_code.contains_key(code) {
             return Err(RegistryError::UnknownCode(code.to_string()));
         }
-        self.in_force(code, day)
-            .ok_or_else(|| RegistryError::NotInForce { code: code.to_string(), day })
+        self.in_force(code, day).ok_or_else(|| RegistryError::NotInForce { code: code.to_string(), day })
     }
 
     /// The chain of parent codes of `unit` on `day`, nearest first.
@@ -287,10 +286,14 @@ impl Registry {
         for (code, archive) in &plan.ends {
             match self.in_force(code, eve) {
                 None => err(&mut errors, code, format!("is not in force on {eve}, so it cannot end on {eff}")),
-                Some(v) if v.validity.to.is_some() => err(&mut errors, code, format!(
-                    "already ends on {}; only a version still in force can end",
-                    v.validity.to.expect("checked")
-                )),
+                Some(v) if v.validity.to.is_some() => err(
+                    &mut errors,
+                    code,
+                    format!(
+                        "already ends on {}; only a version still in force can end",
+                        v.validity.to.expect("checked")
+                    ),
+                ),
                 Some(v) => {
                     ended_units.insert(code.as_str(), v);
                     ended.push(EndedVersion { key: v.key(), archive_note: archive.clone() });
@@ -334,17 +337,20 @@ impl Registry {
         }
         let mut begun = Vec::new();
         for (code, unit) in &plan.begins {
-            if let Some(v) = self
-                .history(code)
-                .find(|v| !ended_units.contains_key(code.as_str()) && v.validity.contains(eff))
+            if let Some(v) =
+                self.history(code).find(|v| !ended_units.contains_key(code.as_str()) && v.validity.contains(eff))
             {
                 err(&mut errors, code, format!("overlapping validity: «{}» is already in force on {eff}", v.name));
             } else if let Some(v) = self.history(code).find(|v| v.validity.from.is_some_and(|f| f >= eff)) {
-                err(&mut errors, code, format!(
-                    "overlapping validity: a later version «{}» begins on {}",
-                    v.name,
-                    v.validity.from.expect("checked")
-                ));
+                err(
+                    &mut errors,
+                    code,
+                    format!(
+                        "overlapping validity: a later version «{}» begins on {}",
+                        v.name,
+                        v.validity.from.expect("checked")
+                    ),
+                );
             }
             match (&unit.parent_code, unit.kind.is_province_level()) {
                 (None, false) => err(&mut errors, code, format!("a {} needs a parent unit", unit.kind)),
@@ -373,8 +379,7 @@ impl Registry {
         }
 
         // Units that continue must not be left under a parent that ends.
-        let dissolved: HashSet<&str> =
-            ended_units.keys().copied().filter(|c| !plan.begins.contains_key(*c)).collect();
+        let dissolved: HashSet<&str> = ended_units.keys().copied().filter(|c| !plan.begins.contains_key(*c)).collect();
         for v in self.versions.iter().filter(|v| v.validity.contains(eve) && v.validity.contains(eff)) {
             if ended_units.contains_key(v.code.as_str()) {
                 continue;
@@ -565,10 +570,7 @@ impl Registry {
 
     /// Drops entries whose unit is an ancestor of another entry's unit.
     fn keep_finest<T>(&self, list: &mut Vec<T>, unit: impl Fn(&T) -> &UnitVersion) {
-        let ancestors: HashSet<String> = list
-            .iter()
-            .flat_map(|x| self.ancestors(unit(x), last_day(unit(x))))
-            .collect();
+        let ancestors: HashSet<String> = list.iter().flat_map(|x| self.ancestors(unit(x), last_day(unit(x)))).collect();
         list.retain(|x| !ancestors.contains(&unit(x).code));
     }
 

@@ -69,7 +69,9 @@ pub struct Predecessor {
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
     /// A new unit with no predecessor (thành lập mới).
-    Create { unit: NewUnit },
+    Create {
+        unit: NewUnit,
+    },
     /// A unit ends; its territory goes to existing units, or an archive
     /// decision says why it has no successor (giải thể).
     Dissolve {
@@ -80,9 +82,15 @@ pub enum Change {
         archive: Option<String>,
     },
     /// Several units become one, which may keep one of their codes (nhập).
-    Merge { codes: Vec<String>, into: NewUnit },
+    Merge {
+        codes: Vec<String>,
+        into: NewUnit,
+    },
     /// One unit becomes several (chia tách), each with its share.
-    Split { code: String, into: Vec<SplitPart> },
+    Split {
+        code: String,
+        into: Vec<SplitPart>,
+    },
     /// Part of one unit's territory moves to another (điều chỉnh địa giới).
     TransferPart {
         from: String,
@@ -90,14 +98,28 @@ pub enum Change {
         #[serde(default)]
         weight: Option<f64>,
     },
-    Rename { code: String, name: String },
-    Reparent { code: String, parent_code: String },
-    ChangeKind { code: String, kind: UnitKind },
+    Rename {
+        code: String,
+        name: String,
+    },
+    Reparent {
+        code: String,
+        parent_code: String,
+    },
+    ChangeKind {
+        code: String,
+        kind: UnitKind,
+    },
     /// Every unit of a level ends; successors derive from their children's.
-    AbolishLevel { level: u8 },
+    AbolishLevel {
+        level: u8,
+    },
     /// The general n→1 form the national conversion lists use: a new unit
     /// and where its territory came from.
-    Succession { predecessors: Vec<Predecessor>, successor: NewUnit },
+    Succession {
+        predecessors: Vec<Predecessor>,
+        successor: NewUnit,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -106,13 +106,10 @@ impl FromStr for UnitKind {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_lowercase();
-        UnitKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == wanted)
-            .ok_or_else(|| {
-                let names: Vec<_> = UnitKind::ALL.iter().map(|k| k.as_str()).collect();
-                format!("unknown unit kind «{}»: expected one of {}", s.trim(), names.join(", "))
-            })
+        UnitKind::ALL.into_iter().find(|k| k.as_str() == wanted).ok_or_else(|| {
+            let names: Vec<_> = UnitKind::ALL.iter().map(|k| k.as_str()).collect();
+            format!("unknown unit kind «{}»: expected one of {}", s.trim(), names.join(", "))
+        })
     }
 }
 

@@ -1,7 +1,10 @@
 //! Behaviour of reorganizations on a small hand-made registry.
 
 use baocao_core::reorg::SplitPart;
-use baocao_core::{Change, NewUnit, Predecessor, Registry, ReorgInfo, Reorganization, Share, UnitKind, UnitVersion, Validity, parse_date};
+use baocao_core::{
+    Change, NewUnit, Predecessor, Registry, ReorgInfo, Reorganization, Share, UnitKind, UnitVersion, Validity,
+    parse_date,
+};
 use chrono::NaiveDate;
 
 fn d(s: &str) -> NaiveDate {
@@ -53,7 +56,10 @@ fn two_level_reform() -> Reorganization {
         "2025-07-01",
         vec![
             Change::AbolishLevel { level: 2 },
-            Change::Merge { codes: vec!["00001".into(), "00002".into()], into: new_unit("00001", "Xã An Bình", UnitKind::Commune, "01") },
+            Change::Merge {
+                codes: vec!["00001".into(), "00002".into()],
+                into: new_unit("00001", "Xã An Bình", UnitKind::Commune, "01"),
+            },
             Change::Succession {
                 predecessors: vec![Predecessor { code: "00003".into(), partial: false, weight: None }],
                 successor: new_unit("00003", "Phường Đức", UnitKind::Ward, "01"),
@@ -61,8 +67,12 @@ fn two_level_reform() -> Reorganization {
             Change::Split {
                 code: "00004".into(),
                 into: vec![
-                    SplitPart { unit: new_unit("00005", "Xã Dương Một", UnitKind::Commune, "01"), weight: Some(0.25) },
-                    SplitPart { unit: new_unit("00006", "Xã Dương Hai", UnitKind::Commune, "01"), weight: Some(0.75) },
+                    SplitPart {
+                        unit: new_unit("00005", "Xã Dương Một", UnitKind::Commune, "01"), weight: Some(0.25)
+                    },
+                    SplitPart {
+                        unit: new_unit("00006", "Xã Dương Hai", UnitKind::Commune, "01"), weight: Some(0.75)
+                    },
                 ],
             },
         ],
@@ -119,12 +129,20 @@ fn every_problem_is_reported_at_once_naming_codes() {
             Change::Split {
                 code: "00004".into(),
                 into: vec![
-                    SplitPart { unit: new_unit("00011", "Xã Mười Một", UnitKind::Commune, "002"), weight: Some(0.5) },
-                    SplitPart { unit: new_unit("00012", "Xã Mười Hai", UnitKind::Commune, "002"), weight: Some(0.6) },
+                    SplitPart {
+                        unit: new_unit("00011", "Xã Mười Một", UnitKind::Commune, "002"), weight: Some(0.5)
+                    },
+                    SplitPart {
+                        unit: new_unit("00012", "Xã Mười Hai", UnitKind::Commune, "002"), weight: Some(0.6)
+                    },
                 ],
             },
             // District 002 ends while 00003 stays under it.
-            Change::Dissolve { code: "002".into(), successors: vec![Share { code: "001".into(), weight: None }], archive: None },
+            Change::Dissolve {
+                code: "002".into(),
+                successors: vec![Share { code: "001".into(), weight: None }],
+                archive: None,
+            },
         ],
     );
     let before = r.clone();
@@ -146,7 +164,9 @@ fn a_dissolved_unit_may_be_archived_and_drops_out_of_maps() {
     let plan = reorg(
         "archive",
         "2025-01-01",
-        vec![Change::Dissolve { code: "00002".into(), successors: vec![], archive: Some("lòng hồ thủy điện".into()) }],
+        vec![Change::Dissolve {
+            code: "00002".into(), successors: vec![], archive: Some("lòng hồ thủy điện".into())
+        }],
     );
     r.apply(&plan).unwrap();
     assert!(r.map("00002", d("2024-12-31"), d("2025-01-01")).unwrap().is_empty());
@@ -174,7 +194,10 @@ fn rename_and_reparent_of_one_unit_make_one_new_version() {
     let conflicting = reorg(
         "conflict",
         "2026-01-01",
-        vec![Change::Rename { code: "00003".into(), name: "A".into() }, Change::Rename { code: "00003".into(), name: "B".into() }],
+        vec![
+            Change::Rename { code: "00003".into(), name: "A".into() },
+            Change::Rename { code: "00003".into(), name: "B".into() },
+        ],
     );
     let errors = r.apply(&conflicting).unwrap_err();
     assert!(errors[0].message.contains("conflicting changes of name"), "{errors:?}");
@@ -183,7 +206,11 @@ fn rename_and_reparent_of_one_unit_make_one_new_version() {
 #[test]
 fn transfer_of_part_keeps_both_units_with_shares() {
     let mut r = three_levels();
-    let plan = reorg("transfer", "2025-01-01", vec![Change::TransferPart { from: "00001".into(), to: "00002".into(), weight: Some(0.2) }]);
+    let plan = reorg(
+        "transfer",
+        "2025-01-01",
+        vec![Change::TransferPart { from: "00001".into(), to: "00002".into(), weight: Some(0.2) }],
+    );
     r.apply(&plan).unwrap();
     assert!(r.check_invariants().is_empty());
     let map = r.map("00001", d("2024-12-31"), d("2025-01-01")).unwrap();
@@ -205,7 +232,8 @@ fn applying_the_same_reorganization_twice_is_refused() {
 fn revert_is_refused_when_a_later_reorganization_builds_on_it() {
     let mut r = three_levels();
     let first = r.apply(&two_level_reform()).unwrap();
-    let later = reorg("later", "2026-01-01", vec![Change::Rename { code: "00001".into(), name: "Xã An Bình Mới".into() }]);
+    let later =
+        reorg("later", "2026-01-01", vec![Change::Rename { code: "00001".into(), name: "Xã An Bình Mới".into() }]);
     let second = r.apply(&later).unwrap();
     assert!(r.revert(&first).is_err());
     r.revert(&second).unwrap();

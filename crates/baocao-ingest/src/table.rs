@@ -59,10 +59,7 @@ impl Table {
     }
 
     fn problem(&self, line: Option<u64>, column: Option<&str>, message: String) -> IngestError {
-        IngestError {
-            location: Location { file: self.file.clone(), line, column: column.map(Into::into) },
-            message,
-        }
+        IngestError { location: Location { file: self.file.clone(), line, column: column.map(Into::into) }, message }
     }
 
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
@@ -101,12 +98,7 @@ impl Row<'_> {
 
     /// The trimmed value of a column; empty when the column is absent.
     pub fn get(&self, column: &str) -> &str {
-        self.table
-            .columns
-            .iter()
-            .position(|c| c == column)
-            .and_then(|i| self.record.get(i))
-            .map_or("", str::trim)
+        self.table.columns.iter().position(|c| c == column).and_then(|i| self.record.get(i)).map_or("", str::trim)
     }
 
     pub fn problem(&self, column: &str, message: impl Into<String>) -> IngestError {

@@ -203,13 +203,17 @@ fn read_units(source: &Source, errors: &mut Vec<IngestError>) -> BTreeMap<String
         let name = row.required("name", errors);
         let kind = row.parsed("type", errors, |v| v.parse::<UnitKind>());
         let level = row.parsed("level", errors, |v| {
-            v.parse::<u8>().ok().filter(|l| (1..=3).contains(l)).ok_or_else(|| format!("invalid level «{v}»: expected 1, 2 or 3"))
+            v.parse::<u8>()
+                .ok()
+                .filter(|l| (1..=3).contains(l))
+                .ok_or_else(|| format!("invalid level «{v}»: expected 1, 2 or 3"))
         });
         let parent = match row.get("parent_code") {
             "" => Some(None),
             p => parse_code(p).map(Some).map_err(|m| errors.push(row.problem("parent_code", m))).ok(),
         };
-        let (Some(code), Some(name), Some(kind), Some(level), Some(parent_code)) = (code, name, kind, level, parent) else {
+        let (Some(code), Some(name), Some(kind), Some(level), Some(parent_code)) = (code, name, kind, level, parent)
+        else {
             continue;
         };
         if let Some(first) = lines.get(&code) {
@@ -217,7 +221,15 @@ fn read_units(source: &Source, errors: &mut Vec<IngestError>) -> BTreeMap<String
             continue;
         }
         lines.insert(code.clone(), row.line());
-        let unit = UnitVersion { code: code.clone(), name, kind, level, parent_code, validity: Validity::default(), archive_note: None };
+        let unit = UnitVersion {
+            code: code.clone(),
+            name,
+            kind,
+            level,
+            parent_code,
+            validity: Validity::default(),
+            archive_note: None,
+        };
         units.insert(code, unit);
         rows.push(row);
     }
@@ -225,14 +237,18 @@ fn read_units(source: &Source, errors: &mut Vec<IngestError>) -> BTreeMap<String
         let unit = &units[row.get("code")];
         match &unit.parent_code {
             Some(p) => match units.get(p) {
-                None => errors.push(row.problem("parent_code", format!("unknown parent {p}: no unit with this code in the file"))),
+                None => errors.push(
+                    row.problem("parent_code", format!("unknown parent {p}: no unit with this code in the file")),
+                ),
                 Some(parent) if parent.level + 1 != unit.level => errors.push(row.problem(
                     "level",
                     format!("level {} does not sit under parent {p} of level {}", unit.level, parent.level),
                 )),
                 Some(_) => {}
             },
-            None if unit.level != 1 => errors.push(row.problem("parent_code", format!("a unit of level {} needs a parent", unit.level))),
+            None if unit.level != 1 => {
+                errors.push(row.problem("parent_code", format!("a unit of level {} needs a parent", unit.level)))
+            }
             None => {}
         }
     }
@@ -265,12 +281,8 @@ impl Sources {
             })
         };
 
-        let conversion = Table::read(
-            &self.conversion.name,
-            &self.conversion.text,
-            &["old_code", "partly", "new_code"],
-            &mut errors,
-        );
+        let conversion =
+            Table::read(&self.conversion.name, &self.conversion.text, &["old_code", "partly", "new_code"], &mut errors);
         for row in conversion.rows() {
             let old = row.parsed("old_code", &mut errors, parse_code);
             let new = row.parsed("new_code", &mut errors, parse_code);
@@ -320,7 +332,12 @@ impl Sources {
             *province_count.entry(old).or_default() += 1;
         }
         for (old, new) in &province_links {
-            links.push(Link { old: old.clone(), new: new.clone(), partial: province_count[old.as_str()] > 1, weight: None });
+            links.push(Link {
+                old: old.clone(),
+                new: new.clone(),
+                partial: province_count[old.as_str()] > 1,
+                weight: None,
+            });
         }
 
         if let Some(supplement) = &self.supplement {
@@ -336,11 +353,15 @@ impl Sources {
                 };
                 let (Some(old), Some(new), Some(partial), Some(weight)) = (old, new, partial, weight) else { continue };
                 if !before.contains_key(&old) {
-                    errors.push(row.problem("old_code", format!("unknown old unit {old}: not in {}", self.units_before.name)));
+                    errors.push(
+                        row.problem("old_code", format!("unknown old unit {old}: not in {}", self.units_before.name)),
+                    );
                     continue;
                 }
                 if !after.contains_key(&new) {
-                    errors.push(row.problem("new_code", format!("unknown new unit {new}: not in {}", self.units_after.name)));
+                    errors.push(
+                        row.problem("new_code", format!("unknown new unit {new}: not in {}", self.units_after.name)),
+                    );
                     continue;
                 }
                 if !partial && weight.is_some_and(|w| w < 1.0) {
@@ -418,7 +439,8 @@ impl Sources {
             if continues_through_children {
                 continue;
             }
-            let note = "Không có đơn vị kế thừa trong bảng chuyển đổi quốc gia (national conversion lists name no successor)";
+            let note =
+                "Không có đơn vị kế thừa trong bảng chuyển đổi quốc gia (national conversion lists name no successor)";
             changes.push(Change::Dissolve { code: code.clone(), successors: vec![], archive: Some(note.into()) });
             if unit.level == 2 {
                 anomalies.old_districts_without_successor.push(anomaly_unit(unit));

@@ -52,7 +52,8 @@ fn quang_ngai_before_and_after() {
             .filter(|v| v.validity.contains(day) && v.level == level)
             .filter(|v| {
                 v.parent_code.as_deref() == Some(parent)
-                    || v.parent_code.as_deref().and_then(|p| r.in_force(p, day)).and_then(|p| p.parent_code.as_deref()) == Some(parent)
+                    || v.parent_code.as_deref().and_then(|p| r.in_force(p, day)).and_then(|p| p.parent_code.as_deref())
+                        == Some(parent)
             })
             .count()
     };
@@ -93,7 +94,10 @@ fn line_numbers_are_right_with_crlf_endings() {
         text: "code,name,type,level,parent_code\r\n01,Thành phố A,thành phố trung ương,1,\r\n00004,Phường B,phuong,2,01\r\n".into(),
     };
     let problems = sources.read().err().unwrap().0;
-    assert!(problems.iter().any(|p| p.to_string().starts_with("units-2025.csv, line 3, column `type`")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.to_string().starts_with("units-2025.csv, line 3, column `type`")),
+        "{problems:?}"
+    );
 }
 
 #[test]
@@ -101,5 +105,8 @@ fn a_missing_column_is_named() {
     let mut sources = Sources::bundled();
     sources.conversion = Source { name: "conversion-2025.csv".into(), text: "old_code,new_code\n00004,00004\n".into() };
     let problems = sources.read().err().unwrap().0;
-    assert!(problems[0].to_string().contains("conversion-2025.csv, line 1, column `partly`: missing column"), "{problems:?}");
+    assert!(
+        problems[0].to_string().contains("conversion-2025.csv, line 1, column `partly`: missing column"),
+        "{problems:?}"
+    );
 }

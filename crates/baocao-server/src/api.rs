@@ -4,7 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use baocao_core::{Lineage, LineageEntry, MapEntry, ReorgInfo, UnitKind, UnitVersion, Validity, parse_date, today_in_vietnam};
+use baocao_core::{
+    Lineage, LineageEntry, MapEntry, ReorgInfo, UnitKind, UnitVersion, Validity, parse_date, today_in_vietnam,
+};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -41,7 +43,11 @@ pub async fn healthz() -> &'static str {
 /// The database answers.
 #[utoipa::path(get, path = "/readyz", responses((status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.db.ping().await { (StatusCode::OK, "ready") } else { (StatusCode::SERVICE_UNAVAILABLE, "database unreachable") }
+    if state.db.ping().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -56,7 +62,10 @@ pub struct UnitsQuery {
 
 /// Units in force on a day, each parent followed by its children, in Vietnamese alphabetical order.
 #[utoipa::path(get, path = "/api/v1/units", params(UnitsQuery), responses((status = 200, body = [UnitVersion]), (status = 400, description = "bad parameter")))]
-pub async fn units(State(state): State<AppState>, Query(q): Query<UnitsQuery>) -> Result<Json<Vec<UnitVersion>>, ApiError> {
+pub async fn units(
+    State(state): State<AppState>,
+    Query(q): Query<UnitsQuery>,
+) -> Result<Json<Vec<UnitVersion>>, ApiError> {
     let day = day_param("at", q.at.as_deref())?;
     Ok(Json(state.db.units_at(day, q.under.as_deref().filter(|u| !u.is_empty()), q.level).await?))
 }
@@ -79,7 +88,11 @@ pub struct UnitDetail {
 /// One unit as in force on a day.
 #[utoipa::path(get, path = "/api/v1/units/{code}", params(("code" = String, Path, description = "NSO code"), AtQuery),
     responses((status = 200, body = UnitDetail), (status = 404, description = "unknown code or not in force that day")))]
-pub async fn unit(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<AtQuery>) -> Result<Json<UnitDetail>, ApiError> {
+pub async fn unit(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<AtQuery>,
+) -> Result<Json<UnitDetail>, ApiError> {
     let day = day_param("at", q.at.as_deref())?;
     Ok(Json(unit_detail(&state, &code, day).await?))
 }
@@ -100,7 +113,11 @@ pub(crate) async fn unit_detail(state: &AppState, code: &str, day: NaiveDate) ->
 /// Direct predecessors and successors of the unit in force on a day.
 #[utoipa::path(get, path = "/api/v1/units/{code}/lineage", params(("code" = String, Path, description = "NSO code"), AtQuery),
     responses((status = 200, body = Lineage), (status = 404, description = "unknown code or not in force that day")))]
-pub async fn lineage(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<AtQuery>) -> Result<Json<Lineage>, ApiError> {
+pub async fn lineage(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<AtQuery>,
+) -> Result<Json<Lineage>, ApiError> {
     let day = day_param("at", q.at.as_deref())?;
     Ok(Json(state.registry().await?.lineage(&code, day)?))
 }
@@ -116,7 +133,11 @@ pub struct MapQuery {
 /// Where a unit of one day lies in the structure of another day; weight is the share of the older unit, null when unknown.
 #[utoipa::path(get, path = "/api/v1/units/{code}/map", params(("code" = String, Path, description = "NSO code"), MapQuery),
     responses((status = 200, body = [MapEntry]), (status = 404, description = "unknown code or not in force on `from`")))]
-pub async fn map(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<MapQuery>) -> Result<Json<Vec<MapEntry>>, ApiError> {
+pub async fn map(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<MapQuery>,
+) -> Result<Json<Vec<MapEntry>>, ApiError> {
     let from = day_param("from", Some(&q.from))?;
     let to = day_param("to", Some(&q.to))?;
     Ok(Json(state.registry().await?.map(&code, from, to)?))
@@ -134,7 +155,10 @@ pub struct SearchQuery {
 
 /// Finds units by name, ignoring case and diacritics.
 #[utoipa::path(get, path = "/api/v1/search", params(SearchQuery), responses((status = 200, body = [UnitVersion])))]
-pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> Result<Json<Vec<UnitVersion>>, ApiError> {
+pub async fn search(
+    State(state): State<AppState>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Vec<UnitVersion>>, ApiError> {
     let at = match q.at.as_deref().filter(|a| !a.trim().is_empty()) {
         Some(a) => Some(day_param("at", Some(a))?),
         None => None,

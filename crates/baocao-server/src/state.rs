@@ -13,12 +13,15 @@ pub struct Settings {
     pub home_province: Option<String>,
 }
 
+/// The registry as loaded at a stored revision.
+type CachedRegistry = Option<(i64, Arc<Registry>)>;
+
 /// Shared by every request.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
-    registry: Arc<RwLock<Option<(i64, Arc<Registry>)>>>,
+    registry: Arc<RwLock<CachedRegistry>>,
 }
 
 impl AppState {
@@ -31,10 +34,10 @@ impl AppState {
     /// reorganization while the server runs).
     pub async fn registry(&self) -> Result<Arc<Registry>, StoreError> {
         let revision = self.db.registry_revision().await?;
-        if let Some((cached, registry)) = self.registry.read().await.as_ref() {
-            if *cached == revision {
-                return Ok(registry.clone());
-            }
+        if let Some((cached, registry)) = self.registry.read().await.as_ref()
+            && *cached == revision
+        {
+            return Ok(registry.clone());
         }
         let mut slot = self.registry.write().await;
         let registry = Arc::new(self.db.load_registry().await?);

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 
 use baocao_core::registry::unit_order;
 use baocao_core::text::fold;
-use baocao_core::{AppliedDelta, Edge, Registry, ReorgInfo, Reorganization, UnitKind, UnitVersion, Validity, VersionKey};
+use baocao_core::{
+    AppliedDelta, Edge, Registry, ReorgInfo, Reorganization, UnitKind, UnitVersion, Validity, VersionKey,
+};
 use chrono::NaiveDate;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -183,7 +185,14 @@ fn lineage_json(edges: &[Edge], ids: &HashMap<VersionKey, i64>) -> Result<String
     let id = |k: &VersionKey| ids.get(k).copied().ok_or_else(|| StoreError::Corrupt(format!("no row for {}", k.code)));
     let rows = edges
         .iter()
-        .map(|e| Ok(LineageJson { predecessor_id: id(&e.from)?, successor_id: id(&e.to)?, partial: e.partial, weight: e.weight }))
+        .map(|e| {
+            Ok(LineageJson {
+                predecessor_id: id(&e.from)?,
+                successor_id: id(&e.to)?,
+                partial: e.partial,
+                weight: e.weight,
+            })
+        })
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(serde_json::to_string(&rows).expect("plain data serializes"))
 }
@@ -287,8 +296,11 @@ impl Db {
             if !added.is_empty() {
                 ids = id_map!(conn);
             }
-            let ended: Vec<i64> =
-                delta.ended.iter().map(|e| ids.get(&e.key).copied().ok_or_else(|| StoreError::Corrupt(e.key.code.clone()))).collect::<Result<_, _>>()?;
+            let ended: Vec<i64> = delta
+                .ended
+                .iter()
+                .map(|e| ids.get(&e.key).copied().ok_or_else(|| StoreError::Corrupt(e.key.code.clone())))
+                .collect::<Result<_, _>>()?;
             sqlx::query(dialect.end_units)
                 .bind(eff)
                 .bind(rid)
@@ -302,10 +314,18 @@ impl Db {
                     .execute(&mut *conn)
                     .await?;
             }
-            sqlx::query(dialect.insert_units).bind(units_json(&delta.begun)).bind(Some(rid)).execute(&mut *conn).await?;
+            sqlx::query(dialect.insert_units)
+                .bind(units_json(&delta.begun))
+                .bind(Some(rid))
+                .execute(&mut *conn)
+                .await?;
             progress("writing lineage");
             let ids = id_map!(conn);
-            sqlx::query(dialect.insert_lineage).bind(lineage_json(&delta.edges, &ids)?).bind(rid).execute(&mut *conn).await?;
+            sqlx::query(dialect.insert_lineage)
+                .bind(lineage_json(&delta.edges, &ids)?)
+                .bind(rid)
+                .execute(&mut *conn)
+                .await?;
             sqlx::query(BUMP_REVISION).execute(&mut *conn).await?;
             Ok(outcome)
         })
@@ -314,16 +334,19 @@ impl Db {
     /// Undoes a reorganization, provided nothing later builds on it.
     pub async fn revert_reorganization(&self, key: &str) -> Result<AppliedDelta, StoreError> {
         with_tx!(self, |conn| {
-            let rid: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM reorganizations WHERE key = $1").bind(key).fetch_optional(&mut *conn).await?;
+            let rid: Option<i64> = sqlx::query_scalar("SELECT id FROM reorganizations WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&mut *conn)
+                .await?;
             let Some(rid) = rid else {
                 return Err(StoreError::Conflict(format!("no reorganization with key «{key}» is applied")));
             };
             let (registry, _) = load_registry!(conn);
-            let begun: Vec<UnitRow> = sqlx::query_as(&format!("SELECT {UNIT_COLUMNS} FROM units WHERE created_by = $1"))
-                .bind(rid)
-                .fetch_all(&mut *conn)
-                .await?;
+            let begun: Vec<UnitRow> =
+                sqlx::query_as(&format!("SELECT {UNIT_COLUMNS} FROM units WHERE created_by = $1"))
+                    .bind(rid)
+                    .fetch_all(&mut *conn)
+                    .await?;
             let ended: Vec<UnitRow> = sqlx::query_as(&format!("SELECT {UNIT_COLUMNS} FROM units WHERE ended_by = $1"))
                 .bind(rid)
                 .fetch_all(&mut *conn)
@@ -357,7 +380,12 @@ impl Db {
     /// Units in force on `day`, optionally only the subtree under `under`
     /// and one level, in hierarchical Vietnamese alphabetical order: each
     /// unit is followed by its own children, siblings sorted by name.
-    pub async fn units_at(&self, day: NaiveDate, under: Option<&str>, level: Option<u8>) -> Result<Vec<UnitVersion>, StoreError> {
+    pub async fn units_at(
+        &self,
+        day: NaiveDate,
+        under: Option<&str>,
+        level: Option<u8>,
+    ) -> Result<Vec<UnitVersion>, StoreError> {
         let level = level.map(i32::from);
         let rows: Vec<UnitRow> = match under {
             Some(root) => {
@@ -393,7 +421,12 @@ impl Db {
 
     /// Units whose name has every word of `text` as a word prefix, ignoring
     /// case and diacritics; only those in force on `at` when given.
-    pub async fn search_units(&self, text: &str, at: Option<NaiveDate>, limit: usize) -> Result<Vec<UnitVersion>, StoreError> {
+    pub async fn search_units(
+        &self,
+        text: &str,
+        at: Option<NaiveDate>,
+        limit: usize,
+    ) -> Result<Vec<UnitVersion>, StoreError> {
         let words: Vec<String> = fold(text).split(' ').filter(|w| !w.is_empty()).map(str::to_string).collect();
         if words.is_empty() {
             return Ok(Vec::new());
@@ -406,8 +439,10 @@ impl Db {
         for i in 0..words.len() {
             sql.push_str(&format!(" AND (' ' || u.search_name) LIKE ${} ESCAPE '\\'", i + 2));
         }
-        let patterns: Vec<String> =
-            words.iter().map(|w| format!("% {}%", w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))).collect();
+        let patterns: Vec<String> = words
+            .iter()
+            .map(|w| format!("% {}%", w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+            .collect();
         let rows: Vec<UnitRow> = with_pool!(self, |pool| {
             let mut q = sqlx::query_as(&sql).bind(at);
             for p in &patterns {
@@ -421,7 +456,6 @@ impl Db {
         Ok(units)
     }
 }
-
 
 /// Orders units depth first: each parent is followed by its children;
 /// siblings in Vietnamese alphabetical order. Units whose parent is not in

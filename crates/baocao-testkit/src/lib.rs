@@ -43,7 +43,8 @@ impl TestDb {
             COUNTER.fetch_add(1, Ordering::Relaxed),
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
         );
-        let mut conn = sqlx::PgConnection::connect(base).await.expect("PostgreSQL reachable at BAOCAO_TEST_DATABASE_URL");
+        let mut conn =
+            sqlx::PgConnection::connect(base).await.expect("PostgreSQL reachable at BAOCAO_TEST_DATABASE_URL");
         sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.expect("create a test schema");
         conn.close().await.ok();
         let separator = if base.contains('?') { '&' } else { '?' };

@@ -108,7 +108,8 @@ pub fn lineage(l: &Lineage, format: Format) -> anyhow::Result<()> {
             let mut headers = vec!["relation"];
             headers.extend(UNIT_FIELDS);
             headers.extend(["partial", "weight", "reorganization"]);
-            let all = rows("predecessor", &l.predecessors, true).into_iter().chain(rows("successor", &l.successors, true));
+            let all =
+                rows("predecessor", &l.predecessors, true).into_iter().chain(rows("successor", &l.successors, true));
             csv_out(&headers, all)
         }
         Format::Table => {
@@ -116,7 +117,8 @@ pub fn lineage(l: &Lineage, format: Format) -> anyhow::Result<()> {
             let mut headers = vec!["Quan hệ"];
             headers.extend(UNIT_HEADERS);
             headers.extend(["Một phần", "Tỷ lệ", "Sắp xếp"]);
-            let all = rows("tiền thân", &l.predecessors, false).into_iter().chain(rows("kế thừa", &l.successors, false));
+            let all =
+                rows("tiền thân", &l.predecessors, false).into_iter().chain(rows("kế thừa", &l.successors, false));
             println!("{}", table(&headers, all));
             Ok(())
         }

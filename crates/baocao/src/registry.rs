@@ -131,10 +131,10 @@ async fn execute(db: &Db, command: RegistryCommand) -> anyhow::Result<()> {
         }
         RegistryCommand::Units { at, under, level, format } => {
             let units = db.units_at(at.day(), under.as_deref(), level).await?;
-            if let Some(code) = under.as_deref().filter(|_| units.is_empty()) {
-                if db.unit_history(code).await?.is_empty() {
-                    bail!("no unit with code {code}");
-                }
+            if let Some(code) = under.as_deref().filter(|_| units.is_empty())
+                && db.unit_history(code).await?.is_empty()
+            {
+                bail!("no unit with code {code}");
             }
             output::units(&units, format)
         }
@@ -168,7 +168,9 @@ async fn execute(db: &Db, command: RegistryCommand) -> anyhow::Result<()> {
             let registry = db.load_registry().await?;
             output::lineage(&registry.lineage(&code, at.day())?, format)
         }
-        RegistryCommand::Search { text, at, limit, format } => output::units(&db.search_units(&text, at, limit).await?, format),
+        RegistryCommand::Search { text, at, limit, format } => {
+            output::units(&db.search_units(&text, at, limit).await?, format)
+        }
         RegistryCommand::Map { code, from, to, format } => {
             let registry = db.load_registry().await?;
             output::map(&registry.map(&code, from, to)?, format)
@@ -240,7 +242,9 @@ async fn load_2025(db: &Db, args: LoadArgs) -> anyhow::Result<()> {
             if summary.already_loaded {
                 println!("The 2025 reform was already loaded; nothing changed.");
             }
-            let line = |m: &BTreeMap<u8, usize>| m.iter().map(|(l, n)| format!("level {l}: {n}")).collect::<Vec<_>>().join(", ");
+            let line = |m: &BTreeMap<u8, usize>| {
+                m.iter().map(|(l, n)| format!("level {l}: {n}")).collect::<Vec<_>>().join(", ")
+            };
             println!("Units in force on 30/06/2025: {}", line(&summary.before));
             println!("Units in force on 01/07/2025: {}", line(&summary.after));
             println!("Lineage edges: {}", summary.lineage_edges);

@@ -49,11 +49,16 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         progress.finish();
         outcome?;
         let province = db.unit_history(&config.province).await?;
-        let name = province.last().map(|u| u.name.clone()).with_context(|| format!("demo province {} is not in the registry", config.province))?;
+        let name = province
+            .last()
+            .map(|u| u.name.clone())
+            .with_context(|| format!("demo province {} is not in the registry", config.province))?;
         println!("Demo province: {name} ({})", config.province);
         settings.home_province = Some(config.province);
     }
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("baocao is serving on http://{addr}/ (database {url})");
     if args.demo {

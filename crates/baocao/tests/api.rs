@@ -45,7 +45,8 @@ async fn units_lineage_search_and_map() {
     assert_eq!((unit["name"].as_str(), unit["parent_code"].as_str()), (Some("Xã Ngọk Bay"), Some("51")));
 
     let (_, lineage) = app.get("/api/v1/units/23317/lineage?at=2025-07-01").await;
-    let preds: Vec<&str> = lineage["predecessors"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+    let preds: Vec<&str> =
+        lineage["predecessors"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
     assert_eq!(preds, ["23314", "23317", "23320"]);
 
     let (_, found) = app.get("/api/v1/search?q=NG%E1%BB%8CK%20BAY&at=2025-07-01").await;
@@ -74,7 +75,13 @@ async fn health_openapi_and_pages() {
     assert_eq!(app.get("/healthz").await.0, 200);
     assert_eq!(app.get("/readyz").await.0, 200);
     let (_, doc) = app.get("/api/openapi.json").await;
-    for path in ["/api/v1/units", "/api/v1/units/{code}", "/api/v1/units/{code}/lineage", "/api/v1/search", "/api/v1/units/{code}/map"] {
+    for path in [
+        "/api/v1/units",
+        "/api/v1/units/{code}",
+        "/api/v1/units/{code}/lineage",
+        "/api/v1/search",
+        "/api/v1/units/{code}/map",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from OpenAPI");
     }
     let (status, home) = app.get("/?at=01/07/2025").await;

@@ -11,13 +11,20 @@ fn data_dir() -> PathBuf {
 }
 
 fn baocao(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_baocao")).arg("--db").arg(&db.url).args(args).env("CI", "1").output().expect("baocao runs")
+    Command::new(env!("CARGO_BIN_EXE_baocao"))
+        .arg("--db")
+        .arg(&db.url)
+        .args(args)
+        .env("CI", "1")
+        .output()
+        .expect("baocao runs")
 }
 
 fn ok_json(db: &TestDb, args: &[&str]) -> Value {
     let out = baocao(db, args);
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn codes(v: &Value) -> Vec<&str> {
@@ -61,7 +68,9 @@ async fn quang_ngai_before_and_after_the_reform() {
     assert_eq!(after.len(), 96);
     let kind = |k: &str| after.iter().filter(|u| u["kind"] == k).count();
     assert_eq!((kind("xã"), kind("phường"), kind("đặc khu")), (86, 9, 1));
-    assert!(after.iter().all(|u| u["valid_from"] == "2025-07-01" && u["valid_to"].is_null() && u["parent_code"] == "51"));
+    assert!(
+        after.iter().all(|u| u["valid_from"] == "2025-07-01" && u["valid_to"].is_null() && u["parent_code"] == "51")
+    );
     // Kon Tum (62) no longer exists; its communes are under 51.
     let kon_tum_city = ok_json(&db, &["registry", "search", "kroong", "--format", "json"]);
     assert!(codes(&kon_tum_city).contains(&"23314"));
@@ -84,9 +93,11 @@ async fn lineage_of_xa_ngok_bay() {
     assert_eq!(codes(&old["successors"]), ["23317"]);
 
     // Both directions of the map.
-    let forward = ok_json(&db, &["registry", "map", "23320", "--from", "2025-06-30", "--to", "2025-07-01", "--format", "json"]);
+    let forward =
+        ok_json(&db, &["registry", "map", "23320", "--from", "2025-06-30", "--to", "2025-07-01", "--format", "json"]);
     assert_eq!(codes(&forward), ["23317"]);
-    let back = ok_json(&db, &["registry", "map", "23317", "--from", "2025-07-01", "--to", "2024-07-01", "--format", "json"]);
+    let back =
+        ok_json(&db, &["registry", "map", "23317", "--from", "2025-07-01", "--to", "2024-07-01", "--format", "json"]);
     assert_eq!(codes(&back), ["23314", "23317", "23320"]);
     assert!(back.as_array().unwrap().iter().all(|m| m["weight"] == 1.0));
 }
