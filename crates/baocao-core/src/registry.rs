@@ -421,14 +421,15 @@ impl Registry {
                 reorganization: info.key.clone(),
             });
         }
-        let explicit: HashSet<String> = edges.iter().map(|e| e.from.code.clone()).collect();
-        let mut derived = Vec::new();
-        for (code, v) in &ended_units {
-            if explicit.contains(*code) || !plan.abolished_levels.contains(&v.level) {
-                continue;
-            }
-            derived.extend(self.derive_from_children(v, eve, &edges));
-        }
+        let explicit: HashSet<&str> = edges.iter().map(|e| e.from.code.as_str()).collect();
+        let mut abolished: Vec<&UnitVersion> = ended_units
+            .iter()
+            .filter(|(code, v)| !explicit.contains(**code) && plan.abolished_levels.contains(&v.level))
+            .map(|(_, v)| *v)
+            .collect();
+        abolished.sort_by(|a, b| a.code.cmp(&b.code));
+        let derived =
+            if abolished.is_empty() { Vec::new() } else { self.derive_from_children(&abolished, eve, &edges) };
         edges.extend(derived);
 
         // Dissolved units need a successor or an archive decision.
@@ -465,30 +466,37 @@ impl Registry {
         }
     }
 
-    /// Successors of a unit of an abolished level: wherever its children went.
-    fn derive_from_children(&self, unit: &UnitVersion, eve: NaiveDate, edges: &[Edge]) -> Vec<Edge> {
-        let children: HashSet<&str> = self
-            .versions
-            .iter()
-            .filter(|c| c.parent_code.as_deref() == Some(unit.code.as_str()) && c.validity.contains(eve))
-            .map(|c| c.code.as_str())
-            .collect();
-        let mut targets: BTreeMap<VersionKey, (bool, String)> = BTreeMap::new();
-        for e in edges.iter().filter(|e| children.contains(e.from.code.as_str())) {
-            let entry = targets.entry(e.to.clone()).or_insert((false, e.reorganization.clone()));
-            entry.0 |= e.partial;
+    /// Successors of units of an abolished level: wherever their children
+    /// went. Whole when all children went whole to one single unit.
+    fn derive_from_children(&self, units: &[&UnitVersion], eve: NaiveDate, edges: &[Edge]) -> Vec<Edge> {
+        let wanted: HashSet<&str> = units.iter().map(|u| u.code.as_str()).collect();
+        let mut parent_of: HashMap<&str, &str> = HashMap::new();
+        for v in self.versions.iter().filter(|v| v.validity.contains(eve)) {
+            if let Some(p) = v.parent_code.as_deref().filter(|p| wanted.contains(p)) {
+                parent_of.insert(v.code.as_str(), p);
+            }
         }
-        let whole = targets.len() == 1 && targets.values().all(|(partial, _)| !partial);
-        targets
-            .into_iter()
-            .map(|(to, (_, reorganization))| Edge {
+        // Per abolished unit: each target, whether any share of it is partial.
+        let mut targets: HashMap<&str, BTreeMap<&VersionKey, (bool, &str)>> = HashMap::new();
+        for e in edges {
+            if let Some(parent) = parent_of.get(e.from.code.as_str()) {
+                let entry = targets.entry(parent).or_default().entry(&e.to).or_insert((false, &e.reorganization));
+                entry.0 |= e.partial;
+            }
+        }
+        let mut out = Vec::new();
+        for unit in units {
+            let Some(list) = targets.get(unit.code.as_str()) else { continue };
+            let whole = list.len() == 1 && list.values().all(|(partial, _)| !partial);
+            out.extend(list.iter().map(|(to, (_, reorganization))| Edge {
                 from: unit.key(),
-                to,
+                to: (*to).clone(),
                 partial: !whole,
                 weight: whole.then_some(1.0),
-                reorganization,
-            })
-            .collect()
+                reorganization: reorganization.to_string(),
+            }));
+        }
+        out
     }
 
     fn apply_delta(&mut self, delta: &AppliedDelta) {

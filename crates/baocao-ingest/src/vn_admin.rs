@@ -272,13 +272,21 @@ impl Sources {
         let mut anomalies = Anomalies::default();
         let mut links: Vec<Link> = Vec::new();
 
-        let mut missing = |code: &str, file: &str, row: &Row<'_>, column: &str| {
-            anomalies.conversion_codes_not_in_lists.push(MissingCode {
-                code: code.into(),
-                file: file.into(),
-                line: row.line(),
-                column: column.into(),
-            })
+        // A pair of codes both lists know, or an anomaly for each one they don't.
+        let mut known_pair = |row: &Row<'_>, file: &str, old: &str, new: &str| {
+            let mut known = true;
+            for (code, column, list) in [(old, "old_code", &before), (new, "new_code", &after)] {
+                if !list.contains_key(code) {
+                    anomalies.conversion_codes_not_in_lists.push(MissingCode {
+                        code: code.into(),
+                        file: file.into(),
+                        line: row.line(),
+                        column: column.into(),
+                    });
+                    known = false;
+                }
+            }
+            known
         };
 
         let conversion =
@@ -288,16 +296,7 @@ impl Sources {
             let new = row.parsed("new_code", &mut errors, parse_code);
             let partial = row.parsed("partly", &mut errors, parse_flag);
             let (Some(old), Some(new), Some(partial)) = (old, new, partial) else { continue };
-            let mut known = true;
-            if !before.contains_key(&old) {
-                missing(&old, &conversion.file, &row, "old_code");
-                known = false;
-            }
-            if !after.contains_key(&new) {
-                missing(&new, &conversion.file, &row, "new_code");
-                known = false;
-            }
-            if known {
+            if known_pair(&row, &conversion.file, &old, &new) {
                 links.push(Link { old, new, partial, weight: None });
             }
         }
@@ -313,16 +312,7 @@ impl Sources {
             let old = row.parsed("old_code", &mut errors, parse_code);
             let new = row.parsed("new_code", &mut errors, parse_code);
             let (Some(old), Some(new)) = (old, new) else { continue };
-            let mut known = true;
-            if !before.contains_key(&old) {
-                missing(&old, &provinces.file, &row, "old_code");
-                known = false;
-            }
-            if !after.contains_key(&new) {
-                missing(&new, &provinces.file, &row, "new_code");
-                known = false;
-            }
-            if known {
+            if known_pair(&row, &provinces.file, &old, &new) {
                 province_links.push((old, new));
             }
         }

@@ -4,7 +4,7 @@
 //! [`baocao_core::Registry`]; this module loads it, writes what it decided,
 //! and answers the frequent read queries directly in SQL.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use baocao_core::registry::unit_order;
 use baocao_core::text::fold;
@@ -15,12 +15,11 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::sql::{Dialect, POSTGRES, SQLITE};
+use crate::sql::{Dialect, IN_FORCE, POSTGRES, SQLITE};
 use crate::{Db, StoreError, with_pool, with_tx};
 
 #[derive(sqlx::FromRow)]
 struct UnitRow {
-    id: i64,
     code: String,
     name: String,
     kind: String,
@@ -65,10 +64,10 @@ struct ReorgRow {
     legal_basis: Option<String>,
 }
 
-const UNIT_COLUMNS: &str = "id, code, name, kind, level, parent_code, valid_from, valid_to, archive_note";
+const UNIT_COLUMNS: &str = "code, name, kind, level, parent_code, valid_from, valid_to, archive_note";
 
 const SELECT_ALL_UNITS: &str =
-    "SELECT id, code, name, kind, level, parent_code, valid_from, valid_to, archive_note FROM units ORDER BY id";
+    "SELECT code, name, kind, level, parent_code, valid_from, valid_to, archive_note FROM units ORDER BY id";
 const SELECT_EDGES: &str = "SELECT p.code AS from_code, p.valid_from AS from_valid_from,
         s.code AS to_code, s.valid_from AS to_valid_from, l.partial, l.weight, r.key AS reorganization
     FROM lineage l
@@ -78,21 +77,9 @@ const SELECT_EDGES: &str = "SELECT p.code AS from_code, p.valid_from AS from_val
     ORDER BY l.id";
 const SELECT_REORGS: &str = "SELECT key, name, effective_date, legal_basis FROM reorganizations ORDER BY id";
 const BUMP_REVISION: &str = "UPDATE registry_revision SET revision = revision + 1 WHERE id = 1";
-const IN_FORCE: &str = "(u.valid_from IS NULL OR u.valid_from <= $1) AND (u.valid_to IS NULL OR u.valid_to > $1)";
 
-fn build_registry(
-    units: Vec<UnitRow>,
-    edges: Vec<EdgeRow>,
-    reorgs: Vec<ReorgRow>,
-) -> Result<(Registry, HashMap<VersionKey, i64>), StoreError> {
-    let mut ids = HashMap::with_capacity(units.len());
-    let mut versions = Vec::with_capacity(units.len());
-    for row in units {
-        let id = row.id;
-        let unit = row.into_unit()?;
-        ids.insert(unit.key(), id);
-        versions.push(unit);
-    }
+fn build_registry(units: Vec<UnitRow>, edges: Vec<EdgeRow>, reorgs: Vec<ReorgRow>) -> Result<Registry, StoreError> {
+    let versions = units.into_iter().map(UnitRow::into_unit).collect::<Result<Vec<_>, _>>()?;
     let edges = edges
         .into_iter()
         .map(|e| Edge {
@@ -107,7 +94,7 @@ fn build_registry(
         .into_iter()
         .map(|r| ReorgInfo { key: r.key, name: r.name, effective_date: r.effective_date, legal_basis: r.legal_basis })
         .collect();
-    Ok((Registry::from_parts(versions, edges, reorgs), ids))
+    Ok(Registry::from_parts(versions, edges, reorgs))
 }
 
 /// Loads the whole registry within the connection's current transaction.
@@ -117,15 +104,6 @@ macro_rules! load_registry {
         let edges: Vec<EdgeRow> = sqlx::query_as(SELECT_EDGES).fetch_all(&mut *$conn).await?;
         let reorgs: Vec<ReorgRow> = sqlx::query_as(SELECT_REORGS).fetch_all(&mut *$conn).await?;
         build_registry(units, edges, reorgs)?
-    }};
-}
-
-/// Reads the id of every unit version, keyed by identity.
-macro_rules! id_map {
-    ($conn:expr) => {{
-        let rows: Vec<(i64, String, Option<NaiveDate>)> =
-            sqlx::query_as("SELECT id, code, valid_from FROM units").fetch_all(&mut *$conn).await?;
-        rows.into_iter().map(|(id, code, valid_from)| (VersionKey { code, valid_from }, id)).collect::<HashMap<_, _>>()
     }};
 }
 
@@ -174,33 +152,59 @@ fn units_json(units: &[UnitVersion]) -> String {
 }
 
 #[derive(Serialize)]
-struct LineageJson {
-    predecessor_id: i64,
-    successor_id: i64,
+struct LineageJson<'a> {
+    from_code: &'a str,
+    from_valid_from: Option<NaiveDate>,
+    to_code: &'a str,
+    to_valid_from: Option<NaiveDate>,
     partial: bool,
     weight: Option<f64>,
 }
 
-fn lineage_json(edges: &[Edge], ids: &HashMap<VersionKey, i64>) -> Result<String, StoreError> {
-    let id = |k: &VersionKey| ids.get(k).copied().ok_or_else(|| StoreError::Corrupt(format!("no row for {}", k.code)));
-    let rows = edges
+fn lineage_json(edges: &[Edge]) -> String {
+    let rows: Vec<LineageJson<'_>> = edges
         .iter()
-        .map(|e| {
-            Ok(LineageJson {
-                predecessor_id: id(&e.from)?,
-                successor_id: id(&e.to)?,
-                partial: e.partial,
-                weight: e.weight,
-            })
+        .map(|e| LineageJson {
+            from_code: &e.from.code,
+            from_valid_from: e.from.valid_from,
+            to_code: &e.to.code,
+            to_valid_from: e.to.valid_from,
+            partial: e.partial,
+            weight: e.weight,
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(serde_json::to_string(&rows).expect("plain data serializes"))
+        .collect();
+    serde_json::to_string(&rows).expect("plain data serializes")
+}
+
+#[derive(Serialize)]
+struct EndJson<'a> {
+    code: &'a str,
+    valid_from: Option<NaiveDate>,
+    archive_note: Option<&'a str>,
+}
+
+fn ends_json(ended: &[baocao_core::reorg::EndedVersion]) -> String {
+    let rows: Vec<EndJson<'_>> = ended
+        .iter()
+        .map(|e| EndJson { code: &e.key.code, valid_from: e.key.valid_from, archive_note: e.archive_note.as_deref() })
+        .collect();
+    serde_json::to_string(&rows).expect("plain data serializes")
+}
+
+/// Fails unless a bulk statement touched exactly `expected` rows: a version
+/// decided on but not found would mean the registry changed under us.
+fn expect_rows(what: &str, affected: u64, expected: usize) -> Result<(), StoreError> {
+    if affected == expected as u64 {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(format!("{what}: {affected} rows written, {expected} expected")))
+    }
 }
 
 fn checksum(baseline: &[UnitVersion], reorg: &Reorganization) -> (String, String) {
     let plan = serde_json::to_string(reorg).expect("plain data serializes");
     let mut hasher = Sha256::new();
-    hasher.update(serde_json::to_string(baseline).expect("plain data serializes"));
+    serde_json::to_writer(&mut hasher, baseline).expect("plain data serializes");
     hasher.update(&plan);
     let digest = hasher.finalize();
     (digest.iter().map(|b| format!("{b:02x}")).collect(), plan)
@@ -216,7 +220,7 @@ impl Db {
 
     /// Loads the whole registry, for lineage walks and mapping.
     pub async fn load_registry(&self) -> Result<Registry, StoreError> {
-        Ok(with_tx!(self, |conn| load_registry!(conn).0))
+        Ok(with_tx!(self, |conn| load_registry!(conn)))
     }
 
     /// A number that changes whenever the registry changes.
@@ -236,6 +240,7 @@ impl Db {
         dry_run: bool,
         progress: &(dyn Fn(&str) + Sync),
     ) -> Result<ApplyOutcome, StoreError> {
+        progress("fingerprinting the plan");
         let (checksum, plan) = checksum(&baseline, reorg);
         let dialect = self.dialect();
         let key = &reorg.info.key;
@@ -263,9 +268,11 @@ impl Db {
                 }
                 None => {}
             }
-            progress("validating");
-            let (mut registry, mut ids) = load_registry!(conn);
+            progress("loading the registry");
+            let mut registry = load_registry!(conn);
+            progress("checking the unit lists");
             let added = registry.add_baseline(baseline).map_err(StoreError::Baseline)?;
+            progress("validating the reorganization");
             let delta = registry.plan(reorg).map_err(StoreError::Invalid)?;
             let outcome = ApplyOutcome {
                 already_applied: false,
@@ -279,7 +286,13 @@ impl Db {
                 return Ok(outcome);
             }
             progress("writing units");
-            sqlx::query(dialect.insert_units).bind(units_json(&added)).bind(None::<i64>).execute(&mut *conn).await?;
+            let written = sqlx::query(dialect.insert_units)
+                .bind(units_json(&added))
+                .bind(None::<i64>)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+            expect_rows("units", written, added.len())?;
             let rid: i64 = sqlx::query_scalar(
                 "INSERT INTO reorganizations (key, name, effective_date, legal_basis, checksum, plan, applied_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -293,40 +306,31 @@ impl Db {
             .bind(chrono::Utc::now())
             .fetch_one(&mut *conn)
             .await?;
-            if !added.is_empty() {
-                ids = id_map!(conn);
-            }
-            let ended: Vec<i64> = delta
-                .ended
-                .iter()
-                .map(|e| ids.get(&e.key).copied().ok_or_else(|| StoreError::Corrupt(e.key.code.clone())))
-                .collect::<Result<_, _>>()?;
-            sqlx::query(dialect.end_units)
+            progress("ending versions");
+            let written = sqlx::query(dialect.end_units)
                 .bind(eff)
                 .bind(rid)
-                .bind(serde_json::to_string(&ended).expect("numbers serialize"))
+                .bind(ends_json(&delta.ended))
                 .execute(&mut *conn)
                 .await?;
-            for e in delta.ended.iter().filter(|e| e.archive_note.is_some()) {
-                sqlx::query("UPDATE units SET archive_note = $1 WHERE id = $2")
-                    .bind(&e.archive_note)
-                    .bind(ids[&e.key])
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            sqlx::query(dialect.insert_units)
+            expect_rows("ended versions", written.rows_affected(), delta.ended.len())?;
+            progress("beginning versions");
+            let written = sqlx::query(dialect.insert_units)
                 .bind(units_json(&delta.begun))
                 .bind(Some(rid))
                 .execute(&mut *conn)
-                .await?;
+                .await?
+                .rows_affected();
+            expect_rows("begun versions", written, delta.begun.len())?;
             progress("writing lineage");
-            let ids = id_map!(conn);
-            sqlx::query(dialect.insert_lineage)
-                .bind(lineage_json(&delta.edges, &ids)?)
+            let written = sqlx::query(dialect.insert_lineage)
+                .bind(lineage_json(&delta.edges))
                 .bind(rid)
                 .execute(&mut *conn)
                 .await?;
+            expect_rows("lineage", written.rows_affected(), delta.edges.len())?;
             sqlx::query(BUMP_REVISION).execute(&mut *conn).await?;
+            progress("committing");
             Ok(outcome)
         })
     }
@@ -341,7 +345,7 @@ impl Db {
             let Some(rid) = rid else {
                 return Err(StoreError::Conflict(format!("no reorganization with key «{key}» is applied")));
             };
-            let (registry, _) = load_registry!(conn);
+            let registry = load_registry!(conn);
             let begun: Vec<UnitRow> =
                 sqlx::query_as(&format!("SELECT {UNIT_COLUMNS} FROM units WHERE created_by = $1"))
                     .bind(rid)
@@ -387,29 +391,56 @@ impl Db {
         level: Option<u8>,
     ) -> Result<Vec<UnitVersion>, StoreError> {
         let level = level.map(i32::from);
-        let rows: Vec<UnitRow> = match under {
+        let dialect = self.dialect();
+        let units_as_json = dialect.units_as_json;
+        let json: String = match under {
             Some(root) => {
-                let sql = format!(
-                    "WITH RECURSIVE tree (code) AS (
-                        SELECT CAST($2 AS TEXT)
+                // The tree carries its rows, so nothing joins back to the
+                // whole table at the end.
+                let step = (dialect.subtree_step)();
+                let sql = units_as_json(&format!(
+                    "WITH RECURSIVE tree (code, name, kind, level, parent_code, valid_from, valid_to, archive_note) AS (
+                        SELECT {UNIT_COLUMNS} FROM units u WHERE u.parent_code = $2 AND {IN_FORCE}
                         UNION ALL
-                        SELECT u.code FROM units u JOIN tree t ON u.parent_code = t.code WHERE {IN_FORCE}
+                        {step}
                     )
-                    SELECT u.id, u.code, u.name, u.kind, u.level, u.parent_code, u.valid_from, u.valid_to, u.archive_note
-                    FROM units u JOIN tree t ON u.code = t.code
-                    WHERE {IN_FORCE} AND u.code <> $2 AND (CAST($3 AS INTEGER) IS NULL OR u.level = $3)"
-                );
-                with_pool!(self, |pool| sqlx::query_as(&sql).bind(day).bind(root).bind(level).fetch_all(pool).await?)
+                    SELECT {UNIT_COLUMNS} FROM tree WHERE CAST($3 AS INTEGER) IS NULL OR level = $3"
+                ));
+                with_pool!(self, |pool| sqlx::query_scalar(&sql)
+                    .bind(day)
+                    .bind(root)
+                    .bind(level)
+                    .fetch_one(pool)
+                    .await?)
             }
             None => {
-                let sql = format!(
+                let sql = units_as_json(&format!(
                     "SELECT {UNIT_COLUMNS} FROM units u WHERE {IN_FORCE} AND (CAST($2 AS INTEGER) IS NULL OR u.level = $2)"
-                );
-                with_pool!(self, |pool| sqlx::query_as(&sql).bind(day).bind(level).fetch_all(pool).await?)
+                ));
+                with_pool!(self, |pool| sqlx::query_scalar(&sql).bind(day).bind(level).fetch_one(pool).await?)
             }
         };
-        let units = rows.into_iter().map(UnitRow::into_unit).collect::<Result<Vec<_>, _>>()?;
+        let units: Vec<UnitVersion> =
+            serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("unit listing: {e}")))?;
         Ok(hierarchical_order(units))
+    }
+
+    /// How many units of each level are in force on `day`.
+    pub async fn count_units_by_level(&self, day: NaiveDate) -> Result<BTreeMap<u8, usize>, StoreError> {
+        let sql = format!("SELECT u.level, COUNT(*) FROM units u WHERE {IN_FORCE} GROUP BY u.level");
+        let rows: Vec<(i32, i64)> = with_pool!(self, |pool| sqlx::query_as(&sql).bind(day).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(level, n)| (u8::try_from(level).unwrap_or(u8::MAX), usize::try_from(n).unwrap_or(usize::MAX)))
+            .collect())
+    }
+
+    /// How many lineage edges a reorganization made.
+    pub async fn count_lineage(&self, key: &str) -> Result<usize, StoreError> {
+        let sql =
+            "SELECT COUNT(*) FROM lineage l JOIN reorganizations r ON r.id = l.reorganization_id WHERE r.key = $1";
+        let n: i64 = with_pool!(self, |pool| sqlx::query_scalar(sql).bind(key).fetch_one(pool).await?);
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
     /// Every version of a code, oldest first.

@@ -2,32 +2,95 @@
 //! whole batch as one JSON parameter: SQLite unpacks it with `json_each`,
 //! PostgreSQL with `jsonb_to_recordset`, so that a national load is a
 //! handful of statements rather than tens of thousands of round trips.
+//! Unit versions are found by their identity, `code` and `valid_from`
+//! (through the `units_identity` index), so no row ids travel back and forth.
+
+/// A unit row `u` in force on the day bound as `$1`.
+pub const IN_FORCE: &str = "(u.valid_from IS NULL OR u.valid_from <= $1) AND (u.valid_to IS NULL OR u.valid_to > $1)";
+
+const STEP_COLUMNS: &str = "u.code, u.name, u.kind, u.level, u.parent_code, u.valid_from, u.valid_to, u.archive_note";
 
 pub struct Dialect {
+    /// The recursive step of a subtree walk: children in force of the rows
+    /// of `tree`, each found by a probe of the parent index.
+    pub subtree_step: fn() -> String,
+    /// Wraps a query returning unit columns so that the whole result comes
+    /// back as one JSON array in one row. sqlx hands each SQLite row across
+    /// threads separately; for the listings every page shows, one row is
+    /// several times faster.
+    pub units_as_json: fn(&str) -> String,
     pub insert_units: &'static str,
     pub end_units: &'static str,
     pub insert_lineage: &'static str,
 }
 
+fn sqlite_units_as_json(inner: &str) -> String {
+    format!(
+        "SELECT json_group_array(json_object('code', code, 'name', name, 'kind', kind, 'level', level,
+            'parent_code', parent_code, 'valid_from', valid_from, 'valid_to', valid_to, 'archive_note', archive_note))
+         FROM ({inner})"
+    )
+}
+
+fn postgres_units_as_json(inner: &str) -> String {
+    format!(
+        "SELECT COALESCE(json_agg(json_build_object('code', code, 'name', name, 'kind', kind, 'level', level,
+            'parent_code', parent_code, 'valid_from', valid_from, 'valid_to', valid_to, 'archive_note', archive_note)), '[]')::text
+         FROM ({inner}) AS r"
+    )
+}
+
+fn sqlite_subtree_step() -> String {
+    format!("SELECT {STEP_COLUMNS} FROM units u JOIN tree t ON u.parent_code = t.code WHERE {IN_FORCE}")
+}
+
+/// PostgreSQL guesses the recursive work table large and would hash-join
+/// it against a scan of all units; the lateral subquery, fenced by
+/// `OFFSET 0` so it is not flattened back, makes each step an index probe.
+fn postgres_subtree_step() -> String {
+    format!(
+        "SELECT c.* FROM tree t CROSS JOIN LATERAL (
+            SELECT {STEP_COLUMNS} FROM units u WHERE u.parent_code = t.code AND {IN_FORCE} OFFSET 0) AS c"
+    )
+}
+
 pub const SQLITE: Dialect = Dialect {
+    subtree_step: sqlite_subtree_step,
+    units_as_json: sqlite_units_as_json,
     insert_units: "INSERT INTO units (code, name, search_name, kind, level, parent_code, valid_from, valid_to, created_by, archive_note)
         SELECT value->>'code', value->>'name', value->>'search_name', value->>'kind', value->>'level',
                value->>'parent_code', value->>'valid_from', value->>'valid_to', $2, value->>'archive_note'
         FROM json_each($1)",
-    end_units: "UPDATE units SET valid_to = $1, ended_by = $2 WHERE id IN (SELECT value FROM json_each($3))",
+    end_units: "UPDATE units SET valid_to = $1, ended_by = $2, archive_note = x.value->>'archive_note'
+        FROM json_each($3) AS x
+        WHERE units.code = x.value->>'code'
+          AND COALESCE(units.valid_from, '0001-01-01') = COALESCE(x.value->>'valid_from', '0001-01-01')",
     insert_lineage: "INSERT INTO lineage (predecessor_id, successor_id, reorganization_id, partial, weight)
-        SELECT value->>'predecessor_id', value->>'successor_id', $2, value->>'partial', value->>'weight'
-        FROM json_each($1)",
+        SELECT p.id, s.id, $2, x.value->>'partial', x.value->>'weight'
+        FROM json_each($1) AS x
+        JOIN units p ON p.code = x.value->>'from_code'
+             AND COALESCE(p.valid_from, '0001-01-01') = COALESCE(x.value->>'from_valid_from', '0001-01-01')
+        JOIN units s ON s.code = x.value->>'to_code'
+             AND COALESCE(s.valid_from, '0001-01-01') = COALESCE(x.value->>'to_valid_from', '0001-01-01')",
 };
 
 pub const POSTGRES: Dialect = Dialect {
+    subtree_step: postgres_subtree_step,
+    units_as_json: postgres_units_as_json,
     insert_units: "INSERT INTO units (code, name, search_name, kind, level, parent_code, valid_from, valid_to, created_by, archive_note)
         SELECT code, name, search_name, kind, level, parent_code, valid_from, valid_to, $2, archive_note
         FROM jsonb_to_recordset($1::jsonb) AS x(code text, name text, search_name text, kind text, level int,
              parent_code text, valid_from date, valid_to date, archive_note text)",
-    end_units: "UPDATE units SET valid_to = $1, ended_by = $2
-        WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text($3::jsonb))",
+    end_units: "UPDATE units SET valid_to = $1, ended_by = $2, archive_note = x.archive_note
+        FROM jsonb_to_recordset($3::jsonb) AS x(code text, valid_from date, archive_note text)
+        WHERE units.code = x.code
+          AND COALESCE(units.valid_from, DATE '0001-01-01') = COALESCE(x.valid_from, DATE '0001-01-01')",
     insert_lineage: "INSERT INTO lineage (predecessor_id, successor_id, reorganization_id, partial, weight)
-        SELECT predecessor_id, successor_id, $2, partial, weight
-        FROM jsonb_to_recordset($1::jsonb) AS x(predecessor_id bigint, successor_id bigint, partial boolean, weight float8)",
+        SELECT p.id, s.id, $2, x.partial, x.weight
+        FROM jsonb_to_recordset($1::jsonb) AS x(from_code text, from_valid_from date, to_code text,
+             to_valid_from date, partial boolean, weight float8)
+        JOIN units p ON p.code = x.from_code
+             AND COALESCE(p.valid_from, DATE '0001-01-01') = COALESCE(x.from_valid_from, DATE '0001-01-01')
+        JOIN units s ON s.code = x.to_code
+             AND COALESCE(s.valid_from, DATE '0001-01-01') = COALESCE(x.to_valid_from, DATE '0001-01-01')",
 };

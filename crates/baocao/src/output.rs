@@ -2,6 +2,7 @@
 
 use baocao_core::date::format_vn;
 use baocao_core::{Lineage, LineageEntry, MapEntry, UnitVersion};
+use chrono::NaiveDate;
 use clap::ValueEnum;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
@@ -19,38 +20,40 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn vn(date: Option<chrono::NaiveDate>, open: &str) -> String {
+fn vn(date: Option<NaiveDate>, open: &str) -> String {
     date.map_or_else(|| open.to_string(), format_vn)
 }
 
-fn iso(date: Option<chrono::NaiveDate>) -> String {
+fn iso(date: Option<NaiveDate>) -> String {
     date.map(|d| d.to_string()).unwrap_or_default()
 }
 
 const UNIT_HEADERS: [&str; 7] = ["Mã", "Tên", "Loại", "Cấp", "Trực thuộc", "Hiệu lực từ", "Đến"];
 const UNIT_FIELDS: [&str; 7] = ["code", "name", "kind", "level", "parent_code", "valid_from", "valid_to"];
 
+/// A unit's fields for people (dates dd/mm/yyyy, open ends spelled out).
 fn unit_cells(u: &UnitVersion) -> Vec<String> {
-    vec![
-        u.code.clone(),
-        u.name.clone(),
-        u.kind.to_string(),
-        u.level.to_string(),
-        u.parent_code.clone().unwrap_or_default(),
-        vn(u.validity.from, "—"),
-        vn(u.validity.to, "đang hiệu lực"),
-    ]
+    unit_row(u, |d| vn(d, "—"), |d| vn(d, "đang hiệu lực"))
 }
 
+/// A unit's fields for programs (ISO dates, open ends empty).
 fn unit_fields(u: &UnitVersion) -> Vec<String> {
+    unit_row(u, iso, iso)
+}
+
+fn unit_row(
+    u: &UnitVersion,
+    from: impl Fn(Option<NaiveDate>) -> String,
+    to: impl Fn(Option<NaiveDate>) -> String,
+) -> Vec<String> {
     vec![
         u.code.clone(),
         u.name.clone(),
         u.kind.to_string(),
         u.level.to_string(),
         u.parent_code.clone().unwrap_or_default(),
-        iso(u.validity.from),
-        iso(u.validity.to),
+        from(u.validity.from),
+        to(u.validity.to),
     ]
 }
 

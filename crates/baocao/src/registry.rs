@@ -218,24 +218,17 @@ async fn load_2025(db: &Db, args: LoadArgs) -> anyhow::Result<()> {
     }
     let stage = |s: &str| progress.stage(s);
     let outcome = db.apply_reorganization(reform.baseline, &reform.reorganization, false, &stage).await;
-    progress.finish();
-    let outcome = outcome?;
+    progress.stage("summarizing");
+    let outcome = outcome.inspect_err(|_| progress.finish())?;
     let eff = vn_admin::effective_date();
-    let per_level = |units: Vec<baocao_core::UnitVersion>| {
-        let mut m = BTreeMap::new();
-        for u in units {
-            *m.entry(u.level).or_default() += 1;
-        }
-        m
-    };
-    let registry = db.load_registry().await?;
     let summary = LoadSummary {
         already_loaded: outcome.already_applied,
-        before: per_level(db.units_at(eff.pred_opt().expect("a day before"), None, None).await?),
-        after: per_level(db.units_at(eff, None, None).await?),
-        lineage_edges: registry.edges().iter().filter(|e| e.reorganization == vn_admin::REFORM_KEY).count(),
+        before: db.count_units_by_level(eff.pred_opt().expect("a day before")).await?,
+        after: db.count_units_by_level(eff).await?,
+        lineage_edges: db.count_lineage(vn_admin::REFORM_KEY).await?,
         anomalies: counts,
     };
+    progress.finish();
     match args.format {
         Format::Json => output::json(&summary),
         _ => {

@@ -31,24 +31,21 @@ fn codes(v: &Value) -> Vec<&str> {
     v.as_array().unwrap().iter().map(|u| u["code"].as_str().unwrap()).collect()
 }
 
+/// `registry load-2025` of the bundled files with the special-zones
+/// supplement, plus `extra` arguments; returns the JSON summary.
+fn load_2025(db: &TestDb, extra: &[&str]) -> Value {
+    let dir = data_dir();
+    let (lists, supplement) = (dir.join("vn-admin"), dir.join("supplements/special-zones-2025.csv"));
+    let mut args = vec!["registry", "load-2025", lists.to_str().unwrap(), "--supplement", supplement.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--format", "json"]);
+    ok_json(db, &args)
+}
+
 async fn loaded() -> TestDb {
     let db = TestDb::new().await;
-    let dir = data_dir();
     let report = tempfile::NamedTempFile::new().unwrap();
-    let summary = ok_json(
-        &db,
-        &[
-            "registry",
-            "load-2025",
-            dir.join("vn-admin").to_str().unwrap(),
-            "--supplement",
-            dir.join("supplements/special-zones-2025.csv").to_str().unwrap(),
-            "--report",
-            report.path().to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-    );
+    let summary = load_2025(&db, &["--report", report.path().to_str().unwrap()]);
     assert_eq!(summary["before"], serde_json::json!({"1": 63, "2": 696, "3": 10051}));
     assert_eq!(summary["after"], serde_json::json!({"1": 34, "2": 3321}));
     let anomalies: Value = serde_json::from_str(&std::fs::read_to_string(report.path()).unwrap()).unwrap();
@@ -125,19 +122,7 @@ async fn search_show_and_csv() {
 #[tokio::test]
 async fn loading_twice_changes_nothing() {
     let db = loaded().await;
-    let dir = data_dir();
-    let again = ok_json(
-        &db,
-        &[
-            "registry",
-            "load-2025",
-            dir.join("vn-admin").to_str().unwrap(),
-            "--supplement",
-            dir.join("supplements/special-zones-2025.csv").to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-    );
+    let again = load_2025(&db, &[]);
     assert_eq!(again["already_loaded"], true);
     assert_eq!(again["after"]["2"], 3321);
 }

@@ -1,0 +1,149 @@
+//! Benchmarks of the registry, run with `cargo bench -p baocao --bench registry`.
+//!
+//! - `load-2025`: `baocao registry load-2025` as a user runs it (a whole
+//!   process, fresh database each time), beside a bare bulk load of the same
+//!   four CSV files into plain tables: `sqlite3 .import` and `psql \copy`.
+//! - `units-under-51`: the query behind `registry units --at --under 51`.
+//!
+//! PostgreSQL is measured when `BAOCAO_BENCH_POSTGRES` names a server, e.g.
+//! `postgres://postgres@127.0.0.1:5432`; each iteration gets a fresh
+//! database, created outside the measured time.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use baocao_core::parse_date;
+use baocao_ingest::vn_admin::Sources;
+use baocao_store::Db;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output().expect("the command starts");
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn baocao_load(url: &str) {
+    let dir = data();
+    run(Command::new(env!("CARGO_BIN_EXE_baocao"))
+        .env("CI", "1")
+        .args(["--db", url, "registry", "load-2025"])
+        .arg(dir.join("vn-admin"))
+        .arg("--supplement")
+        .arg(dir.join("supplements/special-zones-2025.csv")));
+}
+
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("benches").join(name)
+}
+
+static DATABASES: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh PostgreSQL database on `server`; returns its URL and name.
+fn fresh_pg(server: &str) -> (String, String) {
+    let name = format!("baocao_bench_{}_{}", std::process::id(), DATABASES.fetch_add(1, Ordering::Relaxed));
+    run(Command::new("psql").arg(format!("{server}/postgres")).args(["-qc", &format!("CREATE DATABASE {name}")]));
+    (format!("{server}/{name}"), name)
+}
+
+fn drop_pg(server: &str, name: &str) {
+    run(Command::new("psql")
+        .arg(format!("{server}/postgres"))
+        .args(["-qc", &format!("DROP DATABASE IF EXISTS {name}")]));
+}
+
+fn load(c: &mut Criterion) {
+    let mut group = c.benchmark_group("load-2025");
+    group.sample_size(10);
+    group.bench_function("baocao sqlite", |b| {
+        b.iter_batched(
+            || tempfile::tempdir().unwrap(),
+            |dir| baocao_load(&format!("sqlite:{}", dir.path().join("b.db").display())),
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("bare sqlite3 .import", |b| {
+        b.iter_batched(
+            || tempfile::tempdir().unwrap(),
+            |dir| {
+                run(Command::new("sqlite3")
+                    .arg(dir.path().join("bare.db"))
+                    .arg(format!(".read {}", script("bare-sqlite.sql").display()))
+                    .current_dir(data().join("vn-admin")))
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    if let Ok(server) = std::env::var("BAOCAO_BENCH_POSTGRES") {
+        let server = server.trim_end_matches('/').to_string();
+        group.bench_function("baocao postgres", |b| {
+            b.iter_batched(
+                || fresh_pg(&server),
+                |(url, name)| {
+                    baocao_load(&url);
+                    name
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        group.bench_function("bare psql \\copy", |b| {
+            b.iter_batched(
+                || fresh_pg(&server),
+                |(url, name)| {
+                    run(Command::new("psql")
+                        .arg(&url)
+                        .args(["-q", "-f"])
+                        .arg(script("bare-postgres.sql"))
+                        .current_dir(data().join("vn-admin")));
+                    name
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        // The databases are dropped after the group, outside measured time.
+        for i in 0..DATABASES.load(Ordering::Relaxed) {
+            drop_pg(&server, &format!("baocao_bench_{}_{i}", std::process::id()));
+        }
+    }
+    group.finish();
+}
+
+fn units_under(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut dbs = vec![("sqlite", format!("sqlite:{}", dir.path().join("q.db").display()), None)];
+    if let Ok(server) = std::env::var("BAOCAO_BENCH_POSTGRES") {
+        let server = server.trim_end_matches('/').to_string();
+        let (url, name) = fresh_pg(&server);
+        dbs.push(("postgres", url, Some((server, name))));
+    }
+    let mut group = c.benchmark_group("units-under-51");
+    for (backend, url, _) in &dbs {
+        let db = rt.block_on(async {
+            let db = Db::connect(url).await.unwrap();
+            let reform = Sources::bundled().read().unwrap();
+            db.apply_reorganization(reform.baseline, &reform.reorganization, false, &|_| {}).await.unwrap();
+            db
+        });
+        for day in ["2025-06-30", "2025-07-01"] {
+            let at = parse_date(day).unwrap();
+            group.bench_function(format!("{backend} at {day}"), |b| {
+                b.iter(|| rt.block_on(db.units_at(at, Some("51"), None)).unwrap())
+            });
+        }
+        rt.block_on(db.close());
+    }
+    group.finish();
+    for (_, _, pg) in dbs {
+        if let Some((server, name)) = pg {
+            drop_pg(&server, &name);
+        }
+    }
+}
+
+criterion_group!(benches, load, units_under);
+criterion_main!(benches);
