@@ -7,13 +7,19 @@
 //! days, and [`Edge`]s of lineage link the versions that ended on the eve of a
 //! [`Reorganization`] to the versions that began with it.
 
+pub mod datavalue;
 pub mod date;
+pub mod indicator;
+pub mod period;
 pub mod registry;
 pub mod reorg;
+pub mod restate;
 pub mod text;
 pub mod unit;
 
 pub use date::{Validity, parse_date, today_in_vietnam};
+pub use indicator::{Aggregation, Indicator, Value, ValueType};
+pub use period::{Period, Periodicity};
 pub use registry::{Edge, Lineage, LineageEntry, MapEntry, Registry, RegistryError};
 pub use reorg::{AppliedDelta, Change, NewUnit, Predecessor, ReorgError, ReorgInfo, Reorganization, Share};
 pub use unit::{UnitKind, UnitVersion, VersionKey};

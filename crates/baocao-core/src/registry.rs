@@ -163,6 +163,28 @@ impl Registry {
         out
     }
 
+    /// The lowest units at or under `code` on `day`: the unit itself when it
+    /// has no children that day, else the descendants that have none.
+    pub fn leaves_under(&self, code: &str, day: NaiveDate) -> Result<Vec<UnitVersion>, RegistryError> {
+        let root = self.require(code, day)?;
+        let mut children: HashMap<&str, Vec<&UnitVersion>> = HashMap::new();
+        for v in self.versions.iter().filter(|v| v.validity.contains(day)) {
+            if let Some(p) = v.parent_code.as_deref() {
+                children.entry(p).or_default().push(v);
+            }
+        }
+        let mut leaves = Vec::new();
+        let mut stack = vec![root];
+        while let Some(unit) = stack.pop() {
+            match children.get(unit.code.as_str()) {
+                Some(kids) => stack.extend(kids.iter().copied()),
+                None => leaves.push(unit.clone()),
+            }
+        }
+        leaves.sort_by(unit_order);
+        Ok(leaves)
+    }
+
     /// Adds versions that are not yet known (the baseline lists), skipping
     /// exact duplicates so that loading twice changes nothing. Returns the
     /// versions actually added.

@@ -257,3 +257,27 @@ fn baseline_rejects_unknown_parents_and_wrong_levels() {
     let again = three_levels().versions().to_vec();
     assert_eq!(r.add_baseline(again), Ok(vec![]));
 }
+
+#[test]
+fn values_restate_into_the_structure_of_another_day() {
+    use baocao_core::restate::contributions;
+    let mut r = three_levels();
+    r.apply(&two_level_reform()).unwrap();
+    let (new, july_2024_end, july_2025_end) = (d("2025-07-01"), d("2024-07-31"), d("2025-07-31"));
+    let shares = |code: &str, at, end| -> Vec<(String, f64, bool)> {
+        contributions(&r, code, at, end).unwrap().into_iter().map(|c| (c.unit.code, c.weight, c.estimated)).collect()
+    };
+    // A merged commune last year: the sum of its predecessors, exactly.
+    assert_eq!(shares("00001", new, july_2024_end), [("00001".into(), 1.0, false), ("00002".into(), 1.0, false)]);
+    // A split part: its known share of the old commune.
+    assert_eq!(shares("00005", new, july_2024_end), [("00004".into(), 0.25, false)]);
+    // The old commune asked about a later period: both parts, whole.
+    let forward = shares("00004", d("2025-06-30"), july_2025_end);
+    assert_eq!(forward, [("00006".into(), 1.0, false), ("00005".into(), 1.0, false)]);
+    // An old commune merged with another: its part of the merged value is unknown.
+    let merged = shares("00002", d("2025-06-30"), july_2025_end);
+    assert_eq!(merged, [("00001".into(), 0.5, true)]);
+    // The province: the sum of its lowest units of that day.
+    assert_eq!(shares("01", new, july_2025_end).len(), 4);
+    assert_eq!(shares("01", d("2025-06-30"), d("2025-06-30")).len(), 4);
+}

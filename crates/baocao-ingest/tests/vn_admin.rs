@@ -110,3 +110,46 @@ fn a_missing_column_is_named() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn values_are_checked_against_the_unit_in_force_in_their_period() {
+    use baocao_core::datavalue::{RawValue, check};
+    use baocao_core::{Aggregation, Indicator, ValueType};
+    let r = applied();
+    let indicator = Indicator {
+        code: "HS_TIEP_NHAN".into(),
+        name: "Số hồ sơ tiếp nhận".into(),
+        unit: "hồ sơ".into(),
+        value_type: ValueType::Integer,
+        aggregation: Aggregation::Sum,
+        group: None,
+    };
+    let indicators = std::collections::HashMap::from([(indicator.code.clone(), indicator)]);
+    let raw = |index, de: &str, pe: &str, ou: &str, v: &str| RawValue {
+        index,
+        data_element: de.into(),
+        period: pe.into(),
+        org_unit: ou.into(),
+        value: v.into(),
+        comment: None,
+    };
+    let (ok, conflicts) = check(
+        vec![
+            raw(0, "HS_TIEP_NHAN", "202407", "23314", "12"),
+            raw(1, "HS_TIEP_NHAN", "202508", "23314", "12"),
+            raw(2, "HS_TIEP_NHAN", "202508", "23317", "40"),
+            raw(3, "HS_KHAC", "202508", "23317", "1"),
+            raw(4, "HS_TIEP_NHAN", "2025M8", "23317", "1"),
+            raw(5, "HS_TIEP_NHAN", "202508", "23317", "4,5"),
+        ],
+        &indicators,
+        &r,
+    );
+    assert_eq!(ok.len(), 2);
+    assert_eq!(ok[1].unit.valid_from.map(|d| d.to_string()).as_deref(), Some("2025-07-01"));
+    let by_index = |i: usize| conflicts.iter().find(|c| c.indexes == [i]).map(|c| c.value.clone()).unwrap_or_default();
+    assert!(by_index(1).contains("23314 is not in force in period 202508"), "{conflicts:?}");
+    assert!(by_index(3).contains("unknown indicator"));
+    assert!(by_index(4).contains("invalid period"));
+    assert!(by_index(5).contains("not a number"));
+}

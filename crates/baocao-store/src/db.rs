@@ -73,8 +73,15 @@ impl Db {
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool =
-                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+            // JIT compilation pays off for long analytical queries only; for
+            // the short queries of an interactive application it can cost
+            // more than the queries themselves.
+            let options = PgConnectOptions::from_str(url)?.options([("jit", "off")]);
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
             Ok(Db::Postgres(pool))
         } else {

@@ -1,0 +1,337 @@
+//! Reporting periods (kỳ báo cáo) and the data cut-off windows of
+//! Decree 09/2019/NĐ-CP (thời gian chốt số liệu).
+//!
+//! Periods are written as DHIS2 writes them, so that data interchange needs
+//! no translation: `20240715` (day), `202407` (month), `2024Q3` (quarter),
+//! `2024S1` (six months), `2024` (year). Vietnamese regimes also have a
+//! nine-month report (báo cáo 9 tháng, January to September), which DHIS2
+//! lacks; baocao writes it `2024N9`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// How often a report is due (tần suất báo cáo).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Periodicity {
+    Daily,
+    Monthly,
+    Quarterly,
+    SixMonthly,
+    NineMonths,
+    Yearly,
+}
+
+impl Periodicity {
+    pub fn vietnamese(self) -> &'static str {
+        match self {
+            Periodicity::Daily => "ngày",
+            Periodicity::Monthly => "tháng",
+            Periodicity::Quarterly => "quý",
+            Periodicity::SixMonthly => "6 tháng",
+            Periodicity::NineMonths => "9 tháng",
+            Periodicity::Yearly => "năm",
+        }
+    }
+}
+
+/// One reporting period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Period {
+    Day(NaiveDate),
+    Month { year: i32, month: u32 },
+    Quarter { year: i32, quarter: u32 },
+    SixMonths { year: i32, half: u32 },
+    NineMonths { year: i32 },
+    Year { year: i32 },
+}
+
+fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).expect("a valid calendar day")
+}
+
+/// Years outside this range are refused: far beyond any report, and
+/// arithmetic on them could leave chrono's range.
+const YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
+impl Period {
+    pub fn periodicity(&self) -> Periodicity {
+        match self {
+            Period::Day(_) => Periodicity::Daily,
+            Period::Month { .. } => Periodicity::Monthly,
+            Period::Quarter { .. } => Periodicity::Quarterly,
+            Period::SixMonths { .. } => Periodicity::SixMonthly,
+            Period::NineMonths { .. } => Periodicity::NineMonths,
+            Period::Year { .. } => Periodicity::Yearly,
+        }
+    }
+
+    pub fn year(&self) -> i32 {
+        match *self {
+            Period::Day(d) => d.year(),
+            Period::Month { year, .. }
+            | Period::Quarter { year, .. }
+            | Period::SixMonths { year, .. }
+            | Period::NineMonths { year }
+            | Period::Year { year } => year,
+        }
+    }
+
+    /// First and last month (1–12) covered, for the periods made of months.
+    fn months(&self) -> (u32, u32) {
+        match *self {
+            Period::Day(d) => (d.month(), d.month()),
+            Period::Month { month, .. } => (month, month),
+            Period::Quarter { quarter, .. } => (quarter * 3 - 2, quarter * 3),
+            Period::SixMonths { half, .. } => (half * 6 - 5, half * 6),
+            Period::NineMonths { .. } => (1, 9),
+            Period::Year { .. } => (1, 12),
+        }
+    }
+
+    /// The first calendar day of the period.
+    pub fn start(&self) -> NaiveDate {
+        match *self {
+            Period::Day(d) => d,
+            _ => ymd(self.year(), self.months().0, 1),
+        }
+    }
+
+    /// The last calendar day of the period.
+    pub fn end(&self) -> NaiveDate {
+        match *self {
+            Period::Day(d) => d,
+            _ => {
+                let first_of_last = ymd(self.year(), self.months().1, 1);
+                first_of_last + Months::new(1) - Days::new(1)
+            }
+        }
+    }
+
+    /// The data cut-off window of Decree 09/2019, inclusive at both ends:
+    /// from the 15th of the month before the period to the 14th of its last
+    /// month (yearly: 15 December of the year before to 14 December). A
+    /// day's window is the day itself. The nine-month report follows the
+    /// same rule (15 December of the year before to 14 September).
+    pub fn cutoff(&self) -> (NaiveDate, NaiveDate) {
+        match *self {
+            Period::Day(d) => (d, d),
+            _ => {
+                let start = self.start() - Months::new(1) + Days::new(14);
+                let end = ymd(self.year(), self.months().1, 14);
+                (start, end)
+            }
+        }
+    }
+
+    /// The same period one year earlier (cùng kỳ năm trước).
+    pub fn year_before(&self) -> Period {
+        match *self {
+            Period::Day(d) => Period::Day(d.with_year(d.year() - 1).unwrap_or_else(|| ymd(d.year() - 1, 2, 28))),
+            Period::Month { year, month } => Period::Month { year: year - 1, month },
+            Period::Quarter { year, quarter } => Period::Quarter { year: year - 1, quarter },
+            Period::SixMonths { year, half } => Period::SixMonths { year: year - 1, half },
+            Period::NineMonths { year } => Period::NineMonths { year: year - 1 },
+            Period::Year { year } => Period::Year { year: year - 1 },
+        }
+    }
+
+    /// The months from January to the end of this period (lũy kế từ đầu năm).
+    pub fn months_to_date(&self) -> Vec<Period> {
+        let year = self.year();
+        (1..=self.months().1).map(|month| Period::Month { year, month }).collect()
+    }
+
+    /// Every period of a periodicity whose last day falls within `from..=to`.
+    pub fn ending_between(periodicity: Periodicity, from: NaiveDate, to: NaiveDate) -> Vec<Period> {
+        let mut out = Vec::new();
+        if from > to {
+            return out;
+        }
+        if periodicity == Periodicity::Daily {
+            return from.iter_days().take_while(|d| *d <= to).map(Period::Day).collect();
+        }
+        for year in from.year()..=to.year() {
+            let candidates: Vec<Period> = match periodicity {
+                Periodicity::Monthly => (1..=12).map(|month| Period::Month { year, month }).collect(),
+                Periodicity::Quarterly => (1..=4).map(|quarter| Period::Quarter { year, quarter }).collect(),
+                Periodicity::SixMonthly => (1..=2).map(|half| Period::SixMonths { year, half }).collect(),
+                Periodicity::NineMonths => vec![Period::NineMonths { year }],
+                Periodicity::Yearly => vec![Period::Year { year }],
+                Periodicity::Daily => unreachable!("handled above"),
+            };
+            out.extend(candidates.into_iter().filter(|p| (from..=to).contains(&p.end())));
+        }
+        out
+    }
+
+    /// The name people read: "Tháng 7/2024", "Quý III/2024", "6 tháng đầu năm 2024".
+    pub fn label(&self) -> String {
+        const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
+        match *self {
+            Period::Day(d) => format!("Ngày {}", crate::date::format_vn(d)),
+            Period::Month { year, month } => format!("Tháng {month}/{year}"),
+            Period::Quarter { year, quarter } => format!("Quý {}/{year}", ROMAN[(quarter - 1) as usize]),
+            Period::SixMonths { year, half: 1 } => format!("6 tháng đầu năm {year}"),
+            Period::SixMonths { year, .. } => format!("6 tháng cuối năm {year}"),
+            Period::NineMonths { year } => format!("9 tháng năm {year}"),
+            Period::Year { year } => format!("Năm {year}"),
+        }
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Period::Day(d) => write!(f, "{}", d.format("%Y%m%d")),
+            Period::Month { year, month } => write!(f, "{year}{month:02}"),
+            Period::Quarter { year, quarter } => write!(f, "{year}Q{quarter}"),
+            Period::SixMonths { year, half } => write!(f, "{year}S{half}"),
+            Period::NineMonths { year } => write!(f, "{year}N9"),
+            Period::Year { year } => write!(f, "{year}"),
+        }
+    }
+}
+
+impl FromStr for Period {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let text = s.trim();
+        let bad = || {
+            format!(
+                "invalid period «{text}»: expected YYYY (year), YYYYMM (month), YYYYQn (quarter), \
+                 YYYYSn (six months), YYYYN9 (nine months) or YYYYMMDD (day)"
+            )
+        };
+        let year: i32 = text
+            .get(..4)
+            .filter(|y| y.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(bad)?
+            .parse()
+            .map_err(|_| bad())?;
+        if !YEARS.contains(&year) {
+            return Err(bad());
+        }
+        let rest = &text[4..];
+        let number = |digits: &str| -> Result<u32, String> {
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            digits.parse().map_err(|_| bad())
+        };
+        let period = match rest.as_bytes() {
+            [] => Period::Year { year },
+            [b'Q', ..] => Period::Quarter { year, quarter: number(&rest[1..])? },
+            [b'S', ..] => Period::SixMonths { year, half: number(&rest[1..])? },
+            b"N9" => Period::NineMonths { year },
+            [_, _] => Period::Month { year, month: number(rest)? },
+            [_, _, _, _] => {
+                let (month, day) = (number(&rest[..2])?, number(&rest[2..])?);
+                Period::Day(NaiveDate::from_ymd_opt(year, month, day).ok_or_else(bad)?)
+            }
+            _ => return Err(bad()),
+        };
+        let valid = match period {
+            Period::Month { month, .. } => (1..=12).contains(&month),
+            Period::Quarter { quarter, .. } => (1..=4).contains(&quarter),
+            Period::SixMonths { half, .. } => (1..=2).contains(&half),
+            _ => true,
+        };
+        if valid { Ok(period) } else { Err(bad()) }
+    }
+}
+
+impl Serialize for Period {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Period {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Period {
+        s.parse().unwrap()
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        crate::date::parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn dhis2_period_strings_parse_and_print_back() {
+        for s in ["202407", "2024Q3", "2024S1", "2024", "20240715", "2024N9", "202412", "2024Q4", "2024S2"] {
+            assert_eq!(p(s).to_string(), s);
+        }
+        for bad in ["", "24", "202413", "2024Q5", "2024S3", "20240230", "2024W1", "abcd", "2024-07", "202407x", "9999"]
+        {
+            let err = bad.parse::<Period>().unwrap_err();
+            assert!(err.contains("invalid period"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn calendar_ranges() {
+        assert_eq!((p("202402").start(), p("202402").end()), (d("2024-02-01"), d("2024-02-29")));
+        assert_eq!((p("2024Q3").start(), p("2024Q3").end()), (d("2024-07-01"), d("2024-09-30")));
+        assert_eq!((p("2024S2").start(), p("2024S2").end()), (d("2024-07-01"), d("2024-12-31")));
+        assert_eq!((p("2024N9").start(), p("2024N9").end()), (d("2024-01-01"), d("2024-09-30")));
+        assert_eq!((p("2024").start(), p("2024").end()), (d("2024-01-01"), d("2024-12-31")));
+    }
+
+    #[test]
+    fn decree_09_cutoff_windows() {
+        // Monthly: 15th of the previous month to the 14th of the month.
+        assert_eq!(p("202407").cutoff(), (d("2024-06-15"), d("2024-07-14")));
+        assert_eq!(p("202401").cutoff(), (d("2023-12-15"), d("2024-01-14")));
+        // Quarterly: 15th of the month before the quarter to the 14th of its last month.
+        assert_eq!(p("2024Q1").cutoff(), (d("2023-12-15"), d("2024-03-14")));
+        assert_eq!(p("2024Q3").cutoff(), (d("2024-06-15"), d("2024-09-14")));
+        // Six-monthly: to the 14th of the sixth month.
+        assert_eq!(p("2024S1").cutoff(), (d("2023-12-15"), d("2024-06-14")));
+        assert_eq!(p("2024S2").cutoff(), (d("2024-06-15"), d("2024-12-14")));
+        // Yearly: 15 December of the previous year to 14 December.
+        assert_eq!(p("2024").cutoff(), (d("2023-12-15"), d("2024-12-14")));
+        assert_eq!(p("2024N9").cutoff(), (d("2023-12-15"), d("2024-09-14")));
+    }
+
+    #[test]
+    fn same_period_last_year_and_cumulative_months() {
+        assert_eq!(p("202507").year_before(), p("202407"));
+        assert_eq!(p("20240229").year_before(), p("20230228"));
+        let months: Vec<String> = p("2025Q1").months_to_date().iter().map(ToString::to_string).collect();
+        assert_eq!(months, ["202501", "202502", "202503"]);
+        assert_eq!(p("202507").months_to_date().len(), 7);
+    }
+
+    #[test]
+    fn periods_ending_in_a_range() {
+        let months = Period::ending_between(Periodicity::Monthly, d("2025-05-15"), d("2025-08-31"));
+        let names: Vec<String> = months.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["202505", "202506", "202507", "202508"]);
+        let quarters = Period::ending_between(Periodicity::Quarterly, d("2025-01-01"), d("2025-12-31"));
+        assert_eq!(quarters.len(), 4);
+        assert!(Period::ending_between(Periodicity::Yearly, d("2025-01-01"), d("2025-12-30")).is_empty());
+    }
+
+    #[test]
+    fn labels_in_vietnamese() {
+        assert_eq!(p("202407").label(), "Tháng 7/2024");
+        assert_eq!(p("2024Q3").label(), "Quý III/2024");
+        assert_eq!(p("2024S1").label(), "6 tháng đầu năm 2024");
+        assert_eq!(p("2024N9").label(), "9 tháng năm 2024");
+        assert_eq!(p("20240715").label(), "Ngày 15/07/2024");
+    }
+}

@@ -1,0 +1,90 @@
+//! Values asked for in the structure of another day (so sánh cùng kỳ
+//! across reorganizations).
+//!
+//! A value of unit U, as U stood on day S, for a period ending on day E, is
+//! composed from the units in force on E. Going back (E before S: a new
+//! commune's value last year), each old unit contributes the share of it
+//! that went into U; going forward (an old unit asked about a later
+//! period), each new unit contributes the share of it that came from U.
+//! Shares the registry does not know are estimated (equal parts) and the
+//! result is then flagged as an estimate, never presented as exact.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::registry::{Registry, RegistryError};
+use crate::unit::UnitVersion;
+
+/// One unit of day E that contributes to the asked value.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Contribution {
+    pub unit: UnitVersion,
+    /// The share of this unit's value that counts.
+    pub weight: f64,
+    /// The share is a guess, not known from the registry.
+    pub estimated: bool,
+}
+
+/// Which units of day `period_end`, with which shares, make up unit `code`
+/// as it stood on day `structure_at`. A unit with children on that day
+/// (a province, a district) is the sum of its lowest units.
+pub fn contributions(
+    registry: &Registry,
+    code: &str,
+    structure_at: NaiveDate,
+    period_end: NaiveDate,
+) -> Result<Vec<Contribution>, RegistryError> {
+    let leaves = registry.leaves_under(code, structure_at)?;
+    let mut out: Vec<Contribution> = Vec::new();
+    for leaf in leaves {
+        for c in leaf_contributions(registry, &leaf, structure_at, period_end)? {
+            match out.iter_mut().find(|o| o.unit.key() == c.unit.key()) {
+                Some(o) => {
+                    o.weight += c.weight;
+                    o.estimated |= c.estimated;
+                }
+                None => out.push(c),
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn leaf_contributions(
+    registry: &Registry,
+    unit: &UnitVersion,
+    structure_at: NaiveDate,
+    period_end: NaiveDate,
+) -> Result<Vec<Contribution>, RegistryError> {
+    if unit.validity.contains(period_end) {
+        return Ok(vec![Contribution { unit: unit.clone(), weight: 1.0, estimated: false }]);
+    }
+    let targets = registry.map(&unit.code, structure_at, period_end)?;
+    let backward = period_end < structure_at;
+    targets
+        .into_iter()
+        .map(|t| {
+            // The map's weight is the share of the older unit of the pair.
+            let (weight, estimated) = if backward {
+                match t.weight {
+                    Some(w) => (w, false),
+                    None => (equal_share(registry, &t.unit.code, period_end, structure_at)?, true),
+                }
+            } else {
+                let origins = registry.map(&t.unit.code, period_end, structure_at)?;
+                match origins.as_slice() {
+                    [only] if only.unit.key() == unit.key() => (1.0, false),
+                    _ => (1.0 / origins.len().max(1) as f64, true),
+                }
+            };
+            Ok(Contribution { unit: t.unit, weight, estimated })
+        })
+        .collect()
+}
+
+/// An estimate of the share of `code` (on `from`) that went into each of
+/// the units it maps to on `to`: equal parts.
+fn equal_share(registry: &Registry, code: &str, from: NaiveDate, to: NaiveDate) -> Result<f64, RegistryError> {
+    let parts = registry.map(code, from, to)?.len();
+    Ok(1.0 / parts.max(1) as f64)
+}
