@@ -25,6 +25,24 @@ pub enum Periodicity {
     Yearly,
 }
 
+impl FromStr for Periodicity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_lowercase().replace('-', "_").as_str() {
+            "daily" => Ok(Periodicity::Daily),
+            "monthly" => Ok(Periodicity::Monthly),
+            "quarterly" => Ok(Periodicity::Quarterly),
+            "six_monthly" => Ok(Periodicity::SixMonthly),
+            "nine_months" => Ok(Periodicity::NineMonths),
+            "yearly" => Ok(Periodicity::Yearly),
+            other => Err(format!(
+                "unknown periodicity «{other}»: expected daily, monthly, quarterly, six_monthly, nine_months or yearly"
+            )),
+        }
+    }
+}
+
 impl Periodicity {
     pub fn vietnamese(self) -> &'static str {
         match self {

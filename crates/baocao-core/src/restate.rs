@@ -88,3 +88,65 @@ fn equal_share(registry: &Registry, code: &str, from: NaiveDate, to: NaiveDate) 
     let parts = registry.map(code, from, to)?.len();
     Ok(1.0 / parts.max(1) as f64)
 }
+
+/// One source of a composed value, as `data query` shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SourceValue {
+    pub unit: String,
+    pub name: String,
+    /// The stored value, `null` when the unit reported nothing.
+    pub value: Option<f64>,
+    pub weight: f64,
+}
+
+/// A value composed from its sources.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Composed {
+    pub value: Option<f64>,
+    /// Some share was estimated; the value is not exact.
+    pub estimated: bool,
+    pub sources: Vec<SourceValue>,
+}
+
+/// Composes a value from contributions and the stored numbers of their
+/// units, as the indicator's aggregation says. Units without a value are
+/// listed with `null` and left out; no value at all gives `null`.
+pub fn compose(
+    aggregation: &crate::indicator::Aggregation,
+    contributions: &[Contribution],
+    numbers: &std::collections::HashMap<crate::unit::VersionKey, f64>,
+) -> Result<Composed, String> {
+    use crate::indicator::Aggregation;
+    let sources: Vec<SourceValue> = contributions
+        .iter()
+        .map(|c| SourceValue {
+            unit: c.unit.code.clone(),
+            name: c.unit.name.clone(),
+            value: numbers.get(&c.unit.key()).copied(),
+            weight: c.weight,
+        })
+        .collect();
+    let present: Vec<(f64, f64)> = sources.iter().filter_map(|s| Some((s.value?, s.weight))).collect();
+    let estimated = contributions.iter().any(|c| c.estimated);
+    let value = if present.is_empty() {
+        None
+    } else {
+        match aggregation {
+            Aggregation::Sum | Aggregation::Last => Some(present.iter().map(|(v, w)| v * w).sum()),
+            Aggregation::Average => {
+                let total: f64 = present.iter().map(|(_, w)| w).sum();
+                Some(present.iter().map(|(v, w)| v * w).sum::<f64>() / total)
+            }
+            Aggregation::Min => present.iter().map(|(v, _)| *v).reduce(f64::min),
+            Aggregation::Max => present.iter().map(|(v, _)| *v).reduce(f64::max),
+            Aggregation::None => match present.as_slice() {
+                [(v, w)] if *w == 1.0 && contributions.len() == 1 => Some(*v),
+                _ => return Err("this indicator's values do not combine across units (aggregation «none»)".into()),
+            },
+            Aggregation::Formula(_) => {
+                return Err("computed indicators (aggregation «formula») cannot be queried yet".into());
+            }
+        }
+    };
+    Ok(Composed { value, estimated, sources })
+}

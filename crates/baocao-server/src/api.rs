@@ -17,8 +17,33 @@ use crate::state::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "baocao API", description = "Hệ thống thông tin báo cáo: registry of administrative units in time."),
-    paths(healthz, readyz, units, unit, lineage, map, search),
-    components(schemas(UnitVersion, UnitKind, Validity, UnitDetail, Lineage, LineageEntry, MapEntry, ReorgInfo))
+    paths(
+        healthz,
+        readyz,
+        units,
+        unit,
+        lineage,
+        map,
+        search,
+        crate::data_api::indicators,
+        crate::data_api::periods,
+        crate::data_api::import,
+        crate::data_api::export,
+        crate::data_api::value
+    ),
+    components(schemas(
+        UnitVersion,
+        UnitKind,
+        Validity,
+        UnitDetail,
+        Lineage,
+        LineageEntry,
+        MapEntry,
+        ReorgInfo,
+        crate::data_api::PeriodInfo,
+        crate::data_api::ValueAnswer,
+        crate::data_api::SourceAnswer
+    ))
 )]
 pub struct ApiDoc;
 

@@ -5,6 +5,7 @@
 //! server-rendered pages in Vietnamese.
 
 mod api;
+mod data_api;
 mod error;
 mod pages;
 mod state;
@@ -29,6 +30,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/units/{code}/lineage", get(api::lineage))
         .route("/api/v1/units/{code}/map", get(api::map))
         .route("/api/v1/search", get(api::search))
+        .route("/api/v1/indicators", get(data_api::indicators))
+        .route("/api/v1/periods", get(data_api::periods))
+        .route("/api/v1/dataValueSets", get(data_api::export).post(data_api::import))
+        .route("/api/v1/values", get(data_api::value))
         .route("/", get(pages::home))
         .route("/units/{code}", get(pages::unit))
         .route("/static/app.css", get(pages::stylesheet))

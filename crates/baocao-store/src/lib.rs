@@ -15,6 +15,7 @@ mod db;
 mod error;
 pub mod registry;
 mod sql;
+pub mod values;
 
 pub use db::{Backend, Db};
 pub use error::StoreError;

@@ -211,7 +211,7 @@ fn checksum(baseline: &[UnitVersion], reorg: &Reorganization) -> (String, String
 }
 
 impl Db {
-    fn dialect(&self) -> &'static Dialect {
+    pub(crate) fn dialect(&self) -> &'static Dialect {
         match self {
             Db::Sqlite(_) => &SQLITE,
             Db::Postgres(_) => &POSTGRES,

@@ -11,6 +11,8 @@ pub const IN_FORCE: &str = "(u.valid_from IS NULL OR u.valid_from <= $1) AND (u.
 const STEP_COLUMNS: &str = "u.code, u.name, u.kind, u.level, u.parent_code, u.valid_from, u.valid_to, u.archive_note";
 
 pub struct Dialect {
+    /// Upserts a JSON batch of checked values (`$1`), stored at `$2`.
+    pub upsert_values: &'static str,
     /// The recursive step of a subtree walk: children in force of the rows
     /// of `tree`, each found by a probe of the parent index.
     pub subtree_step: fn() -> String,
@@ -55,6 +57,17 @@ fn postgres_subtree_step() -> String {
 }
 
 pub const SQLITE: Dialect = Dialect {
+    // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.
+    upsert_values: "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, comment, stored_at)
+        SELECT i.id, u.id, x.value->>'period', x.value->>'period_end', x.value->>'value', x.value->>'value_num',
+               x.value->>'comment', $2
+        FROM json_each($1) AS x
+        JOIN indicators i ON i.code = x.value->>'indicator'
+        JOIN units u ON u.code = x.value->>'unit_code'
+             AND COALESCE(u.valid_from, '0001-01-01') = COALESCE(x.value->>'unit_valid_from', '0001-01-01')
+        WHERE true
+        ON CONFLICT (indicator_id, unit_id, period) DO UPDATE SET
+            value = excluded.value, value_num = excluded.value_num, comment = excluded.comment, stored_at = excluded.stored_at",
     subtree_step: sqlite_subtree_step,
     units_as_json: sqlite_units_as_json,
     insert_units: "INSERT INTO units (code, name, search_name, kind, level, parent_code, valid_from, valid_to, created_by, archive_note)
@@ -75,6 +88,15 @@ pub const SQLITE: Dialect = Dialect {
 };
 
 pub const POSTGRES: Dialect = Dialect {
+    upsert_values: "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, comment, stored_at)
+        SELECT i.id, u.id, x.period, x.period_end, x.value, x.value_num, x.comment, $2
+        FROM jsonb_to_recordset($1::jsonb) AS x(indicator text, unit_code text, unit_valid_from date, period text,
+             period_end date, value text, value_num float8, comment text)
+        JOIN indicators i ON i.code = x.indicator
+        JOIN units u ON u.code = x.unit_code
+             AND COALESCE(u.valid_from, DATE '0001-01-01') = COALESCE(x.unit_valid_from, DATE '0001-01-01')
+        ON CONFLICT (indicator_id, unit_id, period) DO UPDATE SET
+            value = EXCLUDED.value, value_num = EXCLUDED.value_num, comment = EXCLUDED.comment, stored_at = EXCLUDED.stored_at",
     subtree_step: postgres_subtree_step,
     units_as_json: postgres_units_as_json,
     insert_units: "INSERT INTO units (code, name, search_name, kind, level, parent_code, valid_from, valid_to, created_by, archive_note)

@@ -1,5 +1,6 @@
 //! `baocao`: the command line and the server of the reporting information system.
 
+mod data;
 mod output;
 mod progress;
 mod registry;
@@ -28,6 +29,26 @@ enum Command {
     /// The registry of administrative units (danh mục đơn vị hành chính).
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
+    /// Indicators (chỉ tiêu).
+    #[command(subcommand)]
+    Indicators(data::IndicatorCommand),
+    /// Reported values: DHIS2 interchange and queries across reorganizations.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+    /// Reporting periods with their data cut-off windows (Decree 09/2019).
+    Periods {
+        /// daily, monthly, quarterly, six_monthly, nine_months or yearly.
+        #[arg(long, default_value = "monthly")]
+        periodicity: baocao_core::Periodicity,
+        /// Periods ending on or after this day (1 January of this year when absent).
+        #[arg(long, value_parser = baocao_core::parse_date)]
+        from: Option<chrono::NaiveDate>,
+        /// Periods ending on or before this day (31 December of this year when absent).
+        #[arg(long, value_parser = baocao_core::parse_date)]
+        to: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -41,7 +62,10 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(cli.db, args).await,
-            Command::Registry(command) => registry::run(cli.db, command).await,
+            Command::Registry(command) => with_db(cli.db, |db| Box::pin(registry::run(db, command))).await,
+            Command::Indicators(command) => with_db(cli.db, |db| Box::pin(data::indicators(db, command))).await,
+            Command::Data(command) => with_db(cli.db, |db| Box::pin(data::data(db, command))).await,
+            Command::Periods { periodicity, from, to, format } => data::periods(periodicity, from, to, format),
         }
     });
     match result {
@@ -51,6 +75,19 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Runs `job` against the database named by `--db`, closing it cleanly.
+async fn with_db<F>(db: Option<String>, job: F) -> anyhow::Result<()>
+where
+    F: for<'a> FnOnce(&'a baocao_store::Db) -> std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + 'a>>,
+{
+    use anyhow::Context;
+    let url = database_url(db, "sqlite:baocao.db");
+    let db = baocao_store::Db::connect(&url).await.with_context(|| format!("cannot open the database {url}"))?;
+    let result = job(&db).await;
+    db.close().await;
+    result
 }
 
 /// The database URL from `--db`, the environment, or the default.

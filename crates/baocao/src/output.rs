@@ -76,6 +76,22 @@ fn csv_out(headers: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> any
     Ok(())
 }
 
+/// Rows as a table (with Vietnamese `headers`) or CSV (with `fields`).
+pub fn rows(
+    format: Format,
+    fields: &[&str],
+    headers: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> anyhow::Result<()> {
+    match format {
+        Format::Csv => csv_out(fields, rows),
+        _ => {
+            println!("{}", table(headers, rows));
+            Ok(())
+        }
+    }
+}
+
 pub fn units(list: &[UnitVersion], format: Format) -> anyhow::Result<()> {
     match format {
         Format::Json => json(list),

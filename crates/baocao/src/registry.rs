@@ -112,15 +112,7 @@ pub struct LoadArgs {
     format: Format,
 }
 
-pub async fn run(db: Option<String>, command: RegistryCommand) -> anyhow::Result<()> {
-    let url = crate::database_url(db, "sqlite:baocao.db");
-    let db = Db::connect(&url).await.with_context(|| format!("cannot open the database {url}"))?;
-    let result = execute(&db, command).await;
-    db.close().await;
-    result
-}
-
-async fn execute(db: &Db, command: RegistryCommand) -> anyhow::Result<()> {
+pub async fn run(db: &Db, command: RegistryCommand) -> anyhow::Result<()> {
     match command {
         RegistryCommand::Load2025(args) => load_2025(db, args).await,
         RegistryCommand::Apply { plan, dry_run, format } => apply(db, plan, dry_run, format).await,

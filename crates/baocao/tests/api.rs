@@ -11,12 +11,24 @@ struct App {
     _db: TestDb,
 }
 
+async fn answer(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
 impl App {
     async fn get(&self, path: &str) -> (u16, Value) {
-        let res = self.client.get(format!("{}{path}", self.base)).send().await.unwrap();
-        let status = res.status().as_u16();
-        let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        answer(self.client.get(format!("{}{path}", self.base)).send().await.unwrap()).await
+    }
+
+    async fn post(&self, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body.to_string());
+        answer(req.send().await.unwrap()).await
     }
 }
 
@@ -24,6 +36,9 @@ async fn spawn() -> App {
     let t = TestDb::new().await;
     let reform = Sources::bundled().read().unwrap();
     t.db.apply_reorganization(reform.baseline, &reform.reorganization, false, &|_| {}).await.unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/indicators.csv");
+    let indicators = baocao_ingest::indicators::read_csv(path, &std::fs::read_to_string(path).unwrap()).unwrap();
+    t.db.import_indicators(&indicators).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = router(AppState::new(t.db.clone(), Settings { demo: true, home_province: Some("51".into()) }));
@@ -91,4 +106,52 @@ async fn health_openapi_and_pages() {
     let (_, page) = app.get("/units/23317?at=2025-07-01").await;
     let page = page.as_str().unwrap();
     assert!(page.contains("Xã Kroong") && page.contains("Đơn vị tiền thân"));
+}
+
+#[tokio::test]
+async fn data_value_sets_round_trip_and_values_restate() {
+    let app = spawn().await;
+    let (status, summary) = app
+        .post(
+            "/api/v1/dataValueSets",
+            "application/json",
+            r#"{"period":"202407","dataValues":[
+                {"dataElement":"HS_TIEP_NHAN","orgUnit":"23314","value":"4"},
+                {"dataElement":"HS_TIEP_NHAN","orgUnit":"23317","value":"5"},
+                {"dataElement":"HS_TIEP_NHAN","orgUnit":"23320","value":"6"},
+                {"dataElement":"HS_TIEP_NHAN","orgUnit":"23314","period":"202508","value":"1"}]}"#,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(summary["importCount"]["imported"], 3);
+    assert_eq!(summary["conflicts"][0]["object"], "23314");
+
+    let (_, v) =
+        app.get("/api/v1/values?indicator=HS_TIEP_NHAN&unit=23317&period=202407&structure_at=01/07/2025").await;
+    assert_eq!((v["value"].as_f64(), v["estimated"].as_bool()), (Some(15.0), Some(false)));
+
+    let csv = "dataelement,period,orgunit,catoptcombo,attroptcombo,value\nHS_TIEP_NHAN,202508,23317,default,,9\n";
+    let (_, summary) = app.post("/api/v1/dataValueSets", "text/csv", csv).await;
+    assert_eq!(summary["status"], "SUCCESS");
+
+    let (status, set) = app.get("/api/v1/dataValueSets?period=202407&orgUnit=608&children=true").await;
+    assert_eq!(status, 200);
+    assert_eq!(set["dataValues"].as_array().unwrap().len(), 3);
+    let (status, body) = app.get("/api/v1/dataValueSets?period=202508&orgUnit=23314").await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = app.post("/api/v1/dataValueSets", "application/json", "{not json").await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().unwrap().contains("request body"));
+}
+
+#[tokio::test]
+async fn indicators_and_periods() {
+    let app = spawn().await;
+    let (_, list) = app.get("/api/v1/indicators").await;
+    assert!(list.as_array().unwrap().iter().any(|i| i["code"] == "TY_LE_TOAN_TRINH" && i["value_type"] == "percent"));
+    let (_, periods) = app.get("/api/v1/periods?periodicity=quarterly&from=2025-01-01&to=2025-12-31").await;
+    assert_eq!(periods.as_array().unwrap().len(), 4);
+    assert_eq!(periods[2]["cutoff_from"], "2025-06-15");
+    let (status, _) = app.get("/api/v1/periods?periodicity=weekly&from=2025-01-01&to=2025-12-31").await;
+    assert_eq!(status, 400);
 }

@@ -193,3 +193,123 @@ into = { code = "23317", name = "Xã Ngọk Bay Mới", kind = "xã", parent_cod
     let back = ok_json(&db, &["registry", "show", "23317", "--at", "2026-01-01", "--format", "json"]);
     assert_eq!(back["name"], "Xã Ngọk Bay");
 }
+
+fn demo_indicators() -> String {
+    data_dir().join("demo/indicators.csv").display().to_string()
+}
+
+#[tokio::test]
+async fn values_import_query_across_the_reform_and_export() {
+    let db = loaded().await;
+    let out = baocao(&db, &["indicators", "import", &demo_indicators()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("7 indicators created"));
+
+    let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(
+        file.path(),
+        r#"{"dataSet":"BC_THANG","period":"202407","dataValues":[
+            {"dataElement":"HS_TIEP_NHAN","orgUnit":"23314","value":"12"},
+            {"dataElement":"HS_TIEP_NHAN","orgUnit":"23317","value":20,"comment":"số liệu chính thức"},
+            {"dataElement":"HS_TIEP_NHAN","orgUnit":"23320","value":"31"},
+            {"dataElement":"HS_TIEP_NHAN","orgUnit":"23314","period":"202508","value":"5"},
+            {"dataElement":"HS_TIEP_NHAN","orgUnit":"23317","period":"202508","value":"7.5"},
+            {"dataElement":"KHONG_CO","orgUnit":"23317","value":"1"}
+        ]}"#,
+    )
+    .unwrap();
+    let summary = ok_json(&db, &["data", "import", file.path().to_str().unwrap()]);
+    assert_eq!(summary["status"], "WARNING");
+    assert_eq!(summary["importCount"]["imported"], 3);
+    assert_eq!(summary["importCount"]["ignored"], 3);
+    let conflict = |object: &str| {
+        summary["conflicts"].as_array().unwrap().iter().find(|c| c["object"] == object).map(|c| c["value"].to_string())
+    };
+    // Xã Kroong no longer exists in August 2025: a conflict, not stored.
+    assert!(conflict("23314").unwrap().contains("not in force in period 202508"));
+    assert!(conflict("7.5").unwrap().contains("whole number"));
+    assert!(conflict("KHONG_CO").unwrap().contains("unknown indicator"));
+
+    // The July 2024 value of the new Xã Ngọk Bay, in the 2025 structure:
+    // Kroong + old Ngọk Bay + Vinh Quang.
+    let q = ok_json(
+        &db,
+        &[
+            "data",
+            "query",
+            "--indicator",
+            "HS_TIEP_NHAN",
+            "--unit",
+            "23317",
+            "--period",
+            "202407",
+            "--structure-at",
+            "2025-07-01",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(q["value"], 63.0);
+    assert_eq!(q["estimated"], false);
+    let sources: Vec<&str> = q["sources"].as_array().unwrap().iter().map(|s| s["unit"].as_str().unwrap()).collect();
+    assert_eq!(sources, ["23314", "23317", "23320"]);
+    // In its own structure, the old commune is just itself.
+    let own = ok_json(
+        &db,
+        &["data", "query", "--indicator", "HS_TIEP_NHAN", "--unit", "23317", "--period", "202407", "--format", "json"],
+    );
+    assert_eq!(own["value"], 20.0);
+    // The province of 2024 (Kon Tum, 62) sums its communes.
+    let province = ok_json(
+        &db,
+        &["data", "query", "--indicator", "HS_TIEP_NHAN", "--unit", "62", "--period", "202407", "--format", "json"],
+    );
+    assert_eq!(province["value"], 63.0);
+
+    // Export, then import the export: the same values, now updates.
+    let out =
+        baocao(&db, &["data", "export", "--period", "202407", "--org-unit", "62", "--children", "--format", "csv"]);
+    let csv_text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(csv_text.lines().count(), 4, "{csv_text}");
+    assert!(csv_text.contains("số liệu chính thức"));
+    let again = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+    std::fs::write(again.path(), &csv_text).unwrap();
+    let summary = ok_json(&db, &["data", "import", again.path().to_str().unwrap()]);
+    assert_eq!((summary["status"].as_str(), summary["importCount"]["updated"].as_u64()), (Some("SUCCESS"), Some(3)));
+}
+
+#[tokio::test]
+async fn periods_show_decree_09_cutoffs() {
+    let db = TestDb::new().await;
+    let p = ok_json(
+        &db,
+        &["periods", "--periodicity", "monthly", "--from", "2025-07-01", "--to", "31/08/2025", "--format", "json"],
+    );
+    assert_eq!(p[0]["period"], "202507");
+    assert_eq!(p[0]["cutoff_from"], "2025-06-15");
+    assert_eq!(p[0]["cutoff_to"], "2025-07-14");
+    assert_eq!(p[1]["label"], "Tháng 8/2025");
+    let y = ok_json(
+        &db,
+        &["periods", "--periodicity", "yearly", "--from", "2025-01-01", "--to", "2025-12-31", "--format", "json"],
+    );
+    assert_eq!((y[0]["cutoff_from"].as_str(), y[0]["cutoff_to"].as_str()), (Some("2024-12-15"), Some("2025-12-14")));
+}
+
+#[tokio::test]
+async fn a_bad_indicator_list_is_refused_whole() {
+    let db = TestDb::new().await;
+    let file = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+    std::fs::write(
+        file.path(),
+        "code,name,unit,value_type,aggregation,group,formula\nA,Chỉ tiêu A,hồ sơ,integer,sum,,\nB,Chỉ tiêu B,hồ sơ,float,sum,,\nC,Tỷ lệ,%,percent,formula,,{A} / {Z}\n",
+    )
+    .unwrap();
+    let out = baocao(&db, &["indicators", "import", file.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3, column `value_type`: unknown value type «float»"), "{err}");
+    assert!(err.contains("line 4, column `formula`: the formula names «Z»"), "{err}");
+    let list = ok_json(&db, &["indicators", "list", "--format", "json"]);
+    assert!(list.as_array().unwrap().is_empty(), "nothing was imported");
+}

@@ -1,0 +1,186 @@
+//! The reporting API: indicators, periods, DHIS2 dataValueSets, values.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use baocao_core::restate::{Composed, SourceValue};
+use baocao_core::{Indicator, Period, Periodicity, parse_date};
+use baocao_ingest::dhis2::{self, DataValueOut, DataValueSetOut};
+use baocao_store::values::ImportSummary;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::day_param;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+fn period_param(name: &str, value: &str) -> Result<Period, ApiError> {
+    value.parse().map_err(|e| ApiError::bad_request(format!("parameter `{name}`: {e}")))
+}
+
+/// Every indicator (chỉ tiêu).
+#[utoipa::path(get, path = "/api/v1/indicators", responses((status = 200, description = "indicators by code")))]
+pub async fn indicators(State(state): State<AppState>) -> Result<Json<Vec<Indicator>>, ApiError> {
+    Ok(Json(state.db.indicators().await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PeriodsQuery {
+    /// daily, monthly, quarterly, six_monthly, nine_months or yearly.
+    periodicity: Option<String>,
+    /// Periods ending on or after this day.
+    from: String,
+    /// Periods ending on or before this day.
+    to: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PeriodInfo {
+    /// DHIS2 period string, e.g. 202407.
+    period: String,
+    label: String,
+    start: NaiveDate,
+    end: NaiveDate,
+    /// Data cut-off window of Decree 09/2019, both ends included.
+    cutoff_from: NaiveDate,
+    cutoff_to: NaiveDate,
+}
+
+/// Reporting periods with their data cut-off windows.
+#[utoipa::path(get, path = "/api/v1/periods", params(PeriodsQuery), responses((status = 200, body = [PeriodInfo])))]
+pub async fn periods(Query(q): Query<PeriodsQuery>) -> Result<Json<Vec<PeriodInfo>>, ApiError> {
+    let periodicity: Periodicity = q
+        .periodicity
+        .as_deref()
+        .unwrap_or("monthly")
+        .parse()
+        .map_err(|e: String| ApiError::bad_request(format!("parameter `periodicity`: {e}")))?;
+    let (from, to) = (day_param("from", Some(&q.from))?, day_param("to", Some(&q.to))?);
+    if (to - from).num_days() > 3660 {
+        return Err(ApiError::bad_request("at most ten years of periods at once"));
+    }
+    Ok(Json(
+        Period::ending_between(periodicity, from, to)
+            .into_iter()
+            .map(|p| {
+                let (cutoff_from, cutoff_to) = p.cutoff();
+                PeriodInfo {
+                    period: p.to_string(),
+                    label: p.label(),
+                    start: p.start(),
+                    end: p.end(),
+                    cutoff_from,
+                    cutoff_to,
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// Imports a DHIS2 dataValueSet: JSON, or DHIS2's CSV layout with
+/// `Content-Type: text/csv`. Identifiers are codes.
+#[utoipa::path(post, path = "/api/v1/dataValueSets", request_body(content = String, description = "dataValueSet JSON or CSV"),
+    responses((status = 200, description = "import summary (status SUCCESS, WARNING or ERROR, counts, conflicts)"),
+              (status = 400, description = "not a dataValueSet")))]
+pub async fn import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ImportSummary>, ApiError> {
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
+    let csv =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/csv"));
+    let raw = if csv { dhis2::read_csv("request body", text) } else { dhis2::read_json("request body", text) }
+        .map_err(|p| ApiError::bad_request(p.to_string()))?;
+    let registry = state.registry().await?;
+    Ok(Json(state.db.import_data_values(&registry, raw).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportQuery {
+    /// DHIS2 period string.
+    period: String,
+    /// Only this unit (code).
+    org_unit: Option<String>,
+    /// With `orgUnit`: also the units under it in that period.
+    #[serde(default)]
+    children: bool,
+    /// `json` (default) or `csv`.
+    format: Option<String>,
+}
+
+/// Values of a period as a DHIS2 dataValueSet.
+#[utoipa::path(get, path = "/api/v1/dataValueSets", params(ExportQuery), responses((status = 200, description = "dataValueSet JSON or CSV")))]
+pub async fn export(State(state): State<AppState>, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
+    let period = period_param("period", &q.period)?;
+    let registry = state.registry().await?;
+    let values: Vec<DataValueOut> = state
+        .db
+        .export_values(&registry, &period, q.org_unit.as_deref(), q.children)
+        .await?
+        .into_iter()
+        .map(|v| DataValueOut::new(v.indicator, v.period, v.unit_code, v.value, v.comment, v.stored_at))
+        .collect();
+    Ok(match q.format.as_deref() {
+        Some("csv") => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], dhis2::write_csv(&values)).into_response(),
+        None | Some("json") => Json(DataValueSetOut { data_values: values }).into_response(),
+        Some(other) => return Err(ApiError::bad_request(format!("parameter `format`: «{other}» is not json or csv"))),
+    })
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "snake_case")]
+pub struct ValueQuery {
+    indicator: String,
+    /// Unit code; a province or district sums its units of the structure day.
+    unit: String,
+    period: String,
+    /// Day whose structure to use; the period's last day when absent.
+    structure_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ValueAnswer {
+    value: Option<f64>,
+    /// Some share was estimated: the value is not exact.
+    estimated: bool,
+    sources: Vec<SourceAnswer>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SourceAnswer {
+    unit: String,
+    name: String,
+    value: Option<f64>,
+    weight: f64,
+}
+
+impl From<Composed> for ValueAnswer {
+    fn from(c: Composed) -> Self {
+        ValueAnswer {
+            value: c.value,
+            estimated: c.estimated,
+            sources: c
+                .sources
+                .into_iter()
+                .map(|SourceValue { unit, name, value, weight }| SourceAnswer { unit, name, value, weight })
+                .collect(),
+        }
+    }
+}
+
+/// A value in the structure of a chosen day, composed across reorganizations.
+#[utoipa::path(get, path = "/api/v1/values", params(ValueQuery), responses((status = 200, body = ValueAnswer), (status = 404, description = "unknown unit")))]
+pub async fn value(State(state): State<AppState>, Query(q): Query<ValueQuery>) -> Result<Json<ValueAnswer>, ApiError> {
+    let period = period_param("period", &q.period)?;
+    let structure_at = match q.structure_at.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => Some(parse_date(s).map_err(|e| ApiError::bad_request(format!("parameter `structure_at`: {e}")))?),
+        None => None,
+    };
+    let registry = state.registry().await?;
+    Ok(Json(state.db.query_value(&registry, &q.indicator, &q.unit, &period, structure_at).await?.into()))
+}

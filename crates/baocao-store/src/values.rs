@@ -1,0 +1,275 @@
+//! Indicators and data values in the database.
+
+use std::collections::HashMap;
+
+use baocao_core::datavalue::CheckedValue;
+use baocao_core::{Aggregation, Indicator, Period, ValueType, VersionKey};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::{Db, StoreError, with_pool, with_tx};
+
+#[derive(sqlx::FromRow)]
+struct IndicatorRow {
+    code: String,
+    name: String,
+    unit: String,
+    value_type: String,
+    aggregation: String,
+    formula: Option<String>,
+    group_name: Option<String>,
+}
+
+impl IndicatorRow {
+    fn into_indicator(self) -> Result<Indicator, StoreError> {
+        Ok(Indicator {
+            value_type: self.value_type.parse::<ValueType>().map_err(StoreError::Corrupt)?,
+            aggregation: Aggregation::parse(&self.aggregation, self.formula.as_deref()).map_err(StoreError::Corrupt)?,
+            code: self.code,
+            name: self.name,
+            unit: self.unit,
+            group: self.group_name,
+        })
+    }
+}
+
+/// A stored value with what identifies it, for export and queries.
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
+pub struct StoredValue {
+    pub indicator: String,
+    pub unit_code: String,
+    pub unit_valid_from: Option<NaiveDate>,
+    pub period: String,
+    pub value: String,
+    pub value_num: Option<f64>,
+    pub comment: Option<String>,
+    pub stored_at: DateTime<Utc>,
+}
+
+impl StoredValue {
+    pub fn unit_key(&self) -> VersionKey {
+        VersionKey { code: self.unit_code.clone(), valid_from: self.unit_valid_from }
+    }
+}
+
+#[derive(Serialize)]
+struct ValueJson<'a> {
+    indicator: &'a str,
+    unit_code: &'a str,
+    unit_valid_from: Option<NaiveDate>,
+    period: String,
+    period_end: NaiveDate,
+    value: String,
+    value_num: Option<f64>,
+    comment: Option<&'a str>,
+}
+
+/// How many values an import added and replaced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct StoreCount {
+    pub imported: usize,
+    pub updated: usize,
+}
+
+const SELECT_VALUES: &str =
+    "SELECT i.code AS indicator, u.code AS unit_code, u.valid_from AS unit_valid_from, d.period,
+        d.value, d.value_num, d.comment, d.stored_at
+    FROM data_values d JOIN indicators i ON i.id = d.indicator_id JOIN units u ON u.id = d.unit_id";
+
+impl Db {
+    /// Creates or updates indicators by code, all in one transaction.
+    pub async fn import_indicators(&self, list: &[Indicator]) -> Result<StoreCount, StoreError> {
+        let sql = "INSERT INTO indicators (code, name, unit, value_type, aggregation, formula, group_name)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (code) DO UPDATE SET name = excluded.name, unit = excluded.unit, value_type = excluded.value_type,
+                aggregation = excluded.aggregation, formula = excluded.formula, group_name = excluded.group_name";
+        with_tx!(self, |conn| {
+            let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM indicators").fetch_one(&mut *conn).await?;
+            for i in list {
+                sqlx::query(sql)
+                    .bind(&i.code)
+                    .bind(&i.name)
+                    .bind(&i.unit)
+                    .bind(i.value_type.as_str())
+                    .bind(i.aggregation.word())
+                    .bind(i.aggregation.formula())
+                    .bind(&i.group)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM indicators").fetch_one(&mut *conn).await?;
+            let imported = usize::try_from(after - before).unwrap_or(0);
+            Ok(StoreCount { imported, updated: list.len() - imported })
+        })
+    }
+
+    /// Every indicator, by code.
+    pub async fn indicators(&self) -> Result<Vec<Indicator>, StoreError> {
+        let sql = "SELECT code, name, unit, value_type, aggregation, formula, group_name FROM indicators ORDER BY code";
+        let rows: Vec<IndicatorRow> = with_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
+        rows.into_iter().map(IndicatorRow::into_indicator).collect()
+    }
+
+    /// Stores checked values in one transaction, replacing earlier values
+    /// of the same indicator, unit and period.
+    pub async fn store_values(&self, values: &[CheckedValue]) -> Result<StoreCount, StoreError> {
+        if values.is_empty() {
+            return Ok(StoreCount::default());
+        }
+        let rows: Vec<ValueJson<'_>> = values
+            .iter()
+            .map(|v| ValueJson {
+                indicator: &v.indicator,
+                unit_code: &v.unit.code,
+                unit_valid_from: v.unit.valid_from,
+                period: v.period.to_string(),
+                period_end: v.period.end(),
+                value: v.value.to_string(),
+                value_num: v.value.as_number(),
+                comment: v.comment.as_deref(),
+            })
+            .collect();
+        let json = serde_json::to_string(&rows).expect("plain data serializes");
+        let sql = self.dialect().upsert_values;
+        with_tx!(self, |conn| {
+            let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM data_values").fetch_one(&mut *conn).await?;
+            let written = sqlx::query(sql).bind(&json).bind(Utc::now()).execute(&mut *conn).await?.rows_affected();
+            if written != values.len() as u64 {
+                return Err(StoreError::Conflict(format!(
+                    "{} of {} values could not be matched to their indicator or unit; nothing was stored",
+                    values.len() as u64 - written.min(values.len() as u64),
+                    values.len()
+                )));
+            }
+            let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM data_values").fetch_one(&mut *conn).await?;
+            let imported = usize::try_from(after - before).unwrap_or(0);
+            Ok(StoreCount { imported, updated: values.len() - imported })
+        })
+    }
+
+    /// Stored values of one period, optionally of one indicator.
+    pub async fn values_of_period(
+        &self,
+        period: &Period,
+        indicator: Option<&str>,
+    ) -> Result<Vec<StoredValue>, StoreError> {
+        let sql = format!(
+            "{SELECT_VALUES} WHERE d.period = $1 AND (CAST($2 AS TEXT) IS NULL OR i.code = $2) ORDER BY i.code, u.code"
+        );
+        Ok(with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(period.to_string())
+            .bind(indicator)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Stored values of a period for export: all of them, or those of one
+    /// unit (and with `children` the units under it in that period).
+    pub async fn export_values(
+        &self,
+        registry: &baocao_core::Registry,
+        period: &Period,
+        org_unit: Option<&str>,
+        children: bool,
+    ) -> Result<Vec<StoredValue>, StoreError> {
+        let units = match org_unit {
+            None => None,
+            Some(code) => {
+                if registry.in_force(code, period.end()).is_none() {
+                    return Err(
+                        baocao_core::RegistryError::NotInForce { code: code.to_string(), day: period.end() }.into()
+                    );
+                }
+                let mut codes = vec![code.to_string()];
+                if children {
+                    codes.extend(self.units_at(period.end(), Some(code), None).await?.into_iter().map(|u| u.code));
+                }
+                Some(codes)
+            }
+        };
+        let values = self.values_of_period(period, None).await?;
+        Ok(values.into_iter().filter(|v| units.as_ref().is_none_or(|u| u.contains(&v.unit_code))).collect())
+    }
+
+    /// The numeric values of one indicator and period, by unit version.
+    pub async fn numbers(&self, indicator: &str, period: &Period) -> Result<HashMap<VersionKey, f64>, StoreError> {
+        Ok(self
+            .values_of_period(period, Some(indicator))
+            .await?
+            .into_iter()
+            .filter_map(|v| Some((v.unit_key(), v.value_num?)))
+            .collect())
+    }
+}
+
+/// Counts of an import, as DHIS2 reports them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct ImportCount {
+    pub imported: usize,
+    pub updated: usize,
+    pub ignored: usize,
+    pub deleted: usize,
+}
+
+/// The answer to an import, shaped like DHIS2's import summary.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportSummary {
+    /// `SUCCESS`, `WARNING` (some values refused) or `ERROR` (none taken).
+    pub status: &'static str,
+    pub description: String,
+    pub import_count: ImportCount,
+    pub conflicts: Vec<baocao_core::datavalue::Conflict>,
+}
+
+impl Db {
+    /// Checks raw values against the indicators and `registry`, stores those
+    /// that pass in one transaction, and reports each one refused.
+    pub async fn import_data_values(
+        &self,
+        registry: &baocao_core::Registry,
+        raw: Vec<baocao_core::datavalue::RawValue>,
+    ) -> Result<ImportSummary, StoreError> {
+        let total = raw.len();
+        let indicators: HashMap<String, Indicator> =
+            self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+        let (ok, conflicts) = baocao_core::datavalue::check(raw, &indicators, registry);
+        let count = self.store_values(&ok).await?;
+        let ignored = total - ok.len();
+        let status = match (conflicts.is_empty(), ok.is_empty() && total > 0) {
+            (true, _) => "SUCCESS",
+            (false, false) => "WARNING",
+            (false, true) => "ERROR",
+        };
+        Ok(ImportSummary {
+            status,
+            description: format!(
+                "{} imported, {} updated, {ignored} ignored of {total} values",
+                count.imported, count.updated
+            ),
+            import_count: ImportCount { imported: count.imported, updated: count.updated, ignored, deleted: 0 },
+            conflicts,
+        })
+    }
+
+    /// The value of `indicator` for unit `code` in `period`, in the
+    /// structure of day `structure_at` (the period's own last day when
+    /// absent): a province or district sums its units of that day, and a
+    /// unit that did not exist in the period is composed from those that did.
+    pub async fn query_value(
+        &self,
+        registry: &baocao_core::Registry,
+        indicator: &str,
+        code: &str,
+        period: &Period,
+        structure_at: Option<NaiveDate>,
+    ) -> Result<baocao_core::restate::Composed, StoreError> {
+        let found = self.indicators().await?.into_iter().find(|i| i.code == indicator);
+        let indicator =
+            found.ok_or_else(|| StoreError::Conflict(format!("unknown indicator (chỉ tiêu) «{indicator}»")))?;
+        let at = structure_at.unwrap_or_else(|| period.end());
+        let contributions = baocao_core::restate::contributions(registry, code, at, period.end())?;
+        let numbers = self.numbers(&indicator.code, period).await?;
+        baocao_core::restate::compose(&indicator.aggregation, &contributions, &numbers).map_err(StoreError::Conflict)
+    }
+}

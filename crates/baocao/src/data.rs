@@ -1,0 +1,203 @@
+//! `baocao indicators …`, `baocao data …`, `baocao periods`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use baocao_core::{Period, Periodicity, parse_date, today_in_vietnam};
+use baocao_ingest::dhis2::{self, DataValueOut, DataValueSetOut};
+use baocao_store::Db;
+use chrono::{Datelike, NaiveDate};
+use clap::{Subcommand, ValueEnum};
+
+use crate::output::{self, Format};
+
+#[derive(Subcommand)]
+pub enum IndicatorCommand {
+    /// Creates or updates indicators from a CSV file (code,name,unit,value_type,aggregation,group[,formula]).
+    Import { file: PathBuf },
+    /// Lists the indicators.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Interchange {
+    Json,
+    Csv,
+}
+
+#[derive(Subcommand)]
+pub enum DataCommand {
+    /// Imports DHIS2 dataValueSets (JSON, or DHIS2's CSV layout when the file ends in .csv).
+    Import { file: PathBuf },
+    /// Exports values of a period as a DHIS2 dataValueSet.
+    Export {
+        #[arg(long)]
+        period: Period,
+        /// Only this unit (and with --children the units under it in that period).
+        #[arg(long)]
+        org_unit: Option<String>,
+        #[arg(long)]
+        children: bool,
+        #[arg(long, value_enum, default_value = "json")]
+        format: Interchange,
+    },
+    /// The value of an indicator for a unit and period, in the structure of a chosen day.
+    Query {
+        #[arg(long)]
+        indicator: String,
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        period: Period,
+        /// Day whose structure to use (YYYY-MM-DD or dd/mm/yyyy); the period's last day when absent.
+        #[arg(long, value_parser = parse_date)]
+        structure_at: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+pub async fn indicators(db: &Db, command: IndicatorCommand) -> anyhow::Result<()> {
+    match command {
+        IndicatorCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let list = baocao_ingest::indicators::read_csv(&file.display().to_string(), &text)?;
+            let count = db.import_indicators(&list).await?;
+            println!("{} indicators created, {} updated.", count.imported, count.updated);
+            Ok(())
+        }
+        IndicatorCommand::List { format } => {
+            let list = db.indicators().await?;
+            match format {
+                Format::Json => output::json(&list),
+                _ => output::rows(
+                    format,
+                    &["code", "name", "unit", "value_type", "aggregation", "group"],
+                    &["Mã", "Tên chỉ tiêu", "Đơn vị tính", "Kiểu", "Tổng hợp", "Nhóm"],
+                    list.iter().map(|i| {
+                        vec![
+                            i.code.clone(),
+                            i.name.clone(),
+                            i.unit.clone(),
+                            i.value_type.to_string(),
+                            i.aggregation.word().to_string(),
+                            i.group.clone().unwrap_or_default(),
+                        ]
+                    }),
+                ),
+            }
+        }
+    }
+}
+
+pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
+    match command {
+        DataCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file.display().to_string();
+            let raw = if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+                dhis2::read_csv(&name, &text)?
+            } else {
+                dhis2::read_json(&name, &text)?
+            };
+            let registry = db.load_registry().await?;
+            let summary = db.import_data_values(&registry, raw).await?;
+            output::json(&summary)?;
+            if summary.status == "ERROR" {
+                bail!("no value was imported");
+            }
+            Ok(())
+        }
+        DataCommand::Export { period, org_unit, children, format } => {
+            let registry = db.load_registry().await?;
+            let values: Vec<DataValueOut> = db
+                .export_values(&registry, &period, org_unit.as_deref(), children)
+                .await?
+                .into_iter()
+                .map(|v| DataValueOut::new(v.indicator, v.period, v.unit_code, v.value, v.comment, v.stored_at))
+                .collect();
+            match format {
+                Interchange::Json => output::json(&DataValueSetOut { data_values: values }),
+                Interchange::Csv => {
+                    print!("{}", dhis2::write_csv(&values));
+                    Ok(())
+                }
+            }
+        }
+        DataCommand::Query { indicator, unit, period, structure_at, format } => {
+            let registry = db.load_registry().await?;
+            let composed = db.query_value(&registry, &indicator, &unit, &period, structure_at).await?;
+            match format {
+                Format::Json => output::json(&composed),
+                _ => {
+                    let value = composed
+                        .value
+                        .map_or_else(|| "không có số liệu".into(), |v| baocao_core::text::format_number(v, 2));
+                    let note = if composed.estimated { " (ước tính)" } else { "" };
+                    println!("{indicator} · {unit} · {}: {value}{note}", period.label());
+                    output::rows(
+                        format,
+                        &["unit", "name", "value", "weight"],
+                        &["Mã", "Đơn vị", "Giá trị", "Tỷ lệ"],
+                        composed.sources.iter().map(|s| {
+                            vec![
+                                s.unit.clone(),
+                                s.name.clone(),
+                                s.value.map(|v| baocao_core::text::format_number(v, 2)).unwrap_or_default(),
+                                baocao_core::text::format_number(s.weight, 4),
+                            ]
+                        }),
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// `baocao periods`: periods with their Decree 09/2019 cut-off windows.
+pub fn periods(
+    periodicity: Periodicity,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    format: Format,
+) -> anyhow::Result<()> {
+    let today = today_in_vietnam();
+    let from = from.unwrap_or_else(|| NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("1 January"));
+    let to = to.unwrap_or_else(|| NaiveDate::from_ymd_opt(today.year(), 12, 31).expect("31 December"));
+    let list = Period::ending_between(periodicity, from, to);
+    match format {
+        Format::Json => {
+            #[derive(serde::Serialize)]
+            struct Row {
+                period: Period,
+                label: String,
+                start: NaiveDate,
+                end: NaiveDate,
+                cutoff_from: NaiveDate,
+                cutoff_to: NaiveDate,
+            }
+            let rows: Vec<Row> = list
+                .iter()
+                .map(|p| {
+                    let (cutoff_from, cutoff_to) = p.cutoff();
+                    Row { period: *p, label: p.label(), start: p.start(), end: p.end(), cutoff_from, cutoff_to }
+                })
+                .collect();
+            output::json(&rows)
+        }
+        _ => output::rows(
+            format,
+            &["period", "label", "start", "end", "cutoff_from", "cutoff_to"],
+            &["Kỳ", "Tên kỳ", "Từ ngày", "Đến ngày", "Chốt số liệu từ", "Chốt số liệu đến"],
+            list.iter().map(|p| {
+                let (a, b) = p.cutoff();
+                let date =
+                    |d: NaiveDate| if format == Format::Csv { d.to_string() } else { baocao_core::date::format_vn(d) };
+                vec![p.to_string(), p.label(), date(p.start()), date(p.end()), date(a), date(b)]
+            }),
+        ),
+    }
+}
