@@ -24,6 +24,8 @@ pub struct RawValue {
 /// A value that passed every check, ready to store.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckedValue {
+    /// Position in the file it came from, as in [`RawValue::index`].
+    pub index: usize,
     pub indicator: String,
     /// The unit version in force on the last day of the period.
     pub unit: VersionKey,
@@ -90,6 +92,7 @@ pub fn check(
         };
         match indicator.value_type.parse(&r.value) {
             Ok(value) => ok.push(CheckedValue {
+                index: r.index,
                 indicator: indicator.code.clone(),
                 unit: unit.key(),
                 period,

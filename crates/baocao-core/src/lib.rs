@@ -9,13 +9,16 @@
 
 pub mod datavalue;
 pub mod date;
+pub mod form;
 pub mod indicator;
 pub mod period;
+pub mod regime;
 pub mod registry;
 pub mod reorg;
 pub mod restate;
 pub mod text;
 pub mod unit;
+pub mod workflow;
 
 pub use date::{Validity, parse_date, today_in_vietnam};
 pub use indicator::{Aggregation, Indicator, Value, ValueType};

@@ -163,6 +163,11 @@ impl Registry {
         out
     }
 
+    /// True when `unit` lies (strictly) under the unit `root` on `day`.
+    pub fn is_under(&self, unit: &UnitVersion, root: &str, day: NaiveDate) -> bool {
+        self.ancestors(unit, day).iter().any(|a| a == root)
+    }
+
     /// The lowest units at or under `code` on `day`: the unit itself when it
     /// has no children that day, else the descendants that have none.
     pub fn leaves_under(&self, code: &str, day: NaiveDate) -> Result<Vec<UnitVersion>, RegistryError> {

@@ -87,6 +87,22 @@ pub fn format_number(value: f64, decimals: usize) -> String {
     out
 }
 
+/// Reads a number typed the Vietnamese way (`1.234,5`) or the interchange
+/// way (`1234.5`) into the interchange form. A lone dot followed by three
+/// digits is a thousands separator (`1.234` is one thousand two hundred and
+/// thirty-four), as officials write it.
+pub fn parse_vn_number(text: &str) -> String {
+    let t = text.trim().replace([' ', '\u{a0}'], "");
+    if t.contains(',') {
+        return t.replace('.', "").replace(',', ".");
+    }
+    let groups: Vec<&str> = t.split('.').collect();
+    if groups.len() > 1 && groups[1..].iter().all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit())) {
+        return groups.concat();
+    }
+    t
+}
+
 /// A percentage in Vietnamese notation, `12,5%`.
 pub fn format_percent(value: f64, decimals: usize) -> String {
     format!("{}%", format_number(value, decimals))
@@ -123,6 +139,15 @@ mod tests {
         assert_eq!(format_number(-1000.0, 0), "-1.000");
         assert_eq!(format_number(-0.01, 1), "0,0");
         assert_eq!(format_percent(12.5, 1), "12,5%");
+    }
+
+    #[test]
+    fn numbers_typed_the_vietnamese_way() {
+        assert_eq!(parse_vn_number("1.234,5"), "1234.5");
+        assert_eq!(parse_vn_number("1.234.567"), "1234567");
+        assert_eq!(parse_vn_number("12,5"), "12.5");
+        assert_eq!(parse_vn_number("12.5"), "12.5");
+        assert_eq!(parse_vn_number(" 42 "), "42");
     }
 
     #[test]

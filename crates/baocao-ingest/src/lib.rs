@@ -4,6 +4,7 @@
 //! values or every problem it found, each naming the file, the line and the
 //! column, so that a person can fix the file in one pass.
 
+pub mod definitions;
 pub mod dhis2;
 pub mod error;
 pub mod indicators;

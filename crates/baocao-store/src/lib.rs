@@ -14,6 +14,7 @@
 mod db;
 mod error;
 pub mod registry;
+pub mod reports;
 mod sql;
 pub mod values;
 

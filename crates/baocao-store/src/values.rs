@@ -64,6 +64,24 @@ struct ValueJson<'a> {
     comment: Option<&'a str>,
 }
 
+/// A batch of checked values as the JSON parameter of `upsert_values`.
+pub(crate) fn values_json(values: &[CheckedValue]) -> String {
+    let rows: Vec<ValueJson<'_>> = values
+        .iter()
+        .map(|v| ValueJson {
+            indicator: &v.indicator,
+            unit_code: &v.unit.code,
+            unit_valid_from: v.unit.valid_from,
+            period: v.period.to_string(),
+            period_end: v.period.end(),
+            value: v.value.to_string(),
+            value_num: v.value.as_number(),
+            comment: v.comment.as_deref(),
+        })
+        .collect();
+    serde_json::to_string(&rows).expect("plain data serializes")
+}
+
 /// How many values an import added and replaced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct StoreCount {
@@ -116,20 +134,7 @@ impl Db {
         if values.is_empty() {
             return Ok(StoreCount::default());
         }
-        let rows: Vec<ValueJson<'_>> = values
-            .iter()
-            .map(|v| ValueJson {
-                indicator: &v.indicator,
-                unit_code: &v.unit.code,
-                unit_valid_from: v.unit.valid_from,
-                period: v.period.to_string(),
-                period_end: v.period.end(),
-                value: v.value.to_string(),
-                value_num: v.value.as_number(),
-                comment: v.comment.as_deref(),
-            })
-            .collect();
-        let json = serde_json::to_string(&rows).expect("plain data serializes");
+        let json = values_json(values);
         let sql = self.dialect().upsert_values;
         with_tx!(self, |conn| {
             let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM data_values").fetch_one(&mut *conn).await?;
@@ -145,6 +150,37 @@ impl Db {
             let imported = usize::try_from(after - before).unwrap_or(0);
             Ok(StoreCount { imported, updated: values.len() - imported })
         })
+    }
+
+    /// The (indicator, unit version, period) of `values` that an approved
+    /// report holds: those are locked.
+    async fn locked_values(
+        &self,
+        values: &[CheckedValue],
+    ) -> Result<std::collections::HashSet<(String, VersionKey, String)>, StoreError> {
+        let mut periods: Vec<String> = values.iter().map(|v| v.period.to_string()).collect();
+        periods.sort();
+        periods.dedup();
+        let sql = "SELECT u.code, u.valid_from, r.period, f.definition FROM reports r
+            JOIN units u ON u.id = r.unit_id JOIN forms f ON f.id = r.form_id
+            WHERE r.status = 'approved' AND r.period = $1";
+        let mut locked = std::collections::HashSet::new();
+        for period in periods {
+            let rows: Vec<(String, Option<NaiveDate>, String, String)> =
+                with_pool!(self, |pool| sqlx::query_as(sql).bind(&period).fetch_all(pool).await?);
+            for (code, valid_from, period, definition) in rows {
+                let form: baocao_core::form::Form = serde_json::from_str(&definition)
+                    .map_err(|e| StoreError::Corrupt(format!("form definition: {e}")))?;
+                for indicator in form.indicators() {
+                    locked.insert((
+                        indicator.to_string(),
+                        VersionKey { code: code.clone(), valid_from },
+                        period.clone(),
+                    ));
+                }
+            }
+        }
+        Ok(locked)
     }
 
     /// Stored values of one period, optionally of one indicator.
@@ -233,7 +269,24 @@ impl Db {
         let total = raw.len();
         let indicators: HashMap<String, Indicator> =
             self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
-        let (ok, conflicts) = baocao_core::datavalue::check(raw, &indicators, registry);
+        let (mut ok, mut conflicts) = baocao_core::datavalue::check(raw, &indicators, registry);
+        let locked = self.locked_values(&ok).await?;
+        ok.retain(|v| {
+            let key = (v.indicator.clone(), v.unit.clone(), v.period.to_string());
+            if !locked.contains(&key) {
+                return true;
+            }
+            conflicts.push(baocao_core::datavalue::Conflict {
+                object: v.unit.code.clone(),
+                value: format!(
+                    "the report of unit {} for period {} that holds {} is approved and locked",
+                    v.unit.code, v.period, v.indicator
+                ),
+                error_code: "E7641".into(),
+                indexes: vec![v.index],
+            });
+            false
+        });
         let count = self.store_values(&ok).await?;
         let ignored = total - ok.len();
         let status = match (conflicts.is_empty(), ok.is_empty() && total > 0) {

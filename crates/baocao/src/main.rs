@@ -4,6 +4,7 @@ mod data;
 mod output;
 mod progress;
 mod registry;
+mod reports;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +36,24 @@ enum Command {
     /// Reported values: DHIS2 interchange and queries across reorganizations.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Forms (biểu mẫu), versioned by validity dates.
+    #[command(subcommand)]
+    Forms(reports::FormCommand),
+    /// Reporting regimes (chế độ báo cáo).
+    #[command(subcommand)]
+    Regimes(reports::RegimeCommand),
+    /// A report: show, save a draft, submit, approve, return.
+    #[command(subcommand)]
+    Report(reports::ReportCommand),
+    /// Which units sent a period's report, on time or late.
+    Completeness {
+        #[arg(long)]
+        regime: String,
+        #[arg(long)]
+        period: baocao_core::Period,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
     /// Reporting periods with their data cut-off windows (Decree 09/2019).
     Periods {
         /// daily, monthly, quarterly, six_monthly, nine_months or yearly.
@@ -65,6 +84,13 @@ fn main() -> std::process::ExitCode {
             Command::Registry(command) => with_db(cli.db, |db| Box::pin(registry::run(db, command))).await,
             Command::Indicators(command) => with_db(cli.db, |db| Box::pin(data::indicators(db, command))).await,
             Command::Data(command) => with_db(cli.db, |db| Box::pin(data::data(db, command))).await,
+            Command::Forms(command) => with_db(cli.db, |db| Box::pin(reports::forms(db, command))).await,
+            Command::Regimes(command) => with_db(cli.db, |db| Box::pin(reports::regimes(db, command))).await,
+            Command::Report(command) => with_db(cli.db, |db| Box::pin(reports::report(db, command))).await,
+            Command::Completeness { regime, period, format } => {
+                with_db(cli.db, |db| Box::pin(async move { reports::completeness(db, &regime, &period, format).await }))
+                    .await
+            }
             Command::Periods { periodicity, from, to, format } => data::periods(periodicity, from, to, format),
         }
     });

@@ -313,3 +313,148 @@ async fn a_bad_indicator_list_is_refused_whole() {
     let list = ok_json(&db, &["indicators", "list", "--format", "json"]);
     assert!(list.as_array().unwrap().is_empty(), "nothing was imported");
 }
+
+/// Indicators, both versions of form BM01 and the monthly regime over
+/// province 51, as the demo has them.
+async fn with_regime() -> TestDb {
+    let db = loaded().await;
+    let demo = data_dir().join("demo");
+    for args in [
+        vec!["indicators", "import", demo.join("indicators.csv").to_str().unwrap()],
+        vec!["forms", "import", demo.join("form-bm01-2024.toml").to_str().unwrap()],
+        vec!["forms", "import", demo.join("form-bm01.toml").to_str().unwrap()],
+    ] {
+        let out = baocao(&db, &args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let regime = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    let text = std::fs::read_to_string(demo.join("regime-monthly.toml"))
+        .unwrap()
+        .replace("[units]", "[units]\nunder = \"51\"");
+    std::fs::write(regime.path(), text).unwrap();
+    let out = baocao(&db, &["regimes", "import", regime.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    db
+}
+
+fn report(db: &TestDb, action: &str, unit: &str, period: &str, extra: &[&str]) -> Output {
+    let mut args =
+        vec!["report", action, "--regime", "BC_THANG_TTHC", "--unit", unit, "--period", period, "--format", "json"];
+    args.extend_from_slice(extra);
+    baocao(db, &args)
+}
+
+#[tokio::test]
+async fn a_report_from_draft_to_approval() {
+    let db = with_regime().await;
+    // A draft keeps values that break a rule, and says so in Vietnamese.
+    let out = report(
+        &db,
+        "save",
+        "23317",
+        "202508",
+        &[
+            "--set",
+            "HS_TIEP_NHAN=100",
+            "--set",
+            "HS_DUNG_HAN=120",
+            "--plan",
+            "HS_TIEP_NHAN=1.200",
+            "--by",
+            "Nguyễn Văn A",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let draft: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(draft["deadline"], "2025-08-19");
+    let finding = draft["findings"][0]["message"].as_str().unwrap();
+    assert!(finding.contains("Số hồ sơ giải quyết đúng hạn") && finding.contains("Thực hiện kỳ này"), "{finding}");
+    let row = draft["rows"].as_array().unwrap().iter().find(|r| r["indicator"] == "HS_TIEP_NHAN").unwrap().clone();
+    assert_eq!(row["cells"]["year_plan"], 1200.0);
+
+    // Errors block submission; nothing changes.
+    let out = report(&db, "submit", "23317", "202508", &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Chưa thể gửi báo cáo"));
+    // Approving a draft is not a transition the workflow allows.
+    let out = report(&db, "approve", "23317", "202508", &[]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Không thể thực hiện «approve»"));
+
+    // Fixed and sent, with a signature; returned with a reason; sent again; approved.
+    let out = report(
+        &db,
+        "submit",
+        "23317",
+        "202508",
+        &["--set", "HS_DUNG_HAN=95", "--signer", "Trần Thị B", "--position", "Chủ tịch UBND xã"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out =
+        report(&db, "return", "23317", "202508", &["--reason", "Kiểm tra lại số hồ sơ tiếp nhận", "--by", "Lê Văn C"]);
+    let returned: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (returned["status"].as_str(), returned["returned_reason"].as_str()),
+        (Some("returned"), Some("Kiểm tra lại số hồ sơ tiếp nhận"))
+    );
+    assert!(report(&db, "submit", "23317", "202508", &["--set", "HS_TIEP_NHAN=101"]).status.success());
+    let out = report(&db, "approve", "23317", "202508", &["--by", "Lê Văn C"]);
+    let approved: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["signature"]["position"], "Chủ tịch UBND xã");
+    let actions: Vec<&str> =
+        approved["revisions"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["save", "submit", "return", "submit", "approve"]);
+
+    // An approved report is locked, through the CLI and through DHIS2 imports.
+    let out = report(&db, "save", "23317", "202508", &["--set", "HS_TIEP_NHAN=1"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Đã duyệt"));
+    let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(
+        file.path(),
+        r#"{"dataValues":[{"dataElement":"HS_TIEP_NHAN","period":"202508","orgUnit":"23317","value":"1"}]}"#,
+    )
+    .unwrap();
+    let summary = ok_json_or_fail(&db, &["data", "import", file.path().to_str().unwrap()]);
+    assert_eq!(summary["conflicts"][0]["errorCode"], "E7641");
+
+    // Completeness: 96 units expected; this one sent (late, since the test runs after the deadline).
+    let c = ok_json(&db, &["completeness", "--regime", "BC_THANG_TTHC", "--period", "202508", "--format", "json"]);
+    assert_eq!((c["expected"].as_u64(), c["submitted"].as_u64(), c["approved"].as_u64()), (Some(96), Some(1), Some(1)));
+    assert_eq!((c["late"].as_u64(), c["missing"].as_u64()), (Some(1), Some(95)));
+}
+
+#[tokio::test]
+async fn reports_follow_the_structure_and_form_of_their_period() {
+    let db = with_regime().await;
+    // Xã Kroong ended on 30/06/2025: it reports for June, not for August.
+    let out = report(&db, "save", "23314", "202506", &["--set", "HS_TIEP_NHAN=40"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let june: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // June uses the 2024 version of the form, without the fully-online row.
+    assert!(!june["rows"].as_array().unwrap().iter().any(|r| r["indicator"] == "HS_TRUC_TUYEN_TOAN_TRINH"));
+    let out = report(&db, "save", "23314", "202508", &["--set", "HS_TIEP_NHAN=1"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not in force in period 202508"));
+    // A unit outside the regime's province cannot report under it.
+    let out = report(&db, "save", "00004", "202508", &["--set", "HS_TIEP_NHAN=1"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not report under regime"));
+
+    // Same period last year for the new Ngọk Bay comes from its three predecessors.
+    for (unit, value) in [("23314", "11"), ("23317", "22"), ("23320", "33")] {
+        assert!(report(&db, "save", unit, "202408", &["--set", &format!("HS_TIEP_NHAN={value}")]).status.success());
+    }
+    let out = report(&db, "save", "23317", "202508", &["--set", "HS_TIEP_NHAN=132"]);
+    let view: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = view["rows"].as_array().unwrap().iter().find(|r| r["indicator"] == "HS_TIEP_NHAN").unwrap().clone();
+    assert_eq!(row["cells"]["same_period_last_year"], 66.0);
+    assert_eq!(row["cells"]["percent_of_same_period"], 200.0);
+    assert_eq!(row["same_period_estimated"], false);
+}
+
+/// Runs and parses JSON even when the command reports failure (a summary
+/// with status ERROR still prints).
+fn ok_json_or_fail(db: &TestDb, args: &[&str]) -> Value {
+    let out = baocao(db, args);
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stderr)))
+}

@@ -1,0 +1,102 @@
+//! Reporting regimes (chế độ báo cáo): who reports what, how often, by when.
+//!
+//! ```toml
+//! code = "BC_TTHC_THANG"
+//! name = "Báo cáo tháng về giải quyết thủ tục hành chính"
+//! form = "BM01"
+//! periodicity = "monthly"
+//! deadline_days_after_cutoff = 5   # cut-off ends on the 14th: due on the 19th
+//! [units]
+//! under = "51"
+//! kinds = ["xã", "phường", "đặc khu"]
+//! ```
+
+use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::period::{Period, Periodicity};
+use crate::registry::Registry;
+use crate::unit::{UnitKind, UnitVersion};
+
+/// Which units a regime asks reports from, resolved at each period's last
+/// day so that a regime survives a reorganization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct UnitSelector {
+    /// Units in the subtree of this code (the unit itself excluded). The
+    /// code names the unit as it stands now; for a period before a
+    /// reorganization, the subtrees of its predecessors of that day count
+    /// (the new Quảng Ngãi's regime covers old Kon Tum's communes in 2024).
+    #[serde(default)]
+    pub under: Option<String>,
+    /// Only units of these kinds.
+    #[serde(default)]
+    pub kinds: Vec<UnitKind>,
+    /// These units, whatever the other criteria say.
+    #[serde(default)]
+    pub codes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Regime {
+    pub code: String,
+    pub name: String,
+    /// The code of the form reported; the version in force in each period is used.
+    pub form: String,
+    pub periodicity: Periodicity,
+    /// The deadline (thời hạn gửi), in days after the cut-off window closes.
+    pub deadline_days_after_cutoff: u32,
+    pub units: UnitSelector,
+    /// The agency that issued the regime (cơ quan ban hành).
+    #[serde(default)]
+    pub issued_by: Option<String>,
+}
+
+impl Regime {
+    /// The last day to send the report of `period`.
+    pub fn deadline(&self, period: &Period) -> NaiveDate {
+        let (_, cutoff_end) = period.cutoff();
+        cutoff_end + Days::new(u64::from(self.deadline_days_after_cutoff))
+    }
+
+    /// The units expected to report for `period`: those of the selector in
+    /// force on the period's last day.
+    pub fn units_for(&self, registry: &Registry, period: &Period) -> Vec<UnitVersion> {
+        let day = period.end();
+        let roots = self.units.under.as_deref().map(|code| roots_on(registry, code, day)).unwrap_or_default();
+        let mut units: Vec<UnitVersion> = registry
+            .versions()
+            .iter()
+            .filter(|v| v.validity.contains(day))
+            .filter(|v| {
+                if self.units.codes.contains(&v.code) {
+                    return true;
+                }
+                let under = match &self.units.under {
+                    Some(_) => roots.iter().any(|root| registry.is_under(v, root, day)),
+                    None => self.units.codes.is_empty(),
+                };
+                under && (self.units.kinds.is_empty() || self.units.kinds.contains(&v.kind))
+            })
+            .cloned()
+            .collect();
+        units.sort_by(crate::registry::unit_order);
+        units
+    }
+
+    /// Every period of the regime ending within `from..=to`.
+    pub fn periods(&self, from: NaiveDate, to: NaiveDate) -> Vec<Period> {
+        Period::ending_between(self.periodicity, from, to)
+    }
+}
+
+/// The units that stood on `day` for the unit `code` as it stands in its
+/// latest version: the code itself when in force that day, else where its
+/// latest version maps to in that day's structure.
+fn roots_on(registry: &Registry, code: &str, day: NaiveDate) -> Vec<String> {
+    let Some(latest) = registry.history(code).last() else { return Vec::new() };
+    if latest.validity.contains(day) {
+        return vec![code.to_string()];
+    }
+    let from = latest.validity.from.or(latest.validity.to.and_then(|t| t.pred_opt())).unwrap_or(day);
+    registry.map(code, from, day).map(|m| m.into_iter().map(|e| e.unit.code).collect()).unwrap_or_default()
+}

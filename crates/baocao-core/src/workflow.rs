@@ -1,0 +1,112 @@
+//! The life of a report: draft → submitted → approved, or returned with a
+//! reason and submitted again. An approved report is locked.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Nháp.
+    Draft,
+    /// Đã gửi.
+    Submitted,
+    /// Đã duyệt: locked.
+    Approved,
+    /// Trả lại để sửa.
+    Returned,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+            Status::Approved => "approved",
+            Status::Returned => "returned",
+        }
+    }
+
+    pub fn vietnamese(self) -> &'static str {
+        match self {
+            Status::Draft => "Nháp",
+            Status::Submitted => "Đã gửi",
+            Status::Approved => "Đã duyệt",
+            Status::Returned => "Trả lại",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        [Status::Draft, Status::Submitted, Status::Approved, Status::Returned].into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Values can be changed only in a draft or a returned report.
+    pub fn editable(self) -> bool {
+        matches!(self, Status::Draft | Status::Returned)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    Save,
+    Submit,
+    Approve,
+    Return { reason: String },
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Save => "save",
+            Action::Submit => "submit",
+            Action::Approve => "approve",
+            Action::Return { .. } => "return",
+        }
+    }
+}
+
+/// The status after `action`, or why it is not allowed (in Vietnamese).
+pub fn transition(from: Status, action: &Action) -> Result<Status, String> {
+    match (from, action) {
+        (Status::Draft | Status::Returned, Action::Save) => Ok(from),
+        (Status::Draft | Status::Returned, Action::Submit) => Ok(Status::Submitted),
+        (Status::Submitted, Action::Approve) => Ok(Status::Approved),
+        (Status::Submitted, Action::Return { reason }) => {
+            if reason.trim().is_empty() {
+                Err("Trả lại báo cáo cần ghi rõ lý do.".into())
+            } else {
+                Ok(Status::Returned)
+            }
+        }
+        (Status::Approved, _) => Err("Báo cáo đã được duyệt và bị khóa; không thể thay đổi.".into()),
+        (s, a) => Err(format!("Không thể thực hiện «{}» với báo cáo ở trạng thái «{}».", a.name(), s.vietnamese())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_and_refused_transitions() {
+        let ret = Action::Return { reason: "Sai số liệu dòng 2".into() };
+        assert_eq!(transition(Status::Draft, &Action::Submit), Ok(Status::Submitted));
+        assert_eq!(transition(Status::Submitted, &Action::Approve), Ok(Status::Approved));
+        assert_eq!(transition(Status::Submitted, &ret), Ok(Status::Returned));
+        assert_eq!(transition(Status::Returned, &Action::Submit), Ok(Status::Submitted));
+        assert!(transition(Status::Draft, &Action::Approve).is_err());
+        assert!(transition(Status::Submitted, &Action::Save).is_err());
+        assert!(transition(Status::Approved, &Action::Save).unwrap_err().contains("khóa"));
+        assert!(transition(Status::Approved, &ret).is_err());
+        let no_reason = Action::Return { reason: "  ".into() };
+        assert!(transition(Status::Submitted, &no_reason).unwrap_err().contains("lý do"));
+    }
+}

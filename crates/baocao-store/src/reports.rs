@@ -1,0 +1,659 @@
+//! Forms, regimes and reports in the database.
+
+use std::collections::{BTreeMap, HashMap};
+
+use baocao_core::datavalue::CheckedValue;
+use baocao_core::form::{Column, Finding, Form, Severity};
+use baocao_core::regime::Regime;
+use baocao_core::restate::{compose, contributions};
+use baocao_core::workflow::{Action, Status, transition};
+use baocao_core::{Aggregation, Indicator, Period, Registry, UnitVersion};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::values::values_json;
+use crate::{Db, StoreError, with_pool, with_tx};
+
+/// Who signs a report (ký số): name, position, and when.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Signature {
+    pub signer: String,
+    pub position: String,
+    pub signed_at: DateTime<Utc>,
+}
+
+/// What a person asks of a report.
+#[derive(Clone, Debug)]
+pub struct ReportRequest {
+    pub regime: String,
+    pub unit: String,
+    pub period: Period,
+    pub action: Action,
+    /// This period's values by indicator code, as typed.
+    pub values: BTreeMap<String, String>,
+    /// Year plan values by indicator code, as typed.
+    pub plan: BTreeMap<String, String>,
+    pub actor: String,
+    pub signature: Option<(String, String)>,
+}
+
+/// One row of a report as shown and printed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReportRow {
+    pub stt: String,
+    pub label: String,
+    pub indicator: Option<String>,
+    pub unit_of_measure: Option<String>,
+    pub heading: bool,
+    pub indent: u8,
+    /// Values by column; absent when not applicable or not known.
+    pub cells: BTreeMap<&'static str, f64>,
+    /// The same period last year depends on an estimated share.
+    pub same_period_estimated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Revision {
+    pub seq: i64,
+    pub action: String,
+    pub status: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+/// A report with its computed columns, findings and history.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReportView {
+    pub regime: String,
+    pub form: String,
+    pub form_name: String,
+    pub unit: String,
+    pub unit_name: String,
+    pub period: Period,
+    pub period_label: String,
+    pub status: Status,
+    pub deadline: NaiveDate,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub returned_reason: Option<String>,
+    pub signature: Option<Signature>,
+    pub columns: Vec<Column>,
+    pub rows: Vec<ReportRow>,
+    pub findings: Vec<Finding>,
+    pub revisions: Vec<Revision>,
+}
+
+/// Completeness and timeliness of one regime for one period.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Completeness {
+    pub regime: String,
+    pub period: Period,
+    pub deadline: NaiveDate,
+    pub expected: usize,
+    pub submitted: usize,
+    pub approved: usize,
+    pub on_time: usize,
+    pub late: usize,
+    pub missing: usize,
+    pub units: Vec<UnitCompleteness>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UnitCompleteness {
+    pub code: String,
+    pub name: String,
+    pub status: Option<Status>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Sent by the deadline; `None` while not sent.
+    pub on_time: Option<bool>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReportRowDb {
+    id: i64,
+    status: String,
+    submitted_at: Option<DateTime<Utc>>,
+    approved_at: Option<DateTime<Utc>>,
+    returned_reason: Option<String>,
+    signer: Option<String>,
+    signer_position: Option<String>,
+    signed_at: Option<DateTime<Utc>>,
+}
+
+const REPORT_COLUMNS: &str =
+    "r.id, r.status, r.submitted_at, r.approved_at, r.returned_reason, r.signer, r.signer_position, r.signed_at";
+
+fn rejected(message: String) -> StoreError {
+    StoreError::Conflict(message)
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// Values typed for the form's indicators, checked against their types;
+/// every problem named in Vietnamese.
+fn checked(
+    typed: &BTreeMap<String, String>,
+    form: &Form,
+    indicators: &HashMap<String, Indicator>,
+    unit: &UnitVersion,
+    period: Period,
+    column: Column,
+) -> Result<Vec<CheckedValue>, StoreError> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for (index, (code, text)) in typed.iter().enumerate() {
+        let Some(indicator) = form.indicators().find(|c| c == code).and_then(|c| indicators.get(c)) else {
+            problems.push(format!("Chỉ tiêu «{code}» không có trong biểu {}.", form.code));
+            continue;
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        match indicator.value_type.parse(&baocao_core::text::parse_vn_number(text)) {
+            Ok(value) => out.push(CheckedValue {
+                index,
+                indicator: code.clone(),
+                unit: unit.key(),
+                period,
+                value,
+                comment: None,
+            }),
+            Err(e) => problems.push(format!(
+                "Chỉ tiêu «{}» ({code}), cột «{}»: giá trị không hợp lệ ({e}).",
+                form.label(code, indicators),
+                column.heading()
+            )),
+        }
+    }
+    if problems.is_empty() { Ok(out) } else { Err(rejected(problems.join("\n"))) }
+}
+
+impl Db {
+    /// Stores a version of a form after checking it against the indicators.
+    /// Versions of one code may not overlap in time.
+    pub async fn save_form(&self, form: &Form) -> Result<(), StoreError> {
+        let indicators = self.indicators_by_code().await?;
+        let problems = form.check(&indicators);
+        if !problems.is_empty() {
+            return Err(rejected(format!("form {}: {}", form.code, problems.join("; "))));
+        }
+        for other in self.form_versions(&form.code).await? {
+            if other.valid_from != form.valid_from && other.validity().overlaps(&form.validity()) {
+                return Err(rejected(format!(
+                    "form {}: its validity overlaps the version from {}",
+                    form.code,
+                    other.valid_from.map_or("the beginning".to_string(), |d| d.to_string())
+                )));
+            }
+        }
+        let definition = serde_json::to_string(form).expect("plain data serializes");
+        with_tx!(self, |conn| {
+            let existing: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM forms WHERE code = $1 AND COALESCE(valid_from, '0001-01-01') = COALESCE($2, '0001-01-01')")
+                    .bind(&form.code)
+                    .bind(form.valid_from)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            match existing {
+                Some(id) => {
+                    let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE form_id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    if used > 0 {
+                        return Err(rejected(format!(
+                            "form {}: {used} reports use this version; give the change a new valid_from instead",
+                            form.code
+                        )));
+                    }
+                    sqlx::query("UPDATE forms SET name = $1, valid_to = $2, definition = $3 WHERE id = $4")
+                        .bind(&form.name)
+                        .bind(form.valid_to)
+                        .bind(&definition)
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO forms (code, name, valid_from, valid_to, definition) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&form.code)
+                    .bind(&form.name)
+                    .bind(form.valid_from)
+                    .bind(form.valid_to)
+                    .bind(&definition)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    async fn indicators_by_code(&self) -> Result<HashMap<String, Indicator>, StoreError> {
+        Ok(self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect())
+    }
+
+    /// Every version of a form, oldest first.
+    pub async fn form_versions(&self, code: &str) -> Result<Vec<Form>, StoreError> {
+        let sql = "SELECT definition FROM forms WHERE code = $1 ORDER BY valid_from NULLS FIRST";
+        let rows: Vec<String> = with_pool!(self, |pool| sqlx::query_scalar(sql).bind(code).fetch_all(pool).await?);
+        rows.iter().map(|d| parse_json("form definition", d)).collect()
+    }
+
+    /// The version of a form in force on `day`, with its row id.
+    async fn form_at(&self, code: &str, day: NaiveDate) -> Result<(i64, Form), StoreError> {
+        let sql = "SELECT id, definition FROM forms WHERE code = $1
+            AND (valid_from IS NULL OR valid_from <= $2) AND (valid_to IS NULL OR valid_to > $2)";
+        let row: Option<(i64, String)> =
+            with_pool!(self, |pool| sqlx::query_as(sql).bind(code).bind(day).fetch_optional(pool).await?);
+        let (id, definition) =
+            row.ok_or_else(|| rejected(format!("no version of form {code} is in force on {day}")))?;
+        Ok((id, parse_json("form definition", &definition)?))
+    }
+
+    /// Creates or replaces a regime; its form must exist.
+    pub async fn save_regime(&self, regime: &Regime) -> Result<(), StoreError> {
+        if self.form_versions(&regime.form).await?.is_empty() {
+            return Err(rejected(format!("regime {}: unknown form {}", regime.code, regime.form)));
+        }
+        let definition = serde_json::to_string(regime).expect("plain data serializes");
+        let sql = "INSERT INTO regimes (code, name, definition) VALUES ($1, $2, $3)
+            ON CONFLICT (code) DO UPDATE SET name = excluded.name, definition = excluded.definition";
+        with_pool!(self, |pool| {
+            sqlx::query(sql).bind(&regime.code).bind(&regime.name).bind(definition).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// A regime by code, with its row id.
+    async fn regime_row(&self, code: &str) -> Result<(i64, Regime), StoreError> {
+        let sql = "SELECT id, definition FROM regimes WHERE code = $1";
+        let row: Option<(i64, String)> =
+            with_pool!(self, |pool| sqlx::query_as(sql).bind(code).fetch_optional(pool).await?);
+        let (id, definition) = row.ok_or_else(|| rejected(format!("unknown regime (chế độ báo cáo) «{code}»")))?;
+        Ok((id, parse_json("regime definition", &definition)?))
+    }
+
+    /// Every regime.
+    pub async fn regimes(&self) -> Result<Vec<Regime>, StoreError> {
+        let rows: Vec<String> =
+            with_pool!(self, |pool| sqlx::query_scalar("SELECT definition FROM regimes ORDER BY code")
+                .fetch_all(pool)
+                .await?);
+        rows.iter().map(|d| parse_json("regime definition", d)).collect()
+    }
+
+    /// The unit that reports, checked against the regime for that period.
+    fn reporting_unit(
+        registry: &Registry,
+        regime: &Regime,
+        code: &str,
+        period: &Period,
+    ) -> Result<UnitVersion, StoreError> {
+        let Some(unit) = registry.in_force(code, period.end()) else {
+            return Err(rejected(format!("unit {code} is not in force in period {period}; it cannot report for it")));
+        };
+        if !regime.units_for(registry, period).iter().any(|u| u.key() == unit.key()) {
+            return Err(rejected(format!(
+                "unit {code} does not report under regime {} in period {period}",
+                regime.code
+            )));
+        }
+        Ok(unit.clone())
+    }
+
+    /// Applies an action to a report (creating it as a draft if needed), in
+    /// one transaction: values saved, rules checked, status moved, revision
+    /// kept. Errors of the rules block submission; warnings do not.
+    pub async fn act_on_report(&self, registry: &Registry, req: ReportRequest) -> Result<ReportView, StoreError> {
+        let (regime_id, regime) = self.regime_row(&req.regime).await?;
+        let unit = Self::reporting_unit(registry, &regime, &req.unit, &req.period)?;
+        let (form_id, form) = self.form_at(&regime.form, req.period.end()).await?;
+        let indicators = self.indicators_by_code().await?;
+        let values = checked(&req.values, &form, &indicators, &unit, req.period, Column::ThisPeriod)?;
+        let year = Period::Year { year: req.period.year() };
+        let plan = checked(&req.plan, &form, &indicators, &unit, year, Column::YearPlan)?;
+        let now = Utc::now();
+        let upsert = self.dialect().upsert_values;
+        let unit_sql =
+            "SELECT id FROM units WHERE code = $1 AND COALESCE(valid_from, '0001-01-01') = COALESCE($2, '0001-01-01')";
+        let unit_key = unit.key();
+        with_tx!(self, |conn| {
+            let unit_id: i64 = sqlx::query_scalar(unit_sql)
+                .bind(&unit_key.code)
+                .bind(unit_key.valid_from)
+                .fetch_one(&mut *conn)
+                .await?;
+            let existing: Option<ReportRowDb> = sqlx::query_as(&format!(
+                "SELECT {REPORT_COLUMNS} FROM reports r WHERE r.regime_id = $1 AND r.unit_id = $2 AND r.period = $3"
+            ))
+            .bind(regime_id)
+            .bind(unit_id)
+            .bind(req.period.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+            let status = existing.as_ref().map_or(Some(Status::Draft), |r| Status::parse(&r.status));
+            let status = status.ok_or_else(|| StoreError::Corrupt("report status".into()))?;
+            if (!values.is_empty() || !plan.is_empty()) && !status.editable() {
+                return Err(rejected(format!(
+                    "Báo cáo đang ở trạng thái «{}»; không thể sửa số liệu.",
+                    status.vietnamese()
+                )));
+            }
+            let next = transition(status, &req.action).map_err(rejected)?;
+            if !values.is_empty() {
+                sqlx::query(upsert).bind(values_json(&values)).bind(now).execute(&mut *conn).await?;
+            }
+            for p in &plan {
+                sqlx::query(
+                    "INSERT INTO plan_values (indicator_id, unit_id, year, value)
+                     SELECT i.id, $2, $3, $4 FROM indicators i WHERE i.code = $1
+                     ON CONFLICT (indicator_id, unit_id, year) DO UPDATE SET value = excluded.value",
+                )
+                .bind(&p.indicator)
+                .bind(unit_id)
+                .bind(req.period.year())
+                .bind(p.value.as_number())
+                .execute(&mut *conn)
+                .await?;
+            }
+            // The values as they now stand, for the rules and the revision.
+            let current: Vec<(String, String, Option<f64>)> = sqlx::query_as(
+                "SELECT i.code, d.value, d.value_num FROM data_values d JOIN indicators i ON i.id = d.indicator_id
+                 WHERE d.unit_id = $1 AND d.period = $2",
+            )
+            .bind(unit_id)
+            .bind(req.period.to_string())
+            .fetch_all(&mut *conn)
+            .await?;
+            let in_form: Vec<&(String, String, Option<f64>)> =
+                current.iter().filter(|(code, _, _)| form.indicators().any(|c| c == code)).collect();
+            let numbers: HashMap<String, f64> =
+                in_form.iter().filter_map(|(code, _, n)| Some((code.clone(), (*n)?))).collect();
+            let findings = form.validate(&numbers, &indicators);
+            if next == Status::Submitted && findings.iter().any(|f| f.severity == Severity::Error) {
+                let list: Vec<&str> =
+                    findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.message.as_str()).collect();
+                return Err(rejected(format!("Chưa thể gửi báo cáo:\n{}", list.join("\n"))));
+            }
+            let report_id = match existing {
+                Some(r) => r.id,
+                None => {
+                    sqlx::query_scalar(
+                        "INSERT INTO reports (regime_id, form_id, unit_id, period, status, updated_at)
+                     VALUES ($1, $2, $3, $4, 'draft', $5) RETURNING id",
+                    )
+                    .bind(regime_id)
+                    .bind(form_id)
+                    .bind(unit_id)
+                    .bind(req.period.to_string())
+                    .bind(now)
+                    .fetch_one(&mut *conn)
+                    .await?
+                }
+            };
+            let reason = match &req.action {
+                Action::Return { reason } => Some(reason.clone()),
+                _ => None,
+            };
+            sqlx::query(
+                "UPDATE reports SET status = $1, updated_at = $2,
+                    submitted_at = CASE WHEN $1 = 'submitted' THEN $2 ELSE submitted_at END,
+                    approved_at = CASE WHEN $1 = 'approved' THEN $2 ELSE approved_at END,
+                    returned_reason = CASE WHEN $1 = 'returned' THEN $3 ELSE returned_reason END
+                 WHERE id = $4",
+            )
+            .bind(next.as_str())
+            .bind(now)
+            .bind(&reason)
+            .bind(report_id)
+            .execute(&mut *conn)
+            .await?;
+            if let Some((signer, position)) = &req.signature {
+                sqlx::query("UPDATE reports SET signer = $1, signer_position = $2, signed_at = $3 WHERE id = $4")
+                    .bind(signer)
+                    .bind(position)
+                    .bind(now)
+                    .bind(report_id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            let snapshot: BTreeMap<&str, &str> = in_form.iter().map(|(c, v, _)| (c.as_str(), v.as_str())).collect();
+            sqlx::query(
+                "INSERT INTO report_revisions (report_id, seq, action, status, actor, at, note, snapshot)
+                 SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7 FROM report_revisions WHERE report_id = $1",
+            )
+            .bind(report_id)
+            .bind(req.action.name())
+            .bind(next.as_str())
+            .bind(&req.actor)
+            .bind(now)
+            .bind(&reason)
+            .bind(serde_json::to_string(&snapshot).expect("plain data serializes"))
+            .execute(&mut *conn)
+            .await?;
+            Ok::<(), StoreError>(())
+        })?;
+        self.report(registry, &req.regime, &req.unit, &req.period).await
+    }
+
+    /// A report as it stands, with computed columns and its history. A
+    /// report not started yet is shown as an empty draft.
+    pub async fn report(
+        &self,
+        registry: &Registry,
+        regime: &str,
+        code: &str,
+        period: &Period,
+    ) -> Result<ReportView, StoreError> {
+        let (regime_id, regime) = self.regime_row(regime).await?;
+        let unit = Self::reporting_unit(registry, &regime, code, period)?;
+        let (_, form) = self.form_at(&regime.form, period.end()).await?;
+        let indicators = self.indicators_by_code().await?;
+        let sql = format!(
+            "SELECT {REPORT_COLUMNS} FROM reports r JOIN units u ON u.id = r.unit_id
+             WHERE r.regime_id = $1 AND u.code = $2 AND COALESCE(u.valid_from, '0001-01-01') = COALESCE($3, '0001-01-01')
+               AND r.period = $4"
+        );
+        let key = unit.key();
+        let row: Option<ReportRowDb> = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(regime_id)
+            .bind(&key.code)
+            .bind(key.valid_from)
+            .bind(period.to_string())
+            .fetch_optional(pool)
+            .await?);
+        let revisions: Vec<Revision> = match &row {
+            None => Vec::new(),
+            Some(r) => {
+                let sql = "SELECT seq, action, status, actor, at, note FROM report_revisions WHERE report_id = $1 ORDER BY seq";
+                let rows: Vec<(i64, String, String, String, DateTime<Utc>, Option<String>)> =
+                    with_pool!(self, |pool| sqlx::query_as(sql).bind(r.id).fetch_all(pool).await?);
+                rows.into_iter()
+                    .map(|(seq, action, status, actor, at, note)| Revision { seq, action, status, actor, at, note })
+                    .collect()
+            }
+        };
+        let rows = self.report_rows(registry, &form, &indicators, &unit, period).await?;
+        let this: HashMap<String, f64> =
+            rows.iter().filter_map(|r| Some((r.indicator.clone()?, *r.cells.get("this_period")?))).collect();
+        let status = row.as_ref().and_then(|r| Status::parse(&r.status)).unwrap_or(Status::Draft);
+        Ok(ReportView {
+            regime: regime.code.clone(),
+            form: form.code.clone(),
+            form_name: form.name.clone(),
+            unit: unit.code.clone(),
+            unit_name: unit.name.clone(),
+            period: *period,
+            period_label: period.label(),
+            status,
+            deadline: regime.deadline(period),
+            submitted_at: row.as_ref().and_then(|r| r.submitted_at),
+            approved_at: row.as_ref().and_then(|r| r.approved_at),
+            returned_reason: row.as_ref().and_then(|r| r.returned_reason.clone()),
+            signature: row.as_ref().and_then(|r| {
+                Some(Signature {
+                    signer: r.signer.clone()?,
+                    position: r.signer_position.clone()?,
+                    signed_at: r.signed_at?,
+                })
+            }),
+            columns: form.columns.clone(),
+            findings: form.validate(&this, &indicators),
+            rows,
+            revisions,
+        })
+    }
+
+    /// Every row of the form with its columns, entered or computed.
+    async fn report_rows(
+        &self,
+        registry: &Registry,
+        form: &Form,
+        indicators: &HashMap<String, Indicator>,
+        unit: &UnitVersion,
+        period: &Period,
+    ) -> Result<Vec<ReportRow>, StoreError> {
+        let structure_at = period.end();
+        let last_year = period.year_before();
+        let months = period.months_to_date();
+        let plans: HashMap<String, f64> = {
+            let sql = "SELECT i.code, p.value FROM plan_values p JOIN indicators i ON i.id = p.indicator_id
+                       JOIN units u ON u.id = p.unit_id
+                       WHERE u.code = $1 AND COALESCE(u.valid_from, '0001-01-01') = COALESCE($2, '0001-01-01') AND p.year = $3";
+            let key = unit.key();
+            let rows: Vec<(String, f64)> = with_pool!(self, |pool| sqlx::query_as(sql)
+                .bind(&key.code)
+                .bind(key.valid_from)
+                .bind(period.year())
+                .fetch_all(pool)
+                .await?);
+            rows.into_iter().collect()
+        };
+        let mut out = Vec::new();
+        for row in &form.rows {
+            let indicator = row.indicator.as_ref().and_then(|c| indicators.get(c));
+            let mut cells = BTreeMap::new();
+            let mut same_period_estimated = false;
+            if let Some(ind) = indicator {
+                let value_at = |p: Period| {
+                    let ind = ind.clone();
+                    let unit = unit.code.clone();
+                    async move {
+                        let contributions = contributions(registry, &unit, structure_at, p.end())?;
+                        let numbers = self.numbers(&ind.code, &p).await?;
+                        Ok::<_, StoreError>(compose(&ind.aggregation, &contributions, &numbers).ok())
+                    }
+                };
+                let this = value_at(*period).await?.and_then(|c| c.value);
+                let before = value_at(last_year).await?;
+                same_period_estimated = before.as_ref().is_some_and(|c| c.estimated);
+                let before = before.and_then(|c| c.value);
+                let cumulative = match ind.aggregation {
+                    Aggregation::Sum if period.periodicity() == baocao_core::Periodicity::Monthly => {
+                        let mut total = None;
+                        for m in &months {
+                            if let Some(v) = value_at(*m).await?.and_then(|c| c.value) {
+                                total = Some(total.unwrap_or(0.0) + v);
+                            }
+                        }
+                        total
+                    }
+                    Aggregation::Sum | Aggregation::Last => this,
+                    _ => None,
+                };
+                let plan = plans.get(&ind.code).copied();
+                let percent = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                    (Some(a), Some(b)) if b != 0.0 => Some(a / b * 100.0),
+                    _ => None,
+                };
+                for (column, value) in [
+                    (Column::ThisPeriod, this),
+                    (Column::YearPlan, plan),
+                    (Column::Cumulative, cumulative),
+                    (Column::SamePeriodLastYear, before),
+                    (Column::PercentOfPlan, percent(cumulative, plan)),
+                    (Column::PercentOfSamePeriod, percent(this, before)),
+                ] {
+                    if let Some(v) = value.filter(|_| form.columns.contains(&column)) {
+                        cells.insert(column_key(column), v);
+                    }
+                }
+            }
+            out.push(ReportRow {
+                stt: row.stt.clone(),
+                label: row.label.clone().or_else(|| indicator.map(|i| i.name.clone())).unwrap_or_default(),
+                indicator: row.indicator.clone(),
+                unit_of_measure: indicator.map(|i| i.unit.clone()),
+                heading: row.heading,
+                indent: row.indent,
+                cells,
+                same_period_estimated,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Which units sent the report of `period` under `regime`, on time or late.
+    pub async fn completeness(
+        &self,
+        registry: &Registry,
+        regime: &str,
+        period: &Period,
+    ) -> Result<Completeness, StoreError> {
+        let (regime_id, regime) = self.regime_row(regime).await?;
+        let deadline = regime.deadline(period);
+        let sql = "SELECT u.code, r.status, r.submitted_at FROM reports r JOIN units u ON u.id = r.unit_id
+                   WHERE r.regime_id = $1 AND r.period = $2";
+        let rows: Vec<(String, String, Option<DateTime<Utc>>)> = with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(regime_id)
+            .bind(period.to_string())
+            .fetch_all(pool)
+            .await?);
+        let by_unit: HashMap<String, (Status, Option<DateTime<Utc>>)> =
+            rows.into_iter().filter_map(|(code, status, at)| Some((code, (Status::parse(&status)?, at)))).collect();
+        // The deadline is a day in Vietnam: sent before its end (UTC+7) is on time.
+        let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("a valid offset");
+        let units: Vec<UnitCompleteness> = regime
+            .units_for(registry, period)
+            .into_iter()
+            .map(|u| {
+                let (status, submitted_at) = by_unit.get(&u.code).map_or((None, None), |(s, at)| (Some(*s), *at));
+                let sent = matches!(status, Some(Status::Submitted | Status::Approved));
+                let on_time =
+                    submitted_at.filter(|_| sent).map(|at| at.with_timezone(&offset).date_naive() <= deadline);
+                UnitCompleteness { code: u.code, name: u.name, status, submitted_at, on_time }
+            })
+            .collect();
+        let count = |f: &dyn Fn(&UnitCompleteness) -> bool| units.iter().filter(|u| f(u)).count();
+        Ok(Completeness {
+            regime: regime.code.clone(),
+            period: *period,
+            deadline,
+            expected: units.len(),
+            submitted: count(&|u| matches!(u.status, Some(Status::Submitted | Status::Approved))),
+            approved: count(&|u| u.status == Some(Status::Approved)),
+            on_time: count(&|u| u.on_time == Some(true)),
+            late: count(&|u| u.on_time == Some(false)),
+            missing: count(&|u| u.on_time.is_none()),
+            units,
+        })
+    }
+}
+
+/// The JSON name of a column, as in form definitions.
+pub fn column_key(column: Column) -> &'static str {
+    match column {
+        Column::YearPlan => "year_plan",
+        Column::ThisPeriod => "this_period",
+        Column::Cumulative => "cumulative",
+        Column::SamePeriodLastYear => "same_period_last_year",
+        Column::PercentOfPlan => "percent_of_plan",
+        Column::PercentOfSamePeriod => "percent_of_same_period",
+    }
+}

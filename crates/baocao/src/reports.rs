@@ -1,0 +1,257 @@
+//! `baocao forms …`, `baocao regimes …`, `baocao report …`, `baocao completeness`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use baocao_core::Period;
+use baocao_core::form::Form;
+use baocao_core::regime::Regime;
+use baocao_core::workflow::Action;
+use baocao_ingest::definitions::read_toml;
+use baocao_store::Db;
+use baocao_store::reports::{ReportRequest, ReportView, column_key};
+use clap::{Args, Subcommand};
+
+use crate::output::{self, Format};
+
+#[derive(Subcommand)]
+pub enum FormCommand {
+    /// Stores a form version from its TOML definition.
+    Import { file: PathBuf },
+    /// Every version of a form, as JSON.
+    Show { code: String },
+}
+
+#[derive(Subcommand)]
+pub enum RegimeCommand {
+    /// Stores a regime from its TOML definition.
+    Import { file: PathBuf },
+    /// Lists the regimes.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Args)]
+pub struct Which {
+    /// The regime (chế độ báo cáo) code.
+    #[arg(long)]
+    regime: String,
+    /// The reporting unit's code.
+    #[arg(long)]
+    unit: String,
+    #[arg(long)]
+    period: Period,
+    /// Who acts (recorded in the report's history).
+    #[arg(long, default_value = "cli")]
+    by: String,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Args)]
+pub struct Entry {
+    /// This period's value: CODE=VALUE (repeat); 1.234,5 and 1234.5 both read.
+    #[arg(long = "set", value_parser = key_value)]
+    values: Vec<(String, String)>,
+    /// Year plan value: CODE=VALUE (repeat).
+    #[arg(long = "plan", value_parser = key_value)]
+    plan: Vec<(String, String)>,
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("«{s}»: expected CODE=VALUE"))
+}
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// Shows a report with its computed columns and history.
+    Show(Which),
+    /// Saves values as a draft.
+    Save {
+        #[command(flatten)]
+        which: Which,
+        #[command(flatten)]
+        entry: Entry,
+    },
+    /// Sends the report (its rules must pass).
+    Submit {
+        #[command(flatten)]
+        which: Which,
+        #[command(flatten)]
+        entry: Entry,
+        /// Signer's name, recorded with the position and time (ký số).
+        #[arg(long, requires = "position")]
+        signer: Option<String>,
+        #[arg(long)]
+        position: Option<String>,
+    },
+    /// Approves a submitted report; it is then locked.
+    Approve(Which),
+    /// Returns a submitted report for correction.
+    Return {
+        #[command(flatten)]
+        which: Which,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+pub async fn forms(db: &Db, command: FormCommand) -> anyhow::Result<()> {
+    match command {
+        FormCommand::Import { file } => {
+            let form: Form = read_toml(&file.display().to_string(), &read(&file)?)?;
+            db.save_form(&form).await?;
+            println!(
+                "Form {} stored (valid from {}).",
+                form.code,
+                form.valid_from.map_or("—".into(), |d| d.to_string())
+            );
+            Ok(())
+        }
+        FormCommand::Show { code } => output::json(&db.form_versions(&code).await?),
+    }
+}
+
+pub async fn regimes(db: &Db, command: RegimeCommand) -> anyhow::Result<()> {
+    match command {
+        RegimeCommand::Import { file } => {
+            let regime: Regime = read_toml(&file.display().to_string(), &read(&file)?)?;
+            db.save_regime(&regime).await?;
+            println!("Regime {} stored.", regime.code);
+            Ok(())
+        }
+        RegimeCommand::List { format } => match format {
+            Format::Json => output::json(&db.regimes().await?),
+            _ => output::rows(
+                format,
+                &["code", "name", "form", "periodicity"],
+                &["Mã", "Tên chế độ báo cáo", "Biểu", "Kỳ"],
+                db.regimes()
+                    .await?
+                    .into_iter()
+                    .map(|r| vec![r.code, r.name, r.form, r.periodicity.vietnamese().into()]),
+            ),
+        },
+    }
+}
+
+fn read(file: &PathBuf) -> anyhow::Result<String> {
+    std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
+}
+
+pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
+    let registry = db.load_registry().await?;
+    let (which, action, entry, signature) = match command {
+        ReportCommand::Show(which) => {
+            let view = db.report(&registry, &which.regime, &which.unit, &which.period).await?;
+            return print(&view, which.format);
+        }
+        ReportCommand::Save { which, entry } => (which, Action::Save, entry, None),
+        ReportCommand::Submit { which, entry, signer, position } => {
+            (which, Action::Submit, entry, signer.zip(position))
+        }
+        ReportCommand::Approve(which) => (which, Action::Approve, Entry { values: vec![], plan: vec![] }, None),
+        ReportCommand::Return { which, reason } => {
+            (which, Action::Return { reason }, Entry { values: vec![], plan: vec![] }, None)
+        }
+    };
+    let request = ReportRequest {
+        regime: which.regime,
+        unit: which.unit,
+        period: which.period,
+        action,
+        values: entry.values.into_iter().collect::<BTreeMap<_, _>>(),
+        plan: entry.plan.into_iter().collect::<BTreeMap<_, _>>(),
+        actor: which.by,
+        signature,
+    };
+    let view = db.act_on_report(&registry, request).await?;
+    print(&view, which.format)
+}
+
+fn print(view: &ReportView, format: Format) -> anyhow::Result<()> {
+    if format == Format::Json {
+        return output::json(view);
+    }
+    println!("{} — {} — {}", view.form_name, view.unit_name, view.period_label);
+    println!("Trạng thái: {} · hạn gửi {}", view.status.vietnamese(), baocao_core::date::format_vn(view.deadline));
+    let mut fields = vec!["stt", "label", "unit"];
+    fields.extend(view.columns.iter().map(|c| column_key(*c)));
+    let mut headers = vec!["STT", "Chỉ tiêu", "Đơn vị tính"];
+    headers.extend(view.columns.iter().map(|c| c.heading()));
+    let number = |v: f64| {
+        if format == Format::Csv {
+            v.to_string()
+        } else {
+            baocao_core::text::format_number(v, if v.fract() == 0.0 { 0 } else { 1 })
+        }
+    };
+    output::rows(
+        format,
+        &fields,
+        &headers,
+        view.rows.iter().map(|r| {
+            let mut row = vec![
+                r.stt.clone(),
+                format!("{}{}", "  ".repeat(r.indent.into()), r.label),
+                r.unit_of_measure.clone().unwrap_or_default(),
+            ];
+            row.extend(
+                view.columns.iter().map(|c| r.cells.get(column_key(*c)).map(|v| number(*v)).unwrap_or_default()),
+            );
+            row
+        }),
+    )?;
+    for f in &view.findings {
+        println!(
+            "{}: {}",
+            if f.severity == baocao_core::form::Severity::Error { "Lỗi" } else { "Cảnh báo" },
+            f.message
+        );
+    }
+    Ok(())
+}
+
+pub async fn completeness(db: &Db, regime: &str, period: &Period, format: Format) -> anyhow::Result<()> {
+    let registry = db.load_registry().await?;
+    let c = db.completeness(&registry, regime, period).await?;
+    if format == Format::Json {
+        return output::json(&c);
+    }
+    println!(
+        "{} · {}: {} đơn vị phải báo cáo, {} đã gửi ({} đúng hạn, {} trễ hạn), {} đã duyệt, {} chưa gửi; hạn {}",
+        c.regime,
+        period.label(),
+        c.expected,
+        c.submitted,
+        c.on_time,
+        c.late,
+        c.approved,
+        c.missing,
+        baocao_core::date::format_vn(c.deadline)
+    );
+    output::rows(
+        format,
+        &["code", "name", "status", "on_time"],
+        &["Mã", "Đơn vị", "Trạng thái", "Đúng hạn"],
+        c.units.iter().map(|u| {
+            vec![
+                u.code.clone(),
+                u.name.clone(),
+                u.status.map_or("Chưa gửi", |s| s.vietnamese()).to_string(),
+                match u.on_time {
+                    Some(true) => "có",
+                    Some(false) => "trễ",
+                    None => "",
+                }
+                .to_string(),
+            ]
+        }),
+    )
+}
