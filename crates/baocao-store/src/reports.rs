@@ -52,7 +52,7 @@ pub struct ReportRow {
     pub same_period_estimated: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
 pub struct Revision {
     pub seq: i64,
     pub action: String,
@@ -472,11 +472,7 @@ impl Db {
             None => Vec::new(),
             Some(r) => {
                 let sql = "SELECT seq, action, status, actor, at, note FROM report_revisions WHERE report_id = $1 ORDER BY seq";
-                let rows: Vec<(i64, String, String, String, DateTime<Utc>, Option<String>)> =
-                    with_pool!(self, |pool| sqlx::query_as(sql).bind(r.id).fetch_all(pool).await?);
-                rows.into_iter()
-                    .map(|(seq, action, status, actor, at, note)| Revision { seq, action, status, actor, at, note })
-                    .collect()
+                with_pool!(self, |pool| sqlx::query_as(sql).bind(r.id).fetch_all(pool).await?)
             }
         };
         let rows = self.report_rows(registry, &form, &indicators, &unit, period).await?;
