@@ -29,7 +29,10 @@ use crate::state::AppState;
         crate::data_api::periods,
         crate::data_api::import,
         crate::data_api::export,
-        crate::data_api::value
+        crate::data_api::value,
+        crate::reports_api::show,
+        crate::reports_api::act,
+        crate::reports_api::completeness
     ),
     components(schemas(
         UnitVersion,
@@ -42,7 +45,8 @@ use crate::state::AppState;
         ReorgInfo,
         crate::data_api::PeriodInfo,
         crate::data_api::ValueAnswer,
-        crate::data_api::SourceAnswer
+        crate::data_api::SourceAnswer,
+        crate::reports_api::ReportAction
     ))
 )]
 pub struct ApiDoc;

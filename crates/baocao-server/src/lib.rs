@@ -8,6 +8,7 @@ mod api;
 mod data_api;
 mod error;
 mod pages;
+mod reports_api;
 mod state;
 
 use axum::Router;
@@ -34,6 +35,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/periods", get(data_api::periods))
         .route("/api/v1/dataValueSets", get(data_api::export).post(data_api::import))
         .route("/api/v1/values", get(data_api::value))
+        .route("/api/v1/reports", get(reports_api::show).post(reports_api::act))
+        .route("/api/v1/completeness", get(reports_api::completeness))
         .route("/", get(pages::home))
         .route("/units/{code}", get(pages::unit))
         .route("/static/app.css", get(pages::stylesheet))

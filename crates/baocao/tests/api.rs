@@ -39,6 +39,16 @@ async fn spawn() -> App {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/indicators.csv");
     let indicators = baocao_ingest::indicators::read_csv(path, &std::fs::read_to_string(path).unwrap()).unwrap();
     t.db.import_indicators(&indicators).await.unwrap();
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/");
+    for file in ["form-bm01-2024.toml", "form-bm01.toml"] {
+        let text = std::fs::read_to_string(format!("{demo}{file}")).unwrap();
+        let form: baocao_core::form::Form = baocao_ingest::definitions::read_toml(file, &text).unwrap();
+        t.db.save_form(&form).await.unwrap();
+    }
+    let text = std::fs::read_to_string(format!("{demo}regime-monthly.toml")).unwrap();
+    let mut regime: baocao_core::regime::Regime = baocao_ingest::definitions::read_toml("regime", &text).unwrap();
+    regime.units.under = Some("51".into());
+    t.db.save_regime(&regime).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = router(AppState::new(t.db.clone(), Settings { demo: true, home_province: Some("51".into()) }));
@@ -96,6 +106,12 @@ async fn health_openapi_and_pages() {
         "/api/v1/units/{code}/lineage",
         "/api/v1/search",
         "/api/v1/units/{code}/map",
+        "/api/v1/indicators",
+        "/api/v1/periods",
+        "/api/v1/dataValueSets",
+        "/api/v1/values",
+        "/api/v1/reports",
+        "/api/v1/completeness",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from OpenAPI");
     }
@@ -153,5 +169,40 @@ async fn indicators_and_periods() {
     assert_eq!(periods.as_array().unwrap().len(), 4);
     assert_eq!(periods[2]["cutoff_from"], "2025-06-15");
     let (status, _) = app.get("/api/v1/periods?periodicity=weekly&from=2025-01-01&to=2025-12-31").await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn reports_over_http() {
+    let app = spawn().await;
+    let body = |action: &str, extra: &str| {
+        format!(
+            r#"{{"regime":"BC_THANG_TTHC","unit":"23317","period":"202509","action":"{action}","actor":"Nguyễn Văn A"{extra}}}"#
+        )
+    };
+    let (status, draft) = app
+        .post(
+            "/api/v1/reports",
+            "application/json",
+            &body("save", r#","values":{"HS_TIEP_NHAN":"10","HS_DUNG_HAN":"12"}"#),
+        )
+        .await;
+    assert_eq!(status, 200, "{draft}");
+    assert!(draft["findings"][0]["message"].as_str().unwrap().contains("lớn hơn tổng"));
+    let (status, refused) = app.post("/api/v1/reports", "application/json", &body("submit", "")).await;
+    assert_eq!(status, 409);
+    assert!(refused["error"].as_str().unwrap().contains("Chưa thể gửi báo cáo"));
+    let (status, sent) =
+        app.post("/api/v1/reports", "application/json", &body("submit", r#","values":{"HS_DUNG_HAN":"9"}"#)).await;
+    assert_eq!((status, sent["status"].as_str()), (200, Some("submitted")));
+    let (status, _) = app.post("/api/v1/reports", "application/json", &body("return", "")).await;
+    assert_eq!(status, 409, "returning needs a reason");
+    let (_, approved) = app.post("/api/v1/reports", "application/json", &body("approve", "")).await;
+    assert_eq!(approved["status"], "approved");
+    let (_, shown) = app.get("/api/v1/reports?regime=BC_THANG_TTHC&unit=23317&period=202509").await;
+    assert_eq!(shown["revisions"].as_array().unwrap().len(), 3);
+    let (_, c) = app.get("/api/v1/completeness?regime=BC_THANG_TTHC&period=202509").await;
+    assert_eq!((c["expected"].as_u64(), c["approved"].as_u64()), (Some(96), Some(1)));
+    let (status, _) = app.post("/api/v1/reports", "application/json", &body("publish", "")).await;
     assert_eq!(status, 400);
 }

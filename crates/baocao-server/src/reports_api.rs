@@ -1,0 +1,108 @@
+//! The reports API: one report per regime, unit and period; its workflow;
+//! completeness of a period.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use baocao_core::Period;
+use baocao_core::workflow::Action;
+use baocao_store::reports::{Completeness, ReportRequest, ReportView};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Deserialize, IntoParams)]
+pub struct ReportQuery {
+    /// Regime (chế độ báo cáo) code.
+    regime: String,
+    /// Reporting unit code.
+    unit: String,
+    /// DHIS2 period string, e.g. 202508.
+    period: String,
+}
+
+fn period(text: &str) -> Result<Period, ApiError> {
+    text.parse().map_err(|e| ApiError::bad_request(format!("parameter `period`: {e}")))
+}
+
+/// A report with its computed columns, rule findings and history.
+#[utoipa::path(get, path = "/api/v1/reports", params(ReportQuery),
+    responses((status = 200, description = "the report (an empty draft when not started)"), (status = 409, description = "the unit does not report under this regime in that period")))]
+pub async fn show(State(state): State<AppState>, Query(q): Query<ReportQuery>) -> Result<Json<ReportView>, ApiError> {
+    let registry = state.registry().await?;
+    Ok(Json(state.db.report(&registry, &q.regime, &q.unit, &period(&q.period)?).await?))
+}
+
+/// What to do with a report.
+#[derive(Deserialize, ToSchema)]
+pub struct ReportAction {
+    regime: String,
+    unit: String,
+    period: String,
+    /// save, submit, approve or return.
+    action: String,
+    /// Required to return a report.
+    #[serde(default)]
+    reason: Option<String>,
+    /// This period's values by indicator code.
+    #[serde(default)]
+    values: BTreeMap<String, String>,
+    /// Year plan values by indicator code.
+    #[serde(default)]
+    plan: BTreeMap<String, String>,
+    /// Who acts.
+    actor: String,
+    /// Signer's name and position, recorded on submission.
+    #[serde(default)]
+    signer: Option<String>,
+    #[serde(default)]
+    position: Option<String>,
+}
+
+/// Saves a draft, submits, approves or returns a report, in one transaction.
+#[utoipa::path(post, path = "/api/v1/reports", request_body = ReportAction,
+    responses((status = 200, description = "the report after the action"), (status = 409, description = "refused: rule errors, a locked report, or a transition the workflow does not allow; the message says which, in Vietnamese")))]
+pub async fn act(State(state): State<AppState>, Json(body): Json<ReportAction>) -> Result<Json<ReportView>, ApiError> {
+    let action = match body.action.as_str() {
+        "save" => Action::Save,
+        "submit" => Action::Submit,
+        "approve" => Action::Approve,
+        "return" => Action::Return { reason: body.reason.unwrap_or_default() },
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "field `action`: «{other}» is not save, submit, approve or return"
+            )));
+        }
+    };
+    let registry = state.registry().await?;
+    let request = ReportRequest {
+        regime: body.regime,
+        unit: body.unit,
+        period: period(&body.period)?,
+        action,
+        values: body.values,
+        plan: body.plan,
+        actor: body.actor,
+        signature: body.signer.zip(body.position),
+    };
+    Ok(Json(state.db.act_on_report(&registry, request).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct CompletenessQuery {
+    regime: String,
+    period: String,
+}
+
+/// Which units sent a period's report, on time or late, and which did not.
+#[utoipa::path(get, path = "/api/v1/completeness", params(CompletenessQuery), responses((status = 200, description = "counts and the state of each unit")))]
+pub async fn completeness(
+    State(state): State<AppState>,
+    Query(q): Query<CompletenessQuery>,
+) -> Result<Json<Completeness>, ApiError> {
+    let registry = state.registry().await?;
+    Ok(Json(state.db.completeness(&registry, &q.regime, &period(&q.period)?).await?))
+}
