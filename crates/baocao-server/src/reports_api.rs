@@ -87,6 +87,7 @@ pub async fn act(State(state): State<AppState>, Json(body): Json<ReportAction>) 
         plan: body.plan,
         actor: body.actor,
         signature: body.signer.zip(body.position),
+        at: None,
     };
     Ok(Json(state.db.act_on_report(&registry, request).await?))
 }

@@ -35,6 +35,9 @@ pub struct ReportRequest {
     pub plan: BTreeMap<String, String>,
     pub actor: String,
     pub signature: Option<(String, String)>,
+    /// When the action happened, for reports carried over from an earlier
+    /// system with their own history; now when absent.
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// One row of a report as shown and printed.
@@ -311,6 +314,14 @@ impl Db {
     /// one transaction: values saved, rules checked, status moved, revision
     /// kept. Errors of the rules block submission; warnings do not.
     pub async fn act_on_report(&self, registry: &Registry, req: ReportRequest) -> Result<ReportView, StoreError> {
+        let (regime, unit, period) = (req.regime.clone(), req.unit.clone(), req.period);
+        self.apply_report_action(registry, req).await?;
+        self.report(registry, &regime, &unit, &period).await
+    }
+
+    /// [`Db::act_on_report`] without computing the report afterwards, for
+    /// callers acting on many reports.
+    pub async fn apply_report_action(&self, registry: &Registry, req: ReportRequest) -> Result<(), StoreError> {
         let (regime_id, regime) = self.regime_row(&req.regime).await?;
         let unit = Self::reporting_unit(registry, &regime, &req.unit, &req.period)?;
         let (form_id, form) = self.form_at(&regime.form, req.period.end()).await?;
@@ -318,7 +329,7 @@ impl Db {
         let values = checked(&req.values, &form, &indicators, &unit, req.period, Column::ThisPeriod)?;
         let year = Period::Year { year: req.period.year() };
         let plan = checked(&req.plan, &form, &indicators, &unit, year, Column::YearPlan)?;
-        let now = Utc::now();
+        let now = req.at.unwrap_or_else(Utc::now);
         let upsert = self.dialect().upsert_values;
         let unit_sql =
             "SELECT id FROM units WHERE code = $1 AND COALESCE(valid_from, '0001-01-01') = COALESCE($2, '0001-01-01')";
@@ -437,9 +448,8 @@ impl Db {
             .bind(serde_json::to_string(&snapshot).expect("plain data serializes"))
             .execute(&mut *conn)
             .await?;
-            Ok::<(), StoreError>(())
-        })?;
-        self.report(registry, &req.regime, &req.unit, &req.period).await
+            Ok(())
+        })
     }
 
     /// A report as it stands, with computed columns and its history. A

@@ -1,6 +1,7 @@
 //! `baocao`: the command line and the server of the reporting information system.
 
 mod data;
+mod demo;
 mod output;
 mod progress;
 mod registry;

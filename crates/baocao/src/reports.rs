@@ -170,6 +170,7 @@ pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
         plan: entry.plan.into_iter().collect::<BTreeMap<_, _>>(),
         actor: which.by,
         signature,
+        at: None,
     };
     let view = db.act_on_report(&registry, request).await?;
     print(&view, which.format)

@@ -4,13 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use baocao_ingest::vn_admin::Sources;
 use baocao_server::{AppState, Settings, router};
 use baocao_store::Db;
 use clap::Args;
 use serde::Deserialize;
-
-use crate::progress::Progress;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -41,18 +38,9 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
             None => include_str!("../demo.toml").to_string(),
         };
         let config: DemoConfig = toml::from_str(&text).context("invalid demo settings")?;
-        let progress = Progress::new(false);
-        progress.stage("loading the national lists of administrative units");
-        let reform = Sources::bundled().read()?;
-        let stage = |s: &str| progress.stage(s);
-        let outcome = db.apply_reorganization(reform.baseline, &reform.reorganization, false, &stage).await;
-        progress.finish();
-        outcome?;
+        crate::demo::prepare(&db, &config.province).await?;
         let province = db.unit_history(&config.province).await?;
-        let name = province
-            .last()
-            .map(|u| u.name.clone())
-            .with_context(|| format!("demo province {} is not in the registry", config.province))?;
+        let name = province.last().map(|u| u.name.clone()).unwrap_or_default();
         println!("Demo province: {name} ({})", config.province);
         settings.home_province = Some(config.province);
     }

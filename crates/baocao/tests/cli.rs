@@ -458,3 +458,52 @@ fn ok_json_or_fail(db: &TestDb, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stderr)))
 }
+
+/// Kills the server when the test ends, however it ends.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn serve_demo_starts_with_a_province_and_its_reports() {
+    use std::io::BufRead;
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baocao"))
+        .args(["--db", &db.url, "serve", "--demo", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("CI", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _server = Server(child);
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.split("serving on ").nth(1).and_then(|r| r.split_whitespace().next()).map(str::to_string))
+        .expect("the server prints its URL");
+    let client = reqwest::Client::new();
+    let get = |path: &str| {
+        let request = client.get(format!("{}{}", url.trim_end_matches('/'), path));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let indicators = get("/api/v1/indicators").await;
+    assert!(indicators.as_array().unwrap().len() >= 4);
+    // Last year's value of a new commune comes from its predecessors.
+    let v = get("/api/v1/values?indicator=HS_TIEP_NHAN&unit=23317&period=202407&structure_at=2025-07-01").await;
+    assert_eq!(v["sources"].as_array().unwrap().len(), 3);
+    assert!(v["value"].as_f64().unwrap() > 0.0);
+    // The previous month's reports are mostly in, some late, a few missing.
+    let c = get("/api/v1/completeness?regime=BC_THANG_TTHC&period=202606").await;
+    assert_eq!(c["expected"], 96);
+    let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Bản trình diễn") && page.contains("Quảng Ngãi"));
+}

@@ -1,0 +1,205 @@
+//! The demo: the national registry, the demo regime over the configured
+//! province, and generated history so that comparisons with the same period
+//! last year are visible on both sides of the 2025 reorganization.
+//!
+//! The numbers are made up, deterministically (the same on every machine),
+//! and a new commune's numbers grow from its predecessors' so that the
+//! comparisons look like a real province's.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use baocao_core::datavalue::CheckedValue;
+use baocao_core::form::Form;
+use baocao_core::regime::Regime;
+use baocao_core::workflow::Action;
+use baocao_core::{Period, Periodicity, Registry, UnitVersion, Value, today_in_vietnam};
+use baocao_ingest::definitions::read_toml;
+use baocao_ingest::vn_admin::Sources;
+use baocao_store::Db;
+use baocao_store::reports::ReportRequest;
+use chrono::{Datelike, NaiveDate};
+
+use crate::progress::Progress;
+
+const INDICATORS: &str = include_str!("../../../data/demo/indicators.csv");
+const FORMS: [(&str, &str); 2] = [
+    ("form-bm01-2024.toml", include_str!("../../../data/demo/form-bm01-2024.toml")),
+    ("form-bm01.toml", include_str!("../../../data/demo/form-bm01.toml")),
+];
+const REGIME: &str = include_str!("../../../data/demo/regime-monthly.toml");
+
+/// The demo regime's indicators and how large a commune's monthly value is.
+const SCALES: [(&str, f64); 4] =
+    [("HS_TIEP_NHAN", 160.0), ("HS_DUNG_HAN", 0.0), ("HS_TRUC_TUYEN_TOAN_TRINH", 0.0), ("VB_DIEN_TU", 300.0)];
+
+/// A stable number in [0, 1) from text (FNV-1a), so that the demo is the
+/// same everywhere without a random generator.
+fn noise(key: &str) -> f64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// This month's values of a unit that counts as `size` old communes.
+fn month_values(code: &str, size: f64, period: &Period) -> Vec<(&'static str, f64)> {
+    let key = format!("{code}{period}");
+    // Fully online dossiers rise over the two years (the plans' target: 60%).
+    let months_since = f64::from((period.year() - 2024) * 12) + f64::from(period.start().month());
+    let received = (SCALES[0].1 * size * (0.7 + 0.6 * noise(&format!("{key}r")))).round();
+    let on_time = (received * (0.88 + 0.12 * noise(&format!("{key}d")))).round();
+    let online_share = (0.25 + 0.02 * months_since).min(0.85) * (0.8 + 0.4 * noise(&format!("{key}o")));
+    let online = (received * online_share.min(1.0)).round();
+    let documents = (SCALES[3].1 * size * (0.6 + 0.8 * noise(&format!("{key}v")))).round();
+    vec![
+        ("HS_TIEP_NHAN", received),
+        ("HS_DUNG_HAN", on_time),
+        ("HS_TRUC_TUYEN_TOAN_TRINH", online),
+        ("VB_DIEN_TU", documents),
+    ]
+}
+
+/// Loads everything the demo needs; what is already there is kept, so a
+/// second start is quick and changes nothing.
+pub async fn prepare(db: &Db, province: &str) -> anyhow::Result<()> {
+    let progress = Progress::new(false);
+    progress.stage("loading the national lists of administrative units");
+    let reform = Sources::bundled().read()?;
+    let stage = |s: &str| progress.stage(s);
+    let outcome = db.apply_reorganization(reform.baseline, &reform.reorganization, false, &stage).await;
+    outcome.inspect_err(|_| progress.finish())?;
+    let registry = db.load_registry().await?;
+    registry.history(province).last().with_context(|| format!("demo province {province} is not in the registry"))?;
+
+    progress.stage("loading the demo regime");
+    let indicators = baocao_ingest::indicators::read_csv("bundled data/demo/indicators.csv", INDICATORS)?;
+    db.import_indicators(&indicators).await?;
+    for (name, text) in FORMS {
+        let form: Form = read_toml(name, text)?;
+        db.save_form(&form).await?;
+    }
+    let mut regime: Regime = read_toml("regime-monthly.toml", REGIME)?;
+    regime.units.under = Some(province.to_string());
+    db.save_regime(&regime).await?;
+
+    let today = today_in_vietnam();
+    // History starts a year before the reform, so that the first months of
+    // the new communes have a same period last year.
+    let reform = baocao_ingest::vn_admin::effective_date();
+    let first = (reform - chrono::Months::new(12)).min(today - chrono::Months::new(24));
+    let first = Period::Month { year: first.year(), month: first.month() };
+    // The latest month whose data cut-off window has closed: its report is due.
+    let last_month = Period::ending_between(Periodicity::Monthly, first.start(), today + chrono::Months::new(1))
+        .into_iter()
+        .rfind(|p| p.cutoff().1 <= today)
+        .context("a month before today")?;
+    if db.numbers("HS_TIEP_NHAN", &last_month).await?.is_empty() {
+        progress.stage("generating two years of monthly reports");
+        generate(db, &registry, &regime, first.start(), last_month.end()).await?;
+        progress.stage("sending and approving recent reports");
+        recent_reports(db, &registry, &regime, &last_month).await?;
+    }
+    progress.finish();
+    Ok(())
+}
+
+/// How many old communes each unit of a day counts as: one for an old
+/// commune; for a new one, the shares of its predecessors.
+fn size_of(registry: &Registry, unit: &UnitVersion, day: NaiveDate) -> f64 {
+    let reform = NaiveDate::from_ymd_opt(2025, 6, 30).expect("a valid day");
+    if day <= reform {
+        return 1.0;
+    }
+    registry
+        .map(&unit.code, day, reform)
+        .map(|m| m.iter().map(|e| e.weight.unwrap_or(0.5)).sum::<f64>())
+        .unwrap_or(1.0)
+        .max(0.5)
+}
+
+async fn generate(db: &Db, registry: &Registry, regime: &Regime, from: NaiveDate, to: NaiveDate) -> anyhow::Result<()> {
+    let mut values = Vec::new();
+    for period in regime.periods(from, to) {
+        for unit in regime.units_for(registry, &period) {
+            let size = size_of(registry, &unit, period.end());
+            for (indicator, v) in month_values(&unit.code, size, &period) {
+                values.push(CheckedValue {
+                    index: values.len(),
+                    indicator: indicator.to_string(),
+                    unit: unit.key(),
+                    period,
+                    value: Value::Number(v),
+                    comment: None,
+                });
+            }
+        }
+    }
+    db.store_values(&values).await?;
+    Ok(())
+}
+
+/// Reports of the last two months in every state: most of the month before
+/// approved, the last month partly sent, a few returned, some missing.
+async fn recent_reports(db: &Db, registry: &Registry, regime: &Regime, last: &Period) -> anyhow::Result<()> {
+    let before = Period::Month {
+        year: if last.start().month() == 1 { last.year() - 1 } else { last.year() },
+        month: if last.start().month() == 1 { 12 } else { last.start().month() - 1 },
+    };
+    for (period, share_sent) in [(before, 0.9), (*last, 0.6)] {
+        for unit in regime.units_for(registry, &period) {
+            let n = noise(&format!("{}{period}sent", unit.code));
+            if n >= share_sent {
+                continue;
+            }
+            let mut actions = vec![Action::Submit];
+            if n < share_sent * 0.7 {
+                actions.push(Action::Approve);
+            } else if n > share_sent * 0.95 {
+                actions.push(Action::Return {
+                    reason: "Đề nghị kiểm tra lại số hồ sơ trực tuyến toàn trình.".into()
+                });
+            }
+            // Most reports arrive in the days before the deadline, some after it.
+            let deadline = regime.deadline(&period);
+            let days = (noise(&format!("{}{period}day", unit.code)) * 8.0) as i64 - 5;
+            let sent = deadline.and_hms_opt(9, 30, 0).expect("a valid time").and_utc() + chrono::Duration::days(days);
+            for (step, action) in actions.into_iter().enumerate() {
+                let request = ReportRequest {
+                    regime: regime.code.clone(),
+                    unit: unit.code.clone(),
+                    period,
+                    action,
+                    values: BTreeMap::new(),
+                    plan: BTreeMap::new(),
+                    actor: "demo".into(),
+                    signature: None,
+                    at: Some(sent + chrono::Duration::days(step as i64)),
+                };
+                db.apply_report_action(registry, request).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(code: &str, period: &Period) -> std::collections::HashMap<&'static str, f64> {
+        month_values(code, 1.0, period).into_iter().collect()
+    }
+
+    #[test]
+    fn generated_values_are_stable_and_consistent() {
+        let p: Period = "202507".parse().unwrap();
+        let a = sample("23317", &p);
+        assert_eq!(a, sample("23317", &p));
+        assert!(a["HS_DUNG_HAN"] <= a["HS_TIEP_NHAN"]);
+        assert!(a["HS_TRUC_TUYEN_TOAN_TRINH"] <= a["HS_TIEP_NHAN"]);
+        assert!(noise("x") < 1.0 && noise("x") >= 0.0);
+    }
+}
