@@ -222,3 +222,41 @@ mod tests {
         assert!("float".parse::<ValueType>().unwrap_err().contains("integer, decimal"));
     }
 }
+
+/// The indicator codes a formula names, written `{CODE}`.
+pub fn formula_references(formula: &str) -> impl Iterator<Item = &str> {
+    formula.split('{').skip(1).filter_map(|part| part.split_once('}').map(|(name, _)| name.trim()))
+}
+
+/// Evaluates a formula such as `{HS_TRUC_TUYEN_TOAN_TRINH} / {HS_TIEP_NHAN} * 100`
+/// with the values of the indicators it names. `Ok(None)` when a value is
+/// missing or the result is not a number (a division by zero).
+pub fn evaluate_formula(formula: &str, values: &std::collections::HashMap<String, f64>) -> Result<Option<f64>, String> {
+    use exmex::Express;
+    let expr = exmex::parse::<f64>(formula).map_err(|e| format!("invalid formula «{formula}»: {e}"))?;
+    let mut args = Vec::new();
+    for name in expr.var_names() {
+        let code = name.trim_start_matches('{').trim_end_matches('}');
+        match values.get(code) {
+            Some(v) => args.push(*v),
+            None => return Ok(None),
+        }
+    }
+    let result = expr.eval(&args).map_err(|e| format!("formula «{formula}»: {e}"))?;
+    Ok(Some(result).filter(|r| r.is_finite()))
+}
+
+#[cfg(test)]
+mod formula_tests {
+    use super::*;
+
+    #[test]
+    fn formulas_name_indicators_in_braces() {
+        let values = std::collections::HashMap::from([("A".to_string(), 30.0), ("B_2".to_string(), 120.0)]);
+        assert_eq!(evaluate_formula("{A} / {B_2} * 100", &values), Ok(Some(25.0)));
+        assert_eq!(evaluate_formula("{A} / {C}", &values), Ok(None));
+        let zero = std::collections::HashMap::from([("A".to_string(), 1.0), ("B_2".to_string(), 0.0)]);
+        assert_eq!(evaluate_formula("{A} / {B_2}", &zero), Ok(None));
+        assert!(evaluate_formula("{A} / (", &values).is_err());
+    }
+}

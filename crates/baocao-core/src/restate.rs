@@ -106,6 +106,9 @@ pub struct Composed {
     /// Some share was estimated; the value is not exact.
     pub estimated: bool,
     pub sources: Vec<SourceValue>,
+    /// For a computed indicator: the values of the indicators its formula names.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub components: std::collections::BTreeMap<String, Option<f64>>,
 }
 
 /// Composes a value from contributions and the stored numbers of their
@@ -144,9 +147,9 @@ pub fn compose(
                 _ => return Err("this indicator's values do not combine across units (aggregation «none»)".into()),
             },
             Aggregation::Formula(_) => {
-                return Err("computed indicators (aggregation «formula») cannot be queried yet".into());
+                return Err("a computed indicator is composed from the indicators its formula names".into());
             }
         }
     };
-    Ok(Composed { value, estimated, sources })
+    Ok(Composed { value, estimated, sources, components: Default::default() })
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use baocao_core::indicator::formula_references;
 use baocao_core::{Aggregation, Indicator, ValueType};
 
 use crate::error::{IngestError, Problems};
@@ -64,9 +65,4 @@ pub fn read_csv(file: &str, text: &str) -> Result<Vec<Indicator>, Problems> {
         errors.sort();
         Err(Problems(errors))
     }
-}
-
-/// The indicator codes a formula names, written `{CODE}`.
-pub fn formula_references(formula: &str) -> impl Iterator<Item = &str> {
-    formula.split('{').skip(1).filter_map(|part| part.split_once('}').map(|(name, _)| name.trim()))
 }

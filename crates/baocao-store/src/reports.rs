@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap};
 use baocao_core::datavalue::CheckedValue;
 use baocao_core::form::{Column, Finding, Form, Severity};
 use baocao_core::regime::Regime;
-use baocao_core::restate::{compose, contributions};
 use baocao_core::workflow::{Action, Status, transition};
 use baocao_core::{Aggregation, Indicator, Period, Registry, UnitVersion};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -153,6 +152,13 @@ fn checked(
             continue;
         };
         if text.trim().is_empty() {
+            continue;
+        }
+        if indicator.aggregation.formula().is_some() {
+            problems.push(format!(
+                "Chỉ tiêu «{}» ({code}) được tính tự động theo công thức; không nhập số liệu.",
+                form.label(code, indicators)
+            ));
             continue;
         }
         match indicator.value_type.parse(&baocao_core::text::parse_vn_number(text)) {
@@ -547,13 +553,12 @@ impl Db {
             let mut cells = BTreeMap::new();
             let mut same_period_estimated = false;
             if let Some(ind) = indicator {
-                let value_at = |p: Period| {
-                    let ind = ind.clone();
-                    let unit = unit.code.clone();
-                    async move {
-                        let contributions = contributions(registry, &unit, structure_at, p.end())?;
-                        let numbers = self.numbers(&ind.code, &p).await?;
-                        Ok::<_, StoreError>(compose(&ind.aggregation, &contributions, &numbers).ok())
+                let value_at = |p: Period| async move {
+                    match self.compose_indicator(registry, indicators, ind, &unit.code, &p, structure_at, 0).await {
+                        Ok(c) => Ok(Some(c)),
+                        // A value that cannot be composed is left blank in the report.
+                        Err(StoreError::Conflict(_)) => Ok(None),
+                        Err(e) => Err(e),
                     }
                 };
                 let this = value_at(*period).await?.and_then(|c| c.value);

@@ -317,12 +317,53 @@ impl Db {
         period: &Period,
         structure_at: Option<NaiveDate>,
     ) -> Result<baocao_core::restate::Composed, StoreError> {
-        let found = self.indicators().await?.into_iter().find(|i| i.code == indicator);
+        let indicators: HashMap<String, Indicator> =
+            self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+        let found = indicators.get(indicator);
         let indicator =
             found.ok_or_else(|| StoreError::Conflict(format!("unknown indicator (chỉ tiêu) «{indicator}»")))?;
         let at = structure_at.unwrap_or_else(|| period.end());
-        let contributions = baocao_core::restate::contributions(registry, code, at, period.end())?;
-        let numbers = self.numbers(&indicator.code, period).await?;
-        baocao_core::restate::compose(&indicator.aggregation, &contributions, &numbers).map_err(StoreError::Conflict)
+        self.compose_indicator(registry, &indicators, indicator, code, period, at, 0).await
+    }
+
+    /// The value of `indicator` for unit `code` in `period`, in the
+    /// structure of day `structure_at`; a computed indicator from the
+    /// values of the indicators its formula names, each composed first.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn compose_indicator<'a>(
+        &'a self,
+        registry: &'a baocao_core::Registry,
+        indicators: &'a HashMap<String, Indicator>,
+        indicator: &'a Indicator,
+        code: &'a str,
+        period: &'a Period,
+        structure_at: NaiveDate,
+        depth: u8,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<baocao_core::restate::Composed, StoreError>> + Send + 'a>> {
+        Box::pin(async move {
+            let Some(formula) = indicator.aggregation.formula() else {
+                let contributions = baocao_core::restate::contributions(registry, code, structure_at, period.end())?;
+                let numbers = self.numbers(&indicator.code, period).await?;
+                return baocao_core::restate::compose(&indicator.aggregation, &contributions, &numbers)
+                    .map_err(StoreError::Conflict);
+            };
+            if depth > 8 {
+                return Err(StoreError::Conflict(format!("the formula of {} refers back to itself", indicator.code)));
+            }
+            let mut components = std::collections::BTreeMap::new();
+            let mut estimated = false;
+            for name in baocao_core::indicator::formula_references(formula) {
+                let part = indicators.get(name).ok_or_else(|| {
+                    StoreError::Conflict(format!("the formula of {} names unknown «{name}»", indicator.code))
+                })?;
+                let composed =
+                    self.compose_indicator(registry, indicators, part, code, period, structure_at, depth + 1).await?;
+                estimated |= composed.estimated;
+                components.insert(name.to_string(), composed.value);
+            }
+            let known: HashMap<String, f64> = components.iter().filter_map(|(k, v)| Some((k.clone(), (*v)?))).collect();
+            let value = baocao_core::indicator::evaluate_formula(formula, &known).map_err(StoreError::Conflict)?;
+            Ok(baocao_core::restate::Composed { value, estimated, sources: Vec::new(), components })
+        })
     }
 }

@@ -507,3 +507,23 @@ async fn serve_demo_starts_with_a_province_and_its_reports() {
     let page = client.get(&url).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Bản trình diễn") && page.contains("Quảng Ngãi"));
 }
+
+#[tokio::test]
+async fn computed_indicators_follow_their_formula() {
+    let db = with_regime().await;
+    let out =
+        report(&db, "save", "23317", "202509", &["--set", "HS_TIEP_NHAN=200", "--set", "HS_TRUC_TUYEN_TOAN_TRINH=150"]);
+    let view: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let share = view["rows"].as_array().unwrap().iter().find(|r| r["indicator"] == "TY_LE_TOAN_TRINH").unwrap().clone();
+    assert_eq!(share["cells"]["this_period"], 75.0);
+    // A computed row cannot be typed into.
+    let out = report(&db, "save", "23317", "202509", &["--set", "TY_LE_TOAN_TRINH=80"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("được tính tự động"));
+    // The province's share is computed from its totals, not averaged.
+    let q = ok_json(
+        &db,
+        &["data", "query", "--indicator", "TY_LE_TOAN_TRINH", "--unit", "51", "--period", "202509", "--format", "json"],
+    );
+    assert_eq!(q["value"], 75.0);
+    assert_eq!(q["components"]["HS_TIEP_NHAN"], 200.0);
+}
