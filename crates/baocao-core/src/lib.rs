@@ -15,6 +15,7 @@ pub mod period;
 pub mod regime;
 pub mod registry;
 pub mod reorg;
+pub mod report;
 pub mod restate;
 pub mod text;
 pub mod unit;

@@ -9,7 +9,7 @@ pub fn read_toml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, Probl
     toml::from_str(text).map_err(|e| {
         let line = e.span().map(|span| text[..span.start.min(text.len())].matches('\n').count() as u64 + 1);
         Problems(vec![IngestError {
-            location: Location { file: file.into(), line, column: None },
+            location: Location { file: file.into(), line, column: None, ..Default::default() },
             message: e.message().to_string(),
         }])
     })

@@ -33,7 +33,10 @@ struct DataValueIn {
 }
 
 fn problem(file: &str, line: Option<u64>, column: Option<&str>, message: String) -> IngestError {
-    IngestError { location: Location { file: file.into(), line, column: column.map(Into::into) }, message }
+    IngestError {
+        location: Location { file: file.into(), line, column: column.map(Into::into), ..Default::default() },
+        message,
+    }
 }
 
 /// Reads `{"dataValues":[…]}`; top-level `period` and `orgUnit` apply to

@@ -4,9 +4,13 @@ use std::fmt;
 
 /// Where in a file a problem is: line numbers count the header as line 1,
 /// as a spreadsheet or a text editor shows them.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Location {
     pub file: String,
+    /// A sheet of a workbook.
+    pub sheet: Option<String>,
+    /// A cell of that sheet, as spreadsheets name it (E10).
+    pub cell: Option<String>,
     pub line: Option<u64>,
     pub column: Option<String>,
 }
@@ -14,6 +18,12 @@ pub struct Location {
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
+        if let Some(sheet) = &self.sheet {
+            write!(f, ", sheet «{sheet}»")?;
+        }
+        if let Some(cell) = &self.cell {
+            write!(f, ", cell {cell}")?;
+        }
         if let Some(line) = self.line {
             write!(f, ", line {line}")?;
         }

@@ -52,6 +52,7 @@ pub fn read_csv(file: &str, text: &str) -> Result<Vec<Indicator>, Problems> {
                             file: file.into(),
                             line: Some(line),
                             column: Some("formula".into()),
+                            ..Default::default()
                         },
                         message: format!("the formula names «{name}», which is not an indicator of this list"),
                     });

@@ -10,5 +10,6 @@ pub mod error;
 pub mod indicators;
 pub mod table;
 pub mod vn_admin;
+pub mod xlsx;
 
 pub use error::{IngestError, Location, Problems};

@@ -59,7 +59,10 @@ impl Table {
     }
 
     fn problem(&self, line: Option<u64>, column: Option<&str>, message: String) -> IngestError {
-        IngestError { location: Location { file: self.file.clone(), line, column: column.map(Into::into) }, message }
+        IngestError {
+            location: Location { file: self.file.clone(), line, column: column.map(Into::into), ..Default::default() },
+            message,
+        }
     }
 
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {

@@ -35,7 +35,7 @@ impl Source {
         let name = path.display().to_string();
         std::fs::read_to_string(path).map(|text| Source { name: name.clone(), text }).map_err(|e| {
             Problems(vec![IngestError {
-                location: Location { file: name, line: None, column: None },
+                location: Location { file: name, line: None, column: None, ..Default::default() },
                 message: format!("cannot read the file: {e}"),
             }])
         })

@@ -32,7 +32,9 @@ use crate::state::AppState;
         crate::data_api::value,
         crate::reports_api::show,
         crate::reports_api::act,
-        crate::reports_api::completeness
+        crate::reports_api::completeness,
+        crate::reports_api::download,
+        crate::reports_api::upload
     ),
     components(schemas(
         UnitVersion,

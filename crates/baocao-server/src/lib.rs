@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/dataValueSets", get(data_api::export).post(data_api::import))
         .route("/api/v1/values", get(data_api::value))
         .route("/api/v1/reports", get(reports_api::show).post(reports_api::act))
+        .route("/api/v1/reports/xlsx", get(reports_api::download).post(reports_api::upload))
         .route("/api/v1/completeness", get(reports_api::completeness))
         .route("/", get(pages::home))
         .route("/units/{code}", get(pages::unit))

@@ -4,10 +4,14 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use baocao_core::Period;
+use baocao_core::report::{Completeness, ReportView};
 use baocao_core::workflow::Action;
-use baocao_store::reports::{Completeness, ReportRequest, ReportView};
+use baocao_store::reports::ReportRequest;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -106,4 +110,64 @@ pub async fn completeness(
 ) -> Result<Json<Completeness>, ApiError> {
     let registry = state.registry().await?;
     Ok(Json(state.db.completeness(&registry, &q.regime, &period(&q.period)?).await?))
+}
+
+/// The report as a workbook laid out like the printed form: a template
+/// whose entered cells are open while the report can be edited.
+#[utoipa::path(get, path = "/api/v1/reports/xlsx", params(ReportQuery),
+    responses((status = 200, description = "XLSX workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+pub async fn download(
+    State(state): State<AppState>,
+    Query(q): Query<ReportQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let registry = state.registry().await?;
+    let view = state.db.report(&registry, &q.regime, &q.unit, &period(&q.period)?).await?;
+    let bytes = baocao_ingest::xlsx::write_report(&view).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let name = format!("attachment; filename=\"{}-{}-{}.xlsx\"", view.form, view.unit, view.period);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        bytes,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct UploadQuery {
+    /// `save` (default) or `submit`.
+    action: Option<String>,
+    /// Who uploads.
+    actor: String,
+}
+
+/// Reads a filled template (the body) and saves or submits its values.
+#[utoipa::path(post, path = "/api/v1/reports/xlsx", params(UploadQuery), request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 200, description = "the report after the upload"), (status = 400, description = "problems, each naming its sheet and cell"), (status = 409, description = "refused by the rules or the workflow")))]
+pub async fn upload(
+    State(state): State<AppState>,
+    Query(q): Query<UploadQuery>,
+    body: Bytes,
+) -> Result<Json<ReportView>, ApiError> {
+    let action = match q.action.as_deref().unwrap_or("save") {
+        "save" => Action::Save,
+        "submit" => Action::Submit,
+        other => return Err(ApiError::bad_request(format!("parameter `action`: «{other}» is not save or submit"))),
+    };
+    let indicators = state.db.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+    let upload = baocao_ingest::xlsx::read_report("uploaded workbook", &body, &indicators)
+        .map_err(|p| ApiError::bad_request(p.to_string()))?;
+    let registry = state.registry().await?;
+    let request = ReportRequest {
+        regime: upload.regime,
+        unit: upload.unit,
+        period: period(&upload.period)?,
+        action,
+        values: upload.values,
+        plan: upload.plan,
+        actor: q.actor,
+        signature: None,
+        at: None,
+    };
+    Ok(Json(state.db.act_on_report(&registry, request).await?))
 }

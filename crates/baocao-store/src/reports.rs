@@ -3,23 +3,15 @@
 use std::collections::{BTreeMap, HashMap};
 
 use baocao_core::datavalue::CheckedValue;
-use baocao_core::form::{Column, Finding, Form, Severity};
+use baocao_core::form::{Column, Form, Severity};
 use baocao_core::regime::Regime;
+use baocao_core::report::{Completeness, ReportRow, ReportView, Revision, Signature, UnitCompleteness, column_key};
 use baocao_core::workflow::{Action, Status, transition};
 use baocao_core::{Aggregation, Indicator, Period, Registry, UnitVersion};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
 
 use crate::values::values_json;
 use crate::{Db, StoreError, with_pool, with_tx};
-
-/// Who signs a report (ký số): name, position, and when.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Signature {
-    pub signer: String,
-    pub position: String,
-    pub signed_at: DateTime<Utc>,
-}
 
 /// What a person asks of a report.
 #[derive(Clone, Debug)]
@@ -39,76 +31,14 @@ pub struct ReportRequest {
     pub at: Option<DateTime<Utc>>,
 }
 
-/// One row of a report as shown and printed.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ReportRow {
-    pub stt: String,
-    pub label: String,
-    pub indicator: Option<String>,
-    pub unit_of_measure: Option<String>,
-    pub heading: bool,
-    pub indent: u8,
-    /// Values by column; absent when not applicable or not known.
-    pub cells: BTreeMap<&'static str, f64>,
-    /// The same period last year depends on an estimated share.
-    pub same_period_estimated: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
-pub struct Revision {
-    pub seq: i64,
-    pub action: String,
-    pub status: String,
-    pub actor: String,
-    pub at: DateTime<Utc>,
-    pub note: Option<String>,
-}
-
-/// A report with its computed columns, findings and history.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ReportView {
-    pub regime: String,
-    pub form: String,
-    pub form_name: String,
-    pub unit: String,
-    pub unit_name: String,
-    pub period: Period,
-    pub period_label: String,
-    pub status: Status,
-    pub deadline: NaiveDate,
-    pub submitted_at: Option<DateTime<Utc>>,
-    pub approved_at: Option<DateTime<Utc>>,
-    pub returned_reason: Option<String>,
-    pub signature: Option<Signature>,
-    pub columns: Vec<Column>,
-    pub rows: Vec<ReportRow>,
-    pub findings: Vec<Finding>,
-    pub revisions: Vec<Revision>,
-}
-
-/// Completeness and timeliness of one regime for one period.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Completeness {
-    pub regime: String,
-    pub period: Period,
-    pub deadline: NaiveDate,
-    pub expected: usize,
-    pub submitted: usize,
-    pub approved: usize,
-    pub on_time: usize,
-    pub late: usize,
-    pub missing: usize,
-    pub units: Vec<UnitCompleteness>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct UnitCompleteness {
-    pub code: String,
-    pub name: String,
-    pub status: Option<Status>,
-    pub submitted_at: Option<DateTime<Utc>>,
-    /// Sent by the deadline; `None` while not sent.
-    pub on_time: Option<bool>,
+#[derive(sqlx::FromRow)]
+struct RevisionRow {
+    seq: i64,
+    action: String,
+    status: String,
+    actor: String,
+    at: DateTime<Utc>,
+    note: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -488,7 +418,18 @@ impl Db {
             None => Vec::new(),
             Some(r) => {
                 let sql = "SELECT seq, action, status, actor, at, note FROM report_revisions WHERE report_id = $1 ORDER BY seq";
-                with_pool!(self, |pool| sqlx::query_as(sql).bind(r.id).fetch_all(pool).await?)
+                let rows: Vec<RevisionRow> =
+                    with_pool!(self, |pool| sqlx::query_as(sql).bind(r.id).fetch_all(pool).await?);
+                rows.into_iter()
+                    .map(|r| Revision {
+                        seq: r.seq,
+                        action: r.action,
+                        status: r.status,
+                        actor: r.actor,
+                        at: r.at,
+                        note: r.note,
+                    })
+                    .collect()
             }
         };
         let rows = self.report_rows(registry, &form, &indicators, &unit, period).await?;
@@ -592,7 +533,7 @@ impl Db {
                     (Column::PercentOfSamePeriod, percent(this, before)),
                 ] {
                     if let Some(v) = value.filter(|_| form.columns.contains(&column)) {
-                        cells.insert(column_key(column), v);
+                        cells.insert(column_key(column).to_string(), v);
                     }
                 }
             }
@@ -602,6 +543,7 @@ impl Db {
                 indicator: row.indicator.clone(),
                 unit_of_measure: indicator.map(|i| i.unit.clone()),
                 heading: row.heading,
+                computed: indicator.is_some_and(|i| i.aggregation.formula().is_some()),
                 indent: row.indent,
                 cells,
                 same_period_estimated,
@@ -654,17 +596,5 @@ impl Db {
             missing: count(&|u| u.on_time.is_none()),
             units,
         })
-    }
-}
-
-/// The JSON name of a column, as in form definitions.
-pub fn column_key(column: Column) -> &'static str {
-    match column {
-        Column::YearPlan => "year_plan",
-        Column::ThisPeriod => "this_period",
-        Column::Cumulative => "cumulative",
-        Column::SamePeriodLastYear => "same_period_last_year",
-        Column::PercentOfPlan => "percent_of_plan",
-        Column::PercentOfSamePeriod => "percent_of_same_period",
     }
 }

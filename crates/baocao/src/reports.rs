@@ -7,10 +7,11 @@ use anyhow::Context;
 use baocao_core::Period;
 use baocao_core::form::Form;
 use baocao_core::regime::Regime;
+use baocao_core::report::{ReportView, column_key};
 use baocao_core::workflow::Action;
 use baocao_ingest::definitions::read_toml;
 use baocao_store::Db;
-use baocao_store::reports::{ReportRequest, ReportView, column_key};
+use baocao_store::reports::ReportRequest;
 use clap::{Args, Subcommand};
 
 use crate::output::{self, Format};
@@ -91,6 +92,25 @@ pub enum ReportCommand {
         #[arg(long)]
         position: Option<String>,
     },
+    /// Writes the report as a workbook laid out like the printed form; as a
+    /// template, its entered cells are open while the report can be edited.
+    Xlsx {
+        #[command(flatten)]
+        which: Which,
+        /// Where to write the workbook.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Reads a filled template and saves its values (or submits them).
+    Upload {
+        file: PathBuf,
+        #[arg(long)]
+        submit: bool,
+        #[arg(long, default_value = "cli")]
+        by: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Approves a submitted report; it is then locked.
     Approve(Which),
     /// Returns a submitted report for correction.
@@ -151,6 +171,30 @@ pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
         ReportCommand::Show(which) => {
             let view = db.report(&registry, &which.regime, &which.unit, &which.period).await?;
             return print(&view, which.format);
+        }
+        ReportCommand::Xlsx { which, output } => {
+            let view = db.report(&registry, &which.regime, &which.unit, &which.period).await?;
+            let bytes = baocao_ingest::xlsx::write_report(&view)?;
+            std::fs::write(&output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
+            println!("Wrote {}.", output.display());
+            return Ok(());
+        }
+        ReportCommand::Upload { file, submit, by, format } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let indicators = db.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+            let upload = baocao_ingest::xlsx::read_report(&file.display().to_string(), &bytes, &indicators)?;
+            let request = ReportRequest {
+                regime: upload.regime,
+                unit: upload.unit,
+                period: upload.period.parse().map_err(anyhow::Error::msg)?,
+                action: if submit { Action::Submit } else { Action::Save },
+                values: upload.values,
+                plan: upload.plan,
+                actor: by,
+                signature: None,
+                at: None,
+            };
+            return print(&db.act_on_report(&registry, request).await?, format);
         }
         ReportCommand::Save { which, entry } => (which, Action::Save, entry, None),
         ReportCommand::Submit { which, entry, signer, position } => {

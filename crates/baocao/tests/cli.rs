@@ -527,3 +527,43 @@ async fn computed_indicators_follow_their_formula() {
     assert_eq!(q["value"], 75.0);
     assert_eq!(q["components"]["HS_TIEP_NHAN"], 200.0);
 }
+
+#[tokio::test]
+async fn a_report_goes_out_and_back_as_a_spreadsheet() {
+    let db = with_regime().await;
+    assert!(
+        report(&db, "save", "23317", "202510", &["--set", "HS_TIEP_NHAN=80", "--set", "HS_DUNG_HAN=70"])
+            .status
+            .success()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bm01.xlsx");
+    let out = baocao(
+        &db,
+        &[
+            "report",
+            "xlsx",
+            "--regime",
+            "BC_THANG_TTHC",
+            "--unit",
+            "23317",
+            "--period",
+            "202510",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(&std::fs::read(&file).unwrap()[..2], b"PK", "an XLSX file is a zip archive");
+    let out = baocao(
+        &db,
+        &["report", "upload", file.to_str().unwrap(), "--submit", "--by", "Nguyễn Văn A", "--format", "json"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let view: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(view["status"], "submitted");
+    assert_eq!(view["revisions"].as_array().unwrap().last().unwrap()["actor"], "Nguyễn Văn A");
+    // Once submitted, the workbook's entered cells are locked like the rest.
+    let out = baocao(&db, &["report", "upload", file.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Đã gửi"));
+}

@@ -1,0 +1,343 @@
+//! Reports as spreadsheets: a template laid out like the printed form, to
+//! download, fill in and upload again.
+//!
+//! The workbook has two sheets: «Biểu mẫu», the form as printed (national
+//! motto, title, reporting unit and period, the table), where only the
+//! entered columns of a report that can still be edited are unlocked; and
+//! «Thông tin», which says which regime, unit and period the file is for,
+//! so that an upload needs no other input.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Cursor;
+
+use baocao_core::Indicator;
+use baocao_core::date::format_vn;
+use baocao_core::form::Column;
+use baocao_core::report::{ReportView, column_key};
+use baocao_core::text::parse_vn_number;
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+
+use crate::error::{IngestError, Location, Problems};
+
+pub const FORM_SHEET: &str = "Biểu mẫu";
+pub const INFO_SHEET: &str = "Thông tin";
+const CODE_HEADING: &str = "Mã chỉ tiêu";
+const HEADER_ROW: u32 = 8;
+
+/// What an uploaded workbook says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Upload {
+    pub regime: String,
+    pub unit: String,
+    pub period: String,
+    /// This period's values by indicator code, as interchange numbers.
+    pub values: BTreeMap<String, String>,
+    /// Year plan values by indicator code.
+    pub plan: BTreeMap<String, String>,
+}
+
+/// Writes a report as a workbook laid out like the printed form.
+pub fn write_report(view: &ReportView) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let title = Format::new().set_bold().set_align(FormatAlign::Center);
+    let motto =
+        Format::new().set_bold().set_underline(rust_xlsxwriter::FormatUnderline::Single).set_align(FormatAlign::Center);
+    let head = Format::new().set_bold().set_text_wrap().set_align(FormatAlign::Center).set_border(FormatBorder::Thin);
+    let cell = Format::new().set_border(FormatBorder::Thin);
+    let heading_row = Format::new().set_bold().set_border(FormatBorder::Thin);
+    let number = Format::new().set_num_format("#,##0.##").set_border(FormatBorder::Thin);
+    let input = number.clone().set_unlocked().set_background_color("#FFF7D6");
+    let editable = view.status.editable();
+    let last_col = (4 + view.columns.len() - 1) as u16;
+
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(FORM_SHEET)?;
+    sheet.merge_range(0, 0, 0, last_col, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", &title)?;
+    sheet.merge_range(1, 0, 1, last_col, "Độc lập - Tự do - Hạnh phúc", &motto)?;
+    sheet.merge_range(3, 0, 3, last_col, &view.form_name.to_uppercase(), &title)?;
+    sheet.write_string(4, 0, format!("Đơn vị báo cáo: {} (mã {})", view.unit_name, view.unit))?;
+    sheet.write_string(5, 0, format!("Kỳ báo cáo: {} ({})", view.period_label, view.period))?;
+    sheet.write_string(
+        6,
+        0,
+        format!("Trạng thái: {} · Hạn gửi: {}", view.status.vietnamese(), format_vn(view.deadline)),
+    )?;
+    let mut headings = vec!["STT", "Chỉ tiêu", CODE_HEADING, "Đơn vị tính"];
+    headings.extend(view.columns.iter().map(|c| c.heading()));
+    for (i, h) in headings.iter().enumerate() {
+        sheet.write_string_with_format(HEADER_ROW, i as u16, *h, &head)?;
+    }
+    for (i, row) in view.rows.iter().enumerate() {
+        let r = HEADER_ROW + 1 + i as u32;
+        let label = format!("{}{}", "    ".repeat(row.indent.into()), row.label);
+        let text = if row.heading { &heading_row } else { &cell };
+        sheet.write_string_with_format(r, 0, &row.stt, text)?;
+        sheet.write_string_with_format(r, 1, &label, text)?;
+        sheet.write_string_with_format(r, 2, row.indicator.as_deref().unwrap_or(""), &cell)?;
+        sheet.write_string_with_format(r, 3, row.unit_of_measure.as_deref().unwrap_or(""), &cell)?;
+        for (j, column) in view.columns.iter().enumerate() {
+            let c = 4 + j as u16;
+            let open = editable && column.entered() && row.indicator.is_some() && !row.computed;
+            let format = if open { &input } else { &number };
+            match row.cells.get(column_key(*column)) {
+                Some(v) => sheet.write_number_with_format(r, c, *v, format)?,
+                None => sheet.write_blank(r, c, format)?,
+            };
+        }
+    }
+    sheet.set_column_width(0, 6)?;
+    sheet.set_column_width(1, 48)?;
+    sheet.set_column_width(2, 22)?;
+    sheet.set_column_width(3, 12)?;
+    for j in 0..view.columns.len() {
+        sheet.set_column_width(4 + j as u16, 16)?;
+    }
+    sheet.set_row_height(HEADER_ROW, 45)?;
+    sheet.protect();
+
+    let info = workbook.add_worksheet();
+    info.set_name(INFO_SHEET)?;
+    for (i, (key, value)) in [
+        ("regime", view.regime.as_str()),
+        ("unit", view.unit.as_str()),
+        ("period", &view.period.to_string()),
+        ("form", &view.form),
+    ]
+    .iter()
+    .enumerate()
+    {
+        info.write_string(i as u32, 0, *key)?;
+        info.write_string(i as u32, 1, *value)?;
+    }
+    info.protect();
+    workbook.save_to_buffer()
+}
+
+/// The spreadsheet name of a cell: column letters and 1-based row, e.g. E10.
+pub fn cell_name(row: u32, col: u32) -> String {
+    let mut letters = String::new();
+    let mut n = col + 1;
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.insert(0, (b'A' + rem as u8) as char);
+        n = (n - 1) / 26;
+    }
+    format!("{letters}{}", row + 1)
+}
+
+fn text_of(data: &Data) -> Option<String> {
+    match data {
+        Data::Empty => None,
+        Data::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Data::Float(f) => Some(f.to_string()),
+        Data::Int(i) => Some(i.to_string()),
+        Data::Bool(b) => Some(b.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Reads a filled template. Values are checked against their indicators'
+/// types here, so that every problem names its sheet and cell.
+pub fn read_report(file: &str, bytes: &[u8], indicators: &HashMap<String, Indicator>) -> Result<Upload, Problems> {
+    let problem = |sheet: Option<&str>, cell: Option<String>, message: String| IngestError {
+        location: Location { file: file.to_string(), sheet: sheet.map(Into::into), cell, ..Default::default() },
+        message,
+    };
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
+        .map_err(|e| Problems(vec![problem(None, None, format!("not an XLSX workbook: {e}"))]))?;
+    let mut errors = Vec::new();
+
+    let info = workbook.worksheet_range(INFO_SHEET).map_err(|_| {
+        Problems(vec![problem(
+            None,
+            None,
+            format!("no sheet «{INFO_SHEET}»: download the template from baocao and fill it in"),
+        )])
+    })?;
+    let mut meta = HashMap::new();
+    for row in info.rows() {
+        if let (Some(k), Some(v)) = (row.first().and_then(text_of), row.get(1).and_then(text_of)) {
+            meta.insert(k, v);
+        }
+    }
+    let mut field = |key: &str| {
+        meta.get(key).cloned().unwrap_or_else(|| {
+            errors.push(problem(Some(INFO_SHEET), None, format!("the row «{key}» is missing")));
+            String::new()
+        })
+    };
+    let (regime, unit, period) = (field("regime"), field("unit"), field("period"));
+
+    let sheet = workbook
+        .worksheet_range(FORM_SHEET)
+        .map_err(|_| Problems(vec![problem(None, None, format!("no sheet «{FORM_SHEET}»"))]))?;
+    let (first_row, first_col) = sheet.start().unwrap_or((0, 0));
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    let header = rows.iter().position(|r| r.iter().any(|c| text_of(c).as_deref() == Some(CODE_HEADING)));
+    let Some(header) = header else {
+        errors.push(problem(Some(FORM_SHEET), None, format!("no header row with «{CODE_HEADING}»")));
+        return Err(Problems(errors));
+    };
+    let find = |heading: &str| rows[header].iter().position(|c| text_of(c).as_deref() == Some(heading));
+    let code_col = find(CODE_HEADING).expect("found above");
+    let entered: Vec<(Column, usize)> =
+        [Column::ThisPeriod, Column::YearPlan].into_iter().filter_map(|c| find(c.heading()).map(|i| (c, i))).collect();
+    let mut values = BTreeMap::new();
+    let mut plan = BTreeMap::new();
+    for (i, row) in rows.iter().enumerate().skip(header + 1) {
+        let Some(code) = row.get(code_col).and_then(text_of) else { continue };
+        let Some(indicator) = indicators.get(&code) else {
+            let at = cell_name(first_row + i as u32, first_col + code_col as u32);
+            errors.push(problem(Some(FORM_SHEET), Some(at), format!("unknown indicator «{code}»")));
+            continue;
+        };
+        for (column, col) in &entered {
+            let Some(text) = row.get(*col).and_then(text_of) else { continue };
+            let at = cell_name(first_row + i as u32, first_col + *col as u32);
+            if indicator.aggregation.formula().is_some() {
+                continue;
+            }
+            let normalized = match row.get(*col) {
+                Some(Data::String(_)) => parse_vn_number(&text),
+                _ => text.clone(),
+            };
+            match indicator.value_type.parse(&normalized) {
+                Ok(_) => {
+                    let target = if *column == Column::ThisPeriod { &mut values } else { &mut plan };
+                    target.insert(code.clone(), normalized);
+                }
+                Err(e) => errors.push(problem(
+                    Some(FORM_SHEET),
+                    Some(at),
+                    format!("{} ({code}), cột «{}»: {e}", indicator.name, column.heading()),
+                )),
+            }
+        }
+    }
+    if errors.is_empty() { Ok(Upload { regime, unit, period, values, plan }) } else { Err(Problems(errors)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_names_are_spreadsheet_names() {
+        assert_eq!(cell_name(0, 0), "A1");
+        assert_eq!(cell_name(9, 4), "E10");
+        assert_eq!(cell_name(0, 26), "AA1");
+    }
+}
+
+#[cfg(test)]
+mod round_trip {
+    use std::collections::BTreeMap;
+
+    use baocao_core::report::{ReportRow, ReportView};
+    use baocao_core::workflow::Status;
+    use baocao_core::{Aggregation, Indicator, ValueType};
+
+    use super::*;
+
+    fn indicators() -> HashMap<String, Indicator> {
+        let make = |code: &str, value_type| Indicator {
+            code: code.into(),
+            name: format!("Chỉ tiêu {code}"),
+            unit: "hồ sơ".into(),
+            value_type,
+            aggregation: Aggregation::Sum,
+            group: None,
+        };
+        [make("A", ValueType::Integer), make("B", ValueType::Decimal)]
+            .into_iter()
+            .map(|i| (i.code.clone(), i))
+            .collect()
+    }
+
+    fn view(a: f64) -> ReportView {
+        let row = |code: &str, cells: BTreeMap<String, f64>| ReportRow {
+            stt: "1".into(),
+            label: format!("Chỉ tiêu {code}"),
+            indicator: Some(code.into()),
+            unit_of_measure: Some("hồ sơ".into()),
+            heading: false,
+            computed: false,
+            indent: 1,
+            cells,
+            same_period_estimated: false,
+        };
+        ReportView {
+            regime: "R".into(),
+            form: "F".into(),
+            form_name: "Biểu thử".into(),
+            unit: "23317".into(),
+            unit_name: "Xã Ngọk Bay".into(),
+            period: "202508".parse().unwrap(),
+            period_label: "Tháng 8/2025".into(),
+            status: Status::Draft,
+            deadline: "2025-08-19".parse().unwrap(),
+            submitted_at: None,
+            approved_at: None,
+            returned_reason: None,
+            signature: None,
+            columns: vec![Column::YearPlan, Column::ThisPeriod, Column::Cumulative],
+            rows: vec![
+                row(
+                    "A",
+                    BTreeMap::from([
+                        ("this_period".into(), a),
+                        ("year_plan".into(), 1200.0),
+                        ("cumulative".into(), 999.0),
+                    ]),
+                ),
+                row("B", BTreeMap::new()),
+            ],
+            findings: vec![],
+            revisions: vec![],
+        }
+    }
+
+    #[test]
+    fn a_template_reads_back_its_entered_columns_only() {
+        let bytes = write_report(&view(42.0)).unwrap();
+        let upload = read_report("t.xlsx", &bytes, &indicators()).unwrap();
+        assert_eq!((upload.regime.as_str(), upload.unit.as_str(), upload.period.as_str()), ("R", "23317", "202508"));
+        assert_eq!(upload.values, BTreeMap::from([("A".to_string(), "42".to_string())]));
+        assert_eq!(upload.plan, BTreeMap::from([("A".to_string(), "1200".to_string())]));
+    }
+
+    #[test]
+    fn bad_cells_are_named_by_sheet_and_cell() {
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet().set_name(FORM_SHEET).unwrap();
+        for (i, h) in ["STT", "Chỉ tiêu", CODE_HEADING, "Đơn vị tính", "Thực hiện kỳ này"].iter().enumerate()
+        {
+            sheet.write_string(HEADER_ROW, i as u16, *h).unwrap();
+        }
+        sheet.write_string(9, 2, "A").unwrap();
+        sheet.write_number(9, 4, 4.5).unwrap();
+        sheet.write_string(10, 2, "B").unwrap();
+        sheet.write_string(10, 4, "1.234,5").unwrap();
+        sheet.write_string(11, 2, "ZZ").unwrap();
+        let info = workbook.add_worksheet().set_name(INFO_SHEET).unwrap();
+        info.write_string(0, 0, "regime").unwrap();
+        info.write_string(0, 1, "R").unwrap();
+        let bytes = workbook.save_to_buffer().unwrap();
+        let problems = read_report("t.xlsx", &bytes, &indicators()).unwrap_err().0;
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let has = |s: &str| text.iter().any(|t| t.contains(s));
+        assert!(
+            has(
+                "t.xlsx, sheet «Biểu mẫu», cell E10: Chỉ tiêu A (A), cột «Thực hiện kỳ này»: «4.5» is not a whole number"
+            ),
+            "{text:#?}"
+        );
+        assert!(has("cell C12: unknown indicator «ZZ»"), "{text:#?}");
+        assert!(has("sheet «Thông tin»: the row «unit» is missing"), "{text:#?}");
+        // 1.234,5 typed as text the Vietnamese way is read as 1234.5: no problem for B.
+        assert!(!has("(B)"), "{text:#?}");
+        let garbage = read_report("x.xlsx", b"not a workbook", &indicators()).unwrap_err();
+        assert!(garbage.to_string().contains("not an XLSX workbook"));
+    }
+}
