@@ -142,6 +142,25 @@ pub enum Rule {
     },
 }
 
+/// How an output form lays out what it consolidates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    /// The form's rows and columns for the whole area (a province total).
+    #[default]
+    Total,
+    /// One row per reporting unit, one column per indicator row of the form.
+    ByUnit,
+}
+
+/// What an output form (biểu đầu ra) consolidates: the reports of a regime.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Consolidation {
+    pub regime: String,
+    #[serde(default)]
+    pub layout: Layout,
+}
+
 /// A form definition, versioned by validity dates.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Form {
@@ -156,6 +175,9 @@ pub struct Form {
     pub rows: Vec<FormRow>,
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// For an output form: what it consolidates.
+    #[serde(default)]
+    pub source: Option<Consolidation>,
 }
 
 /// A problem found by a rule, for a person: names the indicator and column.
@@ -184,8 +206,15 @@ impl Form {
         if self.validity().is_empty() {
             problems.push("valid_to must come after valid_from".to_string());
         }
-        if !self.columns.contains(&Column::ThisPeriod) && self.kind == FormKind::Input {
-            problems.push("an input form needs the column this_period".to_string());
+        if !self.columns.contains(&Column::ThisPeriod) {
+            problems.push("a form needs the column this_period".to_string());
+        }
+        match (self.kind, &self.source) {
+            (FormKind::Output, None) => {
+                problems.push("an output form needs a source (the regime it consolidates)".into())
+            }
+            (FormKind::Input, Some(_)) => problems.push("an input form has no source; it is filled by units".into()),
+            _ => {}
         }
         let mut seen = std::collections::HashSet::new();
         for (i, row) in self.rows.iter().enumerate() {

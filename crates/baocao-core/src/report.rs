@@ -104,3 +104,38 @@ pub fn column_key(column: Column) -> &'static str {
         Column::PercentOfSamePeriod => "percent_of_same_period",
     }
 }
+
+/// An output form (biểu đầu ra) computed for an area and a period.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Consolidated {
+    pub form: String,
+    pub form_name: String,
+    pub regime: String,
+    /// The area: a province, a district of its day, or any unit.
+    pub unit: String,
+    pub unit_name: String,
+    pub period: Period,
+    pub period_label: String,
+    pub layout: crate::form::Layout,
+    /// Submitted reports count too, not only approved ones.
+    pub include_submitted: bool,
+    /// Reports counted, of those expected.
+    pub counted: usize,
+    pub expected: usize,
+    pub headings: Vec<String>,
+    pub rows: Vec<ConsolidatedRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConsolidatedRow {
+    pub stt: String,
+    pub label: String,
+    /// The indicator (layout total) or the unit (layout by unit) of the row.
+    pub code: Option<String>,
+    pub unit_of_measure: Option<String>,
+    pub heading: bool,
+    pub indent: u8,
+    pub cells: Vec<Option<f64>>,
+    /// Some value of the row rests on an estimated share.
+    pub estimated: bool,
+}

@@ -13,7 +13,8 @@ use std::io::Cursor;
 use baocao_core::Indicator;
 use baocao_core::date::format_vn;
 use baocao_core::form::Column;
-use baocao_core::report::{ReportView, column_key};
+use baocao_core::form::Layout;
+use baocao_core::report::{Consolidated, ReportView, column_key};
 use baocao_core::text::parse_vn_number;
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
@@ -37,63 +38,106 @@ pub struct Upload {
     pub plan: BTreeMap<String, String>,
 }
 
+/// The cell formats of a printed form.
+struct Formats {
+    title: Format,
+    motto: Format,
+    head: Format,
+    cell: Format,
+    heading_row: Format,
+    number: Format,
+}
+
+impl Formats {
+    fn new() -> Self {
+        Formats {
+            title: Format::new().set_bold().set_align(FormatAlign::Center),
+            motto: Format::new()
+                .set_bold()
+                .set_underline(rust_xlsxwriter::FormatUnderline::Single)
+                .set_align(FormatAlign::Center),
+            head: Format::new()
+                .set_bold()
+                .set_text_wrap()
+                .set_align(FormatAlign::Center)
+                .set_border(FormatBorder::Thin),
+            cell: Format::new().set_border(FormatBorder::Thin),
+            heading_row: Format::new().set_bold().set_border(FormatBorder::Thin),
+            number: Format::new().set_num_format("#,##0.##").set_border(FormatBorder::Thin),
+        }
+    }
+}
+
+/// The top of a printed form (national motto, title, three lines about
+/// the unit and period) and the table's header row.
+fn sheet_head(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    f: &Formats,
+    title: &str,
+    lines: [String; 3],
+    headings: &[&str],
+) -> Result<(), XlsxError> {
+    let last_col = (headings.len().max(1) - 1) as u16;
+    sheet.set_name(FORM_SHEET)?;
+    sheet.merge_range(0, 0, 0, last_col, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", &f.title)?;
+    sheet.merge_range(1, 0, 1, last_col, "Độc lập - Tự do - Hạnh phúc", &f.motto)?;
+    sheet.merge_range(3, 0, 3, last_col, &title.to_uppercase(), &f.title)?;
+    for (i, line) in lines.iter().enumerate() {
+        sheet.write_string(4 + i as u32, 0, line)?;
+    }
+    for (i, h) in headings.iter().enumerate() {
+        sheet.write_string_with_format(HEADER_ROW, i as u16, *h, &f.head)?;
+    }
+    sheet.set_column_width(0, 6)?;
+    sheet.set_column_width(1, 48)?;
+    sheet.set_column_width(2, 22)?;
+    sheet.set_column_width(3, 12)?;
+    for j in 4..headings.len() {
+        sheet.set_column_width(j as u16, 16)?;
+    }
+    sheet.set_row_height(HEADER_ROW, 45)?;
+    Ok(())
+}
+
 /// Writes a report as a workbook laid out like the printed form.
 pub fn write_report(view: &ReportView) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
-    let title = Format::new().set_bold().set_align(FormatAlign::Center);
-    let motto =
-        Format::new().set_bold().set_underline(rust_xlsxwriter::FormatUnderline::Single).set_align(FormatAlign::Center);
-    let head = Format::new().set_bold().set_text_wrap().set_align(FormatAlign::Center).set_border(FormatBorder::Thin);
-    let cell = Format::new().set_border(FormatBorder::Thin);
-    let heading_row = Format::new().set_bold().set_border(FormatBorder::Thin);
-    let number = Format::new().set_num_format("#,##0.##").set_border(FormatBorder::Thin);
+    let f = Formats::new();
+    let Formats { cell, heading_row, number, .. } = &f;
     let input = number.clone().set_unlocked().set_background_color("#FFF7D6");
     let editable = view.status.editable();
-    let last_col = (4 + view.columns.len() - 1) as u16;
-
     let sheet = workbook.add_worksheet();
-    sheet.set_name(FORM_SHEET)?;
-    sheet.merge_range(0, 0, 0, last_col, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", &title)?;
-    sheet.merge_range(1, 0, 1, last_col, "Độc lập - Tự do - Hạnh phúc", &motto)?;
-    sheet.merge_range(3, 0, 3, last_col, &view.form_name.to_uppercase(), &title)?;
-    sheet.write_string(4, 0, format!("Đơn vị báo cáo: {} (mã {})", view.unit_name, view.unit))?;
-    sheet.write_string(5, 0, format!("Kỳ báo cáo: {} ({})", view.period_label, view.period))?;
-    sheet.write_string(
-        6,
-        0,
-        format!("Trạng thái: {} · Hạn gửi: {}", view.status.vietnamese(), format_vn(view.deadline)),
-    )?;
     let mut headings = vec!["STT", "Chỉ tiêu", CODE_HEADING, "Đơn vị tính"];
     headings.extend(view.columns.iter().map(|c| c.heading()));
-    for (i, h) in headings.iter().enumerate() {
-        sheet.write_string_with_format(HEADER_ROW, i as u16, *h, &head)?;
-    }
+    sheet_head(
+        sheet,
+        &f,
+        &view.form_name,
+        [
+            format!("Đơn vị báo cáo: {} (mã {})", view.unit_name, view.unit),
+            format!("Kỳ báo cáo: {} ({})", view.period_label, view.period),
+            format!("Trạng thái: {} · Hạn gửi: {}", view.status.vietnamese(), format_vn(view.deadline)),
+        ],
+        &headings,
+    )?;
     for (i, row) in view.rows.iter().enumerate() {
         let r = HEADER_ROW + 1 + i as u32;
         let label = format!("{}{}", "    ".repeat(row.indent.into()), row.label);
-        let text = if row.heading { &heading_row } else { &cell };
+        let text = if row.heading { heading_row } else { cell };
         sheet.write_string_with_format(r, 0, &row.stt, text)?;
         sheet.write_string_with_format(r, 1, &label, text)?;
-        sheet.write_string_with_format(r, 2, row.indicator.as_deref().unwrap_or(""), &cell)?;
-        sheet.write_string_with_format(r, 3, row.unit_of_measure.as_deref().unwrap_or(""), &cell)?;
+        sheet.write_string_with_format(r, 2, row.indicator.as_deref().unwrap_or(""), cell)?;
+        sheet.write_string_with_format(r, 3, row.unit_of_measure.as_deref().unwrap_or(""), cell)?;
         for (j, column) in view.columns.iter().enumerate() {
             let c = 4 + j as u16;
             let open = editable && column.entered() && row.indicator.is_some() && !row.computed;
-            let format = if open { &input } else { &number };
+            let format = if open { &input } else { number };
             match row.cells.get(column_key(*column)) {
                 Some(v) => sheet.write_number_with_format(r, c, *v, format)?,
                 None => sheet.write_blank(r, c, format)?,
             };
         }
     }
-    sheet.set_column_width(0, 6)?;
-    sheet.set_column_width(1, 48)?;
-    sheet.set_column_width(2, 22)?;
-    sheet.set_column_width(3, 12)?;
-    for j in 0..view.columns.len() {
-        sheet.set_column_width(4 + j as u16, 16)?;
-    }
-    sheet.set_row_height(HEADER_ROW, 45)?;
     sheet.protect();
 
     let info = workbook.add_worksheet();
@@ -111,6 +155,49 @@ pub fn write_report(view: &ReportView) -> Result<Vec<u8>, XlsxError> {
         info.write_string(i as u32, 1, *value)?;
     }
     info.protect();
+    workbook.save_to_buffer()
+}
+
+/// Writes an output form (biểu đầu ra) laid out like the printed one.
+pub fn write_consolidated(view: &Consolidated) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let f = Formats::new();
+    let sheet = workbook.add_worksheet();
+    let by_unit = view.layout == Layout::ByUnit;
+    let mut headings = vec![
+        "STT",
+        if by_unit { "Đơn vị" } else { "Chỉ tiêu" },
+        if by_unit { "Mã đơn vị" } else { CODE_HEADING },
+        "Đơn vị tính",
+    ];
+    headings.extend(view.headings.iter().map(String::as_str));
+    let counted = if view.include_submitted { "đã gửi hoặc đã duyệt" } else { "đã duyệt" };
+    sheet_head(
+        sheet,
+        &f,
+        &view.form_name,
+        [
+            format!("Địa bàn: {} (mã {})", view.unit_name, view.unit),
+            format!("Kỳ báo cáo: {} ({})", view.period_label, view.period),
+            format!("Tổng hợp từ {}/{} báo cáo {counted}", view.counted, view.expected),
+        ],
+        &headings,
+    )?;
+    for (i, row) in view.rows.iter().enumerate() {
+        let r = HEADER_ROW + 1 + i as u32;
+        let text = if row.heading { &f.heading_row } else { &f.cell };
+        sheet.write_string_with_format(r, 0, &row.stt, text)?;
+        sheet.write_string_with_format(r, 1, format!("{}{}", "    ".repeat(row.indent.into()), row.label), text)?;
+        sheet.write_string_with_format(r, 2, row.code.as_deref().unwrap_or(""), &f.cell)?;
+        sheet.write_string_with_format(r, 3, row.unit_of_measure.as_deref().unwrap_or(""), &f.cell)?;
+        for (j, value) in row.cells.iter().enumerate() {
+            match value {
+                Some(v) => sheet.write_number_with_format(r, 4 + j as u16, *v, &f.number)?,
+                None => sheet.write_blank(r, 4 + j as u16, &f.number)?,
+            };
+        }
+    }
+    sheet.protect();
     workbook.save_to_buffer()
 }
 

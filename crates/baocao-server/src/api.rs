@@ -34,7 +34,8 @@ use crate::state::AppState;
         crate::reports_api::act,
         crate::reports_api::completeness,
         crate::reports_api::download,
-        crate::reports_api::upload
+        crate::reports_api::upload,
+        crate::reports_api::output
     ),
     components(schemas(
         UnitVersion,

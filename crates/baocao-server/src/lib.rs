@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reports", get(reports_api::show).post(reports_api::act))
         .route("/api/v1/reports/xlsx", get(reports_api::download).post(reports_api::upload))
         .route("/api/v1/completeness", get(reports_api::completeness))
+        .route("/api/v1/output", get(reports_api::output))
         .route("/", get(pages::home))
         .route("/units/{code}", get(pages::unit))
         .route("/static/app.css", get(pages::stylesheet))

@@ -123,14 +123,20 @@ pub async fn download(
     let registry = state.registry().await?;
     let view = state.db.report(&registry, &q.regime, &q.unit, &period(&q.period)?).await?;
     let bytes = baocao_ingest::xlsx::write_report(&view).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let name = format!("attachment; filename=\"{}-{}-{}.xlsx\"", view.form, view.unit, view.period);
-    Ok((
+    Ok(workbook(&format!("{}-{}-{}", view.form, view.unit, view.period), bytes))
+}
+
+/// A workbook as a download named `name`.xlsx.
+fn workbook(name: &str, bytes: Vec<u8>) -> axum::response::Response {
+    let disposition = format!("attachment; filename=\"{name}.xlsx\"");
+    (
         [
             (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, name),
+            (header::CONTENT_DISPOSITION, disposition),
         ],
         bytes,
-    ))
+    )
+        .into_response()
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -170,4 +176,38 @@ pub async fn upload(
         at: None,
     };
     Ok(Json(state.db.act_on_report(&registry, request).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct OutputQuery {
+    /// The output form's code.
+    form: String,
+    /// The area (a province, or any unit with units under it).
+    unit: String,
+    period: String,
+    /// Count submitted reports too, not only approved ones.
+    #[serde(default)]
+    include_submitted: bool,
+    /// `json` (default) or `xlsx`.
+    format: Option<String>,
+}
+
+/// An output form (biểu đầu ra) for an area and a period, from the reports of its regime.
+#[utoipa::path(get, path = "/api/v1/output", params(OutputQuery),
+    responses((status = 200, description = "the consolidated form, as JSON or XLSX"), (status = 409, description = "not an output form, or unknown")))]
+pub async fn output(
+    State(state): State<AppState>,
+    Query(q): Query<OutputQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let registry = state.registry().await?;
+    let view = state.db.consolidate(&registry, &q.form, &q.unit, &period(&q.period)?, q.include_submitted).await?;
+    Ok(match q.format.as_deref() {
+        None | Some("json") => Json(view).into_response(),
+        Some("xlsx") => {
+            let bytes =
+                baocao_ingest::xlsx::write_consolidated(&view).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            workbook(&format!("{}-{}-{}", view.form, view.unit, view.period), bytes)
+        }
+        Some(other) => return Err(ApiError::bad_request(format!("parameter `format`: «{other}» is not json or xlsx"))),
+    })
 }

@@ -5,12 +5,15 @@ use std::collections::{BTreeMap, HashMap};
 use baocao_core::datavalue::CheckedValue;
 use baocao_core::form::{Column, Form, Severity};
 use baocao_core::regime::Regime;
-use baocao_core::report::{Completeness, ReportRow, ReportView, Revision, Signature, UnitCompleteness, column_key};
+use baocao_core::report::{
+    Completeness, Consolidated, ConsolidatedRow, ReportRow, ReportView, Revision, Signature, UnitCompleteness,
+    column_key,
+};
 use baocao_core::workflow::{Action, Status, transition};
 use baocao_core::{Aggregation, Indicator, Period, Registry, UnitVersion};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::values::values_json;
+use crate::values::{ComposeContext, ReportFilter, values_json};
 use crate::{Db, StoreError, with_pool, with_tx};
 
 /// What a person asks of a report.
@@ -115,7 +118,12 @@ impl Db {
     /// Versions of one code may not overlap in time.
     pub async fn save_form(&self, form: &Form) -> Result<(), StoreError> {
         let indicators = self.indicators_by_code().await?;
-        let problems = form.check(&indicators);
+        let mut problems = form.check(&indicators);
+        if let Some(source) = &form.source
+            && self.regime_row(&source.regime).await.is_err()
+        {
+            problems.push(format!("unknown regime «{}» in source", source.regime));
+        }
         if !problems.is_empty() {
             return Err(rejected(format!("form {}: {}", form.code, problems.join("; "))));
         }
@@ -473,6 +481,7 @@ impl Db {
         period: &Period,
     ) -> Result<Vec<ReportRow>, StoreError> {
         let structure_at = period.end();
+        let ctx = &ComposeContext { registry, indicators, filter: None };
         let last_year = period.year_before();
         let months = period.months_to_date();
         let plans: HashMap<String, f64> = {
@@ -495,7 +504,7 @@ impl Db {
             let mut same_period_estimated = false;
             if let Some(ind) = indicator {
                 let value_at = |p: Period| async move {
-                    match self.compose_indicator(registry, indicators, ind, &unit.code, &p, structure_at, 0).await {
+                    match self.compose_indicator(ctx, ind, &unit.code, &p, structure_at, 0).await {
                         Ok(c) => Ok(Some(c)),
                         // A value that cannot be composed is left blank in the report.
                         Err(StoreError::Conflict(_)) => Ok(None),
@@ -550,6 +559,146 @@ impl Db {
             });
         }
         Ok(out)
+    }
+
+    /// An output form for the area `code` and `period`, from the approved
+    /// reports of its regime (and the submitted ones with
+    /// `include_submitted`), in the structure of the period's last day.
+    pub async fn consolidate(
+        &self,
+        registry: &Registry,
+        form: &str,
+        code: &str,
+        period: &Period,
+        include_submitted: bool,
+    ) -> Result<Consolidated, StoreError> {
+        let (_, form) = self.form_at(form, period.end()).await?;
+        let source =
+            form.source.clone().ok_or_else(|| rejected(format!("form {} is not an output form", form.code)))?;
+        let (regime_id, regime) = self.regime_row(&source.regime).await?;
+        let day = period.end();
+        let area =
+            registry.in_force(code, day).ok_or_else(|| rejected(format!("unit {code} is not in force on {day}")))?;
+        let indicators = self.indicators_by_code().await?;
+        let ctx = &ComposeContext {
+            registry,
+            indicators: &indicators,
+            filter: Some(ReportFilter { regime_id, include_submitted }),
+        };
+        let expected: Vec<UnitVersion> = regime
+            .units_for(registry, period)
+            .into_iter()
+            .filter(|u| u.code == area.code || registry.is_under(u, &area.code, day))
+            .collect();
+        let counted = self.reported_units(&ReportFilter { regime_id, include_submitted }, period).await?;
+        let counted = expected.iter().filter(|u| counted.contains(&u.key())).count();
+        let value = |indicator: &'_ Indicator, unit: String, p: Period| {
+            let indicator = indicator.clone();
+            async move {
+                match self.compose_indicator(ctx, &indicator, &unit, &p, day, 0).await {
+                    Ok(c) => Ok((c.value, c.estimated)),
+                    Err(StoreError::Conflict(_)) => Ok((None, false)),
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        let indicator_rows: Vec<(&baocao_core::form::FormRow, &Indicator)> =
+            form.rows.iter().filter_map(|r| Some((r, r.indicator.as_ref().and_then(|c| indicators.get(c))?))).collect();
+        let (headings, rows) = match source.layout {
+            baocao_core::form::Layout::Total => {
+                let columns: Vec<Column> = form
+                    .columns
+                    .iter()
+                    .copied()
+                    .filter(|c| !matches!(c, Column::YearPlan | Column::PercentOfPlan))
+                    .collect();
+                let mut rows = Vec::new();
+                for row in &form.rows {
+                    let indicator = row.indicator.as_ref().and_then(|c| indicators.get(c));
+                    let mut cells = Vec::new();
+                    let mut estimated = false;
+                    if let Some(ind) = indicator {
+                        let (this, e1) = value(ind, area.code.clone(), *period).await?;
+                        let (before, e2) = value(ind, area.code.clone(), period.year_before()).await?;
+                        let mut cumulative = None;
+                        if matches!(ind.aggregation, Aggregation::Sum) {
+                            for m in period.months_to_date() {
+                                if let (Some(v), _) = value(ind, area.code.clone(), m).await? {
+                                    cumulative = Some(cumulative.unwrap_or(0.0) + v);
+                                }
+                            }
+                        }
+                        estimated = e1 || e2;
+                        for c in &columns {
+                            cells.push(match c {
+                                Column::ThisPeriod => this,
+                                Column::SamePeriodLastYear => before,
+                                Column::Cumulative => {
+                                    cumulative.or(this.filter(|_| ind.aggregation == Aggregation::Last))
+                                }
+                                Column::PercentOfSamePeriod => {
+                                    this.zip(before).filter(|(_, b)| *b != 0.0).map(|(a, b)| a / b * 100.0)
+                                }
+                                Column::YearPlan | Column::PercentOfPlan => None,
+                            });
+                        }
+                    }
+                    rows.push(ConsolidatedRow {
+                        stt: row.stt.clone(),
+                        label: row.label.clone().or_else(|| indicator.map(|i| i.name.clone())).unwrap_or_default(),
+                        code: row.indicator.clone(),
+                        unit_of_measure: indicator.map(|i| i.unit.clone()),
+                        heading: row.heading,
+                        indent: row.indent,
+                        cells,
+                        estimated,
+                    });
+                }
+                (columns.iter().map(|c| c.heading().to_string()).collect(), rows)
+            }
+            baocao_core::form::Layout::ByUnit => {
+                let mut rows = Vec::new();
+                for (i, unit) in expected.iter().enumerate() {
+                    let mut cells = Vec::new();
+                    let mut estimated = false;
+                    for (_, ind) in &indicator_rows {
+                        let (v, e) = value(ind, unit.code.clone(), *period).await?;
+                        cells.push(v);
+                        estimated |= e;
+                    }
+                    rows.push(ConsolidatedRow {
+                        stt: (i + 1).to_string(),
+                        label: unit.name.clone(),
+                        code: Some(unit.code.clone()),
+                        unit_of_measure: None,
+                        heading: false,
+                        indent: 0,
+                        cells,
+                        estimated,
+                    });
+                }
+                let headings = indicator_rows
+                    .iter()
+                    .map(|(r, i)| format!("{} ({})", r.label.clone().unwrap_or_else(|| i.name.clone()), i.unit))
+                    .collect();
+                (headings, rows)
+            }
+        };
+        Ok(Consolidated {
+            form: form.code.clone(),
+            form_name: form.name.clone(),
+            regime: regime.code.clone(),
+            unit: area.code.clone(),
+            unit_name: area.name.clone(),
+            period: *period,
+            period_label: period.label(),
+            layout: source.layout,
+            include_submitted,
+            counted,
+            expected: expected.len(),
+            headings,
+            rows,
+        })
     }
 
     /// Which units sent the report of `period` under `regime`, on time or late.

@@ -183,6 +183,23 @@ impl Db {
         Ok(locked)
     }
 
+    /// The units whose report of `period` counts under `filter`.
+    pub(crate) async fn reported_units(
+        &self,
+        filter: &ReportFilter,
+        period: &Period,
+    ) -> Result<std::collections::HashSet<VersionKey>, StoreError> {
+        let sql = "SELECT u.code, u.valid_from FROM reports r JOIN units u ON u.id = r.unit_id
+            WHERE r.regime_id = $1 AND r.period = $2 AND (r.status = 'approved' OR ($3 AND r.status = 'submitted'))";
+        let rows: Vec<(String, Option<NaiveDate>)> = with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(filter.regime_id)
+            .bind(period.to_string())
+            .bind(filter.include_submitted)
+            .fetch_all(pool)
+            .await?);
+        Ok(rows.into_iter().map(|(code, valid_from)| VersionKey { code, valid_from }).collect())
+    }
+
     /// Stored values of one period, optionally of one indicator.
     pub async fn values_of_period(
         &self,
@@ -236,6 +253,22 @@ impl Db {
             .filter_map(|v| Some((v.unit_key(), v.value_num?)))
             .collect())
     }
+}
+
+/// What values are composed from: the registry, the indicators, and
+/// optionally only the units whose report under a regime was approved (or
+/// at least submitted), as output forms consolidate.
+pub(crate) struct ComposeContext<'a> {
+    pub registry: &'a baocao_core::Registry,
+    pub indicators: &'a HashMap<String, Indicator>,
+    pub filter: Option<ReportFilter>,
+}
+
+/// Which reports count in a consolidation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReportFilter {
+    pub regime_id: i64,
+    pub include_submitted: bool,
 }
 
 /// Counts of an import, as DHIS2 reports them.
@@ -323,17 +356,16 @@ impl Db {
         let indicator =
             found.ok_or_else(|| StoreError::Conflict(format!("unknown indicator (chỉ tiêu) «{indicator}»")))?;
         let at = structure_at.unwrap_or_else(|| period.end());
-        self.compose_indicator(registry, &indicators, indicator, code, period, at, 0).await
+        let ctx = ComposeContext { registry, indicators: &indicators, filter: None };
+        self.compose_indicator(&ctx, indicator, code, period, at, 0).await
     }
 
     /// The value of `indicator` for unit `code` in `period`, in the
     /// structure of day `structure_at`; a computed indicator from the
     /// values of the indicators its formula names, each composed first.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn compose_indicator<'a>(
         &'a self,
-        registry: &'a baocao_core::Registry,
-        indicators: &'a HashMap<String, Indicator>,
+        ctx: &'a ComposeContext<'a>,
         indicator: &'a Indicator,
         code: &'a str,
         period: &'a Period,
@@ -342,8 +374,13 @@ impl Db {
     ) -> std::pin::Pin<Box<dyn Future<Output = Result<baocao_core::restate::Composed, StoreError>> + Send + 'a>> {
         Box::pin(async move {
             let Some(formula) = indicator.aggregation.formula() else {
-                let contributions = baocao_core::restate::contributions(registry, code, structure_at, period.end())?;
-                let numbers = self.numbers(&indicator.code, period).await?;
+                let contributions =
+                    baocao_core::restate::contributions(ctx.registry, code, structure_at, period.end())?;
+                let mut numbers = self.numbers(&indicator.code, period).await?;
+                if let Some(filter) = &ctx.filter {
+                    let counted = self.reported_units(filter, period).await?;
+                    numbers.retain(|unit, _| counted.contains(unit));
+                }
                 return baocao_core::restate::compose(&indicator.aggregation, &contributions, &numbers)
                     .map_err(StoreError::Conflict);
             };
@@ -353,11 +390,10 @@ impl Db {
             let mut components = std::collections::BTreeMap::new();
             let mut estimated = false;
             for name in baocao_core::indicator::formula_references(formula) {
-                let part = indicators.get(name).ok_or_else(|| {
+                let part = ctx.indicators.get(name).ok_or_else(|| {
                     StoreError::Conflict(format!("the formula of {} names unknown «{name}»", indicator.code))
                 })?;
-                let composed =
-                    self.compose_indicator(registry, indicators, part, code, period, structure_at, depth + 1).await?;
+                let composed = self.compose_indicator(ctx, part, code, period, structure_at, depth + 1).await?;
                 estimated |= composed.estimated;
                 components.insert(name.to_string(), composed.value);
             }

@@ -23,9 +23,14 @@ use chrono::{Datelike, NaiveDate};
 use crate::progress::Progress;
 
 const INDICATORS: &str = include_str!("../../../data/demo/indicators.csv");
-const FORMS: [(&str, &str); 2] = [
+const INPUT_FORMS: [(&str, &str); 2] = [
     ("form-bm01-2024.toml", include_str!("../../../data/demo/form-bm01-2024.toml")),
     ("form-bm01.toml", include_str!("../../../data/demo/form-bm01.toml")),
+];
+/// Output forms name the regime they consolidate: loaded after it.
+const OUTPUT_FORMS: [(&str, &str); 2] = [
+    ("form-th01.toml", include_str!("../../../data/demo/form-th01.toml")),
+    ("form-th02.toml", include_str!("../../../data/demo/form-th02.toml")),
 ];
 const REGIME: &str = include_str!("../../../data/demo/regime-monthly.toml");
 
@@ -77,13 +82,17 @@ pub async fn prepare(db: &Db, province: &str) -> anyhow::Result<()> {
     progress.stage("loading the demo regime");
     let indicators = baocao_ingest::indicators::read_csv("bundled data/demo/indicators.csv", INDICATORS)?;
     db.import_indicators(&indicators).await?;
-    for (name, text) in FORMS {
+    for (name, text) in INPUT_FORMS {
         let form: Form = read_toml(name, text)?;
         db.save_form(&form).await?;
     }
     let mut regime: Regime = read_toml("regime-monthly.toml", REGIME)?;
     regime.units.under = Some(province.to_string());
     db.save_regime(&regime).await?;
+    for (name, text) in OUTPUT_FORMS {
+        let form: Form = read_toml(name, text)?;
+        db.save_form(&form).await?;
+    }
 
     let today = today_in_vietnam();
     // History starts a year before the reform, so that the first months of

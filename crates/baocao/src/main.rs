@@ -46,6 +46,8 @@ enum Command {
     /// A report: show, save a draft, submit, approve, return.
     #[command(subcommand)]
     Report(reports::ReportCommand),
+    /// An output form (biểu đầu ra) computed from the reports of its regime.
+    Output(reports::OutputArgs),
     /// Which units sent a period's report, on time or late.
     Completeness {
         #[arg(long)]
@@ -88,6 +90,7 @@ fn main() -> std::process::ExitCode {
             Command::Forms(command) => with_db(cli.db, |db| Box::pin(reports::forms(db, command))).await,
             Command::Regimes(command) => with_db(cli.db, |db| Box::pin(reports::regimes(db, command))).await,
             Command::Report(command) => with_db(cli.db, |db| Box::pin(reports::report(db, command))).await,
+            Command::Output(args) => with_db(cli.db, |db| Box::pin(reports::output(db, args))).await,
             Command::Completeness { regime, period, format } => {
                 with_db(cli.db, |db| Box::pin(async move { reports::completeness(db, &regime, &period, format).await }))
                     .await

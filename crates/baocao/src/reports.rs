@@ -300,3 +300,66 @@ pub async fn completeness(db: &Db, regime: &str, period: &Period, format: Format
         }),
     )
 }
+
+/// `baocao output`: an output form (biểu đầu ra) for an area and a period.
+pub async fn output(db: &Db, args: OutputArgs) -> anyhow::Result<()> {
+    let registry = db.load_registry().await?;
+    let view = db.consolidate(&registry, &args.form, &args.unit, &args.period, args.include_submitted).await?;
+    if let Some(path) = &args.xlsx {
+        let bytes = baocao_ingest::xlsx::write_consolidated(&view)?;
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if args.format == Format::Json {
+        return output::json(&view);
+    }
+    println!("{} — {} — {}", view.form_name, view.unit_name, view.period_label);
+    println!("Tổng hợp từ {}/{} báo cáo", view.counted, view.expected);
+    let mut fields = vec!["stt".to_string(), "label".into(), "code".into(), "unit".into()];
+    fields.extend(view.headings.iter().cloned());
+    let mut headers = vec!["STT".to_string(), "Chỉ tiêu / Đơn vị".into(), "Mã".into(), "Đơn vị tính".into()];
+    headers.extend(view.headings.iter().cloned());
+    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let number = |v: f64| {
+        if args.format == Format::Csv {
+            v.to_string()
+        } else {
+            baocao_core::text::format_number(v, if v.fract() == 0.0 { 0 } else { 1 })
+        }
+    };
+    output::rows(
+        args.format,
+        &fields,
+        &headers,
+        view.rows.iter().map(|r| {
+            let mut row = vec![
+                r.stt.clone(),
+                r.label.clone(),
+                r.code.clone().unwrap_or_default(),
+                r.unit_of_measure.clone().unwrap_or_default(),
+            ];
+            row.extend(r.cells.iter().map(|c| c.map(number).unwrap_or_default()));
+            row
+        }),
+    )
+}
+
+#[derive(Args)]
+pub struct OutputArgs {
+    /// The output form's code.
+    #[arg(long)]
+    form: String,
+    /// The area: a province, or any unit with units under it.
+    #[arg(long)]
+    unit: String,
+    #[arg(long)]
+    period: Period,
+    /// Count submitted reports too, not only approved ones.
+    #[arg(long)]
+    include_submitted: bool,
+    /// Also write the form as a workbook laid out like the printed one.
+    #[arg(long)]
+    xlsx: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}

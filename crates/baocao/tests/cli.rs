@@ -567,3 +567,70 @@ async fn a_report_goes_out_and_back_as_a_spreadsheet() {
     let out = baocao(&db, &["report", "upload", file.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("Đã gửi"));
 }
+
+#[tokio::test]
+async fn output_forms_consolidate_approved_reports() {
+    let db = with_regime().await;
+    let demo = data_dir().join("demo");
+    for form in ["form-th01.toml", "form-th02.toml"] {
+        let out = baocao(&db, &["forms", "import", demo.join(form).to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    // Two communes report; one is approved, the other only submitted.
+    for (unit, received) in [("23317", "100"), ("23302", "50")] {
+        let out = report(
+            &db,
+            "submit",
+            unit,
+            "202508",
+            &["--set", &format!("HS_TIEP_NHAN={received}"), "--set", "HS_TRUC_TUYEN_TOAN_TRINH=25"],
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(report(&db, "approve", "23317", "202508", &[]).status.success());
+    let total = |extra: &[&str]| {
+        let mut args = vec!["output", "--form", "TH01", "--unit", "51", "--period", "202508", "--format", "json"];
+        args.extend_from_slice(extra);
+        ok_json(&db, &args)
+    };
+    let approved = total(&[]);
+    assert_eq!((approved["counted"].as_u64(), approved["expected"].as_u64()), (Some(1), Some(96)));
+    let received = |v: &Value| {
+        v["rows"].as_array().unwrap().iter().find(|r| r["code"] == "HS_TIEP_NHAN").unwrap()["cells"][0].clone()
+    };
+    assert_eq!(received(&approved), 100.0);
+    let share = approved["rows"].as_array().unwrap().iter().find(|r| r["code"] == "TY_LE_TOAN_TRINH").unwrap()["cells"]
+        [0]
+    .clone();
+    assert_eq!(share, 25.0);
+    let submitted = total(&["--include-submitted"]);
+    assert_eq!(received(&submitted), 150.0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = dir.path().join("th02.xlsx");
+    let by_unit = ok_json(
+        &db,
+        &[
+            "output",
+            "--form",
+            "TH02",
+            "--unit",
+            "51",
+            "--period",
+            "202508",
+            "--include-submitted",
+            "--xlsx",
+            xlsx.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let rows = by_unit["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 96);
+    let ngok_bay = rows.iter().find(|r| r["code"] == "23317").unwrap();
+    assert_eq!((ngok_bay["cells"][0].as_f64(), ngok_bay["cells"][2].as_f64()), (Some(100.0), Some(25.0)));
+    assert!(std::fs::metadata(&xlsx).unwrap().len() > 1000);
+    // An input form is not an output form.
+    let out = baocao(&db, &["output", "--form", "BM01", "--unit", "51", "--period", "202508"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an output form"));
+}
