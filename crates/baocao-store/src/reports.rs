@@ -481,7 +481,7 @@ impl Db {
         period: &Period,
     ) -> Result<Vec<ReportRow>, StoreError> {
         let structure_at = period.end();
-        let ctx = &ComposeContext { registry, indicators, filter: None };
+        let ctx = &ComposeContext::new(registry, indicators, None);
         let last_year = period.year_before();
         let months = period.months_to_date();
         let plans: HashMap<String, f64> = {
@@ -580,11 +580,7 @@ impl Db {
         let area =
             registry.in_force(code, day).ok_or_else(|| rejected(format!("unit {code} is not in force on {day}")))?;
         let indicators = self.indicators_by_code().await?;
-        let ctx = &ComposeContext {
-            registry,
-            indicators: &indicators,
-            filter: Some(ReportFilter { regime_id, include_submitted }),
-        };
+        let ctx = &ComposeContext::new(registry, &indicators, Some(ReportFilter { regime_id, include_submitted }));
         let expected: Vec<UnitVersion> = regime
             .units_for(registry, period)
             .into_iter()

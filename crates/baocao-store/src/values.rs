@@ -183,6 +183,32 @@ impl Db {
         Ok(locked)
     }
 
+    /// The numbers of one indicator and period, read once per period for
+    /// every indicator and kept in `ctx`.
+    async fn cached_numbers(
+        &self,
+        ctx: &ComposeContext<'_>,
+        indicator: &str,
+        period: &Period,
+    ) -> Result<HashMap<VersionKey, f64>, StoreError> {
+        let cached = ctx.numbers.lock().expect("not poisoned").get(period).cloned();
+        let all = match cached {
+            Some(all) => all,
+            None => {
+                let read: PeriodNumbers = self
+                    .values_of_period(period, None)
+                    .await?
+                    .into_iter()
+                    .filter_map(|v| Some(((v.indicator.clone(), v.unit_key()), v.value_num?)))
+                    .collect();
+                let read = std::sync::Arc::new(read);
+                ctx.numbers.lock().expect("not poisoned").insert(*period, read.clone());
+                read
+            }
+        };
+        Ok(all.iter().filter(|((i, _), _)| i == indicator).map(|((_, unit), v)| (unit.clone(), *v)).collect())
+    }
+
     /// The units whose report of `period` counts under `filter`.
     pub(crate) async fn reported_units(
         &self,
@@ -262,6 +288,24 @@ pub(crate) struct ComposeContext<'a> {
     pub registry: &'a baocao_core::Registry,
     pub indicators: &'a HashMap<String, Indicator>,
     pub filter: Option<ReportFilter>,
+    /// Numbers already read, by period: one query per period, however many
+    /// indicators and units a report or an output form composes.
+    numbers: std::sync::Mutex<HashMap<Period, std::sync::Arc<PeriodNumbers>>>,
+    /// Units whose report counts under `filter`, by period.
+    counted: std::sync::Mutex<HashMap<Period, std::sync::Arc<std::collections::HashSet<VersionKey>>>>,
+}
+
+/// The numeric values of one period by indicator and unit version.
+type PeriodNumbers = HashMap<(String, VersionKey), f64>;
+
+impl<'a> ComposeContext<'a> {
+    pub fn new(
+        registry: &'a baocao_core::Registry,
+        indicators: &'a HashMap<String, Indicator>,
+        filter: Option<ReportFilter>,
+    ) -> Self {
+        ComposeContext { registry, indicators, filter, numbers: Default::default(), counted: Default::default() }
+    }
 }
 
 /// Which reports count in a consolidation.
@@ -356,7 +400,7 @@ impl Db {
         let indicator =
             found.ok_or_else(|| StoreError::Conflict(format!("unknown indicator (chỉ tiêu) «{indicator}»")))?;
         let at = structure_at.unwrap_or_else(|| period.end());
-        let ctx = ComposeContext { registry, indicators: &indicators, filter: None };
+        let ctx = ComposeContext::new(registry, &indicators, None);
         self.compose_indicator(&ctx, indicator, code, period, at, 0).await
     }
 
@@ -376,9 +420,17 @@ impl Db {
             let Some(formula) = indicator.aggregation.formula() else {
                 let contributions =
                     baocao_core::restate::contributions(ctx.registry, code, structure_at, period.end())?;
-                let mut numbers = self.numbers(&indicator.code, period).await?;
+                let mut numbers = self.cached_numbers(ctx, &indicator.code, period).await?;
                 if let Some(filter) = &ctx.filter {
-                    let counted = self.reported_units(filter, period).await?;
+                    let cached = ctx.counted.lock().expect("not poisoned").get(period).cloned();
+                    let counted = match cached {
+                        Some(c) => c,
+                        None => {
+                            let read = std::sync::Arc::new(self.reported_units(filter, period).await?);
+                            ctx.counted.lock().expect("not poisoned").insert(*period, read.clone());
+                            read
+                        }
+                    };
                     numbers.retain(|unit, _| counted.contains(unit));
                 }
                 return baocao_core::restate::compose(&indicator.aggregation, &contributions, &numbers)
