@@ -183,30 +183,56 @@ impl Db {
         Ok(locked)
     }
 
-    /// The numbers of one indicator and period, read once per period for
-    /// every indicator and kept in `ctx`.
+    /// The numbers of one indicator and period for some units. Each unit's
+    /// values of a period are read once, for every indicator, and kept in `ctx`.
     async fn cached_numbers(
         &self,
         ctx: &ComposeContext<'_>,
         indicator: &str,
         period: &Period,
+        units: &[&str],
     ) -> Result<HashMap<VersionKey, f64>, StoreError> {
-        let cached = ctx.numbers.lock().expect("not poisoned").get(period).cloned();
-        let all = match cached {
-            Some(all) => all,
-            None => {
-                let read: PeriodNumbers = self
-                    .values_of_period(period, None)
-                    .await?
-                    .into_iter()
-                    .filter_map(|v| Some(((v.indicator.clone(), v.unit_key()), v.value_num?)))
-                    .collect();
-                let read = std::sync::Arc::new(read);
-                ctx.numbers.lock().expect("not poisoned").insert(*period, read.clone());
-                read
-            }
+        let missing: Vec<&str> = {
+            let cache = ctx.numbers.lock().expect("not poisoned");
+            let known = cache.get(period).map(|n| &n.codes);
+            units.iter().copied().filter(|c| !known.is_some_and(|k| k.contains(*c))).collect()
         };
-        Ok(all.iter().filter(|((i, _), _)| i == indicator).map(|((_, unit), v)| (unit.clone(), *v)).collect())
+        if !missing.is_empty() {
+            let read = self.values_of_units(period, &missing).await?;
+            let mut cache = ctx.numbers.lock().expect("not poisoned");
+            let entry = cache.entry(*period).or_default();
+            entry.codes.extend(missing.iter().map(|c| c.to_string()));
+            entry
+                .values
+                .extend(read.into_iter().filter_map(|v| Some(((v.indicator.clone(), v.unit_key()), v.value_num?))));
+        }
+        let cache = ctx.numbers.lock().expect("not poisoned");
+        let values = cache.get(period).map(|n| &n.values);
+        Ok(values
+            .into_iter()
+            .flatten()
+            .filter(|((i, unit), _)| i == indicator && units.contains(&unit.code.as_str()))
+            .map(|((_, unit), v)| (unit.clone(), *v))
+            .collect())
+    }
+
+    /// Stored values of one period for the units with these codes.
+    async fn values_of_units(&self, period: &Period, codes: &[&str]) -> Result<Vec<StoredValue>, StoreError> {
+        let mut values = Vec::new();
+        // Bounded batches keep within both backends' limits on parameters.
+        for chunk in codes.chunks(500) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!("{SELECT_VALUES} WHERE d.period = $1 AND u.code IN ({})", list.join(", "));
+            let rows: Vec<StoredValue> = with_pool!(self, |pool| {
+                let mut q = sqlx::query_as(&sql).bind(period.to_string());
+                for code in chunk {
+                    q = q.bind(*code);
+                }
+                q.fetch_all(pool).await?
+            });
+            values.extend(rows);
+        }
+        Ok(values)
     }
 
     /// The units whose report of `period` counts under `filter`.
@@ -290,13 +316,17 @@ pub(crate) struct ComposeContext<'a> {
     pub filter: Option<ReportFilter>,
     /// Numbers already read, by period: one query per period, however many
     /// indicators and units a report or an output form composes.
-    numbers: std::sync::Mutex<HashMap<Period, std::sync::Arc<PeriodNumbers>>>,
+    numbers: std::sync::Mutex<HashMap<Period, PeriodNumbers>>,
     /// Units whose report counts under `filter`, by period.
     counted: std::sync::Mutex<HashMap<Period, std::sync::Arc<std::collections::HashSet<VersionKey>>>>,
 }
 
-/// The numeric values of one period by indicator and unit version.
-type PeriodNumbers = HashMap<(String, VersionKey), f64>;
+/// The numeric values of one period for the unit codes read so far.
+#[derive(Default)]
+struct PeriodNumbers {
+    codes: std::collections::HashSet<String>,
+    values: HashMap<(String, VersionKey), f64>,
+}
 
 impl<'a> ComposeContext<'a> {
     pub fn new(
@@ -420,7 +450,8 @@ impl Db {
             let Some(formula) = indicator.aggregation.formula() else {
                 let contributions =
                     baocao_core::restate::contributions(ctx.registry, code, structure_at, period.end())?;
-                let mut numbers = self.cached_numbers(ctx, &indicator.code, period).await?;
+                let units: Vec<&str> = contributions.iter().map(|c| c.unit.code.as_str()).collect();
+                let mut numbers = self.cached_numbers(ctx, &indicator.code, period, &units).await?;
                 if let Some(filter) = &ctx.filter {
                     let cached = ctx.counted.lock().expect("not poisoned").get(period).cloned();
                     let counted = match cached {
