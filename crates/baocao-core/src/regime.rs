@@ -58,6 +58,23 @@ impl Regime {
         cutoff_end + Days::new(u64::from(self.deadline_days_after_cutoff))
     }
 
+    /// True when `unit` (in force on the period's last day) is expected to
+    /// report for `period`; what [`Regime::units_for`] lists, for one unit.
+    pub fn covers(&self, registry: &Registry, unit: &UnitVersion, period: &Period) -> bool {
+        let day = period.end();
+        if !unit.validity.contains(day) {
+            return false;
+        }
+        if self.units.codes.contains(&unit.code) {
+            return true;
+        }
+        let under = match &self.units.under {
+            Some(code) => roots_on(registry, code, day).iter().any(|root| registry.is_under(unit, root, day)),
+            None => self.units.codes.is_empty(),
+        };
+        under && (self.units.kinds.is_empty() || self.units.kinds.contains(&unit.kind))
+    }
+
     /// The units expected to report for `period`: those of the selector in
     /// force on the period's last day.
     pub fn units_for(&self, registry: &Registry, period: &Period) -> Vec<UnitVersion> {

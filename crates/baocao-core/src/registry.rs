@@ -76,6 +76,8 @@ pub struct Registry {
     reorgs: BTreeMap<String, ReorgInfo>,
     by_key: HashMap<VersionKey, usize>,
     by_code: HashMap<String, Vec<usize>>,
+    /// Versions by their parent's code, whatever their validity.
+    by_parent: HashMap<String, Vec<usize>>,
     out_edges: HashMap<VersionKey, Vec<usize>>,
     in_edges: HashMap<VersionKey, Vec<usize>>,
 }
@@ -101,11 +103,15 @@ impl Registry {
     fn reindex(&mut self) {
         self.by_key.clear();
         self.by_code.clear();
+        self.by_parent.clear();
         self.out_edges.clear();
         self.in_edges.clear();
         for (i, v) in self.versions.iter().enumerate() {
             self.by_key.insert(v.key(), i);
             self.by_code.entry(v.code.clone()).or_default().push(i);
+            if let Some(p) = &v.parent_code {
+                self.by_parent.entry(p.clone()).or_default().push(i);
+            }
         }
         let versions = &self.versions;
         for list in self.by_code.values_mut() {
@@ -172,18 +178,14 @@ impl Registry {
     /// has no children that day, else the descendants that have none.
     pub fn leaves_under(&self, code: &str, day: NaiveDate) -> Result<Vec<UnitVersion>, RegistryError> {
         let root = self.require(code, day)?;
-        let mut children: HashMap<&str, Vec<&UnitVersion>> = HashMap::new();
-        for v in self.versions.iter().filter(|v| v.validity.contains(day)) {
-            if let Some(p) = v.parent_code.as_deref() {
-                children.entry(p).or_default().push(v);
-            }
-        }
         let mut leaves = Vec::new();
         let mut stack = vec![root];
         while let Some(unit) = stack.pop() {
-            match children.get(unit.code.as_str()) {
-                Some(kids) => stack.extend(kids.iter().copied()),
-                None => leaves.push(unit.clone()),
+            let before = stack.len();
+            let kids = self.by_parent.get(&unit.code).into_iter().flatten().map(|&i| &self.versions[i]);
+            stack.extend(kids.filter(|v| v.validity.contains(day)));
+            if stack.len() == before {
+                leaves.push(unit.clone());
             }
         }
         leaves.sort_by(unit_order);

@@ -32,11 +32,41 @@ macro_rules! with_pool {
     };
 }
 
-/// Opens a transaction and runs `$body` with `$conn` bound to the backend's
-/// own connection type; commits when the body returns `Ok`.
+/// Opens a write transaction and runs `$body` with `$conn` bound to the
+/// backend's own connection type; commits when the body returns `Ok`.
+///
+/// On SQLite it begins IMMEDIATE: a deferred transaction that reads and
+/// then writes cannot wait for the write lock and fails at once with
+/// "database is locked" when another writer is active; taking the lock
+/// first makes concurrent writers queue (up to the busy timeout) instead.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! with_tx {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let $conn = &mut *tx;
+                let out = $body;
+                tx.commit().await?;
+                out
+            }
+            $crate::Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let $conn = &mut *tx;
+                let out = $body;
+                tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+
+/// Opens a read-only transaction (a consistent snapshot) and runs `$body`
+/// with `$conn` bound to the backend's own connection type.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_read_tx {
     ($db:expr, |$conn:ident| $body:expr) => {
         match $db {
             $crate::Db::Sqlite(pool) => {

@@ -16,7 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::sql::{Dialect, IN_FORCE, POSTGRES, SQLITE};
-use crate::{Db, StoreError, with_pool, with_tx};
+use crate::{Db, StoreError, with_pool, with_read_tx, with_tx};
 
 #[derive(sqlx::FromRow)]
 struct UnitRow {
@@ -220,7 +220,7 @@ impl Db {
 
     /// Loads the whole registry, for lineage walks and mapping.
     pub async fn load_registry(&self) -> Result<Registry, StoreError> {
-        Ok(with_tx!(self, |conn| load_registry!(conn)))
+        Ok(with_read_tx!(self, |conn| load_registry!(conn)))
     }
 
     /// A number that changes whenever the registry changes.

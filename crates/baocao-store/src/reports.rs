@@ -245,7 +245,7 @@ impl Db {
         let Some(unit) = registry.in_force(code, period.end()) else {
             return Err(rejected(format!("unit {code} is not in force in period {period}; it cannot report for it")));
         };
-        if !regime.units_for(registry, period).iter().any(|u| u.key() == unit.key()) {
+        if !regime.covers(registry, unit, period) {
             return Err(rejected(format!(
                 "unit {code} does not report under regime {} in period {period}",
                 regime.code

@@ -1,0 +1,166 @@
+//! Submitting reports through the HTTP API: `cargo bench -p baocao --bench submit`.
+//!
+//! A national monthly regime with a form of 50 indicators; N reports of 50
+//! values each are submitted for distinct communes by C concurrent clients
+//! on loopback, against the server running in this process on SQLite (and
+//! on PostgreSQL when `BAOCAO_BENCH_POSTGRES` names a server). Prints the
+//! throughput and the latency percentiles. `BENCH_REPORTS` and
+//! `BENCH_CLIENTS` change N (default 2000) and C (default 32).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use baocao_core::form::{Column, Form, FormKind, FormRow};
+use baocao_core::regime::{Regime, UnitSelector};
+use baocao_core::{Aggregation, Indicator, Periodicity, UnitKind, ValueType};
+use baocao_ingest::vn_admin::Sources;
+use baocao_server::{AppState, Settings, router};
+use baocao_store::Db;
+
+const INDICATORS: usize = 50;
+
+async fn prepare(url: &str) -> Db {
+    let db = Db::connect(url).await.unwrap();
+    let reform = Sources::bundled().read().unwrap();
+    db.apply_reorganization(reform.baseline, &reform.reorganization, false, &|_| {}).await.unwrap();
+    let indicators: Vec<Indicator> = (1..=INDICATORS)
+        .map(|i| Indicator {
+            code: format!("CT{i:02}"),
+            name: format!("Chỉ tiêu {i}"),
+            unit: "hồ sơ".into(),
+            value_type: ValueType::Integer,
+            aggregation: Aggregation::Sum,
+            group: None,
+        })
+        .collect();
+    db.import_indicators(&indicators).await.unwrap();
+    let form = Form {
+        code: "BM50".into(),
+        name: "Biểu 50 chỉ tiêu".into(),
+        kind: FormKind::Input,
+        valid_from: None,
+        valid_to: None,
+        columns: vec![
+            Column::YearPlan,
+            Column::ThisPeriod,
+            Column::Cumulative,
+            Column::SamePeriodLastYear,
+            Column::PercentOfSamePeriod,
+        ],
+        rows: indicators
+            .iter()
+            .enumerate()
+            .map(|(i, ind)| FormRow {
+                stt: (i + 1).to_string(),
+                indicator: Some(ind.code.clone()),
+                label: None,
+                heading: false,
+                indent: 0,
+            })
+            .collect(),
+        rules: vec![],
+        source: None,
+    };
+    db.save_form(&form).await.unwrap();
+    let regime = Regime {
+        code: "BC50".into(),
+        name: "Chế độ thử tải".into(),
+        form: "BM50".into(),
+        periodicity: Periodicity::Monthly,
+        deadline_days_after_cutoff: 5,
+        units: UnitSelector {
+            under: None,
+            kinds: vec![UnitKind::Commune, UnitKind::Ward, UnitKind::SpecialZone],
+            codes: vec![],
+        },
+        issued_by: None,
+    };
+    db.save_regime(&regime).await.unwrap();
+    db
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn run(label: &str, url: &str, reports: usize, clients: usize) {
+    let db = prepare(url).await;
+    let registry = db.load_registry().await.unwrap();
+    let day = "2025-08-31".parse().unwrap();
+    let units: Vec<String> = registry
+        .versions()
+        .iter()
+        .filter(|v| v.validity.contains(day) && v.level == 2)
+        .map(|v| v.code.clone())
+        .take(reports)
+        .collect();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = router(AppState::new(db.clone(), Settings::default()));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let values: String = (1..=INDICATORS).map(|i| format!("\"CT{i:02}\":\"{}\"", 10 + i)).collect::<Vec<_>>().join(",");
+    let queue = Arc::new(tokio::sync::Mutex::new(units.clone()));
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (queue, client, base, values) = (queue.clone(), client.clone(), base.clone(), values.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let Some(unit) = queue.lock().await.pop() else { break };
+                let body = format!(
+                    r#"{{"regime":"BC50","unit":"{unit}","period":"202508","action":"submit","actor":"bench","values":{{{values}}}}}"#
+                );
+                let t = Instant::now();
+                let res = client.post(format!("{base}/api/v1/reports")).header("content-type", "application/json").body(body).send().await.unwrap();
+                assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+                res.bytes().await.unwrap();
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    let wall = started.elapsed();
+    latencies.sort();
+    println!(
+        "{label}: {} reports of {INDICATORS} values, {clients} clients: {:.0} reports/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        latencies.len(),
+        latencies.len() as f64 / wall.as_secs_f64(),
+        percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
+        percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+        latencies.last().unwrap().as_secs_f64() * 1000.0,
+    );
+    db.close().await;
+}
+
+fn main() {
+    // `cargo bench` passes flags such as --bench; this harness takes none.
+    let reports = std::env::var("BENCH_REPORTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let clients = std::env::var("BENCH_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        run("sqlite", &format!("sqlite:{}", dir.path().join("submit.db").display()), reports, clients).await;
+        if let Ok(server) = std::env::var("BAOCAO_BENCH_POSTGRES") {
+            let name = format!("baocao_bench_submit_{}", std::process::id());
+            let server = server.trim_end_matches('/');
+            std::process::Command::new("psql")
+                .arg(format!("{server}/postgres"))
+                .args(["-qc", &format!("CREATE DATABASE {name}")])
+                .status()
+                .unwrap();
+            run("postgres", &format!("{server}/{name}"), reports, clients).await;
+            std::process::Command::new("psql")
+                .arg(format!("{server}/postgres"))
+                .args(["-qc", &format!("DROP DATABASE {name}")])
+                .status()
+                .unwrap();
+        }
+    });
+}
