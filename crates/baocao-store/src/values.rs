@@ -222,7 +222,12 @@ impl Db {
         // Bounded batches keep within both backends' limits on parameters.
         for chunk in codes.chunks(500) {
             let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!("{SELECT_VALUES} WHERE d.period = $1 AND u.code IN ({})", list.join(", "));
+            // Driving from the units (a subquery on their codes) lets both
+            // planners use the (unit_id, period) index, not the whole period.
+            let sql = format!(
+                "{SELECT_VALUES} WHERE d.period = $1 AND d.unit_id IN (SELECT id FROM units WHERE code IN ({}))",
+                list.join(", ")
+            );
             let rows: Vec<StoredValue> = with_pool!(self, |pool| {
                 let mut q = sqlx::query_as(&sql).bind(period.to_string());
                 for code in chunk {

@@ -206,3 +206,24 @@ async fn reports_over_http() {
     let (status, _) = app.post("/api/v1/reports", "application/json", &body("publish", "")).await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn concurrent_submissions_all_succeed() {
+    let app = spawn().await;
+    let (_, units) = app.get("/api/v1/units?at=2025-08-31&under=51").await;
+    let codes: Vec<String> =
+        units.as_array().unwrap().iter().take(24).map(|u| u["code"].as_str().unwrap().to_string()).collect();
+    let app = &app;
+    let answers = futures::future::join_all(codes.iter().map(|code| async move {
+        let body = format!(
+            r#"{{"regime":"BC_THANG_TTHC","unit":"{code}","period":"202508","action":"submit","actor":"a","values":{{"HS_TIEP_NHAN":"10","HS_DUNG_HAN":"9"}}}}"#
+        );
+        app.post("/api/v1/reports", "application/json", &body).await
+    }))
+    .await;
+    for (status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+    }
+    let (_, c) = app.get("/api/v1/completeness?regime=BC_THANG_TTHC&period=202508").await;
+    assert_eq!(c["submitted"].as_u64(), Some(codes.len() as u64));
+}
