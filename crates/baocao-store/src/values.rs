@@ -222,10 +222,14 @@ impl Db {
         // Bounded batches keep within both backends' limits on parameters.
         for chunk in codes.chunks(500) {
             let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            // Driving from the units (a subquery on their codes) lets both
-            // planners use the (unit_id, period) index, not the whole period.
+            // From the units to their values through the (unit_id, period)
+            // index, not through all values of the period: CROSS JOIN fixes
+            // that order for SQLite and is an ordinary join for PostgreSQL.
             let sql = format!(
-                "{SELECT_VALUES} WHERE d.period = $1 AND d.unit_id IN (SELECT id FROM units WHERE code IN ({}))",
+                "SELECT i.code AS indicator, u.code AS unit_code, u.valid_from AS unit_valid_from, d.period,
+                        d.value, d.value_num, d.comment, d.stored_at
+                 FROM units u CROSS JOIN data_values d JOIN indicators i ON i.id = d.indicator_id
+                 WHERE d.unit_id = u.id AND d.period = $1 AND u.code IN ({})",
                 list.join(", ")
             );
             let rows: Vec<StoredValue> = with_pool!(self, |pool| {
