@@ -32,20 +32,16 @@ macro_rules! with_pool {
     };
 }
 
-/// Opens a write transaction and runs `$body` with `$conn` bound to the
-/// backend's own connection type; commits when the body returns `Ok`.
-///
-/// On SQLite it begins IMMEDIATE: a deferred transaction that reads and
-/// then writes cannot wait for the write lock and fails at once with
-/// "database is locked" when another writer is active; taking the lock
-/// first makes concurrent writers queue (up to the busy timeout) instead.
+/// Opens a transaction, SQLite's begun with `$sqlite_begin`, and runs
+/// `$body` with `$conn` bound to the backend's own connection type;
+/// commits when the body returns `Ok`.
 #[macro_export]
 #[doc(hidden)]
-macro_rules! with_tx {
-    ($db:expr, |$conn:ident| $body:expr) => {
+macro_rules! transaction {
+    ($db:expr, $sqlite_begin:literal, |$conn:ident| $body:expr) => {
         match $db {
             $crate::Db::Sqlite(pool) => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let mut tx = pool.begin_with($sqlite_begin).await?;
                 let $conn = &mut *tx;
                 let out = $body;
                 tx.commit().await?;
@@ -62,28 +58,25 @@ macro_rules! with_tx {
     };
 }
 
-/// Opens a read-only transaction (a consistent snapshot) and runs `$body`
-/// with `$conn` bound to the backend's own connection type.
+/// A write transaction. On SQLite it begins IMMEDIATE: a deferred
+/// transaction that reads and then writes cannot wait for the write lock and
+/// fails at once with "database is locked" when another writer is active;
+/// taking the lock first makes concurrent writers queue (up to the busy
+/// timeout) instead.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_tx {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        $crate::transaction!($db, "BEGIN IMMEDIATE", |$conn| $body)
+    };
+}
+
+/// A read-only transaction: a consistent snapshot.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! with_read_tx {
     ($db:expr, |$conn:ident| $body:expr) => {
-        match $db {
-            $crate::Db::Sqlite(pool) => {
-                let mut tx = pool.begin().await?;
-                let $conn = &mut *tx;
-                let out = $body;
-                tx.commit().await?;
-                out
-            }
-            $crate::Db::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                let $conn = &mut *tx;
-                let out = $body;
-                tx.commit().await?;
-                out
-            }
-        }
+        $crate::transaction!($db, "BEGIN", |$conn| $body)
     };
 }
 

@@ -503,14 +503,7 @@ impl Db {
             let mut cells = BTreeMap::new();
             let mut same_period_estimated = false;
             if let Some(ind) = indicator {
-                let value_at = |p: Period| async move {
-                    match self.compose_indicator(ctx, ind, &unit.code, &p, structure_at, 0).await {
-                        Ok(c) => Ok(Some(c)),
-                        // A value that cannot be composed is left blank in the report.
-                        Err(StoreError::Conflict(_)) => Ok(None),
-                        Err(e) => Err(e),
-                    }
-                };
+                let value_at = |p: Period| self.compose_or_blank(ctx, ind, &unit.code, p, structure_at);
                 let this = value_at(*period).await?.and_then(|c| c.value);
                 let before = value_at(last_year).await?;
                 same_period_estimated = before.as_ref().is_some_and(|c| c.estimated);
@@ -588,14 +581,11 @@ impl Db {
             .collect();
         let counted = self.reported_units(&ReportFilter { regime_id, include_submitted }, period).await?;
         let counted = expected.iter().filter(|u| counted.contains(&u.key())).count();
-        let value = |indicator: &'_ Indicator, unit: String, p: Period| {
+        let value = |indicator: &Indicator, unit: String, p: Period| {
             let indicator = indicator.clone();
             async move {
-                match self.compose_indicator(ctx, &indicator, &unit, &p, day, 0).await {
-                    Ok(c) => Ok((c.value, c.estimated)),
-                    Err(StoreError::Conflict(_)) => Ok((None, false)),
-                    Err(e) => Err(e),
-                }
+                let composed = self.compose_or_blank(ctx, &indicator, &unit, p, day).await?;
+                Ok::<_, StoreError>(composed.map_or((None, false), |c| (c.value, c.estimated)))
             }
         };
         let indicator_rows: Vec<(&baocao_core::form::FormRow, &Indicator)> =

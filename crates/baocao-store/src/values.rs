@@ -183,6 +183,23 @@ impl Db {
         Ok(locked)
     }
 
+    /// [`Db::compose_indicator`] for what is shown: a value that cannot be
+    /// composed (no formula components, aggregation «none») is left blank.
+    pub(crate) async fn compose_or_blank(
+        &self,
+        ctx: &ComposeContext<'_>,
+        indicator: &Indicator,
+        code: &str,
+        period: Period,
+        structure_at: NaiveDate,
+    ) -> Result<Option<baocao_core::restate::Composed>, StoreError> {
+        match self.compose_indicator(ctx, indicator, code, &period, structure_at, 0).await {
+            Ok(c) => Ok(Some(c)),
+            Err(StoreError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The numbers of one indicator and period for some units. Each unit's
     /// values of a period are read once, for every indicator, and kept in `ctx`.
     async fn cached_numbers(

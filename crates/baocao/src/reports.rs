@@ -230,13 +230,6 @@ fn print(view: &ReportView, format: Format) -> anyhow::Result<()> {
     fields.extend(view.columns.iter().map(|c| column_key(*c)));
     let mut headers = vec!["STT", "Chỉ tiêu", "Đơn vị tính"];
     headers.extend(view.columns.iter().map(|c| c.heading()));
-    let number = |v: f64| {
-        if format == Format::Csv {
-            v.to_string()
-        } else {
-            baocao_core::text::format_number(v, if v.fract() == 0.0 { 0 } else { 1 })
-        }
-    };
     output::rows(
         format,
         &fields,
@@ -248,7 +241,9 @@ fn print(view: &ReportView, format: Format) -> anyhow::Result<()> {
                 r.unit_of_measure.clone().unwrap_or_default(),
             ];
             row.extend(
-                view.columns.iter().map(|c| r.cells.get(column_key(*c)).map(|v| number(*v)).unwrap_or_default()),
+                view.columns
+                    .iter()
+                    .map(|c| r.cells.get(column_key(*c)).map(|v| output::number(*v, format)).unwrap_or_default()),
             );
             row
         }),
@@ -320,13 +315,6 @@ pub async fn output(db: &Db, args: OutputArgs) -> anyhow::Result<()> {
     headers.extend(view.headings.iter().cloned());
     let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-    let number = |v: f64| {
-        if args.format == Format::Csv {
-            v.to_string()
-        } else {
-            baocao_core::text::format_number(v, if v.fract() == 0.0 { 0 } else { 1 })
-        }
-    };
     output::rows(
         args.format,
         &fields,
@@ -338,7 +326,7 @@ pub async fn output(db: &Db, args: OutputArgs) -> anyhow::Result<()> {
                 r.code.clone().unwrap_or_default(),
                 r.unit_of_measure.clone().unwrap_or_default(),
             ];
-            row.extend(r.cells.iter().map(|c| c.map(number).unwrap_or_default()));
+            row.extend(r.cells.iter().map(|c| c.map(|v| output::number(v, args.format)).unwrap_or_default()));
             row
         }),
     )
