@@ -18,8 +18,18 @@ use crate::output::{self, Format};
 
 #[derive(Subcommand)]
 pub enum FormCommand {
-    /// Stores a form version from its TOML definition.
+    /// Stores a form version from its definition: TOML, or a workbook (.xlsx).
     Import { file: PathBuf },
+    /// Writes the version of a form in force on a day as TOML or a workbook (.xlsx).
+    Export {
+        code: String,
+        /// The day (YYYY-MM-DD or dd/mm/yyyy); today in Vietnam when absent.
+        #[arg(long, value_parser = baocao_core::parse_date)]
+        at: Option<chrono::NaiveDate>,
+        /// Where to write; `.xlsx` writes a workbook, anything else TOML.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
     /// Every version of a form, as JSON.
     Show { code: String },
 }
@@ -125,7 +135,13 @@ pub enum ReportCommand {
 pub async fn forms(db: &Db, command: FormCommand) -> anyhow::Result<()> {
     match command {
         FormCommand::Import { file } => {
-            let form: Form = read_toml(&file.display().to_string(), &read(&file)?)?;
+            let name = file.display().to_string();
+            let form: Form = if is_xlsx(&file) {
+                let bytes = std::fs::read(&file).with_context(|| format!("cannot read {name}"))?;
+                baocao_ingest::form_xlsx::read_form(&name, &bytes)?
+            } else {
+                read_toml(&name, &read(&file)?)?
+            };
             db.save_form(&form).await?;
             println!(
                 "Form {} stored (valid from {}).",
@@ -135,6 +151,26 @@ pub async fn forms(db: &Db, command: FormCommand) -> anyhow::Result<()> {
             Ok(())
         }
         FormCommand::Show { code } => output::json(&db.form_versions(&code).await?),
+        FormCommand::Export { code, at, output } => {
+            let day = at.unwrap_or_else(baocao_core::today_in_vietnam);
+            let versions = db.form_versions(&code).await?;
+            let form = versions
+                .into_iter()
+                .find(|f| f.validity().contains(day))
+                .with_context(|| format!("no version of form {code} is in force on {day}"))?;
+            let bytes = if is_xlsx(&output) {
+                baocao_ingest::form_xlsx::write_form(&form)?
+            } else {
+                toml::to_string_pretty(&form)?.into_bytes()
+            };
+            std::fs::write(&output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
+            println!(
+                "Wrote form {code} (valid from {}) to {}.",
+                form.valid_from.map_or("—".into(), |d| d.to_string()),
+                output.display()
+            );
+            Ok(())
+        }
     }
 }
 
@@ -159,6 +195,10 @@ pub async fn regimes(db: &Db, command: RegimeCommand) -> anyhow::Result<()> {
             ),
         },
     }
+}
+
+fn is_xlsx(file: &std::path::Path) -> bool {
+    file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
 }
 
 fn read(file: &PathBuf) -> anyhow::Result<String> {

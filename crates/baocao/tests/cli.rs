@@ -634,3 +634,23 @@ async fn output_forms_consolidate_approved_reports() {
     let out = baocao(&db, &["output", "--form", "BM01", "--unit", "51", "--period", "202508"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an output form"));
 }
+
+#[tokio::test]
+async fn forms_go_out_and_back_as_workbooks_and_toml() {
+    let db = with_regime().await;
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["bm01.xlsx", "bm01.toml"] {
+        let file = dir.path().join(name);
+        let out = baocao(&db, &["forms", "export", "BM01", "--at", "2025-08-01", "-o", file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = baocao(&db, &["forms", "import", file.to_str().unwrap()]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let versions = ok_json(&db, &["forms", "show", "BM01"]);
+    assert_eq!(versions.as_array().unwrap().len(), 2, "re-importing the same version replaces it");
+    let out = baocao(
+        &db,
+        &["forms", "export", "BM01", "--at", "2020-01-01", "-o", dir.path().join("x.toml").to_str().unwrap()],
+    );
+    assert!(out.status.success(), "the 2024 version has no start: it is in force in 2020");
+}
