@@ -13,7 +13,8 @@ use crate::output::{self, Format};
 
 #[derive(Subcommand)]
 pub enum IndicatorCommand {
-    /// Creates or updates indicators from a CSV file (code,name,unit,value_type,aggregation,group[,formula]).
+    /// Creates or updates indicators from a CSV file or a workbook (.xlsx) with the columns
+    /// code,name,unit,value_type,aggregation,group[,formula]; all or nothing.
     Import { file: PathBuf },
     /// Lists the indicators.
     List {
@@ -63,8 +64,14 @@ pub enum DataCommand {
 pub async fn indicators(db: &Db, command: IndicatorCommand) -> anyhow::Result<()> {
     match command {
         IndicatorCommand::Import { file } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let list = baocao_ingest::indicators::read_csv(&file.display().to_string(), &text)?;
+            let name = file.display().to_string();
+            let list = if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
+                let bytes = std::fs::read(&file).with_context(|| format!("cannot read {name}"))?;
+                baocao_ingest::indicators::read_xlsx(&name, &bytes)?
+            } else {
+                let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {name}"))?;
+                baocao_ingest::indicators::read_csv(&name, &text)?
+            };
             let count = db.import_indicators(&list).await?;
             println!("{} indicators created, {} updated.", count.imported, count.updated);
             Ok(())
