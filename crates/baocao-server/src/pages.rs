@@ -34,7 +34,8 @@ fn rows(units: &[UnitVersion], base_level: u8) -> Vec<UnitRow> {
             level: u.level,
             depth: usize::from(u.level.saturating_sub(base_level)),
             valid_from: u.validity.from.map_or_else(|| "—".into(), format_vn),
-            valid_to: u.validity.to.map_or_else(|| "đang hiệu lực".into(), format_vn),
+            // People read the last day in force; the API's valid_to is exclusive.
+            valid_to: u.validity.to.and_then(|t| t.pred_opt()).map_or_else(|| "đang hiệu lực".into(), format_vn),
         })
         .collect()
 }

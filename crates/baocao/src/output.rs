@@ -28,12 +28,13 @@ fn iso(date: Option<NaiveDate>) -> String {
     date.map(|d| d.to_string()).unwrap_or_default()
 }
 
-const UNIT_HEADERS: [&str; 7] = ["Mã", "Tên", "Loại", "Cấp", "Trực thuộc", "Hiệu lực từ", "Đến"];
+const UNIT_HEADERS: [&str; 7] = ["Mã", "Tên", "Loại", "Cấp", "Trực thuộc", "Hiệu lực từ", "Đến hết ngày"];
 const UNIT_FIELDS: [&str; 7] = ["code", "name", "kind", "level", "parent_code", "valid_from", "valid_to"];
 
 /// A unit's fields for people (dates dd/mm/yyyy, open ends spelled out).
 fn unit_cells(u: &UnitVersion) -> Vec<String> {
-    unit_row(u, |d| vn(d, "—"), |d| vn(d, "đang hiệu lực"))
+    // People read the last day in force; JSON and CSV keep the exclusive end.
+    unit_row(u, |d| vn(d, "—"), |d| vn(d.and_then(|t| t.pred_opt()), "đang hiệu lực"))
 }
 
 /// A unit's fields for programs (ISO dates, open ends empty).

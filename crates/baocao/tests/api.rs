@@ -122,6 +122,10 @@ async fn health_openapi_and_pages() {
     let (_, page) = app.get("/units/23317?at=2025-07-01").await;
     let page = page.as_str().unwrap();
     assert!(page.contains("Xã Kroong") && page.contains("Đơn vị tiền thân"));
+    // Pages show the last day in force (30/06/2025), not the exclusive end.
+    let (_, old) = app.get("/units/23314?at=2025-06-30").await;
+    let old = old.as_str().unwrap();
+    assert!(old.contains("đến hết ngày: 30/06/2025") && !old.contains("01/07/2025</td>"), "{old}");
 }
 
 #[tokio::test]
