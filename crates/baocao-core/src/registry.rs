@@ -175,7 +175,8 @@ impl Registry {
     }
 
     /// The lowest units at or under `code` on `day`: the unit itself when it
-    /// has no children that day, else the descendants that have none.
+    /// has no children that day, else the descendants that have none; in no
+    /// particular order (composition does not need one; sort to show).
     pub fn leaves_under(&self, code: &str, day: NaiveDate) -> Result<Vec<UnitVersion>, RegistryError> {
         let root = self.require(code, day)?;
         let mut leaves = Vec::new();
@@ -188,7 +189,6 @@ impl Registry {
                 leaves.push(unit.clone());
             }
         }
-        leaves.sort_by(unit_order);
         Ok(leaves)
     }
 

@@ -457,7 +457,10 @@ impl Db {
             found.ok_or_else(|| StoreError::Conflict(format!("unknown indicator (chỉ tiêu) «{indicator}»")))?;
         let at = structure_at.unwrap_or_else(|| period.end());
         let ctx = ComposeContext::new(registry, &indicators, None);
-        self.compose_indicator(&ctx, indicator, code, period, at, 0).await
+        let mut composed = self.compose_indicator(&ctx, indicator, code, period, at, 0).await?;
+        // Shown to people: in Vietnamese order of names.
+        composed.sources.sort_by(|a, b| baocao_core::text::compare_vi(&a.name, &b.name).then(a.unit.cmp(&b.unit)));
+        Ok(composed)
     }
 
     /// The value of `indicator` for unit `code` in `period`, in the
