@@ -34,6 +34,16 @@ pub struct ReportRequest {
     pub at: Option<DateTime<Utc>>,
 }
 
+/// The regime, reporting unit, form version and indicators of one report.
+struct ReportScope {
+    regime_id: i64,
+    regime: Regime,
+    unit: UnitVersion,
+    form_id: i64,
+    form: Form,
+    indicators: HashMap<String, Indicator>,
+}
+
 #[derive(sqlx::FromRow)]
 struct RevisionRow {
     seq: i64,
@@ -258,21 +268,41 @@ impl Db {
     /// one transaction: values saved, rules checked, status moved, revision
     /// kept. Errors of the rules block submission; warnings do not.
     pub async fn act_on_report(&self, registry: &Registry, req: ReportRequest) -> Result<ReportView, StoreError> {
-        let (regime, unit, period) = (req.regime.clone(), req.unit.clone(), req.period);
-        self.apply_report_action(registry, req).await?;
-        self.report(registry, &regime, &unit, &period).await
+        let scope = self.scope(registry, &req.regime, &req.unit, &req.period).await?;
+        let period = req.period;
+        self.apply_in(&scope, req).await?;
+        self.view(registry, &scope, &period).await
     }
 
     /// [`Db::act_on_report`] without computing the report afterwards, for
     /// callers acting on many reports.
     pub async fn apply_report_action(&self, registry: &Registry, req: ReportRequest) -> Result<(), StoreError> {
-        let (regime_id, regime) = self.regime_row(&req.regime).await?;
-        let unit = Self::reporting_unit(registry, &regime, &req.unit, &req.period)?;
-        let (form_id, form) = self.form_at(&regime.form, req.period.end()).await?;
+        let scope = self.scope(registry, &req.regime, &req.unit, &req.period).await?;
+        self.apply_in(&scope, req).await
+    }
+
+    /// What a report of `code` for `period` under `regime` is about, checked:
+    /// loaded once for an action and the view that answers it.
+    async fn scope(
+        &self,
+        registry: &Registry,
+        regime: &str,
+        code: &str,
+        period: &Period,
+    ) -> Result<ReportScope, StoreError> {
+        let (regime_id, regime) = self.regime_row(regime).await?;
+        let unit = Self::reporting_unit(registry, &regime, code, period)?;
+        let (form_id, form) = self.form_at(&regime.form, period.end()).await?;
         let indicators = self.indicators_by_code().await?;
-        let values = checked(&req.values, &form, &indicators, &unit, req.period, Column::ThisPeriod)?;
+        Ok(ReportScope { regime_id, regime, unit, form_id, form, indicators })
+    }
+
+    async fn apply_in(&self, scope: &ReportScope, req: ReportRequest) -> Result<(), StoreError> {
+        let ReportScope { regime_id, unit, form_id, form, indicators, .. } = scope;
+        let (regime_id, form_id) = (*regime_id, *form_id);
+        let values = checked(&req.values, form, indicators, unit, req.period, Column::ThisPeriod)?;
         let year = Period::Year { year: req.period.year() };
-        let plan = checked(&req.plan, &form, &indicators, &unit, year, Column::YearPlan)?;
+        let plan = checked(&req.plan, form, indicators, unit, year, Column::YearPlan)?;
         let now = req.at.unwrap_or_else(Utc::now);
         let upsert = self.dialect().upsert_values;
         let unit_sql =
@@ -330,7 +360,7 @@ impl Db {
                 current.iter().filter(|(code, _, _)| form.indicators().any(|c| c == code)).collect();
             let numbers: HashMap<String, f64> =
                 in_form.iter().filter_map(|(code, _, n)| Some((code.clone(), (*n)?))).collect();
-            let findings = form.validate(&numbers, &indicators);
+            let findings = form.validate(&numbers, indicators);
             if next == Status::Submitted && findings.iter().any(|f| f.severity == Severity::Error) {
                 let list: Vec<&str> =
                     findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.message.as_str()).collect();
@@ -405,10 +435,13 @@ impl Db {
         code: &str,
         period: &Period,
     ) -> Result<ReportView, StoreError> {
-        let (regime_id, regime) = self.regime_row(regime).await?;
-        let unit = Self::reporting_unit(registry, &regime, code, period)?;
-        let (_, form) = self.form_at(&regime.form, period.end()).await?;
-        let indicators = self.indicators_by_code().await?;
+        let scope = self.scope(registry, regime, code, period).await?;
+        self.view(registry, &scope, period).await
+    }
+
+    async fn view(&self, registry: &Registry, scope: &ReportScope, period: &Period) -> Result<ReportView, StoreError> {
+        let ReportScope { regime_id, regime, unit, form, indicators, .. } = scope;
+        let regime_id = *regime_id;
         let sql = format!(
             "SELECT {REPORT_COLUMNS} FROM reports r JOIN units u ON u.id = r.unit_id
              WHERE r.regime_id = $1 AND u.code = $2 AND COALESCE(u.valid_from, '0001-01-01') = COALESCE($3, '0001-01-01')
@@ -440,7 +473,7 @@ impl Db {
                     .collect()
             }
         };
-        let rows = self.report_rows(registry, &form, &indicators, &unit, period).await?;
+        let rows = self.report_rows(registry, form, indicators, unit, period).await?;
         let this: HashMap<String, f64> =
             rows.iter().filter_map(|r| Some((r.indicator.clone()?, *r.cells.get("this_period")?))).collect();
         let status = row.as_ref().and_then(|r| Status::parse(&r.status)).unwrap_or(Status::Draft);
@@ -465,7 +498,7 @@ impl Db {
                 })
             }),
             columns: form.columns.clone(),
-            findings: form.validate(&this, &indicators),
+            findings: form.validate(&this, indicators),
             rows,
             revisions,
         })
