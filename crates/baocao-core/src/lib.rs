@@ -26,4 +26,4 @@ pub use indicator::{Aggregation, Indicator, Value, ValueType};
 pub use period::{Period, Periodicity};
 pub use registry::{Edge, Lineage, LineageEntry, MapEntry, Registry, RegistryError};
 pub use reorg::{AppliedDelta, Change, NewUnit, Predecessor, ReorgError, ReorgInfo, Reorganization, Share};
-pub use unit::{UnitKind, UnitVersion, VersionKey};
+pub use unit::{UnitDetail, UnitKind, UnitVersion, VersionKey};

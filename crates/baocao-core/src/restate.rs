@@ -90,7 +90,7 @@ fn equal_share(registry: &Registry, code: &str, from: NaiveDate, to: NaiveDate) 
 }
 
 /// One source of a composed value, as `data query` shows it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SourceValue {
     pub unit: String,
     pub name: String,
@@ -100,7 +100,7 @@ pub struct SourceValue {
 }
 
 /// A value composed from its sources.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Composed {
     pub value: Option<f64>,
     /// Some share was estimated; the value is not exact.

@@ -153,6 +153,30 @@ impl UnitVersion {
     }
 }
 
+/// A unit as in force on a day, with every version of its code.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct UnitDetail {
+    #[serde(flatten)]
+    pub unit: UnitVersion,
+    /// Every version of the code, oldest first.
+    pub versions: Vec<UnitVersion>,
+}
+
+impl UnitDetail {
+    /// Picks the version of `code` in force on `day` from its history.
+    pub fn at(code: &str, versions: Vec<UnitVersion>, day: NaiveDate) -> Result<UnitDetail, crate::RegistryError> {
+        if versions.is_empty() {
+            return Err(crate::RegistryError::UnknownCode(code.to_string()));
+        }
+        let unit = versions
+            .iter()
+            .find(|v| v.validity.contains(day))
+            .cloned()
+            .ok_or_else(|| crate::RegistryError::NotInForce { code: code.to_string(), day })?;
+        Ok(UnitDetail { unit, versions })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

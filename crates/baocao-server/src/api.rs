@@ -5,11 +5,12 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use baocao_core::{
-    Lineage, LineageEntry, MapEntry, ReorgInfo, UnitKind, UnitVersion, Validity, parse_date, today_in_vietnam,
+    Lineage, LineageEntry, MapEntry, ReorgInfo, UnitDetail, UnitKind, UnitVersion, Validity, parse_date,
+    today_in_vietnam,
 };
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -47,8 +48,8 @@ use crate::state::AppState;
         MapEntry,
         ReorgInfo,
         crate::data_api::PeriodInfo,
-        crate::data_api::ValueAnswer,
-        crate::data_api::SourceAnswer,
+        baocao_core::restate::Composed,
+        baocao_core::restate::SourceValue,
         crate::reports_api::ReportAction
     ))
 )]
@@ -108,15 +109,6 @@ pub struct AtQuery {
     at: Option<String>,
 }
 
-/// A unit as in force on a day, with every version of its code.
-#[derive(Serialize, ToSchema)]
-pub struct UnitDetail {
-    #[serde(flatten)]
-    pub unit: UnitVersion,
-    /// Every version of the code, oldest first.
-    pub versions: Vec<UnitVersion>,
-}
-
 /// One unit as in force on a day.
 #[utoipa::path(get, path = "/api/v1/units/{code}", params(("code" = String, Path, description = "NSO code"), AtQuery),
     responses((status = 200, body = UnitDetail), (status = 404, description = "unknown code or not in force that day")))]
@@ -130,16 +122,7 @@ pub async fn unit(
 }
 
 pub(crate) async fn unit_detail(state: &AppState, code: &str, day: NaiveDate) -> Result<UnitDetail, ApiError> {
-    let versions = state.db.unit_history(code).await?;
-    if versions.is_empty() {
-        return Err(baocao_core::RegistryError::UnknownCode(code.to_string()).into());
-    }
-    let unit = versions
-        .iter()
-        .find(|v| v.validity.contains(day))
-        .cloned()
-        .ok_or_else(|| baocao_core::RegistryError::NotInForce { code: code.to_string(), day })?;
-    Ok(UnitDetail { unit, versions })
+    Ok(UnitDetail::at(code, state.db.unit_history(code).await?, day)?)
 }
 
 /// Direct predecessors and successors of the unit in force on a day.

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use baocao_core::restate::{Composed, SourceValue};
+use baocao_core::restate::Composed;
 use baocao_core::{Indicator, Period, Periodicity, parse_date};
 use baocao_ingest::dhis2::{self, DataValueOut, DataValueSetOut};
 use baocao_store::values::ImportSummary;
@@ -143,44 +143,14 @@ pub struct ValueQuery {
     structure_at: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ValueAnswer {
-    value: Option<f64>,
-    /// Some share was estimated: the value is not exact.
-    estimated: bool,
-    sources: Vec<SourceAnswer>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SourceAnswer {
-    unit: String,
-    name: String,
-    value: Option<f64>,
-    weight: f64,
-}
-
-impl From<Composed> for ValueAnswer {
-    fn from(c: Composed) -> Self {
-        ValueAnswer {
-            value: c.value,
-            estimated: c.estimated,
-            sources: c
-                .sources
-                .into_iter()
-                .map(|SourceValue { unit, name, value, weight }| SourceAnswer { unit, name, value, weight })
-                .collect(),
-        }
-    }
-}
-
 /// A value in the structure of a chosen day, composed across reorganizations.
-#[utoipa::path(get, path = "/api/v1/values", params(ValueQuery), responses((status = 200, body = ValueAnswer), (status = 404, description = "unknown unit")))]
-pub async fn value(State(state): State<AppState>, Query(q): Query<ValueQuery>) -> Result<Json<ValueAnswer>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/values", params(ValueQuery), responses((status = 200, body = Composed), (status = 404, description = "unknown unit")))]
+pub async fn value(State(state): State<AppState>, Query(q): Query<ValueQuery>) -> Result<Json<Composed>, ApiError> {
     let period = period_param("period", &q.period)?;
     let structure_at = match q.structure_at.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => Some(parse_date(s).map_err(|e| ApiError::bad_request(format!("parameter `structure_at`: {e}")))?),
         None => None,
     };
     let registry = state.registry().await?;
-    Ok(Json(state.db.query_value(&registry, &q.indicator, &q.unit, &period, structure_at).await?.into()))
+    Ok(Json(state.db.query_value(&registry, &q.indicator, &q.unit, &period, structure_at).await?))
 }

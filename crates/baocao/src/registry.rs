@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use baocao_core::{Reorganization, parse_date, today_in_vietnam};
+use baocao_core::{RegistryError, Reorganization, UnitDetail, parse_date, today_in_vietnam};
 use baocao_ingest::vn_admin::{self, Anomalies, Sources};
 use baocao_store::Db;
 use chrono::NaiveDate;
@@ -133,27 +133,18 @@ pub async fn run(db: &Db, command: RegistryCommand) -> anyhow::Result<()> {
         RegistryCommand::Show { code, at, format } => {
             let day = at.day();
             let versions = db.unit_history(&code).await?;
-            let Some(unit) = versions.iter().find(|v| v.validity.contains(day)) else {
-                if versions.is_empty() {
-                    bail!("no unit with code {code}");
-                }
-                let spans: Vec<String> = versions
-                    .iter()
-                    .map(|v| format!("«{}» {}–{}", v.name, opt(v.validity.from), opt(v.validity.to)))
-                    .collect();
-                bail!("unit {code} is not in force on {day}; its versions: {}", spans.join("; "));
-            };
+            let spans: Vec<String> = versions
+                .iter()
+                .map(|v| format!("«{}» {}–{}", v.name, opt(v.validity.from), opt(v.validity.to)))
+                .collect();
+            let detail = UnitDetail::at(&code, versions, day).map_err(|e| match e {
+                // Saying which versions there are spares a second question.
+                RegistryError::NotInForce { .. } => anyhow::anyhow!("{e}; its versions: {}", spans.join("; ")),
+                other => other.into(),
+            })?;
             match format {
-                Format::Json => {
-                    #[derive(Serialize)]
-                    struct Detail<'a> {
-                        #[serde(flatten)]
-                        unit: &'a baocao_core::UnitVersion,
-                        versions: &'a [baocao_core::UnitVersion],
-                    }
-                    output::json(&Detail { unit, versions: &versions })
-                }
-                _ => output::units(&versions, format),
+                Format::Json => output::json(&detail),
+                _ => output::units(&detail.versions, format),
             }
         }
         RegistryCommand::Lineage { code, at, format } => {
