@@ -7,6 +7,8 @@
 //! days, and [`Edge`]s of lineage link the versions that ended on the eve of a
 //! [`Reorganization`] to the versions that began with it.
 
+pub mod access;
+pub mod audit;
 pub mod datavalue;
 pub mod date;
 pub mod form;

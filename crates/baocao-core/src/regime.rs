@@ -69,7 +69,7 @@ impl Regime {
             return true;
         }
         let under = match &self.units.under {
-            Some(code) => roots_on(registry, code, day).iter().any(|root| registry.is_under(unit, root, day)),
+            Some(code) => registry.stand_ins(code, day).iter().any(|root| registry.is_under(unit, root, day)),
             None => self.units.codes.is_empty(),
         };
         under && (self.units.kinds.is_empty() || self.units.kinds.contains(&unit.kind))
@@ -79,7 +79,7 @@ impl Regime {
     /// force on the period's last day.
     pub fn units_for(&self, registry: &Registry, period: &Period) -> Vec<UnitVersion> {
         let day = period.end();
-        let roots = self.units.under.as_deref().map(|code| roots_on(registry, code, day)).unwrap_or_default();
+        let roots = self.units.under.as_deref().map(|code| registry.stand_ins(code, day)).unwrap_or_default();
         let mut units: Vec<UnitVersion> = registry
             .versions()
             .iter()
@@ -104,16 +104,4 @@ impl Regime {
     pub fn periods(&self, from: NaiveDate, to: NaiveDate) -> Vec<Period> {
         Period::ending_between(self.periodicity, from, to)
     }
-}
-
-/// The units that stood on `day` for the unit `code` as it stands in its
-/// latest version: the code itself when in force that day, else where its
-/// latest version maps to in that day's structure.
-fn roots_on(registry: &Registry, code: &str, day: NaiveDate) -> Vec<String> {
-    let Some(latest) = registry.history(code).last() else { return Vec::new() };
-    if latest.validity.contains(day) {
-        return vec![code.to_string()];
-    }
-    let from = latest.validity.from.or(latest.validity.to.and_then(|t| t.pred_opt())).unwrap_or(day);
-    registry.map(code, from, day).map(|m| m.into_iter().map(|e| e.unit.code).collect()).unwrap_or_default()
 }

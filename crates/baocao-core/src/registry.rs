@@ -174,6 +174,20 @@ impl Registry {
         self.ancestors(unit, day).iter().any(|a| a == root)
     }
 
+    /// The units that stood on `day` for the unit `code` as it stands in its
+    /// latest version: the code itself when in force that day, else where its
+    /// latest version maps to in that day's structure. This is how a regime
+    /// or a grant naming today's province reaches its predecessors' units in
+    /// earlier periods.
+    pub fn stand_ins(&self, code: &str, day: NaiveDate) -> Vec<String> {
+        let Some(latest) = self.history(code).last() else { return Vec::new() };
+        if latest.validity.contains(day) {
+            return vec![code.to_string()];
+        }
+        let from = latest.validity.from.or(latest.validity.to.and_then(|t| t.pred_opt())).unwrap_or(day);
+        self.map(code, from, day).map(|m| m.into_iter().map(|e| e.unit.code).collect()).unwrap_or_default()
+    }
+
     /// The lowest units at or under `code` on `day`: the unit itself when it
     /// has no children that day, else the descendants that have none; in no
     /// particular order (composition does not need one; sort to show).

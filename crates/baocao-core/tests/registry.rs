@@ -281,3 +281,79 @@ fn values_restate_into_the_structure_of_another_day() {
     assert_eq!(shares("01", new, july_2025_end).len(), 4);
     assert_eq!(shares("01", d("2025-06-30"), d("2025-06-30")).len(), 4);
 }
+
+mod access {
+    use super::*;
+    use baocao_core::access::{Grant, Permission, Role, Target, allows, reach};
+
+    fn grant(role: Role, unit: Option<&str>) -> Grant {
+        Grant { role, unit: unit.map(Into::into), forms: vec![], validity: Validity::default() }
+    }
+
+    fn reformed() -> Registry {
+        let mut r = three_levels();
+        r.apply(&two_level_reform()).unwrap();
+        r
+    }
+
+    #[test]
+    fn a_commune_grant_reaches_the_commune_and_its_predecessors_only() {
+        let r = reformed();
+        let grants = [grant(Role::DataEntry, Some("00001"))];
+        let today = d("2025-08-01");
+        let can = |code: &str, day: &str, p: Permission| {
+            let day = d(day);
+            let unit = r.in_force(code, day).unwrap();
+            allows(&r, &grants, None, p, Target::Unit { unit, day, form: None }, today)
+        };
+        assert!(can("00001", "2025-07-31", Permission::EnterReports));
+        assert!(!can("00003", "2025-07-31", Permission::EnterReports), "another commune");
+        assert!(!can("00001", "2025-07-31", Permission::ApproveReports), "not an approver");
+        // Before the reform, Xã An Bình stood for Xã An and Xã Bình.
+        assert!(can("00002", "2025-05-31", Permission::ViewReports));
+        assert!(can("00001", "2025-05-31", Permission::ViewReports));
+        assert!(!can("00003", "2025-05-31", Permission::ViewReports));
+        assert!(!allows(&r, &grants, None, Permission::ViewReports, Target::System, today));
+    }
+
+    #[test]
+    fn a_province_grant_covers_its_subtree_and_ends_with_its_validity() {
+        let r = reformed();
+        let mut g = grant(Role::Approver, Some("01"));
+        g.validity = Validity::new(Some(d("2025-07-01")), Some(d("2026-01-01")));
+        let day = d("2025-07-31");
+        let unit = r.in_force("00005", day).unwrap();
+        let target = Target::Unit { unit, day, form: None };
+        let grants = [g];
+        assert!(allows(&r, &grants, None, Permission::ApproveReports, target, d("2025-12-31")));
+        assert!(!allows(&r, &grants, None, Permission::ApproveReports, target, d("2026-01-01")));
+        assert!(!allows(&r, &grants, None, Permission::ApproveReports, target, d("2025-06-30")));
+    }
+
+    #[test]
+    fn forms_and_token_scopes_narrow_a_grant() {
+        let r = reformed();
+        let day = d("2025-07-31");
+        let unit = r.in_force("00003", day).unwrap();
+        let mut g = grant(Role::DataEntry, None);
+        g.forms = vec!["BM01".into()];
+        let grants = [g];
+        let on = |form| Target::Unit { unit, day, form: Some(form) };
+        assert!(allows(&r, &grants, None, Permission::EnterReports, on("BM01"), day));
+        assert!(!allows(&r, &grants, None, Permission::EnterReports, on("BM02"), day));
+        assert!(!allows(&r, &grants, None, Permission::EnterReports, Target::System, day));
+        let admin = [grant(Role::SystemAdmin, None)];
+        let read_only = [Permission::ViewReports];
+        assert!(allows(&r, &admin, Some(&read_only), Permission::ViewReports, Target::System, day));
+        assert!(!allows(&r, &admin, Some(&read_only), Permission::EnterReports, on("BM01"), day));
+    }
+
+    #[test]
+    fn reach_lists_subtree_roots_or_everything() {
+        let day = d("2025-07-31");
+        let grants = [grant(Role::Viewer, Some("00001")), grant(Role::DataEntry, Some("00003"))];
+        assert_eq!(reach(&grants, Permission::ViewReports, day), Some(vec!["00001".into(), "00003".into()]));
+        assert_eq!(reach(&grants, Permission::EnterReports, day), Some(vec!["00003".into()]));
+        assert_eq!(reach(&[grant(Role::SystemAdmin, None)], Permission::ViewAudit, day), None);
+    }
+}

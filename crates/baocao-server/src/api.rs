@@ -12,6 +12,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
 
+use axum::http::Method;
+
+use crate::access::{RouteRule, Rule};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -36,7 +39,9 @@ use crate::state::AppState;
         crate::reports_api::completeness,
         crate::reports_api::download,
         crate::reports_api::upload,
-        crate::reports_api::output
+        crate::reports_api::output,
+        crate::admin::accounts_api,
+        crate::admin::audit_api
     ),
     components(schemas(
         UnitVersion,
@@ -50,13 +55,56 @@ use crate::state::AppState;
         crate::data_api::PeriodInfo,
         baocao_core::restate::Composed,
         baocao_core::restate::SourceValue,
-        crate::reports_api::ReportAction
+        crate::reports_api::ReportAction,
+        baocao_store::accounts::AccountSummary,
+        baocao_store::accounts::StoredGrant,
+        baocao_core::access::Grant,
+        baocao_core::access::Role,
+        baocao_core::access::Permission,
+        baocao_core::audit::Record
     ))
 )]
 pub struct ApiDoc;
 
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The OpenAPI document with each operation's access rule as
+/// `x-baocao-access` and in its description, and the two ways to sign in.
+pub fn document(rules: &[RouteRule]) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::extensions::ExtensionsBuilder;
+    use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+    let mut doc = ApiDoc::openapi();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, operation) in [(Method::GET, &mut item.get), (Method::POST, &mut item.post)] {
+            let Some(operation) = operation else { continue };
+            let Some(rule) = rules.iter().find(|r| r.path == path && r.method == method) else { continue };
+            let text = match rule.rule {
+                Rule::Public => "public".to_string(),
+                Rule::SignedIn => "any signed-in account".to_string(),
+                Rule::Needs(p) => format!("permission `{}` over the units the request touches", p.as_str()),
+                Rule::NeedsAny(ps) => format!(
+                    "one of {} depending on the request",
+                    ps.iter().map(|p| format!("`{}`", p.as_str())).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            let description = operation.description.take().unwrap_or_default();
+            operation.description = Some(format!("{description}\n\nAccess: {text}.").trim().to_string());
+            let extension = serde_json::to_value(rule.rule).expect("rules serialize");
+            let extensions = ExtensionsBuilder::new().add("x-baocao-access", extension).build();
+            match &mut operation.extensions {
+                Some(existing) => existing.merge(extensions),
+                None => operation.extensions = Some(extensions),
+            }
+        }
+    }
+    let components = doc.components.get_or_insert_with(Default::default);
+    components
+        .add_security_scheme("token", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    components
+        .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::COOKIE))));
+    doc
+}
+
+pub async fn openapi(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
+    Json(document(&state.rules))
 }
 
 /// Parses an optional date parameter, naming it when it is wrong.

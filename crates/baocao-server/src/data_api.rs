@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::day_param;
+use baocao_core::access::{Permission, Target};
+
+use crate::access::{Access, unit_on};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -87,6 +90,7 @@ pub async fn periods(Query(q): Query<PeriodsQuery>) -> Result<Json<Vec<PeriodInf
               (status = 400, description = "not a dataValueSet")))]
 pub async fn import(
     State(state): State<AppState>,
+    access: Access,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ImportSummary>, ApiError> {
@@ -96,7 +100,9 @@ pub async fn import(
     let raw = if csv { dhis2::read_csv("request body", text) } else { dhis2::read_json("request body", text) }
         .map_err(|p| ApiError::bad_request(p.to_string()))?;
     let registry = state.registry().await?;
-    Ok(Json(state.db.import_data_values(&registry, raw).await?))
+    // Bulk values bypass the reports' workflow: a system-wide function.
+    access.require(&registry, Permission::ManageCatalog, Target::System)?;
+    Ok(Json(state.db.import_data_values(access.username(), &registry, raw).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -115,9 +121,19 @@ pub struct ExportQuery {
 
 /// Values of a period as a DHIS2 dataValueSet.
 #[utoipa::path(get, path = "/api/v1/dataValueSets", params(ExportQuery), responses((status = 200, description = "dataValueSet JSON or CSV")))]
-pub async fn export(State(state): State<AppState>, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
+pub async fn export(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
     let period = period_param("period", &q.period)?;
     let registry = state.registry().await?;
+    let day = period.end();
+    let target = match q.org_unit.as_deref() {
+        Some(code) => Target::Unit { unit: unit_on(&registry, code, day)?, day, form: None },
+        None => Target::System,
+    };
+    access.require(&registry, Permission::ViewReports, target)?;
     let values: Vec<DataValueOut> = state
         .db
         .export_values(&registry, &period, q.org_unit.as_deref(), q.children)
@@ -145,12 +161,22 @@ pub struct ValueQuery {
 
 /// A value in the structure of a chosen day, composed across reorganizations.
 #[utoipa::path(get, path = "/api/v1/values", params(ValueQuery), responses((status = 200, body = Composed), (status = 404, description = "unknown unit")))]
-pub async fn value(State(state): State<AppState>, Query(q): Query<ValueQuery>) -> Result<Json<Composed>, ApiError> {
+pub async fn value(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<ValueQuery>,
+) -> Result<Json<Composed>, ApiError> {
     let period = period_param("period", &q.period)?;
     let structure_at = match q.structure_at.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => Some(parse_date(s).map_err(|e| ApiError::bad_request(format!("parameter `structure_at`: {e}")))?),
         None => None,
     };
     let registry = state.registry().await?;
+    let day = structure_at.unwrap_or_else(|| period.end());
+    access.require(
+        &registry,
+        Permission::ViewReports,
+        Target::Unit { unit: unit_on(&registry, &q.unit, day)?, day, form: None },
+    )?;
     Ok(Json(state.db.query_value(&registry, &q.indicator, &q.unit, &period, structure_at).await?))
 }

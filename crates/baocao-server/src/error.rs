@@ -15,6 +15,10 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError { status: StatusCode::BAD_REQUEST, message: message.into() }
     }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::NOT_FOUND, message: message.into() }
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -25,6 +29,7 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %e, "storage failure");
                 ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: "the database is not available".into() }
             }
+            StoreError::NotFound(message) => ApiError::not_found(message),
             other => ApiError { status: StatusCode::CONFLICT, message: other.to_string() },
         }
     }

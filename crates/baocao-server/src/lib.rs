@@ -1,47 +1,103 @@
 //! The HTTP side of baocao.
 //!
 //! [`router`] builds the whole application: the REST API under `/api/v1`,
-//! its OpenAPI document at `/api/openapi.json`, health probes, and the
-//! server-rendered pages in Vietnamese.
+//! its OpenAPI document at `/api/openapi.json`, health probes, metrics, and
+//! the server-rendered pages in Vietnamese. Every route is declared with its
+//! access rule ([`access::Rule`]); [`access::guard`] enforces them.
 
+pub mod access;
+mod admin;
 mod api;
+pub mod auth;
+mod catalog;
 mod data_api;
 mod error;
+mod metrics;
 mod pages;
 mod reports_api;
+mod session;
 mod state;
+mod work;
+
+use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::middleware::{from_fn, from_fn_with_state};
+use baocao_core::access::Permission::{
+    ApproveReports, EnterReports, ManageAccounts, ManageCatalog, ViewAudit, ViewCatalog, ViewReports,
+};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use access::Rule::{Needs, NeedsAny, Public, SignedIn};
+use access::{RouteRule, Routes};
 pub use api::ApiDoc;
 pub use state::{AppState, Settings};
 
+/// Every route with its access rule. The application is exactly this list.
+fn routes() -> Routes {
+    Routes::default()
+        .get("/healthz", Public, api::healthz)
+        .get("/readyz", Public, api::readyz)
+        .get("/metrics", Public, metrics::render)
+        .get("/api/openapi.json", Public, api::openapi)
+        .get("/api/v1/units", Needs(ViewCatalog), api::units)
+        .get("/api/v1/units/{code}", Needs(ViewCatalog), api::unit)
+        .get("/api/v1/units/{code}/lineage", Needs(ViewCatalog), api::lineage)
+        .get("/api/v1/units/{code}/map", Needs(ViewCatalog), api::map)
+        .get("/api/v1/search", Needs(ViewCatalog), api::search)
+        .get("/api/v1/indicators", Needs(ViewCatalog), data_api::indicators)
+        .get("/api/v1/periods", Needs(ViewCatalog), data_api::periods)
+        .get("/api/v1/dataValueSets", Needs(ViewReports), data_api::export)
+        .post("/api/v1/dataValueSets", Needs(ManageCatalog), data_api::import)
+        .get("/api/v1/values", Needs(ViewReports), data_api::value)
+        .get("/api/v1/reports", Needs(ViewReports), reports_api::show)
+        .post("/api/v1/reports", NeedsAny(&[EnterReports, ApproveReports]), reports_api::act)
+        .get("/api/v1/reports/xlsx", Needs(ViewReports), reports_api::download)
+        .post("/api/v1/reports/xlsx", Needs(EnterReports), reports_api::upload)
+        .get("/api/v1/completeness", Needs(ViewReports), reports_api::completeness)
+        .get("/api/v1/output", Needs(ViewReports), reports_api::output)
+        .get("/api/v1/accounts", Needs(ManageAccounts), admin::accounts_api)
+        .get("/api/v1/audit", Needs(ViewAudit), admin::audit_api)
+        .get("/static/app.css", Public, pages::stylesheet)
+        .get("/static/htmx.min.js", Public, pages::htmx)
+        .get("/login", Public, session::page)
+        .post("/login", Public, session::sign_in)
+        .post("/logout", SignedIn, session::sign_out)
+        .get("/", SignedIn, work::home)
+        .get("/units", Needs(ViewCatalog), pages::units)
+        .get("/units/{code}", Needs(ViewCatalog), pages::unit)
+        .get("/indicators", Needs(ViewCatalog), catalog::indicators)
+        .get("/forms", Needs(ViewCatalog), catalog::forms)
+        .get("/forms/{code}", Needs(ViewCatalog), catalog::form)
+        .get("/regimes", Needs(ViewCatalog), catalog::regimes)
+        .get("/reports", Needs(ViewReports), work::reports)
+        .get("/reports/{regime}/{unit}/{period}", Needs(ViewReports), work::report)
+        .post("/reports/{regime}/{unit}/{period}", NeedsAny(&[EnterReports, ApproveReports]), work::act)
+        .get("/reports/{regime}/{unit}/{period}/print", Needs(ViewReports), work::print)
+        .get("/review", Needs(ApproveReports), work::review)
+        .get("/completeness", Needs(ViewReports), work::completeness)
+        .get("/compare", Needs(ViewReports), work::compare)
+        .get("/admin/accounts", Needs(ManageAccounts), admin::accounts)
+        .post("/admin/accounts", Needs(ManageAccounts), admin::create_account)
+        .post("/admin/grants", Needs(ManageAccounts), admin::add_grant)
+        .post("/admin/grants/revoke", Needs(ManageAccounts), admin::revoke_grant)
+        .get("/audit", Needs(ViewAudit), admin::audit)
+}
+
+/// The access rules of every route, for documentation and tests.
+pub fn access_rules() -> Vec<RouteRule> {
+    routes().finish().1
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    let (routes, rules) = routes().finish();
+    let state = AppState { rules: Arc::new(rules), ..state };
     let header = axum::http::HeaderName::from_static("x-request-id");
-    Router::new()
-        .route("/healthz", get(api::healthz))
-        .route("/readyz", get(api::readyz))
-        .route("/api/openapi.json", get(api::openapi))
-        .route("/api/v1/units", get(api::units))
-        .route("/api/v1/units/{code}", get(api::unit))
-        .route("/api/v1/units/{code}/lineage", get(api::lineage))
-        .route("/api/v1/units/{code}/map", get(api::map))
-        .route("/api/v1/search", get(api::search))
-        .route("/api/v1/indicators", get(data_api::indicators))
-        .route("/api/v1/periods", get(data_api::periods))
-        .route("/api/v1/dataValueSets", get(data_api::export).post(data_api::import))
-        .route("/api/v1/values", get(data_api::value))
-        .route("/api/v1/reports", get(reports_api::show).post(reports_api::act))
-        .route("/api/v1/reports/xlsx", get(reports_api::download).post(reports_api::upload))
-        .route("/api/v1/completeness", get(reports_api::completeness))
-        .route("/api/v1/output", get(reports_api::output))
-        .route("/", get(pages::home))
-        .route("/units/{code}", get(pages::unit))
-        .route("/static/app.css", get(pages::stylesheet))
+    routes
+        .route_layer(from_fn_with_state(state.clone(), access::guard))
+        .route_layer(from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::new(header.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");

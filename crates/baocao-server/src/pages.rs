@@ -9,9 +9,57 @@ use baocao_core::{Lineage, UnitVersion};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use baocao_core::access::Permission;
+
+use crate::access::Access;
 use crate::api::{day_param, unit_detail};
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// What every page shows around its content: the demo banner, the menu of
+/// what the account may do, who is signed in, and the CSRF token for forms.
+pub struct Chrome {
+    pub demo: bool,
+    pub user: Option<String>,
+    pub csrf: String,
+    pub nav: Vec<(&'static str, &'static str)>,
+}
+
+/// The menu: each entry shown only to accounts that hold its permission.
+const MENU: [(&str, &str, Permission); 11] = [
+    ("/", "Việc của tôi", Permission::ViewCatalog),
+    ("/reports", "Báo cáo", Permission::ViewReports),
+    ("/review", "Phê duyệt", Permission::ApproveReports),
+    ("/completeness", "Tiến độ", Permission::ViewReports),
+    ("/compare", "So sánh", Permission::ViewReports),
+    ("/units", "Đơn vị hành chính", Permission::ViewCatalog),
+    ("/indicators", "Chỉ tiêu", Permission::ViewCatalog),
+    ("/forms", "Biểu mẫu", Permission::ViewCatalog),
+    ("/regimes", "Chế độ báo cáo", Permission::ViewCatalog),
+    ("/admin/accounts", "Tài khoản", Permission::ManageAccounts),
+    ("/audit", "Nhật ký", Permission::ViewAudit),
+];
+
+impl Chrome {
+    pub fn new(state: &AppState, access: &Access) -> Self {
+        let registry = baocao_core::Registry::new();
+        let nav = MENU
+            .iter()
+            .filter(|(_, _, p)| access.can(&registry, *p, baocao_core::access::Target::Somewhere))
+            .map(|(href, label, _)| (*href, *label))
+            .collect();
+        Chrome {
+            demo: state.settings.demo,
+            user: Some(access.0.display_name.clone()),
+            csrf: access.0.csrf().to_string(),
+            nav,
+        }
+    }
+
+    pub fn anonymous(state: &AppState) -> Self {
+        Chrome { demo: state.settings.demo, user: None, csrf: String::new(), nav: Vec::new() }
+    }
+}
 
 /// A unit as a row of a page: dates already in dd/mm/yyyy.
 struct UnitRow {
@@ -41,9 +89,9 @@ fn rows(units: &[UnitVersion], base_level: u8) -> Vec<UnitRow> {
 }
 
 #[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    demo: bool,
+#[template(path = "units.html")]
+struct UnitsPage {
+    chrome: Chrome,
     day: String,
     day_iso: String,
     under: String,
@@ -60,7 +108,7 @@ pub struct HomeQuery {
     q: Option<String>,
 }
 
-fn render(template: &impl Template) -> Response {
+pub(crate) fn render(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -70,23 +118,24 @@ fn render(template: &impl Template) -> Response {
     }
 }
 
-fn error_page(e: ApiError) -> Response {
+pub(crate) fn error_page(e: ApiError) -> Response {
     let body = format!(
-        "<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><title>Lỗi</title><link rel=\"stylesheet\" href=\"/static/app.css\"><main><h1>Không hiển thị được</h1><p>{}</p><p><a href=\"/\">Về trang chủ</a></p></main></html>",
+        "<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><title>Lỗi {}</title><link rel=\"stylesheet\" href=\"/static/app.css\"><main><h1>Không hiển thị được</h1><p>{}</p><p><a href=\"/\">Về trang chủ</a></p></main></html>",
+        e.status.as_u16(),
         askama::filters::escape(&e.message, askama::filters::Html).map(|s| s.to_string()).unwrap_or_default()
     );
     (e.status, Html(body)).into_response()
 }
 
 /// Units in force on a chosen day (time travel), or search results.
-pub async fn home(State(state): State<AppState>, Query(q): Query<HomeQuery>) -> Response {
-    match home_page(&state, q).await {
+pub async fn units(State(state): State<AppState>, access: Access, Query(q): Query<HomeQuery>) -> Response {
+    match units_page(&state, &access, q).await {
         Ok(page) => render(&page),
         Err(e) => error_page(e),
     }
 }
 
-async fn home_page(state: &AppState, q: HomeQuery) -> Result<HomePage, ApiError> {
+async fn units_page(state: &AppState, access: &Access, q: HomeQuery) -> Result<UnitsPage, ApiError> {
     let day = day_param("at", q.at.as_deref())?;
     let query = q.q.unwrap_or_default().trim().to_string();
     let under = q.under.or_else(|| state.settings.home_province.clone()).unwrap_or_default();
@@ -100,8 +149,8 @@ async fn home_page(state: &AppState, q: HomeQuery) -> Result<HomePage, ApiError>
         (format!("Đơn vị trực thuộc {name}"), state.db.units_at(day, Some(&under), None).await?)
     };
     let base = units.iter().map(|u| u.level).min().unwrap_or(1);
-    Ok(HomePage {
-        demo: state.settings.demo,
+    Ok(UnitsPage {
+        chrome: Chrome::new(state, access),
         day: format_vn(day),
         day_iso: day.to_string(),
         under,
@@ -121,7 +170,7 @@ struct LinkRow {
 #[derive(Template)]
 #[template(path = "unit.html")]
 struct UnitPage {
-    demo: bool,
+    chrome: Chrome,
     day: String,
     unit: UnitRow,
     parent: Option<String>,
@@ -150,13 +199,18 @@ fn links(entries: &[baocao_core::LineageEntry], day_of: fn(&UnitVersion) -> Opti
 }
 
 /// One unit: its versions and its lineage.
-pub async fn unit(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<HomeQuery>) -> Response {
+pub async fn unit(
+    State(state): State<AppState>,
+    access: Access,
+    Path(code): Path<String>,
+    Query(q): Query<HomeQuery>,
+) -> Response {
     let page = async {
         let day = day_param("at", q.at.as_deref())?;
         let detail = unit_detail(&state, &code, day).await?;
         let lineage: Lineage = state.registry().await?.lineage(&code, day)?;
         Ok::<_, ApiError>(UnitPage {
-            demo: state.settings.demo,
+            chrome: Chrome::new(&state, &access),
             day: format_vn(day),
             unit: rows(std::slice::from_ref(&detail.unit), detail.unit.level).remove(0),
             parent: detail.unit.parent_code.clone(),
@@ -175,4 +229,12 @@ pub async fn unit(State(state): State<AppState>, Path(code): Path<String>, Query
 
 pub async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/app.css"))
+}
+
+/// htmx 2 (BSD Zero Clause), served from the binary: no CDN, works offline.
+pub async fn htmx() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        include_str!("../static/htmx.min.js"),
+    )
 }

@@ -15,6 +15,9 @@ use baocao_store::reports::ReportRequest;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use baocao_core::access::{Permission, Target};
+
+use crate::access::{Access, unit_on};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -35,9 +38,41 @@ fn period(text: &str) -> Result<Period, ApiError> {
 /// A report with its computed columns, rule findings and history.
 #[utoipa::path(get, path = "/api/v1/reports", params(ReportQuery),
     responses((status = 200, description = "the report (an empty draft when not started)"), (status = 409, description = "the unit does not report under this regime in that period")))]
-pub async fn show(State(state): State<AppState>, Query(q): Query<ReportQuery>) -> Result<Json<ReportView>, ApiError> {
+pub async fn show(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<ReportQuery>,
+) -> Result<Json<ReportView>, ApiError> {
+    Ok(Json(readable_report(&state, &access, &q).await?))
+}
+
+/// A report the account may read.
+async fn readable_report(state: &AppState, access: &Access, q: &ReportQuery) -> Result<ReportView, ApiError> {
     let registry = state.registry().await?;
-    Ok(Json(state.db.report(&registry, &q.regime, &q.unit, &period(&q.period)?).await?))
+    let period = period(&q.period)?;
+    let regime = state.db.regime(&q.regime).await?;
+    access.require_report(&registry, Permission::ViewReports, &regime.form, &q.unit, &period)?;
+    Ok(state.db.report(&registry, &q.regime, &q.unit, &period).await?)
+}
+
+/// Who must hold which permission for an action.
+fn permission_for(action: &Action) -> Permission {
+    match action {
+        Action::Save | Action::Submit => Permission::EnterReports,
+        Action::Approve | Action::Return { .. } => Permission::ApproveReports,
+    }
+}
+
+/// Applies `request` for `access`, after checking the account may.
+pub(crate) async fn act_as(state: &AppState, access: &Access, request: ReportRequest) -> Result<ReportView, ApiError> {
+    let registry = state.registry().await?;
+    let regime = state.db.regime(&request.regime).await?;
+    let permission = permission_for(&request.action);
+    access.require_report(&registry, permission, &regime.form, &request.unit, &request.period)?;
+    let action = request.action.name();
+    let view = state.db.act_on_report(&registry, request).await?;
+    crate::metrics::report_action(action);
+    Ok(view)
 }
 
 /// What to do with a report.
@@ -57,8 +92,6 @@ pub struct ReportAction {
     /// Year plan values by indicator code.
     #[serde(default)]
     plan: BTreeMap<String, String>,
-    /// Who acts.
-    actor: String,
     /// Signer's name and position, recorded on submission.
     #[serde(default)]
     signer: Option<String>,
@@ -69,7 +102,11 @@ pub struct ReportAction {
 /// Saves a draft, submits, approves or returns a report, in one transaction.
 #[utoipa::path(post, path = "/api/v1/reports", request_body = ReportAction,
     responses((status = 200, description = "the report after the action"), (status = 409, description = "refused: rule errors, a locked report, or a transition the workflow does not allow; the message says which, in Vietnamese")))]
-pub async fn act(State(state): State<AppState>, Json(body): Json<ReportAction>) -> Result<Json<ReportView>, ApiError> {
+pub async fn act(
+    State(state): State<AppState>,
+    access: Access,
+    Json(body): Json<ReportAction>,
+) -> Result<Json<ReportView>, ApiError> {
     let action = match body.action.as_str() {
         "save" => Action::Save,
         "submit" => Action::Submit,
@@ -81,7 +118,6 @@ pub async fn act(State(state): State<AppState>, Json(body): Json<ReportAction>) 
             )));
         }
     };
-    let registry = state.registry().await?;
     let request = ReportRequest {
         regime: body.regime,
         unit: body.unit,
@@ -89,11 +125,11 @@ pub async fn act(State(state): State<AppState>, Json(body): Json<ReportAction>) 
         action,
         values: body.values,
         plan: body.plan,
-        actor: body.actor,
+        actor: access.username().to_string(),
         signature: body.signer.zip(body.position),
         at: None,
     };
-    Ok(Json(state.db.act_on_report(&registry, request).await?))
+    Ok(Json(act_as(&state, &access, request).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -106,10 +142,32 @@ pub struct CompletenessQuery {
 #[utoipa::path(get, path = "/api/v1/completeness", params(CompletenessQuery), responses((status = 200, description = "counts and the state of each unit")))]
 pub async fn completeness(
     State(state): State<AppState>,
+    access: Access,
     Query(q): Query<CompletenessQuery>,
 ) -> Result<Json<Completeness>, ApiError> {
+    Ok(Json(readable_completeness(&state, &access, &q.regime, &period(&q.period)?).await?))
+}
+
+/// Completeness of a regime's period, for an account that may read the
+/// reports of the regime's whole area.
+pub(crate) async fn readable_completeness(
+    state: &AppState,
+    access: &Access,
+    regime: &str,
+    period: &Period,
+) -> Result<Completeness, ApiError> {
     let registry = state.registry().await?;
-    Ok(Json(state.db.completeness(&registry, &q.regime, &period(&q.period)?).await?))
+    let definition = state.db.regime(regime).await?;
+    let day = period.end();
+    let target = match &definition.units.under {
+        Some(code) => match registry.stand_ins(code, day).first() {
+            Some(root) => Target::Unit { unit: unit_on(&registry, root, day)?, day, form: Some(&definition.form) },
+            None => Target::System,
+        },
+        None => Target::System,
+    };
+    access.require(&registry, Permission::ViewReports, target)?;
+    Ok(state.db.completeness(&registry, regime, period).await?)
 }
 
 /// The report as a workbook laid out like the printed form: a template
@@ -118,10 +176,10 @@ pub async fn completeness(
     responses((status = 200, description = "XLSX workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 pub async fn download(
     State(state): State<AppState>,
+    access: Access,
     Query(q): Query<ReportQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let registry = state.registry().await?;
-    let view = state.db.report(&registry, &q.regime, &q.unit, &period(&q.period)?).await?;
+    let view = readable_report(&state, &access, &q).await?;
     let bytes = baocao_ingest::xlsx::write_report(&view).map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok(workbook(&format!("{}-{}-{}", view.form, view.unit, view.period), bytes))
 }
@@ -143,8 +201,6 @@ fn workbook(name: &str, bytes: Vec<u8>) -> axum::response::Response {
 pub struct UploadQuery {
     /// `save` (default) or `submit`.
     action: Option<String>,
-    /// Who uploads.
-    actor: String,
 }
 
 /// Reads a filled template (the body) and saves or submits its values.
@@ -152,6 +208,7 @@ pub struct UploadQuery {
     responses((status = 200, description = "the report after the upload"), (status = 400, description = "problems, each naming its sheet and cell"), (status = 409, description = "refused by the rules or the workflow")))]
 pub async fn upload(
     State(state): State<AppState>,
+    access: Access,
     Query(q): Query<UploadQuery>,
     body: Bytes,
 ) -> Result<Json<ReportView>, ApiError> {
@@ -163,7 +220,6 @@ pub async fn upload(
     let indicators = state.db.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
     let upload = baocao_ingest::xlsx::read_report("uploaded workbook", &body, &indicators)
         .map_err(|p| ApiError::bad_request(p.to_string()))?;
-    let registry = state.registry().await?;
     let request = ReportRequest {
         regime: upload.regime,
         unit: upload.unit,
@@ -171,11 +227,11 @@ pub async fn upload(
         action,
         values: upload.values,
         plan: upload.plan,
-        actor: q.actor,
+        actor: access.username().to_string(),
         signature: None,
         at: None,
     };
-    Ok(Json(state.db.act_on_report(&registry, request).await?))
+    Ok(Json(act_as(&state, &access, request).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -197,10 +253,10 @@ pub struct OutputQuery {
     responses((status = 200, description = "the consolidated form, as JSON or XLSX"), (status = 409, description = "not an output form, or unknown")))]
 pub async fn output(
     State(state): State<AppState>,
+    access: Access,
     Query(q): Query<OutputQuery>,
 ) -> Result<axum::response::Response, ApiError> {
-    let registry = state.registry().await?;
-    let view = state.db.consolidate(&registry, &q.form, &q.unit, &period(&q.period)?, q.include_submitted).await?;
+    let view = readable_output(&state, &access, &q.form, &q.unit, &period(&q.period)?, q.include_submitted).await?;
     Ok(match q.format.as_deref() {
         None | Some("json") => Json(view).into_response(),
         Some("xlsx") => {
@@ -210,4 +266,18 @@ pub async fn output(
         }
         Some(other) => return Err(ApiError::bad_request(format!("parameter `format`: «{other}» is not json or xlsx"))),
     })
+}
+
+/// An output form over an area the account may read.
+pub(crate) async fn readable_output(
+    state: &AppState,
+    access: &Access,
+    form: &str,
+    area: &str,
+    period: &Period,
+    include_submitted: bool,
+) -> Result<baocao_core::report::Consolidated, ApiError> {
+    let registry = state.registry().await?;
+    access.require_report(&registry, Permission::ViewReports, form, area, period)?;
+    Ok(state.db.consolidate(&registry, form, area, period, include_submitted).await?)
 }

@@ -11,6 +11,9 @@ pub struct Settings {
     pub demo: bool,
     /// The province whose units the home page opens on, if any.
     pub home_province: Option<String>,
+    /// Mark session cookies Secure even when the request did not come
+    /// through a TLS proxy that says so (`X-Forwarded-Proto: https`).
+    pub secure_cookies: bool,
 }
 
 /// The registry as loaded at a stored revision.
@@ -21,12 +24,14 @@ type CachedRegistry = Option<(i64, Arc<Registry>)>;
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
-    registry: Arc<RwLock<CachedRegistry>>,
+    pub(crate) registry: Arc<RwLock<CachedRegistry>>,
+    /// Every route's access rule, filled in by [`crate::router`].
+    pub(crate) rules: Arc<Vec<crate::access::RouteRule>>,
 }
 
 impl AppState {
     pub fn new(db: Db, settings: Settings) -> Self {
-        AppState { db, settings: Arc::new(settings), registry: Arc::default() }
+        AppState { db, settings: Arc::new(settings), registry: Arc::default(), rules: Arc::default() }
     }
 
     /// The registry in memory for lineage walks and mapping, reloaded only

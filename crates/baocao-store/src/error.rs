@@ -16,6 +16,9 @@ pub enum StoreError {
     Registry(#[from] RegistryError),
     #[error("{0}")]
     Conflict(String),
+    /// What was asked for does not exist (an unknown regime, form, account …).
+    #[error("{0}")]
+    NotFound(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }

@@ -11,6 +11,8 @@
 //! Queries are checked at run time (no `query!` macros), so building needs
 //! no live database.
 
+pub mod accounts;
+pub mod audit;
 mod db;
 mod error;
 pub mod registry;

@@ -15,8 +15,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::audit::Change;
 use crate::sql::{Dialect, IN_FORCE, POSTGRES, SQLITE};
-use crate::{Db, StoreError, with_pool, with_read_tx, with_tx};
+use crate::{Db, StoreError, append_audit, with_pool, with_read_tx, with_tx};
 
 #[derive(sqlx::FromRow)]
 struct UnitRow {
@@ -238,6 +239,7 @@ impl Db {
         baseline: Vec<UnitVersion>,
         reorg: &Reorganization,
         dry_run: bool,
+        actor: &str,
         progress: &(dyn Fn(&str) + Sync),
     ) -> Result<ApplyOutcome, StoreError> {
         progress("fingerprinting the plan");
@@ -330,13 +332,24 @@ impl Db {
                 .await?;
             expect_rows("lineage", written.rows_affected(), delta.edges.len())?;
             sqlx::query(BUMP_REVISION).execute(&mut *conn).await?;
+            let change = Change {
+                at: chrono::Utc::now(),
+                actor,
+                action: "reorganization.apply",
+                object: format!("reorganization {key}"),
+                before: None,
+                after: Some(serde_json::json!({ "name": reorg.info.name, "effective_date": eff,
+                    "legal_basis": reorg.info.legal_basis, "checksum": checksum, "baseline_added": added.len(),
+                    "units_ended": delta.ended.len(), "units_begun": delta.begun.len(), "lineage_edges": delta.edges.len() })),
+            };
+            append_audit!(conn, &change);
             progress("committing");
             Ok(outcome)
         })
     }
 
     /// Undoes a reorganization, provided nothing later builds on it.
-    pub async fn revert_reorganization(&self, key: &str) -> Result<AppliedDelta, StoreError> {
+    pub async fn revert_reorganization(&self, actor: &str, key: &str) -> Result<AppliedDelta, StoreError> {
         with_tx!(self, |conn| {
             let rid: Option<i64> = sqlx::query_scalar("SELECT id FROM reorganizations WHERE key = $1")
                 .bind(key)
@@ -377,6 +390,16 @@ impl Db {
                 .await?;
             sqlx::query("DELETE FROM reorganizations WHERE id = $1").bind(rid).execute(&mut *conn).await?;
             sqlx::query(BUMP_REVISION).execute(&mut *conn).await?;
+            let change = Change {
+                at: chrono::Utc::now(),
+                actor,
+                action: "reorganization.revert",
+                object: format!("reorganization {key}"),
+                before: Some(serde_json::json!({ "units_ended": delta.ended.len(), "units_begun": delta.begun.len(),
+                    "lineage_edges": delta.edges.len() })),
+                after: None,
+            };
+            append_audit!(conn, &change);
             Ok(delta)
         })
     }

@@ -13,8 +13,9 @@ use baocao_core::workflow::{Action, Status, transition};
 use baocao_core::{Aggregation, Indicator, Period, Registry, UnitVersion};
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::audit::Change;
 use crate::values::{ComposeContext, ReportFilter, values_json};
-use crate::{Db, StoreError, with_pool, with_tx};
+use crate::{Db, StoreError, append_audit, with_pool, with_tx};
 
 /// What a person asks of a report.
 #[derive(Clone, Debug)]
@@ -126,7 +127,7 @@ fn checked(
 impl Db {
     /// Stores a version of a form after checking it against the indicators.
     /// Versions of one code may not overlap in time.
-    pub async fn save_form(&self, form: &Form) -> Result<(), StoreError> {
+    pub async fn save_form(&self, actor: &str, form: &Form) -> Result<(), StoreError> {
         let indicators = self.indicators_by_code().await?;
         let mut problems = form.check(&indicators);
         if let Some(source) = &form.source
@@ -166,6 +167,23 @@ impl Db {
                             form.code
                         )));
                     }
+                    let before: String = sqlx::query_scalar("SELECT definition FROM forms WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    let change = Change {
+                        at: Utc::now(),
+                        actor,
+                        action: "form.save",
+                        object: format!(
+                            "form {} from {}",
+                            form.code,
+                            form.valid_from.map_or("-".into(), |d| d.to_string())
+                        ),
+                        before: serde_json::from_str(&before).ok(),
+                        after: serde_json::from_str(&definition).ok(),
+                    };
+                    append_audit!(conn, &change);
                     sqlx::query("UPDATE forms SET name = $1, valid_to = $2, definition = $3 WHERE id = $4")
                         .bind(&form.name)
                         .bind(form.valid_to)
@@ -185,6 +203,19 @@ impl Db {
                     .bind(&definition)
                     .execute(&mut *conn)
                     .await?;
+                    let change = Change {
+                        at: Utc::now(),
+                        actor,
+                        action: "form.save",
+                        object: format!(
+                            "form {} from {}",
+                            form.code,
+                            form.valid_from.map_or("-".into(), |d| d.to_string())
+                        ),
+                        before: None,
+                        after: serde_json::from_str(&definition).ok(),
+                    };
+                    append_audit!(conn, &change);
                 }
             }
             Ok(())
@@ -193,6 +224,13 @@ impl Db {
 
     async fn indicators_by_code(&self) -> Result<HashMap<String, Indicator>, StoreError> {
         Ok(self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect())
+    }
+
+    /// Every version of every form, by code then validity.
+    pub async fn forms(&self) -> Result<Vec<Form>, StoreError> {
+        let sql = "SELECT definition FROM forms ORDER BY code, valid_from NULLS FIRST";
+        let rows: Vec<String> = with_pool!(self, |pool| sqlx::query_scalar(sql).fetch_all(pool).await?);
+        rows.iter().map(|d| parse_json("form definition", d)).collect()
     }
 
     /// Every version of a form, oldest first.
@@ -214,17 +252,35 @@ impl Db {
     }
 
     /// Creates or replaces a regime; its form must exist.
-    pub async fn save_regime(&self, regime: &Regime) -> Result<(), StoreError> {
+    pub async fn save_regime(&self, actor: &str, regime: &Regime) -> Result<(), StoreError> {
         if self.form_versions(&regime.form).await?.is_empty() {
             return Err(rejected(format!("regime {}: unknown form {}", regime.code, regime.form)));
         }
         let definition = serde_json::to_string(regime).expect("plain data serializes");
         let sql = "INSERT INTO regimes (code, name, definition) VALUES ($1, $2, $3)
             ON CONFLICT (code) DO UPDATE SET name = excluded.name, definition = excluded.definition";
-        with_pool!(self, |pool| {
-            sqlx::query(sql).bind(&regime.code).bind(&regime.name).bind(definition).execute(pool).await?;
+        with_tx!(self, |conn| {
+            let before: Option<String> = sqlx::query_scalar("SELECT definition FROM regimes WHERE code = $1")
+                .bind(&regime.code)
+                .fetch_optional(&mut *conn)
+                .await?;
+            sqlx::query(sql).bind(&regime.code).bind(&regime.name).bind(&definition).execute(&mut *conn).await?;
+            let change = Change {
+                at: Utc::now(),
+                actor,
+                action: "regime.save",
+                object: format!("regime {}", regime.code),
+                before: before.and_then(|b| serde_json::from_str(&b).ok()),
+                after: serde_json::from_str(&definition).ok(),
+            };
+            append_audit!(conn, &change);
         });
         Ok(())
+    }
+
+    /// A regime by code.
+    pub async fn regime(&self, code: &str) -> Result<Regime, StoreError> {
+        Ok(self.regime_row(code).await?.1)
     }
 
     /// A regime by code, with its row id.
@@ -232,7 +288,8 @@ impl Db {
         let sql = "SELECT id, definition FROM regimes WHERE code = $1";
         let row: Option<(i64, String)> =
             with_pool!(self, |pool| sqlx::query_as(sql).bind(code).fetch_optional(pool).await?);
-        let (id, definition) = row.ok_or_else(|| rejected(format!("unknown regime (chế độ báo cáo) «{code}»")))?;
+        let (id, definition) =
+            row.ok_or_else(|| StoreError::NotFound(format!("unknown regime (chế độ báo cáo) «{code}»")))?;
         Ok((id, parse_json("regime definition", &definition)?))
     }
 
@@ -366,6 +423,17 @@ impl Db {
                     findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.message.as_str()).collect();
                 return Err(rejected(format!("Chưa thể gửi báo cáo:\n{}", list.join("\n"))));
             }
+            let previous: Option<String> = match &existing {
+                Some(r) => {
+                    sqlx::query_scalar(
+                        "SELECT snapshot FROM report_revisions WHERE report_id = $1 ORDER BY seq DESC LIMIT 1",
+                    )
+                    .bind(r.id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                }
+                None => None,
+            };
             let report_id = match existing {
                 Some(r) => r.id,
                 None => {
@@ -422,6 +490,16 @@ impl Db {
             .bind(serde_json::to_string(&snapshot).expect("plain data serializes"))
             .execute(&mut *conn)
             .await?;
+            let previous: Option<serde_json::Value> = previous.and_then(|p| serde_json::from_str(&p).ok());
+            let change = Change {
+                at: now,
+                actor: &req.actor,
+                action: &format!("report.{}", req.action.name()),
+                object: format!("report {}/{}/{}", scope.regime.code, unit_key.code, req.period),
+                before: Some(serde_json::json!({ "status": status.as_str(), "values": previous })),
+                after: Some(serde_json::json!({ "status": next.as_str(), "values": snapshot, "reason": reason })),
+            };
+            append_audit!(conn, &change);
             Ok(())
         })
     }

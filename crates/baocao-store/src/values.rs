@@ -7,7 +7,10 @@ use baocao_core::{Aggregation, Indicator, Period, ValueType, VersionKey};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::{Db, StoreError, with_pool, with_tx};
+use sha2::Digest;
+
+use crate::audit::Change;
+use crate::{Db, StoreError, append_audit, with_pool, with_tx};
 
 #[derive(sqlx::FromRow)]
 struct IndicatorRow {
@@ -96,13 +99,18 @@ const SELECT_VALUES: &str =
 
 impl Db {
     /// Creates or updates indicators by code, all in one transaction.
-    pub async fn import_indicators(&self, list: &[Indicator]) -> Result<StoreCount, StoreError> {
+    pub async fn import_indicators(&self, actor: &str, list: &[Indicator]) -> Result<StoreCount, StoreError> {
         let sql = "INSERT INTO indicators (code, name, unit, value_type, aggregation, formula, group_name)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (code) DO UPDATE SET name = excluded.name, unit = excluded.unit, value_type = excluded.value_type,
                 aggregation = excluded.aggregation, formula = excluded.formula, group_name = excluded.group_name";
         with_tx!(self, |conn| {
             let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM indicators").fetch_one(&mut *conn).await?;
+            let previous: Vec<IndicatorRow> = sqlx::query_as(
+                "SELECT code, name, unit, value_type, aggregation, formula, group_name FROM indicators ORDER BY code",
+            )
+            .fetch_all(&mut *conn)
+            .await?;
             for i in list {
                 sqlx::query(sql)
                     .bind(&i.code)
@@ -117,6 +125,20 @@ impl Db {
             }
             let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM indicators").fetch_one(&mut *conn).await?;
             let imported = usize::try_from(after - before).unwrap_or(0);
+            let previous: Vec<Indicator> = previous
+                .into_iter()
+                .map(IndicatorRow::into_indicator)
+                .filter(|p| p.as_ref().map_or(true, |p| list.iter().any(|i| i.code == p.code)))
+                .collect::<Result<_, _>>()?;
+            let change = Change {
+                at: Utc::now(),
+                actor,
+                action: "indicators.import",
+                object: "indicators".into(),
+                before: Some(serde_json::json!(previous)),
+                after: Some(serde_json::json!(list)),
+            };
+            append_audit!(conn, &change);
             Ok(StoreCount { imported, updated: list.len() - imported })
         })
     }
@@ -130,7 +152,7 @@ impl Db {
 
     /// Stores checked values in one transaction, replacing earlier values
     /// of the same indicator, unit and period.
-    pub async fn store_values(&self, values: &[CheckedValue]) -> Result<StoreCount, StoreError> {
+    pub async fn store_values(&self, actor: &str, values: &[CheckedValue]) -> Result<StoreCount, StoreError> {
         if values.is_empty() {
             return Ok(StoreCount::default());
         }
@@ -148,6 +170,19 @@ impl Db {
             }
             let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM data_values").fetch_one(&mut *conn).await?;
             let imported = usize::try_from(after - before).unwrap_or(0);
+            // Bulk loads are recorded by count and fingerprint: the values
+            // themselves are in the table, and the fingerprint shows which batch.
+            let digest = format!("{:x}", sha2::Sha256::digest(json.as_bytes()));
+            let change = Change {
+                at: Utc::now(),
+                actor,
+                action: "values.import",
+                object: "data values".into(),
+                before: None,
+                after: Some(serde_json::json!({ "values": values.len(), "imported": imported,
+                    "updated": values.len() - imported, "sha256": digest })),
+            };
+            append_audit!(conn, &change);
             Ok(StoreCount { imported, updated: values.len() - imported })
         })
     }
@@ -396,6 +431,7 @@ impl Db {
     /// that pass in one transaction, and reports each one refused.
     pub async fn import_data_values(
         &self,
+        actor: &str,
         registry: &baocao_core::Registry,
         raw: Vec<baocao_core::datavalue::RawValue>,
     ) -> Result<ImportSummary, StoreError> {
@@ -420,7 +456,7 @@ impl Db {
             });
             false
         });
-        let count = self.store_values(&ok).await?;
+        let count = self.store_values(actor, &ok).await?;
         let ignored = total - ok.len();
         let status = match (conflicts.is_empty(), ok.is_empty() && total > 0) {
             (true, _) => "SUCCESS",
@@ -454,7 +490,7 @@ impl Db {
             self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
         let found = indicators.get(indicator);
         let indicator =
-            found.ok_or_else(|| StoreError::Conflict(format!("unknown indicator (chỉ tiêu) «{indicator}»")))?;
+            found.ok_or_else(|| StoreError::NotFound(format!("unknown indicator (chỉ tiêu) «{indicator}»")))?;
         let at = structure_at.unwrap_or_else(|| period.end());
         let ctx = ComposeContext::new(registry, &indicators, None);
         let mut composed = self.compose_indicator(&ctx, indicator, code, period, at, 0).await?;

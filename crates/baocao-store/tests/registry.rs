@@ -10,7 +10,8 @@ fn quiet(_: &str) {}
 async fn loaded() -> TestDb {
     let t = TestDb::new().await;
     let reform = Sources::bundled().read().unwrap();
-    let outcome = t.db.apply_reorganization(reform.baseline, &reform.reorganization, false, &quiet).await.unwrap();
+    let outcome =
+        t.db.apply_reorganization(reform.baseline, &reform.reorganization, false, "test", &quiet).await.unwrap();
     assert!(!outcome.already_applied);
     assert_eq!(outcome.baseline_added, 10_810);
     assert_eq!(outcome.units_begun, 3_355);
@@ -22,7 +23,8 @@ async fn the_national_reform_loads_once_and_reloads_as_a_no_op() {
     let t = loaded().await;
     let revision = t.db.registry_revision().await.unwrap();
     let reform = Sources::bundled().read().unwrap();
-    let again = t.db.apply_reorganization(reform.baseline, &reform.reorganization, false, &quiet).await.unwrap();
+    let again =
+        t.db.apply_reorganization(reform.baseline, &reform.reorganization, false, "test", &quiet).await.unwrap();
     assert!(again.already_applied);
     assert_eq!(t.db.registry_revision().await.unwrap(), revision);
     let registry = t.db.load_registry().await.unwrap();
@@ -89,14 +91,14 @@ async fn a_reorganization_applies_atomically_and_reverts() {
             Change::Rename { code: "99999".into(), name: "Không có".into() },
         ],
     };
-    let err = t.db.apply_reorganization(vec![], &plan, false, &quiet).await.unwrap_err();
+    let err = t.db.apply_reorganization(vec![], &plan, false, "test", &quiet).await.unwrap_err();
     assert!(matches!(&err, StoreError::Invalid(e) if e.iter().any(|e| e.code == "99999")), "{err}");
     assert!(t.db.load_registry().await.unwrap() == before, "nothing was half-applied");
 
     let plan = Reorganization { changes: plan.changes[..1].to_vec(), ..plan };
-    t.db.apply_reorganization(vec![], &plan, false, &quiet).await.unwrap();
+    t.db.apply_reorganization(vec![], &plan, false, "test", &quiet).await.unwrap();
     let history = t.db.unit_history("23317").await.unwrap();
     assert_eq!(history.len(), 3);
-    t.db.revert_reorganization("test-rename").await.unwrap();
+    t.db.revert_reorganization("test", "test-rename").await.unwrap();
     assert!(t.db.load_registry().await.unwrap() == before, "revert restores the registry");
 }

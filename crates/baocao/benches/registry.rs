@@ -126,7 +126,7 @@ fn units_under(c: &mut Criterion) {
         let db = rt.block_on(async {
             let db = Db::connect(url).await.unwrap();
             let reform = Sources::bundled().read().unwrap();
-            db.apply_reorganization(reform.baseline, &reform.reorganization, false, &|_| {}).await.unwrap();
+            db.apply_reorganization(reform.baseline, &reform.reorganization, false, "test", &|_| {}).await.unwrap();
             db
         });
         for day in ["2025-06-30", "2025-07-01"] {

@@ -22,7 +22,7 @@ const INDICATORS: usize = 50;
 async fn prepare(url: &str) -> Db {
     let db = Db::connect(url).await.unwrap();
     let reform = Sources::bundled().read().unwrap();
-    db.apply_reorganization(reform.baseline, &reform.reorganization, false, &|_| {}).await.unwrap();
+    db.apply_reorganization(reform.baseline, &reform.reorganization, false, "test", &|_| {}).await.unwrap();
     let indicators: Vec<Indicator> = (1..=INDICATORS)
         .map(|i| Indicator {
             code: format!("CT{i:02}"),
@@ -33,7 +33,7 @@ async fn prepare(url: &str) -> Db {
             group: None,
         })
         .collect();
-    db.import_indicators(&indicators).await.unwrap();
+    db.import_indicators("test", &indicators).await.unwrap();
     let form = Form {
         code: "BM50".into(),
         name: "Biểu 50 chỉ tiêu".into(),
@@ -61,7 +61,7 @@ async fn prepare(url: &str) -> Db {
         rules: vec![],
         source: None,
     };
-    db.save_form(&form).await.unwrap();
+    db.save_form("test", &form).await.unwrap();
     let regime = Regime {
         code: "BC50".into(),
         name: "Chế độ thử tải".into(),
@@ -75,7 +75,7 @@ async fn prepare(url: &str) -> Db {
         },
         issued_by: None,
     };
-    db.save_regime(&regime).await.unwrap();
+    db.save_regime("test", &regime).await.unwrap();
     db
 }
 

@@ -72,7 +72,7 @@ pub async fn indicators(db: &Db, command: IndicatorCommand) -> anyhow::Result<()
                 let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {name}"))?;
                 baocao_ingest::indicators::read_csv(&name, &text)?
             };
-            let count = db.import_indicators(&list).await?;
+            let count = db.import_indicators(&crate::cli_actor(), &list).await?;
             println!("{} indicators created, {} updated.", count.imported, count.updated);
             Ok(())
         }
@@ -111,7 +111,7 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
                 dhis2::read_json(&name, &text)?
             };
             let registry = db.load_registry().await?;
-            let summary = db.import_data_values(&registry, raw).await?;
+            let summary = db.import_data_values(&crate::cli_actor(), &registry, raw).await?;
             output::json(&summary)?;
             if summary.status == "ERROR" {
                 bail!("no value was imported");

@@ -17,6 +17,9 @@ use baocao_core::{Period, Periodicity, Registry, UnitVersion, Value, today_in_vi
 use baocao_ingest::definitions::read_toml;
 use baocao_ingest::vn_admin::Sources;
 use baocao_store::Db;
+
+/// Who the audit log names for what the demo loads.
+const DEMO_ACTOR: &str = "demo-loader";
 use baocao_store::reports::ReportRequest;
 use chrono::{Datelike, NaiveDate};
 
@@ -74,24 +77,24 @@ pub async fn prepare(db: &Db, province: &str) -> anyhow::Result<()> {
     progress.stage("loading the national lists of administrative units");
     let reform = Sources::bundled().read()?;
     let stage = |s: &str| progress.stage(s);
-    let outcome = db.apply_reorganization(reform.baseline, &reform.reorganization, false, &stage).await;
+    let outcome = db.apply_reorganization(reform.baseline, &reform.reorganization, false, DEMO_ACTOR, &stage).await;
     outcome.inspect_err(|_| progress.finish())?;
     let registry = db.load_registry().await?;
     registry.history(province).last().with_context(|| format!("demo province {province} is not in the registry"))?;
 
     progress.stage("loading the demo regime");
     let indicators = baocao_ingest::indicators::read_csv("bundled data/demo/indicators.csv", INDICATORS)?;
-    db.import_indicators(&indicators).await?;
+    db.import_indicators(DEMO_ACTOR, &indicators).await?;
     for (name, text) in INPUT_FORMS {
         let form: Form = read_toml(name, text)?;
-        db.save_form(&form).await?;
+        db.save_form(DEMO_ACTOR, &form).await?;
     }
     let mut regime: Regime = read_toml("regime-monthly.toml", REGIME)?;
     regime.units.under = Some(province.to_string());
-    db.save_regime(&regime).await?;
+    db.save_regime(DEMO_ACTOR, &regime).await?;
     for (name, text) in OUTPUT_FORMS {
         let form: Form = read_toml(name, text)?;
-        db.save_form(&form).await?;
+        db.save_form(DEMO_ACTOR, &form).await?;
     }
 
     let today = today_in_vietnam();
@@ -112,6 +115,35 @@ pub async fn prepare(db: &Db, province: &str) -> anyhow::Result<()> {
         recent_reports(db, &registry, &regime, &last_month).await?;
     }
     progress.finish();
+    Ok(())
+}
+
+/// An account the demo creates.
+#[derive(serde::Deserialize)]
+pub struct DemoAccount {
+    pub username: String,
+    pub name: String,
+    pub role: baocao_core::access::Role,
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+/// Creates the demo accounts that do not exist yet, each with its grant.
+pub async fn accounts(db: &Db, accounts: &[DemoAccount], password: &str) -> anyhow::Result<()> {
+    for a in accounts {
+        if db.account(&a.username).await?.is_some() {
+            continue;
+        }
+        let hash = baocao_server::auth::hash_password(password);
+        db.create_account(DEMO_ACTOR, &a.username, &a.name, Some(&hash)).await?;
+        let grant = baocao_core::access::Grant {
+            role: a.role,
+            unit: a.unit.clone(),
+            forms: Vec::new(),
+            validity: baocao_core::Validity::default(),
+        };
+        db.add_grant(DEMO_ACTOR, &a.username, &grant).await?;
+    }
     Ok(())
 }
 
@@ -146,7 +178,7 @@ async fn generate(db: &Db, registry: &Registry, regime: &Regime, from: NaiveDate
             }
         }
     }
-    db.store_values(&values).await?;
+    db.store_values(DEMO_ACTOR, &values).await?;
     Ok(())
 }
 

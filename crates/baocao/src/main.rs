@@ -7,6 +7,7 @@ mod progress;
 mod registry;
 mod reports;
 mod serve;
+mod users;
 
 use clap::{Parser, Subcommand};
 
@@ -57,6 +58,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: output::Format,
     },
+    /// Accounts of the reporting system and their grants (phân quyền).
+    #[command(subcommand)]
+    Users(users::UserCommand),
+    /// API tokens for integrations.
+    #[command(subcommand)]
+    Tokens(users::TokenCommand),
+    /// The hash-chained audit log (nhật ký hệ thống).
+    #[command(subcommand)]
+    Audit(users::AuditCommand),
     /// Reporting periods with their data cut-off windows (Decree 09/2019).
     Periods {
         /// daily, monthly, quarterly, six_monthly, nine_months or yearly.
@@ -95,6 +105,9 @@ fn main() -> std::process::ExitCode {
                 with_db(cli.db, |db| Box::pin(async move { reports::completeness(db, &regime, &period, format).await }))
                     .await
             }
+            Command::Users(command) => with_db(cli.db, |db| Box::pin(users::users(db, command))).await,
+            Command::Tokens(command) => with_db(cli.db, |db| Box::pin(users::tokens(db, command))).await,
+            Command::Audit(command) => with_db(cli.db, |db| Box::pin(users::audit(db, command))).await,
             Command::Periods { periodicity, from, to, format } => data::periods(periodicity, from, to, format),
         }
     });
@@ -118,6 +131,13 @@ where
     let result = job(&db).await;
     db.close().await;
     result
+}
+
+/// Who the audit log names for changes made from the command line: the
+/// operating-system user, marked as such.
+pub(crate) fn cli_actor() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
 }
 
 /// The database URL from `--db`, the environment, or the default.

@@ -117,7 +117,7 @@ pub async fn run(db: &Db, command: RegistryCommand) -> anyhow::Result<()> {
         RegistryCommand::Load2025(args) => load_2025(db, args).await,
         RegistryCommand::Apply { plan, dry_run, format } => apply(db, plan, dry_run, format).await,
         RegistryCommand::Revert { key } => {
-            let delta = db.revert_reorganization(&key).await?;
+            let delta = db.revert_reorganization(&crate::cli_actor(), &key).await?;
             println!("Reverted «{key}»: {} versions removed, {} reopened.", delta.begun.len(), delta.ended.len());
             Ok(())
         }
@@ -200,7 +200,8 @@ async fn load_2025(db: &Db, args: LoadArgs) -> anyhow::Result<()> {
         bail!("--strict: the files have anomalies ({}); nothing was loaded (see --report)", list.join(", "));
     }
     let stage = |s: &str| progress.stage(s);
-    let outcome = db.apply_reorganization(reform.baseline, &reform.reorganization, false, &stage).await;
+    let outcome =
+        db.apply_reorganization(reform.baseline, &reform.reorganization, false, &crate::cli_actor(), &stage).await;
     progress.stage("summarizing");
     let outcome = outcome.inspect_err(|_| progress.finish())?;
     let eff = vn_admin::effective_date();
@@ -240,7 +241,7 @@ async fn apply(db: &Db, path: PathBuf, dry_run: bool, format: Format) -> anyhow:
     } else {
         toml::from_str(&text).with_context(|| format!("{}: not a valid reorganization plan", path.display()))?
     };
-    let outcome = db.apply_reorganization(Vec::new(), &plan, dry_run, &|_| {}).await?;
+    let outcome = db.apply_reorganization(Vec::new(), &plan, dry_run, &crate::cli_actor(), &|_| {}).await?;
     match format {
         Format::Json => output::json(&outcome),
         _ => {

@@ -142,7 +142,7 @@ pub async fn forms(db: &Db, command: FormCommand) -> anyhow::Result<()> {
             } else {
                 read_toml(&name, &read(&file)?)?
             };
-            db.save_form(&form).await?;
+            db.save_form(&crate::cli_actor(), &form).await?;
             println!(
                 "Form {} stored (valid from {}).",
                 form.code,
@@ -178,7 +178,7 @@ pub async fn regimes(db: &Db, command: RegimeCommand) -> anyhow::Result<()> {
     match command {
         RegimeCommand::Import { file } => {
             let regime: Regime = read_toml(&file.display().to_string(), &read(&file)?)?;
-            db.save_regime(&regime).await?;
+            db.save_regime(&crate::cli_actor(), &regime).await?;
             println!("Regime {} stored.", regime.code);
             Ok(())
         }

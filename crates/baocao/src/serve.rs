@@ -21,17 +21,25 @@ pub struct ServeArgs {
     /// Demo settings (TOML); the bundled demo.toml when absent.
     #[arg(long, requires = "demo")]
     demo_config: Option<PathBuf>,
+    /// Mark session cookies Secure (set this when a TLS proxy is in front
+    /// and does not send `X-Forwarded-Proto: https`).
+    #[arg(long, env = "BAOCAO_SECURE_COOKIES")]
+    secure_cookies: bool,
 }
 
 #[derive(Deserialize)]
 struct DemoConfig {
     province: String,
+    password: String,
+    #[serde(default)]
+    accounts: Vec<crate::demo::DemoAccount>,
 }
 
 pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
     let url = crate::database_url(db, if args.demo { "sqlite:baocao-demo.db" } else { "sqlite:baocao.db" });
     let db = Db::connect(&url).await.with_context(|| format!("cannot open the database {url}"))?;
-    let mut settings = Settings { demo: args.demo, ..Default::default() };
+    let mut settings = Settings { demo: args.demo, secure_cookies: args.secure_cookies, ..Default::default() };
+    let mut demo = None;
     if args.demo {
         let text = match &args.demo_config {
             Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
@@ -39,18 +47,23 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         };
         let config: DemoConfig = toml::from_str(&text).context("invalid demo settings")?;
         crate::demo::prepare(&db, &config.province).await?;
+        crate::demo::accounts(&db, &config.accounts, &config.password).await?;
         let province = db.unit_history(&config.province).await?;
         let name = province.last().map(|u| u.name.clone()).unwrap_or_default();
         println!("Demo province: {name} ({})", config.province);
-        settings.home_province = Some(config.province);
+        settings.home_province = Some(config.province.clone());
+        demo = Some(config);
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("baocao is serving on http://{addr}/ (database {url})");
-    if args.demo {
-        println!("Demo: there are no accounts yet; every page is open to whoever can reach this address.");
+    if let Some(config) = &demo {
+        println!("Demo accounts (password: {}):", config.password);
+        for a in &config.accounts {
+            println!("  {:<20} {} — {}", a.username, a.role.vietnamese(), a.name);
+        }
     }
     axum::serve(listener, router(AppState::new(db.clone(), settings)))
         .with_graceful_shutdown(async {

@@ -1,60 +1,8 @@
 //! The HTTP API over a real socket, against a fresh database.
 
-use baocao_ingest::vn_admin::Sources;
-use baocao_server::{AppState, Settings, router};
-use baocao_testkit::TestDb;
-use serde_json::Value;
+mod common;
 
-struct App {
-    base: String,
-    client: reqwest::Client,
-    _db: TestDb,
-}
-
-async fn answer(res: reqwest::Response) -> (u16, Value) {
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
-
-impl App {
-    async fn get(&self, path: &str) -> (u16, Value) {
-        answer(self.client.get(format!("{}{path}", self.base)).send().await.unwrap()).await
-    }
-
-    async fn post(&self, path: &str, content_type: &str, body: &str) -> (u16, Value) {
-        let req = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("content-type", content_type)
-            .body(body.to_string());
-        answer(req.send().await.unwrap()).await
-    }
-}
-
-async fn spawn() -> App {
-    let t = TestDb::new().await;
-    let reform = Sources::bundled().read().unwrap();
-    t.db.apply_reorganization(reform.baseline, &reform.reorganization, false, &|_| {}).await.unwrap();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/indicators.csv");
-    let indicators = baocao_ingest::indicators::read_csv(path, &std::fs::read_to_string(path).unwrap()).unwrap();
-    t.db.import_indicators(&indicators).await.unwrap();
-    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/");
-    for file in ["form-bm01-2024.toml", "form-bm01.toml"] {
-        let text = std::fs::read_to_string(format!("{demo}{file}")).unwrap();
-        let form: baocao_core::form::Form = baocao_ingest::definitions::read_toml(file, &text).unwrap();
-        t.db.save_form(&form).await.unwrap();
-    }
-    let text = std::fs::read_to_string(format!("{demo}regime-monthly.toml")).unwrap();
-    let mut regime: baocao_core::regime::Regime = baocao_ingest::definitions::read_toml("regime", &text).unwrap();
-    regime.units.under = Some("51".into());
-    t.db.save_regime(&regime).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = router(AppState::new(t.db.clone(), Settings { demo: true, home_province: Some("51".into()) }));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    App { base, client: reqwest::Client::new(), _db: t }
-}
+use common::spawn;
 
 #[tokio::test]
 async fn units_lineage_search_and_map() {
@@ -115,7 +63,7 @@ async fn health_openapi_and_pages() {
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from OpenAPI");
     }
-    let (status, home) = app.get("/?at=01/07/2025").await;
+    let (status, home) = app.get("/units?at=01/07/2025").await;
     assert_eq!(status, 200);
     let html = home.as_str().unwrap();
     assert!(html.contains("Bản trình diễn") && html.contains("Xã Ngọk Bay") && html.contains("01/07/2025"));
@@ -180,12 +128,11 @@ async fn indicators_and_periods() {
 async fn reports_over_http() {
     let app = spawn().await;
     let body = |action: &str, extra: &str| {
-        format!(
-            r#"{{"regime":"BC_THANG_TTHC","unit":"23317","period":"202509","action":"{action}","actor":"Nguyễn Văn A"{extra}}}"#
-        )
+        format!(r#"{{"regime":"BC_THANG_TTHC","unit":"23317","period":"202509","action":"{action}"{extra}}}"#)
     };
     let (status, draft) = app
-        .post(
+        .post_as(
+            Some("ngokbay"),
             "/api/v1/reports",
             "application/json",
             &body("save", r#","values":{"HS_TIEP_NHAN":"10","HS_DUNG_HAN":"12"}"#),
@@ -193,18 +140,30 @@ async fn reports_over_http() {
         .await;
     assert_eq!(status, 200, "{draft}");
     assert!(draft["findings"][0]["message"].as_str().unwrap().contains("lớn hơn tổng"));
-    let (status, refused) = app.post("/api/v1/reports", "application/json", &body("submit", "")).await;
+    let (status, refused) =
+        app.post_as(Some("ngokbay"), "/api/v1/reports", "application/json", &body("submit", "")).await;
     assert_eq!(status, 409);
     assert!(refused["error"].as_str().unwrap().contains("Chưa thể gửi báo cáo"));
-    let (status, sent) =
-        app.post("/api/v1/reports", "application/json", &body("submit", r#","values":{"HS_DUNG_HAN":"9"}"#)).await;
+    let (status, sent) = app
+        .post_as(
+            Some("ngokbay"),
+            "/api/v1/reports",
+            "application/json",
+            &body("submit", r#","values":{"HS_DUNG_HAN":"9"}"#),
+        )
+        .await;
     assert_eq!((status, sent["status"].as_str()), (200, Some("submitted")));
-    let (status, _) = app.post("/api/v1/reports", "application/json", &body("return", "")).await;
+    let (status, _) = app.post_as(Some("approver"), "/api/v1/reports", "application/json", &body("return", "")).await;
     assert_eq!(status, 409, "returning needs a reason");
-    let (_, approved) = app.post("/api/v1/reports", "application/json", &body("approve", "")).await;
+    let (status, _) = app.post_as(Some("ngokbay"), "/api/v1/reports", "application/json", &body("approve", "")).await;
+    assert_eq!(status, 403, "a data entry officer does not approve");
+    let (_, approved) =
+        app.post_as(Some("approver"), "/api/v1/reports", "application/json", &body("approve", "")).await;
     assert_eq!(approved["status"], "approved");
     let (_, shown) = app.get("/api/v1/reports?regime=BC_THANG_TTHC&unit=23317&period=202509").await;
-    assert_eq!(shown["revisions"].as_array().unwrap().len(), 3);
+    let actors: Vec<&str> =
+        shown["revisions"].as_array().unwrap().iter().map(|r| r["actor"].as_str().unwrap()).collect();
+    assert_eq!(actors, ["ngokbay", "ngokbay", "approver"]);
     let (_, c) = app.get("/api/v1/completeness?regime=BC_THANG_TTHC&period=202509").await;
     assert_eq!((c["expected"].as_u64(), c["approved"].as_u64()), (Some(96), Some(1)));
     let (status, _) = app.post("/api/v1/reports", "application/json", &body("publish", "")).await;
@@ -220,7 +179,7 @@ async fn concurrent_submissions_all_succeed() {
     let app = &app;
     let answers = futures::future::join_all(codes.iter().map(|code| async move {
         let body = format!(
-            r#"{{"regime":"BC_THANG_TTHC","unit":"{code}","period":"202508","action":"submit","actor":"a","values":{{"HS_TIEP_NHAN":"10","HS_DUNG_HAN":"9"}}}}"#
+            r#"{{"regime":"BC_THANG_TTHC","unit":"{code}","period":"202508","action":"submit","values":{{"HS_TIEP_NHAN":"10","HS_DUNG_HAN":"9"}}}}"#
         );
         app.post("/api/v1/reports", "application/json", &body).await
     }))

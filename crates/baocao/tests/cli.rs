@@ -490,9 +490,23 @@ async fn serve_demo_starts_with_a_province_and_its_reports() {
         .map_while(Result::ok)
         .find_map(|l| l.split("serving on ").nth(1).and_then(|r| r.split_whitespace().next()).map(str::to_string))
         .expect("the server prints its URL");
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let base = url.trim_end_matches('/').to_string();
+    // Nothing is open without signing in; the demo accounts are printed.
+    assert_eq!(client.get(format!("{base}/api/v1/indicators")).send().await.unwrap().status().as_u16(), 401);
+    let printed: Vec<String> =
+        lines.by_ref().map_while(Result::ok).take_while(|l| !l.trim().is_empty()).take(5).collect();
+    assert!(printed.iter().any(|l| l.contains("quantri")), "{printed:?}");
+    let res = client
+        .post(format!("{base}/login"))
+        .form(&[("username", "quantri"), ("password", "demo-baocao-2025")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
     let get = |path: &str| {
-        let request = client.get(format!("{}{}", url.trim_end_matches('/'), path));
+        let request = client.get(format!("{base}{path}")).header("cookie", &cookie);
         async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
     };
     let indicators = get("/api/v1/indicators").await;
@@ -504,7 +518,8 @@ async fn serve_demo_starts_with_a_province_and_its_reports() {
     // The previous month's reports are mostly in, some late, a few missing.
     let c = get("/api/v1/completeness?regime=BC_THANG_TTHC&period=202606").await;
     assert_eq!(c["expected"], 96);
-    let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+    let page =
+        client.get(format!("{base}/units")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Bản trình diễn") && page.contains("Quảng Ngãi"));
 }
 
@@ -653,4 +668,43 @@ async fn forms_go_out_and_back_as_workbooks_and_toml() {
         &["forms", "export", "BM01", "--at", "2020-01-01", "-o", dir.path().join("x.toml").to_str().unwrap()],
     );
     assert!(out.status.success(), "the 2024 version has no start: it is in force in 2020");
+}
+
+#[tokio::test]
+async fn accounts_tokens_and_the_audit_log_from_the_command_line() {
+    let db = loaded().await;
+    let out = baocao(&db, &["users", "add", "an.nv", "--name", "Nguyễn Văn An"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("password (shown once)"), "{text}");
+    let again = baocao(&db, &["users", "add", "an.nv", "--name", "Another"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let out = baocao(&db, &["users", "grant", "an.nv", "--role", "data_entry", "--unit", "23317"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bad = baocao(&db, &["users", "grant", "an.nv", "--role", "boss"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("system_admin"), "the error lists the roles");
+    let bad = baocao(&db, &["users", "grant", "an.nv", "--role", "viewer", "--unit", "99999"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("99999"));
+
+    let list = ok_json(&db, &["users", "list", "--format", "json"]);
+    assert_eq!(list[0]["username"], "an.nv");
+    assert_eq!(
+        (list[0]["grants"][0]["role"].as_str(), list[0]["grants"][0]["unit"].as_str()),
+        (Some("data_entry"), Some("23317"))
+    );
+
+    let out = baocao(&db, &["tokens", "create", "an.nv", "--name", "tích hợp", "--scope", "view_reports"]);
+    let token = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+    assert_eq!(token.len(), 64);
+    let tokens = ok_json(&db, &["tokens", "list", "--format", "json"]);
+    assert_eq!(tokens[0]["scopes"], serde_json::json!(["view_reports"]));
+    assert!(!tokens.to_string().contains(&token), "only the hash is kept");
+
+    let records = ok_json(&db, &["audit", "list", "--format", "json"]);
+    let actions: Vec<&str> = records.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions[..3], ["token.create", "grant.add", "account.create"]);
+    assert!(records[0]["actor"].as_str().unwrap().starts_with("cli:"));
+    assert!(actions.contains(&"reorganization.apply"));
+    let verdict = ok_json(&db, &["audit", "verify", "--format", "json"]);
+    assert_eq!(verdict["problems"], serde_json::json!([]));
 }

@@ -1,0 +1,283 @@
+//! Authorization, enforced in one place.
+//!
+//! Every route is added through [`Routes`] together with its [`Rule`], so a
+//! route cannot exist without one. The [`guard`] middleware runs on every
+//! matched route: it authenticates the request (API token or session),
+//! checks the route's rule and, for a session, the CSRF token of any
+//! state-changing request. Handlers that touch a unit then check it through
+//! [`Access::require`], which asks [`baocao_core::access::allows`]: the only
+//! place where a permission is decided.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::handler::Handler;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
+use axum_extra::extract::CookieJar;
+use baocao_core::access::{Permission, Target, allows};
+use baocao_core::{Registry, today_in_vietnam};
+use serde::Serialize;
+
+use crate::auth::{self, COOKIE, Credential, Principal};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "permission")]
+pub enum Rule {
+    /// Anyone, signed in or not (health probes, the sign-in page).
+    Public,
+    /// Any signed-in account.
+    SignedIn,
+    /// A signed-in account holding this permission somewhere; the handler
+    /// then checks the units it touches.
+    Needs(Permission),
+    /// One of these, depending on what the request asks (an action on a
+    /// report needs entry or approval); the handler checks which.
+    NeedsAny(&'static [Permission]),
+}
+
+/// A route and its rule.
+#[derive(Clone, Debug, Serialize)]
+pub struct RouteRule {
+    #[serde(serialize_with = "method_name")]
+    pub method: Method,
+    pub path: &'static str,
+    pub rule: Rule,
+}
+
+fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(m.as_str())
+}
+
+/// Builds the router and its table of rules together.
+pub struct Routes {
+    router: Router<AppState>,
+    rules: Vec<RouteRule>,
+}
+
+impl Default for Routes {
+    fn default() -> Self {
+        Routes { router: Router::new(), rules: Vec::new() }
+    }
+}
+
+impl Routes {
+    fn add(mut self, method: Method, path: &'static str, rule: Rule, route: MethodRouter<AppState>) -> Self {
+        self.rules.push(RouteRule { method, path, rule });
+        self.router = self.router.route(path, route);
+        self
+    }
+
+    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, rule: Rule, handler: H) -> Self {
+        self.add(Method::GET, path, rule, get(handler))
+    }
+
+    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, rule: Rule, handler: H) -> Self {
+        self.add(Method::POST, path, rule, post(handler))
+    }
+
+    pub fn finish(self) -> (Router<AppState>, Vec<RouteRule>) {
+        (self.router, self.rules)
+    }
+}
+
+/// The rule of a matched route; HEAD is answered like GET.
+fn rule_of(rules: &[RouteRule], method: &Method, path: &str) -> Option<Rule> {
+    let method = if method == Method::HEAD { &Method::GET } else { method };
+    rules.iter().find(|r| r.path == path && r.method == *method).map(|r| r.rule)
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// The account behind a request, if any: an API token wins over a cookie.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Arc<Principal>>, ApiError> {
+    if let Some(token) = bearer(headers) {
+        return Ok(auth::from_token(&state.db, token).await?);
+    }
+    let jar = CookieJar::from_headers(headers);
+    match jar.get(COOKIE) {
+        Some(cookie) => Ok(auth::from_session(&state.db, cookie.value(), chrono::Utc::now()).await?),
+        None => Ok(None),
+    }
+}
+
+/// The CSRF token a state-changing request carries: the `X-CSRF-Token`
+/// header (htmx and scripts) or the `_csrf` field of a plain form.
+async fn csrf_of(req: Request) -> Result<(Option<String>, Request), ApiError> {
+    if let Some(v) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        return Ok((Some(v.to_string()), req));
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok((None, req));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, 8 << 20)
+        .await
+        .map_err(|_| ApiError { status: StatusCode::PAYLOAD_TOO_LARGE, message: "the form is too large".into() })?;
+    let token = form_urlencoded_field(&bytes, "_csrf");
+    Ok((token, Request::from_parts(parts, axum::body::Body::from(bytes))))
+}
+
+fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// Refusal in the caller's language: JSON for the API, a page or a
+/// redirect to sign-in for the browser.
+fn refuse(path: &str, status: StatusCode, message: &str) -> Response {
+    if is_api(path) {
+        let mut response = ApiError { status, message: message.into() }.into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        return response;
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        let next = serde_urlencoded::to_string([("next", path)]).unwrap_or_default();
+        return Redirect::to(&format!("/login?{next}")).into_response();
+    }
+    crate::pages::error_page(ApiError { status, message: message.into() })
+}
+
+/// The middleware on every route: authenticate, check the route's rule and
+/// the CSRF token, and hand the principal to the handler.
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(path) = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()) else {
+        return next.run(req).await;
+    };
+    let Some(rule) = rule_of(&state.rules, req.method(), &path) else {
+        // Fail closed: a route reached without a rule is a programming error.
+        tracing::error!(%path, method = %req.method(), "route without an access rule");
+        return refuse(&path, StatusCode::INTERNAL_SERVER_ERROR, "route without an access rule");
+    };
+    let principal = match authenticate(&state, req.headers()).await {
+        Ok(p) => p,
+        Err(e) => return refuse(&path, e.status, &e.message),
+    };
+    let mut req = req;
+    if let Some(p) = &principal {
+        req.extensions_mut().insert(p.clone());
+    }
+    match (rule, &principal) {
+        (Rule::Public, _) => return next.run(req).await,
+        (_, None) => return refuse(req.uri().path(), StatusCode::UNAUTHORIZED, "sign in required (đăng nhập)"),
+        (Rule::SignedIn, Some(_)) => {}
+        (Rule::Needs(permission), Some(p)) => {
+            if !holds(p, permission) {
+                return refuse(&path, StatusCode::FORBIDDEN, &forbidden_message(permission));
+            }
+        }
+        (Rule::NeedsAny(permissions), Some(p)) => {
+            if let Some(first) = permissions.first()
+                && !permissions.iter().any(|&permission| holds(p, permission))
+            {
+                return refuse(&path, StatusCode::FORBIDDEN, &forbidden_message(*first));
+            }
+        }
+    }
+    let p = principal.expect("checked above");
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if let (false, Credential::Session { csrf, .. }) = (safe, &p.credential) {
+        let (sent, rebuilt) = match csrf_of(req).await {
+            Ok(x) => x,
+            Err(e) => return refuse(&path, e.status, &e.message),
+        };
+        if sent.as_deref() != Some(csrf.as_str()) {
+            return refuse(&path, StatusCode::FORBIDDEN, "Phiên làm việc không hợp lệ (thiếu mã CSRF); tải lại trang.");
+        }
+        req = rebuilt;
+    }
+    next.run(req).await
+}
+
+/// True when the account holds `permission` over anything at all.
+fn holds(p: &Principal, permission: Permission) -> bool {
+    // `Somewhere` does not look at units, so an empty registry will do.
+    allows(&Registry::new(), &p.grants, p.limit(), permission, Target::Somewhere, today_in_vietnam())
+}
+
+pub fn forbidden_message(permission: Permission) -> String {
+    format!("Tài khoản không có quyền {} (forbidden: {})", permission.vietnamese(), permission.as_str())
+}
+
+/// The signed-in account, for handlers of guarded routes.
+#[derive(Clone)]
+pub struct Access(pub Arc<Principal>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Access {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts.extensions.get::<Arc<Principal>>().cloned().map(Access).ok_or_else(|| ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            message: "sign in required (đăng nhập)".into(),
+        })
+    }
+}
+
+impl Access {
+    pub fn can(&self, registry: &Registry, permission: Permission, target: Target<'_>) -> bool {
+        allows(registry, &self.0.grants, self.0.limit(), permission, target, today_in_vietnam())
+    }
+
+    /// Refuses with 403 unless the account may do `permission` on `target`.
+    pub fn require(&self, registry: &Registry, permission: Permission, target: Target<'_>) -> Result<(), ApiError> {
+        if self.can(registry, permission, target) {
+            Ok(())
+        } else {
+            Err(ApiError { status: StatusCode::FORBIDDEN, message: forbidden_message(permission) })
+        }
+    }
+
+    pub fn username(&self) -> &str {
+        &self.0.username
+    }
+
+    /// Refuses unless the account may do `permission` on the report of
+    /// unit `code` for `period` under regime `regime` (a form code).
+    pub fn require_report(
+        &self,
+        registry: &Registry,
+        permission: Permission,
+        form: &str,
+        code: &str,
+        period: &baocao_core::Period,
+    ) -> Result<(), ApiError> {
+        let day = period.end();
+        let unit = unit_on(registry, code, day)?;
+        self.require(registry, permission, Target::Unit { unit, day, form: Some(form) })
+    }
+}
+
+/// The unit `code` in force on `day`: 404 when unknown or not in force.
+pub fn unit_on<'r>(
+    registry: &'r Registry,
+    code: &str,
+    day: chrono::NaiveDate,
+) -> Result<&'r baocao_core::UnitVersion, ApiError> {
+    registry.in_force(code, day).ok_or_else(|| {
+        ApiError::not_found(format!("unit {code} is not in force on {}", baocao_core::date::format_vn(day)))
+    })
+}

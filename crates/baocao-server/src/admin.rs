@@ -1,0 +1,353 @@
+//! Administration: accounts and their grants, and the audit log.
+
+use askama::Template;
+use axum::Form;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use baocao_core::access::{Grant, Permission, Role, Target};
+use baocao_core::audit::Record;
+use baocao_core::date::format_vn;
+use baocao_core::{Registry, Validity, parse_date, today_in_vietnam};
+use baocao_store::accounts::AccountSummary;
+use baocao_store::audit::AuditFilter;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::access::{Access, unit_on};
+use crate::auth::hash_password;
+use crate::error::ApiError;
+use crate::pages::{Chrome, error_page, render};
+use crate::state::AppState;
+
+/// May the account hand out `role` on `unit` (none: the whole system)?
+fn may_grant(registry: &Registry, access: &Access, role: Role, unit: Option<&str>) -> Result<(), ApiError> {
+    let today = today_in_vietnam();
+    let target = match unit {
+        None => Target::System,
+        Some(code) => Target::Unit { unit: unit_on(registry, code, today)?, day: today, form: None },
+    };
+    access.require(registry, Permission::ManageAccounts, target)?;
+    if role == Role::SystemAdmin {
+        // Only a system-wide administrator makes another.
+        access.require(registry, Permission::ManageAccounts, Target::System)?;
+    }
+    Ok(())
+}
+
+/// The accounts an administrator looks after: all of them for a system
+/// administrator, else those with a grant inside the administrator's units.
+async fn visible_accounts(state: &AppState, access: &Access) -> Result<Vec<AccountSummary>, ApiError> {
+    let registry = state.registry().await?;
+    let today = today_in_vietnam();
+    let all = state.db.accounts().await?;
+    if access.can(&registry, Permission::ManageAccounts, Target::System) {
+        return Ok(all);
+    }
+    Ok(all
+        .into_iter()
+        .filter(|a| {
+            a.grants.iter().any(|g| {
+                g.grant.unit.as_deref().and_then(|u| registry.in_force(u, today)).is_some_and(|unit| {
+                    access.can(&registry, Permission::ManageAccounts, Target::Unit { unit, day: today, form: None })
+                })
+            })
+        })
+        .collect())
+}
+
+/// Accounts with their grants.
+#[utoipa::path(get, path = "/api/v1/accounts", responses((status = 200, body = [AccountSummary])))]
+pub async fn accounts_api(
+    State(state): State<AppState>,
+    access: Access,
+) -> Result<Json<Vec<AccountSummary>>, ApiError> {
+    Ok(Json(visible_accounts(&state, &access).await?))
+}
+
+struct GrantRow {
+    id: i64,
+    role: &'static str,
+    unit: String,
+    forms: String,
+    from: String,
+    to: String,
+    current: bool,
+}
+
+struct AccountRow {
+    username: String,
+    display_name: String,
+    active: bool,
+    grants: Vec<GrantRow>,
+}
+
+#[derive(Template)]
+#[template(path = "accounts.html")]
+struct AccountsPage {
+    chrome: Chrome,
+    accounts: Vec<AccountRow>,
+    roles: Vec<(&'static str, &'static str)>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    done: Option<String>,
+}
+
+pub async fn accounts(State(state): State<AppState>, access: Access, Query(q): Query<NoticeQuery>) -> Response {
+    let page = async {
+        let today = today_in_vietnam();
+        let accounts = visible_accounts(&state, &access)
+            .await?
+            .into_iter()
+            .map(|a| AccountRow {
+                username: a.username,
+                display_name: a.display_name,
+                active: a.active,
+                grants: a
+                    .grants
+                    .into_iter()
+                    .map(|g| GrantRow {
+                        id: g.id,
+                        role: g.grant.role.vietnamese(),
+                        unit: g.grant.unit.clone().unwrap_or_else(|| "toàn hệ thống".into()),
+                        forms: g.grant.forms.join(", "),
+                        from: g.grant.validity.from.map_or_else(|| "—".into(), format_vn),
+                        to: g.grant.validity.to.and_then(|t| t.pred_opt()).map_or_else(String::new, format_vn),
+                        current: g.grant.validity.contains(today),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok::<_, ApiError>(AccountsPage {
+            chrome: Chrome::new(&state, &access),
+            accounts,
+            roles: Role::ALL.iter().map(|r| (r.as_str(), r.vietnamese())).collect(),
+            notice: q.done,
+        })
+    }
+    .await;
+    match page {
+        Ok(page) => render(&page),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewAccount {
+    username: String,
+    display_name: String,
+    password: String,
+}
+
+/// At least 10 characters: long passphrases beat composition rules (NIST SP 800-63B).
+const MIN_PASSWORD: usize = 10;
+
+pub async fn create_account(State(state): State<AppState>, access: Access, Form(f): Form<NewAccount>) -> Response {
+    let username = f.username.trim();
+    let valid_name = !username.is_empty()
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    let result = if !valid_name {
+        Err(ApiError::bad_request(
+            "Tên đăng nhập chỉ gồm chữ cái không dấu, chữ số và các ký tự . _ - @ (field `username`).",
+        ))
+    } else if f.password.chars().count() < MIN_PASSWORD {
+        Err(ApiError::bad_request(format!("Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự (field `password`).")))
+    } else {
+        let hash = hash_password(&f.password);
+        state
+            .db
+            .create_account(access.username(), username, f.display_name.trim(), Some(&hash))
+            .await
+            .map(drop)
+            .map_err(ApiError::from)
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/admin/accounts?done=Đã tạo tài khoản {username}")).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewGrant {
+    username: String,
+    role: String,
+    unit: Option<String>,
+    forms: Option<String>,
+    valid_from: Option<String>,
+    valid_to: Option<String>,
+}
+
+fn optional_day(field: &str, text: Option<&str>) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => parse_date(t).map(Some).map_err(|e| ApiError::bad_request(format!("field `{field}`: {e}"))),
+    }
+}
+
+pub async fn add_grant(State(state): State<AppState>, access: Access, Form(f): Form<NewGrant>) -> Response {
+    let result = async {
+        let role: Role = f.role.parse().map_err(|e: String| ApiError::bad_request(format!("field `role`: {e}")))?;
+        let unit = f.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_string);
+        let registry = state.registry().await?;
+        may_grant(&registry, &access, role, unit.as_deref())?;
+        let forms = f
+            .forms
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        let validity = Validity::new(
+            optional_day("valid_from", f.valid_from.as_deref())?,
+            optional_day("valid_to", f.valid_to.as_deref())?,
+        );
+        if validity.is_empty() {
+            return Err(ApiError::bad_request("field `valid_to`: must be after `valid_from`"));
+        }
+        let grant = Grant { role, unit, forms, validity };
+        state.db.add_grant(access.username(), f.username.trim(), &grant).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/admin/accounts?done=Đã cấp quyền").into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Revoke {
+    grant: i64,
+}
+
+pub async fn revoke_grant(State(state): State<AppState>, access: Access, Form(f): Form<Revoke>) -> Response {
+    let result = async {
+        let registry = state.registry().await?;
+        let accounts = state.db.accounts().await?;
+        let grant = accounts
+            .iter()
+            .flat_map(|a| &a.grants)
+            .find(|g| g.id == f.grant)
+            .ok_or_else(|| ApiError::not_found(format!("no grant {}", f.grant)))?;
+        may_grant(&registry, &access, grant.grant.role, grant.grant.unit.as_deref())?;
+        state.db.revoke_grant(access.username(), f.grant, today_in_vietnam()).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/admin/accounts?done=Đã thu hồi quyền").into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct AuditQuery {
+    /// Only this account.
+    actor: Option<String>,
+    /// Actions starting with this, e.g. `report.`.
+    action: Option<String>,
+    /// Objects containing this text.
+    object: Option<String>,
+    /// Records before this sequence number (the next page).
+    before: Option<i64>,
+}
+
+fn filter(q: &AuditQuery) -> AuditFilter {
+    let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    AuditFilter {
+        actor: text(&q.actor),
+        action: text(&q.action),
+        object: text(&q.object),
+        before_seq: q.before,
+        limit: 100,
+    }
+}
+
+/// Audit records, newest first, 100 at a time.
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditQuery), responses((status = 200, body = [Record])))]
+pub async fn audit_api(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Vec<Record>>, ApiError> {
+    let registry = state.registry().await?;
+    access.require(&registry, Permission::ViewAudit, Target::System)?;
+    Ok(Json(state.db.audit_records(&filter(&q)).await?))
+}
+
+struct AuditRow {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: String,
+    object: String,
+    before: String,
+    after: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    actor: String,
+    action: String,
+    object: String,
+    rows: Vec<AuditRow>,
+    next: Option<String>,
+}
+
+fn short(v: &Option<serde_json::Value>) -> String {
+    let text = v.as_ref().map(|v| v.to_string()).unwrap_or_default();
+    if text.chars().count() > 300 { format!("{}…", text.chars().take(300).collect::<String>()) } else { text }
+}
+
+pub async fn audit(State(state): State<AppState>, access: Access, Query(q): Query<AuditQuery>) -> Response {
+    let page = async {
+        let registry = state.registry().await?;
+        access.require(&registry, Permission::ViewAudit, Target::System)?;
+        let records = state.db.audit_records(&filter(&q)).await?;
+        let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7");
+        let next = (records.len() == 100).then(|| {
+            let last = records.last().map_or(0, |r| r.seq);
+            serde_urlencoded::to_string([
+                ("actor", q.actor.clone().unwrap_or_default()),
+                ("action", q.action.clone().unwrap_or_default()),
+                ("object", q.object.clone().unwrap_or_default()),
+                ("before", last.to_string()),
+            ])
+            .unwrap_or_default()
+        });
+        let rows = records
+            .iter()
+            .map(|r| AuditRow {
+                seq: r.seq,
+                at: chrono::DateTime::parse_from_rfc3339(&r.at)
+                    .map(|t| t.with_timezone(&offset).format("%d/%m/%Y %H:%M:%S").to_string())
+                    .unwrap_or_else(|_| r.at.clone()),
+                actor: r.actor.clone(),
+                action: r.action.clone(),
+                object: r.object.clone(),
+                before: short(&r.before),
+                after: short(&r.after),
+            })
+            .collect();
+        Ok::<_, ApiError>(AuditPage {
+            chrome: Chrome::new(&state, &access),
+            actor: q.actor.unwrap_or_default(),
+            action: q.action.unwrap_or_default(),
+            object: q.object.unwrap_or_default(),
+            rows,
+            next,
+        })
+    }
+    .await;
+    match page {
+        Ok(page) => render(&page),
+        Err(e) => error_page(e),
+    }
+}

@@ -1,0 +1,197 @@
+//! Who is asking: passwords (argon2), browser sessions and API tokens.
+//!
+//! A browser signs in with a password and gets a session cookie (HttpOnly,
+//! SameSite=Lax, Secure when served over TLS), rotated at every sign-in and
+//! ended after [`IDLE`] without activity or [`LIFETIME`] in all. Every
+//! state-changing request of a session carries its CSRF token. Integrations
+//! send `Authorization: Bearer TOKEN` with a scoped, revocable API token.
+//! Only hashes of session and API tokens are stored.
+
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use baocao_core::access::{Grant, Permission};
+use baocao_store::{Db, StoreError};
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+
+/// A session ends after this long without a request.
+pub const IDLE: Duration = Duration::minutes(30);
+/// A session ends this long after sign-in, active or not.
+pub const LIFETIME: Duration = Duration::hours(12);
+/// Failed sign-ins in a row before the account is locked.
+pub const MAX_FAILURES: i32 = 5;
+/// How long a locked account stays locked.
+pub const LOCKOUT: Duration = Duration::minutes(15);
+/// The session cookie.
+pub const COOKIE: &str = "baocao_session";
+
+/// An argon2id hash of `password` in PHC form, with a fresh salt.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 with default parameters").to_string()
+}
+
+/// True when `password` matches the stored PHC `hash`.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A fresh random token (256 bits, hex).
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What is stored for a token: its SHA-256. Tokens are random and long, so
+/// a fast hash is enough (unlike passwords).
+pub fn token_hash(token: &str) -> String {
+    format!("{:x}", Sha256::digest(token.as_bytes()))
+}
+
+/// How the request was authenticated.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// A browser session, with its CSRF token and the stored hash of its id.
+    Session { csrf: String, token_hash: String },
+    /// An API token, limited to its scopes.
+    Token { scopes: Vec<Permission> },
+}
+
+/// The signed-in account of a request.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub account_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub grants: Vec<Grant>,
+    pub credential: Credential,
+}
+
+impl Principal {
+    /// The scopes an API token limits the account to, if any.
+    pub fn limit(&self) -> Option<&[Permission]> {
+        match &self.credential {
+            Credential::Token { scopes } => Some(scopes),
+            Credential::Session { .. } => None,
+        }
+    }
+
+    pub fn csrf(&self) -> &str {
+        match &self.credential {
+            Credential::Session { csrf, .. } => csrf,
+            Credential::Token { .. } => "",
+        }
+    }
+}
+
+async fn principal(db: &Db, account_id: i64, credential: Credential) -> Result<Option<Arc<Principal>>, StoreError> {
+    let Some(account) = db.account_by_id(account_id).await? else { return Ok(None) };
+    if !account.active {
+        return Ok(None);
+    }
+    let grants = db.grants_of(account.id).await?.into_iter().map(|g| g.grant).collect();
+    Ok(Some(Arc::new(Principal {
+        account_id: account.id,
+        username: account.username,
+        display_name: account.display_name,
+        grants,
+        credential,
+    })))
+}
+
+/// The principal of a bearer token, if the token is valid.
+pub async fn from_token(db: &Db, token: &str) -> Result<Option<Arc<Principal>>, StoreError> {
+    let Some(found) = db.token(&token_hash(token)).await? else { return Ok(None) };
+    principal(db, found.account_id, Credential::Token { scopes: found.scopes }).await
+}
+
+/// The principal of a session cookie, if the session is alive; an expired
+/// session is ended on the way.
+pub async fn from_session(db: &Db, token: &str, now: DateTime<Utc>) -> Result<Option<Arc<Principal>>, StoreError> {
+    let hash = token_hash(token);
+    let Some(session) = db.session(&hash).await? else { return Ok(None) };
+    if now - session.last_seen > IDLE || now - session.created_at > LIFETIME {
+        db.close_session(&hash, None).await?;
+        return Ok(None);
+    }
+    // Writing on every request would make every page view a write; a
+    // minute's precision is enough for an idle timeout of half an hour.
+    if now - session.last_seen > Duration::minutes(1) {
+        db.touch_session(&hash, now).await?;
+    }
+    principal(db, session.account_id, Credential::Session { csrf: session.csrf_token, token_hash: hash }).await
+}
+
+/// Why a sign-in failed, in the words shown to the user.
+#[derive(Debug)]
+pub enum SignInError {
+    Invalid,
+    Locked(DateTime<Utc>),
+    Store(StoreError),
+}
+
+impl From<StoreError> for SignInError {
+    fn from(e: StoreError) -> Self {
+        SignInError::Store(e)
+    }
+}
+
+impl SignInError {
+    pub fn message(&self) -> String {
+        match self {
+            SignInError::Invalid => "Tên đăng nhập hoặc mật khẩu không đúng.".into(),
+            SignInError::Locked(until) => {
+                let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7");
+                format!(
+                    "Tài khoản tạm khóa do đăng nhập sai {MAX_FAILURES} lần liên tiếp. Vui lòng thử lại sau {}.",
+                    until.with_timezone(&offset).format("%H:%M ngày %d/%m/%Y")
+                )
+            }
+            SignInError::Store(_) => "Hệ thống tạm thời không truy cập được cơ sở dữ liệu.".into(),
+        }
+    }
+}
+
+/// A new session: the cookie token (given to the browser once) and its CSRF token.
+pub struct NewSession {
+    pub token: String,
+}
+
+/// Checks a password and opens a session, ending the one the browser came
+/// with (`previous`, the token from its cookie) so that a session id planted
+/// before sign-in is worthless after it.
+pub async fn sign_in(
+    db: &Db,
+    username: &str,
+    password: &str,
+    previous: Option<&str>,
+) -> Result<NewSession, SignInError> {
+    let now = Utc::now();
+    let Some(account) = db.account(username.trim()).await? else {
+        // Hash anyway so that unknown names take as long as wrong passwords.
+        verify_password(DUMMY_HASH, password);
+        return Err(SignInError::Invalid);
+    };
+    if let Some(until) = account.locked_until.filter(|u| *u > now) {
+        return Err(SignInError::Locked(until));
+    }
+    let ok = account.active && account.password_hash.as_deref().is_some_and(|h| verify_password(h, password));
+    if !ok {
+        return match db.record_failed_sign_in(&account, MAX_FAILURES, now + LOCKOUT).await? {
+            Some(until) => Err(SignInError::Locked(until)),
+            None => Err(SignInError::Invalid),
+        };
+    }
+    let token = new_token();
+    let previous = previous.map(token_hash);
+    db.open_session(&account, &token_hash(&token), &new_token(), previous.as_deref()).await?;
+    Ok(NewSession { token })
+}
+
+/// A valid argon2 hash of nothing anyone types, for timing equality.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0V8CCR5ygsAfHgkwdC3fsmjWW6Vln5LxJcSM2zgAxIM";

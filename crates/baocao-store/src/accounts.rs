@@ -1,0 +1,528 @@
+//! Accounts of the reporting system, their grants, sessions and API tokens.
+//!
+//! Passwords arrive here already hashed (argon2, by the server crate), and
+//! session and API tokens only as SHA-256 hashes: nothing stored lets anyone
+//! sign in. Every change is audited in its own transaction.
+
+use baocao_core::access::{Grant, Permission, Role};
+use baocao_core::date::Validity;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::Change;
+use crate::{Db, StoreError, append_audit, with_pool, with_tx};
+
+/// An account as the sign-in needs it.
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub active: bool,
+    pub failed_sign_ins: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// A grant as stored, with its id (to revoke it).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct StoredGrant {
+    pub id: i64,
+    #[serde(flatten)]
+    pub grant: Grant,
+}
+
+/// An account with its grants, for administration pages.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct AccountSummary {
+    pub username: String,
+    pub display_name: String,
+    pub active: bool,
+    pub grants: Vec<StoredGrant>,
+}
+
+/// A session as found by its token.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub account_id: i64,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// An API token as found by its hash.
+#[derive(Clone, Debug)]
+pub struct Token {
+    pub id: i64,
+    pub account_id: i64,
+    pub scopes: Vec<Permission>,
+}
+
+/// An API token as listed (never the token itself).
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenSummary {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub scopes: Vec<Permission>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+type AccountRow = (i64, String, String, Option<String>, bool, i32, Option<DateTime<Utc>>);
+type GrantRow = (i64, String, Option<String>, String, Option<NaiveDate>, Option<NaiveDate>);
+/// A grant row preceded by its account id.
+type OwnedGrantRow = (i64, i64, String, Option<String>, String, Option<NaiveDate>, Option<NaiveDate>);
+
+fn grant_from(row: GrantRow) -> Result<StoredGrant, StoreError> {
+    let (id, role, unit, forms, from, to) = row;
+    let role: Role = role.parse().map_err(StoreError::Corrupt)?;
+    let forms: Vec<String> =
+        serde_json::from_str(&forms).map_err(|e| StoreError::Corrupt(format!("grant forms: {e}")))?;
+    Ok(StoredGrant { id, grant: Grant { role, unit, forms, validity: Validity::new(from, to) } })
+}
+
+fn unknown_account(username: &str) -> StoreError {
+    StoreError::NotFound(format!("no account «{username}»"))
+}
+
+const ACCOUNT_COLUMNS: &str = "id, username, display_name, password_hash, active, failed_sign_ins, locked_until";
+
+impl Db {
+    /// Creates an account. Usernames are unique for ever: a closed account
+    /// keeps its name, so the audit log never becomes ambiguous.
+    pub async fn create_account(
+        &self,
+        actor: &str,
+        username: &str,
+        display_name: &str,
+        password_hash: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let now = Utc::now();
+        with_tx!(self, |conn| {
+            let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if taken.is_some() {
+                return Err(StoreError::Conflict(format!("the account «{username}» already exists")));
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO accounts (username, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(username)
+            .bind(display_name)
+            .bind(password_hash)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+            let after = json!({ "display_name": display_name, "password": password_hash.is_some() });
+            let change = Change {
+                at: now,
+                actor,
+                action: "account.create",
+                object: format!("account {username}"),
+                before: None,
+                after: Some(after),
+            };
+            append_audit!(conn, &change);
+            Ok(id)
+        })
+    }
+
+    pub async fn account(&self, username: &str) -> Result<Option<Account>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
+        let row: Option<AccountRow> =
+            with_pool!(self, |pool| sqlx::query_as(&sql).bind(username).fetch_optional(pool).await?);
+        Ok(row.map(account_from))
+    }
+
+    pub async fn account_by_id(&self, id: i64) -> Result<Option<Account>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+        let row: Option<AccountRow> =
+            with_pool!(self, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+        Ok(row.map(account_from))
+    }
+
+    /// Sets a new password hash and ends the account's sessions.
+    pub async fn set_password(&self, actor: &str, username: &str, password_hash: &str) -> Result<(), StoreError> {
+        let now = Utc::now();
+        with_tx!(self, |conn| {
+            let id: i64 = sqlx::query_scalar(
+                "UPDATE accounts SET password_hash = $1, failed_sign_ins = 0, locked_until = NULL WHERE username = $2 RETURNING id",
+            )
+            .bind(password_hash)
+            .bind(username)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| unknown_account(username))?;
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id).execute(&mut *conn).await?;
+            let change = Change {
+                at: now,
+                actor,
+                action: "account.password",
+                object: format!("account {username}"),
+                before: None,
+                after: None,
+            };
+            append_audit!(conn, &change);
+            Ok(())
+        })
+    }
+
+    /// Opens or closes an account; closing ends its sessions and tokens.
+    pub async fn set_active(&self, actor: &str, username: &str, active: bool) -> Result<(), StoreError> {
+        let now = Utc::now();
+        with_tx!(self, |conn| {
+            let id: i64 = sqlx::query_scalar("UPDATE accounts SET active = $1 WHERE username = $2 RETURNING id")
+                .bind(active)
+                .bind(username)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or_else(|| unknown_account(username))?;
+            if !active {
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id).execute(&mut *conn).await?;
+                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            let change = Change {
+                at: now,
+                actor,
+                action: if active { "account.open" } else { "account.close" },
+                object: format!("account {username}"),
+                before: Some(json!({ "active": !active })),
+                after: Some(json!({ "active": active })),
+            };
+            append_audit!(conn, &change);
+            Ok(())
+        })
+    }
+
+    /// Counts a failed sign-in; after `max` in a row the account is locked
+    /// until `lock_until`. Returns the lock, if any.
+    pub async fn record_failed_sign_in(
+        &self,
+        account: &Account,
+        max: i32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let now = Utc::now();
+        with_tx!(self, |conn| {
+            let (failures, locked): (i32, Option<DateTime<Utc>>) = sqlx::query_as(
+                "UPDATE accounts SET failed_sign_ins = failed_sign_ins + 1,
+                    locked_until = CASE WHEN failed_sign_ins + 1 >= $1 THEN $2 ELSE locked_until END
+                 WHERE id = $3 RETURNING failed_sign_ins, locked_until",
+            )
+            .bind(max)
+            .bind(lock_until)
+            .bind(account.id)
+            .fetch_one(&mut *conn)
+            .await?;
+            let change = Change {
+                at: now,
+                actor: &account.username,
+                action: "session.sign_in_failed",
+                object: format!("account {}", account.username),
+                before: None,
+                after: Some(json!({ "failed_sign_ins": failures, "locked_until": locked })),
+            };
+            append_audit!(conn, &change);
+            Ok(locked.filter(|l| *l > now))
+        })
+    }
+
+    /// Opens a session (after a successful sign-in): failures are reset and
+    /// the account's other sessions with `replaces` (the token the browser
+    /// came with, if any) are ended so a planted session id is useless.
+    pub async fn open_session(
+        &self,
+        account: &Account,
+        token_hash: &str,
+        csrf_token: &str,
+        replaces: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let now = Utc::now();
+        with_tx!(self, |conn| {
+            if let Some(old) = replaces {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(old).execute(&mut *conn).await?;
+            }
+            sqlx::query("UPDATE accounts SET failed_sign_ins = 0, locked_until = NULL WHERE id = $1")
+                .bind(account.id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, last_seen) VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(token_hash)
+            .bind(account.id)
+            .bind(csrf_token)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            let change = Change {
+                at: now,
+                actor: &account.username,
+                action: "session.sign_in",
+                object: format!("account {}", account.username),
+                before: None,
+                after: None,
+            };
+            append_audit!(conn, &change);
+            Ok(())
+        })
+    }
+
+    pub async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
+        let row: Option<(i64, String, DateTime<Utc>, DateTime<Utc>)> = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT account_id, csrf_token, created_at, last_seen FROM sessions WHERE token_hash = $1"
+        )
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await?);
+        Ok(row.map(|(account_id, csrf_token, created_at, last_seen)| Session {
+            account_id,
+            csrf_token,
+            created_at,
+            last_seen,
+        }))
+    }
+
+    pub async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        with_pool!(self, |pool| sqlx::query("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2")
+            .bind(now)
+            .bind(token_hash)
+            .execute(pool)
+            .await
+            .map(drop)?);
+        Ok(())
+    }
+
+    /// Ends a session (sign-out or expiry); `actor` is recorded when given.
+    pub async fn close_session(&self, token_hash: &str, actor: Option<&str>) -> Result<(), StoreError> {
+        let now = Utc::now();
+        with_tx!(self, |conn| {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *conn).await?;
+            if let Some(actor) = actor {
+                let change = Change {
+                    at: now,
+                    actor,
+                    action: "session.sign_out",
+                    object: format!("account {actor}"),
+                    before: None,
+                    after: None,
+                };
+                append_audit!(conn, &change);
+            }
+            Ok(())
+        })
+    }
+
+    /// Gives `grant` to `username`.
+    pub async fn add_grant(&self, actor: &str, username: &str, grant: &Grant) -> Result<i64, StoreError> {
+        let now = Utc::now();
+        with_tx!(self, |conn| {
+            let account: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or_else(|| unknown_account(username))?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO grants (account_id, role, unit_code, forms, valid_from, valid_to)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(account)
+            .bind(grant.role.as_str())
+            .bind(&grant.unit)
+            .bind(serde_json::to_string(&grant.forms).expect("strings serialize"))
+            .bind(grant.validity.from)
+            .bind(grant.validity.to)
+            .fetch_one(&mut *conn)
+            .await?;
+            let change = Change {
+                at: now,
+                actor,
+                action: "grant.add",
+                object: format!("account {username}"),
+                before: None,
+                after: Some(json!({ "grant": id, "role": grant.role, "unit": grant.unit, "forms": grant.forms,
+                    "valid_from": grant.validity.from, "valid_to": grant.validity.to })),
+            };
+            append_audit!(conn, &change);
+            Ok(id)
+        })
+    }
+
+    /// Ends a grant on `day` (exclusive): kept, so the past stays explained.
+    pub async fn revoke_grant(&self, actor: &str, id: i64, day: NaiveDate) -> Result<(), StoreError> {
+        let now = Utc::now();
+        with_tx!(self, |conn| {
+            let row: Option<(String, Option<NaiveDate>, Option<NaiveDate>)> = sqlx::query_as(
+                "SELECT a.username, g.valid_from, g.valid_to FROM grants g JOIN accounts a ON a.id = g.account_id WHERE g.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let (username, from, to) = row.ok_or_else(|| StoreError::NotFound(format!("no grant {id}")))?;
+            if to.is_some_and(|t| t <= day) {
+                return Ok(());
+            }
+            // A grant that had not begun yet ends where it begins: empty, never in force.
+            let end = from.map_or(day, |f| f.max(day));
+            sqlx::query("UPDATE grants SET valid_to = $1 WHERE id = $2").bind(end).bind(id).execute(&mut *conn).await?;
+            let change = Change {
+                at: now,
+                actor,
+                action: "grant.revoke",
+                object: format!("account {username}"),
+                before: Some(json!({ "grant": id, "valid_to": to })),
+                after: Some(json!({ "grant": id, "valid_to": end })),
+            };
+            append_audit!(conn, &change);
+            Ok(())
+        })
+    }
+
+    pub async fn grants_of(&self, account_id: i64) -> Result<Vec<StoredGrant>, StoreError> {
+        let rows: Vec<GrantRow> = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT id, role, unit_code, forms, valid_from, valid_to FROM grants WHERE account_id = $1 ORDER BY id"
+        )
+        .bind(account_id)
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter().map(grant_from).collect()
+    }
+
+    /// Every account with its grants, by username.
+    pub async fn accounts(&self) -> Result<Vec<AccountSummary>, StoreError> {
+        let accounts: Vec<(i64, String, String, bool)> = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT id, username, display_name, active FROM accounts ORDER BY username"
+        )
+        .fetch_all(pool)
+        .await?);
+        let grants: Vec<OwnedGrantRow> = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT account_id, id, role, unit_code, forms, valid_from, valid_to FROM grants ORDER BY id"
+        )
+        .fetch_all(pool)
+        .await?);
+        let mut out = Vec::with_capacity(accounts.len());
+        for (id, username, display_name, active) in accounts {
+            let mine = grants
+                .iter()
+                .filter(|g| g.0 == id)
+                .map(|g| grant_from((g.1, g.2.clone(), g.3.clone(), g.4.clone(), g.5, g.6)))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(AccountSummary { username, display_name, active, grants: mine });
+        }
+        Ok(out)
+    }
+
+    /// Stores a new API token's hash; the token itself is shown once, by the caller.
+    pub async fn create_token(
+        &self,
+        actor: &str,
+        username: &str,
+        name: &str,
+        token_hash: &str,
+        scopes: &[Permission],
+    ) -> Result<i64, StoreError> {
+        let now = Utc::now();
+        with_tx!(self, |conn| {
+            let account: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or_else(|| unknown_account(username))?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO api_tokens (account_id, name, token_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(account)
+            .bind(name)
+            .bind(token_hash)
+            .bind(serde_json::to_string(scopes).expect("permissions serialize"))
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+            let change = Change {
+                at: now,
+                actor,
+                action: "token.create",
+                object: format!("account {username}"),
+                before: None,
+                after: Some(json!({ "token": id, "name": name, "scopes": scopes })),
+            };
+            append_audit!(conn, &change);
+            Ok(id)
+        })
+    }
+
+    /// A token that has not been revoked, by its hash.
+    pub async fn token(&self, token_hash: &str) -> Result<Option<Token>, StoreError> {
+        let row: Option<(i64, i64, String)> = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT t.id, t.account_id, t.scopes FROM api_tokens t JOIN accounts a ON a.id = t.account_id
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.active"
+        )
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await?);
+        row.map(|(id, account_id, scopes)| {
+            let scopes =
+                serde_json::from_str(&scopes).map_err(|e| StoreError::Corrupt(format!("token scopes: {e}")))?;
+            Ok(Token { id, account_id, scopes })
+        })
+        .transpose()
+    }
+
+    pub async fn revoke_token(&self, actor: &str, id: i64) -> Result<(), StoreError> {
+        let now = Utc::now();
+        with_tx!(self, |conn| {
+            let username: String = sqlx::query_scalar(
+                "SELECT a.username FROM api_tokens t JOIN accounts a ON a.id = t.account_id WHERE t.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no API token {id}")))?;
+            sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            let change = Change {
+                at: now,
+                actor,
+                action: "token.revoke",
+                object: format!("account {username}"),
+                before: None,
+                after: Some(json!({ "token": id })),
+            };
+            append_audit!(conn, &change);
+            Ok(())
+        })
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<TokenSummary>, StoreError> {
+        type Row = (i64, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>);
+        let rows: Vec<Row> = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT t.id, a.username, t.name, t.scopes, t.created_at, t.revoked_at
+             FROM api_tokens t JOIN accounts a ON a.id = t.account_id ORDER BY t.id"
+        )
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter()
+            .map(|(id, username, name, scopes, created_at, revoked_at)| {
+                let scopes =
+                    serde_json::from_str(&scopes).map_err(|e| StoreError::Corrupt(format!("token scopes: {e}")))?;
+                Ok(TokenSummary { id, username, name, scopes, created_at, revoked_at })
+            })
+            .collect()
+    }
+}
+
+fn account_from(row: AccountRow) -> Account {
+    let (id, username, display_name, password_hash, active, failed_sign_ins, locked_until) = row;
+    Account { id, username, display_name, password_hash, active, failed_sign_ins, locked_until }
+}

@@ -1,0 +1,136 @@
+//! Appending to and reading the hash-chained audit log
+//! ([`baocao_core::audit`]).
+
+use baocao_core::audit::{Record, Verdict, verify};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::Value;
+
+use crate::{Db, StoreError, with_pool, with_read_tx};
+
+/// A change to record, in the transaction that makes it.
+pub struct Change<'a> {
+    pub at: DateTime<Utc>,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub object: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// The columns of a stored record, as text.
+pub(crate) struct Row {
+    pub at: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl Change<'_> {
+    pub(crate) fn row(&self) -> Row {
+        Row {
+            at: self.at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            before: self.before.as_ref().map(Value::to_string),
+            after: self.after.as_ref().map(Value::to_string),
+        }
+    }
+}
+
+/// Appends `$change` (a [`Change`]) to the audit log on `$conn`, inside
+/// the caller's transaction: the change and its record commit together or
+/// not at all. Bumping the head first takes its row lock, so concurrent
+/// appenders queue rather than fork the chain.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! append_audit {
+    ($conn:expr, $change:expr) => {{
+        let change: &$crate::audit::Change<'_> = $change;
+        let row = change.row();
+        let (seq, prev): (i64, String) =
+            sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut *$conn)
+                .await?;
+        let hash = baocao_core::audit::chain_hash(
+            &prev,
+            seq,
+            &row.at,
+            change.actor,
+            change.action,
+            &change.object,
+            row.before.as_deref(),
+            row.after.as_deref(),
+        );
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, object, before, after, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(seq)
+        .bind(&row.at)
+        .bind(change.actor)
+        .bind(change.action)
+        .bind(&change.object)
+        .bind(&row.before)
+        .bind(&row.after)
+        .bind(&prev)
+        .bind(&hash)
+        .execute(&mut *$conn)
+        .await?;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut *$conn).await?;
+    }};
+}
+
+/// Which records to list.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    /// Actions starting with this (`report.` for every report action).
+    pub action: Option<String>,
+    /// Objects containing this.
+    pub object: Option<String>,
+    /// Only records before this sequence number (paging backwards).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+type RecordRow = (i64, String, String, String, String, Option<String>, Option<String>, String, String);
+
+fn record(row: RecordRow) -> Record {
+    let (seq, at, actor, action, object, before, after, prev_hash, hash) = row;
+    // Text that is not JSON can only come from tampering; it is kept as a
+    // JSON string so that verification sees the hash mismatch.
+    let json = |t: Option<String>| t.map(|t| serde_json::from_str(&t).unwrap_or(Value::String(t)));
+    Record { seq, at, actor, action, object, before: json(before), after: json(after), prev_hash, hash }
+}
+
+const COLUMNS: &str = "seq, at, actor, action, object, before, after, prev_hash, hash";
+
+impl Db {
+    /// Records matching `filter`, newest first.
+    pub async fn audit_records(&self, filter: &AuditFilter) -> Result<Vec<Record>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log
+             WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR action LIKE $2 || '%')
+               AND ($3 IS NULL OR object LIKE '%' || $3 || '%') AND ($4 IS NULL OR seq < $4)
+             ORDER BY seq DESC LIMIT $5"
+        );
+        let rows: Vec<RecordRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(&filter.actor)
+            .bind(&filter.action)
+            .bind(&filter.object)
+            .bind(filter.before_seq)
+            .bind(filter.limit)
+            .fetch_all(pool)
+            .await?);
+        Ok(rows.into_iter().map(record).collect())
+    }
+
+    /// Reads the whole chain in one snapshot and checks it.
+    pub async fn verify_audit(&self) -> Result<Verdict, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq");
+        let (rows, head): (Vec<RecordRow>, (i64, String)) = with_read_tx!(self, |conn| {
+            let rows = sqlx::query_as(&sql).fetch_all(&mut *conn).await?;
+            let head = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
+            (rows, head)
+        });
+        let records: Vec<Record> = rows.into_iter().map(record).collect();
+        Ok(verify(&records, head.0, &head.1))
+    }
+}

@@ -1,0 +1,140 @@
+//! A server on a real socket over a fresh database holding the national
+//! reform, the demo indicators, forms and regime, and one account per role.
+
+#![allow(dead_code)] // each test binary uses its own part of the fixture
+
+use std::collections::HashMap;
+
+use baocao_core::access::{Grant, Permission, Role};
+use baocao_ingest::vn_admin::Sources;
+use baocao_server::auth::{hash_password, new_token, token_hash};
+use baocao_server::{AppState, Settings, router};
+use baocao_testkit::TestDb;
+use serde_json::Value;
+
+/// The password of the accounts that sign in with one.
+pub const PASSWORD: &str = "mat-khau-thu-nghiem";
+
+/// The fixture's accounts: name, role, unit (none: the whole system), and
+/// whether it has a password (hashing is slow in debug builds).
+pub const PEOPLE: [(&str, Role, Option<&str>, bool); 6] = [
+    ("admin", Role::SystemAdmin, None, false),
+    ("ngokbay", Role::DataEntry, Some("23317"), true),
+    ("sathay", Role::DataEntry, Some("23527"), false),
+    ("approver", Role::Approver, Some("51"), true),
+    ("viewer", Role::Viewer, Some("51"), false),
+    ("unitadmin", Role::UnitAdmin, Some("23317"), false),
+];
+
+pub struct App {
+    pub base: String,
+    /// Does not follow redirects, so that tests see them.
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    tokens: HashMap<&'static str, String>,
+}
+
+pub async fn answer(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+impl App {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The API token of one of the fixture's accounts.
+    pub fn token(&self, who: &str) -> &str {
+        &self.tokens[who]
+    }
+
+    fn with(&self, who: Option<&str>, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match who {
+            Some(who) => req.bearer_auth(&self.tokens[who]),
+            None => req,
+        }
+    }
+
+    /// GET as the system administrator.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.get_as(Some("admin"), path).await
+    }
+
+    pub async fn get_as(&self, who: Option<&str>, path: &str) -> (u16, Value) {
+        answer(self.with(who, self.client.get(self.url(path))).send().await.unwrap()).await
+    }
+
+    /// POST as the system administrator.
+    pub async fn post(&self, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+        self.post_as(Some("admin"), path, content_type, body).await
+    }
+
+    pub async fn post_as(&self, who: Option<&str>, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+        let req = self.client.post(self.url(path)).header("content-type", content_type).body(body.to_string());
+        answer(self.with(who, req).send().await.unwrap()).await
+    }
+
+    /// Signs in through the sign-in form; the session cookie on success.
+    pub async fn sign_in(&self, username: &str, password: &str, cookie: Option<&str>) -> Option<String> {
+        let mut req =
+            self.client.post(self.url("/login")).form(&[("username", username), ("password", password), ("next", "/")]);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        let res = req.send().await.unwrap();
+        (res.status().as_u16() == 303).then(|| session_cookie(&res)).flatten()
+    }
+}
+
+/// The `name=value` of the session cookie a response sets.
+pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("baocao_session="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+}
+
+pub async fn spawn() -> App {
+    let t = TestDb::new().await;
+    let reform = Sources::bundled().read().unwrap();
+    t.db.apply_reorganization(reform.baseline, &reform.reorganization, false, "test", &|_| {}).await.unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/indicators.csv");
+    let indicators = baocao_ingest::indicators::read_csv(path, &std::fs::read_to_string(path).unwrap()).unwrap();
+    t.db.import_indicators("test", &indicators).await.unwrap();
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/");
+    for file in ["form-bm01-2024.toml", "form-bm01.toml"] {
+        let text = std::fs::read_to_string(format!("{demo}{file}")).unwrap();
+        let form: baocao_core::form::Form = baocao_ingest::definitions::read_toml(file, &text).unwrap();
+        t.db.save_form("test", &form).await.unwrap();
+    }
+    let text = std::fs::read_to_string(format!("{demo}regime-monthly.toml")).unwrap();
+    let mut regime: baocao_core::regime::Regime = baocao_ingest::definitions::read_toml("regime", &text).unwrap();
+    regime.units.under = Some("51".into());
+    t.db.save_regime("test", &regime).await.unwrap();
+    for file in ["form-th01.toml", "form-th02.toml"] {
+        let text = std::fs::read_to_string(format!("{demo}{file}")).unwrap();
+        let form: baocao_core::form::Form = baocao_ingest::definitions::read_toml(file, &text).unwrap();
+        t.db.save_form("test", &form).await.unwrap();
+    }
+    let mut tokens = HashMap::new();
+    for (name, role, unit, with_password) in PEOPLE {
+        let hash = with_password.then(|| hash_password(PASSWORD));
+        t.db.create_account("test", name, &format!("Người dùng {name}"), hash.as_deref()).await.unwrap();
+        let grant = Grant { role, unit: unit.map(Into::into), forms: vec![], validity: Default::default() };
+        t.db.add_grant("test", name, &grant).await.unwrap();
+        let token = new_token();
+        t.db.create_token("test", name, "tests", &token_hash(&token), &Permission::ALL).await.unwrap();
+        tokens.insert(name, token);
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let settings = Settings { demo: true, home_province: Some("51".into()), secure_cookies: false };
+    let app = router(AppState::new(t.db.clone(), settings));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    App { base, client, db: t, tokens }
+}

@@ -1,0 +1,231 @@
+//! Every route × every role × scope, sessions, CSRF and lockout, through
+//! the HTTP interface.
+
+mod common;
+
+use common::{App, PASSWORD, spawn};
+
+/// Who asks, in the order of the expectations below: nobody, then the
+/// fixture's accounts (see `common::PEOPLE`).
+const WHO: [Option<&str>; 7] =
+    [None, Some("admin"), Some("ngokbay"), Some("sathay"), Some("approver"), Some("viewer"), Some("unitadmin")];
+
+/// A request for one route and the status each of `WHO` must get. Unit
+/// scoped requests are about Xã Ngọk Bay (23317), so the officer of Xã Sa
+/// Thầy must be refused where Ngọk Bay's own officer is let in.
+struct Case {
+    method: &'static str,
+    route: &'static str,
+    url: &'static str,
+    body: &'static str,
+    expect: [u16; 7],
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+const REPORT: &str = "regime=BC_THANG_TTHC&unit=23317&period=202508";
+
+#[rustfmt::skip]
+const CASES: &[Case] = &[
+    Case { method: "GET", route: "/healthz", url: "/healthz", body: "", expect: [200; 7] },
+    Case { method: "GET", route: "/readyz", url: "/readyz", body: "", expect: [200; 7] },
+    Case { method: "GET", route: "/metrics", url: "/metrics", body: "", expect: [200; 7] },
+    Case { method: "GET", route: "/api/openapi.json", url: "/api/openapi.json", body: "", expect: [200; 7] },
+    Case { method: "GET", route: "/static/app.css", url: "/static/app.css", body: "", expect: [200; 7] },
+    Case { method: "GET", route: "/static/htmx.min.js", url: "/static/htmx.min.js", body: "", expect: [200; 7] },
+    Case { method: "GET", route: "/login", url: "/login", body: "", expect: [200; 7] },
+    Case { method: "POST", route: "/login", url: "/login", body: "username=nobody&password=wrong", expect: [401; 7] },
+    Case { method: "POST", route: "/logout", url: "/logout", body: "", expect: [303; 7] },
+    Case { method: "GET", route: "/api/v1/units", url: "/api/v1/units?under=51", body: "", expect: [401, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/api/v1/units/{code}", url: "/api/v1/units/23317", body: "", expect: [401, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/api/v1/units/{code}/lineage", url: "/api/v1/units/23317/lineage", body: "", expect: [401, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/api/v1/units/{code}/map", url: "/api/v1/units/23317/map?from=2025-07-01&to=2025-06-30", body: "", expect: [401, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/api/v1/search", url: "/api/v1/search?q=ngok", body: "", expect: [401, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/api/v1/indicators", url: "/api/v1/indicators", body: "", expect: [401, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/api/v1/periods", url: "/api/v1/periods?periodicity=monthly&from=2025-01-01&to=2025-12-31", body: "", expect: [401, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/api/v1/dataValueSets", url: "/api/v1/dataValueSets?period=202407&orgUnit=23317", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
+    Case { method: "POST", route: "/api/v1/dataValueSets", url: "/api/v1/dataValueSets", body: r#"{"dataValues":[]}"#, expect: [401, 200, 403, 403, 403, 403, 403] },
+    Case { method: "GET", route: "/api/v1/values", url: "/api/v1/values?indicator=HS_TIEP_NHAN&unit=23317&period=202508", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
+    Case { method: "GET", route: "/api/v1/reports", url: "/api/v1/reports?regime=BC_THANG_TTHC&unit=23317&period=202508", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
+    Case { method: "POST", route: "/api/v1/reports", url: "/api/v1/reports", body: r#"{"regime":"BC_THANG_TTHC","unit":"23317","period":"202508","action":"save"}"#, expect: [401, 200, 200, 403, 403, 403, 403] },
+    Case { method: "GET", route: "/api/v1/reports/xlsx", url: "/api/v1/reports/xlsx?regime=BC_THANG_TTHC&unit=23317&period=202508", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
+    // The body is replaced by a real workbook of Ngọk Bay's report.
+    Case { method: "POST", route: "/api/v1/reports/xlsx", url: "/api/v1/reports/xlsx", body: "", expect: [401, 200, 200, 403, 403, 403, 403] },
+    Case { method: "GET", route: "/api/v1/completeness", url: "/api/v1/completeness?regime=BC_THANG_TTHC&period=202508", body: "", expect: [401, 200, 403, 403, 200, 200, 403] },
+    Case { method: "GET", route: "/api/v1/output", url: "/api/v1/output?form=TH01&unit=51&period=202508", body: "", expect: [401, 200, 403, 403, 200, 200, 403] },
+    Case { method: "GET", route: "/api/v1/accounts", url: "/api/v1/accounts", body: "", expect: [401, 200, 403, 403, 403, 403, 200] },
+    Case { method: "GET", route: "/api/v1/audit", url: "/api/v1/audit", body: "", expect: [401, 200, 403, 403, 403, 403, 403] },
+    Case { method: "GET", route: "/", url: "/", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/units", url: "/units?under=51", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/units/{code}", url: "/units/23317", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/indicators", url: "/indicators?q=ho+so", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/forms", url: "/forms", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/forms/{code}", url: "/forms/BM01", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/regimes", url: "/regimes", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/reports", url: "/reports", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/reports/{regime}/{unit}/{period}", url: "/reports/BC_THANG_TTHC/23317/202508", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
+    Case { method: "POST", route: "/reports/{regime}/{unit}/{period}", url: "/reports/BC_THANG_TTHC/23317/202508", body: "action=save", expect: [303, 303, 303, 403, 403, 403, 403] },
+    Case { method: "GET", route: "/reports/{regime}/{unit}/{period}/print", url: "/reports/BC_THANG_TTHC/23317/202508/print", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
+    Case { method: "GET", route: "/review", url: "/review", body: "", expect: [303, 200, 403, 403, 200, 403, 403] },
+    Case { method: "GET", route: "/completeness", url: "/completeness", body: "", expect: [303, 200, 403, 403, 200, 200, 403] },
+    Case { method: "GET", route: "/compare", url: "/compare?unit=23317&indicator=HS_TIEP_NHAN&months=3", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
+    Case { method: "GET", route: "/admin/accounts", url: "/admin/accounts", body: "", expect: [303, 200, 403, 403, 403, 403, 200] },
+    // A password too short: refused for those who may create accounts, forbidden for the rest.
+    Case { method: "POST", route: "/admin/accounts", url: "/admin/accounts", body: "username=moi&display_name=M&password=ngan", expect: [303, 400, 403, 403, 403, 403, 400] },
+    // A grant on Xã Sa Thầy: outside the unit administrator's commune.
+    Case { method: "POST", route: "/admin/grants", url: "/admin/grants", body: "username=viewer&role=viewer&unit=23527", expect: [303, 303, 403, 403, 403, 403, 403] },
+    Case { method: "POST", route: "/admin/grants/revoke", url: "/admin/grants/revoke", body: "grant=999999", expect: [303, 404, 403, 403, 403, 403, 404] },
+    Case { method: "GET", route: "/audit", url: "/audit?action=report.", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
+];
+
+async fn send(app: &App, case: &Case, who: Option<&str>, workbook: &[u8]) -> u16 {
+    let url = app.url(case.url);
+    let mut req = match case.method {
+        "GET" => app.client.get(url),
+        _ => {
+            let (content_type, body) = if case.route == "/api/v1/reports/xlsx" {
+                ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", workbook.to_vec())
+            } else if case.url.starts_with("/api/") {
+                ("application/json", case.body.as_bytes().to_vec())
+            } else {
+                (FORM, case.body.as_bytes().to_vec())
+            };
+            app.client.post(url).header("content-type", content_type).body(body)
+        }
+    };
+    if let Some(who) = who {
+        req = req.bearer_auth(app.token(who));
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn every_route_for_every_role_and_scope() {
+    let app = spawn().await;
+    let rules = baocao_server::access_rules();
+    for rule in &rules {
+        assert!(
+            CASES.iter().any(|c| c.method == rule.method.as_str() && c.route == rule.path),
+            "route {} {} has no case in this table: add one with the status each role must get",
+            rule.method,
+            rule.path
+        );
+    }
+    for case in CASES {
+        assert!(
+            rules.iter().any(|r| r.method.as_str() == case.method && r.path == case.route),
+            "case {} {} names a route that does not exist",
+            case.method,
+            case.route
+        );
+    }
+    let workbook = app
+        .client
+        .get(app.url(&format!("/api/v1/reports/xlsx?{REPORT}")))
+        .bearer_auth(app.token("admin"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut wrong = Vec::new();
+    for case in CASES {
+        for (who, expected) in WHO.iter().zip(case.expect) {
+            let got = send(&app, case, *who, &workbook).await;
+            if got != expected {
+                wrong.push(format!("{} {} as {:?}: {got}, expected {expected}", case.method, case.url, who));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[tokio::test]
+async fn the_openapi_document_states_each_routes_access() {
+    let app = spawn().await;
+    let (_, doc) = app.get("/api/openapi.json").await;
+    for rule in baocao_server::access_rules().iter().filter(|r| r.path.starts_with("/api/v1")) {
+        let op = &doc["paths"][rule.path][rule.method.as_str().to_lowercase()];
+        assert!(op.is_object(), "{} {} is missing from the OpenAPI document", rule.method, rule.path);
+        assert!(op["x-baocao-access"].is_object(), "{} {} does not state its access", rule.method, rule.path);
+    }
+    assert!(doc["components"]["securitySchemes"]["token"].is_object());
+}
+
+/// The CSRF token of a page, as its forms carry it.
+fn csrf(html: &str) -> String {
+    let at = html.find("name=\"_csrf\" value=\"").expect("a form with a CSRF token") + 20;
+    html[at..at + 64].to_string()
+}
+
+async fn page(app: &App, cookie: &str, path: &str) -> (u16, String) {
+    let res = app.client.get(app.url(path)).header("cookie", cookie).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+async fn post_form(app: &App, cookie: &str, path: &str, form: &[(&str, &str)]) -> u16 {
+    let res = app.client.post(app.url(path)).header("cookie", cookie).form(form).send().await.unwrap();
+    res.status().as_u16()
+}
+
+#[tokio::test]
+async fn sessions_need_csrf_and_are_rotated_at_sign_in() {
+    let app = spawn().await;
+    let report = "/reports/BC_THANG_TTHC/23317/202508";
+    let (status, _) = app.get_as(None, report).await;
+    assert_eq!(status, 303, "anonymous visitors are sent to sign in");
+
+    let mine = app.sign_in("ngokbay", PASSWORD, None).await.expect("signed in");
+    let (status, html) = page(&app, &mine, report).await;
+    assert_eq!(status, 200);
+    let token = csrf(&html);
+    assert_eq!(post_form(&app, &mine, report, &[("action", "save")]).await, 403, "no CSRF token");
+    assert_eq!(post_form(&app, &mine, report, &[("action", "save"), ("_csrf", &"0".repeat(64))]).await, 403);
+    assert_eq!(post_form(&app, &mine, report, &[("action", "save"), ("_csrf", &token)]).await, 303);
+
+    // A session id planted before sign-in is replaced, and stops working.
+    let planted = app.sign_in("approver", PASSWORD, None).await.unwrap();
+    let fresh = app.sign_in("ngokbay", PASSWORD, Some(&planted)).await.unwrap();
+    assert_ne!(planted, fresh);
+    assert_eq!(page(&app, &planted, "/").await.0, 303);
+    assert_eq!(page(&app, &fresh, "/").await.0, 200);
+
+    // Signing out ends the session on the server, not only in the browser.
+    let (_, html) = page(&app, &fresh, "/").await;
+    assert_eq!(post_form(&app, &fresh, "/logout", &[("_csrf", &csrf(&html))]).await, 303);
+    assert_eq!(page(&app, &fresh, "/").await.0, 303);
+    // The first session is still alive and still cannot see another commune.
+    assert_eq!(page(&app, &mine, "/reports/BC_THANG_TTHC/23527/202508").await.0, 403);
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_with_a_clear_message() {
+    let app = spawn().await;
+    for _ in 0..5 {
+        assert!(app.sign_in("approver", "wrong password", None).await.is_none());
+    }
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("username", "approver"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 429);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("tạm khóa"), "{html}");
+    let (_, audit) = app.get("/api/v1/audit?action=session.sign_in_failed").await;
+    assert_eq!(audit.as_array().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn revoked_tokens_and_closed_accounts_are_refused() {
+    let app = spawn().await;
+    assert_eq!(app.get_as(Some("viewer"), "/api/v1/indicators").await.0, 200);
+    app.db.db.set_active("test", "viewer", false).await.unwrap();
+    assert_eq!(app.get_as(Some("viewer"), "/api/v1/indicators").await.0, 401);
+    let tokens = app.db.db.tokens().await.unwrap();
+    let sathay = tokens.iter().find(|t| t.username == "sathay").unwrap();
+    app.db.db.revoke_token("test", sathay.id).await.unwrap();
+    assert_eq!(app.get_as(Some("sathay"), "/api/v1/indicators").await.0, 401);
+}
