@@ -36,14 +36,19 @@ pub fn contributions(
 ) -> Result<Vec<Contribution>, RegistryError> {
     let leaves = registry.leaves_under(code, structure_at)?;
     let mut out: Vec<Contribution> = Vec::new();
+    // A province has hundreds of leaves: find a unit's entry by its key.
+    let mut index: std::collections::HashMap<crate::unit::VersionKey, usize> = std::collections::HashMap::new();
     for leaf in leaves {
         for c in leaf_contributions(registry, &leaf, structure_at, period_end)? {
-            match out.iter_mut().find(|o| o.unit.key() == c.unit.key()) {
-                Some(o) => {
-                    o.weight += c.weight;
-                    o.estimated |= c.estimated;
+            match index.get(&c.unit.key()) {
+                Some(&i) => {
+                    out[i].weight += c.weight;
+                    out[i].estimated |= c.estimated;
                 }
-                None => out.push(c),
+                None => {
+                    index.insert(c.unit.key(), out.len());
+                    out.push(c);
+                }
             }
         }
     }

@@ -73,6 +73,17 @@ impl Action {
     }
 }
 
+/// An action's stored name (`Action::name`) as people read it.
+pub fn action_vietnamese(name: &str) -> &str {
+    match name {
+        "save" => "Lưu nháp",
+        "submit" => "Gửi báo cáo",
+        "approve" => "Phê duyệt",
+        "return" => "Trả lại",
+        other => other,
+    }
+}
+
 /// The status after `action`, or why it is not allowed (in Vietnamese).
 pub fn transition(from: Status, action: &Action) -> Result<Status, String> {
     match (from, action) {

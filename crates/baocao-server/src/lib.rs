@@ -78,6 +78,7 @@ fn routes() -> Routes {
         .get("/review", Needs(ApproveReports), work::review)
         .get("/completeness", Needs(ViewReports), work::completeness)
         .get("/compare", Needs(ViewReports), work::compare)
+        .get("/output", Needs(ViewReports), work::output)
         .get("/admin/accounts", Needs(ManageAccounts), admin::accounts)
         .post("/admin/accounts", Needs(ManageAccounts), admin::create_account)
         .post("/admin/grants", Needs(ManageAccounts), admin::add_grant)

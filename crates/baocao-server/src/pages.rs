@@ -26,11 +26,12 @@ pub struct Chrome {
 }
 
 /// The menu: each entry shown only to accounts that hold its permission.
-const MENU: [(&str, &str, Permission); 11] = [
+const MENU: [(&str, &str, Permission); 12] = [
     ("/", "Việc của tôi", Permission::ViewCatalog),
     ("/reports", "Báo cáo", Permission::ViewReports),
     ("/review", "Phê duyệt", Permission::ApproveReports),
     ("/completeness", "Tiến độ", Permission::ViewReports),
+    ("/output", "Tổng hợp", Permission::ViewReports),
     ("/compare", "So sánh", Permission::ViewReports),
     ("/units", "Đơn vị hành chính", Permission::ViewCatalog),
     ("/indicators", "Chỉ tiêu", Permission::ViewCatalog),

@@ -398,7 +398,13 @@ async fn report_page(
             .rev()
             .map(|r| {
                 let status = Status::parse(&r.status).map_or(r.status.clone(), |s| s.vietnamese().to_string());
-                (time_vn(r.at), r.actor.clone(), r.action.clone(), status, r.note.clone().unwrap_or_default())
+                (
+                    time_vn(r.at),
+                    r.actor.clone(),
+                    baocao_core::workflow::action_vietnamese(&r.action).to_string(),
+                    status,
+                    r.note.clone().unwrap_or_default(),
+                )
             })
             .collect(),
         view,
@@ -766,12 +772,12 @@ pub async fn compare(State(state): State<AppState>, access: Access, Query(q): Qu
             );
             periods.retain(|p| p.cutoff().1 <= today);
             let periods: Vec<Period> = periods.into_iter().rev().take(months as usize).rev().collect();
+            let last_years: Vec<Period> = periods.iter().map(Period::year_before).collect();
+            let now = state.db.query_series(&registry, &indicator, &unit_code, &periods, at).await?;
+            let before = state.db.query_series(&registry, &indicator, &unit_code, &last_years, at).await?;
             let mut points = Vec::new();
             let mut series = Vec::new();
-            for period in periods {
-                let now = state.db.query_value(&registry, &indicator, &unit_code, &period, Some(at)).await?;
-                let before =
-                    state.db.query_value(&registry, &indicator, &unit_code, &period.year_before(), Some(at)).await?;
+            for ((period, now), before) in periods.iter().zip(now).zip(before) {
                 let label = format!("{:02}/{}", period.start().month(), period.year());
                 series.push((label.clone(), now.value, now.estimated));
                 points.push(ComparePoint {
@@ -791,6 +797,97 @@ pub async fn compare(State(state): State<AppState>, access: Access, Query(q): Qu
                 months,
                 chart: line_chart(&series),
                 points,
+            })
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct OutputQuery {
+    form: Option<String>,
+    unit: Option<String>,
+    period: Option<String>,
+    /// Count submitted reports too, not only approved ones.
+    #[serde(default)]
+    submitted: Option<String>,
+}
+
+struct OutputRow {
+    stt: String,
+    label: String,
+    unit_of_measure: String,
+    heading: bool,
+    indent: u8,
+    cells: Vec<String>,
+    estimated: bool,
+}
+
+#[derive(Template)]
+#[template(path = "output.html")]
+struct OutputPage {
+    chrome: Chrome,
+    forms: Vec<(String, String)>,
+    form: String,
+    unit: String,
+    periods: Vec<(String, String)>,
+    period: String,
+    include_submitted: bool,
+    view: baocao_core::report::Consolidated,
+    rows: Vec<OutputRow>,
+}
+
+/// An output form (biểu đầu ra): a province total or a breakdown by unit,
+/// from the approved (or also submitted) reports of its regime.
+pub async fn output(State(state): State<AppState>, access: Access, Query(q): Query<OutputQuery>) -> Response {
+    page_result(
+        async {
+            let outputs: Vec<baocao_core::form::Form> =
+                state.db.forms().await?.into_iter().filter(|f| f.source.is_some() && f.valid_to.is_none()).collect();
+            let form = match q.form.as_deref().filter(|f| !f.is_empty()) {
+                Some(code) => outputs.iter().find(|f| f.code == code),
+                None => outputs.first(),
+            }
+            .ok_or_else(|| ApiError::not_found("Chưa có biểu đầu ra nào."))?;
+            let regime_code = form.source.as_ref().map(|s| s.regime.clone()).unwrap_or_default();
+            let list = ListQuery { regime: Some(regime_code), period: q.period.clone() };
+            let (_, _, periods, period) = choose(&state, &list).await?;
+            let unit = q
+                .unit
+                .filter(|u| !u.is_empty())
+                .or_else(|| state.settings.home_province.clone())
+                .ok_or_else(|| ApiError::bad_request("Chọn đơn vị (mã đơn vị)."))?;
+            let include_submitted = q.submitted.is_some();
+            let view =
+                crate::reports_api::readable_output(&state, &access, &form.code, &unit, &period, include_submitted)
+                    .await?;
+            let rows = view
+                .rows
+                .iter()
+                .map(|r| OutputRow {
+                    stt: r.stt.clone(),
+                    label: r.label.clone(),
+                    unit_of_measure: r.unit_of_measure.clone().unwrap_or_default(),
+                    heading: r.heading,
+                    indent: r.indent,
+                    cells: r
+                        .cells
+                        .iter()
+                        .map(|c| c.map(|v| format_number(v, if v.fract() == 0.0 { 0 } else { 1 })).unwrap_or_default())
+                        .collect(),
+                    estimated: r.estimated,
+                })
+                .collect();
+            Ok(OutputPage {
+                chrome: Chrome::new(&state, &access),
+                forms: outputs.iter().map(|f| (f.code.clone(), f.name.clone())).collect(),
+                form: form.code.clone(),
+                unit,
+                periods: periods.iter().map(|p| (p.to_string(), p.label())).collect(),
+                period: period.to_string(),
+                include_submitted,
+                rows,
+                view,
             })
         }
         .await,

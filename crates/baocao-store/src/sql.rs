@@ -21,6 +21,9 @@ pub struct Dialect {
     /// threads separately; for the listings every page shows, one row is
     /// several times faster.
     pub units_as_json: fn(&str) -> String,
+    /// `SELECT` of one JSON array of arrays of the expressions `$1`, with
+    /// the `FROM …` clause `$2`: many small rows in one.
+    pub arrays_as_json: fn(&str, &str) -> String,
     pub insert_units: &'static str,
     pub end_units: &'static str,
     pub insert_lineage: &'static str,
@@ -40,6 +43,14 @@ fn postgres_units_as_json(inner: &str) -> String {
             'parent_code', parent_code, 'valid_from', valid_from, 'valid_to', valid_to, 'archive_note', archive_note)), '[]')::text
          FROM ({inner}) AS r"
     )
+}
+
+fn sqlite_arrays_as_json(items: &str, from: &str) -> String {
+    format!("SELECT json_group_array(json_array({items})) {from}")
+}
+
+fn postgres_arrays_as_json(items: &str, from: &str) -> String {
+    format!("SELECT COALESCE(json_agg(json_build_array({items})), '[]')::text {from}")
 }
 
 fn sqlite_subtree_step() -> String {
@@ -70,6 +81,7 @@ pub const SQLITE: Dialect = Dialect {
             value = excluded.value, value_num = excluded.value_num, comment = excluded.comment, stored_at = excluded.stored_at",
     subtree_step: sqlite_subtree_step,
     units_as_json: sqlite_units_as_json,
+    arrays_as_json: sqlite_arrays_as_json,
     insert_units: "INSERT INTO units (code, name, search_name, kind, level, parent_code, valid_from, valid_to, created_by, archive_note)
         SELECT value->>'code', value->>'name', value->>'search_name', value->>'kind', value->>'level',
                value->>'parent_code', value->>'valid_from', value->>'valid_to', $2, value->>'archive_note'
@@ -99,6 +111,7 @@ pub const POSTGRES: Dialect = Dialect {
             value = EXCLUDED.value, value_num = EXCLUDED.value_num, comment = EXCLUDED.comment, stored_at = EXCLUDED.stored_at",
     subtree_step: postgres_subtree_step,
     units_as_json: postgres_units_as_json,
+    arrays_as_json: postgres_arrays_as_json,
     insert_units: "INSERT INTO units (code, name, search_name, kind, level, parent_code, valid_from, valid_to, created_by, archive_note)
         SELECT code, name, search_name, kind, level, parent_code, valid_from, valid_to, $2, archive_note
         FROM jsonb_to_recordset($1::jsonb) AS x(code text, name text, search_name text, kind text, level int,

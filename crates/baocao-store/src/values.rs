@@ -250,50 +250,60 @@ impl Db {
             units.iter().copied().filter(|c| !known.is_some_and(|k| k.contains(*c))).collect()
         };
         if !missing.is_empty() {
-            let read = self.values_of_units(period, &missing).await?;
+            let read = self.numbers_of_units(period, &missing).await?;
             let mut cache = ctx.numbers.lock().expect("not poisoned");
             let entry = cache.entry(*period).or_default();
             entry.codes.extend(missing.iter().map(|c| c.to_string()));
-            entry
-                .values
-                .extend(read.into_iter().filter_map(|v| Some(((v.indicator.clone(), v.unit_key()), v.value_num?))));
+            entry.values.extend(read);
         }
+        let wanted: std::collections::HashSet<&str> = units.iter().copied().collect();
         let cache = ctx.numbers.lock().expect("not poisoned");
         let values = cache.get(period).map(|n| &n.values);
         Ok(values
             .into_iter()
             .flatten()
-            .filter(|((i, unit), _)| i == indicator && units.contains(&unit.code.as_str()))
+            .filter(|((i, unit), _)| i == indicator && wanted.contains(unit.code.as_str()))
             .map(|((_, unit), v)| (unit.clone(), *v))
             .collect())
     }
 
-    /// Stored values of one period for the units with these codes.
-    async fn values_of_units(&self, period: &Period, codes: &[&str]) -> Result<Vec<StoredValue>, StoreError> {
-        let mut values = Vec::new();
+    /// The numbers stored for one period for the units with these codes,
+    /// by indicator and unit version. They come back as one JSON row: sqlx
+    /// hands each SQLite row across threads separately, and compositions
+    /// read hundreds of small rows.
+    async fn numbers_of_units(
+        &self,
+        period: &Period,
+        codes: &[&str],
+    ) -> Result<Vec<((String, VersionKey), f64)>, StoreError> {
+        let mut numbers = Vec::new();
         // Bounded batches keep within both backends' limits on parameters.
         for chunk in codes.chunks(500) {
             let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
             // From the units to their values through the (unit_id, period)
             // index, not through all values of the period: CROSS JOIN fixes
             // that order for SQLite and is an ordinary join for PostgreSQL.
-            let sql = format!(
-                "SELECT i.code AS indicator, u.code AS unit_code, u.valid_from AS unit_valid_from, d.period,
-                        d.value, d.value_num, d.comment, d.stored_at
-                 FROM units u CROSS JOIN data_values d JOIN indicators i ON i.id = d.indicator_id
-                 WHERE d.unit_id = u.id AND d.period = $1 AND u.code IN ({})",
-                list.join(", ")
+            let sql = (self.dialect().arrays_as_json)(
+                "i.code, u.code, u.valid_from, d.value_num",
+                &format!(
+                    "FROM units u CROSS JOIN data_values d JOIN indicators i ON i.id = d.indicator_id
+                     WHERE d.unit_id = u.id AND d.period = $1 AND d.value_num IS NOT NULL AND u.code IN ({})",
+                    list.join(", ")
+                ),
             );
-            let rows: Vec<StoredValue> = with_pool!(self, |pool| {
-                let mut q = sqlx::query_as(&sql).bind(period.to_string());
+            let json: String = with_pool!(self, |pool| {
+                let mut q = sqlx::query_scalar(&sql).bind(period.to_string());
                 for code in chunk {
                     q = q.bind(*code);
                 }
-                q.fetch_all(pool).await?
+                q.fetch_one(pool).await?
             });
-            values.extend(rows);
+            type Row = (String, String, Option<NaiveDate>, f64);
+            let rows: Vec<Row> =
+                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("stored numbers: {e}")))?;
+            numbers.extend(rows.into_iter().map(|(i, code, valid_from, v)| ((i, VersionKey { code, valid_from }), v)));
         }
-        Ok(values)
+        Ok(numbers)
     }
 
     /// The units whose report of `period` counts under `filter`.
@@ -486,17 +496,35 @@ impl Db {
         period: &Period,
         structure_at: Option<NaiveDate>,
     ) -> Result<baocao_core::restate::Composed, StoreError> {
+        let at = structure_at.unwrap_or_else(|| period.end());
+        let mut series = self.query_series(registry, indicator, code, std::slice::from_ref(period), at).await?;
+        Ok(series.remove(0))
+    }
+
+    /// [`Db::query_value`] for several periods, all in the structure of
+    /// day `structure_at`, reading each period's numbers once.
+    pub async fn query_series(
+        &self,
+        registry: &baocao_core::Registry,
+        indicator: &str,
+        code: &str,
+        periods: &[Period],
+        structure_at: NaiveDate,
+    ) -> Result<Vec<baocao_core::restate::Composed>, StoreError> {
         let indicators: HashMap<String, Indicator> =
             self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
         let found = indicators.get(indicator);
         let indicator =
             found.ok_or_else(|| StoreError::NotFound(format!("unknown indicator (chỉ tiêu) «{indicator}»")))?;
-        let at = structure_at.unwrap_or_else(|| period.end());
         let ctx = ComposeContext::new(registry, &indicators, None);
-        let mut composed = self.compose_indicator(&ctx, indicator, code, period, at, 0).await?;
-        // Shown to people: in Vietnamese order of names.
-        composed.sources.sort_by(|a, b| baocao_core::text::compare_vi(&a.name, &b.name).then(a.unit.cmp(&b.unit)));
-        Ok(composed)
+        let mut series = Vec::with_capacity(periods.len());
+        for period in periods {
+            let mut composed = self.compose_indicator(&ctx, indicator, code, period, structure_at, 0).await?;
+            // Shown to people: in Vietnamese order of names.
+            composed.sources.sort_by(|a, b| baocao_core::text::compare_vi(&a.name, &b.name).then(a.unit.cmp(&b.unit)));
+            series.push(composed);
+        }
+        Ok(series)
     }
 
     /// The value of `indicator` for unit `code` in `period`, in the

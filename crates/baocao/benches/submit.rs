@@ -10,10 +10,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use baocao_core::access::{Grant, Permission, Role};
 use baocao_core::form::{Column, Form, FormKind, FormRow};
 use baocao_core::regime::{Regime, UnitSelector};
 use baocao_core::{Aggregation, Indicator, Periodicity, UnitKind, ValueType};
 use baocao_ingest::vn_admin::Sources;
+use baocao_server::auth::token_hash;
 use baocao_server::{AppState, Settings, router};
 use baocao_store::Db;
 
@@ -76,8 +78,15 @@ async fn prepare(url: &str) -> Db {
         issued_by: None,
     };
     db.save_regime("test", &regime).await.unwrap();
+    // Submissions go through authentication and authorization like any other.
+    db.create_account("bench", "bench", "Thử tải", None).await.unwrap();
+    let grant = Grant { role: Role::DataEntry, unit: None, forms: vec![], validity: Default::default() };
+    db.add_grant("bench", "bench", &grant).await.unwrap();
+    db.create_token("bench", "bench", "bench", &token_hash(TOKEN), &[Permission::EnterReports]).await.unwrap();
     db
 }
+
+const TOKEN: &str = "bench-token-used-only-by-this-benchmark";
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -111,10 +120,17 @@ async fn run(label: &str, url: &str, reports: usize, clients: usize) {
             loop {
                 let Some(unit) = queue.lock().await.pop() else { break };
                 let body = format!(
-                    r#"{{"regime":"BC50","unit":"{unit}","period":"202508","action":"submit","actor":"bench","values":{{{values}}}}}"#
+                    r#"{{"regime":"BC50","unit":"{unit}","period":"202508","action":"submit","values":{{{values}}}}}"#
                 );
                 let t = Instant::now();
-                let res = client.post(format!("{base}/api/v1/reports")).header("content-type", "application/json").body(body).send().await.unwrap();
+                let res = client
+                    .post(format!("{base}/api/v1/reports"))
+                    .header("content-type", "application/json")
+                    .bearer_auth(TOKEN)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
                 assert!(res.status().is_success(), "{}", res.text().await.unwrap());
                 res.bytes().await.unwrap();
                 latencies.push(t.elapsed());

@@ -68,6 +68,7 @@ const CASES: &[Case] = &[
     Case { method: "GET", route: "/review", url: "/review", body: "", expect: [303, 200, 403, 403, 200, 403, 403] },
     Case { method: "GET", route: "/completeness", url: "/completeness", body: "", expect: [303, 200, 403, 403, 200, 200, 403] },
     Case { method: "GET", route: "/compare", url: "/compare?unit=23317&indicator=HS_TIEP_NHAN&months=3", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
+    Case { method: "GET", route: "/output", url: "/output?form=TH01&unit=51", body: "", expect: [303, 200, 403, 403, 200, 200, 403] },
     Case { method: "GET", route: "/admin/accounts", url: "/admin/accounts", body: "", expect: [303, 200, 403, 403, 403, 403, 200] },
     // A password too short: refused for those who may create accounts, forbidden for the rest.
     Case { method: "POST", route: "/admin/accounts", url: "/admin/accounts", body: "username=moi&display_name=M&password=ngan", expect: [303, 400, 403, 403, 403, 403, 400] },

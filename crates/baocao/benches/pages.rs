@@ -1,0 +1,108 @@
+//! How long the main pages take to render, against `baocao serve --demo`
+//! (the bundled national registry, the demo province with two years of
+//! reports) on SQLite, over loopback, one request at a time.
+//!
+//! `cargo bench -p baocao --bench pages`; BENCH_REQUESTS sets the number
+//! of timed requests per page (default 200).
+
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn sign_in(client: &reqwest::Client, base: &str, username: &str) -> String {
+    let res = client
+        .post(format!("{base}/login"))
+        .form(&[("username", username), ("password", "demo-baocao-2025")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303, "sign-in of {username}");
+    res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let requests: usize = std::env::var("BENCH_REQUESTS").ok().and_then(|n| n.parse().ok()).unwrap_or(200);
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("bench.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baocao"))
+        .args(["--db", &url, "serve", "--demo", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("CI", "1")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _server = Server(child);
+    let base = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| l.split("serving on ").nth(1).and_then(|r| r.split_whitespace().next()).map(str::to_string))
+        .expect("the server prints its URL")
+        .trim_end_matches('/')
+        .to_string();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let admin = sign_in(&client, &base, "quantri").await;
+    let officer = sign_in(&client, &base, "nhaplieu.ngokbay").await;
+    // The officer's latest report, as the officer's task list links it.
+    let home = client.get(format!("{base}/")).header("cookie", &officer).send().await.unwrap().text().await.unwrap();
+    let report = home
+        .split("href=\"")
+        .filter_map(|s| s.split('"').next())
+        .find(|h| h.starts_with("/reports/"))
+        .expect("a task")
+        .to_string();
+    let pages: Vec<(&str, String, &String)> = vec![
+        ("my tasks (system administrator)", "/".into(), &admin),
+        ("my tasks (commune officer)", "/".into(), &officer),
+        ("units of the province", "/units?under=51".into(), &admin),
+        ("a unit and its lineage", "/units/23317".into(), &admin),
+        ("reports of a period", "/reports".into(), &admin),
+        ("report entry grid", report.clone(), &officer),
+        ("printed report", format!("{report}/print"), &officer),
+        ("review queue", "/review".into(), &admin),
+        ("completeness with chart", "/completeness".into(), &admin),
+        ("province total", "/output".into(), &admin),
+        ("comparison over 12 months", "/compare?unit=51&indicator=HS_TIEP_NHAN".into(), &admin),
+        ("indicators", "/indicators".into(), &admin),
+        ("regimes and periods", "/regimes".into(), &admin),
+        ("accounts", "/admin/accounts".into(), &admin),
+        ("audit log", "/audit".into(), &admin),
+    ];
+    println!("{requests} requests per page, one at a time, after 5 unmeasured\n");
+    println!("{:<36} {:>9} {:>9} {:>9}", "page", "p50", "p95", "max");
+    for (label, path, cookie) in pages {
+        let mut times = Vec::with_capacity(requests);
+        for i in 0..requests + 5 {
+            let t = Instant::now();
+            let res = client.get(format!("{base}{path}")).header("cookie", cookie.as_str()).send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 200, "{path}");
+            res.bytes().await.unwrap();
+            if i >= 5 {
+                times.push(t.elapsed());
+            }
+        }
+        times.sort();
+        let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+        println!(
+            "{label:<36} {:>9} {:>9} {:>9}",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.95)),
+            ms(*times.last().unwrap())
+        );
+    }
+}

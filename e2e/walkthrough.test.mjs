@@ -1,0 +1,177 @@
+// A commune officer enters and submits a report, a provincial approver
+// approves it, and the province total and completeness change; another
+// commune's officer cannot open it. Runs `baocao serve --demo` on a fresh
+// database and drives Debian's chromium headless with playwright-core.
+//
+// BAOCAO_BIN: the binary (default ../target/debug/baocao).
+// CHROMIUM: the browser (default /usr/bin/chromium).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = process.env.BAOCAO_BIN ?? join(here, "..", "target", "debug", "baocao");
+const shots = join(here, "screenshots");
+const PASSWORD = "demo-baocao-2025";
+const REGIME = "BC_THANG_TTHC";
+
+let server, browser, base, workdir;
+
+/** Starts the demo server and resolves with its URL once it listens. */
+function startServer() {
+  workdir = mkdtempSync(join(tmpdir(), "baocao-e2e-"));
+  const child = spawn(bin, ["--db", `sqlite:${join(workdir, "e2e.db")}`, "serve", "--demo", "--listen", "127.0.0.1:0"], {
+    cwd: workdir,
+    env: { ...process.env, CI: "1", RUST_LOG: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on("line", (line) => {
+      const m = line.match(/serving on (http:\/\/\S+?)\/? /);
+      if (m) resolve({ child, url: m[1] });
+    });
+    child.on("exit", (code) => reject(new Error(`baocao exited with ${code} before serving`)));
+  });
+}
+
+before(async () => {
+  ({ child: server, url: base } = await startServer());
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
+});
+
+/** Runs `steps` in a fresh browser context; on failure keeps a screenshot of the page. */
+async function as(name, steps) {
+  const context = await browser.newContext({ locale: "vi-VN" });
+  const page = await context.newPage();
+  try {
+    await steps(page);
+  } catch (e) {
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, `${name}-failure.png`), fullPage: true }).catch(() => {});
+    throw e;
+  } finally {
+    await context.close();
+  }
+}
+
+async function signIn(page, username) {
+  await page.goto(`${base}/`);
+  assert.match(page.url(), /\/login/, "an anonymous visitor is sent to sign in");
+  await page.getByLabel("Tên đăng nhập").fill(username);
+  await page.getByLabel("Mật khẩu").fill(PASSWORD);
+  await page.getByRole("button", { name: "Đăng nhập" }).click();
+  await page.waitForURL(`${base}/`);
+}
+
+async function signOut(page) {
+  await page.getByRole("button", { name: "Đăng xuất" }).click();
+  await page.waitForURL(/\/login/);
+}
+
+/** A number as the pages print it (1.234,5), or 0 for an empty cell. */
+function vn(text) {
+  const t = text.replace(/[\s*]/g, "").replace(/\./g, "").replace(",", ".");
+  return t === "" ? 0 : Number(t);
+}
+
+async function totalReceived(page, period) {
+  await page.goto(`${base}/output?form=TH01&unit=51&period=${period}`);
+  const row = page.locator("#output tbody tr").first();
+  return vn(await row.locator("td").nth(3).innerText());
+}
+
+async function approvedCount(page, period) {
+  await page.goto(`${base}/completeness?regime=${REGIME}&period=${period}`);
+  return Number(await page.locator("#approved").innerText());
+}
+
+let reportPath;
+
+test("a commune officer fixes a validation error and submits", async () => {
+  await as("officer", async (page) => {
+    await signIn(page, "nhaplieu.ngokbay");
+    const task = page.locator("table.tasks tr", { hasText: "Cần nhập và gửi" }).first();
+    await task.getByRole("link", { name: "Mở báo cáo" }).click();
+    await page.waitForURL(/\/reports\/BC_THANG_TTHC\/23317\//);
+    reportPath = new URL(page.url()).pathname;
+
+    await page.locator('input[name="v:HS_TIEP_NHAN"]').fill("100");
+    await page.locator('input[name="v:HS_DUNG_HAN"]').fill("120");
+    await page.locator('input[name="v:HS_TRUC_TUYEN_TOAN_TRINH"]').fill("40");
+    await page.locator('input[name="v:VB_DIEN_TU"]').fill("1.250");
+    await page.getByLabel("Chức vụ").fill("Chủ tịch");
+    await page.getByRole("button", { name: "Gửi báo cáo" }).click();
+    await assert.doesNotReject(page.locator('[role="alert"]').waitFor());
+    assert.match(await page.locator('[role="alert"]').innerText(), /Chưa thể gửi báo cáo/);
+    assert.match(await page.locator(".error.inline").first().innerText(), /lớn hơn/);
+    // The values typed are still there, as typed.
+    assert.equal(await page.locator('input[name="v:VB_DIEN_TU"]').inputValue(), "1.250");
+
+    await page.locator('input[name="v:HS_DUNG_HAN"]').fill("90");
+    await page.getByRole("button", { name: "Gửi báo cáo" }).click();
+    await page.locator('[role="status"]', { hasText: "Đã gửi báo cáo" }).waitFor();
+    assert.equal(await page.locator("#status").innerText(), "Đã gửi");
+    // Numbers are printed the Vietnamese way once stored.
+    assert.equal(await page.locator("table.report tbody tr", { hasText: "văn bản" }).locator("td.num").nth(1).innerText(), "1.250");
+    await signOut(page);
+  });
+});
+
+test("the provincial approver approves; the total and completeness follow", async () => {
+  assert.ok(reportPath, "the officer's test ran first");
+  const period = reportPath.split("/").pop();
+  await as("approver", async (page) => {
+    await signIn(page, "pheduyet.tinh");
+    const totalBefore = await totalReceived(page, period);
+    const approvedBefore = await approvedCount(page, period);
+    await page.goto(`${base}/review?regime=${REGIME}&period=${period}`);
+    await page.locator("tr", { hasText: "Ngọk Bay" }).getByRole("link", { name: "Mở" }).click();
+    await page.getByRole("button", { name: "Phê duyệt" }).click();
+    await page.locator('[role="status"]', { hasText: "Đã phê duyệt" }).waitFor();
+    assert.equal(await page.locator("#status").innerText(), "Đã duyệt");
+    assert.equal(await totalReceived(page, period), totalBefore + 100);
+    assert.equal(await approvedCount(page, period), approvedBefore + 1);
+    await page.goto(`${base}${reportPath}/print`);
+    assert.match(await page.locator(".motto").innerText(), /Độc lập - Tự do - Hạnh phúc/);
+    await page.goto(`${base}/`);
+    await signOut(page);
+  });
+});
+
+test("another commune's officer can neither open nor fetch the report", async () => {
+  assert.ok(reportPath, "the officer's test ran first");
+  await as("other-commune", async (page) => {
+    await signIn(page, "nhaplieu.sathay");
+    const response = await page.goto(`${base}${reportPath}`);
+    assert.equal(response.status(), 403);
+    const [, , regime, unit, period] = reportPath.split("/");
+    const api = await page.request.get(`${base}/api/v1/reports?regime=${regime}&unit=${unit}&period=${period}`);
+    assert.equal(api.status(), 403);
+  });
+});
