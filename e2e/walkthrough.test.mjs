@@ -126,6 +126,8 @@ test("a commune officer fixes a validation error and submits", async () => {
     await page.locator('input[name="v:HS_TRUC_TUYEN_TOAN_TRINH"]').fill("40");
     await page.locator('input[name="v:VB_DIEN_TU"]').fill("1.250");
     await page.getByLabel("Chức vụ").fill("Chủ tịch");
+    // The rules run as the officer types (htmx), before anything is sent.
+    await page.locator("#checks .error", { hasText: "lớn hơn" }).waitFor();
     await page.getByRole("button", { name: "Gửi báo cáo" }).click();
     await assert.doesNotReject(page.locator('[role="alert"]').waitFor());
     assert.match(await page.locator('[role="alert"]').innerText(), /Chưa thể gửi báo cáo/);

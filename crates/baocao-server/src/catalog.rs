@@ -11,6 +11,14 @@ use baocao_core::{Period, today_in_vietnam};
 use chrono::Datelike;
 use serde::Deserialize;
 
+use std::collections::HashMap;
+
+use axum::Form as Posted;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect};
+use baocao_core::Indicator;
+use baocao_core::access::{Permission, Target};
+
 use crate::access::Access;
 use crate::error::ApiError;
 use crate::pages::{Chrome, error_page, render};
@@ -141,6 +149,29 @@ struct FormPage {
     rows: Vec<PreviewRow>,
     rules: Vec<String>,
     source: Option<String>,
+    can_design: bool,
+}
+
+/// The grid of a form as a unit will fill it: columns (heading, entered)
+/// and rows.
+fn preview(form: &Form, indicators: &HashMap<String, Indicator>) -> (Vec<(&'static str, bool)>, Vec<PreviewRow>) {
+    let columns = form.columns.iter().map(|c| (c.heading(), c.entered())).collect();
+    let rows = form
+        .rows
+        .iter()
+        .map(|r| PreviewRow {
+            stt: r.stt.clone(),
+            label: match (&r.label, &r.indicator) {
+                (Some(l), _) => l.clone(),
+                (None, Some(c)) => form.label(c, indicators).to_string(),
+                (None, None) => String::new(),
+            },
+            code: r.indicator.clone().unwrap_or_default(),
+            heading: r.heading,
+            indent: r.indent,
+        })
+        .collect();
+    (columns, rows)
 }
 
 #[derive(Deserialize)]
@@ -165,27 +196,16 @@ pub async fn form(
             }
             .ok_or_else(|| ApiError::not_found(format!("Không có biểu mẫu «{code}».")))?;
             let indicators = state.db.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
-            let rows = chosen
-                .rows
-                .iter()
-                .map(|r| PreviewRow {
-                    stt: r.stt.clone(),
-                    label: match (&r.label, &r.indicator) {
-                        (Some(l), _) => l.clone(),
-                        (None, Some(c)) => chosen.label(c, &indicators).to_string(),
-                        (None, None) => String::new(),
-                    },
-                    code: r.indicator.clone().unwrap_or_default(),
-                    heading: r.heading,
-                    indent: r.indent,
-                })
-                .collect();
+            let (columns, rows) = preview(chosen, &indicators);
+            let registry = state.registry().await?;
+            let can_design = access.can(&registry, Permission::ManageCatalog, Target::System);
             Ok(FormPage {
                 chrome: Chrome::new(&state, &access),
                 form: version(chosen),
                 versions: versions.iter().map(version).collect(),
-                columns: chosen.columns.iter().map(|c| (c.heading(), c.entered())).collect(),
+                columns,
                 rows,
+                can_design,
                 rules: chosen.rules.iter().map(|r| serde_json::to_string(r).unwrap_or_default()).collect(),
                 source: chosen.source.as_ref().map(|s| s.regime.clone()),
             })
@@ -273,4 +293,170 @@ pub async fn regimes(State(state): State<AppState>, access: Access) -> Response 
         }
         .await,
     )
+}
+
+/// The version of form `code` starting on `from` (YYYY-MM-DD), or its latest.
+async fn chosen_version(state: &AppState, code: &str, from: Option<&str>) -> Result<Form, ApiError> {
+    let versions = state.db.form_versions(code).await?;
+    match from.filter(|f| !f.is_empty()) {
+        Some(from) => versions.into_iter().find(|v| v.valid_from.is_some_and(|d| d.to_string() == from)),
+        None => versions.into_iter().last(),
+    }
+    .ok_or_else(|| ApiError::not_found(format!("Không có biểu mẫu «{code}».")))
+}
+
+/// A form version as a workbook, to review or to fill in as a definition.
+pub async fn form_xlsx(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> Response {
+    let result = async {
+        let form = chosen_version(&state, &code, q.from.as_deref()).await?;
+        let bytes = baocao_ingest::form_xlsx::write_form(&form).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        Ok::<_, ApiError>((form.code, bytes))
+    }
+    .await;
+    match result {
+        Ok((code, bytes)) => (
+            [
+                (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{code}.xlsx\"")),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "designer.html")]
+struct DesignerPage {
+    chrome: Chrome,
+    definition: String,
+    problems: Vec<String>,
+    preview: Option<FormVersion>,
+    columns: Vec<(&'static str, bool)>,
+    rows: Vec<PreviewRow>,
+}
+
+/// What a new form starts from.
+const NEW_FORM: &str = r#"code = "BM02"
+name = "Tên biểu mẫu"
+kind = "input"
+valid_from = "2026-01-01"
+columns = ["year_plan", "this_period", "cumulative", "same_period_last_year", "percent_of_plan", "percent_of_same_period"]
+
+[[rows]]
+stt = "I"
+label = "Nhóm chỉ tiêu"
+heading = true
+
+[[rows]]
+stt = "1"
+indicator = "HS_TIEP_NHAN"
+indent = 1
+"#;
+
+/// Parses and checks a definition; the page shows the problems or the preview.
+async fn designer_page(state: &AppState, access: &Access, definition: String) -> Result<DesignerPage, ApiError> {
+    let indicators: HashMap<String, Indicator> =
+        state.db.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+    let mut page = DesignerPage {
+        chrome: Chrome::new(state, access),
+        definition,
+        problems: Vec::new(),
+        preview: None,
+        columns: Vec::new(),
+        rows: Vec::new(),
+    };
+    match baocao_ingest::definitions::read_toml::<Form>("biểu mẫu", &page.definition) {
+        Err(problems) => page.problems = problems.0.iter().map(|p| p.to_string()).collect(),
+        Ok(form) => {
+            page.problems = form.check(&indicators);
+            let (columns, rows) = preview(&form, &indicators);
+            (page.columns, page.rows, page.preview) = (columns, rows, Some(version(&form)));
+        }
+    }
+    Ok(page)
+}
+
+async fn require_design(state: &AppState, access: &Access) -> Result<(), ApiError> {
+    let registry = state.registry().await?;
+    access.require(&registry, Permission::ManageCatalog, Target::System)
+}
+
+#[derive(Deserialize)]
+pub struct DesignerQuery {
+    code: Option<String>,
+    from: Option<String>,
+}
+
+/// The form designer: a definition to edit, previewed as it is typed.
+pub async fn designer(State(state): State<AppState>, access: Access, Query(q): Query<DesignerQuery>) -> Response {
+    page_result(
+        async {
+            require_design(&state, &access).await?;
+            let definition = match q.code.as_deref().filter(|c| !c.is_empty()) {
+                Some(code) => {
+                    let form = chosen_version(&state, code, q.from.as_deref()).await?;
+                    toml::to_string(&form).map_err(|e| ApiError::bad_request(e.to_string()))?
+                }
+                None => NEW_FORM.to_string(),
+            };
+            designer_page(&state, &access, definition).await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Definition {
+    definition: String,
+}
+
+/// The preview of a definition being typed (htmx).
+pub async fn designer_preview(
+    State(state): State<AppState>,
+    access: Access,
+    Posted(d): Posted<Definition>,
+) -> Response {
+    page_result(
+        async {
+            require_design(&state, &access).await?;
+            designer_page(&state, &access, d.definition).await
+        }
+        .await,
+    )
+}
+
+/// Saves a definition as a form version; refused with the problems shown.
+pub async fn designer_save(State(state): State<AppState>, access: Access, Posted(d): Posted<Definition>) -> Response {
+    let result = async {
+        require_design(&state, &access).await?;
+        let form: Form = baocao_ingest::definitions::read_toml("biểu mẫu", &d.definition)
+            .map_err(|p| ApiError::bad_request(p.to_string()))?;
+        state.db.save_form(access.username(), &form).await?;
+        Ok::<_, ApiError>(form)
+    }
+    .await;
+    match result {
+        Ok(form) => Redirect::to(&format!(
+            "/forms/{}?from={}",
+            form.code,
+            form.valid_from.map(|d| d.to_string()).unwrap_or_default()
+        ))
+        .into_response(),
+        Err(e) if matches!(e.status, StatusCode::BAD_REQUEST | StatusCode::CONFLICT) => {
+            match designer_page(&state, &access, d.definition).await {
+                Ok(mut page) => {
+                    page.problems.insert(0, e.message);
+                    (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+                }
+                Err(e) => error_page(e),
+            }
+        }
+        Err(e) => error_page(e),
+    }
 }

@@ -27,7 +27,7 @@ use baocao_core::access::Permission::{
     ApproveReports, EnterReports, ManageAccounts, ManageCatalog, ViewAudit, ViewCatalog, ViewReports,
 };
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use access::Rule::{Needs, NeedsAny, Public, SignedIn};
 use access::{RouteRule, Routes};
@@ -69,7 +69,11 @@ fn routes() -> Routes {
         .get("/units/{code}", Needs(ViewCatalog), pages::unit)
         .get("/indicators", Needs(ViewCatalog), catalog::indicators)
         .get("/forms", Needs(ViewCatalog), catalog::forms)
+        .get("/forms/designer", Needs(ManageCatalog), catalog::designer)
+        .post("/forms/designer", Needs(ManageCatalog), catalog::designer_save)
+        .post("/forms/designer/preview", Needs(ManageCatalog), catalog::designer_preview)
         .get("/forms/{code}", Needs(ViewCatalog), catalog::form)
+        .get("/forms/{code}/xlsx", Needs(ViewCatalog), catalog::form_xlsx)
         .get("/regimes", Needs(ViewCatalog), catalog::regimes)
         .get("/reports", Needs(ViewReports), work::reports)
         .get("/reports/{regime}/{unit}/{period}", Needs(ViewReports), work::report)
@@ -100,10 +104,14 @@ pub fn router(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), access::guard))
         .route_layer(from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::new(header.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
         .layer(SetRequestIdLayer::new(header, MakeRequestUuid))
         .with_state(state)
 }

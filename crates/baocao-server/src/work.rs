@@ -244,6 +244,8 @@ pub async fn review(State(state): State<AppState>, access: Access, Query(q): Que
 struct Cell {
     /// The input's name when entered here, else empty.
     input: String,
+    /// Its element id, kept across htmx swaps so focus stays put.
+    id: String,
     value: String,
 }
 
@@ -312,7 +314,7 @@ fn grid(view: &ReportView, editable: bool, entered: &HashMap<String, String>) ->
                         .get(&input)
                         .cloned()
                         .unwrap_or_else(|| shown(row.cells.get(column_key(column)).copied(), column));
-                    Cell { input, value }
+                    Cell { id: input.replace(':', "-"), input, value }
                 })
                 .collect();
             let messages = view
@@ -370,7 +372,12 @@ async fn report_page(
     let editable = view.status.editable() && access.can(&registry, Permission::EnterReports, target);
     let can_approve = view.status == Status::Submitted && access.can(&registry, Permission::ApproveReports, target);
     let (status, status_class) = status_of(Some(view.status));
-    let in_grid: Vec<&str> = view.rows.iter().filter_map(|r| r.indicator.as_deref()).collect();
+    // While typing (values entered, nothing saved) every finding is listed
+    // above the grid, the only part the check replaces; otherwise only
+    // those that no row shows.
+    let checking = !entered.is_empty() && error.is_none();
+    let in_grid: Vec<&str> =
+        if checking { Vec::new() } else { view.rows.iter().filter_map(|r| r.indicator.as_deref()).collect() };
     Ok(ReportPage {
         chrome: Chrome::new(state, access),
         url: format!("/reports/{}/{}/{}", path.regime, path.unit, path.period),
@@ -460,6 +467,13 @@ pub async fn act(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
+    let entered: HashMap<String, String> =
+        fields.iter().filter(|(k, _)| k.starts_with("v:") || k.starts_with("p:")).cloned().collect();
+    if field("action").as_deref() == Some("check") {
+        // Inline validation while typing (htmx): the rules on the values as
+        // typed; nothing is saved.
+        return page_result(report_page(&state, &access, &path, None, None, entered).await);
+    }
     let action = match field("action").as_deref() {
         Some("save") => Action::Save,
         Some("submit") => Action::Submit,
@@ -471,8 +485,6 @@ pub async fn act(
         Ok(p) => p,
         Err(e) => return error_page(ApiError::bad_request(format!("kỳ báo cáo «{}»: {e}", path.period))),
     };
-    let entered: HashMap<String, String> =
-        fields.iter().filter(|(k, _)| k.starts_with("v:") || k.starts_with("p:")).cloned().collect();
     let pick = |prefix: &str| -> BTreeMap<String, String> {
         entered
             .iter()

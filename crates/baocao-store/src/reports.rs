@@ -124,6 +124,27 @@ fn checked(
     if problems.is_empty() { Ok(out) } else { Err(rejected(problems.join("\n"))) }
 }
 
+/// A version that reports use keeps its content; it may only be given an
+/// end (or a later one) that leaves every period reported with it inside.
+fn check_used_version(form: &Form, stored: &str, periods: &[String]) -> Result<(), StoreError> {
+    let stored: Form = parse_json("form definition", stored)?;
+    let same_content = Form { valid_to: stored.valid_to, ..form.clone() } == stored;
+    let last_day = periods.iter().filter_map(|p| p.parse::<Period>().ok()).map(|p| p.end()).max();
+    let keeps_reports = match (form.valid_to, last_day) {
+        (Some(end), Some(last)) => last < end,
+        _ => true,
+    };
+    if same_content && keeps_reports {
+        return Ok(());
+    }
+    Err(rejected(format!(
+        "form {}: {} reporting period(s) use this version; only its end (valid_to) may change, after the last \
+         of them; give other changes a new version with a later valid_from",
+        form.code,
+        periods.len()
+    )))
+}
+
 impl Db {
     /// Stores a version of a form after checking it against the indicators.
     /// Versions of one code may not overlap in time.
@@ -157,20 +178,18 @@ impl Db {
                     .await?;
             match existing {
                 Some(id) => {
-                    let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE form_id = $1")
-                        .bind(id)
-                        .fetch_one(&mut *conn)
-                        .await?;
-                    if used > 0 {
-                        return Err(rejected(format!(
-                            "form {}: {used} reports use this version; give the change a new valid_from instead",
-                            form.code
-                        )));
-                    }
                     let before: String = sqlx::query_scalar("SELECT definition FROM forms WHERE id = $1")
                         .bind(id)
                         .fetch_one(&mut *conn)
                         .await?;
+                    let periods: Vec<String> =
+                        sqlx::query_scalar("SELECT DISTINCT period FROM reports WHERE form_id = $1")
+                            .bind(id)
+                            .fetch_all(&mut *conn)
+                            .await?;
+                    if !periods.is_empty() {
+                        check_used_version(form, &before, &periods)?;
+                    }
                     let change = Change {
                         at: Utc::now(),
                         actor,

@@ -88,7 +88,14 @@ fn main() -> std::process::ExitCode {
     let serving = matches!(cli.command, Command::Serve(_));
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if serving { "info" } else { "warn" }));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // BAOCAO_LOG_FORMAT=json: one JSON object per line (with the request id
+    // of each request's span), for log collectors.
+    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("BAOCAO_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        subscriber.json().with_current_span(true).init();
+    } else {
+        subscriber.init();
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a Tokio runtime");
     let result = runtime.block_on(async {

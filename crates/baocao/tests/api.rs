@@ -190,3 +190,42 @@ async fn concurrent_submissions_all_succeed() {
     let (_, c) = app.get("/api/v1/completeness?regime=BC_THANG_TTHC&period=202508").await;
     assert_eq!(c["submitted"].as_u64(), Some(codes.len() as u64));
 }
+
+fn form_body(definition: &str) -> String {
+    serde_urlencoded::to_string([("definition", definition)]).unwrap()
+}
+
+#[tokio::test]
+async fn the_form_designer_previews_and_versions_forms() {
+    let app = spawn().await;
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/form-bm01.toml");
+    let bm01 = std::fs::read_to_string(path).unwrap();
+    let (status, page) = app.post("/forms/designer/preview", FORM, &form_body("code = \"X\"\nname = ")).await;
+    assert_eq!(status, 200);
+    assert!(page.as_str().unwrap().contains("line 2"), "{page}");
+    let (_, page) = app.post("/forms/designer/preview", FORM, &form_body(&bm01)).await;
+    assert!(page.as_str().unwrap().contains("Số hồ sơ thủ tục hành chính tiếp nhận"));
+    let (status, page) = app.get("/forms/designer?code=BM01&from=2025-07-01").await;
+    assert_eq!(status, 200);
+    assert!(page.as_str().unwrap().contains("HS_TIEP_NHAN"));
+
+    // Once a report uses the version, only its end may change, after that report's period.
+    let body =
+        r#"{"regime":"BC_THANG_TTHC","unit":"23317","period":"202509","action":"save","values":{"HS_TIEP_NHAN":"5"}}"#;
+    assert_eq!(app.post_as(Some("ngokbay"), "/api/v1/reports", "application/json", body).await.0, 200);
+    let renamed = bm01.replacen("name = \"", "name = \"Mới: ", 1);
+    let (status, page) = app.post("/forms/designer", FORM, &form_body(&renamed)).await;
+    assert_eq!(status, 422);
+    assert!(page.as_str().unwrap().contains("only its end"), "{page}");
+    let ended = |day: &str| {
+        bm01.replacen("valid_from = \"2025-07-01\"", &format!("valid_from = \"2025-07-01\"\nvalid_to = \"{day}\""), 1)
+    };
+    assert_eq!(app.post("/forms/designer", FORM, &form_body(&ended("2025-09-15"))).await.0, 422);
+    assert_eq!(app.post("/forms/designer", FORM, &form_body(&ended("2027-01-01"))).await.0, 303);
+    let next = renamed.replacen("valid_from = \"2025-07-01\"", "valid_from = \"2027-01-01\"", 1);
+    assert_eq!(app.post("/forms/designer", FORM, &form_body(&next)).await.0, 303);
+    let (_, page) = app.get("/forms/BM01").await;
+    assert!(page.as_str().unwrap().contains("Mới: "), "the latest version is shown");
+    assert_eq!(app.post_as(Some("ngokbay"), "/forms/designer", FORM, &form_body(&next)).await.0, 403);
+}
