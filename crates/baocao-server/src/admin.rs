@@ -88,6 +88,8 @@ struct AccountsPage {
     chrome: Chrome,
     accounts: Vec<AccountRow>,
     roles: Vec<(&'static str, &'static str)>,
+    /// What each role may do, as the table under the accounts shows it.
+    matrix: Vec<(&'static str, Vec<&'static str>)>,
     notice: Option<String>,
 }
 
@@ -125,6 +127,10 @@ pub async fn accounts(State(state): State<AppState>, access: Access, Query(q): Q
             chrome: Chrome::new(&state, &access),
             accounts,
             roles: Role::ALL.iter().map(|r| (r.as_str(), r.vietnamese())).collect(),
+            matrix: Role::ALL
+                .iter()
+                .map(|r| (r.vietnamese(), r.permissions().iter().map(|p| p.vietnamese()).collect()))
+                .collect(),
             notice: q.done,
         })
     }

@@ -2,7 +2,10 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::Extensions;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -12,7 +15,7 @@ use serde::Deserialize;
 use crate::access::Access;
 use crate::auth::{self, COOKIE, Credential};
 use crate::pages::{Chrome, render};
-use crate::state::AppState;
+use crate::state::{AppState, SIGN_INS_PER_MINUTE};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -58,12 +61,36 @@ fn secure(state: &AppState, headers: &HeaderMap) -> bool {
         || headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v == "https")
 }
 
+/// The client's address: the connection's, or behind a proxy the first of
+/// `X-Forwarded-For`; unspecified when neither is known (in-process tests).
+fn client_address(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> IpAddr {
+    let forwarded = || {
+        let first = headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?;
+        first.trim().parse().ok()
+    };
+    let connected = || extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    if state.settings.behind_proxy { forwarded().or_else(connected) } else { connected() }
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: Extensions,
     jar: CookieJar,
     Form(form): Form<SignInForm>,
 ) -> Response {
+    if state.sign_in_limiter.check_key(&client_address(&state, &headers, &extensions)).is_err() {
+        let page = LoginPage {
+            chrome: Chrome::anonymous(&state),
+            error: Some(format!(
+                "Quá nhiều lần đăng nhập từ địa chỉ này (tối đa {SIGN_INS_PER_MINUTE} lần mỗi phút). Vui lòng thử lại sau ít phút."
+            )),
+            next: safe_next(form.next.as_deref()),
+            username: form.username,
+        };
+        return (StatusCode::TOO_MANY_REQUESTS, render(&page)).into_response();
+    }
     let previous = jar.get(COOKIE).map(|c| c.value().to_string());
     match auth::sign_in(&state.db, &form.username, &form.password, previous.as_deref()).await {
         Ok(session) => {

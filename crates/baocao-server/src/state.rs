@@ -14,6 +14,9 @@ pub struct Settings {
     /// Mark session cookies Secure even when the request did not come
     /// through a TLS proxy that says so (`X-Forwarded-Proto: https`).
     pub secure_cookies: bool,
+    /// A reverse proxy is in front: the client's address is the first of
+    /// `X-Forwarded-For`, not the connection's (which is the proxy's).
+    pub behind_proxy: bool,
 }
 
 /// The registry as loaded at a stored revision.
@@ -27,11 +30,31 @@ pub struct AppState {
     pub(crate) registry: Arc<RwLock<CachedRegistry>>,
     /// Every route's access rule, filled in by [`crate::router`].
     pub(crate) rules: Arc<Vec<crate::access::RouteRule>>,
+    /// Sign-in attempts per client address.
+    pub(crate) sign_in_limiter: Arc<SignInLimiter>,
+}
+
+/// At most [`SIGN_INS_PER_MINUTE`] sign-in attempts a minute from one
+/// address, whatever the accounts tried (the per-account lockout is the
+/// other half).
+pub(crate) type SignInLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+
+pub(crate) const SIGN_INS_PER_MINUTE: u32 = 10;
+
+fn sign_in_limiter() -> SignInLimiter {
+    let per_minute = std::num::NonZeroU32::new(SIGN_INS_PER_MINUTE).expect("not zero");
+    governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute))
 }
 
 impl AppState {
     pub fn new(db: Db, settings: Settings) -> Self {
-        AppState { db, settings: Arc::new(settings), registry: Arc::default(), rules: Arc::default() }
+        AppState {
+            db,
+            settings: Arc::new(settings),
+            registry: Arc::default(),
+            rules: Arc::default(),
+            sign_in_limiter: Arc::new(sign_in_limiter()),
+        }
     }
 
     /// The registry in memory for lineage walks and mapping, reloaded only

@@ -25,6 +25,10 @@ pub struct ServeArgs {
     /// and does not send `X-Forwarded-Proto: https`).
     #[arg(long, env = "BAOCAO_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// A reverse proxy is in front: take the client's address from
+    /// `X-Forwarded-For` (for sign-in rate limiting).
+    #[arg(long, env = "BAOCAO_BEHIND_PROXY")]
+    behind_proxy: bool,
 }
 
 #[derive(Deserialize)]
@@ -38,7 +42,12 @@ struct DemoConfig {
 pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
     let url = crate::database_url(db, if args.demo { "sqlite:baocao-demo.db" } else { "sqlite:baocao.db" });
     let db = Db::connect(&url).await.with_context(|| format!("cannot open the database {url}"))?;
-    let mut settings = Settings { demo: args.demo, secure_cookies: args.secure_cookies, ..Default::default() };
+    let mut settings = Settings {
+        demo: args.demo,
+        secure_cookies: args.secure_cookies,
+        behind_proxy: args.behind_proxy,
+        ..Default::default()
+    };
     let mut demo = None;
     if args.demo {
         let text = match &args.demo_config {
@@ -65,7 +74,8 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
             println!("  {:<20} {} — {}", a.username, a.role.vietnamese(), a.name);
         }
     }
-    axum::serve(listener, router(AppState::new(db.clone(), settings)))
+    let app = router(AppState::new(db.clone(), settings));
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

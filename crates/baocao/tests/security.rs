@@ -234,3 +234,20 @@ async fn revoked_tokens_and_closed_accounts_are_refused() {
     app.db.db.revoke_token("test", sathay.id).await.unwrap();
     assert_eq!(app.get_as(Some("sathay"), "/api/v1/indicators").await.0, 401);
 }
+
+#[tokio::test]
+async fn sign_in_attempts_are_limited_per_address() {
+    let app = spawn().await;
+    for _ in 0..10 {
+        assert!(app.sign_in("nobody", "guess", None).await.is_none());
+    }
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("username", "ngokbay"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 429);
+    assert!(res.text().await.unwrap().contains("Quá nhiều lần đăng nhập"));
+}
