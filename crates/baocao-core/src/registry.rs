@@ -156,7 +156,7 @@ impl Registry {
     }
 
     /// The chain of parent codes of `unit` on `day`, nearest first.
-    fn ancestors(&self, unit: &UnitVersion, day: NaiveDate) -> Vec<String> {
+    pub fn ancestors(&self, unit: &UnitVersion, day: NaiveDate) -> Vec<String> {
         let mut out = Vec::new();
         let mut next = unit.parent_code.clone();
         while let Some(code) = next {

@@ -158,3 +158,100 @@ pub fn compose(
     };
     Ok(Composed { value, estimated, sources, components: Default::default() })
 }
+
+/// Restating whole tables at once: the values of every lowest unit of one
+/// day, as rows of numbers (one column per indicator and period), spread
+/// into the lowest units of another day and summed up to their provinces.
+/// The shares are those of [`contributions`], computed once per unit rather
+/// than once per value, so that years of data for a whole country restate
+/// in one pass over memory. Summable indicators only (the shares of an
+/// average or a minimum do not add up this way).
+#[derive(Clone, Debug)]
+pub struct Restatement {
+    /// The lowest units of the source day: the rows of the input.
+    pub sources: Vec<UnitVersion>,
+    /// The lowest units of the target day: the rows of the output.
+    pub targets: Vec<UnitVersion>,
+    /// For each target row, the province it lies in (an index into `provinces`).
+    pub target_province: Vec<usize>,
+    pub provinces: Vec<UnitVersion>,
+    /// For each source row: the target rows it goes into, with its share.
+    spread: Vec<Vec<(usize, f64)>>,
+    /// For each target row: whether a share of it was estimated.
+    pub estimated: Vec<bool>,
+}
+
+impl Restatement {
+    /// The restatement of the lowest units in force on `from` into those
+    /// in force on `to`.
+    pub fn between(registry: &Registry, from: NaiveDate, to: NaiveDate) -> Result<Self, RegistryError> {
+        let lowest = |day: NaiveDate| -> Result<(Vec<UnitVersion>, Vec<UnitVersion>), RegistryError> {
+            let mut provinces: Vec<UnitVersion> =
+                registry.versions().iter().filter(|v| v.level == 1 && v.validity.contains(day)).cloned().collect();
+            provinces.sort_by(crate::registry::unit_order);
+            let mut leaves = Vec::new();
+            for p in &provinces {
+                leaves.extend(registry.leaves_under(&p.code, day)?);
+            }
+            leaves.sort_by(crate::registry::unit_order);
+            Ok((provinces, leaves))
+        };
+        let (_, sources) = lowest(from)?;
+        let (provinces, targets) = lowest(to)?;
+        let source_row: std::collections::HashMap<crate::unit::VersionKey, usize> =
+            sources.iter().enumerate().map(|(i, u)| (u.key(), i)).collect();
+        let province_row: std::collections::HashMap<&str, usize> =
+            provinces.iter().enumerate().map(|(i, p)| (p.code.as_str(), i)).collect();
+        let mut spread = vec![Vec::new(); sources.len()];
+        let mut estimated = vec![false; targets.len()];
+        let mut target_province = Vec::with_capacity(targets.len());
+        for (t, target) in targets.iter().enumerate() {
+            for c in contributions(registry, &target.code, to, from)? {
+                if let Some(&s) = source_row.get(&c.unit.key()) {
+                    spread[s].push((t, c.weight));
+                    estimated[t] |= c.estimated;
+                }
+            }
+            let province = registry
+                .ancestors(target, to)
+                .last()
+                .and_then(|code| province_row.get(code.as_str()).copied())
+                .ok_or_else(|| RegistryError::UnknownCode(target.code.clone()))?;
+            target_province.push(province);
+        }
+        Ok(Restatement { sources, targets, target_province, provinces, spread, estimated })
+    }
+
+    /// Restates `values`, `columns` numbers per source row (row-major),
+    /// into `columns` numbers per target row.
+    pub fn apply(&self, values: &[f64], columns: usize) -> Vec<f64> {
+        assert_eq!(values.len(), self.sources.len() * columns, "one row of values per source unit");
+        let mut out = vec![0.0; self.targets.len() * columns];
+        for (s, row) in values.chunks_exact(columns).enumerate() {
+            for &(t, weight) in &self.spread[s] {
+                let target = &mut out[t * columns..(t + 1) * columns];
+                for (o, v) in target.iter_mut().zip(row) {
+                    *o += v * weight;
+                }
+            }
+        }
+        out
+    }
+
+    /// Every share: source row, target row, and the share of the source.
+    pub fn shares(&self) -> impl Iterator<Item = (usize, usize, f64)> + '_ {
+        self.spread.iter().enumerate().flat_map(|(s, list)| list.iter().map(move |&(t, w)| (s, t, w)))
+    }
+
+    /// Sums restated target rows up to their provinces.
+    pub fn provinces_of(&self, restated: &[f64], columns: usize) -> Vec<f64> {
+        let mut out = vec![0.0; self.provinces.len() * columns];
+        for (t, row) in restated.chunks_exact(columns).enumerate() {
+            let p = self.target_province[t];
+            for (o, v) in out[p * columns..(p + 1) * columns].iter_mut().zip(row) {
+                *o += v;
+            }
+        }
+        out
+    }
+}

@@ -16,8 +16,23 @@ pub enum Backend {
 /// A connection pool to one of the supported backends.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(Sqlite),
     Postgres(PgPool),
+}
+
+/// An SQLite pool, and the turn of its writers in this process.
+#[derive(Clone, Debug)]
+pub struct Sqlite {
+    // Public for the exported macros, which expand in other crates.
+    #[doc(hidden)]
+    pub pool: SqlitePool,
+    /// SQLite has one writer at a time. Writers that find it busy wait in
+    /// SQLite's busy handler, which sleeps in growing steps (up to 100 ms)
+    /// and wakes them in no order; queueing them here instead hands the
+    /// turn over at once and first come, first served. Other processes
+    /// still meet the busy handler.
+    #[doc(hidden)]
+    pub writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Runs `$body` with `$pool` bound to the backend's own pool type.
@@ -26,7 +41,10 @@ pub enum Db {
 macro_rules! with_pool {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
-            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.pool;
+                $body
+            }
             $crate::Db::Postgres($pool) => $body,
         }
     };
@@ -40,8 +58,9 @@ macro_rules! with_pool {
 macro_rules! transaction {
     ($db:expr, $sqlite_begin:literal, |$conn:ident| $body:expr) => {
         match $db {
-            $crate::Db::Sqlite(pool) => {
-                let mut tx = pool.begin_with($sqlite_begin).await?;
+            $crate::Db::Sqlite(sqlite) => {
+                let _turn = if $sqlite_begin == "BEGIN IMMEDIATE" { Some(sqlite.writer.lock().await) } else { None };
+                let mut tx = sqlite.pool.begin_with($sqlite_begin).await?;
                 let $conn = &mut *tx;
                 let out = $body;
                 tx.commit().await?;
@@ -94,7 +113,7 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(Sqlite { pool, writer: Default::default() }))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // JIT compilation pays off for long analytical queries only; for
             // the short queries of an interactive application it can cost

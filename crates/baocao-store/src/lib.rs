@@ -20,5 +20,5 @@ pub mod reports;
 mod sql;
 pub mod values;
 
-pub use db::{Backend, Db};
+pub use db::{Backend, Db, Sqlite};
 pub use error::StoreError;
