@@ -63,16 +63,50 @@ fn permission_for(action: &Action) -> Permission {
     }
 }
 
+/// What to answer an action with.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Answer {
+    /// The whole report as it now stands, computed columns and history included.
+    Report,
+    /// Only the status and the rules' findings: what a client submitting
+    /// many reports needs, without recomputing each report.
+    Outcome,
+}
+
 /// Applies `request` for `access`, after checking the account may.
-pub(crate) async fn act_as(state: &AppState, access: &Access, request: ReportRequest) -> Result<ReportView, ApiError> {
+pub(crate) async fn act_as(
+    state: &AppState,
+    access: &Access,
+    request: ReportRequest,
+    answer: Answer,
+) -> Result<serde_json::Value, ApiError> {
     let registry = state.registry().await?;
     let regime = state.db.regime(&request.regime).await?;
     let permission = permission_for(&request.action);
     access.require_report(&registry, permission, &regime.form, &request.unit, &request.period)?;
     let action = request.action.name();
-    let view = state.db.act_on_report(&registry, request).await?;
+    let json = match answer {
+        Answer::Report => serde_json::to_value(state.db.act_on_report(&registry, request).await?),
+        Answer::Outcome => serde_json::to_value(state.db.apply_report_action(&registry, request).await?),
+    }
+    .expect("plain data serializes");
     crate::metrics::report_action(action);
-    Ok(view)
+    Ok(json)
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ActQuery {
+    /// `report` (default): the report after the action; `outcome`: only its
+    /// status and the rules' findings.
+    answer: Option<String>,
+}
+
+fn answer_param(text: Option<&str>) -> Result<Answer, ApiError> {
+    match text {
+        None | Some("report") => Ok(Answer::Report),
+        Some("outcome") => Ok(Answer::Outcome),
+        Some(other) => Err(ApiError::bad_request(format!("parameter `answer`: «{other}» is not report or outcome"))),
+    }
 }
 
 /// What to do with a report.
@@ -100,13 +134,15 @@ pub struct ReportAction {
 }
 
 /// Saves a draft, submits, approves or returns a report, in one transaction.
-#[utoipa::path(post, path = "/api/v1/reports", request_body = ReportAction,
+#[utoipa::path(post, path = "/api/v1/reports", request_body = ReportAction, params(ActQuery),
     responses((status = 200, description = "the report after the action"), (status = 409, description = "refused: rule errors, a locked report, or a transition the workflow does not allow; the message says which, in Vietnamese")))]
 pub async fn act(
     State(state): State<AppState>,
     access: Access,
+    Query(q): Query<ActQuery>,
     Json(body): Json<ReportAction>,
-) -> Result<Json<ReportView>, ApiError> {
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let answer = answer_param(q.answer.as_deref())?;
     let action = match body.action.as_str() {
         "save" => Action::Save,
         "submit" => Action::Submit,
@@ -129,7 +165,7 @@ pub async fn act(
         signature: body.signer.zip(body.position),
         at: None,
     };
-    Ok(Json(act_as(&state, &access, request).await?))
+    Ok(Json(act_as(&state, &access, request, answer).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -201,6 +237,8 @@ fn workbook(name: &str, bytes: Vec<u8>) -> axum::response::Response {
 pub struct UploadQuery {
     /// `save` (default) or `submit`.
     action: Option<String>,
+    /// `report` (default) or `outcome`, as for `POST /api/v1/reports`.
+    answer: Option<String>,
 }
 
 /// Reads a filled template (the body) and saves or submits its values.
@@ -211,7 +249,8 @@ pub async fn upload(
     access: Access,
     Query(q): Query<UploadQuery>,
     body: Bytes,
-) -> Result<Json<ReportView>, ApiError> {
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let answer = answer_param(q.answer.as_deref())?;
     let action = match q.action.as_deref().unwrap_or("save") {
         "save" => Action::Save,
         "submit" => Action::Submit,
@@ -231,7 +270,7 @@ pub async fn upload(
         signature: None,
         at: None,
     };
-    Ok(Json(act_as(&state, &access, request).await?))
+    Ok(Json(act_as(&state, &access, request, answer).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -508,7 +508,7 @@ pub async fn act(
         signature,
         at: None,
     };
-    match act_as(&state, &access, request).await {
+    match act_as(&state, &access, request, crate::reports_api::Answer::Outcome).await {
         Ok(_) => {
             Redirect::to(&format!("/reports/{}/{}/{}?done={name}", path.regime, path.unit, path.period)).into_response()
         }

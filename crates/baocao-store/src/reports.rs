@@ -45,6 +45,14 @@ struct ReportScope {
     indicators: HashMap<String, Indicator>,
 }
 
+/// What an action on a report came to: the status it left the report in
+/// and what the form's rules found in its values.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Outcome {
+    pub status: Status,
+    pub findings: Vec<baocao_core::form::Finding>,
+}
+
 #[derive(sqlx::FromRow)]
 struct RevisionRow {
     seq: i64,
@@ -351,8 +359,8 @@ impl Db {
     }
 
     /// [`Db::act_on_report`] without computing the report afterwards, for
-    /// callers acting on many reports.
-    pub async fn apply_report_action(&self, registry: &Registry, req: ReportRequest) -> Result<(), StoreError> {
+    /// callers acting on many reports or that need only the outcome.
+    pub async fn apply_report_action(&self, registry: &Registry, req: ReportRequest) -> Result<Outcome, StoreError> {
         let scope = self.scope(registry, &req.regime, &req.unit, &req.period).await?;
         self.apply_in(&scope, req).await
     }
@@ -373,7 +381,7 @@ impl Db {
         Ok(ReportScope { regime_id, regime, unit, form_id, form, indicators })
     }
 
-    async fn apply_in(&self, scope: &ReportScope, req: ReportRequest) -> Result<(), StoreError> {
+    async fn apply_in(&self, scope: &ReportScope, req: ReportRequest) -> Result<Outcome, StoreError> {
         let ReportScope { regime_id, unit, form_id, form, indicators, .. } = scope;
         let (regime_id, form_id) = (*regime_id, *form_id);
         let values = checked(&req.values, form, indicators, unit, req.period, Column::ThisPeriod)?;
@@ -519,7 +527,7 @@ impl Db {
                 after: Some(serde_json::json!({ "status": next.as_str(), "values": snapshot, "reason": reason })),
             };
             append_audit!(conn, &change);
-            Ok(())
+            Ok(Outcome { status: next, findings })
         })
     }
 

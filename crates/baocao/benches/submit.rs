@@ -124,7 +124,7 @@ async fn run(label: &str, url: &str, reports: usize, clients: usize) {
                 );
                 let t = Instant::now();
                 let res = client
-                    .post(format!("{base}/api/v1/reports"))
+                    .post(format!("{base}/api/v1/reports?answer=outcome"))
                     .header("content-type", "application/json")
                     .bearer_auth(TOKEN)
                     .body(body)

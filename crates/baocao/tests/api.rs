@@ -181,11 +181,14 @@ async fn concurrent_submissions_all_succeed() {
         let body = format!(
             r#"{{"regime":"BC_THANG_TTHC","unit":"{code}","period":"202508","action":"submit","values":{{"HS_TIEP_NHAN":"10","HS_DUNG_HAN":"9"}}}}"#
         );
-        app.post("/api/v1/reports", "application/json", &body).await
+        app.post("/api/v1/reports?answer=outcome", "application/json", &body).await
     }))
     .await;
     for (status, body) in &answers {
         assert_eq!(*status, 200, "{body}");
+        // The outcome only: the status and what the rules found, no recomputed report.
+        assert_eq!((body["status"].as_str(), body["findings"].as_array().map(Vec::len)), (Some("submitted"), Some(0)));
+        assert!(body.get("rows").is_none());
     }
     let (_, c) = app.get("/api/v1/completeness?regime=BC_THANG_TTHC&period=202508").await;
     assert_eq!(c["submitted"].as_u64(), Some(codes.len() as u64));
