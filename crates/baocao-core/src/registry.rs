@@ -80,6 +80,8 @@ pub struct Registry {
     by_parent: HashMap<String, Vec<usize>>,
     out_edges: HashMap<VersionKey, Vec<usize>>,
     in_edges: HashMap<VersionKey, Vec<usize>>,
+    /// Every day on which some version begins or ends, in order.
+    boundaries: Vec<NaiveDate>,
 }
 
 impl Registry {
@@ -121,6 +123,21 @@ impl Registry {
             self.out_edges.entry(e.from.clone()).or_default().push(i);
             self.in_edges.entry(e.to.clone()).or_default().push(i);
         }
+        self.refresh_boundaries();
+    }
+
+    /// Recomputes the days on which versions begin or end, after validity changes.
+    fn refresh_boundaries(&mut self) {
+        self.boundaries = self.versions.iter().flat_map(|v| [v.validity.from, v.validity.to]).flatten().collect();
+        self.boundaries.sort();
+        self.boundaries.dedup();
+    }
+
+    /// Which stretch of unchanged structure `day` falls in: two days with
+    /// the same epoch have exactly the same versions in force, so whatever
+    /// depends only on the structure of a day can be kept per epoch.
+    pub fn epoch(&self, day: NaiveDate) -> usize {
+        self.boundaries.partition_point(|b| *b <= day)
     }
 
     pub fn versions(&self) -> &[UnitVersion] {
@@ -581,6 +598,7 @@ impl Registry {
             self.versions[i].validity.to = None;
             self.versions[i].archive_note = None;
         }
+        self.refresh_boundaries();
         self.reorgs.remove(&delta.info.key);
         Ok(())
     }

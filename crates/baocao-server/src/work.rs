@@ -784,9 +784,11 @@ pub async fn compare(State(state): State<AppState>, access: Access, Query(q): Qu
             );
             periods.retain(|p| p.cutoff().1 <= today);
             let periods: Vec<Period> = periods.into_iter().rev().take(months as usize).rev().collect();
-            let last_years: Vec<Period> = periods.iter().map(Period::year_before).collect();
-            let now = state.db.query_series(&registry, &indicator, &unit_code, &periods, at).await?;
-            let before = state.db.query_series(&registry, &indicator, &unit_code, &last_years, at).await?;
+            // This year's months and last year's, in one composition (one
+            // read of each month's numbers, shares computed once per epoch).
+            let all: Vec<Period> = periods.iter().copied().chain(periods.iter().map(Period::year_before)).collect();
+            let mut now = state.db.query_series(&registry, &indicator, &unit_code, &all, at).await?;
+            let before = now.split_off(periods.len());
             let mut points = Vec::new();
             let mut series = Vec::new();
             for ((period, now), before) in periods.iter().zip(now).zip(before) {

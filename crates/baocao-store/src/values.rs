@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use baocao_core::datavalue::CheckedValue;
+use baocao_core::restate::Contribution;
 use baocao_core::{Aggregation, Indicator, Period, ValueType, VersionKey};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -390,7 +391,13 @@ pub(crate) struct ComposeContext<'a> {
     numbers: std::sync::Mutex<HashMap<Period, PeriodNumbers>>,
     /// Units whose report counts under `filter`, by period.
     counted: std::sync::Mutex<HashMap<Period, std::sync::Arc<std::collections::HashSet<VersionKey>>>>,
+    /// Contributions by unit code and the epochs of the structure day and
+    /// the period's day: the same for every period between two changes of
+    /// the registry (a year of months before a reform shares one).
+    contributions: std::sync::Mutex<HashMap<(String, usize, usize), SharedContributions>>,
 }
+
+type SharedContributions = std::sync::Arc<Vec<Contribution>>;
 
 /// The numeric values of one period for the unit codes read so far.
 #[derive(Default)]
@@ -405,7 +412,30 @@ impl<'a> ComposeContext<'a> {
         indicators: &'a HashMap<String, Indicator>,
         filter: Option<ReportFilter>,
     ) -> Self {
-        ComposeContext { registry, indicators, filter, numbers: Default::default(), counted: Default::default() }
+        ComposeContext {
+            registry,
+            indicators,
+            filter,
+            numbers: Default::default(),
+            counted: Default::default(),
+            contributions: Default::default(),
+        }
+    }
+
+    fn contributions(
+        &self,
+        code: &str,
+        structure_at: NaiveDate,
+        period_end: NaiveDate,
+    ) -> Result<SharedContributions, StoreError> {
+        let key = (code.to_string(), self.registry.epoch(structure_at), self.registry.epoch(period_end));
+        if let Some(found) = self.contributions.lock().expect("not poisoned").get(&key) {
+            return Ok(found.clone());
+        }
+        let computed =
+            std::sync::Arc::new(baocao_core::restate::contributions(self.registry, code, structure_at, period_end)?);
+        self.contributions.lock().expect("not poisoned").insert(key, computed.clone());
+        Ok(computed)
     }
 }
 
@@ -541,8 +571,7 @@ impl Db {
     ) -> std::pin::Pin<Box<dyn Future<Output = Result<baocao_core::restate::Composed, StoreError>> + Send + 'a>> {
         Box::pin(async move {
             let Some(formula) = indicator.aggregation.formula() else {
-                let contributions =
-                    baocao_core::restate::contributions(ctx.registry, code, structure_at, period.end())?;
+                let contributions = ctx.contributions(code, structure_at, period.end())?;
                 let units: Vec<&str> = contributions.iter().map(|c| c.unit.code.as_str()).collect();
                 let mut numbers = self.cached_numbers(ctx, &indicator.code, period, &units).await?;
                 if let Some(filter) = &ctx.filter {
