@@ -17,7 +17,7 @@ use utoipa::IntoParams;
 use crate::access::{Access, unit_on};
 use crate::auth::hash_password;
 use crate::error::ApiError;
-use crate::pages::{Chrome, error_page, render};
+use crate::pages::{Chrome, error_page, page_result};
 use crate::state::AppState;
 
 /// May the account hand out `role` on `unit` (none: the whole system)?
@@ -135,10 +135,7 @@ pub async fn accounts(State(state): State<AppState>, access: Access, Query(q): Q
         })
     }
     .await;
-    match page {
-        Ok(page) => render(&page),
-        Err(e) => error_page(e),
-    }
+    page_result(page)
 }
 
 #[derive(Deserialize)]
@@ -352,8 +349,5 @@ pub async fn audit(State(state): State<AppState>, access: Access, Query(q): Quer
         })
     }
     .await;
-    match page {
-        Ok(page) => render(&page),
-        Err(e) => error_page(e),
-    }
+    page_result(page)
 }

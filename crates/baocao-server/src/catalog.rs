@@ -21,15 +21,8 @@ use baocao_core::access::{Permission, Target};
 
 use crate::access::Access;
 use crate::error::ApiError;
-use crate::pages::{Chrome, error_page, render};
+use crate::pages::{Chrome, error_page, page_result, render};
 use crate::state::AppState;
-
-fn page_result<T: Template>(page: Result<T, ApiError>) -> Response {
-    match page {
-        Ok(page) => render(&page),
-        Err(e) => error_page(e),
-    }
-}
 
 struct IndicatorRow {
     code: String,

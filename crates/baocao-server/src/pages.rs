@@ -119,6 +119,14 @@ pub(crate) fn render(template: &impl Template) -> Response {
     }
 }
 
+/// A page, or the error page when it could not be made.
+pub(crate) fn page_result<T: Template>(page: Result<T, ApiError>) -> Response {
+    match page {
+        Ok(page) => render(&page),
+        Err(e) => error_page(e),
+    }
+}
+
 pub(crate) fn error_page(e: ApiError) -> Response {
     let body = format!(
         "<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><title>Lỗi {}</title><link rel=\"stylesheet\" href=\"/static/app.css\"><main><h1>Không hiển thị được</h1><p>{}</p><p><a href=\"/\">Về trang chủ</a></p></main></html>",
@@ -130,10 +138,7 @@ pub(crate) fn error_page(e: ApiError) -> Response {
 
 /// Units in force on a chosen day (time travel), or search results.
 pub async fn units(State(state): State<AppState>, access: Access, Query(q): Query<HomeQuery>) -> Response {
-    match units_page(&state, &access, q).await {
-        Ok(page) => render(&page),
-        Err(e) => error_page(e),
-    }
+    page_result(units_page(&state, &access, q).await)
 }
 
 async fn units_page(state: &AppState, access: &Access, q: HomeQuery) -> Result<UnitsPage, ApiError> {
@@ -222,10 +227,7 @@ pub async fn unit(
         })
     }
     .await;
-    match page {
-        Ok(page) => render(&page),
-        Err(e) => error_page(e),
-    }
+    page_result(page)
 }
 
 pub async fn stylesheet() -> impl IntoResponse {

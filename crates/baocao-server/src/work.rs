@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use crate::access::{Access, unit_on};
 use crate::error::ApiError;
-use crate::pages::{Chrome, error_page, render};
+use crate::pages::{Chrome, error_page, page_result, render};
 use crate::reports_api::{act_as, readable_completeness};
 use crate::state::AppState;
 
@@ -42,13 +42,6 @@ fn recent_periods(regime: &Regime, today: NaiveDate) -> Vec<Period> {
 fn time_vn(at: DateTime<Utc>) -> String {
     let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7");
     at.with_timezone(&offset).format("%H:%M %d/%m/%Y").to_string()
-}
-
-fn page_result<T: Template>(page: Result<T, ApiError>) -> Response {
-    match page {
-        Ok(page) => render(&page),
-        Err(e) => error_page(e),
-    }
 }
 
 /// One line of a to-do list.
@@ -146,6 +139,23 @@ struct ReportsPage {
     rows: Vec<ListRow>,
 }
 
+/// A unit's line in a list of reports.
+fn list_row(u: &baocao_core::report::UnitCompleteness) -> ListRow {
+    let (status, status_class) = status_of(u.status);
+    ListRow {
+        unit: u.code.clone(),
+        name: u.name.clone(),
+        status,
+        status_class,
+        sent: u.submitted_at.map(time_vn).unwrap_or_default(),
+        on_time: match u.on_time {
+            Some(true) => "Đúng hạn",
+            Some(false) => "Trễ hạn",
+            None => "",
+        },
+    }
+}
+
 fn status_of(status: Option<Status>) -> (&'static str, &'static str) {
     match status {
         None => ("Chưa nhập", "missing"),
@@ -200,21 +210,7 @@ async fn list_page(state: &AppState, access: &Access, q: ListQuery, review: bool
     let rows = visible(&registry, access, &regime, &completeness, permission)
         .into_iter()
         .filter(|u| !review || u.status == Some(Status::Submitted))
-        .map(|u| {
-            let (status, status_class) = status_of(u.status);
-            ListRow {
-                unit: u.code.clone(),
-                name: u.name.clone(),
-                status,
-                status_class,
-                sent: u.submitted_at.map(time_vn).unwrap_or_default(),
-                on_time: match u.on_time {
-                    Some(true) => "Đúng hạn",
-                    Some(false) => "Trễ hạn",
-                    None => "",
-                },
-            }
-        })
+        .map(list_row)
         .collect();
     Ok(ReportsPage {
         chrome: Chrome::new(state, access),
@@ -649,21 +645,7 @@ pub async fn completeness(State(state): State<AppState>, access: Access, Query(q
             }
             let rows = visible(&registry, &access, &regime, &summary, Permission::ViewReports)
                 .into_iter()
-                .map(|u| {
-                    let (status, status_class) = status_of(u.status);
-                    ListRow {
-                        unit: u.code.clone(),
-                        name: u.name.clone(),
-                        status,
-                        status_class,
-                        sent: u.submitted_at.map(time_vn).unwrap_or_default(),
-                        on_time: match u.on_time {
-                            Some(true) => "Đúng hạn",
-                            Some(false) => "Trễ hạn",
-                            None => "",
-                        },
-                    }
-                })
+                .map(list_row)
                 .collect();
             Ok(CompletenessPage {
                 chrome: Chrome::new(&state, &access),

@@ -184,7 +184,7 @@ impl Db {
                     .bind(form.valid_from)
                     .fetch_optional(&mut *conn)
                     .await?;
-            match existing {
+            let before: Option<String> = match existing {
                 Some(id) => {
                     let before: String = sqlx::query_scalar("SELECT definition FROM forms WHERE id = $1")
                         .bind(id)
@@ -198,19 +198,6 @@ impl Db {
                     if !periods.is_empty() {
                         check_used_version(form, &before, &periods)?;
                     }
-                    let change = Change {
-                        at: Utc::now(),
-                        actor,
-                        action: "form.save",
-                        object: format!(
-                            "form {} from {}",
-                            form.code,
-                            form.valid_from.map_or("-".into(), |d| d.to_string())
-                        ),
-                        before: serde_json::from_str(&before).ok(),
-                        after: serde_json::from_str(&definition).ok(),
-                    };
-                    append_audit!(conn, &change);
                     sqlx::query("UPDATE forms SET name = $1, valid_to = $2, definition = $3 WHERE id = $4")
                         .bind(&form.name)
                         .bind(form.valid_to)
@@ -218,6 +205,7 @@ impl Db {
                         .bind(id)
                         .execute(&mut *conn)
                         .await?;
+                    Some(before)
                 }
                 None => {
                     sqlx::query(
@@ -230,21 +218,18 @@ impl Db {
                     .bind(&definition)
                     .execute(&mut *conn)
                     .await?;
-                    let change = Change {
-                        at: Utc::now(),
-                        actor,
-                        action: "form.save",
-                        object: format!(
-                            "form {} from {}",
-                            form.code,
-                            form.valid_from.map_or("-".into(), |d| d.to_string())
-                        ),
-                        before: None,
-                        after: serde_json::from_str(&definition).ok(),
-                    };
-                    append_audit!(conn, &change);
+                    None
                 }
-            }
+            };
+            let change = Change {
+                at: Utc::now(),
+                actor,
+                action: "form.save",
+                object: format!("form {} from {}", form.code, form.valid_from.map_or("-".into(), |d| d.to_string())),
+                before: before.and_then(|b| serde_json::from_str(&b).ok()),
+                after: serde_json::from_str(&definition).ok(),
+            };
+            append_audit!(conn, &change);
             Ok(())
         })
     }
