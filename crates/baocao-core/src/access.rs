@@ -212,6 +212,14 @@ pub fn allows(
         .any(|g| g.validity.contains(today) && g.role.permissions().contains(&permission) && g.covers(registry, target))
 }
 
+/// True when one of `grants`, in force on `today`, gives `permission`
+/// anywhere at all (within `limit`, if given): whether to offer a function
+/// before knowing which units it will touch.
+pub fn holds(grants: &[Grant], limit: Option<&[Permission]>, permission: Permission, today: NaiveDate) -> bool {
+    limit.is_none_or(|l| l.contains(&permission))
+        && grants.iter().any(|g| g.validity.contains(today) && g.role.permissions().contains(&permission))
+}
+
 /// The units a set of grants reaches with `permission` on `today`, as codes
 /// of subtree roots; `None` when some grant covers the whole system.
 pub fn reach(grants: &[Grant], permission: Permission, today: NaiveDate) -> Option<Vec<String>> {

@@ -284,7 +284,7 @@ fn values_restate_into_the_structure_of_another_day() {
 
 mod access {
     use super::*;
-    use baocao_core::access::{Grant, Permission, Role, Target, allows, reach};
+    use baocao_core::access::{Grant, Permission, Role, Target, allows, holds, reach};
 
     fn grant(role: Role, unit: Option<&str>) -> Grant {
         Grant { role, unit: unit.map(Into::into), forms: vec![], validity: Validity::default() }
@@ -346,6 +346,9 @@ mod access {
         let read_only = [Permission::ViewReports];
         assert!(allows(&r, &admin, Some(&read_only), Permission::ViewReports, Target::System, day));
         assert!(!allows(&r, &admin, Some(&read_only), Permission::EnterReports, on("BM01"), day));
+        assert!(holds(&admin, Some(&read_only), Permission::ViewReports, day));
+        assert!(!holds(&admin, Some(&read_only), Permission::EnterReports, day));
+        assert!(!holds(&grants, None, Permission::ApproveReports, day), "a data entry grant does not approve");
     }
 
     #[test]

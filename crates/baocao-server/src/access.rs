@@ -172,32 +172,27 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         tracing::error!(%path, method = %req.method(), "route without an access rule");
         return refuse(&path, StatusCode::INTERNAL_SERVER_ERROR, "route without an access rule");
     };
-    let principal = match authenticate(&state, req.headers()).await {
-        Ok(p) => p,
+    if rule == Rule::Public {
+        // Public routes never look at who asks: no session lookup for them.
+        return next.run(req).await;
+    }
+    let p = match authenticate(&state, req.headers()).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return refuse(req.uri().path(), StatusCode::UNAUTHORIZED, "sign in required (đăng nhập)"),
         Err(e) => return refuse(&path, e.status, &e.message),
     };
+    let refused = match rule {
+        Rule::Public | Rule::SignedIn => None,
+        Rule::Needs(permission) => (!holds(&p, permission)).then_some(permission),
+        Rule::NeedsAny(permissions) => {
+            permissions.first().copied().filter(|_| !permissions.iter().any(|&permission| holds(&p, permission)))
+        }
+    };
+    if let Some(permission) = refused {
+        return refuse(&path, StatusCode::FORBIDDEN, &forbidden_message(permission));
+    }
     let mut req = req;
-    if let Some(p) = &principal {
-        req.extensions_mut().insert(p.clone());
-    }
-    match (rule, &principal) {
-        (Rule::Public, _) => return next.run(req).await,
-        (_, None) => return refuse(req.uri().path(), StatusCode::UNAUTHORIZED, "sign in required (đăng nhập)"),
-        (Rule::SignedIn, Some(_)) => {}
-        (Rule::Needs(permission), Some(p)) => {
-            if !holds(p, permission) {
-                return refuse(&path, StatusCode::FORBIDDEN, &forbidden_message(permission));
-            }
-        }
-        (Rule::NeedsAny(permissions), Some(p)) => {
-            if let Some(first) = permissions.first()
-                && !permissions.iter().any(|&permission| holds(p, permission))
-            {
-                return refuse(&path, StatusCode::FORBIDDEN, &forbidden_message(*first));
-            }
-        }
-    }
-    let p = principal.expect("checked above");
+    req.extensions_mut().insert(p.clone());
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if let (false, Credential::Session { csrf, .. }) = (safe, &p.credential) {
         let (sent, rebuilt) = match csrf_of(req).await {
@@ -214,8 +209,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
 
 /// True when the account holds `permission` over anything at all.
 fn holds(p: &Principal, permission: Permission) -> bool {
-    // `Somewhere` does not look at units, so an empty registry will do.
-    allows(&Registry::new(), &p.grants, p.limit(), permission, Target::Somewhere, today_in_vietnam())
+    baocao_core::access::holds(&p.grants, p.limit(), permission, today_in_vietnam())
 }
 
 pub fn forbidden_message(permission: Permission) -> String {
@@ -238,6 +232,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Access {
 }
 
 impl Access {
+    /// Whether the account holds `permission` anywhere (to offer a function).
+    pub fn holds(&self, permission: Permission) -> bool {
+        holds(&self.0, permission)
+    }
+
     pub fn can(&self, registry: &Registry, permission: Permission, target: Target<'_>) -> bool {
         allows(registry, &self.0.grants, self.0.limit(), permission, target, today_in_vietnam())
     }

@@ -43,12 +43,7 @@ const MENU: [(&str, &str, Permission); 12] = [
 
 impl Chrome {
     pub fn new(state: &AppState, access: &Access) -> Self {
-        let registry = baocao_core::Registry::new();
-        let nav = MENU
-            .iter()
-            .filter(|(_, _, p)| access.can(&registry, *p, baocao_core::access::Target::Somewhere))
-            .map(|(href, label, _)| (*href, *label))
-            .collect();
+        let nav = MENU.iter().filter(|(_, _, p)| access.holds(*p)).map(|(href, label, _)| (*href, *label)).collect();
         Chrome {
             demo: state.settings.demo,
             user: Some(access.0.display_name.clone()),
