@@ -11,6 +11,7 @@ pub mod access;
 pub mod audit;
 pub mod datavalue;
 pub mod date;
+pub mod directory;
 pub mod form;
 pub mod indicator;
 pub mod period;

@@ -1,0 +1,253 @@
+//! The directory of officials (danh sách cán bộ, công chức, viên chức):
+//! official email addresses and duplicate detection across agencies.
+//!
+//! Addresses are ASCII without diacritics (email công vụ). The scheme is
+//! deterministic: the same people and the same existing addresses always
+//! give the same addresses, whatever order the rosters arrive in, and no two
+//! people of the province get the same one.
+//!
+//! **The rule** (shown to users as [`RULE`]): the local part is the given
+//! name (the last word of the full name) followed by the initials of the
+//! other words, folded to ASCII and lower case: Nguyễn Văn An → `annv`.
+//! Addresses already in use are kept by their owners and never given again.
+//! When several people share a local part, they are put in order of date of
+//! birth, then agency code, then full name, then their identifier; the
+//! first free one gets the bare local part and the next ones a number from
+//! 2 upwards (`annv`, `annv2`, `annv3` …), skipping numbers in use.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::text::fold;
+
+/// The collision rule, as shown next to generated addresses.
+pub const RULE: &str = "Tên + chữ cái đầu của họ và tên đệm, không dấu (Nguyễn Văn An → annv). \
+Địa chỉ đã có được giữ nguyên. Trùng nhau thì xếp theo ngày sinh, mã cơ quan, họ tên, mã cán bộ; \
+người đầu tiên nhận địa chỉ gốc, người sau thêm số từ 2 (annv2, annv3…), bỏ qua số đã dùng.";
+
+/// What the scheme needs to know of a person.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Person {
+    /// A stable identifier (the roster's person id).
+    pub id: String,
+    pub full_name: String,
+    pub birth_date: Option<NaiveDate>,
+    pub agency: String,
+    /// An address the person already has, kept as it is.
+    pub existing: Option<String>,
+}
+
+/// The local part of a name under the scheme, or `None` when the name has
+/// no letters to build one from.
+pub fn local_part(full_name: &str) -> Option<String> {
+    let folded = fold(full_name);
+    let words: Vec<String> = folded
+        .split(' ')
+        .map(|w| w.chars().filter(char::is_ascii_alphanumeric).collect::<String>())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let (given, others) = words.split_last()?;
+    let mut local = given.clone();
+    local.extend(others.iter().filter_map(|w| w.chars().next()));
+    Some(local)
+}
+
+/// An address given to a person, and whether it was there already.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Address {
+    pub person: String,
+    pub address: String,
+    pub existing: bool,
+}
+
+/// Why a person got no address.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Unaddressed {
+    pub person: String,
+    pub reason: String,
+}
+
+/// Addresses for everyone at `domain`, keeping existing ones; `in_use` are
+/// further addresses taken by others (other systems, people not listed).
+pub fn assign_addresses(people: &[Person], domain: &str, in_use: &[String]) -> (Vec<Address>, Vec<Unaddressed>) {
+    let domain = domain.trim().trim_start_matches('@').to_ascii_lowercase();
+    let mut taken: HashSet<String> = in_use.iter().map(|a| a.trim().to_ascii_lowercase()).collect();
+    let mut out = Vec::new();
+    let mut refused = Vec::new();
+    // Existing addresses first: their owners keep them.
+    for p in people {
+        if let Some(a) = p.existing.as_deref().map(|a| a.trim().to_ascii_lowercase()).filter(|a| !a.is_empty()) {
+            if !taken.insert(a.clone()) && !in_use.iter().any(|u| u.eq_ignore_ascii_case(&a)) {
+                refused.push(Unaddressed {
+                    person: p.id.clone(), reason: format!("địa chỉ {a} đã thuộc người khác")
+                });
+                continue;
+            }
+            out.push(Address { person: p.id.clone(), address: a, existing: true });
+        }
+    }
+    let mut by_local: BTreeMap<String, Vec<&Person>> = BTreeMap::new();
+    for p in people.iter().filter(|p| p.existing.as_deref().is_none_or(|a| a.trim().is_empty())) {
+        match local_part(&p.full_name) {
+            Some(local) => by_local.entry(local).or_default().push(p),
+            None => {
+                refused.push(Unaddressed { person: p.id.clone(), reason: "họ tên không có chữ cái".into() })
+            }
+        }
+    }
+    for (local, mut group) in by_local {
+        group.sort_by(|a, b| {
+            (a.birth_date, &a.agency, &a.full_name, &a.id).cmp(&(b.birth_date, &b.agency, &b.full_name, &b.id))
+        });
+        let mut n = 1;
+        for p in group {
+            let address = loop {
+                let candidate = if n == 1 { format!("{local}@{domain}") } else { format!("{local}{n}@{domain}") };
+                n += 1;
+                if taken.insert(candidate.clone()) {
+                    break candidate;
+                }
+            };
+            out.push(Address { person: p.id.clone(), address, existing: false });
+        }
+    }
+    out.sort_by(|a, b| a.person.cmp(&b.person));
+    (out, refused)
+}
+
+/// People who may be listed twice: the same name (with or without
+/// diacritics, any case) and the same date of birth, in the rosters of one
+/// or several agencies.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Duplicate {
+    pub name: String,
+    pub birth_date: Option<NaiveDate>,
+    pub people: Vec<String>,
+    /// The agencies that list them.
+    pub agencies: Vec<String>,
+}
+
+/// Groups of possible duplicates. People without a date of birth are only
+/// grouped when their names are written identically (with diacritics):
+/// many people are called Nguyễn Văn A, and homonyms are not duplicates.
+pub fn duplicates(people: &[Person]) -> Vec<Duplicate> {
+    let mut groups: BTreeMap<(String, Option<NaiveDate>), Vec<&Person>> = BTreeMap::new();
+    for p in people {
+        let name = match p.birth_date {
+            Some(_) => fold(&p.full_name),
+            None => p.full_name.split_whitespace().collect::<Vec<_>>().join(" "),
+        };
+        groups.entry((name, p.birth_date)).or_default().push(p);
+    }
+    groups
+        .into_iter()
+        .filter(|(_, list)| list.len() > 1)
+        .map(|((_, birth_date), list)| Duplicate {
+            name: list[0].full_name.clone(),
+            birth_date,
+            people: list.iter().map(|p| p.id.clone()).collect(),
+            agencies: list.iter().map(|p| p.agency.clone()).collect::<BTreeSet<_>>().into_iter().collect(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: &str, name: &str, born: Option<&str>, agency: &str) -> Person {
+        Person {
+            id: id.into(),
+            full_name: name.into(),
+            birth_date: born.map(|b| crate::parse_date(b).unwrap()),
+            agency: agency.into(),
+            existing: None,
+        }
+    }
+
+    #[test]
+    fn local_parts_are_ascii_given_name_then_initials() {
+        assert_eq!(local_part("Nguyễn Văn An").as_deref(), Some("annv"));
+        assert_eq!(local_part("  ĐẶNG thị   Thuỳ   Dương ").as_deref(), Some("duongdtt"));
+        assert_eq!(local_part("Lò Văn Ưng").as_deref(), Some("unglv"));
+        assert_eq!(local_part("K' Ho").as_deref(), Some("hok"));
+        assert_eq!(local_part("—"), None);
+    }
+
+    #[test]
+    fn collisions_are_numbered_in_a_fixed_order_whatever_the_input_order() {
+        let people = vec![
+            person("3", "Nguyễn Văn An", Some("1990-05-01"), "X02"),
+            person("1", "Nguyễn Văn An", Some("1985-01-01"), "X01"),
+            person("2", "Ngô Văn An", None, "X01"),
+        ];
+        let (a, refused) = assign_addresses(&people, "quangngai.gov.vn", &["annv@quangngai.gov.vn".into()]);
+        assert!(refused.is_empty());
+        let of = |id: &str| a.iter().find(|x| x.person == id).unwrap().address.clone();
+        // annv is in use elsewhere: the oldest gets annv2, then annv3; no birth date sorts first.
+        assert_eq!(
+            (of("2"), of("1"), of("3")),
+            (
+                "annv2@quangngai.gov.vn".to_string(),
+                "annv3@quangngai.gov.vn".to_string(),
+                "annv4@quangngai.gov.vn".to_string()
+            )
+        );
+        let mut reversed = people.clone();
+        reversed.reverse();
+        assert_eq!(assign_addresses(&reversed, "quangngai.gov.vn", &["annv@quangngai.gov.vn".into()]).0, a);
+    }
+
+    #[test]
+    fn existing_addresses_are_kept_and_not_given_twice() {
+        let mut a = person("1", "Trần Thị Bình", Some("1980-01-01"), "X01");
+        a.existing = Some("binhtt@qn.gov.vn".into());
+        let b = person("2", "Trần Thanh Bình", Some("1970-01-01"), "X01");
+        let (out, _) = assign_addresses(&[b, a], "qn.gov.vn", &[]);
+        assert_eq!(out[0].address, "binhtt@qn.gov.vn");
+        assert!(out[0].existing);
+        assert_eq!(out[1].address, "binhtt2@qn.gov.vn");
+    }
+
+    #[test]
+    fn thousands_of_common_names_get_distinct_addresses() {
+        let families = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng"];
+        let middles = ["Văn", "Thị", "Hữu", "Đức", "Thanh"];
+        let givens = ["An", "Anh", "Bình", "Dũng", "Hà", "Hải", "Hùng", "Lan", "Linh", "Nam", "Ngọc", "Tâm"];
+        let mut people = Vec::new();
+        for (i, ((f, m), g)) in families
+            .iter()
+            .flat_map(|f| middles.iter().map(move |m| (f, m)))
+            .flat_map(|fm| givens.iter().map(move |g| (fm, g)))
+            .enumerate()
+        {
+            for copy in 0..9 {
+                let born = format!("19{:02}-0{}-1{}", 60 + (i + copy) % 40, 1 + copy % 9, copy % 9);
+                people.push(person(&format!("{i}-{copy}"), &format!("{f} {m} {g}"), Some(&born), "X01"));
+            }
+        }
+        assert_eq!(people.len(), 5400);
+        let (out, refused) = assign_addresses(&people, "tinh.gov.vn", &[]);
+        assert!(refused.is_empty());
+        let distinct: HashSet<&str> = out.iter().map(|a| a.address.as_str()).collect();
+        assert_eq!(distinct.len(), people.len());
+        assert!(out.iter().all(|a| a.address.is_ascii() && !a.address.contains(' ')));
+    }
+
+    #[test]
+    fn duplicates_ignore_diacritics_but_not_homonyms_without_birth_dates() {
+        let people = vec![
+            person("1", "Nguyễn Văn A", Some("1980-01-01"), "X01"),
+            person("2", "Nguyen Van A", Some("1980-01-01"), "X02"),
+            person("3", "Nguyễn Văn A", Some("1990-01-01"), "X01"),
+            person("4", "Nguyễn Văn B", None, "X01"),
+            person("5", "Nguyen Van B", None, "X02"),
+        ];
+        let d = duplicates(&people);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].people, ["1", "2"]);
+        assert_eq!(d[0].agencies, ["X01", "X02"]);
+    }
+}
