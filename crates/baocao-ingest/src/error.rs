@@ -64,3 +64,15 @@ impl fmt::Display for Problems {
         Ok(())
     }
 }
+
+impl Problems {
+    /// `value` when nothing was found wrong, else every problem, in order of place.
+    pub fn or<T>(mut errors: Vec<IngestError>, value: T) -> Result<T, Problems> {
+        if errors.is_empty() {
+            Ok(value)
+        } else {
+            errors.sort();
+            Err(Problems(errors))
+        }
+    }
+}

@@ -72,37 +72,8 @@ pub fn read_csv(file: &str, text: &str) -> Result<Vec<Indicator>, Problems> {
 /// the CSV (header on the first row); problems name the sheet, and rows as
 /// the spreadsheet numbers them.
 pub fn read_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<Indicator>, Problems> {
-    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-    let unreadable = |message: String| {
-        Problems(vec![IngestError { location: crate::Location { file: file.into(), ..Default::default() }, message }])
-    };
-    let mut workbook: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e| unreadable(format!("not an XLSX workbook: {e}")))?;
-    let Some(Ok(range)) = workbook.worksheet_range_at(0) else {
-        return Err(unreadable("the workbook has no sheet".into()));
-    };
-    let sheet = workbook.sheet_names().first().cloned().unwrap_or_default();
-    // The sheet becomes CSV text for the same checked reader; a sheet that
-    // does not start at A1 would shift row numbers, so blank rows keep them.
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let (first_row, _) = range.start().unwrap_or((0, 0));
-    for _ in 0..first_row {
-        writer.write_record([""]).map_err(|e| unreadable(e.to_string()))?;
-    }
-    for row in range.rows() {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| match c {
-                Data::Empty => String::new(),
-                Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-                other => other.to_string(),
-            })
-            .collect();
-        writer.write_record(&cells).map_err(|e| unreadable(e.to_string()))?;
-    }
-    let text = String::from_utf8(writer.into_inner().map_err(|e| unreadable(e.to_string()))?)
-        .map_err(|e| unreadable(e.to_string()))?;
-    read_csv(&format!("{file}, sheet «{sheet}»"), &text)
+    let (label, text) = crate::table::first_sheet_as_csv(file, bytes)?;
+    read_csv(&label, &text)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod dhis2;
 pub mod error;
 pub mod form_xlsx;
 pub mod indicators;
+pub mod roster;
 pub mod table;
 pub mod vn_admin;
 pub mod xlsx;

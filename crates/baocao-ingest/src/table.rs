@@ -20,11 +20,34 @@ impl Table {
     /// Reads `text` as CSV with a header row. Problems go to `errors`; the
     /// table holds the rows that could be read.
     pub fn read(file: &str, text: &str, required: &[&str], errors: &mut Vec<IngestError>) -> Table {
+        Self::read_aliased(file, text, required, &[], errors)
+    }
+
+    /// [`Table::read`] for files whose header may name a column another
+    /// way: `aliases` maps headers, compared without case or diacritics
+    /// (`Họ và tên`, `HO VA TEN`), to the column names used in the code.
+    pub fn read_aliased(
+        file: &str,
+        text: &str,
+        required: &[&str],
+        aliases: &[(&str, &str)],
+        errors: &mut Vec<IngestError>,
+    ) -> Table {
         let mut table = Table { file: file.to_string(), columns: Vec::new(), rows: Vec::new() };
         let line_of = LineIndex::new(text);
         let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
         match reader.headers() {
-            Ok(h) => table.columns = h.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_string()).collect(),
+            Ok(h) => {
+                table.columns = h
+                    .iter()
+                    .map(|c| {
+                        let c = c.trim().trim_start_matches('\u{feff}');
+                        let folded = baocao_core::text::fold(c);
+                        let alias = aliases.iter().find(|(a, _)| baocao_core::text::fold(a) == folded);
+                        alias.map_or_else(|| c.to_string(), |(_, canonical)| canonical.to_string())
+                    })
+                    .collect()
+            }
             Err(e) => {
                 errors.push(table.problem(Some(1), None, format!("cannot read the header: {e}")));
                 return table;
@@ -129,4 +152,60 @@ impl Row<'_> {
         let value = self.required(column, errors)?;
         parse(&value).map_err(|m| errors.push(self.problem(column, m))).ok()
     }
+
+    /// Like [`Row::parsed`] for a column that may be left empty (or be
+    /// missing): `parse` sees the trimmed text, empty included.
+    pub fn parsed_optional<T>(
+        &self,
+        column: &str,
+        errors: &mut Vec<IngestError>,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        parse(self.get(column).trim()).map_err(|m| errors.push(self.problem(column, m))).ok()
+    }
+}
+
+/// The first sheet of a workbook as CSV text, for the same checked readers
+/// as files sent as CSV; with the label problems should name ("FILE, sheet
+/// «NAME»"). Rows keep the spreadsheet's numbers.
+pub fn first_sheet_as_csv(file: &str, bytes: &[u8]) -> Result<(String, String), crate::Problems> {
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    let unreadable = |message: String| {
+        crate::Problems(vec![IngestError { location: Location { file: file.into(), ..Default::default() }, message }])
+    };
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| unreadable(format!("not an XLSX workbook: {e}")))?;
+    let Some(Ok(range)) = workbook.worksheet_range_at(0) else {
+        return Err(unreadable("the workbook has no sheet".into()));
+    };
+    let sheet = workbook.sheet_names().first().cloned().unwrap_or_default();
+    // A sheet that does not start at A1 would shift row numbers, so blank
+    // rows keep them.
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let (first_row, _) = range.start().unwrap_or((0, 0));
+    for _ in 0..first_row {
+        writer.write_record([""]).map_err(|e| unreadable(e.to_string()))?;
+    }
+    for row in range.rows() {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Data::Empty => String::new(),
+                Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                // Dates typed as dates come back as dd/mm/yyyy, as people write them.
+                Data::DateTime(d) => excel_day(d.as_f64()).map_or_else(|| c.to_string(), baocao_core::date::format_vn),
+                other => other.to_string(),
+            })
+            .collect();
+        writer.write_record(&cells).map_err(|e| unreadable(e.to_string()))?;
+    }
+    let text = String::from_utf8(writer.into_inner().map_err(|e| unreadable(e.to_string()))?)
+        .map_err(|e| unreadable(e.to_string()))?;
+    Ok((format!("{file}, sheet «{sheet}»"), text))
+}
+
+/// The day of an Excel date serial (days since 30/12/1899, the 1900 system).
+fn excel_day(serial: f64) -> Option<chrono::NaiveDate> {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30)?;
+    epoch.checked_add_days(chrono::Days::new(u64::try_from(serial.floor() as i64).ok()?))
 }

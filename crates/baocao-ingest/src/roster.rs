@@ -1,0 +1,249 @@
+//! Agency lists and rosters of officials as agencies send them: CSV, or
+//! the first sheet of a workbook, with Vietnamese or English headers.
+//!
+//! Rosters carry only what the shared systems need: name, date of birth,
+//! gender, agency, position, post, official email, phone, and the role
+//! wanted in each system. No identity-card number or home address is read
+//! even when a sheet has such columns.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::error::Problems;
+use crate::table::{Table, first_sheet_as_csv};
+
+/// An agency (cơ quan, đơn vị) as listed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AgencyRow {
+    /// Electronic identifier (mã định danh điện tử).
+    pub code: String,
+    pub name: String,
+    /// sở, ban, UBND xã …: free text, as the province names them.
+    pub kind: String,
+    pub parent_code: Option<String>,
+    /// The administrative unit the agency serves.
+    pub unit_code: Option<String>,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_to: Option<NaiveDate>,
+}
+
+const AGENCY_ALIASES: &[(&str, &str)] = &[
+    ("mã định danh", "code"),
+    ("mã cơ quan", "code"),
+    ("tên cơ quan", "name"),
+    ("tên", "name"),
+    ("loại", "kind"),
+    ("cơ quan cấp trên", "parent_code"),
+    ("mã đơn vị hành chính", "unit_code"),
+    ("hiệu lực từ", "valid_from"),
+    ("hiệu lực đến", "valid_to"),
+];
+
+fn optional_date(text: &str) -> Result<Option<NaiveDate>, String> {
+    if text.trim().is_empty() { Ok(None) } else { baocao_core::parse_date(text).map(Some) }
+}
+
+fn optional(text: &str) -> Option<String> {
+    Some(text.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// Reads an agency list; all or nothing.
+pub fn read_agencies_csv(file: &str, text: &str) -> Result<Vec<AgencyRow>, Problems> {
+    let mut errors = Vec::new();
+    let table = Table::read_aliased(file, text, &["code", "name", "kind"], AGENCY_ALIASES, &mut errors);
+    let mut out = Vec::new();
+    for row in table.rows() {
+        let code = row.required("code", &mut errors);
+        let name = row.required("name", &mut errors);
+        let kind = row.required("kind", &mut errors);
+        let from = row.parsed_optional("valid_from", &mut errors, optional_date);
+        let to = row.parsed_optional("valid_to", &mut errors, optional_date);
+        if let (Some(code), Some(name), Some(kind), Some(valid_from), Some(valid_to)) = (code, name, kind, from, to) {
+            out.push(AgencyRow {
+                code,
+                name,
+                kind,
+                parent_code: optional(row.get("parent_code")),
+                unit_code: optional(row.get("unit_code")),
+                valid_from,
+                valid_to,
+            });
+        }
+    }
+    Problems::or(errors, out)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Male,
+    Female,
+}
+
+/// One official as listed by an agency.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RosterRow {
+    /// The line (or spreadsheet row) it came from, for messages.
+    pub line: u64,
+    pub agency_code: String,
+    pub full_name: String,
+    pub birth_date: Option<NaiveDate>,
+    pub gender: Option<Gender>,
+    /// Chức vụ.
+    pub position: String,
+    /// Vị trí công tác.
+    pub post: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// The role wanted in each shared system, by system name.
+    pub roles: BTreeMap<String, String>,
+}
+
+const ROSTER_ALIASES: &[(&str, &str)] = &[
+    ("mã cơ quan", "agency_code"),
+    ("mã định danh cơ quan", "agency_code"),
+    ("họ và tên", "full_name"),
+    ("họ tên", "full_name"),
+    ("ngày sinh", "birth_date"),
+    ("giới tính", "gender"),
+    ("chức vụ", "position"),
+    ("vị trí công tác", "post"),
+    ("vị trí việc làm", "post"),
+    ("thư điện tử", "email"),
+    ("email công vụ", "email"),
+    ("điện thoại", "phone"),
+    ("số điện thoại", "phone"),
+    ("vai trò", "roles"),
+];
+
+fn gender(text: &str) -> Result<Option<Gender>, String> {
+    match baocao_core::text::fold(text).as_str() {
+        "" => Ok(None),
+        "nam" | "male" | "m" => Ok(Some(Gender::Male)),
+        "nu" | "female" | "f" => Ok(Some(Gender::Female)),
+        _ => Err(format!("«{text}» is not Nam or Nữ")),
+    }
+}
+
+fn email(text: &str) -> Result<Option<String>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let valid = t.is_ascii()
+        && t.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && !t.contains(char::is_whitespace);
+    if valid { Ok(Some(t.to_ascii_lowercase())) } else { Err(format!("«{t}» is not an ASCII email address")) }
+}
+
+fn phone(text: &str) -> Result<Option<String>, String> {
+    let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
+    if digits.is_empty() {
+        return Ok(None);
+    }
+    let body = digits.strip_prefix('+').unwrap_or(&digits);
+    if body.len() >= 9 && body.len() <= 12 && body.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(Some(digits))
+    } else {
+        Err(format!("«{}» is not a phone number (9 to 12 digits)", text.trim()))
+    }
+}
+
+/// `hệ thống:vai trò` pairs separated by `;`, e.g. `baocao:data_entry; email:user`.
+fn roles(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (system, role) =
+            part.split_once(':').ok_or_else(|| format!("«{part}» is not SYSTEM:ROLE (e.g. baocao:data_entry)"))?;
+        out.insert(system.trim().to_ascii_lowercase(), role.trim().to_string());
+    }
+    Ok(out)
+}
+
+/// Reads a roster; all or nothing, every problem named by line and column.
+pub fn read_roster_csv(file: &str, text: &str) -> Result<Vec<RosterRow>, Problems> {
+    let mut errors = Vec::new();
+    let required = ["agency_code", "full_name", "birth_date", "position", "post"];
+    let table = Table::read_aliased(file, text, &required, ROSTER_ALIASES, &mut errors);
+    let mut out = Vec::new();
+    for row in table.rows() {
+        let agency_code = row.required("agency_code", &mut errors);
+        let full_name = row.required("full_name", &mut errors);
+        let birth_date = row.parsed("birth_date", &mut errors, optional_date);
+        let gender = row.parsed_optional("gender", &mut errors, gender);
+        let position = row.required("position", &mut errors);
+        let post = row.required("post", &mut errors);
+        let email = row.parsed_optional("email", &mut errors, email);
+        let phone = row.parsed_optional("phone", &mut errors, phone);
+        let roles = row.parsed_optional("roles", &mut errors, roles);
+        let (
+            Some(agency_code),
+            Some(full_name),
+            Some(birth_date),
+            Some(gender),
+            Some(position),
+            Some(post),
+            Some(email),
+            Some(phone),
+            Some(roles),
+        ) = (agency_code, full_name, birth_date, gender, position, post, email, phone, roles)
+        else {
+            continue;
+        };
+        let full_name = full_name.split_whitespace().collect::<Vec<_>>().join(" ");
+        out.push(RosterRow {
+            line: row.line(),
+            agency_code,
+            full_name,
+            birth_date,
+            gender,
+            position,
+            post,
+            email,
+            phone,
+            roles,
+        });
+    }
+    Problems::or(errors, out)
+}
+
+/// A roster from the first sheet of a workbook.
+pub fn read_roster_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<RosterRow>, Problems> {
+    let (label, text) = first_sheet_as_csv(file, bytes)?;
+    read_roster_csv(&label, &text)
+}
+
+/// An agency list from the first sheet of a workbook.
+pub fn read_agencies_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<AgencyRow>, Problems> {
+    let (label, text) = first_sheet_as_csv(file, bytes)?;
+    read_agencies_csv(&label, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vietnamese_headers_and_every_bad_field_named() {
+        let text = "Mã cơ quan,Họ và tên,Ngày sinh,Giới tính,Chức vụ,Vị trí công tác,Email công vụ,Số điện thoại,Vai trò,Số CCCD\n\
+            X01,Nguyễn  Văn An,01/02/1980,Nam,Chủ tịch,Lãnh đạo,,0912 345 678,baocao:approver; email:user,012345678901\n\
+            X01,Trần Thị Bình,31/02/1990,Bà,Công chức,Văn phòng,binh@@x,12,baocao,\n";
+        let err = read_roster_csv("ds.csv", text).unwrap_err().to_string();
+        for expected in [
+            "ds.csv, line 3, column `birth_date`",
+            "ds.csv, line 3, column `gender`: «Bà» is not Nam or Nữ",
+            "ds.csv, line 3, column `email`",
+            "ds.csv, line 3, column `phone`",
+            "ds.csv, line 3, column `roles`",
+        ] {
+            assert!(err.contains(expected), "{expected} in {err}");
+        }
+        let ok: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+        let rows = read_roster_csv("ds.csv", &ok).unwrap();
+        assert_eq!(rows[0].full_name, "Nguyễn Văn An");
+        assert_eq!(rows[0].roles["baocao"], "approver");
+        assert_eq!(rows[0].phone.as_deref(), Some("0912345678"));
+    }
+}
