@@ -89,7 +89,8 @@ pub struct RosterRow {
     pub line: u64,
     pub agency_code: String,
     pub full_name: String,
-    pub birth_date: Option<NaiveDate>,
+    /// Required: with the name, it tells one person from another.
+    pub birth_date: NaiveDate,
     pub gender: Option<Gender>,
     /// Chức vụ.
     pub position: String,
@@ -171,7 +172,7 @@ pub fn read_roster_csv(file: &str, text: &str) -> Result<Vec<RosterRow>, Problem
     for row in table.rows() {
         let agency_code = row.required("agency_code", &mut errors);
         let full_name = row.required("full_name", &mut errors);
-        let birth_date = row.parsed("birth_date", &mut errors, optional_date);
+        let birth_date = row.parsed("birth_date", &mut errors, baocao_core::parse_date);
         let gender = row.parsed_optional("gender", &mut errors, gender);
         let position = row.required("position", &mut errors);
         let post = row.required("post", &mut errors);

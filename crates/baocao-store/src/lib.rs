@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod audit;
 mod db;
+pub mod directory;
 mod error;
 pub mod registry;
 pub mod reports;

@@ -2,6 +2,7 @@
 
 mod data;
 mod demo;
+mod directory;
 mod output;
 mod progress;
 mod registry;
@@ -67,6 +68,15 @@ enum Command {
     /// The hash-chained audit log (nhật ký hệ thống).
     #[command(subcommand)]
     Audit(users::AuditCommand),
+    /// Agencies (cơ quan, đơn vị) over time.
+    #[command(subcommand)]
+    Agencies(directory::AgencyCommand),
+    /// Rosters of officials (danh sách cán bộ, công chức, viên chức) over time.
+    #[command(subcommand)]
+    Roster(directory::RosterCommand),
+    /// Account plans for the shared systems, from the rosters.
+    #[command(subcommand)]
+    Accounts(directory::AccountCommand),
     /// Reporting periods with their data cut-off windows (Decree 09/2019).
     Periods {
         /// daily, monthly, quarterly, six_monthly, nine_months or yearly.
@@ -115,6 +125,9 @@ fn main() -> std::process::ExitCode {
             Command::Users(command) => with_db(cli.db, |db| Box::pin(users::users(db, command))).await,
             Command::Tokens(command) => with_db(cli.db, |db| Box::pin(users::tokens(db, command))).await,
             Command::Audit(command) => with_db(cli.db, |db| Box::pin(users::audit(db, command))).await,
+            Command::Agencies(command) => with_db(cli.db, |db| Box::pin(directory::agencies(db, command))).await,
+            Command::Roster(command) => with_db(cli.db, |db| Box::pin(directory::roster(db, command))).await,
+            Command::Accounts(command) => with_db(cli.db, |db| Box::pin(directory::accounts(db, command))).await,
             Command::Periods { periodicity, from, to, format } => data::periods(periodicity, from, to, format),
         }
     });

@@ -708,3 +708,91 @@ async fn accounts_tokens_and_the_audit_log_from_the_command_line() {
     let verdict = ok_json(&db, &["audit", "verify", "--format", "json"]);
     assert_eq!(verdict["problems"], serde_json::json!([]));
 }
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn officials_of_three_old_communes_move_into_the_new_one() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let agencies = write(
+        &dir,
+        "co-quan.csv",
+        "Mã định danh,Tên cơ quan,Loại,Mã đơn vị hành chính,Hiệu lực từ,Hiệu lực đến\n\
+         H01.01,UBND xã Kroong,UBND xã,23314,,01/07/2025\n\
+         H01.02,UBND xã Ngọk Bay,UBND xã,23317,,01/07/2025\n\
+         H01.03,UBND xã Vinh Quang,UBND xã,23320,,01/07/2025\n\
+         H51.01,UBND xã Ngọk Bay,UBND xã,23317,01/07/2025,\n",
+    );
+    let out = baocao(&db, &["agencies", "import", &agencies]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let header = "Mã cơ quan,Họ và tên,Ngày sinh,Giới tính,Chức vụ,Vị trí công tác,Email công vụ,Vai trò\n";
+    let before = write(
+        &dir,
+        "ds-2025.csv",
+        &format!(
+            "{header}H01.01,Nguyễn Văn An,01/02/1980,Nam,Chủ tịch,Lãnh đạo,,baocao:approver\n\
+             H01.02,Nguyễn Văn An,03/04/1985,Nam,Công chức,Văn phòng - Thống kê,,baocao:data_entry\n\
+             H01.02,Trần Thị Bình,05/06/1990,Nữ,Công chức,Tư pháp - Hộ tịch,binhtt@qn.gov.vn,\n\
+             H01.03,Lê Văn Cường,07/08/1975,Nam,Chủ tịch,Lãnh đạo,,\n"
+        ),
+    );
+    assert!(baocao(&db, &["roster", "import", &before, "--from", "01/01/2025"]).status.success());
+    // The new commune lists all four, one of them spelled without diacritics.
+    let after = write(
+        &dir,
+        "ds-xa-moi.csv",
+        &format!(
+            "{header}H51.01,Nguyễn Văn An,01/02/1980,Nam,Phó Chủ tịch,Lãnh đạo,,baocao:approver\n\
+             H51.01,Nguyen Van An,03/04/1985,Nam,Công chức,Văn phòng - Thống kê,,baocao:data_entry\n\
+             H51.01,Trần Thị Bình,05/06/1990,Nữ,Công chức,Tư pháp - Hộ tịch,,\n\
+             H51.01,Lê Văn Cường,07/08/1975,Nam,Chủ tịch,Lãnh đạo,,\n"
+        ),
+    );
+    let out = baocao(&db, &["roster", "import", &after, "--from", "01/07/2025"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("0 new people") && text.contains("4 transfers"), "{text}");
+
+    let on = |day: &str| ok_json(&db, &["roster", "list", "--at", day, "--format", "json"]);
+    let old = on("30/06/2025");
+    let agencies_then: std::collections::BTreeSet<&str> =
+        old.as_array().unwrap().iter().map(|e| e["agency_code"].as_str().unwrap()).collect();
+    assert_eq!(agencies_then.into_iter().collect::<Vec<_>>(), ["H01.01", "H01.02", "H01.03"]);
+    let new = on("01/07/2025");
+    assert_eq!(new.as_array().unwrap().len(), 4);
+    assert!(new.as_array().unwrap().iter().all(|e| e["agency_code"] == "H51.01"));
+    assert_eq!(new[0]["since"], "2025-07-01");
+
+    // Two officials named Nguyễn Văn An: distinct addresses, by the shown rule.
+    let plan = ok_json(
+        &db,
+        &["accounts", "plan", "--system", "email", "--at", "01/07/2025", "--domain", "qn.gov.vn", "--format", "json"],
+    );
+    let addresses: Vec<&str> =
+        plan["accounts"].as_array().unwrap().iter().map(|a| a["address"].as_str().unwrap()).collect();
+    for expected in ["annv@qn.gov.vn", "annv2@qn.gov.vn", "binhtt@qn.gov.vn", "cuonglv@qn.gov.vn"] {
+        assert!(addresses.contains(&expected), "{expected} in {addresses:?}");
+    }
+    let binh = plan["accounts"].as_array().unwrap().iter().find(|a| a["address"] == "binhtt@qn.gov.vn").unwrap();
+    assert_eq!(binh["action"], "keep");
+    assert!(plan["rule"].as_str().unwrap().contains("annv2"));
+
+    // A roster naming an agency that does not exist, or a person twice, is refused whole.
+    let bad = write(
+        &dir,
+        "sai.csv",
+        &format!(
+            "{header}H99.99,Phạm Văn Dũng,01/01/1970,Nam,Chủ tịch,Lãnh đạo,,\nH51.01,Le Van Cuong,07/08/1975,Nam,Công chức,Địa chính,,\nH51.01,Lê Văn Cường,07/08/1975,Nam,Chủ tịch,Lãnh đạo,,\n"
+        ),
+    );
+    let out = baocao(&db, &["roster", "import", &bad, "--from", "01/08/2025"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("line 2: no agency «H99.99»") && err.contains("line 4: Lê Văn Cường"), "{err}");
+    assert_eq!(on("01/08/2025").as_array().unwrap().len(), 4, "nothing changed");
+}

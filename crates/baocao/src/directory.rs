@@ -1,0 +1,271 @@
+//! `baocao agencies`, `baocao roster` and `baocao accounts`: agencies, the
+//! rosters of their officials over time, and account plans for the shared
+//! systems.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use baocao_core::date::format_vn;
+use baocao_core::directory::{Person, RULE, assign_addresses, duplicates};
+use baocao_core::{parse_date, today_in_vietnam};
+use baocao_ingest::Problems;
+use baocao_store::Db;
+use baocao_store::directory::{Agency, Listed};
+use chrono::NaiveDate;
+use clap::Subcommand;
+
+use crate::cli_actor;
+use crate::output::{self, Format};
+
+#[derive(Subcommand)]
+pub enum AgencyCommand {
+    /// Imports agencies (CSV or XLSX; code, name, kind, parent_code,
+    /// unit_code, valid_from, valid_to; Vietnamese headers accepted).
+    Import { file: PathBuf },
+    /// Agencies in force on a day.
+    List {
+        #[arg(long, value_parser = parse_date)]
+        at: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RosterCommand {
+    /// Imports rosters (CSV or XLSX): each agency listed gets this list as
+    /// its whole roster from --from; people listed elsewhere until then
+    /// move, people no longer listed leave.
+    Import {
+        file: PathBuf,
+        /// The day the list holds from.
+        #[arg(long, value_parser = parse_date)]
+        from: NaiveDate,
+    },
+    /// The roster of a day.
+    List {
+        #[arg(long, value_parser = parse_date)]
+        at: Option<NaiveDate>,
+        #[arg(long)]
+        agency: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AccountCommand {
+    /// The accounts a shared system needs on a day, from the roster.
+    /// `email`: official addresses, existing ones kept, new ones generated
+    /// by the documented scheme (printed with the plan).
+    Plan {
+        #[arg(long)]
+        system: String,
+        #[arg(long, value_parser = parse_date)]
+        at: Option<NaiveDate>,
+        /// The province's mail domain, e.g. quangngai.gov.vn.
+        #[arg(long)]
+        domain: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+fn is_xlsx(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+}
+
+/// Reads `file` with the CSV or the workbook reader, by its extension.
+fn read<T>(
+    file: &Path,
+    csv: fn(&str, &str) -> Result<T, Problems>,
+    xlsx: fn(&str, &[u8]) -> Result<T, Problems>,
+) -> anyhow::Result<T> {
+    let name = file.display().to_string();
+    Ok(if is_xlsx(file) {
+        xlsx(&name, &std::fs::read(file).with_context(|| format!("cannot read {name}"))?)?
+    } else {
+        csv(&name, &std::fs::read_to_string(file).with_context(|| format!("cannot read {name}"))?)?
+    })
+}
+
+pub async fn agencies(db: &Db, command: AgencyCommand) -> anyhow::Result<()> {
+    use baocao_ingest::roster::{read_agencies_csv, read_agencies_xlsx};
+    match command {
+        AgencyCommand::Import { file } => {
+            let rows = read(&file, read_agencies_csv, read_agencies_xlsx)?;
+            let agencies: Vec<Agency> = rows
+                .into_iter()
+                .map(|r| Agency {
+                    code: r.code,
+                    name: r.name,
+                    kind: r.kind,
+                    parent_code: r.parent_code,
+                    unit_code: r.unit_code,
+                    valid_from: r.valid_from,
+                    valid_to: r.valid_to,
+                })
+                .collect();
+            let n = db.import_agencies(&cli_actor(), &agencies).await?;
+            println!("{n} agencies imported.");
+        }
+        AgencyCommand::List { at, format } => {
+            let list = db.agencies_at(at.unwrap_or_else(today_in_vietnam)).await?;
+            if format == Format::Json {
+                return output::json(&list);
+            }
+            output::rows(
+                format,
+                &["code", "name", "kind", "parent_code", "unit_code", "valid_from"],
+                &["Mã định danh", "Tên cơ quan", "Loại", "Cấp trên", "Đơn vị hành chính", "Hiệu lực từ"],
+                list.iter().map(|a| {
+                    vec![
+                        a.code.clone(),
+                        a.name.clone(),
+                        a.kind.clone(),
+                        a.parent_code.clone().unwrap_or_default(),
+                        a.unit_code.clone().unwrap_or_default(),
+                        a.valid_from.map(format_vn).unwrap_or_default(),
+                    ]
+                }),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn roster(db: &Db, command: RosterCommand) -> anyhow::Result<()> {
+    use baocao_ingest::roster::{Gender, read_roster_csv, read_roster_xlsx};
+    match command {
+        RosterCommand::Import { file, from } => {
+            let rows = read(&file, read_roster_csv, read_roster_xlsx)?;
+            let name = file.display().to_string();
+            let mut listed = Vec::with_capacity(rows.len());
+            for r in rows {
+                listed.push(Listed {
+                    place: format!("{name}, line {}", r.line),
+                    agency_code: r.agency_code,
+                    full_name: r.full_name,
+                    birth_date: r.birth_date,
+                    gender: r.gender.map(|g| match g {
+                        Gender::Male => "nam".to_string(),
+                        Gender::Female => "nữ".to_string(),
+                    }),
+                    position: r.position,
+                    post: r.post,
+                    email: r.email,
+                    phone: r.phone,
+                    roles: r.roles,
+                });
+            }
+            let s = db.import_roster(&cli_actor(), &listed, from).await?;
+            println!(
+                "{} listed from {}: {} new people, {} postings begun, {} ended, {} transfers, {} unchanged.",
+                listed.len(),
+                format_vn(from),
+                s.people_added,
+                s.postings_begun,
+                s.postings_ended,
+                s.transfers,
+                s.unchanged
+            );
+        }
+        RosterCommand::List { at, agency, format } => {
+            let list = db.roster_at(at.unwrap_or_else(today_in_vietnam), agency.as_deref()).await?;
+            if format == Format::Json {
+                return output::json(&list);
+            }
+            output::rows(
+                format,
+                &["agency_code", "full_name", "birth_date", "position", "post", "email", "since"],
+                &["Cơ quan", "Họ và tên", "Ngày sinh", "Chức vụ", "Vị trí công tác", "Email công vụ", "Từ ngày"],
+                list.iter().map(|e| {
+                    vec![
+                        e.agency_code.clone(),
+                        e.full_name.clone(),
+                        format_vn(e.birth_date),
+                        e.position.clone(),
+                        e.post.clone(),
+                        e.email.clone().unwrap_or_default(),
+                        format_vn(e.since),
+                    ]
+                }),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct PlannedAccount {
+    person: i64,
+    full_name: String,
+    agency_code: String,
+    address: String,
+    action: &'static str,
+}
+
+pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
+    match command {
+        AccountCommand::Plan { system, at, domain, format } => {
+            anyhow::ensure!(system == "email", "unknown system «{system}»: the systems planned so far are: email");
+            let day = at.unwrap_or_else(today_in_vietnam);
+            let roster = db.roster_at(day, None).await?;
+            let people: Vec<Person> = roster
+                .iter()
+                .map(|e| Person {
+                    id: e.person.to_string(),
+                    full_name: e.full_name.clone(),
+                    birth_date: Some(e.birth_date),
+                    agency: e.agency_code.clone(),
+                    existing: e.email.clone(),
+                })
+                .collect();
+            for d in duplicates(&people) {
+                eprintln!("possible duplicate: {} ({:?}) listed by {}", d.name, d.birth_date, d.agencies.join(", "));
+            }
+            let (addresses, refused) = assign_addresses(&people, &domain, &[]);
+            for r in &refused {
+                eprintln!("no address for person {}: {}", r.person, r.reason);
+            }
+            let plan: Vec<PlannedAccount> = addresses
+                .iter()
+                .filter_map(|a| {
+                    let e = roster.iter().find(|e| e.person.to_string() == a.person)?;
+                    Some(PlannedAccount {
+                        person: e.person,
+                        full_name: e.full_name.clone(),
+                        agency_code: e.agency_code.clone(),
+                        address: a.address.clone(),
+                        action: if a.existing { "keep" } else { "create" },
+                    })
+                })
+                .collect();
+            match format {
+                Format::Json => {
+                    output::json(&serde_json::json!({ "system": system, "at": day, "rule": RULE, "accounts": plan }))?
+                }
+                _ => {
+                    if format == Format::Table {
+                        println!("{RULE}\n");
+                    }
+                    output::rows(
+                        format,
+                        &["person", "full_name", "agency_code", "address", "action"],
+                        &["Mã", "Họ và tên", "Cơ quan", "Địa chỉ", "Thao tác"],
+                        plan.iter().map(|p| {
+                            vec![
+                                p.person.to_string(),
+                                p.full_name.clone(),
+                                p.agency_code.clone(),
+                                p.address.clone(),
+                                p.action.to_string(),
+                            ]
+                        }),
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
