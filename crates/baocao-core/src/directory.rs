@@ -237,6 +237,51 @@ mod tests {
     }
 
     #[test]
+    fn account_plans_create_grant_and_retire_what_the_roster_no_longer_supports() {
+        use crate::access::{Grant, Role};
+        let day = crate::parse_date("2025-07-01").unwrap();
+        let wanted = vec![
+            Wanted {
+                username: "annv@qn.gov.vn".into(),
+                display_name: "Nguyễn Văn An".into(),
+                role: Role::Approver,
+                unit: Some("23317".into()),
+            },
+            Wanted {
+                username: "binhtt@qn.gov.vn".into(),
+                display_name: "Trần Thị Bình".into(),
+                role: Role::DataEntry,
+                unit: Some("23317".into()),
+            },
+        ];
+        let grant =
+            |role, unit: &str| Grant { role, unit: Some(unit.into()), forms: vec![], validity: Default::default() };
+        let existing = vec![
+            Existing { username: "annv@qn.gov.vn".into(), grants: vec![(1, grant(Role::Approver, "23314"))] },
+            Existing { username: "binhtt@qn.gov.vn".into(), grants: vec![(2, grant(Role::DataEntry, "23317"))] },
+            Existing { username: "quantri".into(), grants: vec![(3, grant(Role::SystemAdmin, "51"))] },
+        ];
+        let steps = plan_accounts(&wanted, &existing, "qn.gov.vn", day, 90);
+        let until = crate::parse_date("2025-09-29").unwrap();
+        assert_eq!(
+            steps,
+            vec![
+                Step::Grant { username: "annv@qn.gov.vn".into(), role: Role::Approver, unit: Some("23317".into()) },
+                Step::End {
+                    username: "annv@qn.gov.vn".into(),
+                    grant: 1,
+                    role: Role::Approver,
+                    unit: Some("23314".into())
+                },
+                Step::ReadOnly { username: "annv@qn.gov.vn".into(), unit: Some("23314".into()), until },
+            ]
+        );
+        let fresh = plan_accounts(&wanted, &[], "qn.gov.vn", day, 90);
+        assert!(matches!(&fresh[0], Step::Create { username, .. } if username == "annv@qn.gov.vn"));
+        assert_eq!(fresh.len(), 4);
+    }
+
+    #[test]
     fn duplicates_ignore_diacritics_but_not_homonyms_without_birth_dates() {
         let people = vec![
             person("1", "Nguyễn Văn A", Some("1980-01-01"), "X01"),
@@ -250,4 +295,80 @@ mod tests {
         assert_eq!(d[0].people, ["1", "2"]);
         assert_eq!(d[0].agencies, ["X01", "X02"]);
     }
+}
+
+/// An account of the reporting system that a roster asks for: the person's
+/// official address as username, a role on the unit their agency serves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wanted {
+    pub username: String,
+    pub display_name: String,
+    pub role: crate::access::Role,
+    pub unit: Option<String>,
+}
+
+/// An account as it stands, with its grants (id and grant).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Existing {
+    pub username: String,
+    pub grants: Vec<(i64, crate::access::Grant)>,
+}
+
+/// One step of an account plan for the reporting system, effective on the
+/// plan's day.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Step {
+    /// A new account (no password: the official sets one through the
+    /// administrator, or signs in through an identity provider).
+    Create { username: String, display_name: String },
+    /// A role on a unit subtree from the day.
+    Grant { username: String, role: crate::access::Role, unit: Option<String> },
+    /// A grant the roster no longer supports ends on the day…
+    End { username: String, grant: i64, role: crate::access::Role, unit: Option<String> },
+    /// …and the official keeps reading the unit's (now legacy) reports until `until`.
+    ReadOnly { username: String, unit: Option<String>, until: NaiveDate },
+}
+
+/// The steps that bring the accounts of `domain` (usernames ending in
+/// `@domain`: the ones rosters manage; accounts made by hand are left
+/// alone) in line with `wanted` on `day`. Grants that lose their basis end
+/// that day and become read-only for `grace_days`.
+pub fn plan_accounts(
+    wanted: &[Wanted],
+    existing: &[Existing],
+    domain: &str,
+    day: NaiveDate,
+    grace_days: u64,
+) -> Vec<Step> {
+    use crate::access::Role;
+    let suffix = format!("@{}", domain.trim().trim_start_matches('@').to_ascii_lowercase());
+    let current = |e: &Existing, role: Role, unit: &Option<String>| {
+        e.grants.iter().any(|(_, g)| g.role == role && &g.unit == unit && g.validity.contains(day))
+    };
+    let mut steps = Vec::new();
+    for w in wanted {
+        let found = existing.iter().find(|e| e.username == w.username);
+        if found.is_none()
+            && !steps.iter().any(|s| matches!(s, Step::Create { username, .. } if *username == w.username))
+        {
+            steps.push(Step::Create { username: w.username.clone(), display_name: w.display_name.clone() });
+        }
+        if found.is_none_or(|e| !current(e, w.role, &w.unit)) {
+            steps.push(Step::Grant { username: w.username.clone(), role: w.role, unit: w.unit.clone() });
+        }
+    }
+    let until = day.checked_add_days(chrono::Days::new(grace_days)).unwrap_or(day);
+    for e in existing.iter().filter(|e| e.username.ends_with(&suffix)) {
+        for (id, g) in &e.grants {
+            let still = wanted.iter().any(|w| w.username == e.username && w.role == g.role && w.unit == g.unit);
+            let legacy_view = g.role == Role::Viewer && g.validity.to.is_some();
+            if still || legacy_view || !g.validity.contains(day) {
+                continue;
+            }
+            steps.push(Step::End { username: e.username.clone(), grant: *id, role: g.role, unit: g.unit.clone() });
+            steps.push(Step::ReadOnly { username: e.username.clone(), unit: g.unit.clone(), until });
+        }
+    }
+    steps
 }

@@ -5,8 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use baocao_core::Validity;
+use baocao_core::access::{Grant, Role};
 use baocao_core::date::format_vn;
-use baocao_core::directory::{Person, RULE, assign_addresses, duplicates};
+use baocao_core::directory::{Existing, Person, RULE, Step, Wanted, assign_addresses, duplicates, plan_accounts};
 use baocao_core::{parse_date, today_in_vietnam};
 use baocao_ingest::Problems;
 use baocao_store::Db;
@@ -53,22 +55,36 @@ pub enum RosterCommand {
     },
 }
 
+/// What an account plan is about.
+#[derive(clap::Args)]
+pub struct PlanArgs {
+    /// `email` (official addresses) or `baocao` (accounts of this system).
+    #[arg(long)]
+    system: String,
+    /// The effective day (00:00 of it); today when absent.
+    #[arg(long, value_parser = parse_date)]
+    at: Option<NaiveDate>,
+    /// The province's mail domain, e.g. quangngai.gov.vn; addresses in it
+    /// are also the reporting system's usernames.
+    #[arg(long)]
+    domain: String,
+    /// Days a retired grant stays readable (legacy data) before it closes.
+    #[arg(long, default_value_t = 90)]
+    grace_days: u64,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
 #[derive(Subcommand)]
 pub enum AccountCommand {
-    /// The accounts a shared system needs on a day, from the roster.
+    /// The accounts a shared system needs on a day, from the rosters.
     /// `email`: official addresses, existing ones kept, new ones generated
-    /// by the documented scheme (printed with the plan).
-    Plan {
-        #[arg(long)]
-        system: String,
-        #[arg(long, value_parser = parse_date)]
-        at: Option<NaiveDate>,
-        /// The province's mail domain, e.g. quangngai.gov.vn.
-        #[arg(long)]
-        domain: String,
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
-    },
+    /// by the documented scheme (printed with the plan). `baocao`: accounts
+    /// and grants of this system from the roles the rosters ask for.
+    Plan(PlanArgs),
+    /// Carries out the `baocao` plan of a day. Each step is its own
+    /// transaction; running it again after an interruption does the rest.
+    Apply(PlanArgs),
 }
 
 fn is_xlsx(path: &Path) -> bool {
@@ -203,54 +219,118 @@ struct PlannedAccount {
     agency_code: String,
     address: String,
     action: &'static str,
+    #[serde(skip)]
+    baocao_role: Option<String>,
+}
+
+/// The official addresses of everyone on the roster of `day`.
+async fn address_plan(db: &Db, day: NaiveDate, domain: &str) -> anyhow::Result<Vec<PlannedAccount>> {
+    let roster = db.roster_at(day, None).await?;
+    let people: Vec<Person> = roster
+        .iter()
+        .map(|e| Person {
+            id: e.person.to_string(),
+            full_name: e.full_name.clone(),
+            birth_date: Some(e.birth_date),
+            agency: e.agency_code.clone(),
+            existing: e.email.clone(),
+        })
+        .collect();
+    for d in duplicates(&people) {
+        eprintln!("possible duplicate: {} ({:?}) listed by {}", d.name, d.birth_date, d.agencies.join(", "));
+    }
+    let (addresses, refused) = assign_addresses(&people, domain, &[]);
+    for r in &refused {
+        eprintln!("no address for person {}: {}", r.person, r.reason);
+    }
+    let by_person: std::collections::HashMap<String, &baocao_store::directory::RosterEntry> =
+        roster.iter().map(|e| (e.person.to_string(), e)).collect();
+    Ok(addresses
+        .iter()
+        .filter_map(|a| {
+            let e = by_person.get(&a.person)?;
+            Some(PlannedAccount {
+                person: e.person,
+                full_name: e.full_name.clone(),
+                agency_code: e.agency_code.clone(),
+                address: a.address.clone(),
+                action: if a.existing { "keep" } else { "create" },
+                baocao_role: e.roles.get("baocao").cloned(),
+            })
+        })
+        .collect())
+}
+
+/// The steps that give the reporting system the accounts the rosters ask for.
+async fn reporting_plan(db: &Db, args: &PlanArgs, day: NaiveDate) -> anyhow::Result<Vec<Step>> {
+    let addresses = address_plan(db, day, &args.domain).await?;
+    let agencies: std::collections::HashMap<String, Agency> =
+        db.agencies_at(day).await?.into_iter().map(|a| (a.code.clone(), a)).collect();
+    let mut wanted = Vec::new();
+    let mut problems = Vec::new();
+    for a in &addresses {
+        let Some(role) = &a.baocao_role else { continue };
+        match role.parse::<Role>() {
+            Ok(role) => wanted.push(Wanted {
+                username: a.address.clone(),
+                display_name: a.full_name.clone(),
+                role,
+                unit: agencies.get(&a.agency_code).and_then(|g| g.unit_code.clone()),
+            }),
+            Err(e) => problems.push(format!("{} ({}): role «baocao:{role}»: {e}", a.full_name, a.agency_code)),
+        }
+    }
+    anyhow::ensure!(problems.is_empty(), "the rosters ask for roles that do not exist:\n  {}", problems.join("\n  "));
+    let existing: Vec<Existing> = db
+        .accounts()
+        .await?
+        .into_iter()
+        .map(|a| Existing { username: a.username, grants: a.grants.into_iter().map(|g| (g.id, g.grant)).collect() })
+        .collect();
+    Ok(plan_accounts(&wanted, &existing, &args.domain, day, args.grace_days))
+}
+
+fn print_steps(steps: &[Step], format: Format) -> anyhow::Result<()> {
+    if format == Format::Json {
+        return output::json(steps);
+    }
+    let unit = |u: &Option<String>| u.clone().unwrap_or_else(|| "toàn hệ thống".into());
+    output::rows(
+        format,
+        &["action", "username", "detail"],
+        &["Thao tác", "Tài khoản", "Chi tiết"],
+        steps.iter().map(|s| match s {
+            Step::Create { username, display_name } => vec!["create".into(), username.clone(), display_name.clone()],
+            Step::Grant { username, role, unit: u } => {
+                vec!["grant".into(), username.clone(), format!("{} · {}", role.vietnamese(), unit(u))]
+            }
+            Step::End { username, grant, role, unit: u } => {
+                vec!["end".into(), username.clone(), format!("quyền {grant}: {} · {}", role.vietnamese(), unit(u))]
+            }
+            Step::ReadOnly { username, unit: u, until } => {
+                vec!["read_only".into(), username.clone(), format!("{} đến hết {}", unit(u), format_vn(*until))]
+            }
+        }),
+    )
 }
 
 pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
     match command {
-        AccountCommand::Plan { system, at, domain, format } => {
-            anyhow::ensure!(system == "email", "unknown system «{system}»: the systems planned so far are: email");
-            let day = at.unwrap_or_else(today_in_vietnam);
-            let roster = db.roster_at(day, None).await?;
-            let people: Vec<Person> = roster
-                .iter()
-                .map(|e| Person {
-                    id: e.person.to_string(),
-                    full_name: e.full_name.clone(),
-                    birth_date: Some(e.birth_date),
-                    agency: e.agency_code.clone(),
-                    existing: e.email.clone(),
-                })
-                .collect();
-            for d in duplicates(&people) {
-                eprintln!("possible duplicate: {} ({:?}) listed by {}", d.name, d.birth_date, d.agencies.join(", "));
-            }
-            let (addresses, refused) = assign_addresses(&people, &domain, &[]);
-            for r in &refused {
-                eprintln!("no address for person {}: {}", r.person, r.reason);
-            }
-            let plan: Vec<PlannedAccount> = addresses
-                .iter()
-                .filter_map(|a| {
-                    let e = roster.iter().find(|e| e.person.to_string() == a.person)?;
-                    Some(PlannedAccount {
-                        person: e.person,
-                        full_name: e.full_name.clone(),
-                        agency_code: e.agency_code.clone(),
-                        address: a.address.clone(),
-                        action: if a.existing { "keep" } else { "create" },
-                    })
-                })
-                .collect();
-            match format {
-                Format::Json => {
-                    output::json(&serde_json::json!({ "system": system, "at": day, "rule": RULE, "accounts": plan }))?
-                }
-                _ => {
-                    if format == Format::Table {
+        AccountCommand::Plan(args) => {
+            let day = args.at.unwrap_or_else(today_in_vietnam);
+            match args.system.as_str() {
+                "email" => {
+                    let plan = address_plan(db, day, &args.domain).await?;
+                    if args.format == Format::Json {
+                        return output::json(
+                            &serde_json::json!({ "system": "email", "at": day, "rule": RULE, "accounts": plan }),
+                        );
+                    }
+                    if args.format == Format::Table {
                         println!("{RULE}\n");
                     }
                     output::rows(
-                        format,
+                        args.format,
                         &["person", "full_name", "agency_code", "address", "action"],
                         &["Mã", "Họ và tên", "Cơ quan", "Địa chỉ", "Thao tác"],
                         plan.iter().map(|p| {
@@ -262,10 +342,48 @@ pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
                                 p.action.to_string(),
                             ]
                         }),
-                    )?;
+                    )
                 }
+                "baocao" => print_steps(&reporting_plan(db, &args, day).await?, args.format),
+                other => anyhow::bail!("unknown system «{other}»: the systems planned are email and baocao"),
             }
         }
+        AccountCommand::Apply(args) => {
+            anyhow::ensure!(
+                args.system == "baocao",
+                "only the baocao plan is carried out here; the email plan is a list for the mail system"
+            );
+            let day = args.at.unwrap_or_else(today_in_vietnam);
+            let steps = reporting_plan(db, &args, day).await?;
+            let actor = cli_actor();
+            for step in &steps {
+                match step {
+                    Step::Create { username, display_name } => {
+                        db.create_account(&actor, username, display_name, None).await?;
+                    }
+                    Step::Grant { username, role, unit } => {
+                        let grant = Grant {
+                            role: *role,
+                            unit: unit.clone(),
+                            forms: vec![],
+                            validity: Validity::new(Some(day), None),
+                        };
+                        db.add_grant(&actor, username, &grant).await?;
+                    }
+                    Step::End { grant, .. } => db.revoke_grant(&actor, *grant, day).await?,
+                    Step::ReadOnly { username, unit, until } => {
+                        let grant = Grant {
+                            role: Role::Viewer,
+                            unit: unit.clone(),
+                            forms: vec![],
+                            validity: Validity::new(Some(day), Some(*until)),
+                        };
+                        db.add_grant(&actor, username, &grant).await?;
+                    }
+                }
+            }
+            println!("{} steps carried out, effective {}.", steps.len(), format_vn(day));
+            Ok(())
+        }
     }
-    Ok(())
 }

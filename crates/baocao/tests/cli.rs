@@ -782,6 +782,55 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
     assert_eq!(binh["action"], "keep");
     assert!(plan["rule"].as_str().unwrap().contains("annv2"));
 
+    // Reporting-system accounts follow the rosters: as of 01/01/2025 …
+    let plan = |day: &str| {
+        ok_json(
+            &db,
+            &["accounts", "plan", "--system", "baocao", "--at", day, "--domain", "qn.gov.vn", "--format", "json"],
+        )
+    };
+    let apply = |day: &str| {
+        let out = baocao(&db, &["accounts", "apply", "--system", "baocao", "--at", day, "--domain", "qn.gov.vn"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    let first = plan("01/01/2025");
+    let actions: Vec<&str> = first.as_array().unwrap().iter().map(|s| s["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["create", "grant", "create", "grant"], "{first}");
+    apply("01/01/2025");
+    // … and at the reform the chairman of Kroong becomes vice-chairman of the new commune: his approval
+    // moves from Kroong (23314) to Ngọk Bay (23317) and Kroong stays readable for 90 days.
+    let reform = plan("01/07/2025");
+    let steps: Vec<(&str, &str)> = reform
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["action"].as_str().unwrap(), s["username"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [("grant", "annv@qn.gov.vn"), ("end", "annv@qn.gov.vn"), ("read_only", "annv@qn.gov.vn")],
+        "{reform}"
+    );
+    assert_eq!(reform[2]["until"], "2025-09-29");
+    apply("01/07/2025");
+    assert_eq!(plan("01/07/2025"), serde_json::json!([]), "applied: nothing left to do");
+    let accounts = ok_json(&db, &["users", "list", "--format", "json"]);
+    let an = accounts.as_array().unwrap().iter().find(|a| a["username"] == "annv@qn.gov.vn").unwrap();
+    let grants: Vec<(&str, &str, Option<&str>)> = an["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["role"].as_str().unwrap(), g["unit"].as_str().unwrap(), g["valid_to"].as_str()))
+        .collect();
+    assert_eq!(
+        grants,
+        [
+            ("approver", "23314", Some("2025-07-01")),
+            ("approver", "23317", None),
+            ("viewer", "23314", Some("2025-09-29"))
+        ]
+    );
+
     // A roster naming an agency that does not exist, or a person twice, is refused whole.
     let bad = write(
         &dir,
