@@ -222,6 +222,61 @@ pub fn read_agencies_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<AgencyRow>, Pr
     read_agencies_csv(&label, &text)
 }
 
+/// The roster template agencies fill in: Vietnamese headers (read back by
+/// [`read_roster_xlsx`]), drop-down lists for the agency (from `agencies`:
+/// code and name), gender and the reporting-system role, and a hint on
+/// each column.
+pub fn write_roster_template(agencies: &[(String, String)]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{DataValidation, Format, Formula, Workbook};
+    const ROWS: u32 = 2000;
+    let columns: [(&str, &str, f64); 9] = [
+        ("Mã cơ quan", "Chọn trong danh sách cơ quan (sheet «Cơ quan»).", 14.0),
+        ("Họ và tên", "Viết đủ dấu, ví dụ: Nguyễn Văn An.", 26.0),
+        ("Ngày sinh", "dd/mm/yyyy, ví dụ 01/02/1980.", 12.0),
+        ("Giới tính", "Nam hoặc Nữ.", 10.0),
+        ("Chức vụ", "Ví dụ: Chủ tịch, Phó Chủ tịch, Công chức.", 18.0),
+        ("Vị trí công tác", "Ví dụ: Văn phòng - Thống kê.", 24.0),
+        ("Email công vụ", "Để trống nếu chưa có; hệ thống sẽ cấp.", 24.0),
+        ("Số điện thoại", "9 đến 12 chữ số.", 14.0),
+        ("Vai trò", "Vai trò trong hệ thống báo cáo, ví dụ baocao:data_entry.", 24.0),
+    ];
+    let mut workbook = Workbook::new();
+    let header = Format::new().set_bold().set_text_wrap().set_background_color("#EEF1F5");
+    let text = Format::new().set_num_format("@");
+    let list = workbook.add_worksheet();
+    list.set_name("Danh sách")?;
+    let last = agencies.len().max(1) + 1;
+    let roles: Vec<String> = baocao_core::access::Role::ALL.iter().map(|r| format!("baocao:{}", r.as_str())).collect();
+    for (col, (title, hint, width)) in columns.iter().enumerate() {
+        let col = col as u16;
+        list.write_string_with_format(0, col, *title, &header)?;
+        list.set_column_width(col, *width)?;
+        list.set_column_format(col, &text)?;
+        // One validation a cell (Excel allows no more): the list where there is one, with the hint.
+        let validation = match col {
+            0 => DataValidation::new().allow_list_formula(Formula::new(format!("='Cơ quan'!$A$2:$A${last}"))),
+            3 => DataValidation::new().allow_list_strings(&["Nam", "Nữ"])?,
+            // The usual values are offered; several systems separated by `;` may be typed.
+            8 => DataValidation::new()
+                .allow_list_strings(&roles)?
+                .set_error_style(rust_xlsxwriter::DataValidationErrorStyle::Information),
+            _ => DataValidation::new().allow_any_value(),
+        };
+        list.add_data_validation(1, col, ROWS, col, &validation.set_input_title(*title)?.set_input_message(*hint)?)?;
+    }
+    list.set_freeze_panes(1, 0)?;
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Cơ quan")?;
+    sheet.write_string_with_format(0, 0, "Mã cơ quan", &header)?;
+    sheet.write_string_with_format(0, 1, "Tên cơ quan", &header)?;
+    sheet.set_column_width(1, 40.0)?;
+    for (i, (code, name)) in agencies.iter().enumerate() {
+        sheet.write_string(i as u32 + 1, 0, code)?;
+        sheet.write_string(i as u32 + 1, 1, name)?;
+    }
+    workbook.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,5 +301,12 @@ mod tests {
         assert_eq!(rows[0].full_name, "Nguyễn Văn An");
         assert_eq!(rows[0].roles["baocao"], "approver");
         assert_eq!(rows[0].phone.as_deref(), Some("0912345678"));
+    }
+
+    #[test]
+    fn the_empty_template_is_a_valid_roster_with_no_one_on_it() {
+        let agencies = vec![("H51.01".to_string(), "UBND xã Ngọk Bay".to_string())];
+        let bytes = write_roster_template(&agencies).unwrap();
+        assert_eq!(read_roster_xlsx("mau.xlsx", &bytes).unwrap(), vec![]);
     }
 }

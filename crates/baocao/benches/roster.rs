@@ -12,14 +12,15 @@ const FAMILIES: [&str; 14] =
     ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"];
 const MIDDLES: [&str; 8] = ["Văn", "Thị", "Hữu", "Đức", "Thanh", "Minh", "Ngọc", "Quốc"];
 const GIVENS: [&str; 24] = [
-    "An", "Anh", "Bình", "Chi", "Cường", "Dũng", "Dương", "Giang", "Hà", "Hải", "Hạnh", "Hiếu", "Hoa", "Hùng",
-    "Hương", "Khánh", "Lan", "Linh", "Long", "Mai", "Nam", "Ngọc", "Phúc", "Tâm",
+    "An", "Anh", "Bình", "Chi", "Cường", "Dũng", "Dương", "Giang", "Hà", "Hải", "Hạnh", "Hiếu", "Hoa", "Hùng", "Hương",
+    "Khánh", "Lan", "Linh", "Long", "Mai", "Nam", "Ngọc", "Phúc", "Tâm",
 ];
 const AGENCIES: usize = 130;
 
 fn baocao(db: &str, args: &[&str]) -> f64 {
     let t = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_baocao")).arg("--db").arg(db).args(args).env("CI", "1").output().unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_baocao")).arg("--db").arg(db).args(args).env("CI", "1").output().unwrap();
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     t.elapsed().as_secs_f64()
 }
@@ -32,7 +33,8 @@ fn run(label: &str, db: &str, dir: &std::path::Path, people: usize) {
     let common = ["--at", "01/07/2025", "--domain", "tinh.gov.vn", "--format", "csv"];
     let email = baocao(db, &[&["accounts", "plan", "--system", "email"][..], &common].concat());
     let plan = baocao(db, &[&["accounts", "plan", "--system", "baocao"][..], &common].concat());
-    let apply = baocao(db, &["accounts", "apply", "--system", "baocao", "--at", "01/07/2025", "--domain", "tinh.gov.vn"]);
+    let apply =
+        baocao(db, &["accounts", "apply", "--system", "baocao", "--at", "01/07/2025", "--domain", "tinh.gov.vn"]);
     let again = baocao(db, &["roster", "import", roster.to_str().unwrap(), "--from", "01/07/2025"]);
     println!(
         "{label:<10} {people} people: agencies {import_agencies:.2} s, roster import {import:.2} s, \

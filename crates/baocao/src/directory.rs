@@ -44,6 +44,14 @@ pub enum RosterCommand {
         #[arg(long, value_parser = parse_date)]
         from: NaiveDate,
     },
+    /// The workbook agencies fill in: Vietnamese headers, drop-down lists
+    /// of the agencies in force, genders and roles.
+    Template {
+        #[arg(long, short)]
+        output: PathBuf,
+        #[arg(long, value_parser = parse_date)]
+        at: Option<NaiveDate>,
+    },
     /// The roster of a day.
     List {
         #[arg(long, value_parser = parse_date)]
@@ -185,6 +193,17 @@ pub async fn roster(db: &Db, command: RosterCommand) -> anyhow::Result<()> {
                 s.transfers,
                 s.unchanged
             );
+        }
+        RosterCommand::Template { output, at } => {
+            let agencies: Vec<(String, String)> = db
+                .agencies_at(at.unwrap_or_else(today_in_vietnam))
+                .await?
+                .into_iter()
+                .map(|a| (a.code, a.name))
+                .collect();
+            let bytes = baocao_ingest::roster::write_roster_template(&agencies)?;
+            std::fs::write(&output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
+            println!("template with {} agencies written to {}", agencies.len(), output.display());
         }
         RosterCommand::List { at, agency, format } => {
             let list = db.roster_at(at.unwrap_or_else(today_in_vietnam), agency.as_deref()).await?;

@@ -831,6 +831,14 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
         ]
     );
 
+    // The template lists the agencies in force and reads back as an (empty) roster.
+    let template = dir.path().join("mau.xlsx");
+    assert!(
+        baocao(&db, &["roster", "template", "-o", template.to_str().unwrap(), "--at", "01/07/2025"]).status.success()
+    );
+    let out = baocao(&db, &["roster", "import", template.to_str().unwrap(), "--from", "01/09/2025"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 listed"), "{}", String::from_utf8_lossy(&out.stderr));
+
     // A roster naming an agency that does not exist, or a person twice, is refused whole.
     let bad = write(
         &dir,
