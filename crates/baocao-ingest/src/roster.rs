@@ -277,6 +277,113 @@ pub fn write_roster_template(agencies: &[(String, String)]) -> Result<Vec<u8>, r
     workbook.save_to_buffer()
 }
 
+/// One list of certificate requests: title, date, bordered table.
+fn certificate_sheet(
+    workbook: &mut rust_xlsxwriter::Workbook,
+    name: &str,
+    heading: &str,
+    columns: &[(&str, f64)],
+    rows: Vec<Vec<String>>,
+    day: NaiveDate,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, FormatAlign, FormatBorder};
+    let title = Format::new().set_bold().set_font_size(13).set_align(FormatAlign::Center);
+    let header = Format::new().set_bold().set_text_wrap().set_border(FormatBorder::Thin).set_align(FormatAlign::Center);
+    let cell = Format::new().set_border(FormatBorder::Thin).set_text_wrap();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(name)?;
+    let last = columns.len() as u16 - 1;
+    sheet.merge_range(0, 0, 0, last, heading, &title)?;
+    let date = format!("(tính đến ngày {})", baocao_core::date::format_vn(day));
+    sheet.merge_range(1, 0, 1, last, &date, &Format::new().set_italic().set_align(FormatAlign::Center))?;
+    for (col, (text, width)) in columns.iter().enumerate() {
+        sheet.write_string_with_format(3, col as u16, *text, &header)?;
+        sheet.set_column_width(col as u16, *width)?;
+    }
+    for (i, values) in rows.iter().enumerate() {
+        for (col, v) in values.iter().enumerate() {
+            sheet.write_string_with_format(4 + i as u32, col as u16, v, &cell)?;
+        }
+    }
+    Ok(())
+}
+
+/// A person on the list of certificate requests for individuals (Mẫu 01).
+pub struct CertificatePerson {
+    pub full_name: String,
+    pub birth_date: NaiveDate,
+    pub position: String,
+    pub agency: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+/// An agency on the list of certificate requests for organizations (Mẫu 02).
+pub struct CertificateAgency {
+    pub name: String,
+    pub code: String,
+    pub unit: Option<String>,
+}
+
+/// The lists of digital-signature certificate requests: sheet «Mẫu 01»
+/// (individuals) and sheet «Mẫu 02» (organizations), as of `day`. The
+/// personal identification number is left for the agency to fill in:
+/// baocao does not keep it.
+pub fn write_certificate_requests(
+    people: &[CertificatePerson],
+    agencies: &[CertificateAgency],
+    day: NaiveDate,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let individuals = people
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            vec![
+                (i + 1).to_string(),
+                p.full_name.clone(),
+                baocao_core::date::format_vn(p.birth_date),
+                String::new(),
+                p.position.clone(),
+                p.agency.clone(),
+                p.email.clone(),
+                p.phone.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    certificate_sheet(
+        &mut workbook,
+        "Mẫu 01",
+        "DANH SÁCH ĐỀ NGHỊ CẤP CHỨNG THƯ CHỮ KÝ SỐ CHO CÁ NHÂN",
+        &[
+            ("STT", 6.0),
+            ("Họ và tên", 26.0),
+            ("Ngày sinh", 12.0),
+            ("Số định danh cá nhân", 20.0),
+            ("Chức vụ", 18.0),
+            ("Cơ quan, đơn vị công tác", 30.0),
+            ("Thư điện tử công vụ", 28.0),
+            ("Số điện thoại", 14.0),
+        ],
+        individuals,
+        day,
+    )?;
+    let organizations = agencies
+        .iter()
+        .enumerate()
+        .map(|(i, a)| vec![(i + 1).to_string(), a.name.clone(), a.code.clone(), a.unit.clone().unwrap_or_default()])
+        .collect();
+    certificate_sheet(
+        &mut workbook,
+        "Mẫu 02",
+        "DANH SÁCH ĐỀ NGHỊ CẤP CHỨNG THƯ CHỮ KÝ SỐ CHO CƠ QUAN, TỔ CHỨC",
+        &[("STT", 6.0), ("Tên cơ quan, tổ chức", 40.0), ("Mã định danh điện tử", 20.0), ("Đơn vị hành chính", 18.0)],
+        organizations,
+        day,
+    )?;
+    workbook.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -66,7 +66,8 @@ pub enum RosterCommand {
 /// What an account plan is about.
 #[derive(clap::Args)]
 pub struct PlanArgs {
-    /// `email` (official addresses) or `baocao` (accounts of this system).
+    /// `email` (official addresses), `baocao` (accounts of this system) or
+    /// `signature` (certificate requests: forms 01 and 02, as a workbook).
     #[arg(long)]
     system: String,
     /// The effective day (00:00 of it); today when absent.
@@ -81,6 +82,9 @@ pub struct PlanArgs {
     grace_days: u64,
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    /// The workbook to write (`--system signature`).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -309,6 +313,44 @@ async fn reporting_plan(db: &Db, args: &PlanArgs, day: NaiveDate) -> anyhow::Res
     Ok(plan_accounts(&wanted, &existing, &args.domain, day, args.grace_days))
 }
 
+/// The certificate requests of a day: officials whose roster asks for a
+/// `signature` role (form 01, with their official address) and agencies
+/// that begin that day (form 02: new agencies need their own certificate).
+async fn certificate_requests(db: &Db, args: &PlanArgs, day: NaiveDate) -> anyhow::Result<()> {
+    use baocao_ingest::roster::{CertificateAgency, CertificatePerson, write_certificate_requests};
+    let output = args.output.as_ref().context("--system signature writes a workbook: give --output FILE.xlsx")?;
+    let agencies = db.agencies_at(day).await?;
+    let name_of = |code: &str| agencies.iter().find(|a| a.code == code).map_or(code.to_string(), |a| a.name.clone());
+    let roster = db.roster_at(day, None).await?;
+    let addresses = address_plan(db, day, &args.domain).await?;
+    let people: Vec<CertificatePerson> = roster
+        .iter()
+        .filter(|e| e.roles.contains_key("signature"))
+        .map(|e| CertificatePerson {
+            full_name: e.full_name.clone(),
+            birth_date: e.birth_date,
+            position: e.position.clone(),
+            agency: name_of(&e.agency_code),
+            email: addresses.iter().find(|a| a.person == e.person).map(|a| a.address.clone()).unwrap_or_default(),
+            phone: e.phone.clone(),
+        })
+        .collect();
+    let new_agencies: Vec<CertificateAgency> = agencies
+        .iter()
+        .filter(|a| a.valid_from == Some(day))
+        .map(|a| CertificateAgency { name: a.name.clone(), code: a.code.clone(), unit: a.unit_code.clone() })
+        .collect();
+    let bytes = write_certificate_requests(&people, &new_agencies, day)?;
+    std::fs::write(output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
+    println!(
+        "{} individual and {} organization certificate requests written to {}",
+        people.len(),
+        new_agencies.len(),
+        output.display()
+    );
+    Ok(())
+}
+
 fn print_steps(steps: &[Step], format: Format) -> anyhow::Result<()> {
     if format == Format::Json {
         return output::json(steps);
@@ -364,7 +406,8 @@ pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
                     )
                 }
                 "baocao" => print_steps(&reporting_plan(db, &args, day).await?, args.format),
-                other => anyhow::bail!("unknown system «{other}»: the systems planned are email and baocao"),
+                "signature" => certificate_requests(db, &args, day).await,
+                other => anyhow::bail!("unknown system «{other}»: the systems planned are email, baocao and signature"),
             }
         }
         AccountCommand::Apply(args) => {

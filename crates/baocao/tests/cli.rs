@@ -747,7 +747,7 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
         &dir,
         "ds-xa-moi.csv",
         &format!(
-            "{header}H51.01,Nguyễn Văn An,01/02/1980,Nam,Phó Chủ tịch,Lãnh đạo,,baocao:approver\n\
+            "{header}H51.01,Nguyễn Văn An,01/02/1980,Nam,Phó Chủ tịch,Lãnh đạo,,baocao:approver; signature:individual\n\
              H51.01,Nguyen Van An,03/04/1985,Nam,Công chức,Văn phòng - Thống kê,,baocao:data_entry\n\
              H51.01,Trần Thị Bình,05/06/1990,Nữ,Công chức,Tư pháp - Hộ tịch,,\n\
              H51.01,Lê Văn Cường,07/08/1975,Nam,Chủ tịch,Lãnh đạo,,\n"
@@ -830,6 +830,30 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
             ("viewer", "23314", Some("2025-09-29"))
         ]
     );
+
+    // Certificate requests: forms 01 and 02 as a workbook.
+    let requests = dir.path().join("chung-thu.xlsx");
+    let out = baocao(
+        &db,
+        &[
+            "accounts",
+            "plan",
+            "--system",
+            "signature",
+            "--at",
+            "01/07/2025",
+            "--domain",
+            "qn.gov.vn",
+            "-o",
+            requests.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 individual and 1 organization"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::metadata(&requests).unwrap().len() > 0);
 
     // The template lists the agencies in force and reads back as an (empty) roster.
     let template = dir.path().join("mau.xlsx");
