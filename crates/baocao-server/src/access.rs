@@ -83,6 +83,14 @@ impl Routes {
         self.add(Method::POST, path, rule, post(handler))
     }
 
+    pub fn patch<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, rule: Rule, handler: H) -> Self {
+        self.add(Method::PATCH, path, rule, axum::routing::patch(handler))
+    }
+
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, rule: Rule, handler: H) -> Self {
+        self.add(Method::DELETE, path, rule, axum::routing::delete(handler))
+    }
+
     pub fn finish(self) -> (Router<AppState>, Vec<RouteRule>) {
         (self.router, self.rules)
     }
@@ -94,8 +102,9 @@ fn rule_of(rules: &[RouteRule], method: &Method, path: &str) -> Option<Rule> {
     rules.iter().find(|r| r.path == path && r.method == *method).map(|r| r.rule)
 }
 
+/// Machine interfaces answer refusals in JSON; pages redirect to sign-in.
 fn is_api(path: &str) -> bool {
-    path.starts_with("/api/")
+    path.starts_with("/api/") || path.starts_with("/scim/")
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -15,6 +15,7 @@ mod error;
 mod metrics;
 mod pages;
 mod reports_api;
+mod scim;
 mod session;
 mod state;
 mod work;
@@ -59,6 +60,15 @@ fn routes() -> Routes {
         .get("/api/v1/output", Needs(ViewReports), reports_api::output)
         .get("/api/v1/accounts", Needs(ManageAccounts), admin::accounts_api)
         .get("/api/v1/audit", Needs(ViewAudit), admin::audit_api)
+        .get("/scim/v2/ServiceProviderConfig", Public, scim::service_provider_config)
+        .get("/scim/v2/ResourceTypes", Public, scim::resource_types)
+        .get("/scim/v2/Schemas", Public, scim::schemas)
+        .get("/scim/v2/Users", Needs(ManageAccounts), scim::users)
+        .post("/scim/v2/Users", Needs(ManageAccounts), scim::create_user)
+        .get("/scim/v2/Users/{id}", Needs(ManageAccounts), scim::user_by_id)
+        .patch("/scim/v2/Users/{id}", Needs(ManageAccounts), scim::patch_user)
+        .delete("/scim/v2/Users/{id}", Needs(ManageAccounts), scim::delete_user)
+        .get("/scim/v2/Groups", Needs(ManageAccounts), scim::groups)
         .get("/static/app.css", Public, pages::stylesheet)
         .get("/static/htmx.min.js", Public, pages::htmx)
         .get("/login", Public, session::page)

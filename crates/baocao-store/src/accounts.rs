@@ -36,6 +36,8 @@ pub struct StoredGrant {
 /// An account with its grants, for administration pages.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountSummary {
+    /// The account's number, stable for ever (SCIM `id`).
+    pub id: i64,
     pub username: String,
     pub display_name: String,
     pub active: bool,
@@ -165,6 +167,33 @@ impl Db {
                 object: format!("account {username}"),
                 before: None,
                 after: None,
+            };
+            append_audit!(conn, &change);
+            Ok(())
+        })
+    }
+
+    /// Changes the name shown for an account.
+    pub async fn rename_account(&self, actor: &str, username: &str, display_name: &str) -> Result<(), StoreError> {
+        let now = Utc::now();
+        with_tx!(self, |conn| {
+            let before: String = sqlx::query_scalar("SELECT display_name FROM accounts WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or_else(|| unknown_account(username))?;
+            sqlx::query("UPDATE accounts SET display_name = $1 WHERE username = $2")
+                .bind(display_name)
+                .bind(username)
+                .execute(&mut *conn)
+                .await?;
+            let change = Change {
+                at: now,
+                actor,
+                action: "account.rename",
+                object: format!("account {username}"),
+                before: Some(json!({ "display_name": before })),
+                after: Some(json!({ "display_name": display_name })),
             };
             append_audit!(conn, &change);
             Ok(())
@@ -415,7 +444,7 @@ impl Db {
                 .filter(|g| g.0 == id)
                 .map(|g| grant_from((g.1, g.2.clone(), g.3.clone(), g.4.clone(), g.5, g.6)))
                 .collect::<Result<Vec<_>, _>>()?;
-            out.push(AccountSummary { username, display_name, active, grants: mine });
+            out.push(AccountSummary { id, username, display_name, active, grants: mine });
         }
         Ok(out)
     }

@@ -232,3 +232,55 @@ async fn the_form_designer_previews_and_versions_forms() {
     assert!(page.as_str().unwrap().contains("Mới: "), "the latest version is shown");
     assert_eq!(app.post_as(Some("ngokbay"), "/forms/designer", FORM, &form_body(&next)).await.0, 403);
 }
+
+#[tokio::test]
+async fn scim_clients_list_filter_create_patch_and_close_users() {
+    let app = spawn().await;
+    const SCIM: &str = "application/scim+json";
+    let (status, created) = app
+        .post("/scim/v2/Users", SCIM, r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"annv@qn.gov.vn","name":{"formatted":"Nguyễn Văn An"}}"#)
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        (created["displayName"].as_str(), created["emails"][0]["value"].as_str()),
+        (Some("Nguyễn Văn An"), Some("annv@qn.gov.vn"))
+    );
+    let id = created["id"].as_str().unwrap().to_string();
+    let (status, again) = app.post("/scim/v2/Users", SCIM, r#"{"userName":"annv@qn.gov.vn"}"#).await;
+    assert_eq!((status, again["scimType"].as_str()), (409, Some("uniqueness")));
+
+    let (_, found) = app.get("/scim/v2/Users?filter=userName%20eq%20%22ANNV@qn.gov.vn%22").await;
+    assert_eq!(found["totalResults"], 1);
+    assert_eq!(found["Resources"][0]["id"], id.as_str());
+    let (_, page) = app.get("/scim/v2/Users?startIndex=2&count=3").await;
+    assert_eq!(
+        (page["totalResults"].as_u64(), page["itemsPerPage"].as_u64(), page["startIndex"].as_u64()),
+        (Some(7), Some(3), Some(2))
+    );
+    let (status, bad) = app.get("/scim/v2/Users?filter=title%20eq%20%22x%22").await;
+    assert_eq!((status, bad["scimType"].as_str()), (400, Some("invalidFilter")));
+
+    let patch = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false,"displayName":"Nguyễn Văn An (nghỉ)"}}]}"#;
+    let req = app.client.patch(app.url(&format!("/scim/v2/Users/{id}"))).bearer_auth(app.token("admin")).body(patch);
+    let (status, patched) = common::answer(req.send().await.unwrap()).await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(
+        (patched["active"].as_bool(), patched["displayName"].as_str()),
+        (Some(false), Some("Nguyễn Văn An (nghỉ)"))
+    );
+
+    let req = app.client.delete(app.url("/scim/v2/Users/2")).bearer_auth(app.token("admin"));
+    assert_eq!(req.send().await.unwrap().status().as_u16(), 204);
+    assert_eq!(
+        app.get_as(Some("ngokbay"), "/api/v1/indicators").await.0,
+        401,
+        "a closed account's token stops working"
+    );
+
+    let (_, groups) = app.get("/scim/v2/Groups").await;
+    let approvers = groups["Resources"].as_array().unwrap().iter().find(|g| g["id"] == "approver").unwrap();
+    assert_eq!(approvers["members"][0]["display"], "Người dùng approver");
+    let (_, audit) = app.get("/api/v1/audit?actor=admin&action=account.").await;
+    let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["account.close", "account.rename", "account.close", "account.create"]);
+}

@@ -54,6 +54,16 @@ const CASES: &[Case] = &[
     Case { method: "GET", route: "/api/v1/output", url: "/api/v1/output?form=TH01&unit=51&period=202508", body: "", expect: [401, 200, 403, 403, 200, 200, 403] },
     Case { method: "GET", route: "/api/v1/accounts", url: "/api/v1/accounts", body: "", expect: [401, 200, 403, 403, 403, 403, 200] },
     Case { method: "GET", route: "/api/v1/audit", url: "/api/v1/audit", body: "", expect: [401, 200, 403, 403, 403, 403, 403] },
+    Case { method: "GET", route: "/scim/v2/ServiceProviderConfig", url: "/scim/v2/ServiceProviderConfig", body: "", expect: [200; 7] },
+    Case { method: "GET", route: "/scim/v2/ResourceTypes", url: "/scim/v2/ResourceTypes", body: "", expect: [200; 7] },
+    Case { method: "GET", route: "/scim/v2/Schemas", url: "/scim/v2/Schemas", body: "", expect: [200; 7] },
+    // SCIM is for integrations that manage the whole system: a unit administrator is refused.
+    Case { method: "GET", route: "/scim/v2/Users", url: "/scim/v2/Users?filter=userName%20eq%20%22ngokbay%22", body: "", expect: [401, 200, 403, 403, 403, 403, 403] },
+    Case { method: "POST", route: "/scim/v2/Users", url: "/scim/v2/Users", body: r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"scim.user@qn.gov.vn"}"#, expect: [401, 201, 403, 403, 403, 403, 403] },
+    Case { method: "GET", route: "/scim/v2/Users/{id}", url: "/scim/v2/Users/2", body: "", expect: [401, 200, 403, 403, 403, 403, 403] },
+    Case { method: "PATCH", route: "/scim/v2/Users/{id}", url: "/scim/v2/Users/2", body: r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Cán bộ Ngọk Bay"}]}"#, expect: [401, 200, 403, 403, 403, 403, 403] },
+    Case { method: "DELETE", route: "/scim/v2/Users/{id}", url: "/scim/v2/Users/999999", body: "", expect: [401, 404, 403, 403, 403, 403, 403] },
+    Case { method: "GET", route: "/scim/v2/Groups", url: "/scim/v2/Groups", body: "", expect: [401, 200, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/", url: "/", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/units", url: "/units?under=51", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/units/{code}", url: "/units/23317", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
@@ -84,17 +94,18 @@ const CASES: &[Case] = &[
 
 async fn send(app: &App, case: &Case, who: Option<&str>, workbook: &[u8]) -> u16 {
     let url = app.url(case.url);
+    let method: reqwest::Method = case.method.parse().unwrap();
     let mut req = match case.method {
-        "GET" => app.client.get(url),
+        "GET" | "DELETE" => app.client.request(method, url),
         _ => {
             let (content_type, body) = if case.route == "/api/v1/reports/xlsx" {
                 ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", workbook.to_vec())
-            } else if case.url.starts_with("/api/") {
+            } else if case.url.starts_with("/api/") || case.url.starts_with("/scim/") {
                 ("application/json", case.body.as_bytes().to_vec())
             } else {
                 (FORM, case.body.as_bytes().to_vec())
             };
-            app.client.post(url).header("content-type", content_type).body(body)
+            app.client.request(method, url).header("content-type", content_type).body(body)
         }
     };
     if let Some(who) = who {
