@@ -8,6 +8,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use baocao_core::Validity;
+use baocao_core::access::{Grant, Role};
+use baocao_core::directory::{
+    Duplicate, Existing, Person, Step, Unaddressed, Wanted, assign_addresses, duplicates, plan_accounts,
+};
 use baocao_core::text::fold;
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
@@ -324,5 +329,121 @@ impl Db {
             a.agency_code.cmp(&b.agency_code).then_with(|| baocao_core::text::compare_vi(&a.full_name, &b.full_name))
         });
         Ok(out)
+    }
+}
+
+/// An official's address in the plan of a day.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlannedAddress {
+    pub person: i64,
+    pub full_name: String,
+    pub agency_code: String,
+    pub address: String,
+    /// `keep` (the address exists) or `create`.
+    pub action: &'static str,
+    /// The role the roster asks for in the reporting system, if any.
+    #[serde(skip)]
+    pub baocao_role: Option<String>,
+}
+
+/// The addresses of a day and what the scheme noticed on the way.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AddressPlan {
+    pub addresses: Vec<PlannedAddress>,
+    pub duplicates: Vec<Duplicate>,
+    pub refused: Vec<Unaddressed>,
+}
+
+impl Db {
+    /// Official addresses for everyone on the roster of `day`, by the
+    /// documented scheme (`baocao_core::directory`).
+    pub async fn address_plan(&self, day: NaiveDate, domain: &str) -> Result<AddressPlan, StoreError> {
+        let roster = self.roster_at(day, None).await?;
+        let people: Vec<Person> = roster
+            .iter()
+            .map(|e| Person {
+                id: e.person.to_string(),
+                full_name: e.full_name.clone(),
+                birth_date: Some(e.birth_date),
+                agency: e.agency_code.clone(),
+                existing: e.email.clone(),
+            })
+            .collect();
+        let (addresses, refused) = assign_addresses(&people, domain, &[]);
+        let by_person: HashMap<String, &RosterEntry> = roster.iter().map(|e| (e.person.to_string(), e)).collect();
+        let addresses = addresses
+            .iter()
+            .filter_map(|a| {
+                let e = by_person.get(&a.person)?;
+                Some(PlannedAddress {
+                    person: e.person,
+                    full_name: e.full_name.clone(),
+                    agency_code: e.agency_code.clone(),
+                    address: a.address.clone(),
+                    action: if a.existing { "keep" } else { "create" },
+                    baocao_role: e.roles.get("baocao").cloned(),
+                })
+            })
+            .collect();
+        Ok(AddressPlan { addresses, duplicates: duplicates(&people), refused })
+    }
+
+    /// The steps that give the reporting system the accounts the rosters of
+    /// `day` ask for (usernames are the official addresses in `domain`).
+    pub async fn reporting_plan(&self, day: NaiveDate, domain: &str, grace_days: u64) -> Result<Vec<Step>, StoreError> {
+        let addresses = self.address_plan(day, domain).await?.addresses;
+        let agencies: HashMap<String, Agency> =
+            self.agencies_at(day).await?.into_iter().map(|a| (a.code.clone(), a)).collect();
+        let mut wanted = Vec::new();
+        let mut problems = Vec::new();
+        for a in &addresses {
+            let Some(role) = &a.baocao_role else { continue };
+            match role.parse::<Role>() {
+                Ok(role) => wanted.push(Wanted {
+                    username: a.address.clone(),
+                    display_name: a.full_name.clone(),
+                    role,
+                    unit: agencies.get(&a.agency_code).and_then(|g| g.unit_code.clone()),
+                }),
+                Err(e) => problems.push(format!("{} ({}): role «baocao:{role}»: {e}", a.full_name, a.agency_code)),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(StoreError::Conflict(format!(
+                "the rosters ask for roles that do not exist:\n  {}",
+                problems.join("\n  ")
+            )));
+        }
+        let existing: Vec<Existing> = self
+            .accounts()
+            .await?
+            .into_iter()
+            .map(|a| Existing { username: a.username, grants: a.grants.into_iter().map(|g| (g.id, g.grant)).collect() })
+            .collect();
+        Ok(plan_accounts(&wanted, &existing, domain, day, grace_days))
+    }
+
+    /// Carries out account steps effective on `day`. Each step is its own
+    /// transaction; planning again after an interruption gives what is left.
+    pub async fn apply_account_steps(&self, actor: &str, steps: &[Step], day: NaiveDate) -> Result<(), StoreError> {
+        for step in steps {
+            match step {
+                Step::Create { username, display_name } => {
+                    self.create_account(actor, username, display_name, None).await?;
+                }
+                Step::Grant { username, role, unit } => {
+                    let validity = Validity::new(Some(day), None);
+                    let grant = Grant { role: *role, unit: unit.clone(), forms: vec![], validity };
+                    self.add_grant(actor, username, &grant).await?;
+                }
+                Step::End { grant, .. } => self.revoke_grant(actor, *grant, day).await?,
+                Step::ReadOnly { username, unit, until } => {
+                    let validity = Validity::new(Some(day), Some(*until));
+                    let grant = Grant { role: Role::Viewer, unit: unit.clone(), forms: vec![], validity };
+                    self.add_grant(actor, username, &grant).await?;
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -5,14 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use baocao_core::Validity;
-use baocao_core::access::{Grant, Role};
 use baocao_core::date::format_vn;
-use baocao_core::directory::{Existing, Person, RULE, Step, Wanted, assign_addresses, duplicates, plan_accounts};
+use baocao_core::directory::{RULE, Step};
 use baocao_core::{parse_date, today_in_vietnam};
 use baocao_ingest::Problems;
 use baocao_store::Db;
-use baocao_store::directory::{Agency, Listed};
+use baocao_store::directory::{Agency, Listed, PlannedAddress};
 use chrono::NaiveDate;
 use clap::Subcommand;
 
@@ -235,82 +233,16 @@ pub async fn roster(db: &Db, command: RosterCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[derive(serde::Serialize)]
-struct PlannedAccount {
-    person: i64,
-    full_name: String,
-    agency_code: String,
-    address: String,
-    action: &'static str,
-    #[serde(skip)]
-    baocao_role: Option<String>,
-}
-
-/// The official addresses of everyone on the roster of `day`.
-async fn address_plan(db: &Db, day: NaiveDate, domain: &str) -> anyhow::Result<Vec<PlannedAccount>> {
-    let roster = db.roster_at(day, None).await?;
-    let people: Vec<Person> = roster
-        .iter()
-        .map(|e| Person {
-            id: e.person.to_string(),
-            full_name: e.full_name.clone(),
-            birth_date: Some(e.birth_date),
-            agency: e.agency_code.clone(),
-            existing: e.email.clone(),
-        })
-        .collect();
-    for d in duplicates(&people) {
+/// The official addresses of a day, with what the scheme noticed on the way.
+async fn address_plan(db: &Db, day: NaiveDate, domain: &str) -> anyhow::Result<Vec<PlannedAddress>> {
+    let plan = db.address_plan(day, domain).await?;
+    for d in &plan.duplicates {
         eprintln!("possible duplicate: {} ({:?}) listed by {}", d.name, d.birth_date, d.agencies.join(", "));
     }
-    let (addresses, refused) = assign_addresses(&people, domain, &[]);
-    for r in &refused {
+    for r in &plan.refused {
         eprintln!("no address for person {}: {}", r.person, r.reason);
     }
-    let by_person: std::collections::HashMap<String, &baocao_store::directory::RosterEntry> =
-        roster.iter().map(|e| (e.person.to_string(), e)).collect();
-    Ok(addresses
-        .iter()
-        .filter_map(|a| {
-            let e = by_person.get(&a.person)?;
-            Some(PlannedAccount {
-                person: e.person,
-                full_name: e.full_name.clone(),
-                agency_code: e.agency_code.clone(),
-                address: a.address.clone(),
-                action: if a.existing { "keep" } else { "create" },
-                baocao_role: e.roles.get("baocao").cloned(),
-            })
-        })
-        .collect())
-}
-
-/// The steps that give the reporting system the accounts the rosters ask for.
-async fn reporting_plan(db: &Db, args: &PlanArgs, day: NaiveDate) -> anyhow::Result<Vec<Step>> {
-    let addresses = address_plan(db, day, &args.domain).await?;
-    let agencies: std::collections::HashMap<String, Agency> =
-        db.agencies_at(day).await?.into_iter().map(|a| (a.code.clone(), a)).collect();
-    let mut wanted = Vec::new();
-    let mut problems = Vec::new();
-    for a in &addresses {
-        let Some(role) = &a.baocao_role else { continue };
-        match role.parse::<Role>() {
-            Ok(role) => wanted.push(Wanted {
-                username: a.address.clone(),
-                display_name: a.full_name.clone(),
-                role,
-                unit: agencies.get(&a.agency_code).and_then(|g| g.unit_code.clone()),
-            }),
-            Err(e) => problems.push(format!("{} ({}): role «baocao:{role}»: {e}", a.full_name, a.agency_code)),
-        }
-    }
-    anyhow::ensure!(problems.is_empty(), "the rosters ask for roles that do not exist:\n  {}", problems.join("\n  "));
-    let existing: Vec<Existing> = db
-        .accounts()
-        .await?
-        .into_iter()
-        .map(|a| Existing { username: a.username, grants: a.grants.into_iter().map(|g| (g.id, g.grant)).collect() })
-        .collect();
-    Ok(plan_accounts(&wanted, &existing, &args.domain, day, args.grace_days))
+    Ok(plan.addresses)
 }
 
 /// The certificate requests of a day: officials whose roster asks for a
@@ -405,7 +337,7 @@ pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
                         }),
                     )
                 }
-                "baocao" => print_steps(&reporting_plan(db, &args, day).await?, args.format),
+                "baocao" => print_steps(&db.reporting_plan(day, &args.domain, args.grace_days).await?, args.format),
                 "signature" => certificate_requests(db, &args, day).await,
                 other => anyhow::bail!("unknown system «{other}»: the systems planned are email, baocao and signature"),
             }
@@ -416,34 +348,8 @@ pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
                 "only the baocao plan is carried out here; the email plan is a list for the mail system"
             );
             let day = args.at.unwrap_or_else(today_in_vietnam);
-            let steps = reporting_plan(db, &args, day).await?;
-            let actor = cli_actor();
-            for step in &steps {
-                match step {
-                    Step::Create { username, display_name } => {
-                        db.create_account(&actor, username, display_name, None).await?;
-                    }
-                    Step::Grant { username, role, unit } => {
-                        let grant = Grant {
-                            role: *role,
-                            unit: unit.clone(),
-                            forms: vec![],
-                            validity: Validity::new(Some(day), None),
-                        };
-                        db.add_grant(&actor, username, &grant).await?;
-                    }
-                    Step::End { grant, .. } => db.revoke_grant(&actor, *grant, day).await?,
-                    Step::ReadOnly { username, unit, until } => {
-                        let grant = Grant {
-                            role: Role::Viewer,
-                            unit: unit.clone(),
-                            forms: vec![],
-                            validity: Validity::new(Some(day), Some(*until)),
-                        };
-                        db.add_grant(&actor, username, &grant).await?;
-                    }
-                }
-            }
+            let steps = db.reporting_plan(day, &args.domain, args.grace_days).await?;
+            db.apply_account_steps(&cli_actor(), &steps, day).await?;
             println!("{} steps carried out, effective {}.", steps.len(), format_vn(day));
             Ok(())
         }
