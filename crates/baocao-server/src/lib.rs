@@ -11,6 +11,7 @@ mod api;
 pub mod auth;
 mod catalog;
 mod data_api;
+mod directory_pages;
 mod error;
 mod metrics;
 mod pages;
@@ -98,6 +99,11 @@ fn routes() -> Routes {
         .post("/admin/grants", Needs(ManageAccounts), admin::add_grant)
         .post("/admin/grants/revoke", Needs(ManageAccounts), admin::revoke_grant)
         .get("/audit", Needs(ViewAudit), admin::audit)
+        .get("/roster", Needs(ManageAccounts), directory_pages::roster)
+        .post("/roster", Needs(ManageAccounts), directory_pages::upload)
+        .get("/roster/template", Needs(ManageAccounts), directory_pages::template)
+        .get("/accounts/plan", Needs(ManageAccounts), directory_pages::plan)
+        .post("/accounts/apply", Needs(ManageAccounts), directory_pages::apply)
 }
 
 /// The access rules of every route, for documentation and tests.

@@ -26,7 +26,7 @@ pub struct Chrome {
 }
 
 /// The menu: each entry shown only to accounts that hold its permission.
-const MENU: [(&str, &str, Permission); 12] = [
+const MENU: [(&str, &str, Permission); 13] = [
     ("/", "Việc của tôi", Permission::ViewCatalog),
     ("/reports", "Báo cáo", Permission::ViewReports),
     ("/review", "Phê duyệt", Permission::ApproveReports),
@@ -38,6 +38,7 @@ const MENU: [(&str, &str, Permission); 12] = [
     ("/forms", "Biểu mẫu", Permission::ViewCatalog),
     ("/regimes", "Chế độ báo cáo", Permission::ViewCatalog),
     ("/admin/accounts", "Tài khoản", Permission::ManageAccounts),
+    ("/roster", "Danh sách cán bộ", Permission::ManageAccounts),
     ("/audit", "Nhật ký", Permission::ViewAudit),
 ];
 

@@ -17,6 +17,8 @@ pub struct Settings {
     /// A reverse proxy is in front: the client's address is the first of
     /// `X-Forwarded-For`, not the connection's (which is the proxy's).
     pub behind_proxy: bool,
+    /// The province's official mail domain: account plans' default.
+    pub mail_domain: Option<String>,
 }
 
 /// The registry as loaded at a stored revision.

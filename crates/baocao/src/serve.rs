@@ -29,12 +29,18 @@ pub struct ServeArgs {
     /// `X-Forwarded-For` (for sign-in rate limiting).
     #[arg(long, env = "BAOCAO_BEHIND_PROXY")]
     behind_proxy: bool,
+    /// The province's official mail domain (default of account plans).
+    #[arg(long, env = "BAOCAO_MAIL_DOMAIN")]
+    mail_domain: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct DemoConfig {
     province: String,
     password: String,
+    /// The official mail domain account plans use by default.
+    #[serde(default)]
+    mail_domain: Option<String>,
     #[serde(default)]
     accounts: Vec<crate::demo::DemoAccount>,
 }
@@ -46,6 +52,7 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         demo: args.demo,
         secure_cookies: args.secure_cookies,
         behind_proxy: args.behind_proxy,
+        mail_domain: args.mail_domain.clone(),
         ..Default::default()
     };
     let mut demo = None;
@@ -61,6 +68,7 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         let name = province.last().map(|u| u.name.clone()).unwrap_or_default();
         println!("Demo province: {name} ({})", config.province);
         settings.home_province = Some(config.province.clone());
+        settings.mail_domain = settings.mail_domain.take().or_else(|| config.mail_domain.clone());
         demo = Some(config);
     }
     let listener = tokio::net::TcpListener::bind(args.listen)

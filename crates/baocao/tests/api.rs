@@ -284,3 +284,48 @@ async fn scim_clients_list_filter_create_patch_and_close_users() {
     let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["account.close", "account.rename", "account.close", "account.create"]);
 }
+
+#[tokio::test]
+async fn rosters_are_uploaded_reviewed_and_their_accounts_applied_in_the_browser() {
+    let app = spawn().await;
+    let agencies = vec![baocao_store::directory::Agency {
+        code: "H51.01".into(),
+        name: "UBND xã Ngọk Bay".into(),
+        kind: "UBND xã".into(),
+        parent_code: None,
+        unit_code: Some("23317".into()),
+        valid_from: None,
+        valid_to: None,
+    }];
+    app.db.db.import_agencies("test", &agencies).await.unwrap();
+    let upload = |csv: String| {
+        let form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("ds.csv"))
+            .text("from", "01/07/2025");
+        app.client.post(app.url("/roster")).bearer_auth(app.token("admin")).multipart(form).send()
+    };
+    let header = "Mã cơ quan,Họ và tên,Ngày sinh,Chức vụ,Vị trí công tác,Vai trò\n";
+    let bad = format!("{header}H51.01,Nguyễn Văn An,31/02/1980,Chủ tịch,Lãnh đạo,\n");
+    let res = upload(bad).await.unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("ds.csv, line 2, column `birth_date`"), "{html}");
+
+    let good = format!("{header}H51.01,Nguyễn Văn An,01/02/1980,Chủ tịch,Lãnh đạo,baocao:approver\n");
+    let res = upload(good).await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.text().await.unwrap().contains("Đã nạp 1 người"));
+
+    let (status, page) = app.get("/accounts/plan?at=01/07/2025").await;
+    assert_eq!(status, 200);
+    let page = page.as_str().unwrap();
+    assert!(
+        page.contains("annv@qn.gov.vn") && page.contains("Tạo tài khoản") && page.contains("Lãnh đạo phê duyệt"),
+        "{page}"
+    );
+    let (status, _) =
+        app.post("/accounts/apply", "application/x-www-form-urlencoded", "at=2025-07-01&domain=qn.gov.vn").await;
+    assert_eq!(status, 303);
+    let (_, page) = app.get("/accounts/plan?at=01/07/2025").await;
+    assert!(page.as_str().unwrap().contains("Không có gì phải làm"));
+}

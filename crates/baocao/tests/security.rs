@@ -89,6 +89,12 @@ const CASES: &[Case] = &[
     // A grant on Xã Sa Thầy: outside the unit administrator's commune.
     Case { method: "POST", route: "/admin/grants", url: "/admin/grants", body: "username=viewer&role=viewer&unit=23527", expect: [303, 303, 403, 403, 403, 403, 403] },
     Case { method: "POST", route: "/admin/grants/revoke", url: "/admin/grants/revoke", body: "grant=999999", expect: [303, 404, 403, 403, 403, 403, 404] },
+    Case { method: "GET", route: "/roster", url: "/roster", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
+    // Without a file the upload is refused for those allowed; the rest are turned away first.
+    Case { method: "POST", route: "/roster", url: "/roster", body: "", expect: [303, 400, 403, 403, 403, 403, 403] },
+    Case { method: "GET", route: "/roster/template", url: "/roster/template", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
+    Case { method: "GET", route: "/accounts/plan", url: "/accounts/plan", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
+    Case { method: "POST", route: "/accounts/apply", url: "/accounts/apply", body: "at=2025-07-01&domain=qn.gov.vn", expect: [303, 303, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/audit", url: "/audit?action=report.", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
 ];
 

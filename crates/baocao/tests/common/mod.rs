@@ -132,7 +132,12 @@ pub async fn spawn() -> App {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let settings = Settings { demo: true, home_province: Some("51".into()), ..Default::default() };
+    let settings = Settings {
+        demo: true,
+        home_province: Some("51".into()),
+        mail_domain: Some("qn.gov.vn".into()),
+        ..Default::default()
+    };
     let app = router(AppState::new(t.db.clone(), settings));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

@@ -1,0 +1,319 @@
+//! Pages for rosters and account plans: upload a roster with its error
+//! report, review the accounts a day needs, carry the plan out.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use baocao_core::access::{Permission, Target};
+use baocao_core::date::format_vn;
+use baocao_core::directory::{RULE, Step};
+use baocao_core::today_in_vietnam;
+use baocao_store::directory::{Listed, PlannedAddress};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::access::Access;
+use crate::api::day_param;
+use crate::error::ApiError;
+use crate::pages::{Chrome, error_page, page_result, render};
+use crate::state::AppState;
+
+/// Rosters and accounts are kept for the whole province.
+async fn require(state: &AppState, access: &Access) -> Result<(), ApiError> {
+    let registry = state.registry().await?;
+    access.require(&registry, Permission::ManageAccounts, Target::System)
+}
+
+#[derive(Template)]
+#[template(path = "roster.html")]
+struct RosterPage {
+    chrome: Chrome,
+    day: String,
+    agency: String,
+    entries: Vec<(String, String, String, String, String, String, String)>,
+    summary: Option<String>,
+    problems: Vec<String>,
+}
+
+#[derive(Deserialize)]
+pub struct RosterQuery {
+    at: Option<String>,
+    agency: Option<String>,
+}
+
+async fn roster_page(
+    state: &AppState,
+    access: &Access,
+    day: NaiveDate,
+    agency: Option<String>,
+) -> Result<RosterPage, ApiError> {
+    require(state, access).await?;
+    let agency = agency.filter(|a| !a.trim().is_empty());
+    let entries = state
+        .db
+        .roster_at(day, agency.as_deref())
+        .await?
+        .into_iter()
+        .map(|e| {
+            (
+                e.agency_code,
+                e.full_name,
+                format_vn(e.birth_date),
+                e.position,
+                e.post,
+                e.email.unwrap_or_default(),
+                format_vn(e.since),
+            )
+        })
+        .collect();
+    Ok(RosterPage {
+        chrome: Chrome::new(state, access),
+        day: format_vn(day),
+        agency: agency.unwrap_or_default(),
+        entries,
+        summary: None,
+        problems: Vec::new(),
+    })
+}
+
+/// The roster of a day.
+pub async fn roster(State(state): State<AppState>, access: Access, Query(q): Query<RosterQuery>) -> Response {
+    let page = async { roster_page(&state, &access, day_param("at", q.at.as_deref())?, q.agency).await };
+    page_result(page.await)
+}
+
+/// Reads an uploaded roster and imports it; problems come back as a list
+/// naming sheet, row and column, and nothing is loaded.
+pub async fn upload(
+    State(state): State<AppState>,
+    access: Access,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    // Who may comes before what was sent.
+    if let Err(e) = require(&state, &access).await {
+        return error_page(e);
+    }
+    let mut form = match form {
+        Ok(form) => form,
+        Err(e) => {
+            return error_page(ApiError::bad_request(format!("expected a file upload (multipart/form-data): {e}")));
+        }
+    };
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut from = None;
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("file") => {
+                let name = field.file_name().unwrap_or("danh-sach").to_string();
+                file = field.bytes().await.ok().map(|b| (name, b.to_vec()));
+            }
+            Some("from") => from = field.text().await.ok(),
+            _ => {}
+        }
+    }
+    let Some(from) = from.filter(|f| !f.trim().is_empty()) else {
+        return error_page(ApiError::bad_request("Chọn ngày hiệu lực của danh sách (field `from`)."));
+    };
+    let day = match day_param("from", Some(&from)) {
+        Ok(d) => d,
+        Err(e) => return error_page(e),
+    };
+    let mut page = match roster_page(&state, &access, day, None).await {
+        Ok(p) => p,
+        Err(e) => return error_page(e),
+    };
+    let Some((name, bytes)) = file else {
+        page.problems.push("Chưa chọn tệp danh sách.".into());
+        return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+    };
+    let rows = if name.to_ascii_lowercase().ends_with(".xlsx") {
+        baocao_ingest::roster::read_roster_xlsx(&name, &bytes)
+    } else {
+        match String::from_utf8(bytes) {
+            Ok(text) => baocao_ingest::roster::read_roster_csv(&name, &text),
+            Err(_) => Err(baocao_ingest::Problems(vec![baocao_ingest::IngestError {
+                location: baocao_ingest::Location { file: name.clone(), ..Default::default() },
+                message: "not UTF-8 text; save the CSV as UTF-8 or send the workbook".into(),
+            }])),
+        }
+    };
+    let listed: Vec<Listed> = match rows {
+        Ok(rows) => rows
+            .into_iter()
+            .map(|r| Listed {
+                place: format!("{name}, dòng {}", r.line),
+                agency_code: r.agency_code,
+                full_name: r.full_name,
+                birth_date: r.birth_date,
+                gender: r.gender.map(|g| format!("{g:?}").to_lowercase()),
+                position: r.position,
+                post: r.post,
+                email: r.email,
+                phone: r.phone,
+                roles: r.roles,
+            })
+            .collect(),
+        Err(problems) => {
+            page.problems = problems.0.iter().map(|p| p.to_string()).collect();
+            return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+        }
+    };
+    match state.db.import_roster(access.username(), &listed, day).await {
+        Ok(s) => {
+            let mut page = match roster_page(&state, &access, day, None).await {
+                Ok(p) => p,
+                Err(e) => return error_page(e),
+            };
+            page.summary = Some(format!(
+                "Đã nạp {} người từ ngày {}: {} người mới, {} điều chuyển, {} thôi công tác tại cơ quan, {} không đổi.",
+                listed.len(),
+                format_vn(day),
+                s.people_added,
+                s.transfers,
+                s.postings_ended.saturating_sub(s.transfers),
+                s.unchanged
+            ));
+            render(&page)
+        }
+        Err(e) => {
+            page.problems = e.to_string().lines().map(str::to_string).collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+        }
+    }
+}
+
+/// The workbook agencies fill in.
+pub async fn template(State(state): State<AppState>, access: Access) -> Response {
+    let result = async {
+        require(&state, &access).await?;
+        let agencies: Vec<(String, String)> =
+            state.db.agencies_at(today_in_vietnam()).await?.into_iter().map(|a| (a.code, a.name)).collect();
+        baocao_ingest::roster::write_roster_template(&agencies).map_err(|e| ApiError::bad_request(e.to_string()))
+    }
+    .await;
+    match result {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"mau-danh-sach-can-bo.xlsx\""),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account_plan.html")]
+struct PlanPage {
+    chrome: Chrome,
+    day: String,
+    day_iso: String,
+    domain: String,
+    steps: Vec<(String, String, String)>,
+    addresses: Vec<PlannedAddress>,
+    duplicates: Vec<String>,
+    rule: &'static str,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct PlanQuery {
+    at: Option<String>,
+    domain: Option<String>,
+    done: Option<usize>,
+}
+
+/// Grace period of retired grants, as on the command line's default.
+const GRACE_DAYS: u64 = 90;
+
+fn domain_of(state: &AppState, asked: Option<String>) -> Result<String, ApiError> {
+    asked
+        .filter(|d| !d.trim().is_empty())
+        .or_else(|| state.settings.mail_domain.clone())
+        .ok_or_else(|| ApiError::bad_request("Chưa có miền thư công vụ (tham số domain hoặc --mail-domain)."))
+}
+
+fn step_row(step: &Step) -> (String, String, String) {
+    let unit = |u: &Option<String>| u.clone().unwrap_or_else(|| "toàn hệ thống".into());
+    match step {
+        Step::Create { username, display_name } => ("Tạo tài khoản".into(), username.clone(), display_name.clone()),
+        Step::Grant { username, role, unit: u } => {
+            ("Cấp quyền".into(), username.clone(), format!("{} · {}", role.vietnamese(), unit(u)))
+        }
+        Step::End { username, role, unit: u, .. } => {
+            ("Thu hồi quyền".into(), username.clone(), format!("{} · {}", role.vietnamese(), unit(u)))
+        }
+        Step::ReadOnly { username, unit: u, until } => (
+            "Chỉ xem dữ liệu cũ".into(),
+            username.clone(),
+            format!("{} đến hết ngày {}", unit(u), format_vn(until.pred_opt().unwrap_or(*until))),
+        ),
+    }
+}
+
+/// The accounts a day needs, to review before carrying them out.
+pub async fn plan(State(state): State<AppState>, access: Access, Query(q): Query<PlanQuery>) -> Response {
+    let page = async {
+        require(&state, &access).await?;
+        let day = day_param("at", q.at.as_deref())?;
+        let domain = domain_of(&state, q.domain)?;
+        let steps = state.db.reporting_plan(day, &domain, GRACE_DAYS).await?;
+        let addresses = state.db.address_plan(day, &domain).await?;
+        Ok::<_, ApiError>(PlanPage {
+            chrome: Chrome::new(&state, &access),
+            day: format_vn(day),
+            day_iso: day.to_string(),
+            domain,
+            steps: steps.iter().map(step_row).collect(),
+            duplicates: addresses
+                .duplicates
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} ({}), cơ quan {}",
+                        d.name,
+                        d.birth_date.map(format_vn).unwrap_or_default(),
+                        d.agencies.join(", ")
+                    )
+                })
+                .collect(),
+            addresses: addresses.addresses,
+            rule: RULE,
+            notice: q.done.map(|n| format!("Đã thực hiện {n} thao tác.")),
+        })
+    };
+    page_result(page.await)
+}
+
+#[derive(Deserialize)]
+pub struct ApplyForm {
+    at: String,
+    domain: String,
+}
+
+/// Carries out the plan of a day (planned again now, so that what was
+/// reviewed and what is done cannot drift apart by more than what changed
+/// in between).
+pub async fn apply(State(state): State<AppState>, access: Access, Form(f): Form<ApplyForm>) -> Response {
+    let result = async {
+        require(&state, &access).await?;
+        let day = day_param("at", Some(&f.at))?;
+        let steps = state.db.reporting_plan(day, &f.domain, GRACE_DAYS).await?;
+        state.db.apply_account_steps(access.username(), &steps, day).await?;
+        Ok::<_, ApiError>((day, steps.len()))
+    }
+    .await;
+    match result {
+        Ok((day, n)) => {
+            let query =
+                serde_urlencoded::to_string([("at", day.to_string()), ("domain", f.domain), ("done", n.to_string())])
+                    .unwrap_or_default();
+            Redirect::to(&format!("/accounts/plan?{query}")).into_response()
+        }
+        Err(e) => error_page(e),
+    }
+}
