@@ -27,6 +27,59 @@ pub const RULE: &str = "Tên + chữ cái đầu của họ và tên đệm, kh�
 Địa chỉ đã có được giữ nguyên. Trùng nhau thì xếp theo ngày sinh, mã cơ quan, họ tên, mã cán bộ; \
 người đầu tiên nhận địa chỉ gốc, người sau thêm số từ 2 (annv2, annv3…), bỏ qua số đã dùng.";
 
+/// An agency (cơ quan, đơn vị), one version of it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Agency {
+    /// Electronic identifier (mã định danh điện tử).
+    pub code: String,
+    pub name: String,
+    /// sở, ban, UBND xã …: free text, as the province names them.
+    pub kind: String,
+    pub parent_code: Option<String>,
+    /// The administrative unit the agency serves.
+    pub unit_code: Option<String>,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_to: Option<NaiveDate>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Male,
+    Female,
+}
+
+impl Gender {
+    /// As stored and shown: `nam`, `nữ`.
+    pub fn vietnamese(self) -> &'static str {
+        match self {
+            Gender::Male => "nam",
+            Gender::Female => "nữ",
+        }
+    }
+}
+
+/// An official as an agency's roster lists them: only what the shared
+/// systems need.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Listing {
+    /// Where it came from, for messages ("ds.xlsx, sheet «…», line 12").
+    pub place: String,
+    pub agency_code: String,
+    pub full_name: String,
+    /// Required: with the name, it tells one person from another.
+    pub birth_date: NaiveDate,
+    pub gender: Option<Gender>,
+    /// Chức vụ.
+    pub position: String,
+    /// Vị trí công tác.
+    pub post: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// The role wanted in each shared system, by system name.
+    pub roles: BTreeMap<String, String>,
+}
+
 /// What the scheme needs to know of a person.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Person {

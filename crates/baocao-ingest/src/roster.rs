@@ -8,26 +8,11 @@
 
 use std::collections::BTreeMap;
 
+use baocao_core::directory::{Agency, Gender, Listing};
 use chrono::NaiveDate;
-use serde::Serialize;
 
 use crate::error::Problems;
 use crate::table::{Table, first_sheet_as_csv};
-
-/// An agency (cơ quan, đơn vị) as listed.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AgencyRow {
-    /// Electronic identifier (mã định danh điện tử).
-    pub code: String,
-    pub name: String,
-    /// sở, ban, UBND xã …: free text, as the province names them.
-    pub kind: String,
-    pub parent_code: Option<String>,
-    /// The administrative unit the agency serves.
-    pub unit_code: Option<String>,
-    pub valid_from: Option<NaiveDate>,
-    pub valid_to: Option<NaiveDate>,
-}
 
 const AGENCY_ALIASES: &[(&str, &str)] = &[
     ("mã định danh", "code"),
@@ -50,7 +35,7 @@ fn optional(text: &str) -> Option<String> {
 }
 
 /// Reads an agency list; all or nothing.
-pub fn read_agencies_csv(file: &str, text: &str) -> Result<Vec<AgencyRow>, Problems> {
+pub fn read_agencies_csv(file: &str, text: &str) -> Result<Vec<Agency>, Problems> {
     let mut errors = Vec::new();
     let table = Table::read_aliased(file, text, &["code", "name", "kind"], AGENCY_ALIASES, &mut errors);
     let mut out = Vec::new();
@@ -61,7 +46,7 @@ pub fn read_agencies_csv(file: &str, text: &str) -> Result<Vec<AgencyRow>, Probl
         let from = row.parsed_optional("valid_from", &mut errors, optional_date);
         let to = row.parsed_optional("valid_to", &mut errors, optional_date);
         if let (Some(code), Some(name), Some(kind), Some(valid_from), Some(valid_to)) = (code, name, kind, from, to) {
-            out.push(AgencyRow {
+            out.push(Agency {
                 code,
                 name,
                 kind,
@@ -73,33 +58,6 @@ pub fn read_agencies_csv(file: &str, text: &str) -> Result<Vec<AgencyRow>, Probl
         }
     }
     Problems::or(errors, out)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Gender {
-    Male,
-    Female,
-}
-
-/// One official as listed by an agency.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RosterRow {
-    /// The line (or spreadsheet row) it came from, for messages.
-    pub line: u64,
-    pub agency_code: String,
-    pub full_name: String,
-    /// Required: with the name, it tells one person from another.
-    pub birth_date: NaiveDate,
-    pub gender: Option<Gender>,
-    /// Chức vụ.
-    pub position: String,
-    /// Vị trí công tác.
-    pub post: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    /// The role wanted in each shared system, by system name.
-    pub roles: BTreeMap<String, String>,
 }
 
 const ROSTER_ALIASES: &[(&str, &str)] = &[
@@ -164,7 +122,7 @@ fn roles(text: &str) -> Result<BTreeMap<String, String>, String> {
 }
 
 /// Reads a roster; all or nothing, every problem named by line and column.
-pub fn read_roster_csv(file: &str, text: &str) -> Result<Vec<RosterRow>, Problems> {
+pub fn read_roster_csv(file: &str, text: &str) -> Result<Vec<Listing>, Problems> {
     let mut errors = Vec::new();
     let required = ["agency_code", "full_name", "birth_date", "position", "post"];
     let table = Table::read_aliased(file, text, &required, ROSTER_ALIASES, &mut errors);
@@ -194,8 +152,8 @@ pub fn read_roster_csv(file: &str, text: &str) -> Result<Vec<RosterRow>, Problem
             continue;
         };
         let full_name = full_name.split_whitespace().collect::<Vec<_>>().join(" ");
-        out.push(RosterRow {
-            line: row.line(),
+        out.push(Listing {
+            place: format!("{file}, line {}", row.line()),
             agency_code,
             full_name,
             birth_date,
@@ -211,13 +169,13 @@ pub fn read_roster_csv(file: &str, text: &str) -> Result<Vec<RosterRow>, Problem
 }
 
 /// A roster from the first sheet of a workbook.
-pub fn read_roster_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<RosterRow>, Problems> {
+pub fn read_roster_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<Listing>, Problems> {
     let (label, text) = first_sheet_as_csv(file, bytes)?;
     read_roster_csv(&label, &text)
 }
 
 /// An agency list from the first sheet of a workbook.
-pub fn read_agencies_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<AgencyRow>, Problems> {
+pub fn read_agencies_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<Agency>, Problems> {
     let (label, text) = first_sheet_as_csv(file, bytes)?;
     read_agencies_csv(&label, &text)
 }

@@ -10,7 +10,7 @@ use baocao_core::access::{Permission, Target};
 use baocao_core::date::format_vn;
 use baocao_core::directory::{RULE, Step};
 use baocao_core::today_in_vietnam;
-use baocao_store::directory::{Listed, PlannedAddress};
+use baocao_store::directory::PlannedAddress;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -139,22 +139,8 @@ pub async fn upload(
             }])),
         }
     };
-    let listed: Vec<Listed> = match rows {
-        Ok(rows) => rows
-            .into_iter()
-            .map(|r| Listed {
-                place: format!("{name}, dòng {}", r.line),
-                agency_code: r.agency_code,
-                full_name: r.full_name,
-                birth_date: r.birth_date,
-                gender: r.gender.map(|g| format!("{g:?}").to_lowercase()),
-                position: r.position,
-                post: r.post,
-                email: r.email,
-                phone: r.phone,
-                roles: r.roles,
-            })
-            .collect(),
+    let listed = match rows {
+        Ok(listed) => listed,
         Err(problems) => {
             page.problems = problems.0.iter().map(|p| p.to_string()).collect();
             return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();

@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use baocao_core::Validity;
 use baocao_core::access::{Grant, Role};
 use baocao_core::directory::{
-    Duplicate, Existing, Person, Step, Unaddressed, Wanted, assign_addresses, duplicates, plan_accounts,
+    Agency, Duplicate, Existing, Gender, Listing, Person, Step, Unaddressed, Wanted, assign_addresses, duplicates,
+    plan_accounts,
 };
 use baocao_core::text::fold;
 use chrono::{NaiveDate, Utc};
@@ -38,18 +39,6 @@ macro_rules! end_posting {
     }};
 }
 
-/// An agency as stored.
-#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
-pub struct Agency {
-    pub code: String,
-    pub name: String,
-    pub kind: String,
-    pub parent_code: Option<String>,
-    pub unit_code: Option<String>,
-    pub valid_from: Option<NaiveDate>,
-    pub valid_to: Option<NaiveDate>,
-}
-
 /// One official on a day's roster.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RosterEntry {
@@ -64,22 +53,6 @@ pub struct RosterEntry {
     pub phone: Option<String>,
     pub roles: BTreeMap<String, String>,
     pub since: NaiveDate,
-}
-
-/// An official to list as of a day (what a roster row says).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Listed {
-    /// Where it came from, for messages ("line 12").
-    pub place: String,
-    pub agency_code: String,
-    pub full_name: String,
-    pub birth_date: NaiveDate,
-    pub gender: Option<String>,
-    pub position: String,
-    pub post: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub roles: BTreeMap<String, String>,
 }
 
 /// What a roster import changed.
@@ -140,21 +113,34 @@ impl Db {
 
     /// Agencies in force on `day`, by code.
     pub async fn agencies_at(&self, day: NaiveDate) -> Result<Vec<Agency>, StoreError> {
+        type Row = (String, String, String, Option<String>, Option<String>, Option<NaiveDate>, Option<NaiveDate>);
         let sql = "SELECT code, name, kind, parent_code, unit_code, valid_from, valid_to FROM agencies
             WHERE (valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to > $1) ORDER BY code";
-        Ok(with_pool!(self, |pool| sqlx::query_as(sql).bind(day).fetch_all(pool).await?))
+        let rows: Vec<Row> = with_pool!(self, |pool| sqlx::query_as(sql).bind(day).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(code, name, kind, parent_code, unit_code, valid_from, valid_to)| Agency {
+                code,
+                name,
+                kind,
+                parent_code,
+                unit_code,
+                valid_from,
+                valid_to,
+            })
+            .collect())
     }
 
     /// Lists `listed` as the whole rosters of their agencies from `from`.
     pub async fn import_roster(
         &self,
         actor: &str,
-        listed: &[Listed],
+        listed: &[Listing],
         from: NaiveDate,
     ) -> Result<RosterSummary, StoreError> {
         let agencies: BTreeSet<String> = self.agencies_at(from).await?.into_iter().map(|a| a.code).collect();
         let mut problems = Vec::new();
-        let mut seen: HashMap<(String, NaiveDate), &Listed> = HashMap::new();
+        let mut seen: HashMap<(String, NaiveDate), &Listing> = HashMap::new();
         for l in listed {
             if !agencies.contains(&l.agency_code) {
                 problems.push(format!("{}: no agency «{}» in force on {from}", l.place, l.agency_code));
@@ -193,7 +179,7 @@ impl Db {
                                 email = COALESCE($3, email), phone = COALESCE($4, phone) WHERE id = $5",
                         )
                         .bind(&l.full_name)
-                        .bind(&l.gender)
+                        .bind(l.gender.map(Gender::vietnamese))
                         .bind(&l.email)
                         .bind(&l.phone)
                         .bind(id)
@@ -210,7 +196,7 @@ impl Db {
                         .bind(&l.full_name)
                         .bind(&folded)
                         .bind(l.birth_date)
-                        .bind(&l.gender)
+                        .bind(l.gender.map(Gender::vietnamese))
                         .bind(&l.email)
                         .bind(&l.phone)
                         .fetch_one(&mut *conn)

@@ -10,7 +10,7 @@ use baocao_core::directory::{RULE, Step};
 use baocao_core::{parse_date, today_in_vietnam};
 use baocao_ingest::Problems;
 use baocao_store::Db;
-use baocao_store::directory::{Agency, Listed, PlannedAddress};
+use baocao_store::directory::PlannedAddress;
 use chrono::NaiveDate;
 use clap::Subcommand;
 
@@ -119,19 +119,7 @@ pub async fn agencies(db: &Db, command: AgencyCommand) -> anyhow::Result<()> {
     use baocao_ingest::roster::{read_agencies_csv, read_agencies_xlsx};
     match command {
         AgencyCommand::Import { file } => {
-            let rows = read(&file, read_agencies_csv, read_agencies_xlsx)?;
-            let agencies: Vec<Agency> = rows
-                .into_iter()
-                .map(|r| Agency {
-                    code: r.code,
-                    name: r.name,
-                    kind: r.kind,
-                    parent_code: r.parent_code,
-                    unit_code: r.unit_code,
-                    valid_from: r.valid_from,
-                    valid_to: r.valid_to,
-                })
-                .collect();
+            let agencies = read(&file, read_agencies_csv, read_agencies_xlsx)?;
             let n = db.import_agencies(&cli_actor(), &agencies).await?;
             println!("{n} agencies imported.");
         }
@@ -161,29 +149,10 @@ pub async fn agencies(db: &Db, command: AgencyCommand) -> anyhow::Result<()> {
 }
 
 pub async fn roster(db: &Db, command: RosterCommand) -> anyhow::Result<()> {
-    use baocao_ingest::roster::{Gender, read_roster_csv, read_roster_xlsx};
+    use baocao_ingest::roster::{read_roster_csv, read_roster_xlsx};
     match command {
         RosterCommand::Import { file, from } => {
-            let rows = read(&file, read_roster_csv, read_roster_xlsx)?;
-            let name = file.display().to_string();
-            let mut listed = Vec::with_capacity(rows.len());
-            for r in rows {
-                listed.push(Listed {
-                    place: format!("{name}, line {}", r.line),
-                    agency_code: r.agency_code,
-                    full_name: r.full_name,
-                    birth_date: r.birth_date,
-                    gender: r.gender.map(|g| match g {
-                        Gender::Male => "nam".to_string(),
-                        Gender::Female => "nữ".to_string(),
-                    }),
-                    position: r.position,
-                    post: r.post,
-                    email: r.email,
-                    phone: r.phone,
-                    roles: r.roles,
-                });
-            }
+            let listed = read(&file, read_roster_csv, read_roster_xlsx)?;
             let s = db.import_roster(&cli_actor(), &listed, from).await?;
             println!(
                 "{} listed from {}: {} new people, {} postings begun, {} ended, {} transfers, {} unchanged.",

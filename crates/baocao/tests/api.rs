@@ -288,7 +288,7 @@ async fn scim_clients_list_filter_create_patch_and_close_users() {
 #[tokio::test]
 async fn rosters_are_uploaded_reviewed_and_their_accounts_applied_in_the_browser() {
     let app = spawn().await;
-    let agencies = vec![baocao_store::directory::Agency {
+    let agencies = vec![baocao_core::directory::Agency {
         code: "H51.01".into(),
         name: "UBND xã Ngọk Bay".into(),
         kind: "UBND xã".into(),
