@@ -41,7 +41,10 @@ use crate::state::AppState;
         crate::reports_api::upload,
         crate::reports_api::output,
         crate::admin::accounts_api,
-        crate::admin::audit_api
+        crate::admin::audit_api,
+        crate::directory_api::import,
+        crate::directory_api::plan,
+        crate::directory_api::apply
     ),
     components(schemas(
         UnitVersion,

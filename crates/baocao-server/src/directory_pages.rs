@@ -288,9 +288,8 @@ pub async fn apply(State(state): State<AppState>, access: Access, Form(f): Form<
     let result = async {
         require(&state, &access).await?;
         let day = day_param("at", Some(&f.at))?;
-        let steps = state.db.reporting_plan(day, &f.domain, GRACE_DAYS).await?;
-        state.db.apply_account_steps(access.username(), &steps, day).await?;
-        Ok::<_, ApiError>((day, steps.len()))
+        let steps = state.db.apply_reporting_plan(access.username(), day, &f.domain, GRACE_DAYS).await?;
+        Ok::<_, ApiError>((day, steps))
     }
     .await;
     match result {

@@ -11,6 +11,7 @@ mod api;
 pub mod auth;
 mod catalog;
 mod data_api;
+mod directory_api;
 mod directory_pages;
 mod error;
 mod metrics;
@@ -61,6 +62,9 @@ fn routes() -> Routes {
         .get("/api/v1/output", Needs(ViewReports), reports_api::output)
         .get("/api/v1/accounts", Needs(ManageAccounts), admin::accounts_api)
         .get("/api/v1/audit", Needs(ViewAudit), admin::audit_api)
+        .post("/api/v1/roster", Needs(ManageAccounts), directory_api::import)
+        .get("/api/v1/accounts/plan", Needs(ManageAccounts), directory_api::plan)
+        .post("/api/v1/accounts/apply", Needs(ManageAccounts), directory_api::apply)
         .get("/scim/v2/ServiceProviderConfig", Public, scim::service_provider_config)
         .get("/scim/v2/ResourceTypes", Public, scim::resource_types)
         .get("/scim/v2/Schemas", Public, scim::schemas)

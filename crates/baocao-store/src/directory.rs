@@ -355,7 +355,17 @@ impl Db {
                 existing: e.email.clone(),
             })
             .collect();
-        let (addresses, refused) = assign_addresses(&people, domain, &[]);
+        // Addresses already given: to anyone ever listed, and every account
+        // named by an address. A person who left keeps theirs; nobody else gets it.
+        let mut in_use: Vec<String> = with_pool!(self, |pool| {
+            sqlx::query_scalar(
+            "SELECT email FROM people WHERE email IS NOT NULL UNION SELECT username FROM accounts WHERE username LIKE '%@%'"
+        )
+        .fetch_all(pool)
+        .await?
+        });
+        in_use.sort();
+        let (addresses, refused) = assign_addresses(&people, domain, &in_use);
         let by_person: HashMap<String, &RosterEntry> = roster.iter().map(|e| (e.person.to_string(), e)).collect();
         let addresses = addresses
             .iter()
@@ -407,6 +417,47 @@ impl Db {
             .map(|a| Existing { username: a.username, grants: a.grants.into_iter().map(|g| (g.id, g.grant)).collect() })
             .collect();
         Ok(plan_accounts(&wanted, &existing, domain, day, grace_days))
+    }
+
+    /// Records the addresses a plan gives (action `create`) as the people's
+    /// own, so that they keep them and nobody else is given them.
+    pub async fn record_addresses(&self, planned: &[PlannedAddress]) -> Result<(), StoreError> {
+        with_tx!(self, |conn| {
+            for a in planned.iter().filter(|a| a.action == "create") {
+                sqlx::query("UPDATE people SET email = $1 WHERE id = $2 AND email IS NULL")
+                    .bind(&a.address)
+                    .bind(a.person)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Carries out the `baocao` plan of `day`: the addresses it is built on
+    /// become the people's, then each step runs in its own transaction
+    /// (planning again after an interruption gives what is left).
+    pub async fn apply_reporting_plan(
+        &self,
+        actor: &str,
+        day: NaiveDate,
+        domain: &str,
+        grace_days: u64,
+    ) -> Result<usize, StoreError> {
+        let steps = self.reporting_plan(day, domain, grace_days).await?;
+        let addresses = self.address_plan(day, domain).await?.addresses;
+        let usernames: BTreeSet<&str> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Create { username, .. } | Step::Grant { username, .. } => Some(username.as_str()),
+                _ => None,
+            })
+            .collect();
+        let given: Vec<PlannedAddress> =
+            addresses.into_iter().filter(|a| usernames.contains(a.address.as_str())).collect();
+        self.record_addresses(&given).await?;
+        self.apply_account_steps(actor, &steps, day).await?;
+        Ok(steps.len())
     }
 
     /// Carries out account steps effective on `day`. Each step is its own

@@ -317,9 +317,8 @@ pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
                 "only the baocao plan is carried out here; the email plan is a list for the mail system"
             );
             let day = args.at.unwrap_or_else(today_in_vietnam);
-            let steps = db.reporting_plan(day, &args.domain, args.grace_days).await?;
-            db.apply_account_steps(&cli_actor(), &steps, day).await?;
-            println!("{} steps carried out, effective {}.", steps.len(), format_vn(day));
+            let steps = db.apply_reporting_plan(&cli_actor(), day, &args.domain, args.grace_days).await?;
+            println!("{} steps carried out, effective {}.", steps, format_vn(day));
             Ok(())
         }
     }

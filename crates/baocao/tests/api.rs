@@ -328,4 +328,16 @@ async fn rosters_are_uploaded_reviewed_and_their_accounts_applied_in_the_browser
     assert_eq!(status, 303);
     let (_, page) = app.get("/accounts/plan?at=01/07/2025").await;
     assert!(page.as_str().unwrap().contains("Không có gì phải làm"));
+
+    // The same through the REST API: a CSV roster in, the plans out.
+    let csv = "agency_code,full_name,birth_date,position,post,roles\nH51.01,Ngô Văn An,02/03/1984,Công chức,Văn phòng,baocao:data_entry\n";
+    let (status, summary) = app.post("/api/v1/roster?from=2025-08-01", "text/csv", csv).await;
+    assert_eq!((status, summary["people_added"].as_u64(), summary["postings_ended"].as_u64()), (200, Some(1), Some(1)));
+    let (_, email) = app.get("/api/v1/accounts/plan?system=email&at=2025-08-01").await;
+    assert_eq!(email["accounts"][0]["address"], "annv2@qn.gov.vn", "annv is taken by the first An's account");
+    let (_, steps) = app.get("/api/v1/accounts/plan?system=baocao&at=2025-08-01").await;
+    let actions: Vec<&str> = steps["steps"].as_array().unwrap().iter().map(|s| s["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["create", "grant", "end", "read_only"], "{steps}");
+    let (status, done) = app.post("/api/v1/accounts/apply?system=baocao&at=2025-08-01", "text/plain", "").await;
+    assert_eq!((status, done["steps"].as_u64()), (200, Some(4)));
 }

@@ -64,6 +64,10 @@ const CASES: &[Case] = &[
     Case { method: "PATCH", route: "/scim/v2/Users/{id}", url: "/scim/v2/Users/2", body: r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Cán bộ Ngọk Bay"}]}"#, expect: [401, 200, 403, 403, 403, 403, 403] },
     Case { method: "DELETE", route: "/scim/v2/Users/{id}", url: "/scim/v2/Users/999999", body: "", expect: [401, 404, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/scim/v2/Groups", url: "/scim/v2/Groups", body: "", expect: [401, 200, 403, 403, 403, 403, 403] },
+    // Rosters and plans are province-wide: a unit administrator is refused.
+    Case { method: "POST", route: "/api/v1/roster", url: "/api/v1/roster?from=2025-07-01", body: "agency_code,full_name,birth_date,position,post\n", expect: [401, 200, 403, 403, 403, 403, 403] },
+    Case { method: "GET", route: "/api/v1/accounts/plan", url: "/api/v1/accounts/plan?system=email", body: "", expect: [401, 200, 403, 403, 403, 403, 403] },
+    Case { method: "POST", route: "/api/v1/accounts/apply", url: "/api/v1/accounts/apply?system=baocao&at=2025-07-01", body: "", expect: [401, 200, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/", url: "/", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/units", url: "/units?under=51", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/units/{code}", url: "/units/23317", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },

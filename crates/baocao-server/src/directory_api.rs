@@ -1,0 +1,116 @@
+//! The directory through the REST API: rosters in, account plans out.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use baocao_core::access::{Permission, Target};
+use baocao_core::directory::RULE;
+use baocao_store::directory::RosterSummary;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::IntoParams;
+
+use crate::access::Access;
+use crate::api::day_param;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+async fn require(state: &AppState, access: &Access) -> Result<(), ApiError> {
+    let registry = state.registry().await?;
+    access.require(&registry, Permission::ManageAccounts, Target::System)
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct RosterQuery {
+    /// The day the list holds from (YYYY-MM-DD or dd/mm/yyyy).
+    from: String,
+}
+
+/// Imports rosters: the body is CSV (`text/csv`) or a workbook; each agency
+/// listed gets this list as its whole roster from `from`.
+#[utoipa::path(post, path = "/api/v1/roster", params(RosterQuery),
+    request_body(content = Vec<u8>, description = "CSV or XLSX, Vietnamese or English headers"),
+    responses((status = 200, description = "what changed"), (status = 400, description = "every problem, by sheet, row and column; nothing loaded"), (status = 409, description = "unknown agency or a person listed twice")))]
+pub async fn import(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<RosterQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<RosterSummary>, ApiError> {
+    require(&state, &access).await?;
+    let from = day_param("from", Some(&q.from))?;
+    let xlsx = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("spreadsheetml") || v.contains("application/vnd.ms-excel"));
+    let listed = if xlsx {
+        baocao_ingest::roster::read_roster_xlsx("request body", &body)
+    } else {
+        let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
+        baocao_ingest::roster::read_roster_csv("request body", text)
+    }
+    .map_err(|p| ApiError::bad_request(p.to_string()))?;
+    Ok(Json(state.db.import_roster(access.username(), &listed, from).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PlanQuery {
+    /// `email` or `baocao`.
+    system: String,
+    /// The effective day; today when absent.
+    at: Option<String>,
+    /// The mail domain; the server's `--mail-domain` when absent.
+    domain: Option<String>,
+    /// Days a retired grant stays readable (default 90).
+    grace_days: Option<u64>,
+}
+
+fn domain_of(state: &AppState, asked: Option<String>) -> Result<String, ApiError> {
+    asked
+        .filter(|d| !d.trim().is_empty())
+        .or_else(|| state.settings.mail_domain.clone())
+        .ok_or_else(|| ApiError::bad_request("parameter `domain`: no mail domain given and none configured"))
+}
+
+/// The accounts a system needs on a day, from the rosters: the same plan,
+/// the same day, the same answer.
+#[utoipa::path(get, path = "/api/v1/accounts/plan", params(PlanQuery), responses((status = 200, description = "email: addresses with the rule; baocao: steps")))]
+pub async fn plan(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<PlanQuery>,
+) -> Result<Json<Value>, ApiError> {
+    require(&state, &access).await?;
+    let day = day_param("at", q.at.as_deref())?;
+    let domain = domain_of(&state, q.domain)?;
+    Ok(Json(match q.system.as_str() {
+        "email" => {
+            let plan = state.db.address_plan(day, &domain).await?;
+            json!({ "system": "email", "at": day, "rule": RULE, "accounts": plan.addresses, "duplicates": plan.duplicates, "refused": plan.refused })
+        }
+        "baocao" => {
+            let steps = state.db.reporting_plan(day, &domain, q.grace_days.unwrap_or(90)).await?;
+            json!({ "system": "baocao", "at": day, "steps": steps })
+        }
+        other => return Err(ApiError::bad_request(format!("parameter `system`: «{other}» is not email or baocao"))),
+    }))
+}
+
+/// Carries out the `baocao` plan of a day.
+#[utoipa::path(post, path = "/api/v1/accounts/apply", params(PlanQuery), responses((status = 200, description = "how many steps were carried out")))]
+pub async fn apply(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<PlanQuery>,
+) -> Result<Json<Value>, ApiError> {
+    require(&state, &access).await?;
+    if q.system != "baocao" {
+        return Err(ApiError::bad_request("parameter `system`: only the baocao plan is carried out here"));
+    }
+    let day = day_param("at", q.at.as_deref())?;
+    let domain = domain_of(&state, q.domain)?;
+    let steps = state.db.apply_reporting_plan(access.username(), day, &domain, q.grace_days.unwrap_or(90)).await?;
+    Ok(Json(json!({ "at": day, "steps": steps })))
+}
