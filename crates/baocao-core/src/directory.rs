@@ -310,9 +310,17 @@ mod tests {
         let grant =
             |role, unit: &str| Grant { role, unit: Some(unit.into()), forms: vec![], validity: Default::default() };
         let existing = vec![
-            Existing { username: "annv@qn.gov.vn".into(), grants: vec![(1, grant(Role::Approver, "23314"))] },
-            Existing { username: "binhtt@qn.gov.vn".into(), grants: vec![(2, grant(Role::DataEntry, "23317"))] },
-            Existing { username: "quantri".into(), grants: vec![(3, grant(Role::SystemAdmin, "51"))] },
+            Existing {
+                username: "annv@qn.gov.vn".into(),
+                active: true,
+                grants: vec![(1, grant(Role::Approver, "23314"))],
+            },
+            Existing {
+                username: "binhtt@qn.gov.vn".into(),
+                active: true,
+                grants: vec![(2, grant(Role::DataEntry, "23317"))],
+            },
+            Existing { username: "quantri".into(), active: true, grants: vec![(3, grant(Role::SystemAdmin, "51"))] },
         ];
         let steps = plan_accounts(&wanted, &existing, "qn.gov.vn", day, 90);
         let until = crate::parse_date("2025-09-29").unwrap();
@@ -332,6 +340,15 @@ mod tests {
         let fresh = plan_accounts(&wanted, &[], "qn.gov.vn", day, 90);
         assert!(matches!(&fresh[0], Step::Create { username, .. } if username == "annv@qn.gov.vn"));
         assert_eq!(fresh.len(), 4);
+        // Once the read-only period is over, an account nobody asks for is closed.
+        let mut ended = grant(Role::Viewer, "23314");
+        ended.validity = crate::date::Validity::new(Some(day), Some(until));
+        let left = [Existing { username: "cuonglv@qn.gov.vn".into(), active: true, grants: vec![(4, ended)] }];
+        assert_eq!(plan_accounts(&[], &left, "qn.gov.vn", until.pred_opt().unwrap(), 90), vec![]);
+        assert_eq!(
+            plan_accounts(&[], &left, "qn.gov.vn", until, 90),
+            vec![Step::Close { username: "cuonglv@qn.gov.vn".into() }]
+        );
     }
 
     #[test]
@@ -364,6 +381,7 @@ pub struct Wanted {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Existing {
     pub username: String,
+    pub active: bool,
     pub grants: Vec<(i64, crate::access::Grant)>,
 }
 
@@ -381,6 +399,9 @@ pub enum Step {
     End { username: String, grant: i64, role: crate::access::Role, unit: Option<String> },
     /// …and the official keeps reading the unit's (now legacy) reports until `until`.
     ReadOnly { username: String, unit: Option<String>, until: NaiveDate },
+    /// An account the rosters no longer ask for and with nothing left to
+    /// read (its grace period is over) is closed.
+    Close { username: String },
 }
 
 /// The steps that bring the accounts of `domain` (usernames ending in
@@ -421,6 +442,11 @@ pub fn plan_accounts(
             }
             steps.push(Step::End { username: e.username.clone(), grant: *id, role: g.role, unit: g.unit.clone() });
             steps.push(Step::ReadOnly { username: e.username.clone(), unit: g.unit.clone(), until });
+        }
+        let wanted_here = wanted.iter().any(|w| w.username == e.username);
+        let anything_left = e.grants.iter().any(|(_, g)| g.validity.to.is_none_or(|to| to > day));
+        if e.active && !wanted_here && !anything_left {
+            steps.push(Step::Close { username: e.username.clone() });
         }
     }
     steps

@@ -238,6 +238,7 @@ fn step_row(step: &Step) -> (String, String, String) {
             username.clone(),
             format!("{} đến hết ngày {}", unit(u), format_vn(until.pred_opt().unwrap_or(*until))),
         ),
+        Step::Close { username } => ("Khóa tài khoản".into(), username.clone(), "hết thời hạn xem dữ liệu cũ".into()),
     }
 }
 

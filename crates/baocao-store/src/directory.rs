@@ -414,7 +414,11 @@ impl Db {
             .accounts()
             .await?
             .into_iter()
-            .map(|a| Existing { username: a.username, grants: a.grants.into_iter().map(|g| (g.id, g.grant)).collect() })
+            .map(|a| Existing {
+                username: a.username,
+                active: a.active,
+                grants: a.grants.into_iter().map(|g| (g.id, g.grant)).collect(),
+            })
             .collect();
         Ok(plan_accounts(&wanted, &existing, domain, day, grace_days))
     }
@@ -474,6 +478,7 @@ impl Db {
                     self.add_grant(actor, username, &grant).await?;
                 }
                 Step::End { grant, .. } => self.revoke_grant(actor, *grant, day).await?,
+                Step::Close { username } => self.set_active(actor, username, false).await?,
                 Step::ReadOnly { username, unit, until } => {
                     let validity = Validity::new(Some(day), Some(*until));
                     let grant = Grant { role: Role::Viewer, unit: unit.clone(), forms: vec![], validity };

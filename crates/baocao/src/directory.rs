@@ -270,8 +270,11 @@ fn print_steps(steps: &[Step], format: Format) -> anyhow::Result<()> {
                 vec!["end".into(), username.clone(), format!("quyền {grant}: {} · {}", role.vietnamese(), unit(u))]
             }
             Step::ReadOnly { username, unit: u, until } => {
-                vec!["read_only".into(), username.clone(), format!("{} đến hết {}", unit(u), format_vn(*until))]
+                // `until` is the first day without it; people read the last day with it.
+                let last = until.pred_opt().unwrap_or(*until);
+                vec!["read_only".into(), username.clone(), format!("{} đến hết {}", unit(u), format_vn(last))]
             }
+            Step::Close { username } => vec!["close".into(), username.clone(), String::new()],
         }),
     )
 }
