@@ -404,6 +404,10 @@ pub enum Step {
     Close { username: String },
 }
 
+/// How long, by default, the officials of a dissolved unit keep reading its
+/// data after the cutover, in days.
+pub const DEFAULT_GRACE_DAYS: u64 = 90;
+
 /// The steps that bring the accounts of `domain` (usernames ending in
 /// `@domain`: the ones rosters manage; accounts made by hand are left
 /// alone) in line with `wanted` on `day`. Grants that lose their basis end

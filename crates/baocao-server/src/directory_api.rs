@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use baocao_core::access::{Permission, Target};
-use baocao_core::directory::RULE;
+use baocao_core::directory::{DEFAULT_GRACE_DAYS, RULE};
 use baocao_store::directory::RosterSummary;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -16,7 +16,8 @@ use crate::api::day_param;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-async fn require(state: &AppState, access: &Access) -> Result<(), ApiError> {
+/// Rosters and accounts are kept for the whole province.
+pub(crate) async fn require(state: &AppState, access: &Access) -> Result<(), ApiError> {
     let registry = state.registry().await?;
     access.require(&registry, Permission::ManageAccounts, Target::System)
 }
@@ -67,7 +68,8 @@ pub struct PlanQuery {
     grace_days: Option<u64>,
 }
 
-fn domain_of(state: &AppState, asked: Option<String>) -> Result<String, ApiError> {
+/// The mail domain asked for, or the server's `--mail-domain`.
+pub(crate) fn domain_of(state: &AppState, asked: Option<String>) -> Result<String, ApiError> {
     asked
         .filter(|d| !d.trim().is_empty())
         .or_else(|| state.settings.mail_domain.clone())
@@ -91,7 +93,7 @@ pub async fn plan(
             json!({ "system": "email", "at": day, "rule": RULE, "accounts": plan.addresses, "duplicates": plan.duplicates, "refused": plan.refused })
         }
         "baocao" => {
-            let steps = state.db.reporting_plan(day, &domain, q.grace_days.unwrap_or(90)).await?;
+            let steps = state.db.reporting_plan(day, &domain, q.grace_days.unwrap_or(DEFAULT_GRACE_DAYS)).await?;
             json!({ "system": "baocao", "at": day, "steps": steps })
         }
         other => return Err(ApiError::bad_request(format!("parameter `system`: «{other}» is not email or baocao"))),
@@ -111,6 +113,9 @@ pub async fn apply(
     }
     let day = day_param("at", q.at.as_deref())?;
     let domain = domain_of(&state, q.domain)?;
-    let steps = state.db.apply_reporting_plan(access.username(), day, &domain, q.grace_days.unwrap_or(90)).await?;
+    let steps = state
+        .db
+        .apply_reporting_plan(access.username(), day, &domain, q.grace_days.unwrap_or(DEFAULT_GRACE_DAYS))
+        .await?;
     Ok(Json(json!({ "at": day, "steps": steps })))
 }

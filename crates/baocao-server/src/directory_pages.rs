@@ -6,9 +6,8 @@ use axum::Form;
 use axum::extract::{Multipart, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use baocao_core::access::{Permission, Target};
 use baocao_core::date::format_vn;
-use baocao_core::directory::{RULE, Step};
+use baocao_core::directory::{DEFAULT_GRACE_DAYS, RULE, Step};
 use baocao_core::today_in_vietnam;
 use baocao_store::directory::PlannedAddress;
 use chrono::NaiveDate;
@@ -16,15 +15,10 @@ use serde::Deserialize;
 
 use crate::access::Access;
 use crate::api::day_param;
+use crate::directory_api::{domain_of, require};
 use crate::error::ApiError;
 use crate::pages::{Chrome, error_page, page_result, render};
 use crate::state::AppState;
-
-/// Rosters and accounts are kept for the whole province.
-async fn require(state: &AppState, access: &Access) -> Result<(), ApiError> {
-    let registry = state.registry().await?;
-    access.require(&registry, Permission::ManageAccounts, Target::System)
-}
 
 #[derive(Template)]
 #[template(path = "roster.html")]
@@ -213,16 +207,6 @@ pub struct PlanQuery {
     done: Option<usize>,
 }
 
-/// Grace period of retired grants, as on the command line's default.
-const GRACE_DAYS: u64 = 90;
-
-fn domain_of(state: &AppState, asked: Option<String>) -> Result<String, ApiError> {
-    asked
-        .filter(|d| !d.trim().is_empty())
-        .or_else(|| state.settings.mail_domain.clone())
-        .ok_or_else(|| ApiError::bad_request("Chưa có miền thư công vụ (tham số domain hoặc --mail-domain)."))
-}
-
 fn step_row(step: &Step) -> (String, String, String) {
     let unit = |u: &Option<String>| u.clone().unwrap_or_else(|| "toàn hệ thống".into());
     match step {
@@ -248,8 +232,8 @@ pub async fn plan(State(state): State<AppState>, access: Access, Query(q): Query
         require(&state, &access).await?;
         let day = day_param("at", q.at.as_deref())?;
         let domain = domain_of(&state, q.domain)?;
-        let steps = state.db.reporting_plan(day, &domain, GRACE_DAYS).await?;
         let addresses = state.db.address_plan(day, &domain).await?;
+        let steps = state.db.reporting_plan_from(&addresses.addresses, day, &domain, DEFAULT_GRACE_DAYS).await?;
         Ok::<_, ApiError>(PlanPage {
             chrome: Chrome::new(&state, &access),
             day: format_vn(day),
@@ -289,7 +273,7 @@ pub async fn apply(State(state): State<AppState>, access: Access, Form(f): Form<
     let result = async {
         require(&state, &access).await?;
         let day = day_param("at", Some(&f.at))?;
-        let steps = state.db.apply_reporting_plan(access.username(), day, &f.domain, GRACE_DAYS).await?;
+        let steps = state.db.apply_reporting_plan(access.username(), day, &f.domain, DEFAULT_GRACE_DAYS).await?;
         Ok::<_, ApiError>((day, steps))
     }
     .await;

@@ -71,6 +71,10 @@ pub struct RosterSummary {
 
 type PostingRow = (i64, i64, String, String, String, String, NaiveDate);
 
+/// Postings in force on the day bound as `$2`, as `PostingRow`s.
+const POSTINGS_IN_FORCE: &str = "SELECT id, person_id, agency_code, position, post, roles, valid_from FROM postings
+    WHERE valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)";
+
 impl Db {
     /// Adds or updates agency versions by (code, valid_from); all or nothing.
     pub async fn import_agencies(&self, actor: &str, agencies: &[Agency]) -> Result<usize, StoreError> {
@@ -204,14 +208,11 @@ impl Db {
                     }
                 };
                 let roles = serde_json::to_string(&l.roles).expect("strings serialize");
-                let current: Vec<PostingRow> = sqlx::query_as(
-                    "SELECT id, person_id, agency_code, position, post, roles, valid_from FROM postings
-                     WHERE person_id = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)",
-                )
-                .bind(person)
-                .bind(from)
-                .fetch_all(&mut *conn)
-                .await?;
+                let current: Vec<PostingRow> = sqlx::query_as(&format!("{POSTINGS_IN_FORCE} AND person_id = $1"))
+                    .bind(person)
+                    .bind(from)
+                    .fetch_all(&mut *conn)
+                    .await?;
                 let same =
                     current.iter().find(|c| c.2 == l.agency_code && c.3 == l.position && c.4 == l.post && c.5 == roles);
                 if let Some(same) = same {
@@ -243,14 +244,11 @@ impl Db {
             }
             // Whoever the listed agencies no longer list stops working there.
             for agency in &listed_agencies {
-                let current: Vec<PostingRow> = sqlx::query_as(
-                    "SELECT id, person_id, agency_code, position, post, roles, valid_from FROM postings
-                     WHERE agency_code = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)",
-                )
-                .bind(agency)
-                .bind(from)
-                .fetch_all(&mut *conn)
-                .await?;
+                let current: Vec<PostingRow> = sqlx::query_as(&format!("{POSTINGS_IN_FORCE} AND agency_code = $1"))
+                    .bind(agency)
+                    .bind(from)
+                    .fetch_all(&mut *conn)
+                    .await?;
                 for c in current.iter().filter(|c| !kept.contains(&c.0)) {
                     end_posting!(conn, c, from);
                     summary.postings_ended += 1;
@@ -388,11 +386,22 @@ impl Db {
     /// `day` ask for (usernames are the official addresses in `domain`).
     pub async fn reporting_plan(&self, day: NaiveDate, domain: &str, grace_days: u64) -> Result<Vec<Step>, StoreError> {
         let addresses = self.address_plan(day, domain).await?.addresses;
+        self.reporting_plan_from(&addresses, day, domain, grace_days).await
+    }
+
+    /// [`Db::reporting_plan`] from an address plan already made for the day.
+    pub async fn reporting_plan_from(
+        &self,
+        addresses: &[PlannedAddress],
+        day: NaiveDate,
+        domain: &str,
+        grace_days: u64,
+    ) -> Result<Vec<Step>, StoreError> {
         let agencies: HashMap<String, Agency> =
             self.agencies_at(day).await?.into_iter().map(|a| (a.code.clone(), a)).collect();
         let mut wanted = Vec::new();
         let mut problems = Vec::new();
-        for a in &addresses {
+        for a in addresses {
             let Some(role) = &a.baocao_role else { continue };
             match role.parse::<Role>() {
                 Ok(role) => wanted.push(Wanted {
@@ -448,8 +457,8 @@ impl Db {
         domain: &str,
         grace_days: u64,
     ) -> Result<usize, StoreError> {
-        let steps = self.reporting_plan(day, domain, grace_days).await?;
         let addresses = self.address_plan(day, domain).await?.addresses;
+        let steps = self.reporting_plan_from(&addresses, day, domain, grace_days).await?;
         let usernames: BTreeSet<&str> = steps
             .iter()
             .filter_map(|s| match s {

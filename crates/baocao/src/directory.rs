@@ -76,7 +76,7 @@ pub struct PlanArgs {
     #[arg(long)]
     domain: String,
     /// Days a retired grant stays readable (legacy data) before it closes.
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = baocao_core::directory::DEFAULT_GRACE_DAYS)]
     grace_days: u64,
     #[arg(long, value_enum, default_value_t)]
     format: Format,
