@@ -20,6 +20,8 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::Registry;
+use crate::reorg::{AppliedDelta, ReorgError};
 use crate::text::fold;
 
 /// The collision rule, as shown next to generated addresses.
@@ -40,6 +42,139 @@ pub struct Agency {
     pub unit_code: Option<String>,
     pub valid_from: Option<NaiveDate>,
     pub valid_to: Option<NaiveDate>,
+    /// Agencies that take over from this one when it ends (cơ quan kế thừa):
+    /// its lineage, as units have theirs.
+    #[serde(default)]
+    pub successor_codes: Vec<String>,
+    /// The decision that sends its records to the archive instead, when it
+    /// ends with no successor (quyết định lưu trữ).
+    #[serde(default)]
+    pub archive: Option<String>,
+}
+
+impl Agency {
+    fn in_force(&self, day: NaiveDate) -> bool {
+        self.valid_from.is_none_or(|f| f <= day) && self.valid_to.is_none_or(|t| t > day)
+    }
+
+    fn overlaps(&self, other: &Agency) -> bool {
+        let starts_before_other_ends = match (self.valid_from, other.valid_to) {
+            (Some(f), Some(t)) => f < t,
+            _ => true,
+        };
+        let other_starts_before_this_ends = match (other.valid_from, self.valid_to) {
+            (Some(f), Some(t)) => f < t,
+            _ => true,
+        };
+        starts_before_other_ends && other_starts_before_this_ends
+    }
+
+    /// Whether the agency is settled for its unit ending on `end`: ended by
+    /// that day, with successors or an archive decision.
+    fn settled_by(&self, end: NaiveDate) -> bool {
+        self.valid_to.is_some_and(|t| t <= end) && (!self.successor_codes.is_empty() || self.archive.is_some())
+    }
+
+    fn unsettled_message(&self, unit: &str, end: NaiveDate) -> String {
+        format!(
+            "agency {} ({}) serves unit {unit}, which ends on {}: end the agency by that day (hiệu lực đến) and name \
+             its successor agencies (cơ quan kế thừa) or an archive decision (quyết định lưu trữ)",
+            self.code,
+            self.name,
+            end.format("%d/%m/%Y")
+        )
+    }
+}
+
+/// Problems of a whole set of agency versions against the registry, all of
+/// them: versions of one code that overlap, successors that do not exist
+/// when they should take over, agencies of units that have ended for good
+/// and were neither given a successor nor an archive decision.
+pub fn check_agencies(agencies: &[Agency], registry: &Registry) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut by_code: BTreeMap<&str, Vec<&Agency>> = BTreeMap::new();
+    for a in agencies {
+        by_code.entry(&a.code).or_default().push(a);
+    }
+    for (code, versions) in &by_code {
+        for (i, a) in versions.iter().enumerate() {
+            if versions[i + 1..].iter().any(|b| a.overlaps(b)) {
+                problems.push(format!("agency {code}: two versions are in force on the same days"));
+            }
+        }
+    }
+    for a in agencies {
+        for s in &a.successor_codes {
+            let takes_over = by_code.get(s.as_str()).is_some_and(|vs| match a.valid_to {
+                Some(end) => vs.iter().any(|v| v.in_force(end)),
+                None => true,
+            });
+            if s == &a.code {
+                problems.push(format!("agency {}: it cannot succeed itself", a.code));
+            } else if !takes_over {
+                problems.push(format!("agency {}: successor agency «{s}» is not in force when it ends", a.code));
+            }
+        }
+        let Some(unit) = a.unit_code.as_deref() else { continue };
+        if let Some(end) = final_end(registry, unit)
+            && a.valid_from.is_none_or(|f| f < end)
+            && !a.settled_by(end)
+        {
+            problems.push(a.unsettled_message(unit, end));
+        }
+    }
+    problems
+}
+
+/// The day a unit code stops for good: a version of it ends and none begins
+/// that day (a code that continues under a new version is not dissolved).
+fn final_end(registry: &Registry, code: &str) -> Option<NaiveDate> {
+    let versions: Vec<&crate::UnitVersion> = registry.history(code).collect();
+    versions.iter().filter_map(|v| v.validity.to).find(|&end| !versions.iter().any(|v| v.validity.from == Some(end)))
+}
+
+/// The agencies a reorganization would leave without a successor or an
+/// archive decision: those in force the day before it that serve a unit it
+/// ends for good. Named by unit code, as the reorganization's other errors.
+pub fn unsettled_agencies(agencies: &[Agency], delta: &AppliedDelta) -> Vec<ReorgError> {
+    let eff = delta.info.effective_date;
+    let Some(eve) = eff.pred_opt() else { return Vec::new() };
+    let continuing: HashSet<&str> = delta.begun.iter().map(|v| v.code.as_str()).collect();
+    let dissolved: HashSet<&str> =
+        delta.ended.iter().map(|e| e.key.code.as_str()).filter(|c| !continuing.contains(c)).collect();
+    agencies
+        .iter()
+        .filter(|a| a.in_force(eve) && !a.settled_by(eff))
+        .filter_map(|a| {
+            let unit = a.unit_code.as_deref().filter(|u| dissolved.contains(u))?;
+            Some(ReorgError { code: unit.to_string(), message: a.unsettled_message(unit, eff) })
+        })
+        .collect()
+}
+
+/// An agency's place in the lineage of agencies.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AgencyLineage {
+    /// Every version of the code, oldest first.
+    pub versions: Vec<Agency>,
+    /// Agencies that named this one as their successor.
+    pub predecessors: Vec<Agency>,
+    /// The agencies this one named as its successors.
+    pub successors: Vec<Agency>,
+}
+
+/// The lineage of agency `code` among all `agencies` versions, or `None`
+/// when no version has that code.
+pub fn agency_lineage(agencies: &[Agency], code: &str) -> Option<AgencyLineage> {
+    let mut versions: Vec<Agency> = agencies.iter().filter(|a| a.code == code).cloned().collect();
+    if versions.is_empty() {
+        return None;
+    }
+    versions.sort_by_key(|a| a.valid_from);
+    let predecessors = agencies.iter().filter(|a| a.successor_codes.iter().any(|s| s == code)).cloned().collect();
+    let named: BTreeSet<&str> = versions.iter().flat_map(|v| v.successor_codes.iter().map(String::as_str)).collect();
+    let successors = agencies.iter().filter(|a| named.contains(a.code.as_str())).cloned().collect();
+    Some(AgencyLineage { versions, predecessors, successors })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

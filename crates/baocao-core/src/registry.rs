@@ -289,6 +289,17 @@ impl Registry {
 
     /// Computes what `reorg` would change, without changing anything.
     pub fn plan(&self, reorg: &Reorganization) -> Result<AppliedDelta, Vec<ReorgError>> {
+        self.plan_checked(reorg, |_| Vec::new())
+    }
+
+    /// [`Registry::plan`] with further checks of what would change (the
+    /// agencies of dissolved units, say), whose problems are listed with
+    /// the plan's own, all at once.
+    pub fn plan_checked(
+        &self,
+        reorg: &Reorganization,
+        further: impl FnOnce(&AppliedDelta) -> Vec<ReorgError>,
+    ) -> Result<AppliedDelta, Vec<ReorgError>> {
         let info = &reorg.info;
         let eff = info.effective_date;
         let mut plan = Plan::compile(reorg);
@@ -517,8 +528,10 @@ impl Registry {
             }
         }
 
+        let delta = AppliedDelta { info: info.clone(), ended, begun, edges };
+        errors.extend(further(&delta));
         if errors.is_empty() {
-            Ok(AppliedDelta { info: info.clone(), ended, begun, edges })
+            Ok(delta)
         } else {
             errors.sort();
             errors.dedup();

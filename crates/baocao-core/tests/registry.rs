@@ -384,3 +384,58 @@ fn a_whole_table_restates_into_the_new_structure_and_its_provinces() {
     assert_eq!(plan.provinces_of(&restated, 2), [10.0, 100.0], "nothing lost or counted twice");
     assert!(plan.estimated.iter().all(|e| !e), "every share was known");
 }
+
+fn agency(code: &str, unit: &str, from: Option<&str>, to: Option<&str>) -> baocao_core::directory::Agency {
+    baocao_core::directory::Agency {
+        code: code.into(),
+        name: format!("UBND {code}"),
+        kind: "UBND xã".into(),
+        parent_code: None,
+        unit_code: Some(unit.into()),
+        valid_from: from.map(d),
+        valid_to: to.map(d),
+        successor_codes: Vec::new(),
+        archive: None,
+    }
+}
+
+#[test]
+fn a_reform_that_dissolves_a_unit_waits_for_its_agencies_to_be_settled() {
+    use baocao_core::directory::{agency_lineage, check_agencies, unsettled_agencies};
+    let r = three_levels();
+    // Xã Bình (00002) merges into 00001, which continues under its code; the
+    // district level goes. Xã An's agency may stay, Xã Bình's may not.
+    let mut agencies =
+        vec![agency("A01", "00001", None, None), agency("A02", "00002", None, None), agency("H01", "001", None, None)];
+    let delta = r.plan(&two_level_reform()).unwrap();
+    let unsettled = unsettled_agencies(&agencies, &delta);
+    let codes: Vec<&str> = unsettled.iter().map(|e| e.code.as_str()).collect();
+    assert_eq!(codes, ["00002", "001"], "{unsettled:?}");
+    assert!(unsettled[0].message.contains("agency A02") && unsettled[0].message.contains("01/07/2025"));
+
+    // Ending A02 is not enough: it needs a successor or an archive decision.
+    agencies[1].valid_to = Some(d("2025-07-01"));
+    assert_eq!(unsettled_agencies(&agencies, &delta).len(), 2);
+    agencies[1].successor_codes = vec!["A01".into()];
+    agencies[2].valid_to = Some(d("2025-07-01"));
+    agencies[2].archive = Some("QĐ 123/QĐ-UBND: hồ sơ chuyển Lưu trữ lịch sử tỉnh".into());
+    assert_eq!(unsettled_agencies(&agencies, &delta), []);
+
+    // Once applied, the agency list is checked against the registry as a whole.
+    let mut after = three_levels();
+    after.apply(&two_level_reform()).unwrap();
+    assert_eq!(check_agencies(&agencies, &after), Vec::<String>::new());
+    let mut careless = agencies.clone();
+    careless[1].successor_codes.clear();
+    careless.push(agency("A01", "00001", Some("2025-01-01"), None));
+    careless[2].successor_codes = vec!["X99".into()];
+    let problems = check_agencies(&careless, &after);
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("A01: two versions")));
+    assert!(problems.iter().any(|p| p.contains("A02") && p.contains("serves unit 00002")));
+    assert!(problems.iter().any(|p| p.contains("«X99» is not in force")));
+
+    let lineage = agency_lineage(&agencies, "A01").unwrap();
+    assert_eq!(lineage.predecessors.iter().map(|a| a.code.as_str()).collect::<Vec<_>>(), ["A02"]);
+    assert!(agency_lineage(&agencies, "A99").is_none());
+}

@@ -24,6 +24,10 @@ const AGENCY_ALIASES: &[(&str, &str)] = &[
     ("mã đơn vị hành chính", "unit_code"),
     ("hiệu lực từ", "valid_from"),
     ("hiệu lực đến", "valid_to"),
+    ("cơ quan kế thừa", "successor_codes"),
+    ("kế thừa", "successor_codes"),
+    ("quyết định lưu trữ", "archive"),
+    ("lưu trữ", "archive"),
 ];
 
 fn optional_date(text: &str) -> Result<Option<NaiveDate>, String> {
@@ -54,6 +58,14 @@ pub fn read_agencies_csv(file: &str, text: &str) -> Result<Vec<Agency>, Problems
                 unit_code: optional(row.get("unit_code")),
                 valid_from,
                 valid_to,
+                successor_codes: row
+                    .get("successor_codes")
+                    .split([',', ';'])
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(String::from)
+                    .collect(),
+                archive: optional(row.get("archive")),
             });
         }
     }
@@ -366,6 +378,20 @@ mod tests {
         assert_eq!(rows[0].full_name, "Nguyễn Văn An");
         assert_eq!(rows[0].roles["baocao"], "approver");
         assert_eq!(rows[0].phone.as_deref(), Some("0912345678"));
+    }
+
+    #[test]
+    fn agencies_name_their_successors_or_an_archive_decision() {
+        let text = "Mã định danh,Tên cơ quan,Loại,Mã đơn vị hành chính,Hiệu lực đến,Cơ quan kế thừa,Quyết định lưu trữ\n\
+            H01.01,UBND xã Kroong,UBND xã,23314,01/07/2025,H51.01; H51.02,\n\
+            H01.09,UBND huyện Sa Thầy,UBND huyện,610,01/07/2025,,QĐ 12/QĐ-UBND\n\
+            H01.10,Phòng Nội vụ,phòng,610,32/07/2025,,\n";
+        let err = read_agencies_csv("cq.csv", text).unwrap_err().to_string();
+        assert!(err.contains("cq.csv, line 4, column `valid_to`"), "{err}");
+        let ok: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
+        let agencies = read_agencies_csv("cq.csv", &ok).unwrap();
+        assert_eq!(agencies[0].successor_codes, ["H51.01", "H51.02"]);
+        assert_eq!((agencies[1].successor_codes.len(), agencies[1].archive.as_deref()), (0, Some("QĐ 12/QĐ-UBND")));
     }
 
     #[test]

@@ -87,6 +87,10 @@ impl Routes {
         self.add(Method::PATCH, path, rule, axum::routing::patch(handler))
     }
 
+    pub fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, rule: Rule, handler: H) -> Self {
+        self.add(Method::PUT, path, rule, axum::routing::put(handler))
+    }
+
     pub fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, rule: Rule, handler: H) -> Self {
         self.add(Method::DELETE, path, rule, axum::routing::delete(handler))
     }
@@ -155,7 +159,14 @@ fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
 
 /// Refusal in the caller's language: JSON for the API, a page or a
 /// redirect to sign-in for the browser.
-fn refuse(path: &str, status: StatusCode, message: &str) -> Response {
+pub(crate) fn refuse(path: &str, status: StatusCode, message: &str) -> Response {
+    if path.starts_with("/scim/") {
+        let mut response = crate::scim::refusal(status, message);
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        return response;
+    }
     if is_api(path) {
         let mut response = ApiError { status, message: message.into() }.into_response();
         if status == StatusCode::UNAUTHORIZED {
@@ -177,6 +188,15 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     };
     let Some(rule) = rule_of(&state.rules, req.method(), &path) else {
+        let allowed: Vec<&str> = state.rules.iter().filter(|r| r.path == path).map(|r| r.method.as_str()).collect();
+        if !allowed.is_empty() {
+            let message = format!("{} is not allowed here (allowed: {})", req.method(), allowed.join(", "));
+            let mut response = refuse(&path, StatusCode::METHOD_NOT_ALLOWED, &message);
+            if let Ok(value) = header::HeaderValue::from_str(&allowed.join(", ")) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+            return response;
+        }
         // Fail closed: a route reached without a rule is a programming error.
         tracing::error!(%path, method = %req.method(), "route without an access rule");
         return refuse(&path, StatusCode::INTERNAL_SERVER_ERROR, "route without an access rule");

@@ -43,6 +43,9 @@ use crate::state::AppState;
         crate::admin::accounts_api,
         crate::admin::audit_api,
         crate::directory_api::import,
+        crate::directory_api::agencies,
+        crate::directory_api::agency,
+        crate::directory_api::import_agencies,
         crate::directory_api::plan,
         crate::directory_api::apply
     ),

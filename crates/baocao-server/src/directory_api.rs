@@ -1,11 +1,14 @@
-//! The directory through the REST API: rosters in, account plans out.
+//! The directory through the REST API: agencies and rosters in, account
+//! plans out.
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use baocao_core::access::{Permission, Target};
-use baocao_core::directory::{DEFAULT_GRACE_DAYS, RULE};
+use baocao_core::directory::{Agency, AgencyLineage, DEFAULT_GRACE_DAYS, RULE};
+use baocao_ingest::Problems;
+use baocao_ingest::roster::{read_agencies_csv, read_agencies_xlsx, read_roster_csv, read_roster_xlsx};
 use baocao_store::directory::RosterSummary;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -42,18 +45,71 @@ pub async fn import(
 ) -> Result<Json<RosterSummary>, ApiError> {
     require(&state, &access).await?;
     let from = day_param("from", Some(&q.from))?;
-    let xlsx = headers
+    let listed = read_body(&headers, &body, read_roster_csv, read_roster_xlsx)?;
+    Ok(Json(state.db.import_roster(access.username(), &listed, from).await?))
+}
+
+/// A request body that is a CSV text or a workbook (by its content type),
+/// read with the matching reader; every problem named.
+fn read_body<T>(
+    headers: &HeaderMap,
+    body: &[u8],
+    csv: fn(&str, &str) -> Result<T, Problems>,
+    xlsx: fn(&str, &[u8]) -> Result<T, Problems>,
+) -> Result<T, ApiError> {
+    let workbook = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("spreadsheetml") || v.contains("application/vnd.ms-excel"));
-    let listed = if xlsx {
-        baocao_ingest::roster::read_roster_xlsx("request body", &body)
+    if workbook {
+        xlsx("request body", body)
     } else {
-        let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
-        baocao_ingest::roster::read_roster_csv("request body", text)
+        let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
+        csv("request body", text)
     }
-    .map_err(|p| ApiError::bad_request(p.to_string()))?;
-    Ok(Json(state.db.import_roster(access.username(), &listed, from).await?))
+    .map_err(|p| ApiError::bad_request(p.to_string()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct AgenciesQuery {
+    /// The day (YYYY-MM-DD or dd/mm/yyyy); today when absent.
+    at: Option<String>,
+}
+
+/// Agencies in force on a day, with their successors or archive decision.
+#[utoipa::path(get, path = "/api/v1/agencies", params(AgenciesQuery), responses((status = 200, description = "agencies by code")))]
+pub async fn agencies(
+    State(state): State<AppState>,
+    Query(q): Query<AgenciesQuery>,
+) -> Result<Json<Vec<Agency>>, ApiError> {
+    let day = day_param("at", q.at.as_deref())?;
+    Ok(Json(state.db.agencies_at(day).await?))
+}
+
+/// Every version of an agency, the agencies it took over from and those
+/// that take over from it.
+#[utoipa::path(get, path = "/api/v1/agencies/{code}", params(("code" = String, Path, description = "electronic identifier")),
+    responses((status = 200, description = "versions, predecessors, successors"), (status = 404, description = "no such agency")))]
+pub async fn agency(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<AgencyLineage>, ApiError> {
+    Ok(Json(state.db.agency_lineage(&code).await?))
+}
+
+/// Imports agencies (CSV or a workbook), all or nothing: an agency whose
+/// unit has ended for good must end too, with successors or an archive
+/// decision.
+#[utoipa::path(post, path = "/api/v1/agencies",
+    request_body(content = Vec<u8>, description = "CSV or XLSX, Vietnamese or English headers"),
+    responses((status = 200, description = "how many agency versions were stored"), (status = 400, description = "every problem, by row and column"), (status = 409, description = "agencies that do not hold together, every one named")))]
+pub async fn import_agencies(
+    State(state): State<AppState>,
+    access: Access,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    require(&state, &access).await?;
+    let agencies = read_body(&headers, &body, read_agencies_csv, read_agencies_xlsx)?;
+    let imported = state.db.import_agencies(access.username(), &agencies).await?;
+    Ok(Json(json!({ "imported": imported })))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -1,6 +1,8 @@
 //! Pages for rosters and account plans: upload a roster with its error
 //! report, review the accounts a day needs, carry the plan out.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Query, State};
@@ -9,6 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use baocao_core::date::format_vn;
 use baocao_core::directory::{DEFAULT_GRACE_DAYS, RULE, Step};
 use baocao_core::today_in_vietnam;
+use baocao_ingest::roster::{read_agencies_csv, read_agencies_xlsx, read_roster_csv, read_roster_xlsx};
+use baocao_ingest::{IngestError, Location, Problems};
 use baocao_store::directory::PlannedAddress;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -89,25 +93,11 @@ pub async fn upload(
     if let Err(e) = require(&state, &access).await {
         return error_page(e);
     }
-    let mut form = match form {
-        Ok(form) => form,
-        Err(e) => {
-            return error_page(ApiError::bad_request(format!("expected a file upload (multipart/form-data): {e}")));
-        }
+    let (file, mut fields) = match read_upload(form).await {
+        Ok(read) => read,
+        Err(e) => return error_page(e),
     };
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut from = None;
-    while let Ok(Some(field)) = form.next_field().await {
-        match field.name() {
-            Some("file") => {
-                let name = field.file_name().unwrap_or("danh-sach").to_string();
-                file = field.bytes().await.ok().map(|b| (name, b.to_vec()));
-            }
-            Some("from") => from = field.text().await.ok(),
-            _ => {}
-        }
-    }
-    let Some(from) = from.filter(|f| !f.trim().is_empty()) else {
+    let Some(from) = fields.remove("from").filter(|f| !f.trim().is_empty()) else {
         return error_page(ApiError::bad_request("Chọn ngày hiệu lực của danh sách (field `from`)."));
     };
     let day = match day_param("from", Some(&from)) {
@@ -118,25 +108,10 @@ pub async fn upload(
         Ok(p) => p,
         Err(e) => return error_page(e),
     };
-    let Some((name, bytes)) = file else {
-        page.problems.push("Chưa chọn tệp danh sách.".into());
-        return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
-    };
-    let rows = if name.to_ascii_lowercase().ends_with(".xlsx") {
-        baocao_ingest::roster::read_roster_xlsx(&name, &bytes)
-    } else {
-        match String::from_utf8(bytes) {
-            Ok(text) => baocao_ingest::roster::read_roster_csv(&name, &text),
-            Err(_) => Err(baocao_ingest::Problems(vec![baocao_ingest::IngestError {
-                location: baocao_ingest::Location { file: name.clone(), ..Default::default() },
-                message: "not UTF-8 text; save the CSV as UTF-8 or send the workbook".into(),
-            }])),
-        }
-    };
-    let listed = match rows {
+    let listed = match read_file(file, "danh sách", read_roster_csv, read_roster_xlsx) {
         Ok(listed) => listed,
         Err(problems) => {
-            page.problems = problems.0.iter().map(|p| p.to_string()).collect();
+            page.problems = problems;
             return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
         }
     };
@@ -159,6 +134,144 @@ pub async fn upload(
         }
         Err(e) => {
             page.problems = e.to_string().lines().map(str::to_string).collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+        }
+    }
+}
+
+/// The file and the other fields of a multipart form.
+async fn read_upload(
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(Option<(String, Vec<u8>)>, HashMap<String, String>), ApiError> {
+    let mut form =
+        form.map_err(|e| ApiError::bad_request(format!("expected a file upload (multipart/form-data): {e}")))?;
+    let mut file = None;
+    let mut fields = HashMap::new();
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name().map(str::to_string) {
+            Some(name) if name == "file" => {
+                let file_name = field.file_name().unwrap_or("tep-tai-len").to_string();
+                file = field.bytes().await.ok().map(|b| (file_name, b.to_vec()));
+            }
+            Some(name) => {
+                if let Ok(text) = field.text().await {
+                    fields.insert(name, text);
+                }
+            }
+            None => {}
+        }
+    }
+    Ok((file, fields))
+}
+
+/// An uploaded CSV or workbook read with the matching reader, or the
+/// problems as lines to show (`what` names the file asked for).
+fn read_file<T>(
+    file: Option<(String, Vec<u8>)>,
+    what: &str,
+    csv: fn(&str, &str) -> Result<T, Problems>,
+    xlsx: fn(&str, &[u8]) -> Result<T, Problems>,
+) -> Result<T, Vec<String>> {
+    let Some((name, bytes)) = file else {
+        return Err(vec![format!("Chưa chọn tệp {what}.")]);
+    };
+    let read = if name.to_ascii_lowercase().ends_with(".xlsx") {
+        xlsx(&name, &bytes)
+    } else {
+        match String::from_utf8(bytes) {
+            Ok(text) => csv(&name, &text),
+            Err(_) => Err(Problems(vec![IngestError {
+                location: Location { file: name.clone(), ..Default::default() },
+                message: "not UTF-8 text; save the CSV as UTF-8 or send the workbook".into(),
+            }])),
+        }
+    };
+    read.map_err(|problems| problems.0.iter().map(|p| p.to_string()).collect())
+}
+
+#[derive(Template)]
+#[template(path = "agencies.html")]
+struct AgenciesPage {
+    chrome: Chrome,
+    day: String,
+    /// Code, name, kind, unit, from, to, successors or archive decision.
+    agencies: Vec<[String; 7]>,
+    summary: Option<String>,
+    problems: Vec<String>,
+}
+
+async fn agencies_page(state: &AppState, access: &Access, day: NaiveDate) -> Result<AgenciesPage, ApiError> {
+    require(state, access).await?;
+    let agencies = state
+        .db
+        .agencies_at(day)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let fate = match (&a.successor_codes[..], &a.archive) {
+                ([], Some(archive)) => format!("Lưu trữ: {archive}"),
+                ([], None) => String::new(),
+                (codes, _) => format!("Kế thừa: {}", codes.join(", ")),
+            };
+            let date = |d: Option<NaiveDate>| d.map(format_vn).unwrap_or_default();
+            [a.code, a.name, a.kind, a.unit_code.unwrap_or_default(), date(a.valid_from), date(a.valid_to), fate]
+        })
+        .collect();
+    Ok(AgenciesPage {
+        chrome: Chrome::new(state, access),
+        day: format_vn(day),
+        agencies,
+        summary: None,
+        problems: Vec::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct AgenciesQuery {
+    at: Option<String>,
+}
+
+/// The agencies of a day, with who takes over from those that end.
+pub async fn agencies(State(state): State<AppState>, access: Access, Query(q): Query<AgenciesQuery>) -> Response {
+    let page = async { agencies_page(&state, &access, day_param("at", q.at.as_deref())?).await };
+    page_result(page.await)
+}
+
+/// Reads an uploaded agency list and imports it, all or nothing.
+pub async fn upload_agencies(
+    State(state): State<AppState>,
+    access: Access,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    if let Err(e) = require(&state, &access).await {
+        return error_page(e);
+    }
+    let (file, _) = match read_upload(form).await {
+        Ok(read) => read,
+        Err(e) => return error_page(e),
+    };
+    let mut page = match agencies_page(&state, &access, today_in_vietnam()).await {
+        Ok(p) => p,
+        Err(e) => return error_page(e),
+    };
+    let read = read_file(file, "danh sách cơ quan", read_agencies_csv, read_agencies_xlsx);
+    let imported = match read {
+        Ok(agencies) => state.db.import_agencies(access.username(), &agencies).await.map_err(|e| {
+            let text = e.to_string();
+            text.lines().map(|l| l.trim().to_string()).collect()
+        }),
+        Err(problems) => Err(problems),
+    };
+    match imported {
+        Ok(n) => match agencies_page(&state, &access, today_in_vietnam()).await {
+            Ok(mut page) => {
+                page.summary = Some(format!("Đã nạp {n} phiên bản cơ quan."));
+                render(&page)
+            }
+            Err(e) => error_page(e),
+        },
+        Err(problems) => {
+            page.problems = problems;
             (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
         }
     }

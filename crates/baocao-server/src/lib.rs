@@ -62,18 +62,27 @@ fn routes() -> Routes {
         .get("/api/v1/output", Needs(ViewReports), reports_api::output)
         .get("/api/v1/accounts", Needs(ManageAccounts), admin::accounts_api)
         .get("/api/v1/audit", Needs(ViewAudit), admin::audit_api)
+        .get("/api/v1/agencies", SignedIn, directory_api::agencies)
+        .post("/api/v1/agencies", Needs(ManageAccounts), directory_api::import_agencies)
+        .get("/api/v1/agencies/{code}", SignedIn, directory_api::agency)
         .post("/api/v1/roster", Needs(ManageAccounts), directory_api::import)
         .get("/api/v1/accounts/plan", Needs(ManageAccounts), directory_api::plan)
         .post("/api/v1/accounts/apply", Needs(ManageAccounts), directory_api::apply)
         .get("/scim/v2/ServiceProviderConfig", Public, scim::service_provider_config)
         .get("/scim/v2/ResourceTypes", Public, scim::resource_types)
+        .get("/scim/v2/ResourceTypes/{id}", Public, scim::resource_type)
         .get("/scim/v2/Schemas", Public, scim::schemas)
+        .get("/scim/v2/Schemas/{id}", Public, scim::schema)
+        .post("/scim/v2/.search", Needs(ManageAccounts), scim::search_all)
         .get("/scim/v2/Users", Needs(ManageAccounts), scim::users)
         .post("/scim/v2/Users", Needs(ManageAccounts), scim::create_user)
+        .post("/scim/v2/Users/.search", Needs(ManageAccounts), scim::search_users)
         .get("/scim/v2/Users/{id}", Needs(ManageAccounts), scim::user_by_id)
+        .put("/scim/v2/Users/{id}", Needs(ManageAccounts), scim::replace_user)
         .patch("/scim/v2/Users/{id}", Needs(ManageAccounts), scim::patch_user)
         .delete("/scim/v2/Users/{id}", Needs(ManageAccounts), scim::delete_user)
         .get("/scim/v2/Groups", Needs(ManageAccounts), scim::groups)
+        .get("/scim/v2/Groups/{id}", Needs(ManageAccounts), scim::group_by_id)
         .get("/static/app.css", Public, pages::stylesheet)
         .get("/static/htmx.min.js", Public, pages::htmx)
         .get("/login", Public, session::page)
@@ -103,6 +112,8 @@ fn routes() -> Routes {
         .post("/admin/grants", Needs(ManageAccounts), admin::add_grant)
         .post("/admin/grants/revoke", Needs(ManageAccounts), admin::revoke_grant)
         .get("/audit", Needs(ViewAudit), admin::audit)
+        .get("/agencies", Needs(ManageAccounts), directory_pages::agencies)
+        .post("/agencies", Needs(ManageAccounts), directory_pages::upload_agencies)
         .get("/roster", Needs(ManageAccounts), directory_pages::roster)
         .post("/roster", Needs(ManageAccounts), directory_pages::upload)
         .get("/roster/template", Needs(ManageAccounts), directory_pages::template)
@@ -115,12 +126,19 @@ pub fn access_rules() -> Vec<RouteRule> {
     routes().finish().1
 }
 
+/// Any path no route knows, answered in the asker's language (SCIM, JSON
+/// or a page).
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    access::refuse(uri.path(), axum::http::StatusCode::NOT_FOUND, "nothing here (không tìm thấy trang này)")
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let (routes, rules) = routes().finish();
     let state = AppState { rules: Arc::new(rules), ..state };
     let header = axum::http::HeaderName::from_static("x-request-id");
     routes
+        .fallback(not_found)
         .route_layer(from_fn_with_state(state.clone(), access::guard))
         .route_layer(from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::new(header.clone()))

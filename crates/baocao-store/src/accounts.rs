@@ -42,6 +42,11 @@ pub struct AccountSummary {
     pub display_name: String,
     pub active: bool,
     pub grants: Vec<StoredGrant>,
+    /// A provisioning client's identifier for the account (SCIM `externalId`).
+    pub external_id: Option<String>,
+    /// Withdrawn by a provisioning client (SCIM `DELETE`): closed, and no
+    /// longer served to such clients.
+    pub withdrawn: bool,
 }
 
 /// A session as found by its token.
@@ -200,16 +205,65 @@ impl Db {
         })
     }
 
-    /// Opens or closes an account; closing ends its sessions and tokens.
-    pub async fn set_active(&self, actor: &str, username: &str, active: bool) -> Result<(), StoreError> {
+    /// Records a provisioning client's identifier for an account.
+    pub async fn set_external_id(
+        &self,
+        actor: &str,
+        username: &str,
+        external_id: Option<&str>,
+    ) -> Result<(), StoreError> {
         let now = Utc::now();
         with_tx!(self, |conn| {
-            let id: i64 = sqlx::query_scalar("UPDATE accounts SET active = $1 WHERE username = $2 RETURNING id")
-                .bind(active)
+            let before: Option<String> = sqlx::query_scalar("SELECT external_id FROM accounts WHERE username = $1")
                 .bind(username)
                 .fetch_optional(&mut *conn)
                 .await?
                 .ok_or_else(|| unknown_account(username))?;
+            sqlx::query("UPDATE accounts SET external_id = $1 WHERE username = $2")
+                .bind(external_id)
+                .bind(username)
+                .execute(&mut *conn)
+                .await?;
+            let change = Change {
+                at: now,
+                actor,
+                action: "account.external_id",
+                object: format!("account {username}"),
+                before: Some(json!({ "external_id": before })),
+                after: Some(json!({ "external_id": external_id })),
+            };
+            append_audit!(conn, &change);
+            Ok(())
+        })
+    }
+
+    /// Opens or closes an account; closing ends its sessions and tokens.
+    /// Opening an account a provisioning client withdrew serves it again.
+    pub async fn set_active(&self, actor: &str, username: &str, active: bool) -> Result<(), StoreError> {
+        self.set_state(actor, username, active, false).await
+    }
+
+    /// Closes an account for a provisioning client that deleted it; it is
+    /// kept (the audit log and reports name it) but no longer served to them.
+    pub async fn withdraw_account(&self, actor: &str, username: &str) -> Result<(), StoreError> {
+        self.set_state(actor, username, false, true).await
+    }
+
+    async fn set_state(&self, actor: &str, username: &str, active: bool, withdraw: bool) -> Result<(), StoreError> {
+        let now = Utc::now();
+        with_tx!(self, |conn| {
+            let id: i64 = sqlx::query_scalar(
+                "UPDATE accounts SET active = $1,
+                     withdrawn_at = CASE WHEN $1 THEN NULL WHEN $3 THEN $4 ELSE withdrawn_at END
+                 WHERE username = $2 RETURNING id",
+            )
+            .bind(active)
+            .bind(username)
+            .bind(withdraw)
+            .bind(now)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| unknown_account(username))?;
             if !active {
                 sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id).execute(&mut *conn).await?;
                 sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
@@ -221,7 +275,11 @@ impl Db {
             let change = Change {
                 at: now,
                 actor,
-                action: if active { "account.open" } else { "account.close" },
+                action: match (active, withdraw) {
+                    (true, _) => "account.open",
+                    (false, false) => "account.close",
+                    (false, true) => "account.withdraw",
+                },
                 object: format!("account {username}"),
                 before: Some(json!({ "active": !active })),
                 after: Some(json!({ "active": active })),
@@ -427,24 +485,27 @@ impl Db {
 
     /// Every account with its grants, by username.
     pub async fn accounts(&self) -> Result<Vec<AccountSummary>, StoreError> {
-        let accounts: Vec<(i64, String, String, bool)> = with_pool!(self, |pool| sqlx::query_as(
-            "SELECT id, username, display_name, active FROM accounts ORDER BY username"
+        type Row = (i64, String, String, bool, Option<String>, bool);
+        let accounts: Vec<Row> = with_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT id, username, display_name, active, external_id, withdrawn_at IS NOT NULL FROM accounts ORDER BY username"
         )
         .fetch_all(pool)
-        .await?);
+        .await?
+        });
         let grants: Vec<OwnedGrantRow> = with_pool!(self, |pool| sqlx::query_as(
             "SELECT account_id, id, role, unit_code, forms, valid_from, valid_to FROM grants ORDER BY id"
         )
         .fetch_all(pool)
         .await?);
         let mut out = Vec::with_capacity(accounts.len());
-        for (id, username, display_name, active) in accounts {
+        for (id, username, display_name, active, external_id, withdrawn) in accounts {
             let mine = grants
                 .iter()
                 .filter(|g| g.0 == id)
                 .map(|g| grant_from((g.1, g.2.clone(), g.3.clone(), g.4.clone(), g.5, g.6)))
                 .collect::<Result<Vec<_>, _>>()?;
-            out.push(AccountSummary { id, username, display_name, active, grants: mine });
+            out.push(AccountSummary { id, username, display_name, active, grants: mine, external_id, withdrawn });
         }
         Ok(out)
     }

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use baocao_core::Validity;
 use baocao_core::access::{Grant, Role};
 use baocao_core::directory::{
-    Agency, Duplicate, Existing, Gender, Listing, Person, Step, Unaddressed, Wanted, assign_addresses, duplicates,
-    plan_accounts,
+    Agency, AgencyLineage, Duplicate, Existing, Gender, Listing, Person, Step, Unaddressed, Wanted, agency_lineage,
+    assign_addresses, check_agencies, duplicates, plan_accounts,
 };
 use baocao_core::text::fold;
 use chrono::{NaiveDate, Utc};
@@ -69,6 +69,37 @@ pub struct RosterSummary {
     pub unchanged: usize,
 }
 
+type AgencyRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    String,
+    Option<String>,
+);
+
+pub(crate) const SELECT_AGENCIES: &str =
+    "SELECT code, name, kind, parent_code, unit_code, valid_from, valid_to, successor_codes, archive FROM agencies";
+
+pub(crate) fn agency_of(row: AgencyRow) -> Result<Agency, StoreError> {
+    let (code, name, kind, parent_code, unit_code, valid_from, valid_to, successors, archive) = row;
+    let successor_codes = serde_json::from_str(&successors)
+        .map_err(|e| StoreError::Corrupt(format!("successors of agency {code}: {e}")))?;
+    Ok(Agency { code, name, kind, parent_code, unit_code, valid_from, valid_to, successor_codes, archive })
+}
+
+/// Every version of every agency, on a connection of a transaction.
+macro_rules! all_agencies {
+    ($conn:expr) => {{
+        let rows: Vec<_> = sqlx::query_as($crate::directory::SELECT_AGENCIES).fetch_all(&mut *$conn).await?;
+        rows.into_iter().map($crate::directory::agency_of).collect::<Result<Vec<_>, StoreError>>()?
+    }};
+}
+pub(crate) use all_agencies;
+
 type PostingRow = (i64, i64, String, String, String, String, NaiveDate);
 
 /// Postings in force on the day bound as `$2`, as `PostingRow`s.
@@ -77,6 +108,8 @@ const POSTINGS_IN_FORCE: &str = "SELECT id, person_id, agency_code, position, po
 
 impl Db {
     /// Adds or updates agency versions by (code, valid_from); all or nothing.
+    /// The agencies as a whole must then hold together: see
+    /// [`check_agencies`].
     pub async fn import_agencies(&self, actor: &str, agencies: &[Agency]) -> Result<usize, StoreError> {
         let now = Utc::now();
         with_tx!(self, |conn| {
@@ -89,8 +122,8 @@ impl Db {
                 .execute(&mut *conn)
                 .await?;
                 sqlx::query(
-                    "INSERT INTO agencies (code, name, kind, parent_code, unit_code, valid_from, valid_to)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO agencies (code, name, kind, parent_code, unit_code, valid_from, valid_to, successor_codes, archive)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(&a.code)
                 .bind(&a.name)
@@ -99,8 +132,15 @@ impl Db {
                 .bind(&a.unit_code)
                 .bind(a.valid_from)
                 .bind(a.valid_to)
+                .bind(json!(a.successor_codes).to_string())
+                .bind(&a.archive)
                 .execute(&mut *conn)
                 .await?;
+            }
+            let registry = crate::registry::load_registry!(conn);
+            let problems = check_agencies(&all_agencies!(conn), &registry);
+            if !problems.is_empty() {
+                return Err(StoreError::Refused("the agencies cannot be imported", problems));
             }
             let change = Change {
                 at: now,
@@ -117,22 +157,18 @@ impl Db {
 
     /// Agencies in force on `day`, by code.
     pub async fn agencies_at(&self, day: NaiveDate) -> Result<Vec<Agency>, StoreError> {
-        type Row = (String, String, String, Option<String>, Option<String>, Option<NaiveDate>, Option<NaiveDate>);
-        let sql = "SELECT code, name, kind, parent_code, unit_code, valid_from, valid_to FROM agencies
-            WHERE (valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to > $1) ORDER BY code";
-        let rows: Vec<Row> = with_pool!(self, |pool| sqlx::query_as(sql).bind(day).fetch_all(pool).await?);
-        Ok(rows
-            .into_iter()
-            .map(|(code, name, kind, parent_code, unit_code, valid_from, valid_to)| Agency {
-                code,
-                name,
-                kind,
-                parent_code,
-                unit_code,
-                valid_from,
-                valid_to,
-            })
-            .collect())
+        let sql = format!(
+            "{SELECT_AGENCIES} WHERE (valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to > $1) ORDER BY code"
+        );
+        let rows: Vec<AgencyRow> = with_pool!(self, |pool| sqlx::query_as(&sql).bind(day).fetch_all(pool).await?);
+        rows.into_iter().map(agency_of).collect()
+    }
+
+    /// Every version of agency `code`, its predecessors and its successors.
+    pub async fn agency_lineage(&self, code: &str) -> Result<AgencyLineage, StoreError> {
+        let rows: Vec<AgencyRow> = with_pool!(self, |pool| sqlx::query_as(SELECT_AGENCIES).fetch_all(pool).await?);
+        let all = rows.into_iter().map(agency_of).collect::<Result<Vec<_>, _>>()?;
+        agency_lineage(&all, code).ok_or_else(|| StoreError::NotFound(format!("no agency «{code}»")))
     }
 
     /// Lists `listed` as the whole rosters of their agencies from `from`.

@@ -16,6 +16,9 @@ pub enum StoreError {
     Registry(#[from] RegistryError),
     #[error("{0}")]
     Conflict(String),
+    /// Input refused as a whole, with every problem found.
+    #[error("{}", list(.0, .1))]
+    Refused(&'static str, Vec<String>),
     /// What was asked for does not exist (an unknown regime, form, account …).
     #[error("{0}")]
     NotFound(String),

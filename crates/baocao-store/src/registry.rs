@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use baocao_core::directory::unsettled_agencies;
 use baocao_core::registry::unit_order;
 use baocao_core::text::fold;
 use baocao_core::{
@@ -20,7 +21,7 @@ use crate::sql::{Dialect, IN_FORCE, POSTGRES, SQLITE};
 use crate::{Db, StoreError, append_audit, with_pool, with_read_tx, with_tx};
 
 #[derive(sqlx::FromRow)]
-struct UnitRow {
+pub(crate) struct UnitRow {
     code: String,
     name: String,
     kind: String,
@@ -47,7 +48,7 @@ impl UnitRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct EdgeRow {
+pub(crate) struct EdgeRow {
     from_code: String,
     from_valid_from: Option<NaiveDate>,
     to_code: String,
@@ -58,7 +59,7 @@ struct EdgeRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct ReorgRow {
+pub(crate) struct ReorgRow {
     key: String,
     name: String,
     effective_date: NaiveDate,
@@ -67,19 +68,23 @@ struct ReorgRow {
 
 const UNIT_COLUMNS: &str = "code, name, kind, level, parent_code, valid_from, valid_to, archive_note";
 
-const SELECT_ALL_UNITS: &str =
+pub(crate) const SELECT_ALL_UNITS: &str =
     "SELECT code, name, kind, level, parent_code, valid_from, valid_to, archive_note FROM units ORDER BY id";
-const SELECT_EDGES: &str = "SELECT p.code AS from_code, p.valid_from AS from_valid_from,
+pub(crate) const SELECT_EDGES: &str = "SELECT p.code AS from_code, p.valid_from AS from_valid_from,
         s.code AS to_code, s.valid_from AS to_valid_from, l.partial, l.weight, r.key AS reorganization
     FROM lineage l
     JOIN units p ON p.id = l.predecessor_id
     JOIN units s ON s.id = l.successor_id
     JOIN reorganizations r ON r.id = l.reorganization_id
     ORDER BY l.id";
-const SELECT_REORGS: &str = "SELECT key, name, effective_date, legal_basis FROM reorganizations ORDER BY id";
+pub(crate) const SELECT_REORGS: &str = "SELECT key, name, effective_date, legal_basis FROM reorganizations ORDER BY id";
 const BUMP_REVISION: &str = "UPDATE registry_revision SET revision = revision + 1 WHERE id = 1";
 
-fn build_registry(units: Vec<UnitRow>, edges: Vec<EdgeRow>, reorgs: Vec<ReorgRow>) -> Result<Registry, StoreError> {
+pub(crate) fn build_registry(
+    units: Vec<UnitRow>,
+    edges: Vec<EdgeRow>,
+    reorgs: Vec<ReorgRow>,
+) -> Result<Registry, StoreError> {
     let versions = units.into_iter().map(UnitRow::into_unit).collect::<Result<Vec<_>, _>>()?;
     let edges = edges
         .into_iter()
@@ -101,12 +106,14 @@ fn build_registry(units: Vec<UnitRow>, edges: Vec<EdgeRow>, reorgs: Vec<ReorgRow
 /// Loads the whole registry within the connection's current transaction.
 macro_rules! load_registry {
     ($conn:expr) => {{
+        use $crate::registry::{EdgeRow, ReorgRow, SELECT_ALL_UNITS, SELECT_EDGES, SELECT_REORGS, UnitRow};
         let units: Vec<UnitRow> = sqlx::query_as(SELECT_ALL_UNITS).fetch_all(&mut *$conn).await?;
         let edges: Vec<EdgeRow> = sqlx::query_as(SELECT_EDGES).fetch_all(&mut *$conn).await?;
         let reorgs: Vec<ReorgRow> = sqlx::query_as(SELECT_REORGS).fetch_all(&mut *$conn).await?;
-        build_registry(units, edges, reorgs)?
+        $crate::registry::build_registry(units, edges, reorgs)?
     }};
 }
+pub(crate) use load_registry;
 
 /// What a load or an application of a reorganization did.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -275,7 +282,12 @@ impl Db {
             progress("checking the unit lists");
             let added = registry.add_baseline(baseline).map_err(StoreError::Baseline)?;
             progress("validating the reorganization");
-            let delta = registry.plan(reorg).map_err(StoreError::Invalid)?;
+            // Agencies of units the reorganization dissolves must be settled
+            // first: their problems are listed with the plan's own.
+            let agencies = crate::directory::all_agencies!(conn);
+            let delta = registry
+                .plan_checked(reorg, |delta| unsettled_agencies(&agencies, delta))
+                .map_err(StoreError::Invalid)?;
             let outcome = ApplyOutcome {
                 already_applied: false,
                 dry_run,

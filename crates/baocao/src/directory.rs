@@ -20,8 +20,16 @@ use crate::output::{self, Format};
 #[derive(Subcommand)]
 pub enum AgencyCommand {
     /// Imports agencies (CSV or XLSX; code, name, kind, parent_code,
-    /// unit_code, valid_from, valid_to; Vietnamese headers accepted).
+    /// unit_code, valid_from, valid_to, successor_codes, archive; Vietnamese
+    /// headers accepted). An agency whose unit has ended for good must end
+    /// too, with successor agencies or an archive decision.
     Import { file: PathBuf },
+    /// Every version of an agency, its predecessors and its successors.
+    Show {
+        code: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Agencies in force on a day.
     List {
         #[arg(long, value_parser = parse_date)]
@@ -122,6 +130,44 @@ pub async fn agencies(db: &Db, command: AgencyCommand) -> anyhow::Result<()> {
             let agencies = read(&file, read_agencies_csv, read_agencies_xlsx)?;
             let n = db.import_agencies(&cli_actor(), &agencies).await?;
             println!("{n} agencies imported.");
+        }
+        AgencyCommand::Show { code, format } => {
+            let lineage = db.agency_lineage(&code).await?;
+            if format == Format::Json {
+                return output::json(&lineage);
+            }
+            let rows = lineage
+                .versions
+                .iter()
+                .map(|a| ("phiên bản", a))
+                .chain(lineage.predecessors.iter().map(|a| ("tiền thân", a)))
+                .chain(lineage.successors.iter().map(|a| ("kế thừa", a)));
+            output::rows(
+                format,
+                &["relation", "code", "name", "unit_code", "valid_from", "valid_to", "successor_codes", "archive"],
+                &[
+                    "Quan hệ",
+                    "Mã định danh",
+                    "Tên cơ quan",
+                    "Đơn vị hành chính",
+                    "Hiệu lực từ",
+                    "Hiệu lực đến",
+                    "Kế thừa",
+                    "Lưu trữ",
+                ],
+                rows.map(|(relation, a)| {
+                    vec![
+                        relation.to_string(),
+                        a.code.clone(),
+                        a.name.clone(),
+                        a.unit_code.clone().unwrap_or_default(),
+                        a.valid_from.map(format_vn).unwrap_or_default(),
+                        a.valid_to.map(format_vn).unwrap_or_default(),
+                        a.successor_codes.join(", "),
+                        a.archive.clone().unwrap_or_default(),
+                    ]
+                }),
+            )?;
         }
         AgencyCommand::List { at, format } => {
             let list = db.agencies_at(at.unwrap_or_else(today_in_vietnam)).await?;

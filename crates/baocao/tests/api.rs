@@ -40,6 +40,12 @@ async fn errors_are_json_and_name_the_problem() {
     assert!(body["error"].as_str().unwrap().contains("99999"));
     let (status, _) = app.get("/api/v1/units/62?at=2025-07-01").await;
     assert_eq!(status, 404);
+    // A known path with another method, and an unknown path: named, in JSON.
+    let (status, body) = app.post("/api/v1/units", "application/json", "{}").await;
+    assert_eq!(status, 405);
+    assert!(body["error"].as_str().unwrap().contains("allowed: GET"), "{body}");
+    let (status, body) = app.get("/api/v1/nothing").await;
+    assert_eq!((status, body["error"].is_string()), (404, true));
 }
 
 #[tokio::test]
@@ -269,6 +275,26 @@ async fn scim_clients_list_filter_create_patch_and_close_users() {
         (Some(false), Some("Nguyễn Văn An (nghỉ)"))
     );
 
+    // Replacing: the identity provider's own id is kept, a missing display name goes.
+    let put = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"annv@qn.gov.vn","externalId":"idp-42","active":true}"#;
+    let req = app.client.put(app.url(&format!("/scim/v2/Users/{id}"))).bearer_auth(app.token("admin")).body(put);
+    let (status, replaced) = common::answer(req.send().await.unwrap()).await;
+    assert_eq!(status, 200, "{replaced}");
+    assert_eq!(
+        (replaced["externalId"].as_str(), replaced.get("displayName"), replaced["active"].as_bool()),
+        (Some("idp-42"), None, Some(true))
+    );
+    let renamed = put.replace("annv@qn.gov.vn", "annv2@qn.gov.vn");
+    let req = app.client.put(app.url(&format!("/scim/v2/Users/{id}"))).bearer_auth(app.token("admin")).body(renamed);
+    let (status, refused) = common::answer(req.send().await.unwrap()).await;
+    assert_eq!((status, refused["scimType"].as_str()), (400, Some("mutability")));
+    let search = r#"{"filter":"externalId eq \"idp-42\"","attributes":["userName"]}"#;
+    let (_, found) = app.post("/scim/v2/Users/.search", SCIM, search).await;
+    assert_eq!(found["totalResults"], 1);
+    let keys: Vec<&String> = found["Resources"][0].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["id", "meta", "schemas", "userName"], "only what was asked, and what is always returned");
+
+    // Deleting closes and withdraws: SCIM knows the account no more, baocao keeps it.
     let req = app.client.delete(app.url("/scim/v2/Users/2")).bearer_auth(app.token("admin"));
     assert_eq!(req.send().await.unwrap().status().as_u16(), 204);
     assert_eq!(
@@ -276,28 +302,60 @@ async fn scim_clients_list_filter_create_patch_and_close_users() {
         401,
         "a closed account's token stops working"
     );
+    let (status, gone) = app.get("/scim/v2/Users/2").await;
+    assert_eq!((status, gone["schemas"][0].as_str()), (404, Some("urn:ietf:params:scim:api:messages:2.0:Error")));
+    let (_, list) = app.get("/scim/v2/Users").await;
+    assert_eq!(list["totalResults"], 6);
+    let (_, accounts) = app.get("/api/v1/accounts").await;
+    assert_eq!(accounts.as_array().unwrap().len(), 7, "the account itself is kept");
 
     let (_, groups) = app.get("/scim/v2/Groups").await;
     let approvers = groups["Resources"].as_array().unwrap().iter().find(|g| g["id"] == "approver").unwrap();
     assert_eq!(approvers["members"][0]["display"], "Người dùng approver");
+    let (status, approvers) = app.get("/scim/v2/Groups/approver?attributes=displayName").await;
+    assert_eq!((status, approvers.get("members")), (200, None));
+    let (status, refused) = app.post("/scim/v2/Groups", SCIM, r#"{"displayName":"x"}"#).await;
+    assert_eq!((status, refused["status"].as_str()), (405, Some("405")), "roles are given in baocao");
+    let (status, unknown) = app.get("/scim/v2/Nothing").await;
+    assert_eq!((status, unknown["status"].as_str()), (404, Some("404")));
     let (_, audit) = app.get("/api/v1/audit?actor=admin&action=account.").await;
     let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["account.close", "account.rename", "account.close", "account.create"]);
+    assert_eq!(
+        actions,
+        [
+            "account.withdraw",
+            "account.external_id",
+            "account.open",
+            "account.rename",
+            "account.rename",
+            "account.close",
+            "account.create"
+        ]
+    );
 }
 
 #[tokio::test]
 async fn rosters_are_uploaded_reviewed_and_their_accounts_applied_in_the_browser() {
     let app = spawn().await;
-    let agencies = vec![baocao_core::directory::Agency {
-        code: "H51.01".into(),
-        name: "UBND xã Ngọk Bay".into(),
-        kind: "UBND xã".into(),
-        parent_code: None,
-        unit_code: Some("23317".into()),
-        valid_from: None,
-        valid_to: None,
-    }];
-    app.db.db.import_agencies("test", &agencies).await.unwrap();
+    let (status, body) = app
+        .post("/api/v1/agencies", "text/csv", "code,name,kind,unit_code\nH51.01,UBND xã Ngọk Bay,UBND xã,23317\n")
+        .await;
+    assert_eq!((status, &body["imported"]), (200, &serde_json::json!(1)), "{body}");
+    let (_, lineage) = app.get("/api/v1/agencies/H51.01").await;
+    assert_eq!(lineage["versions"][0]["unit_code"], "23317");
+    // An agency of Xã Kroong, which ended with the reform, needs a successor or an archive decision.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(&b"code,name,kind,unit_code\nH01.01,UBND x\xc3\xa3 Kroong,UBND xa,23314\n"[..])
+            .file_name("cq.csv"),
+    );
+    let res =
+        app.client.post(app.url("/agencies")).bearer_auth(app.token("admin")).multipart(form).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("agency H01.01 (UBND xã Kroong) serves unit 23314, which ends on 01/07/2025"), "{html}");
+    let (_, agencies) = app.get("/api/v1/agencies?at=2025-06-30").await;
+    assert_eq!(agencies.as_array().map(Vec::len), Some(1), "nothing of the refused file was kept: {agencies}");
     let upload = |csv: String| {
         let form = reqwest::multipart::Form::new()
             .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("ds.csv"))

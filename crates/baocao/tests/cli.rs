@@ -717,19 +717,33 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
 
 #[tokio::test]
 async fn officials_of_three_old_communes_move_into_the_new_one() {
-    let db = TestDb::new().await;
+    let db = loaded().await;
     let dir = tempfile::tempdir().unwrap();
-    let agencies = write(
-        &dir,
-        "co-quan.csv",
-        "Mã định danh,Tên cơ quan,Loại,Mã đơn vị hành chính,Hiệu lực từ,Hiệu lực đến\n\
-         H01.01,UBND xã Kroong,UBND xã,23314,,01/07/2025\n\
-         H01.02,UBND xã Ngọk Bay,UBND xã,23317,,01/07/2025\n\
-         H01.03,UBND xã Vinh Quang,UBND xã,23320,,01/07/2025\n\
-         H51.01,UBND xã Ngọk Bay,UBND xã,23317,01/07/2025,\n",
+    let header = "Mã định danh,Tên cơ quan,Loại,Mã đơn vị hành chính,Hiệu lực từ,Hiệu lực đến,Cơ quan kế thừa\n";
+    let rows = "H01.01,UBND xã Kroong,UBND xã,23314,,01/07/2025,\n\
+         H01.02,UBND xã Ngọk Bay,UBND xã,23317,,01/07/2025,\n\
+         H01.03,UBND xã Vinh Quang,UBND xã,23320,,01/07/2025,\n\
+         H51.01,UBND xã Ngọk Bay,UBND xã,23317,01/07/2025,,\n\
+         H51.02,UBND xã Đăk Rơ Wa,UBND xã,23302,01/07/2025,,\n";
+    // Kroong and Vinh Quang ended with the reform: their agencies need a successor.
+    let unsettled = write(&dir, "co-quan-thieu.csv", &format!("{header}{rows}"));
+    let out = baocao(&db, &["agencies", "import", &unsettled]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("2 problem(s)") && err.contains("agency H01.01") && err.contains("serves unit 23314"),
+        "{err}"
     );
+    assert!(err.contains("agency H01.03"), "{err}");
+    assert_eq!(ok_json(&db, &["agencies", "list", "--at", "30/06/2025", "--format", "json"]), serde_json::json!([]));
+    let agencies =
+        write(&dir, "co-quan.csv", &format!("{header}{}", rows.replace(",01/07/2025,\n", ",01/07/2025,H51.01\n")));
     let out = baocao(&db, &["agencies", "import", &agencies]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lineage = ok_json(&db, &["agencies", "show", "H51.01", "--format", "json"]);
+    let predecessors: Vec<&str> =
+        lineage["predecessors"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
+    assert_eq!(predecessors, ["H01.01", "H01.02", "H01.03"]);
     let header = "Mã cơ quan,Họ và tên,Ngày sinh,Giới tính,Chức vụ,Vị trí công tác,Email công vụ,Vai trò\n";
     let before = write(
         &dir,
@@ -849,7 +863,7 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
         ],
     );
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("1 individual and 1 organization"),
+        String::from_utf8_lossy(&out.stdout).contains("1 individual and 2 organization"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -876,4 +890,35 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
     assert!(!out.status.success());
     assert!(err.contains("line 2: no agency «H99.99»") && err.contains("line 4: Lê Văn Cường"), "{err}");
     assert_eq!(on("01/08/2025").as_array().unwrap().len(), 4, "nothing changed");
+
+    // A later merge dissolves Đăk Rơ Wa (23302): refused, dry run included,
+    // until its agency is given a successor or an archive decision.
+    let merge = write(
+        &dir,
+        "nhap.toml",
+        "key = \"2026-merge\"\nname = \"Nhập xã\"\neffective_date = \"2026-01-01\"\n\n[[changes]]\nchange = \"merge\"\n\
+         codes = [\"23317\", \"23302\"]\ninto = { code = \"23317\", name = \"Xã Ngọk Bay\", kind = \"xã\", parent_code = \"51\" }\n",
+    );
+    for dry in [true, false] {
+        let mut args = vec!["registry", "apply", merge.as_str()];
+        if dry {
+            args.push("--dry-run");
+        }
+        let out = baocao(&db, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            err.contains("23302: agency H51.02 (UBND xã Đăk Rơ Wa) serves unit 23302, which ends on 01/01/2026"),
+            "{err}"
+        );
+    }
+    let settled = write(
+        &dir,
+        "co-quan-2026.csv",
+        "Mã định danh,Tên cơ quan,Loại,Mã đơn vị hành chính,Hiệu lực từ,Hiệu lực đến,Quyết định lưu trữ\n\
+         H51.02,UBND xã Đăk Rơ Wa,UBND xã,23302,01/07/2025,01/01/2026,QĐ 45/QĐ-UBND: hồ sơ giao Lưu trữ lịch sử tỉnh\n",
+    );
+    assert!(baocao(&db, &["agencies", "import", &settled]).status.success());
+    let out = baocao(&db, &["registry", "apply", &merge]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -57,6 +57,12 @@ const CASES: &[Case] = &[
     Case { method: "GET", route: "/scim/v2/ServiceProviderConfig", url: "/scim/v2/ServiceProviderConfig", body: "", expect: [200; 7] },
     Case { method: "GET", route: "/scim/v2/ResourceTypes", url: "/scim/v2/ResourceTypes", body: "", expect: [200; 7] },
     Case { method: "GET", route: "/scim/v2/Schemas", url: "/scim/v2/Schemas", body: "", expect: [200; 7] },
+    Case { method: "GET", route: "/scim/v2/Schemas/{id}", url: "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", body: "", expect: [200; 7] },
+    Case { method: "GET", route: "/scim/v2/ResourceTypes/{id}", url: "/scim/v2/ResourceTypes/User", body: "", expect: [200; 7] },
+    Case { method: "POST", route: "/scim/v2/.search", url: "/scim/v2/.search", body: "{}", expect: [401, 501, 403, 403, 403, 403, 403] },
+    Case { method: "POST", route: "/scim/v2/Users/.search", url: "/scim/v2/Users/.search", body: r#"{"filter":"userName eq \"ngokbay\"","attributes":["userName"]}"#, expect: [401, 200, 403, 403, 403, 403, 403] },
+    Case { method: "PUT", route: "/scim/v2/Users/{id}", url: "/scim/v2/Users/3", body: r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"displayName":"Cán bộ Sa Thầy","active":true}"#, expect: [401, 200, 403, 403, 403, 403, 403] },
+    Case { method: "GET", route: "/scim/v2/Groups/{id}", url: "/scim/v2/Groups/approver", body: "", expect: [401, 200, 403, 403, 403, 403, 403] },
     // SCIM is for integrations that manage the whole system: a unit administrator is refused.
     Case { method: "GET", route: "/scim/v2/Users", url: "/scim/v2/Users?filter=userName%20eq%20%22ngokbay%22", body: "", expect: [401, 200, 403, 403, 403, 403, 403] },
     Case { method: "POST", route: "/scim/v2/Users", url: "/scim/v2/Users", body: r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"scim.user@qn.gov.vn"}"#, expect: [401, 201, 403, 403, 403, 403, 403] },
@@ -65,6 +71,9 @@ const CASES: &[Case] = &[
     Case { method: "DELETE", route: "/scim/v2/Users/{id}", url: "/scim/v2/Users/999999", body: "", expect: [401, 404, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/scim/v2/Groups", url: "/scim/v2/Groups", body: "", expect: [401, 200, 403, 403, 403, 403, 403] },
     // Rosters and plans are province-wide: a unit administrator is refused.
+    Case { method: "GET", route: "/api/v1/agencies", url: "/api/v1/agencies?at=2025-07-01", body: "", expect: [401, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/api/v1/agencies/{code}", url: "/api/v1/agencies/H99.99", body: "", expect: [401, 404, 404, 404, 404, 404, 404] },
+    Case { method: "POST", route: "/api/v1/agencies", url: "/api/v1/agencies", body: "code,name,kind\n", expect: [401, 200, 403, 403, 403, 403, 403] },
     Case { method: "POST", route: "/api/v1/roster", url: "/api/v1/roster?from=2025-07-01", body: "agency_code,full_name,birth_date,position,post\n", expect: [401, 200, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/api/v1/accounts/plan", url: "/api/v1/accounts/plan?system=email", body: "", expect: [401, 200, 403, 403, 403, 403, 403] },
     Case { method: "POST", route: "/api/v1/accounts/apply", url: "/api/v1/accounts/apply?system=baocao&at=2025-07-01", body: "", expect: [401, 200, 403, 403, 403, 403, 403] },
@@ -93,6 +102,8 @@ const CASES: &[Case] = &[
     // A grant on Xã Sa Thầy: outside the unit administrator's commune.
     Case { method: "POST", route: "/admin/grants", url: "/admin/grants", body: "username=viewer&role=viewer&unit=23527", expect: [303, 303, 403, 403, 403, 403, 403] },
     Case { method: "POST", route: "/admin/grants/revoke", url: "/admin/grants/revoke", body: "grant=999999", expect: [303, 404, 403, 403, 403, 403, 404] },
+    Case { method: "GET", route: "/agencies", url: "/agencies", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
+    Case { method: "POST", route: "/agencies", url: "/agencies", body: "", expect: [303, 400, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/roster", url: "/roster", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
     // Without a file the upload is refused for those allowed; the rest are turned away first.
     Case { method: "POST", route: "/roster", url: "/roster", body: "", expect: [303, 400, 403, 403, 403, 403, 403] },
