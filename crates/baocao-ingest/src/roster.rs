@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use baocao_core::directory::{Agency, Gender, Listing};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::error::Problems;
 use crate::table::{Table, first_sheet_as_csv};
@@ -248,7 +248,7 @@ pub fn write_roster_template(agencies: &[(String, String)]) -> Result<Vec<u8>, r
 }
 
 /// One list of certificate requests: title, date, bordered table.
-fn certificate_sheet(
+fn list_sheet(
     workbook: &mut rust_xlsxwriter::Workbook,
     name: &str,
     heading: &str,
@@ -278,6 +278,41 @@ fn certificate_sheet(
     Ok(())
 }
 
+/// A workbook whose properties carry `day` instead of the time it was
+/// written, so that the same list of the same day is the same file.
+fn dated_workbook(day: NaiveDate) -> Result<rust_xlsxwriter::Workbook, rust_xlsxwriter::XlsxError> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let midnight = rust_xlsxwriter::ExcelDateTime::from_ymd(
+        u16::try_from(day.year()).unwrap_or(2000),
+        u8::try_from(day.month()).unwrap_or(1),
+        u8::try_from(day.day()).unwrap_or(1),
+    )?;
+    workbook.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&midnight));
+    Ok(workbook)
+}
+
+/// An account plan (or any list for a shared system) as a one-sheet
+/// workbook: heading, the day, Vietnamese column headers, the rows.
+/// The same plan of the same day gives the same bytes.
+pub fn write_plan(
+    heading: &str,
+    headers: &[&str],
+    rows: Vec<Vec<String>>,
+    day: NaiveDate,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut workbook = dated_workbook(day)?;
+    let columns: Vec<(&str, f64)> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let widest = rows.iter().filter_map(|r| r.get(i)).map(|v| v.chars().count()).max().unwrap_or(0);
+            (*h, (widest.max(h.chars().count()) as f64 + 2.0).min(60.0))
+        })
+        .collect();
+    list_sheet(&mut workbook, "Kế hoạch", heading, &columns, rows, day)?;
+    workbook.save_to_buffer()
+}
+
 /// A person on the list of certificate requests for individuals (Mẫu 01).
 pub struct CertificatePerson {
     pub full_name: String,
@@ -304,7 +339,7 @@ pub fn write_certificate_requests(
     agencies: &[CertificateAgency],
     day: NaiveDate,
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let mut workbook = dated_workbook(day)?;
     let individuals = people
         .iter()
         .enumerate()
@@ -321,7 +356,7 @@ pub fn write_certificate_requests(
             ]
         })
         .collect();
-    certificate_sheet(
+    list_sheet(
         &mut workbook,
         "Mẫu 01",
         "DANH SÁCH ĐỀ NGHỊ CẤP CHỨNG THƯ CHỮ KÝ SỐ CHO CÁ NHÂN",
@@ -343,7 +378,7 @@ pub fn write_certificate_requests(
         .enumerate()
         .map(|(i, a)| vec![(i + 1).to_string(), a.name.clone(), a.code.clone(), a.unit.clone().unwrap_or_default()])
         .collect();
-    certificate_sheet(
+    list_sheet(
         &mut workbook,
         "Mẫu 02",
         "DANH SÁCH ĐỀ NGHỊ CẤP CHỨNG THƯ CHỮ KÝ SỐ CHO CƠ QUAN, TỔ CHỨC",

@@ -88,7 +88,9 @@ pub struct PlanArgs {
     grace_days: u64,
     #[arg(long, value_enum, default_value_t)]
     format: Format,
-    /// The workbook to write (`--system signature`).
+    /// Write a workbook instead of printing: the plan (email, baocao; the
+    /// same plan of the same day gives the same file) or the certificate
+    /// requests (signature).
     #[arg(long, short)]
     output: Option<PathBuf>,
 }
@@ -298,16 +300,14 @@ async fn certificate_requests(db: &Db, args: &PlanArgs, day: NaiveDate) -> anyho
     Ok(())
 }
 
-fn print_steps(steps: &[Step], format: Format) -> anyhow::Result<()> {
-    if format == Format::Json {
-        return output::json(steps);
-    }
+/// A plan as rows: CSV field names, Vietnamese headers, values.
+type PlanRows = (&'static [&'static str], &'static [&'static str], Vec<Vec<String>>);
+
+fn step_rows(steps: &[Step]) -> PlanRows {
     let unit = |u: &Option<String>| u.clone().unwrap_or_else(|| "toàn hệ thống".into());
-    output::rows(
-        format,
-        &["action", "username", "detail"],
-        &["Thao tác", "Tài khoản", "Chi tiết"],
-        steps.iter().map(|s| match s {
+    let rows = steps
+        .iter()
+        .map(|s| match s {
             Step::Create { username, display_name } => vec!["create".into(), username.clone(), display_name.clone()],
             Step::Grant { username, role, unit: u } => {
                 vec!["grant".into(), username.clone(), format!("{} · {}", role.vietnamese(), unit(u))]
@@ -321,8 +321,29 @@ fn print_steps(steps: &[Step], format: Format) -> anyhow::Result<()> {
                 vec!["read_only".into(), username.clone(), format!("{} đến hết {}", unit(u), format_vn(last))]
             }
             Step::Close { username } => vec!["close".into(), username.clone(), String::new()],
-        }),
-    )
+        })
+        .collect();
+    (&["action", "username", "detail"], &["Thao tác", "Tài khoản", "Chi tiết"], rows)
+}
+
+/// Prints a plan, or writes it as a workbook when `output` is given.
+fn emit_plan(
+    plan: PlanRows,
+    format: Format,
+    output: Option<&PathBuf>,
+    heading: &str,
+    day: NaiveDate,
+) -> anyhow::Result<()> {
+    let (fields, headers, rows) = plan;
+    match output {
+        Some(path) => {
+            let bytes = baocao_ingest::roster::write_plan(heading, headers, rows, day)?;
+            std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            println!("plan written to {}", path.display());
+            Ok(())
+        }
+        None => output::rows(format, fields, headers, rows),
+    }
 }
 
 pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
@@ -332,19 +353,17 @@ pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
             match args.system.as_str() {
                 "email" => {
                     let plan = address_plan(db, day, &args.domain).await?;
-                    if args.format == Format::Json {
+                    if args.format == Format::Json && args.output.is_none() {
                         return output::json(
                             &serde_json::json!({ "system": "email", "at": day, "rule": RULE, "accounts": plan }),
                         );
                     }
-                    if args.format == Format::Table {
+                    if args.format == Format::Table && args.output.is_none() {
                         println!("{RULE}\n");
                     }
-                    output::rows(
-                        args.format,
-                        &["person", "full_name", "agency_code", "address", "action"],
-                        &["Mã", "Họ và tên", "Cơ quan", "Địa chỉ", "Thao tác"],
-                        plan.iter().map(|p| {
+                    let rows = plan
+                        .iter()
+                        .map(|p| {
                             vec![
                                 p.person.to_string(),
                                 p.full_name.clone(),
@@ -352,10 +371,21 @@ pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
                                 p.address.clone(),
                                 p.action.to_string(),
                             ]
-                        }),
-                    )
+                        })
+                        .collect();
+                    let fields = &["person", "full_name", "agency_code", "address", "action"];
+                    let headers = &["Mã", "Họ và tên", "Cơ quan", "Địa chỉ", "Thao tác"];
+                    let heading = "KẾ HOẠCH ĐỊA CHỈ THƯ ĐIỆN TỬ CÔNG VỤ";
+                    emit_plan((fields, headers, rows), args.format, args.output.as_ref(), heading, day)
                 }
-                "baocao" => print_steps(&db.reporting_plan(day, &args.domain, args.grace_days).await?, args.format),
+                "baocao" => {
+                    let steps = db.reporting_plan(day, &args.domain, args.grace_days).await?;
+                    if args.format == Format::Json && args.output.is_none() {
+                        return output::json(&steps);
+                    }
+                    let heading = "KẾ HOẠCH TÀI KHOẢN HỆ THỐNG BÁO CÁO";
+                    emit_plan(step_rows(&steps), args.format, args.output.as_ref(), heading, day)
+                }
                 "signature" => certificate_requests(db, &args, day).await,
                 other => anyhow::bail!("unknown system «{other}»: the systems planned are email, baocao and signature"),
             }

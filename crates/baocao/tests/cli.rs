@@ -792,6 +792,17 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
     for expected in ["annv@qn.gov.vn", "annv2@qn.gov.vn", "binhtt@qn.gov.vn", "cuonglv@qn.gov.vn"] {
         assert!(addresses.contains(&expected), "{expected} in {addresses:?}");
     }
+    // As a workbook for the mail system: the same plan of the same day is the same file.
+    let workbook = |name: &str| {
+        let path = dir.path().join(name);
+        let args = ["accounts", "plan", "--system", "email", "--at", "01/07/2025", "--domain", "qn.gov.vn", "-o"];
+        let out = baocao(&db, &[&args[..], &[path.to_str().unwrap()]].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        std::fs::read(path).unwrap()
+    };
+    let first = workbook("email-1.xlsx");
+    assert!(first.starts_with(b"PK"), "an XLSX (zip) file");
+    assert_eq!(first, workbook("email-2.xlsx"));
     let binh = plan["accounts"].as_array().unwrap().iter().find(|a| a["address"] == "binhtt@qn.gov.vn").unwrap();
     assert_eq!(binh["action"], "keep");
     assert!(plan["rule"].as_str().unwrap().contains("annv2"));
