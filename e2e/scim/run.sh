@@ -5,7 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="$(realpath "${BAOCAO_BIN:?set BAOCAO_BIN to the baocao binary}")"
 work="$(mktemp -d)"
-venv="${SCIM_VENV:-$work/venv}"
+venv="${E2E_VENV:-$work/venv}"
 export BAOCAO_DATABASE_URL="sqlite:$work/scim.db"
 cleanup() {
   [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
@@ -14,7 +14,7 @@ cleanup() {
 trap cleanup EXIT
 
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/../requirements.txt"
 
 "$bin" users add scim.admin --name "Đồng bộ tài khoản" >/dev/null
 "$bin" users grant scim.admin --role system_admin >/dev/null

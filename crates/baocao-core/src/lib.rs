@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod cutover;
 pub mod datavalue;
 pub mod date;
 pub mod directory;

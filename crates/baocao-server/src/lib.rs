@@ -14,6 +14,7 @@ mod data_api;
 mod directory_api;
 mod directory_pages;
 mod error;
+pub mod handover;
 mod metrics;
 mod pages;
 mod reports_api;
@@ -36,6 +37,7 @@ use access::Rule::{Needs, NeedsAny, Public, SignedIn};
 use access::{RouteRule, Routes};
 pub use api::ApiDoc;
 pub use state::{AppState, Settings};
+pub use work::printable_report;
 
 /// Every route with its access rule. The application is exactly this list.
 fn routes() -> Routes {

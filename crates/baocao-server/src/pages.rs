@@ -58,6 +58,15 @@ impl Chrome {
     }
 }
 
+/// The application's stylesheet; documents written to files carry it inline.
+pub(crate) const STYLESHEET: &str = include_str!("../static/app.css");
+
+/// An HTML page made standalone: the stylesheet link replaced by the
+/// stylesheet itself, so that the file reads the same anywhere.
+pub(crate) fn standalone(html: &str) -> String {
+    html.replacen(r#"<link rel="stylesheet" href="/static/app.css">"#, &format!("<style>\n{STYLESHEET}</style>"), 1)
+}
+
 /// A unit as a row of a page: dates already in dd/mm/yyyy.
 struct UnitRow {
     code: String,
@@ -227,7 +236,7 @@ pub async fn unit(
 }
 
 pub async fn stylesheet() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/app.css"))
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLESHEET)
 }
 
 /// htmx 2 (BSD Zero Clause), served from the binary: no CDN, works offline.

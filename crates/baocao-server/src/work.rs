@@ -540,32 +540,41 @@ pub async fn print(State(state): State<AppState>, access: Access, Path(path): Pa
     page_result(
         async {
             let page = report_page(&state, &access, &path, None, None, HashMap::new()).await?;
-            let view = page.view;
             let registry = state.registry().await?;
-            let unit = unit_on(&registry, &view.unit, view.period.end())?;
-            let parent = unit.parent_code.as_deref().and_then(|p| registry.in_force(p, view.period.end()));
-            let signed = view.signature.as_ref().map(|s| s.signed_at.date_naive()).unwrap_or_else(today_in_vietnam);
-            // The place is the unit's name without its kind: "Xã Ngọk Bay" → "Ngọk Bay".
-            let place = view.unit_name.split_once(' ').map_or(view.unit_name.clone(), |(_, rest)| rest.to_string());
-            Ok(PrintPage {
-                agency: format!("ỦY BAN NHÂN DÂN\n{}", view.unit_name.to_uppercase()),
-                place: parent.map_or(place.clone(), |_| place),
-                day: format!("{:02}", signed.day()),
-                month: format!("{:02}", signed.month()),
-                year: signed.year().to_string(),
-                columns: page.columns,
-                rows: grid(&view, false, &HashMap::new()),
-                signer: view.signature.as_ref().map(|s| s.signer.clone()).unwrap_or_default(),
-                position: view
-                    .signature
-                    .as_ref()
-                    .map(|s| s.position.to_uppercase())
-                    .unwrap_or_else(|| "CHỦ TỊCH".into()),
-                view,
-            })
+            print_page(&registry, page.view)
         }
         .await,
     )
+}
+
+fn print_page(registry: &Registry, view: ReportView) -> Result<PrintPage, ApiError> {
+    let unit = unit_on(registry, &view.unit, view.period.end())?;
+    let parent = unit.parent_code.as_deref().and_then(|p| registry.in_force(p, view.period.end()));
+    let signed = view.signature.as_ref().map(|s| s.signed_at.date_naive()).unwrap_or_else(today_in_vietnam);
+    // The place is the unit's name without its kind: "Xã Ngọk Bay" → "Ngọk Bay".
+    let place = view.unit_name.split_once(' ').map_or(view.unit_name.clone(), |(_, rest)| rest.to_string());
+    Ok(PrintPage {
+        agency: format!("ỦY BAN NHÂN DÂN\n{}", view.unit_name.to_uppercase()),
+        place: parent.map_or(place.clone(), |_| place),
+        day: format!("{:02}", signed.day()),
+        month: format!("{:02}", signed.month()),
+        year: signed.year().to_string(),
+        columns: view.columns.iter().map(|c| c.heading()).collect(),
+        rows: grid(&view, false, &HashMap::new()),
+        signer: view.signature.as_ref().map(|s| s.signer.clone()).unwrap_or_default(),
+        position: view.signature.as_ref().map(|s| s.position.to_uppercase()).unwrap_or_else(|| "CHỦ TỊCH".into()),
+        view,
+    })
+}
+
+/// A report as the printable official document (the page `/…/print`
+/// shows), as a standalone HTML file: what archive packages keep.
+pub fn printable_report(registry: &Registry, view: ReportView) -> Result<String, ApiError> {
+    let page = print_page(registry, view)?;
+    let html = page
+        .render()
+        .map_err(|e| ApiError { status: axum::http::StatusCode::INTERNAL_SERVER_ERROR, message: e.to_string() })?;
+    Ok(crate::pages::standalone(&html))
 }
 
 struct Bar {

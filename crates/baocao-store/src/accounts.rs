@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::Change;
+use crate::db::{Tx, in_tx, with_write};
 use crate::{Db, StoreError, append_audit, with_pool, with_tx};
 
 /// An account as the sign-in needs it.
@@ -106,8 +107,18 @@ impl Db {
         display_name: &str,
         password_hash: Option<&str>,
     ) -> Result<i64, StoreError> {
+        with_write!(self, |tx| Self::create_account_in(tx, actor, username, display_name, password_hash).await)
+    }
+
+    pub(crate) async fn create_account_in(
+        tx: &mut Tx<'_>,
+        actor: &str,
+        username: &str,
+        display_name: &str,
+        password_hash: Option<&str>,
+    ) -> Result<i64, StoreError> {
         let now = Utc::now();
-        with_tx!(self, |conn| {
+        in_tx!(tx, |conn| {
             let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE username = $1")
                 .bind(username)
                 .fetch_optional(&mut *conn)
@@ -250,8 +261,18 @@ impl Db {
     }
 
     async fn set_state(&self, actor: &str, username: &str, active: bool, withdraw: bool) -> Result<(), StoreError> {
+        with_write!(self, |tx| Self::set_state_in(tx, actor, username, active, withdraw).await)
+    }
+
+    pub(crate) async fn set_state_in(
+        tx: &mut Tx<'_>,
+        actor: &str,
+        username: &str,
+        active: bool,
+        withdraw: bool,
+    ) -> Result<(), StoreError> {
         let now = Utc::now();
-        with_tx!(self, |conn| {
+        in_tx!(tx, |conn| {
             let id: i64 = sqlx::query_scalar(
                 "UPDATE accounts SET active = $1,
                      withdrawn_at = CASE WHEN $1 THEN NULL WHEN $3 THEN $4 ELSE withdrawn_at END
@@ -410,8 +431,17 @@ impl Db {
 
     /// Gives `grant` to `username`.
     pub async fn add_grant(&self, actor: &str, username: &str, grant: &Grant) -> Result<i64, StoreError> {
+        with_write!(self, |tx| Self::add_grant_in(tx, actor, username, grant).await)
+    }
+
+    pub(crate) async fn add_grant_in(
+        tx: &mut Tx<'_>,
+        actor: &str,
+        username: &str,
+        grant: &Grant,
+    ) -> Result<i64, StoreError> {
         let now = Utc::now();
-        with_tx!(self, |conn| {
+        in_tx!(tx, |conn| {
             let account: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE username = $1")
                 .bind(username)
                 .fetch_optional(&mut *conn)
@@ -445,8 +475,17 @@ impl Db {
 
     /// Ends a grant on `day` (exclusive): kept, so the past stays explained.
     pub async fn revoke_grant(&self, actor: &str, id: i64, day: NaiveDate) -> Result<(), StoreError> {
+        with_write!(self, |tx| Self::revoke_grant_in(tx, actor, id, day).await)
+    }
+
+    pub(crate) async fn revoke_grant_in(
+        tx: &mut Tx<'_>,
+        actor: &str,
+        id: i64,
+        day: NaiveDate,
+    ) -> Result<(), StoreError> {
         let now = Utc::now();
-        with_tx!(self, |conn| {
+        in_tx!(tx, |conn| {
             let row: Option<(String, Option<NaiveDate>, Option<NaiveDate>)> = sqlx::query_as(
                 "SELECT a.username, g.valid_from, g.valid_to FROM grants g JOIN accounts a ON a.id = g.account_id WHERE g.id = $1",
             )

@@ -99,6 +99,66 @@ macro_rules! with_read_tx {
     };
 }
 
+/// A connection inside an open write transaction, of either backend: what
+/// operations take so that several of them (a cutover) can share one
+/// transaction and commit or vanish together.
+pub(crate) enum Tx<'c> {
+    Sqlite(&'c mut sqlx::SqliteConnection),
+    Postgres(&'c mut sqlx::PgConnection),
+}
+
+impl<'c> From<&'c mut sqlx::SqliteConnection> for Tx<'c> {
+    fn from(conn: &'c mut sqlx::SqliteConnection) -> Self {
+        Tx::Sqlite(conn)
+    }
+}
+
+impl<'c> From<&'c mut sqlx::PgConnection> for Tx<'c> {
+    fn from(conn: &'c mut sqlx::PgConnection) -> Self {
+        Tx::Postgres(conn)
+    }
+}
+
+impl Tx<'_> {
+    pub(crate) fn dialect(&self) -> &'static crate::sql::Dialect {
+        match self {
+            Tx::Sqlite(_) => &crate::sql::SQLITE,
+            Tx::Postgres(_) => &crate::sql::POSTGRES,
+        }
+    }
+}
+
+/// Runs `$body` with `$conn` bound to the backend's own connection of a
+/// [`Tx`], inside the transaction the caller opened.
+macro_rules! in_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(c) => {
+                let $conn = &mut **c;
+                $body
+            }
+            $crate::db::Tx::Postgres(c) => {
+                let $conn = &mut **c;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use in_tx;
+
+/// A write transaction for operations written against [`Tx`]: `$body`
+/// runs with `$tx` bound to it.
+macro_rules! with_write {
+    ($db:expr, |$tx:ident| $body:expr) => {
+        $crate::with_tx!($db, |conn| {
+            let mut tx = $crate::db::Tx::from(conn);
+            let $tx = &mut tx;
+            $body
+        })
+    };
+}
+pub(crate) use with_write;
+
 impl Db {
     /// Connects to `url` (`sqlite:PATH`, created when missing, or
     /// `postgres://…`) and brings the schema up to date.
@@ -135,6 +195,28 @@ impl Db {
         match self {
             Db::Sqlite(_) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Writes a consistent copy of an SQLite database to `path` while it
+    /// stays in use (`VACUUM INTO`: one transaction's snapshot, compacted).
+    /// Returns false on PostgreSQL, whose backups are made with pg_dump.
+    pub async fn backup_sqlite(&self, path: &std::path::Path) -> Result<bool, StoreError> {
+        match self {
+            Db::Sqlite(sqlite) => {
+                sqlx::query("VACUUM INTO $1").bind(path.to_string_lossy().into_owned()).execute(&sqlite.pool).await?;
+                Ok(true)
+            }
+            Db::Postgres(_) => Ok(false),
+        }
+    }
+
+    /// The PostgreSQL schema baocao works in (its `search_path`), for
+    /// pg_dump; `None` on SQLite.
+    pub async fn schema(&self) -> Result<Option<String>, StoreError> {
+        match self {
+            Db::Sqlite(_) => Ok(None),
+            Db::Postgres(pool) => Ok(sqlx::query_scalar("SELECT current_schema()").fetch_one(pool).await?),
         }
     }
 

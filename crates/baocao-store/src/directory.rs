@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::Change;
+use crate::db::{Tx, in_tx, with_write};
 use crate::{Db, StoreError, append_audit, with_pool, with_tx};
 
 /// Ends posting `$row` on `$day` (a posting begun that very day is removed:
@@ -37,6 +38,33 @@ macro_rules! end_posting {
                 .await?;
         }
     }};
+}
+
+/// How to undo one account step (a cutover's rollback).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[serde(tag = "undo", rename_all = "snake_case")]
+pub enum AccountUndo {
+    /// An account was created: it is closed.
+    Created { username: String },
+    /// A grant was given: it ends where it began, never in force.
+    Granted { grant: i64 },
+    /// A grant was ended: its former end comes back.
+    Ended { grant: i64, valid_to: Option<NaiveDate> },
+    /// An account was closed: it is opened again.
+    Closed { username: String },
+}
+
+/// The addresses of a plan that its account steps give out (as usernames):
+/// recorded as their people's when the steps are carried out.
+pub(crate) fn given_addresses(addresses: &[PlannedAddress], steps: &[Step]) -> Vec<PlannedAddress> {
+    let usernames: BTreeSet<&str> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Create { username, .. } | Step::Grant { username, .. } => Some(username.as_str()),
+            _ => None,
+        })
+        .collect();
+    addresses.iter().filter(|a| usernames.contains(a.address.as_str())).cloned().collect()
 }
 
 /// One official on a day's roster.
@@ -69,7 +97,7 @@ pub struct RosterSummary {
     pub unchanged: usize,
 }
 
-type AgencyRow = (
+pub(crate) type AgencyRow = (
     String,
     String,
     String,
@@ -471,7 +499,11 @@ impl Db {
     /// Records the addresses a plan gives (action `create`) as the people's
     /// own, so that they keep them and nobody else is given them.
     pub async fn record_addresses(&self, planned: &[PlannedAddress]) -> Result<(), StoreError> {
-        with_tx!(self, |conn| {
+        with_write!(self, |tx| Self::record_addresses_in(tx, planned).await)
+    }
+
+    pub(crate) async fn record_addresses_in(tx: &mut Tx<'_>, planned: &[PlannedAddress]) -> Result<(), StoreError> {
+        in_tx!(tx, |conn| {
             for a in planned.iter().filter(|a| a.action == "create") {
                 sqlx::query("UPDATE people SET email = $1 WHERE id = $2 AND email IS NULL")
                     .bind(&a.address)
@@ -495,16 +527,7 @@ impl Db {
     ) -> Result<usize, StoreError> {
         let addresses = self.address_plan(day, domain).await?.addresses;
         let steps = self.reporting_plan_from(&addresses, day, domain, grace_days).await?;
-        let usernames: BTreeSet<&str> = steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::Create { username, .. } | Step::Grant { username, .. } => Some(username.as_str()),
-                _ => None,
-            })
-            .collect();
-        let given: Vec<PlannedAddress> =
-            addresses.into_iter().filter(|a| usernames.contains(a.address.as_str())).collect();
-        self.record_addresses(&given).await?;
+        self.record_addresses(&given_addresses(&addresses, &steps)).await?;
         self.apply_account_steps(actor, &steps, day).await?;
         Ok(steps.len())
     }
@@ -513,24 +536,53 @@ impl Db {
     /// transaction; planning again after an interruption gives what is left.
     pub async fn apply_account_steps(&self, actor: &str, steps: &[Step], day: NaiveDate) -> Result<(), StoreError> {
         for step in steps {
+            with_write!(self, |tx| Self::apply_account_steps_in(tx, actor, std::slice::from_ref(step), day).await)?;
+        }
+        Ok(())
+    }
+
+    /// Carries out account steps inside the caller's transaction; returns
+    /// how to undo each.
+    pub(crate) async fn apply_account_steps_in(
+        tx: &mut Tx<'_>,
+        actor: &str,
+        steps: &[Step],
+        day: NaiveDate,
+    ) -> Result<Vec<AccountUndo>, StoreError> {
+        let mut undo = Vec::new();
+        for step in steps {
             match step {
                 Step::Create { username, display_name } => {
-                    self.create_account(actor, username, display_name, None).await?;
+                    Self::create_account_in(tx, actor, username, display_name, None).await?;
+                    undo.push(AccountUndo::Created { username: username.clone() });
                 }
                 Step::Grant { username, role, unit } => {
                     let validity = Validity::new(Some(day), None);
                     let grant = Grant { role: *role, unit: unit.clone(), forms: vec![], validity };
-                    self.add_grant(actor, username, &grant).await?;
+                    let id = Self::add_grant_in(tx, actor, username, &grant).await?;
+                    undo.push(AccountUndo::Granted { grant: id });
                 }
-                Step::End { grant, .. } => self.revoke_grant(actor, *grant, day).await?,
-                Step::Close { username } => self.set_active(actor, username, false).await?,
+                Step::End { grant, .. } => {
+                    let valid_to: Option<NaiveDate> =
+                        in_tx!(tx, |conn| sqlx::query_scalar("SELECT valid_to FROM grants WHERE id = $1")
+                            .bind(grant)
+                            .fetch_one(&mut *conn)
+                            .await?);
+                    Self::revoke_grant_in(tx, actor, *grant, day).await?;
+                    undo.push(AccountUndo::Ended { grant: *grant, valid_to });
+                }
+                Step::Close { username } => {
+                    Self::set_state_in(tx, actor, username, false, false).await?;
+                    undo.push(AccountUndo::Closed { username: username.clone() });
+                }
                 Step::ReadOnly { username, unit, until } => {
                     let validity = Validity::new(Some(day), Some(*until));
                     let grant = Grant { role: Role::Viewer, unit: unit.clone(), forms: vec![], validity };
-                    self.add_grant(actor, username, &grant).await?;
+                    let id = Self::add_grant_in(tx, actor, username, &grant).await?;
+                    undo.push(AccountUndo::Granted { grant: id });
                 }
             }
         }
-        Ok(())
+        Ok(undo)
     }
 }

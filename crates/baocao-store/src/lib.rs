@@ -13,7 +13,8 @@
 
 pub mod accounts;
 pub mod audit;
-mod db;
+pub mod cutover;
+pub(crate) mod db;
 pub mod directory;
 mod error;
 pub mod registry;

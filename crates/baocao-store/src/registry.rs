@@ -17,8 +17,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::audit::Change;
+use crate::db::{Tx, in_tx, with_write};
 use crate::sql::{Dialect, IN_FORCE, POSTGRES, SQLITE};
-use crate::{Db, StoreError, append_audit, with_pool, with_read_tx, with_tx};
+use crate::{Db, StoreError, append_audit, with_pool, with_read_tx};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UnitRow {
@@ -218,6 +219,34 @@ fn checksum(baseline: &[UnitVersion], reorg: &Reorganization) -> (String, String
     (digest.iter().map(|b| format!("{b:02x}")).collect(), plan)
 }
 
+/// What applied reorganization `$key` (row `$rid`) changed, read back.
+macro_rules! delta_of {
+    ($conn:expr, $registry:expr, $key:expr, $rid:expr) => {{
+        let (conn, registry, key, rid) = (&mut *$conn, $registry, $key, $rid);
+        let begun: Vec<UnitRow> = sqlx::query_as(&format!("SELECT {UNIT_COLUMNS} FROM units WHERE created_by = $1"))
+            .bind(rid)
+            .fetch_all(&mut *conn)
+            .await?;
+        let ended: Vec<UnitRow> = sqlx::query_as(&format!("SELECT {UNIT_COLUMNS} FROM units WHERE ended_by = $1"))
+            .bind(rid)
+            .fetch_all(&mut *conn)
+            .await?;
+        let info = registry.reorganization(key).cloned().ok_or_else(|| StoreError::Corrupt(key.to_string()))?;
+        AppliedDelta {
+            edges: registry.edges().iter().filter(|e| e.reorganization == key).cloned().collect(),
+            begun: begun.into_iter().map(UnitRow::into_unit).collect::<Result<_, _>>()?,
+            ended: ended
+                .into_iter()
+                .map(|r| {
+                    let u = r.into_unit()?;
+                    Ok(baocao_core::reorg::EndedVersion { key: u.key(), archive_note: u.archive_note })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            info,
+        }
+    }};
+}
+
 impl Db {
     pub(crate) fn dialect(&self) -> &'static Dialect {
         match self {
@@ -249,12 +278,23 @@ impl Db {
         actor: &str,
         progress: &(dyn Fn(&str) + Sync),
     ) -> Result<ApplyOutcome, StoreError> {
+        with_write!(self, |tx| Self::apply_reorganization_in(tx, baseline, reorg, dry_run, actor, progress).await)
+    }
+
+    pub(crate) async fn apply_reorganization_in(
+        tx: &mut Tx<'_>,
+        baseline: Vec<UnitVersion>,
+        reorg: &Reorganization,
+        dry_run: bool,
+        actor: &str,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Result<ApplyOutcome, StoreError> {
         progress("fingerprinting the plan");
         let (checksum, plan) = checksum(&baseline, reorg);
-        let dialect = self.dialect();
+        let dialect = tx.dialect();
         let key = &reorg.info.key;
         let eff = reorg.info.effective_date;
-        with_tx!(self, |conn| {
+        in_tx!(tx, |conn| {
             let existing: Option<String> = sqlx::query_scalar("SELECT checksum FROM reorganizations WHERE key = $1")
                 .bind(key)
                 .fetch_optional(&mut *conn)
@@ -362,7 +402,15 @@ impl Db {
 
     /// Undoes a reorganization, provided nothing later builds on it.
     pub async fn revert_reorganization(&self, actor: &str, key: &str) -> Result<AppliedDelta, StoreError> {
-        with_tx!(self, |conn| {
+        with_write!(self, |tx| Self::revert_reorganization_in(tx, actor, key).await)
+    }
+
+    pub(crate) async fn revert_reorganization_in(
+        tx: &mut Tx<'_>,
+        actor: &str,
+        key: &str,
+    ) -> Result<AppliedDelta, StoreError> {
+        in_tx!(tx, |conn| {
             let rid: Option<i64> = sqlx::query_scalar("SELECT id FROM reorganizations WHERE key = $1")
                 .bind(key)
                 .fetch_optional(&mut *conn)
@@ -371,28 +419,7 @@ impl Db {
                 return Err(StoreError::Conflict(format!("no reorganization with key «{key}» is applied")));
             };
             let registry = load_registry!(conn);
-            let begun: Vec<UnitRow> =
-                sqlx::query_as(&format!("SELECT {UNIT_COLUMNS} FROM units WHERE created_by = $1"))
-                    .bind(rid)
-                    .fetch_all(&mut *conn)
-                    .await?;
-            let ended: Vec<UnitRow> = sqlx::query_as(&format!("SELECT {UNIT_COLUMNS} FROM units WHERE ended_by = $1"))
-                .bind(rid)
-                .fetch_all(&mut *conn)
-                .await?;
-            let info = registry.reorganization(key).cloned().ok_or_else(|| StoreError::Corrupt(key.to_string()))?;
-            let delta = AppliedDelta {
-                edges: registry.edges().iter().filter(|e| e.reorganization == key).cloned().collect(),
-                begun: begun.into_iter().map(UnitRow::into_unit).collect::<Result<_, _>>()?,
-                ended: ended
-                    .into_iter()
-                    .map(|r| {
-                        let u = r.into_unit()?;
-                        Ok(baocao_core::reorg::EndedVersion { key: u.key(), archive_note: u.archive_note })
-                    })
-                    .collect::<Result<_, StoreError>>()?,
-                info,
-            };
+            let delta = delta_of!(conn, &registry, key, rid);
             registry.check_revert(&delta)?;
             sqlx::query("DELETE FROM lineage WHERE reorganization_id = $1").bind(rid).execute(&mut *conn).await?;
             sqlx::query("DELETE FROM units WHERE created_by = $1").bind(rid).execute(&mut *conn).await?;
@@ -413,6 +440,21 @@ impl Db {
             };
             append_audit!(conn, &change);
             Ok(delta)
+        })
+    }
+
+    /// What an applied reorganization changed: versions ended and begun,
+    /// lineage edges.
+    pub async fn applied_delta(&self, key: &str) -> Result<AppliedDelta, StoreError> {
+        with_read_tx!(self, |conn| {
+            let rid: Option<i64> = sqlx::query_scalar("SELECT id FROM reorganizations WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let rid =
+                rid.ok_or_else(|| StoreError::NotFound(format!("no reorganization with key «{key}» is applied")))?;
+            let registry = load_registry!(conn);
+            Ok(delta_of!(conn, &registry, key, rid))
         })
     }
 

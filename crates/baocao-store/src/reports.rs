@@ -14,6 +14,7 @@ use baocao_core::{Aggregation, Indicator, Period, Registry, UnitVersion};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::Change;
+use crate::db::{Tx, in_tx, with_write};
 use crate::values::{ComposeContext, ReportFilter, values_json};
 use crate::{Db, StoreError, append_audit, with_pool, with_tx};
 
@@ -82,7 +83,7 @@ fn rejected(message: String) -> StoreError {
     StoreError::Conflict(message)
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
@@ -158,26 +159,46 @@ impl Db {
     /// Versions of one code may not overlap in time.
     pub async fn save_form(&self, actor: &str, form: &Form) -> Result<(), StoreError> {
         let indicators = self.indicators_by_code().await?;
-        let mut problems = form.check(&indicators);
-        if let Some(source) = &form.source
-            && self.regime_row(&source.regime).await.is_err()
-        {
-            problems.push(format!("unknown regime «{}» in source", source.regime));
-        }
-        if !problems.is_empty() {
-            return Err(rejected(format!("form {}: {}", form.code, problems.join("; "))));
-        }
-        for other in self.form_versions(&form.code).await? {
-            if other.valid_from != form.valid_from && other.validity().overlaps(&form.validity()) {
-                return Err(rejected(format!(
-                    "form {}: its validity overlaps the version from {}",
-                    form.code,
-                    other.valid_from.map_or("the beginning".to_string(), |d| d.to_string())
-                )));
-            }
-        }
+        with_write!(self, |tx| Self::save_form_in(tx, actor, form, &indicators).await)
+    }
+
+    /// [`Db::save_form`] inside a transaction: the regimes and the other
+    /// versions it is checked against are those of the transaction.
+    pub(crate) async fn save_form_in(
+        tx: &mut Tx<'_>,
+        actor: &str,
+        form: &Form,
+        indicators: &HashMap<String, Indicator>,
+    ) -> Result<(), StoreError> {
+        let mut problems = form.check(indicators);
         let definition = serde_json::to_string(form).expect("plain data serializes");
-        with_tx!(self, |conn| {
+        in_tx!(tx, |conn| {
+            if let Some(source) = &form.source {
+                let known: Option<String> = sqlx::query_scalar("SELECT code FROM regimes WHERE code = $1")
+                    .bind(&source.regime)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if known.is_none() {
+                    problems.push(format!("unknown regime «{}» in source", source.regime));
+                }
+            }
+            if !problems.is_empty() {
+                return Err(rejected(format!("form {}: {}", form.code, problems.join("; "))));
+            }
+            let others: Vec<String> = sqlx::query_scalar("SELECT definition FROM forms WHERE code = $1")
+                .bind(&form.code)
+                .fetch_all(&mut *conn)
+                .await?;
+            for other in others {
+                let other: Form = parse_json("form definition", &other)?;
+                if other.valid_from != form.valid_from && other.validity().overlaps(&form.validity()) {
+                    return Err(rejected(format!(
+                        "form {}: its validity overlaps the version from {}",
+                        form.code,
+                        other.valid_from.map_or("the beginning".to_string(), |d| d.to_string())
+                    )));
+                }
+            }
             let existing: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM forms WHERE code = $1 AND COALESCE(valid_from, '0001-01-01') = COALESCE($2, '0001-01-01')")
                     .bind(&form.code)
@@ -265,13 +286,21 @@ impl Db {
 
     /// Creates or replaces a regime; its form must exist.
     pub async fn save_regime(&self, actor: &str, regime: &Regime) -> Result<(), StoreError> {
-        if self.form_versions(&regime.form).await?.is_empty() {
-            return Err(rejected(format!("regime {}: unknown form {}", regime.code, regime.form)));
-        }
+        with_write!(self, |tx| Self::save_regime_in(tx, actor, regime).await)
+    }
+
+    pub(crate) async fn save_regime_in(tx: &mut Tx<'_>, actor: &str, regime: &Regime) -> Result<(), StoreError> {
         let definition = serde_json::to_string(regime).expect("plain data serializes");
         let sql = "INSERT INTO regimes (code, name, definition) VALUES ($1, $2, $3)
             ON CONFLICT (code) DO UPDATE SET name = excluded.name, definition = excluded.definition";
-        with_tx!(self, |conn| {
+        in_tx!(tx, |conn| {
+            let form: Option<String> = sqlx::query_scalar("SELECT code FROM forms WHERE code = $1")
+                .bind(&regime.form)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if form.is_none() {
+                return Err(rejected(format!("regime {}: unknown form {}", regime.code, regime.form)));
+            }
             let before: Option<String> = sqlx::query_scalar("SELECT definition FROM regimes WHERE code = $1")
                 .bind(&regime.code)
                 .fetch_optional(&mut *conn)
@@ -286,8 +315,8 @@ impl Db {
                 after: serde_json::from_str(&definition).ok(),
             };
             append_audit!(conn, &change);
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// A regime by code.
@@ -383,6 +412,22 @@ impl Db {
                 .bind(unit_key.valid_from)
                 .fetch_one(&mut *conn)
                 .await?;
+            // Only a version that has ended can be legacy: the current ones
+            // pay nothing for this.
+            if unit.validity.to.is_some() {
+                let cutover: Option<String> =
+                    sqlx::query_scalar("SELECT cutover_key FROM cutover_units WHERE unit_code = $1")
+                        .bind(&unit_key.code)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                if let Some(cutover) = cutover {
+                    return Err(StoreError::Conflict(format!(
+                        "{} ({}) was dissolved by cutover «{cutover}»: its reports are legacy data, read-only \
+                         (dữ liệu lưu trữ, chỉ xem)",
+                        unit.name, unit.code
+                    )));
+                }
+            }
             let existing: Option<ReportRowDb> = sqlx::query_as(&format!(
                 "SELECT {REPORT_COLUMNS} FROM reports r WHERE r.regime_id = $1 AND r.unit_id = $2 AND r.period = $3"
             ))

@@ -1,5 +1,6 @@
 //! `baocao`: the command line and the server of the reporting information system.
 
+mod cutover;
 mod data;
 mod demo;
 mod directory;
@@ -77,6 +78,13 @@ enum Command {
     /// Account plans for the shared systems, from the rosters.
     #[command(subcommand)]
     Accounts(directory::AccountCommand),
+    /// Cutovers: a reorganization taken into the reporting system at 00:00
+    /// of its effective day, with backup, packages and handover records.
+    #[command(subcommand)]
+    Cutover(cutover::CutoverCommand),
+    /// Archive packages (BagIt) of dissolved units.
+    #[command(subcommand)]
+    Archive(cutover::ArchiveCommand),
     /// Reporting periods with their data cut-off windows (Decree 09/2019).
     Periods {
         /// daily, monthly, quarterly, six_monthly, nine_months or yearly.
@@ -128,6 +136,11 @@ fn main() -> std::process::ExitCode {
             Command::Agencies(command) => with_db(cli.db, |db| Box::pin(directory::agencies(db, command))).await,
             Command::Roster(command) => with_db(cli.db, |db| Box::pin(directory::roster(db, command))).await,
             Command::Accounts(command) => with_db(cli.db, |db| Box::pin(directory::accounts(db, command))).await,
+            Command::Cutover(command) => {
+                let url = database_url(cli.db.clone(), "sqlite:baocao.db");
+                with_db(cli.db, |db| Box::pin(cutover::run(db, url, command))).await
+            }
+            Command::Archive(command) => cutover::archive(command),
             Command::Periods { periodicity, from, to, format } => data::periods(periodicity, from, to, format),
         }
     });

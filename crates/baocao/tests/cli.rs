@@ -933,3 +933,256 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
     let out = baocao(&db, &["registry", "apply", &merge]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A province ready for a cutover on 01/01/2026 that merges Đăk Rơ Wa
+/// (23302) into Ngọk Bay (23317): reports of both, the agency of 23302 with
+/// its successor, an official moving with it, a new form version and the
+/// regime reassigned. Returns the database, the directory and the plan.
+async fn cutover_scenario() -> (TestDb, tempfile::TempDir, String) {
+    let db = with_regime().await;
+    let dir = tempfile::tempdir().unwrap();
+    for (action, unit, period, extra) in [
+        ("submit", "23302", "202511", ["--set", "HS_TIEP_NHAN=7"]),
+        ("approve", "23302", "202511", ["--by", "Lê Văn C"]),
+        ("save", "23302", "202512", ["--set", "HS_TIEP_NHAN=9"]),
+        ("save", "23317", "202512", ["--set", "HS_TIEP_NHAN=9"]),
+    ] {
+        let out = report(&db, action, unit, period, &extra);
+        assert!(out.status.success(), "{action} {unit} {period}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let agencies = write(
+        &dir,
+        "co-quan.csv",
+        "Mã định danh,Tên cơ quan,Loại,Mã đơn vị hành chính,Hiệu lực từ,Hiệu lực đến,Cơ quan kế thừa\n\
+         H51.01,UBND xã Ngọk Bay,UBND xã,23317,01/07/2025,,\n\
+         H51.02,UBND xã Đăk Rơ Wa,UBND xã,23302,01/07/2025,01/01/2026,H51.01\n",
+    );
+    assert!(baocao(&db, &["agencies", "import", &agencies]).status.success());
+    let header = "Mã cơ quan,Họ và tên,Ngày sinh,Giới tính,Chức vụ,Vị trí công tác,Vai trò\n";
+    let before = write(
+        &dir,
+        "ds-1.csv",
+        &format!("{header}H51.02,Y Sương,02/02/1990,Nữ,Công chức,Văn phòng - Thống kê,baocao:data_entry\n"),
+    );
+    assert!(baocao(&db, &["roster", "import", &before, "--from", "01/07/2025"]).status.success());
+    let out = baocao(&db, &["accounts", "apply", "--system", "baocao", "--at", "01/07/2025", "--domain", "qn.gov.vn"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = write(
+        &dir,
+        "ds-2.csv",
+        &format!("{header}H51.01,Y Sương,02/02/1990,Nữ,Công chức,Văn phòng - Thống kê,baocao:data_entry\n"),
+    );
+    assert!(baocao(&db, &["roster", "import", &after, "--from", "01/01/2026"]).status.success());
+
+    write(
+        &dir,
+        "nhap-xa.toml",
+        "key = \"2026-nhap-xa\"\nname = \"Nhập xã Đăk Rơ Wa vào xã Ngọk Bay\"\neffective_date = \"2026-01-01\"\n\
+         legal_basis = \"Nghị quyết số 99/NQ-UBTVQH15\"\n\n[[changes]]\nchange = \"merge\"\ncodes = [\"23317\", \"23302\"]\n\
+         into = { code = \"23317\", name = \"Xã Ngọk Bay\", kind = \"xã\", parent_code = \"51\" }\n",
+    );
+    let form = std::fs::read_to_string(data_dir().join("demo/form-bm01.toml"))
+        .unwrap()
+        .replace("valid_from = \"2025-07-01\"", "valid_from = \"2026-01-01\"");
+    write(&dir, "bm01-2026.toml", &form);
+    let regime = std::fs::read_to_string(data_dir().join("demo/regime-monthly.toml"))
+        .unwrap()
+        .replace("[units]", "[units]\nunder = \"51\"");
+    write(&dir, "regime.toml", &regime);
+    let plan = write(
+        &dir,
+        "chuyen-doi.toml",
+        "key = \"qn-2026\"\nname = \"Chuyển đổi sau nhập xã\"\neffective_date = \"01/01/2026\"\nscope = \"51\"\n\
+         source_organization = \"Văn phòng UBND tỉnh Quảng Ngãi\"\nreorganization_file = \"nhap-xa.toml\"\n\
+         forms = [\"bm01-2026.toml\"]\nregimes = [\"regime.toml\"]\n\n[accounts]\ndomain = \"qn.gov.vn\"\n",
+    );
+    (db, dir, plan)
+}
+
+#[tokio::test]
+async fn a_cutover_is_checked_rehearsed_applied_packaged_verified_and_rolled_back() {
+    let (db, dir, plan) = cutover_scenario().await;
+    assert_eq!(ok_json(&db, &["cutover", "check", &plan, "--format", "json"])["problems"], serde_json::json!([]));
+
+    let dry = ok_json(&db, &["cutover", "dry-run", &plan, "--format", "json"]);
+    let s = &dry["summary"];
+    assert_eq!((s["units_closed"].as_u64(), s["units_opened"].as_u64()), (Some(2), Some(1)), "{dry}");
+    let dissolved: Vec<&str> = s["dissolved"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(dissolved, ["23302", "23317"], "a merger ends both old units, whichever code goes on");
+    assert_eq!(s["open_reports"].as_array().unwrap().len(), 2, "the drafts of December 2025: {s}");
+    assert_eq!(s["open_reports"][0]["status"], "draft");
+    assert_eq!(s["agencies_ending"][0]["successors"], serde_json::json!(["H51.01"]));
+    assert_eq!((s["forms_started"][0].as_str(), s["forms_ended"][0].as_str()), (Some("BM01"), Some("BM01")));
+    assert_eq!(s["account_steps"], serde_json::json!({ "end": 1, "grant": 1, "read_only": 1 }));
+    let unchanged = ok_json(&db, &["registry", "show", "23302", "--at", "2026-01-01", "--format", "json"]);
+    assert_eq!(unchanged["code"], "23302", "a dry run changes nothing");
+
+    let applied = ok_json(&db, &["cutover", "apply", &plan, "--format", "json"]);
+    assert_eq!((applied["changed"].as_bool(), applied["packages_made"].as_u64()), (Some(true), Some(2)), "{applied}");
+    assert!(std::path::Path::new(applied["backup"].as_str().unwrap()).exists());
+    let again = ok_json(&db, &["cutover", "apply", &plan, "--format", "json"]);
+    assert_eq!((again["changed"].as_bool(), again["packages_made"].as_u64()), (Some(false), Some(0)));
+    let out = baocao(&db, &["cutover", "verify", "qn-2026"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(baocao(&db, &["registry", "show", "23302", "--at", "2026-01-01"]).status.code() != Some(0));
+
+    // The packages: valid bags with the reports, their revisions and the handover record.
+    let bags = dir.path().join("luu-tru/qn-2026");
+    let out = baocao(&db, &["archive", "verify", bags.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bag = bags.join("23302");
+    let info = std::fs::read_to_string(bag.join("bag-info.txt")).unwrap();
+    for field in [
+        "Source-Organization: Văn phòng UBND tỉnh Quảng Ngãi",
+        "External-Identifier: 23302",
+        "Unit-Valid-To: 2026-01-01",
+        "Payload-Oxum: ",
+    ] {
+        assert!(info.contains(field), "{field} in {info}");
+    }
+    let draft: Value =
+        serde_json::from_slice(&std::fs::read(bag.join("data/bao-cao/BC_THANG_TTHC-202512.json")).unwrap()).unwrap();
+    assert_eq!(draft["status"], "draft");
+    let approved: Value =
+        serde_json::from_slice(&std::fs::read(bag.join("data/bao-cao/BC_THANG_TTHC-202511.json")).unwrap()).unwrap();
+    assert_eq!((approved["status"].as_str(), approved["revisions"].as_array().unwrap().len()), (Some("approved"), 2));
+    assert!(bag.join("data/bao-cao/BC_THANG_TTHC-202511.xlsx").exists());
+    let printed = std::fs::read_to_string(bag.join("data/bao-cao/BC_THANG_TTHC-202511.html")).unwrap();
+    assert!(printed.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM") && printed.contains("<style>"));
+    let handover = std::fs::read_to_string(bag.join("data/bien-ban-ban-giao.html")).unwrap();
+    assert!(
+        handover.contains("BIÊN BẢN")
+            && handover.contains("Xã Ngọk Bay (23317)")
+            && handover.contains("Nghị quyết số 99/NQ-UBTVQH15")
+    );
+    let roster = std::fs::read_to_string(bag.join("data/danh-sach-can-bo.csv")).unwrap();
+    assert!(
+        roster.contains("Y Sương") && !roster.contains("1990"),
+        "who worked there, not their birth dates: {roster}"
+    );
+
+    // Legacy: the dissolved units' reports are read-only now.
+    let out = report(&db, "save", "23302", "202512", &["--set", "HS_TIEP_NHAN=1"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A damaged bag is caught.
+    std::fs::write(bag.join("data/so-lieu.csv"), "changed").unwrap();
+    let out = baocao(&db, &["cutover", "verify", "qn-2026"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("data/so-lieu.csv: checksum does not match"));
+
+    // Rollback restores the state before, and the cutover can be applied again.
+    let out = baocao(&db, &["cutover", "rollback", "qn-2026"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ok_json(&db, &["registry", "show", "23302", "--at", "2026-01-01", "--format", "json"])["code"], "23302");
+    assert!(report(&db, "save", "23302", "202512", &["--set", "HS_TIEP_NHAN=10"]).status.success());
+    let forms = ok_json(&db, &["forms", "show", "BM01"]);
+    let bm01: Vec<&Value> = forms.as_array().unwrap().iter().collect();
+    assert_eq!(bm01.len(), 2, "the 2026 version is gone: {forms}");
+    assert!(bm01.iter().any(|f| f["valid_from"] == "2025-07-01" && f["valid_to"].is_null()));
+    let accounts = ok_json(&db, &["users", "list", "--format", "json"]);
+    let grants = &accounts.as_array().unwrap().iter().find(|a| a["username"] == "suongy@qn.gov.vn").unwrap()["grants"];
+    let open: Vec<(&str, &str)> = grants
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["valid_to"].is_null())
+        .map(|g| (g["role"].as_str().unwrap(), g["unit"].as_str().unwrap()))
+        .collect();
+    assert_eq!(open, [("data_entry", "23302")], "{grants}");
+    std::fs::remove_dir_all(&bags).unwrap();
+    assert!(ok_json(&db, &["cutover", "apply", &plan, "--format", "json"])["changed"].as_bool().unwrap());
+    // Once new data depends on it, it stays.
+    assert!(report(&db, "save", "23317", "202601", &["--set", "HS_TIEP_NHAN=3"]).status.success());
+    let out = baocao(&db, &["cutover", "rollback", "qn-2026"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("new data depends on it"));
+    let actions = ok_json(&db, &["audit", "list", "--format", "json"]);
+    let actions: Vec<&str> = actions.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"cutover.apply") && actions.contains(&"cutover.rollback"));
+}
+
+#[tokio::test]
+async fn a_cutover_plan_with_problems_is_refused_with_all_of_them() {
+    let (db, dir, plan) = cutover_scenario().await;
+    // The agency of Đăk Rơ Wa without its successor, a form starting on the
+    // wrong day and a regime over a unit the merger ends.
+    let agencies = write(
+        &dir,
+        "co-quan-sai.csv",
+        "Mã định danh,Tên cơ quan,Loại,Mã đơn vị hành chính,Hiệu lực từ,Hiệu lực đến\nH51.02,UBND xã Đăk Rơ Wa,UBND xã,23302,01/07/2025,\n",
+    );
+    assert!(baocao(&db, &["agencies", "import", &agencies]).status.success());
+    let form = std::fs::read_to_string(dir.path().join("bm01-2026.toml")).unwrap().replace("2026-01-01", "2026-02-01");
+    write(&dir, "bm01-2026.toml", &form);
+    let regime = std::fs::read_to_string(dir.path().join("regime.toml"))
+        .unwrap()
+        .replace("under = \"51\"", "under = \"51\"\ncodes = [\"23302\"]");
+    write(&dir, "regime.toml", &regime);
+    for command in ["check", "dry-run", "apply"] {
+        let out = baocao(&db, &["cutover", command, &plan]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            err.contains("agency H51.02")
+                && err.contains("form BM01: a version that starts with the cutover must be valid from 01/01/2026"),
+            "{err}"
+        );
+    }
+    let out = baocao(&db, &["cutover", "check", &plan]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    // The merger is checked first: the agency gate stops it before the rest is looked at.
+    assert!(err.contains("problem(s)"), "{err}");
+    assert!(db.db.cutover("qn-2026").await.unwrap().is_none(), "nothing applied");
+}
+
+/// Whether the cutover of [`cutover_scenario`] is in the database, checked
+/// part by part: all of its parts or none of them.
+async fn cutover_state(db: &TestDb) -> Option<bool> {
+    let day = baocao_core::parse_date("2026-01-01").unwrap();
+    let recorded = db.db.cutover("qn-2026").await.unwrap().is_some();
+    let merged = db.db.load_registry().await.unwrap().in_force("23302", day).is_none();
+    let form = db.db.form_versions("BM01").await.unwrap().iter().any(|f| f.valid_from == Some(day));
+    let accounts = db.db.accounts().await.unwrap();
+    let granted = accounts.iter().any(|a| a.grants.iter().any(|g| g.grant.unit.as_deref() == Some("23317")));
+    let parts = [recorded, merged, form, granted];
+    parts.iter().all(|p| *p == recorded).then_some(recorded)
+}
+
+#[tokio::test]
+async fn a_cutover_killed_at_any_point_leaves_before_or_after_and_a_rerun_completes_it() {
+    let (db, _dir, plan) = cutover_scenario().await;
+    let apply = || {
+        Command::new(env!("CARGO_BIN_EXE_baocao"))
+            .args(["--db", &db.url, "cutover", "apply", &plan])
+            .env("CI", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut kills = 0;
+    let mut seen = [false, false];
+    // Kill points from the start on, closer together early (start-up,
+    // checks, backup, the transaction) than late (packaging).
+    let mut delay = 0u64;
+    loop {
+        let mut child = apply();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let finished = child.try_wait().unwrap().is_some_and(|s| s.success());
+        child.kill().ok();
+        child.wait().unwrap();
+        let state = cutover_state(&db).await;
+        assert!(state.is_some(), "killed after {delay} ms: the cutover is half applied");
+        seen[usize::from(state.unwrap())] = true;
+        if finished {
+            break;
+        }
+        kills += 1;
+        delay += 10 + delay / 5;
+        assert!(delay < 60_000, "apply never finished");
+    }
+    assert!(kills > 5 && seen == [true, true], "kills landed before and after the commit: {kills} kills, {seen:?}");
+    let out = baocao(&db, &["cutover", "apply", &plan]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = baocao(&db, &["cutover", "verify", "qn-2026"]);
+    assert!(out.status.success(), "a rerun completes it: {}", String::from_utf8_lossy(&out.stderr));
+}

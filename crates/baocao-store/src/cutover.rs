@@ -1,0 +1,794 @@
+//! Cutovers: a reorganization taken into the reporting system in one
+//! transaction (the reorganization itself when the plan carries it, form
+//! versions that start, regimes reassigned, the account plan of the day),
+//! recorded with what a rollback needs; and the data of a dissolved unit,
+//! gathered for its archive package.
+//!
+//! Crash safety comes from the single transaction: a process killed at any
+//! point leaves the database before or after, never between; applying the
+//! same plan again completes it (or finds it done).
+
+use std::collections::{BTreeSet, HashMap};
+
+use baocao_core::cutover::{
+    Cutover, DissolvedUnit, EndingAgency, OPEN_REPORT_FATE, OpenReport, ReorgSource, Summary, count_steps,
+    dissolved_units,
+};
+use baocao_core::directory::{Agency, Step, check_agencies, unsettled_agencies};
+use baocao_core::form::Form;
+use baocao_core::reorg::AppliedDelta;
+use baocao_core::{Registry, UnitVersion};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit::Change;
+use crate::db::{Tx, in_tx, with_write};
+use crate::directory::{AccountUndo, PlannedAddress, RosterEntry, given_addresses};
+use crate::{Db, StoreError, append_audit, with_pool};
+
+/// A cutover checked against the database, with everything it would do.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub delta: AppliedDelta,
+    /// The registry as it will be.
+    pub registry: Registry,
+    pub steps: Vec<Step>,
+    addresses: Vec<PlannedAddress>,
+    /// Form versions in force the day before that a starting version ends.
+    ends: Vec<Form>,
+    pub summary: Summary,
+    /// Every problem found; the cutover is applied only when there are none.
+    pub problems: Vec<String>,
+    /// Already applied with this very plan.
+    pub applied: bool,
+}
+
+/// How to restore the state before a cutover.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct Undo {
+    /// Form versions that started: (code, valid_from).
+    forms_started: Vec<(String, NaiveDate)>,
+    /// Versions given an end: (code, valid_from, the end they had).
+    forms_ended: Vec<(String, Option<NaiveDate>, Option<NaiveDate>)>,
+    /// Regimes saved, with the definition they had (none: new).
+    regimes: Vec<(String, Option<String>)>,
+    accounts: Vec<AccountUndo>,
+}
+
+/// An applied cutover as recorded.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CutoverRecord {
+    pub key: String,
+    pub name: String,
+    pub effective_date: NaiveDate,
+    pub checksum: String,
+    pub reorganization: String,
+    /// The cutover applied the reorganization (a rollback reverts it).
+    pub applied_reorganization: bool,
+    pub summary: Summary,
+    pub applied_at: DateTime<Utc>,
+    pub units: Vec<CutoverUnit>,
+}
+
+/// A unit a cutover dissolved, and where its package is.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CutoverUnit {
+    pub code: String,
+    pub name: String,
+    pub successors: Vec<String>,
+    pub package: Option<String>,
+}
+
+/// Everything kept of a dissolved unit, for its package.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UnitArchive {
+    pub versions: Vec<UnitVersion>,
+    pub reports: Vec<ArchivedReport>,
+    pub values: Vec<ArchivedValue>,
+    /// The form versions its reports used, as they were.
+    pub forms: Vec<Form>,
+    /// Grants on the unit, and whose.
+    pub accounts: Vec<ArchivedGrant>,
+    /// The agencies that served it, and their rosters on its last day.
+    pub agencies: Vec<Agency>,
+    pub roster: Vec<RosterEntry>,
+    pub audit: Vec<baocao_core::audit::Record>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ArchivedReport {
+    pub regime: String,
+    pub period: String,
+    pub form: String,
+    pub status: String,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub returned_reason: Option<String>,
+    pub signer: Option<String>,
+    pub signer_position: Option<String>,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub revisions: Vec<ArchivedRevision>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ArchivedRevision {
+    pub seq: i64,
+    pub action: String,
+    pub status: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+    pub snapshot: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ArchivedValue {
+    pub indicator: String,
+    pub period: String,
+    pub value: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ArchivedGrant {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_to: Option<NaiveDate>,
+}
+
+type ReportRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+);
+
+impl Db {
+    /// Checks `cutover` against the database and works out what it would
+    /// change; nothing is written.
+    pub async fn prepare_cutover(&self, cutover: &Cutover) -> Result<Prepared, StoreError> {
+        let mut problems = Vec::new();
+        let eff = cutover.effective_date;
+        let eve = eff.pred_opt().ok_or_else(|| StoreError::Conflict("effective date out of range".into()))?;
+        let mut registry = self.load_registry().await?;
+        let agencies = self.all_agencies().await?;
+        let delta = match &cutover.reorganization {
+            ReorgSource::Applied { key } => match self.applied_delta(key).await {
+                Ok(delta) => delta,
+                Err(StoreError::NotFound(m)) => {
+                    return Err(StoreError::Refused("the cutover cannot be applied", vec![m]));
+                }
+                Err(e) => return Err(e),
+            },
+            ReorgSource::Plan { reorganization } => {
+                let state = self.cutover(&cutover.key).await?;
+                if state.as_ref().is_some_and(|s| s.applied_reorganization) {
+                    self.applied_delta(&reorganization.info.key).await?
+                } else {
+                    match registry.plan_checked(reorganization, |d| unsettled_agencies(&agencies, d)) {
+                        Ok(delta) => {
+                            registry.apply(reorganization).map_err(StoreError::Invalid)?;
+                            delta
+                        }
+                        Err(errors) => {
+                            // The rest is still checked, against the
+                            // registry as it is: every problem at once.
+                            problems.extend(errors.iter().map(|e| e.to_string()));
+                            AppliedDelta {
+                                info: reorganization.info.clone(),
+                                ended: Vec::new(),
+                                begun: Vec::new(),
+                                edges: Vec::new(),
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        let existing = self.cutover(&cutover.key).await?;
+        let applied = match &existing {
+            Some(r) if r.checksum == cutover.checksum() => true,
+            Some(_) => {
+                problems.push(format!(
+                    "a different cutover with key «{}» is already applied; roll it back first",
+                    cutover.key
+                ));
+                false
+            }
+            None => false,
+        };
+        let stored_forms = self.forms().await?;
+        let codes: BTreeSet<String> = stored_forms.iter().map(|f| f.code.clone()).collect();
+        problems.extend(cutover.check(&registry, &delta, &codes));
+        let indicators: HashMap<String, baocao_core::Indicator> =
+            self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+        let mut ends = Vec::new();
+        for form in &cutover.forms {
+            problems.extend(form.check(&indicators).into_iter().map(|p| format!("form {}: {p}", form.code)));
+            let versions = stored_forms.iter().filter(|f| f.code == form.code);
+            for v in versions {
+                if v.valid_from == form.valid_from {
+                    continue;
+                }
+                if v.validity().contains(eve) && v.valid_to != Some(eff) {
+                    let mut ended = v.clone();
+                    ended.valid_to = Some(eff);
+                    ends.push(ended);
+                } else if v.validity().overlaps(&form.validity()) {
+                    problems.push(format!(
+                        "form {}: the new version overlaps the version from {}",
+                        form.code,
+                        v.valid_from.map_or("-".into(), baocao_core::date::format_vn)
+                    ));
+                }
+            }
+        }
+        let (addresses, steps) = match &cutover.accounts {
+            Some(plan) if !applied => {
+                let addresses = self.address_plan(eff, &plan.domain).await?.addresses;
+                match self.reporting_plan_from(&addresses, eff, &plan.domain, plan.grace_days).await {
+                    Ok(steps) => (addresses, steps),
+                    Err(e) => {
+                        problems.push(e.to_string());
+                        (Vec::new(), Vec::new())
+                    }
+                }
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
+        let dissolved = dissolved_units(&registry, &delta, cutover.scope.as_deref());
+        let summary = Summary {
+            units_closed: delta.ended.len(),
+            units_opened: delta.begun.len(),
+            open_reports: self.open_reports(&dissolved, eff).await?,
+            dissolved,
+            agencies_ending: agencies
+                .iter()
+                .filter(|a| a.valid_to == Some(eff))
+                .map(|a| EndingAgency {
+                    code: a.code.clone(),
+                    name: a.name.clone(),
+                    successors: a.successor_codes.clone(),
+                    archive: a.archive.clone(),
+                })
+                .collect(),
+            forms_started: cutover.forms.iter().map(|f| f.code.clone()).collect(),
+            forms_ended: ends.iter().map(|f| f.code.clone()).collect(),
+            regimes: cutover.regimes.iter().map(|r| r.code.clone()).collect(),
+            account_steps: count_steps(&steps),
+        };
+        Ok(Prepared { delta, registry, steps, addresses, ends, summary, problems, applied })
+    }
+
+    /// Reports of the dissolved units' last versions (in force the day
+    /// before `eff`, whether or not the reorganization is applied yet) that
+    /// are not approved.
+    async fn open_reports(&self, dissolved: &[DissolvedUnit], eff: NaiveDate) -> Result<Vec<OpenReport>, StoreError> {
+        let codes: BTreeSet<&str> = dissolved.iter().map(|d| d.code.as_str()).collect();
+        let sql = "SELECT u.code, g.code, r.period, r.status FROM reports r
+            JOIN units u ON u.id = r.unit_id JOIN regimes g ON g.id = r.regime_id
+            WHERE (u.valid_from IS NULL OR u.valid_from < $1) AND (u.valid_to IS NULL OR u.valid_to >= $1)
+              AND r.status <> 'approved' ORDER BY u.code, g.code, r.period";
+        let rows: Vec<(String, String, String, String)> =
+            with_pool!(self, |pool| sqlx::query_as(sql).bind(eff).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .filter(|r| codes.contains(r.0.as_str()))
+            .map(|(unit, regime, period, status)| OpenReport {
+                unit,
+                regime,
+                period,
+                status,
+                fate: OPEN_REPORT_FATE.to_string(),
+            })
+            .collect())
+    }
+
+    async fn all_agencies(&self) -> Result<Vec<Agency>, StoreError> {
+        let rows: Vec<crate::directory::AgencyRow> =
+            with_pool!(self, |pool| sqlx::query_as(crate::directory::SELECT_AGENCIES).fetch_all(pool).await?);
+        rows.into_iter().map(crate::directory::agency_of).collect()
+    }
+
+    /// Applies `cutover` in one transaction, after checking it. Applying
+    /// the same plan again changes nothing.
+    pub async fn apply_cutover(&self, actor: &str, cutover: &Cutover) -> Result<(Prepared, bool), StoreError> {
+        let prepared = self.prepare_cutover(cutover).await?;
+        if !prepared.problems.is_empty() {
+            return Err(StoreError::Refused("the cutover cannot be applied", prepared.problems));
+        }
+        if prepared.applied {
+            return Ok((prepared, false));
+        }
+        let indicators: HashMap<String, baocao_core::Indicator> =
+            self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+        let eff = cutover.effective_date;
+        with_write!(self, |tx| {
+            let mut undo = Undo::default();
+            let applied_reorganization = match &cutover.reorganization {
+                ReorgSource::Plan { reorganization } => {
+                    Self::apply_reorganization_in(tx, Vec::new(), reorganization, false, actor, &|_| {}).await?;
+                    true
+                }
+                ReorgSource::Applied { .. } => false,
+            };
+            for ended in &prepared.ends {
+                let before = stored_form_end(tx, &ended.code, ended.valid_from).await?;
+                Self::save_form_in(tx, actor, ended, &indicators).await?;
+                undo.forms_ended.push((ended.code.clone(), ended.valid_from, before));
+            }
+            for form in &cutover.forms {
+                Self::save_form_in(tx, actor, form, &indicators).await?;
+                undo.forms_started.push((form.code.clone(), eff));
+            }
+            for regime in &cutover.regimes {
+                let before: Option<String> =
+                    in_tx!(tx, |conn| sqlx::query_scalar("SELECT definition FROM regimes WHERE code = $1")
+                        .bind(&regime.code)
+                        .fetch_optional(&mut *conn)
+                        .await?);
+                Self::save_regime_in(tx, actor, regime).await?;
+                undo.regimes.push((regime.code.clone(), before));
+            }
+            if !prepared.steps.is_empty() {
+                Self::record_addresses_in(tx, &given_addresses(&prepared.addresses, &prepared.steps)).await?;
+                undo.accounts = Self::apply_account_steps_in(tx, actor, &prepared.steps, eff).await?;
+            }
+            let summary = serde_json::to_string(&prepared.summary).expect("plain data serializes");
+            let undo = serde_json::to_string(&undo).expect("plain data serializes");
+            in_tx!(tx, |conn| {
+                sqlx::query(
+                    "INSERT INTO cutovers (key, name, effective_date, checksum, reorganization, applied_reorganization,
+                         summary, undo, applied_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&cutover.key)
+                .bind(&cutover.name)
+                .bind(eff)
+                .bind(cutover.checksum())
+                .bind(cutover.reorganization.key())
+                .bind(applied_reorganization)
+                .bind(&summary)
+                .bind(&undo)
+                .bind(Utc::now())
+                .execute(&mut *conn)
+                .await?;
+                for d in &prepared.summary.dissolved {
+                    sqlx::query(
+                        "INSERT INTO cutover_units (cutover_key, unit_code, unit_name, successors) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(&cutover.key)
+                    .bind(&d.code)
+                    .bind(&d.name)
+                    .bind(json!(d.successors).to_string())
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                let change = Change {
+                    at: Utc::now(),
+                    actor,
+                    action: "cutover.apply",
+                    object: format!("cutover {}", cutover.key),
+                    before: None,
+                    after: Some(json!({ "effective_date": eff, "checksum": cutover.checksum(),
+                        "units_closed": prepared.summary.units_closed, "units_opened": prepared.summary.units_opened,
+                        "dissolved": prepared.summary.dissolved.len(), "account_steps": prepared.summary.account_steps })),
+                };
+                append_audit!(conn, &change);
+                Ok::<_, StoreError>(())
+            })?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok((prepared, true))
+    }
+
+    /// An applied cutover, with its dissolved units.
+    pub async fn cutover(&self, key: &str) -> Result<Option<CutoverRecord>, StoreError> {
+        type Row = (String, String, NaiveDate, String, String, bool, String, DateTime<Utc>);
+        let row: Option<Row> =
+            with_pool!(self, |pool| {
+                sqlx::query_as(
+            "SELECT key, name, effective_date, checksum, reorganization, applied_reorganization, summary, applied_at
+             FROM cutovers WHERE key = $1"
+        )
+        .bind(key)
+        .fetch_optional(pool)
+        .await?
+            });
+        let Some((key, name, effective_date, checksum, reorganization, applied_reorganization, summary, applied_at)) =
+            row
+        else {
+            return Ok(None);
+        };
+        let units: Vec<(String, String, String, Option<String>)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT unit_code, unit_name, successors, package FROM cutover_units WHERE cutover_key = $1 ORDER BY unit_code"
+        )
+        .bind(&key)
+        .fetch_all(pool)
+        .await?
+        });
+        let units = units
+            .into_iter()
+            .map(|(code, name, successors, package)| {
+                let successors = crate::reports::parse_json("successors", &successors)?;
+                Ok(CutoverUnit { code, name, successors, package })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Some(CutoverRecord {
+            summary: crate::reports::parse_json("cutover summary", &summary)?,
+            key,
+            name,
+            effective_date,
+            checksum,
+            reorganization,
+            applied_reorganization,
+            applied_at,
+            units,
+        }))
+    }
+
+    /// Keys of the applied cutovers, oldest first.
+    pub async fn cutovers(&self) -> Result<Vec<String>, StoreError> {
+        Ok(with_pool!(self, |pool| sqlx::query_scalar("SELECT key FROM cutovers ORDER BY applied_at, key")
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Records where a dissolved unit's package is.
+    pub async fn set_package(&self, key: &str, unit: &str, package: &str) -> Result<(), StoreError> {
+        with_pool!(self, |pool| sqlx::query(
+            "UPDATE cutover_units SET package = $1 WHERE cutover_key = $2 AND unit_code = $3"
+        )
+        .bind(package)
+        .bind(key)
+        .bind(unit)
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+        Ok(())
+    }
+
+    /// True when `code` was dissolved by an applied cutover: the reports of
+    /// its ended versions are read-only legacy.
+    pub async fn is_legacy(&self, code: &str) -> Result<bool, StoreError> {
+        let found: Option<String> =
+            with_pool!(self, |pool| sqlx::query_scalar("SELECT unit_code FROM cutover_units WHERE unit_code = $1")
+                .bind(code)
+                .fetch_optional(pool)
+                .await?);
+        Ok(found.is_some())
+    }
+
+    /// Checks what should hold after cutover `key`; every problem found.
+    pub async fn verify_cutover(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        let record = self.cutover(key).await?.ok_or_else(|| StoreError::NotFound(format!("no cutover «{key}»")))?;
+        let eff = record.effective_date;
+        let registry = self.load_registry().await?;
+        let mut problems = registry.check_invariants();
+        let eve = eff.pred_opt().unwrap_or(eff);
+        for u in &record.units {
+            match registry.in_force(&u.code, eve) {
+                Some(v) if v.validity.to == Some(eff) => {}
+                _ => problems.push(format!(
+                    "unit {}: its version of {} does not end on {}",
+                    u.code,
+                    baocao_core::date::format_vn(eve),
+                    baocao_core::date::format_vn(eff)
+                )),
+            }
+        }
+        // Grants name codes; a code that goes on (as a merged unit) is
+        // served by its grants, one that stops must only be read.
+        let stopped: BTreeSet<&str> =
+            record.units.iter().map(|u| u.code.as_str()).filter(|c| registry.in_force(c, eff).is_none()).collect();
+        for account in self.accounts().await?.iter().filter(|a| a.active) {
+            for g in &account.grants {
+                let on_dissolved = g.grant.unit.as_deref().is_some_and(|u| stopped.contains(u));
+                let after = g.grant.validity.to.is_none_or(|t| t > eff);
+                if on_dissolved && after && g.grant.role != baocao_core::access::Role::Viewer {
+                    problems.push(format!(
+                        "account {}: grant {} ({}) on dissolved unit {} stays in force after the cutover",
+                        account.username,
+                        g.id,
+                        g.grant.role.as_str(),
+                        g.grant.unit.as_deref().unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        problems.extend(check_agencies(&self.all_agencies().await?, &registry));
+        for form in self.forms().await? {
+            let overlapping = self
+                .form_versions(&form.code)
+                .await?
+                .iter()
+                .filter(|v| v.valid_from != form.valid_from && v.validity().overlaps(&form.validity()))
+                .count();
+            if overlapping > 0 {
+                problems.push(format!("form {}: versions overlap", form.code));
+            }
+        }
+        let verdict = self.verify_audit().await?;
+        problems.extend(verdict.problems.iter().map(|p| format!("audit log: {p}")));
+        Ok(problems)
+    }
+
+    /// Restores the state before cutover `key`, while nothing depends on
+    /// it: no report uses a unit it began or a form version it started.
+    pub async fn rollback_cutover(&self, actor: &str, key: &str) -> Result<(), StoreError> {
+        let record = self.cutover(key).await?.ok_or_else(|| StoreError::NotFound(format!("no cutover «{key}»")))?;
+        let undo_text: String = with_pool!(self, |pool| sqlx::query_scalar("SELECT undo FROM cutovers WHERE key = $1")
+            .bind(key)
+            .fetch_one(pool)
+            .await?);
+        let undo: Undo = crate::reports::parse_json("cutover undo", &undo_text)?;
+        let mut dependents = Vec::new();
+        for (code, from) in &undo.forms_started {
+            let n: i64 = with_pool!(self, |pool| {
+                sqlx::query_scalar(
+                "SELECT COUNT(*) FROM reports r JOIN forms f ON f.id = r.form_id WHERE f.code = $1 AND f.valid_from = $2"
+            )
+            .bind(code)
+            .bind(from)
+            .fetch_one(pool)
+            .await?
+            });
+            if n > 0 {
+                dependents.push(format!("{n} report(s) use form {code} from {}", baocao_core::date::format_vn(*from)));
+            }
+        }
+        if record.applied_reorganization {
+            let n: i64 = with_pool!(self, |pool| {
+                sqlx::query_scalar(
+                "SELECT (SELECT COUNT(*) FROM reports r JOIN units u ON u.id = r.unit_id JOIN reorganizations g ON g.id = u.created_by WHERE g.key = $1)
+                      + (SELECT COUNT(*) FROM data_values v JOIN units u ON u.id = v.unit_id JOIN reorganizations g ON g.id = u.created_by WHERE g.key = $1)"
+            )
+            .bind(&record.reorganization)
+            .fetch_one(pool)
+            .await?
+            });
+            if n > 0 {
+                dependents.push(format!("{n} report(s) or value(s) belong to units the cutover began"));
+            }
+        }
+        if !dependents.is_empty() {
+            return Err(StoreError::Refused("the cutover cannot be rolled back: new data depends on it", dependents));
+        }
+        with_write!(self, |tx| {
+            for step in undo.accounts.iter().rev() {
+                match step {
+                    AccountUndo::Created { username } => Self::set_state_in(tx, actor, username, false, false).await?,
+                    AccountUndo::Closed { username } => Self::set_state_in(tx, actor, username, true, false).await?,
+                    AccountUndo::Granted { grant } => {
+                        let from: Option<NaiveDate> =
+                            in_tx!(tx, |conn| sqlx::query_scalar("SELECT valid_from FROM grants WHERE id = $1")
+                                .bind(grant)
+                                .fetch_one(&mut *conn)
+                                .await?);
+                        Self::revoke_grant_in(tx, actor, *grant, from.unwrap_or(record.effective_date)).await?;
+                    }
+                    AccountUndo::Ended { grant, valid_to } => {
+                        in_tx!(tx, |conn| {
+                            sqlx::query("UPDATE grants SET valid_to = $1 WHERE id = $2")
+                                .bind(valid_to)
+                                .bind(grant)
+                                .execute(&mut *conn)
+                                .await?;
+                            let change = Change {
+                                at: Utc::now(),
+                                actor,
+                                action: "grant.restore",
+                                object: format!("grant {grant}"),
+                                before: None,
+                                after: Some(json!({ "grant": grant, "valid_to": valid_to })),
+                            };
+                            append_audit!(conn, &change);
+                        });
+                    }
+                }
+            }
+            in_tx!(tx, |conn| {
+                for (code, from) in &undo.forms_started {
+                    sqlx::query("DELETE FROM forms WHERE code = $1 AND valid_from = $2")
+                        .bind(code)
+                        .bind(from)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                for (code, from, to) in &undo.forms_ended {
+                    let (id, definition): (i64, String) = sqlx::query_as(
+                        "SELECT id, definition FROM forms WHERE code = $1 AND COALESCE(valid_from, '0001-01-01') = COALESCE($2, '0001-01-01')",
+                    )
+                    .bind(code)
+                    .bind(from)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    let mut form: Form = crate::reports::parse_json("form definition", &definition)?;
+                    form.valid_to = *to;
+                    sqlx::query("UPDATE forms SET valid_to = $1, definition = $2 WHERE id = $3")
+                        .bind(to)
+                        .bind(serde_json::to_string(&form).expect("plain data serializes"))
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                for (code, before) in &undo.regimes {
+                    match before {
+                        Some(definition) => {
+                            let name = serde_json::from_str::<serde_json::Value>(definition)
+                                .ok()
+                                .and_then(|v| v["name"].as_str().map(str::to_string))
+                                .unwrap_or_default();
+                            sqlx::query("UPDATE regimes SET name = $1, definition = $2 WHERE code = $3")
+                                .bind(name)
+                                .bind(definition)
+                                .bind(code)
+                                .execute(&mut *conn)
+                                .await?;
+                        }
+                        None => {
+                            sqlx::query("DELETE FROM regimes WHERE code = $1").bind(code).execute(&mut *conn).await?;
+                        }
+                    }
+                }
+                sqlx::query("DELETE FROM cutover_units WHERE cutover_key = $1").bind(key).execute(&mut *conn).await?;
+                sqlx::query("DELETE FROM cutovers WHERE key = $1").bind(key).execute(&mut *conn).await?;
+                let change = Change {
+                    at: Utc::now(),
+                    actor,
+                    action: "cutover.rollback",
+                    object: format!("cutover {key}"),
+                    before: Some(json!({ "effective_date": record.effective_date, "checksum": record.checksum })),
+                    after: None,
+                };
+                append_audit!(conn, &change);
+                Ok::<_, StoreError>(())
+            })?;
+            if record.applied_reorganization {
+                Self::revert_reorganization_in(tx, actor, &record.reorganization).await?;
+            }
+            Ok::<_, StoreError>(())
+        })
+    }
+
+    /// Everything kept of unit `code` in its versions that ended by the day
+    /// after `last_day` (a code a new unit goes on with is not the new
+    /// unit's data), for its package; rosters and grants as of `last_day`.
+    pub async fn unit_archive(&self, code: &str, last_day: NaiveDate) -> Result<UnitArchive, StoreError> {
+        let end = last_day.succ_opt().unwrap_or(last_day);
+        let versions: Vec<UnitVersion> =
+            self.unit_history(code).await?.into_iter().filter(|v| v.validity.to.is_some_and(|t| t <= end)).collect();
+        let sql = "SELECT r.id, g.code, r.period, f.definition, r.status, r.submitted_at, r.approved_at, r.returned_reason,
+                   r.signer, r.signer_position, r.signed_at
+            FROM reports r JOIN units u ON u.id = r.unit_id JOIN regimes g ON g.id = r.regime_id JOIN forms f ON f.id = r.form_id
+            WHERE u.code = $1 AND u.valid_to <= $2 ORDER BY g.code, r.period";
+        let rows: Vec<ReportRow> =
+            with_pool!(self, |pool| sqlx::query_as(sql).bind(code).bind(end).fetch_all(pool).await?);
+        let revision_sql = "SELECT v.report_id, v.seq, v.action, v.status, v.actor, v.at, v.note, v.snapshot
+            FROM report_revisions v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
+            WHERE u.code = $1 AND u.valid_to <= $2 ORDER BY v.report_id, v.seq";
+        type RevisionRow = (i64, i64, String, String, String, DateTime<Utc>, Option<String>, String);
+        let revisions: Vec<RevisionRow> =
+            with_pool!(self, |pool| sqlx::query_as(revision_sql).bind(code).bind(end).fetch_all(pool).await?);
+        let mut forms: Vec<Form> = Vec::new();
+        let mut reports = Vec::new();
+        for (
+            id,
+            regime,
+            period,
+            definition,
+            status,
+            submitted_at,
+            approved_at,
+            returned_reason,
+            signer,
+            position,
+            signed,
+        ) in rows
+        {
+            let form: Form = crate::reports::parse_json("form definition", &definition)?;
+            let form_code = form.code.clone();
+            if !forms.iter().any(|f| f.code == form.code && f.valid_from == form.valid_from) {
+                forms.push(form);
+            }
+            reports.push(ArchivedReport {
+                regime,
+                period,
+                form: form_code,
+                status,
+                submitted_at,
+                approved_at,
+                returned_reason,
+                signer,
+                signer_position: position,
+                signed_at: signed,
+                revisions: revisions
+                    .iter()
+                    .filter(|r| r.0 == id)
+                    .map(|r| {
+                        Ok(ArchivedRevision {
+                            seq: r.1,
+                            action: r.2.clone(),
+                            status: r.3.clone(),
+                            actor: r.4.clone(),
+                            at: r.5,
+                            note: r.6.clone(),
+                            snapshot: crate::reports::parse_json("report snapshot", &r.7)?,
+                        })
+                    })
+                    .collect::<Result<_, StoreError>>()?,
+            });
+        }
+        let value_sql = "SELECT i.code, v.period, v.value, v.comment FROM data_values v
+            JOIN units u ON u.id = v.unit_id JOIN indicators i ON i.id = v.indicator_id
+            WHERE u.code = $1 AND u.valid_to <= $2 ORDER BY v.period, i.code";
+        let values: Vec<(String, String, String, Option<String>)> =
+            with_pool!(self, |pool| sqlx::query_as(value_sql).bind(code).bind(end).fetch_all(pool).await?);
+        let grant_sql = "SELECT a.username, a.display_name, g.role, g.valid_from, g.valid_to FROM grants g
+            JOIN accounts a ON a.id = g.account_id WHERE g.unit_code = $1 ORDER BY a.username, g.id";
+        type GrantRow = (String, String, String, Option<NaiveDate>, Option<NaiveDate>);
+        let grants: Vec<GrantRow> =
+            with_pool!(self, |pool| sqlx::query_as(grant_sql).bind(code).fetch_all(pool).await?);
+        let agencies: Vec<Agency> =
+            self.agencies_at(last_day).await?.into_iter().filter(|a| a.unit_code.as_deref() == Some(code)).collect();
+        let serving: BTreeSet<&str> = agencies.iter().map(|a| a.code.as_str()).collect();
+        let roster = self
+            .roster_at(last_day, None)
+            .await?
+            .into_iter()
+            .filter(|e| serving.contains(e.agency_code.as_str()))
+            .collect();
+        let filter =
+            crate::audit::AuditFilter { object: Some(code.to_string()), limit: i64::MAX, ..Default::default() };
+        let mut audit = self.audit_records(&filter).await?;
+        audit.reverse();
+        Ok(UnitArchive {
+            versions,
+            reports,
+            values: values
+                .into_iter()
+                .map(|(indicator, period, value, comment)| ArchivedValue { indicator, period, value, comment })
+                .collect(),
+            forms,
+            accounts: grants
+                .into_iter()
+                .map(|(username, display_name, role, valid_from, valid_to)| ArchivedGrant {
+                    username,
+                    display_name,
+                    role,
+                    valid_from,
+                    valid_to,
+                })
+                .collect(),
+            agencies,
+            roster,
+            audit,
+        })
+    }
+}
+
+/// The end a stored form version has now.
+async fn stored_form_end(
+    tx: &mut Tx<'_>,
+    code: &str,
+    from: Option<NaiveDate>,
+) -> Result<Option<NaiveDate>, StoreError> {
+    Ok(in_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT valid_to FROM forms WHERE code = $1 AND COALESCE(valid_from, '0001-01-01') = COALESCE($2, '0001-01-01')"
+    )
+    .bind(code)
+    .bind(from)
+    .fetch_one(&mut *conn)
+    .await?))
+}

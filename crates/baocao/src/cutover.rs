@@ -1,0 +1,658 @@
+//! `baocao cutover` and `baocao archive`: a reorganization taken into the
+//! reporting system at 00:00 of its effective day (check, dry run, apply,
+//! verify, rollback), the backup made before, and the BagIt packages and
+//! handover records of the dissolved units made after.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use baocao_archive::{Payload, verify_bag, write_bag};
+use baocao_core::cutover::{AccountPlan, Cutover, ReorgSource, Summary};
+use baocao_core::date::format_vn;
+use baocao_core::form::Form;
+use baocao_core::regime::Regime;
+use baocao_core::reorg::Reorganization;
+use baocao_core::{Period, Registry};
+use baocao_ingest::definitions::read_toml;
+use baocao_server::handover::{Handover, render_handover};
+use baocao_store::Db;
+use baocao_store::cutover::{CutoverRecord, CutoverUnit, UnitArchive};
+use chrono::{Datelike, NaiveDate};
+use clap::Subcommand;
+use serde::Deserialize;
+
+use crate::output::{self, Format};
+use crate::progress::Progress;
+
+#[derive(Subcommand)]
+pub enum CutoverCommand {
+    /// Checks a cutover plan against the database: every problem at once.
+    Check {
+        plan: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// What the plan would change (units, open reports of dissolved units,
+    /// accounts, agencies, forms, regimes), without changing anything.
+    DryRun {
+        plan: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Backs the database up, applies the plan in one transaction, then
+    /// packages every dissolved unit's data with its handover record.
+    /// Running it again completes an interrupted run and changes nothing
+    /// once done.
+    Apply {
+        plan: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Also print each handover record to PDF with headless chromium
+        /// (`BAOCAO_CHROMIUM` names another browser); about a second each.
+        #[arg(long)]
+        pdf: bool,
+    },
+    /// Checks what should hold after a cutover, its packages included.
+    Verify {
+        key: String,
+        /// Where its packages are (the plan's `archive_dir`).
+        #[arg(long)]
+        archive_dir: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Restores the state before a cutover, while no new data depends on it.
+    Rollback { key: String },
+}
+
+#[derive(Subcommand)]
+pub enum ArchiveCommand {
+    /// Validates a bag (or every bag in a directory): checksums, completeness, Payload-Oxum.
+    Verify { dir: PathBuf },
+}
+
+/// The plan as written: paths are relative to the plan file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFile {
+    key: String,
+    name: String,
+    /// YYYY-MM-DD or dd/mm/yyyy, quoted: the cutover is at 00:00 of it.
+    effective_date: String,
+    #[serde(default)]
+    scope: Option<String>,
+    source_organization: String,
+    /// The key of a reorganization already in the registry …
+    #[serde(default)]
+    reorganization: Option<String>,
+    /// … or a reorganization plan (TOML or JSON) applied with the cutover.
+    #[serde(default)]
+    reorganization_file: Option<PathBuf>,
+    #[serde(default)]
+    forms: Vec<PathBuf>,
+    #[serde(default)]
+    regimes: Vec<PathBuf>,
+    #[serde(default)]
+    accounts: Option<AccountPlan>,
+    /// Where packages go (default `luu-tru` next to the plan).
+    #[serde(default)]
+    archive_dir: Option<PathBuf>,
+    /// Where the backup goes (default `sao-luu` next to the plan).
+    #[serde(default)]
+    backup_dir: Option<PathBuf>,
+}
+
+struct Plan {
+    cutover: Cutover,
+    archive_dir: PathBuf,
+    backup_dir: PathBuf,
+    legal_basis: Option<String>,
+}
+
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Reads a plan and the files it names; every unreadable file is named.
+fn read_plan(path: &Path) -> anyhow::Result<Plan> {
+    let base = path.parent().unwrap_or(Path::new("."));
+    let text = read_text(path)?;
+    let file: PlanFile = read_toml(&path.display().to_string(), &text).map_err(|p| anyhow::anyhow!("{p}"))?;
+    let mut problems = Vec::new();
+    let effective_date = baocao_core::parse_date(&file.effective_date).unwrap_or_else(|e| {
+        problems.push(format!("effective_date: {e}"));
+        NaiveDate::MIN
+    });
+    let reorganization = match (&file.reorganization, &file.reorganization_file) {
+        (Some(key), None) => Some(ReorgSource::Applied { key: key.clone() }),
+        (None, Some(f)) => {
+            let p = base.join(f);
+            let parsed = read_text(&p).and_then(|t| {
+                if p.extension().is_some_and(|e| e == "json") {
+                    serde_json::from_str::<Reorganization>(&t).map_err(anyhow::Error::from)
+                } else {
+                    read_toml::<Reorganization>(&p.display().to_string(), &t).map_err(|e| anyhow::anyhow!("{e}"))
+                }
+            });
+            match parsed {
+                Ok(reorganization) => Some(ReorgSource::Plan { reorganization }),
+                Err(e) => {
+                    problems.push(format!("reorganization_file: {e:#}"));
+                    None
+                }
+            }
+        }
+        _ => {
+            problems.push("give either `reorganization` (a key in the registry) or `reorganization_file`".into());
+            None
+        }
+    };
+    let mut forms = Vec::new();
+    for f in &file.forms {
+        let p = base.join(f);
+        match read_text(&p)
+            .and_then(|t| read_toml::<Form>(&p.display().to_string(), &t).map_err(|e| anyhow::anyhow!("{e}")))
+        {
+            Ok(form) => forms.push(form),
+            Err(e) => problems.push(format!("forms: {e:#}")),
+        }
+    }
+    let mut regimes = Vec::new();
+    for f in &file.regimes {
+        let p = base.join(f);
+        match read_text(&p)
+            .and_then(|t| read_toml::<Regime>(&p.display().to_string(), &t).map_err(|e| anyhow::anyhow!("{e}")))
+        {
+            Ok(regime) => regimes.push(regime),
+            Err(e) => problems.push(format!("regimes: {e:#}")),
+        }
+    }
+    let Some(reorganization) = reorganization.filter(|_| problems.is_empty()) else {
+        bail!(
+            "{}: the plan cannot be read; {} problem(s):\n  {}",
+            path.display(),
+            problems.len(),
+            problems.join("\n  ")
+        );
+    };
+    let legal_basis = match &reorganization {
+        ReorgSource::Plan { reorganization } => reorganization.info.legal_basis.clone(),
+        ReorgSource::Applied { .. } => None,
+    };
+    Ok(Plan {
+        archive_dir: base.join(file.archive_dir.unwrap_or_else(|| "luu-tru".into())),
+        backup_dir: base.join(file.backup_dir.unwrap_or_else(|| "sao-luu".into())),
+        legal_basis,
+        cutover: Cutover {
+            key: file.key,
+            name: file.name,
+            effective_date,
+            scope: file.scope,
+            source_organization: file.source_organization,
+            reorganization,
+            forms,
+            regimes,
+            accounts: file.accounts,
+        },
+    })
+}
+
+fn print_summary(summary: &Summary, cutover: &Cutover, verb: &str) {
+    println!("Cutover «{}» at 00:00 on {}: {verb}", cutover.key, format_vn(cutover.effective_date));
+    println!("  unit versions closed: {}, opened: {}", summary.units_closed, summary.units_opened);
+    println!("  dissolved units packaged: {}", summary.dissolved.len());
+    println!("  open reports of dissolved units: {}", summary.open_reports.len());
+    for r in &summary.open_reports {
+        println!("    {} {} {} ({}): {}", r.unit, r.regime, r.period, r.status, r.fate);
+    }
+    println!("  agencies ending: {}", summary.agencies_ending.len());
+    for a in &summary.agencies_ending {
+        let fate = if a.successors.is_empty() {
+            format!("archive: {}", a.archive.as_deref().unwrap_or("-"))
+        } else {
+            format!("→ {}", a.successors.join(", "))
+        };
+        println!("    {} {} {fate}", a.code, a.name);
+    }
+    println!("  forms started: {}; ended: {}", summary.forms_started.join(", "), summary.forms_ended.join(", "));
+    println!("  regimes saved: {}", summary.regimes.join(", "));
+    let steps: Vec<String> = summary.account_steps.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    println!("  account steps: {}", if steps.is_empty() { "none".to_string() } else { steps.join(", ") });
+}
+
+fn refuse(problems: &[String]) -> anyhow::Result<()> {
+    bail!("the cutover cannot be applied; {} problem(s):\n  {}", problems.len(), problems.join("\n  "))
+}
+
+pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Result<()> {
+    match command {
+        CutoverCommand::Check { plan, format } => {
+            let plan = read_plan(&plan)?;
+            let prepared = db.prepare_cutover(&plan.cutover).await?;
+            if format == Format::Json {
+                output::json(
+                    &serde_json::json!({ "key": plan.cutover.key, "problems": prepared.problems, "applied": prepared.applied }),
+                )?;
+            } else if prepared.problems.is_empty() {
+                println!(
+                    "«{}»: no problem found{}.",
+                    plan.cutover.key,
+                    if prepared.applied { " (already applied)" } else { "" }
+                );
+            }
+            if !prepared.problems.is_empty() {
+                return refuse(&prepared.problems);
+            }
+            Ok(())
+        }
+        CutoverCommand::DryRun { plan, format } => {
+            let plan = read_plan(&plan)?;
+            let prepared = db.prepare_cutover(&plan.cutover).await?;
+            if format == Format::Json {
+                output::json(&serde_json::json!({ "key": plan.cutover.key, "problems": prepared.problems,
+                    "applied": prepared.applied, "summary": prepared.summary }))?;
+            } else {
+                print_summary(&prepared.summary, &plan.cutover, "would change (nothing changed)");
+            }
+            if !prepared.problems.is_empty() {
+                return refuse(&prepared.problems);
+            }
+            Ok(())
+        }
+        CutoverCommand::Apply { plan, format, pdf } => apply(db, &url, &read_plan(&plan)?, format, pdf).await,
+        CutoverCommand::Verify { key, archive_dir, format } => {
+            let mut problems = db.verify_cutover(&key).await?;
+            let record = db.cutover(&key).await?.context("no such cutover")?;
+            for unit in &record.units {
+                match package_dir(&record, unit, archive_dir.as_deref()) {
+                    Some(dir) => {
+                        if let Err(e) = verify_bag(&dir) {
+                            problems.push(format!("package of {}: {e}", unit.code));
+                        }
+                    }
+                    None => problems.push(format!("unit {} has no package yet: run `cutover apply` again", unit.code)),
+                }
+            }
+            if format == Format::Json {
+                output::json(&serde_json::json!({ "key": key, "problems": problems }))?;
+            } else if problems.is_empty() {
+                println!("«{key}»: every check holds; {} package(s) valid.", record.units.len());
+            }
+            if !problems.is_empty() {
+                bail!("{} problem(s) after cutover «{key}»:\n  {}", problems.len(), problems.join("\n  "));
+            }
+            Ok(())
+        }
+        CutoverCommand::Rollback { key } => {
+            db.rollback_cutover(&crate::cli_actor(), &key).await?;
+            println!("«{key}» rolled back: the state before it is restored (its packages and backup are kept).");
+            Ok(())
+        }
+    }
+}
+
+fn package_dir(record: &CutoverRecord, unit: &CutoverUnit, archive_dir: Option<&Path>) -> Option<PathBuf> {
+    match archive_dir {
+        Some(dir) => Some(dir.join(&record.key).join(&unit.code)),
+        None => unit.package.as_ref().map(PathBuf::from),
+    }
+}
+
+/// Backs the database up into `dir` before the cutover changes it.
+async fn backup(db: &Db, url: &str, dir: &Path, key: &str) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let sqlite = dir.join(format!("{key}-{stamp}.sqlite"));
+    if db.backup_sqlite(&sqlite).await? {
+        return Ok(sqlite);
+    }
+    let dump = dir.join(format!("{key}-{stamp}.pgdump"));
+    let schema = db.schema().await?.unwrap_or_else(|| "public".into());
+    let status = std::process::Command::new("pg_dump")
+        .args(["--format=custom", "--no-owner", "--schema", &schema, "--file"])
+        .arg(&dump)
+        .arg(url)
+        .status()
+        .context("cannot run pg_dump (install postgresql-client)")?;
+    if !status.success() {
+        bail!("pg_dump failed ({status}); nothing was changed");
+    }
+    Ok(dump)
+}
+
+async fn apply(db: &Db, url: &str, plan: &Plan, format: Format, pdf: bool) -> anyhow::Result<()> {
+    let cutover = &plan.cutover;
+    let progress = Progress::new(format == Format::Json);
+    progress.stage("checking the plan");
+    let prepared = db.prepare_cutover(cutover).await?;
+    if !prepared.problems.is_empty() {
+        progress.finish();
+        return refuse(&prepared.problems);
+    }
+    let backup = if prepared.applied {
+        None
+    } else {
+        progress.stage("backing the database up");
+        Some(backup(db, url, &plan.backup_dir, &cutover.key).await?)
+    };
+    progress.stage("applying the cutover in one transaction");
+    let (prepared, changed) = db.apply_cutover(&crate::cli_actor(), cutover).await?;
+    let record = db.cutover(&cutover.key).await?.context("the cutover is not recorded")?;
+    let registry = db.load_registry().await?;
+    let dir = plan.archive_dir.join(&cutover.key);
+    let mut made = 0;
+    for unit in &record.units {
+        progress.stage(&format!("packaging {} {}", unit.code, unit.name));
+        let target = dir.join(&unit.code);
+        if target.exists() && verify_bag(&target).is_ok() {
+            continue;
+        }
+        if target.exists() {
+            std::fs::remove_dir_all(&target).with_context(|| format!("cannot replace {}", target.display()))?;
+        }
+        package(db, &registry, &record, unit, &target, plan, pdf).await?;
+        db.set_package(&cutover.key, &unit.code, &target.to_string_lossy()).await?;
+        made += 1;
+    }
+    progress.finish();
+    if format == Format::Json {
+        return output::json(&serde_json::json!({ "key": cutover.key, "changed": changed, "backup": backup,
+            "packages_made": made, "packages": record.units.len(), "summary": prepared.summary }));
+    }
+    if let Some(b) = &backup {
+        println!("backup: {}", b.display());
+    }
+    print_summary(&prepared.summary, cutover, if changed { "applied" } else { "already applied, nothing changed" });
+    println!("packages: {made} made, {} in {}", record.units.len(), dir.display());
+    Ok(())
+}
+
+/// Writes CSV rows to bytes.
+fn csv_bytes(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(row)?;
+    }
+    Ok(w.into_inner()?)
+}
+
+fn date(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// The payload of a dissolved unit's package: open formats (CSV, JSON),
+/// and each report as a workbook and as the printable document.
+async fn payload(db: &Db, registry: &Registry, unit: &CutoverUnit, data: &UnitArchive) -> anyhow::Result<Vec<Payload>> {
+    let mut files = Vec::new();
+    let json = |v: &serde_json::Value| serde_json::to_vec_pretty(v).expect("a JSON value serializes");
+    files.push(Payload {
+        path: "don-vi.json".into(),
+        bytes: json(&serde_json::json!({ "code": unit.code, "name": unit.name, "versions": data.versions, "successors": unit.successors })),
+    });
+    files.push(Payload {
+        path: "bao-cao.csv".into(),
+        bytes: csv_bytes(
+            &[
+                "regime",
+                "period",
+                "form",
+                "status",
+                "submitted_at",
+                "approved_at",
+                "signer",
+                "signer_position",
+                "signed_at",
+                "revisions",
+            ],
+            data.reports.iter().map(|r| {
+                vec![
+                    r.regime.clone(),
+                    r.period.clone(),
+                    r.form.clone(),
+                    r.status.clone(),
+                    r.submitted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    r.approved_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    r.signer.clone().unwrap_or_default(),
+                    r.signer_position.clone().unwrap_or_default(),
+                    r.signed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    r.revisions.len().to_string(),
+                ]
+            }),
+        )?,
+    });
+    for r in &data.reports {
+        let name = format!("bao-cao/{}-{}", r.regime, r.period);
+        files.push(Payload { path: format!("{name}.json"), bytes: json(&serde_json::json!(r)) });
+        let period: Period = r.period.parse().map_err(|e: String| anyhow::anyhow!("report {name}: {e}"))?;
+        let view = db.report(registry, &r.regime, &unit.code, &period).await?;
+        files.push(Payload { path: format!("{name}.xlsx"), bytes: baocao_ingest::xlsx::write_report(&view)? });
+        let html = baocao_server::printable_report(registry, view).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        files.push(Payload { path: format!("{name}.html"), bytes: html.into_bytes() });
+    }
+    files.push(Payload {
+        path: "so-lieu.csv".into(),
+        bytes: csv_bytes(
+            &["indicator", "period", "value", "comment"],
+            data.values.iter().map(|v| {
+                vec![v.indicator.clone(), v.period.clone(), v.value.clone(), v.comment.clone().unwrap_or_default()]
+            }),
+        )?,
+    });
+    for f in &data.forms {
+        files.push(Payload {
+            path: format!("bieu-mau/{}-{}.json", f.code, date(f.valid_from)),
+            bytes: json(&serde_json::json!(f)),
+        });
+    }
+    files.push(Payload {
+        path: "tai-khoan.csv".into(),
+        bytes: csv_bytes(
+            &["username", "display_name", "role", "valid_from", "valid_to"],
+            data.accounts.iter().map(|a| {
+                vec![a.username.clone(), a.display_name.clone(), a.role.clone(), date(a.valid_from), date(a.valid_to)]
+            }),
+        )?,
+    });
+    files.push(Payload {
+        path: "co-quan.csv".into(),
+        bytes: csv_bytes(
+            &["code", "name", "kind", "valid_from", "valid_to", "successor_codes", "archive"],
+            data.agencies.iter().map(|a| {
+                vec![
+                    a.code.clone(),
+                    a.name.clone(),
+                    a.kind.clone(),
+                    date(a.valid_from),
+                    date(a.valid_to),
+                    a.successor_codes.join(";"),
+                    a.archive.clone().unwrap_or_default(),
+                ]
+            }),
+        )?,
+    });
+    // The successor needs to know who worked there and in what post, not
+    // their dates of birth or phone numbers.
+    files.push(Payload {
+        path: "danh-sach-can-bo.csv".into(),
+        bytes: csv_bytes(
+            &["agency_code", "full_name", "position", "post", "email", "since"],
+            data.roster.iter().map(|e| {
+                vec![
+                    e.agency_code.clone(),
+                    e.full_name.clone(),
+                    e.position.clone(),
+                    e.post.clone(),
+                    e.email.clone().unwrap_or_default(),
+                    e.since.to_string(),
+                ]
+            }),
+        )?,
+    });
+    let mut audit = Vec::new();
+    for record in &data.audit {
+        audit.extend(serde_json::to_vec(record)?);
+        audit.push(b'\n');
+    }
+    files.push(Payload { path: "nhat-ky.jsonl".into(), bytes: audit });
+    Ok(files)
+}
+
+/// Writes a dissolved unit's bag, with its handover record inside and a
+/// copy (HTML, and PDF when chromium is there) beside it.
+async fn package(
+    db: &Db,
+    registry: &Registry,
+    record: &CutoverRecord,
+    unit: &CutoverUnit,
+    target: &Path,
+    plan: &Plan,
+    pdf: bool,
+) -> anyhow::Result<()> {
+    let eff = record.effective_date;
+    let last_day = eff.pred_opt().unwrap_or(eff);
+    let data = db.unit_archive(&unit.code, last_day).await?;
+    let mut files = payload(db, registry, unit, &data).await?;
+    let first = data.versions.first().and_then(|v| v.validity.from);
+    let validity = match first {
+        Some(d) => format!("từ ngày {} đến hết ngày {}", format_vn(d), format_vn(last_day)),
+        None => format!("đến hết ngày {}", format_vn(last_day)),
+    };
+    let successors: Vec<String> = unit
+        .successors
+        .iter()
+        .map(|c| registry.in_force(c, eff).map_or(c.clone(), |u| format!("{} ({c})", u.name)))
+        .collect();
+    let dissolved = record.summary.dissolved.iter().find(|d| d.code == unit.code);
+    let count = |status: &str| data.reports.iter().filter(|r| r.status == status).count().to_string();
+    let counts = vec![
+        ("Báo cáo đã phê duyệt".to_string(), count("approved")),
+        (
+            "Báo cáo chưa phê duyệt (nháp, đã gửi, bị trả lại)".into(),
+            (data.reports.len() - count("approved").parse::<usize>().unwrap_or(0)).to_string(),
+        ),
+        (
+            "Lần sửa đổi báo cáo (có chữ ký, người thực hiện, thời điểm)".into(),
+            data.reports.iter().map(|r| r.revisions.len()).sum::<usize>().to_string(),
+        ),
+        ("Số liệu chỉ tiêu".into(), data.values.len().to_string()),
+        ("Biểu mẫu đã dùng".into(), data.forms.len().to_string()),
+        ("Tài khoản, quyền trên đơn vị".into(), data.accounts.len().to_string()),
+        (
+            "Cơ quan, cán bộ trong danh sách ngày cuối".into(),
+            format!("{} / {}", data.agencies.len(), data.roster.len()),
+        ),
+        ("Bản ghi nhật ký hệ thống".into(), data.audit.len().to_string()),
+    ];
+    let checksums: Vec<(String, String)> =
+        files.iter().map(|f| (format!("data/{}", f.path), sha256_hex(&f.bytes))).collect();
+    let bytes: u64 = files.iter().map(|f| f.bytes.len() as u64).sum::<u64>();
+    let province = plan.cutover.scope.as_deref().and_then(|s| registry.in_force(s, eff));
+    let handover = Handover {
+        organization_parent: province
+            .map_or("ỦY BAN NHÂN DÂN".into(), |p| format!("UBND {}", p.name.to_uppercase())),
+        organization: plan.cutover.source_organization.to_uppercase(),
+        place: province
+            .map_or(String::new(), |p| p.name.split_once(' ').map_or(p.name.clone(), |(_, r)| r.to_string())),
+        effective: format_vn(eff),
+        day: format!("{:02}", eff.day()),
+        month: format!("{:02}", eff.month()),
+        year: eff.year().to_string(),
+        legal_basis: plan
+            .legal_basis
+            .clone()
+            .unwrap_or_else(|| format!("phương án sắp xếp «{}»", record.reorganization)),
+        cutover_key: record.key.clone(),
+        cutover_name: record.name.clone(),
+        unit_code: unit.code.clone(),
+        unit_name: unit.name.clone(),
+        validity: validity.clone(),
+        successors,
+        archive_note: dissolved.and_then(|d| d.archive_note.clone()).unwrap_or_default(),
+        counts,
+        file_count: files.len() + 1,
+        oxum: format!("{bytes}.{}", files.len()),
+        files: checksums,
+    };
+    let html = render_handover(&handover)?;
+    files.push(Payload { path: "bien-ban-ban-giao.html".into(), bytes: html.clone().into_bytes() });
+    let mut info = vec![
+        ("Source-Organization", plan.cutover.source_organization.clone()),
+        ("Bagging-Date", eff.to_string()),
+        ("External-Identifier", unit.code.clone()),
+        ("External-Description", format!("Dữ liệu báo cáo của {} ({}), {validity}", unit.name, unit.code)),
+        ("Bag-Group-Identifier", record.key.clone()),
+        ("Unit-Code", unit.code.clone()),
+        ("Unit-Name", unit.name.clone()),
+        ("Unit-Valid-To", eff.to_string()),
+        ("Successor-Codes", unit.successors.join(" ")),
+    ];
+    if let Some(d) = first {
+        info.push(("Unit-Valid-From", d.to_string()));
+    }
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    write_bag(target, &files, &info)?;
+    let beside = target.with_file_name(format!("bien-ban-{}.html", unit.code));
+    std::fs::write(&beside, &html).with_context(|| format!("cannot write {}", beside.display()))?;
+    if pdf {
+        print_pdf(&beside);
+    }
+    Ok(())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Prints the handover record to PDF with a headless chromium
+/// (`BAOCAO_CHROMIUM` names another browser); without one, the HTML is
+/// there to print from any browser.
+fn print_pdf(html: &Path) {
+    let browser = std::env::var("BAOCAO_CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let pdf = html.with_extension("pdf");
+    let result = std::process::Command::new(&browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer"])
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(html)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    if !matches!(result, Ok(s) if s.success()) {
+        tracing::info!(browser, "no PDF of the handover record: the browser is not available");
+    }
+}
+
+pub fn archive(command: ArchiveCommand) -> anyhow::Result<()> {
+    match command {
+        ArchiveCommand::Verify { dir } => {
+            let bags: Vec<PathBuf> = if dir.join("bagit.txt").exists() {
+                vec![dir.clone()]
+            } else {
+                let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+                    .with_context(|| format!("cannot read {}", dir.display()))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.join("bagit.txt").exists())
+                    .collect();
+                found.sort();
+                found
+            };
+            if bags.is_empty() {
+                bail!("{}: no bag here (no bagit.txt)", dir.display());
+            }
+            let mut failed = Vec::new();
+            for bag in &bags {
+                match verify_bag(bag) {
+                    Ok(s) => println!("{}: valid, {} files, Payload-Oxum {}", bag.display(), s.files, s.oxum),
+                    Err(e) => failed.push(e.to_string()),
+                }
+            }
+            if !failed.is_empty() {
+                bail!("{} of {} bag(s) invalid:\n{}", failed.len(), bags.len(), failed.join("\n"));
+            }
+            Ok(())
+        }
+    }
+}
