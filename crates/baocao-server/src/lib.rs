@@ -8,6 +8,7 @@
 pub mod access;
 mod admin;
 mod api;
+mod archive_pages;
 pub mod auth;
 mod catalog;
 mod data_api;
@@ -114,6 +115,9 @@ fn routes() -> Routes {
         .post("/admin/grants", Needs(ManageAccounts), admin::add_grant)
         .post("/admin/grants/revoke", Needs(ManageAccounts), admin::revoke_grant)
         .get("/audit", Needs(ViewAudit), admin::audit)
+        .get("/archive", Needs(ViewReports), archive_pages::list)
+        .get("/archive/{id}", Needs(ViewReports), archive_pages::package)
+        .get("/archive/{id}/files/{*path}", Needs(ViewReports), archive_pages::file)
         .get("/agencies", Needs(ManageAccounts), directory_pages::agencies)
         .post("/agencies", Needs(ManageAccounts), directory_pages::upload_agencies)
         .get("/roster", Needs(ManageAccounts), directory_pages::roster)

@@ -26,7 +26,7 @@ pub struct Chrome {
 }
 
 /// The menu: each entry shown only to accounts that hold its permission.
-const MENU: [(&str, &str, Permission); 13] = [
+const MENU: [(&str, &str, Permission); 14] = [
     ("/", "Việc của tôi", Permission::ViewCatalog),
     ("/reports", "Báo cáo", Permission::ViewReports),
     ("/review", "Phê duyệt", Permission::ApproveReports),
@@ -39,6 +39,7 @@ const MENU: [(&str, &str, Permission); 13] = [
     ("/regimes", "Chế độ báo cáo", Permission::ViewCatalog),
     ("/admin/accounts", "Tài khoản", Permission::ManageAccounts),
     ("/roster", "Danh sách cán bộ", Permission::ManageAccounts),
+    ("/archive", "Lưu trữ", Permission::ViewReports),
     ("/audit", "Nhật ký", Permission::ViewAudit),
 ];
 
@@ -188,6 +189,8 @@ struct UnitPage {
     versions: Vec<UnitRow>,
     predecessors: Vec<LinkRow>,
     successors: Vec<LinkRow>,
+    /// Dissolved by a cutover: its data is legacy, read-only.
+    legacy: Option<String>,
 }
 
 fn share(partial: bool, weight: Option<f64>) -> String {
@@ -220,8 +223,17 @@ pub async fn unit(
         let day = day_param("at", q.at.as_deref())?;
         let detail = unit_detail(&state, &code, day).await?;
         let lineage: Lineage = state.registry().await?.lineage(&code, day)?;
+        let legacy = match (detail.unit.validity.to, state.db.dissolution(&detail.unit.code).await?) {
+            (Some(end), Some((cutover, package))) => Some(format!(
+                "Đơn vị này đã giải thể từ ngày {} (chuyển đổi «{cutover}»): dữ liệu báo cáo của đơn vị là dữ liệu lưu trữ, chỉ xem{}.",
+                format_vn(end),
+                package.map_or(String::new(), |p| format!("; gói lưu trữ: {p}"))
+            )),
+            _ => None,
+        };
         Ok::<_, ApiError>(UnitPage {
             chrome: Chrome::new(&state, &access),
+            legacy,
             day: format_vn(day),
             unit: rows(std::slice::from_ref(&detail.unit), detail.unit.level).remove(0),
             parent: detail.unit.parent_code.clone(),

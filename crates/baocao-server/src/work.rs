@@ -275,6 +275,7 @@ struct ReportPage {
     signer: String,
     position: String,
     revisions: Vec<(String, String, String, String, String)>,
+    legacy: Option<String>,
 }
 
 fn shown(value: Option<f64>, column: Column) -> String {
@@ -365,8 +366,21 @@ async fn report_page(
         // A refused attempt: judge the values as typed, not as stored.
         view.findings = findings_of_entered(state, &regime, &period, &entered).await?;
     }
-    let editable = view.status.editable() && access.can(&registry, Permission::EnterReports, target);
-    let can_approve = view.status == Status::Submitted && access.can(&registry, Permission::ApproveReports, target);
+    // A dissolved unit's reports are legacy data: shown as they were, read-only.
+    let legacy = match unit.validity.to {
+        Some(end) if state.db.is_legacy(&unit.code).await? => Some(format!(
+            "{} đã giải thể từ ngày {}: báo cáo là dữ liệu lưu trữ, chỉ xem, theo cơ cấu đơn vị của ngày {}.",
+            unit.name,
+            format_vn(end),
+            format_vn(day)
+        )),
+        _ => None,
+    };
+    let editable =
+        legacy.is_none() && view.status.editable() && access.can(&registry, Permission::EnterReports, target);
+    let can_approve = legacy.is_none()
+        && view.status == Status::Submitted
+        && access.can(&registry, Permission::ApproveReports, target);
     let (status, status_class) = status_of(Some(view.status));
     // While typing (values entered, nothing saved) every finding is listed
     // above the grid, the only part the check replaces; otherwise only
@@ -376,6 +390,7 @@ async fn report_page(
         if checking { Vec::new() } else { view.rows.iter().filter_map(|r| r.indicator.as_deref()).collect() };
     Ok(ReportPage {
         chrome: Chrome::new(state, access),
+        legacy,
         url: format!("/reports/{}/{}/{}", path.regime, path.unit, path.period),
         status,
         status_class,

@@ -395,16 +395,15 @@ impl Db {
     /// An applied cutover, with its dissolved units.
     pub async fn cutover(&self, key: &str) -> Result<Option<CutoverRecord>, StoreError> {
         type Row = (String, String, NaiveDate, String, String, bool, String, DateTime<Utc>);
-        let row: Option<Row> =
-            with_pool!(self, |pool| {
-                sqlx::query_as(
+        let row: Option<Row> = with_pool!(self, |pool| {
+            sqlx::query_as(
             "SELECT key, name, effective_date, checksum, reorganization, applied_reorganization, summary, applied_at
              FROM cutovers WHERE key = $1"
         )
         .bind(key)
         .fetch_optional(pool)
         .await?
-            });
+        });
         let Some((key, name, effective_date, checksum, reorganization, applied_reorganization, summary, applied_at)) =
             row
         else {
@@ -457,6 +456,16 @@ impl Db {
         .await
         .map(|_| ())?);
         Ok(())
+    }
+
+    /// The cutover that dissolved `code`, and where its package is.
+    pub async fn dissolution(&self, code: &str) -> Result<Option<(String, Option<String>)>, StoreError> {
+        Ok(with_pool!(self, |pool| sqlx::query_as(
+            "SELECT cutover_key, package FROM cutover_units WHERE unit_code = $1"
+        )
+        .bind(code)
+        .fetch_optional(pool)
+        .await?))
     }
 
     /// True when `code` was dissolved by an applied cutover: the reports of

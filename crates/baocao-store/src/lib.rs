@@ -12,6 +12,7 @@
 //! no live database.
 
 pub mod accounts;
+pub mod archive;
 pub mod audit;
 pub mod cutover;
 pub(crate) mod db;

@@ -69,6 +69,10 @@ pub enum CutoverCommand {
 pub enum ArchiveCommand {
     /// Validates a bag (or every bag in a directory): checksums, completeness, Payload-Oxum.
     Verify { dir: PathBuf },
+    /// Loads bags (or every bag in a directory), verified first, for
+    /// read-only consultation in the web application (`/archive`), in this
+    /// instance or a fresh one.
+    Load { dir: PathBuf },
 }
 
 /// The plan as written: paths are relative to the plan file.
@@ -625,34 +629,61 @@ fn print_pdf(html: &Path) {
     }
 }
 
-pub fn archive(command: ArchiveCommand) -> anyhow::Result<()> {
-    match command {
-        ArchiveCommand::Verify { dir } => {
-            let bags: Vec<PathBuf> = if dir.join("bagit.txt").exists() {
-                vec![dir.clone()]
-            } else {
-                let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
-                    .with_context(|| format!("cannot read {}", dir.display()))?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.join("bagit.txt").exists())
-                    .collect();
-                found.sort();
-                found
-            };
-            if bags.is_empty() {
-                bail!("{}: no bag here (no bagit.txt)", dir.display());
-            }
-            let mut failed = Vec::new();
-            for bag in &bags {
-                match verify_bag(bag) {
-                    Ok(s) => println!("{}: valid, {} files, Payload-Oxum {}", bag.display(), s.files, s.oxum),
-                    Err(e) => failed.push(e.to_string()),
-                }
-            }
-            if !failed.is_empty() {
-                bail!("{} of {} bag(s) invalid:\n{}", failed.len(), bags.len(), failed.join("\n"));
-            }
-            Ok(())
+/// The bag at `dir`, or the bags in it.
+fn bags_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let bags: Vec<PathBuf> = if dir.join("bagit.txt").exists() {
+        vec![dir.to_path_buf()]
+    } else {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("bagit.txt").exists())
+            .collect();
+        found.sort();
+        found
+    };
+    if bags.is_empty() {
+        bail!("{}: no bag here (no bagit.txt)", dir.display());
+    }
+    Ok(bags)
+}
+
+/// Loads verified bags into the database for consultation.
+pub async fn load(db: &Db, dir: &Path) -> anyhow::Result<()> {
+    let bags = bags_in(dir)?;
+    let progress = Progress::new(false);
+    let (mut loaded, mut known) = (0, 0);
+    for bag in &bags {
+        progress.stage(&format!("loading {}", bag.display()));
+        let summary = verify_bag(bag)?;
+        let manifest = std::fs::read_to_string(bag.join("manifest-sha256.txt"))?;
+        let mut files = Vec::new();
+        for line in manifest.lines().filter(|l| !l.trim().is_empty()) {
+            let (sha256, path) = line.split_once(char::is_whitespace).context("a manifest line")?;
+            let path = path.trim_start().to_string();
+            let content = std::fs::read(bag.join(&path)).with_context(|| format!("cannot read {path}"))?;
+            files.push(baocao_store::archive::PackageFile { path, content, sha256: sha256.to_string() });
+        }
+        let (_, new) = db.load_package(&crate::cli_actor(), &summary.info, &files).await?;
+        if new { loaded += 1 } else { known += 1 }
+    }
+    progress.finish();
+    println!("{loaded} package(s) loaded, {known} already there; see /archive in the web application.");
+    Ok(())
+}
+
+/// Validates the bag at `dir`, or every bag in it.
+pub fn verify(dir: &Path) -> anyhow::Result<()> {
+    let bags = bags_in(dir)?;
+    let mut failed = Vec::new();
+    for bag in &bags {
+        match verify_bag(bag) {
+            Ok(s) => println!("{}: valid, {} files, Payload-Oxum {}", bag.display(), s.files, s.oxum),
+            Err(e) => failed.push(e.to_string()),
         }
     }
+    if !failed.is_empty() {
+        bail!("{} of {} bag(s) invalid:\n{}", failed.len(), bags.len(), failed.join("\n"));
+    }
+    Ok(())
 }

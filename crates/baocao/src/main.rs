@@ -140,7 +140,10 @@ fn main() -> std::process::ExitCode {
                 let url = database_url(cli.db.clone(), "sqlite:baocao.db");
                 with_db(cli.db, |db| Box::pin(cutover::run(db, url, command))).await
             }
-            Command::Archive(command) => cutover::archive(command),
+            Command::Archive(cutover::ArchiveCommand::Load { dir }) => {
+                with_db(cli.db, |db| Box::pin(async move { cutover::load(db, &dir).await })).await
+            }
+            Command::Archive(cutover::ArchiveCommand::Verify { dir }) => cutover::verify(&dir),
             Command::Periods { periodicity, from, to, format } => data::periods(periodicity, from, to, format),
         }
     });

@@ -399,3 +399,47 @@ async fn rosters_are_uploaded_reviewed_and_their_accounts_applied_in_the_browser
     let (status, done) = app.post("/api/v1/accounts/apply?system=baocao&at=2025-08-01", "text/plain", "").await;
     assert_eq!((status, done["steps"].as_u64()), (200, Some(4)));
 }
+
+#[tokio::test]
+async fn archive_packages_are_shown_read_only_to_who_may_see_the_unit() {
+    let app = spawn().await;
+    let info: Vec<(String, String)> = [
+        ("Source-Organization", "Văn phòng UBND tỉnh"),
+        ("Bag-Group-Identifier", "qn-2025"),
+        ("External-Identifier", "23314"),
+        ("Unit-Name", "Xã Kroong"),
+        ("Unit-Valid-To", "2025-07-01"),
+        ("Payload-Oxum", "52.1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let html = b"<html><script>alert(1)</script><p>BI\xc3\x8aN B\xe1\xba\xa2N</p></html>".to_vec();
+    let file = baocao_store::archive::PackageFile {
+        path: "data/bien-ban-ban-giao.html".into(),
+        content: html,
+        sha256: "x".into(),
+    };
+    let (id, new) = app.db.db.load_package("test", &info, std::slice::from_ref(&file)).await.unwrap();
+    assert!(new);
+    assert!(!app.db.db.load_package("test", &info, &[file]).await.unwrap().1, "loaded once");
+
+    // Kroong is a predecessor of Ngọk Bay: its officer sees it, Sa Thầy's does not.
+    let (status, list) = app.get_as(Some("ngokbay"), "/archive").await;
+    assert!(status == 200 && list.as_str().unwrap().contains("Xã Kroong"));
+    let (_, list) = app.get_as(Some("sathay"), "/archive").await;
+    assert!(!list.as_str().unwrap().contains("Xã Kroong"));
+    assert_eq!(app.get_as(Some("sathay"), &format!("/archive/{id}")).await.0, 403);
+    let (status, page) = app.get_as(Some("ngokbay"), &format!("/archive/{id}")).await;
+    assert!(status == 200 && page.as_str().unwrap().contains("Dữ liệu lưu trữ, chỉ xem"));
+    let res = app
+        .client
+        .get(app.url(&format!("/archive/{id}/files/data/bien-ban-ban-giao.html")))
+        .bearer_auth(app.token("ngokbay"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.starts_with("sandbox"), "a loaded document cannot run script here: {csp}");
+}

@@ -1065,6 +1065,19 @@ async fn a_cutover_is_checked_rehearsed_applied_packaged_verified_and_rolled_bac
     let out = report(&db, "save", "23302", "202512", &["--set", "HS_TIEP_NHAN=1"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"), "{}", String::from_utf8_lossy(&out.stderr));
 
+    // The bags load into a fresh instance, read-only, checked on the way in.
+    let fresh = TestDb::new().await;
+    let out = baocao(&fresh, &["archive", "load", bags.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("2 package(s) loaded"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let loaded = fresh.db.packages().await.unwrap();
+    assert_eq!((loaded[0].unit_code.as_str(), loaded[0].group_key.as_str()), ("23302", "qn-2026"));
+    let files = fresh.db.package_files(loaded[0].id).await.unwrap();
+    assert!(files.iter().any(|f| f.0 == "data/bao-cao/BC_THANG_TTHC-202511.html"));
+
     // A damaged bag is caught.
     std::fs::write(bag.join("data/so-lieu.csv"), "changed").unwrap();
     let out = baocao(&db, &["cutover", "verify", "qn-2026"]);
