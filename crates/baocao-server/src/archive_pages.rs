@@ -28,13 +28,16 @@ fn may_see(access: &Access, registry: &Registry, p: &Package) -> bool {
     }
 }
 
+/// A package's file as listed: path, checksum, size.
+type FileRow = (String, String, String);
+
 #[derive(Template)]
 #[template(path = "archive.html")]
 struct ArchivePage {
     chrome: Chrome,
     packages: Vec<Package>,
     /// One package's files (path, checksum, size), when one is open.
-    open: Option<(Package, Vec<(String, String, String)>)>,
+    open: Option<(Package, Vec<FileRow>)>,
 }
 
 /// The loaded packages the user may see.
