@@ -21,6 +21,7 @@ pub mod registry;
 pub mod reorg;
 pub mod report;
 pub mod restate;
+pub mod tasks;
 pub mod text;
 pub mod unit;
 pub mod workflow;

@@ -11,6 +11,7 @@ pub mod form_xlsx;
 pub mod indicators;
 pub mod roster;
 pub mod table;
+pub mod tasks;
 pub mod vn_admin;
 pub mod xlsx;
 

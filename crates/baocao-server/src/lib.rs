@@ -22,6 +22,7 @@ mod reports_api;
 mod scim;
 mod session;
 mod state;
+mod tasks_page;
 mod work;
 
 use std::sync::Arc;
@@ -115,6 +116,7 @@ fn routes() -> Routes {
         .post("/admin/grants", Needs(ManageAccounts), admin::add_grant)
         .post("/admin/grants/revoke", Needs(ManageAccounts), admin::revoke_grant)
         .get("/audit", Needs(ViewAudit), admin::audit)
+        .get("/tasks", Needs(ViewReports), tasks_page::tasks)
         .get("/archive", Needs(ViewReports), archive_pages::list)
         .get("/archive/{id}", Needs(ViewReports), archive_pages::package)
         .get("/archive/{id}/files/{*path}", Needs(ViewReports), archive_pages::file)

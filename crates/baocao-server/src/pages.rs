@@ -26,7 +26,7 @@ pub struct Chrome {
 }
 
 /// The menu: each entry shown only to accounts that hold its permission.
-const MENU: [(&str, &str, Permission); 14] = [
+const MENU: [(&str, &str, Permission); 15] = [
     ("/", "Việc của tôi", Permission::ViewCatalog),
     ("/reports", "Báo cáo", Permission::ViewReports),
     ("/review", "Phê duyệt", Permission::ApproveReports),
@@ -39,6 +39,7 @@ const MENU: [(&str, &str, Permission); 14] = [
     ("/regimes", "Chế độ báo cáo", Permission::ViewCatalog),
     ("/admin/accounts", "Tài khoản", Permission::ManageAccounts),
     ("/roster", "Danh sách cán bộ", Permission::ManageAccounts),
+    ("/tasks", "Kế hoạch", Permission::ViewReports),
     ("/archive", "Lưu trữ", Permission::ViewReports),
     ("/audit", "Nhật ký", Permission::ViewAudit),
 ];

@@ -21,6 +21,7 @@ mod error;
 pub mod registry;
 pub mod reports;
 mod sql;
+pub mod tasks;
 pub mod values;
 
 pub use db::{Backend, Db, Sqlite};

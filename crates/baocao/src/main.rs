@@ -9,6 +9,7 @@ mod progress;
 mod registry;
 mod reports;
 mod serve;
+mod tasks;
 mod users;
 
 use clap::{Parser, Subcommand};
@@ -85,6 +86,12 @@ enum Command {
     /// Archive packages (BagIt) of dissolved units.
     #[command(subcommand)]
     Archive(cutover::ArchiveCommand),
+    /// The plans' task tables (nhiệm vụ), followed up against their deadlines.
+    #[command(subcommand)]
+    Tasks(tasks::TaskCommand),
+    /// The plans' targets (e.g. the share of dossiers fully online), measured from the reports.
+    #[command(subcommand)]
+    Targets(tasks::TargetCommand),
     /// Reporting periods with their data cut-off windows (Decree 09/2019).
     Periods {
         /// daily, monthly, quarterly, six_monthly, nine_months or yearly.
@@ -144,6 +151,8 @@ fn main() -> std::process::ExitCode {
                 with_db(cli.db, |db| Box::pin(async move { cutover::load(db, &dir).await })).await
             }
             Command::Archive(cutover::ArchiveCommand::Verify { dir }) => cutover::verify(&dir),
+            Command::Tasks(command) => with_db(cli.db, |db| Box::pin(tasks::tasks(db, command))).await,
+            Command::Targets(command) => with_db(cli.db, |db| Box::pin(tasks::targets(db, command))).await,
             Command::Periods { periodicity, from, to, format } => data::periods(periodicity, from, to, format),
         }
     });

@@ -443,3 +443,26 @@ async fn archive_packages_are_shown_read_only_to_who_may_see_the_unit() {
     let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
     assert!(csp.starts_with("sandbox"), "a loaded document cannot run script here: {csp}");
 }
+
+#[tokio::test]
+async fn the_plans_page_puts_late_tasks_first() {
+    let app = spawn().await;
+    let task = |number: &str, deadline: &str| baocao_core::tasks::Task {
+        plan: "KH 1".into(),
+        number: number.into(),
+        title: format!("Nhiệm vụ {number}"),
+        lead: "Sở Nội vụ".into(),
+        coordinating: String::new(),
+        deadline: baocao_core::parse_date(deadline).unwrap(),
+        product: String::new(),
+        status: baocao_core::tasks::TaskStatus::InProgress,
+        done_on: None,
+        evidence: None,
+    };
+    app.db.db.import_tasks("test", &[task("1", "2099-12-31"), task("2", "2025-06-30")]).await.unwrap();
+    let (status, page) = app.get_as(Some("viewer"), "/tasks").await;
+    let page = page.as_str().unwrap().to_string();
+    assert_eq!(status, 200);
+    assert!(page.contains("1 nhiệm vụ quá hạn") && page.contains("30/06/2025"), "{page}");
+    assert!(page.find("Nhiệm vụ 2").unwrap() < page.find("Nhiệm vụ 1").unwrap(), "the late one first");
+}

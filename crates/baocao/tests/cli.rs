@@ -1199,3 +1199,64 @@ async fn a_cutover_killed_at_any_point_leaves_before_or_after_and_a_rerun_comple
     let out = baocao(&db, &["cutover", "verify", "qn-2026"]);
     assert!(out.status.success(), "a rerun completes it: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[tokio::test]
+async fn a_plans_tasks_and_targets_are_followed_up() {
+    let db = with_regime().await;
+    let dir = tempfile::tempdir().unwrap();
+    let table = write(
+        &dir,
+        "nhiem-vu.csv",
+        "TT,Tên nhiệm vụ,Đơn vị chủ trì,Đơn vị phối hợp,Thời hạn hoàn thành,Sản phẩm chính\n\
+         1,Thiết lập biểu đầu vào đầu ra cho xã mới,Trung tâm Phục vụ hành chính công,VNPT,Trước ngày 25/6/2025,Danh mục biểu mẫu\n\
+         2,Cấp tài khoản cho cán bộ xã mới,Sở Nội vụ,UBND các xã,30/06/2025,Tài khoản được kích hoạt\n\
+         3,Báo cáo kết quả chuyển đổi,Văn phòng UBND tỉnh,,31/12/2099,Báo cáo\n",
+    );
+    let out = baocao(&db, &["tasks", "import", &table, "--plan", "KH 123/KH-VP"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = baocao(
+        &db,
+        &[
+            "tasks",
+            "update",
+            "--plan",
+            "KH 123/KH-VP",
+            "1",
+            "--status",
+            "đã hoàn thành",
+            "--done-on",
+            "24/06/2025",
+            "--evidence",
+            "Công văn 45/TTPV",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let late = ok_json(&db, &["tasks", "list", "--late", "--at", "01/07/2025", "--format", "json"]);
+    let numbers: Vec<&str> = late.as_array().unwrap().iter().map(|t| t["task"]["number"].as_str().unwrap()).collect();
+    assert_eq!(numbers, ["2"], "done on time, late, not due yet: {late}");
+    let all = ok_json(&db, &["tasks", "list", "--at", "01/07/2025", "--format", "json"]);
+    assert_eq!(all[0]["timeliness"], "done_on_time");
+    assert_eq!(all[0]["task"]["evidence"], "Công văn 45/TTPV");
+
+    // The share of dossiers fully online in the province, from the reports.
+    for (unit, received, online) in [("23317", "100", "70"), ("23527", "100", "40")] {
+        let values = [format!("HS_TIEP_NHAN={received}"), format!("HS_TRUC_TUYEN_TOAN_TRINH={online}")];
+        let out = report(&db, "save", unit, "202508", &["--set", &values[0], "--set", &values[1]]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let targets = write(
+        &dir,
+        "chi-tieu.toml",
+        "[[targets]]\ncode = \"TT_TOAN_TRINH\"\nplan = \"KH 123/KH-VP\"\nname = \"Tỷ lệ hồ sơ trực tuyến toàn trình\"\n\
+         indicator = \"HS_TRUC_TUYEN_TOAN_TRINH\"\nof = \"HS_TIEP_NHAN\"\nunit = \"51\"\ngoal = 60.0\ndeadline = \"2025-12-31\"\n",
+    );
+    assert!(baocao(&db, &["targets", "import", &targets]).status.success());
+    let progress = ok_json(&db, &["targets", "progress", "--period", "202508", "--format", "json"]);
+    assert_eq!(
+        (progress[0]["value"].as_f64(), progress[0]["reached"].as_bool()),
+        (Some(55.0), Some(false)),
+        "{progress}"
+    );
+    let none = ok_json(&db, &["targets", "progress", "--period", "202501", "--format", "json"]);
+    assert!(none[0]["value"].is_null(), "nothing reported is not zero: {none}");
+}

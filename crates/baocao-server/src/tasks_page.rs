@@ -1,0 +1,143 @@
+//! The plans followed up: tasks against their deadlines (what is late
+//! first), and the plans' targets measured from the reports of a month.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use baocao_core::date::format_vn;
+use baocao_core::tasks::Timeliness;
+use baocao_core::text::{format_number, format_percent};
+use baocao_core::{Period, today_in_vietnam};
+use chrono::Datelike;
+use serde::Deserialize;
+
+use crate::access::Access;
+use crate::error::ApiError;
+use crate::pages::{Chrome, page_result};
+use crate::state::AppState;
+
+struct TaskRow {
+    plan: String,
+    number: String,
+    title: String,
+    lead: String,
+    coordinating: String,
+    deadline: String,
+    product: String,
+    status: &'static str,
+    timeliness: &'static str,
+    class: &'static str,
+    evidence: String,
+}
+
+struct TargetRow {
+    name: String,
+    unit: String,
+    goal: String,
+    value: String,
+    reached: bool,
+    /// 0–100, for the bar.
+    share: u32,
+    deadline: String,
+}
+
+#[derive(Template)]
+#[template(path = "tasks.html")]
+struct TasksPage {
+    chrome: Chrome,
+    day: String,
+    late: usize,
+    due_soon: usize,
+    done: usize,
+    total: usize,
+    tasks: Vec<TaskRow>,
+    period: String,
+    period_label: String,
+    targets: Vec<TargetRow>,
+}
+
+#[derive(Deserialize)]
+pub struct TasksQuery {
+    period: Option<String>,
+}
+
+/// Late tasks first, then those due soon, then the rest by deadline.
+fn rank(w: Timeliness) -> u8 {
+    match w {
+        Timeliness::Late => 0,
+        Timeliness::DueSoon => 1,
+        Timeliness::OnTrack => 2,
+        Timeliness::DoneLate | Timeliness::DoneOnTime => 3,
+    }
+}
+
+pub async fn tasks(State(state): State<AppState>, access: Access, Query(q): Query<TasksQuery>) -> Response {
+    let page = async {
+        let today = today_in_vietnam();
+        // The last month whose reports are due by now, unless asked.
+        let period: Period = match q.period.filter(|p| !p.trim().is_empty()) {
+            Some(p) => p.parse().map_err(|e| ApiError::bad_request(format!("kỳ «{p}»: {e}")))?,
+            None => {
+                let last = today.with_day(1).and_then(|d| d.pred_opt()).unwrap_or(today);
+                Period::Month { year: last.year(), month: last.month() }
+            }
+        };
+        let mut tasks: Vec<_> = state.db.tasks().await?.into_iter().map(|t| (t.timeliness(today), t)).collect();
+        tasks.sort_by_key(|(w, t)| (rank(*w), t.deadline));
+        let count = |f: fn(Timeliness) -> bool| tasks.iter().filter(|(w, _)| f(*w)).count();
+        let registry = state.registry().await?;
+        let targets = state
+            .db
+            .target_progress(&registry, &period)
+            .await?
+            .into_iter()
+            .map(|p| {
+                let percent = p.target.of.is_some();
+                let shown = |v: f64| if percent { format_percent(v, 1) } else { format_number(v, 0) };
+                TargetRow {
+                    unit: registry
+                        .in_force(&p.target.unit, period.end())
+                        .map_or(p.target.unit.clone(), |u| u.name.clone()),
+                    goal: shown(p.target.goal),
+                    value: p.value.map_or("chưa có số liệu".into(), shown),
+                    reached: p.reached,
+                    share: p.value.map_or(0, |v| ((v / p.target.goal).clamp(0.0, 1.0) * 100.0).round() as u32),
+                    deadline: format_vn(p.target.deadline),
+                    name: p.target.name,
+                }
+            })
+            .collect();
+        Ok::<_, ApiError>(TasksPage {
+            chrome: Chrome::new(&state, &access),
+            day: format_vn(today),
+            late: count(|w| w == Timeliness::Late),
+            due_soon: count(|w| w == Timeliness::DueSoon),
+            done: count(|w| matches!(w, Timeliness::DoneLate | Timeliness::DoneOnTime)),
+            total: tasks.len(),
+            tasks: tasks
+                .into_iter()
+                .map(|(w, t)| TaskRow {
+                    class: match w {
+                        Timeliness::Late => "late",
+                        Timeliness::DueSoon => "due-soon",
+                        _ => "",
+                    },
+                    plan: t.plan,
+                    number: t.number,
+                    title: t.title,
+                    lead: t.lead,
+                    coordinating: t.coordinating,
+                    deadline: format_vn(t.deadline),
+                    product: t.product,
+                    status: t.status.vietnamese(),
+                    timeliness: w.vietnamese(),
+                    evidence: t.evidence.unwrap_or_default(),
+                })
+                .collect(),
+            period: period.to_string(),
+            period_label: period.label(),
+            targets,
+        })
+    };
+    page_result(page.await)
+}

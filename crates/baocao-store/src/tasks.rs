@@ -1,0 +1,176 @@
+//! The plans' tasks and targets, followed up: imported from the plans'
+//! tables, updated as work is done, targets measured from the reports.
+
+use baocao_core::tasks::{Progress, Target, Task, TaskStatus};
+use baocao_core::{Period, Registry};
+use chrono::{NaiveDate, Utc};
+use serde_json::json;
+
+use crate::audit::Change;
+use crate::db::{in_tx, with_write};
+use crate::{Db, StoreError, append_audit, with_pool};
+
+type TaskRow = (String, String, String, String, String, NaiveDate, String, String, Option<NaiveDate>, Option<String>);
+
+fn status_text(s: TaskStatus) -> &'static str {
+    match s {
+        TaskStatus::NotStarted => "not_started",
+        TaskStatus::InProgress => "in_progress",
+        TaskStatus::Done => "done",
+    }
+}
+
+fn task_of(r: TaskRow) -> Result<Task, StoreError> {
+    let (plan, number, title, lead, coordinating, deadline, product, status, done_on, evidence) = r;
+    let status = status.replace('_', " ").parse().map_err(StoreError::Corrupt)?;
+    Ok(Task { plan, number, title, lead, coordinating, deadline, product, status, done_on, evidence })
+}
+
+impl Db {
+    /// Adds or replaces tasks by (plan, number); all or nothing.
+    pub async fn import_tasks(&self, actor: &str, tasks: &[Task]) -> Result<usize, StoreError> {
+        with_write!(self, |tx| in_tx!(tx, |conn| {
+            for t in tasks {
+                sqlx::query(
+                    "INSERT INTO tasks (plan, number, title, lead, coordinating, deadline, product, status, done_on, evidence)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     ON CONFLICT (plan, number) DO UPDATE SET title = excluded.title, lead = excluded.lead,
+                       coordinating = excluded.coordinating, deadline = excluded.deadline, product = excluded.product,
+                       status = excluded.status, done_on = excluded.done_on, evidence = excluded.evidence",
+                )
+                .bind(&t.plan)
+                .bind(&t.number)
+                .bind(&t.title)
+                .bind(&t.lead)
+                .bind(&t.coordinating)
+                .bind(t.deadline)
+                .bind(&t.product)
+                .bind(status_text(t.status))
+                .bind(t.done_on)
+                .bind(&t.evidence)
+                .execute(&mut *conn)
+                .await?;
+            }
+            let change = Change {
+                at: Utc::now(),
+                actor,
+                action: "tasks.import",
+                object: "tasks".into(),
+                before: None,
+                after: Some(json!(tasks)),
+            };
+            append_audit!(conn, &change);
+            Ok(tasks.len())
+        }))
+    }
+
+    /// Every task, by deadline.
+    pub async fn tasks(&self) -> Result<Vec<Task>, StoreError> {
+        let sql = "SELECT plan, number, title, lead, coordinating, deadline, product, status, done_on, evidence
+            FROM tasks ORDER BY deadline, plan, number";
+        let rows: Vec<TaskRow> = with_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
+        rows.into_iter().map(task_of).collect()
+    }
+
+    /// Records where a task stands.
+    pub async fn update_task(
+        &self,
+        actor: &str,
+        plan: &str,
+        number: &str,
+        status: TaskStatus,
+        done_on: Option<NaiveDate>,
+        evidence: Option<&str>,
+    ) -> Result<(), StoreError> {
+        if status == TaskStatus::Done && done_on.is_none() {
+            return Err(StoreError::Conflict("a task marked done needs the day it was done".into()));
+        }
+        with_write!(self, |tx| in_tx!(tx, |conn| {
+            let updated = sqlx::query(
+                "UPDATE tasks SET status = $1, done_on = $2, evidence = COALESCE($3, evidence) WHERE plan = $4 AND number = $5",
+            )
+            .bind(status_text(status))
+            .bind(done_on)
+            .bind(evidence)
+            .bind(plan)
+            .bind(number)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                return Err(StoreError::NotFound(format!("no task {number} in plan «{plan}»")));
+            }
+            let change = Change {
+                at: Utc::now(),
+                actor,
+                action: "task.update",
+                object: format!("task {plan} {number}"),
+                before: None,
+                after: Some(json!({ "status": status, "done_on": done_on, "evidence": evidence })),
+            };
+            append_audit!(conn, &change);
+            Ok(())
+        }))
+    }
+
+    /// Adds or replaces targets by code.
+    pub async fn import_targets(&self, actor: &str, targets: &[Target]) -> Result<usize, StoreError> {
+        with_write!(self, |tx| in_tx!(tx, |conn| {
+            for t in targets {
+                sqlx::query(
+                    "INSERT INTO targets (code, definition) VALUES ($1, $2)
+                     ON CONFLICT (code) DO UPDATE SET definition = excluded.definition",
+                )
+                .bind(&t.code)
+                .bind(serde_json::to_string(t).expect("plain data serializes"))
+                .execute(&mut *conn)
+                .await?;
+            }
+            let change = Change {
+                at: Utc::now(),
+                actor,
+                action: "targets.import",
+                object: "targets".into(),
+                before: None,
+                after: Some(json!(targets)),
+            };
+            append_audit!(conn, &change);
+            Ok(targets.len())
+        }))
+    }
+
+    pub async fn targets(&self) -> Result<Vec<Target>, StoreError> {
+        let rows: Vec<String> =
+            with_pool!(self, |pool| sqlx::query_scalar("SELECT definition FROM targets ORDER BY code")
+                .fetch_all(pool)
+                .await?);
+        rows.iter().map(|d| crate::reports::parse_json("target", d)).collect()
+    }
+
+    /// Every target measured in `period`: its indicators summed over the
+    /// lowest units under its unit, in the structure of the period's end.
+    pub async fn target_progress(&self, registry: &Registry, period: &Period) -> Result<Vec<Progress>, StoreError> {
+        let day = period.end();
+        let mut out = Vec::new();
+        for target in self.targets().await? {
+            let leaves = registry.leaves_under(&target.unit, day)?;
+            let sum = |values: std::collections::HashMap<baocao_core::VersionKey, f64>| {
+                let found: Vec<f64> = leaves.iter().filter_map(|u| values.get(&u.key()).copied()).collect();
+                (!found.is_empty()).then(|| found.iter().sum::<f64>())
+            };
+            let numerator = sum(self.numbers(&target.indicator, period).await?);
+            let denominator = match &target.of {
+                Some(of) => sum(self.numbers(of, period).await?),
+                None => None,
+            };
+            let value = numerator.and_then(|n| target.measure(n, denominator));
+            out.push(Progress {
+                reached: value.is_some_and(|v| v >= target.goal),
+                value,
+                period: period.to_string(),
+                target,
+            });
+        }
+        Ok(out)
+    }
+}
