@@ -29,9 +29,9 @@ pub struct Handover {
     pub archive_note: String,
     /// What was handed over, and how many.
     pub counts: Vec<(String, String)>,
-    /// Payload files and their SHA-256.
+    /// Payload files (the record itself aside) and their SHA-256.
     pub files: Vec<(String, String)>,
-    pub file_count: usize,
+    /// Their Payload-Oxum (bytes.files).
     pub oxum: String,
 }
 

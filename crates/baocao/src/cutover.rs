@@ -574,7 +574,6 @@ async fn package(
         successors,
         archive_note: dissolved.and_then(|d| d.archive_note.clone()).unwrap_or_default(),
         counts,
-        file_count: files.len() + 1,
         oxum: format!("{bytes}.{}", files.len()),
         files: checksums,
     };
