@@ -50,6 +50,12 @@ pub struct AccountSummary {
     pub withdrawn: bool,
 }
 
+/// The texts of an account that change one at a time.
+enum AccountText {
+    DisplayName,
+    ExternalId,
+}
+
 /// A session as found by its token.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -189,31 +195,9 @@ impl Db {
         })
     }
 
-    /// Changes the name shown for an account.
+    /// Changes the name an account is shown with.
     pub async fn rename_account(&self, actor: &str, username: &str, display_name: &str) -> Result<(), StoreError> {
-        let now = Utc::now();
-        with_tx!(self, |conn| {
-            let before: String = sqlx::query_scalar("SELECT display_name FROM accounts WHERE username = $1")
-                .bind(username)
-                .fetch_optional(&mut *conn)
-                .await?
-                .ok_or_else(|| unknown_account(username))?;
-            sqlx::query("UPDATE accounts SET display_name = $1 WHERE username = $2")
-                .bind(display_name)
-                .bind(username)
-                .execute(&mut *conn)
-                .await?;
-            let change = Change {
-                at: now,
-                actor,
-                action: "account.rename",
-                object: format!("account {username}"),
-                before: Some(json!({ "display_name": before })),
-                after: Some(json!({ "display_name": display_name })),
-            };
-            append_audit!(conn, &change);
-            Ok(())
-        })
+        self.set_account_text(actor, username, AccountText::DisplayName, Some(display_name)).await
     }
 
     /// Records a provisioning client's identifier for an account.
@@ -223,25 +207,41 @@ impl Db {
         username: &str,
         external_id: Option<&str>,
     ) -> Result<(), StoreError> {
+        self.set_account_text(actor, username, AccountText::ExternalId, external_id).await
+    }
+
+    /// One text of an account changed, audited with what it was.
+    async fn set_account_text(
+        &self,
+        actor: &str,
+        username: &str,
+        field: AccountText,
+        value: Option<&str>,
+    ) -> Result<(), StoreError> {
         let now = Utc::now();
+        let (column, action) = match field {
+            AccountText::DisplayName => ("display_name", "account.rename"),
+            AccountText::ExternalId => ("external_id", "account.external_id"),
+        };
         with_tx!(self, |conn| {
-            let before: Option<String> = sqlx::query_scalar("SELECT external_id FROM accounts WHERE username = $1")
-                .bind(username)
-                .fetch_optional(&mut *conn)
-                .await?
-                .ok_or_else(|| unknown_account(username))?;
-            sqlx::query("UPDATE accounts SET external_id = $1 WHERE username = $2")
-                .bind(external_id)
+            let before: Option<String> =
+                sqlx::query_scalar(&format!("SELECT {column} FROM accounts WHERE username = $1"))
+                    .bind(username)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or_else(|| unknown_account(username))?;
+            sqlx::query(&format!("UPDATE accounts SET {column} = $1 WHERE username = $2"))
+                .bind(value)
                 .bind(username)
                 .execute(&mut *conn)
                 .await?;
             let change = Change {
                 at: now,
                 actor,
-                action: "account.external_id",
+                action,
                 object: format!("account {username}"),
-                before: Some(json!({ "external_id": before })),
-                after: Some(json!({ "external_id": external_id })),
+                before: Some(serde_json::Value::Object([(column.to_string(), json!(before))].into_iter().collect())),
+                after: Some(serde_json::Value::Object([(column.to_string(), json!(value))].into_iter().collect())),
             };
             append_audit!(conn, &change);
             Ok(())
