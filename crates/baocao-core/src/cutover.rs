@@ -247,6 +247,8 @@ pub fn count_steps(steps: &[Step]) -> BTreeMap<String, usize> {
             Step::End { .. } => "end",
             Step::ReadOnly { .. } => "read_only",
             Step::Close { .. } => "close",
+            Step::Open { .. } => "open",
+            Step::Rename { .. } => "rename",
         };
         *out.entry(action.to_string()).or_default() += 1;
     }

@@ -447,15 +447,22 @@ mod tests {
         let existing = vec![
             Existing {
                 username: "annv@qn.gov.vn".into(),
+                display_name: "Nguyễn Văn An".into(),
                 active: true,
                 grants: vec![(1, grant(Role::Approver, "23314"))],
             },
             Existing {
                 username: "binhtt@qn.gov.vn".into(),
+                display_name: "Trần Thị Bình".into(),
                 active: true,
                 grants: vec![(2, grant(Role::DataEntry, "23317"))],
             },
-            Existing { username: "quantri".into(), active: true, grants: vec![(3, grant(Role::SystemAdmin, "51"))] },
+            Existing {
+                username: "quantri".into(),
+                display_name: "Quản trị".into(),
+                active: true,
+                grants: vec![(3, grant(Role::SystemAdmin, "51"))],
+            },
         ];
         let steps = plan_accounts(&wanted, &existing, "qn.gov.vn", day, 90);
         let until = crate::parse_date("2025-09-29").unwrap();
@@ -478,11 +485,37 @@ mod tests {
         // Once the read-only period is over, an account nobody asks for is closed.
         let mut ended = grant(Role::Viewer, "23314");
         ended.validity = crate::date::Validity::new(Some(day), Some(until));
-        let left = [Existing { username: "cuonglv@qn.gov.vn".into(), active: true, grants: vec![(4, ended)] }];
+        let left = [Existing {
+            username: "cuonglv@qn.gov.vn".into(),
+            display_name: "Lê Văn Cường".into(),
+            active: true,
+            grants: vec![(4, ended)],
+        }];
         assert_eq!(plan_accounts(&[], &left, "qn.gov.vn", until.pred_opt().unwrap(), 90), vec![]);
         assert_eq!(
             plan_accounts(&[], &left, "qn.gov.vn", until, 90),
             vec![Step::Close { username: "cuonglv@qn.gov.vn".into() }]
+        );
+        assert!(!renamed("Lê Văn Cường", "Le Van Cuong"), "a roster typed without diacritics changes nothing");
+        assert!(renamed("Lê Văn Cường", "Lê Văn Cương") && renamed("Le Van Cuong", "Lê Văn Cường"));
+        // Asked for again, a closed account is opened; a name now written
+        // with its diacritics is followed.
+        let mut back = left[0].clone();
+        back.active = false;
+        back.display_name = "Le Van Cuong".into();
+        let again = Wanted {
+            username: "cuonglv@qn.gov.vn".into(),
+            display_name: "Lê Văn Cường".into(),
+            role: Role::Viewer,
+            unit: Some("23317".into()),
+        };
+        assert_eq!(
+            plan_accounts(&[again.clone(), Wanted { role: Role::DataEntry, ..again }], &[back], "qn.gov.vn", until, 90)
+                [..2],
+            [
+                Step::Open { username: "cuonglv@qn.gov.vn".into() },
+                Step::Rename { username: "cuonglv@qn.gov.vn".into(), display_name: "Lê Văn Cường".into() }
+            ]
         );
     }
 
@@ -516,6 +549,7 @@ pub struct Wanted {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Existing {
     pub username: String,
+    pub display_name: String,
     pub active: bool,
     pub grants: Vec<(i64, crate::access::Grant)>,
 }
@@ -537,6 +571,18 @@ pub enum Step {
     /// An account the rosters no longer ask for and with nothing left to
     /// read (its grace period is over) is closed.
     Close { username: String },
+    /// A closed account the rosters ask for again is opened.
+    Open { username: String },
+    /// The roster spells the official's name differently now (diacritics,
+    /// spacing): the account follows.
+    Rename { username: String, display_name: String },
+}
+
+/// Whether an account shown as `shown` should follow a roster that now
+/// writes `listed`: a different name, or the same letters with other
+/// diacritics; never the same name typed without any.
+fn renamed(shown: &str, listed: &str) -> bool {
+    shown != listed && (fold(shown) != fold(listed) || !listed.is_ascii())
 }
 
 /// How long, by default, the officials of a dissolved unit keep reading its
@@ -566,6 +612,17 @@ pub fn plan_accounts(
             && !steps.iter().any(|s| matches!(s, Step::Create { username, .. } if *username == w.username))
         {
             steps.push(Step::Create { username: w.username.clone(), display_name: w.display_name.clone() });
+        }
+        if let Some(e) = found {
+            // One wanted entry per role: open and rename once per account.
+            if !e.active && !steps.iter().any(|s| matches!(s, Step::Open { username } if *username == w.username)) {
+                steps.push(Step::Open { username: w.username.clone() });
+            }
+            if renamed(&e.display_name, &w.display_name)
+                && !steps.iter().any(|s| matches!(s, Step::Rename { username, .. } if *username == w.username))
+            {
+                steps.push(Step::Rename { username: w.username.clone(), display_name: w.display_name.clone() });
+            }
         }
         if found.is_none_or(|e| !current(e, w.role, &w.unit)) {
             steps.push(Step::Grant { username: w.username.clone(), role: w.role, unit: w.unit.clone() });

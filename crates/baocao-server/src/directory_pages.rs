@@ -336,6 +336,8 @@ fn step_row(step: &Step) -> (String, String, String) {
             format!("{} đến hết ngày {}", unit(u), format_vn(until.pred_opt().unwrap_or(*until))),
         ),
         Step::Close { username } => ("Khóa tài khoản".into(), username.clone(), "hết thời hạn xem dữ liệu cũ".into()),
+        Step::Open { username } => ("Mở lại tài khoản".into(), username.clone(), "danh sách cán bộ cần lại".into()),
+        Step::Rename { username, display_name } => ("Đổi tên hiển thị".into(), username.clone(), display_name.clone()),
     }
 }
 

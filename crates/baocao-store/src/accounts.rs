@@ -51,7 +51,7 @@ pub struct AccountSummary {
 }
 
 /// The texts of an account that change one at a time.
-enum AccountText {
+pub(crate) enum AccountText {
     DisplayName,
     ExternalId,
 }
@@ -218,12 +218,22 @@ impl Db {
         field: AccountText,
         value: Option<&str>,
     ) -> Result<(), StoreError> {
+        with_write!(self, |tx| Self::set_account_text_in(tx, actor, username, field, value).await)
+    }
+
+    pub(crate) async fn set_account_text_in(
+        tx: &mut Tx<'_>,
+        actor: &str,
+        username: &str,
+        field: AccountText,
+        value: Option<&str>,
+    ) -> Result<(), StoreError> {
         let now = Utc::now();
         let (column, action) = match field {
             AccountText::DisplayName => ("display_name", "account.rename"),
             AccountText::ExternalId => ("external_id", "account.external_id"),
         };
-        with_tx!(self, |conn| {
+        in_tx!(tx, |conn| {
             let before: Option<String> =
                 sqlx::query_scalar(&format!("SELECT {column} FROM accounts WHERE username = $1"))
                     .bind(username)

@@ -579,6 +579,11 @@ impl Db {
                 match step {
                     AccountUndo::Created { username } => Self::set_state_in(tx, actor, username, false, false).await?,
                     AccountUndo::Closed { username } => Self::set_state_in(tx, actor, username, true, false).await?,
+                    AccountUndo::Opened { username } => Self::set_state_in(tx, actor, username, false, false).await?,
+                    AccountUndo::Renamed { username, display_name } => {
+                        let text = crate::accounts::AccountText::DisplayName;
+                        Self::set_account_text_in(tx, actor, username, text, Some(display_name)).await?
+                    }
                     AccountUndo::Granted { grant } => {
                         let from: Option<NaiveDate> =
                             in_tx!(tx, |conn| sqlx::query_scalar("SELECT valid_from FROM grants WHERE id = $1")

@@ -19,6 +19,7 @@ use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::accounts::AccountText;
 use crate::audit::Change;
 use crate::db::{Tx, in_tx, with_write};
 use crate::{Db, StoreError, append_audit, with_pool, with_tx};
@@ -52,6 +53,10 @@ pub enum AccountUndo {
     Ended { grant: i64, valid_to: Option<NaiveDate> },
     /// An account was closed: it is opened again.
     Closed { username: String },
+    /// An account was opened again: it is closed.
+    Opened { username: String },
+    /// An account was renamed: its former name comes back.
+    Renamed { username: String, display_name: String },
 }
 
 /// The addresses of a plan that its account steps give out (as usernames):
@@ -488,6 +493,7 @@ impl Db {
             .await?
             .into_iter()
             .map(|a| Existing {
+                display_name: a.display_name,
                 username: a.username,
                 active: a.active,
                 grants: a.grants.into_iter().map(|g| (g.id, g.grant)).collect(),
@@ -574,6 +580,20 @@ impl Db {
                 Step::Close { username } => {
                     Self::set_state_in(tx, actor, username, false, false).await?;
                     undo.push(AccountUndo::Closed { username: username.clone() });
+                }
+                Step::Open { username } => {
+                    Self::set_state_in(tx, actor, username, true, false).await?;
+                    undo.push(AccountUndo::Opened { username: username.clone() });
+                }
+                Step::Rename { username, display_name } => {
+                    let before: String =
+                        in_tx!(tx, |conn| sqlx::query_scalar("SELECT display_name FROM accounts WHERE username = $1")
+                            .bind(username)
+                            .fetch_one(&mut *conn)
+                            .await?);
+                    Self::set_account_text_in(tx, actor, username, AccountText::DisplayName, Some(display_name))
+                        .await?;
+                    undo.push(AccountUndo::Renamed { username: username.clone(), display_name: before });
                 }
                 Step::ReadOnly { username, unit, until } => {
                     let validity = Validity::new(Some(day), Some(*until));

@@ -321,6 +321,8 @@ fn step_rows(steps: &[Step]) -> PlanRows {
                 vec!["read_only".into(), username.clone(), format!("{} đến hết {}", unit(u), format_vn(last))]
             }
             Step::Close { username } => vec!["close".into(), username.clone(), String::new()],
+            Step::Open { username } => vec!["open".into(), username.clone(), String::new()],
+            Step::Rename { username, display_name } => vec!["rename".into(), username.clone(), display_name.clone()],
         })
         .collect();
     (&["action", "username", "detail"], &["Thao tác", "Tài khoản", "Chi tiết"], rows)

@@ -902,6 +902,17 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
     assert!(err.contains("line 2: no agency «H99.99»") && err.contains("line 4: Lê Văn Cường"), "{err}");
     assert_eq!(on("01/08/2025").as_array().unwrap().len(), 4, "nothing changed");
 
+    // An account closed by hand that the rosters still ask for is opened again.
+    assert!(baocao(&db, &["users", "close", "annv@qn.gov.vn"]).status.success());
+    let steps = plan("01/08/2025");
+    assert_eq!((steps[0]["action"].as_str(), steps.as_array().unwrap().len()), (Some("open"), 1), "{steps}");
+    apply("01/08/2025");
+    let accounts = ok_json(&db, &["users", "list", "--format", "json"]);
+    assert_eq!(
+        accounts.as_array().unwrap().iter().find(|a| a["username"] == "annv@qn.gov.vn").unwrap()["active"],
+        true
+    );
+
     // A later merge dissolves Đăk Rơ Wa (23302): refused, dry run included,
     // until its agency is given a successor or an archive decision.
     let merge = write(
