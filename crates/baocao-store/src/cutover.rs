@@ -49,6 +49,9 @@ pub struct Prepared {
 struct Undo {
     /// Form versions that started: (code, valid_from).
     forms_started: Vec<(String, NaiveDate)>,
+    /// Versions the plan carried that were stored already: (code,
+    /// valid_from, the definition they had).
+    forms_replaced: Vec<(String, NaiveDate, String)>,
     /// Versions given an end: (code, valid_from, the end they had).
     forms_ended: Vec<(String, Option<NaiveDate>, Option<NaiveDate>)>,
     /// Regimes saved, with the definition they had (none: new).
@@ -328,8 +331,18 @@ impl Db {
                 undo.forms_ended.push((ended.code.clone(), ended.valid_from, before));
             }
             for form in &cutover.forms {
+                let before: Option<String> = in_tx!(tx, |conn| sqlx::query_scalar(
+                    "SELECT definition FROM forms WHERE code = $1 AND valid_from = $2"
+                )
+                .bind(&form.code)
+                .bind(eff)
+                .fetch_optional(&mut *conn)
+                .await?);
                 Self::save_form_in(tx, actor, form, &indicators).await?;
-                undo.forms_started.push((form.code.clone(), eff));
+                match before {
+                    Some(definition) => undo.forms_replaced.push((form.code.clone(), eff, definition)),
+                    None => undo.forms_started.push((form.code.clone(), eff)),
+                }
             }
             for regime in &cutover.regimes {
                 let before: Option<String> =
@@ -615,6 +628,17 @@ impl Db {
             in_tx!(tx, |conn| {
                 for (code, from) in &undo.forms_started {
                     sqlx::query("DELETE FROM forms WHERE code = $1 AND valid_from = $2")
+                        .bind(code)
+                        .bind(from)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                for (code, from, definition) in &undo.forms_replaced {
+                    let form: Form = crate::reports::parse_json("form definition", definition)?;
+                    sqlx::query("UPDATE forms SET name = $1, valid_to = $2, definition = $3 WHERE code = $4 AND valid_from = $5")
+                        .bind(&form.name)
+                        .bind(form.valid_to)
+                        .bind(definition)
                         .bind(code)
                         .bind(from)
                         .execute(&mut *conn)

@@ -1271,3 +1271,70 @@ async fn a_plans_tasks_and_targets_are_followed_up() {
     let none = ok_json(&db, &["targets", "progress", "--period", "202501", "--format", "json"]);
     assert!(none[0]["value"].is_null(), "nothing reported is not zero: {none}");
 }
+
+#[tokio::test]
+async fn the_2025_reform_replayed_as_the_cutover_of_a_province() {
+    let db = with_regime().await;
+    let dir = tempfile::tempdir().unwrap();
+    for (action, unit, period, extra) in [
+        ("submit", "23314", "202505", ["--set", "HS_TIEP_NHAN=40"]),
+        ("approve", "23314", "202505", ["--by", "Nguyễn Văn A"]),
+        ("save", "23314", "202506", ["--set", "HS_TIEP_NHAN=41"]),
+        ("submit", "23317", "202506", ["--set", "HS_TIEP_NHAN=50"]),
+    ] {
+        let out = report(&db, action, unit, period, &extra);
+        assert!(out.status.success(), "{action} {unit} {period}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    std::fs::copy(data_dir().join("demo/form-bm01.toml"), dir.path().join("bm01.toml")).unwrap();
+    let regime = std::fs::read_to_string(data_dir().join("demo/regime-monthly.toml"))
+        .unwrap()
+        .replace("[units]", "[units]\nunder = \"51\"");
+    write(&dir, "regime.toml", &regime);
+    let plan = write(
+        &dir,
+        "plan.toml",
+        "key = \"qn-2025\"\nname = \"Chính quyền địa phương hai cấp\"\neffective_date = \"2025-07-01\"\nscope = \"51\"\n\
+         source_organization = \"Văn phòng UBND tỉnh Quảng Ngãi\"\nreorganization = \"vn-2025-two-level\"\n\
+         forms = [\"bm01.toml\"]\nregimes = [\"regime.toml\"]\n",
+    );
+    let dry = ok_json(&db, &["cutover", "dry-run", &plan, "--format", "json"]);
+    let s = &dry["summary"];
+    assert_eq!((s["units_closed"].as_u64(), s["units_opened"].as_u64()), (Some(10810), Some(3355)));
+    assert_eq!(s["dissolved"].as_array().unwrap().len(), 297, "old Quảng Ngãi's and Kon Tum's units now in 51");
+    let open: Vec<(&str, &str)> = s["open_reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["unit"].as_str().unwrap(), r["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(open, [("23314", "draft"), ("23317", "submitted")]);
+
+    let applied = ok_json(&db, &["cutover", "apply", &plan, "--format", "json"]);
+    assert_eq!(applied["packages_made"], 297);
+    assert!(baocao(&db, &["cutover", "verify", "qn-2025"]).status.success());
+    let bags = dir.path().join("luu-tru/qn-2025");
+    assert!(baocao(&db, &["archive", "verify", bags.to_str().unwrap()]).status.success());
+    let may: Value =
+        serde_json::from_slice(&std::fs::read(bags.join("23314/data/bao-cao/BC_THANG_TTHC-202505.json")).unwrap())
+            .unwrap();
+    assert_eq!(may["status"], "approved");
+
+    // Legacy data stays queryable, in the structure of its own day, and read-only.
+    let june = ok_json(
+        &db,
+        &["report", "show", "--regime", "BC_THANG_TTHC", "--unit", "23314", "--period", "202506", "--format", "json"],
+    );
+    let received = june["rows"].as_array().unwrap().iter().find(|r| r["indicator"] == "HS_TIEP_NHAN").unwrap();
+    assert_eq!((june["status"].as_str(), received["cells"]["this_period"].as_f64()), (Some("draft"), Some(41.0)));
+    let out = report(&db, "save", "23314", "202506", &["--set", "HS_TIEP_NHAN=1"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"));
+    // The new Ngọk Bay, which keeps the code, reports as before.
+    assert!(report(&db, "save", "23317", "202507", &["--set", "HS_TIEP_NHAN=9"]).status.success());
+
+    // Rollback: the reform stays (the cutover did not apply it), the form
+    // version it carried is as it was, the old units' reports open again.
+    let out = baocao(&db, &["cutover", "rollback", "qn-2025"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ok_json(&db, &["forms", "show", "BM01"]).as_array().unwrap().len(), 2);
+    assert!(report(&db, "save", "23314", "202506", &["--set", "HS_TIEP_NHAN=42"]).status.success());
+}
