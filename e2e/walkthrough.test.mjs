@@ -177,3 +177,19 @@ test("another commune's officer can neither open nor fetch the report", async ()
     assert.equal(api.status(), 403);
   });
 });
+
+test("the plan's follow-up shows late tasks first and the target against the reports", async () => {
+  await as("plans", async (page) => {
+    await signIn(page, "pheduyet.tinh");
+    await page.getByRole("link", { name: "Kế hoạch" }).click();
+    await page.waitForURL(`${base}/tasks`);
+    assert.match(await page.locator(".summary").innerText(), /2 nhiệm vụ quá hạn/);
+    const first = page.locator("table.tasks tbody tr").first();
+    assert.match(await first.getAttribute("class"), /late/);
+    assert.match(await first.innerText(), /quá hạn/);
+    const target = page.locator("tr", { hasText: "Tỷ lệ hồ sơ trực tuyến toàn trình" });
+    assert.match(await target.innerText(), /60,0%/);
+    assert.match(await target.innerText(), /\t\d+,\d%/, "the month's share, in Vietnamese notation");
+    await signOut(page);
+  });
+});

@@ -36,6 +36,9 @@ const OUTPUT_FORMS: [(&str, &str); 2] = [
     ("form-th02.toml", include_str!("../../../data/demo/form-th02.toml")),
 ];
 const REGIME: &str = include_str!("../../../data/demo/regime-monthly.toml");
+/// A plan's task table and its target, to follow up on «Kế hoạch».
+const TASKS: &str = include_str!("../../../data/demo/nhiem-vu.csv");
+const TARGETS: &str = include_str!("../../../data/demo/chi-tieu.toml");
 
 /// The demo regime's indicators and how large a commune's monthly value is.
 const SCALES: [(&str, f64); 4] =
@@ -96,6 +99,19 @@ pub async fn prepare(db: &Db, province: &str) -> anyhow::Result<()> {
         let form: Form = read_toml(name, text)?;
         db.save_form(DEMO_ACTOR, &form).await?;
     }
+
+    progress.stage("loading the demo plan's tasks and targets");
+    let tasks = baocao_ingest::tasks::read_tasks_csv(
+        "bundled data/demo/nhiem-vu.csv",
+        TASKS,
+        "Kế hoạch chuyển đổi hệ thống báo cáo (demo)",
+    )?;
+    db.import_tasks(DEMO_ACTOR, &tasks).await?;
+    let mut targets: crate::tasks::TargetFile = read_toml("chi-tieu.toml", TARGETS)?;
+    for t in &mut targets.targets {
+        t.unit = province.to_string();
+    }
+    db.import_targets(DEMO_ACTOR, &targets.targets).await?;
 
     let today = today_in_vietnam();
     // History starts a year before the reform, so that the first months of

@@ -122,9 +122,10 @@ pub async fn tasks(db: &Db, command: TaskCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A file of targets: `[[targets]]` tables.
 #[derive(Deserialize)]
-struct TargetFile {
-    targets: Vec<Target>,
+pub(crate) struct TargetFile {
+    pub targets: Vec<Target>,
 }
 
 pub async fn targets(db: &Db, command: TargetCommand) -> anyhow::Result<()> {
