@@ -945,6 +945,14 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Report actions that must all succeed: (action, unit, period, arguments).
+fn reports(db: &TestDb, steps: &[(&str, &str, &str, [&str; 2])]) {
+    for (action, unit, period, extra) in steps {
+        let out = report(db, action, unit, period, extra);
+        assert!(out.status.success(), "{action} {unit} {period}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
 /// A province ready for a cutover on 01/01/2026 that merges Đăk Rơ Wa
 /// (23302) into Ngọk Bay (23317): reports of both, the agency of 23302 with
 /// its successor, an official moving with it, a new form version and the
@@ -952,15 +960,15 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
 async fn cutover_scenario() -> (TestDb, tempfile::TempDir, String) {
     let db = with_regime().await;
     let dir = tempfile::tempdir().unwrap();
-    for (action, unit, period, extra) in [
-        ("submit", "23302", "202511", ["--set", "HS_TIEP_NHAN=7"]),
-        ("approve", "23302", "202511", ["--by", "Lê Văn C"]),
-        ("save", "23302", "202512", ["--set", "HS_TIEP_NHAN=9"]),
-        ("save", "23317", "202512", ["--set", "HS_TIEP_NHAN=9"]),
-    ] {
-        let out = report(&db, action, unit, period, &extra);
-        assert!(out.status.success(), "{action} {unit} {period}: {}", String::from_utf8_lossy(&out.stderr));
-    }
+    reports(
+        &db,
+        &[
+            ("submit", "23302", "202511", ["--set", "HS_TIEP_NHAN=7"]),
+            ("approve", "23302", "202511", ["--by", "Lê Văn C"]),
+            ("save", "23302", "202512", ["--set", "HS_TIEP_NHAN=9"]),
+            ("save", "23317", "202512", ["--set", "HS_TIEP_NHAN=9"]),
+        ],
+    );
     let agencies = write(
         &dir,
         "co-quan.csv",
@@ -1276,15 +1284,15 @@ async fn a_plans_tasks_and_targets_are_followed_up() {
 async fn the_2025_reform_replayed_as_the_cutover_of_a_province() {
     let db = with_regime().await;
     let dir = tempfile::tempdir().unwrap();
-    for (action, unit, period, extra) in [
-        ("submit", "23314", "202505", ["--set", "HS_TIEP_NHAN=40"]),
-        ("approve", "23314", "202505", ["--by", "Nguyễn Văn A"]),
-        ("save", "23314", "202506", ["--set", "HS_TIEP_NHAN=41"]),
-        ("submit", "23317", "202506", ["--set", "HS_TIEP_NHAN=50"]),
-    ] {
-        let out = report(&db, action, unit, period, &extra);
-        assert!(out.status.success(), "{action} {unit} {period}: {}", String::from_utf8_lossy(&out.stderr));
-    }
+    reports(
+        &db,
+        &[
+            ("submit", "23314", "202505", ["--set", "HS_TIEP_NHAN=40"]),
+            ("approve", "23314", "202505", ["--by", "Nguyễn Văn A"]),
+            ("save", "23314", "202506", ["--set", "HS_TIEP_NHAN=41"]),
+            ("submit", "23317", "202506", ["--set", "HS_TIEP_NHAN=50"]),
+        ],
+    );
     std::fs::copy(data_dir().join("demo/form-bm01.toml"), dir.path().join("bm01.toml")).unwrap();
     let regime = std::fs::read_to_string(data_dir().join("demo/regime-monthly.toml"))
         .unwrap()
