@@ -100,18 +100,18 @@ pub async fn prepare(db: &Db, province: &str) -> anyhow::Result<()> {
         db.save_form(DEMO_ACTOR, &form).await?;
     }
 
-    progress.stage("loading the demo plan's tasks and targets");
-    let tasks = baocao_ingest::tasks::read_tasks_csv(
-        "bundled data/demo/nhiem-vu.csv",
-        TASKS,
-        "Kế hoạch chuyển đổi hệ thống báo cáo (demo)",
-    )?;
-    db.import_tasks(DEMO_ACTOR, &tasks).await?;
-    let mut targets: crate::tasks::TargetFile = read_toml("chi-tieu.toml", TARGETS)?;
-    for t in &mut targets.targets {
-        t.unit = province.to_string();
+    // Once loaded, the plan is followed up in the demo: a restart keeps it.
+    if db.tasks().await?.is_empty() {
+        progress.stage("loading the demo plan's tasks and targets");
+        let plan = "Kế hoạch chuyển đổi hệ thống báo cáo (demo)";
+        let tasks = baocao_ingest::tasks::read_tasks_csv("bundled data/demo/nhiem-vu.csv", TASKS, plan)?;
+        db.import_tasks(DEMO_ACTOR, &tasks).await?;
+        let mut targets: crate::tasks::TargetFile = read_toml("chi-tieu.toml", TARGETS)?;
+        for t in &mut targets.targets {
+            t.unit = province.to_string();
+        }
+        db.import_targets(DEMO_ACTOR, &targets.targets).await?;
     }
-    db.import_targets(DEMO_ACTOR, &targets.targets).await?;
 
     let today = today_in_vietnam();
     // History starts a year before the reform, so that the first months of
