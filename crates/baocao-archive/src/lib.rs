@@ -50,7 +50,8 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BagError + '_ {
 
 const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
 
-fn sha256(bytes: &[u8]) -> String {
+/// The SHA-256 of `bytes` in lower-case hex, as manifests write it.
+pub fn sha256(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(64);
     for b in Sha256::digest(bytes) {
         let _ = write!(out, "{b:02x}");

@@ -368,7 +368,7 @@ async fn report_page(
     }
     // A dissolved unit's reports are legacy data: shown as they were, read-only.
     let legacy = match unit.validity.to {
-        Some(end) if state.db.is_legacy(&unit.code).await? => Some(format!(
+        Some(end) if state.db.dissolution(&unit.code).await?.is_some() => Some(format!(
             "{} đã giải thể từ ngày {}: báo cáo là dữ liệu lưu trữ, chỉ xem, theo cơ cấu đơn vị của ngày {}.",
             unit.name,
             format_vn(end),

@@ -165,6 +165,7 @@ impl Db {
         let eve = eff.pred_opt().ok_or_else(|| StoreError::Conflict("effective date out of range".into()))?;
         let mut registry = self.load_registry().await?;
         let agencies = self.all_agencies().await?;
+        let existing = self.cutover(&cutover.key).await?;
         let delta = match &cutover.reorganization {
             ReorgSource::Applied { key } => match self.applied_delta(key).await {
                 Ok(delta) => delta,
@@ -174,8 +175,7 @@ impl Db {
                 Err(e) => return Err(e),
             },
             ReorgSource::Plan { reorganization } => {
-                let state = self.cutover(&cutover.key).await?;
-                if state.as_ref().is_some_and(|s| s.applied_reorganization) {
+                if existing.as_ref().is_some_and(|s| s.applied_reorganization) {
                     self.applied_delta(&reorganization.info.key).await?
                 } else {
                     match registry.plan_checked(reorganization, |d| unsettled_agencies(&agencies, d)) {
@@ -198,7 +198,6 @@ impl Db {
                 }
             }
         };
-        let existing = self.cutover(&cutover.key).await?;
         let applied = match &existing {
             Some(r) if r.checksum == cutover.checksum() => true,
             Some(_) => {
@@ -295,12 +294,6 @@ impl Db {
                 fate: OPEN_REPORT_FATE.to_string(),
             })
             .collect())
-    }
-
-    async fn all_agencies(&self) -> Result<Vec<Agency>, StoreError> {
-        let rows: Vec<crate::directory::AgencyRow> =
-            with_pool!(self, |pool| sqlx::query_as(crate::directory::SELECT_AGENCIES).fetch_all(pool).await?);
-        rows.into_iter().map(crate::directory::agency_of).collect()
     }
 
     /// Applies `cutover` in one transaction, after checking it. Applying
@@ -471,7 +464,8 @@ impl Db {
         Ok(())
     }
 
-    /// The cutover that dissolved `code`, and where its package is.
+    /// The cutover that dissolved `code`, and where its package is: the
+    /// reports of its ended versions are read-only legacy.
     pub async fn dissolution(&self, code: &str) -> Result<Option<(String, Option<String>)>, StoreError> {
         Ok(with_pool!(self, |pool| sqlx::query_as(
             "SELECT cutover_key, package FROM cutover_units WHERE unit_code = $1"
@@ -479,17 +473,6 @@ impl Db {
         .bind(code)
         .fetch_optional(pool)
         .await?))
-    }
-
-    /// True when `code` was dissolved by an applied cutover: the reports of
-    /// its ended versions are read-only legacy.
-    pub async fn is_legacy(&self, code: &str) -> Result<bool, StoreError> {
-        let found: Option<String> =
-            with_pool!(self, |pool| sqlx::query_scalar("SELECT unit_code FROM cutover_units WHERE unit_code = $1")
-                .bind(code)
-                .fetch_optional(pool)
-                .await?);
-        Ok(found.is_some())
     }
 
     /// Checks what should hold after cutover `key`; every problem found.
@@ -530,14 +513,12 @@ impl Db {
             }
         }
         problems.extend(check_agencies(&self.all_agencies().await?, &registry));
-        for form in self.forms().await? {
-            let overlapping = self
-                .form_versions(&form.code)
-                .await?
-                .iter()
-                .filter(|v| v.valid_from != form.valid_from && v.validity().overlaps(&form.validity()))
-                .count();
-            if overlapping > 0 {
+        let forms = self.forms().await?;
+        for (i, form) in forms.iter().enumerate() {
+            let overlapping = forms[i + 1..].iter().any(|v| {
+                v.code == form.code && v.valid_from != form.valid_from && v.validity().overlaps(&form.validity())
+            });
+            if overlapping {
                 problems.push(format!("form {}: versions overlap", form.code));
             }
         }

@@ -199,9 +199,14 @@ impl Db {
 
     /// Every version of agency `code`, its predecessors and its successors.
     pub async fn agency_lineage(&self, code: &str) -> Result<AgencyLineage, StoreError> {
-        let rows: Vec<AgencyRow> = with_pool!(self, |pool| sqlx::query_as(SELECT_AGENCIES).fetch_all(pool).await?);
-        let all = rows.into_iter().map(agency_of).collect::<Result<Vec<_>, _>>()?;
+        let all = self.all_agencies().await?;
         agency_lineage(&all, code).ok_or_else(|| StoreError::NotFound(format!("no agency «{code}»")))
+    }
+
+    /// Every version of every agency.
+    pub(crate) async fn all_agencies(&self) -> Result<Vec<Agency>, StoreError> {
+        let rows: Vec<AgencyRow> = with_pool!(self, |pool| sqlx::query_as(SELECT_AGENCIES).fetch_all(pool).await?);
+        rows.into_iter().map(agency_of).collect()
     }
 
     /// Lists `listed` as the whole rosters of their agencies from `from`.

@@ -528,13 +528,10 @@ async fn package(
         .map(|c| registry.in_force(c, eff).map_or(c.clone(), |u| format!("{} ({c})", u.name)))
         .collect();
     let dissolved = record.summary.dissolved.iter().find(|d| d.code == unit.code);
-    let count = |status: &str| data.reports.iter().filter(|r| r.status == status).count().to_string();
+    let approved = data.reports.iter().filter(|r| r.status == "approved").count();
     let counts = vec![
-        ("Báo cáo đã phê duyệt".to_string(), count("approved")),
-        (
-            "Báo cáo chưa phê duyệt (nháp, đã gửi, bị trả lại)".into(),
-            (data.reports.len() - count("approved").parse::<usize>().unwrap_or(0)).to_string(),
-        ),
+        ("Báo cáo đã phê duyệt".to_string(), approved.to_string()),
+        ("Báo cáo chưa phê duyệt (nháp, đã gửi, bị trả lại)".into(), (data.reports.len() - approved).to_string()),
         (
             "Lần sửa đổi báo cáo (có chữ ký, người thực hiện, thời điểm)".into(),
             data.reports.iter().map(|r| r.revisions.len()).sum::<usize>().to_string(),
@@ -549,7 +546,7 @@ async fn package(
         ("Bản ghi nhật ký hệ thống".into(), data.audit.len().to_string()),
     ];
     let checksums: Vec<(String, String)> =
-        files.iter().map(|f| (format!("data/{}", f.path), sha256_hex(&f.bytes))).collect();
+        files.iter().map(|f| (format!("data/{}", f.path), baocao_archive::sha256(&f.bytes))).collect();
     let bytes: u64 = files.iter().map(|f| f.bytes.len() as u64).sum::<u64>();
     let province = plan.cutover.scope.as_deref().and_then(|s| registry.in_force(s, eff));
     let handover = Handover {
@@ -603,11 +600,6 @@ async fn package(
         print_pdf(&beside);
     }
     Ok(())
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Prints the handover record to PDF with a headless chromium
