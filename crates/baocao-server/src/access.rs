@@ -118,7 +118,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// The account behind a request, if any: an API token wins over a cookie.
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Arc<Principal>>, ApiError> {
     if let Some(token) = bearer(headers) {
-        return Ok(auth::from_token(&state.db, token).await?);
+        return Ok(state.token_principal(token).await?);
     }
     let jar = CookieJar::from_headers(headers);
     match jar.get(COOKIE) {

@@ -1,7 +1,10 @@
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use baocao_core::Registry;
 use baocao_store::{Db, StoreError};
+
+use crate::auth::Principal;
 use tokio::sync::RwLock;
 
 /// Settings of a running server.
@@ -34,7 +37,16 @@ pub struct AppState {
     pub(crate) rules: Arc<Vec<crate::access::RouteRule>>,
     /// Sign-in attempts per client address.
     pub(crate) sign_in_limiter: Arc<SignInLimiter>,
+    /// The principals of API tokens by token hash, with the access revision
+    /// they were read at: scripts send many requests with one token.
+    pub(crate) tokens: Arc<std::sync::Mutex<TokenCache>>,
 }
+
+/// Principals by token hash, with the access revision they were read at.
+type TokenCache = HashMap<String, (i64, Arc<Principal>)>;
+
+/// More distinct tokens than a province issues; the cache starts over past it.
+const TOKENS_KEPT: usize = 10_000;
 
 /// At most [`SIGN_INS_PER_MINUTE`] sign-in attempts a minute from one
 /// address, whatever the accounts tried (the per-account lockout is the
@@ -56,7 +68,30 @@ impl AppState {
             registry: Arc::default(),
             rules: Arc::default(),
             sign_in_limiter: Arc::new(sign_in_limiter()),
+            tokens: Arc::default(),
         }
+    }
+
+    /// The principal of a bearer token, if the token is valid: read again
+    /// whenever an account, grant or token has changed since (a revoked
+    /// token or a closed account is refused at once).
+    pub(crate) async fn token_principal(&self, token: &str) -> Result<Option<Arc<Principal>>, StoreError> {
+        let hash = crate::auth::token_hash(token);
+        let revision = self.db.cache_revision("access").await?;
+        if let Some((seen, principal)) = self.tokens.lock().expect("token cache").get(&hash)
+            && *seen == revision
+        {
+            return Ok(Some(principal.clone()));
+        }
+        let found = crate::auth::from_token(&self.db, token).await?;
+        if let Some(principal) = &found {
+            let mut tokens = self.tokens.lock().expect("token cache");
+            if tokens.len() >= TOKENS_KEPT {
+                tokens.clear();
+            }
+            tokens.insert(hash, (revision, principal.clone()));
+        }
+        Ok(found)
     }
 
     /// The registry in memory for lineage walks and mapping, reloaded only

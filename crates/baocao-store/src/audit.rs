@@ -77,6 +77,54 @@ macro_rules! append_audit {
     }};
 }
 
+#[derive(serde::Serialize)]
+struct ChainedRow<'a> {
+    seq: i64,
+    at: String,
+    actor: &'a str,
+    action: &'a str,
+    object: &'a str,
+    before: Option<String>,
+    after: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+/// `changes` chained after the record `head` (its seq and hash), as the
+/// JSON batch of the dialect's `insert_audit`, and the new end of the chain:
+/// the same records [`append_audit!`] writes one at a time.
+pub(crate) fn chained(head: (i64, String), changes: &[Change<'_>]) -> (String, (i64, String)) {
+    let (mut seq, mut prev) = head;
+    let mut rows = Vec::with_capacity(changes.len());
+    for change in changes {
+        let row = change.row();
+        seq += 1;
+        let hash = baocao_core::audit::chain_hash(
+            &prev,
+            seq,
+            &row.at,
+            change.actor,
+            change.action,
+            &change.object,
+            row.before.as_deref(),
+            row.after.as_deref(),
+        );
+        let prev_hash = std::mem::replace(&mut prev, hash.clone());
+        rows.push(ChainedRow {
+            seq,
+            at: row.at,
+            actor: change.actor,
+            action: change.action,
+            object: &change.object,
+            before: row.before,
+            after: row.after,
+            prev_hash,
+            hash,
+        });
+    }
+    (serde_json::to_string(&rows).expect("plain data serializes"), (seq, prev))
+}
+
 /// Which records to list.
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {

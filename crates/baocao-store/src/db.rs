@@ -17,7 +17,7 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(Sqlite),
-    Postgres(PgPool),
+    Postgres(Postgres),
 }
 
 /// An SQLite pool, and the turn of its writers in this process.
@@ -33,6 +33,22 @@ pub struct Sqlite {
     /// still meet the busy handler.
     #[doc(hidden)]
     pub writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    pub(crate) shared: std::sync::Arc<Shared>,
+}
+
+/// A PostgreSQL pool.
+#[derive(Clone, Debug)]
+pub struct Postgres {
+    #[doc(hidden)]
+    pub pool: PgPool,
+    pub(crate) shared: std::sync::Arc<Shared>,
+}
+
+/// What the clones of one [`Db`] share besides the pool.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub(crate) reports: crate::report_writer::ReportQueue,
+    pub(crate) catalog: crate::catalog::CatalogCache,
 }
 
 /// Runs `$body` with `$pool` bound to the backend's own pool type.
@@ -45,7 +61,10 @@ macro_rules! with_pool {
                 let $pool = &sqlite.pool;
                 $body
             }
-            $crate::Db::Postgres($pool) => $body,
+            $crate::Db::Postgres(postgres) => {
+                let $pool = &postgres.pool;
+                $body
+            }
         }
     };
 }
@@ -66,8 +85,8 @@ macro_rules! transaction {
                 tx.commit().await?;
                 out
             }
-            $crate::Db::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
+            $crate::Db::Postgres(postgres) => {
+                let mut tx = postgres.pool.begin().await?;
                 let $conn = &mut *tx;
                 let out = $body;
                 tx.commit().await?;
@@ -170,10 +189,18 @@ impl Db {
                 // FULL: a committed transaction survives a power cut, not only a crash.
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+                .busy_timeout(Duration::from_secs(10))
+                // Every commit invalidates the page cache of the pool's other
+                // connections, which then read the pages again with one
+                // system call and one copy each; mapped, they read them in place.
+                .pragma("mmap_size", "1073741824");
+            // A file on this machine does not go stale the way a network
+            // connection does: testing it before each use would cost one more
+            // trip to SQLite's worker thread per statement.
+            let pool =
+                SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options).await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-            Ok(Db::Sqlite(Sqlite { pool, writer: Default::default() }))
+            Ok(Db::Sqlite(Sqlite { pool, writer: Default::default(), shared: Default::default() }))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // JIT compilation pays off for long analytical queries only; for
             // the short queries of an interactive application it can cost
@@ -185,7 +212,7 @@ impl Db {
                 .connect_with(options)
                 .await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::Postgres(Postgres { pool, shared: Default::default() }))
         } else {
             Err(StoreError::UnsupportedUrl(url.to_string()))
         }
@@ -216,13 +243,22 @@ impl Db {
     pub async fn schema(&self) -> Result<Option<String>, StoreError> {
         match self {
             Db::Sqlite(_) => Ok(None),
-            Db::Postgres(pool) => Ok(sqlx::query_scalar("SELECT current_schema()").fetch_one(pool).await?),
+            Db::Postgres(postgres) => {
+                Ok(sqlx::query_scalar("SELECT current_schema()").fetch_one(&postgres.pool).await?)
+            }
         }
     }
 
     /// True when the database answers.
     pub async fn ping(&self) -> bool {
         with_pool!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.is_ok())
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        match self {
+            Db::Sqlite(sqlite) => &sqlite.shared,
+            Db::Postgres(postgres) => &postgres.shared,
+        }
     }
 
     pub async fn close(&self) {

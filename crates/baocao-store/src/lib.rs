@@ -14,15 +14,17 @@
 pub mod accounts;
 pub mod archive;
 pub mod audit;
+mod catalog;
 pub mod cutover;
 pub(crate) mod db;
 pub mod directory;
 mod error;
 pub mod registry;
+mod report_writer;
 pub mod reports;
 mod sql;
 pub mod tasks;
 pub mod values;
 
-pub use db::{Backend, Db, Sqlite};
+pub use db::{Backend, Db, Postgres, Sqlite};
 pub use error::StoreError;

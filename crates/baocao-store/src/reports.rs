@@ -1,22 +1,23 @@
 //! Forms, regimes and reports in the database.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use baocao_core::datavalue::CheckedValue;
-use baocao_core::form::{Column, Form, Severity};
+use baocao_core::form::{Column, Form};
 use baocao_core::regime::Regime;
 use baocao_core::report::{
     Completeness, Consolidated, ConsolidatedRow, ReportRow, ReportView, Revision, Signature, UnitCompleteness,
     column_key,
 };
-use baocao_core::workflow::{Action, Status, transition};
+use baocao_core::workflow::{Action, Status};
 use baocao_core::{Aggregation, Indicator, Period, Registry, UnitVersion};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::Change;
 use crate::db::{Tx, in_tx, with_write};
-use crate::values::{ComposeContext, ReportFilter, values_json};
-use crate::{Db, StoreError, append_audit, with_pool, with_tx};
+use crate::values::{ComposeContext, ReportFilter};
+use crate::{Db, StoreError, append_audit, with_pool};
 
 /// What a person asks of a report.
 #[derive(Clone, Debug)]
@@ -37,13 +38,14 @@ pub struct ReportRequest {
 }
 
 /// The regime, reporting unit, form version and indicators of one report.
-struct ReportScope {
-    regime_id: i64,
-    regime: Regime,
-    unit: UnitVersion,
-    form_id: i64,
-    form: Form,
-    indicators: HashMap<String, Indicator>,
+#[derive(Debug)]
+pub(crate) struct ReportScope {
+    pub(crate) regime_id: i64,
+    pub(crate) regime: Regime,
+    pub(crate) unit: UnitVersion,
+    pub(crate) form_id: i64,
+    pub(crate) form: Form,
+    pub(crate) indicators: Arc<HashMap<String, Indicator>>,
 }
 
 /// What an action on a report came to: the status it left the report in
@@ -79,7 +81,7 @@ struct ReportRowDb {
 const REPORT_COLUMNS: &str =
     "r.id, r.status, r.submitted_at, r.approved_at, r.returned_reason, r.signer, r.signer_position, r.signed_at";
 
-fn rejected(message: String) -> StoreError {
+pub(crate) fn rejected(message: String) -> StoreError {
     StoreError::Conflict(message)
 }
 
@@ -89,7 +91,7 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(what: &str, text: &str)
 
 /// Values typed for the form's indicators, checked against their types;
 /// every problem named in Vietnamese.
-fn checked(
+pub(crate) fn checked(
     typed: &BTreeMap<String, String>,
     form: &Form,
     indicators: &HashMap<String, Indicator>,
@@ -255,8 +257,8 @@ impl Db {
         })
     }
 
-    async fn indicators_by_code(&self) -> Result<HashMap<String, Indicator>, StoreError> {
-        Ok(self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect())
+    async fn indicators_by_code(&self) -> Result<Arc<HashMap<String, Indicator>>, StoreError> {
+        Ok(self.catalog().await?.indicators.clone())
     }
 
     /// Every version of every form, by code then validity.
@@ -275,13 +277,7 @@ impl Db {
 
     /// The version of a form in force on `day`, with its row id.
     async fn form_at(&self, code: &str, day: NaiveDate) -> Result<(i64, Form), StoreError> {
-        let sql = "SELECT id, definition FROM forms WHERE code = $1
-            AND (valid_from IS NULL OR valid_from <= $2) AND (valid_to IS NULL OR valid_to > $2)";
-        let row: Option<(i64, String)> =
-            with_pool!(self, |pool| sqlx::query_as(sql).bind(code).bind(day).fetch_optional(pool).await?);
-        let (id, definition) =
-            row.ok_or_else(|| rejected(format!("no version of form {code} is in force on {day}")))?;
-        Ok((id, parse_json("form definition", &definition)?))
+        Ok(self.catalog().await?.form_at(code, day)?.clone())
     }
 
     /// Creates or replaces a regime; its form must exist.
@@ -326,12 +322,7 @@ impl Db {
 
     /// A regime by code, with its row id.
     async fn regime_row(&self, code: &str) -> Result<(i64, Regime), StoreError> {
-        let sql = "SELECT id, definition FROM regimes WHERE code = $1";
-        let row: Option<(i64, String)> =
-            with_pool!(self, |pool| sqlx::query_as(sql).bind(code).fetch_optional(pool).await?);
-        let (id, definition) =
-            row.ok_or_else(|| StoreError::NotFound(format!("unknown regime (chế độ báo cáo) «{code}»")))?;
-        Ok((id, parse_json("regime definition", &definition)?))
+        Ok(self.catalog().await?.regime(code)?.clone())
     }
 
     /// Every regime.
@@ -366,17 +357,17 @@ impl Db {
     /// one transaction: values saved, rules checked, status moved, revision
     /// kept. Errors of the rules block submission; warnings do not.
     pub async fn act_on_report(&self, registry: &Registry, req: ReportRequest) -> Result<ReportView, StoreError> {
-        let scope = self.scope(registry, &req.regime, &req.unit, &req.period).await?;
+        let scope = Arc::new(self.scope(registry, &req.regime, &req.unit, &req.period).await?);
         let period = req.period;
-        self.apply_in(&scope, req).await?;
+        self.write_report_action(scope.clone(), req).await?;
         self.view(registry, &scope, &period).await
     }
 
     /// [`Db::act_on_report`] without computing the report afterwards, for
     /// callers acting on many reports or that need only the outcome.
     pub async fn apply_report_action(&self, registry: &Registry, req: ReportRequest) -> Result<Outcome, StoreError> {
-        let scope = self.scope(registry, &req.regime, &req.unit, &req.period).await?;
-        self.apply_in(&scope, req).await
+        let scope = Arc::new(self.scope(registry, &req.regime, &req.unit, &req.period).await?);
+        self.write_report_action(scope, req).await
     }
 
     /// What a report of `code` for `period` under `regime` is about, checked:
@@ -388,177 +379,12 @@ impl Db {
         code: &str,
         period: &Period,
     ) -> Result<ReportScope, StoreError> {
-        let (regime_id, regime) = self.regime_row(regime).await?;
+        let catalog = self.catalog().await?;
+        let (regime_id, regime) = catalog.regime(regime)?.clone();
         let unit = Self::reporting_unit(registry, &regime, code, period)?;
-        let (form_id, form) = self.form_at(&regime.form, period.end()).await?;
-        let indicators = self.indicators_by_code().await?;
+        let (form_id, form) = catalog.form_at(&regime.form, period.end())?.clone();
+        let indicators = catalog.indicators.clone();
         Ok(ReportScope { regime_id, regime, unit, form_id, form, indicators })
-    }
-
-    async fn apply_in(&self, scope: &ReportScope, req: ReportRequest) -> Result<Outcome, StoreError> {
-        let ReportScope { regime_id, unit, form_id, form, indicators, .. } = scope;
-        let (regime_id, form_id) = (*regime_id, *form_id);
-        let values = checked(&req.values, form, indicators, unit, req.period, Column::ThisPeriod)?;
-        let year = Period::Year { year: req.period.year() };
-        let plan = checked(&req.plan, form, indicators, unit, year, Column::YearPlan)?;
-        let now = req.at.unwrap_or_else(Utc::now);
-        let upsert = self.dialect().upsert_values;
-        let unit_sql =
-            "SELECT id FROM units WHERE code = $1 AND COALESCE(valid_from, '0001-01-01') = COALESCE($2, '0001-01-01')";
-        let unit_key = unit.key();
-        with_tx!(self, |conn| {
-            let unit_id: i64 = sqlx::query_scalar(unit_sql)
-                .bind(&unit_key.code)
-                .bind(unit_key.valid_from)
-                .fetch_one(&mut *conn)
-                .await?;
-            // Only a version that has ended can be legacy: the current ones
-            // pay nothing for this.
-            if unit.validity.to.is_some() {
-                let cutover: Option<String> =
-                    sqlx::query_scalar("SELECT cutover_key FROM cutover_units WHERE unit_code = $1")
-                        .bind(&unit_key.code)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                if let Some(cutover) = cutover {
-                    return Err(StoreError::Conflict(format!(
-                        "{} ({}) was dissolved by cutover «{cutover}»: its reports are legacy data, read-only \
-                         (dữ liệu lưu trữ, chỉ xem)",
-                        unit.name, unit.code
-                    )));
-                }
-            }
-            let existing: Option<ReportRowDb> = sqlx::query_as(&format!(
-                "SELECT {REPORT_COLUMNS} FROM reports r WHERE r.regime_id = $1 AND r.unit_id = $2 AND r.period = $3"
-            ))
-            .bind(regime_id)
-            .bind(unit_id)
-            .bind(req.period.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
-            let status = existing.as_ref().map_or(Some(Status::Draft), |r| Status::parse(&r.status));
-            let status = status.ok_or_else(|| StoreError::Corrupt("report status".into()))?;
-            if (!values.is_empty() || !plan.is_empty()) && !status.editable() {
-                return Err(rejected(format!(
-                    "Báo cáo đang ở trạng thái «{}»; không thể sửa số liệu.",
-                    status.vietnamese()
-                )));
-            }
-            let next = transition(status, &req.action).map_err(rejected)?;
-            if !values.is_empty() {
-                sqlx::query(upsert).bind(values_json(&values)).bind(now).execute(&mut *conn).await?;
-            }
-            for p in &plan {
-                sqlx::query(
-                    "INSERT INTO plan_values (indicator_id, unit_id, year, value)
-                     SELECT i.id, $2, $3, $4 FROM indicators i WHERE i.code = $1
-                     ON CONFLICT (indicator_id, unit_id, year) DO UPDATE SET value = excluded.value",
-                )
-                .bind(&p.indicator)
-                .bind(unit_id)
-                .bind(req.period.year())
-                .bind(p.value.as_number())
-                .execute(&mut *conn)
-                .await?;
-            }
-            // The values as they now stand, for the rules and the revision.
-            let current: Vec<(String, String, Option<f64>)> = sqlx::query_as(
-                "SELECT i.code, d.value, d.value_num FROM data_values d JOIN indicators i ON i.id = d.indicator_id
-                 WHERE d.unit_id = $1 AND d.period = $2",
-            )
-            .bind(unit_id)
-            .bind(req.period.to_string())
-            .fetch_all(&mut *conn)
-            .await?;
-            let in_form: Vec<&(String, String, Option<f64>)> =
-                current.iter().filter(|(code, _, _)| form.indicators().any(|c| c == code)).collect();
-            let numbers: HashMap<String, f64> =
-                in_form.iter().filter_map(|(code, _, n)| Some((code.clone(), (*n)?))).collect();
-            let findings = form.validate(&numbers, indicators);
-            if next == Status::Submitted && findings.iter().any(|f| f.severity == Severity::Error) {
-                let list: Vec<&str> =
-                    findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.message.as_str()).collect();
-                return Err(rejected(format!("Chưa thể gửi báo cáo:\n{}", list.join("\n"))));
-            }
-            let previous: Option<String> = match &existing {
-                Some(r) => {
-                    sqlx::query_scalar(
-                        "SELECT snapshot FROM report_revisions WHERE report_id = $1 ORDER BY seq DESC LIMIT 1",
-                    )
-                    .bind(r.id)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                }
-                None => None,
-            };
-            let report_id = match existing {
-                Some(r) => r.id,
-                None => {
-                    sqlx::query_scalar(
-                        "INSERT INTO reports (regime_id, form_id, unit_id, period, status, updated_at)
-                     VALUES ($1, $2, $3, $4, 'draft', $5) RETURNING id",
-                    )
-                    .bind(regime_id)
-                    .bind(form_id)
-                    .bind(unit_id)
-                    .bind(req.period.to_string())
-                    .bind(now)
-                    .fetch_one(&mut *conn)
-                    .await?
-                }
-            };
-            let reason = match &req.action {
-                Action::Return { reason } => Some(reason.clone()),
-                _ => None,
-            };
-            sqlx::query(
-                "UPDATE reports SET status = $1, updated_at = $2,
-                    submitted_at = CASE WHEN $1 = 'submitted' THEN $2 ELSE submitted_at END,
-                    approved_at = CASE WHEN $1 = 'approved' THEN $2 ELSE approved_at END,
-                    returned_reason = CASE WHEN $1 = 'returned' THEN $3 ELSE returned_reason END
-                 WHERE id = $4",
-            )
-            .bind(next.as_str())
-            .bind(now)
-            .bind(&reason)
-            .bind(report_id)
-            .execute(&mut *conn)
-            .await?;
-            if let Some((signer, position)) = &req.signature {
-                sqlx::query("UPDATE reports SET signer = $1, signer_position = $2, signed_at = $3 WHERE id = $4")
-                    .bind(signer)
-                    .bind(position)
-                    .bind(now)
-                    .bind(report_id)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            let snapshot: BTreeMap<&str, &str> = in_form.iter().map(|(c, v, _)| (c.as_str(), v.as_str())).collect();
-            sqlx::query(
-                "INSERT INTO report_revisions (report_id, seq, action, status, actor, at, note, snapshot)
-                 SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7 FROM report_revisions WHERE report_id = $1",
-            )
-            .bind(report_id)
-            .bind(req.action.name())
-            .bind(next.as_str())
-            .bind(&req.actor)
-            .bind(now)
-            .bind(&reason)
-            .bind(serde_json::to_string(&snapshot).expect("plain data serializes"))
-            .execute(&mut *conn)
-            .await?;
-            let previous: Option<serde_json::Value> = previous.and_then(|p| serde_json::from_str(&p).ok());
-            let change = Change {
-                at: now,
-                actor: &req.actor,
-                action: &format!("report.{}", req.action.name()),
-                object: format!("report {}/{}/{}", scope.regime.code, unit_key.code, req.period),
-                before: Some(serde_json::json!({ "status": status.as_str(), "values": previous })),
-                after: Some(serde_json::json!({ "status": next.as_str(), "values": snapshot, "reason": reason })),
-            };
-            append_audit!(conn, &change);
-            Ok(Outcome { status: next, findings })
-        })
     }
 
     /// A report as it stands, with computed columns and its history. A

@@ -27,6 +27,20 @@ pub struct Dialect {
     pub insert_units: &'static str,
     pub end_units: &'static str,
     pub insert_lineage: &'static str,
+    /// For each report key of a JSON batch (`$1`: `k`, `regime_id`, `code`,
+    /// `valid_from`, `period`), one JSON array: `k`, the unit's row id, the
+    /// cutover that dissolved it, the report's status, its last
+    /// snapshot, and the stored values `[code, value, value_num]` of the
+    /// unit and period; all in one row.
+    pub report_state: &'static str,
+    /// Creates or moves the reports of a JSON batch (`$1`), acted on at `$2`.
+    pub upsert_reports: &'static str,
+    /// Appends the next revision of each report of a JSON batch (`$1`), at `$2`.
+    pub insert_revisions: &'static str,
+    /// Reads the end of the audit chain, locking it until the transaction ends.
+    pub lock_audit_head: &'static str,
+    /// Appends a JSON batch (`$1`) of chained audit records.
+    pub insert_audit: &'static str,
 }
 
 fn sqlite_units_as_json(inner: &str) -> String {
@@ -97,6 +111,50 @@ pub const SQLITE: Dialect = Dialect {
              AND COALESCE(p.valid_from, '0001-01-01') = COALESCE(x.value->>'from_valid_from', '0001-01-01')
         JOIN units s ON s.code = x.value->>'to_code'
              AND COALESCE(s.valid_from, '0001-01-01') = COALESCE(x.value->>'to_valid_from', '0001-01-01')",
+    report_state: "SELECT json_group_array(json_array(x.value->>'k', u.id,
+            (SELECT c.cutover_key FROM cutover_units c WHERE c.unit_code = u.code),
+            r.status,
+            (SELECT v.snapshot FROM report_revisions v WHERE v.report_id = r.id ORDER BY v.seq DESC LIMIT 1),
+            json((SELECT json_group_array(json_array(i.code, d.value, d.value_num))
+                  FROM data_values d JOIN indicators i ON i.id = d.indicator_id
+                  WHERE d.unit_id = u.id AND d.period = x.value->>'period'))))
+        FROM json_each($1) AS x
+        JOIN units u ON u.code = x.value->>'code'
+             AND COALESCE(u.valid_from, '0001-01-01') = COALESCE(x.value->>'valid_from', '0001-01-01')
+        LEFT JOIN reports r ON r.regime_id = x.value->>'regime_id' AND r.unit_id = u.id
+             AND r.period = x.value->>'period'",
+    upsert_reports: "INSERT INTO reports (regime_id, form_id, unit_id, period, status, updated_at, submitted_at,
+            approved_at, returned_reason, signer, signer_position, signed_at)
+        SELECT x.value->>'regime_id', x.value->>'form_id', x.value->>'unit_id', x.value->>'period',
+               x.value->>'status', $2,
+               CASE WHEN x.value->>'status' = 'submitted' THEN $2 END,
+               CASE WHEN x.value->>'status' = 'approved' THEN $2 END,
+               CASE WHEN x.value->>'status' = 'returned' THEN x.value->>'reason' END,
+               x.value->>'signer', x.value->>'position', CASE WHEN x.value->>'signer' IS NOT NULL THEN $2 END
+        FROM json_each($1) AS x
+        WHERE true
+        ON CONFLICT (regime_id, unit_id, period) DO UPDATE SET
+            status = excluded.status, updated_at = excluded.updated_at,
+            submitted_at = COALESCE(excluded.submitted_at, reports.submitted_at),
+            approved_at = COALESCE(excluded.approved_at, reports.approved_at),
+            returned_reason = CASE WHEN excluded.status = 'returned' THEN excluded.returned_reason
+                                   ELSE reports.returned_reason END,
+            signer = COALESCE(excluded.signer, reports.signer),
+            signer_position = CASE WHEN excluded.signer IS NOT NULL THEN excluded.signer_position
+                                   ELSE reports.signer_position END,
+            signed_at = COALESCE(excluded.signed_at, reports.signed_at)",
+    insert_revisions: "INSERT INTO report_revisions (report_id, seq, action, status, actor, at, note, snapshot)
+        SELECT r.id, COALESCE((SELECT MAX(v.seq) FROM report_revisions v WHERE v.report_id = r.id), 0) + 1,
+               x.value->>'action', x.value->>'status', x.value->>'actor', $2, x.value->>'reason',
+               x.value->>'snapshot'
+        FROM json_each($1) AS x
+        JOIN reports r ON r.regime_id = x.value->>'regime_id' AND r.unit_id = x.value->>'unit_id'
+             AND r.period = x.value->>'period'",
+    lock_audit_head: "SELECT seq, hash FROM audit_head WHERE id = 1",
+    insert_audit: "INSERT INTO audit_log (seq, at, actor, action, object, before, after, prev_hash, hash)
+        SELECT x.value->>'seq', x.value->>'at', x.value->>'actor', x.value->>'action', x.value->>'object',
+               x.value->>'before', x.value->>'after', x.value->>'prev_hash', x.value->>'hash'
+        FROM json_each($1) AS x",
 };
 
 pub const POSTGRES: Dialect = Dialect {
@@ -128,4 +186,45 @@ pub const POSTGRES: Dialect = Dialect {
              AND COALESCE(p.valid_from, DATE '0001-01-01') = COALESCE(x.from_valid_from, DATE '0001-01-01')
         JOIN units s ON s.code = x.to_code
              AND COALESCE(s.valid_from, DATE '0001-01-01') = COALESCE(x.to_valid_from, DATE '0001-01-01')",
+    report_state: "SELECT COALESCE(json_agg(json_build_array(x.k, u.id,
+            (SELECT c.cutover_key FROM cutover_units c WHERE c.unit_code = u.code LIMIT 1),
+            r.status,
+            (SELECT v.snapshot FROM report_revisions v WHERE v.report_id = r.id ORDER BY v.seq DESC LIMIT 1),
+            (SELECT COALESCE(json_agg(json_build_array(i.code, d.value, d.value_num)), '[]'::json)
+             FROM data_values d JOIN indicators i ON i.id = d.indicator_id
+             WHERE d.unit_id = u.id AND d.period = x.period))), '[]')::text
+        FROM jsonb_to_recordset($1::jsonb) AS x(k bigint, regime_id bigint, code text, valid_from date, period text)
+        JOIN units u ON u.code = x.code
+             AND COALESCE(u.valid_from, DATE '0001-01-01') = COALESCE(x.valid_from, DATE '0001-01-01')
+        LEFT JOIN reports r ON r.regime_id = x.regime_id AND r.unit_id = u.id AND r.period = x.period",
+    upsert_reports: "INSERT INTO reports (regime_id, form_id, unit_id, period, status, updated_at, submitted_at,
+            approved_at, returned_reason, signer, signer_position, signed_at)
+        SELECT x.regime_id, x.form_id, x.unit_id, x.period, x.status, $2::timestamptz,
+               CASE WHEN x.status = 'submitted' THEN $2::timestamptz END,
+               CASE WHEN x.status = 'approved' THEN $2::timestamptz END,
+               CASE WHEN x.status = 'returned' THEN x.reason END,
+               x.signer, x.position, CASE WHEN x.signer IS NOT NULL THEN $2::timestamptz END
+        FROM jsonb_to_recordset($1::jsonb) AS x(regime_id bigint, form_id bigint, unit_id bigint, period text,
+             status text, reason text, signer text, position text)
+        ON CONFLICT (regime_id, unit_id, period) DO UPDATE SET
+            status = EXCLUDED.status, updated_at = EXCLUDED.updated_at,
+            submitted_at = COALESCE(EXCLUDED.submitted_at, reports.submitted_at),
+            approved_at = COALESCE(EXCLUDED.approved_at, reports.approved_at),
+            returned_reason = CASE WHEN EXCLUDED.status = 'returned' THEN EXCLUDED.returned_reason
+                                   ELSE reports.returned_reason END,
+            signer = COALESCE(EXCLUDED.signer, reports.signer),
+            signer_position = CASE WHEN EXCLUDED.signer IS NOT NULL THEN EXCLUDED.signer_position
+                                   ELSE reports.signer_position END,
+            signed_at = COALESCE(EXCLUDED.signed_at, reports.signed_at)",
+    insert_revisions: "INSERT INTO report_revisions (report_id, seq, action, status, actor, at, note, snapshot)
+        SELECT r.id, COALESCE((SELECT MAX(v.seq) FROM report_revisions v WHERE v.report_id = r.id), 0) + 1,
+               x.action, x.status, x.actor, $2::timestamptz, x.reason, x.snapshot
+        FROM jsonb_to_recordset($1::jsonb) AS x(regime_id bigint, unit_id bigint, period text, action text,
+             status text, actor text, reason text, snapshot text)
+        JOIN reports r ON r.regime_id = x.regime_id AND r.unit_id = x.unit_id AND r.period = x.period",
+    lock_audit_head: "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+    insert_audit: "INSERT INTO audit_log (seq, at, actor, action, object, before, after, prev_hash, hash)
+        SELECT x.seq, x.at, x.actor, x.action, x.object, x.before, x.after, x.prev_hash, x.hash
+        FROM jsonb_to_recordset($1::jsonb) AS x(seq bigint, at text, actor text, action text, object text,
+             before text, after text, prev_hash text, hash text)",
 };

@@ -1,0 +1,94 @@
+//! The catalog (indicators, forms, regimes) kept in memory.
+//!
+//! Every report action needs its regime, the version of its form and the
+//! indicators; reading them each time cost more than writing the report.
+//! The cache is checked against its `cache_revisions` row, which triggers bump on
+//! every change to the three tables, whichever process or code path makes
+//! it: one small read per use, and a stale copy is never served.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use baocao_core::Indicator;
+use baocao_core::form::Form;
+use baocao_core::regime::Regime;
+use chrono::NaiveDate;
+
+use crate::reports::{parse_json, rejected};
+use crate::{Db, StoreError, with_pool};
+
+/// The catalog as read at one revision.
+#[derive(Debug)]
+pub(crate) struct Catalog {
+    revision: i64,
+    regimes: HashMap<String, (i64, Regime)>,
+    /// Every version of each form, with its row id.
+    forms: HashMap<String, Vec<(i64, Form)>>,
+    pub(crate) indicators: Arc<HashMap<String, Indicator>>,
+}
+
+impl Catalog {
+    /// A regime by code, with its row id.
+    pub(crate) fn regime(&self, code: &str) -> Result<&(i64, Regime), StoreError> {
+        self.regimes.get(code).ok_or_else(|| StoreError::NotFound(format!("unknown regime (chế độ báo cáo) «{code}»")))
+    }
+
+    /// The version of a form in force on `day`, with its row id.
+    pub(crate) fn form_at(&self, code: &str, day: NaiveDate) -> Result<&(i64, Form), StoreError> {
+        self.forms
+            .get(code)
+            .and_then(|versions| versions.iter().find(|(_, form)| form.validity().contains(day)))
+            .ok_or_else(|| rejected(format!("no version of form {code} is in force on {day}")))
+    }
+}
+
+impl Db {
+    /// The revision of a kind of data kept in memory (`catalog`, `access`),
+    /// which every change to its tables bumps.
+    pub async fn cache_revision(&self, kind: &str) -> Result<i64, StoreError> {
+        let sql = "SELECT revision FROM cache_revisions WHERE name = $1";
+        Ok(with_pool!(self, |pool| sqlx::query_scalar(sql).bind(kind).fetch_one(pool).await?))
+    }
+}
+
+/// A stored definition: row id and JSON.
+type Definition = (i64, String);
+
+#[derive(Debug, Default)]
+pub(crate) struct CatalogCache(RwLock<Option<Arc<Catalog>>>);
+
+impl Db {
+    /// The catalog as it stands.
+    pub(crate) async fn catalog(&self) -> Result<Arc<Catalog>, StoreError> {
+        let revision = self.cache_revision("catalog").await?;
+        let cache = &self.shared().catalog.0;
+        if let Some(catalog) = cache.read().expect("catalog cache").as_ref().filter(|c| c.revision == revision) {
+            return Ok(catalog.clone());
+        }
+        // Read after the revision: a change in between makes the copy newer
+        // than its number says, and the next use reads it again.
+        let (regimes, forms): (Vec<Definition>, Vec<Definition>) = with_pool!(self, |pool| (
+            sqlx::query_as("SELECT id, definition FROM regimes").fetch_all(pool).await?,
+            sqlx::query_as("SELECT id, definition FROM forms").fetch_all(pool).await?,
+        ));
+        let mut by_code: HashMap<String, Vec<(i64, Form)>> = HashMap::new();
+        for (id, definition) in forms {
+            let form: Form = parse_json("form definition", &definition)?;
+            by_code.entry(form.code.clone()).or_default().push((id, form));
+        }
+        let catalog = Arc::new(Catalog {
+            revision,
+            regimes: regimes
+                .into_iter()
+                .map(|(id, definition)| {
+                    let regime: Regime = parse_json("regime definition", &definition)?;
+                    Ok((regime.code.clone(), (id, regime)))
+                })
+                .collect::<Result<_, StoreError>>()?,
+            forms: by_code,
+            indicators: Arc::new(self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect()),
+        });
+        *cache.write().expect("catalog cache") = Some(catalog.clone());
+        Ok(catalog)
+    }
+}

@@ -1,0 +1,330 @@
+//! Writing actions on reports, many to a transaction.
+//!
+//! Every action (save, submit, approve, return) goes through one queue per
+//! database handle. Whoever takes the queue's turn writes everything that
+//! waits in it: one transaction, a handful of set-based statements for the
+//! whole batch (read the reports' state, upsert values, move reports, append
+//! revisions, chain the audit records), one commit. Each caller is answered
+//! after that commit, so nothing acknowledged is lost; a request that arrives
+//! while a batch is being written waits for the next one.
+//!
+//! Why: sqlx runs an SQLite connection on a thread of its own and hands each
+//! statement and each row across a channel, and a commit costs an `fsync`.
+//! Written one by one, a submission took about twenty hand-offs and one
+//! `fsync`; batched, both are shared by every submission of the batch.
+//!
+//! Each action is decided on its own, in order, against the state read in
+//! the transaction: a refused action (rule errors, a locked or legacy
+//! report, a transition the workflow does not allow) is answered with its
+//! reason and writes nothing, without affecting the others. Two actions on
+//! the same report never share a batch; the later waits for the next round.
+//! Should the batch fail as a whole (a database error), each of its actions
+//! is written again alone, so that only the culprit fails.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use baocao_core::Period;
+use baocao_core::datavalue::CheckedValue;
+use baocao_core::form::{Column, Severity};
+use baocao_core::workflow::{Action, Status, transition};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use crate::audit::{Change, chained};
+use crate::reports::{Outcome, ReportRequest, ReportScope, checked, parse_json, rejected};
+use crate::{Db, StoreError, with_tx};
+
+/// Report actions waiting to be written, and the turn to write them.
+#[derive(Debug, Default)]
+pub(crate) struct ReportQueue {
+    waiting: Mutex<Vec<Waiting>>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug)]
+struct Waiting {
+    job: Job,
+    answer: oneshot::Sender<Result<Outcome, StoreError>>,
+}
+
+/// An action with its values checked against the form's types.
+#[derive(Debug)]
+struct Job {
+    scope: Arc<ReportScope>,
+    req: ReportRequest,
+    values: Vec<CheckedValue>,
+    plan: Vec<CheckedValue>,
+}
+
+impl Job {
+    fn report_key(&self) -> (i64, String, Period) {
+        (self.scope.regime_id, self.scope.unit.code.clone(), self.req.period)
+    }
+}
+
+/// What the batch's first statement found of one report.
+#[derive(Deserialize)]
+struct State {
+    k: usize,
+    unit_id: i64,
+    cutover: Option<String>,
+    status: Option<String>,
+    snapshot: Option<String>,
+    values: Vec<(String, String, Option<f64>)>,
+}
+
+#[derive(Serialize)]
+struct StateKey<'a> {
+    k: usize,
+    regime_id: i64,
+    code: &'a str,
+    valid_from: Option<chrono::NaiveDate>,
+    period: String,
+}
+
+/// One accepted action as the batch statements' JSON rows take it.
+#[derive(Serialize)]
+struct Accepted<'a> {
+    regime_id: i64,
+    form_id: i64,
+    unit_id: i64,
+    period: String,
+    status: &'static str,
+    action: &'static str,
+    actor: &'a str,
+    reason: Option<&'a str>,
+    signer: Option<&'a str>,
+    position: Option<&'a str>,
+    snapshot: String,
+    #[serde(skip)]
+    audit_action: String,
+    #[serde(skip)]
+    object: String,
+    #[serde(skip)]
+    before: serde_json::Value,
+    #[serde(skip)]
+    after: serde_json::Value,
+    #[serde(skip)]
+    job: &'a Job,
+}
+
+impl Db {
+    /// Applies `req` to the report `scope` describes, in a batch with
+    /// whatever else waits; answers once the batch is committed.
+    pub(crate) async fn write_report_action(
+        &self,
+        scope: Arc<ReportScope>,
+        req: ReportRequest,
+    ) -> Result<Outcome, StoreError> {
+        let ReportScope { form, indicators, unit, .. } = &*scope;
+        let values = checked(&req.values, form, indicators, unit, req.period, Column::ThisPeriod)?;
+        let year = Period::Year { year: req.period.year() };
+        let plan = checked(&req.plan, form, indicators, unit, year, Column::YearPlan)?;
+        let queue = &self.shared().reports;
+        let (answer, mut answered) = oneshot::channel();
+        let job = Job { scope, req, values, plan };
+        queue.waiting.lock().expect("report queue").push(Waiting { job, answer });
+        loop {
+            // A caller whose action another caller's batch took leaves the
+            // line for the turn: were it to take the turn anyway, each such
+            // caller would write a batch of whatever arrived meanwhile, one
+            // or two actions, and batches would never grow again.
+            tokio::select! {
+                biased;
+                outcome = &mut answered => {
+                    return outcome
+                        .unwrap_or_else(|_| Err(StoreError::Corrupt("the batch writing this report stopped".into())));
+                }
+                _turn = queue.turn.lock() => {
+                    let batch = std::mem::take(&mut *queue.waiting.lock().expect("report queue"));
+                    if !batch.is_empty() {
+                        // A task of its own, so that the batch is written and
+                        // its callers answered even if this caller goes away.
+                        let db = self.clone();
+                        let _ = tokio::spawn(async move { db.write_batch(batch).await }).await;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn write_batch(&self, mut rest: Vec<Waiting>) {
+        while !rest.is_empty() {
+            // A round: distinct reports, acted on at the same recorded time.
+            let at = rest[0].job.req.at;
+            let mut seen = HashSet::new();
+            let (round, later): (Vec<Waiting>, Vec<Waiting>) =
+                rest.into_iter().partition(|w| w.job.req.at == at && seen.insert(w.job.report_key()));
+            rest = later;
+            let jobs: Vec<&Job> = round.iter().map(|w| &w.job).collect();
+            match self.write_round(&jobs).await {
+                Ok(outcomes) => {
+                    for (w, outcome) in round.into_iter().zip(outcomes) {
+                        let _ = w.answer.send(outcome);
+                    }
+                }
+                Err(e) if round.len() == 1 => {
+                    let _ = round.into_iter().next().map(|w| w.answer.send(Err(e)));
+                }
+                Err(_) => {
+                    for w in round {
+                        let outcome = self.write_round(&[&w.job]).await.and_then(|mut o| o.remove(0));
+                        let _ = w.answer.send(outcome);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decides and writes `jobs` (distinct reports) in one transaction; the
+    /// outer error is the transaction's, the inner ones each action's.
+    async fn write_round(&self, jobs: &[&Job]) -> Result<Vec<Result<Outcome, StoreError>>, StoreError> {
+        let now: DateTime<Utc> = jobs[0].req.at.unwrap_or_else(Utc::now);
+        let dialect = self.dialect();
+        let keys: Vec<StateKey<'_>> = jobs
+            .iter()
+            .enumerate()
+            .map(|(k, job)| StateKey {
+                k,
+                regime_id: job.scope.regime_id,
+                code: &job.scope.unit.code,
+                valid_from: job.scope.unit.validity.from,
+                period: job.req.period.to_string(),
+            })
+            .collect();
+        let keys = serde_json::to_string(&keys).expect("plain data serializes");
+        with_tx!(self, |conn| {
+            // Taken first: on PostgreSQL the row lock makes report writers
+            // of every process take turns, as SQLite's write lock does.
+            let head: (i64, String) = sqlx::query_as(dialect.lock_audit_head).fetch_one(&mut *conn).await?;
+            let found: String = sqlx::query_scalar(dialect.report_state).bind(&keys).fetch_one(&mut *conn).await?;
+            let found: Vec<State> = parse_json("report state", &found)?;
+            let mut states: HashMap<usize, State> = found.into_iter().map(|s| (s.k, s)).collect();
+            let mut outcomes = Vec::with_capacity(jobs.len());
+            let mut accepted = Vec::new();
+            for (k, job) in jobs.iter().enumerate() {
+                match decide(job, states.remove(&k)) {
+                    Ok((outcome, row)) => {
+                        outcomes.push(Ok(outcome));
+                        accepted.push(row);
+                    }
+                    Err(e) => outcomes.push(Err(e)),
+                }
+            }
+            if !accepted.is_empty() {
+                let values: Vec<&CheckedValue> = accepted.iter().flat_map(|a| &a.job.values).collect();
+                if !values.is_empty() {
+                    sqlx::query(dialect.upsert_values)
+                        .bind(crate::values::values_json(values))
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                for a in &accepted {
+                    for p in &a.job.plan {
+                        sqlx::query(
+                            "INSERT INTO plan_values (indicator_id, unit_id, year, value)
+                             SELECT i.id, $2, $3, $4 FROM indicators i WHERE i.code = $1
+                             ON CONFLICT (indicator_id, unit_id, year) DO UPDATE SET value = excluded.value",
+                        )
+                        .bind(&p.indicator)
+                        .bind(a.unit_id)
+                        .bind(a.job.req.period.year())
+                        .bind(p.value.as_number())
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                }
+                let rows = serde_json::to_string(&accepted).expect("plain data serializes");
+                sqlx::query(dialect.upsert_reports).bind(&rows).bind(now).execute(&mut *conn).await?;
+                sqlx::query(dialect.insert_revisions).bind(&rows).bind(now).execute(&mut *conn).await?;
+                let changes: Vec<Change<'_>> = accepted
+                    .iter_mut()
+                    .map(|a| Change {
+                        at: now,
+                        actor: a.actor,
+                        action: &a.audit_action,
+                        object: std::mem::take(&mut a.object),
+                        before: Some(a.before.take()),
+                        after: Some(a.after.take()),
+                    })
+                    .collect();
+                let (records, (seq, hash)) = chained(head, &changes);
+                sqlx::query(dialect.insert_audit).bind(records).execute(&mut *conn).await?;
+                sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                    .bind(seq)
+                    .bind(hash)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(outcomes)
+        })
+    }
+}
+
+/// Whether `job` may act on the report as `state` found it, and if so what
+/// it leaves: its outcome and the rows to write.
+fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'j>), StoreError> {
+    let ReportScope { regime, unit, form, indicators, .. } = &*job.scope;
+    let req = &job.req;
+    let state =
+        state.ok_or_else(|| StoreError::NotFound(format!("unit {} ({}) is not stored", unit.name, unit.code)))?;
+    // Only a version that has ended can be legacy.
+    if let (Some(_), Some(cutover)) = (unit.validity.to, &state.cutover) {
+        return Err(StoreError::Conflict(format!(
+            "{} ({}) was dissolved by cutover «{cutover}»: its reports are legacy data, read-only \
+             (dữ liệu lưu trữ, chỉ xem)",
+            unit.name, unit.code
+        )));
+    }
+    let status = match &state.status {
+        None => Status::Draft,
+        Some(text) => Status::parse(text).ok_or_else(|| StoreError::Corrupt("report status".into()))?,
+    };
+    if (!job.values.is_empty() || !job.plan.is_empty()) && !status.editable() {
+        return Err(rejected(format!("Báo cáo đang ở trạng thái «{}»; không thể sửa số liệu.", status.vietnamese())));
+    }
+    let next = transition(status, &req.action).map_err(rejected)?;
+    // The values as they will stand, for the rules and the revision.
+    let mut current: BTreeMap<String, (String, Option<f64>)> =
+        state.values.into_iter().map(|(code, text, number)| (code, (text, number))).collect();
+    for v in &job.values {
+        current.insert(v.indicator.clone(), (v.value.to_string(), v.value.as_number()));
+    }
+    current.retain(|code, _| form.indicators().any(|c| c == code));
+    let numbers: HashMap<String, f64> =
+        current.iter().filter_map(|(code, (_, n))| Some((code.clone(), (*n)?))).collect();
+    let findings = form.validate(&numbers, indicators);
+    if next == Status::Submitted && findings.iter().any(|f| f.severity == Severity::Error) {
+        let list: Vec<&str> =
+            findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.message.as_str()).collect();
+        return Err(rejected(format!("Chưa thể gửi báo cáo:\n{}", list.join("\n"))));
+    }
+    let snapshot: BTreeMap<&str, &str> = current.iter().map(|(c, (v, _))| (c.as_str(), v.as_str())).collect();
+    let reason = match &req.action {
+        Action::Return { reason } => Some(reason.as_str()),
+        _ => None,
+    };
+    let previous: Option<serde_json::Value> = state.snapshot.and_then(|p| serde_json::from_str(&p).ok());
+    let accepted = Accepted {
+        regime_id: job.scope.regime_id,
+        form_id: job.scope.form_id,
+        unit_id: state.unit_id,
+        period: req.period.to_string(),
+        status: next.as_str(),
+        action: req.action.name(),
+        actor: &req.actor,
+        reason,
+        signer: req.signature.as_ref().map(|(s, _)| s.as_str()),
+        position: req.signature.as_ref().map(|(_, p)| p.as_str()),
+        snapshot: serde_json::to_string(&snapshot).expect("plain data serializes"),
+        audit_action: format!("report.{}", req.action.name()),
+        object: format!("report {}/{}/{}", regime.code, unit.code, req.period),
+        before: serde_json::json!({ "status": status.as_str(), "values": previous }),
+        after: serde_json::json!({ "status": next.as_str(), "values": snapshot, "reason": reason }),
+        job,
+    };
+    Ok((Outcome { status: next, findings }, accepted))
+}

@@ -1,0 +1,158 @@
+//! Report actions that arrive together are written together, one batch per
+//! transaction, yet each is decided on its own: a refused one writes
+//! nothing and does not hold the others back.
+
+use std::collections::BTreeMap;
+
+use baocao_core::form::{Column, Form, FormKind, FormRow, Rule, Severity};
+use baocao_core::regime::{Regime, UnitSelector};
+use baocao_core::workflow::{Action, Status};
+use baocao_core::{Aggregation, Indicator, Period, Periodicity, Registry, UnitKind, ValueType};
+use baocao_ingest::vn_admin::Sources;
+use baocao_store::reports::ReportRequest;
+use baocao_store::{Db, StoreError};
+use baocao_testkit::TestDb;
+
+const PERIOD: Period = Period::Month { year: 2025, month: 8 };
+
+async fn reporting() -> (TestDb, Registry) {
+    let t = TestDb::new().await;
+    let reform = Sources::bundled().read().unwrap();
+    t.db.apply_reorganization(reform.baseline, &reform.reorganization, false, "test", &|_| {}).await.unwrap();
+    let indicators: Vec<Indicator> = ["CT01", "CT02"]
+        .into_iter()
+        .map(|code| Indicator {
+            code: code.into(),
+            name: format!("Chỉ tiêu {code}"),
+            unit: "hồ sơ".into(),
+            value_type: ValueType::Integer,
+            aggregation: Aggregation::Sum,
+            group: None,
+        })
+        .collect();
+    t.db.import_indicators("test", &indicators).await.unwrap();
+    let form = Form {
+        code: "BM".into(),
+        name: "Biểu thử".into(),
+        kind: FormKind::Input,
+        valid_from: None,
+        valid_to: None,
+        columns: vec![Column::ThisPeriod],
+        rows: indicators
+            .iter()
+            .enumerate()
+            .map(|(i, ind)| FormRow {
+                stt: (i + 1).to_string(),
+                indicator: Some(ind.code.clone()),
+                label: None,
+                heading: false,
+                indent: 0,
+            })
+            .collect(),
+        rules: vec![Rule::Required { indicator: "CT02".into(), severity: Severity::Error }],
+        source: None,
+    };
+    t.db.save_form("test", &form).await.unwrap();
+    let regime = Regime {
+        code: "BC".into(),
+        name: "Chế độ thử".into(),
+        form: "BM".into(),
+        periodicity: Periodicity::Monthly,
+        deadline_days_after_cutoff: 5,
+        units: UnitSelector { under: None, kinds: vec![UnitKind::Commune, UnitKind::Ward], codes: vec![] },
+        issued_by: None,
+    };
+    t.db.save_regime("test", &regime).await.unwrap();
+    let registry = t.db.load_registry().await.unwrap();
+    (t, registry)
+}
+
+fn request(unit: &str, action: Action, values: &[(&str, &str)]) -> ReportRequest {
+    ReportRequest {
+        regime: "BC".into(),
+        unit: unit.into(),
+        period: PERIOD,
+        action,
+        values: values.iter().map(|(c, v)| (c.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
+        plan: BTreeMap::new(),
+        actor: "test".into(),
+        signature: None,
+        at: None,
+    }
+}
+
+/// Runs `requests` all at once, each from a task of its own.
+async fn together(db: &Db, registry: &Registry, requests: Vec<ReportRequest>) -> Vec<Result<Status, StoreError>> {
+    let registry = std::sync::Arc::new(registry.clone());
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|req| {
+            let (db, registry) = (db.clone(), registry.clone());
+            tokio::spawn(async move { db.apply_report_action(&registry, req).await.map(|o| o.status) })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn actions_arriving_together_are_each_decided_and_kept() {
+    let (t, registry) = reporting().await;
+    let day = PERIOD.end();
+    let communes: Vec<String> = registry
+        .versions()
+        .iter()
+        .filter(|v| v.validity.contains(day) && v.level == 2)
+        .map(|v| v.code.clone())
+        .take(60)
+        .collect();
+    let records_before = t.db.verify_audit().await.unwrap().records;
+
+    // Even communes submit complete reports; odd ones leave out CT02, which
+    // the form requires, and are refused.
+    let requests = communes
+        .iter()
+        .enumerate()
+        .map(|(i, code)| {
+            let values: &[(&str, &str)] = if i % 2 == 0 { &[("CT01", "7"), ("CT02", "3")] } else { &[("CT01", "7")] };
+            request(code, Action::Submit, values)
+        })
+        .collect();
+    let outcomes = together(&t.db, &registry, requests).await;
+    for (i, outcome) in outcomes.iter().enumerate() {
+        match (i % 2, outcome) {
+            (0, Ok(Status::Submitted)) => {}
+            (1, Err(StoreError::Conflict(message))) => assert!(message.contains("Chưa thể gửi"), "{message}"),
+            other => panic!("commune {}: {other:?}", communes[i]),
+        }
+    }
+    for (i, code) in communes.iter().enumerate().take(4) {
+        let view = t.db.report(&registry, "BC", code, &PERIOD).await.unwrap();
+        let ct01 = view.rows[0].cells.get(baocao_core::report::column_key(Column::ThisPeriod)).copied();
+        if i % 2 == 0 {
+            assert_eq!((view.status, view.revisions.len(), ct01), (Status::Submitted, 1, Some(7.0)), "{code}");
+        } else {
+            // Refused: neither the values nor a report were written.
+            assert_eq!((view.status, view.revisions.len(), ct01), (Status::Draft, 0, None), "{code}");
+        }
+    }
+
+    // The same report acted on twice at once: the actions take turns, so
+    // the second sees what the first did (approving twice is refused once).
+    let first = communes[0].clone();
+    let approvals = vec![request(&first, Action::Approve, &[]), request(&first, Action::Approve, &[])];
+    let outcomes = together(&t.db, &registry, approvals).await;
+    let approved = outcomes.iter().filter(|o| matches!(o, Ok(Status::Approved))).count();
+    let refused = outcomes.iter().filter(|o| matches!(o, Err(StoreError::Conflict(_)))).count();
+    assert_eq!((approved, refused), (1, 1), "{outcomes:?}");
+    let view = t.db.report(&registry, "BC", &first, &PERIOD).await.unwrap();
+    assert_eq!((view.status, view.revisions.len()), (Status::Approved, 2));
+
+    // One audit record per accepted action, the chain intact.
+    let verdict = t.db.verify_audit().await.unwrap();
+    assert!(verdict.problems.is_empty(), "{:?}", verdict.problems);
+    assert_eq!(verdict.records - records_before, 30 + 1);
+}
