@@ -84,6 +84,9 @@ struct StateKey<'a> {
     period: String,
 }
 
+/// A value as `upsert_report_values` takes it.
+type ValueRow<'a> = (&'a str, i64, &'a str, chrono::NaiveDate, String, Option<f64>);
+
 /// One accepted action as the batch statements' JSON rows take it.
 #[derive(Serialize)]
 struct Accepted<'a> {
@@ -214,10 +217,18 @@ impl Db {
                 }
             }
             if !accepted.is_empty() {
-                let values: Vec<&CheckedValue> = accepted.iter().flat_map(|a| &a.job.values).collect();
+                let values: Vec<ValueRow<'_>> = accepted
+                    .iter()
+                    .flat_map(|a| {
+                        let (period, end) = (a.period.as_str(), a.job.req.period.end());
+                        a.job.values.iter().map(move |v| {
+                            (v.indicator.as_str(), a.unit_id, period, end, v.value.to_string(), v.value.as_number())
+                        })
+                    })
+                    .collect();
                 if !values.is_empty() {
-                    sqlx::query(dialect.upsert_values)
-                        .bind(crate::values::values_json(values))
+                    sqlx::query(dialect.upsert_report_values)
+                        .bind(serde_json::to_string(&values).expect("plain data serializes"))
                         .bind(now)
                         .execute(&mut *conn)
                         .await?;

@@ -13,6 +13,11 @@ const STEP_COLUMNS: &str = "u.code, u.name, u.kind, u.level, u.parent_code, u.va
 pub struct Dialect {
     /// Upserts a JSON batch of checked values (`$1`), stored at `$2`.
     pub upsert_values: &'static str,
+    /// Upserts the values entered in reports: a JSON array (`$1`) of
+    /// `[indicator code, unit row id, period, period end, value, number]`,
+    /// stored at `$2`. Arrays and row ids rather than the objects and unit
+    /// identities of `upsert_values`: this runs for every report action.
+    pub upsert_report_values: &'static str,
     /// The recursive step of a subtree walk: children in force of the rows
     /// of `tree`, each found by a probe of the parent index.
     pub subtree_step: fn() -> String,
@@ -91,7 +96,14 @@ pub const SQLITE: Dialect = Dialect {
         JOIN units u ON u.code = x.value->>'unit_code'
              AND COALESCE(u.valid_from, '0001-01-01') = COALESCE(x.value->>'unit_valid_from', '0001-01-01')
         WHERE true
-        ON CONFLICT (indicator_id, unit_id, period) DO UPDATE SET
+        ON CONFLICT (unit_id, period, indicator_id) DO UPDATE SET
+            value = excluded.value, value_num = excluded.value_num, comment = excluded.comment, stored_at = excluded.stored_at",
+    upsert_report_values: "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, stored_at)
+        SELECT i.id, x.value->>1, x.value->>2, x.value->>3, x.value->>4, x.value->>5, $2
+        FROM json_each($1) AS x
+        JOIN indicators i ON i.code = x.value->>0
+        WHERE true
+        ON CONFLICT (unit_id, period, indicator_id) DO UPDATE SET
             value = excluded.value, value_num = excluded.value_num, comment = excluded.comment, stored_at = excluded.stored_at",
     subtree_step: sqlite_subtree_step,
     units_as_json: sqlite_units_as_json,
@@ -165,7 +177,14 @@ pub const POSTGRES: Dialect = Dialect {
         JOIN indicators i ON i.code = x.indicator
         JOIN units u ON u.code = x.unit_code
              AND COALESCE(u.valid_from, DATE '0001-01-01') = COALESCE(x.unit_valid_from, DATE '0001-01-01')
-        ON CONFLICT (indicator_id, unit_id, period) DO UPDATE SET
+        ON CONFLICT (unit_id, period, indicator_id) DO UPDATE SET
+            value = EXCLUDED.value, value_num = EXCLUDED.value_num, comment = EXCLUDED.comment, stored_at = EXCLUDED.stored_at",
+    upsert_report_values: "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, stored_at)
+        SELECT i.id, (x.value->>1)::bigint, x.value->>2, (x.value->>3)::date, x.value->>4, (x.value->>5)::float8,
+               $2::timestamptz
+        FROM jsonb_array_elements($1::jsonb) AS x(value)
+        JOIN indicators i ON i.code = x.value->>0
+        ON CONFLICT (unit_id, period, indicator_id) DO UPDATE SET
             value = EXCLUDED.value, value_num = EXCLUDED.value_num, comment = EXCLUDED.comment, stored_at = EXCLUDED.stored_at",
     subtree_step: postgres_subtree_step,
     units_as_json: postgres_units_as_json,

@@ -69,9 +69,9 @@ struct ValueJson<'a> {
 }
 
 /// A batch of checked values as the JSON parameter of `upsert_values`.
-pub(crate) fn values_json<'v>(values: impl IntoIterator<Item = &'v CheckedValue>) -> String {
-    let rows: Vec<ValueJson<'v>> = values
-        .into_iter()
+pub(crate) fn values_json(values: &[CheckedValue]) -> String {
+    let rows: Vec<ValueJson<'_>> = values
+        .iter()
         .map(|v| ValueJson {
             indicator: &v.indicator,
             unit_code: &v.unit.code,
