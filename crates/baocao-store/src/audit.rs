@@ -25,6 +25,21 @@ pub(crate) struct Row {
 }
 
 impl Change<'_> {
+    /// The hash of this change stored as `row`, number `seq`, after the
+    /// record whose hash is `prev`.
+    pub(crate) fn hash(&self, row: &Row, prev: &str, seq: i64) -> String {
+        baocao_core::audit::chain_hash(
+            prev,
+            seq,
+            &row.at,
+            self.actor,
+            self.action,
+            &self.object,
+            row.before.as_deref(),
+            row.after.as_deref(),
+        )
+    }
+
     pub(crate) fn row(&self) -> Row {
         Row {
             at: self.at.to_rfc3339_opts(SecondsFormat::Micros, true),
@@ -48,16 +63,7 @@ macro_rules! append_audit {
             sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
                 .fetch_one(&mut *$conn)
                 .await?;
-        let hash = baocao_core::audit::chain_hash(
-            &prev,
-            seq,
-            &row.at,
-            change.actor,
-            change.action,
-            &change.object,
-            row.before.as_deref(),
-            row.after.as_deref(),
-        );
+        let hash = change.hash(&row, &prev, seq);
         sqlx::query(
             "INSERT INTO audit_log (seq, at, actor, action, object, before, after, prev_hash, hash)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -99,16 +105,7 @@ pub(crate) fn chained(head: (i64, String), changes: &[Change<'_>]) -> (String, (
     for change in changes {
         let row = change.row();
         seq += 1;
-        let hash = baocao_core::audit::chain_hash(
-            &prev,
-            seq,
-            &row.at,
-            change.actor,
-            change.action,
-            &change.object,
-            row.before.as_deref(),
-            row.after.as_deref(),
-        );
+        let hash = change.hash(&row, &prev, seq);
         let prev_hash = std::mem::replace(&mut prev, hash.clone());
         rows.push(ChainedRow {
             seq,

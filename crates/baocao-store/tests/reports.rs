@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use baocao_core::form::{Column, Form, FormKind, FormRow, Rule, Severity};
+use baocao_core::form::{Column, Rule, Severity};
 use baocao_core::regime::{Regime, UnitSelector};
 use baocao_core::workflow::{Action, Status};
-use baocao_core::{Aggregation, Indicator, Period, Periodicity, Registry, UnitKind, ValueType};
+use baocao_core::{Period, Periodicity, Registry, UnitKind};
 use baocao_ingest::vn_admin::Sources;
 use baocao_store::reports::ReportRequest;
 use baocao_store::{Db, StoreError};
-use baocao_testkit::TestDb;
+use baocao_testkit::{TestDb, counted_indicators, input_form};
 
 const PERIOD: Period = Period::Month { year: 2025, month: 8 };
 
@@ -19,39 +19,10 @@ async fn reporting() -> (TestDb, Registry) {
     let t = TestDb::new().await;
     let reform = Sources::bundled().read().unwrap();
     t.db.apply_reorganization(reform.baseline, &reform.reorganization, false, "test", &|_| {}).await.unwrap();
-    let indicators: Vec<Indicator> = ["CT01", "CT02"]
-        .into_iter()
-        .map(|code| Indicator {
-            code: code.into(),
-            name: format!("Chỉ tiêu {code}"),
-            unit: "hồ sơ".into(),
-            value_type: ValueType::Integer,
-            aggregation: Aggregation::Sum,
-            group: None,
-        })
-        .collect();
+    let indicators = counted_indicators(["CT01".to_string(), "CT02".to_string()]);
     t.db.import_indicators("test", &indicators).await.unwrap();
-    let form = Form {
-        code: "BM".into(),
-        name: "Biểu thử".into(),
-        kind: FormKind::Input,
-        valid_from: None,
-        valid_to: None,
-        columns: vec![Column::ThisPeriod],
-        rows: indicators
-            .iter()
-            .enumerate()
-            .map(|(i, ind)| FormRow {
-                stt: (i + 1).to_string(),
-                indicator: Some(ind.code.clone()),
-                label: None,
-                heading: false,
-                indent: 0,
-            })
-            .collect(),
-        rules: vec![Rule::Required { indicator: "CT02".into(), severity: Severity::Error }],
-        source: None,
-    };
+    let rules = vec![Rule::Required { indicator: "CT02".into(), severity: Severity::Error }];
+    let form = input_form("BM", &indicators, vec![Column::ThisPeriod], rules);
     t.db.save_form("test", &form).await.unwrap();
     let regime = Regime {
         code: "BC".into(),

@@ -8,6 +8,8 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use baocao_core::form::{Column, Form, FormKind, FormRow, Rule};
+use baocao_core::{Aggregation, Indicator, ValueType};
 use baocao_store::Db;
 use sqlx::Connection;
 
@@ -51,5 +53,45 @@ impl TestDb {
         let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
         let db = Db::connect(&url).await.expect("connect to the test schema");
         TestDb { url, db, _dir: None }
+    }
+}
+
+/// Indicators counted in whole numbers and summed, named after their codes.
+pub fn counted_indicators(codes: impl IntoIterator<Item = String>) -> Vec<Indicator> {
+    codes
+        .into_iter()
+        .map(|code| Indicator {
+            name: format!("Chỉ tiêu {code}"),
+            code,
+            unit: "hồ sơ".into(),
+            value_type: ValueType::Integer,
+            aggregation: Aggregation::Sum,
+            group: None,
+        })
+        .collect()
+}
+
+/// An input form with one row per indicator, in force at all times.
+pub fn input_form(code: &str, indicators: &[Indicator], columns: Vec<Column>, rules: Vec<Rule>) -> Form {
+    Form {
+        code: code.into(),
+        name: format!("Biểu {code}"),
+        kind: FormKind::Input,
+        valid_from: None,
+        valid_to: None,
+        columns,
+        rows: indicators
+            .iter()
+            .enumerate()
+            .map(|(i, ind)| FormRow {
+                stt: (i + 1).to_string(),
+                indicator: Some(ind.code.clone()),
+                label: None,
+                heading: false,
+                indent: 0,
+            })
+            .collect(),
+        rules,
+        source: None,
     }
 }

@@ -11,13 +11,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use baocao_core::access::{Grant, Permission, Role};
-use baocao_core::form::{Column, Form, FormKind, FormRow};
+use baocao_core::form::Column;
 use baocao_core::regime::{Regime, UnitSelector};
-use baocao_core::{Aggregation, Indicator, Periodicity, UnitKind, ValueType};
+use baocao_core::{Periodicity, UnitKind};
 use baocao_ingest::vn_admin::Sources;
 use baocao_server::auth::token_hash;
 use baocao_server::{AppState, Settings, router};
 use baocao_store::Db;
+use baocao_testkit::{counted_indicators, input_form};
 
 const INDICATORS: usize = 50;
 
@@ -25,44 +26,16 @@ async fn prepare(url: &str) -> Db {
     let db = Db::connect(url).await.unwrap();
     let reform = Sources::bundled().read().unwrap();
     db.apply_reorganization(reform.baseline, &reform.reorganization, false, "test", &|_| {}).await.unwrap();
-    let indicators: Vec<Indicator> = (1..=INDICATORS)
-        .map(|i| Indicator {
-            code: format!("CT{i:02}"),
-            name: format!("Chỉ tiêu {i}"),
-            unit: "hồ sơ".into(),
-            value_type: ValueType::Integer,
-            aggregation: Aggregation::Sum,
-            group: None,
-        })
-        .collect();
+    let indicators = counted_indicators((1..=INDICATORS).map(|i| format!("CT{i:02}")));
     db.import_indicators("test", &indicators).await.unwrap();
-    let form = Form {
-        code: "BM50".into(),
-        name: "Biểu 50 chỉ tiêu".into(),
-        kind: FormKind::Input,
-        valid_from: None,
-        valid_to: None,
-        columns: vec![
-            Column::YearPlan,
-            Column::ThisPeriod,
-            Column::Cumulative,
-            Column::SamePeriodLastYear,
-            Column::PercentOfSamePeriod,
-        ],
-        rows: indicators
-            .iter()
-            .enumerate()
-            .map(|(i, ind)| FormRow {
-                stt: (i + 1).to_string(),
-                indicator: Some(ind.code.clone()),
-                label: None,
-                heading: false,
-                indent: 0,
-            })
-            .collect(),
-        rules: vec![],
-        source: None,
-    };
+    let columns = vec![
+        Column::YearPlan,
+        Column::ThisPeriod,
+        Column::Cumulative,
+        Column::SamePeriodLastYear,
+        Column::PercentOfSamePeriod,
+    ];
+    let form = input_form("BM50", &indicators, columns, vec![]);
     db.save_form("test", &form).await.unwrap();
     let regime = Regime {
         code: "BC50".into(),
@@ -92,6 +65,22 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// Submits the report of `unit` with `values` (JSON members) and reads the answer.
+async fn submit(client: &reqwest::Client, base: &str, unit: &str, values: &str) {
+    let body =
+        format!(r#"{{"regime":"BC50","unit":"{unit}","period":"202508","action":"submit","values":{{{values}}}}}"#);
+    let res = client
+        .post(format!("{base}/api/v1/reports?answer=outcome"))
+        .header("content-type", "application/json")
+        .bearer_auth(TOKEN)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    res.bytes().await.unwrap();
+}
+
 async fn run(label: &str, url: &str, reports: usize, clients: usize) {
     let db = prepare(url).await;
     let registry = db.load_registry().await.unwrap();
@@ -114,17 +103,7 @@ async fn run(label: &str, url: &str, reports: usize, clients: usize) {
     let client = reqwest::Client::new();
     // The first request after start-up loads the registry and the catalog
     // into memory; the measure is of the server as it runs from then on.
-    let body =
-        format!(r#"{{"regime":"BC50","unit":"{warm_up}","period":"202508","action":"submit","values":{{{values}}}}}"#);
-    let res = client
-        .post(format!("{base}/api/v1/reports?answer=outcome"))
-        .header("content-type", "application/json")
-        .bearer_auth(TOKEN)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    submit(&client, &base, warm_up, &values).await;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
@@ -133,20 +112,8 @@ async fn run(label: &str, url: &str, reports: usize, clients: usize) {
             let mut latencies = Vec::new();
             loop {
                 let Some(unit) = queue.lock().await.pop() else { break };
-                let body = format!(
-                    r#"{{"regime":"BC50","unit":"{unit}","period":"202508","action":"submit","values":{{{values}}}}}"#
-                );
                 let t = Instant::now();
-                let res = client
-                    .post(format!("{base}/api/v1/reports?answer=outcome"))
-                    .header("content-type", "application/json")
-                    .bearer_auth(TOKEN)
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(res.status().is_success(), "{}", res.text().await.unwrap());
-                res.bytes().await.unwrap();
+                submit(&client, &base, &unit, &values).await;
                 latencies.push(t.elapsed());
             }
             latencies
