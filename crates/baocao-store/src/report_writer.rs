@@ -1,8 +1,8 @@
 //! Writing actions on reports, many to a transaction.
 //!
 //! Every action (save, submit, approve, return) goes through one queue per
-//! database handle. Whoever takes the queue's turn writes everything that
-//! waits in it: one transaction, a handful of set-based statements for the
+//! database handle. Whoever takes the queue's turn writes what waits in it
+//! (up to [`BATCH_LIMIT`] actions, oldest first): one transaction, a handful of set-based statements for the
 //! whole batch (read the reports' state, upsert values, move reports, append
 //! revisions, chain the audit records), one commit. Each caller is answered
 //! after that commit, so nothing acknowledged is lost; a request that arrives
@@ -35,6 +35,11 @@ use tokio::sync::oneshot;
 use crate::audit::{Change, chained};
 use crate::reports::{Outcome, ReportRequest, ReportScope, checked, parse_json, rejected};
 use crate::{Db, StoreError, with_tx};
+
+/// At most this many actions in one transaction, first come first: under a
+/// burst, a transaction stays short and the earliest callers are answered
+/// first.
+const BATCH_LIMIT: usize = 256;
 
 /// Report actions waiting to be written, and the turn to write them.
 #[derive(Debug, Default)]
@@ -141,7 +146,11 @@ impl Db {
                         .unwrap_or_else(|_| Err(StoreError::Corrupt("the batch writing this report stopped".into())));
                 }
                 _turn = queue.turn.lock() => {
-                    let batch = std::mem::take(&mut *queue.waiting.lock().expect("report queue"));
+                    let batch: Vec<Waiting> = {
+                        let mut waiting = queue.waiting.lock().expect("report queue");
+                        let n = waiting.len().min(BATCH_LIMIT);
+                        waiting.drain(..n).collect()
+                    };
                     if !batch.is_empty() {
                         // A task of its own, so that the batch is written and
                         // its callers answered even if this caller goes away.
