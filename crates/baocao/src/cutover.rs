@@ -348,14 +348,20 @@ async fn apply(db: &Db, url: &str, plan: &Plan, format: Format, pdf: bool) -> an
     for unit in &record.units {
         progress.stage(&format!("packaging {} {}", unit.code, unit.name));
         let target = dir.join(&unit.code);
+        let path = target.to_string_lossy();
         if target.exists() && verify_bag(&target).is_ok() {
+            // A run stopped between writing a package and recording it
+            // left a valid package that the record does not name yet.
+            if unit.package.as_deref() != Some(&*path) {
+                db.set_package(&cutover.key, &unit.code, &path).await?;
+            }
             continue;
         }
         if target.exists() {
             std::fs::remove_dir_all(&target).with_context(|| format!("cannot replace {}", target.display()))?;
         }
         package(db, &registry, &record, unit, &target, plan, pdf).await?;
-        db.set_package(&cutover.key, &unit.code, &target.to_string_lossy()).await?;
+        db.set_package(&cutover.key, &unit.code, &path).await?;
         made += 1;
     }
     progress.finish();

@@ -1220,6 +1220,21 @@ async fn a_cutover_killed_at_any_point_leaves_before_or_after_and_a_rerun_comple
 }
 
 #[tokio::test]
+async fn a_package_written_but_not_recorded_is_recorded_by_a_rerun() {
+    let (db, _dir, plan) = cutover_scenario().await;
+    let out = baocao(&db, &["cutover", "apply", &plan]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // As a run stopped after writing the package and before recording it leaves it.
+    db.db.set_package("qn-2026", "23302", "").await.unwrap();
+    assert!(!baocao(&db, &["cutover", "verify", "qn-2026"]).status.success());
+    let out = baocao(&db, &["cutover", "apply", &plan]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("packages: 0 made"), "the valid package is kept");
+    let out = baocao(&db, &["cutover", "verify", "qn-2026"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
 async fn a_plans_tasks_and_targets_are_followed_up() {
     let db = with_regime().await;
     let dir = tempfile::tempdir().unwrap();
