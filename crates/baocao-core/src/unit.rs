@@ -105,8 +105,9 @@ impl FromStr for UnitKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let wanted = s.trim().to_lowercase();
-        UnitKind::ALL.into_iter().find(|k| k.as_str() == wanted).ok_or_else(|| {
+        let find = |wanted: &str| UnitKind::ALL.into_iter().find(|k| k.as_str() == wanted);
+        // Lists write kinds in lower case; only the others pay for lowering.
+        find(s.trim()).or_else(|| find(&s.trim().to_lowercase())).ok_or_else(|| {
             let names: Vec<_> = UnitKind::ALL.iter().map(|k| k.as_str()).collect();
             format!("unknown unit kind «{}»: expected one of {}", s.trim(), names.join(", "))
         })

@@ -6,7 +6,7 @@ use crate::error::{IngestError, Location};
 pub struct Row<'a> {
     table: &'a Table,
     line: u64,
-    record: csv::StringRecord,
+    record: &'a csv::StringRecord,
 }
 
 /// A CSV file read whole, its header checked against the columns required.
@@ -89,7 +89,7 @@ impl Table {
     }
 
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
-        self.rows.iter().map(|(line, record)| Row { table: self, line: *line, record: record.clone() })
+        self.rows.iter().map(|(line, record)| Row { table: self, line: *line, record })
     }
 }
 
@@ -117,13 +117,13 @@ impl<'a> LineIndex<'a> {
     }
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
     pub fn line(&self) -> u64 {
         self.line
     }
 
     /// The trimmed value of a column; empty when the column is absent.
-    pub fn get(&self, column: &str) -> &str {
+    pub fn get(&self, column: &str) -> &'a str {
         self.table.columns.iter().position(|c| c == column).and_then(|i| self.record.get(i)).map_or("", str::trim)
     }
 
@@ -133,12 +133,16 @@ impl Row<'_> {
 
     /// A value that must be present.
     pub fn required(&self, column: &str, errors: &mut Vec<IngestError>) -> Option<String> {
+        self.present(column, errors).map(str::to_string)
+    }
+
+    fn present(&self, column: &str, errors: &mut Vec<IngestError>) -> Option<&'a str> {
         let value = self.get(column);
         if value.is_empty() {
             errors.push(self.problem(column, "is empty; a value is required"));
             None
         } else {
-            Some(value.to_string())
+            Some(value)
         }
     }
 
@@ -149,8 +153,8 @@ impl Row<'_> {
         errors: &mut Vec<IngestError>,
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> Option<T> {
-        let value = self.required(column, errors)?;
-        parse(&value).map_err(|m| errors.push(self.problem(column, m))).ok()
+        let value = self.present(column, errors)?;
+        parse(value).map_err(|m| errors.push(self.problem(column, m))).ok()
     }
 
     /// Like [`Row::parsed`] for a column that may be left empty (or be

@@ -196,7 +196,7 @@ fn parse_weight(value: &str) -> Result<f64, String> {
 fn read_units(source: &Source, errors: &mut Vec<IngestError>) -> BTreeMap<String, UnitVersion> {
     let table = Table::read(&source.name, &source.text, &["code", "name", "type", "level", "parent_code"], errors);
     let mut units: BTreeMap<String, UnitVersion> = BTreeMap::new();
-    let mut lines: HashMap<String, u64> = HashMap::new();
+    let mut lines: HashMap<&str, u64> = HashMap::new();
     let mut rows: Vec<Row<'_>> = Vec::new();
     for row in table.rows() {
         let code = row.parsed("code", errors, parse_code);
@@ -216,11 +216,11 @@ fn read_units(source: &Source, errors: &mut Vec<IngestError>) -> BTreeMap<String
         else {
             continue;
         };
-        if let Some(first) = lines.get(&code) {
+        if let Some(first) = lines.get(code.as_str()) {
             errors.push(row.problem("code", format!("code {code} is listed twice (first on line {first})")));
             continue;
         }
-        lines.insert(code.clone(), row.line());
+        lines.insert(row.get("code"), row.line());
         let unit = UnitVersion {
             code: code.clone(),
             name,

@@ -138,15 +138,6 @@ impl<'c> From<&'c mut sqlx::PgConnection> for Tx<'c> {
     }
 }
 
-impl Tx<'_> {
-    pub(crate) fn dialect(&self) -> &'static crate::sql::Dialect {
-        match self {
-            Tx::Sqlite(_) => &crate::sql::SQLITE,
-            Tx::Postgres(_) => &crate::sql::POSTGRES,
-        }
-    }
-}
-
 /// Runs `$body` with `$conn` bound to the backend's own connection of a
 /// [`Tx`], inside the transaction the caller opened.
 macro_rules! in_tx {

@@ -20,6 +20,7 @@ pub(crate) mod db;
 pub mod directory;
 mod error;
 pub mod registry;
+mod registry_writes;
 mod report_writer;
 pub mod reports;
 mod sql;

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::Change;
 use crate::db::{Tx, in_tx, with_write};
+use crate::registry_writes::{Target, Writes};
 use crate::sql::{Dialect, IN_FORCE, POSTGRES, SQLITE};
 use crate::{Db, StoreError, append_audit, with_pool, with_read_tx};
 
@@ -129,87 +130,6 @@ pub struct ApplyOutcome {
     pub lineage_edges: usize,
 }
 
-#[derive(Serialize)]
-struct UnitJson<'a> {
-    code: &'a str,
-    name: &'a str,
-    search_name: String,
-    kind: &'a str,
-    level: u8,
-    parent_code: Option<&'a str>,
-    valid_from: Option<NaiveDate>,
-    valid_to: Option<NaiveDate>,
-    archive_note: Option<&'a str>,
-}
-
-fn units_json(units: &[UnitVersion]) -> String {
-    let rows: Vec<UnitJson<'_>> = units
-        .iter()
-        .map(|u| UnitJson {
-            code: &u.code,
-            name: &u.name,
-            search_name: fold(&u.name),
-            kind: u.kind.as_str(),
-            level: u.level,
-            parent_code: u.parent_code.as_deref(),
-            valid_from: u.validity.from,
-            valid_to: u.validity.to,
-            archive_note: u.archive_note.as_deref(),
-        })
-        .collect();
-    serde_json::to_string(&rows).expect("plain data serializes")
-}
-
-#[derive(Serialize)]
-struct LineageJson<'a> {
-    from_code: &'a str,
-    from_valid_from: Option<NaiveDate>,
-    to_code: &'a str,
-    to_valid_from: Option<NaiveDate>,
-    partial: bool,
-    weight: Option<f64>,
-}
-
-fn lineage_json(edges: &[Edge]) -> String {
-    let rows: Vec<LineageJson<'_>> = edges
-        .iter()
-        .map(|e| LineageJson {
-            from_code: &e.from.code,
-            from_valid_from: e.from.valid_from,
-            to_code: &e.to.code,
-            to_valid_from: e.to.valid_from,
-            partial: e.partial,
-            weight: e.weight,
-        })
-        .collect();
-    serde_json::to_string(&rows).expect("plain data serializes")
-}
-
-#[derive(Serialize)]
-struct EndJson<'a> {
-    code: &'a str,
-    valid_from: Option<NaiveDate>,
-    archive_note: Option<&'a str>,
-}
-
-fn ends_json(ended: &[baocao_core::reorg::EndedVersion]) -> String {
-    let rows: Vec<EndJson<'_>> = ended
-        .iter()
-        .map(|e| EndJson { code: &e.key.code, valid_from: e.key.valid_from, archive_note: e.archive_note.as_deref() })
-        .collect();
-    serde_json::to_string(&rows).expect("plain data serializes")
-}
-
-/// Fails unless a bulk statement touched exactly `expected` rows: a version
-/// decided on but not found would mean the registry changed under us.
-fn expect_rows(what: &str, affected: u64, expected: usize) -> Result<(), StoreError> {
-    if affected == expected as u64 {
-        Ok(())
-    } else {
-        Err(StoreError::Corrupt(format!("{what}: {affected} rows written, {expected} expected")))
-    }
-}
-
 fn checksum(baseline: &[UnitVersion], reorg: &Reorganization) -> (String, String) {
     let plan = serde_json::to_string(reorg).expect("plain data serializes");
     let mut hasher = Sha256::new();
@@ -291,7 +211,6 @@ impl Db {
     ) -> Result<ApplyOutcome, StoreError> {
         progress("fingerprinting the plan");
         let (checksum, plan) = checksum(&baseline, reorg);
-        let dialect = tx.dialect();
         let key = &reorg.info.key;
         let eff = reorg.info.effective_date;
         in_tx!(tx, |conn| {
@@ -339,14 +258,6 @@ impl Db {
             if dry_run {
                 return Ok(outcome);
             }
-            progress("writing units");
-            let written = sqlx::query(dialect.insert_units)
-                .bind(units_json(&added))
-                .bind(None::<i64>)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-            expect_rows("units", written, added.len())?;
             let rid: i64 = sqlx::query_scalar(
                 "INSERT INTO reorganizations (key, name, effective_date, legal_basis, checksum, plan, applied_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -360,29 +271,8 @@ impl Db {
             .bind(chrono::Utc::now())
             .fetch_one(&mut *conn)
             .await?;
-            progress("ending versions");
-            let written = sqlx::query(dialect.end_units)
-                .bind(eff)
-                .bind(rid)
-                .bind(ends_json(&delta.ended))
-                .execute(&mut *conn)
-                .await?;
-            expect_rows("ended versions", written.rows_affected(), delta.ended.len())?;
-            progress("beginning versions");
-            let written = sqlx::query(dialect.insert_units)
-                .bind(units_json(&delta.begun))
-                .bind(Some(rid))
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-            expect_rows("begun versions", written, delta.begun.len())?;
-            progress("writing lineage");
-            let written = sqlx::query(dialect.insert_lineage)
-                .bind(lineage_json(&delta.edges))
-                .bind(rid)
-                .execute(&mut *conn)
-                .await?;
-            expect_rows("lineage", written.rows_affected(), delta.edges.len())?;
+            progress("writing units and lineage");
+            Target::write(&mut *conn, &Writes::new(&added, &delta, rid)).await?;
             sqlx::query(BUMP_REVISION).execute(&mut *conn).await?;
             let change = Change {
                 at: chrono::Utc::now(),

@@ -1,9 +1,9 @@
 //! Statements whose text differs between backends. Bulk writes pass a
 //! whole batch as one JSON parameter: SQLite unpacks it with `json_each`,
-//! PostgreSQL with `jsonb_to_recordset`, so that a national load is a
-//! handful of statements rather than tens of thousands of round trips.
-//! Unit versions are found by their identity, `code` and `valid_from`
-//! (through the `units_identity` index), so no row ids travel back and forth.
+//! PostgreSQL with `jsonb_to_recordset`, so that a batch is one statement
+//! rather than a round trip per row. SQLite parses a `json_each` element
+//! again at each `->>`, so the registry's much larger writes bind their rows
+//! instead (`registry_writes`).
 
 /// A unit row `u` in force on the day bound as `$1`.
 pub const IN_FORCE: &str = "(u.valid_from IS NULL OR u.valid_from <= $1) AND (u.valid_to IS NULL OR u.valid_to > $1)";
@@ -29,9 +29,6 @@ pub struct Dialect {
     /// `SELECT` of one JSON array of arrays of the expressions `$1`, with
     /// the `FROM …` clause `$2`: many small rows in one.
     pub arrays_as_json: fn(&str, &str) -> String,
-    pub insert_units: &'static str,
-    pub end_units: &'static str,
-    pub insert_lineage: &'static str,
     /// For each report key of a JSON batch (`$1`: `k`, `regime_id`, `code`,
     /// `valid_from`, `period`), one JSON array: `k`, the unit's row id, the
     /// cutover that dissolved it, the report's status, its last
@@ -108,21 +105,6 @@ pub const SQLITE: Dialect = Dialect {
     subtree_step: sqlite_subtree_step,
     units_as_json: sqlite_units_as_json,
     arrays_as_json: sqlite_arrays_as_json,
-    insert_units: "INSERT INTO units (code, name, search_name, kind, level, parent_code, valid_from, valid_to, created_by, archive_note)
-        SELECT value->>'code', value->>'name', value->>'search_name', value->>'kind', value->>'level',
-               value->>'parent_code', value->>'valid_from', value->>'valid_to', $2, value->>'archive_note'
-        FROM json_each($1)",
-    end_units: "UPDATE units SET valid_to = $1, ended_by = $2, archive_note = x.value->>'archive_note'
-        FROM json_each($3) AS x
-        WHERE units.code = x.value->>'code'
-          AND COALESCE(units.valid_from, '0001-01-01') = COALESCE(x.value->>'valid_from', '0001-01-01')",
-    insert_lineage: "INSERT INTO lineage (predecessor_id, successor_id, reorganization_id, partial, weight)
-        SELECT p.id, s.id, $2, x.value->>'partial', x.value->>'weight'
-        FROM json_each($1) AS x
-        JOIN units p ON p.code = x.value->>'from_code'
-             AND COALESCE(p.valid_from, '0001-01-01') = COALESCE(x.value->>'from_valid_from', '0001-01-01')
-        JOIN units s ON s.code = x.value->>'to_code'
-             AND COALESCE(s.valid_from, '0001-01-01') = COALESCE(x.value->>'to_valid_from', '0001-01-01')",
     report_state: "SELECT json_group_array(json_array(x.value->>'k', u.id,
             (SELECT c.cutover_key FROM cutover_units c WHERE c.unit_code = u.code),
             r.status,
@@ -189,22 +171,6 @@ pub const POSTGRES: Dialect = Dialect {
     subtree_step: postgres_subtree_step,
     units_as_json: postgres_units_as_json,
     arrays_as_json: postgres_arrays_as_json,
-    insert_units: "INSERT INTO units (code, name, search_name, kind, level, parent_code, valid_from, valid_to, created_by, archive_note)
-        SELECT code, name, search_name, kind, level, parent_code, valid_from, valid_to, $2, archive_note
-        FROM jsonb_to_recordset($1::jsonb) AS x(code text, name text, search_name text, kind text, level int,
-             parent_code text, valid_from date, valid_to date, archive_note text)",
-    end_units: "UPDATE units SET valid_to = $1, ended_by = $2, archive_note = x.archive_note
-        FROM jsonb_to_recordset($3::jsonb) AS x(code text, valid_from date, archive_note text)
-        WHERE units.code = x.code
-          AND COALESCE(units.valid_from, DATE '0001-01-01') = COALESCE(x.valid_from, DATE '0001-01-01')",
-    insert_lineage: "INSERT INTO lineage (predecessor_id, successor_id, reorganization_id, partial, weight)
-        SELECT p.id, s.id, $2, x.partial, x.weight
-        FROM jsonb_to_recordset($1::jsonb) AS x(from_code text, from_valid_from date, to_code text,
-             to_valid_from date, partial boolean, weight float8)
-        JOIN units p ON p.code = x.from_code
-             AND COALESCE(p.valid_from, DATE '0001-01-01') = COALESCE(x.from_valid_from, DATE '0001-01-01')
-        JOIN units s ON s.code = x.to_code
-             AND COALESCE(s.valid_from, DATE '0001-01-01') = COALESCE(x.to_valid_from, DATE '0001-01-01')",
     report_state: "SELECT COALESCE(json_agg(json_build_array(x.k, u.id,
             (SELECT c.cutover_key FROM cutover_units c WHERE c.unit_code = u.code LIMIT 1),
             r.status,

@@ -2,7 +2,10 @@
 //!
 //! - `load-2025`: `baocao registry load-2025` as a user runs it (a whole
 //!   process, fresh database each time), beside a bare bulk load of the same
-//!   four CSV files into plain tables: `sqlite3 .import` and `psql \copy`.
+//!   four CSV files into plain tables: `sqlite3 .import` and `psql \copy`;
+//!   and, on SQLite, the floor of any loader into baocao's schema: the
+//!   `sqlite3` shell creating that schema and inserting, from CSV, exactly
+//!   the rows baocao stores (`floor-sqlite.sql`).
 //! - `units-under-51`: the query behind `registry units --at --under 51`.
 //!
 //! PostgreSQL is measured when `BAOCAO_BENCH_POSTGRES` names a server, e.g.
@@ -78,6 +81,20 @@ fn load(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    let rows = floor_rows();
+    group.bench_function("floor sqlite3, baocao's schema", |b| {
+        b.iter_batched(
+            || tempfile::tempdir().unwrap(),
+            |dir| {
+                let db = dir.path().join("floor.db");
+                run(Command::new("sqlite3")
+                    .arg(&db)
+                    .args([".read schema.sql", ".read floor-sqlite.sql"])
+                    .current_dir(rows.path()));
+            },
+            BatchSize::PerIteration,
+        )
+    });
     if let Ok(server) = std::env::var("BAOCAO_BENCH_POSTGRES") {
         let server = server.trim_end_matches('/').to_string();
         group.bench_function("baocao postgres", |b| {
@@ -110,6 +127,39 @@ fn load(c: &mut Criterion) {
         }
     }
     group.finish();
+}
+
+/// A directory with what the floor run reads: the schema (baocao's SQLite
+/// migrations in order, on baocao's journal and sync settings), the script, and
+/// the rows of a national load exported from a database baocao loaded.
+fn floor_rows() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = dir.path().join("loaded.db");
+    baocao_load(&format!("sqlite:{}", loaded.display()));
+    let migrations = Path::new(env!("CARGO_MANIFEST_DIR")).join("../baocao-store/migrations/sqlite");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(migrations).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let mut schema =
+        String::from("PRAGMA journal_mode = WAL;\nPRAGMA synchronous = FULL;\nPRAGMA foreign_keys = ON;\n");
+    // One transaction per migration, as sqlx applies them.
+    for file in files {
+        schema.push_str(&format!("BEGIN;\n{}\nCOMMIT;\n", std::fs::read_to_string(file).unwrap()));
+    }
+    std::fs::write(dir.path().join("schema.sql"), schema).unwrap();
+    std::fs::copy(script("floor-sqlite.sql"), dir.path().join("floor-sqlite.sql")).unwrap();
+    for (file, query) in [
+        (
+            "units.csv",
+            "SELECT id, code, name, search_name, kind, level, parent_code, valid_from, valid_to, created_by, \
+             ended_by, archive_note FROM units ORDER BY id",
+        ),
+        ("lineage.csv", "SELECT id, predecessor_id, successor_id, 1, partial, weight FROM lineage ORDER BY id"),
+    ] {
+        let out = Command::new("sqlite3").args(["-csv"]).arg(&loaded).arg(query).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        std::fs::write(dir.path().join(file), out.stdout).unwrap();
+    }
+    dir
 }
 
 fn units_under(c: &mut Criterion) {
