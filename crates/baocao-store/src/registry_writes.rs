@@ -160,8 +160,9 @@ impl<'a> Writes<'a> {
             );
             let found: Vec<(String, Option<NaiveDate>, i64)> = select.build_query_as().fetch_all(&mut *conn).await?;
             for (code, valid_from, id) in found {
-                if let Some(key) = chunk.iter().find(|(c, v)| *c == code && *v == valid_from) {
-                    ids.insert(*key, id);
+                // `stored` is sorted, so each chunk is.
+                if let Ok(i) = chunk.binary_search(&(code.as_str(), valid_from)) {
+                    ids.insert(chunk[i], id);
                 }
             }
         }
