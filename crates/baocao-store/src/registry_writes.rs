@@ -123,30 +123,14 @@ impl<'a> Writes<'a> {
         }
         expect_rows("units", written, self.rows.len())?;
 
-        let mut written = 0;
-        for chunk in self.stored_ends.chunks(ROWS) {
-            let mut update = QueryBuilder::<Sqlite>::new("UPDATE units SET valid_to = ");
-            update.push_bind(self.effective).push(", ended_by = ").push_bind(self.rid);
-            update.push(", archive_note = x.column3 FROM (");
-            update.push_values(chunk, |mut b, e| {
-                b.push_bind(e.key.code.as_str()).push_bind(e.key.valid_from).push_bind(e.archive_note.as_deref());
-            });
-            update.push(
-                ") AS x WHERE units.code = x.column1
-                    AND COALESCE(units.valid_from, '0001-01-01') = COALESCE(x.column2, '0001-01-01')",
-            );
-            written += update.build().execute(&mut *conn).await?.rows_affected();
-        }
-        expect_rows("ended versions", written, self.stored_ends.len())?;
-
-        // Ends of edges stored before this application: their ids, found
-        // by identity.
-        let mut stored: Vec<(&str, Option<NaiveDate>)> = self
+        // Versions stored before this application that it ends or links:
+        // their ids, found by identity in one statement per chunk.
+        let ends = self.stored_ends.iter().map(|e| (e.key.code.as_str(), e.key.valid_from));
+        let linked = self
             .edges
             .iter()
-            .flat_map(|e| [(e.from.code.as_str(), e.from.valid_from), (e.to.code.as_str(), e.to.valid_from)])
-            .filter(|key| !ids.contains_key(key))
-            .collect();
+            .flat_map(|e| [(e.from.code.as_str(), e.from.valid_from), (e.to.code.as_str(), e.to.valid_from)]);
+        let mut stored: Vec<(&str, Option<NaiveDate>)> = ends.chain(linked).filter(|k| !ids.contains_key(k)).collect();
         stored.sort_unstable();
         stored.dedup();
         for chunk in stored.chunks(ROWS) {
@@ -169,8 +153,25 @@ impl<'a> Writes<'a> {
         let id_of = |code: &str, valid_from: Option<NaiveDate>| {
             ids.get(&(code, valid_from))
                 .copied()
-                .ok_or_else(|| StoreError::Corrupt(format!("lineage: no stored version of {code} from {valid_from:?}")))
+                .ok_or_else(|| StoreError::Corrupt(format!("no stored version of {code} from {valid_from:?}")))
         };
+
+        let ends = self
+            .stored_ends
+            .iter()
+            .map(|e| Ok((id_of(&e.key.code, e.key.valid_from)?, e.archive_note.as_deref())))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        for chunk in ends.chunks(ROWS) {
+            let mut update = QueryBuilder::<Sqlite>::new("UPDATE units SET valid_to = ");
+            update.push_bind(self.effective).push(", ended_by = ").push_bind(self.rid);
+            update.push(", archive_note = x.column2 FROM (");
+            update.push_values(chunk, |mut b, (id, note)| {
+                b.push_bind(*id).push_bind(*note);
+            });
+            update.push(") AS x WHERE units.id = x.column1");
+            update.build().execute(&mut *conn).await?;
+        }
+
         let links = self
             .edges
             .iter()
