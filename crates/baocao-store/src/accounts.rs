@@ -11,8 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::Change;
-use crate::db::{Tx, in_tx, with_write};
-use crate::{Db, StoreError, append_audit, with_pool, with_tx};
+use crate::{Db, StoreError, WriteTx, append_audit, with_conn, with_pool};
 
 /// An account as the sign-in needs it.
 #[derive(Clone, Debug)]
@@ -113,18 +112,21 @@ impl Db {
         display_name: &str,
         password_hash: Option<&str>,
     ) -> Result<i64, StoreError> {
-        with_write!(self, |tx| Self::create_account_in(tx, actor, username, display_name, password_hash).await)
+        let mut tx = self.begin_write().await?;
+        let out = Self::create_account_in(&mut tx, actor, username, display_name, password_hash).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     pub(crate) async fn create_account_in(
-        tx: &mut Tx<'_>,
+        tx: &mut WriteTx,
         actor: &str,
         username: &str,
         display_name: &str,
         password_hash: Option<&str>,
     ) -> Result<i64, StoreError> {
         let now = Utc::now();
-        in_tx!(tx, |conn| {
+        with_conn!(tx, |conn| {
             let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE username = $1")
                 .bind(username)
                 .fetch_optional(&mut *conn)
@@ -172,7 +174,8 @@ impl Db {
     /// Sets a new password hash and ends the account's sessions.
     pub async fn set_password(&self, actor: &str, username: &str, password_hash: &str) -> Result<(), StoreError> {
         let now = Utc::now();
-        with_tx!(self, |conn| {
+        let mut tx = self.begin_write().await?;
+        with_conn!(tx, |conn| {
             let id: i64 = sqlx::query_scalar(
                 "UPDATE accounts SET password_hash = $1, failed_sign_ins = 0, locked_until = NULL WHERE username = $2 RETURNING id",
             )
@@ -191,8 +194,9 @@ impl Db {
                 after: None,
             };
             append_audit!(conn, &change);
-            Ok(())
-        })
+        });
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Changes the name an account is shown with.
@@ -218,11 +222,14 @@ impl Db {
         field: AccountText,
         value: Option<&str>,
     ) -> Result<(), StoreError> {
-        with_write!(self, |tx| Self::set_account_text_in(tx, actor, username, field, value).await)
+        let mut tx = self.begin_write().await?;
+        Self::set_account_text_in(&mut tx, actor, username, field, value).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub(crate) async fn set_account_text_in(
-        tx: &mut Tx<'_>,
+        tx: &mut WriteTx,
         actor: &str,
         username: &str,
         field: AccountText,
@@ -233,7 +240,7 @@ impl Db {
             AccountText::DisplayName => ("display_name", "account.rename"),
             AccountText::ExternalId => ("external_id", "account.external_id"),
         };
-        in_tx!(tx, |conn| {
+        with_conn!(tx, |conn| {
             let before: Option<String> =
                 sqlx::query_scalar(&format!("SELECT {column} FROM accounts WHERE username = $1"))
                     .bind(username)
@@ -271,18 +278,21 @@ impl Db {
     }
 
     async fn set_state(&self, actor: &str, username: &str, active: bool, withdraw: bool) -> Result<(), StoreError> {
-        with_write!(self, |tx| Self::set_state_in(tx, actor, username, active, withdraw).await)
+        let mut tx = self.begin_write().await?;
+        Self::set_state_in(&mut tx, actor, username, active, withdraw).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub(crate) async fn set_state_in(
-        tx: &mut Tx<'_>,
+        tx: &mut WriteTx,
         actor: &str,
         username: &str,
         active: bool,
         withdraw: bool,
     ) -> Result<(), StoreError> {
         let now = Utc::now();
-        in_tx!(tx, |conn| {
+        with_conn!(tx, |conn| {
             let id: i64 = sqlx::query_scalar(
                 "UPDATE accounts SET active = $1,
                      withdrawn_at = CASE WHEN $1 THEN NULL WHEN $3 THEN $4 ELSE withdrawn_at END
@@ -329,7 +339,8 @@ impl Db {
         lock_until: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let now = Utc::now();
-        with_tx!(self, |conn| {
+        let mut tx = self.begin_write().await?;
+        let out = with_conn!(tx, |conn| {
             let (failures, locked): (i32, Option<DateTime<Utc>>) = sqlx::query_as(
                 "UPDATE accounts SET failed_sign_ins = failed_sign_ins + 1,
                     locked_until = CASE WHEN failed_sign_ins + 1 >= $1 THEN $2 ELSE locked_until END
@@ -349,8 +360,10 @@ impl Db {
                 after: Some(json!({ "failed_sign_ins": failures, "locked_until": locked })),
             };
             append_audit!(conn, &change);
-            Ok(locked.filter(|l| *l > now))
-        })
+            locked.filter(|l| *l > now)
+        });
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Opens a session (after a successful sign-in): failures are reset and
@@ -364,7 +377,8 @@ impl Db {
         replaces: Option<&str>,
     ) -> Result<(), StoreError> {
         let now = Utc::now();
-        with_tx!(self, |conn| {
+        let mut tx = self.begin_write().await?;
+        with_conn!(tx, |conn| {
             if let Some(old) = replaces {
                 sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(old).execute(&mut *conn).await?;
             }
@@ -390,8 +404,9 @@ impl Db {
                 after: None,
             };
             append_audit!(conn, &change);
-            Ok(())
-        })
+        });
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
@@ -422,7 +437,8 @@ impl Db {
     /// Ends a session (sign-out or expiry); `actor` is recorded when given.
     pub async fn close_session(&self, token_hash: &str, actor: Option<&str>) -> Result<(), StoreError> {
         let now = Utc::now();
-        with_tx!(self, |conn| {
+        let mut tx = self.begin_write().await?;
+        with_conn!(tx, |conn| {
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *conn).await?;
             if let Some(actor) = actor {
                 let change = Change {
@@ -435,23 +451,27 @@ impl Db {
                 };
                 append_audit!(conn, &change);
             }
-            Ok(())
-        })
+        });
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Gives `grant` to `username`.
     pub async fn add_grant(&self, actor: &str, username: &str, grant: &Grant) -> Result<i64, StoreError> {
-        with_write!(self, |tx| Self::add_grant_in(tx, actor, username, grant).await)
+        let mut tx = self.begin_write().await?;
+        let out = Self::add_grant_in(&mut tx, actor, username, grant).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     pub(crate) async fn add_grant_in(
-        tx: &mut Tx<'_>,
+        tx: &mut WriteTx,
         actor: &str,
         username: &str,
         grant: &Grant,
     ) -> Result<i64, StoreError> {
         let now = Utc::now();
-        in_tx!(tx, |conn| {
+        with_conn!(tx, |conn| {
             let account: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE username = $1")
                 .bind(username)
                 .fetch_optional(&mut *conn)
@@ -485,17 +505,20 @@ impl Db {
 
     /// Ends a grant on `day` (exclusive): kept, so the past stays explained.
     pub async fn revoke_grant(&self, actor: &str, id: i64, day: NaiveDate) -> Result<(), StoreError> {
-        with_write!(self, |tx| Self::revoke_grant_in(tx, actor, id, day).await)
+        let mut tx = self.begin_write().await?;
+        Self::revoke_grant_in(&mut tx, actor, id, day).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub(crate) async fn revoke_grant_in(
-        tx: &mut Tx<'_>,
+        tx: &mut WriteTx,
         actor: &str,
         id: i64,
         day: NaiveDate,
     ) -> Result<(), StoreError> {
         let now = Utc::now();
-        in_tx!(tx, |conn| {
+        with_conn!(tx, |conn| {
             let row: Option<(String, Option<NaiveDate>, Option<NaiveDate>)> = sqlx::query_as(
                 "SELECT a.username, g.valid_from, g.valid_to FROM grants g JOIN accounts a ON a.id = g.account_id WHERE g.id = $1",
             )
@@ -569,7 +592,8 @@ impl Db {
         scopes: &[Permission],
     ) -> Result<i64, StoreError> {
         let now = Utc::now();
-        with_tx!(self, |conn| {
+        let mut tx = self.begin_write().await?;
+        let out = with_conn!(tx, |conn| {
             let account: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE username = $1")
                 .bind(username)
                 .fetch_optional(&mut *conn)
@@ -594,8 +618,10 @@ impl Db {
                 after: Some(json!({ "token": id, "name": name, "scopes": scopes })),
             };
             append_audit!(conn, &change);
-            Ok(id)
-        })
+            id
+        });
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// A token that has not been revoked, by its hash.
@@ -617,7 +643,8 @@ impl Db {
 
     pub async fn revoke_token(&self, actor: &str, id: i64) -> Result<(), StoreError> {
         let now = Utc::now();
-        with_tx!(self, |conn| {
+        let mut tx = self.begin_write().await?;
+        with_conn!(tx, |conn| {
             let username: String = sqlx::query_scalar(
                 "SELECT a.username FROM api_tokens t JOIN accounts a ON a.id = t.account_id WHERE t.id = $1",
             )
@@ -639,8 +666,9 @@ impl Db {
                 after: Some(json!({ "token": id })),
             };
             append_audit!(conn, &change);
-            Ok(())
-        })
+        });
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn tokens(&self) -> Result<Vec<TokenSummary>, StoreError> {

@@ -7,8 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::Change;
-use crate::db::{in_tx, with_write};
-use crate::{Db, StoreError, append_audit, with_pool};
+use crate::{Db, StoreError, append_audit, with_conn, with_pool};
 
 /// A loaded package.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -55,7 +54,8 @@ impl Db {
         let name = field("Unit-Name").unwrap_or_else(|| code.clone());
         let oxum = field("Payload-Oxum").unwrap_or_default();
         let info_json = serde_json::to_string(info).expect("strings serialize");
-        with_write!(self, |tx| in_tx!(tx, |conn| {
+        let mut tx = self.begin_write().await?;
+        let out = with_conn!(tx, |conn| {
             let existing: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM archive_packages WHERE group_key = $1 AND unit_code = $2")
                     .bind(&group)
@@ -95,8 +95,10 @@ impl Db {
                 after: Some(json!({ "unit": code, "name": name, "oxum": oxum, "files": files.len() })),
             };
             append_audit!(conn, &change);
-            Ok((id, true))
-        }))
+            (id, true)
+        });
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Every loaded package, by group then unit code.

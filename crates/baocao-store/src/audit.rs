@@ -5,7 +5,7 @@ use baocao_core::audit::{Record, Verdict, verify};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
-use crate::{Db, StoreError, with_pool, with_read_tx};
+use crate::{Db, StoreError, with_conn, with_pool};
 
 /// A change to record, in the transaction that makes it.
 pub struct Change<'a> {
@@ -170,7 +170,8 @@ impl Db {
     /// Reads the whole chain in one snapshot and checks it.
     pub async fn verify_audit(&self) -> Result<Verdict, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq");
-        let (rows, head): (Vec<RecordRow>, (i64, String)) = with_read_tx!(self, |conn| {
+        let mut snapshot = self.begin_read().await?;
+        let (rows, head): (Vec<RecordRow>, (i64, String)) = with_conn!(snapshot, |conn| {
             let rows = sqlx::query_as(&sql).fetch_all(&mut *conn).await?;
             let head = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
             (rows, head)

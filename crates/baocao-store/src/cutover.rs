@@ -23,9 +23,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::Change;
-use crate::db::{Tx, in_tx, with_write};
 use crate::directory::{AccountUndo, PlannedAddress, RosterEntry, given_addresses};
-use crate::{Db, StoreError, append_audit, with_pool};
+use crate::{Db, StoreError, WriteTx, append_audit, with_conn, with_pool};
 
 /// A cutover checked against the database, with everything it would do.
 #[derive(Clone, Debug)]
@@ -309,7 +308,9 @@ impl Db {
         let indicators: HashMap<String, baocao_core::Indicator> =
             self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
         let eff = cutover.effective_date;
-        with_write!(self, |tx| {
+        let mut write = self.begin_write().await?;
+        let tx = &mut write;
+        {
             let mut undo = Undo::default();
             let applied_reorganization = match &cutover.reorganization {
                 ReorgSource::Plan { reorganization } => {
@@ -324,7 +325,7 @@ impl Db {
                 undo.forms_ended.push((ended.code.clone(), ended.valid_from, before));
             }
             for form in &cutover.forms {
-                let before: Option<String> = in_tx!(tx, |conn| sqlx::query_scalar(
+                let before: Option<String> = with_conn!(tx, |conn| sqlx::query_scalar(
                     "SELECT definition FROM forms WHERE code = $1 AND valid_from = $2"
                 )
                 .bind(&form.code)
@@ -339,7 +340,7 @@ impl Db {
             }
             for regime in &cutover.regimes {
                 let before: Option<String> =
-                    in_tx!(tx, |conn| sqlx::query_scalar("SELECT definition FROM regimes WHERE code = $1")
+                    with_conn!(tx, |conn| sqlx::query_scalar("SELECT definition FROM regimes WHERE code = $1")
                         .bind(&regime.code)
                         .fetch_optional(&mut *conn)
                         .await?);
@@ -352,7 +353,7 @@ impl Db {
             }
             let summary = serde_json::to_string(&prepared.summary).expect("plain data serializes");
             let undo = serde_json::to_string(&undo).expect("plain data serializes");
-            in_tx!(tx, |conn| {
+            with_conn!(tx, |conn| {
                 sqlx::query(
                     "INSERT INTO cutovers (key, name, effective_date, checksum, reorganization, applied_reorganization,
                          summary, undo, applied_at)
@@ -391,10 +392,9 @@ impl Db {
                         "dissolved": prepared.summary.dissolved.len(), "account_steps": prepared.summary.account_steps })),
                 };
                 append_audit!(conn, &change);
-                Ok::<_, StoreError>(())
-            })?;
-            Ok::<_, StoreError>(())
-        })?;
+            });
+        }
+        write.commit().await?;
         Ok((prepared, true))
     }
 
@@ -568,7 +568,9 @@ impl Db {
         if !dependents.is_empty() {
             return Err(StoreError::Refused("the cutover cannot be rolled back: new data depends on it", dependents));
         }
-        with_write!(self, |tx| {
+        let mut write = self.begin_write().await?;
+        let tx = &mut write;
+        {
             for step in undo.accounts.iter().rev() {
                 match step {
                     AccountUndo::Created { username } => Self::set_state_in(tx, actor, username, false, false).await?,
@@ -580,14 +582,14 @@ impl Db {
                     }
                     AccountUndo::Granted { grant } => {
                         let from: Option<NaiveDate> =
-                            in_tx!(tx, |conn| sqlx::query_scalar("SELECT valid_from FROM grants WHERE id = $1")
+                            with_conn!(tx, |conn| sqlx::query_scalar("SELECT valid_from FROM grants WHERE id = $1")
                                 .bind(grant)
                                 .fetch_one(&mut *conn)
                                 .await?);
                         Self::revoke_grant_in(tx, actor, *grant, from.unwrap_or(record.effective_date)).await?;
                     }
                     AccountUndo::Ended { grant, valid_to } => {
-                        in_tx!(tx, |conn| {
+                        with_conn!(tx, |conn| {
                             sqlx::query("UPDATE grants SET valid_to = $1 WHERE id = $2")
                                 .bind(valid_to)
                                 .bind(grant)
@@ -606,7 +608,7 @@ impl Db {
                     }
                 }
             }
-            in_tx!(tx, |conn| {
+            with_conn!(tx, |conn| {
                 for (code, from) in &undo.forms_started {
                     sqlx::query("DELETE FROM forms WHERE code = $1 AND valid_from = $2")
                         .bind(code)
@@ -672,13 +674,12 @@ impl Db {
                     after: None,
                 };
                 append_audit!(conn, &change);
-                Ok::<_, StoreError>(())
-            })?;
+            });
             if record.applied_reorganization {
                 Self::revert_reorganization_in(tx, actor, &record.reorganization).await?;
             }
-            Ok::<_, StoreError>(())
-        })
+        }
+        write.commit().await
     }
 
     /// Everything kept of unit `code` in its versions that ended by the day
@@ -799,11 +800,11 @@ impl Db {
 
 /// The end a stored form version has now.
 async fn stored_form_end(
-    tx: &mut Tx<'_>,
+    tx: &mut WriteTx,
     code: &str,
     from: Option<NaiveDate>,
 ) -> Result<Option<NaiveDate>, StoreError> {
-    Ok(in_tx!(tx, |conn| sqlx::query_scalar(
+    Ok(with_conn!(tx, |conn| sqlx::query_scalar(
         "SELECT valid_to FROM forms WHERE code = $1 AND COALESCE(valid_from, '0001-01-01') = COALESCE($2, '0001-01-01')"
     )
     .bind(code)

@@ -49,9 +49,13 @@ pub struct Postgres {
 pub(crate) struct Shared {
     pub(crate) reports: crate::report_writer::ReportQueue,
     pub(crate) catalog: crate::catalog::CatalogCache,
+    /// The last write transaction of this handle did not commit: until a
+    /// write succeeds again, [`Db::ready`] tries one.
+    pub(crate) write_failed: std::sync::atomic::AtomicBool,
 }
 
-/// Runs `$body` with `$pool` bound to the backend's own pool type.
+/// Runs `$body` with `$pool` bound to the backend's own pool type: reads
+/// outside a transaction. Writes go through [`crate::tx::WriteTx`].
 #[macro_export]
 #[doc(hidden)]
 macro_rules! with_pool {
@@ -68,106 +72,6 @@ macro_rules! with_pool {
         }
     };
 }
-
-/// Opens a transaction, SQLite's begun with `$sqlite_begin`, and runs
-/// `$body` with `$conn` bound to the backend's own connection type;
-/// commits when the body returns `Ok`.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! transaction {
-    ($db:expr, $sqlite_begin:literal, |$conn:ident| $body:expr) => {
-        match $db {
-            $crate::Db::Sqlite(sqlite) => {
-                let _turn = if $sqlite_begin == "BEGIN IMMEDIATE" { Some(sqlite.writer.lock().await) } else { None };
-                let mut tx = sqlite.pool.begin_with($sqlite_begin).await?;
-                let $conn = &mut *tx;
-                let out = $body;
-                tx.commit().await?;
-                out
-            }
-            $crate::Db::Postgres(postgres) => {
-                let mut tx = postgres.pool.begin().await?;
-                let $conn = &mut *tx;
-                let out = $body;
-                tx.commit().await?;
-                out
-            }
-        }
-    };
-}
-
-/// A write transaction. On SQLite it begins IMMEDIATE: a deferred
-/// transaction that reads and then writes cannot wait for the write lock and
-/// fails at once with "database is locked" when another writer is active;
-/// taking the lock first makes concurrent writers queue (up to the busy
-/// timeout) instead.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! with_tx {
-    ($db:expr, |$conn:ident| $body:expr) => {
-        $crate::transaction!($db, "BEGIN IMMEDIATE", |$conn| $body)
-    };
-}
-
-/// A read-only transaction: a consistent snapshot.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! with_read_tx {
-    ($db:expr, |$conn:ident| $body:expr) => {
-        $crate::transaction!($db, "BEGIN", |$conn| $body)
-    };
-}
-
-/// A connection inside an open write transaction, of either backend: what
-/// operations take so that several of them (a cutover) can share one
-/// transaction and commit or vanish together.
-pub(crate) enum Tx<'c> {
-    Sqlite(&'c mut sqlx::SqliteConnection),
-    Postgres(&'c mut sqlx::PgConnection),
-}
-
-impl<'c> From<&'c mut sqlx::SqliteConnection> for Tx<'c> {
-    fn from(conn: &'c mut sqlx::SqliteConnection) -> Self {
-        Tx::Sqlite(conn)
-    }
-}
-
-impl<'c> From<&'c mut sqlx::PgConnection> for Tx<'c> {
-    fn from(conn: &'c mut sqlx::PgConnection) -> Self {
-        Tx::Postgres(conn)
-    }
-}
-
-/// Runs `$body` with `$conn` bound to the backend's own connection of a
-/// [`Tx`], inside the transaction the caller opened.
-macro_rules! in_tx {
-    ($tx:expr, |$conn:ident| $body:expr) => {
-        match $tx {
-            $crate::db::Tx::Sqlite(c) => {
-                let $conn = &mut **c;
-                $body
-            }
-            $crate::db::Tx::Postgres(c) => {
-                let $conn = &mut **c;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use in_tx;
-
-/// A write transaction for operations written against [`Tx`]: `$body`
-/// runs with `$tx` bound to it.
-macro_rules! with_write {
-    ($db:expr, |$tx:ident| $body:expr) => {
-        $crate::with_tx!($db, |conn| {
-            let mut tx = $crate::db::Tx::from(conn);
-            let $tx = &mut tx;
-            $body
-        })
-    };
-}
-pub(crate) use with_write;
 
 impl Db {
     /// Connects to `url` (`sqlite:PATH`, created when missing, or
@@ -243,6 +147,25 @@ impl Db {
     /// True when the database answers.
     pub async fn ping(&self) -> bool {
         with_pool!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.is_ok())
+    }
+
+    /// Whether this handle can serve: the database answers and, when the
+    /// last write did not commit, a write commits now (a full disk or a
+    /// read-only file make the server not ready until they are mended,
+    /// and ready again by themselves after).
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        with_pool!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        if self.shared().write_failed.load(std::sync::atomic::Ordering::Relaxed) {
+            let mut tx = self.begin_write().await?;
+            crate::with_conn!(tx, |conn| sqlx::query(
+                "UPDATE cache_revisions SET revision = revision + 1 WHERE name = 'probe'"
+            )
+            .execute(&mut *conn)
+            .await
+            .map(|_| ()))?;
+            tx.commit().await?;
+        }
+        Ok(())
     }
 
     pub(crate) fn shared(&self) -> &Shared {

@@ -21,8 +21,7 @@ use serde_json::json;
 
 use crate::accounts::AccountText;
 use crate::audit::Change;
-use crate::db::{Tx, in_tx, with_write};
-use crate::{Db, StoreError, append_audit, with_pool, with_tx};
+use crate::{Db, StoreError, WriteTx, append_audit, with_conn, with_pool};
 
 /// Ends posting `$row` on `$day` (a posting begun that very day is removed:
 /// it was never in force).
@@ -145,7 +144,8 @@ impl Db {
     /// [`check_agencies`].
     pub async fn import_agencies(&self, actor: &str, agencies: &[Agency]) -> Result<usize, StoreError> {
         let now = Utc::now();
-        with_tx!(self, |conn| {
+        let mut tx = self.begin_write().await?;
+        let out = with_conn!(tx, |conn| {
             for a in agencies {
                 sqlx::query(
                     "DELETE FROM agencies WHERE code = $1 AND COALESCE(valid_from, '0001-01-01') = COALESCE($2, '0001-01-01')",
@@ -184,8 +184,10 @@ impl Db {
                 after: Some(json!(agencies)),
             };
             append_audit!(conn, &change);
-            Ok(agencies.len())
-        })
+            agencies.len()
+        });
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Agencies in force on `day`, by code.
@@ -239,7 +241,8 @@ impl Db {
         }
         let listed_agencies: BTreeSet<&str> = listed.iter().map(|l| l.agency_code.as_str()).collect();
         let now = Utc::now();
-        with_tx!(self, |conn| {
+        let mut tx = self.begin_write().await?;
+        let out = with_conn!(tx, |conn| {
             let mut summary = RosterSummary::default();
             let mut kept = BTreeSet::new();
             for l in listed {
@@ -337,8 +340,10 @@ impl Db {
                 after: Some(json!({ "from": from, "listed": listed.len(), "summary": summary })),
             };
             append_audit!(conn, &change);
-            Ok(summary)
-        })
+            summary
+        });
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// The roster of `day`, optionally of one agency, by agency then name
@@ -510,11 +515,14 @@ impl Db {
     /// Records the addresses a plan gives (action `create`) as the people's
     /// own, so that they keep them and nobody else is given them.
     pub async fn record_addresses(&self, planned: &[PlannedAddress]) -> Result<(), StoreError> {
-        with_write!(self, |tx| Self::record_addresses_in(tx, planned).await)
+        let mut tx = self.begin_write().await?;
+        Self::record_addresses_in(&mut tx, planned).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
-    pub(crate) async fn record_addresses_in(tx: &mut Tx<'_>, planned: &[PlannedAddress]) -> Result<(), StoreError> {
-        in_tx!(tx, |conn| {
+    pub(crate) async fn record_addresses_in(tx: &mut WriteTx, planned: &[PlannedAddress]) -> Result<(), StoreError> {
+        with_conn!(tx, |conn| {
             for a in planned.iter().filter(|a| a.action == "create") {
                 sqlx::query("UPDATE people SET email = $1 WHERE id = $2 AND email IS NULL")
                     .bind(&a.address)
@@ -547,7 +555,9 @@ impl Db {
     /// transaction; planning again after an interruption gives what is left.
     pub async fn apply_account_steps(&self, actor: &str, steps: &[Step], day: NaiveDate) -> Result<(), StoreError> {
         for step in steps {
-            with_write!(self, |tx| Self::apply_account_steps_in(tx, actor, std::slice::from_ref(step), day).await)?;
+            let mut tx = self.begin_write().await?;
+            Self::apply_account_steps_in(&mut tx, actor, std::slice::from_ref(step), day).await?;
+            tx.commit().await?;
         }
         Ok(())
     }
@@ -555,7 +565,7 @@ impl Db {
     /// Carries out account steps inside the caller's transaction; returns
     /// how to undo each.
     pub(crate) async fn apply_account_steps_in(
-        tx: &mut Tx<'_>,
+        tx: &mut WriteTx,
         actor: &str,
         steps: &[Step],
         day: NaiveDate,
@@ -575,7 +585,7 @@ impl Db {
                 }
                 Step::End { grant, .. } => {
                     let valid_to: Option<NaiveDate> =
-                        in_tx!(tx, |conn| sqlx::query_scalar("SELECT valid_to FROM grants WHERE id = $1")
+                        with_conn!(tx, |conn| sqlx::query_scalar("SELECT valid_to FROM grants WHERE id = $1")
                             .bind(grant)
                             .fetch_one(&mut *conn)
                             .await?);
@@ -591,11 +601,12 @@ impl Db {
                     undo.push(AccountUndo::Opened { username: username.clone() });
                 }
                 Step::Rename { username, display_name } => {
-                    let before: String =
-                        in_tx!(tx, |conn| sqlx::query_scalar("SELECT display_name FROM accounts WHERE username = $1")
-                            .bind(username)
-                            .fetch_one(&mut *conn)
-                            .await?);
+                    let before: String = with_conn!(tx, |conn| sqlx::query_scalar(
+                        "SELECT display_name FROM accounts WHERE username = $1"
+                    )
+                    .bind(username)
+                    .fetch_one(&mut *conn)
+                    .await?);
                     Self::set_account_text_in(tx, actor, username, AccountText::DisplayName, Some(display_name))
                         .await?;
                     undo.push(AccountUndo::Renamed { username: username.clone(), display_name: before });

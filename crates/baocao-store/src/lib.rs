@@ -4,9 +4,11 @@
 //! PostgreSQL for production. Each backend has its own migrations
 //! (`migrations/sqlite`, `migrations/postgres`). Queries are written once
 //! with `$N` placeholders, which both drivers accept, and bodies are
-//! expanded for each backend by [`with_pool!`]/[`with_tx!`], so that each
-//! compiles against its own driver's types. Where the dialects differ (bulk
-//! writes), the statement pairs live side by side in [`sql`].
+//! expanded for each backend by [`with_pool!`] (reads outside a
+//! transaction) and [`with_conn!`] (inside a [`WriteTx`] or [`ReadTx`]), so
+//! that each compiles against its own driver's types. A write transaction
+//! keeps what it wrote only when its `commit` is called. Where the dialects
+//! differ (bulk writes), the statement pairs live side by side in `sql`.
 //!
 //! Queries are checked at run time (no `query!` macros), so building needs
 //! no live database.
@@ -25,7 +27,9 @@ mod report_writer;
 pub mod reports;
 mod sql;
 pub mod tasks;
+pub mod tx;
 pub mod values;
 
 pub use db::{Backend, Db, Postgres, Sqlite};
 pub use error::StoreError;
+pub use tx::{ReadTx, WriteTx};

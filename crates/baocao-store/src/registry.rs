@@ -17,10 +17,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::audit::Change;
-use crate::db::{Tx, in_tx, with_write};
 use crate::registry_writes::{Target, Writes};
 use crate::sql::{Dialect, IN_FORCE, POSTGRES, SQLITE};
-use crate::{Db, StoreError, append_audit, with_pool, with_read_tx};
+use crate::{Db, StoreError, WriteTx, append_audit, with_conn, with_pool};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UnitRow {
@@ -177,7 +176,8 @@ impl Db {
 
     /// Loads the whole registry, for lineage walks and mapping.
     pub async fn load_registry(&self) -> Result<Registry, StoreError> {
-        Ok(with_read_tx!(self, |conn| load_registry!(conn)))
+        let mut snapshot = self.begin_read().await?;
+        Ok(with_conn!(snapshot, |conn| load_registry!(conn)))
     }
 
     /// A number that changes whenever the registry changes.
@@ -198,11 +198,14 @@ impl Db {
         actor: &str,
         progress: &(dyn Fn(&str) + Sync),
     ) -> Result<ApplyOutcome, StoreError> {
-        with_write!(self, |tx| Self::apply_reorganization_in(tx, baseline, reorg, dry_run, actor, progress).await)
+        let mut tx = self.begin_write().await?;
+        let out = Self::apply_reorganization_in(&mut tx, baseline, reorg, dry_run, actor, progress).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     pub(crate) async fn apply_reorganization_in(
-        tx: &mut Tx<'_>,
+        tx: &mut WriteTx,
         baseline: Vec<UnitVersion>,
         reorg: &Reorganization,
         dry_run: bool,
@@ -213,7 +216,7 @@ impl Db {
         let (checksum, plan) = checksum(&baseline, reorg);
         let key = &reorg.info.key;
         let eff = reorg.info.effective_date;
-        in_tx!(tx, |conn| {
+        with_conn!(tx, |conn| {
             let existing: Option<String> = sqlx::query_scalar("SELECT checksum FROM reorganizations WHERE key = $1")
                 .bind(key)
                 .fetch_optional(&mut *conn)
@@ -292,15 +295,18 @@ impl Db {
 
     /// Undoes a reorganization, provided nothing later builds on it.
     pub async fn revert_reorganization(&self, actor: &str, key: &str) -> Result<AppliedDelta, StoreError> {
-        with_write!(self, |tx| Self::revert_reorganization_in(tx, actor, key).await)
+        let mut tx = self.begin_write().await?;
+        let out = Self::revert_reorganization_in(&mut tx, actor, key).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     pub(crate) async fn revert_reorganization_in(
-        tx: &mut Tx<'_>,
+        tx: &mut WriteTx,
         actor: &str,
         key: &str,
     ) -> Result<AppliedDelta, StoreError> {
-        in_tx!(tx, |conn| {
+        with_conn!(tx, |conn| {
             let rid: Option<i64> = sqlx::query_scalar("SELECT id FROM reorganizations WHERE key = $1")
                 .bind(key)
                 .fetch_optional(&mut *conn)
@@ -336,7 +342,8 @@ impl Db {
     /// What an applied reorganization changed: versions ended and begun,
     /// lineage edges.
     pub async fn applied_delta(&self, key: &str) -> Result<AppliedDelta, StoreError> {
-        with_read_tx!(self, |conn| {
+        let mut snapshot = self.begin_read().await?;
+        with_conn!(snapshot, |conn| {
             let rid: Option<i64> = sqlx::query_scalar("SELECT id FROM reorganizations WHERE key = $1")
                 .bind(key)
                 .fetch_optional(&mut *conn)

@@ -34,7 +34,7 @@ use tokio::sync::oneshot;
 
 use crate::audit::{Change, chained};
 use crate::reports::{Outcome, ReportRequest, ReportScope, checked, parse_json, rejected};
-use crate::{Db, StoreError, with_tx};
+use crate::{Db, StoreError, with_conn};
 
 /// At most this many actions in one transaction, first come first: under a
 /// burst, a transaction stays short and the earliest callers are answered
@@ -207,7 +207,8 @@ impl Db {
             })
             .collect();
         let keys = serde_json::to_string(&keys).expect("plain data serializes");
-        with_tx!(self, |conn| {
+        let mut tx = self.begin_write().await?;
+        let outcomes = with_conn!(tx, |conn| {
             // Taken first: on PostgreSQL the row lock makes report writers
             // of every process take turns, as SQLite's write lock does.
             let head: (i64, String) = sqlx::query_as(dialect.lock_audit_head).fetch_one(&mut *conn).await?;
@@ -279,8 +280,10 @@ impl Db {
                     .execute(&mut *conn)
                     .await?;
             }
-            Ok(outcomes)
-        })
+            outcomes
+        });
+        tx.commit().await?;
+        Ok(outcomes)
     }
 }
 

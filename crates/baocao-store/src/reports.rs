@@ -15,9 +15,8 @@ use baocao_core::{Aggregation, Indicator, Period, Registry, UnitVersion};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::Change;
-use crate::db::{Tx, in_tx, with_write};
 use crate::values::{ComposeContext, ReportFilter};
-use crate::{Db, StoreError, append_audit, with_pool};
+use crate::{Db, StoreError, WriteTx, append_audit, with_conn, with_pool};
 
 /// What a person asks of a report.
 #[derive(Clone, Debug)]
@@ -161,20 +160,23 @@ impl Db {
     /// Versions of one code may not overlap in time.
     pub async fn save_form(&self, actor: &str, form: &Form) -> Result<(), StoreError> {
         let indicators = self.indicators_by_code().await?;
-        with_write!(self, |tx| Self::save_form_in(tx, actor, form, &indicators).await)
+        let mut tx = self.begin_write().await?;
+        Self::save_form_in(&mut tx, actor, form, &indicators).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// [`Db::save_form`] inside a transaction: the regimes and the other
     /// versions it is checked against are those of the transaction.
     pub(crate) async fn save_form_in(
-        tx: &mut Tx<'_>,
+        tx: &mut WriteTx,
         actor: &str,
         form: &Form,
         indicators: &HashMap<String, Indicator>,
     ) -> Result<(), StoreError> {
         let mut problems = form.check(indicators);
         let definition = serde_json::to_string(form).expect("plain data serializes");
-        in_tx!(tx, |conn| {
+        with_conn!(tx, |conn| {
             if let Some(source) = &form.source {
                 let known: Option<String> = sqlx::query_scalar("SELECT code FROM regimes WHERE code = $1")
                     .bind(&source.regime)
@@ -282,14 +284,17 @@ impl Db {
 
     /// Creates or replaces a regime; its form must exist.
     pub async fn save_regime(&self, actor: &str, regime: &Regime) -> Result<(), StoreError> {
-        with_write!(self, |tx| Self::save_regime_in(tx, actor, regime).await)
+        let mut tx = self.begin_write().await?;
+        Self::save_regime_in(&mut tx, actor, regime).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
-    pub(crate) async fn save_regime_in(tx: &mut Tx<'_>, actor: &str, regime: &Regime) -> Result<(), StoreError> {
+    pub(crate) async fn save_regime_in(tx: &mut WriteTx, actor: &str, regime: &Regime) -> Result<(), StoreError> {
         let definition = serde_json::to_string(regime).expect("plain data serializes");
         let sql = "INSERT INTO regimes (code, name, definition) VALUES ($1, $2, $3)
             ON CONFLICT (code) DO UPDATE SET name = excluded.name, definition = excluded.definition";
-        in_tx!(tx, |conn| {
+        with_conn!(tx, |conn| {
             let form: Option<String> = sqlx::query_scalar("SELECT code FROM forms WHERE code = $1")
                 .bind(&regime.form)
                 .fetch_optional(&mut *conn)

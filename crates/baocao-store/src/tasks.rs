@@ -7,8 +7,7 @@ use chrono::{NaiveDate, Utc};
 use serde_json::json;
 
 use crate::audit::Change;
-use crate::db::{in_tx, with_write};
-use crate::{Db, StoreError, append_audit, with_pool};
+use crate::{Db, StoreError, append_audit, with_conn, with_pool};
 
 type TaskRow = (String, String, String, String, String, NaiveDate, String, String, Option<NaiveDate>, Option<String>);
 
@@ -29,7 +28,8 @@ fn task_of(r: TaskRow) -> Result<Task, StoreError> {
 impl Db {
     /// Adds or replaces tasks by (plan, number); all or nothing.
     pub async fn import_tasks(&self, actor: &str, tasks: &[Task]) -> Result<usize, StoreError> {
-        with_write!(self, |tx| in_tx!(tx, |conn| {
+        let mut tx = self.begin_write().await?;
+        let out = with_conn!(tx, |conn| {
             for t in tasks {
                 sqlx::query(
                     "INSERT INTO tasks (plan, number, title, lead, coordinating, deadline, product, status, done_on, evidence)
@@ -60,8 +60,10 @@ impl Db {
                 after: Some(json!(tasks)),
             };
             append_audit!(conn, &change);
-            Ok(tasks.len())
-        }))
+            tasks.len()
+        });
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Every task, by deadline.
@@ -85,7 +87,8 @@ impl Db {
         if status == TaskStatus::Done && done_on.is_none() {
             return Err(StoreError::Conflict("a task marked done needs the day it was done".into()));
         }
-        with_write!(self, |tx| in_tx!(tx, |conn| {
+        let mut tx = self.begin_write().await?;
+        with_conn!(tx, |conn| {
             let updated = sqlx::query(
                 "UPDATE tasks SET status = $1, done_on = $2, evidence = COALESCE($3, evidence) WHERE plan = $4 AND number = $5",
             )
@@ -109,13 +112,15 @@ impl Db {
                 after: Some(json!({ "status": status, "done_on": done_on, "evidence": evidence })),
             };
             append_audit!(conn, &change);
-            Ok(())
-        }))
+        });
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Adds or replaces targets by code.
     pub async fn import_targets(&self, actor: &str, targets: &[Target]) -> Result<usize, StoreError> {
-        with_write!(self, |tx| in_tx!(tx, |conn| {
+        let mut tx = self.begin_write().await?;
+        let out = with_conn!(tx, |conn| {
             for t in targets {
                 sqlx::query(
                     "INSERT INTO targets (code, definition) VALUES ($1, $2)
@@ -135,8 +140,10 @@ impl Db {
                 after: Some(json!(targets)),
             };
             append_audit!(conn, &change);
-            Ok(targets.len())
-        }))
+            targets.len()
+        });
+        tx.commit().await?;
+        Ok(out)
     }
 
     pub async fn targets(&self) -> Result<Vec<Target>, StoreError> {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use sha2::Digest;
 
 use crate::audit::Change;
-use crate::{Db, StoreError, append_audit, with_pool, with_tx};
+use crate::{Db, StoreError, append_audit, with_conn, with_pool};
 
 #[derive(sqlx::FromRow)]
 struct IndicatorRow {
@@ -105,7 +105,8 @@ impl Db {
             VALUES ($1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (code) DO UPDATE SET name = excluded.name, unit = excluded.unit, value_type = excluded.value_type,
                 aggregation = excluded.aggregation, formula = excluded.formula, group_name = excluded.group_name";
-        with_tx!(self, |conn| {
+        let mut tx = self.begin_write().await?;
+        let out = with_conn!(tx, |conn| {
             let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM indicators").fetch_one(&mut *conn).await?;
             let previous: Vec<IndicatorRow> = sqlx::query_as(
                 "SELECT code, name, unit, value_type, aggregation, formula, group_name FROM indicators ORDER BY code",
@@ -140,8 +141,10 @@ impl Db {
                 after: Some(serde_json::json!(list)),
             };
             append_audit!(conn, &change);
-            Ok(StoreCount { imported, updated: list.len() - imported })
-        })
+            StoreCount { imported, updated: list.len() - imported }
+        });
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Every indicator, by code.
@@ -159,7 +162,8 @@ impl Db {
         }
         let json = values_json(values);
         let sql = self.dialect().upsert_values;
-        with_tx!(self, |conn| {
+        let mut tx = self.begin_write().await?;
+        let out = with_conn!(tx, |conn| {
             let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM data_values").fetch_one(&mut *conn).await?;
             let written = sqlx::query(sql).bind(&json).bind(Utc::now()).execute(&mut *conn).await?.rows_affected();
             if written != values.len() as u64 {
@@ -184,8 +188,10 @@ impl Db {
                     "updated": values.len() - imported, "sha256": digest })),
             };
             append_audit!(conn, &change);
-            Ok(StoreCount { imported, updated: values.len() - imported })
-        })
+            StoreCount { imported, updated: values.len() - imported }
+        });
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// The (indicator, unit version, period) of `values` that an approved

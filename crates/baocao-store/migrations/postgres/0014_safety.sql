@@ -1,0 +1,3 @@
+-- Readiness writes this row when the last write did not commit, to learn
+-- whether the database can write again (a full disk, a read-only file).
+INSERT INTO cache_revisions (name, revision) VALUES ('probe', 0);
