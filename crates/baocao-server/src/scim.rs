@@ -21,6 +21,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::access::Access;
+use crate::body::Upload;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -71,6 +72,7 @@ impl From<baocao_store::StoreError> for ScimError {
     fn from(e: baocao_store::StoreError) -> Self {
         match e {
             baocao_store::StoreError::Conflict(m) => error(StatusCode::CONFLICT, Some("uniqueness"), m),
+            baocao_store::StoreError::Unprocessable(m) => error(StatusCode::BAD_REQUEST, Some("invalidValue"), m),
             other => ApiError::from(other).into(),
         }
     }
@@ -130,33 +132,24 @@ fn project(mut resource: Value, attributes: Option<&str>, excluded: Option<&str>
     resource
 }
 
-/// A filter of the forms `ATTR eq "VALUE"`, `ATTR co "VALUE"`, `ATTR sw
-/// "VALUE"` or `active eq true|false`, on userName, displayName or active.
-fn matches(filter: &str, a: &AccountSummary) -> Result<bool, String> {
-    let mut parts = filter.trim().splitn(3, ' ');
-    let (Some(attr), Some(op), Some(value)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(format!("«{filter}»: expected ATTRIBUTE OPERATOR VALUE"));
-    };
-    let text = value.trim().trim_matches('"');
-    let field = match attr.to_ascii_lowercase().as_str() {
-        "username" => a.username.to_lowercase(),
-        "displayname" | "name.formatted" => a.display_name.to_lowercase(),
-        "active" => a.active.to_string(),
-        "id" => a.id.to_string(),
-        "externalid" => a.external_id.clone().unwrap_or_default().to_lowercase(),
-        other => {
-            return Err(format!(
-                "filtering on «{other}» is not supported (userName, displayName, active, id, externalId)"
-            ));
+/// The resources that pass the query's filter, if it has one: the filter
+/// sees each resource as it is answered.
+fn filtered(resources: Vec<Value>, q: &ListQuery, known: &[&str]) -> Result<Vec<Value>, ScimError> {
+    let invalid = |e: String| error(StatusCode::BAD_REQUEST, Some("invalidFilter"), e);
+    let Some(text) = q.filter.as_deref().filter(|f| !f.trim().is_empty()) else { return Ok(resources) };
+    let filter = crate::scim_filter::parse(text).map_err(invalid)?;
+    for name in crate::scim_filter::attributes(&filter) {
+        if !known.iter().any(|k| k.eq_ignore_ascii_case(&name)) {
+            return Err(invalid(format!("filtering on «{name}» is not supported ({})", known.join(", "))));
         }
-    };
-    let text = text.to_lowercase();
-    match op.to_ascii_lowercase().as_str() {
-        "eq" => Ok(field == text),
-        "co" => Ok(field.contains(&text)),
-        "sw" => Ok(field.starts_with(&text)),
-        other => Err(format!("operator «{other}» is not supported (eq, co, sw)")),
     }
+    let mut kept = Vec::new();
+    for resource in resources {
+        if crate::scim_filter::matches(&filter, &resource).map_err(invalid)? {
+            kept.push(resource);
+        }
+    }
+    Ok(kept)
 }
 
 #[derive(Deserialize)]
@@ -199,7 +192,7 @@ pub async fn users(State(state): State<AppState>, access: Access, Query(q): Quer
 }
 
 /// `POST /Users/.search` (RFC 7644 §3.4.3): the query in the body.
-pub async fn search_users(State(state): State<AppState>, access: Access, body: Bytes) -> Answer {
+pub async fn search_users(State(state): State<AppState>, access: Access, Upload(body): Upload) -> Answer {
     require(&state, &access).await?;
     let body = body_json(&body)?;
     let joined = |key: &str| match &body[key] {
@@ -218,14 +211,8 @@ pub async fn search_users(State(state): State<AppState>, access: Access, body: B
 }
 
 async fn list_users(state: &AppState, q: &ListQuery) -> Answer {
-    let mut found = Vec::new();
-    for a in state.db.accounts().await?.iter().filter(|a| !a.withdrawn) {
-        let keep = q.filter.as_deref().map_or(Ok(true), |f| matches(f, a));
-        if keep.map_err(|e| error(StatusCode::BAD_REQUEST, Some("invalidFilter"), e))? {
-            found.push(user(a));
-        }
-    }
-    Ok(list(found, q))
+    let users = state.db.accounts().await?.iter().filter(|a| !a.withdrawn).map(user).collect();
+    Ok(list(filtered(users, q, &["id", "externalId", "meta", "userName", "displayName", "active", "emails"])?, q))
 }
 
 async fn account(state: &AppState, id: &str) -> Result<AccountSummary, ScimError> {
@@ -253,7 +240,7 @@ pub async fn replace_user(
     State(state): State<AppState>,
     access: Access,
     Path(id): Path<String>,
-    body: Bytes,
+    Upload(body): Upload,
 ) -> Answer {
     require(&state, &access).await?;
     let body = body_json(&body)?;
@@ -284,7 +271,7 @@ fn body_json(body: &Bytes) -> Result<Value, ScimError> {
     serde_json::from_slice(body).map_err(|e| error(StatusCode::BAD_REQUEST, Some("invalidSyntax"), e.to_string()))
 }
 
-pub async fn create_user(State(state): State<AppState>, access: Access, body: Bytes) -> Answer {
+pub async fn create_user(State(state): State<AppState>, access: Access, Upload(body): Upload) -> Answer {
     require(&state, &access).await?;
     let body = body_json(&body)?;
     let Some(username) = body["userName"].as_str().map(str::trim).filter(|u| !u.is_empty()) else {
@@ -312,7 +299,12 @@ pub async fn create_user(State(state): State<AppState>, access: Access, body: By
 
 /// Applies PATCH operations (RFC 7644 §3.5.2): `replace` (or `add`) of
 /// `active` and `displayName`, with or without a path.
-pub async fn patch_user(State(state): State<AppState>, access: Access, Path(id): Path<String>, body: Bytes) -> Answer {
+pub async fn patch_user(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+    Upload(body): Upload,
+) -> Answer {
     require(&state, &access).await?;
     let body = body_json(&body)?;
     if !body["schemas"].as_array().is_some_and(|s| s.iter().any(|x| x == PATCH_OP)) {
@@ -403,46 +395,9 @@ async fn all_groups(state: &AppState) -> Result<Vec<Value>, ScimError> {
         .collect())
 }
 
-/// A group filter: `displayName` or `id` with `eq`, `co` or `sw`.
-fn group_matches(filter: &str, group: &Value) -> Result<bool, ScimError> {
-    let mut parts = filter.trim().splitn(3, ' ');
-    let (Some(attr), Some(op), Some(value)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            Some("invalidFilter"),
-            format!("«{filter}»: expected ATTRIBUTE OPERATOR VALUE"),
-        ));
-    };
-    let field = match attr.to_ascii_lowercase().as_str() {
-        "displayname" => group["displayName"].as_str().unwrap_or_default().to_lowercase(),
-        "id" => group["id"].as_str().unwrap_or_default().to_lowercase(),
-        other => {
-            let detail = format!("filtering groups on «{other}» is not supported (displayName, id)");
-            return Err(error(StatusCode::BAD_REQUEST, Some("invalidFilter"), detail));
-        }
-    };
-    let text = value.trim().trim_matches('"').to_lowercase();
-    match op.to_ascii_lowercase().as_str() {
-        "eq" => Ok(field == text),
-        "co" => Ok(field.contains(&text)),
-        "sw" => Ok(field.starts_with(&text)),
-        other => Err(error(
-            StatusCode::BAD_REQUEST,
-            Some("invalidFilter"),
-            format!("operator «{other}» is not supported (eq, co, sw)"),
-        )),
-    }
-}
-
 pub async fn groups(State(state): State<AppState>, access: Access, Query(q): Query<ListQuery>) -> Answer {
     require(&state, &access).await?;
-    let mut found = Vec::new();
-    for g in all_groups(&state).await? {
-        if q.filter.as_deref().map_or(Ok(true), |f| group_matches(f, &g))? {
-            found.push(g);
-        }
-    }
-    Ok(list(found, &q))
+    Ok(list(filtered(all_groups(&state).await?, &q, &["id", "meta", "displayName", "members"])?, &q))
 }
 
 pub async fn group_by_id(

@@ -265,6 +265,16 @@ async fn scim_clients_list_filter_create_patch_and_close_users() {
     );
     let (status, bad) = app.get("/scim/v2/Users?filter=title%20eq%20%22x%22").await;
     assert_eq!((status, bad["scimType"].as_str()), (400, Some("invalidFilter")));
+    // Filters as RFC 7644 writes them: logical operators, precedence, parentheses.
+    let query = |filter: &str| format!("/scim/v2/Users?{}", serde_urlencoded::to_string([("filter", filter)]).unwrap());
+    let (_, both) = app.get(&query(r#"userName eq "annv@qn.gov.vn" and active eq true"#)).await;
+    assert_eq!(both["totalResults"], 1, "{both}");
+    let (_, either) = app.get(&query(r#"userName eq "annv@qn.gov.vn" or userName eq "ngokbay""#)).await;
+    assert_eq!(either["totalResults"], 2, "{either}");
+    let (_, none) = app.get(&query(r#"not (active eq true) and (userName sw "annv" or userName sw "ngok")"#)).await;
+    assert_eq!(none["totalResults"], 0, "{none}");
+    let (status, bad) = app.get(&query(r#"userName eq "a" and"#)).await;
+    assert_eq!((status, bad["scimType"].as_str()), (400, Some("invalidFilter")));
 
     let patch = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false,"displayName":"Nguyễn Văn An (nghỉ)"}}]}"#;
     let req = app.client.patch(app.url(&format!("/scim/v2/Users/{id}"))).bearer_auth(app.token("admin")).body(patch);
