@@ -1,6 +1,6 @@
 //! Days and validity intervals.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 /// Parses a day written either as ISO `YYYY-MM-DD` or as Vietnamese `dd/mm/yyyy`.
@@ -14,8 +14,19 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
     } else {
         NaiveDate::parse_from_str(text, "%Y-%m-%d")
     };
-    parsed.map_err(|_| format!("invalid date «{text}»: expected YYYY-MM-DD or dd/mm/yyyy"))
+    let bad = || format!("invalid date «{text}»: expected YYYY-MM-DD or dd/mm/yyyy");
+    let day = parsed.map_err(|_| bad())?;
+    // chrono reads years up to ±262142, and arithmetic on days near that
+    // edge (a period's end, the next day) would leave its range.
+    if !YEARS.contains(&day.year()) {
+        return Err(format!("{}, with a year from {} to {}", bad(), YEARS.start(), YEARS.end()));
+    }
+    Ok(day)
 }
+
+/// The years a day people type may fall in: far beyond any report, and
+/// far inside the calendar arithmetic's range.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
 
 /// Formats a day the Vietnamese way, `dd/mm/yyyy`.
 pub fn format_vn(date: NaiveDate) -> String {
@@ -88,6 +99,9 @@ mod tests {
         assert!(err.contains("31/02/2025"), "{err}");
         assert!(parse_date("2025-13-01").is_err());
         assert!(parse_date("yesterday").is_err());
+        assert!(parse_date("+262142-12-31").is_err());
+        assert!(parse_date("31/12/262142").is_err());
+        assert!(parse_date("0001-01-01").is_err());
     }
 
     #[test]

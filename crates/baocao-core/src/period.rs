@@ -71,9 +71,7 @@ fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, month, day).expect("a valid calendar day")
 }
 
-/// Years outside this range are refused: far beyond any report, and
-/// arithmetic on them could leave chrono's range.
-const YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+use crate::date::YEARS;
 
 impl Period {
     pub fn periodicity(&self) -> Periodicity {
@@ -235,6 +233,10 @@ impl FromStr for Period {
             return Err(bad());
         }
         let rest = &text[4..];
+        // Every form below is ASCII; slicing past here is then safe.
+        if !rest.is_ascii() {
+            return Err(bad());
+        }
         let number = |digits: &str| -> Result<u32, String> {
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad());
@@ -293,8 +295,10 @@ mod tests {
         for s in ["202407", "2024Q3", "2024S1", "2024", "20240715", "2024N9", "202412", "2024Q4", "2024S2"] {
             assert_eq!(p(s).to_string(), s);
         }
-        for bad in ["", "24", "202413", "2024Q5", "2024S3", "20240230", "2024W1", "abcd", "2024-07", "202407x", "9999"]
-        {
+        for bad in [
+            "", "24", "202413", "2024Q5", "2024S3", "20240230", "2024W1", "abcd", "2024-07", "202407x", "9999",
+            "20241ặ", "2024Qặ", "2024ặ1",
+        ] {
             let err = bad.parse::<Period>().unwrap_err();
             assert!(err.contains("invalid period"), "{bad}: {err}");
         }

@@ -48,6 +48,12 @@ pub fn report_action(action: &'static str) {
     metrics::counter!("baocao_report_actions_total", "action" => action).increment(1);
 }
 
+/// A request whose handler panicked (answered 500 by `panics::catch`,
+/// outside the per-route counts).
+pub fn panicked() {
+    metrics::counter!("baocao_panics_total").increment(1);
+}
+
 pub async fn render() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle().render())
 }

@@ -201,27 +201,28 @@ fn read_plan(path: &Path) -> anyhow::Result<Plan> {
     })
 }
 
-fn print_summary(summary: &Summary, cutover: &Cutover, verb: &str) {
-    println!("Cutover «{}» at 00:00 on {}: {verb}", cutover.key, format_vn(cutover.effective_date));
-    println!("  unit versions closed: {}, opened: {}", summary.units_closed, summary.units_opened);
-    println!("  dissolved units packaged: {}", summary.dissolved.len());
-    println!("  open reports of dissolved units: {}", summary.open_reports.len());
+fn print_summary(summary: &Summary, cutover: &Cutover, verb: &str) -> anyhow::Result<()> {
+    outln!("Cutover «{}» at 00:00 on {}: {verb}", cutover.key, format_vn(cutover.effective_date));
+    outln!("  unit versions closed: {}, opened: {}", summary.units_closed, summary.units_opened);
+    outln!("  dissolved units packaged: {}", summary.dissolved.len());
+    outln!("  open reports of dissolved units: {}", summary.open_reports.len());
     for r in &summary.open_reports {
-        println!("    {} {} {} ({}): {}", r.unit, r.regime, r.period, r.status, r.fate);
+        outln!("    {} {} {} ({}): {}", r.unit, r.regime, r.period, r.status, r.fate);
     }
-    println!("  agencies ending: {}", summary.agencies_ending.len());
+    outln!("  agencies ending: {}", summary.agencies_ending.len());
     for a in &summary.agencies_ending {
         let fate = if a.successors.is_empty() {
             format!("archive: {}", a.archive.as_deref().unwrap_or("-"))
         } else {
             format!("→ {}", a.successors.join(", "))
         };
-        println!("    {} {} {fate}", a.code, a.name);
+        outln!("    {} {} {fate}", a.code, a.name);
     }
-    println!("  forms started: {}; ended: {}", summary.forms_started.join(", "), summary.forms_ended.join(", "));
-    println!("  regimes saved: {}", summary.regimes.join(", "));
+    outln!("  forms started: {}; ended: {}", summary.forms_started.join(", "), summary.forms_ended.join(", "));
+    outln!("  regimes saved: {}", summary.regimes.join(", "));
     let steps: Vec<String> = summary.account_steps.iter().map(|(k, n)| format!("{k} {n}")).collect();
-    println!("  account steps: {}", if steps.is_empty() { "none".to_string() } else { steps.join(", ") });
+    outln!("  account steps: {}", if steps.is_empty() { "none".to_string() } else { steps.join(", ") });
+    Ok(())
 }
 
 fn refuse(problems: &[String]) -> anyhow::Result<()> {
@@ -238,7 +239,7 @@ pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Resul
                     &serde_json::json!({ "key": plan.cutover.key, "problems": prepared.problems, "applied": prepared.applied }),
                 )?;
             } else if prepared.problems.is_empty() {
-                println!(
+                outln!(
                     "«{}»: no problem found{}.",
                     plan.cutover.key,
                     if prepared.applied { " (already applied)" } else { "" }
@@ -256,7 +257,7 @@ pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Resul
                 output::json(&serde_json::json!({ "key": plan.cutover.key, "problems": prepared.problems,
                     "applied": prepared.applied, "summary": prepared.summary }))?;
             } else {
-                print_summary(&prepared.summary, &plan.cutover, "would change (nothing changed)");
+                print_summary(&prepared.summary, &plan.cutover, "would change (nothing changed)")?;
             }
             if !prepared.problems.is_empty() {
                 return refuse(&prepared.problems);
@@ -280,7 +281,7 @@ pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Resul
             if format == Format::Json {
                 output::json(&serde_json::json!({ "key": key, "problems": problems }))?;
             } else if problems.is_empty() {
-                println!("«{key}»: every check holds; {} package(s) valid.", record.units.len());
+                outln!("«{key}»: every check holds; {} package(s) valid.", record.units.len());
             }
             if !problems.is_empty() {
                 bail!("{} problem(s) after cutover «{key}»:\n  {}", problems.len(), problems.join("\n  "));
@@ -289,7 +290,7 @@ pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Resul
         }
         CutoverCommand::Rollback { key } => {
             db.rollback_cutover(&crate::cli_actor(), &key).await?;
-            println!("«{key}» rolled back: the state before it is restored (its packages and backup are kept).");
+            outln!("«{key}» rolled back: the state before it is restored (its packages and backup are kept).");
             Ok(())
         }
     }
@@ -370,10 +371,10 @@ async fn apply(db: &Db, url: &str, plan: &Plan, format: Format, pdf: bool) -> an
             "packages_made": made, "packages": record.units.len(), "summary": prepared.summary }));
     }
     if let Some(b) = &backup {
-        println!("backup: {}", b.display());
+        outln!("backup: {}", b.display());
     }
-    print_summary(&prepared.summary, cutover, if changed { "applied" } else { "already applied, nothing changed" });
-    println!("packages: {made} made, {} in {}", record.units.len(), dir.display());
+    print_summary(&prepared.summary, cutover, if changed { "applied" } else { "already applied, nothing changed" })?;
+    outln!("packages: {made} made, {} in {}", record.units.len(), dir.display());
     Ok(())
 }
 
@@ -665,7 +666,7 @@ pub async fn load(db: &Db, dir: &Path) -> anyhow::Result<()> {
         if new { loaded += 1 } else { known += 1 }
     }
     progress.finish();
-    println!("{loaded} package(s) loaded, {known} already there; see /archive in the web application.");
+    outln!("{loaded} package(s) loaded, {known} already there; see /archive in the web application.");
     Ok(())
 }
 
@@ -675,7 +676,7 @@ pub fn verify(dir: &Path) -> anyhow::Result<()> {
     let mut failed = Vec::new();
     for bag in &bags {
         match verify_bag(bag) {
-            Ok(s) => println!("{}: valid, {} files, Payload-Oxum {}", bag.display(), s.files, s.oxum),
+            Ok(s) => outln!("{}: valid, {} files, Payload-Oxum {}", bag.display(), s.files, s.oxum),
             Err(e) => failed.push(e.to_string()),
         }
     }

@@ -73,7 +73,7 @@ pub async fn indicators(db: &Db, command: IndicatorCommand) -> anyhow::Result<()
                 baocao_ingest::indicators::read_csv(&name, &text)?
             };
             let count = db.import_indicators(&crate::cli_actor(), &list).await?;
-            println!("{} indicators created, {} updated.", count.imported, count.updated);
+            outln!("{} indicators created, {} updated.", count.imported, count.updated);
             Ok(())
         }
         IndicatorCommand::List { format } => {
@@ -129,7 +129,7 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
             match format {
                 Interchange::Json => output::json(&DataValueSetOut { data_values: values }),
                 Interchange::Csv => {
-                    print!("{}", dhis2::write_csv(&values));
+                    out!("{}", dhis2::write_csv(&values));
                     Ok(())
                 }
             }
@@ -144,7 +144,7 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
                         .value
                         .map_or_else(|| "không có số liệu".into(), |v| baocao_core::text::format_number(v, 2));
                     let note = if composed.estimated { " (ước tính)" } else { "" };
-                    println!("{indicator} · {unit} · {}: {value}{note}", period.label());
+                    outln!("{indicator} · {unit} · {}: {value}{note}", period.label());
                     output::rows(
                         format,
                         &["unit", "name", "value", "weight"],

@@ -131,7 +131,7 @@ pub async fn agencies(db: &Db, command: AgencyCommand) -> anyhow::Result<()> {
         AgencyCommand::Import { file } => {
             let agencies = read(&file, read_agencies_csv, read_agencies_xlsx)?;
             let n = db.import_agencies(&cli_actor(), &agencies).await?;
-            println!("{n} agencies imported.");
+            outln!("{n} agencies imported.");
         }
         AgencyCommand::Show { code, format } => {
             let lineage = db.agency_lineage(&code).await?;
@@ -202,7 +202,7 @@ pub async fn roster(db: &Db, command: RosterCommand) -> anyhow::Result<()> {
         RosterCommand::Import { file, from } => {
             let listed = read(&file, read_roster_csv, read_roster_xlsx)?;
             let s = db.import_roster(&cli_actor(), &listed, from).await?;
-            println!(
+            outln!(
                 "{} listed from {}: {} new people, {} postings begun, {} ended, {} transfers, {} unchanged.",
                 listed.len(),
                 format_vn(from),
@@ -222,7 +222,7 @@ pub async fn roster(db: &Db, command: RosterCommand) -> anyhow::Result<()> {
                 .collect();
             let bytes = baocao_ingest::roster::write_roster_template(&agencies)?;
             std::fs::write(&output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
-            println!("template with {} agencies written to {}", agencies.len(), output.display());
+            outln!("template with {} agencies written to {}", agencies.len(), output.display());
         }
         RosterCommand::List { at, agency, format } => {
             let list = db.roster_at(at.unwrap_or_else(today_in_vietnam), agency.as_deref()).await?;
@@ -291,7 +291,7 @@ async fn certificate_requests(db: &Db, args: &PlanArgs, day: NaiveDate) -> anyho
         .collect();
     let bytes = write_certificate_requests(&people, &new_agencies, day)?;
     std::fs::write(output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
-    println!(
+    outln!(
         "{} individual and {} organization certificate requests written to {}",
         people.len(),
         new_agencies.len(),
@@ -341,7 +341,7 @@ fn emit_plan(
         Some(path) => {
             let bytes = baocao_ingest::roster::write_plan(heading, headers, rows, day)?;
             std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-            println!("plan written to {}", path.display());
+            outln!("plan written to {}", path.display());
             Ok(())
         }
         None => output::rows(format, fields, headers, rows),
@@ -361,7 +361,7 @@ pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
                         );
                     }
                     if args.format == Format::Table && args.output.is_none() {
-                        println!("{RULE}\n");
+                        outln!("{RULE}\n");
                     }
                     let rows = plan
                         .iter()
@@ -399,7 +399,7 @@ pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
             );
             let day = args.at.unwrap_or_else(today_in_vietnam);
             let steps = db.apply_reporting_plan(&cli_actor(), day, &args.domain, args.grace_days).await?;
-            println!("{} steps carried out, effective {}.", steps, format_vn(day));
+            outln!("{} steps carried out, effective {}.", steps, format_vn(day));
             Ok(())
         }
     }

@@ -1,5 +1,22 @@
 //! `baocao`: the command line and the server of the reporting information system.
 
+/// `println!` that hands a failed write back to the caller (`?`) instead of
+/// panicking: output piped into `head` closes early, and that is no error.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+/// `print!` as [`outln!`] does it.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 mod cutover;
 mod data;
 mod demo;
@@ -164,11 +181,25 @@ fn main() -> std::process::ExitCode {
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader of our output went away (`baocao … | head`): it has
+        // what it wanted.
+        Err(e) if closed_output(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// True when `e` is a write to a pipe whose reader has gone.
+fn closed_output(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause.downcast_ref::<csv::Error>().is_some_and(|c| match c.kind() {
+                csv::ErrorKind::Io(io) => io.kind() == std::io::ErrorKind::BrokenPipe,
+                _ => false,
+            })
+    })
 }
 
 /// Runs `job` against the database named by `--db`, closing it cleanly.

@@ -16,7 +16,7 @@ pub enum Format {
 }
 
 pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -96,7 +96,7 @@ pub fn rows(
     match format {
         Format::Csv => csv_out(fields, rows),
         _ => {
-            println!("{}", table(headers, rows));
+            outln!("{}", table(headers, rows));
             Ok(())
         }
     }
@@ -107,8 +107,8 @@ pub fn units(list: &[UnitVersion], format: Format) -> anyhow::Result<()> {
         Format::Json => json(list),
         Format::Csv => csv_out(&UNIT_FIELDS, list.iter().map(unit_fields)),
         Format::Table => {
-            println!("{}", table(&UNIT_HEADERS, list.iter().map(unit_cells)));
-            println!("{} đơn vị", list.len());
+            outln!("{}", table(&UNIT_HEADERS, list.iter().map(unit_cells)));
+            outln!("{} đơn vị", list.len());
             Ok(())
         }
     }
@@ -142,13 +142,13 @@ pub fn lineage(l: &Lineage, format: Format) -> anyhow::Result<()> {
             csv_out(&headers, all)
         }
         Format::Table => {
-            println!("{}", table(&UNIT_HEADERS, [unit_cells(&l.unit)]));
+            outln!("{}", table(&UNIT_HEADERS, [unit_cells(&l.unit)]));
             let mut headers = vec!["Quan hệ"];
             headers.extend(UNIT_HEADERS);
             headers.extend(["Một phần", "Tỷ lệ", "Sắp xếp"]);
             let all =
                 rows("tiền thân", &l.predecessors, false).into_iter().chain(rows("kế thừa", &l.successors, false));
-            println!("{}", table(&headers, all));
+            outln!("{}", table(&headers, all));
             Ok(())
         }
     }
@@ -172,7 +172,7 @@ pub fn map(list: &[MapEntry], format: Format) -> anyhow::Result<()> {
         Format::Table => {
             let mut headers = UNIT_HEADERS.to_vec();
             headers.push("Tỷ lệ");
-            println!(
+            outln!(
                 "{}",
                 table(
                     &headers,

@@ -118,7 +118,7 @@ pub async fn run(db: &Db, command: RegistryCommand) -> anyhow::Result<()> {
         RegistryCommand::Apply { plan, dry_run, format } => apply(db, plan, dry_run, format).await,
         RegistryCommand::Revert { key } => {
             let delta = db.revert_reorganization(&crate::cli_actor(), &key).await?;
-            println!("Reverted «{key}»: {} versions removed, {} reopened.", delta.begun.len(), delta.ended.len());
+            outln!("Reverted «{key}»: {} versions removed, {} reopened.", delta.begun.len(), delta.ended.len());
             Ok(())
         }
         RegistryCommand::Units { at, under, level, format } => {
@@ -217,17 +217,17 @@ async fn load_2025(db: &Db, args: LoadArgs) -> anyhow::Result<()> {
         Format::Json => output::json(&summary),
         _ => {
             if summary.already_loaded {
-                println!("The 2025 reform was already loaded; nothing changed.");
+                outln!("The 2025 reform was already loaded; nothing changed.");
             }
             let line = |m: &BTreeMap<u8, usize>| {
                 m.iter().map(|(l, n)| format!("level {l}: {n}")).collect::<Vec<_>>().join(", ")
             };
-            println!("Units in force on 30/06/2025: {}", line(&summary.before));
-            println!("Units in force on 01/07/2025: {}", line(&summary.after));
-            println!("Lineage edges: {}", summary.lineage_edges);
-            println!("Anomalies in the files:");
+            outln!("Units in force on 30/06/2025: {}", line(&summary.before));
+            outln!("Units in force on 01/07/2025: {}", line(&summary.after));
+            outln!("Lineage edges: {}", summary.lineage_edges);
+            outln!("Anomalies in the files:");
             for (k, n) in &summary.anomalies {
-                println!("  {k}: {n}");
+                outln!("  {k}: {n}");
             }
             Ok(())
         }
@@ -246,7 +246,7 @@ async fn apply(db: &Db, path: PathBuf, dry_run: bool, format: Format) -> anyhow:
         Format::Json => output::json(&outcome),
         _ => {
             let verb = if dry_run { "would end" } else { "ended" };
-            println!(
+            outln!(
                 "«{}»: {verb} {} versions, began {}, {} lineage edges{}.",
                 plan.info.key,
                 outcome.units_ended,

@@ -143,11 +143,7 @@ pub async fn forms(db: &Db, command: FormCommand) -> anyhow::Result<()> {
                 read_toml(&name, &read(&file)?)?
             };
             db.save_form(&crate::cli_actor(), &form).await?;
-            println!(
-                "Form {} stored (valid from {}).",
-                form.code,
-                form.valid_from.map_or("—".into(), |d| d.to_string())
-            );
+            outln!("Form {} stored (valid from {}).", form.code, form.valid_from.map_or("—".into(), |d| d.to_string()));
             Ok(())
         }
         FormCommand::Show { code } => output::json(&db.form_versions(&code).await?),
@@ -164,7 +160,7 @@ pub async fn forms(db: &Db, command: FormCommand) -> anyhow::Result<()> {
                 toml::to_string_pretty(&form)?.into_bytes()
             };
             std::fs::write(&output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
-            println!(
+            outln!(
                 "Wrote form {code} (valid from {}) to {}.",
                 form.valid_from.map_or("—".into(), |d| d.to_string()),
                 output.display()
@@ -179,7 +175,7 @@ pub async fn regimes(db: &Db, command: RegimeCommand) -> anyhow::Result<()> {
         RegimeCommand::Import { file } => {
             let regime: Regime = read_toml(&file.display().to_string(), &read(&file)?)?;
             db.save_regime(&crate::cli_actor(), &regime).await?;
-            println!("Regime {} stored.", regime.code);
+            outln!("Regime {} stored.", regime.code);
             Ok(())
         }
         RegimeCommand::List { format } => match format {
@@ -216,7 +212,7 @@ pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
             let view = db.report(&registry, &which.regime, &which.unit, &which.period).await?;
             let bytes = baocao_ingest::xlsx::write_report(&view)?;
             std::fs::write(&output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
-            println!("Wrote {}.", output.display());
+            outln!("Wrote {}.", output.display());
             return Ok(());
         }
         ReportCommand::Upload { file, submit, by, format } => {
@@ -264,8 +260,8 @@ fn print(view: &ReportView, format: Format) -> anyhow::Result<()> {
     if format == Format::Json {
         return output::json(view);
     }
-    println!("{} — {} — {}", view.form_name, view.unit_name, view.period_label);
-    println!("Trạng thái: {} · hạn gửi {}", view.status.vietnamese(), baocao_core::date::format_vn(view.deadline));
+    outln!("{} — {} — {}", view.form_name, view.unit_name, view.period_label);
+    outln!("Trạng thái: {} · hạn gửi {}", view.status.vietnamese(), baocao_core::date::format_vn(view.deadline));
     let mut fields = vec!["stt", "label", "unit"];
     fields.extend(view.columns.iter().map(|c| column_key(*c)));
     let mut headers = vec!["STT", "Chỉ tiêu", "Đơn vị tính"];
@@ -289,11 +285,7 @@ fn print(view: &ReportView, format: Format) -> anyhow::Result<()> {
         }),
     )?;
     for f in &view.findings {
-        println!(
-            "{}: {}",
-            if f.severity == baocao_core::form::Severity::Error { "Lỗi" } else { "Cảnh báo" },
-            f.message
-        );
+        outln!("{}: {}", if f.severity == baocao_core::form::Severity::Error { "Lỗi" } else { "Cảnh báo" }, f.message);
     }
     Ok(())
 }
@@ -304,7 +296,7 @@ pub async fn completeness(db: &Db, regime: &str, period: &Period, format: Format
     if format == Format::Json {
         return output::json(&c);
     }
-    println!(
+    outln!(
         "{} · {}: {} đơn vị phải báo cáo, {} đã gửi ({} đúng hạn, {} trễ hạn), {} đã duyệt, {} chưa gửi; hạn {}",
         c.regime,
         period.label(),
@@ -347,8 +339,8 @@ pub async fn output(db: &Db, args: OutputArgs) -> anyhow::Result<()> {
     if args.format == Format::Json {
         return output::json(&view);
     }
-    println!("{} — {} — {}", view.form_name, view.unit_name, view.period_label);
-    println!("Tổng hợp từ {}/{} báo cáo", view.counted, view.expected);
+    outln!("{} — {} — {}", view.form_name, view.unit_name, view.period_label);
+    outln!("Tổng hợp từ {}/{} báo cáo", view.counted, view.expected);
     let mut fields = vec!["stt".to_string(), "label".into(), "code".into(), "unit".into()];
     fields.extend(view.headings.iter().cloned());
     let mut headers = vec!["STT".to_string(), "Chỉ tiêu / Đơn vị".into(), "Mã".into(), "Đơn vị tính".into()];

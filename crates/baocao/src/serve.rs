@@ -66,7 +66,7 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         crate::demo::accounts(&db, &config.accounts, &config.password).await?;
         let province = db.unit_history(&config.province).await?;
         let name = province.last().map(|u| u.name.clone()).unwrap_or_default();
-        println!("Demo province: {name} ({})", config.province);
+        outln!("Demo province: {name} ({})", config.province);
         settings.home_province = Some(config.province.clone());
         settings.mail_domain = settings.mail_domain.take().or_else(|| config.mail_domain.clone());
         demo = Some(config);
@@ -75,11 +75,11 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    println!("baocao is serving on http://{addr}/ (database {url})");
+    outln!("baocao is serving on http://{addr}/ (database {url})");
     if let Some(config) = &demo {
-        println!("Demo accounts (password: {}):", config.password);
+        outln!("Demo accounts (password: {}):", config.password);
         for a in &config.accounts {
-            println!("  {:<20} {} — {}", a.username, a.role.vietnamese(), a.name);
+            outln!("  {:<20} {} — {}", a.username, a.role.vietnamese(), a.name);
         }
     }
     let app = router(AppState::new(db.clone(), settings));

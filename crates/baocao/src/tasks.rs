@@ -79,7 +79,7 @@ pub async fn tasks(db: &Db, command: TaskCommand) -> anyhow::Result<()> {
                 )?
             };
             let n = db.import_tasks(&crate::cli_actor(), &tasks).await?;
-            println!("{n} tasks imported.");
+            outln!("{n} tasks imported.");
         }
         TaskCommand::List { at, late, format } => {
             let day = at.unwrap_or_else(today_in_vietnam);
@@ -116,7 +116,7 @@ pub async fn tasks(db: &Db, command: TaskCommand) -> anyhow::Result<()> {
         TaskCommand::Update { plan, number, status, done_on, evidence } => {
             let done_on = done_on.or((status == TaskStatus::Done).then(today_in_vietnam));
             db.update_task(&crate::cli_actor(), &plan, &number, status, done_on, evidence.as_deref()).await?;
-            println!("task {number} of «{plan}»: {}", status.vietnamese());
+            outln!("task {number} of «{plan}»: {}", status.vietnamese());
         }
     }
     Ok(())
@@ -135,7 +135,7 @@ pub async fn targets(db: &Db, command: TargetCommand) -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {name}"))?;
             let parsed: TargetFile = baocao_ingest::definitions::read_toml(&name, &text)?;
             let n = db.import_targets(&crate::cli_actor(), &parsed.targets).await?;
-            println!("{n} targets imported.");
+            outln!("{n} targets imported.");
         }
         TargetCommand::Progress { period, format } => {
             let registry = db.load_registry().await?;

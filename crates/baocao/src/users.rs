@@ -137,17 +137,17 @@ pub async fn users(db: &Db, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Add { username, name, password_stdin } => {
             let (password, generated) = password(password_stdin)?;
             db.create_account(&actor, &username, &name, Some(&hash_password(&password))).await?;
-            println!("account {username} created");
+            outln!("account {username} created");
             if generated {
-                println!("password (shown once): {password}");
+                outln!("password (shown once): {password}");
             }
         }
         UserCommand::Passwd { username, password_stdin } => {
             let (password, generated) = password(password_stdin)?;
             db.set_password(&actor, &username, &hash_password(&password)).await?;
-            println!("password of {username} changed");
+            outln!("password of {username} changed");
             if generated {
-                println!("password (shown once): {password}");
+                outln!("password (shown once): {password}");
             }
         }
         UserCommand::Grant { username, role, unit, forms, from, to } => {
@@ -161,11 +161,11 @@ pub async fn users(db: &Db, command: UserCommand) -> anyhow::Result<()> {
                 bail!("--to must be after --from");
             }
             let id = db.add_grant(&actor, &username, &Grant { role, unit, forms, validity }).await?;
-            println!("grant {id} given to {username}");
+            outln!("grant {id} given to {username}");
         }
         UserCommand::Revoke { grant, on } => {
             db.revoke_grant(&actor, grant, on.unwrap_or_else(today_in_vietnam)).await?;
-            println!("grant {grant} revoked");
+            outln!("grant {grant} revoked");
         }
         UserCommand::Close { username } => db.set_active(&actor, &username, false).await?,
         UserCommand::Open { username } => db.set_active(&actor, &username, true).await?,
@@ -208,12 +208,12 @@ pub async fn tokens(db: &Db, command: TokenCommand) -> anyhow::Result<()> {
             let scopes = if scopes.is_empty() { Permission::ALL.to_vec() } else { scopes };
             let token = new_token();
             let id = db.create_token(&actor, &username, &name, &token_hash(&token), &scopes).await?;
-            println!("token {id} for {username} (shown once; send it as `Authorization: Bearer …`):");
-            println!("{token}");
+            outln!("token {id} for {username} (shown once; send it as `Authorization: Bearer …`):");
+            outln!("{token}");
         }
         TokenCommand::Revoke { id } => {
             db.revoke_token(&actor, id).await?;
-            println!("token {id} revoked");
+            outln!("token {id} revoked");
         }
         TokenCommand::List { format } => {
             let tokens = db.tokens().await?;
@@ -247,10 +247,10 @@ pub async fn audit(db: &Db, command: AuditCommand) -> anyhow::Result<()> {
             if format == Format::Json {
                 output::json(&verdict)?;
             } else if verdict.problems.is_empty() {
-                println!("audit log intact: {} records, hash chain verified", verdict.records);
+                outln!("audit log intact: {} records, hash chain verified", verdict.records);
             } else {
                 for p in &verdict.problems {
-                    println!("{p}");
+                    outln!("{p}");
                 }
             }
             if !verdict.problems.is_empty() {
