@@ -107,5 +107,35 @@ pub fn check(
             )),
         }
     }
+    // One value per indicator, unit and period: which of two entries for
+    // the same cell is right cannot be told, so neither is stored.
+    let mut entries: HashMap<(&str, &VersionKey, Period), Vec<usize>> = HashMap::new();
+    for v in &ok {
+        entries.entry((&v.indicator, &v.unit, v.period)).or_default().push(v.index);
+    }
+    let twice: Vec<((String, String, Period), Vec<usize>)> = entries
+        .into_iter()
+        .filter(|(_, indexes)| indexes.len() > 1)
+        .map(|((indicator, unit, period), indexes)| ((indicator.to_string(), unit.code.clone(), period), indexes))
+        .collect();
+    if !twice.is_empty() {
+        let repeated: std::collections::HashSet<usize> = twice.iter().flat_map(|(_, i)| i.iter().copied()).collect();
+        ok.retain(|v| !repeated.contains(&v.index));
+        for ((indicator, unit, period), indexes) in twice {
+            let listed: Vec<String> = indexes.iter().map(ToString::to_string).collect();
+            conflicts.push(Conflict {
+                object: unit.clone(),
+                value: format!(
+                    "{indicator} of unit {unit} for period {period} is given {} times (entries {}); none was stored \
+                     (giá trị khai báo trùng)",
+                    indexes.len(),
+                    listed.join(", ")
+                ),
+                error_code: "E7630".into(),
+                indexes,
+            });
+        }
+        conflicts.sort_by_key(|c| c.indexes.first().copied());
+    }
     (ok, conflicts)
 }

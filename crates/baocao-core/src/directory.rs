@@ -116,6 +116,10 @@ pub fn check_agencies(agencies: &[Agency], registry: &Registry) -> Vec<String> {
             }
         }
         let Some(unit) = a.unit_code.as_deref() else { continue };
+        if registry.history(unit).next().is_none() {
+            problems.push(format!("agency {}: unit «{unit}» does not exist (đơn vị hành chính không tồn tại)", a.code));
+            continue;
+        }
         if let Some(end) = final_end(registry, unit)
             && a.valid_from.is_none_or(|f| f < end)
             && !a.settled_by(end)

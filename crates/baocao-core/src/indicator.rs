@@ -191,6 +191,7 @@ impl ValueType {
                 if t.is_empty() {
                     Err("empty text".into())
                 } else {
+                    crate::text::check_text(t, true)?;
                     Ok(Value::Text(t.to_string()))
                 }
             }

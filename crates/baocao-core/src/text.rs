@@ -103,6 +103,60 @@ pub fn parse_vn_number(text: &str) -> String {
     t
 }
 
+/// Characters no text people send may hold: control characters (NUL,
+/// escape sequences that rewrite a terminal, backspaces that hide what
+/// precedes them) and the bidirectional overrides that make a name read
+/// otherwise than it is stored. `lines` allows line breaks and tabs, for
+/// text that has lines of its own (a reason, a cell of a plan's table).
+pub fn forbidden_char(text: &str, lines: bool) -> Option<char> {
+    text.chars().find(|&c| {
+        let breaks = matches!(c, '\n' | '\r' | '\t');
+        (c.is_control() && !(lines && breaks)) || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
+/// [`forbidden_char`] as a refusal naming the character, in Vietnamese.
+pub fn check_text(text: &str, lines: bool) -> Result<(), String> {
+    match forbidden_char(text, lines) {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "chứa ký tự điều khiển U+{:04X}, không được phép trong văn bản (control character not allowed)",
+            u32::from(c)
+        )),
+    }
+}
+
+/// Checks every string of a value as [`check_text`] does (line breaks
+/// allowed), naming the first one refused by its path (`rows[2].label`).
+pub fn check_strings<T: serde::Serialize>(value: &T) -> Result<(), String> {
+    fn walk(value: &serde_json::Value, path: &mut String) -> Result<(), String> {
+        match value {
+            serde_json::Value::String(s) => check_text(s, true).map_err(|e| format!("{path}: {e}")),
+            serde_json::Value::Array(items) => items.iter().enumerate().try_for_each(|(i, item)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let out = walk(item, path);
+                path.truncate(len);
+                out
+            }),
+            serde_json::Value::Object(fields) => fields.iter().try_for_each(|(key, item)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                check_text(key, false).map_err(|e| format!("{path}: {e}"))?;
+                let out = walk(item, path);
+                path.truncate(len);
+                out
+            }),
+            _ => Ok(()),
+        }
+    }
+    let value = serde_json::to_value(value).map_err(|e| e.to_string())?;
+    walk(&value, &mut String::new())
+}
+
 /// A percentage in Vietnamese notation, `12,5%`.
 pub fn format_percent(value: f64, decimals: usize) -> String {
     format!("{}%", format_number(value, decimals))
@@ -148,6 +202,23 @@ mod tests {
         assert_eq!(parse_vn_number("12,5"), "12.5");
         assert_eq!(parse_vn_number("12.5"), "12.5");
         assert_eq!(parse_vn_number(" 42 "), "42");
+    }
+
+    #[test]
+    fn control_characters_and_direction_overrides_are_refused() {
+        assert_eq!(forbidden_char("Nguyễn Văn A", false), None);
+        assert_eq!(forbidden_char("a\u{0}b", true), Some('\u{0}'));
+        assert_eq!(forbidden_char("\u{1b}[2J", true), Some('\u{1b}'));
+        assert_eq!(forbidden_char("gnp.exe\u{202e}", false), Some('\u{202e}'));
+        assert_eq!(forbidden_char("dòng 1\ndòng 2", true), None);
+        assert_eq!(forbidden_char("dòng 1\ndòng 2", false), Some('\n'));
+        assert!(check_text("x\u{7}", true).unwrap_err().contains("U+0007"));
+        #[derive(serde::Serialize)]
+        struct Row {
+            label: String,
+        }
+        let rows = vec![Row { label: "ổn".into() }, Row { label: "hỏng\u{8}".into() }];
+        assert!(check_strings(&rows).unwrap_err().starts_with("[1].label: "));
     }
 
     #[test]

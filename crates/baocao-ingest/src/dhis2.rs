@@ -2,6 +2,7 @@
 //! `dataElement` is an indicator code, `orgUnit` a unit code.
 
 use baocao_core::datavalue::RawValue;
+use baocao_core::text::check_text;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{IngestError, Location, Problems};
@@ -74,6 +75,13 @@ pub fn read_json(file: &str, text: &str) -> Result<Vec<RawValue>, Problems> {
             ));
             continue;
         };
+        let fields = [("dataElement", &data_element, false), ("period", &period, false), ("orgUnit", &org_unit, false)];
+        let comment = v.comment.as_ref().map(|c| ("comment", c, true));
+        for (name, text, lines) in fields.into_iter().chain([("value", &value, true)]).chain(comment) {
+            if let Err(e) = check_text(text, lines) {
+                errors.push(problem(file, None, Some(&field(name)), e));
+            }
+        }
         out.push(RawValue { index, data_element, period, org_unit, value, comment: v.comment });
     }
     if errors.is_empty() { Ok(out) } else { Err(Problems(errors)) }
@@ -128,6 +136,10 @@ pub fn read_csv(file: &str, text: &str) -> Result<Vec<RawValue>, Problems> {
         }
         if let Some(name) = missing {
             errors.push(problem(file, Some(line), Some(name), "is empty; a value is required".into()));
+            continue;
+        }
+        if let Some((n, e)) = record.iter().enumerate().find_map(|(n, f)| Some((n, check_text(f, true).err()?))) {
+            errors.push(problem(file, Some(line), CSV_COLUMNS.get(n).copied(), e));
             continue;
         }
         out.push(RawValue {

@@ -65,7 +65,16 @@ impl fmt::Display for Problems {
     }
 }
 
+/// How a refusal for size (a workbook past its limits) begins: such a
+/// file is answered 413, not as a file with mistakes in it.
+pub const OVER_LIMIT: &str = "Quá giới hạn: ";
+
 impl Problems {
+    /// True when the file was refused for its size, not its content.
+    pub fn over_limit(&self) -> bool {
+        self.0.iter().any(|p| p.message.starts_with(OVER_LIMIT))
+    }
+
     /// `value` when nothing was found wrong, else every problem, in order of place.
     pub fn or<T>(mut errors: Vec<IngestError>, value: T) -> Result<T, Problems> {
         if errors.is_empty() {

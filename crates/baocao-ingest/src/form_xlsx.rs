@@ -7,10 +7,9 @@
 //! «Quy tắc»: `rule, indicator, part, total, parts, min, max, severity`.
 
 use std::collections::HashMap;
-use std::io::Cursor;
 
 use baocao_core::form::{Column, Consolidation, Form, FormKind, FormRow, Rule};
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use calamine::Data;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use serde::de::DeserializeOwned;
 
@@ -109,17 +108,16 @@ pub fn read_form(file: &str, bytes: &[u8]) -> Result<Form, Problems> {
         location: Location { file: file.into(), sheet: Some(sheet.into()), cell, ..Default::default() },
         message,
     };
-    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
-        Problems(vec![IngestError {
-            location: Location { file: file.into(), ..Default::default() },
-            message: format!("not an XLSX workbook: {e}"),
-        }])
-    })?;
+    let mut workbook = crate::workbook::Workbook::open(file, bytes)?;
     let mut errors = Vec::new();
-    let mut sheet = |name: &str, errors: &mut Vec<IngestError>| match workbook.worksheet_range(name) {
-        Ok(range) => Some(range),
-        Err(_) => {
+    let mut sheet = |name: &str, errors: &mut Vec<IngestError>| match workbook.sheet(name) {
+        Ok(Some(range)) => Some(range),
+        Ok(None) => {
             errors.push(problem(name, None, "this sheet is missing".into()));
+            None
+        }
+        Err(refused) => {
+            errors.extend(refused.0);
             None
         }
     };

@@ -13,6 +13,7 @@ pub mod roster;
 pub mod table;
 pub mod tasks;
 pub mod vn_admin;
+pub mod workbook;
 pub mod xlsx;
 
-pub use error::{IngestError, Location, Problems};
+pub use error::{IngestError, Location, OVER_LIMIT, Problems};

@@ -63,6 +63,12 @@ impl Table {
             match result {
                 Ok(record) => {
                     let line = record.position().map_or(0, |p| line_of.line(p.byte()));
+                    for (i, field) in record.iter().enumerate() {
+                        if let Err(e) = baocao_core::text::check_text(field, true) {
+                            let column = table.columns.get(i).cloned().unwrap_or_else(|| (i + 1).to_string());
+                            errors.push(table.problem(Some(line), Some(&column), e));
+                        }
+                    }
                     table.rows.push((line, record));
                 }
                 Err(e) => {
@@ -173,16 +179,11 @@ impl<'a> Row<'a> {
 /// as files sent as CSV; with the label problems should name ("FILE, sheet
 /// «NAME»"). Rows keep the spreadsheet's numbers.
 pub fn first_sheet_as_csv(file: &str, bytes: &[u8]) -> Result<(String, String), crate::Problems> {
-    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    use calamine::Data;
     let unreadable = |message: String| {
         crate::Problems(vec![IngestError { location: Location { file: file.into(), ..Default::default() }, message }])
     };
-    let mut workbook: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e| unreadable(format!("not an XLSX workbook: {e}")))?;
-    let Some(Ok(range)) = workbook.worksheet_range_at(0) else {
-        return Err(unreadable("the workbook has no sheet".into()));
-    };
-    let sheet = workbook.sheet_names().first().cloned().unwrap_or_default();
+    let (sheet, range) = crate::workbook::Workbook::open(file, bytes)?.first_sheet()?;
     // A sheet that does not start at A1 would shift row numbers, so blank
     // rows keep them.
     let mut writer = csv::Writer::from_writer(Vec::new());

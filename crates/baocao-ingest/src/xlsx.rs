@@ -8,7 +8,6 @@
 //! so that an upload needs no other input.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Cursor;
 
 use baocao_core::Indicator;
 use baocao_core::date::format_vn;
@@ -16,7 +15,7 @@ use baocao_core::form::Column;
 use baocao_core::form::Layout;
 use baocao_core::report::{Consolidated, ReportView, column_key};
 use baocao_core::text::parse_vn_number;
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use calamine::Data;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 use crate::error::{IngestError, Location, Problems};
@@ -231,11 +230,10 @@ pub fn read_report(file: &str, bytes: &[u8], indicators: &HashMap<String, Indica
         location: Location { file: file.to_string(), sheet: sheet.map(Into::into), cell, ..Default::default() },
         message,
     };
-    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|e| Problems(vec![problem(None, None, format!("not an XLSX workbook: {e}"))]))?;
+    let mut workbook = crate::workbook::Workbook::open(file, bytes)?;
     let mut errors = Vec::new();
 
-    let info = workbook.worksheet_range(INFO_SHEET).map_err(|_| {
+    let info = workbook.sheet(INFO_SHEET)?.ok_or_else(|| {
         Problems(vec![problem(
             None,
             None,
@@ -257,8 +255,8 @@ pub fn read_report(file: &str, bytes: &[u8], indicators: &HashMap<String, Indica
     let (regime, unit, period) = (field("regime"), field("unit"), field("period"));
 
     let sheet = workbook
-        .worksheet_range(FORM_SHEET)
-        .map_err(|_| Problems(vec![problem(None, None, format!("no sheet «{FORM_SHEET}»"))]))?;
+        .sheet(FORM_SHEET)?
+        .ok_or_else(|| Problems(vec![problem(None, None, format!("no sheet «{FORM_SHEET}»"))]))?;
     let (first_row, first_col) = sheet.start().unwrap_or((0, 0));
     let rows: Vec<&[Data]> = sheet.rows().collect();
     let header = rows.iter().position(|r| r.iter().any(|c| text_of(c).as_deref() == Some(CODE_HEADING)));

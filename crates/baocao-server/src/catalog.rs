@@ -428,8 +428,7 @@ pub async fn designer_preview(
 pub async fn designer_save(State(state): State<AppState>, access: Access, Posted(d): Posted<Definition>) -> Response {
     let result = async {
         require_design(&state, &access).await?;
-        let form: Form = baocao_ingest::definitions::read_toml("biểu mẫu", &d.definition)
-            .map_err(|p| ApiError::bad_request(p.to_string()))?;
+        let form: Form = baocao_ingest::definitions::read_toml("biểu mẫu", &d.definition).map_err(ApiError::from)?;
         state.db.save_form(access.username(), &form).await?;
         Ok::<_, ApiError>(form)
     }

@@ -1,7 +1,6 @@
 //! The reporting API: indicators, periods, DHIS2 dataValueSets, values.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::day_param;
+use crate::body::Upload;
 use baocao_core::access::{Permission, Target};
 
 use crate::access::{Access, unit_on};
@@ -92,16 +92,17 @@ pub async fn import(
     State(state): State<AppState>,
     access: Access,
     headers: HeaderMap,
-    body: Bytes,
+    Upload(body): Upload,
 ) -> Result<Json<ImportSummary>, ApiError> {
+    let registry = state.registry().await?;
+    // Bulk values bypass the reports' workflow: a system-wide function,
+    // checked before the body is read.
+    access.require(&registry, Permission::ManageCatalog, Target::System)?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
     let csv =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/csv"));
     let raw = if csv { dhis2::read_csv("request body", text) } else { dhis2::read_json("request body", text) }
-        .map_err(|p| ApiError::bad_request(p.to_string()))?;
-    let registry = state.registry().await?;
-    // Bulk values bypass the reports' workflow: a system-wide function.
-    access.require(&registry, Permission::ManageCatalog, Target::System)?;
+        .map_err(ApiError::from)?;
     Ok(Json(state.db.import_data_values(access.username(), &registry, raw).await?))
 }
 

@@ -2,7 +2,6 @@
 //! plans out.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use baocao_core::access::{Permission, Target};
@@ -16,6 +15,7 @@ use utoipa::IntoParams;
 
 use crate::access::Access;
 use crate::api::day_param;
+use crate::body::Upload;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -41,7 +41,7 @@ pub async fn import(
     access: Access,
     Query(q): Query<RosterQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    Upload(body): Upload,
 ) -> Result<Json<RosterSummary>, ApiError> {
     require(&state, &access).await?;
     let from = day_param("from", Some(&q.from))?;
@@ -67,7 +67,7 @@ fn read_body<T>(
         let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
         csv("request body", text)
     }
-    .map_err(|p| ApiError::bad_request(p.to_string()))
+    .map_err(ApiError::from)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -104,7 +104,7 @@ pub async fn import_agencies(
     State(state): State<AppState>,
     access: Access,
     headers: HeaderMap,
-    body: Bytes,
+    Upload(body): Upload,
 ) -> Result<Json<Value>, ApiError> {
     require(&state, &access).await?;
     let agencies = read_body(&headers, &body, read_agencies_csv, read_agencies_xlsx)?;

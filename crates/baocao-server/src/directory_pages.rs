@@ -143,20 +143,29 @@ pub async fn upload(
 async fn read_upload(
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(Option<(String, Vec<u8>)>, HashMap<String, String>), ApiError> {
-    let mut form =
-        form.map_err(|e| ApiError::bad_request(format!("expected a file upload (multipart/form-data): {e}")))?;
+    let mut form = form.map_err(|e| {
+        ApiError::bad_request(format!("Cần gửi tệp bằng biểu mẫu tải lên (multipart/form-data): {}", e.body_text()))
+    })?;
+    // A body cut off at the limit is said so, not taken for a missing file.
+    let refused = |e: axum::extract::multipart::MultipartError| {
+        let status = e.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            crate::body::too_large()
+        } else {
+            format!("Không đọc được tệp gửi lên ({})", e.body_text())
+        };
+        ApiError { status, message }
+    };
     let mut file = None;
     let mut fields = HashMap::new();
-    while let Ok(Some(field)) = form.next_field().await {
+    while let Some(field) = form.next_field().await.map_err(refused)? {
         match field.name().map(str::to_string) {
             Some(name) if name == "file" => {
                 let file_name = field.file_name().unwrap_or("tep-tai-len").to_string();
-                file = field.bytes().await.ok().map(|b| (file_name, b.to_vec()));
+                file = Some((file_name, field.bytes().await.map_err(refused)?.to_vec()));
             }
             Some(name) => {
-                if let Ok(text) = field.text().await {
-                    fields.insert(name, text);
-                }
+                fields.insert(name, field.text().await.map_err(refused)?);
             }
             None => {}
         }

@@ -30,8 +30,17 @@ impl From<StoreError> for ApiError {
                 ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: "the database is not available".into() }
             }
             StoreError::NotFound(message) => ApiError::not_found(message),
+            StoreError::Unprocessable(message) => ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, message },
             other => ApiError { status: StatusCode::CONFLICT, message: other.to_string() },
         }
+    }
+}
+
+impl From<baocao_ingest::Problems> for ApiError {
+    /// Every problem of a file, named; a file refused for its size is 413.
+    fn from(p: baocao_ingest::Problems) -> Self {
+        let status = if p.over_limit() { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
+        ApiError { status, message: p.to_string() }
     }
 }
 

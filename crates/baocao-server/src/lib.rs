@@ -10,6 +10,7 @@ mod admin;
 mod api;
 mod archive_pages;
 pub mod auth;
+pub mod body;
 mod catalog;
 mod data_api;
 mod directory_api;
@@ -18,8 +19,10 @@ mod error;
 pub mod handover;
 mod metrics;
 mod pages;
+mod panics;
 mod reports_api;
 mod scim;
+pub mod scim_filter;
 mod session;
 mod state;
 mod tasks_page;
@@ -147,8 +150,10 @@ pub fn router(state: AppState) -> Router {
     let header = axum::http::HeaderName::from_static("x-request-id");
     routes
         .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(body::LIMIT))
         .route_layer(from_fn_with_state(state.clone(), access::guard))
         .route_layer(from_fn(metrics::track))
+        .layer(from_fn(panics::catch))
         .layer(PropagateRequestIdLayer::new(header.clone()))
         .layer(
             TraceLayer::new_for_http()

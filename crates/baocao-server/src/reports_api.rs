@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -18,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use baocao_core::access::{Permission, Target};
 
 use crate::access::{Access, unit_on};
+use crate::body::Upload;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -248,7 +248,7 @@ pub async fn upload(
     State(state): State<AppState>,
     access: Access,
     Query(q): Query<UploadQuery>,
-    body: Bytes,
+    Upload(body): Upload,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let answer = answer_param(q.answer.as_deref())?;
     let action = match q.action.as_deref().unwrap_or("save") {
@@ -257,8 +257,7 @@ pub async fn upload(
         other => return Err(ApiError::bad_request(format!("parameter `action`: «{other}» is not save or submit"))),
     };
     let indicators = state.db.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
-    let upload = baocao_ingest::xlsx::read_report("uploaded workbook", &body, &indicators)
-        .map_err(|p| ApiError::bad_request(p.to_string()))?;
+    let upload = baocao_ingest::xlsx::read_report("uploaded workbook", &body, &indicators).map_err(ApiError::from)?;
     let request = ReportRequest {
         regime: upload.regime,
         unit: upload.unit,

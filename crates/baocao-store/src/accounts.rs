@@ -125,6 +125,8 @@ impl Db {
         display_name: &str,
         password_hash: Option<&str>,
     ) -> Result<i64, StoreError> {
+        StoreError::check_text("tên đăng nhập (username)", username, false)?;
+        StoreError::check_text("họ và tên (display name)", display_name, false)?;
         let now = Utc::now();
         with_conn!(tx, |conn| {
             let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE username = $1")
@@ -240,6 +242,9 @@ impl Db {
             AccountText::DisplayName => ("display_name", "account.rename"),
             AccountText::ExternalId => ("external_id", "account.external_id"),
         };
+        if let Some(value) = value {
+            StoreError::check_text(column, value, false)?;
+        }
         with_conn!(tx, |conn| {
             let before: Option<String> =
                 sqlx::query_scalar(&format!("SELECT {column} FROM accounts WHERE username = $1"))

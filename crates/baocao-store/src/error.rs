@@ -16,6 +16,10 @@ pub enum StoreError {
     Registry(#[from] RegistryError),
     #[error("{0}")]
     Conflict(String),
+    /// Input that can never be taken as it is (a control character in a
+    /// name, a value of the wrong kind): mend it and send it again.
+    #[error("{0}")]
+    Unprocessable(String),
     /// Input refused as a whole, with every problem found.
     #[error("{}", list(.0, .1))]
     Refused(&'static str, Vec<String>),
@@ -24,6 +28,13 @@ pub enum StoreError {
     NotFound(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    /// A field whose text holds a forbidden character, refused.
+    pub(crate) fn check_text(field: &str, text: &str, lines: bool) -> Result<(), StoreError> {
+        baocao_core::text::check_text(text, lines).map_err(|e| StoreError::Unprocessable(format!("{field}: {e}")))
+    }
 }
 
 fn list<T: std::fmt::Display>(title: &str, items: &[T]) -> String {

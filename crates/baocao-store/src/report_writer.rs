@@ -127,6 +127,13 @@ impl Db {
         req: ReportRequest,
     ) -> Result<Outcome, StoreError> {
         let ReportScope { form, indicators, unit, .. } = &*scope;
+        if let Some((signer, position)) = &req.signature {
+            StoreError::check_text("người ký (signer)", signer, false)?;
+            StoreError::check_text("chức vụ người ký (position)", position, false)?;
+        }
+        if let Action::Return { reason } = &req.action {
+            StoreError::check_text("lý do trả lại (reason)", reason, true)?;
+        }
         let values = checked(&req.values, form, indicators, unit, req.period, Column::ThisPeriod)?;
         let year = Period::Year { year: req.period.year() };
         let plan = checked(&req.plan, form, indicators, unit, year, Column::YearPlan)?;

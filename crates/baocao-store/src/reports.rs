@@ -174,6 +174,8 @@ impl Db {
         form: &Form,
         indicators: &HashMap<String, Indicator>,
     ) -> Result<(), StoreError> {
+        baocao_core::text::check_strings(form)
+            .map_err(|e| StoreError::Unprocessable(format!("biểu mẫu {}: {e}", form.code)))?;
         let mut problems = form.check(indicators);
         let definition = serde_json::to_string(form).expect("plain data serializes");
         with_conn!(tx, |conn| {
@@ -291,6 +293,8 @@ impl Db {
     }
 
     pub(crate) async fn save_regime_in(tx: &mut WriteTx, actor: &str, regime: &Regime) -> Result<(), StoreError> {
+        baocao_core::text::check_strings(regime)
+            .map_err(|e| StoreError::Unprocessable(format!("chế độ báo cáo {}: {e}", regime.code)))?;
         let definition = serde_json::to_string(regime).expect("plain data serializes");
         let sql = "INSERT INTO regimes (code, name, definition) VALUES ($1, $2, $3)
             ON CONFLICT (code) DO UPDATE SET name = excluded.name, definition = excluded.definition";

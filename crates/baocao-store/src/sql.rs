@@ -11,8 +11,20 @@ pub const IN_FORCE: &str = "(u.valid_from IS NULL OR u.valid_from <= $1) AND (u.
 const STEP_COLUMNS: &str = "u.code, u.name, u.kind, u.level, u.parent_code, u.valid_from, u.valid_to, u.archive_note";
 
 pub struct Dialect {
-    /// Upserts a JSON batch of checked values (`$1`), stored at `$2`.
+    /// Upserts a JSON batch of checked values (`$1`), stored at `$2`;
+    /// returns one row per value written, true when it was new where the
+    /// backend can tell (see `existing_values`).
     pub upsert_values: &'static str,
+    /// SQLite only: how many values of a JSON batch (`$1`) are stored
+    /// already. SQLite's upsert cannot say whether it inserted, but its
+    /// writers take turns, so a count made in the same transaction just
+    /// before is exact. PostgreSQL's upsert says it itself (`xmax = 0`),
+    /// which stays exact while other transactions write the same rows.
+    pub existing_values: Option<&'static str>,
+    /// An expression an indicator upsert returns: true when the row is new
+    /// (PostgreSQL); none where that cannot be told (SQLite, whose writers
+    /// take turns: what the transaction read before is what it met).
+    pub upsert_inserted: Option<&'static str>,
     /// Upserts the values entered in reports: a JSON array (`$1`) of
     /// `[indicator code, unit row id, period, period end, value, number]`,
     /// stored at `$2`. Arrays and row ids rather than the objects and unit
@@ -94,7 +106,16 @@ pub const SQLITE: Dialect = Dialect {
              AND COALESCE(u.valid_from, '0001-01-01') = COALESCE(x.value->>'unit_valid_from', '0001-01-01')
         WHERE true
         ON CONFLICT (unit_id, period, indicator_id) DO UPDATE SET
-            value = excluded.value, value_num = excluded.value_num, comment = excluded.comment, stored_at = excluded.stored_at",
+            value = excluded.value, value_num = excluded.value_num, comment = excluded.comment, stored_at = excluded.stored_at
+        RETURNING true",
+    existing_values: Some(
+        "SELECT COUNT(*) FROM json_each($1) AS x
+         JOIN indicators i ON i.code = x.value->>'indicator'
+         JOIN units u ON u.code = x.value->>'unit_code'
+              AND COALESCE(u.valid_from, '0001-01-01') = COALESCE(x.value->>'unit_valid_from', '0001-01-01')
+         JOIN data_values d ON d.unit_id = u.id AND d.period = x.value->>'period' AND d.indicator_id = i.id",
+    ),
+    upsert_inserted: None,
     upsert_report_values: "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, stored_at)
         SELECT i.id, x.value->>1, x.value->>2, x.value->>3, x.value->>4, x.value->>5, $2
         FROM json_each($1) AS x
@@ -160,7 +181,10 @@ pub const POSTGRES: Dialect = Dialect {
         JOIN units u ON u.code = x.unit_code
              AND COALESCE(u.valid_from, DATE '0001-01-01') = COALESCE(x.unit_valid_from, DATE '0001-01-01')
         ON CONFLICT (unit_id, period, indicator_id) DO UPDATE SET
-            value = EXCLUDED.value, value_num = EXCLUDED.value_num, comment = EXCLUDED.comment, stored_at = EXCLUDED.stored_at",
+            value = EXCLUDED.value, value_num = EXCLUDED.value_num, comment = EXCLUDED.comment, stored_at = EXCLUDED.stored_at
+        RETURNING (xmax = 0)",
+    existing_values: None,
+    upsert_inserted: Some("(xmax = 0)"),
     upsert_report_values: "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, stored_at)
         SELECT i.id, (x.value->>1)::bigint, x.value->>2, (x.value->>3)::date, x.value->>4, (x.value->>5)::float8,
                $2::timestamptz

@@ -101,20 +101,25 @@ const SELECT_VALUES: &str =
 impl Db {
     /// Creates or updates indicators by code, all in one transaction.
     pub async fn import_indicators(&self, actor: &str, list: &[Indicator]) -> Result<StoreCount, StoreError> {
-        let sql = "INSERT INTO indicators (code, name, unit, value_type, aggregation, formula, group_name)
+        let inserted = self.dialect().upsert_inserted;
+        let sql = format!(
+            "INSERT INTO indicators (code, name, unit, value_type, aggregation, formula, group_name)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (code) DO UPDATE SET name = excluded.name, unit = excluded.unit, value_type = excluded.value_type,
-                aggregation = excluded.aggregation, formula = excluded.formula, group_name = excluded.group_name";
+                aggregation = excluded.aggregation, formula = excluded.formula, group_name = excluded.group_name
+            RETURNING {}",
+            inserted.unwrap_or("false")
+        );
         let mut tx = self.begin_write().await?;
         let out = with_conn!(tx, |conn| {
-            let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM indicators").fetch_one(&mut *conn).await?;
             let previous: Vec<IndicatorRow> = sqlx::query_as(
                 "SELECT code, name, unit, value_type, aggregation, formula, group_name FROM indicators ORDER BY code",
             )
             .fetch_all(&mut *conn)
             .await?;
+            let mut new_rows = 0;
             for i in list {
-                sqlx::query(sql)
+                let new: bool = sqlx::query_scalar(&sql)
                     .bind(&i.code)
                     .bind(&i.name)
                     .bind(&i.unit)
@@ -122,11 +127,14 @@ impl Db {
                     .bind(i.aggregation.word())
                     .bind(i.aggregation.formula())
                     .bind(&i.group)
-                    .execute(&mut *conn)
+                    .fetch_one(&mut *conn)
                     .await?;
+                new_rows += usize::from(new);
             }
-            let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM indicators").fetch_one(&mut *conn).await?;
-            let imported = usize::try_from(after - before).unwrap_or(0);
+            let imported = match inserted {
+                Some(_) => new_rows,
+                None => list.iter().filter(|i| !previous.iter().any(|p| p.code == i.code)).count(),
+            };
             let previous: Vec<Indicator> = previous
                 .into_iter()
                 .map(IndicatorRow::into_indicator)
@@ -161,20 +169,24 @@ impl Db {
             return Ok(StoreCount::default());
         }
         let json = values_json(values);
-        let sql = self.dialect().upsert_values;
+        let dialect = self.dialect();
         let mut tx = self.begin_write().await?;
         let out = with_conn!(tx, |conn| {
-            let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM data_values").fetch_one(&mut *conn).await?;
-            let written = sqlx::query(sql).bind(&json).bind(Utc::now()).execute(&mut *conn).await?.rows_affected();
-            if written != values.len() as u64 {
+            let existing: i64 = match dialect.existing_values {
+                Some(sql) => sqlx::query_scalar(sql).bind(&json).fetch_one(&mut *conn).await?,
+                None => 0,
+            };
+            let written: Vec<bool> =
+                sqlx::query_scalar(dialect.upsert_values).bind(&json).bind(Utc::now()).fetch_all(&mut *conn).await?;
+            if written.len() != values.len() {
                 return Err(StoreError::Conflict(format!(
                     "{} of {} values could not be matched to their indicator or unit; nothing was stored",
-                    values.len() as u64 - written.min(values.len() as u64),
+                    values.len() - written.len().min(values.len()),
                     values.len()
                 )));
             }
-            let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM data_values").fetch_one(&mut *conn).await?;
-            let imported = usize::try_from(after - before).unwrap_or(0);
+            let new_rows = written.iter().filter(|new| **new).count();
+            let imported = new_rows.saturating_sub(usize::try_from(existing).unwrap_or(0));
             // Bulk loads are recorded by count and fingerprint: the values
             // themselves are in the table, and the fingerprint shows which batch.
             let digest = format!("{:x}", sha2::Sha256::digest(json.as_bytes()));

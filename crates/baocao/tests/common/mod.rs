@@ -143,3 +143,58 @@ pub async fn spawn() -> App {
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     App { base, client, db: t, tokens }
 }
+
+/// `baocao serve` as a process of its own on a database, killed when the
+/// test ends however it ends.
+pub struct Process {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl Process {
+    /// Starts the server on `url` and waits until it says where it listens.
+    pub async fn serve(url: &str) -> Process {
+        Self::start(&["--db", url, "serve", "--listen", "127.0.0.1:0"])
+    }
+
+    /// Starts `baocao` with `args` (a `serve` command) and waits for its URL.
+    pub fn start(args: &[&str]) -> Process {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_baocao"))
+            .args(args)
+            .env("CI", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let url = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| l.split("serving on ").nth(1).and_then(|r| r.split_whitespace().next()).map(str::to_string));
+        // The rest of what it prints is not read; a thread drains it so the
+        // server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        let base = url.expect("the server prints its URL").trim_end_matches('/').to_string();
+        Process { child, base }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The most memory the process has held (VmHWM), in KiB.
+    pub fn peak_memory_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM in /proc/PID/status");
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
