@@ -7,8 +7,8 @@
 //! `Payload-Oxum`) and `tagmanifest-sha256.txt` (checksums of the tag
 //! files). Bags are written reproducibly (the same payload and information
 //! give the same bytes) and atomically (into a temporary sibling directory,
-//! renamed when complete), so an interrupted packaging leaves either no bag
-//! or a whole one. [`verify_bag`] checks a bag completely: every file
+//! renamed when complete, every file flushed to the disk first), so an
+//! interrupted packaging or a crash leaves either no bag or a whole one. [`verify_bag`] checks a bag completely: every file
 //! listed is there with its checksum, nothing unlisted is in `data/`, and
 //! the tag files and `Payload-Oxum` agree.
 
@@ -80,6 +80,32 @@ fn manifest(entries: &BTreeMap<String, String>) -> String {
     entries.iter().map(|(path, hash)| format!("{hash}  {}\n", encode(path))).collect()
 }
 
+/// Writes `bytes` to `path` and waits until they are on the disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_data()
+}
+
+/// Waits until a directory's entries (a file created or renamed in it) are
+/// on the disk.
+fn sync_dir(dir: &Path) -> Result<(), BagError> {
+    fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+}
+
+/// Writes `bytes` to `path` whole or not at all, and durably: into a hidden
+/// sibling, flushed to the disk, renamed over `path`, and the directory
+/// flushed. After a crash at any point the file is the old one or the new
+/// one, complete; never a part.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), BagError> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    let staging = path.with_file_name(format!(".{name}.partial"));
+    write_synced(&staging, bytes).map_err(io(&staging))?;
+    fs::rename(&staging, path).map_err(io(path))?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
 /// Writes a bag at `dir`, which must not exist yet. `info` is written to
 /// `bag-info.txt` in order, followed by `Payload-Oxum`.
 pub fn write_bag(dir: &Path, payload: &[Payload], info: &[(&str, String)]) -> Result<BagSummary, BagError> {
@@ -104,7 +130,7 @@ pub fn write_bag(dir: &Path, payload: &[Payload], info: &[(&str, String)]) -> Re
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(io(parent))?;
         }
-        fs::write(&path, &file.bytes).map_err(io(&path))?;
+        write_synced(&path, &file.bytes).map_err(io(&path))?;
         entries.insert(format!("data/{}", file.path), sha256(&file.bytes));
         bytes += file.bytes.len() as u64;
     }
@@ -124,12 +150,30 @@ pub fn write_bag(dir: &Path, payload: &[Payload], info: &[(&str, String)]) -> Re
         [("bagit.txt", BAGIT_TXT), ("bag-info.txt", bag_info.as_str()), ("manifest-sha256.txt", manifest_text.as_str())]
     {
         let path = staging.join(file);
-        fs::write(&path, text).map_err(io(&path))?;
+        write_synced(&path, text.as_bytes()).map_err(io(&path))?;
         tags.insert(file.to_string(), sha256(text.as_bytes()));
     }
     let path = staging.join("tagmanifest-sha256.txt");
-    fs::write(&path, manifest(&tags)).map_err(io(&path))?;
+    write_synced(&path, manifest(&tags).as_bytes()).map_err(io(&path))?;
+    // Every directory of the bag, deepest first, then the rename itself:
+    // the bag is on the disk whole before anyone records it.
+    let mut dirs: Vec<PathBuf> = payload
+        .iter()
+        .flat_map(|f| {
+            let file = staging.join("data").join(&f.path);
+            let within: Vec<PathBuf> =
+                file.ancestors().skip(1).take_while(|a| a.starts_with(&staging)).map(Path::to_path_buf).collect();
+            within
+        })
+        .collect();
+    dirs.push(staging.clone());
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    dirs.dedup();
+    for d in &dirs {
+        sync_dir(d)?;
+    }
     fs::rename(&staging, dir).map_err(io(dir))?;
+    sync_dir(dir.parent().unwrap_or(Path::new(".")))?;
     Ok(BagSummary { files: payload.len(), bytes, oxum, info: fields })
 }
 

@@ -212,6 +212,35 @@ pub fn allows(
         .any(|g| g.validity.contains(today) && g.role.permissions().contains(&permission) && g.covers(registry, target))
 }
 
+/// What whoever manages the accounts of units may give there without
+/// holding it: what the officials they provision do every day (read and
+/// enter reports). Anything else (approving, the catalog, the audit log)
+/// is given only by someone who holds it there.
+const PROVISIONED: [Permission; 3] = [Permission::ViewCatalog, Permission::ViewReports, Permission::EnterReports];
+
+/// Whether `grants` (within `limit`) may give `role` over `target` on
+/// `today`, or the permission that is missing: managing accounts there,
+/// and holding there every permission of the role that is not
+/// [`PROVISIONED`]. So nobody gives (themselves or anyone) more than they
+/// hold: a unit administrator gives data entry, not approval.
+pub fn may_give(
+    registry: &Registry,
+    grants: &[Grant],
+    limit: Option<&[Permission]>,
+    role: Role,
+    target: Target<'_>,
+    today: NaiveDate,
+) -> Result<(), Permission> {
+    let needed = std::iter::once(Permission::ManageAccounts)
+        .chain(role.permissions().iter().copied().filter(|p| !PROVISIONED.contains(p)));
+    for permission in needed {
+        if !allows(registry, grants, limit, permission, target, today) {
+            return Err(permission);
+        }
+    }
+    Ok(())
+}
+
 /// True when one of `grants`, in force on `today`, gives `permission`
 /// anywhere at all (within `limit`, if given): whether to offer a function
 /// before knowing which units it will touch.

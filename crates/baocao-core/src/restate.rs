@@ -114,6 +114,14 @@ pub struct Composed {
     /// For a computed indicator: the values of the indicators its formula names.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub components: std::collections::BTreeMap<String, Option<f64>>,
+    /// Sources left out because the asker may not see them: the value is
+    /// then made of the others only, and says so (0 when none was left out).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub withheld: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Composes a value from contributions and the stored numbers of their
@@ -156,7 +164,7 @@ pub fn compose(
             }
         }
     };
-    Ok(Composed { value, estimated, sources, components: Default::default() })
+    Ok(Composed { value, estimated, sources, components: Default::default(), withheld: 0 })
 }
 
 /// Restating whole tables at once: the values of every lowest unit of one

@@ -157,6 +157,30 @@ fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// True when a browser says the request comes from another site: its
+/// `Sec-Fetch-Site`, or an `Origin` that is not this host. What changes
+/// state (signing in included, which has no session to carry a CSRF token
+/// yet) is refused then. Clients that are not browsers send neither.
+pub(crate) fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if matches!(text("sec-fetch-site"), Some("cross-site" | "same-site")) {
+        return true;
+    }
+    let Some(origin) = text("origin") else { return headers.contains_key(header::ORIGIN) };
+    let host = state.settings.behind_proxy.then(|| text("x-forwarded-host")).flatten().or_else(|| text("host"));
+    let origin_host = url::Url::parse(origin).ok().and_then(|u| {
+        let name = u.host_str()?.to_string();
+        Some(u.port().map_or(name.clone(), |port| format!("{name}:{port}")))
+    });
+    match (origin_host, host) {
+        (Some(origin), Some(host)) => !origin.eq_ignore_ascii_case(host),
+        // `Origin: null` (a sandboxed frame, a data: page) or no Host.
+        _ => true,
+    }
+}
+
+pub(crate) const CROSS_SITE: &str = "Yêu cầu gửi từ trang web khác bị từ chối (cross-site request refused).";
+
 /// Refusal in the caller's language: JSON for the API, a page or a
 /// redirect to sign-in for the browser.
 pub(crate) fn refuse(path: &str, status: StatusCode, message: &str) -> Response {
@@ -224,6 +248,9 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     req.extensions_mut().insert(p.clone());
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if let (false, Credential::Session { csrf, .. }) = (safe, &p.credential) {
+        if cross_site(&state, req.headers()) {
+            return refuse(&path, StatusCode::FORBIDDEN, CROSS_SITE);
+        }
         let (sent, rebuilt) = match csrf_of(req).await {
             Ok(x) => x,
             Err(e) => return refuse(&path, e.status, &e.message),
@@ -281,6 +308,42 @@ impl Access {
 
     pub fn username(&self) -> &str {
         &self.0.username
+    }
+
+    /// Refuses with 403 unless the account may give `role` over `target`
+    /// ([`baocao_core::access::may_give`]): never more than it holds.
+    pub fn may_give(
+        &self,
+        registry: &Registry,
+        role: baocao_core::access::Role,
+        target: Target<'_>,
+    ) -> Result<(), ApiError> {
+        let today = today_in_vietnam();
+        baocao_core::access::may_give(registry, &self.0.grants, self.0.limit(), role, target, today).map_err(
+            |missing| ApiError {
+                status: StatusCode::FORBIDDEN,
+                message: format!(
+                    "Không thể cấp vai trò «{}»: tài khoản không có quyền {} ở phạm vi này (forbidden: {})",
+                    role.vietnamese(),
+                    missing.vietnamese(),
+                    missing.as_str()
+                ),
+            },
+        )
+    }
+
+    /// Whether the account reads reports everywhere (a grant without a
+    /// unit): then nothing composed for it needs to leave anything out.
+    pub fn reads_everywhere(&self) -> bool {
+        let today = today_in_vietnam();
+        self.holds(Permission::ViewReports)
+            && baocao_core::access::reach(&self.0.grants, Permission::ViewReports, today).is_none()
+    }
+
+    /// Whether the account may read the reports of `unit` as it stood on
+    /// `day`: what a composed value may be made of for it.
+    pub fn sees(&self, registry: &Registry, unit: &baocao_core::UnitVersion, day: chrono::NaiveDate) -> bool {
+        self.can(registry, Permission::ViewReports, Target::Unit { unit, day, form: None })
     }
 
     /// Refuses unless the account may do `permission` on the report of

@@ -128,12 +128,18 @@ pub async fn healthz() -> &'static str {
 }
 
 /// The database answers.
-#[utoipa::path(get, path = "/readyz", responses((status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
+/// Ready when the database answers and, after a write that did not commit
+/// (a full disk, a read-only file), when a write commits again: a load
+/// balancer then sends no one to a server that cannot save their work, and
+/// takes it back by itself once the disk has room.
+#[utoipa::path(get, path = "/readyz", responses((status = 200, description = "ready"), (status = 503, description = "the database cannot be read or written")))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.db.ping().await {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    match state.db.ready().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "not ready: the database cannot be read or written")
+        }
     }
 }
 

@@ -39,6 +39,18 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
+/// [`hash_password`] on a thread for blocking work: argon2 spends tens of
+/// milliseconds of CPU by design, which on the executor's threads would
+/// hold up every other request they serve.
+pub async fn hash_password_off(password: String) -> String {
+    tokio::task::spawn_blocking(move || hash_password(&password)).await.expect("hashing does not panic")
+}
+
+/// [`verify_password`] on a thread for blocking work.
+async fn verify_password_off(hash: String, password: String) -> bool {
+    tokio::task::spawn_blocking(move || verify_password(&hash, &password)).await.unwrap_or(false)
+}
+
 /// A fresh random token (256 bits, hex).
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
@@ -90,7 +102,9 @@ impl Principal {
 
 async fn principal(db: &Db, account_id: i64, credential: Credential) -> Result<Option<Arc<Principal>>, StoreError> {
     let Some(account) = db.account_by_id(account_id).await? else { return Ok(None) };
-    if !account.active {
+    // A closed account, or one locked after failed sign-ins, acts through
+    // none of its credentials until it is opened or the lock ends.
+    if !account.active || account.locked_until.is_some_and(|until| until > Utc::now()) {
         return Ok(None);
     }
     let grants = db.grants_of(account.id).await?.into_iter().map(|g| g.grant).collect();
@@ -126,11 +140,13 @@ pub async fn from_session(db: &Db, token: &str, now: DateTime<Utc>) -> Result<Op
     principal(db, session.account_id, Credential::Session { csrf: session.csrf_token, token_hash: hash }).await
 }
 
-/// Why a sign-in failed, in the words shown to the user.
+/// Why a sign-in failed, in the words shown to the user. An unknown name,
+/// a wrong password and a locked or closed account get one and the same
+/// answer: which of them it was would tell an attacker which names exist
+/// and which accounts their guessing has locked.
 #[derive(Debug)]
 pub enum SignInError {
-    Invalid,
-    Locked(DateTime<Utc>),
+    Refused,
     Store(StoreError),
 }
 
@@ -143,14 +159,11 @@ impl From<StoreError> for SignInError {
 impl SignInError {
     pub fn message(&self) -> String {
         match self {
-            SignInError::Invalid => "Tên đăng nhập hoặc mật khẩu không đúng.".into(),
-            SignInError::Locked(until) => {
-                let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7");
-                format!(
-                    "Tài khoản tạm khóa do đăng nhập sai {MAX_FAILURES} lần liên tiếp. Vui lòng thử lại sau {}.",
-                    until.with_timezone(&offset).format("%H:%M ngày %d/%m/%Y")
-                )
-            }
+            SignInError::Refused => format!(
+                "Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản đang tạm khóa do đăng nhập sai \
+                 {MAX_FAILURES} lần liên tiếp (thử lại sau {} phút).",
+                LOCKOUT.num_minutes()
+            ),
             SignInError::Store(_) => "Hệ thống tạm thời không truy cập được cơ sở dữ liệu.".into(),
         }
     }
@@ -171,20 +184,19 @@ pub async fn sign_in(
     previous: Option<&str>,
 ) -> Result<NewSession, SignInError> {
     let now = Utc::now();
-    let Some(account) = db.account(username.trim()).await? else {
-        // Hash anyway so that unknown names take as long as wrong passwords.
-        verify_password(DUMMY_HASH, password);
-        return Err(SignInError::Invalid);
+    let account = db.account(username.trim()).await?;
+    // Every refusal costs the same: one hash (of nothing anyone types when
+    // there is no account or no password) and one write.
+    let hash = account.as_ref().and_then(|a| a.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_string());
+    let matches = verify_password_off(hash, password.to_string()).await;
+    let Some(account) = account else {
+        db.record_unknown_sign_in().await?;
+        return Err(SignInError::Refused);
     };
-    if let Some(until) = account.locked_until.filter(|u| *u > now) {
-        return Err(SignInError::Locked(until));
-    }
-    let ok = account.active && account.password_hash.as_deref().is_some_and(|h| verify_password(h, password));
-    if !ok {
-        return match db.record_failed_sign_in(&account, MAX_FAILURES, now + LOCKOUT).await? {
-            Some(until) => Err(SignInError::Locked(until)),
-            None => Err(SignInError::Invalid),
-        };
+    let locked = account.locked_until.is_some_and(|u| u > now);
+    if locked || !account.active || account.password_hash.is_none() || !matches {
+        db.record_failed_sign_in(&account, MAX_FAILURES, now + LOCKOUT).await?;
+        return Err(SignInError::Refused);
     }
     let token = new_token();
     let previous = previous.map(token_hash);

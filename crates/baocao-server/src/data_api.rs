@@ -179,5 +179,9 @@ pub async fn value(
         Permission::ViewReports,
         Target::Unit { unit: unit_on(&registry, &q.unit, day)?, day, form: None },
     )?;
-    Ok(Json(state.db.query_value(&registry, &q.indicator, &q.unit, &period, structure_at).await?))
+    // A value composed from units the asker may not see is made without
+    // them, and says how many it left out.
+    let sees = |unit: &baocao_core::UnitVersion, day| access.sees(&registry, unit, day);
+    let visible: Option<&baocao_store::values::Visibility> = (!access.reads_everywhere()).then_some(&sees);
+    Ok(Json(state.db.query_value(&registry, &q.indicator, &q.unit, &period, structure_at, visible).await?))
 }

@@ -25,7 +25,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Registry(r) => r.into(),
-            StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Corrupt(_) => {
+            StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Corrupt(_) | StoreError::Open(_) => {
                 tracing::error!(error = %e, "storage failure");
                 ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: "the database is not available".into() }
             }

@@ -17,6 +17,7 @@ mod directory_api;
 mod directory_pages;
 mod error;
 pub mod handover;
+mod headers;
 mod metrics;
 mod pages;
 mod panics;
@@ -148,12 +149,14 @@ pub fn router(state: AppState) -> Router {
     let (routes, rules) = routes().finish();
     let state = AppState { rules: Arc::new(rules), ..state };
     let header = axum::http::HeaderName::from_static("x-request-id");
-    routes
+    let app = routes
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(body::LIMIT))
         .route_layer(from_fn_with_state(state.clone(), access::guard))
         .route_layer(from_fn(metrics::track))
-        .layer(from_fn(panics::catch))
+        .layer(from_fn(panics::catch));
+    // Around everything above: refusals and errors carry them too.
+    headers::around(app)
         .layer(PropagateRequestIdLayer::new(header.clone()))
         .layer(
             TraceLayer::new_for_http()

@@ -248,8 +248,9 @@ pub async fn unit(
     page_result(page)
 }
 
+/// Kept an hour: a new release's stylesheet reaches every browser within it.
 pub async fn stylesheet() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLESHEET)
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], STYLESHEET)
 }
 
 /// htmx 2 (BSD Zero Clause), served from the binary: no CDN, works offline.

@@ -31,12 +31,25 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only a path of this site: never `//host` or `https://…` (open redirect).
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
-    }
+/// Where to go after signing in: only a path of this site, else the home
+/// page. `next` is resolved as a browser would resolve it against a page of
+/// this site (which ignores tabs and line breaks, and reads `\\` as `/`),
+/// and kept only if it stays on that site; what is kept is the path and
+/// query the browser would have reached.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
+    const HERE: &str = "https://baocao.invalid/";
+    let stays = |n: &str| {
+        let base = url::Url::parse(HERE).ok()?;
+        let resolved = base.join(n).ok()?;
+        let same_site = resolved.origin() == base.origin() && resolved.username().is_empty();
+        let path = match resolved.query() {
+            Some(q) => format!("{}?{q}", resolved.path()),
+            None => resolved.path().to_string(),
+        };
+        // `//` at the start of a path would read as another host.
+        (same_site && n.starts_with('/') && !path.starts_with("//")).then_some(path)
+    };
+    next.and_then(stays).unwrap_or_else(|| "/".to_string())
 }
 
 pub async fn page(State(state): State<AppState>, Query(q): Query<NextQuery>) -> Response {
@@ -80,6 +93,11 @@ pub async fn sign_in(
     jar: CookieJar,
     Form(form): Form<SignInForm>,
 ) -> Response {
+    // A sign-in posted from another site would sign the visitor into an
+    // account of the other site's choosing (login CSRF).
+    if crate::access::cross_site(&state, &headers) {
+        return crate::access::refuse("/login", StatusCode::FORBIDDEN, crate::access::CROSS_SITE);
+    }
     if state.sign_in_limiter.check_key(&client_address(&state, &headers, &extensions)).is_err() {
         let page = LoginPage {
             chrome: Chrome::anonymous(&state),
@@ -104,9 +122,8 @@ pub async fn sign_in(
         }
         Err(e) => {
             let status = match e {
-                auth::SignInError::Locked(_) => StatusCode::TOO_MANY_REQUESTS,
                 auth::SignInError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-                auth::SignInError::Invalid => StatusCode::UNAUTHORIZED,
+                auth::SignInError::Refused => StatusCode::UNAUTHORIZED,
             };
             let page = LoginPage {
                 chrome: Chrome::anonymous(&state),
@@ -126,4 +143,32 @@ pub async fn sign_out(State(state): State<AppState>, access: Access, jar: Cookie
         return crate::pages::error_page(e.into());
     }
     (jar.remove(Cookie::build(COOKIE).path("/")), Redirect::to("/login")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_only_leads_to_a_path_of_this_site() {
+        assert_eq!(safe_next(Some("/reports?period=202508")), "/reports?period=202508");
+        assert_eq!(safe_next(Some("/units/23317")), "/units/23317");
+        for away in [
+            "//evil.example",
+            "https://evil.example/",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            " //evil.example",
+            "javascript:alert(1)",
+            "http:evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(away)), "/", "{away:?}");
+        }
+        // Encoded slashes are a path of this site, not a host.
+        assert_eq!(safe_next(Some("/%2F%2Fevil.example")), "/%2F%2Fevil.example");
+        assert_eq!(safe_next(None), "/");
+    }
 }

@@ -703,6 +703,8 @@ struct ComparePoint {
     value: String,
     last_year: String,
     estimated: bool,
+    /// Some source was left out: the asker may not see it.
+    partial: bool,
 }
 
 #[derive(Template)]
@@ -793,7 +795,9 @@ pub async fn compare(State(state): State<AppState>, access: Access, Query(q): Qu
             // This year's months and last year's, in one composition (one
             // read of each month's numbers, shares computed once per epoch).
             let all: Vec<Period> = periods.iter().copied().chain(periods.iter().map(Period::year_before)).collect();
-            let mut now = state.db.query_series(&registry, &indicator, &unit_code, &all, at).await?;
+            let sees = |unit: &baocao_core::UnitVersion, day| access.sees(&registry, unit, day);
+            let visible: Option<&baocao_store::values::Visibility> = (!access.reads_everywhere()).then_some(&sees);
+            let mut now = state.db.query_series(&registry, &indicator, &unit_code, &all, at, visible).await?;
             let before = now.split_off(periods.len());
             let mut points = Vec::new();
             let mut series = Vec::new();
@@ -805,6 +809,7 @@ pub async fn compare(State(state): State<AppState>, access: Access, Query(q): Qu
                     value: now.value.map(|v| format_number(v, 0)).unwrap_or_default(),
                     last_year: before.value.map(|v| format_number(v, 0)).unwrap_or_default(),
                     estimated: now.estimated || before.estimated,
+                    partial: now.withheld > 0 || before.withheld > 0,
                 });
             }
             Ok(ComparePage {

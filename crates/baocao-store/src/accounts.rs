@@ -337,6 +337,8 @@ impl Db {
 
     /// Counts a failed sign-in; after `max` in a row the account is locked
     /// until `lock_until`. Returns the lock, if any.
+    /// A lock in force is not extended: failures while locked cannot keep
+    /// an account locked for ever.
     pub async fn record_failed_sign_in(
         &self,
         account: &Account,
@@ -348,12 +350,14 @@ impl Db {
         let out = with_conn!(tx, |conn| {
             let (failures, locked): (i32, Option<DateTime<Utc>>) = sqlx::query_as(
                 "UPDATE accounts SET failed_sign_ins = failed_sign_ins + 1,
-                    locked_until = CASE WHEN failed_sign_ins + 1 >= $1 THEN $2 ELSE locked_until END
+                    locked_until = CASE WHEN locked_until > $4 THEN locked_until
+                                        WHEN failed_sign_ins + 1 >= $1 THEN $2 ELSE locked_until END
                  WHERE id = $3 RETURNING failed_sign_ins, locked_until",
             )
             .bind(max)
             .bind(lock_until)
             .bind(account.id)
+            .bind(now)
             .fetch_one(&mut *conn)
             .await?;
             let change = Change {
@@ -369,6 +373,26 @@ impl Db {
         });
         tx.commit().await?;
         Ok(out)
+    }
+
+    /// Records a sign-in tried with a name no account has: in the audit
+    /// log, without the name (people type their password there by
+    /// mistake). It costs what a wrong password costs, so that how long a
+    /// refusal takes does not tell which names exist.
+    pub async fn record_unknown_sign_in(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        with_conn!(tx, |conn| {
+            let change = Change {
+                at: Utc::now(),
+                actor: "anonymous",
+                action: "session.sign_in_failed",
+                object: "unknown account".into(),
+                before: None,
+                after: None,
+            };
+            append_audit!(conn, &change);
+        });
+        tx.commit().await
     }
 
     /// Opens a session (after a successful sign-in): failures are reset and

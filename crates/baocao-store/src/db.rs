@@ -23,6 +23,8 @@ pub enum Db {
 /// An SQLite pool, and the turn of its writers in this process.
 #[derive(Clone, Debug)]
 pub struct Sqlite {
+    /// The database file: its neighbours stand for locks (`exclusive`).
+    pub(crate) path: std::path::PathBuf,
     // Public for the exported macros, which expand in other crates.
     #[doc(hidden)]
     pub pool: SqlitePool,
@@ -73,6 +75,43 @@ macro_rules! with_pool {
     };
 }
 
+/// Why an SQLite database could not be opened, said plainly when it is
+/// that the file or its directory cannot be written (SQLite says only
+/// "unable to open database file").
+fn cannot_open(path: &std::path::Path, error: sqlx::Error) -> StoreError {
+    read_only(path).unwrap_or(StoreError::Database(error))
+}
+
+fn cannot_migrate(path: &std::path::Path, error: sqlx::migrate::MigrateError) -> StoreError {
+    read_only(path).unwrap_or(StoreError::Migrate(error))
+}
+
+/// A refusal naming what cannot be written, if that is the trouble: baocao
+/// writes the database and, beside it, its journal (`-wal`, `-shm`).
+pub(crate) fn read_only(path: &std::path::Path) -> Option<StoreError> {
+    let problem = |what: &std::path::Path, e: std::io::Error| {
+        StoreError::Open(format!(
+            "{} cannot be written ({e}): baocao writes the database file and, in its directory, its journal \
+             (-wal, -shm) (cơ sở dữ liệu chỉ đọc hoặc không có quyền ghi)",
+            what.display()
+        ))
+    };
+    if path.exists()
+        && let Err(e) = std::fs::OpenOptions::new().append(true).open(path)
+    {
+        return Some(problem(path, e));
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let probe = dir.join(format!(".baocao-write-probe-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            None
+        }
+        Err(e) => Some(problem(dir, e)),
+    }
+}
+
 impl Db {
     /// Connects to `url` (`sqlite:PATH`, created when missing, or
     /// `postgres://…`) and brings the schema up to date.
@@ -89,13 +128,23 @@ impl Db {
                 // connections, which then read the pages again with one
                 // system call and one copy each; mapped, they read them in place.
                 .pragma("mmap_size", "1073741824");
+            let path = options.get_filename().to_path_buf();
+            // Two processes starting on a new database would both create its
+            // tables: the migrations take turns (SQLite has no advisory lock
+            // of its own; PostgreSQL's migrator takes one).
+            let turn = crate::exclusive::lock_path(&crate::exclusive::lock_file(&path, "migrate"), true);
             // A file on this machine does not go stale the way a network
             // connection does: testing it before each use would cost one more
             // trip to SQLite's worker thread per statement.
-            let pool =
-                SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options).await?;
-            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-            Ok(Db::Sqlite(Sqlite { pool, writer: Default::default(), shared: Default::default() }))
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .test_before_acquire(false)
+                .connect_with(options)
+                .await
+                .map_err(|e| cannot_open(&path, e))?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(|e| cannot_migrate(&path, e))?;
+            drop(turn);
+            Ok(Db::Sqlite(Sqlite { path, pool, writer: Default::default(), shared: Default::default() }))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // JIT compilation pays off for long analytical queries only; for
             // the short queries of an interactive application it can cost
@@ -133,6 +182,16 @@ impl Db {
         }
     }
 
+    /// Checks that an SQLite file (a backup) opens and passes SQLite's
+    /// integrity check, read-only.
+    pub async fn check_sqlite_file(path: &std::path::Path) -> Result<(), StoreError> {
+        let options = SqliteConnectOptions::new().filename(path).read_only(true);
+        let mut conn = sqlx::ConnectOptions::connect(&options).await?;
+        let verdict: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut conn).await?;
+        sqlx::Connection::close(conn).await?;
+        if verdict == "ok" { Ok(()) } else { Err(StoreError::Corrupt(format!("{}: {verdict}", path.display()))) }
+    }
+
     /// The PostgreSQL schema baocao works in (its `search_path`), for
     /// pg_dump; `None` on SQLite.
     pub async fn schema(&self) -> Result<Option<String>, StoreError> {
@@ -142,11 +201,6 @@ impl Db {
                 Ok(sqlx::query_scalar("SELECT current_schema()").fetch_one(&postgres.pool).await?)
             }
         }
-    }
-
-    /// True when the database answers.
-    pub async fn ping(&self) -> bool {
-        with_pool!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.is_ok())
     }
 
     /// Whether this handle can serve: the database answers and, when the

@@ -3,11 +3,14 @@ use baocao_core::{RegistryError, ReorgError};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("database schema migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL «{0}»: expected sqlite:PATH or postgres://…")]
     UnsupportedUrl(String),
+    /// The database cannot be opened, and why, said plainly.
+    #[error("{0}")]
+    Open(String),
     #[error("{}", list("the reorganization cannot be applied", .0))]
     Invalid(Vec<ReorgError>),
     #[error("{}", list("the unit lists cannot be loaded", .0))]
@@ -28,6 +31,30 @@ pub enum StoreError {
     NotFound(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// A write refused because the database is read-only is said so plainly
+    /// (SQLite: "attempt to write a readonly database").
+    fn from(e: sqlx::Error) -> Self {
+        let read_only = e.as_database_error().is_some_and(|d| {
+            let code = d.code();
+            if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // SQLITE_READONLY, whose extended codes keep it in the low byte.
+                code.and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 8)
+            } else {
+                // read_only_sql_transaction: a standby, a read-only database.
+                code.as_deref() == Some("25006")
+            }
+        });
+        if read_only {
+            return StoreError::Open(format!(
+                "the database cannot be written: its file, directory or file system is read-only \
+                 (cơ sở dữ liệu chỉ đọc hoặc không có quyền ghi): {e}"
+            ));
+        }
+        StoreError::Database(e)
+    }
 }
 
 impl StoreError {

@@ -21,6 +21,7 @@ pub mod cutover;
 pub(crate) mod db;
 pub mod directory;
 mod error;
+pub mod exclusive;
 pub mod registry;
 mod registry_writes;
 mod report_writer;

@@ -85,8 +85,11 @@ impl Db {
         match self {
             Db::Sqlite(sqlite) => {
                 let turn = sqlite.writer.clone().lock_owned().await;
-                let conn = begin::<Sqlite>(&sqlite.pool, Some("BEGIN IMMEDIATE")).await.inspect_err(|_| {
+                let conn = begin::<Sqlite>(&sqlite.pool, Some("BEGIN IMMEDIATE")).await.map_err(|e| {
                     sqlite.shared.write_failed.store(true, Ordering::Relaxed);
+                    // SQLite says "attempt to write a readonly database":
+                    // name the file or directory that cannot be written.
+                    crate::db::read_only(&sqlite.path).unwrap_or(e)
                 })?;
                 Ok(WriteTx { inner: Open(Some(Conn::Sqlite(conn))), turn: Some(turn), shared: sqlite.shared.clone() })
             }

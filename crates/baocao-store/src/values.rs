@@ -397,6 +397,10 @@ impl Db {
     }
 }
 
+/// Whether the asker may see a unit as it stood on a day: a composed value
+/// leaves out (and counts as withheld) the sources it may not.
+pub type Visibility<'a> = dyn Fn(&baocao_core::UnitVersion, NaiveDate) -> bool + Sync + 'a;
+
 /// What values are composed from: the registry, the indicators, and
 /// optionally only the units whose report under a regime was approved (or
 /// at least submitted), as output forms consolidate.
@@ -404,6 +408,8 @@ pub(crate) struct ComposeContext<'a> {
     pub registry: &'a baocao_core::Registry,
     pub indicators: &'a HashMap<String, Indicator>,
     pub filter: Option<ReportFilter>,
+    /// Only the sources the asker may see; all when absent.
+    pub visible: Option<&'a Visibility<'a>>,
     /// Numbers already read, by period: one query per period, however many
     /// indicators and units a report or an output form composes.
     numbers: std::sync::Mutex<HashMap<Period, PeriodNumbers>>,
@@ -434,6 +440,7 @@ impl<'a> ComposeContext<'a> {
             registry,
             indicators,
             filter,
+            visible: None,
             numbers: Default::default(),
             counted: Default::default(),
             contributions: Default::default(),
@@ -536,6 +543,8 @@ impl Db {
     /// structure of day `structure_at` (the period's own last day when
     /// absent): a province or district sums its units of that day, and a
     /// unit that did not exist in the period is composed from those that did.
+    /// The sources the asker may not see (`visible`) are left out and
+    /// counted as withheld.
     pub async fn query_value(
         &self,
         registry: &baocao_core::Registry,
@@ -543,9 +552,11 @@ impl Db {
         code: &str,
         period: &Period,
         structure_at: Option<NaiveDate>,
+        visible: Option<&Visibility<'_>>,
     ) -> Result<baocao_core::restate::Composed, StoreError> {
         let at = structure_at.unwrap_or_else(|| period.end());
-        let mut series = self.query_series(registry, indicator, code, std::slice::from_ref(period), at).await?;
+        let periods = std::slice::from_ref(period);
+        let mut series = self.query_series(registry, indicator, code, periods, at, visible).await?;
         Ok(series.remove(0))
     }
 
@@ -558,13 +569,15 @@ impl Db {
         code: &str,
         periods: &[Period],
         structure_at: NaiveDate,
+        visible: Option<&Visibility<'_>>,
     ) -> Result<Vec<baocao_core::restate::Composed>, StoreError> {
         let indicators: HashMap<String, Indicator> =
             self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
         let found = indicators.get(indicator);
         let indicator =
             found.ok_or_else(|| StoreError::NotFound(format!("unknown indicator (chỉ tiêu) «{indicator}»")))?;
-        let ctx = ComposeContext::new(registry, &indicators, None);
+        let mut ctx = ComposeContext::new(registry, &indicators, None);
+        ctx.visible = visible;
         let mut series = Vec::with_capacity(periods.len());
         for period in periods {
             let mut composed = self.compose_indicator(&ctx, indicator, code, period, structure_at, 0).await?;
@@ -589,7 +602,16 @@ impl Db {
     ) -> std::pin::Pin<Box<dyn Future<Output = Result<baocao_core::restate::Composed, StoreError>> + Send + 'a>> {
         Box::pin(async move {
             let Some(formula) = indicator.aggregation.formula() else {
-                let contributions = ctx.contributions(code, structure_at, period.end())?;
+                let mut contributions = ctx.contributions(code, structure_at, period.end())?;
+                let mut withheld = 0;
+                if let Some(visible) = ctx.visible {
+                    let (shown, hidden): (Vec<_>, Vec<_>) =
+                        contributions.iter().cloned().partition(|c| visible(&c.unit, period.end()));
+                    withheld = hidden.len();
+                    if withheld > 0 {
+                        contributions = std::sync::Arc::new(shown);
+                    }
+                }
                 let units: Vec<&str> = contributions.iter().map(|c| c.unit.code.as_str()).collect();
                 let mut numbers = self.cached_numbers(ctx, &indicator.code, period, &units).await?;
                 if let Some(filter) = &ctx.filter {
@@ -604,25 +626,29 @@ impl Db {
                     };
                     numbers.retain(|unit, _| counted.contains(unit));
                 }
-                return baocao_core::restate::compose(&indicator.aggregation, &contributions, &numbers)
-                    .map_err(StoreError::Conflict);
+                let mut composed = baocao_core::restate::compose(&indicator.aggregation, &contributions, &numbers)
+                    .map_err(StoreError::Conflict)?;
+                composed.withheld = withheld;
+                return Ok(composed);
             };
             if depth > 8 {
                 return Err(StoreError::Conflict(format!("the formula of {} refers back to itself", indicator.code)));
             }
             let mut components = std::collections::BTreeMap::new();
             let mut estimated = false;
+            let mut withheld = 0;
             for name in baocao_core::indicator::formula_references(formula) {
                 let part = ctx.indicators.get(name).ok_or_else(|| {
                     StoreError::Conflict(format!("the formula of {} names unknown «{name}»", indicator.code))
                 })?;
                 let composed = self.compose_indicator(ctx, part, code, period, structure_at, depth + 1).await?;
                 estimated |= composed.estimated;
+                withheld = withheld.max(composed.withheld);
                 components.insert(name.to_string(), composed.value);
             }
             let known: HashMap<String, f64> = components.iter().filter_map(|(k, v)| Some((k.clone(), (*v)?))).collect();
             let value = baocao_core::indicator::evaluate_formula(formula, &known).map_err(StoreError::Conflict)?;
-            Ok(baocao_core::restate::Composed { value, estimated, sources: Vec::new(), components })
+            Ok(baocao_core::restate::Composed { value, estimated, sources: Vec::new(), components, withheld })
         })
     }
 }

@@ -31,6 +31,18 @@ impl TestDb {
         }
     }
 
+    /// The URL of a new, empty database (no table yet), and what keeps it
+    /// alive: for tests of what happens when processes first open one.
+    pub async fn blank() -> (String, Option<tempfile::TempDir>) {
+        match std::env::var("BAOCAO_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            Some(base) => (Self::schema(&base).await, None),
+            None => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                (format!("sqlite:{}", dir.path().join("baocao.db").display()), Some(dir))
+            }
+        }
+    }
+
     async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!("sqlite:{}", dir.path().join("baocao.db").display());
@@ -39,6 +51,13 @@ impl TestDb {
     }
 
     async fn postgres(base: &str) -> TestDb {
+        let url = Self::schema(base).await;
+        let db = Db::connect(&url).await.expect("connect to the test schema");
+        TestDb { url, db, _dir: None }
+    }
+
+    /// A new, empty schema of the database at `base`, as a URL.
+    async fn schema(base: &str) -> String {
         let schema = format!(
             "t_{}_{}_{}",
             std::process::id(),
@@ -50,9 +69,7 @@ impl TestDb {
         sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.expect("create a test schema");
         conn.close().await.ok();
         let separator = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-        let db = Db::connect(&url).await.expect("connect to the test schema");
-        TestDb { url, db, _dir: None }
+        format!("{base}{separator}options=-c%20search_path%3D{schema}")
     }
 }
 

@@ -270,11 +270,14 @@ pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Resul
             let record = db.cutover(&key).await?.context("no such cutover")?;
             for unit in &record.units {
                 match package_dir(&record, unit, archive_dir.as_deref()) {
-                    Some(dir) => {
-                        if let Err(e) = verify_bag(&dir) {
-                            problems.push(format!("package of {}: {e}", unit.code));
+                    Some(dir) => match verify_bag(&dir) {
+                        Ok(_) => {
+                            if let Err(e) = check_record_beside(&dir, &unit.code) {
+                                problems.push(format!("handover record of {}: {e}", unit.code));
+                            }
                         }
-                    }
+                        Err(e) => problems.push(format!("package of {}: {e}", unit.code)),
+                    },
                     None => problems.push(format!("unit {} has no package yet: run `cutover apply` again", unit.code)),
                 }
             }
@@ -289,6 +292,7 @@ pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Resul
             Ok(())
         }
         CutoverCommand::Rollback { key } => {
+            let _one_at_a_time = db.exclusive("cutover").await?;
             db.rollback_cutover(&crate::cli_actor(), &key).await?;
             outln!("«{key}» rolled back: the state before it is restored (its packages and backup are kept).");
             Ok(())
@@ -303,30 +307,93 @@ fn package_dir(record: &CutoverRecord, unit: &CutoverUnit, archive_dir: Option<&
     }
 }
 
-/// Backs the database up into `dir` before the cutover changes it.
+/// Backs the database up into `dir` before the cutover changes it: written
+/// under a hidden name, checked (SQLite's integrity check, or `pg_restore`
+/// reading the dump's table of contents), flushed to the disk, and only
+/// then given its name. A backup killed or cut short by a full disk never
+/// looks like a backup, and what it left is cleared by the next run.
 async fn backup(db: &Db, url: &str, dir: &Path, key: &str) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let extension = if db.backend() == baocao_store::Backend::Sqlite { "sqlite" } else { "pgdump" };
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-    let sqlite = dir.join(format!("{key}-{stamp}.sqlite"));
-    if db.backup_sqlite(&sqlite).await? {
-        return Ok(sqlite);
+    // Two runs in one second get two names.
+    let target = (1..)
+        .map(|n| match n {
+            1 => dir.join(format!("{key}-{stamp}.{extension}")),
+            n => dir.join(format!("{key}-{stamp}-{n}.{extension}")),
+        })
+        .find(|p| !p.exists())
+        .expect("some name is free");
+    let name = target.file_name().expect("a file name").to_string_lossy().into_owned();
+    let partial = dir.join(format!(".{name}.partial"));
+    for leftover in std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())) {
+        let hidden = leftover.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!(".{key}-")));
+        if hidden && leftover.extension().is_some_and(|e| e == "partial") {
+            std::fs::remove_file(&leftover).with_context(|| format!("cannot remove {}", leftover.display()))?;
+        }
     }
-    let dump = dir.join(format!("{key}-{stamp}.pgdump"));
+    let written = write_backup(db, url, &partial).await;
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e.context("the backup failed; nothing was changed"));
+    }
+    std::fs::File::open(&partial)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("cannot flush {}", partial.display()))?;
+    std::fs::rename(&partial, &target).with_context(|| format!("cannot name {}", target.display()))?;
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("cannot flush {}", dir.display()))?;
+    Ok(target)
+}
+
+/// Writes a backup to `path` and checks it can be read back.
+async fn write_backup(db: &Db, url: &str, path: &Path) -> anyhow::Result<()> {
+    if db.backup_sqlite(path).await? {
+        return Ok(baocao_store::Db::check_sqlite_file(path).await?);
+    }
     let schema = db.schema().await?.unwrap_or_else(|| "public".into());
     let status = std::process::Command::new("pg_dump")
         .args(["--format=custom", "--no-owner", "--schema", &schema, "--file"])
-        .arg(&dump)
+        .arg(path)
         .arg(url)
         .status()
         .context("cannot run pg_dump (install postgresql-client)")?;
     if !status.success() {
-        bail!("pg_dump failed ({status}); nothing was changed");
+        bail!("pg_dump failed ({status})");
     }
-    Ok(dump)
+    let listed = std::process::Command::new("pg_restore")
+        .arg("--list")
+        .arg(path)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("cannot run pg_restore to check the dump (install postgresql-client)")?;
+    if !listed.success() {
+        bail!("the dump cannot be read back by pg_restore ({listed})");
+    }
+    Ok(())
+}
+
+/// The handover record beside a unit's bag, for people to open and print.
+fn record_beside(bag: &Path, code: &str) -> PathBuf {
+    bag.with_file_name(format!("bien-ban-{code}.html"))
+}
+
+/// The record beside a bag must be the one the bag holds, byte for byte.
+fn check_record_beside(bag: &Path, code: &str) -> anyhow::Result<()> {
+    let inside = std::fs::read(bag.join("data/bien-ban-ban-giao.html"))
+        .with_context(|| format!("{}: the bag holds no handover record", bag.display()))?;
+    let beside = record_beside(bag, code);
+    let found = std::fs::read(&beside).with_context(|| format!("{} is missing", beside.display()))?;
+    if found != inside {
+        bail!("{} differs from the record in the bag (damaged or cut short)", beside.display());
+    }
+    Ok(())
 }
 
 async fn apply(db: &Db, url: &str, plan: &Plan, format: Format, pdf: bool) -> anyhow::Result<()> {
     let cutover = &plan.cutover;
+    // A second apply of the same (or another) cutover waits for none: it
+    // is refused, saying why, while this one runs.
+    let _one_at_a_time = db.exclusive("cutover").await?;
     let progress = Progress::new(format == Format::Json);
     progress.stage("checking the plan");
     let prepared = db.prepare_cutover(cutover).await?;
@@ -351,6 +418,16 @@ async fn apply(db: &Db, url: &str, plan: &Plan, format: Format, pdf: bool) -> an
         let target = dir.join(&unit.code);
         let path = target.to_string_lossy();
         if target.exists() && verify_bag(&target).is_ok() {
+            // A run stopped between writing a package and its record, or a
+            // record damaged since: written again from the bag's own copy.
+            if check_record_beside(&target, &unit.code).is_err() {
+                let inside = std::fs::read(target.join("data/bien-ban-ban-giao.html"))?;
+                let beside = record_beside(&target, &unit.code);
+                baocao_archive::write_file(&beside, &inside)?;
+                if pdf {
+                    print_pdf(&beside);
+                }
+            }
             // A run stopped between writing a package and recording it
             // left a valid package that the record does not name yet.
             if unit.package.as_deref() != Some(&*path) {
@@ -601,8 +678,8 @@ async fn package(
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
     write_bag(target, &files, &info)?;
-    let beside = target.with_file_name(format!("bien-ban-{}.html", unit.code));
-    std::fs::write(&beside, &html).with_context(|| format!("cannot write {}", beside.display()))?;
+    let beside = record_beside(target, &unit.code);
+    baocao_archive::write_file(&beside, html.as_bytes())?;
     if pdf {
         print_pdf(&beside);
     }

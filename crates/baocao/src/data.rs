@@ -136,7 +136,7 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
         }
         DataCommand::Query { indicator, unit, period, structure_at, format } => {
             let registry = db.load_registry().await?;
-            let composed = db.query_value(&registry, &indicator, &unit, &period, structure_at).await?;
+            let composed = db.query_value(&registry, &indicator, &unit, &period, structure_at, None).await?;
             match format {
                 Format::Json => output::json(&composed),
                 _ => {

@@ -84,10 +84,36 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
     }
     let app = router(AppState::new(db.clone(), settings));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(stop_signal())
         .await?;
+    // Every request has been answered: the last writes are committed, and
+    // closing the pool ends SQLite's journal cleanly.
     db.close().await;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what systemd and container runtimes send to stop a
+/// service): the server stops taking connections, finishes the requests
+/// under way, then exits.
+async fn stop_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("stopping: finishing the requests under way");
 }

@@ -1,5 +1,7 @@
 //! The `baocao` command as a user runs it, against a fresh database.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -1232,6 +1234,110 @@ async fn a_package_written_but_not_recorded_is_recorded_by_a_rerun() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("packages: 0 made"), "the valid package is kept");
     let out = baocao(&db, &["cutover", "verify", "qn-2026"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
+async fn a_missing_or_cut_handover_record_is_written_again_and_verify_checks_it() {
+    let (db, dir, plan) = cutover_scenario().await;
+    let out = baocao(&db, &["cutover", "apply", &plan]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let beside = dir.path().join("luu-tru/qn-2026/bien-ban-23302.html");
+    let whole = std::fs::read(&beside).unwrap();
+    for damage in ["cut short", "missing"] {
+        match damage {
+            "missing" => std::fs::remove_file(&beside).unwrap(),
+            _ => std::fs::write(&beside, &whole[..whole.len() / 2]).unwrap(),
+        }
+        let out = baocao(&db, &["cutover", "verify", "qn-2026"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("handover record of 23302"), "{damage}: {err}");
+        let out = baocao(&db, &["cutover", "apply", &plan]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(std::fs::read(&beside).unwrap(), whole, "{damage}: written again from the bag's copy");
+        assert!(baocao(&db, &["cutover", "verify", "qn-2026"]).status.success(), "{damage}");
+    }
+}
+
+#[tokio::test]
+async fn one_cutover_at_a_time_per_database() {
+    let (db, _dir, plan) = cutover_scenario().await;
+    // Another process holds the cutover's turn (as a run under way does).
+    let held = db.db.exclusive("cutover").await.unwrap();
+    let out = baocao(&db, &["cutover", "apply", &plan]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("another «cutover» is running"), "{err}");
+    assert!(db.db.cutover("qn-2026").await.unwrap().is_none(), "nothing applied meanwhile");
+    held.release().await.unwrap();
+    let out = baocao(&db, &["cutover", "apply", &plan]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
+async fn backups_are_whole_or_absent_and_never_clash() {
+    let (db, dir, plan) = cutover_scenario().await;
+    let backups = dir.path().join("sao-luu");
+    std::fs::create_dir_all(&backups).unwrap();
+    // What a backup killed halfway leaves: cleared by the next run.
+    let leftover = backups.join(".qn-2026-20260101T000000Z.sqlite.partial");
+    std::fs::write(&leftover, "half a backup").unwrap();
+    let first = ok_json(&db, &["cutover", "apply", &plan, "--format", "json"]);
+    assert!(!leftover.exists());
+    // Rolled back and applied again within the same second: two backups.
+    assert!(baocao(&db, &["cutover", "rollback", "qn-2026"]).status.success());
+    let second = ok_json(&db, &["cutover", "apply", &plan, "--format", "json"]);
+    let (a, b) = (first["backup"].as_str().unwrap(), second["backup"].as_str().unwrap());
+    assert_ne!(a, b);
+    for path in [a, b] {
+        let path = std::path::Path::new(path);
+        assert!(path.exists(), "{}", path.display());
+        if db.url.starts_with("sqlite:") {
+            baocao_store::Db::check_sqlite_file(path).await.unwrap();
+        }
+    }
+    let names: Vec<String> =
+        std::fs::read_dir(&backups).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().all(|n| !n.ends_with(".partial")), "{names:?}");
+}
+
+#[tokio::test]
+async fn a_backup_cut_short_by_a_full_disk_leaves_nothing_that_looks_like_one() {
+    let Some(disk) = common::SmallDisk::mount(1) else { return };
+    let (db, dir, plan) = cutover_scenario().await;
+    let text = std::fs::read_to_string(&plan).unwrap();
+    let moved = format!("backup_dir = \"{}\"\n{text}", disk.path().display());
+    std::fs::write(&plan, moved).unwrap();
+    disk.fill();
+    let out = baocao(&db, &["cutover", "apply", &plan]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("the backup failed; nothing was changed"), "{err}");
+    let left: Vec<String> = std::fs::read_dir(disk.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "filler")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(db.db.cutover("qn-2026").await.unwrap().is_none(), "nothing applied");
+    drop(dir);
+}
+
+#[tokio::test]
+async fn output_piped_into_a_reader_that_stops_early_ends_quietly() {
+    use std::io::BufRead;
+    let db = loaded().await;
+    for format in ["csv", "table", "json"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_baocao"))
+            .args(["--db", &db.url, "registry", "units", "--at", "2025-07-01", "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `| head -1`: one line read, then the pipe closed.
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && err.is_empty(), "{format}: {} {err}", out.status);
+    }
 }
 
 #[tokio::test]

@@ -240,23 +240,102 @@ async fn sessions_need_csrf_and_are_rotated_at_sign_in() {
 }
 
 #[tokio::test]
-async fn repeated_failures_lock_the_account_with_a_clear_message() {
+async fn a_refused_sign_in_never_tells_which_names_exist_or_are_locked() {
     let app = spawn().await;
-    for _ in 0..5 {
-        assert!(app.sign_in("approver", "wrong password", None).await.is_none());
+    let attempt = |username: &'static str, password: &'static str| {
+        let req = app.client.post(app.url("/login")).form(&[("username", username), ("password", password)]);
+        async move {
+            let res = req.send().await.unwrap();
+            // The form keeps the name typed; the rest must not differ.
+            (res.status().as_u16(), res.text().await.unwrap().replace(username, "NAME"))
+        }
+    };
+    let unknown = attempt("khong-ai-co-ten-nay", "wrong password").await;
+    let wrong = attempt("approver", "wrong password").await;
+    assert_eq!(unknown.0, 401);
+    assert_eq!(unknown, wrong, "an unknown name and a wrong password get the same answer");
+    for _ in 0..4 {
+        assert_eq!(attempt("approver", "wrong password").await, wrong);
     }
+    let lock = app.db.db.account("approver").await.unwrap().unwrap().locked_until;
+    assert!(lock.is_some_and(|until| until > chrono::Utc::now()), "locked after five failures");
+    // Locked now: even the right password gets the same answer, which
+    // says that a lock may be why.
+    let locked = attempt("approver", PASSWORD).await;
+    assert_eq!(locked, wrong);
+    assert!(locked.1.contains("tạm khóa"), "{}", locked.1);
+    let (_, audit) = app.get("/api/v1/audit?action=session.sign_in_failed").await;
+    assert_eq!(audit.as_array().unwrap().len(), 7, "every refusal is recorded: {audit}");
+    // Attempts while it holds do not extend the lock.
+    assert_eq!(app.db.db.account("approver").await.unwrap().unwrap().locked_until, lock);
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_browsers_protections() {
+    let app = spawn().await;
+    let cookie = app.sign_in("ngokbay", PASSWORD, None).await.unwrap();
+    let get = |path: &'static str, cookie: Option<String>| {
+        let mut req = app.client.get(app.url(path));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        async move { req.send().await.unwrap() }
+    };
+    let answers = [
+        ("a page", get("/reports/BC_THANG_TTHC/23317/202508", Some(cookie.clone())).await),
+        ("a refusal", get("/reports/BC_THANG_TTHC/23527/202508", Some(cookie.clone())).await),
+        ("the API", get("/api/v1/indicators", None).await),
+        ("sign-in", get("/login", None).await),
+        ("nothing", get("/khong-co", None).await),
+    ];
+    for (what, res) in &answers {
+        let h = res.headers();
+        let csp = h.get("content-security-policy").map(|v| v.to_str().unwrap()).unwrap_or_default();
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+        assert_eq!(h.get("x-frame-options").map(|v| v.to_str().unwrap()), Some("DENY"), "{what}");
+        assert_eq!(h.get("x-content-type-options").map(|v| v.to_str().unwrap()), Some("nosniff"), "{what}");
+        assert!(h.get("referrer-policy").is_some(), "{what}");
+        // Nothing an account sees stays in the browser's cache for Back.
+        assert_eq!(h.get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{what}");
+    }
+    let sheet = get("/static/app.css", None).await;
+    assert!(sheet.headers()["cache-control"].to_str().unwrap().contains("max-age"), "the stylesheet is cached");
+}
+
+#[tokio::test]
+async fn sign_in_and_changes_posted_from_another_site_are_refused() {
+    let app = spawn().await;
+    let post = |origin: Option<&'static str>, fetch_site: Option<&'static str>| {
+        let mut req =
+            app.client.post(app.url("/login")).form(&[("username", "ngokbay"), ("password", PASSWORD), ("next", "/")]);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        if let Some(f) = fetch_site {
+            req = req.header("sec-fetch-site", f);
+        }
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(post(Some("https://evil.example"), None).await, 403);
+    assert_eq!(post(None, Some("cross-site")).await, 403);
+    assert_eq!(post(Some("null"), None).await, 403);
+    let own = app.base.clone();
+    let own: &'static str = Box::leak(own.into_boxed_str());
+    assert_eq!(post(Some(own), Some("same-origin")).await, 303);
+    // A signed-in session's form posted from elsewhere, even with its token.
+    let cookie = app.sign_in("ngokbay", PASSWORD, None).await.unwrap();
+    let report = "/reports/BC_THANG_TTHC/23317/202508";
+    let (_, html) = page(&app, &cookie, report).await;
     let res = app
         .client
-        .post(app.url("/login"))
-        .form(&[("username", "approver"), ("password", PASSWORD)])
+        .post(app.url(report))
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .form(&[("action", "save"), ("_csrf", &csrf(&html))])
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status().as_u16(), 429);
-    let html = res.text().await.unwrap();
-    assert!(html.contains("tạm khóa"), "{html}");
-    let (_, audit) = app.get("/api/v1/audit?action=session.sign_in_failed").await;
-    assert_eq!(audit.as_array().unwrap().len(), 5);
+    assert_eq!(res.status().as_u16(), 403);
 }
 
 #[tokio::test]

@@ -184,6 +184,18 @@ impl Process {
         self.child.id()
     }
 
+    /// Waits (up to half a minute) for the process to end by itself.
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(std::time::Instant::now() < deadline, "the process did not end");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     /// The most memory the process has held (VmHWM), in KiB.
     pub fn peak_memory_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
@@ -196,5 +208,66 @@ impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A small file system of its own (a tmpfs), to fill up or make read-only;
+/// unmounted when dropped. Mounting needs root: `None` otherwise, and the
+/// test says it did not run (CI runs as root).
+pub struct SmallDisk {
+    pub dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    pub fn mount(mebibytes: u32) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mebibytes}m"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status();
+        if !matches!(status, Ok(s) if s.success()) {
+            eprintln!("NOT RUN: mounting a tmpfs needs root; this fault test runs in CI, as root");
+            return None;
+        }
+        Some(SmallDisk { dir })
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Fills the disk with one file until it is full; returns the file.
+    pub fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.path().join("filler");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let block = vec![0u8; 64 << 10];
+        while file.write_all(&block).is_ok() {}
+        // What is left is less than a block: fill it too.
+        while file.write_all(&[0u8; 512]).is_ok() {}
+        let _ = file.sync_all();
+        path
+    }
+
+    /// Mounts the file system again, read-only or not.
+    pub fn read_only(&self, read_only: bool) {
+        let option = if read_only { "remount,ro" } else { "remount,rw" };
+        // Files another process was writing are let go of a moment after it
+        // ends: until then the file system is busy.
+        for _ in 0..50 {
+            let status = std::process::Command::new("mount").args(["-o", option]).arg(self.path()).status().unwrap();
+            if status.success() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("mount -o {option} {}", self.path().display());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(self.dir.path()).status();
     }
 }

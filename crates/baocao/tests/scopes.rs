@@ -1,0 +1,132 @@
+//! Exact scopes: what an account may see of a composed figure, what it may
+//! give to others, where sign-in may send it, and when its credentials stop.
+
+mod common;
+
+use baocao_core::access::{Grant, Permission, Role};
+use baocao_server::auth::{new_token, token_hash};
+use common::{App, spawn};
+
+/// An officer of Xã Cà Đam (21136) with an API token. Xã Trà Bùi (21142)
+/// was split in 2025 between Cà Đam and Tây Trà Bồng (21157).
+async fn officer_of_ca_dam(app: &App) -> String {
+    let db = &app.db.db;
+    db.create_account("test", "cadam", "Cán bộ Cà Đam", None).await.unwrap();
+    let grant =
+        Grant { role: Role::DataEntry, unit: Some("21136".into()), forms: vec![], validity: Default::default() };
+    db.add_grant("test", "cadam", &grant).await.unwrap();
+    let token = new_token();
+    db.create_token("test", "cadam", "tests", &token_hash(&token), &Permission::ALL).await.unwrap();
+    token
+}
+
+async fn values_of_november(app: &App) {
+    let set = r#"{"dataValues":[
+        {"dataElement":"HS_TIEP_NHAN","period":"202511","orgUnit":"21136","value":"100"},
+        {"dataElement":"HS_TIEP_NHAN","period":"202511","orgUnit":"21157","value":"40"}]}"#;
+    let (status, summary) = app.post("/api/v1/dataValueSets", "application/json", set).await;
+    assert_eq!((status, summary["status"].as_str()), (200, Some("SUCCESS")), "{summary}");
+}
+
+#[tokio::test]
+async fn a_split_communes_value_leaves_out_the_neighbour_the_officer_may_not_see() {
+    let app = spawn().await;
+    let token = officer_of_ca_dam(&app).await;
+    values_of_november(&app).await;
+    let path = "/api/v1/values?indicator=HS_TIEP_NHAN&unit=21142&period=202511&structure_at=2025-06-30";
+
+    // Whoever sees both communes gets the whole of old Trà Bùi.
+    let (status, whole) = app.get(path).await;
+    assert_eq!(status, 200, "{whole}");
+    let sources: Vec<&str> = whole["sources"].as_array().unwrap().iter().map(|s| s["unit"].as_str().unwrap()).collect();
+    assert_eq!(sources.len(), 2, "{whole}");
+    assert!(whole.get("withheld").is_none(), "{whole}");
+
+    // Cà Đam's officer: only Cà Đam's share, and told that something is left out.
+    let res = app.client.get(app.url(path)).bearer_auth(&token).send().await.unwrap();
+    let (status, mine) = common::answer(res).await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["withheld"], 1, "{mine}");
+    let sources: Vec<&str> = mine["sources"].as_array().unwrap().iter().map(|s| s["unit"].as_str().unwrap()).collect();
+    assert_eq!(sources, ["21136"], "{mine}");
+    assert!(mine["value"].as_f64().unwrap() < whole["value"].as_f64().unwrap());
+    assert!(!mine.to_string().contains("21157") && !mine.to_string().contains("40"), "{mine}");
+
+    // The comparison page composes the same way: the whole on its row for
+    // the administrator, the officer's share (marked †) for the officer.
+    let page = |token: String| {
+        let req = app.client.get(app.url("/compare?indicator=HS_TIEP_NHAN&unit=21142&at=30/06/2025&months=36"));
+        async move { req.bearer_auth(token).send().await.unwrap().text().await.unwrap() }
+    };
+    let all = page(app.token("admin").to_string()).await;
+    let shown = page(token).await;
+    let whole_text = baocao_core::text::format_number(whole["value"].as_f64().unwrap(), 0);
+    let mine_text = baocao_core::text::format_number(mine["value"].as_f64().unwrap(), 0);
+    assert!(all.contains(&format!(">{whole_text} *<")), "the administrator sees the whole");
+    assert!(shown.contains(&format!(">{mine_text} * †<")), "the officer sees the share, marked");
+    assert!(!shown.contains(&format!(">{whole_text} *")), "the officer never sees the whole");
+}
+
+#[tokio::test]
+async fn a_unit_administrator_gives_no_more_than_it_holds() {
+    let app = spawn().await;
+    let give = |role: &'static str, unit: &'static str, to: &'static str| {
+        let req = app.client.post(app.url("/admin/grants")).bearer_auth(app.token("unitadmin")).form(&[
+            ("username", to),
+            ("role", role),
+            ("unit", unit),
+        ]);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    // Approving is not a unit administrator's to give, to itself or anyone.
+    assert_eq!(give("approver", "23317", "unitadmin").await, 403);
+    assert_eq!(give("approver", "23317", "ngokbay").await, 403);
+    assert_eq!(give("system_admin", "23317", "ngokbay").await, 403);
+    // Entry and reading, within its own commune, are.
+    assert_eq!(give("data_entry", "23317", "ngokbay").await, 303);
+    assert_eq!(give("viewer", "23317", "sathay").await, 303);
+    // Not outside it.
+    assert_eq!(give("viewer", "23527", "sathay").await, 403);
+    let accounts = app.db.db.accounts().await.unwrap();
+    let roles_of = |name: &str| -> Vec<Role> {
+        accounts.iter().find(|a| a.username == name).unwrap().grants.iter().map(|g| g.grant.role).collect()
+    };
+    assert!(!roles_of("unitadmin").contains(&Role::Approver));
+    assert!(!roles_of("ngokbay").contains(&Role::Approver));
+}
+
+#[tokio::test]
+async fn after_sign_in_next_leads_only_to_this_site() {
+    let app = spawn().await;
+    for (next, expected) in [
+        ("/reports?period=202508", "/reports?period=202508"),
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/\t/evil.example", "/"),
+        ("/\\evil.example", "/"),
+    ] {
+        let res = app
+            .client
+            .post(app.url("/login"))
+            .form(&[("username", "ngokbay"), ("password", common::PASSWORD), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 303, "{next:?}");
+        assert_eq!(res.headers()["location"], expected, "{next:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_locked_accounts_tokens_stop_working_until_the_lock_ends() {
+    let app = spawn().await;
+    assert_eq!(app.get_as(Some("approver"), "/api/v1/indicators").await.0, 200);
+    for _ in 0..5 {
+        assert!(app.sign_in("approver", "wrong password", None).await.is_none());
+    }
+    assert_eq!(app.get_as(Some("approver"), "/api/v1/indicators").await.0, 401);
+    // An administrator opening it again (a new password) ends the lock.
+    let hash = baocao_server::auth::hash_password("mat-khau-moi-rat-dai");
+    app.db.db.set_password("test", "approver", &hash).await.unwrap();
+    assert_eq!(app.get_as(Some("approver"), "/api/v1/indicators").await.0, 200);
+}
