@@ -69,8 +69,15 @@ after(async () => {
 async function as(name, steps) {
   const context = await browser.newContext({ locale: "vi-VN" });
   const page = await context.newPage();
+  // Every page runs under its Content-Security-Policy: anything it refuses
+  // (an inline style or script a template slipped in) fails the test.
+  const refused = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) refused.push(m.text());
+  });
   try {
     await steps(page);
+    assert.deepEqual(refused, [], "the pages' own policy refused something they use");
   } catch (e) {
     mkdirSync(shots, { recursive: true });
     await page.screenshot({ path: join(shots, `${name}-failure.png`), fullPage: true }).catch(() => {});

@@ -178,6 +178,30 @@ mod tests {
         assert!(err.contains("bom.xlsx") && err.contains("vượt quá 10 MB"), "{err}");
     }
 
+    /// An archive whose headers say a member is small while it inflates to
+    /// much more: the count is of what comes out, not what is declared.
+    pub(crate) fn lying_bomb(unpacked: usize) -> Vec<u8> {
+        let mut bytes = zipped(&[("xl/sharedStrings.xml", &vec![b'0'; unpacked])]);
+        let declared = 1000u32.to_le_bytes();
+        let local = bytes.windows(4).position(|w| w == [0x50, 0x4b, 0x03, 0x04]).unwrap();
+        bytes[local + 22..local + 26].copy_from_slice(&declared);
+        let central = bytes.windows(4).position(|w| w == [0x50, 0x4b, 0x01, 0x02]).unwrap();
+        bytes[central + 24..central + 28].copy_from_slice(&declared);
+        bytes
+    }
+
+    #[test]
+    fn an_archive_that_lies_about_its_sizes_is_measured_by_what_it_unpacks_to() {
+        let bomb = lying_bomb(20 << 20);
+        let limits = Limits { unpacked: 10 << 20, ..LIMITS };
+        match Workbook::open_within("doi.xlsx", &bomb, limits) {
+            // Refused by its size, or by the checksum of what was read against
+            // what was declared: never read further than the limit.
+            Err(p) => assert!(p.to_string().contains("doi.xlsx"), "{p}"),
+            Ok(_) => panic!("an archive that unpacks past the limit was opened"),
+        }
+    }
+
     #[test]
     fn what_is_not_a_workbook_is_named() {
         let err = Workbook::open("x.xlsx", b"PK\x03\x04 not really").err().unwrap().to_string();

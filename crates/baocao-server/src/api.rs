@@ -1,8 +1,9 @@
 //! The REST API, `/api/v1`. Dates are YYYY-MM-DD in answers and accepted as
 //! YYYY-MM-DD or dd/mm/yyyy in queries; `at` defaults to today in Vietnam.
 
+use crate::params::{Path, Query};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use baocao_core::{
     Lineage, LineageEntry, MapEntry, ReorgInfo, UnitDetail, UnitKind, UnitVersion, Validity, parse_date,
@@ -50,6 +51,7 @@ use crate::state::AppState;
         crate::directory_api::apply
     ),
     components(schemas(
+        ErrorBody,
         UnitVersion,
         UnitKind,
         Validity,
@@ -99,6 +101,7 @@ pub fn document(rules: &[RouteRule]) -> utoipa::openapi::OpenApi {
                 Some(existing) => existing.merge(extensions),
                 None => operation.extensions = Some(extensions),
             }
+            refusals(operation, rule.rule, method == Method::POST);
         }
     }
     let components = doc.components.get_or_insert_with(Default::default);
@@ -107,6 +110,49 @@ pub fn document(rules: &[RouteRule]) -> utoipa::openapi::OpenApi {
     components
         .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::COOKIE))));
     doc
+}
+
+/// The body of every refusal of the API.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What is wrong, for a person (Vietnamese, with the English term).
+    pub error: String,
+}
+
+/// Every refusal an operation can answer, with its body, documented on
+/// every operation: what the access guard, the extractors and the store
+/// answer for any of them (a documented status is one a client can handle).
+fn refusals(operation: &mut utoipa::openapi::path::Operation, rule: Rule, has_body: bool) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let mut statuses = vec![
+        ("400", "a parameter or the body cannot be read"),
+        ("404", "what the request names does not exist, or not on that day"),
+        ("409", "the request conflicts with what is stored (a workflow step, a rule, a locked report)"),
+        ("503", "the database cannot be read or written now"),
+    ];
+    if rule != Rule::Public {
+        statuses.push(("401", "no valid session or API token"));
+        statuses.push(("403", "the account may not do this, or not for these units"));
+    }
+    if has_body {
+        statuses.push(("413", "the body is larger than the server takes (16 MiB), or unpacks to more"));
+        statuses.push(("415", "the body is not of a content type the operation reads"));
+        statuses.push(("422", "the body is well formed but cannot be taken as it is"));
+    }
+    for (status, description) in statuses {
+        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+        let response = ResponseBuilder::new().description(description).content("application/json", content).build();
+        match operation.responses.responses.get_mut(status) {
+            // A status the operation documents already keeps its words and gains the body.
+            Some(RefOr::T(existing)) if existing.content.is_empty() => {
+                existing.content = response.content;
+            }
+            Some(_) => {}
+            None => {
+                operation.responses.responses.insert(status.to_string(), RefOr::T(response));
+            }
+        }
+    }
 }
 
 pub async fn openapi(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
