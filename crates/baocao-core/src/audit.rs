@@ -25,9 +25,9 @@ pub struct Record {
     pub action: String,
     /// What it was done to.
     pub object: String,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Value>)]
     pub before: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Value>)]
     pub after: Option<serde_json::Value>,
     pub prev_hash: String,
     pub hash: String,

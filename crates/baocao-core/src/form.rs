@@ -181,7 +181,7 @@ pub struct Form {
 }
 
 /// A problem found by a rule, for a person: names the indicator and column.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub severity: Severity,
     pub indicator: String,

@@ -5,22 +5,42 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::form::{Column, Finding};
 use crate::period::Period;
 use crate::workflow::Status;
 
 /// Who signs a report (ký số): name, position, and when.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Signature {
     pub signer: String,
     pub position: String,
     pub signed_at: DateTime<Utc>,
 }
 
+/// The title lines of a signature block (Decree 30/2020/NĐ-CP, Appendix I):
+/// on behalf of a collective body when there is one ("TM. ỦY BAN NHÂN
+/// DÂN"), then, for a deputy signing for the head, "KT." and the head's
+/// title above the deputy's own ("KT. CHỦ TỊCH" over "PHÓ CHỦ TỊCH"); for the
+/// head, the title alone. In capitals, as the decree writes them.
+pub fn signature_titles(collective: Option<&str>, position: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(body) = collective {
+        lines.push(format!("TM. {}", body.trim().to_uppercase()));
+    }
+    let title = position.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
+    if let Some(head) = title.strip_prefix("PHÓ ").filter(|h| !h.is_empty()) {
+        lines.push(format!("KT. {head}"));
+    }
+    if !title.is_empty() {
+        lines.push(title);
+    }
+    lines
+}
+
 /// One row of a report as shown and printed.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReportRow {
     pub stt: String,
     pub label: String,
@@ -68,6 +88,54 @@ pub struct ReportView {
     pub revisions: Vec<Revision>,
 }
 
+/// What an approved report shows, fixed when it is approved: its figures
+/// (entered, planned and computed), findings, names and signer stay as the
+/// approver saw them, whatever is entered, reorganized or renamed later.
+/// Only reopening the report lets them change. Its history stays live.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Frozen {
+    pub form_name: String,
+    pub unit_name: String,
+    pub period_label: String,
+    pub deadline: NaiveDate,
+    pub columns: Vec<Column>,
+    pub rows: Vec<ReportRow>,
+    pub findings: Vec<Finding>,
+    pub signature: Option<Signature>,
+}
+
+impl ReportView {
+    /// What approving this report fixes.
+    pub fn frozen(&self) -> Frozen {
+        Frozen {
+            form_name: self.form_name.clone(),
+            unit_name: self.unit_name.clone(),
+            period_label: self.period_label.clone(),
+            deadline: self.deadline,
+            columns: self.columns.clone(),
+            rows: self.rows.clone(),
+            findings: self.findings.clone(),
+            signature: self.signature.clone(),
+        }
+    }
+
+    /// This report as it was fixed at approval; its state and history as
+    /// they are.
+    pub fn with_frozen(self, frozen: Frozen) -> ReportView {
+        ReportView {
+            form_name: frozen.form_name,
+            unit_name: frozen.unit_name,
+            period_label: frozen.period_label,
+            deadline: frozen.deadline,
+            columns: frozen.columns,
+            rows: frozen.rows,
+            findings: frozen.findings,
+            signature: frozen.signature,
+            ..self
+        }
+    }
+}
+
 /// Completeness and timeliness of one regime for one period.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Completeness {
@@ -91,6 +159,23 @@ pub struct UnitCompleteness {
     pub submitted_at: Option<DateTime<Utc>>,
     /// Sent by the deadline; `None` while not sent.
     pub on_time: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signature_titles;
+
+    #[test]
+    fn signature_blocks_as_decree_30_writes_them() {
+        let committee = Some("Ủy ban nhân dân");
+        assert_eq!(signature_titles(committee, "Chủ tịch"), ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"]);
+        assert_eq!(
+            signature_titles(committee, "  Phó  Chủ tịch "),
+            ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+        );
+        assert_eq!(signature_titles(None, "Phó Chánh Văn phòng"), ["KT. CHÁNH VĂN PHÒNG", "PHÓ CHÁNH VĂN PHÒNG"]);
+        assert_eq!(signature_titles(None, "Giám đốc"), ["GIÁM ĐỐC"]);
+    }
 }
 
 /// The JSON name of a column, as in form definitions.

@@ -1,5 +1,7 @@
 //! The life of a report: draft → submitted → approved, or returned with a
-//! reason and submitted again. An approved report is locked.
+//! reason and submitted again. An approved report is locked: what it shows
+//! is fixed at approval, until it is reopened (by someone who may approve
+//! it, with a reason), which makes it a draft again.
 
 use std::fmt;
 
@@ -59,8 +61,18 @@ pub enum Action {
     Save,
     Submit,
     Approve,
-    Return { reason: String },
+    Return {
+        reason: String,
+    },
+    /// An approved report made a draft again, to be corrected: the only way
+    /// its figures can change after approval.
+    Reopen {
+        reason: String,
+    },
 }
+
+/// The names of the actions, as requests and the history write them.
+pub const ACTIONS: [&str; 5] = ["save", "submit", "approve", "return", "reopen"];
 
 impl Action {
     pub fn name(&self) -> &'static str {
@@ -69,6 +81,35 @@ impl Action {
             Action::Submit => "submit",
             Action::Approve => "approve",
             Action::Return { .. } => "return",
+            Action::Reopen { .. } => "reopen",
+        }
+    }
+
+    /// The action named `name` (see [`ACTIONS`]); `reason` is what a
+    /// return or a reopening says (ignored by the others).
+    pub fn parse(name: &str, reason: Option<String>) -> Result<Action, String> {
+        let reason = || reason.clone().unwrap_or_default();
+        match name.trim() {
+            "save" => Ok(Action::Save),
+            "submit" => Ok(Action::Submit),
+            "approve" => Ok(Action::Approve),
+            "return" => Ok(Action::Return { reason: reason() }),
+            "reopen" => Ok(Action::Reopen { reason: reason() }),
+            other => Err(format!("thao tác «{other}» không có; cần một trong: {}", ACTIONS.join(", "))),
+        }
+    }
+
+    /// Whether the action takes someone who may approve (returning and
+    /// reopening change what another has sent).
+    pub fn approves(&self) -> bool {
+        matches!(self, Action::Approve | Action::Return { .. } | Action::Reopen { .. })
+    }
+
+    /// The reason a return or a reopening gives.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Action::Return { reason } | Action::Reopen { reason } => Some(reason),
+            _ => None,
         }
     }
 }
@@ -80,6 +121,7 @@ pub fn action_vietnamese(name: &str) -> &str {
         "submit" => "Gửi báo cáo",
         "approve" => "Phê duyệt",
         "return" => "Trả lại",
+        "reopen" => "Mở lại để sửa",
         other => other,
     }
 }
@@ -97,7 +139,17 @@ pub fn transition(from: Status, action: &Action) -> Result<Status, String> {
                 Ok(Status::Returned)
             }
         }
-        (Status::Approved, _) => Err("Báo cáo đã được duyệt và bị khóa; không thể thay đổi.".into()),
+        (Status::Approved, Action::Reopen { reason }) => {
+            if reason.trim().is_empty() {
+                Err("Mở lại báo cáo đã duyệt cần ghi rõ lý do.".into())
+            } else {
+                Ok(Status::Draft)
+            }
+        }
+        (Status::Approved, _) => Err(
+            "Báo cáo đã được duyệt và bị khóa; muốn sửa, người có quyền phê duyệt phải mở lại báo cáo (ghi rõ lý do)."
+                .into(),
+        ),
         (s, a) => Err(format!("Không thể thực hiện «{}» với báo cáo ở trạng thái «{}».", a.name(), s.vietnamese())),
     }
 }
@@ -119,5 +171,13 @@ mod tests {
         assert!(transition(Status::Approved, &ret).is_err());
         let no_reason = Action::Return { reason: "  ".into() };
         assert!(transition(Status::Submitted, &no_reason).unwrap_err().contains("lý do"));
+        let reopen = Action::Reopen { reason: "Sai kế hoạch năm".into() };
+        assert_eq!(transition(Status::Approved, &reopen), Ok(Status::Draft));
+        assert!(transition(Status::Submitted, &reopen).is_err());
+        assert!(transition(Status::Approved, &Action::Reopen { reason: " ".into() }).unwrap_err().contains("lý do"));
+        for name in ACTIONS {
+            assert_eq!(Action::parse(name, Some("x".into())).unwrap().name(), name);
+        }
+        assert!(Action::parse("publish", None).is_err());
     }
 }

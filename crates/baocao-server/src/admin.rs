@@ -1,9 +1,10 @@
 //! Administration: accounts and their grants, and the audit log.
 
+use crate::params::Form;
+use crate::params::Query;
 use askama::Template;
-use axum::Form;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use baocao_core::access::{Grant, Permission, Role, Target};
 use baocao_core::audit::Record;

@@ -3,8 +3,9 @@
 //! see the unit's reports on its last day (system-wide viewers only, when
 //! this instance's registry does not know the unit).
 
+use crate::params::Path;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use baocao_core::Registry;

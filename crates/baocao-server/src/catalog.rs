@@ -1,8 +1,9 @@
 //! Catalog pages: indicators and their groups, forms and their versions,
 //! regimes and their periods.
 
+use crate::params::{Path, Query};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use baocao_core::date::format_vn;
 use baocao_core::form::{Form, FormKind};
@@ -13,7 +14,7 @@ use serde::Deserialize;
 
 use std::collections::HashMap;
 
-use axum::Form as Posted;
+use crate::params::Form as Posted;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use baocao_core::Indicator;

@@ -1,7 +1,8 @@
 //! The reporting API: indicators, periods, DHIS2 dataValueSets, values.
 
+use crate::params::Query;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use baocao_core::restate::Composed;

@@ -1,8 +1,9 @@
 //! The directory through the REST API: agencies and rosters in, account
 //! plans out.
 
+use crate::params::{Path, Query};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use baocao_core::access::{Permission, Target};
 use baocao_core::directory::{Agency, AgencyLineage, DEFAULT_GRACE_DAYS, RULE};

@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
+use crate::params::Form;
+use crate::params::Query;
 use askama::Template;
-use axum::Form;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use baocao_core::date::format_vn;

@@ -21,6 +21,7 @@ mod headers;
 mod metrics;
 mod pages;
 mod panics;
+mod params;
 mod reports_api;
 mod scim;
 pub mod scim_filter;

@@ -1,7 +1,8 @@
 //! Server-rendered pages in Vietnamese.
 
+use crate::params::{Path, Query};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use baocao_core::date::format_vn;

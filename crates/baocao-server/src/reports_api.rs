@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::params::{JsonBody, Query};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use baocao_core::Period;
@@ -57,10 +58,7 @@ async fn readable_report(state: &AppState, access: &Access, q: &ReportQuery) -> 
 
 /// Who must hold which permission for an action.
 fn permission_for(action: &Action) -> Permission {
-    match action {
-        Action::Save | Action::Submit => Permission::EnterReports,
-        Action::Approve | Action::Return { .. } => Permission::ApproveReports,
-    }
+    if action.approves() { Permission::ApproveReports } else { Permission::EnterReports }
 }
 
 /// What to answer an action with.
@@ -140,20 +138,11 @@ pub async fn act(
     State(state): State<AppState>,
     access: Access,
     Query(q): Query<ActQuery>,
-    Json(body): Json<ReportAction>,
+    JsonBody(body): JsonBody<ReportAction>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let answer = answer_param(q.answer.as_deref())?;
-    let action = match body.action.as_str() {
-        "save" => Action::Save,
-        "submit" => Action::Submit,
-        "approve" => Action::Approve,
-        "return" => Action::Return { reason: body.reason.unwrap_or_default() },
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "field `action`: «{other}» is not save, submit, approve or return"
-            )));
-        }
-    };
+    let action =
+        Action::parse(&body.action, body.reason).map_err(|e| ApiError::bad_request(format!("field `action`: {e}")))?;
     let request = ReportRequest {
         regime: body.regime,
         unit: body.unit,
@@ -239,10 +228,14 @@ pub struct UploadQuery {
     action: Option<String>,
     /// `report` (default) or `outcome`, as for `POST /api/v1/reports`.
     answer: Option<String>,
+    /// Who signs (a submission is signed, here or by an earlier save).
+    signer: Option<String>,
+    /// The signer's position (Chủ tịch, Phó Chủ tịch …).
+    position: Option<String>,
 }
 
 /// Reads a filled template (the body) and saves or submits its values.
-#[utoipa::path(post, path = "/api/v1/reports/xlsx", params(UploadQuery), request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+#[utoipa::path(post, path = "/api/v1/reports/xlsx", params(UploadQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the workbook (XLSX) downloaded from GET /api/v1/reports/xlsx and filled in; any content type"),
     responses((status = 200, description = "the report after the upload"), (status = 400, description = "problems, each naming its sheet and cell"), (status = 409, description = "refused by the rules or the workflow")))]
 pub async fn upload(
     State(state): State<AppState>,
@@ -266,7 +259,7 @@ pub async fn upload(
         values: upload.values,
         plan: upload.plan,
         actor: access.username().to_string(),
-        signature: None,
+        signature: q.signer.zip(q.position),
         at: None,
     };
     Ok(Json(act_as(&state, &access, request, answer).await?))

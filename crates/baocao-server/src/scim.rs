@@ -10,8 +10,9 @@
 //! system (an API token). Conformance is checked with scim2-tester
 //! (`e2e/scim/`).
 
+use crate::params::{Path, Query};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baocao_core::access::{Permission, Role, Target};

@@ -1,10 +1,11 @@
 //! Signing in and out of the web application.
 
+use crate::params::Form;
 use askama::Template;
-use axum::Form;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use axum::extract::{ConnectInfo, Query, State};
+use crate::params::Query;
+use axum::extract::{ConnectInfo, State};
 use axum::http::Extensions;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};

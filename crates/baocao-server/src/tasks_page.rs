@@ -1,8 +1,9 @@
 //! The plans followed up: tasks against their deadlines (what is late
 //! first), and the plans' targets measured from the reports of a month.
 
+use crate::params::Query;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use baocao_core::date::format_vn;
 use baocao_core::tasks::Timeliness;

@@ -3,9 +3,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::params::Form;
+use crate::params::{Path, Query};
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use baocao_core::access::{Permission, Target};
@@ -276,6 +277,9 @@ struct ReportPage {
     position: String,
     revisions: Vec<(String, String, String, String, String)>,
     legacy: Option<String>,
+    can_reopen: bool,
+    /// For an approved report: since when its figures are fixed.
+    frozen_since: Option<String>,
 }
 
 fn shown(value: Option<f64>, column: Column) -> String {
@@ -381,6 +385,11 @@ async fn report_page(
     let can_approve = legacy.is_none()
         && view.status == Status::Submitted
         && access.can(&registry, Permission::ApproveReports, target);
+    let can_reopen = legacy.is_none()
+        && view.status == Status::Approved
+        && access.can(&registry, Permission::ApproveReports, target);
+    // What was typed in a refused attempt is shown again as typed.
+    let typed = |name: &str| entered.get(name).cloned();
     let (status, status_class) = status_of(Some(view.status));
     // While typing (values entered, nothing saved) every finding is listed
     // above the grid, the only part the check replaces; otherwise only
@@ -408,8 +417,12 @@ async fn report_page(
             .filter(|f| !in_grid.contains(&f.indicator.as_str()))
             .map(|f| (f.severity == Severity::Error, f.message.clone()))
             .collect(),
-        signer: view.signature.as_ref().map(|s| s.signer.clone()).unwrap_or_else(|| access.0.display_name.clone()),
-        position: view.signature.as_ref().map(|s| s.position.clone()).unwrap_or_default(),
+        signer: typed("signer")
+            .or_else(|| view.signature.as_ref().map(|s| s.signer.clone()))
+            .unwrap_or_else(|| access.0.display_name.clone()),
+        position: typed("position").or_else(|| view.signature.as_ref().map(|s| s.position.clone())).unwrap_or_default(),
+        can_reopen,
+        frozen_since: view.approved_at.filter(|_| view.status == Status::Approved).map(time_vn),
         revisions: view
             .revisions
             .iter()
@@ -464,6 +477,7 @@ pub async fn report(
         "submit" => "Đã gửi báo cáo.".to_string(),
         "approve" => "Đã phê duyệt báo cáo.".to_string(),
         "return" => "Đã trả lại báo cáo.".to_string(),
+        "reopen" => "Đã mở lại báo cáo để sửa; báo cáo trở về nháp.".to_string(),
         other => other.to_string(),
     });
     page_result(report_page(&state, &access, &path, notice, None, HashMap::new()).await)
@@ -478,19 +492,19 @@ pub async fn act(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
-    let entered: HashMap<String, String> =
-        fields.iter().filter(|(k, _)| k.starts_with("v:") || k.starts_with("p:")).cloned().collect();
+    let entered: HashMap<String, String> = fields
+        .iter()
+        .filter(|(k, _)| k.starts_with("v:") || k.starts_with("p:") || k == "signer" || k == "position")
+        .cloned()
+        .collect();
     if field("action").as_deref() == Some("check") {
         // Inline validation while typing (htmx): the rules on the values as
         // typed; nothing is saved.
         return page_result(report_page(&state, &access, &path, None, None, entered).await);
     }
-    let action = match field("action").as_deref() {
-        Some("save") => Action::Save,
-        Some("submit") => Action::Submit,
-        Some("approve") => Action::Approve,
-        Some("return") => Action::Return { reason: field("reason").unwrap_or_default() },
-        _ => return error_page(ApiError::bad_request("Thao tác không hợp lệ.")),
+    let action = match Action::parse(&field("action").unwrap_or_default(), field("reason")) {
+        Ok(action) => action,
+        Err(e) => return error_page(ApiError::bad_request(e)),
     };
     let period: Period = match path.period.parse() {
         Ok(p) => p,
@@ -503,8 +517,9 @@ pub async fn act(
             .filter(|(_, v)| !v.trim().is_empty())
             .collect()
     };
+    // Who signs is kept with a draft as with a submission.
     let signature = match (&action, field("signer"), field("position")) {
-        (Action::Submit, Some(s), Some(p)) if !s.is_empty() && !p.is_empty() => Some((s, p)),
+        (Action::Save | Action::Submit, Some(s), Some(p)) if !s.is_empty() && !p.is_empty() => Some((s, p)),
         _ => None,
     };
     let name = action.name();
@@ -545,7 +560,8 @@ struct PrintPage {
     columns: Vec<&'static str>,
     rows: Vec<GridRow>,
     signer: String,
-    position: String,
+    /// The title lines of the signature block.
+    titles: Vec<String>,
 }
 
 /// The report laid out as an official document (Decree 30/2020 layout:
@@ -577,7 +593,11 @@ fn print_page(registry: &Registry, view: ReportView) -> Result<PrintPage, ApiErr
         columns: view.columns.iter().map(|c| c.heading()).collect(),
         rows: grid(&view, false, &HashMap::new()),
         signer: view.signature.as_ref().map(|s| s.signer.clone()).unwrap_or_default(),
-        position: view.signature.as_ref().map(|s| s.position.to_uppercase()).unwrap_or_else(|| "CHỦ TỊCH".into()),
+        // A commune's report is signed on behalf of its people's committee.
+        titles: baocao_core::report::signature_titles(
+            Some("Ủy ban nhân dân"),
+            view.signature.as_ref().map_or("Chủ tịch", |s| s.position.as_str()),
+        ),
         view,
     })
 }

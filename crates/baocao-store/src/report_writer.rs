@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use baocao_core::Period;
 use baocao_core::datavalue::CheckedValue;
 use baocao_core::form::{Column, Severity};
-use baocao_core::workflow::{Action, Status, transition};
+use baocao_core::workflow::{Status, transition};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -61,6 +61,8 @@ struct Job {
     req: ReportRequest,
     values: Vec<CheckedValue>,
     plan: Vec<CheckedValue>,
+    /// For an approval: what the report shows, fixed with it.
+    frozen: Option<String>,
 }
 
 impl Job {
@@ -76,6 +78,8 @@ struct State {
     unit_id: i64,
     cutover: Option<String>,
     status: Option<String>,
+    signer: Option<String>,
+    position: Option<String>,
     snapshot: Option<String>,
     values: Vec<(String, String, Option<f64>)>,
 }
@@ -106,6 +110,7 @@ struct Accepted<'a> {
     signer: Option<&'a str>,
     position: Option<&'a str>,
     snapshot: String,
+    frozen: Option<&'a str>,
     #[serde(skip)]
     audit_action: String,
     #[serde(skip)]
@@ -125,21 +130,22 @@ impl Db {
         &self,
         scope: Arc<ReportScope>,
         req: ReportRequest,
+        frozen: Option<String>,
     ) -> Result<Outcome, StoreError> {
         let ReportScope { form, indicators, unit, .. } = &*scope;
         if let Some((signer, position)) = &req.signature {
             StoreError::check_text("người ký (signer)", signer, false)?;
             StoreError::check_text("chức vụ người ký (position)", position, false)?;
         }
-        if let Action::Return { reason } = &req.action {
-            StoreError::check_text("lý do trả lại (reason)", reason, true)?;
+        if let Some(reason) = req.action.reason() {
+            StoreError::check_text("lý do (reason)", reason, true)?;
         }
         let values = checked(&req.values, form, indicators, unit, req.period, Column::ThisPeriod)?;
         let year = Period::Year { year: req.period.year() };
         let plan = checked(&req.plan, form, indicators, unit, year, Column::YearPlan)?;
         let queue = &self.shared().reports;
         let (answer, mut answered) = oneshot::channel();
-        let job = Job { scope, req, values, plan };
+        let job = Job { scope, req, values, plan, frozen };
         queue.waiting.lock().expect("report queue").push(Waiting { job, answer });
         loop {
             // A caller whose action another caller's batch took leaves the
@@ -314,9 +320,29 @@ fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'
         Some(text) => Status::parse(text).ok_or_else(|| StoreError::Corrupt("report status".into()))?,
     };
     if (!job.values.is_empty() || !job.plan.is_empty()) && !status.editable() {
-        return Err(rejected(format!("Báo cáo đang ở trạng thái «{}»; không thể sửa số liệu.", status.vietnamese())));
+        let hint = if status == Status::Approved {
+            " Muốn sửa, người có quyền phê duyệt phải mở lại báo cáo (ghi rõ lý do)."
+        } else {
+            ""
+        };
+        return Err(rejected(format!(
+            "Báo cáo đang ở trạng thái «{}»; không thể sửa số liệu.{hint}",
+            status.vietnamese()
+        )));
     }
     let next = transition(status, &req.action).map_err(rejected)?;
+    // Who signs is part of what is sent: given now, or kept from a save.
+    let given = |s: Option<&str>| s.is_some_and(|s| !s.trim().is_empty());
+    let signed = match &req.signature {
+        Some((signer, position)) => given(Some(signer)) && given(Some(position)),
+        None => given(state.signer.as_deref()) && given(state.position.as_deref()),
+    };
+    if next == Status::Submitted && !signed {
+        return Err(rejected(
+            "Chưa thể gửi báo cáo: cần ghi người ký và chức vụ của người ký (ví dụ: Nguyễn Văn A, Phó Chủ tịch)."
+                .into(),
+        ));
+    }
     // The values as they will stand, for the rules and the revision.
     let mut current: BTreeMap<String, (String, Option<f64>)> =
         state.values.into_iter().map(|(code, text, number)| (code, (text, number))).collect();
@@ -333,10 +359,7 @@ fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'
         return Err(rejected(format!("Chưa thể gửi báo cáo:\n{}", list.join("\n"))));
     }
     let snapshot: BTreeMap<&str, &str> = current.iter().map(|(c, (v, _))| (c.as_str(), v.as_str())).collect();
-    let reason = match &req.action {
-        Action::Return { reason } => Some(reason.as_str()),
-        _ => None,
-    };
+    let reason = req.action.reason();
     let previous: Option<serde_json::Value> = state.snapshot.and_then(|p| serde_json::from_str(&p).ok());
     let accepted = Accepted {
         regime_id: job.scope.regime_id,
@@ -350,6 +373,7 @@ fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'
         signer: req.signature.as_ref().map(|(s, _)| s.as_str()),
         position: req.signature.as_ref().map(|(_, p)| p.as_str()),
         snapshot: serde_json::to_string(&snapshot).expect("plain data serializes"),
+        frozen: job.frozen.as_deref().filter(|_| next == Status::Approved),
         audit_action: format!("report.{}", req.action.name()),
         object: format!("report {}/{}/{}", regime.code, unit.code, req.period),
         before: serde_json::json!({ "status": status.as_str(), "values": previous }),

@@ -75,10 +75,11 @@ struct ReportRowDb {
     signer: Option<String>,
     signer_position: Option<String>,
     signed_at: Option<DateTime<Utc>>,
+    frozen: Option<String>,
 }
 
-const REPORT_COLUMNS: &str =
-    "r.id, r.status, r.submitted_at, r.approved_at, r.returned_reason, r.signer, r.signer_position, r.signed_at";
+const REPORT_COLUMNS: &str = "r.id, r.status, r.submitted_at, r.approved_at, r.returned_reason, r.signer, \
+     r.signer_position, r.signed_at, r.frozen";
 
 pub(crate) fn rejected(message: String) -> StoreError {
     StoreError::Conflict(message)
@@ -368,7 +369,8 @@ impl Db {
     pub async fn act_on_report(&self, registry: &Registry, req: ReportRequest) -> Result<ReportView, StoreError> {
         let scope = Arc::new(self.scope(registry, &req.regime, &req.unit, &req.period).await?);
         let period = req.period;
-        self.write_report_action(scope.clone(), req).await?;
+        let frozen = self.freezing(registry, &scope, &req).await?;
+        self.write_report_action(scope.clone(), req, frozen).await?;
         self.view(registry, &scope, &period).await
     }
 
@@ -376,7 +378,26 @@ impl Db {
     /// callers acting on many reports or that need only the outcome.
     pub async fn apply_report_action(&self, registry: &Registry, req: ReportRequest) -> Result<Outcome, StoreError> {
         let scope = Arc::new(self.scope(registry, &req.regime, &req.unit, &req.period).await?);
-        self.write_report_action(scope, req).await
+        let frozen = self.freezing(registry, &scope, &req).await?;
+        self.write_report_action(scope, req, frozen).await
+    }
+
+    /// For an approval, what the report shows as it is approved (JSON of
+    /// [`baocao_core::report::Frozen`]), stored with the approval in its
+    /// transaction. The report is submitted then, so nothing of its own
+    /// can change in between; what it draws on (other months, the year's
+    /// plan) is read as the approver sees it.
+    async fn freezing(
+        &self,
+        registry: &Registry,
+        scope: &ReportScope,
+        req: &ReportRequest,
+    ) -> Result<Option<String>, StoreError> {
+        if req.action != Action::Approve {
+            return Ok(None);
+        }
+        let view = self.live_view(registry, scope, &req.period).await?;
+        Ok(Some(serde_json::to_string(&view.frozen()).expect("plain data serializes")))
     }
 
     /// What a report of `code` for `period` under `regime` is about, checked:
@@ -409,7 +430,45 @@ impl Db {
         self.view(registry, &scope, period).await
     }
 
+    /// A report as people see it: computed now, or for an approved report
+    /// as it was fixed at its approval (a report approved before approvals
+    /// fixed it is fixed the first time it is shown).
     async fn view(&self, registry: &Registry, scope: &ReportScope, period: &Period) -> Result<ReportView, StoreError> {
+        let (view, row) = self.view_and_row(registry, scope, period).await?;
+        let Some(row) = row.filter(|r| r.status == Status::Approved.as_str()) else { return Ok(view) };
+        match &row.frozen {
+            Some(frozen) => Ok(view.with_frozen(parse_json("frozen report", frozen)?)),
+            None => {
+                let frozen = serde_json::to_string(&view.frozen()).expect("plain data serializes");
+                with_pool!(self, |pool| sqlx::query(
+                    "UPDATE reports SET frozen = $1 WHERE id = $2 AND status = 'approved' AND frozen IS NULL"
+                )
+                .bind(&frozen)
+                .bind(row.id)
+                .execute(pool)
+                .await
+                .map(drop))?;
+                Ok(view)
+            }
+        }
+    }
+
+    /// A report computed from what is stored now, whatever its state.
+    async fn live_view(
+        &self,
+        registry: &Registry,
+        scope: &ReportScope,
+        period: &Period,
+    ) -> Result<ReportView, StoreError> {
+        Ok(self.view_and_row(registry, scope, period).await?.0)
+    }
+
+    async fn view_and_row(
+        &self,
+        registry: &Registry,
+        scope: &ReportScope,
+        period: &Period,
+    ) -> Result<(ReportView, Option<ReportRowDb>), StoreError> {
         let ReportScope { regime_id, regime, unit, form, indicators, .. } = scope;
         let regime_id = *regime_id;
         let sql = format!(
@@ -447,7 +506,7 @@ impl Db {
         let this: HashMap<String, f64> =
             rows.iter().filter_map(|r| Some((r.indicator.clone()?, *r.cells.get("this_period")?))).collect();
         let status = row.as_ref().and_then(|r| Status::parse(&r.status)).unwrap_or(Status::Draft);
-        Ok(ReportView {
+        let view = ReportView {
             regime: regime.code.clone(),
             form: form.code.clone(),
             form_name: form.name.clone(),
@@ -471,7 +530,8 @@ impl Db {
             findings: form.validate(&this, indicators),
             rows,
             revisions,
-        })
+        };
+        Ok((view, row))
     }
 
     /// Every row of the form with its columns, entered or computed.

@@ -43,9 +43,9 @@ pub struct Dialect {
     pub arrays_as_json: fn(&str, &str) -> String,
     /// For each report key of a JSON batch (`$1`: `k`, `regime_id`, `code`,
     /// `valid_from`, `period`), one JSON array: `k`, the unit's row id, the
-    /// cutover that dissolved it, the report's status, its last
-    /// snapshot, and the stored values `[code, value, value_num]` of the
-    /// unit and period; all in one row.
+    /// cutover that dissolved it, the report's status, signer and signer's
+    /// position, its last snapshot, and the stored values
+    /// `[code, value, value_num]` of the unit and period; all in one row.
     pub report_state: &'static str,
     /// Creates or moves the reports of a JSON batch (`$1`), acted on at `$2`.
     pub upsert_reports: &'static str,
@@ -128,7 +128,7 @@ pub const SQLITE: Dialect = Dialect {
     arrays_as_json: sqlite_arrays_as_json,
     report_state: "SELECT json_group_array(json_array(x.value->>'k', u.id,
             (SELECT c.cutover_key FROM cutover_units c WHERE c.unit_code = u.code),
-            r.status,
+            r.status, r.signer, r.signer_position,
             (SELECT v.snapshot FROM report_revisions v WHERE v.report_id = r.id ORDER BY v.seq DESC LIMIT 1),
             json((SELECT json_group_array(json_array(i.code, d.value, d.value_num))
                   FROM data_values d JOIN indicators i ON i.id = d.indicator_id
@@ -139,19 +139,20 @@ pub const SQLITE: Dialect = Dialect {
         LEFT JOIN reports r ON r.regime_id = x.value->>'regime_id' AND r.unit_id = u.id
              AND r.period = x.value->>'period'",
     upsert_reports: "INSERT INTO reports (regime_id, form_id, unit_id, period, status, updated_at, submitted_at,
-            approved_at, returned_reason, signer, signer_position, signed_at)
+            approved_at, returned_reason, signer, signer_position, signed_at, frozen)
         SELECT x.value->>'regime_id', x.value->>'form_id', x.value->>'unit_id', x.value->>'period',
                x.value->>'status', $2,
                CASE WHEN x.value->>'status' = 'submitted' THEN $2 END,
                CASE WHEN x.value->>'status' = 'approved' THEN $2 END,
                CASE WHEN x.value->>'status' = 'returned' THEN x.value->>'reason' END,
-               x.value->>'signer', x.value->>'position', CASE WHEN x.value->>'signer' IS NOT NULL THEN $2 END
+               x.value->>'signer', x.value->>'position', CASE WHEN x.value->>'signer' IS NOT NULL THEN $2 END,
+               x.value->>'frozen'
         FROM json_each($1) AS x
         WHERE true
         ON CONFLICT (regime_id, unit_id, period) DO UPDATE SET
-            status = excluded.status, updated_at = excluded.updated_at,
+            status = excluded.status, updated_at = excluded.updated_at, frozen = excluded.frozen,
             submitted_at = COALESCE(excluded.submitted_at, reports.submitted_at),
-            approved_at = COALESCE(excluded.approved_at, reports.approved_at),
+            approved_at = excluded.approved_at,
             returned_reason = CASE WHEN excluded.status = 'returned' THEN excluded.returned_reason
                                    ELSE reports.returned_reason END,
             signer = COALESCE(excluded.signer, reports.signer),
@@ -197,7 +198,7 @@ pub const POSTGRES: Dialect = Dialect {
     arrays_as_json: postgres_arrays_as_json,
     report_state: "SELECT COALESCE(json_agg(json_build_array(x.k, u.id,
             (SELECT c.cutover_key FROM cutover_units c WHERE c.unit_code = u.code LIMIT 1),
-            r.status,
+            r.status, r.signer, r.signer_position,
             (SELECT v.snapshot FROM report_revisions v WHERE v.report_id = r.id ORDER BY v.seq DESC LIMIT 1),
             (SELECT COALESCE(json_agg(json_build_array(i.code, d.value, d.value_num)), '[]'::json)
              FROM data_values d JOIN indicators i ON i.id = d.indicator_id
@@ -207,18 +208,18 @@ pub const POSTGRES: Dialect = Dialect {
              AND COALESCE(u.valid_from, DATE '0001-01-01') = COALESCE(x.valid_from, DATE '0001-01-01')
         LEFT JOIN reports r ON r.regime_id = x.regime_id AND r.unit_id = u.id AND r.period = x.period",
     upsert_reports: "INSERT INTO reports (regime_id, form_id, unit_id, period, status, updated_at, submitted_at,
-            approved_at, returned_reason, signer, signer_position, signed_at)
+            approved_at, returned_reason, signer, signer_position, signed_at, frozen)
         SELECT x.regime_id, x.form_id, x.unit_id, x.period, x.status, $2::timestamptz,
                CASE WHEN x.status = 'submitted' THEN $2::timestamptz END,
                CASE WHEN x.status = 'approved' THEN $2::timestamptz END,
                CASE WHEN x.status = 'returned' THEN x.reason END,
-               x.signer, x.position, CASE WHEN x.signer IS NOT NULL THEN $2::timestamptz END
+               x.signer, x.position, CASE WHEN x.signer IS NOT NULL THEN $2::timestamptz END, x.frozen
         FROM jsonb_to_recordset($1::jsonb) AS x(regime_id bigint, form_id bigint, unit_id bigint, period text,
-             status text, reason text, signer text, position text)
+             status text, reason text, signer text, position text, frozen text)
         ON CONFLICT (regime_id, unit_id, period) DO UPDATE SET
-            status = EXCLUDED.status, updated_at = EXCLUDED.updated_at,
+            status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, frozen = EXCLUDED.frozen,
             submitted_at = COALESCE(EXCLUDED.submitted_at, reports.submitted_at),
-            approved_at = COALESCE(EXCLUDED.approved_at, reports.approved_at),
+            approved_at = EXCLUDED.approved_at,
             returned_reason = CASE WHEN EXCLUDED.status = 'returned' THEN EXCLUDED.returned_reason
                                    ELSE reports.returned_reason END,
             signer = COALESCE(EXCLUDED.signer, reports.signer),

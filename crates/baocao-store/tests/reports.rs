@@ -47,7 +47,7 @@ fn request(unit: &str, action: Action, values: &[(&str, &str)]) -> ReportRequest
         values: values.iter().map(|(c, v)| (c.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
         plan: BTreeMap::new(),
         actor: "test".into(),
-        signature: None,
+        signature: Some(("Lê Văn C".into(), "Chủ tịch".into())),
         at: None,
     }
 }

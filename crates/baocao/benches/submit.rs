@@ -67,8 +67,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// Submits the report of `unit` with `values` (JSON members) and reads the answer.
 async fn submit(client: &reqwest::Client, base: &str, unit: &str, values: &str) {
-    let body =
-        format!(r#"{{"regime":"BC50","unit":"{unit}","period":"202508","action":"submit","values":{{{values}}}}}"#);
+    let body = format!(
+        r#"{{"regime":"BC50","unit":"{unit}","period":"202508","action":"submit","signer":"Nguyễn Văn A","position":"Chủ tịch","values":{{{values}}}}}"#
+    );
     let res = client
         .post(format!("{base}/api/v1/reports?answer=outcome"))
         .header("content-type", "application/json")

@@ -224,6 +224,7 @@ async fn recent_reports(db: &Db, registry: &Registry, regime: &Regime, last: &Pe
             let days = (noise(&format!("{}{period}day", unit.code)) * 8.0) as i64 - 5;
             let sent = deadline.and_hms_opt(9, 30, 0).expect("a valid time").and_utc() + chrono::Duration::days(days);
             for (step, action) in actions.into_iter().enumerate() {
+                let signature = (action == Action::Submit).then(|| signer_of(&unit.code));
                 let request = ReportRequest {
                     regime: regime.code.clone(),
                     unit: unit.code.clone(),
@@ -232,7 +233,7 @@ async fn recent_reports(db: &Db, registry: &Registry, regime: &Regime, last: &Pe
                     values: BTreeMap::new(),
                     plan: BTreeMap::new(),
                     actor: "demo".into(),
-                    signature: None,
+                    signature,
                     at: Some(sent + chrono::Duration::days(step as i64)),
                 };
                 db.apply_report_action(registry, request).await?;
@@ -240,6 +241,17 @@ async fn recent_reports(db: &Db, registry: &Registry, regime: &Regime, last: &Pe
         }
     }
     Ok(())
+}
+
+/// Who signs a commune's reports in the demo: its chairman, or in some
+/// communes a vice chairman (the printed block then reads KT. CHỦ TỊCH).
+fn signer_of(code: &str) -> (String, String) {
+    const FAMILY: [&str; 6] = ["Nguyễn", "Trần", "Lê", "Phạm", "Hồ", "Y"];
+    const GIVEN: [&str; 6] = ["Văn An", "Thị Bình", "Minh Châu", "Đức Dũng", "Thanh Hà", "Sương"];
+    let n = noise(&format!("{code}signer"));
+    let name = format!("{} {}", FAMILY[(n * 6.0) as usize], GIVEN[(n * 36.0) as usize % 6]);
+    let position = if n < 0.7 { "Chủ tịch" } else { "Phó Chủ tịch" };
+    (name, position.to_string())
 }
 
 #[cfg(test)]

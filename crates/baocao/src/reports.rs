@@ -83,14 +83,21 @@ fn key_value(s: &str) -> Result<(String, String), String> {
 pub enum ReportCommand {
     /// Shows a report with its computed columns and history.
     Show(Which),
-    /// Saves values as a draft.
+    /// Saves values as a draft (and who will sign, when given).
     Save {
         #[command(flatten)]
         which: Which,
         #[command(flatten)]
         entry: Entry,
+        /// Signer's name, kept for the submission.
+        #[arg(long, requires = "position")]
+        signer: Option<String>,
+        /// Signer's position (Chủ tịch, Phó Chủ tịch …).
+        #[arg(long, requires = "signer")]
+        position: Option<String>,
     },
-    /// Sends the report (its rules must pass).
+    /// Sends the report: its rules must pass, and someone must sign it (here
+    /// or kept from a save).
     Submit {
         #[command(flatten)]
         which: Which,
@@ -99,7 +106,8 @@ pub enum ReportCommand {
         /// Signer's name, recorded with the position and time (ký số).
         #[arg(long, requires = "position")]
         signer: Option<String>,
-        #[arg(long)]
+        /// Signer's position (Chủ tịch, Phó Chủ tịch …).
+        #[arg(long, requires = "signer")]
         position: Option<String>,
     },
     /// Writes the report as a workbook laid out like the printed form; as a
@@ -118,6 +126,12 @@ pub enum ReportCommand {
         submit: bool,
         #[arg(long, default_value = "cli")]
         by: String,
+        /// Signer's name (a submission is signed, here or by an earlier save).
+        #[arg(long, requires = "position")]
+        signer: Option<String>,
+        /// Signer's position (Chủ tịch, Phó Chủ tịch …).
+        #[arg(long, requires = "signer")]
+        position: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -125,6 +139,14 @@ pub enum ReportCommand {
     Approve(Which),
     /// Returns a submitted report for correction.
     Return {
+        #[command(flatten)]
+        which: Which,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reopens an approved report for correction: it becomes a draft again,
+    /// its figures no longer fixed (needs the right to approve it).
+    Reopen {
         #[command(flatten)]
         which: Which,
         #[arg(long)]
@@ -215,7 +237,7 @@ pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
             outln!("Wrote {}.", output.display());
             return Ok(());
         }
-        ReportCommand::Upload { file, submit, by, format } => {
+        ReportCommand::Upload { file, submit, by, signer, position, format } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let indicators = db.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
             let upload = baocao_ingest::xlsx::read_report(&file.display().to_string(), &bytes, &indicators)?;
@@ -227,18 +249,21 @@ pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
                 values: upload.values,
                 plan: upload.plan,
                 actor: by,
-                signature: None,
+                signature: signer.zip(position),
                 at: None,
             };
             return print(&db.act_on_report(&registry, request).await?, format);
         }
-        ReportCommand::Save { which, entry } => (which, Action::Save, entry, None),
+        ReportCommand::Save { which, entry, signer, position } => (which, Action::Save, entry, signer.zip(position)),
         ReportCommand::Submit { which, entry, signer, position } => {
             (which, Action::Submit, entry, signer.zip(position))
         }
         ReportCommand::Approve(which) => (which, Action::Approve, Entry { values: vec![], plan: vec![] }, None),
         ReportCommand::Return { which, reason } => {
             (which, Action::Return { reason }, Entry { values: vec![], plan: vec![] }, None)
+        }
+        ReportCommand::Reopen { which, reason } => {
+            (which, Action::Reopen { reason }, Entry { values: vec![], plan: vec![] }, None)
         }
     };
     let request = ReportRequest {

@@ -155,7 +155,7 @@ async fn reports_over_http() {
             Some("ngokbay"),
             "/api/v1/reports",
             "application/json",
-            &body("submit", r#","values":{"HS_DUNG_HAN":"9"}"#),
+            &body("submit", r#","values":{"HS_DUNG_HAN":"9"},"signer":"Lê Văn C","position":"Phó Chủ tịch""#),
         )
         .await;
     assert_eq!((status, sent["status"].as_str()), (200, Some("submitted")));
@@ -185,7 +185,7 @@ async fn concurrent_submissions_all_succeed() {
     let app = &app;
     let answers = futures::future::join_all(codes.iter().map(|code| async move {
         let body = format!(
-            r#"{{"regime":"BC_THANG_TTHC","unit":"{code}","period":"202508","action":"submit","values":{{"HS_TIEP_NHAN":"10","HS_DUNG_HAN":"9"}}}}"#
+            r#"{{"regime":"BC_THANG_TTHC","unit":"{code}","period":"202508","action":"submit","signer":"Lê Văn C","position":"Chủ tịch","values":{{"HS_TIEP_NHAN":"10","HS_DUNG_HAN":"9"}}}}"#
         );
         app.post("/api/v1/reports?answer=outcome", "application/json", &body).await
     }))

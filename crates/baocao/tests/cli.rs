@@ -343,6 +343,10 @@ fn report(db: &TestDb, action: &str, unit: &str, period: &str, extra: &[&str]) -
     let mut args =
         vec!["report", action, "--regime", "BC_THANG_TTHC", "--unit", unit, "--period", period, "--format", "json"];
     args.extend_from_slice(extra);
+    // A submission is signed; the tests about signing say so themselves.
+    if action == "submit" && !extra.contains(&"--signer") {
+        args.extend_from_slice(&["--signer", "Lê Văn C", "--position", "Chủ tịch"]);
+    }
     baocao(db, &args)
 }
 
@@ -399,7 +403,8 @@ async fn a_report_from_draft_to_approval() {
         (returned["status"].as_str(), returned["returned_reason"].as_str()),
         (Some("returned"), Some("Kiểm tra lại số hồ sơ tiếp nhận"))
     );
-    assert!(report(&db, "submit", "23317", "202508", &["--set", "HS_TIEP_NHAN=101"]).status.success());
+    let again = ["--set", "HS_TIEP_NHAN=101", "--signer", "Trần Thị B", "--position", "Chủ tịch UBND xã"];
+    assert!(report(&db, "submit", "23317", "202508", &again).status.success());
     let out = report(&db, "approve", "23317", "202508", &["--by", "Lê Văn C"]);
     let approved: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(approved["status"], "approved");
@@ -574,7 +579,20 @@ async fn a_report_goes_out_and_back_as_a_spreadsheet() {
     assert_eq!(&std::fs::read(&file).unwrap()[..2], b"PK", "an XLSX file is a zip archive");
     let out = baocao(
         &db,
-        &["report", "upload", file.to_str().unwrap(), "--submit", "--by", "Nguyễn Văn A", "--format", "json"],
+        &[
+            "report",
+            "upload",
+            file.to_str().unwrap(),
+            "--submit",
+            "--by",
+            "Nguyễn Văn A",
+            "--signer",
+            "Nguyễn Văn A",
+            "--position",
+            "Chủ tịch",
+            "--format",
+            "json",
+        ],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let view: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -1,0 +1,187 @@
+//! A report one can trust: fixed once approved (until reopened, on the
+//! record), signed by someone named, and printed as Decree 30/2020 writes it.
+
+mod common;
+
+use common::{App, answer, spawn};
+use serde_json::{Value, json};
+
+const REGIME: &str = "BC_THANG_TTHC";
+
+async fn act(app: &App, who: &str, body: Value) -> (u16, Value) {
+    app.post_as(Some(who), "/api/v1/reports", "application/json", &body.to_string()).await
+}
+
+fn report_of(period: &str, action: &str) -> Value {
+    json!({ "regime": REGIME, "unit": "23317", "period": period, "action": action })
+}
+
+fn cell(view: &Value, indicator: &str, column: &str) -> Option<f64> {
+    let row = view["rows"].as_array().unwrap().iter().find(|r| r["indicator"] == indicator)?;
+    row["cells"][column].as_f64()
+}
+
+/// November entered with a year plan of 1.200, sent and approved.
+async fn approved_november(app: &App) -> Value {
+    let mut body = report_of("202511", "submit");
+    body["values"] = json!({ "HS_TIEP_NHAN": "300", "HS_DUNG_HAN": "280" });
+    body["plan"] = json!({ "HS_TIEP_NHAN": "1.200" });
+    body["signer"] = json!("Trần Thị B");
+    body["position"] = json!("Phó Chủ tịch");
+    let (status, sent) = act(app, "ngokbay", body).await;
+    assert_eq!(status, 200, "{sent}");
+    let (status, approved) = act(app, "approver", report_of("202511", "approve")).await;
+    assert_eq!((status, approved["status"].as_str()), (200, Some("approved")), "{approved}");
+    approved
+}
+
+#[tokio::test]
+async fn an_approved_report_keeps_every_figure_it_showed() {
+    let app = spawn().await;
+    let approved = approved_november(&app).await;
+    assert_eq!(cell(&approved, "HS_TIEP_NHAN", "year_plan"), Some(1200.0));
+    let percent = cell(&approved, "HS_TIEP_NHAN", "percent_of_plan");
+
+    // December enters a new plan for the year, and values for September
+    // (in November's year to date) arrive by import.
+    let mut december = report_of("202512", "save");
+    december["values"] = json!({ "HS_TIEP_NHAN": "310" });
+    december["plan"] = json!({ "HS_TIEP_NHAN": "2.000" });
+    let (status, saved) = act(&app, "ngokbay", december).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(cell(&saved, "HS_TIEP_NHAN", "year_plan"), Some(2000.0), "December shows the new plan");
+    let set = r#"{"dataValues":[{"dataElement":"HS_TIEP_NHAN","period":"202509","orgUnit":"23317","value":"999"}]}"#;
+    assert_eq!(app.post("/api/v1/dataValueSets", "application/json", set).await.0, 200);
+
+    // November, through the API, the workbook and the printed page.
+    let (_, shown) = app.get("/api/v1/reports?regime=BC_THANG_TTHC&unit=23317&period=202511").await;
+    assert_eq!(cell(&shown, "HS_TIEP_NHAN", "year_plan"), Some(1200.0), "{shown}");
+    assert_eq!(cell(&shown, "HS_TIEP_NHAN", "percent_of_plan"), percent);
+    assert_eq!(shown["rows"], approved["rows"], "every figure as approved");
+    assert_eq!(shown["signature"]["signer"], "Trần Thị B");
+    let xlsx = app
+        .client
+        .get(app.url("/api/v1/reports/xlsx?regime=BC_THANG_TTHC&unit=23317&period=202511"))
+        .bearer_auth(app.token("viewer"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let indicators = app.db.db.indicators().await.unwrap().into_iter().map(|i| (i.code.clone(), i)).collect();
+    let workbook = baocao_ingest::xlsx::read_report("tai-ve.xlsx", &xlsx, &indicators).unwrap();
+    assert_eq!(workbook.plan["HS_TIEP_NHAN"], "1200");
+    let printed = app
+        .client
+        .get(app.url("/reports/BC_THANG_TTHC/23317/202511/print"))
+        .bearer_auth(app.token("viewer"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(printed.contains(">1.200<") && !printed.contains(">2.000<"), "the printed plan is the approved one");
+}
+
+#[tokio::test]
+async fn only_reopening_changes_an_approved_report_and_it_is_on_the_record() {
+    let app = spawn().await;
+    approved_november(&app).await;
+    let mut change = report_of("202511", "save");
+    change["values"] = json!({ "HS_TIEP_NHAN": "301" });
+    let (status, refused) = act(&app, "ngokbay", change.clone()).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("mở lại"), "{refused}");
+
+    // Reopening takes someone who may approve, and a reason.
+    let mut reopen = report_of("202511", "reopen");
+    assert_eq!(act(&app, "ngokbay", reopen.clone()).await.0, 403);
+    assert_eq!(act(&app, "approver", reopen.clone()).await.0, 409, "no reason");
+    reopen["reason"] = json!("Kế hoạch năm ghi nhầm");
+    let (status, reopened) = act(&app, "approver", reopen).await;
+    assert_eq!((status, reopened["status"].as_str()), (200, Some("draft")), "{reopened}");
+    let last = reopened["revisions"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["action"].as_str(), last["note"].as_str()), (Some("reopen"), Some("Kế hoạch năm ghi nhầm")));
+    let (_, audit) = app.get("/api/v1/audit?action=report.reopen").await;
+    let record = &audit[0];
+    assert_eq!(
+        (record["before"]["status"].as_str(), record["after"]["status"].as_str()),
+        (Some("approved"), Some("draft"))
+    );
+    assert_eq!(record["after"]["reason"], "Kế hoạch năm ghi nhầm");
+
+    // A draft again: entered, sent, approved again.
+    let (status, saved) = act(&app, "ngokbay", change).await;
+    assert_eq!((status, cell(&saved, "HS_TIEP_NHAN", "this_period")), (200, Some(301.0)), "{saved}");
+    assert_eq!(act(&app, "ngokbay", report_of("202511", "submit")).await.0, 200, "the signer is kept");
+    let (_, approved) = act(&app, "approver", report_of("202511", "approve")).await;
+    assert_eq!(cell(&approved, "HS_TIEP_NHAN", "this_period"), Some(301.0));
+}
+
+#[tokio::test]
+async fn a_report_is_sent_only_signed_and_the_signer_is_kept() {
+    let app = spawn().await;
+    let mut submit = report_of("202510", "submit");
+    submit["values"] = json!({ "HS_TIEP_NHAN": "100", "HS_DUNG_HAN": "90" });
+    let (status, refused) = act(&app, "ngokbay", submit.clone()).await;
+    assert_eq!(status, 409);
+    assert!(refused["error"].as_str().unwrap().contains("người ký"), "{refused}");
+    // Named with a draft, kept for the submission.
+    let mut save = report_of("202510", "save");
+    save["signer"] = json!("Y Sương");
+    save["position"] = json!("Chủ tịch");
+    assert_eq!(act(&app, "ngokbay", save).await.0, 200);
+    let (status, sent) = act(&app, "ngokbay", submit).await;
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(
+        (sent["signature"]["signer"].as_str(), sent["signature"]["position"].as_str()),
+        (Some("Y Sương"), Some("Chủ tịch"))
+    );
+
+    // A refused submission from the page keeps what was typed.
+    let cookie = app.sign_in("ngokbay", common::PASSWORD, None).await.unwrap();
+    let page = app.client.get(app.url("/reports/BC_THANG_TTHC/23317/202509")).header("cookie", &cookie);
+    let html = page.send().await.unwrap().text().await.unwrap();
+    let at = html.find("name=\"_csrf\" value=\"").unwrap() + 20;
+    let csrf = html[at..at + 64].to_string();
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("action", "submit"),
+        ("v:HS_TIEP_NHAN", "10"),
+        ("v:HS_DUNG_HAN", "12"),
+        ("signer", "Đinh Văn Mười"),
+        ("position", "Phó Chủ tịch"),
+    ];
+    let res = app
+        .client
+        .post(app.url("/reports/BC_THANG_TTHC/23317/202509"))
+        .header("cookie", &cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let (status, html) = answer(res).await;
+    assert_eq!(status, 422);
+    let html = html.as_str().unwrap();
+    assert!(html.contains("value=\"Đinh Văn Mười\"") && html.contains("value=\"Phó Chủ tịch\""), "kept as typed");
+}
+
+#[tokio::test]
+async fn the_printed_report_signs_as_decree_30_writes_it() {
+    let app = spawn().await;
+    approved_november(&app).await;
+    let printed = app
+        .client
+        .get(app.url("/reports/BC_THANG_TTHC/23317/202511/print"))
+        .bearer_auth(app.token("viewer"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(printed.contains("TM. ỦY BAN NHÂN DÂN<br>KT. CHỦ TỊCH<br>PHÓ CHỦ TỊCH"), "{printed}");
+    assert!(printed.contains("Trần Thị B"));
+}
