@@ -23,7 +23,7 @@ export BAOCAO_DATABASE_URL="sqlite:$work/baocao.db" CI=1
 sed 's/^\[units\]/[units]\nunder = "51"/' "$data/demo/regime-monthly.toml" >"$work/regime.toml"
 "$bin" regimes import "$work/regime.toml" >/dev/null
 report() { "$bin" report "$1" --regime BC_THANG_TTHC --unit "$2" --period "$3" "${@:4}" >/dev/null; }
-report submit 23314 202505 --set HS_TIEP_NHAN=40
+report submit 23314 202505 --set HS_TIEP_NHAN=40 --signer "Y Sương" --position "Chủ tịch"
 report approve 23314 202505 --by "Nguyễn Văn A"
 report save 23314 202506 --set HS_TIEP_NHAN=41
 report save 23320 202506 --set HS_TIEP_NHAN=12

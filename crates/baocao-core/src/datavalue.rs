@@ -53,13 +53,14 @@ impl Conflict {
 }
 
 /// Checks raw values against the indicators and the registry: a value is
-/// kept only for a known indicator, a valid period, and a unit in force on
-/// the last day of that period (a June report belongs to the units of June,
-/// a July report to those of July).
+/// kept only for a known indicator, a valid period that has begun by
+/// `today`, and a unit in force on the last day of that period (a June
+/// report belongs to the units of June, a July report to those of July).
 pub fn check(
     raw: Vec<RawValue>,
     indicators: &HashMap<String, Indicator>,
     registry: &Registry,
+    today: chrono::NaiveDate,
 ) -> (Vec<CheckedValue>, Vec<Conflict>) {
     let mut ok = Vec::with_capacity(raw.len());
     let mut conflicts = Vec::new();
@@ -80,6 +81,15 @@ pub fn check(
                 continue;
             }
         };
+        if !period.is_open(today) {
+            let message = format!(
+                "period {period} has not begun (its data cut-off window opens on {}): values are taken for \
+                 periods that have (kỳ tương lai)",
+                crate::date::format_vn(period.cutoff().0)
+            );
+            conflicts.push(Conflict::new(r.index, &r.period, "E7645", message));
+            continue;
+        }
         let code = r.org_unit.trim();
         let Some(unit) = registry.in_force(code, period.end()) else {
             let message = if registry.history(code).next().is_none() {
@@ -103,7 +113,7 @@ pub fn check(
                 r.index,
                 &r.value,
                 "E7619",
-                format!("invalid value for {} ({}): {e}", indicator.code, indicator.value_type),
+                format!("giá trị của chỉ tiêu {} không hợp lệ (invalid value): {e}", indicator.code),
             )),
         }
     }

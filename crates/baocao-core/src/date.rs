@@ -73,10 +73,25 @@ impl Validity {
     }
 }
 
-/// Today in Vietnam (UTC+7, no daylight saving), whatever the server's zone.
+/// Vietnam's time zone: UTC+7, no daylight saving. Deadlines, "today" and
+/// every time people read are in it, whatever the server's own zone.
+pub fn vietnam() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset")
+}
+
+/// The day in Vietnam at `at`.
+pub fn day_in_vietnam(at: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    at.with_timezone(&vietnam()).date_naive()
+}
+
+/// Today in Vietnam.
 pub fn today_in_vietnam() -> NaiveDate {
-    let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("a valid offset");
-    chrono::Utc::now().with_timezone(&offset).date_naive()
+    day_in_vietnam(chrono::Utc::now())
+}
+
+/// A moment as people read it in Vietnam: `14:05 30/11/2026`.
+pub fn time_vn(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&vietnam()).format("%H:%M %d/%m/%Y").to_string()
 }
 
 #[cfg(test)]

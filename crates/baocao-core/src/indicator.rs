@@ -5,13 +5,25 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// What kind of value an indicator takes.
+/// What kind of value an indicator takes, as DHIS2 distinguishes them: a
+/// count (số hồ sơ, số văn bản) is a whole number that cannot be negative.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueType {
+    /// Any whole number (a balance, a change): DHIS2's INTEGER.
     Integer,
+    /// A count: 0, 1, 2 … (DHIS2's INTEGER_ZERO_OR_POSITIVE).
+    IntegerZeroOrPositive,
+    /// 1, 2, 3 … (DHIS2's INTEGER_POSITIVE).
+    IntegerPositive,
+    /// −1, −2 … (DHIS2's INTEGER_NEGATIVE).
+    IntegerNegative,
+    /// Any number (DHIS2's NUMBER).
     Decimal,
+    /// 0 to 100 (DHIS2's PERCENTAGE).
     Percent,
+    /// 0 to 1 (DHIS2's UNIT_INTERVAL).
+    UnitInterval,
     Text,
     Boolean,
 }
@@ -34,16 +46,74 @@ pub enum Aggregation {
 }
 
 impl ValueType {
-    const ALL: [ValueType; 5] =
-        [ValueType::Integer, ValueType::Decimal, ValueType::Percent, ValueType::Text, ValueType::Boolean];
+    pub const ALL: [ValueType; 9] = [
+        ValueType::Integer,
+        ValueType::IntegerZeroOrPositive,
+        ValueType::IntegerPositive,
+        ValueType::IntegerNegative,
+        ValueType::Decimal,
+        ValueType::Percent,
+        ValueType::UnitInterval,
+        ValueType::Text,
+        ValueType::Boolean,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ValueType::Integer => "integer",
+            ValueType::IntegerZeroOrPositive => "integer_zero_or_positive",
+            ValueType::IntegerPositive => "integer_positive",
+            ValueType::IntegerNegative => "integer_negative",
             ValueType::Decimal => "decimal",
             ValueType::Percent => "percent",
+            ValueType::UnitInterval => "unit_interval",
             ValueType::Text => "text",
             ValueType::Boolean => "boolean",
+        }
+    }
+
+    /// The name DHIS2 gives it, also read.
+    fn dhis2(self) -> &'static str {
+        match self {
+            ValueType::Integer => "INTEGER",
+            ValueType::IntegerZeroOrPositive => "INTEGER_ZERO_OR_POSITIVE",
+            ValueType::IntegerPositive => "INTEGER_POSITIVE",
+            ValueType::IntegerNegative => "INTEGER_NEGATIVE",
+            ValueType::Decimal => "NUMBER",
+            ValueType::Percent => "PERCENTAGE",
+            ValueType::UnitInterval => "UNIT_INTERVAL",
+            ValueType::Text => "TEXT",
+            ValueType::Boolean => "BOOLEAN",
+        }
+    }
+
+    /// What a value of this type is, in Vietnamese: said when one is refused.
+    pub fn expected(self) -> &'static str {
+        match self {
+            ValueType::Integer => "một số nguyên (ví dụ 12 hoặc -3)",
+            ValueType::IntegerZeroOrPositive => "một số nguyên không âm (0, 1, 2 …; ví dụ 1.250)",
+            ValueType::IntegerPositive => "một số nguyên dương (1, 2, 3 …)",
+            ValueType::IntegerNegative => "một số nguyên âm (-1, -2 …)",
+            ValueType::Decimal => "một số (ví dụ 12,5 hoặc 1.250)",
+            ValueType::Percent => "một tỷ lệ phần trăm từ 0 đến 100 (ví dụ 12,5)",
+            ValueType::UnitInterval => "một số từ 0 đến 1 (ví dụ 0,25)",
+            ValueType::Text => "một đoạn chữ",
+            ValueType::Boolean => "có hoặc không",
+        }
+    }
+
+    /// The type as people read it.
+    pub fn vietnamese(self) -> &'static str {
+        match self {
+            ValueType::Integer => "số nguyên",
+            ValueType::IntegerZeroOrPositive => "số nguyên không âm (số đếm)",
+            ValueType::IntegerPositive => "số nguyên dương",
+            ValueType::IntegerNegative => "số nguyên âm",
+            ValueType::Decimal => "số",
+            ValueType::Percent => "tỷ lệ % (0–100)",
+            ValueType::UnitInterval => "tỷ lệ (0–1)",
+            ValueType::Text => "văn bản",
+            ValueType::Boolean => "có/không",
         }
     }
 }
@@ -52,11 +122,14 @@ impl FromStr for ValueType {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let wanted = s.trim().to_lowercase();
-        ValueType::ALL.into_iter().find(|t| t.as_str() == wanted).ok_or_else(|| {
-            let words: Vec<_> = ValueType::ALL.iter().map(|t| t.as_str()).collect();
-            format!("unknown value type «{}»: expected one of {}", s.trim(), words.join(", "))
-        })
+        let wanted = s.trim();
+        ValueType::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(wanted) || t.dhis2().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| {
+                let words: Vec<_> = ValueType::ALL.iter().map(|t| t.as_str()).collect();
+                format!("unknown value type «{wanted}»: expected one of {}", words.join(", "))
+            })
     }
 }
 
@@ -157,39 +230,30 @@ impl fmt::Display for Value {
 
 impl ValueType {
     /// Checks a value as written in an interchange file (decimal point,
-    /// no thousands separators), naming what was expected when it fails.
+    /// no thousands separators; what people type goes through
+    /// [`crate::text::parse_vn_number`] first). A refusal says, in
+    /// Vietnamese, what was given and what was expected.
     pub fn parse(self, text: &str) -> Result<Value, String> {
         let t = text.trim();
-        let number = || -> Result<f64, String> {
-            t.parse::<f64>()
-                .ok()
-                .filter(|n| n.is_finite())
-                .ok_or_else(|| format!("«{t}» is not a number (write 1234.5, without thousands separators)"))
-        };
+        let refused = || format!("«{t}» không hợp lệ: cần {}", self.expected());
+        let number = || -> Result<f64, String> { t.parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(refused) };
+        let within = |n: f64, ok: bool| if ok { Ok(Value::Number(n)) } else { Err(refused()) };
         match self {
-            ValueType::Integer => {
-                let n = number()?;
-                if n.fract() != 0.0 {
-                    return Err(format!("«{t}» is not a whole number"));
-                }
-                Ok(Value::Number(n))
-            }
+            ValueType::Integer => number().and_then(|n| within(n, n.fract() == 0.0)),
+            ValueType::IntegerZeroOrPositive => number().and_then(|n| within(n, n.fract() == 0.0 && n >= 0.0)),
+            ValueType::IntegerPositive => number().and_then(|n| within(n, n.fract() == 0.0 && n > 0.0)),
+            ValueType::IntegerNegative => number().and_then(|n| within(n, n.fract() == 0.0 && n < 0.0)),
             ValueType::Decimal => number().map(Value::Number),
-            ValueType::Percent => {
-                let n = number()?;
-                if !(0.0..=100.0).contains(&n) {
-                    return Err(format!("«{t}» is not a percentage between 0 and 100"));
-                }
-                Ok(Value::Number(n))
-            }
+            ValueType::Percent => number().and_then(|n| within(n, (0.0..=100.0).contains(&n))),
+            ValueType::UnitInterval => number().and_then(|n| within(n, (0.0..=1.0).contains(&n))),
             ValueType::Boolean => match t.to_lowercase().as_str() {
                 "true" | "1" | "có" => Ok(Value::Bool(true)),
                 "false" | "0" | "không" => Ok(Value::Bool(false)),
-                _ => Err(format!("«{t}» is not true or false")),
+                _ => Err(refused()),
             },
             ValueType::Text => {
                 if t.is_empty() {
-                    Err("empty text".into())
+                    Err(format!("chưa có nội dung: cần {}", self.expected()))
                 } else {
                     crate::text::check_text(t, true)?;
                     Ok(Value::Text(t.to_string()))
@@ -206,11 +270,20 @@ mod tests {
     #[test]
     fn values_are_checked_against_their_type() {
         assert_eq!(ValueType::Integer.parse("42").unwrap(), Value::Number(42.0));
-        assert!(ValueType::Integer.parse("4.5").unwrap_err().contains("whole number"));
-        assert!(ValueType::Decimal.parse("1.234,5").unwrap_err().contains("not a number"));
-        assert!(ValueType::Percent.parse("120").unwrap_err().contains("between 0 and 100"));
+        assert_eq!(ValueType::Integer.parse("-3").unwrap(), Value::Number(-3.0));
+        assert!(ValueType::Integer.parse("4.5").unwrap_err().contains("cần một số nguyên"));
+        let negative = ValueType::IntegerZeroOrPositive.parse("-3").unwrap_err();
+        assert_eq!(negative, "«-3» không hợp lệ: cần một số nguyên không âm (0, 1, 2 …; ví dụ 1.250)");
+        assert_eq!(ValueType::IntegerZeroOrPositive.parse("0").unwrap(), Value::Number(0.0));
+        assert!(ValueType::IntegerPositive.parse("0").is_err());
+        assert!(ValueType::IntegerNegative.parse("2").is_err());
+        assert!(ValueType::Decimal.parse("1.234,5").unwrap_err().contains("cần một số"));
+        assert!(ValueType::Percent.parse("120").unwrap_err().contains("từ 0 đến 100"));
+        assert!(ValueType::UnitInterval.parse("1.5").is_err());
         assert_eq!(ValueType::Boolean.parse("có").unwrap(), Value::Bool(true));
         assert!(ValueType::Decimal.parse("NaN").is_err());
+        assert_eq!("INTEGER_ZERO_OR_POSITIVE".parse::<ValueType>(), Ok(ValueType::IntegerZeroOrPositive));
+        assert_eq!("PERCENTAGE".parse::<ValueType>(), Ok(ValueType::Percent));
     }
 
     #[test]
@@ -220,7 +293,7 @@ mod tests {
         assert!(Aggregation::parse("formula", None).unwrap_err().contains("formula column"));
         assert!(Aggregation::parse("sum", Some("{A}")).unwrap_err().contains("not «formula»"));
         assert!(Aggregation::parse("median", None).unwrap_err().contains("unknown aggregation"));
-        assert!("float".parse::<ValueType>().unwrap_err().contains("integer, decimal"));
+        assert!("float".parse::<ValueType>().unwrap_err().contains("integer, integer_zero_or_positive"));
     }
 }
 

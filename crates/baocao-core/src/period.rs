@@ -143,6 +143,12 @@ impl Period {
         }
     }
 
+    /// Whether data for this period may be reported on `today`: its data
+    /// cut-off window has begun (a day, once it has come).
+    pub fn is_open(&self, today: NaiveDate) -> bool {
+        self.cutoff().0 <= today
+    }
+
     /// The same period one year earlier (cùng kỳ năm trước).
     pub fn year_before(&self) -> Period {
         match *self {

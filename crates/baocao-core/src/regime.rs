@@ -49,9 +49,28 @@ pub struct Regime {
     /// The agency that issued the regime (cơ quan ban hành).
     #[serde(default)]
     pub issued_by: Option<String>,
+    /// Reports of periods that have not begun are taken (plans, targets
+    /// set ahead); otherwise such a period is refused.
+    #[serde(default)]
+    pub planning: bool,
 }
 
 impl Regime {
+    /// Refuses a period whose data cut-off window (Decree 09/2019) has not
+    /// begun on `today`, unless the regime takes planning periods: the
+    /// December report is open from 15 November, not before.
+    pub fn open(&self, period: &Period, today: NaiveDate) -> Result<(), String> {
+        if self.planning || period.is_open(today) {
+            return Ok(());
+        }
+        Err(format!(
+            "Kỳ «{}» chưa bắt đầu (số liệu tính từ ngày {}): chế độ báo cáo «{}» không nhận số liệu cho kỳ tương lai.",
+            period.label(),
+            crate::date::format_vn(period.cutoff().0),
+            self.name
+        ))
+    }
+
     /// The last day to send the report of `period`.
     pub fn deadline(&self, period: &Period) -> NaiveDate {
         let (_, cutoff_end) = period.cutoff();

@@ -92,7 +92,9 @@ pub fn format_number(value: f64, decimals: usize) -> String {
 /// digits is a thousands separator (`1.234` is one thousand two hundred and
 /// thirty-four), as officials write it.
 pub fn parse_vn_number(text: &str) -> String {
-    let t = text.trim().replace([' ', '\u{a0}'], "");
+    // Spaces (also the no-break and thin ones spreadsheets put between
+    // thousands) go; a typographic minus is a minus.
+    let t = text.trim().replace([' ', '\u{a0}', '\u{202f}', '\u{2009}'], "").replace('\u{2212}', "-");
     if t.contains(',') {
         return t.replace('.', "").replace(',', ".");
     }
@@ -202,6 +204,9 @@ mod tests {
         assert_eq!(parse_vn_number("12,5"), "12.5");
         assert_eq!(parse_vn_number("12.5"), "12.5");
         assert_eq!(parse_vn_number(" 42 "), "42");
+        assert_eq!(parse_vn_number("1 250"), "1250");
+        assert_eq!(parse_vn_number("1\u{202f}250,5"), "1250.5");
+        assert_eq!(parse_vn_number("\u{2212}3"), "-3");
     }
 
     #[test]

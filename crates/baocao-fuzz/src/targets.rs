@@ -105,7 +105,7 @@ fn number(runner: &mut proptest::test_runner::TestRunner) -> Result<(), String> 
     let inputs = (prop_oneof!["[0-9., \u{a0}+eE-]{0,24}", any::<String>()], any::<f64>(), 0..8usize);
     outcome(runner.run(&inputs, |(s, f, decimals)| {
         let normalized = baocao_core::text::parse_vn_number(&s);
-        for kind in [ValueType::Integer, ValueType::Decimal, ValueType::Percent, ValueType::Text, ValueType::Boolean] {
+        for kind in ValueType::ALL {
             let _ = kind.parse(&normalized);
             let _ = kind.parse(&s);
         }
@@ -345,7 +345,7 @@ fn dhis2_json(runner: &mut proptest::test_runner::TestRunner) -> Result<(), Stri
     let inputs = prop_oneof![4 => mutated(&JSON_SEEDS).prop_map(text), 1 => any::<String>()];
     outcome(runner.run(&inputs, |s| {
         if let Ok(raw) = dhis2::read_json("f.json", &s) {
-            let _ = baocao_core::datavalue::check(raw, &known, &REGISTRY);
+            let _ = baocao_core::datavalue::check(raw, &known, &REGISTRY, baocao_core::today_in_vietnam());
         }
         Ok(())
     }))

@@ -414,7 +414,7 @@ mod round_trip {
         let has = |s: &str| text.iter().any(|t| t.contains(s));
         assert!(
             has(
-                "t.xlsx, sheet «Biểu mẫu», cell E10: Chỉ tiêu A (A), cột «Thực hiện kỳ này»: «4.5» is not a whole number"
+                "t.xlsx, sheet «Biểu mẫu», cell E10: Chỉ tiêu A (A), cột «Thực hiện kỳ này»: «4.5» không hợp lệ: cần một số nguyên (ví dụ 12 hoặc -3)"
             ),
             "{text:#?}"
         );

@@ -144,6 +144,7 @@ fn values_are_checked_against_the_unit_in_force_in_their_period() {
         ],
         &indicators,
         &r,
+        baocao_core::parse_date("2026-11-30").unwrap(),
     );
     assert_eq!(ok.len(), 2);
     assert_eq!(ok[1].unit.valid_from.map(|d| d.to_string()).as_deref(), Some("2025-07-01"));
@@ -151,5 +152,5 @@ fn values_are_checked_against_the_unit_in_force_in_their_period() {
     assert!(by_index(1).contains("23314 is not in force in period 202508"), "{conflicts:?}");
     assert!(by_index(3).contains("unknown indicator"));
     assert!(by_index(4).contains("invalid period"));
-    assert!(by_index(5).contains("not a number"));
+    assert!(by_index(5).contains("cần một số nguyên"));
 }

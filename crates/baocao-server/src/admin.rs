@@ -315,7 +315,6 @@ pub async fn audit(State(state): State<AppState>, access: Access, Query(q): Quer
         let registry = state.registry().await?;
         access.require(&registry, Permission::ViewAudit, Target::System)?;
         let records = state.db.audit_records(&filter(&q)).await?;
-        let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7");
         let next = (records.len() == 100).then(|| {
             let last = records.last().map_or(0, |r| r.seq);
             serde_urlencoded::to_string([
@@ -331,7 +330,7 @@ pub async fn audit(State(state): State<AppState>, access: Access, Query(q): Quer
             .map(|r| AuditRow {
                 seq: r.seq,
                 at: chrono::DateTime::parse_from_rfc3339(&r.at)
-                    .map(|t| t.with_timezone(&offset).format("%d/%m/%Y %H:%M:%S").to_string())
+                    .map(|t| t.with_timezone(&baocao_core::date::vietnam()).format("%d/%m/%Y %H:%M:%S").to_string())
                     .unwrap_or_else(|_| r.at.clone()),
                 actor: r.actor.clone(),
                 action: r.action.clone(),

@@ -67,7 +67,7 @@ pub async fn indicators(State(state): State<AppState>, access: Access, Query(q):
                     code: i.code,
                     name: i.name,
                     unit: i.unit,
-                    value_type: i.value_type.as_str(),
+                    value_type: i.value_type.vietnamese(),
                     aggregation: match i.aggregation.formula() {
                         Some(f) => format!("công thức: {f}"),
                         None => i.aggregation.word().to_string(),

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use baocao_core::restate::Composed;
 use baocao_core::{Indicator, Period, Periodicity, parse_date};
 use baocao_ingest::dhis2::{self, DataValueOut, DataValueSetOut};
-use baocao_store::values::ImportSummary;
+use baocao_store::values::{Audience, Counting, ImportSummary};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -117,6 +117,10 @@ pub struct ExportQuery {
     /// With `orgUnit`: also the units under it in that period.
     #[serde(default)]
     children: bool,
+    /// Count the values of submitted reports too, not only approved ones
+    /// (values imported directly always count; drafts never).
+    #[serde(default)]
+    include_submitted: bool,
     /// `json` (default) or `csv`.
     format: Option<String>,
 }
@@ -138,7 +142,7 @@ pub async fn export(
     access.require(&registry, Permission::ViewReports, target)?;
     let values: Vec<DataValueOut> = state
         .db
-        .export_values(&registry, &period, q.org_unit.as_deref(), q.children)
+        .export_values(&registry, &period, q.org_unit.as_deref(), q.children, counting(q.include_submitted))
         .await?
         .into_iter()
         .map(|v| DataValueOut::new(v.indicator, v.period, v.unit_code, v.value, v.comment, v.stored_at))
@@ -159,6 +163,15 @@ pub struct ValueQuery {
     period: String,
     /// Day whose structure to use; the period's last day when absent.
     structure_at: Option<String>,
+    /// Count the values of submitted reports too, not only approved ones
+    /// (values imported directly always count; drafts never).
+    #[serde(default)]
+    include_submitted: bool,
+}
+
+/// The one rule for what counts, with submitted reports or not.
+fn counting(include_submitted: bool) -> Counting {
+    Counting::Official { include_submitted }
 }
 
 /// A value in the structure of a chosen day, composed across reorganizations.
@@ -184,5 +197,6 @@ pub async fn value(
     // them, and says how many it left out.
     let sees = |unit: &baocao_core::UnitVersion, day| access.sees(&registry, unit, day);
     let visible: Option<&baocao_store::values::Visibility> = (!access.reads_everywhere()).then_some(&sees);
-    Ok(Json(state.db.query_value(&registry, &q.indicator, &q.unit, &period, structure_at, visible).await?))
+    let audience = Audience { counting: counting(q.include_submitted), visible };
+    Ok(Json(state.db.query_value(&registry, &q.indicator, &q.unit, &period, structure_at, audience).await?))
 }

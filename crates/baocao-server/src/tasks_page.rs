@@ -55,6 +55,8 @@ struct TasksPage {
     period: String,
     period_label: String,
     targets: Vec<TargetRow>,
+    /// Which reports the targets are measured from, in words.
+    counting: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -109,6 +111,7 @@ pub async fn tasks(State(state): State<AppState>, access: Access, Query(q): Quer
             })
             .collect();
         Ok::<_, ApiError>(TasksPage {
+            counting: baocao_store::values::Counting::APPROVED.vietnamese(),
             chrome: Chrome::new(&state, &access),
             day: format_vn(today),
             late: count(|w| w == Timeliness::Late),

@@ -18,7 +18,8 @@ use baocao_core::text::{format_number, format_percent};
 use baocao_core::workflow::{Action, Status};
 use baocao_core::{Period, Registry, today_in_vietnam};
 use baocao_store::reports::ReportRequest;
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use baocao_store::values::Counting;
+use chrono::{Datelike, Days, NaiveDate};
 use serde::Deserialize;
 
 use crate::access::{Access, unit_on};
@@ -40,10 +41,7 @@ fn recent_periods(regime: &Regime, today: NaiveDate) -> Vec<Period> {
     periods
 }
 
-fn time_vn(at: DateTime<Utc>) -> String {
-    let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7");
-    at.with_timezone(&offset).format("%H:%M %d/%m/%Y").to_string()
-}
+use baocao_core::date::time_vn;
 
 /// One line of a to-do list.
 struct Task {
@@ -716,13 +714,17 @@ pub struct CompareQuery {
     at: Option<String>,
     /// How many months back.
     months: Option<u32>,
+    /// Count submitted reports too, not only approved ones.
+    submitted: Option<String>,
 }
 
 struct ComparePoint {
     label: String,
     value: String,
     last_year: String,
+    /// Each column says itself whether it rests on an estimated share.
     estimated: bool,
+    last_year_estimated: bool,
     /// Some source was left out: the asker may not see it.
     partial: bool,
 }
@@ -739,6 +741,9 @@ struct ComparePage {
     months: u32,
     points: Vec<ComparePoint>,
     chart: String,
+    include_submitted: bool,
+    /// Which reports the figures count, in words.
+    counting: &'static str,
 }
 
 /// A line of values as SVG; estimated points hollow.
@@ -817,7 +822,10 @@ pub async fn compare(State(state): State<AppState>, access: Access, Query(q): Qu
             let all: Vec<Period> = periods.iter().copied().chain(periods.iter().map(Period::year_before)).collect();
             let sees = |unit: &baocao_core::UnitVersion, day| access.sees(&registry, unit, day);
             let visible: Option<&baocao_store::values::Visibility> = (!access.reads_everywhere()).then_some(&sees);
-            let mut now = state.db.query_series(&registry, &indicator, &unit_code, &all, at, visible).await?;
+            let include_submitted = q.submitted.is_some();
+            let counting = Counting::Official { include_submitted };
+            let audience = baocao_store::values::Audience { counting, visible };
+            let mut now = state.db.query_series(&registry, &indicator, &unit_code, &all, at, audience).await?;
             let before = now.split_off(periods.len());
             let mut points = Vec::new();
             let mut series = Vec::new();
@@ -828,7 +836,8 @@ pub async fn compare(State(state): State<AppState>, access: Access, Query(q): Qu
                     label,
                     value: now.value.map(|v| format_number(v, 0)).unwrap_or_default(),
                     last_year: before.value.map(|v| format_number(v, 0)).unwrap_or_default(),
-                    estimated: now.estimated || before.estimated,
+                    estimated: now.estimated,
+                    last_year_estimated: before.estimated,
                     partial: now.withheld > 0 || before.withheld > 0,
                 });
             }
@@ -842,6 +851,8 @@ pub async fn compare(State(state): State<AppState>, access: Access, Query(q): Qu
                 months,
                 chart: line_chart(&series),
                 points,
+                include_submitted,
+                counting: counting.vietnamese(),
             })
         }
         .await,
@@ -880,6 +891,8 @@ struct OutputPage {
     include_submitted: bool,
     view: baocao_core::report::Consolidated,
     rows: Vec<OutputRow>,
+    /// Which reports the figures count, in words.
+    counting: &'static str,
 }
 
 /// An output form (biểu đầu ra): a province total or a breakdown by unit,
@@ -933,6 +946,7 @@ pub async fn output(State(state): State<AppState>, access: Access, Query(q): Que
                 include_submitted,
                 rows,
                 view,
+                counting: Counting::Official { include_submitted }.vietnamese(),
             })
         }
         .await,

@@ -132,7 +132,11 @@ impl Db {
         req: ReportRequest,
         frozen: Option<String>,
     ) -> Result<Outcome, StoreError> {
-        let ReportScope { form, indicators, unit, .. } = &*scope;
+        let ReportScope { form, indicators, unit, regime, .. } = &*scope;
+        // A period that has not begun is refused, unless the regime plans
+        // ahead; actions carried over with their own time are judged then.
+        let today = req.at.map_or_else(baocao_core::today_in_vietnam, baocao_core::date::day_in_vietnam);
+        regime.open(&req.period, today).map_err(rejected)?;
         if let Some((signer, position)) = &req.signature {
             StoreError::check_text("người ký (signer)", signer, false)?;
             StoreError::check_text("chức vụ người ký (position)", position, false)?;

@@ -15,7 +15,7 @@ use baocao_core::{Aggregation, Indicator, Period, Registry, UnitVersion};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::Change;
-use crate::values::{ComposeContext, ReportFilter};
+use crate::values::{ComposeContext, Counting, ReportFilter};
 use crate::{Db, StoreError, WriteTx, append_audit, with_conn, with_pool};
 
 /// What a person asks of a report.
@@ -544,7 +544,12 @@ impl Db {
         period: &Period,
     ) -> Result<Vec<ReportRow>, StoreError> {
         let structure_at = period.end();
-        let ctx = &ComposeContext::new(registry, indicators, None);
+        // A report shows its own values as they stand, draft or not; what
+        // it draws from other periods (the year to date, the same period
+        // last year) counts by the one rule, so that no one else's draft,
+        // nor a dissolved unit's, slips in.
+        let own = &ComposeContext::new(registry, indicators, Counting::Everything);
+        let official = &ComposeContext::new(registry, indicators, Counting::APPROVED);
         let last_year = period.year_before();
         let months = period.months_to_date();
         let plans: HashMap<String, f64> = {
@@ -566,7 +571,10 @@ impl Db {
             let mut cells = BTreeMap::new();
             let mut same_period_estimated = false;
             if let Some(ind) = indicator {
-                let value_at = |p: Period| self.compose_or_blank(ctx, ind, &unit.code, p, structure_at);
+                let value_at = |p: Period| {
+                    let ctx = if p == *period { own } else { official };
+                    self.compose_or_blank(ctx, ind, &unit.code, p, structure_at)
+                };
                 let this = value_at(*period).await?.and_then(|c| c.value);
                 let before = value_at(last_year).await?;
                 same_period_estimated = before.as_ref().is_some_and(|c| c.estimated);
@@ -636,7 +644,7 @@ impl Db {
         let area =
             registry.in_force(code, day).ok_or_else(|| rejected(format!("unit {code} is not in force on {day}")))?;
         let indicators = self.indicators_by_code().await?;
-        let ctx = &ComposeContext::new(registry, &indicators, Some(ReportFilter { regime_id, include_submitted }));
+        let ctx = &ComposeContext::new(registry, &indicators, Counting::Official { include_submitted });
         let expected: Vec<UnitVersion> = regime
             .units_for(registry, period)
             .into_iter()
@@ -769,15 +777,13 @@ impl Db {
         let by_unit: HashMap<String, (Status, Option<DateTime<Utc>>)> =
             rows.into_iter().filter_map(|(code, status, at)| Some((code, (Status::parse(&status)?, at)))).collect();
         // The deadline is a day in Vietnam: sent before its end (UTC+7) is on time.
-        let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("a valid offset");
         let units: Vec<UnitCompleteness> = regime
             .units_for(registry, period)
             .into_iter()
             .map(|u| {
                 let (status, submitted_at) = by_unit.get(&u.code).map_or((None, None), |(s, at)| (Some(*s), *at));
                 let sent = matches!(status, Some(Status::Submitted | Status::Approved));
-                let on_time =
-                    submitted_at.filter(|_| sent).map(|at| at.with_timezone(&offset).date_naive() <= deadline);
+                let on_time = submitted_at.filter(|_| sent).map(|at| baocao_core::date::day_in_vietnam(at) <= deadline);
                 UnitCompleteness { code: u.code, name: u.name, status, submitted_at, on_time }
             })
             .collect();

@@ -156,7 +156,10 @@ impl Db {
 
     /// Every target measured in `period`: its indicators summed over the
     /// lowest units under its unit, in the structure of the period's end.
+    /// Targets measured from the values that count (approved reports and
+    /// direct imports: [`crate::values::Counting::APPROVED`]).
     pub async fn target_progress(&self, registry: &Registry, period: &Period) -> Result<Vec<Progress>, StoreError> {
+        let counting = crate::values::Counting::APPROVED;
         let day = period.end();
         let mut out = Vec::new();
         for target in self.targets().await? {
@@ -165,9 +168,9 @@ impl Db {
                 let found: Vec<f64> = leaves.iter().filter_map(|u| values.get(&u.key()).copied()).collect();
                 (!found.is_empty()).then(|| found.iter().sum::<f64>())
             };
-            let numerator = sum(self.numbers(&target.indicator, period).await?);
+            let numerator = sum(self.numbers(&target.indicator, period, counting).await?);
             let denominator = match &target.of {
-                Some(of) => sum(self.numbers(of, period).await?),
+                Some(of) => sum(self.numbers(of, period, counting).await?),
                 None => None,
             };
             let value = numerator.and_then(|n| target.measure(n, denominator));

@@ -269,7 +269,7 @@ impl Db {
             units.iter().copied().filter(|c| !known.is_some_and(|k| k.contains(*c))).collect()
         };
         if !missing.is_empty() {
-            let read = self.numbers_of_units(period, &missing).await?;
+            let read = self.numbers_of_units(period, &missing, ctx.counting).await?;
             let mut cache = ctx.numbers.lock().expect("not poisoned");
             let entry = cache.entry(*period).or_default();
             entry.codes.extend(missing.iter().map(|c| c.to_string()));
@@ -294,6 +294,7 @@ impl Db {
         &self,
         period: &Period,
         codes: &[&str],
+        counting: Counting,
     ) -> Result<Vec<((String, VersionKey), f64)>, StoreError> {
         let mut numbers = Vec::new();
         // Bounded batches keep within both backends' limits on parameters.
@@ -306,8 +307,10 @@ impl Db {
                 "i.code, u.code, u.valid_from, d.value_num",
                 &format!(
                     "FROM units u CROSS JOIN data_values d JOIN indicators i ON i.id = d.indicator_id
-                     WHERE d.unit_id = u.id AND d.period = $1 AND d.value_num IS NOT NULL AND u.code IN ({})",
-                    list.join(", ")
+                     WHERE d.unit_id = u.id AND d.period = $1 AND d.value_num IS NOT NULL AND u.code IN ({})
+                       AND {}",
+                    list.join(", "),
+                    counting.condition(chunk.len() + 2)
                 ),
             );
             let json: String = with_pool!(self, |pool| {
@@ -315,7 +318,7 @@ impl Db {
                 for code in chunk {
                     q = q.bind(*code);
                 }
-                q.fetch_one(pool).await?
+                q.bind(counting.include_submitted()).fetch_one(pool).await?
             });
             type Row = (String, String, Option<NaiveDate>, f64);
             let rows: Vec<Row> =
@@ -342,18 +345,23 @@ impl Db {
         Ok(rows.into_iter().map(|(code, valid_from)| VersionKey { code, valid_from }).collect())
     }
 
-    /// Stored values of one period, optionally of one indicator.
+    /// Stored values of one period that count under `counting`, optionally
+    /// of one indicator.
     pub async fn values_of_period(
         &self,
         period: &Period,
         indicator: Option<&str>,
+        counting: Counting,
     ) -> Result<Vec<StoredValue>, StoreError> {
         let sql = format!(
-            "{SELECT_VALUES} WHERE d.period = $1 AND (CAST($2 AS TEXT) IS NULL OR i.code = $2) ORDER BY i.code, u.code"
+            "{SELECT_VALUES} WHERE d.period = $1 AND (CAST($2 AS TEXT) IS NULL OR i.code = $2) AND {}
+             ORDER BY i.code, u.code",
+            counting.condition(3)
         );
         Ok(with_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(period.to_string())
             .bind(indicator)
+            .bind(counting.include_submitted())
             .fetch_all(pool)
             .await?))
     }
@@ -366,6 +374,7 @@ impl Db {
         period: &Period,
         org_unit: Option<&str>,
         children: bool,
+        counting: Counting,
     ) -> Result<Vec<StoredValue>, StoreError> {
         let units = match org_unit {
             None => None,
@@ -382,14 +391,20 @@ impl Db {
                 Some(codes)
             }
         };
-        let values = self.values_of_period(period, None).await?;
+        let values = self.values_of_period(period, None, counting).await?;
         Ok(values.into_iter().filter(|v| units.as_ref().is_none_or(|u| u.contains(&v.unit_code))).collect())
     }
 
-    /// The numeric values of one indicator and period, by unit version.
-    pub async fn numbers(&self, indicator: &str, period: &Period) -> Result<HashMap<VersionKey, f64>, StoreError> {
+    /// The numeric values of one indicator and period that count under
+    /// `counting`, by unit version.
+    pub async fn numbers(
+        &self,
+        indicator: &str,
+        period: &Period,
+        counting: Counting,
+    ) -> Result<HashMap<VersionKey, f64>, StoreError> {
         Ok(self
-            .values_of_period(period, Some(indicator))
+            .values_of_period(period, Some(indicator), counting)
             .await?
             .into_iter()
             .filter_map(|v| Some((v.unit_key(), v.value_num?)))
@@ -401,20 +416,85 @@ impl Db {
 /// leaves out (and counts as withheld) the sources it may not.
 pub type Visibility<'a> = dyn Fn(&baocao_core::UnitVersion, NaiveDate) -> bool + Sync + 'a;
 
-/// What values are composed from: the registry, the indicators, and
-/// optionally only the units whose report under a regime was approved (or
-/// at least submitted), as output forms consolidate.
+/// Whom a figure is composed for: which stored values count, and which
+/// units they may see (all when `visible` is absent).
+#[derive(Clone, Copy)]
+pub struct Audience<'a> {
+    pub counting: Counting,
+    pub visible: Option<&'a Visibility<'a>>,
+}
+
+impl Audience<'_> {
+    /// Someone who sees every unit (the command line, a system-wide grant).
+    pub fn everywhere(counting: Counting) -> Audience<'static> {
+        Audience { counting, visible: None }
+    }
+}
+
+/// Which stored values a figure is made of: one rule for every total the
+/// system shows (comparisons, output forms, targets, year to date,
+/// exports), stated on the pages that show them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counting {
+    /// Values that belong to no report (imported directly, as DHIS2
+    /// dataValueSets) and those of approved reports; with
+    /// `include_submitted`, those of submitted reports too. A draft or a
+    /// returned report never counts.
+    Official { include_submitted: bool },
+    /// Every stored value: what a report shows of itself while it is a draft.
+    Everything,
+}
+
+impl Counting {
+    /// Approved reports only: what counts unless one asks for more.
+    pub const APPROVED: Counting = Counting::Official { include_submitted: false };
+
+    /// The condition on a value `d` (of `data_values`), with the parameter
+    /// `$n` bound to [`Counting::include_submitted`]: false when the value
+    /// belongs to a report (one whose form has its indicator, of its unit
+    /// and period) that does not count.
+    pub(crate) fn condition(self, n: usize) -> String {
+        match self {
+            // The parameter is bound whatever the rule (PostgreSQL refuses
+            // a bound parameter a statement does not use).
+            Counting::Everything => format!("(CAST(${n} AS BOOLEAN) OR true)"),
+            Counting::Official { .. } => format!(
+                "NOT EXISTS (SELECT 1 FROM reports r JOIN form_indicators fi ON fi.form_id = r.form_id
+                   WHERE r.unit_id = d.unit_id AND r.period = d.period AND fi.indicator_id = d.indicator_id
+                     AND r.status <> 'approved' AND NOT (${n} AND r.status = 'submitted'))"
+            ),
+        }
+    }
+
+    pub(crate) fn include_submitted(self) -> bool {
+        matches!(self, Counting::Official { include_submitted: true })
+    }
+
+    /// The rule in Vietnamese, for the pages that show totals.
+    pub fn vietnamese(self) -> &'static str {
+        match self {
+            Counting::Official { include_submitted: false } => {
+                "Số liệu gồm số liệu nhập trực tiếp và số liệu của các báo cáo đã phê duyệt; báo cáo nháp, đã gửi chưa duyệt hoặc bị trả lại không được tính."
+            }
+            Counting::Official { include_submitted: true } => {
+                "Số liệu gồm số liệu nhập trực tiếp và số liệu của các báo cáo đã phê duyệt hoặc đã gửi (chưa duyệt); báo cáo nháp hoặc bị trả lại không được tính."
+            }
+            Counting::Everything => "Mọi số liệu đã lưu, kể cả của báo cáo nháp.",
+        }
+    }
+}
+
+/// What values are composed from: the registry, the indicators, and which
+/// stored values count.
 pub(crate) struct ComposeContext<'a> {
     pub registry: &'a baocao_core::Registry,
     pub indicators: &'a HashMap<String, Indicator>,
-    pub filter: Option<ReportFilter>,
+    pub counting: Counting,
     /// Only the sources the asker may see; all when absent.
     pub visible: Option<&'a Visibility<'a>>,
     /// Numbers already read, by period: one query per period, however many
     /// indicators and units a report or an output form composes.
     numbers: std::sync::Mutex<HashMap<Period, PeriodNumbers>>,
-    /// Units whose report counts under `filter`, by period.
-    counted: std::sync::Mutex<HashMap<Period, std::sync::Arc<std::collections::HashSet<VersionKey>>>>,
     /// Contributions by unit code and the epochs of the structure day and
     /// the period's day: the same for every period between two changes of
     /// the registry (a year of months before a reform shares one).
@@ -434,15 +514,14 @@ impl<'a> ComposeContext<'a> {
     pub fn new(
         registry: &'a baocao_core::Registry,
         indicators: &'a HashMap<String, Indicator>,
-        filter: Option<ReportFilter>,
+        counting: Counting,
     ) -> Self {
         ComposeContext {
             registry,
             indicators,
-            filter,
+            counting,
             visible: None,
             numbers: Default::default(),
-            counted: Default::default(),
             contributions: Default::default(),
         }
     }
@@ -503,7 +582,8 @@ impl Db {
         let total = raw.len();
         let indicators: HashMap<String, Indicator> =
             self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
-        let (mut ok, mut conflicts) = baocao_core::datavalue::check(raw, &indicators, registry);
+        let today = baocao_core::today_in_vietnam();
+        let (mut ok, mut conflicts) = baocao_core::datavalue::check(raw, &indicators, registry, today);
         let locked = self.locked_values(&ok).await?;
         ok.retain(|v| {
             let key = (v.indicator.clone(), v.unit.clone(), v.period.to_string());
@@ -543,8 +623,8 @@ impl Db {
     /// structure of day `structure_at` (the period's own last day when
     /// absent): a province or district sums its units of that day, and a
     /// unit that did not exist in the period is composed from those that did.
-    /// The sources the asker may not see (`visible`) are left out and
-    /// counted as withheld.
+    /// What counts and what the asker may see are the `audience`'s; the
+    /// sources it may not see are left out and counted as withheld.
     pub async fn query_value(
         &self,
         registry: &baocao_core::Registry,
@@ -552,11 +632,11 @@ impl Db {
         code: &str,
         period: &Period,
         structure_at: Option<NaiveDate>,
-        visible: Option<&Visibility<'_>>,
+        audience: Audience<'_>,
     ) -> Result<baocao_core::restate::Composed, StoreError> {
         let at = structure_at.unwrap_or_else(|| period.end());
         let periods = std::slice::from_ref(period);
-        let mut series = self.query_series(registry, indicator, code, periods, at, visible).await?;
+        let mut series = self.query_series(registry, indicator, code, periods, at, audience).await?;
         Ok(series.remove(0))
     }
 
@@ -569,15 +649,15 @@ impl Db {
         code: &str,
         periods: &[Period],
         structure_at: NaiveDate,
-        visible: Option<&Visibility<'_>>,
+        audience: Audience<'_>,
     ) -> Result<Vec<baocao_core::restate::Composed>, StoreError> {
         let indicators: HashMap<String, Indicator> =
             self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
         let found = indicators.get(indicator);
         let indicator =
             found.ok_or_else(|| StoreError::NotFound(format!("unknown indicator (chỉ tiêu) «{indicator}»")))?;
-        let mut ctx = ComposeContext::new(registry, &indicators, None);
-        ctx.visible = visible;
+        let mut ctx = ComposeContext::new(registry, &indicators, audience.counting);
+        ctx.visible = audience.visible;
         let mut series = Vec::with_capacity(periods.len());
         for period in periods {
             let mut composed = self.compose_indicator(&ctx, indicator, code, period, structure_at, 0).await?;
@@ -613,19 +693,7 @@ impl Db {
                     }
                 }
                 let units: Vec<&str> = contributions.iter().map(|c| c.unit.code.as_str()).collect();
-                let mut numbers = self.cached_numbers(ctx, &indicator.code, period, &units).await?;
-                if let Some(filter) = &ctx.filter {
-                    let cached = ctx.counted.lock().expect("not poisoned").get(period).cloned();
-                    let counted = match cached {
-                        Some(c) => c,
-                        None => {
-                            let read = std::sync::Arc::new(self.reported_units(filter, period).await?);
-                            ctx.counted.lock().expect("not poisoned").insert(*period, read.clone());
-                            read
-                        }
-                    };
-                    numbers.retain(|unit, _| counted.contains(unit));
-                }
+                let numbers = self.cached_numbers(ctx, &indicator.code, period, &units).await?;
                 let mut composed = baocao_core::restate::compose(&indicator.aggregation, &contributions, &numbers)
                     .map_err(StoreError::Conflict)?;
                 composed.withheld = withheld;

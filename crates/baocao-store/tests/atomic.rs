@@ -70,6 +70,7 @@ fn regime() -> Regime {
         deadline_days_after_cutoff: 5,
         units: UnitSelector { under: None, kinds: vec![UnitKind::Commune], codes: vec![] },
         issued_by: None,
+        planning: false,
     }
 }
 

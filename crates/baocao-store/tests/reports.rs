@@ -32,6 +32,7 @@ async fn reporting() -> (TestDb, Registry) {
         deadline_days_after_cutoff: 5,
         units: UnitSelector { under: None, kinds: vec![UnitKind::Commune, UnitKind::Ward], codes: vec![] },
         issued_by: None,
+        planning: false,
     };
     t.db.save_regime("test", &regime).await.unwrap();
     let registry = t.db.load_registry().await.unwrap();

@@ -73,7 +73,8 @@ impl TestDb {
     }
 }
 
-/// Indicators counted in whole numbers and summed, named after their codes.
+/// Indicators counted (whole numbers, never negative) and summed, named
+/// after their codes.
 pub fn counted_indicators(codes: impl IntoIterator<Item = String>) -> Vec<Indicator> {
     codes
         .into_iter()
@@ -81,7 +82,7 @@ pub fn counted_indicators(codes: impl IntoIterator<Item = String>) -> Vec<Indica
             name: format!("Chỉ tiêu {code}"),
             code,
             unit: "hồ sơ".into(),
-            value_type: ValueType::Integer,
+            value_type: ValueType::IntegerZeroOrPositive,
             aggregation: Aggregation::Sum,
             group: None,
         })

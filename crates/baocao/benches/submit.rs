@@ -49,6 +49,7 @@ async fn prepare(url: &str) -> Db {
             codes: vec![],
         },
         issued_by: None,
+        planning: false,
     };
     db.save_regime("test", &regime).await.unwrap();
     // Submissions go through authentication and authorization like any other.

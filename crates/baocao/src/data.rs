@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use baocao_core::{Period, Periodicity, parse_date, today_in_vietnam};
 use baocao_ingest::dhis2::{self, DataValueOut, DataValueSetOut};
 use baocao_store::Db;
+use baocao_store::values::{Audience, Counting};
 use chrono::{Datelike, NaiveDate};
 use clap::{Subcommand, ValueEnum};
 
@@ -42,6 +43,10 @@ pub enum DataCommand {
         org_unit: Option<String>,
         #[arg(long)]
         children: bool,
+        /// Count the values of submitted reports too, not only approved ones
+        /// (drafts and returned reports never count).
+        #[arg(long)]
+        include_submitted: bool,
         #[arg(long, value_enum, default_value = "json")]
         format: Interchange,
     },
@@ -56,6 +61,10 @@ pub enum DataCommand {
         /// Day whose structure to use (YYYY-MM-DD or dd/mm/yyyy); the period's last day when absent.
         #[arg(long, value_parser = parse_date)]
         structure_at: Option<NaiveDate>,
+        /// Count the values of submitted reports too, not only approved ones
+        /// (drafts and returned reports never count).
+        #[arg(long)]
+        include_submitted: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -118,10 +127,11 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        DataCommand::Export { period, org_unit, children, format } => {
+        DataCommand::Export { period, org_unit, children, include_submitted, format } => {
             let registry = db.load_registry().await?;
+            let counting = Counting::Official { include_submitted };
             let values: Vec<DataValueOut> = db
-                .export_values(&registry, &period, org_unit.as_deref(), children)
+                .export_values(&registry, &period, org_unit.as_deref(), children, counting)
                 .await?
                 .into_iter()
                 .map(|v| DataValueOut::new(v.indicator, v.period, v.unit_code, v.value, v.comment, v.stored_at))
@@ -134,9 +144,10 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
                 }
             }
         }
-        DataCommand::Query { indicator, unit, period, structure_at, format } => {
+        DataCommand::Query { indicator, unit, period, structure_at, include_submitted, format } => {
             let registry = db.load_registry().await?;
-            let composed = db.query_value(&registry, &indicator, &unit, &period, structure_at, None).await?;
+            let audience = Audience::everywhere(Counting::Official { include_submitted });
+            let composed = db.query_value(&registry, &indicator, &unit, &period, structure_at, audience).await?;
             match format {
                 Format::Json => output::json(&composed),
                 _ => {

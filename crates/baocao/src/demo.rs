@@ -124,7 +124,8 @@ pub async fn prepare(db: &Db, province: &str) -> anyhow::Result<()> {
         .into_iter()
         .rfind(|p| p.cutoff().1 <= today)
         .context("a month before today")?;
-    if db.numbers("HS_TIEP_NHAN", &last_month).await?.is_empty() {
+    let generated = db.numbers("HS_TIEP_NHAN", &last_month, baocao_store::values::Counting::Everything).await?;
+    if generated.is_empty() {
         progress.stage("generating two years of monthly reports");
         generate(db, &registry, &regime, first.start(), last_month.end()).await?;
         progress.stage("sending and approving recent reports");

@@ -229,7 +229,7 @@ async fn values_import_query_across_the_reform_and_export() {
     };
     // Xã Kroong no longer exists in August 2025: a conflict, not stored.
     assert!(conflict("23314").unwrap().contains("not in force in period 202508"));
-    assert!(conflict("7.5").unwrap().contains("whole number"));
+    assert!(conflict("7.5").unwrap().contains("cần một số nguyên không âm"));
     assert!(conflict("KHONG_CO").unwrap().contains("unknown indicator"));
 
     // The July 2024 value of the new Xã Ngọk Bay, in the 2025 structure:
@@ -446,9 +446,11 @@ async fn reports_follow_the_structure_and_form_of_their_period() {
     let out = report(&db, "save", "00004", "202508", &["--set", "HS_TIEP_NHAN=1"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not report under regime"));
 
-    // Same period last year for the new Ngọk Bay comes from its three predecessors.
+    // Same period last year for the new Ngọk Bay comes from its three
+    // predecessors' approved reports (a draft would not count).
     for (unit, value) in [("23314", "11"), ("23317", "22"), ("23320", "33")] {
-        assert!(report(&db, "save", unit, "202408", &["--set", &format!("HS_TIEP_NHAN={value}")]).status.success());
+        assert!(report(&db, "submit", unit, "202408", &["--set", &format!("HS_TIEP_NHAN={value}")]).status.success());
+        assert!(report(&db, "approve", unit, "202408", &[]).status.success());
     }
     let out = report(&db, "save", "23317", "202508", &["--set", "HS_TIEP_NHAN=132"]);
     let view: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -541,11 +543,16 @@ async fn computed_indicators_follow_their_formula() {
     // A computed row cannot be typed into.
     let out = report(&db, "save", "23317", "202509", &["--set", "TY_LE_TOAN_TRINH=80"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("được tính tự động"));
-    // The province's share is computed from its totals, not averaged.
-    let q = ok_json(
-        &db,
-        &["data", "query", "--indicator", "TY_LE_TOAN_TRINH", "--unit", "51", "--period", "202509", "--format", "json"],
-    );
+    // The province's share is computed from its totals, not averaged; from
+    // approved reports (a draft counts nowhere but in itself).
+    let query = ["data", "query", "--indicator", "TY_LE_TOAN_TRINH", "--unit", "51", "--period", "202509"];
+    let q = ok_json(&db, &[&query[..], &["--format", "json"]].concat());
+    assert_eq!(q["value"], Value::Null, "a draft does not count: {q}");
+    assert!(report(&db, "submit", "23317", "202509", &[]).status.success());
+    let q = ok_json(&db, &[&query[..], &["--include-submitted", "--format", "json"]].concat());
+    assert_eq!(q["value"], 75.0, "submitted, when asked for");
+    assert!(report(&db, "approve", "23317", "202509", &[]).status.success());
+    let q = ok_json(&db, &[&query[..], &["--format", "json"]].concat());
     assert_eq!(q["value"], 75.0);
     assert_eq!(q["components"]["HS_TIEP_NHAN"], 200.0);
 }
@@ -1396,11 +1403,12 @@ async fn a_plans_tasks_and_targets_are_followed_up() {
     assert_eq!(all[0]["timeliness"], "done_on_time");
     assert_eq!(all[0]["task"]["evidence"], "Công văn 45/TTPV");
 
-    // The share of dossiers fully online in the province, from the reports.
+    // The share of dossiers fully online in the province, from the approved reports.
     for (unit, received, online) in [("23317", "100", "70"), ("23527", "100", "40")] {
         let values = [format!("HS_TIEP_NHAN={received}"), format!("HS_TRUC_TUYEN_TOAN_TRINH={online}")];
-        let out = report(&db, "save", unit, "202508", &["--set", &values[0], "--set", &values[1]]);
+        let out = report(&db, "submit", unit, "202508", &["--set", &values[0], "--set", &values[1]]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(report(&db, "approve", unit, "202508", &[]).status.success());
     }
     let targets = write(
         &dir,

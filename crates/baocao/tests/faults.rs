@@ -186,6 +186,7 @@ async fn sigterm_finishes_the_requests_under_way_then_stops() {
     let exit = server.wait();
     assert!(exit.success(), "the server stops cleanly: {exit}");
     let db = Db::connect(&t.url).await.unwrap();
-    let stored = db.numbers("CT01", &"200001".parse().unwrap()).await.unwrap();
+    let stored =
+        db.numbers("CT01", &"200001".parse().unwrap(), baocao_store::values::Counting::Everything).await.unwrap();
     assert_eq!(stored.values().next(), Some(&7.0));
 }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use baocao_store::values::Counting;
 use common::{App, answer, spawn};
 use serde_json::{Value, json};
 
@@ -184,4 +185,110 @@ async fn the_printed_report_signs_as_decree_30_writes_it() {
         .unwrap();
     assert!(printed.contains("TM. ỦY BAN NHÂN DÂN<br>KT. CHỦ TỊCH<br>PHÓ CHỦ TỊCH"), "{printed}");
     assert!(printed.contains("Trần Thị B"));
+}
+
+#[tokio::test]
+async fn values_make_sense_wherever_they_come_from() {
+    let app = spawn().await;
+    // A count cannot be negative: refused in Vietnamese, saying what is expected.
+    let mut save = report_of("202510", "save");
+    save["values"] = json!({ "HS_TIEP_NHAN": "-3" });
+    let (status, refused) = act(&app, "ngokbay", save).await;
+    assert_eq!(status, 409);
+    let message = refused["error"].as_str().unwrap();
+    assert!(message.contains("«-3» không hợp lệ: cần một số nguyên không âm"), "{message}");
+    let set = r#"{"dataValues":[{"dataElement":"HS_TIEP_NHAN","period":"202510","orgUnit":"23317","value":"-3"}]}"#;
+    let (_, summary) = app.post("/api/v1/dataValueSets", "application/json", set).await;
+    assert_eq!(summary["status"], "ERROR", "{summary}");
+    assert!(summary["conflicts"][0]["value"].as_str().unwrap().contains("số nguyên không âm"));
+
+    // What people type, as they type it.
+    let mut save = report_of("202510", "save");
+    save["values"] = json!({ "HS_TIEP_NHAN": "1 250", "VB_DIEN_TU": "1.250" });
+    let (status, saved) = act(&app, "ngokbay", save).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(
+        (cell(&saved, "HS_TIEP_NHAN", "this_period"), cell(&saved, "VB_DIEN_TU", "this_period")),
+        (Some(1250.0), Some(1250.0))
+    );
+
+    // A period that has not begun takes no report and no value.
+    let mut ahead = report_of("203012", "save");
+    ahead["values"] = json!({ "HS_TIEP_NHAN": "5" });
+    let (status, refused) = act(&app, "ngokbay", ahead).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("chưa bắt đầu"), "{refused}");
+    let set = r#"{"dataValues":[{"dataElement":"HS_TIEP_NHAN","period":"203012","orgUnit":"23317","value":"5"}]}"#;
+    let (_, summary) = app.post("/api/v1/dataValueSets", "application/json", set).await;
+    assert_eq!(summary["conflicts"][0]["errorCode"], "E7645", "{summary}");
+    assert!(
+        app.db.db.numbers("HS_TIEP_NHAN", &"203012".parse().unwrap(), Counting::Everything).await.unwrap().is_empty()
+    );
+}
+
+/// The province's figure for August 2025 in every place that shows one.
+async fn figures(app: &App, submitted: bool) -> Vec<(&'static str, f64)> {
+    let flag = if submitted { "true" } else { "false" };
+    let (_, value) =
+        app.get(&format!("/api/v1/values?indicator=HS_TIEP_NHAN&unit=51&period=202508&include_submitted={flag}")).await;
+    let (_, output) =
+        app.get(&format!("/api/v1/output?form=TH01&unit=51&period=202508&include_submitted={flag}")).await;
+    let row = output["rows"].as_array().unwrap().iter().find(|r| r["code"] == "HS_TIEP_NHAN").unwrap().clone();
+    let (_, set) =
+        app.get(&format!("/api/v1/dataValueSets?period=202508&orgUnit=51&children=true&includeSubmitted={flag}")).await;
+    let exported: f64 = set["dataValues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["dataElement"] == "HS_TIEP_NHAN")
+        .map(|v| v["value"].as_str().unwrap().parse::<f64>().unwrap())
+        .sum();
+    let query = if submitted { "&submitted=1" } else { "" };
+    let page = app
+        .client
+        .get(app.url(&format!("/compare?indicator=HS_TIEP_NHAN&unit=51&months=36{query}")))
+        .bearer_auth(app.token("admin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row_at = page.find("<td>08/2025</td>").expect("August 2025 on the comparison page");
+    let cell = &page[row_at..];
+    let shown = cell.split("<td class=\"num\">").nth(1).unwrap().split(['<', ' ']).next().unwrap().replace('.', "");
+    assert!(page.contains("id=\"counting\""), "the page says what counts");
+    vec![
+        ("values API", value["value"].as_f64().unwrap()),
+        ("output form TH01", row["cells"][0].as_f64().unwrap()),
+        ("export", exported),
+        ("comparison page", shown.parse().unwrap()),
+    ]
+}
+
+#[tokio::test]
+async fn every_total_counts_the_same_reports() {
+    let app = spawn().await;
+    // August 2025: Ngọk Bay approved (100), Đăk Rơ Wa sent (50), Sa Thầy a draft (30).
+    for (unit, value, steps) in
+        [("23317", "100", &["submit", "approve"][..]), ("23302", "50", &["submit"]), ("23527", "30", &["save"])]
+    {
+        for step in steps {
+            let who = if *step == "approve" { "approver" } else { "admin" };
+            let mut body = json!({ "regime": REGIME, "unit": unit, "period": "202508", "action": step });
+            if *step != "approve" {
+                body["values"] = json!({ "HS_TIEP_NHAN": value });
+                body["signer"] = json!("Lê Văn C");
+                body["position"] = json!("Chủ tịch");
+            }
+            let (status, answer) = act(&app, who, body).await;
+            assert_eq!(status, 200, "{unit} {step}: {answer}");
+        }
+    }
+    for (what, figure) in figures(&app, false).await {
+        assert_eq!(figure, 100.0, "{what}: approved reports only");
+    }
+    for (what, figure) in figures(&app, true).await {
+        assert_eq!(figure, 150.0, "{what}: submitted too, when asked; never a draft");
+    }
 }
