@@ -14,12 +14,12 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
     } else {
         NaiveDate::parse_from_str(text, "%Y-%m-%d")
     };
-    let bad = || format!("invalid date «{text}»: expected YYYY-MM-DD or dd/mm/yyyy");
+    let bad = || format!("ngày «{text}» không hợp lệ: viết dd/mm/yyyy hoặc YYYY-MM-DD");
     let day = parsed.map_err(|_| bad())?;
     // chrono reads years up to ±262142, and arithmetic on days near that
     // edge (a period's end, the next day) would leave its range.
     if !YEARS.contains(&day.year()) {
-        return Err(format!("{}, with a year from {} to {}", bad(), YEARS.start(), YEARS.end()));
+        return Err(format!("{}, năm từ {} đến {}", bad(), YEARS.start(), YEARS.end()));
     }
     Ok(day)
 }

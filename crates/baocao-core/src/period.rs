@@ -218,57 +218,126 @@ impl fmt::Display for Period {
     }
 }
 
+/// One parser for every period people or machines write: DHIS2's codes
+/// (`202511`, `2025Q3`, `2025S1`, `2025N9`, `2025`, `20251130`) and the ways
+/// officials write them (`11/2025`, `2025-11`, `Tháng 11/2025`, `Quý III/2025`,
+/// `Quý 3/2025`, `6 tháng đầu năm 2025`, `9 tháng năm 2025`, `Năm 2025`,
+/// `30/11/2025`), with or without diacritics. Every [`Period::label`] reads
+/// back as its period.
 impl FromStr for Period {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let text = s.trim();
-        let bad = || {
+        let folded = crate::text::fold(text);
+        written(&folded).or_else(|| dhis2(text)).filter(Period::is_valid).ok_or_else(|| {
             format!(
-                "invalid period «{text}»: expected YYYY (year), YYYYMM (month), YYYYQn (quarter), \
-                 YYYYSn (six months), YYYYN9 (nine months) or YYYYMMDD (day)"
+                "kỳ «{text}» không hợp lệ: viết tháng như 11/2025, Tháng 11/2025, 2025-11 hoặc 202511; \
+                 quý như Quý 3/2025 hoặc 2025Q3; năm như 2025; 6 tháng như 2025S1; 9 tháng như 2025N9; \
+                 ngày như 30/11/2025 hoặc 20251130"
             )
-        };
-        let year: i32 = text
-            .get(..4)
-            .filter(|y| y.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or_else(bad)?
-            .parse()
-            .map_err(|_| bad())?;
-        if !YEARS.contains(&year) {
-            return Err(bad());
-        }
-        let rest = &text[4..];
-        // Every form below is ASCII; slicing past here is then safe.
-        if !rest.is_ascii() {
-            return Err(bad());
-        }
-        let number = |digits: &str| -> Result<u32, String> {
-            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad());
-            }
-            digits.parse().map_err(|_| bad())
-        };
-        let period = match rest.as_bytes() {
-            [] => Period::Year { year },
-            [b'Q', ..] => Period::Quarter { year, quarter: number(&rest[1..])? },
-            [b'S', ..] => Period::SixMonths { year, half: number(&rest[1..])? },
-            b"N9" => Period::NineMonths { year },
-            [_, _] => Period::Month { year, month: number(rest)? },
-            [_, _, _, _] => {
-                let (month, day) = (number(&rest[..2])?, number(&rest[2..])?);
-                Period::Day(NaiveDate::from_ymd_opt(year, month, day).ok_or_else(bad)?)
-            }
-            _ => return Err(bad()),
-        };
-        let valid = match period {
-            Period::Month { month, .. } => (1..=12).contains(&month),
-            Period::Quarter { quarter, .. } => (1..=4).contains(&quarter),
-            Period::SixMonths { half, .. } => (1..=2).contains(&half),
-            _ => true,
-        };
-        if valid { Ok(period) } else { Err(bad()) }
+        })
     }
+}
+
+impl Period {
+    fn is_valid(&self) -> bool {
+        let year = match *self {
+            Period::Day(d) => d.year(),
+            Period::Month { year, month } => return YEARS.contains(&year) && (1..=12).contains(&month),
+            Period::Quarter { year, quarter } => return YEARS.contains(&year) && (1..=4).contains(&quarter),
+            Period::SixMonths { year, half } => return YEARS.contains(&year) && (1..=2).contains(&half),
+            Period::NineMonths { year } | Period::Year { year } => year,
+        };
+        YEARS.contains(&year)
+    }
+}
+
+/// A number of ASCII digits only (no sign, no spaces).
+fn digits(text: &str) -> Option<u32> {
+    (!text.is_empty() && text.len() <= 4 && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok())?
+}
+
+fn year(text: &str) -> Option<i32> {
+    (text.len() == 4).then(|| digits(text))?.and_then(|y| i32::try_from(y).ok())
+}
+
+/// A quarter as a number or a Roman numeral.
+fn quarter(text: &str) -> Option<u32> {
+    match text {
+        "i" => Some(1),
+        "ii" => Some(2),
+        "iii" => Some(3),
+        "iv" => Some(4),
+        _ => digits(text),
+    }
+}
+
+/// `N/YYYY` or `N nam YYYY`, with `what` reading N.
+fn of_year(text: &str, what: impl Fn(&str) -> Option<u32>) -> Option<(u32, i32)> {
+    let (n, y) = text.split_once('/').or_else(|| text.split_once(" nam "))?;
+    Some((what(n.trim())?, year(y.trim())?))
+}
+
+/// The ways officials write a period, on text already folded (lower case,
+/// no diacritics, single spaces).
+fn written(folded: &str) -> Option<Period> {
+    let t = folded;
+    if let Some(rest) = t.strip_prefix("ngay ") {
+        return crate::date::parse_date(rest).ok().map(Period::Day);
+    }
+    if let Some(rest) = t.strip_prefix("thang ") {
+        return of_year(rest, digits).map(|(month, year)| Period::Month { year, month });
+    }
+    if let Some(rest) = t.strip_prefix("quy ") {
+        return of_year(rest, quarter).map(|(quarter, year)| Period::Quarter { year, quarter });
+    }
+    if let Some(rest) = t.strip_prefix("6 thang dau nam ") {
+        return year(rest).map(|year| Period::SixMonths { year, half: 1 });
+    }
+    if let Some(rest) = t.strip_prefix("6 thang cuoi nam ") {
+        return year(rest).map(|year| Period::SixMonths { year, half: 2 });
+    }
+    if let Some(rest) = t.strip_prefix("9 thang nam ") {
+        return year(rest).map(|year| Period::NineMonths { year });
+    }
+    if let Some(rest) = t.strip_prefix("nam ") {
+        return year(rest).map(|year| Period::Year { year });
+    }
+    match t.matches('/').count() {
+        2 => return crate::date::parse_date(t).ok().map(Period::Day),
+        1 => {
+            return match t.strip_prefix('q') {
+                Some(rest) => of_year(rest, quarter).map(|(quarter, year)| Period::Quarter { year, quarter }),
+                None => of_year(t, digits).map(|(month, year)| Period::Month { year, month }),
+            };
+        }
+        _ => {}
+    }
+    match t.split('-').collect::<Vec<_>>()[..] {
+        [y, m] => Some(Period::Month { year: year(y)?, month: (m.len() == 2).then(|| digits(m))?? }),
+        [_, _, _] => crate::date::parse_date(t).ok().map(Period::Day),
+        _ => None,
+    }
+}
+
+/// DHIS2's period codes.
+fn dhis2(text: &str) -> Option<Period> {
+    let year = year(text.get(..4)?)?;
+    let rest = &text[4..];
+    // Every form below is ASCII; slicing past here is then safe.
+    if !rest.is_ascii() {
+        return None;
+    }
+    Some(match rest.as_bytes() {
+        [] => Period::Year { year },
+        [b'Q', ..] => Period::Quarter { year, quarter: digits(&rest[1..])? },
+        [b'S', ..] => Period::SixMonths { year, half: digits(&rest[1..])? },
+        b"N9" => Period::NineMonths { year },
+        [_, _] => Period::Month { year, month: digits(rest)? },
+        [_, _, _, _] => Period::Day(NaiveDate::from_ymd_opt(year, digits(&rest[..2])?, digits(&rest[2..])?)?),
+        _ => return None,
+    })
 }
 
 impl Serialize for Period {
@@ -302,11 +371,62 @@ mod tests {
             assert_eq!(p(s).to_string(), s);
         }
         for bad in [
-            "", "24", "202413", "2024Q5", "2024S3", "20240230", "2024W1", "abcd", "2024-07", "202407x", "9999",
-            "20241ặ", "2024Qặ", "2024ặ1",
+            "",
+            "24",
+            "202413",
+            "2024Q5",
+            "2024S3",
+            "20240230",
+            "2024W1",
+            "abcd",
+            "2024-7",
+            "202407x",
+            "9999",
+            "20241ặ",
+            "2024Qặ",
+            "2024ặ1",
+            "13/2025",
+            "Quý 5/2025",
+            "Tháng 0/2025",
+            "2025-1",
+            "1/2/3/4",
+            "Tháng 11/25",
+            "+1/2025",
+            "Năm 20251",
         ] {
             let err = bad.parse::<Period>().unwrap_err();
-            assert!(err.contains("invalid period"), "{bad}: {err}");
+            assert!(err.contains("không hợp lệ") && err.contains("11/2025"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn periods_as_officials_write_them() {
+        for (written, code) in [
+            ("11/2025", "202511"),
+            ("1/2026", "202601"),
+            ("2025-11", "202511"),
+            ("Tháng 11/2025", "202511"),
+            ("tháng 11 năm 2025", "202511"),
+            ("Thang 11/2025", "202511"),
+            ("Quý 3/2025", "2025Q3"),
+            ("Quý III/2025", "2025Q3"),
+            ("Q3/2025", "2025Q3"),
+            ("6 tháng đầu năm 2025", "2025S1"),
+            ("6 thang cuoi nam 2025", "2025S2"),
+            ("9 tháng năm 2025", "2025N9"),
+            ("Năm 2025", "2025"),
+            ("30/11/2025", "20251130"),
+            ("2025-11-30", "20251130"),
+            ("Ngày 30/11/2025", "20251130"),
+        ] {
+            assert_eq!(p(written).to_string(), code, "{written}");
+        }
+    }
+
+    #[test]
+    fn every_label_reads_back_as_its_period() {
+        for code in ["202511", "2025Q3", "2025Q4", "2025S1", "2025S2", "2025N9", "2025", "20251130"] {
+            assert_eq!(p(&p(code).label()), p(code), "{code}");
         }
     }
 

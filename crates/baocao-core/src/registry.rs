@@ -32,9 +32,9 @@ pub struct Edge {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum RegistryError {
-    #[error("no unit with code {0}")]
+    #[error("Không có đơn vị mã {0}.")]
     UnknownCode(String),
-    #[error("unit {code} is not in force on {day}")]
+    #[error("Đơn vị {code} không có hiệu lực vào ngày {}.", crate::date::format_vn(*day))]
     NotInForce { code: String, day: NaiveDate },
     #[error("invalid baseline: {0}")]
     Baseline(String),

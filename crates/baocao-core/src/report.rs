@@ -149,6 +149,38 @@ pub struct Completeness {
     pub late: usize,
     pub missing: usize,
     pub units: Vec<UnitCompleteness>,
+    /// Units of the regime left out because the asker may not see them:
+    /// the counts above are of the others only.
+    pub withheld: usize,
+}
+
+impl Completeness {
+    /// The counts of `units`, each counted once.
+    pub fn of(regime: String, period: Period, deadline: NaiveDate, units: Vec<UnitCompleteness>) -> Completeness {
+        let count = |f: &dyn Fn(&UnitCompleteness) -> bool| units.iter().filter(|u| f(u)).count();
+        Completeness {
+            regime,
+            period,
+            deadline,
+            expected: units.len(),
+            submitted: count(&|u| matches!(u.status, Some(Status::Submitted | Status::Approved))),
+            approved: count(&|u| u.status == Some(Status::Approved)),
+            on_time: count(&|u| u.on_time == Some(true)),
+            late: count(&|u| u.on_time == Some(false)),
+            missing: count(&|u| u.on_time.is_none()),
+            units,
+            withheld: 0,
+        }
+    }
+
+    /// Only the units `keep` accepts, counted again: what someone who may
+    /// see only those is told, with how many were left out.
+    pub fn within(self, keep: impl Fn(&UnitCompleteness) -> bool) -> Completeness {
+        let before = self.units.len() + self.withheld;
+        let units: Vec<UnitCompleteness> = self.units.into_iter().filter(|u| keep(u)).collect();
+        let withheld = before - units.len();
+        Completeness { withheld, ..Completeness::of(self.regime, self.period, self.deadline, units) }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -315,7 +315,7 @@ mod tests {
         let bytes = workbook.save_to_buffer().unwrap();
         let text = read_form("f.xlsx", &bytes).unwrap_err().to_string();
         assert!(text.contains("sheet «Thông tin chung», cell B3: «inputs» is not a known value"), "{text}");
-        assert!(text.contains("cell B4: invalid date «31/02/2025»"), "{text}");
+        assert!(text.contains("cell B4: ngày «31/02/2025» không hợp lệ"), "{text}");
         assert!(text.contains("cell B5: «later» is not a known value"), "{text}");
         assert!(text.contains("sheet «Quy tắc»: this sheet is missing"), "{text}");
     }

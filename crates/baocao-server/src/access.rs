@@ -116,7 +116,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The account behind a request, if any: an API token wins over a cookie.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Arc<Principal>>, ApiError> {
+pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Arc<Principal>>, ApiError> {
     if let Some(token) = bearer(headers) {
         return Ok(state.token_principal(token).await?);
     }
@@ -214,7 +214,8 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let Some(rule) = rule_of(&state.rules, req.method(), &path) else {
         let allowed: Vec<&str> = state.rules.iter().filter(|r| r.path == path).map(|r| r.method.as_str()).collect();
         if !allowed.is_empty() {
-            let message = format!("{} is not allowed here (allowed: {})", req.method(), allowed.join(", "));
+            let message =
+                format!("Phương thức {} không dùng được ở đây (chỉ dùng: {}).", req.method(), allowed.join(", "));
             let mut response = refuse(&path, StatusCode::METHOD_NOT_ALLOWED, &message);
             if let Ok(value) = header::HeaderValue::from_str(&allowed.join(", ")) {
                 response.headers_mut().insert(header::ALLOW, value);
@@ -222,8 +223,8 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             return response;
         }
         // Fail closed: a route reached without a rule is a programming error.
-        tracing::error!(%path, method = %req.method(), "route without an access rule");
-        return refuse(&path, StatusCode::INTERNAL_SERVER_ERROR, "route without an access rule");
+        tracing::error!(%path, method = %req.method(), "lỗi hệ thống: đường dẫn chưa có quy tắc truy cập");
+        return refuse(&path, StatusCode::INTERNAL_SERVER_ERROR, "lỗi hệ thống: đường dẫn chưa có quy tắc truy cập");
     };
     if rule == Rule::Public {
         // Public routes never look at who asks: no session lookup for them.
@@ -231,7 +232,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     let p = match authenticate(&state, req.headers()).await {
         Ok(Some(p)) => p,
-        Ok(None) => return refuse(req.uri().path(), StatusCode::UNAUTHORIZED, "sign in required (đăng nhập)"),
+        Ok(None) => return refuse(req.uri().path(), StatusCode::UNAUTHORIZED, "Cần đăng nhập."),
         Err(e) => return refuse(&path, e.status, &e.message),
     };
     let refused = match rule {
@@ -280,10 +281,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Access {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts.extensions.get::<Arc<Principal>>().cloned().map(Access).ok_or_else(|| ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            message: "sign in required (đăng nhập)".into(),
-        })
+        parts
+            .extensions
+            .get::<Arc<Principal>>()
+            .cloned()
+            .map(Access)
+            .ok_or_else(|| ApiError { status: StatusCode::UNAUTHORIZED, message: "Cần đăng nhập.".into() })
     }
 }
 
@@ -335,9 +338,26 @@ impl Access {
     /// Whether the account reads reports everywhere (a grant without a
     /// unit): then nothing composed for it needs to leave anything out.
     pub fn reads_everywhere(&self) -> bool {
-        let today = today_in_vietnam();
-        self.holds(Permission::ViewReports)
-            && baocao_core::access::reach(&self.0.grants, Permission::ViewReports, today).is_none()
+        self.holds_everywhere(Permission::ViewReports)
+    }
+
+    /// Whether the account holds `permission` over the whole system (not
+    /// only over some units), today.
+    pub fn holds_everywhere(&self, permission: Permission) -> bool {
+        self.holds(permission) && baocao_core::access::reach(&self.0.grants, permission, today_in_vietnam()).is_none()
+    }
+
+    /// The unit a page shows when none is asked for: the home province for
+    /// whoever reads everywhere (or within it), else the first unit the
+    /// account reads (a commune's officer sees their commune).
+    pub fn home_unit(&self, home_province: Option<&str>) -> Option<String> {
+        match baocao_core::access::reach(&self.0.grants, Permission::ViewReports, today_in_vietnam()) {
+            None => home_province.map(str::to_string),
+            Some(roots) if home_province.is_some_and(|home| roots.iter().any(|r| r == home)) => {
+                home_province.map(str::to_string)
+            }
+            Some(roots) => roots.into_iter().next(),
+        }
     }
 
     /// Whether the account may read the reports of `unit` as it stood on
@@ -369,6 +389,6 @@ pub fn unit_on<'r>(
     day: chrono::NaiveDate,
 ) -> Result<&'r baocao_core::UnitVersion, ApiError> {
     registry.in_force(code, day).ok_or_else(|| {
-        ApiError::not_found(format!("unit {code} is not in force on {}", baocao_core::date::format_vn(day)))
+        ApiError::not_found(format!("Đơn vị {code} không có hiệu lực vào ngày {}.", baocao_core::date::format_vn(day)))
     })
 }

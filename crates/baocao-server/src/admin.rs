@@ -18,7 +18,7 @@ use utoipa::IntoParams;
 use crate::access::{Access, unit_on};
 use crate::auth::hash_password_off;
 use crate::error::ApiError;
-use crate::pages::{Chrome, error_page, page_result};
+use crate::pages::{Chrome, error_page, page_result, render};
 use crate::state::AppState;
 
 /// May the account hand out `role` on `unit` (none: the whole system)?
@@ -92,6 +92,19 @@ struct AccountsPage {
     /// What each role may do, as the table under the accounts shows it.
     matrix: Vec<(&'static str, Vec<&'static str>)>,
     notice: Option<String>,
+    /// Why the account or grant sent was refused, said by its form.
+    refused: Refused,
+    account: NewAccount,
+    grant: NewGrant,
+}
+
+/// Which form of the page was refused, and why.
+#[derive(Default)]
+enum Refused {
+    #[default]
+    Nothing,
+    Account(String),
+    Grant(String),
 }
 
 #[derive(Deserialize)]
@@ -100,46 +113,68 @@ pub struct NoticeQuery {
 }
 
 pub async fn accounts(State(state): State<AppState>, access: Access, Query(q): Query<NoticeQuery>) -> Response {
-    let page = async {
-        let today = today_in_vietnam();
-        let accounts = visible_accounts(&state, &access)
-            .await?
-            .into_iter()
-            .map(|a| AccountRow {
-                username: a.username,
-                display_name: a.display_name,
-                active: a.active,
-                grants: a
-                    .grants
-                    .into_iter()
-                    .map(|g| GrantRow {
-                        id: g.id,
-                        role: g.grant.role.vietnamese(),
-                        unit: g.grant.unit.clone().unwrap_or_else(|| "toàn hệ thống".into()),
-                        forms: g.grant.forms.join(", "),
-                        from: g.grant.validity.from.map_or_else(|| "—".into(), format_vn),
-                        to: g.grant.validity.to.and_then(|t| t.pred_opt()).map_or_else(String::new, format_vn),
-                        current: g.grant.validity.contains(today),
-                    })
-                    .collect(),
-            })
-            .collect();
-        Ok::<_, ApiError>(AccountsPage {
-            chrome: Chrome::new(&state, &access),
-            accounts,
-            roles: Role::ALL.iter().map(|r| (r.as_str(), r.vietnamese())).collect(),
-            matrix: Role::ALL
-                .iter()
-                .map(|r| (r.vietnamese(), r.permissions().iter().map(|p| p.vietnamese()).collect()))
-                .collect(),
-            notice: q.done,
-        })
-    }
-    .await;
-    page_result(page)
+    let page = AccountsPage { notice: q.done, ..blank_page(&state, &access) };
+    page_result(fill(&state, &access, page).await)
 }
 
-#[derive(Deserialize)]
+/// The page as shown again after a refusal: the reason by the form, what
+/// was typed kept (never the password), with the refusal's status.
+async fn refused_page(state: &AppState, access: &Access, e: ApiError, page: AccountsPage) -> Response {
+    match fill(state, access, page).await {
+        Ok(page) => {
+            let mut response = render(&page);
+            *response.status_mut() = e.status;
+            response
+        }
+        Err(other) => error_page(other),
+    }
+}
+
+fn blank_page(state: &AppState, access: &Access) -> AccountsPage {
+    AccountsPage {
+        chrome: Chrome::new(state, access),
+        accounts: Vec::new(),
+        roles: Role::ALL.iter().map(|r| (r.as_str(), r.vietnamese())).collect(),
+        matrix: Role::ALL
+            .iter()
+            .map(|r| (r.vietnamese(), r.permissions().iter().map(|p| p.vietnamese()).collect()))
+            .collect(),
+        notice: None,
+        refused: Refused::Nothing,
+        account: NewAccount::default(),
+        grant: NewGrant::default(),
+    }
+}
+
+/// The accounts the asker may see, with their grants.
+async fn fill(state: &AppState, access: &Access, page: AccountsPage) -> Result<AccountsPage, ApiError> {
+    let today = today_in_vietnam();
+    let accounts = visible_accounts(state, access)
+        .await?
+        .into_iter()
+        .map(|a| AccountRow {
+            username: a.username,
+            display_name: a.display_name,
+            active: a.active,
+            grants: a
+                .grants
+                .into_iter()
+                .map(|g| GrantRow {
+                    id: g.id,
+                    role: g.grant.role.vietnamese(),
+                    unit: g.grant.unit.clone().unwrap_or_else(|| "toàn hệ thống".into()),
+                    forms: g.grant.forms.join(", "),
+                    from: g.grant.validity.from.map_or_else(|| "—".into(), format_vn),
+                    to: g.grant.validity.to.and_then(|t| t.pred_opt()).map_or_else(String::new, format_vn),
+                    current: g.grant.validity.contains(today),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(AccountsPage { accounts, ..page })
+}
+
+#[derive(Deserialize, Default)]
 pub struct NewAccount {
     username: String,
     display_name: String,
@@ -170,11 +205,16 @@ pub async fn create_account(State(state): State<AppState>, access: Access, Form(
     };
     match result {
         Ok(()) => Redirect::to(&format!("/admin/accounts?done=Đã tạo tài khoản {username}")).into_response(),
-        Err(e) => error_page(e),
+        Err(e) => {
+            let account = NewAccount { password: String::new(), ..f };
+            let page =
+                AccountsPage { refused: Refused::Account(e.message.clone()), account, ..blank_page(&state, &access) };
+            refused_page(&state, &access, e, page).await
+        }
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct NewGrant {
     username: String,
     role: String,
@@ -187,13 +227,13 @@ pub struct NewGrant {
 fn optional_day(field: &str, text: Option<&str>) -> Result<Option<chrono::NaiveDate>, ApiError> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
-        Some(t) => parse_date(t).map(Some).map_err(|e| ApiError::bad_request(format!("field `{field}`: {e}"))),
+        Some(t) => parse_date(t).map(Some).map_err(|e| ApiError::bad_request(format!("trường `{field}`: {e}"))),
     }
 }
 
 pub async fn add_grant(State(state): State<AppState>, access: Access, Form(f): Form<NewGrant>) -> Response {
     let result = async {
-        let role: Role = f.role.parse().map_err(|e: String| ApiError::bad_request(format!("field `role`: {e}")))?;
+        let role: Role = f.role.parse().map_err(|e: String| ApiError::bad_request(format!("trường `role`: {e}")))?;
         let unit = f.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_string);
         let registry = state.registry().await?;
         may_grant(&registry, &access, role, unit.as_deref())?;
@@ -211,7 +251,9 @@ pub async fn add_grant(State(state): State<AppState>, access: Access, Form(f): F
             optional_day("valid_to", f.valid_to.as_deref())?,
         );
         if validity.is_empty() {
-            return Err(ApiError::bad_request("field `valid_to`: must be after `valid_from`"));
+            return Err(ApiError::bad_request(
+                "Trường `valid_to`: ngày kết thúc phải sau ngày bắt đầu (`valid_from`).",
+            ));
         }
         let grant = Grant { role, unit, forms, validity };
         state.db.add_grant(access.username(), f.username.trim(), &grant).await?;
@@ -220,7 +262,11 @@ pub async fn add_grant(State(state): State<AppState>, access: Access, Form(f): F
     .await;
     match result {
         Ok(()) => Redirect::to("/admin/accounts?done=Đã cấp quyền").into_response(),
-        Err(e) => error_page(e),
+        Err(e) => {
+            let page =
+                AccountsPage { refused: Refused::Grant(e.message.clone()), grant: f, ..blank_page(&state, &access) };
+            refused_page(&state, &access, e, page).await
+        }
     }
 }
 
@@ -237,7 +283,7 @@ pub async fn revoke_grant(State(state): State<AppState>, access: Access, Form(f)
             .iter()
             .flat_map(|a| &a.grants)
             .find(|g| g.id == f.grant)
-            .ok_or_else(|| ApiError::not_found(format!("no grant {}", f.grant)))?;
+            .ok_or_else(|| ApiError::not_found(format!("Không có quyền được cấp số {}.", f.grant)))?;
         may_grant(&registry, &access, grant.grant.role, grant.grant.unit.as_deref())?;
         state.db.revoke_grant(access.username(), f.grant, today_in_vietnam()).await?;
         Ok::<_, ApiError>(())

@@ -163,7 +163,7 @@ pub async fn openapi(State(state): State<AppState>) -> Json<utoipa::openapi::Ope
 pub(crate) fn day_param(name: &str, value: Option<&str>) -> Result<NaiveDate, ApiError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(today_in_vietnam()),
-        Some(v) => parse_date(v).map_err(|e| ApiError::bad_request(format!("parameter `{name}`: {e}"))),
+        Some(v) => parse_date(v).map_err(|e| ApiError::bad_request(format!("tham số `{name}`: {e}"))),
     }
 }
 

@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 fn period_param(name: &str, value: &str) -> Result<Period, ApiError> {
-    value.parse().map_err(|e| ApiError::bad_request(format!("parameter `{name}`: {e}")))
+    value.parse().map_err(|e| ApiError::bad_request(format!("tham số `{name}`: {e}")))
 }
 
 /// Every indicator (chỉ tiêu).
@@ -61,10 +61,10 @@ pub async fn periods(Query(q): Query<PeriodsQuery>) -> Result<Json<Vec<PeriodInf
         .as_deref()
         .unwrap_or("monthly")
         .parse()
-        .map_err(|e: String| ApiError::bad_request(format!("parameter `periodicity`: {e}")))?;
+        .map_err(|e: String| ApiError::bad_request(format!("tham số `periodicity`: {e}")))?;
     let (from, to) = (day_param("from", Some(&q.from))?, day_param("to", Some(&q.to))?);
     if (to - from).num_days() > 3660 {
-        return Err(ApiError::bad_request("at most ten years of periods at once"));
+        return Err(ApiError::bad_request("Mỗi lần chỉ lấy được tối đa mười năm kỳ báo cáo."));
     }
     Ok(Json(
         Period::ending_between(periodicity, from, to)
@@ -99,7 +99,8 @@ pub async fn import(
     // Bulk values bypass the reports' workflow: a system-wide function,
     // checked before the body is read.
     access.require(&registry, Permission::ManageCatalog, Target::System)?;
-    let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
+    let text =
+        std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("Nội dung gửi lên không phải văn bản UTF-8."))?;
     let csv =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/csv"));
     let raw = if csv { dhis2::read_csv("request body", text) } else { dhis2::read_json("request body", text) }
@@ -150,7 +151,9 @@ pub async fn export(
     Ok(match q.format.as_deref() {
         Some("csv") => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], dhis2::write_csv(&values)).into_response(),
         None | Some("json") => Json(DataValueSetOut { data_values: values }).into_response(),
-        Some(other) => return Err(ApiError::bad_request(format!("parameter `format`: «{other}» is not json or csv"))),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!("Tham số `format`: «{other}» không phải json hoặc csv.")));
+        }
     })
 }
 
@@ -183,7 +186,7 @@ pub async fn value(
 ) -> Result<Json<Composed>, ApiError> {
     let period = period_param("period", &q.period)?;
     let structure_at = match q.structure_at.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(s) => Some(parse_date(s).map_err(|e| ApiError::bad_request(format!("parameter `structure_at`: {e}")))?),
+        Some(s) => Some(parse_date(s).map_err(|e| ApiError::bad_request(format!("tham số `structure_at`: {e}")))?),
         None => None,
     };
     let registry = state.registry().await?;

@@ -65,7 +65,8 @@ fn read_body<T>(
     if workbook {
         xlsx("request body", body)
     } else {
-        let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
+        let text = std::str::from_utf8(body)
+            .map_err(|_| ApiError::bad_request("Nội dung gửi lên không phải văn bản UTF-8."))?;
         csv("request body", text)
     }
     .map_err(ApiError::from)
@@ -127,10 +128,9 @@ pub struct PlanQuery {
 
 /// The mail domain asked for, or the server's `--mail-domain`.
 pub(crate) fn domain_of(state: &AppState, asked: Option<String>) -> Result<String, ApiError> {
-    asked
-        .filter(|d| !d.trim().is_empty())
-        .or_else(|| state.settings.mail_domain.clone())
-        .ok_or_else(|| ApiError::bad_request("parameter `domain`: no mail domain given and none configured"))
+    asked.filter(|d| !d.trim().is_empty()).or_else(|| state.settings.mail_domain.clone()).ok_or_else(|| {
+        ApiError::bad_request("Tham số `domain`: chưa cho tên miền thư điện tử và máy chủ cũng chưa cấu hình.")
+    })
 }
 
 /// The accounts a system needs on a day, from the rosters: the same plan,
@@ -153,7 +153,9 @@ pub async fn plan(
             let steps = state.db.reporting_plan(day, &domain, q.grace_days.unwrap_or(DEFAULT_GRACE_DAYS)).await?;
             json!({ "system": "baocao", "at": day, "steps": steps })
         }
-        other => return Err(ApiError::bad_request(format!("parameter `system`: «{other}» is not email or baocao"))),
+        other => {
+            return Err(ApiError::bad_request(format!("Tham số `system`: «{other}» không phải email hoặc baocao.")));
+        }
     }))
 }
 
@@ -166,7 +168,7 @@ pub async fn apply(
 ) -> Result<Json<Value>, ApiError> {
     require(&state, &access).await?;
     if q.system != "baocao" {
-        return Err(ApiError::bad_request("parameter `system`: only the baocao plan is carried out here"));
+        return Err(ApiError::bad_request("Tham số `system`: ở đây chỉ thực hiện kế hoạch tài khoản baocao."));
     }
     let day = day_param("at", q.at.as_deref())?;
     let domain = domain_of(&state, q.domain)?;

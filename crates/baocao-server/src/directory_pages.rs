@@ -192,7 +192,7 @@ fn read_file<T>(
             Ok(text) => csv(&name, &text),
             Err(_) => Err(Problems(vec![IngestError {
                 location: Location { file: name.clone(), ..Default::default() },
-                message: "not UTF-8 text; save the CSV as UTF-8 or send the workbook".into(),
+                message: "không phải văn bản UTF-8; hãy lưu tệp CSV với bảng mã UTF-8 hoặc gửi tệp XLSX".into(),
             }])),
         }
     };

@@ -27,7 +27,10 @@ impl From<StoreError> for ApiError {
             StoreError::Registry(r) => r.into(),
             StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Corrupt(_) | StoreError::Open(_) => {
                 tracing::error!(error = %e, "storage failure");
-                ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: "the database is not available".into() }
+                ApiError {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    message: "Cơ sở dữ liệu tạm thời không dùng được; thử lại sau ít phút.".into(),
+                }
             }
             StoreError::NotFound(message) => ApiError::not_found(message),
             StoreError::Unprocessable(message) => ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, message },

@@ -22,6 +22,7 @@ mod metrics;
 mod pages;
 mod panics;
 mod params;
+mod problem;
 mod reports_api;
 mod scim;
 pub mod scim_filter;
@@ -142,7 +143,7 @@ pub fn access_rules() -> Vec<RouteRule> {
 /// Any path no route knows, answered in the asker's language (SCIM, JSON
 /// or a page).
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
-    access::refuse(uri.path(), axum::http::StatusCode::NOT_FOUND, "nothing here (không tìm thấy trang này)")
+    access::refuse(uri.path(), axum::http::StatusCode::NOT_FOUND, "Không tìm thấy trang này.")
 }
 
 /// The whole application.
@@ -155,6 +156,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(body::LIMIT))
         .route_layer(from_fn_with_state(state.clone(), access::guard))
         .route_layer(from_fn(metrics::track))
+        // Outside the guard and the fallback: their refusals are framed too.
+        .layer(from_fn_with_state(state.clone(), problem::frame))
         .layer(from_fn(panics::catch));
     // Around everything above: refusals and errors carry them too.
     headers::around(app)

@@ -15,6 +15,7 @@ use baocao_core::access::Permission;
 use crate::access::Access;
 use crate::api::{day_param, unit_detail};
 use crate::error::ApiError;
+pub(crate) use crate::problem::error_page;
 use crate::state::AppState;
 
 /// What every page shows around its content: the demo banner, the menu of
@@ -26,28 +27,43 @@ pub struct Chrome {
     pub nav: Vec<(&'static str, &'static str)>,
 }
 
-/// The menu: each entry shown only to accounts that hold its permission.
-const MENU: [(&str, &str, Permission); 15] = [
-    ("/", "Việc của tôi", Permission::ViewCatalog),
-    ("/reports", "Báo cáo", Permission::ViewReports),
-    ("/review", "Phê duyệt", Permission::ApproveReports),
-    ("/completeness", "Tiến độ", Permission::ViewReports),
-    ("/output", "Tổng hợp", Permission::ViewReports),
-    ("/compare", "So sánh", Permission::ViewReports),
-    ("/units", "Đơn vị hành chính", Permission::ViewCatalog),
-    ("/indicators", "Chỉ tiêu", Permission::ViewCatalog),
-    ("/forms", "Biểu mẫu", Permission::ViewCatalog),
-    ("/regimes", "Chế độ báo cáo", Permission::ViewCatalog),
-    ("/admin/accounts", "Tài khoản", Permission::ManageAccounts),
-    ("/roster", "Danh sách cán bộ", Permission::ManageAccounts),
-    ("/tasks", "Kế hoạch", Permission::ViewReports),
-    ("/archive", "Lưu trữ", Permission::ViewReports),
-    ("/audit", "Nhật ký", Permission::ViewAudit),
+/// Where a menu entry's permission must be held for its page to open.
+#[derive(Clone, Copy, PartialEq)]
+enum Over {
+    /// Over some unit: the page shows what the account may see there.
+    Some,
+    /// Over the whole system: the page is about everything (rosters, the
+    /// audit log).
+    Whole,
+}
+
+/// The menu: each entry shown only to accounts whose permission opens it.
+const MENU: [(&str, &str, Permission, Over); 15] = [
+    ("/", "Việc của tôi", Permission::ViewCatalog, Over::Some),
+    ("/reports", "Báo cáo", Permission::ViewReports, Over::Some),
+    ("/review", "Phê duyệt", Permission::ApproveReports, Over::Some),
+    ("/completeness", "Tiến độ", Permission::ViewReports, Over::Some),
+    ("/output", "Tổng hợp", Permission::ViewReports, Over::Some),
+    ("/compare", "So sánh", Permission::ViewReports, Over::Some),
+    ("/units", "Đơn vị hành chính", Permission::ViewCatalog, Over::Some),
+    ("/indicators", "Chỉ tiêu", Permission::ViewCatalog, Over::Some),
+    ("/forms", "Biểu mẫu", Permission::ViewCatalog, Over::Some),
+    ("/regimes", "Chế độ báo cáo", Permission::ViewCatalog, Over::Some),
+    ("/admin/accounts", "Tài khoản", Permission::ManageAccounts, Over::Some),
+    ("/roster", "Danh sách cán bộ", Permission::ManageAccounts, Over::Whole),
+    ("/tasks", "Kế hoạch", Permission::ViewReports, Over::Some),
+    ("/archive", "Lưu trữ", Permission::ViewReports, Over::Some),
+    ("/audit", "Nhật ký", Permission::ViewAudit, Over::Whole),
 ];
 
 impl Chrome {
     pub fn new(state: &AppState, access: &Access) -> Self {
-        let nav = MENU.iter().filter(|(_, _, p)| access.holds(*p)).map(|(href, label, _)| (*href, *label)).collect();
+        let opens = |p: Permission, over: Over| match over {
+            Over::Some => access.holds(p),
+            Over::Whole => access.holds_everywhere(p),
+        };
+        let nav =
+            MENU.iter().filter(|(_, _, p, over)| opens(*p, *over)).map(|(href, label, ..)| (*href, *label)).collect();
         Chrome {
             demo: state.settings.demo,
             user: Some(access.0.display_name.clone()),
@@ -133,15 +149,6 @@ pub(crate) fn page_result<T: Template>(page: Result<T, ApiError>) -> Response {
         Ok(page) => render(&page),
         Err(e) => error_page(e),
     }
-}
-
-pub(crate) fn error_page(e: ApiError) -> Response {
-    let body = format!(
-        "<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><title>Lỗi {}</title><link rel=\"stylesheet\" href=\"/static/app.css\"><main><h1>Không hiển thị được</h1><p>{}</p><p><a href=\"/\">Về trang chủ</a></p></main></html>",
-        e.status.as_u16(),
-        askama::filters::escape(&e.message, askama::filters::Html).map(|s| s.to_string()).unwrap_or_default()
-    );
-    (e.status, Html(body)).into_response()
 }
 
 /// Units in force on a chosen day (time travel), or search results.

@@ -8,9 +8,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use baocao_core::Period;
 use baocao_core::report::{Completeness, ReportView};
 use baocao_core::workflow::Action;
+use baocao_core::{Period, Registry};
 use baocao_store::reports::ReportRequest;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -33,7 +33,7 @@ pub struct ReportQuery {
 }
 
 fn period(text: &str) -> Result<Period, ApiError> {
-    text.parse().map_err(|e| ApiError::bad_request(format!("parameter `period`: {e}")))
+    text.parse().map_err(|e| ApiError::bad_request(format!("tham số `period`: {e}")))
 }
 
 /// A report with its computed columns, rule findings and history.
@@ -103,7 +103,9 @@ fn answer_param(text: Option<&str>) -> Result<Answer, ApiError> {
     match text {
         None | Some("report") => Ok(Answer::Report),
         Some("outcome") => Ok(Answer::Outcome),
-        Some(other) => Err(ApiError::bad_request(format!("parameter `answer`: «{other}» is not report or outcome"))),
+        Some(other) => {
+            Err(ApiError::bad_request(format!("Tham số `answer`: «{other}» không phải report hoặc outcome.")))
+        }
     }
 }
 
@@ -142,7 +144,7 @@ pub async fn act(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let answer = answer_param(q.answer.as_deref())?;
     let action =
-        Action::parse(&body.action, body.reason).map_err(|e| ApiError::bad_request(format!("field `action`: {e}")))?;
+        Action::parse(&body.action, body.reason).map_err(|e| ApiError::bad_request(format!("trường `action`: {e}")))?;
     let request = ReportRequest {
         regime: body.regime,
         unit: body.unit,
@@ -191,8 +193,28 @@ pub(crate) async fn readable_completeness(
         },
         None => Target::System,
     };
-    access.require(&registry, Permission::ViewReports, target)?;
-    Ok(state.db.completeness(&registry, regime, period).await?)
+    let full = state.db.completeness(&registry, regime, period).await?;
+    if access.can(&registry, Permission::ViewReports, target) {
+        return Ok(full);
+    }
+    let shown = shown_to(&registry, access, &definition.form, full);
+    if shown.units.is_empty() {
+        access.require(&registry, Permission::ViewReports, target)?;
+    }
+    Ok(shown)
+}
+
+/// The part of `full` (of a regime of form `form`) that `access` may read:
+/// someone who sees part of a regime (a commune's officer) is told about
+/// that part, and how many units were left out.
+pub(crate) fn shown_to(registry: &Registry, access: &Access, form: &str, full: Completeness) -> Completeness {
+    let day = full.period.end();
+    let form = Some(form);
+    full.within(|u| {
+        registry
+            .in_force(&u.code, day)
+            .is_some_and(|unit| access.can(registry, Permission::ViewReports, Target::Unit { unit, day, form }))
+    })
 }
 
 /// The report as a workbook laid out like the printed form: a template
@@ -247,7 +269,9 @@ pub async fn upload(
     let action = match q.action.as_deref().unwrap_or("save") {
         "save" => Action::Save,
         "submit" => Action::Submit,
-        other => return Err(ApiError::bad_request(format!("parameter `action`: «{other}» is not save or submit"))),
+        other => {
+            return Err(ApiError::bad_request(format!("Tham số `action`: «{other}» không phải save hoặc submit.")));
+        }
     };
     let indicators = state.db.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
     let upload = baocao_ingest::xlsx::read_report("uploaded workbook", &body, &indicators).map_err(ApiError::from)?;
@@ -295,7 +319,9 @@ pub async fn output(
                 baocao_ingest::xlsx::write_consolidated(&view).map_err(|e| ApiError::bad_request(e.to_string()))?;
             workbook(&format!("{}-{}-{}", view.form, view.unit, view.period), bytes)
         }
-        Some(other) => return Err(ApiError::bad_request(format!("parameter `format`: «{other}» is not json or xlsx"))),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!("Tham số `format`: «{other}» không phải json hoặc xlsx.")));
+        }
     })
 }
 

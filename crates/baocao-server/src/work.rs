@@ -25,7 +25,7 @@ use serde::Deserialize;
 use crate::access::{Access, unit_on};
 use crate::error::ApiError;
 use crate::pages::{Chrome, error_page, page_result, render};
-use crate::reports_api::{act_as, readable_completeness};
+use crate::reports_api::{act_as, readable_completeness, shown_to};
 use crate::state::AppState;
 
 /// The periods worth showing on `today`: those whose data cut-off window
@@ -175,7 +175,7 @@ async fn choose(state: &AppState, q: &ListQuery) -> Result<(Vec<Regime>, Regime,
     periods.retain(|p| p.cutoff().0 <= today);
     periods.reverse();
     let period = match q.period.as_deref().filter(|p| !p.is_empty()) {
-        Some(p) => p.parse().map_err(|e| ApiError::bad_request(format!("parameter `period`: {e}")))?,
+        Some(p) => p.parse().map_err(|e| ApiError::bad_request(format!("tham số `period`: {e}")))?,
         None => *periods.first().ok_or_else(|| ApiError::not_found("Chưa có kỳ báo cáo nào."))?,
     };
     Ok((regimes, regime, periods, period))
@@ -678,7 +678,12 @@ pub async fn completeness(State(state): State<AppState>, access: Access, Query(q
             let summary = readable_completeness(&state, &access, &regime.code, &period).await?;
             let mut bars = Vec::new();
             for p in periods.iter().take(6).rev() {
-                let c = state.db.completeness(&registry, &regime.code, p).await?;
+                let c = shown_to(
+                    &registry,
+                    &access,
+                    &regime.form,
+                    state.db.completeness(&registry, &regime.code, p).await?,
+                );
                 let label = match p {
                     Period::Month { year, month } => format!("{month:02}/{year}"),
                     other => other.to_string(),
@@ -804,7 +809,7 @@ pub async fn compare(State(state): State<AppState>, access: Access, Query(q): Qu
             let unit_code = q
                 .unit
                 .filter(|u| !u.is_empty())
-                .or_else(|| state.settings.home_province.clone())
+                .or_else(|| access.home_unit(state.settings.home_province.as_deref()))
                 .ok_or_else(|| ApiError::bad_request("Chọn đơn vị (mã đơn vị)."))?;
             let unit = unit_on(&registry, &unit_code, at)?;
             access.require(&registry, Permission::ViewReports, Target::Unit { unit, day: at, form: None })?;
@@ -913,7 +918,7 @@ pub async fn output(State(state): State<AppState>, access: Access, Query(q): Que
             let unit = q
                 .unit
                 .filter(|u| !u.is_empty())
-                .or_else(|| state.settings.home_province.clone())
+                .or_else(|| access.home_unit(state.settings.home_province.as_deref()))
                 .ok_or_else(|| ApiError::bad_request("Chọn đơn vị (mã đơn vị)."))?;
             let include_submitted = q.submitted.is_some();
             let view =

@@ -97,7 +97,7 @@ fn grant_from(row: GrantRow) -> Result<StoredGrant, StoreError> {
 }
 
 fn unknown_account(username: &str) -> StoreError {
-    StoreError::NotFound(format!("no account «{username}»"))
+    StoreError::NotFound(format!("Không có tài khoản «{username}»."))
 }
 
 const ACCOUNT_COLUMNS: &str = "id, username, display_name, password_hash, active, failed_sign_ins, locked_until";
@@ -134,7 +134,9 @@ impl Db {
                 .fetch_optional(&mut *conn)
                 .await?;
             if taken.is_some() {
-                return Err(StoreError::Conflict(format!("the account «{username}» already exists")));
+                return Err(StoreError::Conflict(format!(
+                    "Tên đăng nhập «{username}» đã có người dùng; chọn tên khác."
+                )));
             }
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO accounts (username, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -554,7 +556,8 @@ impl Db {
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
-            let (username, from, to) = row.ok_or_else(|| StoreError::NotFound(format!("no grant {id}")))?;
+            let (username, from, to) =
+                row.ok_or_else(|| StoreError::NotFound(format!("Không có quyền được cấp số {id}.")))?;
             if to.is_some_and(|t| t <= day) {
                 return Ok(());
             }
@@ -680,7 +683,7 @@ impl Db {
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no API token {id}")))?;
+            .ok_or_else(|| StoreError::NotFound(format!("Không có mã truy cập (API token) số {id}.")))?;
             sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
                 .bind(now)
                 .bind(id)

@@ -50,7 +50,7 @@ impl Db {
         let field = |name: &str| info.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let group = field("Bag-Group-Identifier").unwrap_or_default();
         let code = field("External-Identifier")
-            .ok_or_else(|| StoreError::Conflict("bag-info.txt has no External-Identifier (the unit's code)".into()))?;
+            .ok_or_else(|| StoreError::Conflict("bag-info.txt thiếu External-Identifier (mã đơn vị).".into()))?;
         let name = field("Unit-Name").unwrap_or_else(|| code.clone());
         let oxum = field("Payload-Oxum").unwrap_or_default();
         let info_json = serde_json::to_string(info).expect("strings serialize");
@@ -112,7 +112,7 @@ impl Db {
         let sql = format!("SELECT {COLUMNS} FROM archive_packages WHERE id = $1");
         let row: Option<PackageRow> =
             with_pool!(self, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
-        package_of(row.ok_or_else(|| StoreError::NotFound(format!("no archive package {id}")))?)
+        package_of(row.ok_or_else(|| StoreError::NotFound(format!("Không có gói lưu trữ số {id}.")))?)
     }
 
     /// A package's files: path, checksum, size.
@@ -125,6 +125,6 @@ impl Db {
         let sql = "SELECT content FROM archive_files WHERE package_id = $1 AND path = $2";
         let content: Option<Vec<u8>> =
             with_pool!(self, |pool| sqlx::query_scalar(sql).bind(id).bind(path).fetch_optional(pool).await?);
-        content.ok_or_else(|| StoreError::NotFound(format!("no file «{path}» in archive package {id}")))
+        content.ok_or_else(|| StoreError::NotFound(format!("Gói lưu trữ số {id} không có tệp «{path}».")))
     }
 }

@@ -30,7 +30,7 @@ pub(crate) struct Catalog {
 impl Catalog {
     /// A regime by code, with its row id.
     pub(crate) fn regime(&self, code: &str) -> Result<&(i64, Regime), StoreError> {
-        self.regimes.get(code).ok_or_else(|| StoreError::NotFound(format!("unknown regime (chế độ báo cáo) «{code}»")))
+        self.regimes.get(code).ok_or_else(|| StoreError::NotFound(format!("Không có chế độ báo cáo «{code}».")))
     }
 
     /// The version of a form in force on `day`, with its row id.

@@ -161,7 +161,8 @@ impl Db {
     pub async fn prepare_cutover(&self, cutover: &Cutover) -> Result<Prepared, StoreError> {
         let mut problems = Vec::new();
         let eff = cutover.effective_date;
-        let eve = eff.pred_opt().ok_or_else(|| StoreError::Conflict("effective date out of range".into()))?;
+        let eve =
+            eff.pred_opt().ok_or_else(|| StoreError::Conflict("Ngày hiệu lực nằm ngoài phạm vi cho phép.".into()))?;
         let mut registry = self.load_registry().await?;
         let agencies = self.all_agencies().await?;
         let existing = self.cutover(&cutover.key).await?;
@@ -169,7 +170,7 @@ impl Db {
             ReorgSource::Applied { key } => match self.applied_delta(key).await {
                 Ok(delta) => delta,
                 Err(StoreError::NotFound(m)) => {
-                    return Err(StoreError::Refused("the cutover cannot be applied", vec![m]));
+                    return Err(StoreError::Refused("không thực hiện được đợt chuyển đổi", vec![m]));
                 }
                 Err(e) => return Err(e),
             },
@@ -300,7 +301,7 @@ impl Db {
     pub async fn apply_cutover(&self, actor: &str, cutover: &Cutover) -> Result<(Prepared, bool), StoreError> {
         let prepared = self.prepare_cutover(cutover).await?;
         if !prepared.problems.is_empty() {
-            return Err(StoreError::Refused("the cutover cannot be applied", prepared.problems));
+            return Err(StoreError::Refused("không thực hiện được đợt chuyển đổi", prepared.problems));
         }
         if prepared.applied {
             return Ok((prepared, false));
@@ -477,7 +478,10 @@ impl Db {
 
     /// Checks what should hold after cutover `key`; every problem found.
     pub async fn verify_cutover(&self, key: &str) -> Result<Vec<String>, StoreError> {
-        let record = self.cutover(key).await?.ok_or_else(|| StoreError::NotFound(format!("no cutover «{key}»")))?;
+        let record = self
+            .cutover(key)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("Không có đợt chuyển đổi «{key}».")))?;
         let eff = record.effective_date;
         let registry = self.load_registry().await?;
         let mut problems = registry.check_invariants();
@@ -530,7 +534,10 @@ impl Db {
     /// Restores the state before cutover `key`, while nothing depends on
     /// it: no report uses a unit it began or a form version it started.
     pub async fn rollback_cutover(&self, actor: &str, key: &str) -> Result<(), StoreError> {
-        let record = self.cutover(key).await?.ok_or_else(|| StoreError::NotFound(format!("no cutover «{key}»")))?;
+        let record = self
+            .cutover(key)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("Không có đợt chuyển đổi «{key}».")))?;
         let undo_text: String = with_pool!(self, |pool| sqlx::query_scalar("SELECT undo FROM cutovers WHERE key = $1")
             .bind(key)
             .fetch_one(pool)
@@ -566,7 +573,10 @@ impl Db {
             }
         }
         if !dependents.is_empty() {
-            return Err(StoreError::Refused("the cutover cannot be rolled back: new data depends on it", dependents));
+            return Err(StoreError::Refused(
+                "không hoàn tác được đợt chuyển đổi: đã có dữ liệu mới dựa trên nó",
+                dependents,
+            ));
         }
         let mut write = self.begin_write().await?;
         let tx = &mut write;

@@ -173,7 +173,7 @@ impl Db {
             let registry = crate::registry::load_registry!(conn);
             let problems = check_agencies(&all_agencies!(conn), &registry);
             if !problems.is_empty() {
-                return Err(StoreError::Refused("the agencies cannot be imported", problems));
+                return Err(StoreError::Refused("không nhập được danh sách cơ quan", problems));
             }
             let change = Change {
                 at: now,
@@ -202,7 +202,7 @@ impl Db {
     /// Every version of agency `code`, its predecessors and its successors.
     pub async fn agency_lineage(&self, code: &str) -> Result<AgencyLineage, StoreError> {
         let all = self.all_agencies().await?;
-        agency_lineage(&all, code).ok_or_else(|| StoreError::NotFound(format!("no agency «{code}»")))
+        agency_lineage(&all, code).ok_or_else(|| StoreError::NotFound(format!("Không có cơ quan «{code}».")))
     }
 
     /// Every version of every agency.

@@ -2,18 +2,18 @@ use baocao_core::{RegistryError, ReorgError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database: {0}")]
+    #[error("lỗi cơ sở dữ liệu: {0}")]
     Database(sqlx::Error),
-    #[error("database schema migration: {0}")]
+    #[error("lỗi nâng cấp cấu trúc cơ sở dữ liệu: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("unsupported database URL «{0}»: expected sqlite:PATH or postgres://…")]
+    #[error("địa chỉ cơ sở dữ liệu «{0}» không dùng được: cần sqlite:ĐƯỜNG_DẪN hoặc postgres://…")]
     UnsupportedUrl(String),
     /// The database cannot be opened, and why, said plainly.
     #[error("{0}")]
     Open(String),
-    #[error("{}", list("the reorganization cannot be applied", .0))]
+    #[error("{}", list("không áp dụng được đợt sắp xếp", .0))]
     Invalid(Vec<ReorgError>),
-    #[error("{}", list("the unit lists cannot be loaded", .0))]
+    #[error("{}", list("không nạp được danh mục đơn vị", .0))]
     Baseline(Vec<RegistryError>),
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -29,7 +29,7 @@ pub enum StoreError {
     /// What was asked for does not exist (an unknown regime, form, account …).
     #[error("{0}")]
     NotFound(String),
-    #[error("stored data is inconsistent: {0}")]
+    #[error("dữ liệu đã lưu không nhất quán: {0}")]
     Corrupt(String),
 }
 
@@ -65,7 +65,7 @@ impl StoreError {
 }
 
 fn list<T: std::fmt::Display>(title: &str, items: &[T]) -> String {
-    let mut out = format!("{title}; {} problem(s):", items.len());
+    let mut out = format!("{title}; {} lỗi:", items.len());
     for item in items {
         out.push_str("\n  ");
         out.push_str(&item.to_string());

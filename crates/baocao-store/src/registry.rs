@@ -312,7 +312,7 @@ impl Db {
                 .fetch_optional(&mut *conn)
                 .await?;
             let Some(rid) = rid else {
-                return Err(StoreError::Conflict(format!("no reorganization with key «{key}» is applied")));
+                return Err(StoreError::Conflict(format!("Chưa áp dụng đợt sắp xếp «{key}».")));
             };
             let registry = load_registry!(conn);
             let delta = delta_of!(conn, &registry, key, rid);
@@ -348,8 +348,7 @@ impl Db {
                 .bind(key)
                 .fetch_optional(&mut *conn)
                 .await?;
-            let rid =
-                rid.ok_or_else(|| StoreError::NotFound(format!("no reorganization with key «{key}» is applied")))?;
+            let rid = rid.ok_or_else(|| StoreError::NotFound(format!("Chưa áp dụng đợt sắp xếp «{key}».")))?;
             let registry = load_registry!(conn);
             Ok(delta_of!(conn, &registry, key, rid))
         })
@@ -407,6 +406,14 @@ impl Db {
             .into_iter()
             .map(|(level, n)| (u8::try_from(level).unwrap_or(u8::MAX), usize::try_from(n).unwrap_or(usize::MAX)))
             .collect())
+    }
+
+    /// Whether any unit was ever loaded: a database without units has not
+    /// been set up (or is not the one meant).
+    pub async fn has_units(&self) -> Result<bool, StoreError> {
+        let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM units LIMIT 1) AS any_unit";
+        let n: i64 = with_pool!(self, |pool| sqlx::query_scalar(sql).fetch_one(pool).await?);
+        Ok(n > 0)
     }
 
     /// How many lineage edges a reorganization made.

@@ -309,8 +309,9 @@ impl Db {
 fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'j>), StoreError> {
     let ReportScope { regime, unit, form, indicators, .. } = &*job.scope;
     let req = &job.req;
-    let state =
-        state.ok_or_else(|| StoreError::NotFound(format!("unit {} ({}) is not stored", unit.name, unit.code)))?;
+    let state = state.ok_or_else(|| {
+        StoreError::NotFound(format!("Đơn vị {} ({}) không có trong cơ sở dữ liệu.", unit.name, unit.code))
+    })?;
     // Only a version that has ended can be legacy.
     if let (Some(_), Some(cutover)) = (unit.validity.to, &state.cutover) {
         return Err(StoreError::Conflict(format!(

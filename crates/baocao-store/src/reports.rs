@@ -787,18 +787,6 @@ impl Db {
                 UnitCompleteness { code: u.code, name: u.name, status, submitted_at, on_time }
             })
             .collect();
-        let count = |f: &dyn Fn(&UnitCompleteness) -> bool| units.iter().filter(|u| f(u)).count();
-        Ok(Completeness {
-            regime: regime.code.clone(),
-            period: *period,
-            deadline,
-            expected: units.len(),
-            submitted: count(&|u| matches!(u.status, Some(Status::Submitted | Status::Approved))),
-            approved: count(&|u| u.status == Some(Status::Approved)),
-            on_time: count(&|u| u.on_time == Some(true)),
-            late: count(&|u| u.on_time == Some(false)),
-            missing: count(&|u| u.on_time.is_none()),
-            units,
-        })
+        Ok(Completeness::of(regime.code.clone(), *period, deadline, units))
     }
 }

@@ -85,7 +85,7 @@ impl Db {
         evidence: Option<&str>,
     ) -> Result<(), StoreError> {
         if status == TaskStatus::Done && done_on.is_none() {
-            return Err(StoreError::Conflict("a task marked done needs the day it was done".into()));
+            return Err(StoreError::Conflict("Nhiệm vụ đã hoàn thành cần có ngày hoàn thành.".into()));
         }
         let mut tx = self.begin_write().await?;
         with_conn!(tx, |conn| {
@@ -101,7 +101,7 @@ impl Db {
             .await?
             .rows_affected();
             if updated == 0 {
-                return Err(StoreError::NotFound(format!("no task {number} in plan «{plan}»")));
+                return Err(StoreError::NotFound(format!("Kế hoạch «{plan}» không có nhiệm vụ số {number}.")));
             }
             let change = Change {
                 at: Utc::now(),

@@ -654,8 +654,7 @@ impl Db {
         let indicators: HashMap<String, Indicator> =
             self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
         let found = indicators.get(indicator);
-        let indicator =
-            found.ok_or_else(|| StoreError::NotFound(format!("unknown indicator (chỉ tiêu) «{indicator}»")))?;
+        let indicator = found.ok_or_else(|| StoreError::NotFound(format!("Không có chỉ tiêu «{indicator}».")))?;
         let mut ctx = ComposeContext::new(registry, &indicators, audience.counting);
         ctx.visible = audience.visible;
         let mut series = Vec::with_capacity(periods.len());
@@ -700,14 +699,20 @@ impl Db {
                 return Ok(composed);
             };
             if depth > 8 {
-                return Err(StoreError::Conflict(format!("the formula of {} refers back to itself", indicator.code)));
+                return Err(StoreError::Conflict(format!(
+                    "Công thức của chỉ tiêu {} quay vòng lại chính nó.",
+                    indicator.code
+                )));
             }
             let mut components = std::collections::BTreeMap::new();
             let mut estimated = false;
             let mut withheld = 0;
             for name in baocao_core::indicator::formula_references(formula) {
                 let part = ctx.indicators.get(name).ok_or_else(|| {
-                    StoreError::Conflict(format!("the formula of {} names unknown «{name}»", indicator.code))
+                    StoreError::Conflict(format!(
+                        "Công thức của chỉ tiêu {} dùng «{name}», không có chỉ tiêu này.",
+                        indicator.code
+                    ))
                 })?;
                 let composed = self.compose_indicator(ctx, part, code, period, structure_at, depth + 1).await?;
                 estimated |= composed.estimated;

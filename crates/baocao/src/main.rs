@@ -209,10 +209,23 @@ where
 {
     use anyhow::Context;
     let url = database_url(db, "sqlite:baocao.db");
-    let db = baocao_store::Db::connect(&url).await.with_context(|| format!("cannot open the database {url}"))?;
+    let db = baocao_store::Db::connect(&url).await.with_context(|| format!("không mở được cơ sở dữ liệu {url}"))?;
     let result = job(&db).await;
+    // A newcomer who ran `serve --demo` and then the README's examples
+    // reads the default database, not the demo's: say which one answered.
+    let empty = matches!(db.has_units().await, Ok(false));
     db.close().await;
+    if empty {
+        eprintln!("{}", empty_database_note(&url));
+    }
     result
+}
+
+fn empty_database_note(url: &str) -> String {
+    format!(
+        "lưu ý: cơ sở dữ liệu {url} chưa có đơn vị hành chính nào (chưa nạp danh mục bằng `baocao registry load`). \
+         Dữ liệu của bản trình diễn nằm trong sqlite:baocao-demo.db: thêm `--db sqlite:baocao-demo.db`."
+    )
 }
 
 /// Who the audit log names for changes made from the command line: the

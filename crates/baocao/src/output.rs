@@ -42,6 +42,17 @@ fn unit_fields(u: &UnitVersion) -> Vec<String> {
     unit_row(u, iso, iso)
 }
 
+/// A validity's first day: dd/mm/yyyy for people, ISO for programs (CSV).
+pub fn first_day(d: Option<NaiveDate>, format: Format) -> String {
+    if format == Format::Csv { iso(d) } else { vn(d, "") }
+}
+
+/// A validity's end: for people the last day in force, as the pages say it
+/// ("đến hết ngày"); for programs the exclusive end, as the API gives it.
+pub fn last_day(to: Option<NaiveDate>, format: Format) -> String {
+    if format == Format::Csv { iso(to) } else { vn(to.and_then(|t| t.pred_opt()), "") }
+}
+
 fn unit_row(
     u: &UnitVersion,
     from: impl Fn(Option<NaiveDate>) -> String,

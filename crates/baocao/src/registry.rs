@@ -126,20 +126,17 @@ pub async fn run(db: &Db, command: RegistryCommand) -> anyhow::Result<()> {
             if let Some(code) = under.as_deref().filter(|_| units.is_empty())
                 && db.unit_history(code).await?.is_empty()
             {
-                bail!("no unit with code {code}");
+                bail!("Không có đơn vị mã {code}.");
             }
             output::units(&units, format)
         }
         RegistryCommand::Show { code, at, format } => {
             let day = at.day();
             let versions = db.unit_history(&code).await?;
-            let spans: Vec<String> = versions
-                .iter()
-                .map(|v| format!("«{}» {}–{}", v.name, opt(v.validity.from), opt(v.validity.to)))
-                .collect();
+            let spans: Vec<String> = versions.iter().map(|v| format!("«{}» {}", v.name, span(v.validity))).collect();
             let detail = UnitDetail::at(&code, versions, day).map_err(|e| match e {
                 // Saying which versions there are spares a second question.
-                RegistryError::NotInForce { .. } => anyhow::anyhow!("{e}; its versions: {}", spans.join("; ")),
+                RegistryError::NotInForce { .. } => anyhow::anyhow!("{e} Các phiên bản: {}.", spans.join("; ")),
                 other => other.into(),
             })?;
             match format {
@@ -161,8 +158,16 @@ pub async fn run(db: &Db, command: RegistryCommand) -> anyhow::Result<()> {
     }
 }
 
-fn opt(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_else(|| "…".into())
+/// A validity as the pages say it: "từ 01/07/2025 đến hết ngày 30/06/2026".
+fn span(v: baocao_core::Validity) -> String {
+    let from = v.from.map(|d| format!("từ {}", baocao_core::date::format_vn(d)));
+    let to = v.to.and_then(|t| t.pred_opt()).map(|d| format!("đến hết ngày {}", baocao_core::date::format_vn(d)));
+    match (from, to) {
+        (None, None) => "luôn có hiệu lực".into(),
+        (from, to) => {
+            [from, to.or_else(|| Some("đang hiệu lực".into()))].into_iter().flatten().collect::<Vec<_>>().join(" ")
+        }
+    }
 }
 
 #[derive(Serialize)]

@@ -47,7 +47,7 @@ struct DemoConfig {
 
 pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
     let url = crate::database_url(db, if args.demo { "sqlite:baocao-demo.db" } else { "sqlite:baocao.db" });
-    let db = Db::connect(&url).await.with_context(|| format!("cannot open the database {url}"))?;
+    let db = Db::connect(&url).await.with_context(|| format!("không mở được cơ sở dữ liệu {url}"))?;
     let mut settings = Settings {
         demo: args.demo,
         secure_cookies: args.secure_cookies,

@@ -5,7 +5,6 @@ use std::io::Read;
 
 use anyhow::{Context, bail};
 use baocao_core::access::{Grant, Permission, Role};
-use baocao_core::date::format_vn;
 use baocao_core::{Validity, parse_date, today_in_vietnam};
 use baocao_server::auth::{hash_password, new_token, token_hash};
 use baocao_store::Db;
@@ -185,15 +184,15 @@ pub async fn users(db: &Db, command: UserCommand) -> anyhow::Result<()> {
                         g.map(|g| g.id.to_string()).unwrap_or_default(),
                         g.map(|g| g.grant.role.as_str().to_string()).unwrap_or_default(),
                         g.and_then(|g| g.grant.unit.clone()).unwrap_or_default(),
-                        g.and_then(|g| g.grant.validity.from).map(format_vn).unwrap_or_default(),
-                        g.and_then(|g| g.grant.validity.to).map(format_vn).unwrap_or_default(),
+                        output::first_day(g.and_then(|g| g.grant.validity.from), format),
+                        output::last_day(g.and_then(|g| g.grant.validity.to), format),
                     ]
                 })
             });
             output::rows(
                 format,
                 &["username", "name", "active", "grant", "role", "unit", "valid_from", "valid_to"],
-                &["Tài khoản", "Họ và tên", "Hoạt động", "Quyền", "Vai trò", "Đơn vị", "Từ ngày", "Đến ngày"],
+                &["Tài khoản", "Họ và tên", "Hoạt động", "Quyền", "Vai trò", "Đơn vị", "Từ ngày", "Đến hết ngày"],
                 rows,
             )?;
         }

@@ -34,7 +34,7 @@ async fn errors_are_json_and_name_the_problem() {
     let app = spawn().await;
     let (status, body) = app.get("/api/v1/units?at=2025-02-31").await;
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap().contains("parameter `at`"), "{body}");
+    assert!(body["error"].as_str().unwrap().contains("tham số `at`"), "{body}");
     let (status, body) = app.get("/api/v1/units/99999").await;
     assert_eq!(status, 404);
     assert!(body["error"].as_str().unwrap().contains("99999"));
@@ -43,7 +43,7 @@ async fn errors_are_json_and_name_the_problem() {
     // A known path with another method, and an unknown path: named, in JSON.
     let (status, body) = app.post("/api/v1/units", "application/json", "{}").await;
     assert_eq!(status, 405);
-    assert!(body["error"].as_str().unwrap().contains("allowed: GET"), "{body}");
+    assert!(body["error"].as_str().unwrap().contains("chỉ dùng: GET"), "{body}");
     let (status, body) = app.get("/api/v1/nothing").await;
     assert_eq!((status, body["error"].is_string()), (404, true));
 }

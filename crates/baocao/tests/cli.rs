@@ -118,7 +118,37 @@ async fn search_show_and_csv() {
     assert_eq!(text.lines().count(), 35);
     let missing = baocao(&db, &["registry", "show", "62", "--at", "2025-07-01"]);
     assert!(!missing.status.success());
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("not in force on 2025-07-01"));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(err.contains("không có hiệu lực vào ngày 01/07/2025"), "{err}");
+    // Its versions are told as the pages tell them: the last day in force.
+    assert!(err.contains("«Tỉnh Kon Tum» đến hết ngày 30/06/2025"), "{err}");
+}
+
+/// The README's examples after `serve --demo`: an empty database says it
+/// is empty and where the demo's data is; periods read as people write them.
+#[tokio::test]
+async fn a_newcomer_is_told_which_database_answered_and_periods_read_as_written() {
+    let empty = TestDb::new().await;
+    let out = baocao(&empty, &["registry", "units", "--at", "01/07/2025", "--under", "51", "--format", "table"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Không có đơn vị mã 51"), "{err}");
+    assert!(err.contains("chưa có đơn vị hành chính nào") && err.contains("--db sqlite:baocao-demo.db"), "{err}");
+
+    let db = with_regime().await;
+    for written in ["08/2025", "2025-08", "Tháng 8/2025", "thang 8 nam 2025", "202508"] {
+        let out = report(&db, "save", "23317", written, &["--set", "HS_TIEP_NHAN=100"]);
+        assert!(out.status.success(), "{written}: {}", String::from_utf8_lossy(&out.stderr));
+        let saved: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(saved["period"], "202508", "{written}");
+        assert!(out.stderr.is_empty(), "a loaded database says nothing more: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = report(&db, "save", "23317", "13/2025", &["--set", "HS_TIEP_NHAN=100"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("kỳ «13/2025» không hợp lệ") && err.contains("Tháng 11/2025"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -150,7 +180,7 @@ async fn bad_files_are_refused_whole_with_their_place_named() {
     assert!(units.as_array().unwrap().is_empty());
     // A bad date on the command line is named too.
     let out = baocao(&db, &["registry", "units", "--at", "31/02/2025"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid date «31/02/2025»"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ngày «31/02/2025» không hợp lệ"));
 }
 
 #[tokio::test]
@@ -704,7 +734,7 @@ async fn accounts_tokens_and_the_audit_log_from_the_command_line() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && text.contains("password (shown once)"), "{text}");
     let again = baocao(&db, &["users", "add", "an.nv", "--name", "Another"]);
-    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("đã có người dùng"));
 
     let out = baocao(&db, &["users", "grant", "an.nv", "--role", "data_entry", "--unit", "23317"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -757,10 +787,7 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
     let out = baocao(&db, &["agencies", "import", &unsettled]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(
-        err.contains("2 problem(s)") && err.contains("agency H01.01") && err.contains("serves unit 23314"),
-        "{err}"
-    );
+    assert!(err.contains("2 lỗi") && err.contains("agency H01.01") && err.contains("serves unit 23314"), "{err}");
     assert!(err.contains("agency H01.03"), "{err}");
     assert_eq!(ok_json(&db, &["agencies", "list", "--at", "30/06/2025", "--format", "json"]), serde_json::json!([]));
     let agencies =
@@ -1153,7 +1180,7 @@ async fn a_cutover_is_checked_rehearsed_applied_packaged_verified_and_rolled_bac
     // Once new data depends on it, it stays.
     assert!(report(&db, "save", "23317", "202601", &["--set", "HS_TIEP_NHAN=3"]).status.success());
     let out = baocao(&db, &["cutover", "rollback", "qn-2026"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("new data depends on it"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("đã có dữ liệu mới dựa trên nó"));
     let actions = ok_json(&db, &["audit", "list", "--format", "json"]);
     let actions: Vec<&str> = actions.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert!(actions.contains(&"cutover.apply") && actions.contains(&"cutover.rollback"));

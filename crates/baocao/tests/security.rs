@@ -50,7 +50,7 @@ const CASES: &[Case] = &[
     Case { method: "GET", route: "/api/v1/reports/xlsx", url: "/api/v1/reports/xlsx?regime=BC_THANG_TTHC&unit=23317&period=202508", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
     // The body is replaced by a real workbook of Ngọk Bay's report.
     Case { method: "POST", route: "/api/v1/reports/xlsx", url: "/api/v1/reports/xlsx", body: "", expect: [401, 200, 200, 403, 403, 403, 403] },
-    Case { method: "GET", route: "/api/v1/completeness", url: "/api/v1/completeness?regime=BC_THANG_TTHC&period=202508", body: "", expect: [401, 200, 403, 403, 200, 200, 403] },
+    Case { method: "GET", route: "/api/v1/completeness", url: "/api/v1/completeness?regime=BC_THANG_TTHC&period=202508", body: "", expect: [401, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/api/v1/output", url: "/api/v1/output?form=TH01&unit=51&period=202508", body: "", expect: [401, 200, 403, 403, 200, 200, 403] },
     Case { method: "GET", route: "/api/v1/accounts", url: "/api/v1/accounts", body: "", expect: [401, 200, 403, 403, 403, 403, 200] },
     Case { method: "GET", route: "/api/v1/audit", url: "/api/v1/audit", body: "", expect: [401, 200, 403, 403, 403, 403, 403] },
@@ -93,7 +93,7 @@ const CASES: &[Case] = &[
     Case { method: "POST", route: "/reports/{regime}/{unit}/{period}", url: "/reports/BC_THANG_TTHC/23317/202508", body: "action=save", expect: [303, 303, 303, 403, 403, 403, 403] },
     Case { method: "GET", route: "/reports/{regime}/{unit}/{period}/print", url: "/reports/BC_THANG_TTHC/23317/202508/print", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
     Case { method: "GET", route: "/review", url: "/review", body: "", expect: [303, 200, 403, 403, 200, 403, 403] },
-    Case { method: "GET", route: "/completeness", url: "/completeness", body: "", expect: [303, 200, 403, 403, 200, 200, 403] },
+    Case { method: "GET", route: "/completeness", url: "/completeness", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/compare", url: "/compare?unit=23317&indicator=HS_TIEP_NHAN&months=3", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
     Case { method: "GET", route: "/output", url: "/output?form=TH01&unit=51", body: "", expect: [303, 200, 403, 403, 200, 200, 403] },
     Case { method: "GET", route: "/admin/accounts", url: "/admin/accounts", body: "", expect: [303, 200, 403, 403, 403, 403, 200] },
@@ -365,4 +365,22 @@ async fn sign_in_attempts_are_limited_per_address() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 429);
     assert!(res.text().await.unwrap().contains("Quá nhiều lần đăng nhập"));
+}
+
+/// A commune's officer follows the progress of its own report: the API and
+/// the page show its row and how many others are withheld, never theirs.
+#[tokio::test]
+async fn progress_shows_a_commune_only_itself() {
+    let app = spawn().await;
+    let ask = |path: &str| app.client.get(app.url(path)).bearer_auth(app.token("ngokbay")).send();
+    let res = ask("/api/v1/completeness?regime=BC_THANG_TTHC&period=202508").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    let codes: Vec<&str> = body["units"].as_array().unwrap().iter().filter_map(|u| u["code"].as_str()).collect();
+    assert_eq!(codes, ["23317"]);
+    assert_eq!(body["expected"], 1);
+    assert!(body["withheld"].as_u64().unwrap() > 0, "{body}");
+    let html = ask("/completeness?regime=BC_THANG_TTHC&period=202508").await.unwrap().text().await.unwrap();
+    assert!(html.contains("23317") && !html.contains("23527"), "another commune shown to ngokbay");
+    assert!(html.contains("id=\"withheld\""), "the page says that others are withheld");
 }

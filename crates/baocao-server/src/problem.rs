@@ -1,0 +1,66 @@
+//! Pages that could not be made, said inside the application's layout.
+//!
+//! A handler (or the access guard, or the fallback) answers a page's error
+//! with [`error_page`], which only marks the answer; [`frame`], around every
+//! route, renders the mark as a page with the menu of whoever asked. The
+//! guard refuses before a handler knows the asker, so the asker is looked
+//! up again here, and only for answers so marked.
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::access::{Access, authenticate};
+use crate::error::ApiError;
+use crate::pages::{Chrome, render};
+use crate::state::AppState;
+
+/// The mark of a page's error, carried by the answer to [`frame`].
+#[derive(Clone)]
+struct Problem(String);
+
+/// A page's error: rendered by [`frame`] inside the layout.
+pub(crate) fn error_page(e: ApiError) -> Response {
+    let mut response = e.status.into_response();
+    response.extensions_mut().insert(Problem(e.message));
+    response
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    status: u16,
+    heading: &'static str,
+    message: String,
+}
+
+fn heading(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "Không tìm thấy",
+        StatusCode::FORBIDDEN => "Tài khoản không có quyền này",
+        StatusCode::CONFLICT => "Không thực hiện được",
+        s if s.is_client_error() => "Thông tin chưa hợp lệ",
+        _ => "Hệ thống đang gặp sự cố",
+    }
+}
+
+/// The middleware: a marked answer becomes the error page, in the layout.
+pub async fn frame(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let headers: HeaderMap = req.headers().clone();
+    let response = next.run(req).await;
+    let Some(Problem(message)) = response.extensions().get::<Problem>().cloned() else {
+        return response;
+    };
+    let status = response.status();
+    let chrome = match authenticate(&state, &headers).await {
+        Ok(Some(principal)) => Chrome::new(&state, &Access(principal)),
+        _ => Chrome::anonymous(&state),
+    };
+    let page = ErrorPage { chrome, status: status.as_u16(), heading: heading(status), message };
+    let mut framed = render(&page);
+    *framed.status_mut() = status;
+    framed
+}
