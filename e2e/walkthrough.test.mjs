@@ -168,6 +168,30 @@ test("the provincial approver approves; the total and completeness follow", asyn
     assert.equal(await approvedCount(page, period), approvedBefore + 1);
     await page.goto(`${base}${reportPath}/print`);
     assert.match(await page.locator(".motto").innerText(), /Độc lập - Tự do - Hạnh phúc/);
+    // On paper (A4): the demo is marked, the indicator column is wide, the
+    // table stays within the page and no row splits across sheets.
+    await page.setViewportSize({ width: 794, height: 1123 });
+    await page.emulateMedia({ media: "print" });
+    assert.ok(await page.locator(".demo-mark").isVisible(), "the demo is marked on the print");
+    const layout = await page.evaluate(() => {
+      const table = document.querySelector("table.report");
+      const label = table.querySelector("thead th:nth-child(2)");
+      const rows = [...table.querySelectorAll("tbody tr")];
+      return {
+        share: label.getBoundingClientRect().width / table.getBoundingClientRect().width,
+        overflow: table.scrollWidth - document.querySelector("article.document").clientWidth,
+        split: rows.filter((r) => getComputedStyle(r).breakInside !== "avoid").length,
+      };
+    });
+    assert.ok(layout.share >= 0.3, `the indicator column takes ${layout.share} of the width`);
+    assert.ok(layout.overflow <= 1, `the table overflows the page by ${layout.overflow}px`);
+    assert.equal(layout.split, 0, "rows may split across pages");
+    await page.emulateMedia({ media: "screen" });
+    // A unit nobody knows: said in Vietnamese inside the page, with the menu.
+    const missing = await page.goto(`${base}/units/99999`);
+    assert.equal(missing.status(), 404);
+    assert.match(await page.locator("h1").innerText(), /Không tìm thấy/);
+    assert.ok(await page.getByRole("navigation", { name: "Chức năng" }).isVisible());
     await page.goto(`${base}/`);
     await signOut(page);
   });

@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One change: who, when, what, before and after.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Record {
     /// Position in the chain, from 1, without gaps.
     pub seq: i64,
@@ -25,9 +26,9 @@ pub struct Record {
     pub action: String,
     /// What it was done to.
     pub object: String,
-    #[schema(value_type = Option<Value>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Value>))]
     pub before: Option<serde_json::Value>,
-    #[schema(value_type = Option<Value>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Value>))]
     pub after: Option<serde_json::Value>,
     pub prev_hash: String,
     pub hash: String,

@@ -37,7 +37,8 @@ pub fn format_vn(date: NaiveDate) -> String {
 ///
 /// `from = None` means "since before the registry's records begin" (the
 /// baseline lists carry no start date); `to = None` means "still in force".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Validity {
     /// First day in force (YYYY-MM-DD); null: since before the records begin.
     #[serde(rename = "valid_from")]

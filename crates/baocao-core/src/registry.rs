@@ -43,7 +43,8 @@ pub enum RegistryError {
 }
 
 /// A unit on the other side of a lineage edge.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LineageEntry {
     #[serde(flatten)]
     pub unit: UnitVersion,
@@ -52,7 +53,8 @@ pub struct LineageEntry {
     pub reorganization: ReorgInfo,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Lineage {
     pub unit: UnitVersion,
     pub predecessors: Vec<LineageEntry>,
@@ -60,7 +62,8 @@ pub struct Lineage {
 }
 
 /// Where (a share of) a unit lies in the structure of another day.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MapEntry {
     #[serde(flatten)]
     pub unit: UnitVersion,

@@ -11,7 +11,8 @@ use crate::registry::Edge;
 use crate::unit::{UnitKind, UnitVersion, VersionKey};
 
 /// The identity and legal basis of a reorganization.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReorgInfo {
     /// A stable key chosen by whoever writes the plan, e.g. `vn-2025-two-level`.
     pub key: String,

@@ -95,7 +95,8 @@ fn equal_share(registry: &Registry, code: &str, from: NaiveDate, to: NaiveDate) 
 }
 
 /// One source of a composed value, as `data query` shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourceValue {
     pub unit: String,
     pub name: String,
@@ -105,7 +106,8 @@ pub struct SourceValue {
 }
 
 /// A value composed from its sources.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Composed {
     pub value: Option<f64>,
     /// Some share was estimated; the value is not exact.

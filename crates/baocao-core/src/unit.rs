@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::date::Validity;
 
 /// The kind of an administrative unit, spelled as in the national lists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum UnitKind {
     /// tỉnh
     #[serde(rename = "tỉnh")]
@@ -123,7 +124,8 @@ pub struct VersionKey {
 }
 
 /// One version of an administrative unit, in force over `validity`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitVersion {
     pub code: String,
     pub name: String,
@@ -155,7 +157,8 @@ impl UnitVersion {
 }
 
 /// A unit as in force on a day, with every version of its code.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitDetail {
     #[serde(flatten)]
     pub unit: UnitVersion,

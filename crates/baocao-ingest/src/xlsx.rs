@@ -37,6 +37,9 @@ pub struct Upload {
     pub plan: BTreeMap<String, String>,
 }
 
+/// What marks a workbook made from the demo's data.
+pub const DEMO_MARK: &str = "BẢN TRÌNH DIỄN — DỮ LIỆU MINH HỌA, KHÔNG CÓ GIÁ TRỊ PHÁP LÝ";
+
 /// The cell formats of a printed form.
 struct Formats {
     title: Format,
@@ -75,11 +78,18 @@ fn sheet_head(
     title: &str,
     lines: [String; 3],
     headings: &[&str],
+    demo: bool,
 ) -> Result<(), XlsxError> {
     let last_col = (headings.len().max(1) - 1) as u16;
     sheet.set_name(FORM_SHEET)?;
     sheet.merge_range(0, 0, 0, last_col, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", &f.title)?;
     sheet.merge_range(1, 0, 1, last_col, "Độc lập - Tự do - Hạnh phúc", &f.motto)?;
+    if demo {
+        // On the sheet and on every printed page.
+        let mark = Format::new().set_bold().set_font_color("#B71C1C").set_align(FormatAlign::Center);
+        sheet.merge_range(2, 0, 2, last_col, DEMO_MARK, &mark)?;
+        sheet.set_header(format!("&C&\"-,Bold\"{DEMO_MARK}"));
+    }
     sheet.merge_range(3, 0, 3, last_col, &title.to_uppercase(), &f.title)?;
     for (i, line) in lines.iter().enumerate() {
         sheet.write_string(4 + i as u32, 0, line)?;
@@ -98,8 +108,9 @@ fn sheet_head(
     Ok(())
 }
 
-/// Writes a report as a workbook laid out like the printed form.
-pub fn write_report(view: &ReportView) -> Result<Vec<u8>, XlsxError> {
+/// Writes a report as a workbook laid out like the printed form; `demo`
+/// marks it as made from the demo's data.
+pub fn write_report(view: &ReportView, demo: bool) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     let f = Formats::new();
     let Formats { cell, heading_row, number, .. } = &f;
@@ -118,6 +129,7 @@ pub fn write_report(view: &ReportView) -> Result<Vec<u8>, XlsxError> {
             format!("Trạng thái: {} · Hạn gửi: {}", view.status.vietnamese(), format_vn(view.deadline)),
         ],
         &headings,
+        demo,
     )?;
     for (i, row) in view.rows.iter().enumerate() {
         let r = HEADER_ROW + 1 + i as u32;
@@ -157,8 +169,9 @@ pub fn write_report(view: &ReportView) -> Result<Vec<u8>, XlsxError> {
     workbook.save_to_buffer()
 }
 
-/// Writes an output form (biểu đầu ra) laid out like the printed one.
-pub fn write_consolidated(view: &Consolidated) -> Result<Vec<u8>, XlsxError> {
+/// Writes an output form (biểu đầu ra) laid out like the printed one;
+/// `demo` marks it as made from the demo's data.
+pub fn write_consolidated(view: &Consolidated, demo: bool) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     let f = Formats::new();
     let sheet = workbook.add_worksheet();
@@ -181,6 +194,7 @@ pub fn write_consolidated(view: &Consolidated) -> Result<Vec<u8>, XlsxError> {
             format!("Tổng hợp từ {}/{} báo cáo {counted}", view.counted, view.expected),
         ],
         &headings,
+        demo,
     )?;
     for (i, row) in view.rows.iter().enumerate() {
         let r = HEADER_ROW + 1 + i as u32;
@@ -385,7 +399,7 @@ mod round_trip {
 
     #[test]
     fn a_template_reads_back_its_entered_columns_only() {
-        let bytes = write_report(&view(42.0)).unwrap();
+        let bytes = write_report(&view(42.0), false).unwrap();
         let upload = read_report("t.xlsx", &bytes, &indicators()).unwrap();
         assert_eq!((upload.regime.as_str(), upload.unit.as_str(), upload.period.as_str()), ("R", "23317", "202508"));
         assert_eq!(upload.values, BTreeMap::from([("A".to_string(), "42".to_string())]));

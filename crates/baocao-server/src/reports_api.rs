@@ -227,7 +227,8 @@ pub async fn download(
     Query(q): Query<ReportQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let view = readable_report(&state, &access, &q).await?;
-    let bytes = baocao_ingest::xlsx::write_report(&view).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let bytes = baocao_ingest::xlsx::write_report(&view, state.settings.demo)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok(workbook(&format!("{}-{}-{}", view.form, view.unit, view.period), bytes))
 }
 
@@ -315,8 +316,8 @@ pub async fn output(
     Ok(match q.format.as_deref() {
         None | Some("json") => Json(view).into_response(),
         Some("xlsx") => {
-            let bytes =
-                baocao_ingest::xlsx::write_consolidated(&view).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let bytes = baocao_ingest::xlsx::write_consolidated(&view, state.settings.demo)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
             workbook(&format!("{}-{}-{}", view.form, view.unit, view.period), bytes)
         }
         Some(other) => {

@@ -560,6 +560,8 @@ struct PrintPage {
     signer: String,
     /// The title lines of the signature block.
     titles: Vec<String>,
+    /// Made from the demo's data: marked so on the sheet.
+    demo: bool,
 }
 
 /// The report laid out as an official document (Decree 30/2020 layout:
@@ -570,13 +572,13 @@ pub async fn print(State(state): State<AppState>, access: Access, Path(path): Pa
         async {
             let page = report_page(&state, &access, &path, None, None, HashMap::new()).await?;
             let registry = state.registry().await?;
-            print_page(&registry, page.view)
+            print_page(&registry, page.view, state.settings.demo)
         }
         .await,
     )
 }
 
-fn print_page(registry: &Registry, view: ReportView) -> Result<PrintPage, ApiError> {
+fn print_page(registry: &Registry, view: ReportView, demo: bool) -> Result<PrintPage, ApiError> {
     let unit = unit_on(registry, &view.unit, view.period.end())?;
     let parent = unit.parent_code.as_deref().and_then(|p| registry.in_force(p, view.period.end()));
     let signed = view.signature.as_ref().map(|s| s.signed_at.date_naive()).unwrap_or_else(today_in_vietnam);
@@ -597,13 +599,15 @@ fn print_page(registry: &Registry, view: ReportView) -> Result<PrintPage, ApiErr
             view.signature.as_ref().map_or("Chủ tịch", |s| s.position.as_str()),
         ),
         view,
+        demo,
     })
 }
 
 /// A report as the printable official document (the page `/…/print`
 /// shows), as a standalone HTML file: what archive packages keep.
-pub fn printable_report(registry: &Registry, view: ReportView) -> Result<String, ApiError> {
-    let page = print_page(registry, view)?;
+/// `demo` marks it as made from the demo's data.
+pub fn printable_report(registry: &Registry, view: ReportView, demo: bool) -> Result<String, ApiError> {
+    let page = print_page(registry, view, demo)?;
     let html = page
         .render()
         .map_err(|e| ApiError { status: axum::http::StatusCode::INTERNAL_SERVER_ERROR, message: e.to_string() })?;

@@ -26,7 +26,8 @@ pub struct Account {
 }
 
 /// A grant as stored, with its id (to revoke it).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredGrant {
     pub id: i64,
     #[serde(flatten)]
@@ -34,7 +35,8 @@ pub struct StoredGrant {
 }
 
 /// An account with its grants, for administration pages.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountSummary {
     /// The account's number, stable for ever (SCIM `id`).
     pub id: i64,

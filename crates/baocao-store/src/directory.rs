@@ -223,18 +223,27 @@ impl Db {
         let mut seen: HashMap<(String, NaiveDate), &Listing> = HashMap::new();
         for l in listed {
             if !agencies.contains(&l.agency_code) {
-                problems.push(format!("{}: no agency «{}» in force on {from}", l.place, l.agency_code));
+                problems.push(format!(
+                    "{}: không có cơ quan «{}» có hiệu lực ngày {}",
+                    l.place,
+                    l.agency_code,
+                    baocao_core::date::format_vn(from)
+                ));
             }
             if let Some(first) = seen.insert((fold(&l.full_name), l.birth_date), l) {
                 problems.push(format!(
-                    "{}: {} ({}) is already listed at {} (by {}); one person, one posting",
-                    l.place, l.full_name, l.birth_date, first.place, first.agency_code
+                    "{}: {} (sinh ngày {}) đã có tên ở {} ({}); mỗi người chỉ một vị trí công tác",
+                    l.place,
+                    l.full_name,
+                    baocao_core::date::format_vn(l.birth_date),
+                    first.place,
+                    first.agency_code
                 ));
             }
         }
         if !problems.is_empty() {
             return Err(StoreError::Conflict(format!(
-                "the roster cannot be loaded; {} problem(s):\n  {}",
+                "không nạp được danh sách cán bộ; {} lỗi:\n  {}",
                 problems.len(),
                 problems.join("\n  ")
             )));

@@ -315,8 +315,7 @@ fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'
     // Only a version that has ended can be legacy.
     if let (Some(_), Some(cutover)) = (unit.validity.to, &state.cutover) {
         return Err(StoreError::Conflict(format!(
-            "{} ({}) was dissolved by cutover «{cutover}»: its reports are legacy data, read-only \
-             (dữ liệu lưu trữ, chỉ xem)",
+            "{} ({}) đã giải thể theo đợt chuyển đổi «{cutover}»: báo cáo của đơn vị là dữ liệu lưu trữ, chỉ xem.",
             unit.name, unit.code
         )));
     }

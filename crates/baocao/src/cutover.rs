@@ -106,11 +106,13 @@ struct PlanFile {
     backup_dir: Option<PathBuf>,
 }
 
-struct Plan {
-    cutover: Cutover,
-    archive_dir: PathBuf,
-    backup_dir: PathBuf,
-    legal_basis: Option<String>,
+pub(crate) struct Plan {
+    pub(crate) cutover: Cutover,
+    pub(crate) archive_dir: PathBuf,
+    pub(crate) backup_dir: PathBuf,
+    pub(crate) legal_basis: Option<String>,
+    /// The demo's own cutover: its documents are marked as the demo's.
+    pub(crate) demo: bool,
 }
 
 fn read_text(path: &Path) -> anyhow::Result<String> {
@@ -173,7 +175,7 @@ fn read_plan(path: &Path) -> anyhow::Result<Plan> {
     }
     let Some(reorganization) = reorganization.filter(|_| problems.is_empty()) else {
         bail!(
-            "{}: the plan cannot be read; {} problem(s):\n  {}",
+            "{}: không đọc được phương án chuyển đổi; {} lỗi:\n  {}",
             path.display(),
             problems.len(),
             problems.join("\n  ")
@@ -187,6 +189,7 @@ fn read_plan(path: &Path) -> anyhow::Result<Plan> {
         archive_dir: base.join(file.archive_dir.unwrap_or_else(|| "luu-tru".into())),
         backup_dir: base.join(file.backup_dir.unwrap_or_else(|| "sao-luu".into())),
         legal_basis,
+        demo: false,
         cutover: Cutover {
             key: file.key,
             name: file.name,
@@ -226,7 +229,7 @@ fn print_summary(summary: &Summary, cutover: &Cutover, verb: &str) -> anyhow::Re
 }
 
 fn refuse(problems: &[String]) -> anyhow::Result<()> {
-    bail!("the cutover cannot be applied; {} problem(s):\n  {}", problems.len(), problems.join("\n  "))
+    bail!("không thực hiện được đợt chuyển đổi; {} lỗi:\n  {}", problems.len(), problems.join("\n  "))
 }
 
 pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Result<()> {
@@ -287,7 +290,7 @@ pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Resul
                 outln!("«{key}»: every check holds; {} package(s) valid.", record.units.len());
             }
             if !problems.is_empty() {
-                bail!("{} problem(s) after cutover «{key}»:\n  {}", problems.len(), problems.join("\n  "));
+                bail!("{} lỗi sau đợt chuyển đổi «{key}»:\n  {}", problems.len(), problems.join("\n  "));
             }
             Ok(())
         }
@@ -390,16 +393,50 @@ fn check_record_beside(bag: &Path, code: &str) -> anyhow::Result<()> {
 }
 
 async fn apply(db: &Db, url: &str, plan: &Plan, format: Format, pdf: bool) -> anyhow::Result<()> {
+    let progress = Progress::new(format == Format::Json);
+    let applied = carry_out(db, url, plan, pdf, &progress).await;
+    progress.finish();
+    let Applied { changed, backup, made, packages, summary } = applied?;
+    let cutover = &plan.cutover;
+    if format == Format::Json {
+        return output::json(&serde_json::json!({ "key": cutover.key, "changed": changed, "backup": backup,
+            "packages_made": made, "packages": packages, "summary": summary }));
+    }
+    if let Some(b) = &backup {
+        outln!("backup: {}", b.display());
+    }
+    print_summary(&summary, cutover, if changed { "applied" } else { "already applied, nothing changed" })?;
+    outln!("packages: {made} made, {packages} in {}", plan.archive_dir.join(&cutover.key).display());
+    Ok(())
+}
+
+/// What applying a cutover did.
+pub(crate) struct Applied {
+    changed: bool,
+    backup: Option<PathBuf>,
+    /// Packages written by this run, of `packages`.
+    made: usize,
+    packages: usize,
+    summary: Summary,
+}
+
+/// Backs up, applies the plan in one transaction and packages every
+/// dissolved unit; what `cutover apply` and the demo do.
+pub(crate) async fn carry_out(
+    db: &Db,
+    url: &str,
+    plan: &Plan,
+    pdf: bool,
+    progress: &Progress,
+) -> anyhow::Result<Applied> {
     let cutover = &plan.cutover;
     // A second apply of the same (or another) cutover waits for none: it
     // is refused, saying why, while this one runs.
     let _one_at_a_time = db.exclusive("cutover").await?;
-    let progress = Progress::new(format == Format::Json);
     progress.stage("checking the plan");
     let prepared = db.prepare_cutover(cutover).await?;
     if !prepared.problems.is_empty() {
-        progress.finish();
-        return refuse(&prepared.problems);
+        refuse(&prepared.problems)?;
     }
     let backup = if prepared.applied {
         None
@@ -442,17 +479,7 @@ async fn apply(db: &Db, url: &str, plan: &Plan, format: Format, pdf: bool) -> an
         db.set_package(&cutover.key, &unit.code, &path).await?;
         made += 1;
     }
-    progress.finish();
-    if format == Format::Json {
-        return output::json(&serde_json::json!({ "key": cutover.key, "changed": changed, "backup": backup,
-            "packages_made": made, "packages": record.units.len(), "summary": prepared.summary }));
-    }
-    if let Some(b) = &backup {
-        outln!("backup: {}", b.display());
-    }
-    print_summary(&prepared.summary, cutover, if changed { "applied" } else { "already applied, nothing changed" })?;
-    outln!("packages: {made} made, {} in {}", record.units.len(), dir.display());
-    Ok(())
+    Ok(Applied { changed, backup, made, packages: record.units.len(), summary: prepared.summary })
 }
 
 /// Writes CSV rows to bytes.
@@ -471,7 +498,13 @@ fn date(d: Option<NaiveDate>) -> String {
 
 /// The payload of a dissolved unit's package: open formats (CSV, JSON),
 /// and each report as a workbook and as the printable document.
-async fn payload(db: &Db, registry: &Registry, unit: &CutoverUnit, data: &UnitArchive) -> anyhow::Result<Vec<Payload>> {
+async fn payload(
+    db: &Db,
+    registry: &Registry,
+    unit: &CutoverUnit,
+    data: &UnitArchive,
+    demo: bool,
+) -> anyhow::Result<Vec<Payload>> {
     let mut files = Vec::new();
     let json = |v: &serde_json::Value| serde_json::to_vec_pretty(v).expect("a JSON value serializes");
     files.push(Payload {
@@ -514,8 +547,9 @@ async fn payload(db: &Db, registry: &Registry, unit: &CutoverUnit, data: &UnitAr
         files.push(Payload { path: format!("{name}.json"), bytes: json(&serde_json::json!(r)) });
         let period: Period = r.period.parse().map_err(|e: String| anyhow::anyhow!("report {name}: {e}"))?;
         let view = db.report(registry, &r.regime, &unit.code, &period).await?;
-        files.push(Payload { path: format!("{name}.xlsx"), bytes: baocao_ingest::xlsx::write_report(&view)? });
-        let html = baocao_server::printable_report(registry, view).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        files.push(Payload { path: format!("{name}.xlsx"), bytes: baocao_ingest::xlsx::write_report(&view, demo)? });
+        let html =
+            baocao_server::printable_report(registry, view, demo).map_err(|e| anyhow::anyhow!("{}", e.message))?;
         files.push(Payload { path: format!("{name}.html"), bytes: html.into_bytes() });
     }
     files.push(Payload {
@@ -600,7 +634,7 @@ async fn package(
     let eff = record.effective_date;
     let last_day = eff.pred_opt().unwrap_or(eff);
     let data = db.unit_archive(&unit.code, last_day).await?;
-    let mut files = payload(db, registry, unit, &data).await?;
+    let mut files = payload(db, registry, unit, &data, plan.demo).await?;
     let first = data.versions.first().and_then(|v| v.validity.from);
     let validity = match first {
         Some(d) => format!("từ ngày {} đến hết ngày {}", format_vn(d), format_vn(last_day)),
@@ -725,8 +759,18 @@ fn bags_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
 /// Loads verified bags into the database for consultation.
 pub async fn load(db: &Db, dir: &Path) -> anyhow::Result<()> {
-    let bags = bags_in(dir)?;
     let progress = Progress::new(false);
+    let loaded = load_bags(db, &crate::cli_actor(), dir, &progress).await;
+    progress.finish();
+    let (loaded, known) = loaded?;
+    outln!("{loaded} package(s) loaded, {known} already there; see /archive in the web application.");
+    Ok(())
+}
+
+/// Loads the bags at `dir` (each verified first) for consultation: how many
+/// were new, how many already there.
+pub(crate) async fn load_bags(db: &Db, actor: &str, dir: &Path, progress: &Progress) -> anyhow::Result<(usize, usize)> {
+    let bags = bags_in(dir)?;
     let (mut loaded, mut known) = (0, 0);
     for bag in &bags {
         progress.stage(&format!("loading {}", bag.display()));
@@ -739,12 +783,10 @@ pub async fn load(db: &Db, dir: &Path) -> anyhow::Result<()> {
             let content = std::fs::read(bag.join(&path)).with_context(|| format!("cannot read {path}"))?;
             files.push(baocao_store::archive::PackageFile { path, content, sha256: sha256.to_string() });
         }
-        let (_, new) = db.load_package(&crate::cli_actor(), &summary.info, &files).await?;
+        let (_, new) = db.load_package(actor, &summary.info, &files).await?;
         if new { loaded += 1 } else { known += 1 }
     }
-    progress.finish();
-    outln!("{loaded} package(s) loaded, {known} already there; see /archive in the web application.");
-    Ok(())
+    Ok((loaded, known))
 }
 
 /// Validates the bag at `dir`, or every bag in it.

@@ -19,7 +19,7 @@ use baocao_ingest::vn_admin::Sources;
 use baocao_store::Db;
 
 /// Who the audit log names for what the demo loads.
-const DEMO_ACTOR: &str = "demo-loader";
+pub(crate) const DEMO_ACTOR: &str = "demo-loader";
 use baocao_store::reports::ReportRequest;
 use chrono::{Datelike, NaiveDate};
 
@@ -46,25 +46,39 @@ const SCALES: [(&str, f64); 4] =
 
 /// A stable number in [0, 1) from text (FNV-1a), so that the demo is the
 /// same everywhere without a random generator.
-fn noise(key: &str) -> f64 {
+pub(crate) fn noise(key: &str) -> f64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
+    // FNV-1a leaves the high bits of keys that differ only at the end
+    // alike; SplitMix64's finalizer spreads them.
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^= h >> 31;
     (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// This month's values of a unit that counts as `size` old communes.
+/// How busy a month is against the year's average: few dossiers around
+/// Tết (late January, February), more before the year closes.
+const SEASON: [f64; 12] = [0.95, 0.7, 1.0, 1.0, 1.05, 1.0, 0.95, 0.95, 1.0, 1.05, 1.1, 1.25];
+
+/// This month's values of a unit that counts as `size` old communes: the
+/// season, a growth of about 6% a year, and noise of ±15%.
 fn month_values(code: &str, size: f64, period: &Period) -> Vec<(&'static str, f64)> {
     let key = format!("{code}{period}");
     // Fully online dossiers rise over the two years (the plans' target: 60%).
     let months_since = f64::from((period.year() - 2024) * 12) + f64::from(period.start().month());
-    let received = (SCALES[0].1 * size * (0.7 + 0.6 * noise(&format!("{key}r")))).round();
+    let season = SEASON[period.start().month0() as usize];
+    let growth = 1.0 + 0.005 * months_since;
+    // Each commune has its own size, kept from month to month.
+    let own = 0.7 + 0.6 * noise(&format!("{code}size"));
+    let received = (SCALES[0].1 * size * own * season * growth * (0.85 + 0.3 * noise(&format!("{key}r")))).round();
     let on_time = (received * (0.88 + 0.12 * noise(&format!("{key}d")))).round();
     let online_share = (0.25 + 0.02 * months_since).min(0.85) * (0.8 + 0.4 * noise(&format!("{key}o")));
     let online = (received * online_share.min(1.0)).round();
-    let documents = (SCALES[3].1 * size * (0.6 + 0.8 * noise(&format!("{key}v")))).round();
+    let documents = (SCALES[3].1 * size * own * season * growth * (0.85 + 0.3 * noise(&format!("{key}v")))).round();
     vec![
         ("HS_TIEP_NHAN", received),
         ("HS_DUNG_HAN", on_time),
@@ -75,7 +89,7 @@ fn month_values(code: &str, size: f64, period: &Period) -> Vec<(&'static str, f6
 
 /// Loads everything the demo needs; what is already there is kept, so a
 /// second start is quick and changes nothing.
-pub async fn prepare(db: &Db, province: &str) -> anyhow::Result<()> {
+pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow::Result<()> {
     let progress = Progress::new(false);
     progress.stage("loading the national lists of administrative units");
     let reform = Sources::bundled().read()?;
@@ -128,10 +142,41 @@ pub async fn prepare(db: &Db, province: &str) -> anyhow::Result<()> {
     if generated.is_empty() {
         progress.stage("generating two years of monthly reports");
         generate(db, &registry, &regime, first.start(), last_month.end()).await?;
+        progress.stage("approving the old communes' last reports");
+        last_reports_before(db, &registry, &regime, reform).await?;
         progress.stage("sending and approving recent reports");
         recent_reports(db, &registry, &regime, &last_month).await?;
     }
+    let cutover = crate::demo_cutover::run(db, url, &registry, &regime, province, domain, &progress).await;
     progress.finish();
+    cutover
+}
+
+/// The old communes' reports of the quarter before the reform, approved:
+/// after the cutover they are the dissolved units' read-only legacy.
+async fn last_reports_before(db: &Db, registry: &Registry, regime: &Regime, reform: NaiveDate) -> anyhow::Result<()> {
+    let from = reform - chrono::Months::new(3);
+    for period in regime.periods(from, reform.pred_opt().context("a day before the reform")?) {
+        for unit in regime.units_for(registry, &period) {
+            let sent = regime.deadline(&period).and_hms_opt(9, 0, 0).expect("a valid time").and_utc()
+                - chrono::Duration::days((noise(&format!("{}{period}old", unit.code)) * 4.0) as i64);
+            for (step, action) in [Action::Submit, Action::Approve].into_iter().enumerate() {
+                let signature = (action == Action::Submit).then(|| signer_of(&unit.code));
+                let request = ReportRequest {
+                    regime: regime.code.clone(),
+                    unit: unit.code.clone(),
+                    period,
+                    action,
+                    values: BTreeMap::new(),
+                    plan: BTreeMap::new(),
+                    actor: "demo".into(),
+                    signature,
+                    at: Some(sent + chrono::Duration::days(step as i64)),
+                };
+                db.apply_report_action(registry, request).await?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -258,6 +303,7 @@ fn signer_of(code: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn sample(code: &str, period: &Period) -> std::collections::HashMap<&'static str, f64> {
         month_values(code, 1.0, period).into_iter().collect()
@@ -271,5 +317,21 @@ mod tests {
         assert!(a["HS_DUNG_HAN"] <= a["HS_TIEP_NHAN"]);
         assert!(a["HS_TRUC_TUYEN_TOAN_TRINH"] <= a["HS_TIEP_NHAN"]);
         assert!(noise("x") < 1.0 && noise("x") >= 0.0);
+    }
+
+    #[test]
+    fn months_follow_the_season_and_grow() {
+        // The mean over many communes: February (Tết) below December, and
+        // a year later above the year before.
+        let mean = |period: &str| {
+            let p: Period = period.parse().unwrap();
+            (0..400).map(|c| sample(&format!("2{c:04}"), &p)["HS_TIEP_NHAN"]).sum::<f64>() / 400.0
+        };
+        assert!(mean("202502") < 0.8 * mean("202412"), "{} {}", mean("202502"), mean("202412"));
+        assert!(mean("202510") > 1.03 * mean("202410"), "{} {}", mean("202510"), mean("202410"));
+        // Noise: communes differ.
+        let p: Period = "202510".parse().unwrap();
+        let values: BTreeSet<u64> = (0..50).map(|c| sample(&format!("2{c:04}"), &p)["HS_TIEP_NHAN"] as u64).collect();
+        assert!(values.len() > 30, "{values:?}");
     }
 }

@@ -20,6 +20,7 @@ macro_rules! out {
 mod cutover;
 mod data;
 mod demo;
+mod demo_cutover;
 mod directory;
 mod output;
 mod progress;

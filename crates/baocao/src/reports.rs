@@ -232,7 +232,7 @@ pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
         }
         ReportCommand::Xlsx { which, output } => {
             let view = db.report(&registry, &which.regime, &which.unit, &which.period).await?;
-            let bytes = baocao_ingest::xlsx::write_report(&view)?;
+            let bytes = baocao_ingest::xlsx::write_report(&view, false)?;
             std::fs::write(&output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
             outln!("Wrote {}.", output.display());
             return Ok(());
@@ -358,7 +358,7 @@ pub async fn output(db: &Db, args: OutputArgs) -> anyhow::Result<()> {
     let registry = db.load_registry().await?;
     let view = db.consolidate(&registry, &args.form, &args.unit, &args.period, args.include_submitted).await?;
     if let Some(path) = &args.xlsx {
-        let bytes = baocao_ingest::xlsx::write_consolidated(&view)?;
+        let bytes = baocao_ingest::xlsx::write_consolidated(&view, false)?;
         std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     }
     if args.format == Format::Json {

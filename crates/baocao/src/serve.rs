@@ -62,7 +62,9 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
             None => include_str!("../demo.toml").to_string(),
         };
         let config: DemoConfig = toml::from_str(&text).context("invalid demo settings")?;
-        crate::demo::prepare(&db, &config.province).await?;
+        let domain = settings.mail_domain.clone().or_else(|| config.mail_domain.clone());
+        let domain = domain.unwrap_or_else(|| "tinh-demo.gov.vn".into());
+        crate::demo::prepare(&db, &url, &config.province, &domain).await?;
         crate::demo::accounts(&db, &config.accounts, &config.password).await?;
         let province = db.unit_history(&config.province).await?;
         let name = province.last().map(|u| u.name.clone()).unwrap_or_default();

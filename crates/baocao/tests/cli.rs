@@ -557,9 +557,84 @@ async fn serve_demo_starts_with_a_province_and_its_reports() {
     // The previous month's reports are mostly in, some late, a few missing.
     let c = get("/api/v1/completeness?regime=BC_THANG_TTHC&period=202606").await;
     assert_eq!(c["expected"], 96);
-    let page =
-        client.get(format!("{base}/units")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let text = |path: &str| {
+        let request = client.get(format!("{base}{path}")).header("cookie", &cookie);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let page = text("/units").await;
     assert!(page.contains("Bản trình diễn") && page.contains("Quảng Ngãi"));
+
+    // The province went through the 2025 cutover: the old communes' last
+    // reports are approved and read-only legacy, packaged with their
+    // handover records and open on «Lưu trữ»; agencies and rosters are there.
+    let c = get("/api/v1/completeness?regime=BC_THANG_TTHC&period=202506").await;
+    assert!(c["expected"].as_u64().unwrap() > 200, "the old communes of both provinces: {c}");
+    assert_eq!(c["approved"], c["expected"]);
+    let old = text("/reports/BC_THANG_TTHC/23314/202506").await;
+    assert!(
+        old.contains("class=\"legacy\"") && old.contains("báo cáo là dữ liệu lưu trữ, chỉ xem"),
+        "read-only legacy"
+    );
+    assert!(!old.contains("name=\"action\" value=\"save\""), "nothing to save on a dissolved unit's report");
+    let key_dir = dir.path().join("baocao-demo-luu-tru/demo-51-2025");
+    assert!(key_dir.join("23314/bagit.txt").exists() && key_dir.join("bien-ban-23314.html").exists());
+    let archive = text("/archive").await;
+    assert!(archive.contains("23314") && archive.contains("Xã Kroong"), "packages open on «Lưu trữ»");
+    let agencies = text("/agencies?at=2025-06-30").await;
+    assert!(agencies.contains("H51.C23314"), "the old commune's committee");
+    let roster = text("/roster").await;
+    assert!(roster.contains("H51.X23317") && roster.contains("@tinh-demo.gov.vn"), "officials with accounts");
+
+    // Documents made from the demo's data say so, on paper and in Excel.
+    let print = text("/reports/BC_THANG_TTHC/23314/202506/print").await;
+    assert!(print.contains("class=\"demo-mark\""));
+    let xlsx = client
+        .get(format!("{base}/api/v1/reports/xlsx?regime=BC_THANG_TTHC&unit=23314&period=202506"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut book = zip::ZipArchive::new(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    let mut strings = String::new();
+    std::io::Read::read_to_string(&mut book.by_name("xl/sharedStrings.xml").unwrap(), &mut strings).unwrap();
+    assert!(strings.contains("BẢN TRÌNH DIỄN"), "the workbook is marked");
+
+    // One counting rule: the comparison page, the values API and the output
+    // form give the province the same figure for each month, and the page
+    // marks as estimated exactly the months the API says are.
+    let compare = text("/compare?indicator=HS_TIEP_NHAN&unit=51&months=6").await;
+    let months = compare_rows(&compare);
+    assert_eq!(months.len(), 6, "{compare}");
+    for (label, shown, estimated) in months {
+        let (month, year) = label.split_once('/').unwrap();
+        let period = format!("{year}{month}");
+        let api = get(&format!("/api/v1/values?indicator=HS_TIEP_NHAN&unit=51&period={period}")).await;
+        assert_eq!(shown, api["value"].as_f64().unwrap_or(0.0).round(), "{label}: {api}");
+        assert_eq!(estimated, api["estimated"] == true, "{label}: {api}");
+        let th01 = get(&format!("/api/v1/output?form=TH01&unit=51&period={period}")).await;
+        let row = th01["rows"].as_array().unwrap().iter().find(|r| r["code"] == "HS_TIEP_NHAN").unwrap();
+        assert_eq!(shown, row["cells"][0].as_f64().unwrap_or(0.0).round(), "{label}: TH01 {th01}");
+    }
+}
+
+/// The months of the comparison page: label (mm/yyyy), the figure as a
+/// number, and whether it is marked as estimated.
+fn compare_rows(html: &str) -> Vec<(String, f64, bool)> {
+    html.split("<tr><td>")
+        .skip(1)
+        .filter_map(|row| {
+            let (label, rest) = row.split_once("</td><td class=\"num\">")?;
+            let (cell, _) = rest.split_once("</td>")?;
+            let looks_like_month = label.len() == 7 && label.as_bytes()[2] == b'/';
+            looks_like_month.then(|| {
+                let digits: String = cell.chars().filter(char::is_ascii_digit).collect();
+                (label.to_string(), digits.parse().unwrap_or(0.0), cell.contains('*'))
+            })
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -953,7 +1028,7 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
     let out = baocao(&db, &["roster", "import", &bad, "--from", "01/08/2025"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("line 2: no agency «H99.99»") && err.contains("line 4: Lê Văn Cường"), "{err}");
+    assert!(err.contains("line 2: không có cơ quan «H99.99»") && err.contains("line 4: Lê Văn Cường"), "{err}");
     assert_eq!(on("01/08/2025").as_array().unwrap().len(), 4, "nothing changed");
 
     // An account closed by hand that the rosters still ask for is opened again.
@@ -1136,7 +1211,11 @@ async fn a_cutover_is_checked_rehearsed_applied_packaged_verified_and_rolled_bac
 
     // Legacy: the dissolved units' reports are read-only now.
     let out = report(&db, "save", "23302", "202512", &["--set", "HS_TIEP_NHAN=1"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("dữ liệu lưu trữ, chỉ xem"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // The bags load into a fresh instance, read-only, checked on the way in.
     let fresh = TestDb::new().await;
@@ -1216,7 +1295,7 @@ async fn a_cutover_plan_with_problems_is_refused_with_all_of_them() {
     let out = baocao(&db, &["cutover", "check", &plan]);
     let err = String::from_utf8_lossy(&out.stderr);
     // The merger is checked first: the agency gate stops it before the rest is looked at.
-    assert!(err.contains("problem(s)"), "{err}");
+    assert!(err.contains("lỗi:"), "{err}");
     assert!(db.db.cutover("qn-2026").await.unwrap().is_none(), "nothing applied");
 }
 
@@ -1509,7 +1588,7 @@ async fn the_2025_reform_replayed_as_the_cutover_of_a_province() {
     let received = june["rows"].as_array().unwrap().iter().find(|r| r["indicator"] == "HS_TIEP_NHAN").unwrap();
     assert_eq!((june["status"].as_str(), received["cells"]["this_period"].as_f64()), (Some("draft"), Some(41.0)));
     let out = report(&db, "save", "23314", "202506", &["--set", "HS_TIEP_NHAN=1"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dữ liệu lưu trữ, chỉ xem"));
     // The new Ngọk Bay, which keeps the code, reports as before.
     assert!(report(&db, "save", "23317", "202507", &["--set", "HS_TIEP_NHAN=9"]).status.success());
 
