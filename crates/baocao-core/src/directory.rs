@@ -202,7 +202,7 @@ impl Gender {
 /// systems need.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Listing {
-    /// Where it came from, for messages ("ds.xlsx, sheet «…», line 12").
+    /// Where it came from, for messages ("ds.xlsx, trang tính «…», dòng 12").
     pub place: String,
     pub agency_code: String,
     pub full_name: String,

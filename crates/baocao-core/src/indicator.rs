@@ -128,7 +128,7 @@ impl FromStr for ValueType {
             .find(|t| t.as_str().eq_ignore_ascii_case(wanted) || t.dhis2().eq_ignore_ascii_case(wanted))
             .ok_or_else(|| {
                 let words: Vec<_> = ValueType::ALL.iter().map(|t| t.as_str()).collect();
-                format!("unknown value type «{wanted}»: expected one of {}", words.join(", "))
+                format!("kiểu giá trị «{wanted}» không có: cần một trong {}", words.join(", "))
             })
     }
 }

@@ -110,7 +110,7 @@ impl FromStr for UnitKind {
         // Lists write kinds in lower case; only the others pay for lowering.
         find(s.trim()).or_else(|| find(&s.trim().to_lowercase())).ok_or_else(|| {
             let names: Vec<_> = UnitKind::ALL.iter().map(|k| k.as_str()).collect();
-            format!("unknown unit kind «{}»: expected one of {}", s.trim(), names.join(", "))
+            format!("loại đơn vị «{}» không có: cần một trong {}", s.trim(), names.join(", "))
         })
     }
 }

@@ -71,7 +71,7 @@ pub fn read_json(file: &str, text: &str) -> Result<Vec<RawValue>, Problems> {
                 file,
                 None,
                 Some(&field("value")),
-                "needs dataElement, period, orgUnit (on the value or the set) and a value".into(),
+                "cần dataElement, period, orgUnit (ở giá trị hoặc ở cả tập) và một giá trị".into(),
             ));
             continue;
         };
@@ -124,7 +124,7 @@ pub fn read_csv(file: &str, text: &str) -> Result<Vec<RawValue>, Problems> {
                 file,
                 Some(line),
                 None,
-                format!("expected at least 6 columns ({}…), found {}", CSV_COLUMNS[..6].join(","), record.len()),
+                format!("cần ít nhất 6 cột ({}…), có {}", CSV_COLUMNS[..6].join(","), record.len()),
             ));
             continue;
         }
@@ -135,7 +135,7 @@ pub fn read_csv(file: &str, text: &str) -> Result<Vec<RawValue>, Problems> {
             }
         }
         if let Some(name) = missing {
-            errors.push(problem(file, Some(line), Some(name), "is empty; a value is required".into()));
+            errors.push(problem(file, Some(line), Some(name), "đang trống; cần có giá trị".into()));
             continue;
         }
         if let Some((n, e)) = record.iter().enumerate().find_map(|(n, f)| Some((n, check_text(f, true).err()?))) {

@@ -19,16 +19,16 @@ impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
         if let Some(sheet) = &self.sheet {
-            write!(f, ", sheet «{sheet}»")?;
+            write!(f, ", trang tính «{sheet}»")?;
         }
         if let Some(cell) = &self.cell {
-            write!(f, ", cell {cell}")?;
+            write!(f, ", ô {cell}")?;
         }
         if let Some(line) = self.line {
-            write!(f, ", line {line}")?;
+            write!(f, ", dòng {line}")?;
         }
         if let Some(column) = &self.column {
-            write!(f, ", column `{column}`")?;
+            write!(f, ", cột `{column}`")?;
         }
         Ok(())
     }
@@ -54,10 +54,10 @@ pub struct Problems(pub Vec<IngestError>);
 impl fmt::Display for Problems {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        writeln!(f, "{n} problem{} found, nothing was loaded:", if n == 1 { "" } else { "s" })?;
+        writeln!(f, "{n} lỗi, chưa nạp gì:")?;
         for (i, p) in self.0.iter().enumerate() {
             if i == 50 {
-                return writeln!(f, "  … and {} more", n - 50);
+                return writeln!(f, "  … và {} lỗi khác", n - 50);
             }
             writeln!(f, "  {p}")?;
         }

@@ -28,7 +28,7 @@ fn word<T: serde::Serialize>(value: &T) -> String {
 
 fn parse_word<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     serde_json::from_value(serde_json::Value::String(text.trim().to_string()))
-        .map_err(|_| format!("«{text}» is not a known value"))
+        .map_err(|_| format!("«{text}» không phải giá trị được dùng ở đây"))
 }
 
 /// Writes a form definition as a workbook.
@@ -113,7 +113,7 @@ pub fn read_form(file: &str, bytes: &[u8]) -> Result<Form, Problems> {
     let mut sheet = |name: &str, errors: &mut Vec<IngestError>| match workbook.sheet(name) {
         Ok(Some(range)) => Some(range),
         Ok(None) => {
-            errors.push(problem(name, None, "this sheet is missing".into()));
+            errors.push(problem(name, None, "thiếu trang tính này".into()));
             None
         }
         Err(refused) => {
@@ -141,11 +141,11 @@ pub fn read_form(file: &str, bytes: &[u8]) -> Result<Form, Problems> {
         match facts.get(key) {
             Some((v, cell)) if !v.is_empty() || !required => (v.clone(), cell.clone()),
             Some((_, cell)) => {
-                errors.push(problem(GENERAL, Some(cell.clone()), format!("«{key}» needs a value")));
+                errors.push(problem(GENERAL, Some(cell.clone()), format!("«{key}» cần có giá trị")));
                 (String::new(), cell.clone())
             }
             None if required => {
-                errors.push(problem(GENERAL, None, format!("the row «{key}» is missing")));
+                errors.push(problem(GENERAL, None, format!("thiếu dòng «{key}»")));
                 (String::new(), String::new())
             }
             None => (String::new(), String::new()),
@@ -165,7 +165,7 @@ pub fn read_form(file: &str, bytes: &[u8]) -> Result<Form, Problems> {
         }
     };
     let kind: FormKind = parse_word(&kind).unwrap_or_else(|e| {
-        check(&kind_cell, Err(format!("{e}: expected input or output")));
+        check(&kind_cell, Err(format!("{e}: cần input hoặc output")));
         FormKind::Input
     });
     let date = |t: &str| if t.is_empty() { Ok(None) } else { baocao_core::parse_date(t).map(Some) };
@@ -183,7 +183,7 @@ pub fn read_form(file: &str, bytes: &[u8]) -> Result<Form, Problems> {
         .filter(|c| !c.is_empty())
         .filter_map(|c| {
             parse_word(c)
-                .map_err(|e| check(&columns_cell, Err(format!("{e}: expected year_plan, this_period, cumulative, same_period_last_year, percent_of_plan or percent_of_same_period"))))
+                .map_err(|e| check(&columns_cell, Err(format!("{e}: cần year_plan, this_period, cumulative, same_period_last_year, percent_of_plan or percent_of_same_period"))))
                 .ok()
         })
         .collect();
@@ -194,7 +194,7 @@ pub fn read_form(file: &str, bytes: &[u8]) -> Result<Form, Problems> {
             Default::default()
         } else {
             parse_word(&layout).unwrap_or_else(|e| {
-                check(&layout_cell, Err(format!("{e}: expected total or by_unit")));
+                check(&layout_cell, Err(format!("{e}: cần total hoặc by_unit")));
                 Default::default()
             })
         };
@@ -227,7 +227,7 @@ pub fn read_form(file: &str, bytes: &[u8]) -> Result<Form, Problems> {
                 errors.push(problem(
                     ROWS,
                     Some(crate::xlsx::cell_name(i as u32, col)),
-                    format!("«{indent}» is not an indent level (0, 1, 2 …)"),
+                    format!("«{indent}» không phải mức thụt lề (0, 1, 2 …)"),
                 ));
                 0
             })
@@ -264,7 +264,9 @@ pub fn read_form(file: &str, bytes: &[u8]) -> Result<Form, Problems> {
         }
         match serde_json::from_value::<Rule>(serde_json::Value::Object(object)) {
             Ok(rule) => rules.push(rule),
-            Err(e) => errors.push(problem(RULES, Some(format!("row {}", i + 1)), format!("not a rule: {e}"))),
+            Err(e) => {
+                errors.push(problem(RULES, Some(format!("row {}", i + 1)), format!("không phải quy tắc kiểm tra: {e}")))
+            }
         }
     }
     if errors.is_empty() {
@@ -314,9 +316,12 @@ mod tests {
         workbook.add_worksheet().set_name(ROWS).unwrap();
         let bytes = workbook.save_to_buffer().unwrap();
         let text = read_form("f.xlsx", &bytes).unwrap_err().to_string();
-        assert!(text.contains("sheet «Thông tin chung», cell B3: «inputs» is not a known value"), "{text}");
-        assert!(text.contains("cell B4: ngày «31/02/2025» không hợp lệ"), "{text}");
-        assert!(text.contains("cell B5: «later» is not a known value"), "{text}");
-        assert!(text.contains("sheet «Quy tắc»: this sheet is missing"), "{text}");
+        assert!(
+            text.contains("trang tính «Thông tin chung», ô B3: «inputs» không phải giá trị được dùng ở đây"),
+            "{text}"
+        );
+        assert!(text.contains("ô B4: ngày «31/02/2025» không hợp lệ"), "{text}");
+        assert!(text.contains("ô B5: «later» không phải giá trị được dùng ở đây"), "{text}");
+        assert!(text.contains("trang tính «Quy tắc»: thiếu trang tính này"), "{text}");
     }
 }

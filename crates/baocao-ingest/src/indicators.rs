@@ -20,7 +20,7 @@ pub fn read_csv(file: &str, text: &str) -> Result<Vec<Indicator>, Problems> {
             if c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.' || ch == '-') {
                 Ok(c.to_string())
             } else {
-                Err(format!("invalid code «{c}»: use letters A–Z, digits, «_», «.» or «-»"))
+                Err(format!("mã «{c}» không hợp lệ: dùng chữ A–Z, chữ số, «_», «.» hoặc «-»"))
             }
         });
         let name = row.required("name", &mut errors);
@@ -35,7 +35,7 @@ pub fn read_csv(file: &str, text: &str) -> Result<Vec<Indicator>, Problems> {
             continue;
         };
         if let Some(first) = seen.insert(code.clone(), row.line()) {
-            errors.push(row.problem("code", format!("code {code} is listed twice (first on line {first})")));
+            errors.push(row.problem("code", format!("mã {code} có hai lần (lần đầu ở dòng {first})")));
             continue;
         }
         let group = Some(row.get("group").to_string()).filter(|g| !g.is_empty());
@@ -54,7 +54,7 @@ pub fn read_csv(file: &str, text: &str) -> Result<Vec<Indicator>, Problems> {
                             column: Some("formula".into()),
                             ..Default::default()
                         },
-                        message: format!("the formula names «{name}», which is not an indicator of this list"),
+                        message: format!("công thức dùng «{name}», không phải chỉ tiêu trong danh sách này"),
                     });
                 }
             }
@@ -97,7 +97,7 @@ mod tests {
         let bytes = workbook.save_to_buffer().unwrap();
         let err = read_xlsx("chi-tieu.xlsx", &bytes).unwrap_err().to_string();
         assert!(
-            err.contains("chi-tieu.xlsx, sheet «Chỉ tiêu», line 3, column `value_type`: unknown value type «whole»"),
+            err.contains("chi-tieu.xlsx, trang tính «Chỉ tiêu», dòng 3, cột `value_type`: kiểu giá trị «whole»"),
             "{err}"
         );
         let ok = rows[..2].iter().map(|r| r.join(",")).collect::<Vec<_>>().join("\n");

@@ -94,7 +94,7 @@ fn gender(text: &str) -> Result<Option<Gender>, String> {
         "" => Ok(None),
         "nam" | "male" | "m" => Ok(Some(Gender::Male)),
         "nu" | "female" | "f" => Ok(Some(Gender::Female)),
-        _ => Err(format!("«{text}» is not Nam or Nữ")),
+        _ => Err(format!("«{text}» không phải Nam hoặc Nữ")),
     }
 }
 
@@ -106,7 +106,11 @@ fn email(text: &str) -> Result<Option<String>, String> {
     let valid = t.is_ascii()
         && t.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
         && !t.contains(char::is_whitespace);
-    if valid { Ok(Some(t.to_ascii_lowercase())) } else { Err(format!("«{t}» is not an ASCII email address")) }
+    if valid {
+        Ok(Some(t.to_ascii_lowercase()))
+    } else {
+        Err(format!("«{t}» không phải địa chỉ thư điện tử (chữ không dấu)"))
+    }
 }
 
 fn phone(text: &str) -> Result<Option<String>, String> {
@@ -118,7 +122,7 @@ fn phone(text: &str) -> Result<Option<String>, String> {
     if body.len() >= 9 && body.len() <= 12 && body.bytes().all(|b| b.is_ascii_digit()) {
         Ok(Some(digits))
     } else {
-        Err(format!("«{}» is not a phone number (9 to 12 digits)", text.trim()))
+        Err(format!("«{}» không phải số điện thoại (9 đến 12 chữ số)", text.trim()))
     }
 }
 
@@ -126,8 +130,9 @@ fn phone(text: &str) -> Result<Option<String>, String> {
 fn roles(text: &str) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let (system, role) =
-            part.split_once(':').ok_or_else(|| format!("«{part}» is not SYSTEM:ROLE (e.g. baocao:data_entry)"))?;
+        let (system, role) = part
+            .split_once(':')
+            .ok_or_else(|| format!("«{part}» cần viết HỆ_THỐNG:VAI_TRÒ (ví dụ baocao:data_entry)"))?;
         out.insert(system.trim().to_ascii_lowercase(), role.trim().to_string());
     }
     Ok(out)
@@ -165,7 +170,7 @@ pub fn read_roster_csv(file: &str, text: &str) -> Result<Vec<Listing>, Problems>
         };
         let full_name = full_name.split_whitespace().collect::<Vec<_>>().join(" ");
         out.push(Listing {
-            place: format!("{file}, line {}", row.line()),
+            place: format!("{file}, dòng {}", row.line()),
             agency_code,
             full_name,
             birth_date,
@@ -400,11 +405,11 @@ mod tests {
             X01,Trần Thị Bình,31/02/1990,Bà,Công chức,Văn phòng,binh@@x,12,baocao,\n";
         let err = read_roster_csv("ds.csv", text).unwrap_err().to_string();
         for expected in [
-            "ds.csv, line 3, column `birth_date`",
-            "ds.csv, line 3, column `gender`: «Bà» is not Nam or Nữ",
-            "ds.csv, line 3, column `email`",
-            "ds.csv, line 3, column `phone`",
-            "ds.csv, line 3, column `roles`",
+            "ds.csv, dòng 3, cột `birth_date`",
+            "ds.csv, dòng 3, cột `gender`: «Bà» không phải Nam hoặc Nữ",
+            "ds.csv, dòng 3, cột `email`",
+            "ds.csv, dòng 3, cột `phone`",
+            "ds.csv, dòng 3, cột `roles`",
         ] {
             assert!(err.contains(expected), "{expected} in {err}");
         }
@@ -422,7 +427,7 @@ mod tests {
             H01.09,UBND huyện Sa Thầy,UBND huyện,610,01/07/2025,,QĐ 12/QĐ-UBND\n\
             H01.10,Phòng Nội vụ,phòng,610,32/07/2025,,\n";
         let err = read_agencies_csv("cq.csv", text).unwrap_err().to_string();
-        assert!(err.contains("cq.csv, line 4, column `valid_to`"), "{err}");
+        assert!(err.contains("cq.csv, dòng 4, cột `valid_to`"), "{err}");
         let ok: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
         let agencies = read_agencies_csv("cq.csv", &ok).unwrap();
         assert_eq!(agencies[0].successor_codes, ["H51.01", "H51.02"]);

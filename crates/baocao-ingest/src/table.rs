@@ -49,14 +49,14 @@ impl Table {
                     .collect()
             }
             Err(e) => {
-                errors.push(table.problem(Some(1), None, format!("cannot read the header: {e}")));
+                errors.push(table.problem(Some(1), None, format!("không đọc được dòng tiêu đề: {e}")));
                 return table;
             }
         }
         for col in required {
             if !table.columns.iter().any(|c| c == col) {
                 let found = table.columns.join(",");
-                errors.push(table.problem(Some(1), Some(col), format!("missing column (header is «{found}»)")));
+                errors.push(table.problem(Some(1), Some(col), format!("thiếu cột (dòng tiêu đề là «{found}»)")));
             }
         }
         for result in reader.records() {
@@ -75,9 +75,9 @@ impl Table {
                     let line = e.position().map(|p| line_of.line(p.byte()));
                     let message = match e.kind() {
                         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-                            format!("expected {expected_len} fields, found {len}")
+                            format!("cần {expected_len} trường, có {len}")
                         }
-                        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".to_string(),
+                        csv::ErrorKind::Utf8 { .. } => "không phải văn bản UTF-8".to_string(),
                         _ => e.to_string(),
                     };
                     errors.push(table.problem(line, None, message));
@@ -145,7 +145,7 @@ impl<'a> Row<'a> {
     fn present(&self, column: &str, errors: &mut Vec<IngestError>) -> Option<&'a str> {
         let value = self.get(column);
         if value.is_empty() {
-            errors.push(self.problem(column, "is empty; a value is required"));
+            errors.push(self.problem(column, "đang trống; cần có giá trị"));
             None
         } else {
             Some(value)
@@ -206,7 +206,7 @@ pub fn first_sheet_as_csv(file: &str, bytes: &[u8]) -> Result<(String, String), 
     }
     let text = String::from_utf8(writer.into_inner().map_err(|e| unreadable(e.to_string()))?)
         .map_err(|e| unreadable(e.to_string()))?;
-    Ok((format!("{file}, sheet «{sheet}»"), text))
+    Ok((format!("{file}, trang tính «{sheet}»"), text))
 }
 
 /// The day of an Excel date serial (days since 30/12/1899, the 1900 system).

@@ -60,7 +60,7 @@ pub fn read_tasks_csv(file: &str, text: &str, plan: &str) -> Result<Vec<Task>, P
             continue;
         };
         if status == TaskStatus::Done && done_on.is_none() {
-            errors.push(row.problem("done_on", "a task marked done needs the day it was done (ngày hoàn thành)"));
+            errors.push(row.problem("done_on", "nhiệm vụ đã hoàn thành cần có ngày hoàn thành"));
             continue;
         }
         let text = |c: &str| row.get(c).split_whitespace().collect::<Vec<_>>().join(" ");
@@ -97,7 +97,7 @@ mod tests {
             2,Rà soát tài khoản,Sở Nội vụ,,30/06/2025,,đang thực hiện,\n\
             3,Sao lưu dữ liệu,,,31/06/2025,,xong,\n";
         let err = read_tasks_csv("kh.csv", text, "KH 1").unwrap_err().to_string();
-        for expected in ["kh.csv, line 4, column `lead`", "line 4, column `deadline`", "line 4, column `status`"] {
+        for expected in ["kh.csv, dòng 4, cột `lead`", "dòng 4, cột `deadline`", "dòng 4, cột `status`"] {
             assert!(err.contains(expected), "{expected} in {err}");
         }
         let ok: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();

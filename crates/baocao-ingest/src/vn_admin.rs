@@ -36,7 +36,7 @@ impl Source {
         std::fs::read_to_string(path).map(|text| Source { name: name.clone(), text }).map_err(|e| {
             Problems(vec![IngestError {
                 location: Location { file: name, line: None, column: None, ..Default::default() },
-                message: format!("cannot read the file: {e}"),
+                message: format!("không đọc được tệp: {e}"),
             }])
         })
     }
@@ -172,7 +172,7 @@ fn parse_code(value: &str) -> Result<String, String> {
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         Ok(value.to_string())
     } else {
-        Err(format!("invalid code «{value}»: expected digits, leading zeros kept (e.g. 01, 001, 00004)"))
+        Err(format!("mã «{value}» không hợp lệ: cần chữ số, giữ số 0 ở đầu (ví dụ 01, 001, 00004)"))
     }
 }
 
@@ -180,7 +180,7 @@ fn parse_flag(value: &str) -> Result<bool, String> {
     match value {
         "0" => Ok(false),
         "1" => Ok(true),
-        _ => Err(format!("invalid value «{value}»: expected 0 or 1")),
+        _ => Err(format!("giá trị «{value}» không hợp lệ: cần 0 hoặc 1")),
     }
 }
 
@@ -189,7 +189,7 @@ fn parse_weight(value: &str) -> Result<f64, String> {
         .parse::<f64>()
         .ok()
         .filter(|w| *w > 0.0 && *w <= 1.0)
-        .ok_or_else(|| format!("invalid weight «{value}»: expected a share greater than 0 and at most 1, such as 0.25"))
+        .ok_or_else(|| format!("tỷ lệ «{value}» không hợp lệ: cần lớn hơn 0 và không quá 1, ví dụ 0.25"))
 }
 
 /// Reads a list of units (`code,name,type,level,parent_code`).
@@ -206,7 +206,7 @@ fn read_units(source: &Source, errors: &mut Vec<IngestError>) -> BTreeMap<String
             v.parse::<u8>()
                 .ok()
                 .filter(|l| (1..=3).contains(l))
-                .ok_or_else(|| format!("invalid level «{v}»: expected 1, 2 or 3"))
+                .ok_or_else(|| format!("cấp «{v}» không hợp lệ: cần 1, 2 hoặc 3"))
         });
         let parent = match row.get("parent_code") {
             "" => Some(None),
@@ -217,7 +217,7 @@ fn read_units(source: &Source, errors: &mut Vec<IngestError>) -> BTreeMap<String
             continue;
         };
         if let Some(first) = lines.get(code.as_str()) {
-            errors.push(row.problem("code", format!("code {code} is listed twice (first on line {first})")));
+            errors.push(row.problem("code", format!("mã {code} có hai lần (lần đầu ở dòng {first})")));
             continue;
         }
         lines.insert(row.get("code"), row.line());
@@ -238,16 +238,16 @@ fn read_units(source: &Source, errors: &mut Vec<IngestError>) -> BTreeMap<String
         match &unit.parent_code {
             Some(p) => match units.get(p) {
                 None => errors.push(
-                    row.problem("parent_code", format!("unknown parent {p}: no unit with this code in the file")),
+                    row.problem("parent_code", format!("không có đơn vị cấp trên {p}: tệp không có đơn vị mã này")),
                 ),
                 Some(parent) if parent.level + 1 != unit.level => errors.push(row.problem(
                     "level",
-                    format!("level {} does not sit under parent {p} of level {}", unit.level, parent.level),
+                    format!("đơn vị cấp {} không thể trực thuộc {p} (cấp {})", unit.level, parent.level),
                 )),
                 Some(_) => {}
             },
             None if unit.level != 1 => {
-                errors.push(row.problem("parent_code", format!("a unit of level {} needs a parent", unit.level)))
+                errors.push(row.problem("parent_code", format!("đơn vị cấp {} cần có đơn vị cấp trên", unit.level)))
             }
             None => {}
         }
@@ -344,13 +344,13 @@ impl Sources {
                 let (Some(old), Some(new), Some(partial), Some(weight)) = (old, new, partial, weight) else { continue };
                 if !before.contains_key(&old) {
                     errors.push(
-                        row.problem("old_code", format!("unknown old unit {old}: not in {}", self.units_before.name)),
+                        row.problem("old_code", format!("không có đơn vị cũ {old} trong {}", self.units_before.name)),
                     );
                     continue;
                 }
                 if !after.contains_key(&new) {
                     errors.push(
-                        row.problem("new_code", format!("unknown new unit {new}: not in {}", self.units_after.name)),
+                        row.problem("new_code", format!("không có đơn vị mới {new} trong {}", self.units_after.name)),
                     );
                     continue;
                 }

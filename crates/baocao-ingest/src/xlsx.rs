@@ -251,7 +251,7 @@ pub fn read_report(file: &str, bytes: &[u8], indicators: &HashMap<String, Indica
         Problems(vec![problem(
             None,
             None,
-            format!("no sheet «{INFO_SHEET}»: download the template from baocao and fill it in"),
+            format!("không có trang tính «{INFO_SHEET}»: tải biểu mẫu từ baocao rồi điền vào"),
         )])
     })?;
     let mut meta = HashMap::new();
@@ -262,7 +262,7 @@ pub fn read_report(file: &str, bytes: &[u8], indicators: &HashMap<String, Indica
     }
     let mut field = |key: &str| {
         meta.get(key).cloned().unwrap_or_else(|| {
-            errors.push(problem(Some(INFO_SHEET), None, format!("the row «{key}» is missing")));
+            errors.push(problem(Some(INFO_SHEET), None, format!("thiếu dòng «{key}»")));
             String::new()
         })
     };
@@ -270,12 +270,12 @@ pub fn read_report(file: &str, bytes: &[u8], indicators: &HashMap<String, Indica
 
     let sheet = workbook
         .sheet(FORM_SHEET)?
-        .ok_or_else(|| Problems(vec![problem(None, None, format!("no sheet «{FORM_SHEET}»"))]))?;
+        .ok_or_else(|| Problems(vec![problem(None, None, format!("không có trang tính «{FORM_SHEET}»"))]))?;
     let (first_row, first_col) = sheet.start().unwrap_or((0, 0));
     let rows: Vec<&[Data]> = sheet.rows().collect();
     let header = rows.iter().position(|r| r.iter().any(|c| text_of(c).as_deref() == Some(CODE_HEADING)));
     let Some(header) = header else {
-        errors.push(problem(Some(FORM_SHEET), None, format!("no header row with «{CODE_HEADING}»")));
+        errors.push(problem(Some(FORM_SHEET), None, format!("không có dòng tiêu đề chứa «{CODE_HEADING}»")));
         return Err(Problems(errors));
     };
     let find = |heading: &str| rows[header].iter().position(|c| text_of(c).as_deref() == Some(heading));
@@ -288,7 +288,7 @@ pub fn read_report(file: &str, bytes: &[u8], indicators: &HashMap<String, Indica
         let Some(code) = row.get(code_col).and_then(text_of) else { continue };
         let Some(indicator) = indicators.get(&code) else {
             let at = cell_name(first_row + i as u32, first_col + code_col as u32);
-            errors.push(problem(Some(FORM_SHEET), Some(at), format!("unknown indicator «{code}»")));
+            errors.push(problem(Some(FORM_SHEET), Some(at), format!("không có chỉ tiêu «{code}»")));
             continue;
         };
         for (column, col) in &entered {
@@ -428,12 +428,12 @@ mod round_trip {
         let has = |s: &str| text.iter().any(|t| t.contains(s));
         assert!(
             has(
-                "t.xlsx, sheet «Biểu mẫu», cell E10: Chỉ tiêu A (A), cột «Thực hiện kỳ này»: «4.5» không hợp lệ: cần một số nguyên (ví dụ 12 hoặc -3)"
+                "t.xlsx, trang tính «Biểu mẫu», ô E10: Chỉ tiêu A (A), cột «Thực hiện kỳ này»: «4.5» không hợp lệ: cần một số nguyên (ví dụ 12 hoặc -3)"
             ),
             "{text:#?}"
         );
-        assert!(has("cell C12: unknown indicator «ZZ»"), "{text:#?}");
-        assert!(has("sheet «Thông tin»: the row «unit» is missing"), "{text:#?}");
+        assert!(has("ô C12: không có chỉ tiêu «ZZ»"), "{text:#?}");
+        assert!(has("trang tính «Thông tin»: thiếu dòng «unit»"), "{text:#?}");
         // 1.234,5 typed as text the Vietnamese way is read as 1234.5: no problem for B.
         assert!(!has("(B)"), "{text:#?}");
         let garbage = read_report("x.xlsx", b"not a workbook", &indicators()).unwrap_err();

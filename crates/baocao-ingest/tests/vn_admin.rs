@@ -80,10 +80,10 @@ fn bad_rows_are_named_by_file_line_and_column_and_nothing_is_taken() {
     let problems = sources.read().err().expect("bad rows are refused").0;
     let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
     let has = |needle: &str| text.iter().any(|t| t.contains(needle));
-    assert!(has("units-2024.csv, line 3, column `type`: unknown unit kind «huyen»"), "{text:#?}");
-    assert!(has("units-2024.csv, line 4, column `level`: invalid level «x»"), "{text:#?}");
-    assert!(has("units-2024.csv, line 5, column `parent_code`: unknown parent 404"), "{text:#?}");
-    assert!(has("units-2024.csv, line 6"), "{text:#?}");
+    assert!(has("units-2024.csv, dòng 3, cột `type`: loại đơn vị «huyen»"), "{text:#?}");
+    assert!(has("units-2024.csv, dòng 4, cột `level`: cấp «x» không hợp lệ"), "{text:#?}");
+    assert!(has("units-2024.csv, dòng 5, cột `parent_code`: không có đơn vị cấp trên 404"), "{text:#?}");
+    assert!(has("units-2024.csv, dòng 6"), "{text:#?}");
 }
 
 #[test]
@@ -94,10 +94,7 @@ fn line_numbers_are_right_with_crlf_endings() {
         text: "code,name,type,level,parent_code\r\n01,Thành phố A,thành phố trung ương,1,\r\n00004,Phường B,phuong,2,01\r\n".into(),
     };
     let problems = sources.read().err().unwrap().0;
-    assert!(
-        problems.iter().any(|p| p.to_string().starts_with("units-2025.csv, line 3, column `type`")),
-        "{problems:?}"
-    );
+    assert!(problems.iter().any(|p| p.to_string().starts_with("units-2025.csv, dòng 3, cột `type`")), "{problems:?}");
 }
 
 #[test]
@@ -105,10 +102,7 @@ fn a_missing_column_is_named() {
     let mut sources = Sources::bundled();
     sources.conversion = Source { name: "conversion-2025.csv".into(), text: "old_code,new_code\n00004,00004\n".into() };
     let problems = sources.read().err().unwrap().0;
-    assert!(
-        problems[0].to_string().contains("conversion-2025.csv, line 1, column `partly`: missing column"),
-        "{problems:?}"
-    );
+    assert!(problems[0].to_string().contains("conversion-2025.csv, dòng 1, cột `partly`: thiếu cột"), "{problems:?}");
 }
 
 #[test]

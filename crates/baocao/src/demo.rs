@@ -160,21 +160,7 @@ async fn last_reports_before(db: &Db, registry: &Registry, regime: &Regime, refo
         for unit in regime.units_for(registry, &period) {
             let sent = regime.deadline(&period).and_hms_opt(9, 0, 0).expect("a valid time").and_utc()
                 - chrono::Duration::days((noise(&format!("{}{period}old", unit.code)) * 4.0) as i64);
-            for (step, action) in [Action::Submit, Action::Approve].into_iter().enumerate() {
-                let signature = (action == Action::Submit).then(|| signer_of(&unit.code));
-                let request = ReportRequest {
-                    regime: regime.code.clone(),
-                    unit: unit.code.clone(),
-                    period,
-                    action,
-                    values: BTreeMap::new(),
-                    plan: BTreeMap::new(),
-                    actor: "demo".into(),
-                    signature,
-                    at: Some(sent + chrono::Duration::days(step as i64)),
-                };
-                db.apply_report_action(registry, request).await?;
-            }
+            act(db, registry, regime, &unit.code, period, vec![Action::Submit, Action::Approve], sent).await?;
         }
     }
     Ok(())
@@ -269,22 +255,37 @@ async fn recent_reports(db: &Db, registry: &Registry, regime: &Regime, last: &Pe
             let deadline = regime.deadline(&period);
             let days = (noise(&format!("{}{period}day", unit.code)) * 8.0) as i64 - 5;
             let sent = deadline.and_hms_opt(9, 30, 0).expect("a valid time").and_utc() + chrono::Duration::days(days);
-            for (step, action) in actions.into_iter().enumerate() {
-                let signature = (action == Action::Submit).then(|| signer_of(&unit.code));
-                let request = ReportRequest {
-                    regime: regime.code.clone(),
-                    unit: unit.code.clone(),
-                    period,
-                    action,
-                    values: BTreeMap::new(),
-                    plan: BTreeMap::new(),
-                    actor: "demo".into(),
-                    signature,
-                    at: Some(sent + chrono::Duration::days(step as i64)),
-                };
-                db.apply_report_action(registry, request).await?;
-            }
+            act(db, registry, regime, &unit.code, period, actions, sent).await?;
         }
+    }
+    Ok(())
+}
+
+/// A unit's report goes through `actions`, the first at `sent`, each next
+/// one a day later; it is signed when submitted.
+async fn act(
+    db: &Db,
+    registry: &Registry,
+    regime: &Regime,
+    unit: &str,
+    period: Period,
+    actions: Vec<Action>,
+    sent: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    for (step, action) in actions.into_iter().enumerate() {
+        let signature = (action == Action::Submit).then(|| signer_of(unit));
+        let request = ReportRequest {
+            regime: regime.code.clone(),
+            unit: unit.to_string(),
+            period,
+            action,
+            values: BTreeMap::new(),
+            plan: BTreeMap::new(),
+            actor: "demo".into(),
+            signature,
+            at: Some(sent + chrono::Duration::days(step as i64)),
+        };
+        db.apply_report_action(registry, request).await?;
     }
     Ok(())
 }

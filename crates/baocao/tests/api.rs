@@ -212,7 +212,7 @@ async fn the_form_designer_previews_and_versions_forms() {
     let bm01 = std::fs::read_to_string(path).unwrap();
     let (status, page) = app.post("/forms/designer/preview", FORM, &form_body("code = \"X\"\nname = ")).await;
     assert_eq!(status, 200);
-    assert!(page.as_str().unwrap().contains("line 2"), "{page}");
+    assert!(page.as_str().unwrap().contains("dòng 2"), "{page}");
     let (_, page) = app.post("/forms/designer/preview", FORM, &form_body(&bm01)).await;
     assert!(page.as_str().unwrap().contains("Số hồ sơ thủ tục hành chính tiếp nhận"));
     let (status, page) = app.get("/forms/designer?code=BM01&from=2025-07-01").await;
@@ -377,7 +377,7 @@ async fn rosters_are_uploaded_reviewed_and_their_accounts_applied_in_the_browser
     let res = upload(bad).await.unwrap();
     assert_eq!(res.status().as_u16(), 422);
     let html = res.text().await.unwrap();
-    assert!(html.contains("ds.csv, line 2, column `birth_date`"), "{html}");
+    assert!(html.contains("ds.csv, dòng 2, cột `birth_date`"), "{html}");
 
     let good = format!("{header}H51.01,Nguyễn Văn An,01/02/1980,Chủ tịch,Lãnh đạo,baocao:approver\n");
     let res = upload(good).await.unwrap();

@@ -173,8 +173,8 @@ async fn bad_files_are_refused_whole_with_their_place_named() {
     let out = baocao(&db, &["registry", "load-2025", dir.path().to_str().unwrap()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("units-2025.csv, line 3357, column `type`: unknown unit kind «làng»"), "{err}");
-    assert!(err.contains("units-2025.csv, line 3358, column `parent_code`: unknown parent 404"), "{err}");
+    assert!(err.contains("units-2025.csv, dòng 3357, cột `type`: loại đơn vị «làng»"), "{err}");
+    assert!(err.contains("units-2025.csv, dòng 3358, cột `parent_code`: không có đơn vị cấp trên 404"), "{err}");
     // Nothing was loaded.
     let units = ok_json(&db, &["registry", "units", "--at", "2025-06-30", "--format", "json"]);
     assert!(units.as_array().unwrap().is_empty());
@@ -340,8 +340,8 @@ async fn a_bad_indicator_list_is_refused_whole() {
     let out = baocao(&db, &["indicators", "import", file.path().to_str().unwrap()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("line 3, column `value_type`: unknown value type «float»"), "{err}");
-    assert!(err.contains("line 4, column `formula`: the formula names «Z»"), "{err}");
+    assert!(err.contains("dòng 3, cột `value_type`: kiểu giá trị «float»"), "{err}");
+    assert!(err.contains("dòng 4, cột `formula`: công thức dùng «Z»"), "{err}");
     let list = ok_json(&db, &["indicators", "list", "--format", "json"]);
     assert!(list.as_array().unwrap().is_empty(), "nothing was imported");
 }
@@ -1028,7 +1028,7 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
     let out = baocao(&db, &["roster", "import", &bad, "--from", "01/08/2025"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("line 2: không có cơ quan «H99.99»") && err.contains("line 4: Lê Văn Cường"), "{err}");
+    assert!(err.contains("dòng 2: không có cơ quan «H99.99»") && err.contains("dòng 4: Lê Văn Cường"), "{err}");
     assert_eq!(on("01/08/2025").as_array().unwrap().len(), 4, "nothing changed");
 
     // An account closed by hand that the rosters still ask for is opened again.
