@@ -1,0 +1,89 @@
+//! The pages' charts, drawn as SVG on the server: no script, nothing for
+//! the Content-Security-Policy to refuse, and the same on a phone.
+
+use baocao_core::text::format_number;
+
+/// One period's bar: reports on time, late and missing, of those expected.
+pub(super) struct Bar {
+    pub(super) label: String,
+    pub(super) on_time: usize,
+    pub(super) late: usize,
+    pub(super) missing: usize,
+    pub(super) expected: usize,
+}
+
+/// Stacked bars of on-time, late and missing reports per period, as SVG.
+pub(super) fn bars(bars: &[Bar]) -> String {
+    let (w, h, left, bottom) = (560.0_f64, 220.0_f64, 36.0_f64, 36.0_f64);
+    let max = bars.iter().map(|b| b.expected).max().unwrap_or(1).max(1) as f64;
+    let step = (w - left) / bars.len().max(1) as f64;
+    let bar_w = step * 0.6;
+    let scale = (h - bottom - 10.0) / max;
+    let mut svg = format!(
+        "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Số báo cáo đúng hạn, trễ hạn và chưa gửi theo kỳ\" class=\"chart\">"
+    );
+    svg.push_str(&format!("<line x1=\"{left}\" y1=\"{y}\" x2=\"{w}\" y2=\"{y}\" stroke=\"#999\"/>", y = h - bottom));
+    for (i, b) in bars.iter().enumerate() {
+        let x = left + step * i as f64 + (step - bar_w) / 2.0;
+        let mut y = h - bottom;
+        for (count, color, what) in
+            [(b.on_time, "#2e7d32", "đúng hạn"), (b.late, "#f9a825", "trễ hạn"), (b.missing, "#c62828", "chưa gửi")]
+        {
+            let height = count as f64 * scale;
+            y -= height;
+            svg.push_str(&format!(
+                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar_w:.1}\" height=\"{height:.1}\" fill=\"{color}\"><title>{}: {count} {what}</title></rect>",
+                b.label
+            ));
+        }
+        svg.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
+            x + bar_w / 2.0,
+            h - bottom + 16.0,
+            b.label
+        ));
+    }
+    svg.push_str(&format!("<text x=\"4\" y=\"14\" font-size=\"11\">{}</text></svg>", format_number(max, 0)));
+    svg
+}
+
+/// A line of values as SVG; estimated points hollow.
+pub(super) fn line(values: &[(String, Option<f64>, bool)]) -> String {
+    let (w, h, left, bottom) = (560.0_f64, 200.0_f64, 50.0_f64, 30.0_f64);
+    let max = values.iter().filter_map(|v| v.1).fold(0.0_f64, f64::max).max(1.0);
+    let step = (w - left - 10.0) / (values.len().max(2) - 1) as f64;
+    let y_of = |v: f64| h - bottom - v / max * (h - bottom - 10.0);
+    let mut svg = format!(
+        "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Giá trị chỉ tiêu theo kỳ\" class=\"chart\"><line x1=\"{left}\" y1=\"{y}\" x2=\"{w}\" y2=\"{y}\" stroke=\"#999\"/>",
+        y = h - bottom
+    );
+    let points: Vec<String> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, v, _))| Some(format!("{:.1},{:.1}", left + step * i as f64, y_of((*v)?))))
+        .collect();
+    svg.push_str(&format!(
+        "<polyline fill=\"none\" stroke=\"#b3261e\" stroke-width=\"2\" points=\"{}\"/>",
+        points.join(" ")
+    ));
+    for (i, (label, v, estimated)) in values.iter().enumerate() {
+        let x = left + step * i as f64;
+        if let Some(v) = v {
+            let fill = if *estimated { "#fff" } else { "#b3261e" };
+            svg.push_str(&format!(
+                "<circle cx=\"{x:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{fill}\" stroke=\"#b3261e\"><title>{label}: {}{}</title></circle>",
+                y_of(*v),
+                format_number(*v, 0),
+                if *estimated { " (ước tính)" } else { "" }
+            ));
+        }
+        if i % 2 == 0 {
+            svg.push_str(&format!(
+                "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{label}</text>",
+                h - bottom + 14.0
+            ));
+        }
+    }
+    svg.push_str(&format!("<text x=\"2\" y=\"12\" font-size=\"10\">{}</text></svg>", format_number(max, 0)));
+    svg
+}

@@ -1,0 +1,68 @@
+//! «Việc của tôi»: the reports an account has to send, approve or follow.
+
+use super::*;
+
+/// One line of a to-do list.
+struct Task {
+    kind: &'static str,
+    regime: String,
+    unit: String,
+    unit_name: String,
+    period: String,
+    period_label: String,
+    deadline: String,
+    late: bool,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    chrome: Chrome,
+    today: String,
+    tasks: Vec<Task>,
+}
+
+/// Reports the account has to enter, send again, or approve, with deadlines.
+pub async fn home(State(state): State<AppState>, access: Access) -> Response {
+    page_result(
+        async {
+            let registry = state.registry().await?;
+            let today = today_in_vietnam();
+            let mut tasks = Vec::new();
+            for regime in state.db.regimes().await? {
+                for period in recent_periods(&regime, today) {
+                    let completeness = state.db.completeness(&registry, &regime.code, &period).await?;
+                    let deadline = regime.deadline(&period);
+                    for u in &completeness.units {
+                        let Some(unit) = registry.in_force(&u.code, period.end()) else { continue };
+                        let target = Target::Unit { unit, day: period.end(), form: Some(&regime.form) };
+                        let kind = match u.status {
+                            None | Some(Status::Draft) if access.can(&registry, Permission::EnterReports, target) => {
+                                "Cần nhập và gửi"
+                            }
+                            Some(Status::Returned) if access.can(&registry, Permission::EnterReports, target) => {
+                                "Bị trả lại, cần sửa"
+                            }
+                            Some(Status::Submitted) if access.can(&registry, Permission::ApproveReports, target) => {
+                                "Chờ phê duyệt"
+                            }
+                            _ => continue,
+                        };
+                        tasks.push(Task {
+                            kind,
+                            regime: regime.code.clone(),
+                            unit: u.code.clone(),
+                            unit_name: u.name.clone(),
+                            period: period.to_string(),
+                            period_label: period.label(),
+                            deadline: format_vn(deadline),
+                            late: today > deadline,
+                        });
+                    }
+                }
+            }
+            Ok(HomePage { chrome: Chrome::new(&state, &access), today: format_vn(today), tasks })
+        }
+        .await,
+    )
+}

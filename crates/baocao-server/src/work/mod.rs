@@ -1,0 +1,184 @@
+//! The pages of reporting work: my tasks, report entry and review,
+//! completeness, comparisons across periods, and the printed report; one
+//! module a page, the lists of reports (to send, to review) and what the
+//! pages share here.
+
+mod charts;
+mod compare;
+mod completeness;
+mod home;
+mod output;
+mod report;
+
+pub use compare::compare;
+pub use completeness::completeness;
+pub use home::home;
+pub use output::output;
+pub use report::{act, print, printable_report, report};
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::params::Form;
+use crate::params::{Path, Query};
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use baocao_core::access::{Permission, Target};
+use baocao_core::date::{format_vn, time_vn};
+use baocao_core::form::{Column, Severity};
+use baocao_core::regime::Regime;
+use baocao_core::report::{Completeness, ReportView, column_key};
+use baocao_core::text::{format_number, format_percent};
+use baocao_core::workflow::{Action, Status};
+use baocao_core::{Period, Registry, today_in_vietnam};
+use baocao_store::reports::ReportRequest;
+use baocao_store::values::Counting;
+use chrono::{Datelike, Days, NaiveDate};
+use serde::Deserialize;
+
+use crate::access::{Access, unit_on};
+use crate::error::ApiError;
+use crate::pages::{Chrome, error_page, page_result, render};
+use crate::reports_api::{act_as, readable_completeness, shown_to};
+use crate::state::AppState;
+
+/// The periods worth showing on `today`: those whose data cut-off window
+/// has begun, newest first, back about three months.
+fn recent_periods(regime: &Regime, today: NaiveDate) -> Vec<Period> {
+    let mut periods: Vec<Period> = regime
+        .periods(today - Days::new(100), today + Days::new(400))
+        .into_iter()
+        .filter(|p| p.cutoff().0 <= today)
+        .collect();
+    periods.reverse();
+    periods.truncate(3);
+    periods
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    regime: Option<String>,
+    period: Option<String>,
+}
+
+struct ListRow {
+    unit: String,
+    name: String,
+    status: &'static str,
+    status_class: &'static str,
+    sent: String,
+    on_time: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    chrome: Chrome,
+    title: String,
+    action: &'static str,
+    regimes: Vec<(String, String)>,
+    regime: String,
+    periods: Vec<(String, String)>,
+    period: String,
+    period_label: String,
+    deadline: String,
+    rows: Vec<ListRow>,
+}
+
+/// A unit's line in a list of reports.
+fn list_row(u: &baocao_core::report::UnitCompleteness) -> ListRow {
+    let (status, status_class) = status_of(u.status);
+    ListRow {
+        unit: u.code.clone(),
+        name: u.name.clone(),
+        status,
+        status_class,
+        sent: u.submitted_at.map(time_vn).unwrap_or_default(),
+        on_time: match u.on_time {
+            Some(true) => "Đúng hạn",
+            Some(false) => "Trễ hạn",
+            None => "",
+        },
+    }
+}
+
+fn status_of(status: Option<Status>) -> (&'static str, &'static str) {
+    match status {
+        None => ("Chưa nhập", "missing"),
+        Some(s) => (s.vietnamese(), s.as_str()),
+    }
+}
+
+/// The chosen regime and period, or the first regime and its latest period.
+async fn choose(state: &AppState, q: &ListQuery) -> Result<(Vec<Regime>, Regime, Vec<Period>, Period), ApiError> {
+    let regimes = state.db.regimes().await?;
+    let regime = match q.regime.as_deref().filter(|r| !r.is_empty()) {
+        Some(code) => regimes.iter().find(|r| r.code == code).cloned(),
+        None => regimes.first().cloned(),
+    }
+    .ok_or_else(|| ApiError::not_found("Chưa có chế độ báo cáo nào."))?;
+    let today = today_in_vietnam();
+    let mut periods = regime.periods(today - Days::new(400), today + Days::new(400));
+    periods.retain(|p| p.cutoff().0 <= today);
+    periods.reverse();
+    let period = match q.period.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => p.parse().map_err(|e| ApiError::bad_request(format!("tham số `period`: {e}")))?,
+        None => *periods.first().ok_or_else(|| ApiError::not_found("Chưa có kỳ báo cáo nào."))?,
+    };
+    Ok((regimes, regime, periods, period))
+}
+
+/// The units of a completeness list the account may see with `permission`.
+fn visible<'c>(
+    registry: &Registry,
+    access: &Access,
+    regime: &Regime,
+    completeness: &'c Completeness,
+    permission: Permission,
+) -> Vec<&'c baocao_core::report::UnitCompleteness> {
+    let day = completeness.period.end();
+    completeness
+        .units
+        .iter()
+        .filter(|u| {
+            registry.in_force(&u.code, day).is_some_and(|unit| {
+                access.can(registry, permission, Target::Unit { unit, day, form: Some(&regime.form) })
+            })
+        })
+        .collect()
+}
+
+async fn list_page(state: &AppState, access: &Access, q: ListQuery, review: bool) -> Result<ReportsPage, ApiError> {
+    let registry = state.registry().await?;
+    let (regimes, regime, periods, period) = choose(state, &q).await?;
+    let completeness = state.db.completeness(&registry, &regime.code, &period).await?;
+    let permission = if review { Permission::ApproveReports } else { Permission::ViewReports };
+    let rows = visible(&registry, access, &regime, &completeness, permission)
+        .into_iter()
+        .filter(|u| !review || u.status == Some(Status::Submitted))
+        .map(list_row)
+        .collect();
+    Ok(ReportsPage {
+        chrome: Chrome::new(state, access),
+        title: if review { "Báo cáo chờ phê duyệt".into() } else { "Báo cáo của các đơn vị".into() },
+        action: if review { "/review" } else { "/reports" },
+        regimes: regimes.iter().map(|r| (r.code.clone(), r.name.clone())).collect(),
+        regime: regime.code.clone(),
+        periods: periods.iter().map(|p| (p.to_string(), p.label())).collect(),
+        period: period.to_string(),
+        period_label: period.label(),
+        deadline: format_vn(regime.deadline(&period)),
+        rows,
+    })
+}
+
+/// Reports of a regime and period, for the units the account may see.
+pub async fn reports(State(state): State<AppState>, access: Access, Query(q): Query<ListQuery>) -> Response {
+    page_result(list_page(&state, &access, q, false).await)
+}
+
+/// Submitted reports the account may approve.
+pub async fn review(State(state): State<AppState>, access: Access, Query(q): Query<ListQuery>) -> Response {
+    page_result(list_page(&state, &access, q, true).await)
+}

@@ -1,0 +1,97 @@
+//! «Tổng hợp»: an output form (biểu đầu ra) of an area and a period.
+
+use super::*;
+
+#[derive(Deserialize)]
+pub struct OutputQuery {
+    form: Option<String>,
+    unit: Option<String>,
+    period: Option<String>,
+    /// Count submitted reports too, not only approved ones.
+    #[serde(default)]
+    submitted: Option<String>,
+}
+
+struct OutputRow {
+    stt: String,
+    label: String,
+    unit_of_measure: String,
+    heading: bool,
+    indent: u8,
+    cells: Vec<String>,
+    estimated: bool,
+}
+
+#[derive(Template)]
+#[template(path = "output.html")]
+struct OutputPage {
+    chrome: Chrome,
+    forms: Vec<(String, String)>,
+    form: String,
+    unit: String,
+    periods: Vec<(String, String)>,
+    period: String,
+    include_submitted: bool,
+    view: baocao_core::report::Consolidated,
+    rows: Vec<OutputRow>,
+    /// Which reports the figures count, in words.
+    counting: &'static str,
+}
+
+/// An output form (biểu đầu ra): a province total or a breakdown by unit,
+/// from the approved (or also submitted) reports of its regime.
+pub async fn output(State(state): State<AppState>, access: Access, Query(q): Query<OutputQuery>) -> Response {
+    page_result(
+        async {
+            let outputs: Vec<baocao_core::form::Form> =
+                state.db.forms().await?.into_iter().filter(|f| f.source.is_some() && f.valid_to.is_none()).collect();
+            let form = match q.form.as_deref().filter(|f| !f.is_empty()) {
+                Some(code) => outputs.iter().find(|f| f.code == code),
+                None => outputs.first(),
+            }
+            .ok_or_else(|| ApiError::not_found("Chưa có biểu đầu ra nào."))?;
+            let regime_code = form.source.as_ref().map(|s| s.regime.clone()).unwrap_or_default();
+            let list = ListQuery { regime: Some(regime_code), period: q.period.clone() };
+            let (_, _, periods, period) = choose(&state, &list).await?;
+            let unit = q
+                .unit
+                .filter(|u| !u.is_empty())
+                .or_else(|| access.home_unit(state.settings.home_province.as_deref()))
+                .ok_or_else(|| ApiError::bad_request("Chọn đơn vị (mã đơn vị)."))?;
+            let include_submitted = q.submitted.is_some();
+            let view =
+                crate::reports_api::readable_output(&state, &access, &form.code, &unit, &period, include_submitted)
+                    .await?;
+            let rows = view
+                .rows
+                .iter()
+                .map(|r| OutputRow {
+                    stt: r.stt.clone(),
+                    label: r.label.clone(),
+                    unit_of_measure: r.unit_of_measure.clone().unwrap_or_default(),
+                    heading: r.heading,
+                    indent: r.indent,
+                    cells: r
+                        .cells
+                        .iter()
+                        .map(|c| c.map(|v| format_number(v, if v.fract() == 0.0 { 0 } else { 1 })).unwrap_or_default())
+                        .collect(),
+                    estimated: r.estimated,
+                })
+                .collect();
+            Ok(OutputPage {
+                chrome: Chrome::new(&state, &access),
+                forms: outputs.iter().map(|f| (f.code.clone(), f.name.clone())).collect(),
+                form: form.code.clone(),
+                unit,
+                periods: periods.iter().map(|p| (p.to_string(), p.label())).collect(),
+                period: period.to_string(),
+                include_submitted,
+                rows,
+                view,
+                counting: Counting::Official { include_submitted }.vietnamese(),
+            })
+        }
+        .await,
+    )
+}

@@ -1,0 +1,383 @@
+//! One report: entry, review and approval, its actions, and the printed
+//! official document.
+
+use super::*;
+
+/// A cell of the entry grid.
+struct Cell {
+    /// The input's name when entered here, else empty.
+    input: String,
+    /// Its element id, kept across htmx swaps so focus stays put.
+    id: String,
+    value: String,
+}
+
+struct GridRow {
+    stt: String,
+    label: String,
+    unit_of_measure: String,
+    heading: bool,
+    indent: u8,
+    cells: Vec<Cell>,
+    messages: Vec<(bool, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    chrome: Chrome,
+    view: ReportView,
+    url: String,
+    status: &'static str,
+    status_class: &'static str,
+    deadline: String,
+    columns: Vec<&'static str>,
+    rows: Vec<GridRow>,
+    editable: bool,
+    can_approve: bool,
+    any_estimated: bool,
+    notice: Option<String>,
+    error: Option<String>,
+    general: Vec<(bool, String)>,
+    signer: String,
+    position: String,
+    revisions: Vec<(String, String, String, String, String)>,
+    legacy: Option<String>,
+    can_reopen: bool,
+    /// For an approved report: since when its figures are fixed.
+    frozen_since: Option<String>,
+}
+
+fn shown(value: Option<f64>, column: Column) -> String {
+    match (value, column) {
+        (None, _) => String::new(),
+        (Some(v), Column::PercentOfPlan | Column::PercentOfSamePeriod) => format_percent(v, 1),
+        (Some(v), _) => format_number(v, if v.fract() == 0.0 { 0 } else { 2 }),
+    }
+}
+
+/// The entry grid of a report; `entered` are the texts typed in a refused
+/// attempt, shown again as typed.
+fn grid(view: &ReportView, editable: bool, entered: &HashMap<String, String>) -> Vec<GridRow> {
+    view.rows
+        .iter()
+        .map(|row| {
+            let code = row.indicator.clone().unwrap_or_default();
+            let cells = view
+                .columns
+                .iter()
+                .map(|&column| {
+                    let name = match column {
+                        Column::ThisPeriod => format!("v:{code}"),
+                        Column::YearPlan => format!("p:{code}"),
+                        _ => String::new(),
+                    };
+                    let input = if editable && !row.heading && !row.computed && column.entered() {
+                        name
+                    } else {
+                        String::new()
+                    };
+                    let value = entered
+                        .get(&input)
+                        .cloned()
+                        .unwrap_or_else(|| shown(row.cells.get(column_key(column)).copied(), column));
+                    Cell { id: input.replace(':', "-"), input, value }
+                })
+                .collect();
+            let messages = view
+                .findings
+                .iter()
+                .filter(|f| row.indicator.as_deref() == Some(f.indicator.as_str()))
+                .map(|f| (f.severity == Severity::Error, f.message.clone()))
+                .collect();
+            GridRow {
+                stt: row.stt.clone(),
+                label: row.label.clone(),
+                unit_of_measure: row.unit_of_measure.clone().unwrap_or_default(),
+                heading: row.heading,
+                indent: row.indent,
+                cells,
+                messages,
+            }
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct ReportPath {
+    regime: String,
+    unit: String,
+    period: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoticeQuery {
+    done: Option<String>,
+}
+
+async fn report_page(
+    state: &AppState,
+    access: &Access,
+    path: &ReportPath,
+    notice: Option<String>,
+    error: Option<String>,
+    entered: HashMap<String, String>,
+) -> Result<ReportPage, ApiError> {
+    let registry = state.registry().await?;
+    let period: Period =
+        path.period.parse().map_err(|e| ApiError::bad_request(format!("kỳ báo cáo «{}»: {e}", path.period)))?;
+    let regime = state.db.regime(&path.regime).await?;
+    let day = period.end();
+    let unit = unit_on(&registry, &path.unit, day)?;
+    let target = Target::Unit { unit, day, form: Some(&regime.form) };
+    access.require(&registry, Permission::ViewReports, target)?;
+    let mut view = state.db.report(&registry, &path.regime, &path.unit, &period).await?;
+    if !entered.is_empty() {
+        // A refused attempt: judge the values as typed, not as stored.
+        view.findings = findings_of_entered(state, &regime, &period, &entered).await?;
+    }
+    // A dissolved unit's reports are legacy data: shown as they were, read-only.
+    let legacy = match unit.validity.to {
+        Some(end) if state.db.dissolution(&unit.code).await?.is_some() => Some(format!(
+            "{} đã giải thể từ ngày {}: báo cáo là dữ liệu lưu trữ, chỉ xem, theo cơ cấu đơn vị của ngày {}.",
+            unit.name,
+            format_vn(end),
+            format_vn(day)
+        )),
+        _ => None,
+    };
+    let editable =
+        legacy.is_none() && view.status.editable() && access.can(&registry, Permission::EnterReports, target);
+    let can_approve = legacy.is_none()
+        && view.status == Status::Submitted
+        && access.can(&registry, Permission::ApproveReports, target);
+    let can_reopen = legacy.is_none()
+        && view.status == Status::Approved
+        && access.can(&registry, Permission::ApproveReports, target);
+    // What was typed in a refused attempt is shown again as typed.
+    let typed = |name: &str| entered.get(name).cloned();
+    let (status, status_class) = status_of(Some(view.status));
+    // While typing (values entered, nothing saved) every finding is listed
+    // above the grid, the only part the check replaces; otherwise only
+    // those that no row shows.
+    let checking = !entered.is_empty() && error.is_none();
+    let in_grid: Vec<&str> =
+        if checking { Vec::new() } else { view.rows.iter().filter_map(|r| r.indicator.as_deref()).collect() };
+    Ok(ReportPage {
+        chrome: Chrome::new(state, access),
+        legacy,
+        url: format!("/reports/{}/{}/{}", path.regime, path.unit, path.period),
+        status,
+        status_class,
+        deadline: format_vn(view.deadline),
+        columns: view.columns.iter().map(|c| c.heading()).collect(),
+        rows: grid(&view, editable, &entered),
+        any_estimated: view.rows.iter().any(|r| r.same_period_estimated),
+        editable,
+        can_approve,
+        notice,
+        error,
+        general: view
+            .findings
+            .iter()
+            .filter(|f| !in_grid.contains(&f.indicator.as_str()))
+            .map(|f| (f.severity == Severity::Error, f.message.clone()))
+            .collect(),
+        signer: typed("signer")
+            .or_else(|| view.signature.as_ref().map(|s| s.signer.clone()))
+            .unwrap_or_else(|| access.0.display_name.clone()),
+        position: typed("position").or_else(|| view.signature.as_ref().map(|s| s.position.clone())).unwrap_or_default(),
+        can_reopen,
+        frozen_since: view.approved_at.filter(|_| view.status == Status::Approved).map(time_vn),
+        revisions: view
+            .revisions
+            .iter()
+            .rev()
+            .map(|r| {
+                let status = Status::parse(&r.status).map_or(r.status.clone(), |s| s.vietnamese().to_string());
+                (
+                    time_vn(r.at),
+                    r.actor.clone(),
+                    baocao_core::workflow::action_vietnamese(&r.action).to_string(),
+                    status,
+                    r.note.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        view,
+    })
+}
+
+/// The rule findings for values typed into the grid (`v:CODE` fields).
+async fn findings_of_entered(
+    state: &AppState,
+    regime: &Regime,
+    period: &Period,
+    entered: &HashMap<String, String>,
+) -> Result<Vec<baocao_core::form::Finding>, ApiError> {
+    let day = period.end();
+    let versions = state.db.form_versions(&regime.form).await?;
+    let Some(form) = versions.iter().find(|f| f.validity().contains(day)) else { return Ok(Vec::new()) };
+    let indicators = state.db.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+    let numbers: HashMap<String, f64> = entered
+        .iter()
+        .filter_map(|(k, v)| {
+            let code = k.strip_prefix("v:")?;
+            let number = baocao_core::text::parse_vn_number(v).parse::<f64>().ok()?;
+            Some((code.to_string(), number))
+        })
+        .collect();
+    Ok(form.validate(&numbers, &indicators))
+}
+
+/// A report: the entry grid while it can be edited, else read-only; the
+/// approval buttons for an approver.
+pub async fn report(
+    State(state): State<AppState>,
+    access: Access,
+    Path(path): Path<ReportPath>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let notice = q.done.as_deref().map(|d| match d {
+        "save" => "Đã lưu nháp.".to_string(),
+        "submit" => "Đã gửi báo cáo.".to_string(),
+        "approve" => "Đã phê duyệt báo cáo.".to_string(),
+        "return" => "Đã trả lại báo cáo.".to_string(),
+        "reopen" => "Đã mở lại báo cáo để sửa; báo cáo trở về nháp.".to_string(),
+        other => other.to_string(),
+    });
+    page_result(report_page(&state, &access, &path, notice, None, HashMap::new()).await)
+}
+
+/// Saves, submits, approves or returns; a refusal shows the page again with
+/// the values as typed and the reason.
+pub async fn act(
+    State(state): State<AppState>,
+    access: Access,
+    Path(path): Path<ReportPath>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
+    let entered: HashMap<String, String> = fields
+        .iter()
+        .filter(|(k, _)| k.starts_with("v:") || k.starts_with("p:") || k == "signer" || k == "position")
+        .cloned()
+        .collect();
+    if field("action").as_deref() == Some("check") {
+        // Inline validation while typing (htmx): the rules on the values as
+        // typed; nothing is saved.
+        return page_result(report_page(&state, &access, &path, None, None, entered).await);
+    }
+    let action = match Action::parse(&field("action").unwrap_or_default(), field("reason")) {
+        Ok(action) => action,
+        Err(e) => return error_page(ApiError::bad_request(e)),
+    };
+    let period: Period = match path.period.parse() {
+        Ok(p) => p,
+        Err(e) => return error_page(ApiError::bad_request(format!("kỳ báo cáo «{}»: {e}", path.period))),
+    };
+    let pick = |prefix: &str| -> BTreeMap<String, String> {
+        entered
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone())))
+            .filter(|(_, v)| !v.trim().is_empty())
+            .collect()
+    };
+    // Who signs is kept with a draft as with a submission.
+    let signature = match (&action, field("signer"), field("position")) {
+        (Action::Save | Action::Submit, Some(s), Some(p)) if !s.is_empty() && !p.is_empty() => Some((s, p)),
+        _ => None,
+    };
+    let name = action.name();
+    let request = ReportRequest {
+        regime: path.regime.clone(),
+        unit: path.unit.clone(),
+        period,
+        action,
+        values: pick("v:"),
+        plan: pick("p:"),
+        actor: access.username().to_string(),
+        signature,
+        at: None,
+    };
+    match act_as(&state, &access, request, crate::reports_api::Answer::Outcome).await {
+        Ok(_) => {
+            Redirect::to(&format!("/reports/{}/{}/{}?done={name}", path.regime, path.unit, path.period)).into_response()
+        }
+        Err(e) if e.status == StatusCode::CONFLICT || e.status == StatusCode::BAD_REQUEST => {
+            match report_page(&state, &access, &path, None, Some(e.message), entered).await {
+                Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response(),
+                Err(e) => error_page(e),
+            }
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "print.html")]
+struct PrintPage {
+    view: ReportView,
+    agency: String,
+    place: String,
+    day: String,
+    month: String,
+    year: String,
+    columns: Vec<&'static str>,
+    rows: Vec<GridRow>,
+    signer: String,
+    /// The title lines of the signature block.
+    titles: Vec<String>,
+    /// Made from the demo's data: marked so on the sheet.
+    demo: bool,
+}
+
+/// The report laid out as an official document (Decree 30/2020 layout:
+/// issuing agency and number on the left, national motto on the right,
+/// place and date, title, body, signature block, recipients), for printing.
+pub async fn print(State(state): State<AppState>, access: Access, Path(path): Path<ReportPath>) -> Response {
+    page_result(
+        async {
+            let page = report_page(&state, &access, &path, None, None, HashMap::new()).await?;
+            let registry = state.registry().await?;
+            print_page(&registry, page.view, state.settings.demo)
+        }
+        .await,
+    )
+}
+
+fn print_page(registry: &Registry, view: ReportView, demo: bool) -> Result<PrintPage, ApiError> {
+    let unit = unit_on(registry, &view.unit, view.period.end())?;
+    let parent = unit.parent_code.as_deref().and_then(|p| registry.in_force(p, view.period.end()));
+    let signed = view.signature.as_ref().map(|s| s.signed_at.date_naive()).unwrap_or_else(today_in_vietnam);
+    // The place is the unit's name without its kind: "Xã Ngọk Bay" → "Ngọk Bay".
+    let place = view.unit_name.split_once(' ').map_or(view.unit_name.clone(), |(_, rest)| rest.to_string());
+    Ok(PrintPage {
+        agency: format!("ỦY BAN NHÂN DÂN\n{}", view.unit_name.to_uppercase()),
+        place: parent.map_or(place.clone(), |_| place),
+        day: format!("{:02}", signed.day()),
+        month: format!("{:02}", signed.month()),
+        year: signed.year().to_string(),
+        columns: view.columns.iter().map(|c| c.heading()).collect(),
+        rows: grid(&view, false, &HashMap::new()),
+        signer: view.signature.as_ref().map(|s| s.signer.clone()).unwrap_or_default(),
+        // A commune's report is signed on behalf of its people's committee.
+        titles: baocao_core::report::signature_titles(
+            Some("Ủy ban nhân dân"),
+            view.signature.as_ref().map_or("Chủ tịch", |s| s.position.as_str()),
+        ),
+        view,
+        demo,
+    })
+}
+
+/// A report as the printable official document (the page `/…/print`
+/// shows), as a standalone HTML file: what archive packages keep.
+/// `demo` marks it as made from the demo's data.
+pub fn printable_report(registry: &Registry, view: ReportView, demo: bool) -> Result<String, ApiError> {
+    let page = print_page(registry, view, demo)?;
+    let html = page
+        .render()
+        .map_err(|e| ApiError { status: axum::http::StatusCode::INTERNAL_SERVER_ERROR, message: e.to_string() })?;
+    Ok(crate::pages::standalone(&html))
+}
