@@ -29,6 +29,6 @@ pub mod workflow;
 pub use date::{Validity, parse_date, today_in_vietnam};
 pub use indicator::{Aggregation, Indicator, Value, ValueType};
 pub use period::{Period, Periodicity};
-pub use registry::{Edge, Lineage, LineageEntry, MapEntry, Registry, RegistryError};
-pub use reorg::{AppliedDelta, Change, NewUnit, Predecessor, ReorgError, ReorgInfo, Reorganization, Share};
+pub use registry::{Lineage, LineageEntry, MapEntry, Registry, RegistryError};
+pub use reorg::{AppliedDelta, Change, Edge, NewUnit, Predecessor, ReorgError, ReorgInfo, Reorganization, Share};
 pub use unit::{UnitDetail, UnitKind, UnitVersion, VersionKey};

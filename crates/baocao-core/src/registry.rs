@@ -8,27 +8,15 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Days, NaiveDate};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::date::Validity;
-use crate::reorg::{AppliedDelta, EndedVersion, Plan, ReorgError, ReorgInfo, Reorganization};
+use crate::reorg::{AppliedDelta, Edge, EndedVersion, Plan, ReorgError, ReorgInfo, Reorganization};
 use crate::text::compare_vi;
 use crate::unit::{UnitVersion, VersionKey};
 
 /// Tolerance for weights that must add up to one.
 const WEIGHT_EPSILON: f64 = 1e-6;
-
-/// A lineage edge: part or all of `from`'s territory went to `to` with the
-/// reorganization `reorganization` (its key).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Edge {
-    pub from: VersionKey,
-    pub to: VersionKey,
-    pub partial: bool,
-    /// Share of `from` that went to `to`; `None` when unknown.
-    pub weight: Option<f64>,
-    pub reorganization: String,
-}
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum RegistryError {

@@ -7,8 +7,19 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::registry::Edge;
 use crate::unit::{UnitKind, UnitVersion, VersionKey};
+
+/// A lineage edge: part or all of `from`'s territory went to `to` with the
+/// reorganization `reorganization` (its key).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Edge {
+    pub from: VersionKey,
+    pub to: VersionKey,
+    pub partial: bool,
+    /// Share of `from` that went to `to`; `None` when unknown.
+    pub weight: Option<f64>,
+    pub reorganization: String,
+}
 
 /// The identity and legal basis of a reorganization.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -16,45 +16,17 @@ use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
 use axum_extra::extract::CookieJar;
 use baocao_core::access::{Permission, Target, allows};
 use baocao_core::{Registry, today_in_vietnam};
-use serde::Serialize;
 
 use crate::auth::{self, COOKIE, Credential, Principal};
 use crate::error::ApiError;
+use crate::respond::refuse;
+use crate::rules::{RouteRule, Rule, rule_of};
 use crate::state::AppState;
-
-/// Who may call a route.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "permission")]
-pub enum Rule {
-    /// Anyone, signed in or not (health probes, the sign-in page).
-    Public,
-    /// Any signed-in account.
-    SignedIn,
-    /// A signed-in account holding this permission somewhere; the handler
-    /// then checks the units it touches.
-    Needs(Permission),
-    /// One of these, depending on what the request asks (an action on a
-    /// report needs entry or approval); the handler checks which.
-    NeedsAny(&'static [Permission]),
-}
-
-/// A route and its rule.
-#[derive(Clone, Debug, Serialize)]
-pub struct RouteRule {
-    #[serde(serialize_with = "method_name")]
-    pub method: Method,
-    pub path: &'static str,
-    pub rule: Rule,
-}
-
-fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(m.as_str())
-}
 
 /// Builds the router and its table of rules together.
 pub struct Routes {
@@ -98,17 +70,6 @@ impl Routes {
     pub fn finish(self) -> (Router<AppState>, Vec<RouteRule>) {
         (self.router, self.rules)
     }
-}
-
-/// The rule of a matched route; HEAD is answered like GET.
-fn rule_of(rules: &[RouteRule], method: &Method, path: &str) -> Option<Rule> {
-    let method = if method == Method::HEAD { &Method::GET } else { method };
-    rules.iter().find(|r| r.path == path && r.method == *method).map(|r| r.rule)
-}
-
-/// Machine interfaces answer refusals in JSON; pages redirect to sign-in.
-fn is_api(path: &str) -> bool {
-    path.starts_with("/api/") || path.starts_with("/scim/")
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -180,30 +141,6 @@ pub(crate) fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 pub(crate) const CROSS_SITE: &str = "Yêu cầu gửi từ trang web khác bị từ chối (cross-site request refused).";
-
-/// Refusal in the caller's language: JSON for the API, a page or a
-/// redirect to sign-in for the browser.
-pub(crate) fn refuse(path: &str, status: StatusCode, message: &str) -> Response {
-    if path.starts_with("/scim/") {
-        let mut response = crate::scim::refusal(status, message);
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-        }
-        return response;
-    }
-    if is_api(path) {
-        let mut response = ApiError { status, message: message.into() }.into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-        }
-        return response;
-    }
-    if status == StatusCode::UNAUTHORIZED {
-        let next = serde_urlencoded::to_string([("next", path)]).unwrap_or_default();
-        return Redirect::to(&format!("/login?{next}")).into_response();
-    }
-    crate::pages::error_page(ApiError { status, message: message.into() })
-}
 
 /// The middleware on every route: authenticate, check the route's rule and
 /// the CSRF token, and hand the principal to the handler.

@@ -33,7 +33,7 @@ impl<S: Send + Sync> FromRequest<S> for Upload {
             } else {
                 format!("Không đọc được dữ liệu gửi lên ({})", rejection.body_text())
             };
-            crate::access::refuse(&path, status, &message)
+            crate::respond::refuse(&path, status, &message)
         })
     }
 }

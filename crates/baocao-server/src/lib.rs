@@ -3,7 +3,7 @@
 //! [`router`] builds the whole application: the REST API under `/api/v1`,
 //! its OpenAPI document at `/api/openapi.json`, health probes, metrics, and
 //! the server-rendered pages in Vietnamese. Every route is declared with its
-//! access rule ([`access::Rule`]); [`access::guard`] enforces them.
+//! access rule ([`rules::Rule`]); [`access::guard`] enforces them.
 
 pub mod access;
 mod admin;
@@ -19,11 +19,14 @@ mod error;
 pub mod handover;
 mod headers;
 mod metrics;
+mod openapi;
 mod pages;
 mod panics;
 mod params;
 mod problem;
 mod reports_api;
+mod respond;
+pub mod rules;
 mod scim;
 pub mod scim_filter;
 mod session;
@@ -41,9 +44,10 @@ use baocao_core::access::Permission::{
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use access::Rule::{Needs, NeedsAny, Public, SignedIn};
-use access::{RouteRule, Routes};
-pub use api::ApiDoc;
+use access::Routes;
+pub use openapi::ApiDoc;
+use rules::RouteRule;
+use rules::Rule::{Needs, NeedsAny, Public, SignedIn};
 pub use state::{AppState, Settings};
 pub use work::printable_report;
 
@@ -53,7 +57,7 @@ fn routes() -> Routes {
         .get("/healthz", Public, api::healthz)
         .get("/readyz", Public, api::readyz)
         .get("/metrics", Public, metrics::render)
-        .get("/api/openapi.json", Public, api::openapi)
+        .get("/api/openapi.json", Public, openapi::openapi)
         .get("/api/v1/units", Needs(ViewCatalog), api::units)
         .get("/api/v1/units/{code}", Needs(ViewCatalog), api::unit)
         .get("/api/v1/units/{code}/lineage", Needs(ViewCatalog), api::lineage)
@@ -143,7 +147,7 @@ pub fn access_rules() -> Vec<RouteRule> {
 /// Any path no route knows, answered in the asker's language (SCIM, JSON
 /// or a page).
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
-    access::refuse(uri.path(), axum::http::StatusCode::NOT_FOUND, "Không tìm thấy trang này.")
+    respond::refuse(uri.path(), axum::http::StatusCode::NOT_FOUND, "Không tìm thấy trang này.")
 }
 
 /// The whole application.

@@ -15,7 +15,7 @@ use baocao_core::access::Permission;
 use crate::access::Access;
 use crate::api::{day_param, unit_detail};
 use crate::error::ApiError;
-pub(crate) use crate::problem::error_page;
+pub(crate) use crate::respond::error_page;
 use crate::state::AppState;
 
 /// What every page shows around its content: the demo banner, the menu of

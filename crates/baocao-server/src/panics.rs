@@ -29,7 +29,7 @@ pub async fn catch(req: Request, next: Next) -> Response {
                 "Lỗi hệ thống khi xử lý yêu cầu (mã yêu cầu {id}); báo mã này cho quản trị hệ thống. \
                  (internal error, request id {id})"
             );
-            crate::access::refuse(&path, StatusCode::INTERNAL_SERVER_ERROR, &message)
+            crate::respond::refuse(&path, StatusCode::INTERNAL_SERVER_ERROR, &message)
         }
     }
 }

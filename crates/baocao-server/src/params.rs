@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use serde::de::DeserializeOwned;
 
-use crate::access::refuse;
+use crate::respond::refuse;
 
 /// [`axum::extract::Query`], refused in the asker's language.
 pub struct Query<T>(pub T);

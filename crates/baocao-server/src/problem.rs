@@ -10,23 +10,12 @@ use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::access::{Access, authenticate};
-use crate::error::ApiError;
 use crate::pages::{Chrome, render};
+use crate::respond::Problem;
 use crate::state::AppState;
-
-/// The mark of a page's error, carried by the answer to [`frame`].
-#[derive(Clone)]
-struct Problem(String);
-
-/// A page's error: rendered by [`frame`] inside the layout.
-pub(crate) fn error_page(e: ApiError) -> Response {
-    let mut response = e.status.into_response();
-    response.extensions_mut().insert(Problem(e.message));
-    response
-}
 
 #[derive(Template)]
 #[template(path = "error.html")]

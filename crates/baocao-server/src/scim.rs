@@ -13,7 +13,7 @@
 use crate::params::{Path, Query};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use baocao_core::access::{Permission, Role, Target};
 use baocao_core::today_in_vietnam;
@@ -23,61 +23,13 @@ use serde_json::{Value, json};
 
 use crate::access::Access;
 use crate::body::Upload;
-use crate::error::ApiError;
+use crate::respond::{ScimError, scim, scim_error as error};
 use crate::state::AppState;
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-
-/// A SCIM answer: `application/scim+json`.
-fn scim(status: StatusCode, body: Value) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/scim+json")], body.to_string()).into_response()
-}
-
-/// A SCIM error (RFC 7644 §3.12).
-pub struct ScimError {
-    status: StatusCode,
-    scim_type: Option<&'static str>,
-    detail: String,
-}
-
-fn error(status: StatusCode, scim_type: Option<&'static str>, detail: impl Into<String>) -> ScimError {
-    ScimError { status, scim_type, detail: detail.into() }
-}
-
-impl IntoResponse for ScimError {
-    fn into_response(self) -> Response {
-        let mut body = json!({ "schemas": [ERROR], "status": self.status.as_u16().to_string(), "detail": self.detail });
-        if let Some(t) = self.scim_type {
-            body["scimType"] = json!(t);
-        }
-        scim(self.status, body)
-    }
-}
-
-/// A refusal of the access layer (sign-in, permission, method) as a SCIM error.
-pub(crate) fn refusal(status: StatusCode, detail: &str) -> Response {
-    error(status, None, detail).into_response()
-}
-
-impl From<ApiError> for ScimError {
-    fn from(e: ApiError) -> Self {
-        error(e.status, None, e.message)
-    }
-}
-
-impl From<baocao_store::StoreError> for ScimError {
-    fn from(e: baocao_store::StoreError) -> Self {
-        match e {
-            baocao_store::StoreError::Conflict(m) => error(StatusCode::CONFLICT, Some("uniqueness"), m),
-            baocao_store::StoreError::Unprocessable(m) => error(StatusCode::BAD_REQUEST, Some("invalidValue"), m),
-            other => ApiError::from(other).into(),
-        }
-    }
-}
 
 type Answer = Result<Response, ScimError>;
 

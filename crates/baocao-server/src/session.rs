@@ -97,7 +97,7 @@ pub async fn sign_in(
     // A sign-in posted from another site would sign the visitor into an
     // account of the other site's choosing (login CSRF).
     if crate::access::cross_site(&state, &headers) {
-        return crate::access::refuse("/login", StatusCode::FORBIDDEN, crate::access::CROSS_SITE);
+        return crate::respond::refuse("/login", StatusCode::FORBIDDEN, crate::access::CROSS_SITE);
     }
     if state.sign_in_limiter.check_key(&client_address(&state, &headers, &extensions)).is_err() {
         let page = LoginPage {

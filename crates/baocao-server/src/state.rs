@@ -34,7 +34,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub(crate) registry: Arc<RwLock<CachedRegistry>>,
     /// Every route's access rule, filled in by [`crate::router`].
-    pub(crate) rules: Arc<Vec<crate::access::RouteRule>>,
+    pub(crate) rules: Arc<Vec<crate::rules::RouteRule>>,
     /// Sign-in attempts per client address.
     pub(crate) sign_in_limiter: Arc<SignInLimiter>,
     /// The principals of API tokens by token hash, with the access revision

@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::accounts::AccountText;
+use crate::agency_rows::{AgencyRow, SELECT_AGENCIES, agency_of, all_agencies};
 use crate::audit::Change;
 use crate::{Db, StoreError, WriteTx, append_audit, with_conn, with_pool};
 
@@ -100,37 +101,6 @@ pub struct RosterSummary {
     pub transfers: usize,
     pub unchanged: usize,
 }
-
-pub(crate) type AgencyRow = (
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<NaiveDate>,
-    Option<NaiveDate>,
-    String,
-    Option<String>,
-);
-
-pub(crate) const SELECT_AGENCIES: &str =
-    "SELECT code, name, kind, parent_code, unit_code, valid_from, valid_to, successor_codes, archive FROM agencies";
-
-pub(crate) fn agency_of(row: AgencyRow) -> Result<Agency, StoreError> {
-    let (code, name, kind, parent_code, unit_code, valid_from, valid_to, successors, archive) = row;
-    let successor_codes = serde_json::from_str(&successors)
-        .map_err(|e| StoreError::Corrupt(format!("successors of agency {code}: {e}")))?;
-    Ok(Agency { code, name, kind, parent_code, unit_code, valid_from, valid_to, successor_codes, archive })
-}
-
-/// Every version of every agency, on a connection of a transaction.
-macro_rules! all_agencies {
-    ($conn:expr) => {{
-        let rows: Vec<_> = sqlx::query_as($crate::directory::SELECT_AGENCIES).fetch_all(&mut *$conn).await?;
-        rows.into_iter().map($crate::directory::agency_of).collect::<Result<Vec<_>, StoreError>>()?
-    }};
-}
-pub(crate) use all_agencies;
 
 type PostingRow = (i64, i64, String, String, String, String, NaiveDate);
 

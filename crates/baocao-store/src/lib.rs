@@ -14,6 +14,7 @@
 //! no live database.
 
 pub mod accounts;
+mod agency_rows;
 pub mod archive;
 pub mod audit;
 mod catalog;

@@ -246,7 +246,7 @@ impl Db {
             progress("validating the reorganization");
             // Agencies of units the reorganization dissolves must be settled
             // first: their problems are listed with the plan's own.
-            let agencies = crate::directory::all_agencies!(conn);
+            let agencies = crate::agency_rows::all_agencies!(conn);
             let delta = registry
                 .plan_checked(reorg, |delta| unsettled_agencies(&agencies, delta))
                 .map_err(StoreError::Invalid)?;

@@ -20,7 +20,6 @@ macro_rules! out {
 mod cutover;
 mod data;
 mod demo;
-mod demo_cutover;
 mod directory;
 mod output;
 mod progress;

@@ -18,8 +18,8 @@ use baocao_ingest::vn_admin::{REFORM_KEY, effective_date};
 use baocao_store::Db;
 use chrono::{Datelike, NaiveDate};
 
+use super::{DEMO_ACTOR, noise};
 use crate::cutover::Plan;
-use crate::demo::{DEMO_ACTOR, noise};
 use crate::progress::Progress;
 
 /// Where the demo's packages and its backup go: beside the demo database's

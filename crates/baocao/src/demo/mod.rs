@@ -6,6 +6,8 @@
 //! and a new commune's numbers grow from its predecessors' so that the
 //! comparisons look like a real province's.
 
+mod cutover;
+
 use std::collections::BTreeMap;
 
 use anyhow::Context;
@@ -25,20 +27,20 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::progress::Progress;
 
-const INDICATORS: &str = include_str!("../../../data/demo/indicators.csv");
+const INDICATORS: &str = include_str!("../../../../data/demo/indicators.csv");
 const INPUT_FORMS: [(&str, &str); 2] = [
-    ("form-bm01-2024.toml", include_str!("../../../data/demo/form-bm01-2024.toml")),
-    ("form-bm01.toml", include_str!("../../../data/demo/form-bm01.toml")),
+    ("form-bm01-2024.toml", include_str!("../../../../data/demo/form-bm01-2024.toml")),
+    ("form-bm01.toml", include_str!("../../../../data/demo/form-bm01.toml")),
 ];
 /// Output forms name the regime they consolidate: loaded after it.
 const OUTPUT_FORMS: [(&str, &str); 2] = [
-    ("form-th01.toml", include_str!("../../../data/demo/form-th01.toml")),
-    ("form-th02.toml", include_str!("../../../data/demo/form-th02.toml")),
+    ("form-th01.toml", include_str!("../../../../data/demo/form-th01.toml")),
+    ("form-th02.toml", include_str!("../../../../data/demo/form-th02.toml")),
 ];
-const REGIME: &str = include_str!("../../../data/demo/regime-monthly.toml");
+const REGIME: &str = include_str!("../../../../data/demo/regime-monthly.toml");
 /// A plan's task table and its target, to follow up on «Kế hoạch».
-const TASKS: &str = include_str!("../../../data/demo/nhiem-vu.csv");
-const TARGETS: &str = include_str!("../../../data/demo/chi-tieu.toml");
+const TASKS: &str = include_str!("../../../../data/demo/nhiem-vu.csv");
+const TARGETS: &str = include_str!("../../../../data/demo/chi-tieu.toml");
 
 /// The demo regime's indicators and how large a commune's monthly value is.
 const SCALES: [(&str, f64); 4] =
@@ -147,7 +149,7 @@ pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow
         progress.stage("sending and approving recent reports");
         recent_reports(db, &registry, &regime, &last_month).await?;
     }
-    let cutover = crate::demo_cutover::run(db, url, &registry, &regime, province, domain, &progress).await;
+    let cutover = cutover::run(db, url, &registry, &regime, province, domain, &progress).await;
     progress.finish();
     cutover
 }

@@ -1,0 +1,151 @@
+//! The OpenAPI document of `/api/v1`: every operation of the API modules,
+//! each with its access rule (`x-baocao-access`) and the refusals it can
+//! answer. Above the API modules: none of them depends on it.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::Method;
+use utoipa::OpenApi;
+
+use crate::rules::{RouteRule, Rule};
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "baocao API", description = "Hệ thống thông tin báo cáo: registry of administrative units in time."),
+    paths(
+        crate::api::healthz,
+        crate::api::readyz,
+        crate::api::units,
+        crate::api::unit,
+        crate::api::lineage,
+        crate::api::map,
+        crate::api::search,
+        crate::data_api::indicators,
+        crate::data_api::periods,
+        crate::data_api::import,
+        crate::data_api::export,
+        crate::data_api::value,
+        crate::reports_api::show,
+        crate::reports_api::act,
+        crate::reports_api::completeness,
+        crate::reports_api::download,
+        crate::reports_api::upload,
+        crate::reports_api::output,
+        crate::admin::accounts_api,
+        crate::admin::audit_api,
+        crate::directory_api::import,
+        crate::directory_api::agencies,
+        crate::directory_api::agency,
+        crate::directory_api::import_agencies,
+        crate::directory_api::plan,
+        crate::directory_api::apply
+    ),
+    components(schemas(
+        ErrorBody,
+        baocao_core::UnitVersion,
+        baocao_core::UnitKind,
+        baocao_core::Validity,
+        baocao_core::UnitDetail,
+        baocao_core::Lineage,
+        baocao_core::LineageEntry,
+        baocao_core::MapEntry,
+        baocao_core::ReorgInfo,
+        crate::data_api::PeriodInfo,
+        baocao_core::restate::Composed,
+        baocao_core::restate::SourceValue,
+        crate::reports_api::ReportAction,
+        baocao_store::accounts::AccountSummary,
+        baocao_store::accounts::StoredGrant,
+        baocao_core::access::Grant,
+        baocao_core::access::Role,
+        baocao_core::access::Permission,
+        baocao_core::audit::Record
+    ))
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document with each operation's access rule as
+/// `x-baocao-access` and in its description, and the two ways to sign in.
+pub fn document(rules: &[RouteRule]) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::extensions::ExtensionsBuilder;
+    use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+    let mut doc = ApiDoc::openapi();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, operation) in [(Method::GET, &mut item.get), (Method::POST, &mut item.post)] {
+            let Some(operation) = operation else { continue };
+            let Some(rule) = rules.iter().find(|r| r.path == path && r.method == method) else { continue };
+            let text = match rule.rule {
+                Rule::Public => "public".to_string(),
+                Rule::SignedIn => "any signed-in account".to_string(),
+                Rule::Needs(p) => format!("permission `{}` over the units the request touches", p.as_str()),
+                Rule::NeedsAny(ps) => format!(
+                    "one of {} depending on the request",
+                    ps.iter().map(|p| format!("`{}`", p.as_str())).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            let description = operation.description.take().unwrap_or_default();
+            operation.description = Some(format!("{description}\n\nAccess: {text}.").trim().to_string());
+            let extension = serde_json::to_value(rule.rule).expect("rules serialize");
+            let extensions = ExtensionsBuilder::new().add("x-baocao-access", extension).build();
+            match &mut operation.extensions {
+                Some(existing) => existing.merge(extensions),
+                None => operation.extensions = Some(extensions),
+            }
+            refusals(operation, rule.rule, method == Method::POST);
+        }
+    }
+    let components = doc.components.get_or_insert_with(Default::default);
+    components
+        .add_security_scheme("token", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    components
+        .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::COOKIE))));
+    doc
+}
+
+/// The body of every refusal of the API.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What is wrong, for a person (Vietnamese, with the English term).
+    pub error: String,
+}
+
+/// Every refusal an operation can answer, with its body, documented on
+/// every operation: what the access guard, the extractors and the store
+/// answer for any of them (a documented status is one a client can handle).
+fn refusals(operation: &mut utoipa::openapi::path::Operation, rule: Rule, has_body: bool) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let mut statuses = vec![
+        ("400", "a parameter or the body cannot be read"),
+        ("404", "what the request names does not exist, or not on that day"),
+        ("409", "the request conflicts with what is stored (a workflow step, a rule, a locked report)"),
+        ("503", "the database cannot be read or written now"),
+    ];
+    if rule != Rule::Public {
+        statuses.push(("401", "no valid session or API token"));
+        statuses.push(("403", "the account may not do this, or not for these units"));
+    }
+    if has_body {
+        statuses.push(("413", "the body is larger than the server takes (16 MiB), or unpacks to more"));
+        statuses.push(("415", "the body is not of a content type the operation reads"));
+        statuses.push(("422", "the body is well formed but cannot be taken as it is"));
+    }
+    for (status, description) in statuses {
+        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+        let response = ResponseBuilder::new().description(description).content("application/json", content).build();
+        match operation.responses.responses.get_mut(status) {
+            // A status the operation documents already keeps its words and gains the body.
+            Some(RefOr::T(existing)) if existing.content.is_empty() => {
+                existing.content = response.content;
+            }
+            Some(_) => {}
+            None => {
+                operation.responses.responses.insert(status.to_string(), RefOr::T(response));
+            }
+        }
+    }
+}
+
+pub async fn openapi(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
+    Json(document(&state.rules))
+}
