@@ -33,6 +33,13 @@ pub fn format_vn(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
 }
 
+/// The last day in force of something whose validity ends (exclusively) on
+/// `end`: what people read ("đến hết ngày 30/06/2025"), where the API and
+/// the database keep the exclusive end.
+pub fn last_day(end: Option<NaiveDate>) -> Option<NaiveDate> {
+    end.and_then(|t| t.pred_opt())
+}
+
 /// A half-open interval of days `[from, to)`.
 ///
 /// `from = None` means "since before the registry's records begin" (the
@@ -51,6 +58,11 @@ pub struct Validity {
 impl Validity {
     pub fn new(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Self {
         Self { from, to }
+    }
+
+    /// The last day in force, `None` while in force ([`last_day`]).
+    pub fn last_day(&self) -> Option<NaiveDate> {
+        last_day(self.to)
     }
 
     pub fn contains(&self, day: NaiveDate) -> bool {

@@ -237,6 +237,21 @@ impl Access {
         allows(registry, &self.0.grants, self.0.limit(), permission, target, today_in_vietnam())
     }
 
+    /// Whether the account may do `permission` on the unit `code` as it was
+    /// on `day` (for `form`, when given); never on a code not in force then.
+    pub fn can_on(
+        &self,
+        registry: &Registry,
+        permission: Permission,
+        code: &str,
+        day: chrono::NaiveDate,
+        form: Option<&str>,
+    ) -> bool {
+        registry
+            .in_force(code, day)
+            .is_some_and(|unit| self.can(registry, permission, Target::Unit { unit, day, form }))
+    }
+
     /// Refuses with 403 unless the account may do `permission` on `target`.
     pub fn require(&self, registry: &Registry, permission: Permission, target: Target<'_>) -> Result<(), ApiError> {
         if self.can(registry, permission, target) {

@@ -49,9 +49,10 @@ async fn visible_accounts(state: &AppState, access: &Access) -> Result<Vec<Accou
         .into_iter()
         .filter(|a| {
             a.grants.iter().any(|g| {
-                g.grant.unit.as_deref().and_then(|u| registry.in_force(u, today)).is_some_and(|unit| {
-                    access.can(&registry, Permission::ManageAccounts, Target::Unit { unit, day: today, form: None })
-                })
+                g.grant
+                    .unit
+                    .as_deref()
+                    .is_some_and(|u| access.can_on(&registry, Permission::ManageAccounts, u, today, None))
             })
         })
         .collect())
@@ -165,7 +166,7 @@ async fn fill(state: &AppState, access: &Access, page: AccountsPage) -> Result<A
                     unit: g.grant.unit.clone().unwrap_or_else(|| "toàn hệ thống".into()),
                     forms: g.grant.forms.join(", "),
                     from: g.grant.validity.from.map_or_else(|| "—".into(), format_vn),
-                    to: g.grant.validity.to.and_then(|t| t.pred_opt()).map_or_else(String::new, format_vn),
+                    to: g.grant.validity.last_day().map_or_else(String::new, format_vn),
                     current: g.grant.validity.contains(today),
                 })
                 .collect(),

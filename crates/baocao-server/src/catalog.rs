@@ -102,7 +102,7 @@ fn version(f: &Form) -> FormVersion {
             FormKind::Output => "Biểu đầu ra",
         },
         from: f.valid_from.map_or_else(|| "—".into(), format_vn),
-        to: f.valid_to.and_then(|t| t.pred_opt()).map_or_else(|| "đang hiệu lực".into(), format_vn),
+        to: baocao_core::date::last_day(f.valid_to).map_or_else(|| "đang hiệu lực".into(), format_vn),
         from_iso: f.valid_from.map(|d| d.to_string()).unwrap_or_default(),
     }
 }

@@ -108,7 +108,7 @@ fn rows(units: &[UnitVersion], base_level: u8) -> Vec<UnitRow> {
             depth: usize::from(u.level.saturating_sub(base_level)),
             valid_from: u.validity.from.map_or_else(|| "—".into(), format_vn),
             // People read the last day in force; the API's valid_to is exclusive.
-            valid_to: u.validity.to.and_then(|t| t.pred_opt()).map_or_else(|| "đang hiệu lực".into(), format_vn),
+            valid_to: u.validity.last_day().map_or_else(|| "đang hiệu lực".into(), format_vn),
         })
         .collect()
 }
@@ -248,7 +248,7 @@ pub async fn unit(
             parent: detail.unit.parent_code.clone(),
             versions: rows(&detail.versions, detail.unit.level),
             // A predecessor is shown as of its last day, a successor as of its first.
-            predecessors: links(&lineage.predecessors, |u| u.validity.to.and_then(|t| t.pred_opt())),
+            predecessors: links(&lineage.predecessors, |u| u.validity.last_day()),
             successors: links(&lineage.successors, |u| u.validity.from),
         })
     }

@@ -8,13 +8,13 @@
 
 use askama::Template;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::access::{Access, authenticate};
 use crate::pages::{Chrome, render};
-use crate::respond::Problem;
+use crate::respond::{Problem, is_api};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -37,8 +37,19 @@ fn heading(status: StatusCode) -> &'static str {
 }
 
 /// The middleware: a marked answer becomes the error page, in the layout.
+/// Machine interfaces never mark their answers; for pages only the two
+/// headers that say who asks are kept, not the whole request's.
 pub async fn frame(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let headers: HeaderMap = req.headers().clone();
+    if is_api(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let mut headers = HeaderMap::new();
+    for name in [header::AUTHORIZATION, header::COOKIE] {
+        // HTTP/2 may split the cookies over several headers: keep them all.
+        for value in req.headers().get_all(&name) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
     let response = next.run(req).await;
     let Some(Problem(message)) = response.extensions().get::<Problem>().cloned() else {
         return response;

@@ -210,11 +210,7 @@ pub(crate) async fn readable_completeness(
 pub(crate) fn shown_to(registry: &Registry, access: &Access, form: &str, full: Completeness) -> Completeness {
     let day = full.period.end();
     let form = Some(form);
-    full.within(|u| {
-        registry
-            .in_force(&u.code, day)
-            .is_some_and(|unit| access.can(registry, Permission::ViewReports, Target::Unit { unit, day, form }))
-    })
+    full.within(|u| access.can_on(registry, Permission::ViewReports, &u.code, day, form))
 }
 
 /// The report as a workbook laid out like the printed form: a template

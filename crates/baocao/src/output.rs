@@ -1,6 +1,6 @@
 //! Printing results as a table for people, or JSON or CSV for programs.
 
-use baocao_core::date::format_vn;
+use baocao_core::date::{self, format_vn};
 use baocao_core::{Lineage, LineageEntry, MapEntry, UnitVersion};
 use chrono::NaiveDate;
 use clap::ValueEnum;
@@ -34,7 +34,7 @@ const UNIT_FIELDS: [&str; 7] = ["code", "name", "kind", "level", "parent_code", 
 /// A unit's fields for people (dates dd/mm/yyyy, open ends spelled out).
 fn unit_cells(u: &UnitVersion) -> Vec<String> {
     // People read the last day in force; JSON and CSV keep the exclusive end.
-    unit_row(u, |d| vn(d, "—"), |d| vn(d.and_then(|t| t.pred_opt()), "đang hiệu lực"))
+    unit_row(u, |d| vn(d, "—"), |d| vn(date::last_day(d), "đang hiệu lực"))
 }
 
 /// A unit's fields for programs (ISO dates, open ends empty).
@@ -50,7 +50,7 @@ pub fn first_day(d: Option<NaiveDate>, format: Format) -> String {
 /// A validity's end: for people the last day in force, as the pages say it
 /// ("đến hết ngày"); for programs the exclusive end, as the API gives it.
 pub fn last_day(to: Option<NaiveDate>, format: Format) -> String {
-    if format == Format::Csv { iso(to) } else { vn(to.and_then(|t| t.pred_opt()), "") }
+    if format == Format::Csv { iso(to) } else { vn(date::last_day(to), "") }
 }
 
 fn unit_row(

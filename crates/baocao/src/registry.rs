@@ -161,7 +161,7 @@ pub async fn run(db: &Db, command: RegistryCommand) -> anyhow::Result<()> {
 /// A validity as the pages say it: "từ 01/07/2025 đến hết ngày 30/06/2026".
 fn span(v: baocao_core::Validity) -> String {
     let from = v.from.map(|d| format!("từ {}", baocao_core::date::format_vn(d)));
-    let to = v.to.and_then(|t| t.pred_opt()).map(|d| format!("đến hết ngày {}", baocao_core::date::format_vn(d)));
+    let to = v.last_day().map(|d| format!("đến hết ngày {}", baocao_core::date::format_vn(d)));
     match (from, to) {
         (None, None) => "luôn có hiệu lực".into(),
         (from, to) => {

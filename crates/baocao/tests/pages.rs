@@ -5,11 +5,6 @@ mod common;
 
 use common::{PEOPLE, spawn};
 
-async fn page(app: &common::App, who: &str, path: &str) -> (u16, String) {
-    let res = app.client.get(app.url(path)).bearer_auth(app.token(who)).send().await.unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 /// The links of the page's menu.
 fn menu(html: &str) -> Vec<String> {
     let nav = html.split("<nav aria-label=\"Chức năng\">").nth(1).and_then(|s| s.split("</nav>").next()).unwrap_or("");
@@ -20,12 +15,12 @@ fn menu(html: &str) -> Vec<String> {
 async fn every_menu_entry_opens_for_whoever_sees_it() {
     let app = spawn().await;
     for (who, ..) in PEOPLE {
-        let (status, home) = page(&app, who, "/").await;
+        let (status, home) = app.text_as(who, "/").await;
         assert_eq!(status, 200, "{who}: home");
         let entries = menu(&home);
         assert!(!entries.is_empty(), "{who} sees a menu");
         for href in entries {
-            let (status, body) = page(&app, who, &href).await;
+            let (status, body) = app.text_as(who, &href).await;
             assert_eq!(status, 200, "{who} opens {href} from the menu: {}", &body[..body.len().min(600)]);
         }
     }
@@ -79,7 +74,7 @@ async fn refusals_are_pages_in_vietnamese_with_the_menu() {
         ("ngokbay", "/audit", 403, "Tài khoản không có quyền"),
         ("ngokbay", "/khong-co-trang-nay", 404, "Không tìm thấy trang này."),
     ] {
-        let (got, html) = page(&app, who, path).await;
+        let (got, html) = app.text_as(who, path).await;
         assert_eq!(got, status, "{who} {path}");
         assert!(html.contains(says), "{who} {path}: {html}");
         assert!(!menu(&html).is_empty(), "{who} {path}: the menu is there");

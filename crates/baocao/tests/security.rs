@@ -159,16 +159,7 @@ async fn every_route_for_every_role_and_scope() {
             case.route
         );
     }
-    let workbook = app
-        .client
-        .get(app.url(&format!("/api/v1/reports/xlsx?{REPORT}")))
-        .bearer_auth(app.token("admin"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let workbook = app.bytes_as("admin", &format!("/api/v1/reports/xlsx?{REPORT}")).await;
     let mut wrong = Vec::new();
     for case in CASES {
         for (who, expected) in WHO.iter().zip(case.expect) {
@@ -372,15 +363,13 @@ async fn sign_in_attempts_are_limited_per_address() {
 #[tokio::test]
 async fn progress_shows_a_commune_only_itself() {
     let app = spawn().await;
-    let ask = |path: &str| app.client.get(app.url(path)).bearer_auth(app.token("ngokbay")).send();
-    let res = ask("/api/v1/completeness?regime=BC_THANG_TTHC&period=202508").await.unwrap();
-    assert_eq!(res.status(), 200);
-    let body: serde_json::Value = res.json().await.unwrap();
+    let (status, body) = app.get_as(Some("ngokbay"), "/api/v1/completeness?regime=BC_THANG_TTHC&period=202508").await;
+    assert_eq!(status, 200);
     let codes: Vec<&str> = body["units"].as_array().unwrap().iter().filter_map(|u| u["code"].as_str()).collect();
     assert_eq!(codes, ["23317"]);
     assert_eq!(body["expected"], 1);
     assert!(body["withheld"].as_u64().unwrap() > 0, "{body}");
-    let html = ask("/completeness?regime=BC_THANG_TTHC&period=202508").await.unwrap().text().await.unwrap();
+    let (_, html) = app.text_as("ngokbay", "/completeness?regime=BC_THANG_TTHC&period=202508").await;
     assert!(html.contains("23317") && !html.contains("23527"), "another commune shown to ngokbay");
     assert!(html.contains("id=\"withheld\""), "the page says that others are withheld");
 }

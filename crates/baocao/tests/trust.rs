@@ -60,29 +60,11 @@ async fn an_approved_report_keeps_every_figure_it_showed() {
     assert_eq!(cell(&shown, "HS_TIEP_NHAN", "percent_of_plan"), percent);
     assert_eq!(shown["rows"], approved["rows"], "every figure as approved");
     assert_eq!(shown["signature"]["signer"], "Trần Thị B");
-    let xlsx = app
-        .client
-        .get(app.url("/api/v1/reports/xlsx?regime=BC_THANG_TTHC&unit=23317&period=202511"))
-        .bearer_auth(app.token("viewer"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let xlsx = app.bytes_as("viewer", "/api/v1/reports/xlsx?regime=BC_THANG_TTHC&unit=23317&period=202511").await;
     let indicators = app.db.db.indicators().await.unwrap().into_iter().map(|i| (i.code.clone(), i)).collect();
     let workbook = baocao_ingest::xlsx::read_report("tai-ve.xlsx", &xlsx, &indicators).unwrap();
     assert_eq!(workbook.plan["HS_TIEP_NHAN"], "1200");
-    let printed = app
-        .client
-        .get(app.url("/reports/BC_THANG_TTHC/23317/202511/print"))
-        .bearer_auth(app.token("viewer"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, printed) = app.text_as("viewer", "/reports/BC_THANG_TTHC/23317/202511/print").await;
     assert!(printed.contains(">1.200<") && !printed.contains(">2.000<"), "the printed plan is the approved one");
 }
 
@@ -173,16 +155,7 @@ async fn a_report_is_sent_only_signed_and_the_signer_is_kept() {
 async fn the_printed_report_signs_as_decree_30_writes_it() {
     let app = spawn().await;
     approved_november(&app).await;
-    let printed = app
-        .client
-        .get(app.url("/reports/BC_THANG_TTHC/23317/202511/print"))
-        .bearer_auth(app.token("viewer"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, printed) = app.text_as("viewer", "/reports/BC_THANG_TTHC/23317/202511/print").await;
     assert!(printed.contains("TM. ỦY BAN NHÂN DÂN<br>KT. CHỦ TỊCH<br>PHÓ CHỦ TỊCH"), "{printed}");
     assert!(printed.contains("Trần Thị B"));
 }
@@ -244,16 +217,7 @@ async fn figures(app: &App, submitted: bool) -> Vec<(&'static str, f64)> {
         .map(|v| v["value"].as_str().unwrap().parse::<f64>().unwrap())
         .sum();
     let query = if submitted { "&submitted=1" } else { "" };
-    let page = app
-        .client
-        .get(app.url(&format!("/compare?indicator=HS_TIEP_NHAN&unit=51&months=36{query}")))
-        .bearer_auth(app.token("admin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = app.text_as("admin", &format!("/compare?indicator=HS_TIEP_NHAN&unit=51&months=36{query}")).await;
     let row_at = page.find("<td>08/2025</td>").expect("August 2025 on the comparison page");
     let cell = &page[row_at..];
     let shown = cell.split("<td class=\"num\">").nth(1).unwrap().split(['<', ' ']).next().unwrap().replace('.', "");

@@ -27,12 +27,19 @@ pub async fn completeness(State(state): State<AppState>, access: Access, Query(q
             let summary = readable_completeness(&state, &access, &regime.code, &period).await?;
             let mut bars = Vec::new();
             for p in periods.iter().take(6).rev() {
-                let c = shown_to(
-                    &registry,
-                    &access,
-                    &regime.form,
-                    state.db.completeness(&registry, &regime.code, p).await?,
-                );
+                // The chosen period is counted already, as the asker may see it.
+                let other;
+                let c = if *p == period {
+                    &summary
+                } else {
+                    other = shown_to(
+                        &registry,
+                        &access,
+                        &regime.form,
+                        state.db.completeness(&registry, &regime.code, p).await?,
+                    );
+                    &other
+                };
                 let label = match p {
                     Period::Month { year, month } => format!("{month:02}/{year}"),
                     other => other.to_string(),

@@ -141,11 +141,7 @@ fn visible<'c>(
     completeness
         .units
         .iter()
-        .filter(|u| {
-            registry.in_force(&u.code, day).is_some_and(|unit| {
-                access.can(registry, permission, Target::Unit { unit, day, form: Some(&regime.form) })
-            })
-        })
+        .filter(|u| access.can_on(registry, permission, &u.code, day, Some(&regime.form)))
         .collect()
 }
 

@@ -181,14 +181,13 @@ fn rosters(
     let place = |code: &str| format!("bản trình diễn, đơn vị {code}");
     let old: Vec<Listing> =
         before.iter().map(|u| official(&place(&u.code), old_agency(province, &u.code), &u.code)).collect();
-    // The old agencies come first, in the order of `before`, as `old` does.
-    let mut new: Vec<Listing> = agencies
+    let successor: BTreeMap<&str, &String> =
+        agencies.iter().filter_map(|a| Some((a.code.as_str(), a.successor_codes.first()?))).collect();
+    let mut new: Vec<Listing> = old
         .iter()
-        .filter(|a| a.valid_to.is_some())
-        .zip(&old)
-        .filter_map(|(agency, person)| {
-            let next = agency.successor_codes.first()?;
-            Some(Listing { agency_code: next.clone(), ..person.clone() })
+        .filter_map(|person| {
+            let next = successor.get(person.agency_code.as_str())?;
+            Some(Listing { agency_code: (*next).clone(), ..person.clone() })
         })
         .collect();
     let staffed: BTreeSet<String> = new.iter().map(|l| l.agency_code.clone()).collect();

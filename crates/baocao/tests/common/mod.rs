@@ -66,6 +66,18 @@ impl App {
         answer(self.with(who, self.client.get(self.url(path))).send().await.unwrap()).await
     }
 
+    /// A GET as `who` (by API token): its status and body as text (a page).
+    pub async fn text_as(&self, who: &str, path: &str) -> (u16, String) {
+        let res = self.with(Some(who), self.client.get(self.url(path))).send().await.unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    /// A GET as `who` (by API token): its body as bytes (a workbook).
+    pub async fn bytes_as(&self, who: &str, path: &str) -> Vec<u8> {
+        let res = self.with(Some(who), self.client.get(self.url(path))).send().await.unwrap();
+        res.bytes().await.unwrap().to_vec()
+    }
+
     /// POST as the system administrator.
     pub async fn post(&self, path: &str, content_type: &str, body: &str) -> (u16, Value) {
         self.post_as(Some("admin"), path, content_type, body).await
