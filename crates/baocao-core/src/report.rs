@@ -66,6 +66,19 @@ pub struct Revision {
     pub note: Option<String>,
 }
 
+impl ReportRow {
+    /// A cell as a reader sees it, on a page or a printed report:
+    /// percentages with one decimal, other figures whole or with two
+    /// decimals, the Vietnamese way; empty when not known.
+    pub fn shown(&self, column: Column) -> String {
+        match (self.cells.get(column_key(column)).copied(), column) {
+            (None, _) => String::new(),
+            (Some(v), Column::PercentOfPlan | Column::PercentOfSamePeriod) => crate::text::format_percent(v, 1),
+            (Some(v), _) => crate::text::format_number(v, if v.fract() == 0.0 { 0 } else { 2 }),
+        }
+    }
+}
+
 /// A report with its computed columns, findings and history.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReportView {

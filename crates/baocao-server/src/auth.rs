@@ -9,13 +9,10 @@
 
 use std::sync::Arc;
 
-use argon2::Argon2;
-use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use baocao_core::access::{Grant, Permission};
+use baocao_credentials::{hash_password, new_token, token_hash, verify_password};
 use baocao_store::{Db, StoreError};
 use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256};
 
 /// A session ends after this long without a request.
 pub const IDLE: Duration = Duration::minutes(30);
@@ -28,17 +25,6 @@ pub const LOCKOUT: Duration = Duration::minutes(15);
 /// The session cookie.
 pub const COOKIE: &str = "baocao_session";
 
-/// An argon2id hash of `password` in PHC form, with a fresh salt.
-pub fn hash_password(password: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 with default parameters").to_string()
-}
-
-/// True when `password` matches the stored PHC `hash`.
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-}
-
 /// [`hash_password`] on a thread for blocking work: argon2 spends tens of
 /// milliseconds of CPU by design, which on the executor's threads would
 /// hold up every other request they serve.
@@ -49,19 +35,6 @@ pub async fn hash_password_off(password: String) -> String {
 /// [`verify_password`] on a thread for blocking work.
 async fn verify_password_off(hash: String, password: String) -> bool {
     tokio::task::spawn_blocking(move || verify_password(&hash, &password)).await.unwrap_or(false)
-}
-
-/// A fresh random token (256 bits, hex).
-pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// What is stored for a token: its SHA-256. Tokens are random and long, so
-/// a fast hash is enough (unlike passwords).
-pub fn token_hash(token: &str) -> String {
-    format!("{:x}", Sha256::digest(token.as_bytes()))
 }
 
 /// How the request was authenticated.

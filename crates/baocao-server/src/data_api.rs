@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use baocao_core::restate::Composed;
 use baocao_core::{Indicator, Period, Periodicity, parse_date};
 use baocao_ingest::dhis2::{self, DataValueOut, DataValueSetOut};
-use baocao_store::values::{Audience, Counting, ImportSummary};
+use baocao_store::compose::{Audience, Counting};
+use baocao_store::values::ImportSummary;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -199,7 +200,7 @@ pub async fn value(
     // A value composed from units the asker may not see is made without
     // them, and says how many it left out.
     let sees = |unit: &baocao_core::UnitVersion, day| access.sees(&registry, unit, day);
-    let visible: Option<&baocao_store::values::Visibility> = (!access.reads_everywhere()).then_some(&sees);
+    let visible: Option<&baocao_store::compose::Visibility> = (!access.reads_everywhere()).then_some(&sees);
     let audience = Audience { counting: counting(q.include_submitted), visible };
     Ok(Json(state.db.query_value(&registry, &q.indicator, &q.unit, &period, structure_at, audience).await?))
 }

@@ -14,7 +14,7 @@ use baocao_core::directory::{DEFAULT_GRACE_DAYS, RULE, Step};
 use baocao_core::today_in_vietnam;
 use baocao_ingest::roster::{read_agencies_csv, read_agencies_xlsx, read_roster_csv, read_roster_xlsx};
 use baocao_ingest::{IngestError, Location, Problems};
-use baocao_store::directory::PlannedAddress;
+use baocao_store::account_plan::PlannedAddress;
 use chrono::NaiveDate;
 use serde::Deserialize;
 

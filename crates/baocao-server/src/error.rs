@@ -39,6 +39,21 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<baocao_documents::DocumentError> for ApiError {
+    fn from(e: baocao_documents::DocumentError) -> Self {
+        match e {
+            baocao_documents::DocumentError::Store(e) => e.into(),
+            other => {
+                tracing::error!(error = %other, "document failed");
+                ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    message: "Không lập được văn bản; thử lại sau hoặc báo quản trị hệ thống.".into(),
+                }
+            }
+        }
+    }
+}
+
 impl From<baocao_ingest::Problems> for ApiError {
     /// Every problem of a file, named; a file refused for its size is 413.
     fn from(p: baocao_ingest::Problems) -> Self {

@@ -16,7 +16,6 @@ mod data_api;
 mod directory_api;
 mod directory_pages;
 mod error;
-pub mod handover;
 mod headers;
 mod metrics;
 mod openapi;
@@ -49,7 +48,6 @@ pub use openapi::ApiDoc;
 use rules::RouteRule;
 use rules::Rule::{Needs, NeedsAny, Public, SignedIn};
 pub use state::{AppState, Settings};
-pub use work::printable_report;
 
 /// Every route with its access rule. The application is exactly this list.
 fn routes() -> Routes {
@@ -98,6 +96,7 @@ fn routes() -> Routes {
         .get("/scim/v2/Groups", Needs(ManageAccounts), scim::groups)
         .get("/scim/v2/Groups/{id}", Needs(ManageAccounts), scim::group_by_id)
         .get("/static/app.css", Public, pages::stylesheet)
+        .get(baocao_documents::STYLESHEET_PATH, Public, pages::document_stylesheet)
         .get("/static/htmx.min.js", Public, pages::htmx)
         .get("/login", Public, session::page)
         .post("/login", Public, session::sign_in)

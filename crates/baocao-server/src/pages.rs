@@ -77,14 +77,8 @@ impl Chrome {
     }
 }
 
-/// The application's stylesheet; documents written to files carry it inline.
-pub(crate) const STYLESHEET: &str = include_str!("../static/app.css");
-
-/// An HTML page made standalone: the stylesheet link replaced by the
-/// stylesheet itself, so that the file reads the same anywhere.
-pub(crate) fn standalone(html: &str) -> String {
-    html.replacen(r#"<link rel="stylesheet" href="/static/app.css">"#, &format!("<style>\n{STYLESHEET}</style>"), 1)
-}
+/// The application's stylesheet.
+const STYLESHEET: &str = include_str!("../static/app.css");
 
 /// A unit as a row of a page: dates already in dd/mm/yyyy.
 struct UnitRow {
@@ -257,8 +251,18 @@ pub async fn unit(
 }
 
 /// Kept an hour: a new release's stylesheet reaches every browser within it.
+fn css(sheet: &'static str) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], sheet)
+}
+
+/// The application's stylesheet.
 pub async fn stylesheet() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], STYLESHEET)
+    css(STYLESHEET)
+}
+
+/// The stylesheet of official documents (printed reports).
+pub async fn document_stylesheet() -> impl IntoResponse {
+    css(baocao_documents::STYLESHEET)
 }
 
 /// htmx 2 (BSD Zero Clause), served from the binary: no CDN, works offline.

@@ -76,7 +76,7 @@ impl AppState {
     /// whenever an account, grant or token has changed since (a revoked
     /// token or a closed account is refused at once).
     pub(crate) async fn token_principal(&self, token: &str) -> Result<Option<Arc<Principal>>, StoreError> {
-        let hash = crate::auth::token_hash(token);
+        let hash = baocao_credentials::token_hash(token);
         let revision = self.db.cache_revision("access").await?;
         if let Some((seen, principal)) = self.tokens.lock().expect("token cache").get(&hash)
             && *seen == revision

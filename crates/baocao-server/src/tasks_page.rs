@@ -111,7 +111,7 @@ pub async fn tasks(State(state): State<AppState>, access: Access, Query(q): Quer
             })
             .collect();
         Ok::<_, ApiError>(TasksPage {
-            counting: baocao_store::values::Counting::APPROVED.vietnamese(),
+            counting: baocao_store::compose::Counting::APPROVED.vietnamese(),
             chrome: Chrome::new(&state, &access),
             day: format_vn(today),
             late: count(|w| w == Timeliness::Late),

@@ -33,7 +33,7 @@ type PackageRow = (i64, String, String, String, String, String);
 
 fn package_of(row: PackageRow) -> Result<Package, StoreError> {
     let (id, group_key, unit_code, unit_name, oxum, info) = row;
-    Ok(Package { id, group_key, unit_code, unit_name, oxum, info: crate::reports::parse_json("bag info", &info)? })
+    Ok(Package { id, group_key, unit_code, unit_name, oxum, info: crate::error::parse_json("bag info", &info)? })
 }
 
 const COLUMNS: &str = "id, group_key, unit_code, unit_name, oxum, info";

@@ -14,7 +14,7 @@ use baocao_core::form::Form;
 use baocao_core::regime::Regime;
 use chrono::NaiveDate;
 
-use crate::reports::{parse_json, rejected};
+use crate::error::{parse_json, rejected};
 use crate::{Db, StoreError, with_pool};
 
 /// The catalog as read at one revision.

@@ -72,3 +72,13 @@ fn list<T: std::fmt::Display>(title: &str, items: &[T]) -> String {
     }
     out
 }
+
+/// A request refused for what it asks (the answer names why).
+pub(crate) fn rejected(message: String) -> StoreError {
+    StoreError::Conflict(message)
+}
+
+/// JSON stored by the application read back; unreadable means damaged.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}

@@ -13,23 +13,29 @@
 //! Queries are checked at run time (no `query!` macros), so building needs
 //! no live database.
 
+pub mod account_plan;
 pub mod accounts;
 mod agency_rows;
 pub mod archive;
 pub mod audit;
 mod catalog;
+pub mod compose;
 pub mod cutover;
 pub(crate) mod db;
 pub mod directory;
 mod error;
 pub mod exclusive;
+pub mod forms;
+pub mod indicators;
 pub mod registry;
 mod registry_writes;
 mod report_writer;
 pub mod reports;
+pub mod sessions;
 mod sql;
 pub mod tasks;
 pub mod tx;
+pub mod unit_archive;
 pub mod values;
 
 pub use db::{Backend, Db, Postgres, Sqlite};

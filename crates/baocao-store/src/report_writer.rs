@@ -33,7 +33,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::audit::{Change, chained};
-use crate::reports::{Outcome, ReportRequest, ReportScope, checked, parse_json, rejected};
+use crate::error::{parse_json, rejected};
+use crate::reports::{Outcome, ReportRequest, ReportScope, checked};
 use crate::{Db, StoreError, with_conn};
 
 /// At most this many actions in one transaction, first come first: under a

@@ -151,15 +151,15 @@ impl Db {
             with_pool!(self, |pool| sqlx::query_scalar("SELECT definition FROM targets ORDER BY code")
                 .fetch_all(pool)
                 .await?);
-        rows.iter().map(|d| crate::reports::parse_json("target", d)).collect()
+        rows.iter().map(|d| crate::error::parse_json("target", d)).collect()
     }
 
     /// Every target measured in `period`: its indicators summed over the
     /// lowest units under its unit, in the structure of the period's end.
     /// Targets measured from the values that count (approved reports and
-    /// direct imports: [`crate::values::Counting::APPROVED`]).
+    /// direct imports: [`crate::compose::Counting::APPROVED`]).
     pub async fn target_progress(&self, registry: &Registry, period: &Period) -> Result<Vec<Progress>, StoreError> {
-        let counting = crate::values::Counting::APPROVED;
+        let counting = crate::compose::Counting::APPROVED;
         let day = period.end();
         let mut out = Vec::new();
         for target in self.targets().await? {

@@ -85,6 +85,6 @@ async fn the_same_cell_given_twice_is_a_conflict_and_neither_is_stored() {
     assert_eq!(conflict.indexes, [0, 2]);
     assert!(conflict.value.contains("given 2 times"), "{}", conflict.value);
     let stored =
-        t.db.numbers("CT01", &"202507".parse().unwrap(), baocao_store::values::Counting::Everything).await.unwrap();
+        t.db.numbers("CT01", &"202507".parse().unwrap(), baocao_store::compose::Counting::Everything).await.unwrap();
     assert_eq!(stored.len(), 1, "{stored:?}");
 }

@@ -16,7 +16,7 @@ use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
 
 use baocao_core::access::{Grant, Permission, Role};
-use baocao_server::auth::token_hash;
+use baocao_credentials::token_hash;
 use baocao_store::Db;
 
 const TOKEN: &str = "bench-token-used-only-by-this-benchmark";

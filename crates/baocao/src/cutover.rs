@@ -6,18 +6,17 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use baocao_archive::{Payload, verify_bag, write_bag};
+use baocao_archive::verify_bag;
 use baocao_core::cutover::{AccountPlan, Cutover, ReorgSource, Summary};
 use baocao_core::date::format_vn;
 use baocao_core::form::Form;
 use baocao_core::regime::Regime;
 use baocao_core::reorg::Reorganization;
-use baocao_core::{Period, Registry};
+use baocao_documents::package;
 use baocao_ingest::definitions::read_toml;
-use baocao_server::handover::{Handover, render_handover};
 use baocao_store::Db;
-use baocao_store::cutover::{CutoverRecord, CutoverUnit, UnitArchive};
-use chrono::{Datelike, NaiveDate};
+use baocao_store::cutover::{CutoverRecord, CutoverUnit};
+use chrono::NaiveDate;
 use clap::Subcommand;
 use serde::Deserialize;
 
@@ -275,7 +274,7 @@ pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Resul
                 match package_dir(&record, unit, archive_dir.as_deref()) {
                     Some(dir) => match verify_bag(&dir) {
                         Ok(_) => {
-                            if let Err(e) = check_record_beside(&dir, &unit.code) {
+                            if let Err(e) = package::check_record_beside(&dir, &unit.code) {
                                 problems.push(format!("handover record of {}: {e}", unit.code));
                             }
                         }
@@ -375,23 +374,6 @@ async fn write_backup(db: &Db, url: &str, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The handover record beside a unit's bag, for people to open and print.
-fn record_beside(bag: &Path, code: &str) -> PathBuf {
-    bag.with_file_name(format!("bien-ban-{code}.html"))
-}
-
-/// The record beside a bag must be the one the bag holds, byte for byte.
-fn check_record_beside(bag: &Path, code: &str) -> anyhow::Result<()> {
-    let inside = std::fs::read(bag.join("data/bien-ban-ban-giao.html"))
-        .with_context(|| format!("{}: the bag holds no handover record", bag.display()))?;
-    let beside = record_beside(bag, code);
-    let found = std::fs::read(&beside).with_context(|| format!("{} is missing", beside.display()))?;
-    if found != inside {
-        bail!("{} differs from the record in the bag (damaged or cut short)", beside.display());
-    }
-    Ok(())
-}
-
 async fn apply(db: &Db, url: &str, plan: &Plan, format: Format, pdf: bool) -> anyhow::Result<()> {
     let progress = Progress::new(format == Format::Json);
     let applied = carry_out(db, url, plan, pdf, &progress).await;
@@ -457,13 +439,10 @@ pub(crate) async fn carry_out(
         if target.exists() && verify_bag(&target).is_ok() {
             // A run stopped between writing a package and its record, or a
             // record damaged since: written again from the bag's own copy.
-            if check_record_beside(&target, &unit.code).is_err() {
-                let inside = std::fs::read(target.join("data/bien-ban-ban-giao.html"))?;
-                let beside = record_beside(&target, &unit.code);
-                baocao_archive::write_file(&beside, &inside)?;
-                if pdf {
-                    print_pdf(&beside);
-                }
+            if let Some(beside) = package::restore_record_beside(&target, &unit.code)?
+                && pdf
+            {
+                print_pdf(&beside);
             }
             // A run stopped between writing a package and recording it
             // left a valid package that the record does not name yet.
@@ -475,249 +454,20 @@ pub(crate) async fn carry_out(
         if target.exists() {
             std::fs::remove_dir_all(&target).with_context(|| format!("cannot replace {}", target.display()))?;
         }
-        package(db, &registry, &record, unit, &target, plan, pdf).await?;
+        let issuer = package::Issuer {
+            source_organization: &cutover.source_organization,
+            scope: cutover.scope.as_deref(),
+            legal_basis: plan.legal_basis.as_deref(),
+            demo: plan.demo,
+        };
+        let beside = package::package(db, &registry, &record, unit, &target, &issuer).await?;
+        if pdf {
+            print_pdf(&beside);
+        }
         db.set_package(&cutover.key, &unit.code, &path).await?;
         made += 1;
     }
     Ok(Applied { changed, backup, made, packages: record.units.len(), summary: prepared.summary })
-}
-
-/// Writes CSV rows to bytes.
-fn csv_bytes(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> anyhow::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header)?;
-    for row in rows {
-        w.write_record(row)?;
-    }
-    Ok(w.into_inner()?)
-}
-
-fn date(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_default()
-}
-
-/// The payload of a dissolved unit's package: open formats (CSV, JSON),
-/// and each report as a workbook and as the printable document.
-async fn payload(
-    db: &Db,
-    registry: &Registry,
-    unit: &CutoverUnit,
-    data: &UnitArchive,
-    demo: bool,
-) -> anyhow::Result<Vec<Payload>> {
-    let mut files = Vec::new();
-    let json = |v: &serde_json::Value| serde_json::to_vec_pretty(v).expect("a JSON value serializes");
-    files.push(Payload {
-        path: "don-vi.json".into(),
-        bytes: json(&serde_json::json!({ "code": unit.code, "name": unit.name, "versions": data.versions, "successors": unit.successors })),
-    });
-    files.push(Payload {
-        path: "bao-cao.csv".into(),
-        bytes: csv_bytes(
-            &[
-                "regime",
-                "period",
-                "form",
-                "status",
-                "submitted_at",
-                "approved_at",
-                "signer",
-                "signer_position",
-                "signed_at",
-                "revisions",
-            ],
-            data.reports.iter().map(|r| {
-                vec![
-                    r.regime.clone(),
-                    r.period.clone(),
-                    r.form.clone(),
-                    r.status.clone(),
-                    r.submitted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                    r.approved_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                    r.signer.clone().unwrap_or_default(),
-                    r.signer_position.clone().unwrap_or_default(),
-                    r.signed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                    r.revisions.len().to_string(),
-                ]
-            }),
-        )?,
-    });
-    for r in &data.reports {
-        let name = format!("bao-cao/{}-{}", r.regime, r.period);
-        files.push(Payload { path: format!("{name}.json"), bytes: json(&serde_json::json!(r)) });
-        let period: Period = r.period.parse().map_err(|e: String| anyhow::anyhow!("report {name}: {e}"))?;
-        let view = db.report(registry, &r.regime, &unit.code, &period).await?;
-        files.push(Payload { path: format!("{name}.xlsx"), bytes: baocao_ingest::xlsx::write_report(&view, demo)? });
-        let html =
-            baocao_server::printable_report(registry, view, demo).map_err(|e| anyhow::anyhow!("{}", e.message))?;
-        files.push(Payload { path: format!("{name}.html"), bytes: html.into_bytes() });
-    }
-    files.push(Payload {
-        path: "so-lieu.csv".into(),
-        bytes: csv_bytes(
-            &["indicator", "period", "value", "comment"],
-            data.values.iter().map(|v| {
-                vec![v.indicator.clone(), v.period.clone(), v.value.clone(), v.comment.clone().unwrap_or_default()]
-            }),
-        )?,
-    });
-    for f in &data.forms {
-        files.push(Payload {
-            path: format!("bieu-mau/{}-{}.json", f.code, date(f.valid_from)),
-            bytes: json(&serde_json::json!(f)),
-        });
-    }
-    files.push(Payload {
-        path: "tai-khoan.csv".into(),
-        bytes: csv_bytes(
-            &["username", "display_name", "role", "valid_from", "valid_to"],
-            data.accounts.iter().map(|a| {
-                vec![a.username.clone(), a.display_name.clone(), a.role.clone(), date(a.valid_from), date(a.valid_to)]
-            }),
-        )?,
-    });
-    files.push(Payload {
-        path: "co-quan.csv".into(),
-        bytes: csv_bytes(
-            &["code", "name", "kind", "valid_from", "valid_to", "successor_codes", "archive"],
-            data.agencies.iter().map(|a| {
-                vec![
-                    a.code.clone(),
-                    a.name.clone(),
-                    a.kind.clone(),
-                    date(a.valid_from),
-                    date(a.valid_to),
-                    a.successor_codes.join(";"),
-                    a.archive.clone().unwrap_or_default(),
-                ]
-            }),
-        )?,
-    });
-    // The successor needs to know who worked there and in what post, not
-    // their dates of birth or phone numbers.
-    files.push(Payload {
-        path: "danh-sach-can-bo.csv".into(),
-        bytes: csv_bytes(
-            &["agency_code", "full_name", "position", "post", "email", "since"],
-            data.roster.iter().map(|e| {
-                vec![
-                    e.agency_code.clone(),
-                    e.full_name.clone(),
-                    e.position.clone(),
-                    e.post.clone(),
-                    e.email.clone().unwrap_or_default(),
-                    e.since.to_string(),
-                ]
-            }),
-        )?,
-    });
-    let mut audit = Vec::new();
-    for record in &data.audit {
-        audit.extend(serde_json::to_vec(record)?);
-        audit.push(b'\n');
-    }
-    files.push(Payload { path: "nhat-ky.jsonl".into(), bytes: audit });
-    Ok(files)
-}
-
-/// Writes a dissolved unit's bag, with its handover record inside and a
-/// copy (HTML, and PDF when chromium is there) beside it.
-async fn package(
-    db: &Db,
-    registry: &Registry,
-    record: &CutoverRecord,
-    unit: &CutoverUnit,
-    target: &Path,
-    plan: &Plan,
-    pdf: bool,
-) -> anyhow::Result<()> {
-    let eff = record.effective_date;
-    let last_day = eff.pred_opt().unwrap_or(eff);
-    let data = db.unit_archive(&unit.code, last_day).await?;
-    let mut files = payload(db, registry, unit, &data, plan.demo).await?;
-    let first = data.versions.first().and_then(|v| v.validity.from);
-    let validity = match first {
-        Some(d) => format!("từ ngày {} đến hết ngày {}", format_vn(d), format_vn(last_day)),
-        None => format!("đến hết ngày {}", format_vn(last_day)),
-    };
-    let successors: Vec<String> = unit
-        .successors
-        .iter()
-        .map(|c| registry.in_force(c, eff).map_or(c.clone(), |u| format!("{} ({c})", u.name)))
-        .collect();
-    let dissolved = record.summary.dissolved.iter().find(|d| d.code == unit.code);
-    let approved = data.reports.iter().filter(|r| r.status == "approved").count();
-    let counts = vec![
-        ("Báo cáo đã phê duyệt".to_string(), approved.to_string()),
-        ("Báo cáo chưa phê duyệt (nháp, đã gửi, bị trả lại)".into(), (data.reports.len() - approved).to_string()),
-        (
-            "Lần sửa đổi báo cáo (có chữ ký, người thực hiện, thời điểm)".into(),
-            data.reports.iter().map(|r| r.revisions.len()).sum::<usize>().to_string(),
-        ),
-        ("Số liệu chỉ tiêu".into(), data.values.len().to_string()),
-        ("Biểu mẫu đã dùng".into(), data.forms.len().to_string()),
-        ("Tài khoản, quyền trên đơn vị".into(), data.accounts.len().to_string()),
-        (
-            "Cơ quan, cán bộ trong danh sách ngày cuối".into(),
-            format!("{} / {}", data.agencies.len(), data.roster.len()),
-        ),
-        ("Bản ghi nhật ký hệ thống".into(), data.audit.len().to_string()),
-    ];
-    let checksums: Vec<(String, String)> =
-        files.iter().map(|f| (format!("data/{}", f.path), baocao_archive::sha256(&f.bytes))).collect();
-    let bytes: u64 = files.iter().map(|f| f.bytes.len() as u64).sum::<u64>();
-    let province = plan.cutover.scope.as_deref().and_then(|s| registry.in_force(s, eff));
-    let handover = Handover {
-        organization_parent: province
-            .map_or("ỦY BAN NHÂN DÂN".into(), |p| format!("UBND {}", p.name.to_uppercase())),
-        organization: plan.cutover.source_organization.to_uppercase(),
-        place: province
-            .map_or(String::new(), |p| p.name.split_once(' ').map_or(p.name.clone(), |(_, r)| r.to_string())),
-        effective: format_vn(eff),
-        day: format!("{:02}", eff.day()),
-        month: format!("{:02}", eff.month()),
-        year: eff.year().to_string(),
-        legal_basis: plan
-            .legal_basis
-            .clone()
-            .unwrap_or_else(|| format!("phương án sắp xếp «{}»", record.reorganization)),
-        cutover_key: record.key.clone(),
-        cutover_name: record.name.clone(),
-        unit_code: unit.code.clone(),
-        unit_name: unit.name.clone(),
-        validity: validity.clone(),
-        successors,
-        archive_note: dissolved.and_then(|d| d.archive_note.clone()).unwrap_or_default(),
-        counts,
-        oxum: format!("{bytes}.{}", files.len()),
-        files: checksums,
-    };
-    let html = render_handover(&handover)?;
-    files.push(Payload { path: "bien-ban-ban-giao.html".into(), bytes: html.clone().into_bytes() });
-    let mut info = vec![
-        ("Source-Organization", plan.cutover.source_organization.clone()),
-        ("Bagging-Date", eff.to_string()),
-        ("External-Identifier", unit.code.clone()),
-        ("External-Description", format!("Dữ liệu báo cáo của {} ({}), {validity}", unit.name, unit.code)),
-        ("Bag-Group-Identifier", record.key.clone()),
-        ("Unit-Code", unit.code.clone()),
-        ("Unit-Name", unit.name.clone()),
-        ("Unit-Valid-To", eff.to_string()),
-        ("Successor-Codes", unit.successors.join(" ")),
-    ];
-    if let Some(d) = first {
-        info.push(("Unit-Valid-From", d.to_string()));
-    }
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    write_bag(target, &files, &info)?;
-    let beside = record_beside(target, &unit.code);
-    baocao_archive::write_file(&beside, html.as_bytes())?;
-    if pdf {
-        print_pdf(&beside);
-    }
-    Ok(())
 }
 
 /// Prints the handover record to PDF with a headless chromium

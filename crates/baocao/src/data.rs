@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use baocao_core::{Period, Periodicity, parse_date, today_in_vietnam};
 use baocao_ingest::dhis2::{self, DataValueOut, DataValueSetOut};
 use baocao_store::Db;
-use baocao_store::values::{Audience, Counting};
+use baocao_store::compose::{Audience, Counting};
 use chrono::{Datelike, NaiveDate};
 use clap::{Subcommand, ValueEnum};
 

@@ -10,7 +10,7 @@ use baocao_core::directory::{RULE, Step};
 use baocao_core::{parse_date, today_in_vietnam};
 use baocao_ingest::Problems;
 use baocao_store::Db;
-use baocao_store::directory::PlannedAddress;
+use baocao_store::account_plan::PlannedAddress;
 use chrono::NaiveDate;
 use clap::Subcommand;
 

@@ -6,7 +6,7 @@ use std::io::Read;
 use anyhow::{Context, bail};
 use baocao_core::access::{Grant, Permission, Role};
 use baocao_core::{Validity, parse_date, today_in_vietnam};
-use baocao_server::auth::{hash_password, new_token, token_hash};
+use baocao_credentials::{hash_password, new_token, token_hash};
 use baocao_store::Db;
 use baocao_store::audit::AuditFilter;
 use chrono::NaiveDate;

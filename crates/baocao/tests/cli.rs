@@ -588,6 +588,8 @@ async fn serve_demo_starts_with_a_province_and_its_reports() {
     // Documents made from the demo's data say so, on paper and in Excel.
     let print = text("/reports/BC_THANG_TTHC/23314/202506/print").await;
     assert!(print.contains("class=\"demo-mark\""));
+    // The document has its own stylesheet, served beside the application's.
+    assert!(print.contains(r#"href="/static/document.css""#), "{print}");
     let xlsx = client
         .get(format!("{base}/api/v1/reports/xlsx?regime=BC_THANG_TTHC&unit=23314&period=202506"))
         .header("cookie", &cookie)

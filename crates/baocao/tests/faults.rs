@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::process::Command;
 
 use baocao_core::access::{Grant, Permission, Role};
-use baocao_server::auth::{new_token, token_hash};
+use baocao_credentials::{new_token, token_hash};
 use baocao_store::Db;
 use baocao_testkit::{TestDb, counted_indicators};
 use common::{Process, SmallDisk};
@@ -187,6 +187,6 @@ async fn sigterm_finishes_the_requests_under_way_then_stops() {
     assert!(exit.success(), "the server stops cleanly: {exit}");
     let db = Db::connect(&t.url).await.unwrap();
     let stored =
-        db.numbers("CT01", &"200001".parse().unwrap(), baocao_store::values::Counting::Everything).await.unwrap();
+        db.numbers("CT01", &"200001".parse().unwrap(), baocao_store::compose::Counting::Everything).await.unwrap();
     assert_eq!(stored.values().next(), Some(&7.0));
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use baocao_core::access::{Grant, Permission, Role};
-use baocao_server::auth::{new_token, token_hash};
+use baocao_credentials::{new_token, token_hash};
 use common::{App, spawn};
 
 /// An officer of Xã Cà Đam (21136) with an API token. Xã Trà Bùi (21142)
@@ -126,7 +126,7 @@ async fn a_locked_accounts_tokens_stop_working_until_the_lock_ends() {
     }
     assert_eq!(app.get_as(Some("approver"), "/api/v1/indicators").await.0, 401);
     // An administrator opening it again (a new password) ends the lock.
-    let hash = baocao_server::auth::hash_password("mat-khau-moi-rat-dai");
+    let hash = baocao_credentials::hash_password("mat-khau-moi-rat-dai");
     app.db.db.set_password("test", "approver", &hash).await.unwrap();
     assert_eq!(app.get_as(Some("approver"), "/api/v1/indicators").await.0, 200);
 }

@@ -31,6 +31,7 @@ const CASES: &[Case] = &[
     Case { method: "GET", route: "/metrics", url: "/metrics", body: "", expect: [200; 7] },
     Case { method: "GET", route: "/api/openapi.json", url: "/api/openapi.json", body: "", expect: [200; 7] },
     Case { method: "GET", route: "/static/app.css", url: "/static/app.css", body: "", expect: [200; 7] },
+    Case { method: "GET", route: "/static/document.css", url: "/static/document.css", body: "", expect: [200; 7] },
     Case { method: "GET", route: "/static/htmx.min.js", url: "/static/htmx.min.js", body: "", expect: [200; 7] },
     Case { method: "GET", route: "/login", url: "/login", body: "", expect: [200; 7] },
     Case { method: "POST", route: "/login", url: "/login", body: "username=nobody&password=wrong", expect: [401; 7] },
@@ -289,8 +290,11 @@ async fn every_answer_carries_the_browsers_protections() {
         // Nothing an account sees stays in the browser's cache for Back.
         assert_eq!(h.get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{what}");
     }
-    let sheet = get("/static/app.css", None).await;
-    assert!(sheet.headers()["cache-control"].to_str().unwrap().contains("max-age"), "the stylesheet is cached");
+    for sheet in ["/static/app.css", "/static/document.css"] {
+        let answer = get(sheet, None).await;
+        assert!(answer.headers()["cache-control"].to_str().unwrap().contains("max-age"), "{sheet} is cached");
+        assert!(answer.headers()["content-type"].to_str().unwrap().starts_with("text/css"), "{sheet}");
+    }
 }
 
 #[tokio::test]

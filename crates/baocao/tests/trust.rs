@@ -3,7 +3,7 @@
 
 mod common;
 
-use baocao_store::values::Counting;
+use baocao_store::compose::Counting;
 use common::{App, answer, spawn};
 use serde_json::{Value, json};
 

@@ -77,10 +77,10 @@ pub async fn compare(State(state): State<AppState>, access: Access, Query(q): Qu
             // read of each month's numbers, shares computed once per epoch).
             let all: Vec<Period> = periods.iter().copied().chain(periods.iter().map(Period::year_before)).collect();
             let sees = |unit: &baocao_core::UnitVersion, day| access.sees(&registry, unit, day);
-            let visible: Option<&baocao_store::values::Visibility> = (!access.reads_everywhere()).then_some(&sees);
+            let visible: Option<&baocao_store::compose::Visibility> = (!access.reads_everywhere()).then_some(&sees);
             let include_submitted = q.submitted.is_some();
             let counting = Counting::Official { include_submitted };
-            let audience = baocao_store::values::Audience { counting, visible };
+            let audience = baocao_store::compose::Audience { counting, visible };
             let mut now = state.db.query_series(&registry, &indicator, &unit_code, &all, at, audience).await?;
             let before = now.split_off(periods.len());
             let mut points = Vec::new();

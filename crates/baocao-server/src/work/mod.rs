@@ -14,7 +14,7 @@ pub use compare::compare;
 pub use completeness::completeness;
 pub use home::home;
 pub use output::output;
-pub use report::{act, print, printable_report, report};
+pub use report::{act, print, report};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,12 +28,12 @@ use baocao_core::access::{Permission, Target};
 use baocao_core::date::{format_vn, time_vn};
 use baocao_core::form::{Column, Severity};
 use baocao_core::regime::Regime;
-use baocao_core::report::{Completeness, ReportView, column_key};
-use baocao_core::text::{format_number, format_percent};
+use baocao_core::report::{Completeness, ReportView};
+use baocao_core::text::format_number;
 use baocao_core::workflow::{Action, Status};
 use baocao_core::{Period, Registry, today_in_vietnam};
+use baocao_store::compose::Counting;
 use baocao_store::reports::ReportRequest;
-use baocao_store::values::Counting;
 use chrono::{Datelike, Days, NaiveDate};
 use serde::Deserialize;
 

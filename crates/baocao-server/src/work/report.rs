@@ -48,14 +48,6 @@ struct ReportPage {
     frozen_since: Option<String>,
 }
 
-fn shown(value: Option<f64>, column: Column) -> String {
-    match (value, column) {
-        (None, _) => String::new(),
-        (Some(v), Column::PercentOfPlan | Column::PercentOfSamePeriod) => format_percent(v, 1),
-        (Some(v), _) => format_number(v, if v.fract() == 0.0 { 0 } else { 2 }),
-    }
-}
-
 /// The entry grid of a report; `entered` are the texts typed in a refused
 /// attempt, shown again as typed.
 fn grid(view: &ReportView, editable: bool, entered: &HashMap<String, String>) -> Vec<GridRow> {
@@ -77,10 +69,7 @@ fn grid(view: &ReportView, editable: bool, entered: &HashMap<String, String>) ->
                     } else {
                         String::new()
                     };
-                    let value = entered
-                        .get(&input)
-                        .cloned()
-                        .unwrap_or_else(|| shown(row.cells.get(column_key(column)).copied(), column));
+                    let value = entered.get(&input).cloned().unwrap_or_else(|| row.shown(column));
                     Cell { id: input.replace(':', "-"), input, value }
                 })
                 .collect();
@@ -314,70 +303,17 @@ pub async fn act(
     }
 }
 
-#[derive(Template)]
-#[template(path = "print.html")]
-struct PrintPage {
-    view: ReportView,
-    agency: String,
-    place: String,
-    day: String,
-    month: String,
-    year: String,
-    columns: Vec<&'static str>,
-    rows: Vec<GridRow>,
-    signer: String,
-    /// The title lines of the signature block.
-    titles: Vec<String>,
-    /// Made from the demo's data: marked so on the sheet.
-    demo: bool,
-}
-
-/// The report laid out as an official document (Decree 30/2020 layout:
-/// issuing agency and number on the left, national motto on the right,
-/// place and date, title, body, signature block, recipients), for printing.
+/// The report laid out as an official document (Decree 30/2020), for
+/// printing: the page the documents' crate makes, under the same access
+/// checks as the report itself.
 pub async fn print(State(state): State<AppState>, access: Access, Path(path): Path<ReportPath>) -> Response {
-    page_result(
-        async {
-            let page = report_page(&state, &access, &path, None, None, HashMap::new()).await?;
-            let registry = state.registry().await?;
-            print_page(&registry, page.view, state.settings.demo)
-        }
-        .await,
-    )
-}
-
-fn print_page(registry: &Registry, view: ReportView, demo: bool) -> Result<PrintPage, ApiError> {
-    let unit = unit_on(registry, &view.unit, view.period.end())?;
-    let parent = unit.parent_code.as_deref().and_then(|p| registry.in_force(p, view.period.end()));
-    let signed = view.signature.as_ref().map(|s| s.signed_at.date_naive()).unwrap_or_else(today_in_vietnam);
-    // The place is the unit's name without its kind: "Xã Ngọk Bay" → "Ngọk Bay".
-    let place = view.unit_name.split_once(' ').map_or(view.unit_name.clone(), |(_, rest)| rest.to_string());
-    Ok(PrintPage {
-        agency: format!("ỦY BAN NHÂN DÂN\n{}", view.unit_name.to_uppercase()),
-        place: parent.map_or(place.clone(), |_| place),
-        day: format!("{:02}", signed.day()),
-        month: format!("{:02}", signed.month()),
-        year: signed.year().to_string(),
-        columns: view.columns.iter().map(|c| c.heading()).collect(),
-        rows: grid(&view, false, &HashMap::new()),
-        signer: view.signature.as_ref().map(|s| s.signer.clone()).unwrap_or_default(),
-        // A commune's report is signed on behalf of its people's committee.
-        titles: baocao_core::report::signature_titles(
-            Some("Ủy ban nhân dân"),
-            view.signature.as_ref().map_or("Chủ tịch", |s| s.position.as_str()),
-        ),
-        view,
-        demo,
-    })
-}
-
-/// A report as the printable official document (the page `/…/print`
-/// shows), as a standalone HTML file: what archive packages keep.
-/// `demo` marks it as made from the demo's data.
-pub fn printable_report(registry: &Registry, view: ReportView, demo: bool) -> Result<String, ApiError> {
-    let page = print_page(registry, view, demo)?;
-    let html = page
-        .render()
-        .map_err(|e| ApiError { status: axum::http::StatusCode::INTERNAL_SERVER_ERROR, message: e.to_string() })?;
-    Ok(crate::pages::standalone(&html))
+    let document = async {
+        let page = report_page(&state, &access, &path, None, None, HashMap::new()).await?;
+        Ok::<_, ApiError>(baocao_documents::report::render(page.view, state.settings.demo)?)
+    }
+    .await;
+    match document {
+        Ok(html) => axum::response::Html(html).into_response(),
+        Err(e) => error_page(e),
+    }
 }

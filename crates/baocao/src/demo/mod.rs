@@ -140,7 +140,7 @@ pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow
         .into_iter()
         .rfind(|p| p.cutoff().1 <= today)
         .context("a month before today")?;
-    let generated = db.numbers("HS_TIEP_NHAN", &last_month, baocao_store::values::Counting::Everything).await?;
+    let generated = db.numbers("HS_TIEP_NHAN", &last_month, baocao_store::compose::Counting::Everything).await?;
     if generated.is_empty() {
         progress.stage("generating two years of monthly reports");
         generate(db, &registry, &regime, first.start(), last_month.end()).await?;
@@ -184,7 +184,7 @@ pub async fn accounts(db: &Db, accounts: &[DemoAccount], password: &str) -> anyh
         if db.account(&a.username).await?.is_some() {
             continue;
         }
-        let hash = baocao_server::auth::hash_password(password);
+        let hash = baocao_credentials::hash_password(password);
         db.create_account(DEMO_ACTOR, &a.username, &a.name, Some(&hash)).await?;
         let grant = baocao_core::access::Grant {
             role: a.role,

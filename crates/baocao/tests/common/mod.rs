@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use baocao_core::access::{Grant, Permission, Role};
+use baocao_credentials::{hash_password, new_token, token_hash};
 use baocao_ingest::vn_admin::Sources;
-use baocao_server::auth::{hash_password, new_token, token_hash};
 use baocao_server::{AppState, Settings, router};
 use baocao_testkit::TestDb;
 use serde_json::Value;

@@ -4,6 +4,8 @@
 
 use askama::Template;
 
+use crate::DocumentError;
+
 /// What a handover record states.
 pub struct Handover {
     /// The province's people's committee, above the issuing office.
@@ -42,6 +44,6 @@ struct HandoverPage<'a> {
 }
 
 /// The handover record as a standalone HTML document.
-pub fn render_handover(h: &Handover) -> Result<String, askama::Error> {
-    Ok(crate::pages::standalone(&HandoverPage { h }.render()?))
+pub fn render(h: &Handover) -> Result<String, DocumentError> {
+    Ok(crate::standalone(&HandoverPage { h }.render()?))
 }

@@ -1,0 +1,344 @@
+//! Figures composed from stored values, across reorganizations: one rule
+//! for which values count ([`Counting`]), whom a figure is for and what it
+//! may show them ([`Audience`]), and the composition of an indicator for a
+//! unit, a period and the structure of a day (sums over the units of that
+//! day, shares of the units before a reorganization, formulas of other
+//! indicators), reading each period's numbers once.
+
+use std::collections::HashMap;
+
+use baocao_core::restate::Contribution;
+use baocao_core::{Indicator, Period, VersionKey};
+use chrono::NaiveDate;
+
+use crate::{Db, StoreError, with_pool};
+
+/// Whether the asker may see a unit as it stood on a day: a composed value
+/// leaves out (and counts as withheld) the sources it may not.
+pub type Visibility<'a> = dyn Fn(&baocao_core::UnitVersion, NaiveDate) -> bool + Sync + 'a;
+
+/// Whom a figure is composed for: which stored values count, and which
+/// units they may see (all when `visible` is absent).
+#[derive(Clone, Copy)]
+pub struct Audience<'a> {
+    pub counting: Counting,
+    pub visible: Option<&'a Visibility<'a>>,
+}
+
+impl Audience<'_> {
+    /// Someone who sees every unit (the command line, a system-wide grant).
+    pub fn everywhere(counting: Counting) -> Audience<'static> {
+        Audience { counting, visible: None }
+    }
+}
+
+/// Which stored values a figure is made of: one rule for every total the
+/// system shows (comparisons, output forms, targets, year to date,
+/// exports), stated on the pages that show them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counting {
+    /// Values that belong to no report (imported directly, as DHIS2
+    /// dataValueSets) and those of approved reports; with
+    /// `include_submitted`, those of submitted reports too. A draft or a
+    /// returned report never counts.
+    Official { include_submitted: bool },
+    /// Every stored value: what a report shows of itself while it is a draft.
+    Everything,
+}
+
+impl Counting {
+    /// Approved reports only: what counts unless one asks for more.
+    pub const APPROVED: Counting = Counting::Official { include_submitted: false };
+
+    /// The condition on a value `d` (of `data_values`), with the parameter
+    /// `$n` bound to [`Counting::include_submitted`]: false when the value
+    /// belongs to a report (one whose form has its indicator, of its unit
+    /// and period) that does not count.
+    pub(crate) fn condition(self, n: usize) -> String {
+        match self {
+            // The parameter is bound whatever the rule (PostgreSQL refuses
+            // a bound parameter a statement does not use).
+            Counting::Everything => format!("(CAST(${n} AS BOOLEAN) OR true)"),
+            Counting::Official { .. } => format!(
+                "NOT EXISTS (SELECT 1 FROM reports r JOIN form_indicators fi ON fi.form_id = r.form_id
+                   WHERE r.unit_id = d.unit_id AND r.period = d.period AND fi.indicator_id = d.indicator_id
+                     AND r.status <> 'approved' AND NOT (${n} AND r.status = 'submitted'))"
+            ),
+        }
+    }
+
+    pub(crate) fn include_submitted(self) -> bool {
+        matches!(self, Counting::Official { include_submitted: true })
+    }
+
+    /// The rule in Vietnamese, for the pages that show totals.
+    pub fn vietnamese(self) -> &'static str {
+        match self {
+            Counting::Official { include_submitted: false } => {
+                "Số liệu gồm số liệu nhập trực tiếp và số liệu của các báo cáo đã phê duyệt; báo cáo nháp, đã gửi chưa duyệt hoặc bị trả lại không được tính."
+            }
+            Counting::Official { include_submitted: true } => {
+                "Số liệu gồm số liệu nhập trực tiếp và số liệu của các báo cáo đã phê duyệt hoặc đã gửi (chưa duyệt); báo cáo nháp hoặc bị trả lại không được tính."
+            }
+            Counting::Everything => "Mọi số liệu đã lưu, kể cả của báo cáo nháp.",
+        }
+    }
+}
+
+/// What values are composed from: the registry, the indicators, and which
+/// stored values count.
+pub(crate) struct ComposeContext<'a> {
+    pub registry: &'a baocao_core::Registry,
+    pub indicators: &'a HashMap<String, Indicator>,
+    pub counting: Counting,
+    /// Only the sources the asker may see; all when absent.
+    pub visible: Option<&'a Visibility<'a>>,
+    /// Numbers already read, by period: one query per period, however many
+    /// indicators and units a report or an output form composes.
+    numbers: std::sync::Mutex<HashMap<Period, PeriodNumbers>>,
+    /// Contributions by unit code and the epochs of the structure day and
+    /// the period's day: the same for every period between two changes of
+    /// the registry (a year of months before a reform shares one).
+    contributions: std::sync::Mutex<HashMap<(String, usize, usize), SharedContributions>>,
+}
+
+type SharedContributions = std::sync::Arc<Vec<Contribution>>;
+
+/// The numeric values of one period for the unit codes read so far.
+#[derive(Default)]
+struct PeriodNumbers {
+    codes: std::collections::HashSet<String>,
+    values: HashMap<(String, VersionKey), f64>,
+}
+
+impl<'a> ComposeContext<'a> {
+    pub fn new(
+        registry: &'a baocao_core::Registry,
+        indicators: &'a HashMap<String, Indicator>,
+        counting: Counting,
+    ) -> Self {
+        ComposeContext {
+            registry,
+            indicators,
+            counting,
+            visible: None,
+            numbers: Default::default(),
+            contributions: Default::default(),
+        }
+    }
+
+    fn contributions(
+        &self,
+        code: &str,
+        structure_at: NaiveDate,
+        period_end: NaiveDate,
+    ) -> Result<SharedContributions, StoreError> {
+        let key = (code.to_string(), self.registry.epoch(structure_at), self.registry.epoch(period_end));
+        if let Some(found) = self.contributions.lock().expect("not poisoned").get(&key) {
+            return Ok(found.clone());
+        }
+        let computed =
+            std::sync::Arc::new(baocao_core::restate::contributions(self.registry, code, structure_at, period_end)?);
+        self.contributions.lock().expect("not poisoned").insert(key, computed.clone());
+        Ok(computed)
+    }
+}
+
+impl Db {
+    /// [`Db::compose_indicator`] for what is shown: a value that cannot be
+    /// composed (no formula components, aggregation «none») is left blank.
+    pub(crate) async fn compose_or_blank(
+        &self,
+        ctx: &ComposeContext<'_>,
+        indicator: &Indicator,
+        code: &str,
+        period: Period,
+        structure_at: NaiveDate,
+    ) -> Result<Option<baocao_core::restate::Composed>, StoreError> {
+        match self.compose_indicator(ctx, indicator, code, &period, structure_at, 0).await {
+            Ok(c) => Ok(Some(c)),
+            Err(StoreError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The numbers of one indicator and period for some units. Each unit's
+    /// values of a period are read once, for every indicator, and kept in `ctx`.
+    async fn cached_numbers(
+        &self,
+        ctx: &ComposeContext<'_>,
+        indicator: &str,
+        period: &Period,
+        units: &[&str],
+    ) -> Result<HashMap<VersionKey, f64>, StoreError> {
+        let missing: Vec<&str> = {
+            let cache = ctx.numbers.lock().expect("not poisoned");
+            let known = cache.get(period).map(|n| &n.codes);
+            units.iter().copied().filter(|c| !known.is_some_and(|k| k.contains(*c))).collect()
+        };
+        if !missing.is_empty() {
+            let read = self.numbers_of_units(period, &missing, ctx.counting).await?;
+            let mut cache = ctx.numbers.lock().expect("not poisoned");
+            let entry = cache.entry(*period).or_default();
+            entry.codes.extend(missing.iter().map(|c| c.to_string()));
+            entry.values.extend(read);
+        }
+        let wanted: std::collections::HashSet<&str> = units.iter().copied().collect();
+        let cache = ctx.numbers.lock().expect("not poisoned");
+        let values = cache.get(period).map(|n| &n.values);
+        Ok(values
+            .into_iter()
+            .flatten()
+            .filter(|((i, unit), _)| i == indicator && wanted.contains(unit.code.as_str()))
+            .map(|((_, unit), v)| (unit.clone(), *v))
+            .collect())
+    }
+
+    /// The numbers stored for one period for the units with these codes,
+    /// by indicator and unit version. They come back as one JSON row: sqlx
+    /// hands each SQLite row across threads separately, and compositions
+    /// read hundreds of small rows.
+    async fn numbers_of_units(
+        &self,
+        period: &Period,
+        codes: &[&str],
+        counting: Counting,
+    ) -> Result<Vec<((String, VersionKey), f64)>, StoreError> {
+        let mut numbers = Vec::new();
+        // Bounded batches keep within both backends' limits on parameters.
+        for chunk in codes.chunks(500) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            // From the units to their values through the (unit_id, period)
+            // index, not through all values of the period: CROSS JOIN fixes
+            // that order for SQLite and is an ordinary join for PostgreSQL.
+            let sql = (self.dialect().arrays_as_json)(
+                "i.code, u.code, u.valid_from, d.value_num",
+                &format!(
+                    "FROM units u CROSS JOIN data_values d JOIN indicators i ON i.id = d.indicator_id
+                     WHERE d.unit_id = u.id AND d.period = $1 AND d.value_num IS NOT NULL AND u.code IN ({})
+                       AND {}",
+                    list.join(", "),
+                    counting.condition(chunk.len() + 2)
+                ),
+            );
+            let json: String = with_pool!(self, |pool| {
+                let mut q = sqlx::query_scalar(&sql).bind(period.to_string());
+                for code in chunk {
+                    q = q.bind(*code);
+                }
+                q.bind(counting.include_submitted()).fetch_one(pool).await?
+            });
+            type Row = (String, String, Option<NaiveDate>, f64);
+            let rows: Vec<Row> =
+                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("stored numbers: {e}")))?;
+            numbers.extend(rows.into_iter().map(|(i, code, valid_from, v)| ((i, VersionKey { code, valid_from }), v)));
+        }
+        Ok(numbers)
+    }
+
+    /// The value of `indicator` for unit `code` in `period`, in the
+    /// structure of day `structure_at` (the period's own last day when
+    /// absent): a province or district sums its units of that day, and a
+    /// unit that did not exist in the period is composed from those that did.
+    /// What counts and what the asker may see are the `audience`'s; the
+    /// sources it may not see are left out and counted as withheld.
+    pub async fn query_value(
+        &self,
+        registry: &baocao_core::Registry,
+        indicator: &str,
+        code: &str,
+        period: &Period,
+        structure_at: Option<NaiveDate>,
+        audience: Audience<'_>,
+    ) -> Result<baocao_core::restate::Composed, StoreError> {
+        let at = structure_at.unwrap_or_else(|| period.end());
+        let periods = std::slice::from_ref(period);
+        let mut series = self.query_series(registry, indicator, code, periods, at, audience).await?;
+        Ok(series.remove(0))
+    }
+
+    /// [`Db::query_value`] for several periods, all in the structure of
+    /// day `structure_at`, reading each period's numbers once.
+    pub async fn query_series(
+        &self,
+        registry: &baocao_core::Registry,
+        indicator: &str,
+        code: &str,
+        periods: &[Period],
+        structure_at: NaiveDate,
+        audience: Audience<'_>,
+    ) -> Result<Vec<baocao_core::restate::Composed>, StoreError> {
+        let indicators: HashMap<String, Indicator> =
+            self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+        let found = indicators.get(indicator);
+        let indicator = found.ok_or_else(|| StoreError::NotFound(format!("Không có chỉ tiêu «{indicator}».")))?;
+        let mut ctx = ComposeContext::new(registry, &indicators, audience.counting);
+        ctx.visible = audience.visible;
+        let mut series = Vec::with_capacity(periods.len());
+        for period in periods {
+            let mut composed = self.compose_indicator(&ctx, indicator, code, period, structure_at, 0).await?;
+            // Shown to people: in Vietnamese order of names.
+            composed.sources.sort_by(|a, b| baocao_core::text::compare_vi(&a.name, &b.name).then(a.unit.cmp(&b.unit)));
+            series.push(composed);
+        }
+        Ok(series)
+    }
+
+    /// The value of `indicator` for unit `code` in `period`, in the
+    /// structure of day `structure_at`; a computed indicator from the
+    /// values of the indicators its formula names, each composed first.
+    pub(crate) fn compose_indicator<'a>(
+        &'a self,
+        ctx: &'a ComposeContext<'a>,
+        indicator: &'a Indicator,
+        code: &'a str,
+        period: &'a Period,
+        structure_at: NaiveDate,
+        depth: u8,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<baocao_core::restate::Composed, StoreError>> + Send + 'a>> {
+        Box::pin(async move {
+            let Some(formula) = indicator.aggregation.formula() else {
+                let mut contributions = ctx.contributions(code, structure_at, period.end())?;
+                let mut withheld = 0;
+                if let Some(visible) = ctx.visible {
+                    let (shown, hidden): (Vec<_>, Vec<_>) =
+                        contributions.iter().cloned().partition(|c| visible(&c.unit, period.end()));
+                    withheld = hidden.len();
+                    if withheld > 0 {
+                        contributions = std::sync::Arc::new(shown);
+                    }
+                }
+                let units: Vec<&str> = contributions.iter().map(|c| c.unit.code.as_str()).collect();
+                let numbers = self.cached_numbers(ctx, &indicator.code, period, &units).await?;
+                let mut composed = baocao_core::restate::compose(&indicator.aggregation, &contributions, &numbers)
+                    .map_err(StoreError::Conflict)?;
+                composed.withheld = withheld;
+                return Ok(composed);
+            };
+            if depth > 8 {
+                return Err(StoreError::Conflict(format!(
+                    "Công thức của chỉ tiêu {} quay vòng lại chính nó.",
+                    indicator.code
+                )));
+            }
+            let mut components = std::collections::BTreeMap::new();
+            let mut estimated = false;
+            let mut withheld = 0;
+            for name in baocao_core::indicator::formula_references(formula) {
+                let part = ctx.indicators.get(name).ok_or_else(|| {
+                    StoreError::Conflict(format!(
+                        "Công thức của chỉ tiêu {} dùng «{name}», không có chỉ tiêu này.",
+                        indicator.code
+                    ))
+                })?;
+                let composed = self.compose_indicator(ctx, part, code, period, structure_at, depth + 1).await?;
+                estimated |= composed.estimated;
+                withheld = withheld.max(composed.withheld);
+                components.insert(name.to_string(), composed.value);
+            }
+            let known: HashMap<String, f64> = components.iter().filter_map(|(k, v)| Some((k.clone(), (*v)?))).collect();
+            let value = baocao_core::indicator::evaluate_formula(formula, &known).map_err(StoreError::Conflict)?;
+            Ok(baocao_core::restate::Composed { value, estimated, sources: Vec::new(), components, withheld })
+        })
+    }
+}
