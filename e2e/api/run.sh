@@ -10,11 +10,7 @@ bin="$(realpath "${BAOCAO_BIN:?set BAOCAO_BIN to the baocao binary}")"
 work="$(mktemp -d)"
 venv="${E2E_VENV:-$work/venv}"
 export BAOCAO_DATABASE_URL="sqlite:$work/api.db"
-cleanup() {
-  [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$here/../serve.sh"
 
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/../requirements.txt"
@@ -35,17 +31,11 @@ done
 "$bin" users grant api.admin --role system_admin >/dev/null
 token="$("$bin" tokens create api.admin --name schemathesis | tail -n1)"
 
-port="${API_PORT:-18766}"
-"$bin" serve --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 1 60); do
-  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  sleep 0.5
-done
+start_server
 
 # A fixed seed: the same requests each run, so that a failure is the
 # change's and can be replayed.
-"$venv/bin/st" run "http://127.0.0.1:$port/api/openapi.json" \
+"$venv/bin/st" run "$base/api/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
   --max-examples "${API_EXAMPLES:-25}" --workers 1 --seed 20251130 --no-color
