@@ -98,7 +98,7 @@ impl std::str::FromStr for Permission {
     fn from_str(s: &str) -> Result<Self, String> {
         Permission::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| {
             let known: Vec<_> = Permission::ALL.iter().map(|p| p.as_str()).collect();
-            format!("unknown permission «{s}»: expected one of {}", known.join(", "))
+            format!("không có quyền «{s}»: cần một trong {}", known.join(", "))
         })
     }
 }
@@ -144,7 +144,7 @@ impl std::str::FromStr for Role {
     fn from_str(s: &str) -> Result<Self, String> {
         Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
             let known: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
-            format!("unknown role «{s}»: expected one of {}", known.join(", "))
+            format!("không có vai trò «{s}»: cần một trong {}", known.join(", "))
         })
     }
 }

@@ -88,21 +88,22 @@ pub fn verify(records: &[Record], head_seq: i64, head_hash: &str) -> Verdict {
     let mut expected_seq = 1;
     for r in records {
         if r.seq != expected_seq {
-            problems.push(format!("record {expected_seq}: missing (next present is {})", r.seq));
+            problems.push(format!("bản ghi {expected_seq}: bị thiếu (bản ghi tiếp theo còn lại là {})", r.seq));
         }
         if r.prev_hash != prev {
-            problems.push(format!("record {}: does not follow the record before it", r.seq));
+            problems.push(format!("bản ghi {}: không nối tiếp bản ghi trước nó", r.seq));
         }
         if r.recomputed() != r.hash {
-            problems.push(format!("record {}: its content does not match its hash (altered)", r.seq));
+            problems.push(format!("bản ghi {}: nội dung không khớp mã băm (đã bị sửa)", r.seq));
         }
         prev = r.hash.clone();
         expected_seq = r.seq + 1;
     }
     let last = records.last().map_or(0, |r| r.seq);
     if last != head_seq || prev != head_hash {
-        problems
-            .push(format!("the chain ends at record {last} but its head says {head_seq}: records removed or added"));
+        problems.push(format!(
+            "chuỗi kết thúc ở bản ghi {last} nhưng đầu chuỗi ghi {head_seq}: có bản ghi bị xóa hoặc thêm"
+        ));
     }
     Verdict { records: records.len(), problems }
 }

@@ -85,7 +85,7 @@ impl Cutover {
         let eff = self.effective_date;
         if delta.info.effective_date != eff {
             problems.push(format!(
-                "reorganization «{}» takes effect on {}, not on the cutover day {}",
+                "đợt sắp xếp «{}» có hiệu lực ngày {}, không phải ngày chuyển đổi {}",
                 delta.info.key,
                 crate::date::format_vn(delta.info.effective_date),
                 crate::date::format_vn(eff)
@@ -94,7 +94,7 @@ impl Cutover {
         for f in &self.forms {
             if f.valid_from != Some(eff) {
                 problems.push(format!(
-                    "form {}: a version that starts with the cutover must be valid from {}",
+                    "biểu mẫu {}: phiên bản bắt đầu cùng đợt chuyển đổi phải có hiệu lực từ ngày {}",
                     f.code,
                     crate::date::format_vn(eff)
                 ));
@@ -104,13 +104,13 @@ impl Cutover {
             form_codes.iter().map(String::as_str).chain(self.forms.iter().map(|f| f.code.as_str())).collect();
         for r in &self.regimes {
             if !known.contains(r.form.as_str()) {
-                problems.push(format!("regime {}: unknown form {}", r.code, r.form));
+                problems.push(format!("chế độ báo cáo {}: không có biểu mẫu {}", r.code, r.form));
             }
             let named = r.units.under.iter().chain(r.units.codes.iter());
             let gone: Vec<&str> = named.filter(|c| registry.in_force(c, eff).is_none()).map(String::as_str).collect();
             if !gone.is_empty() {
                 problems.push(format!(
-                    "regime {}: units not in force on {}: {}",
+                    "chế độ báo cáo {}: các đơn vị không có hiệu lực ngày {}: {}",
                     r.code,
                     crate::date::format_vn(eff),
                     gone.join(", ")
@@ -120,12 +120,12 @@ impl Cutover {
         if let Some(scope) = &self.scope
             && registry.history(scope).next().is_none()
         {
-            problems.push(format!("scope: unknown unit {scope}"));
+            problems.push(format!("phạm vi: không có đơn vị mã {scope}"));
         }
         let mut seen = BTreeSet::new();
         for f in &self.forms {
             if !seen.insert(&f.code) {
-                problems.push(format!("form {} is listed twice", f.code));
+                problems.push(format!("biểu mẫu {} được liệt kê hai lần", f.code));
             }
         }
         problems

@@ -70,7 +70,7 @@ pub fn check(
                 r.index,
                 &r.data_element,
                 "E7610",
-                format!("unknown indicator (chỉ tiêu) «{}»", r.data_element),
+                format!("không có chỉ tiêu «{}»", r.data_element),
             ));
             continue;
         };
@@ -93,9 +93,13 @@ pub fn check(
         let code = r.org_unit.trim();
         let Some(unit) = registry.in_force(code, period.end()) else {
             let message = if registry.history(code).next().is_none() {
-                format!("unknown unit «{code}»")
+                format!("không có đơn vị mã «{code}»")
             } else {
-                format!("unit {code} is not in force in period {period} (on {})", period.end())
+                format!(
+                    "đơn vị {code} không có hiệu lực trong kỳ {} (ngày {})",
+                    period.label(),
+                    crate::date::format_vn(period.end())
+                )
             };
             conflicts.push(Conflict::new(r.index, code, "E7612", message));
             continue;
@@ -113,7 +117,7 @@ pub fn check(
                 r.index,
                 &r.value,
                 "E7619",
-                format!("giá trị của chỉ tiêu {} không hợp lệ (invalid value): {e}", indicator.code),
+                format!("giá trị của chỉ tiêu {} không hợp lệ: {e}", indicator.code),
             )),
         }
     }
@@ -136,8 +140,8 @@ pub fn check(
             conflicts.push(Conflict {
                 object: unit.clone(),
                 value: format!(
-                    "{indicator} of unit {unit} for period {period} is given {} times (entries {}); none was stored \
-                     (giá trị khai báo trùng)",
+                    "chỉ tiêu {indicator} của đơn vị {unit} kỳ {period} được khai báo {} lần (các mục {}); không lưu \
+                     giá trị nào trong số đó",
                     indexes.len(),
                     listed.join(", ")
                 ),

@@ -77,8 +77,8 @@ impl Agency {
 
     fn unsettled_message(&self, unit: &str, end: NaiveDate) -> String {
         format!(
-            "agency {} ({}) serves unit {unit}, which ends on {}: end the agency by that day (hiệu lực đến) and name \
-             its successor agencies (cơ quan kế thừa) or an archive decision (quyết định lưu trữ)",
+            "cơ quan {} ({}) của đơn vị {unit}, đơn vị này chấm dứt ngày {}: hãy cho cơ quan hết hiệu lực chậm nhất \
+             ngày đó (hiệu lực đến) và nêu cơ quan kế thừa hoặc quyết định lưu trữ",
             self.code,
             self.name,
             end.format("%d/%m/%Y")
@@ -99,7 +99,7 @@ pub fn check_agencies(agencies: &[Agency], registry: &Registry) -> Vec<String> {
     for (code, versions) in &by_code {
         for (i, a) in versions.iter().enumerate() {
             if versions[i + 1..].iter().any(|b| a.overlaps(b)) {
-                problems.push(format!("agency {code}: two versions are in force on the same days"));
+                problems.push(format!("cơ quan {code}: hai phiên bản cùng có hiệu lực trong những ngày giống nhau"));
             }
         }
     }
@@ -110,14 +110,17 @@ pub fn check_agencies(agencies: &[Agency], registry: &Registry) -> Vec<String> {
                 None => true,
             });
             if s == &a.code {
-                problems.push(format!("agency {}: it cannot succeed itself", a.code));
+                problems.push(format!("cơ quan {}: không thể tự kế thừa chính mình", a.code));
             } else if !takes_over {
-                problems.push(format!("agency {}: successor agency «{s}» is not in force when it ends", a.code));
+                problems.push(format!(
+                    "cơ quan {}: cơ quan kế thừa «{s}» không có hiệu lực khi cơ quan này chấm dứt",
+                    a.code
+                ));
             }
         }
         let Some(unit) = a.unit_code.as_deref() else { continue };
         if registry.history(unit).next().is_none() {
-            problems.push(format!("agency {}: unit «{unit}» does not exist (đơn vị hành chính không tồn tại)", a.code));
+            problems.push(format!("cơ quan {}: đơn vị hành chính «{unit}» không tồn tại", a.code));
             continue;
         }
         if let Some(end) = final_end(registry, unit)

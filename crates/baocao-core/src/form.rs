@@ -204,16 +204,16 @@ impl Form {
     pub fn check(&self, indicators: &HashMap<String, Indicator>) -> Vec<String> {
         let mut problems = Vec::new();
         if self.validity().is_empty() {
-            problems.push("valid_to must come after valid_from".to_string());
+            problems.push("ngày hết hiệu lực (valid_to) phải sau ngày bắt đầu (valid_from)".to_string());
         }
         if !self.columns.contains(&Column::ThisPeriod) {
-            problems.push("a form needs the column this_period".to_string());
+            problems.push("biểu mẫu phải có cột «Thực hiện kỳ này» (this_period)".to_string());
         }
         match (self.kind, &self.source) {
             (FormKind::Output, None) => {
-                problems.push("an output form needs a source (the regime it consolidates)".into())
+                problems.push("biểu đầu ra phải có nguồn (chế độ báo cáo được tổng hợp)".into())
             }
-            (FormKind::Input, Some(_)) => problems.push("an input form has no source; it is filled by units".into()),
+            (FormKind::Input, Some(_)) => problems.push("biểu nhập liệu không có nguồn; các đơn vị tự nhập".into()),
             _ => {}
         }
         let mut seen = std::collections::HashSet::new();
@@ -221,23 +221,23 @@ impl Form {
             match (&row.indicator, row.heading) {
                 (Some(code), false) => {
                     if !indicators.contains_key(code) {
-                        problems.push(format!("row {}: unknown indicator «{code}»", i + 1));
+                        problems.push(format!("dòng {}: không có chỉ tiêu «{code}»", i + 1));
                     }
                     if !seen.insert(code.as_str()) {
-                        problems.push(format!("row {}: indicator «{code}» appears twice", i + 1));
+                        problems.push(format!("dòng {}: chỉ tiêu «{code}» xuất hiện hai lần", i + 1));
                     }
                 }
                 (Some(code), true) => {
-                    problems.push(format!("row {}: a heading cannot carry indicator «{code}»", i + 1))
+                    problems.push(format!("dòng {}: dòng tiêu đề không được gắn chỉ tiêu «{code}»", i + 1))
                 }
-                (None, false) => problems.push(format!("row {}: neither a heading nor an indicator", i + 1)),
+                (None, false) => problems.push(format!("dòng {}: không phải tiêu đề cũng không có chỉ tiêu", i + 1)),
                 (None, true) => {}
             }
         }
         for rule in &self.rules {
             for code in rule.indicators() {
                 if !seen.contains(code) {
-                    problems.push(format!("rule {}: indicator «{code}» is not a row of the form", rule.name()));
+                    problems.push(format!("quy tắc {}: chỉ tiêu «{code}» không có dòng nào trong biểu", rule.name()));
                 }
             }
         }

@@ -153,16 +153,16 @@ impl Aggregation {
             "formula" => {
                 return formula
                     .map(|f| Aggregation::Formula(f.to_string()))
-                    .ok_or_else(|| "aggregation «formula» needs the formula column".to_string());
+                    .ok_or_else(|| "cách tổng hợp «formula» cần cột công thức (formula)".to_string());
             }
             other => {
                 return Err(format!(
-                    "unknown aggregation «{other}»: expected one of sum, average, min, max, last, none, formula"
+                    "không có cách tổng hợp «{other}»: cần một trong sum, average, min, max, last, none, formula"
                 ));
             }
         };
         match formula {
-            Some(_) => Err(format!("a formula is given but the aggregation is «{}», not «formula»", agg.word())),
+            Some(_) => Err(format!("có công thức nhưng cách tổng hợp là «{}», không phải «formula»", agg.word())),
             None => Ok(agg),
         }
     }
@@ -290,9 +290,9 @@ mod tests {
     fn aggregation_and_formula_go_together() {
         assert_eq!(Aggregation::parse("SUM", None).unwrap(), Aggregation::Sum);
         assert_eq!(Aggregation::parse("formula", Some("{A} / {B}")).unwrap().formula(), Some("{A} / {B}"));
-        assert!(Aggregation::parse("formula", None).unwrap_err().contains("formula column"));
-        assert!(Aggregation::parse("sum", Some("{A}")).unwrap_err().contains("not «formula»"));
-        assert!(Aggregation::parse("median", None).unwrap_err().contains("unknown aggregation"));
+        assert!(Aggregation::parse("formula", None).unwrap_err().contains("cần cột công thức"));
+        assert!(Aggregation::parse("sum", Some("{A}")).unwrap_err().contains("không phải «formula»"));
+        assert!(Aggregation::parse("median", None).unwrap_err().contains("không có cách tổng hợp"));
         assert!("float".parse::<ValueType>().unwrap_err().contains("integer, integer_zero_or_positive"));
     }
 }
@@ -307,7 +307,7 @@ pub fn formula_references(formula: &str) -> impl Iterator<Item = &str> {
 /// missing or the result is not a number (a division by zero).
 pub fn evaluate_formula(formula: &str, values: &std::collections::HashMap<String, f64>) -> Result<Option<f64>, String> {
     use exmex::Express;
-    let expr = exmex::parse::<f64>(formula).map_err(|e| format!("invalid formula «{formula}»: {e}"))?;
+    let expr = exmex::parse::<f64>(formula).map_err(|e| format!("công thức «{formula}» không hợp lệ: {e}"))?;
     let mut args = Vec::new();
     for name in expr.var_names() {
         let code = name.trim_start_matches('{').trim_end_matches('}');
@@ -316,7 +316,7 @@ pub fn evaluate_formula(formula: &str, values: &std::collections::HashMap<String
             None => return Ok(None),
         }
     }
-    let result = expr.eval(&args).map_err(|e| format!("formula «{formula}»: {e}"))?;
+    let result = expr.eval(&args).map_err(|e| format!("công thức «{formula}»: {e}"))?;
     Ok(Some(result).filter(|r| r.is_finite()))
 }
 

@@ -37,7 +37,7 @@ impl FromStr for Periodicity {
             "nine_months" => Ok(Periodicity::NineMonths),
             "yearly" => Ok(Periodicity::Yearly),
             other => Err(format!(
-                "unknown periodicity «{other}»: expected daily, monthly, quarterly, six_monthly, nine_months or yearly"
+                "không có kỳ hạn «{other}»: cần một trong daily, monthly, quarterly, six_monthly, nine_months, yearly"
             )),
         }
     }

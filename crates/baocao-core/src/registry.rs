@@ -30,9 +30,9 @@ pub enum RegistryError {
     UnknownCode(String),
     #[error("Đơn vị {code} không có hiệu lực vào ngày {}.", crate::date::format_vn(*day))]
     NotInForce { code: String, day: NaiveDate },
-    #[error("invalid baseline: {0}")]
+    #[error("danh sách gốc không hợp lệ: {0}")]
     Baseline(String),
-    #[error("cannot revert {key}: {reason}")]
+    #[error("không hoàn tác được đợt sắp xếp {key}: {reason}")]
     Revert { key: String, reason: String },
 }
 
@@ -321,7 +321,10 @@ impl Registry {
             match (self.version(&e.from), self.version(&e.to)) {
                 // An edge joins the day a version ends to a version in force that day.
                 (Some(a), Some(b)) if a.validity.to.is_some_and(|t| b.validity.contains(t)) => {}
-                _ => problems.push(format!("edge {} → {} does not join an end to a start", e.from.code, e.to.code)),
+                _ => problems.push(format!(
+                    "quan hệ kế thừa {} → {} không nối ngày chấm dứt với ngày bắt đầu",
+                    e.from.code, e.to.code
+                )),
             }
             let slot = shares.entry(&e.from).or_insert((0.0, true));
             slot.0 += e.weight.unwrap_or(0.0);

@@ -220,7 +220,7 @@ impl Plan {
 
     fn begin(&mut self, unit: &NewUnit) {
         if self.begins.contains_key(&unit.code) {
-            self.error(&unit.code, "duplicate code: more than one unit begins with this code");
+            self.error(&unit.code, "trùng mã: nhiều đơn vị cùng bắt đầu với mã này");
         } else {
             self.begins.insert(unit.code.clone(), unit.clone());
         }
@@ -234,7 +234,7 @@ impl Plan {
     fn modify(&mut self, code: &str, apply: impl FnOnce(&mut Modification) -> Option<&'static str>) {
         let m = self.modifications.entry(code.to_string()).or_default();
         if let Some(field) = apply(m) {
-            self.error(code, format!("conflicting changes of {field} in one reorganization"));
+            self.error(code, format!("trong một đợt sắp xếp có các thay đổi mâu thuẫn về {field}"));
         }
     }
 
@@ -251,7 +251,7 @@ impl Plan {
             }
             Change::Merge { codes, into } => {
                 if codes.len() < 2 {
-                    self.error(&into.code, "a merge needs at least two units");
+                    self.error(&into.code, "nhập cần ít nhất hai đơn vị");
                 }
                 for code in codes {
                     self.end(code, None);
@@ -261,7 +261,7 @@ impl Plan {
             }
             Change::Split { code, into } => {
                 if into.len() < 2 {
-                    self.error(code, "a split needs at least two parts");
+                    self.error(code, "chia tách cần ít nhất hai phần");
                 }
                 self.end(code, None);
                 for part in into {
@@ -271,7 +271,7 @@ impl Plan {
             }
             Change::TransferPart { from, to, weight } => {
                 if from == to {
-                    self.error(from, "a transfer needs two different units");
+                    self.error(from, "điều chỉnh địa giới cần hai đơn vị khác nhau");
                     return;
                 }
                 for code in [from, to] {
@@ -284,22 +284,22 @@ impl Plan {
             }
             Change::Rename { code, name } => {
                 let name = name.clone();
-                self.modify(code, |m| set_once(&mut m.name, name, "name"));
+                self.modify(code, |m| set_once(&mut m.name, name, "tên"));
             }
             Change::Reparent { code, parent_code } => {
                 let parent = parent_code.clone();
-                self.modify(code, |m| set_once(&mut m.parent_code, parent, "parent"));
+                self.modify(code, |m| set_once(&mut m.parent_code, parent, "đơn vị cấp trên"));
             }
             Change::ChangeKind { code, kind } => {
                 let kind = *kind;
-                self.modify(code, |m| set_once(&mut m.kind, kind, "kind"));
+                self.modify(code, |m| set_once(&mut m.kind, kind, "loại đơn vị"));
             }
             Change::AbolishLevel { level } => {
                 self.abolished_levels.insert(*level);
             }
             Change::Succession { predecessors, successor } => {
                 if predecessors.is_empty() {
-                    self.error(&successor.code, "a succession needs at least one predecessor");
+                    self.error(&successor.code, "kế thừa cần ít nhất một đơn vị tiền thân");
                 }
                 for p in predecessors {
                     self.end(&p.code, None);

@@ -159,10 +159,12 @@ pub fn compose(
             Aggregation::Max => present.iter().map(|(v, _)| *v).reduce(f64::max),
             Aggregation::None => match present.as_slice() {
                 [(v, w)] if *w == 1.0 && contributions.len() == 1 => Some(*v),
-                _ => return Err("this indicator's values do not combine across units (aggregation «none»)".into()),
+                _ => {
+                    return Err("số liệu của chỉ tiêu này không cộng gộp giữa các đơn vị (cách tổng hợp «none»)".into());
+                }
             },
             Aggregation::Formula(_) => {
-                return Err("a computed indicator is composed from the indicators its formula names".into());
+                return Err("chỉ tiêu tính theo công thức được lập từ các chỉ tiêu mà công thức nêu".into());
             }
         }
     };

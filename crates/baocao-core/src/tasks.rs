@@ -31,7 +31,7 @@ impl std::str::FromStr for TaskStatus {
             "" | "not started" | "chua thuc hien" | "chua bat dau" => Ok(TaskStatus::NotStarted),
             "in progress" | "dang thuc hien" => Ok(TaskStatus::InProgress),
             "done" | "da hoan thanh" | "hoan thanh" => Ok(TaskStatus::Done),
-            _ => Err(format!("«{s}» is not a status (chưa thực hiện, đang thực hiện, đã hoàn thành)")),
+            _ => Err(format!("«{s}» không phải là trạng thái (chưa thực hiện, đang thực hiện, đã hoàn thành)")),
         }
     }
 }

@@ -149,12 +149,12 @@ fn every_problem_is_reported_at_once_naming_codes() {
     let errors = r.apply(&bad).unwrap_err();
     let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
     let has = |code: &str, part: &str| text.iter().any(|t| t.starts_with(code) && t.contains(part));
-    assert!(has("00002", "no successor"), "{text:#?}");
-    assert!(has("00009", "parent 999"), "{text:#?}");
-    assert!(has("00010", "duplicate code"), "{text:#?}");
-    assert!(has("00001", "overlapping validity"), "{text:#?}");
-    assert!(has("00004", "add up to"), "{text:#?}");
-    assert!(has("00003", "left under 002"), "{text:#?}");
+    assert!(has("00002", "không có đơn vị kế thừa"), "{text:#?}");
+    assert!(has("00009", "cấp trên 999"), "{text:#?}");
+    assert!(has("00010", "trùng mã"), "{text:#?}");
+    assert!(has("00001", "trùng thời gian hiệu lực"), "{text:#?}");
+    assert!(has("00004", "cộng lại bằng"), "{text:#?}");
+    assert!(has("00003", "trực thuộc 002"), "{text:#?}");
     assert_eq!(r, before, "a refused reorganization changes nothing");
 }
 
@@ -200,7 +200,7 @@ fn rename_and_reparent_of_one_unit_make_one_new_version() {
         ],
     );
     let errors = r.apply(&conflicting).unwrap_err();
-    assert!(errors[0].message.contains("conflicting changes of name"), "{errors:?}");
+    assert!(errors[0].message.contains("mâu thuẫn về tên"), "{errors:?}");
 }
 
 #[test]
@@ -225,7 +225,7 @@ fn applying_the_same_reorganization_twice_is_refused() {
     let mut r = three_levels();
     r.apply(&two_level_reform()).unwrap();
     let errors = r.apply(&two_level_reform()).unwrap_err();
-    assert!(errors.iter().any(|e| e.message.contains("already applied")), "{errors:?}");
+    assert!(errors.iter().any(|e| e.message.contains("đã được áp dụng")), "{errors:?}");
 }
 
 #[test]
@@ -251,8 +251,8 @@ fn baseline_rejects_unknown_parents_and_wrong_levels() {
         ])
         .unwrap_err();
     let text = format!("{errors:?}");
-    assert!(text.contains("00100") && text.contains("unknown parent 404"), "{text}");
-    assert!(text.contains("00101") && text.contains("level 2"), "{text}");
+    assert!(text.contains("00100") && text.contains("không có đơn vị cấp trên mã 404"), "{text}");
+    assert!(text.contains("00101") && text.contains("cấp 2"), "{text}");
     // The same list again changes nothing.
     let again = three_levels().versions().to_vec();
     assert_eq!(r.add_baseline(again), Ok(vec![]));
@@ -411,7 +411,7 @@ fn a_reform_that_dissolves_a_unit_waits_for_its_agencies_to_be_settled() {
     let unsettled = unsettled_agencies(&agencies, &delta);
     let codes: Vec<&str> = unsettled.iter().map(|e| e.code.as_str()).collect();
     assert_eq!(codes, ["00002", "001"], "{unsettled:?}");
-    assert!(unsettled[0].message.contains("agency A02") && unsettled[0].message.contains("01/07/2025"));
+    assert!(unsettled[0].message.contains("cơ quan A02") && unsettled[0].message.contains("01/07/2025"));
 
     // Ending A02 is not enough: it needs a successor or an archive decision.
     agencies[1].valid_to = Some(d("2025-07-01"));
@@ -431,9 +431,9 @@ fn a_reform_that_dissolves_a_unit_waits_for_its_agencies_to_be_settled() {
     careless[2].successor_codes = vec!["X99".into()];
     let problems = check_agencies(&careless, &after);
     assert_eq!(problems.len(), 3, "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("A01: two versions")));
-    assert!(problems.iter().any(|p| p.contains("A02") && p.contains("serves unit 00002")));
-    assert!(problems.iter().any(|p| p.contains("«X99» is not in force")));
+    assert!(problems.iter().any(|p| p.contains("A01: hai phiên bản")));
+    assert!(problems.iter().any(|p| p.contains("A02") && p.contains("của đơn vị 00002")));
+    assert!(problems.iter().any(|p| p.contains("«X99» không có hiệu lực")));
 
     let lineage = agency_lineage(&agencies, "A01").unwrap();
     assert_eq!(lineage.predecessors.iter().map(|a| a.code.as_str()).collect::<Vec<_>>(), ["A02"]);

@@ -143,8 +143,8 @@ fn values_are_checked_against_the_unit_in_force_in_their_period() {
     assert_eq!(ok.len(), 2);
     assert_eq!(ok[1].unit.valid_from.map(|d| d.to_string()).as_deref(), Some("2025-07-01"));
     let by_index = |i: usize| conflicts.iter().find(|c| c.indexes == [i]).map(|c| c.value.clone()).unwrap_or_default();
-    assert!(by_index(1).contains("23314 is not in force in period 202508"), "{conflicts:?}");
-    assert!(by_index(3).contains("unknown indicator"));
+    assert!(by_index(1).contains("23314 không có hiệu lực trong kỳ"), "{conflicts:?}");
+    assert!(by_index(3).contains("không có chỉ tiêu"));
     assert!(by_index(4).contains("không hợp lệ"));
     assert!(by_index(5).contains("cần một số nguyên"));
 }

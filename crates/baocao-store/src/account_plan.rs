@@ -147,7 +147,7 @@ impl Db {
         }
         if !problems.is_empty() {
             return Err(StoreError::Conflict(format!(
-                "the rosters ask for roles that do not exist:\n  {}",
+                "danh sách cán bộ đề nghị những vai trò không có:\n  {}",
                 problems.join("\n  ")
             )));
         }

@@ -38,7 +38,12 @@ impl Catalog {
         self.forms
             .get(code)
             .and_then(|versions| versions.iter().find(|(_, form)| form.validity().contains(day)))
-            .ok_or_else(|| rejected(format!("no version of form {code} is in force on {day}")))
+            .ok_or_else(|| {
+                rejected(format!(
+                    "biểu mẫu {code} không có phiên bản nào có hiệu lực ngày {}",
+                    baocao_core::date::format_vn(day)
+                ))
+            })
     }
 }
 

@@ -129,7 +129,7 @@ impl Db {
             Some(r) if r.checksum == cutover.checksum() => true,
             Some(_) => {
                 problems.push(format!(
-                    "a different cutover with key «{}» is already applied; roll it back first",
+                    "một đợt chuyển đổi khác có mã «{}» đã được áp dụng; hãy hoàn tác (rollback) đợt đó trước",
                     cutover.key
                 ));
                 false
@@ -143,7 +143,7 @@ impl Db {
             self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
         let mut ends = Vec::new();
         for form in &cutover.forms {
-            problems.extend(form.check(&indicators).into_iter().map(|p| format!("form {}: {p}", form.code)));
+            problems.extend(form.check(&indicators).into_iter().map(|p| format!("biểu mẫu {}: {p}", form.code)));
             let versions = stored_forms.iter().filter(|f| f.code == form.code);
             for v in versions {
                 if v.valid_from == form.valid_from {
@@ -417,7 +417,7 @@ impl Db {
             match registry.in_force(&u.code, eve) {
                 Some(v) if v.validity.to == Some(eff) => {}
                 _ => problems.push(format!(
-                    "unit {}: its version of {} does not end on {}",
+                    "đơn vị {}: phiên bản ngày {} không chấm dứt ngày {}",
                     u.code,
                     baocao_core::date::format_vn(eve),
                     baocao_core::date::format_vn(eff)
@@ -450,11 +450,11 @@ impl Db {
                 v.code == form.code && v.valid_from != form.valid_from && v.validity().overlaps(&form.validity())
             });
             if overlapping {
-                problems.push(format!("form {}: versions overlap", form.code));
+                problems.push(format!("biểu mẫu {}: các phiên bản trùng thời gian hiệu lực", form.code));
             }
         }
         let verdict = self.verify_audit().await?;
-        problems.extend(verdict.problems.iter().map(|p| format!("audit log: {p}")));
+        problems.extend(verdict.problems.iter().map(|p| format!("nhật ký hệ thống: {p}")));
         Ok(problems)
     }
 

@@ -64,16 +64,16 @@ pub(crate) fn lock_path(path: &Path, wait: bool) -> Result<Option<std::fs::File>
         .truncate(false)
         .write(true)
         .open(path)
-        .map_err(|e| StoreError::Conflict(format!("cannot open the lock file {}: {e}", path.display())))?;
+        .map_err(|e| StoreError::Conflict(format!("không mở được tệp khóa {}: {e}", path.display())))?;
     if wait {
-        file.lock().map_err(|e| StoreError::Conflict(format!("cannot lock {}: {e}", path.display())))?;
+        file.lock().map_err(|e| StoreError::Conflict(format!("không khóa được {}: {e}", path.display())))?;
         return Ok(Some(file));
     }
     match file.try_lock() {
         Ok(()) => Ok(Some(file)),
         Err(std::fs::TryLockError::WouldBlock) => Ok(None),
         Err(std::fs::TryLockError::Error(e)) => {
-            Err(StoreError::Conflict(format!("cannot lock {}: {e}", path.display())))
+            Err(StoreError::Conflict(format!("không khóa được {}: {e}", path.display())))
         }
     }
 }

@@ -28,8 +28,8 @@ fn check_used_version(form: &Form, stored: &str, periods: &[String]) -> Result<(
         return Ok(());
     }
     Err(rejected(format!(
-        "form {}: {} reporting period(s) use this version; only its end (valid_to) may change, after the last \
-         of them; give other changes a new version with a later valid_from",
+        "biểu mẫu {}: {} kỳ báo cáo đang dùng phiên bản này; chỉ được đổi ngày hết hiệu lực (valid_to), sau kỳ \
+         cuối cùng trong số đó; thay đổi khác hãy lập phiên bản mới có ngày bắt đầu (valid_from) muộn hơn",
         form.code,
         periods.len()
     )))
@@ -65,11 +65,11 @@ impl Db {
                     .fetch_optional(&mut *conn)
                     .await?;
                 if known.is_none() {
-                    problems.push(format!("unknown regime «{}» in source", source.regime));
+                    problems.push(format!("nguồn: không có chế độ báo cáo «{}»", source.regime));
                 }
             }
             if !problems.is_empty() {
-                return Err(rejected(format!("form {}: {}", form.code, problems.join("; "))));
+                return Err(rejected(format!("biểu mẫu {}: {}", form.code, problems.join("; "))));
             }
             let others: Vec<String> = sqlx::query_scalar("SELECT definition FROM forms WHERE code = $1")
                 .bind(&form.code)
@@ -184,7 +184,7 @@ impl Db {
                 .fetch_optional(&mut *conn)
                 .await?;
             if form.is_none() {
-                return Err(rejected(format!("regime {}: unknown form {}", regime.code, regime.form)));
+                return Err(rejected(format!("chế độ báo cáo {}: không có biểu mẫu {}", regime.code, regime.form)));
             }
             let before: Option<String> = sqlx::query_scalar("SELECT definition FROM regimes WHERE code = $1")
                 .bind(&regime.code)

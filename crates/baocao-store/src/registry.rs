@@ -234,7 +234,7 @@ impl Db {
                 }
                 Some(_) => {
                     return Err(StoreError::Conflict(format!(
-                        "a different reorganization with key «{key}» is already applied; revert it first"
+                        "một đợt sắp xếp khác có mã «{key}» đã được áp dụng; hãy hoàn tác đợt đó trước"
                     )));
                 }
                 None => {}

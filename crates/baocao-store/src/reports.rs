@@ -139,12 +139,16 @@ impl Db {
         period: &Period,
     ) -> Result<UnitVersion, StoreError> {
         let Some(unit) = registry.in_force(code, period.end()) else {
-            return Err(rejected(format!("unit {code} is not in force in period {period}; it cannot report for it")));
+            return Err(rejected(format!(
+                "đơn vị {code} không có hiệu lực trong kỳ {}; không báo cáo cho kỳ này được",
+                period.label()
+            )));
         };
         if !regime.covers(registry, unit, period) {
             return Err(rejected(format!(
-                "unit {code} does not report under regime {} in period {period}",
-                regime.code
+                "đơn vị {code} không thuộc diện báo cáo theo chế độ {} trong kỳ {}",
+                regime.code,
+                period.label()
             )));
         }
         Ok(unit.clone())
@@ -425,11 +429,12 @@ impl Db {
     ) -> Result<Consolidated, StoreError> {
         let (_, form) = self.form_at(form, period.end()).await?;
         let source =
-            form.source.clone().ok_or_else(|| rejected(format!("form {} is not an output form", form.code)))?;
+            form.source.clone().ok_or_else(|| rejected(format!("biểu mẫu {} không phải là biểu đầu ra", form.code)))?;
         let (regime_id, regime) = self.regime_row(&source.regime).await?;
         let day = period.end();
-        let area =
-            registry.in_force(code, day).ok_or_else(|| rejected(format!("unit {code} is not in force on {day}")))?;
+        let area = registry.in_force(code, day).ok_or_else(|| {
+            rejected(format!("đơn vị {code} không có hiệu lực ngày {}", baocao_core::date::format_vn(day)))
+        })?;
         let indicators = self.indicators_by_code().await?;
         let ctx = &ComposeContext::new(registry, &indicators, Counting::Official { include_submitted });
         let expected: Vec<UnitVersion> = regime

@@ -95,7 +95,7 @@ impl Db {
                 sqlx::query_scalar(dialect.upsert_values).bind(&json).bind(Utc::now()).fetch_all(&mut *conn).await?;
             if written.len() != values.len() {
                 return Err(StoreError::Conflict(format!(
-                    "{} of {} values could not be matched to their indicator or unit; nothing was stored",
+                    "{} trong {} giá trị không khớp được với chỉ tiêu hoặc đơn vị; chưa lưu giá trị nào",
                     values.len() - written.len().min(values.len()),
                     values.len()
                 )));
@@ -286,7 +286,7 @@ impl Db {
             conflicts.push(baocao_core::datavalue::Conflict {
                 object: v.unit.code.clone(),
                 value: format!(
-                    "the report of unit {} for period {} that holds {} is approved and locked",
+                    "báo cáo của đơn vị {} kỳ {} có chỉ tiêu {} đã được phê duyệt và khóa",
                     v.unit.code, v.period, v.indicator
                 ),
                 error_code: "E7641".into(),

@@ -51,7 +51,7 @@ async fn the_log_refuses_updates_and_detects_tampering() {
     execute(&t, drop).await.unwrap();
     execute(&t, "UPDATE audit_log SET after = '{\"active\":true}' WHERE seq = 4").await.unwrap();
     let verdict = t.db.verify_audit().await.unwrap();
-    assert!(verdict.problems.iter().any(|p| p.starts_with("record 4")), "{:?}", verdict.problems);
+    assert!(verdict.problems.iter().any(|p| p.starts_with("bản ghi 4")), "{:?}", verdict.problems);
 
     // Rewriting the whole chain from there is caught by the head kept apart
     // unless that is rewritten too; removing the last record is caught.
@@ -60,5 +60,5 @@ async fn the_log_refuses_updates_and_detects_tampering() {
     }
     execute(&t, "DELETE FROM audit_log WHERE seq = 4").await.unwrap();
     let verdict = t.db.verify_audit().await.unwrap();
-    assert!(verdict.problems.iter().any(|p| p.contains("head")), "{:?}", verdict.problems);
+    assert!(verdict.problems.iter().any(|p| p.contains("đầu chuỗi")), "{:?}", verdict.problems);
 }

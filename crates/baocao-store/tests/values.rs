@@ -83,7 +83,7 @@ async fn the_same_cell_given_twice_is_a_conflict_and_neither_is_stored() {
     assert_eq!((summary.import_count.imported, summary.import_count.ignored), (1, 2));
     let conflict = &summary.conflicts[0];
     assert_eq!(conflict.indexes, [0, 2]);
-    assert!(conflict.value.contains("given 2 times"), "{}", conflict.value);
+    assert!(conflict.value.contains("được khai báo 2 lần"), "{}", conflict.value);
     let stored =
         t.db.numbers("CT01", &"202507".parse().unwrap(), baocao_store::compose::Counting::Everything).await.unwrap();
     assert_eq!(stored.len(), 1, "{stored:?}");

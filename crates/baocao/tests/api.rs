@@ -226,7 +226,7 @@ async fn the_form_designer_previews_and_versions_forms() {
     let renamed = bm01.replacen("name = \"", "name = \"Mới: ", 1);
     let (status, page) = app.post("/forms/designer", FORM, &form_body(&renamed)).await;
     assert_eq!(status, 422);
-    assert!(page.as_str().unwrap().contains("only its end"), "{page}");
+    assert!(page.as_str().unwrap().contains("chỉ được đổi ngày hết hiệu lực"), "{page}");
     let ended = |day: &str| {
         bm01.replacen("valid_from = \"2025-07-01\"", &format!("valid_from = \"2025-07-01\"\nvalid_to = \"{day}\""), 1)
     };
@@ -363,7 +363,10 @@ async fn rosters_are_uploaded_reviewed_and_their_accounts_applied_in_the_browser
         app.client.post(app.url("/agencies")).bearer_auth(app.token("admin")).multipart(form).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 422);
     let html = res.text().await.unwrap();
-    assert!(html.contains("agency H01.01 (UBND xã Kroong) serves unit 23314, which ends on 01/07/2025"), "{html}");
+    assert!(
+        html.contains("cơ quan H01.01 (UBND xã Kroong) của đơn vị 23314, đơn vị này chấm dứt ngày 01/07/2025"),
+        "{html}"
+    );
     let (_, agencies) = app.get("/api/v1/agencies?at=2025-06-30").await;
     assert_eq!(agencies.as_array().map(Vec::len), Some(1), "nothing of the refused file was kept: {agencies}");
     let upload = |csv: String| {

@@ -258,9 +258,9 @@ async fn values_import_query_across_the_reform_and_export() {
         summary["conflicts"].as_array().unwrap().iter().find(|c| c["object"] == object).map(|c| c["value"].to_string())
     };
     // Xã Kroong no longer exists in August 2025: a conflict, not stored.
-    assert!(conflict("23314").unwrap().contains("not in force in period 202508"));
+    assert!(conflict("23314").unwrap().contains("không có hiệu lực trong kỳ Tháng 8/2025"));
     assert!(conflict("7.5").unwrap().contains("cần một số nguyên không âm"));
-    assert!(conflict("KHONG_CO").unwrap().contains("unknown indicator"));
+    assert!(conflict("KHONG_CO").unwrap().contains("không có chỉ tiêu"));
 
     // The July 2024 value of the new Xã Ngọk Bay, in the 2025 structure:
     // Kroong + old Ngọk Bay + Vinh Quang.
@@ -471,10 +471,10 @@ async fn reports_follow_the_structure_and_form_of_their_period() {
     // June uses the 2024 version of the form, without the fully-online row.
     assert!(!june["rows"].as_array().unwrap().iter().any(|r| r["indicator"] == "HS_TRUC_TUYEN_TOAN_TRINH"));
     let out = report(&db, "save", "23314", "202508", &["--set", "HS_TIEP_NHAN=1"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not in force in period 202508"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("không có hiệu lực trong kỳ Tháng 8/2025"));
     // A unit outside the regime's province cannot report under it.
     let out = report(&db, "save", "00004", "202508", &["--set", "HS_TIEP_NHAN=1"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("does not report under regime"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("không thuộc diện báo cáo theo chế độ"));
 
     // Same period last year for the new Ngọk Bay comes from its three
     // predecessors' approved reports (a draft would not count).
@@ -781,7 +781,7 @@ async fn output_forms_consolidate_approved_reports() {
     assert!(std::fs::metadata(&xlsx).unwrap().len() > 1000);
     // An input form is not an output form.
     let out = baocao(&db, &["output", "--form", "BM01", "--unit", "51", "--period", "202508"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not an output form"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("không phải là biểu đầu ra"));
 }
 
 #[tokio::test]
@@ -864,8 +864,8 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
     let out = baocao(&db, &["agencies", "import", &unsettled]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("2 lỗi") && err.contains("agency H01.01") && err.contains("serves unit 23314"), "{err}");
-    assert!(err.contains("agency H01.03"), "{err}");
+    assert!(err.contains("2 lỗi") && err.contains("cơ quan H01.01") && err.contains("của đơn vị 23314"), "{err}");
+    assert!(err.contains("cơ quan H01.03"), "{err}");
     assert_eq!(ok_json(&db, &["agencies", "list", "--at", "30/06/2025", "--format", "json"]), serde_json::json!([]));
     let agencies =
         write(&dir, "co-quan.csv", &format!("{header}{}", rows.replace(",01/07/2025,\n", ",01/07/2025,H51.01\n")));
@@ -1061,7 +1061,9 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success());
         assert!(
-            err.contains("23302: agency H51.02 (UBND xã Đăk Rơ Wa) serves unit 23302, which ends on 01/01/2026"),
+            err.contains(
+                "23302: cơ quan H51.02 (UBND xã Đăk Rơ Wa) của đơn vị 23302, đơn vị này chấm dứt ngày 01/01/2026"
+            ),
             "{err}"
         );
     }
@@ -1289,8 +1291,10 @@ async fn a_cutover_plan_with_problems_is_refused_with_all_of_them() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success());
         assert!(
-            err.contains("agency H51.02")
-                && err.contains("form BM01: a version that starts with the cutover must be valid from 01/01/2026"),
+            err.contains("cơ quan H51.02")
+                && err.contains(
+                    "biểu mẫu BM01: phiên bản bắt đầu cùng đợt chuyển đổi phải có hiệu lực từ ngày 01/01/2026"
+                ),
             "{err}"
         );
     }

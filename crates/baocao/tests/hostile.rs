@@ -128,7 +128,7 @@ async fn an_agency_naming_a_unit_that_does_not_exist_is_refused() {
         "Mã định danh,Tên cơ quan,Loại,Mã đơn vị hành chính,Hiệu lực từ\nH51.09,UBND xã Ma,UBND xã,99999,01/07/2025\n";
     let (status, body) = app.post("/api/v1/agencies", "text/csv", csv).await;
     assert_eq!(status, 409, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("«99999» does not exist"), "{body}");
+    assert!(body["error"].as_str().unwrap().contains("«99999» không tồn tại"), "{body}");
 }
 
 #[tokio::test]

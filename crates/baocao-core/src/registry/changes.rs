@@ -2,6 +2,7 @@
 //! and planned (every problem at once), applied and reverted exactly.
 
 use super::*;
+use crate::date::format_vn;
 
 impl Registry {
     /// Adds versions that are not yet known (the baseline lists), skipping
@@ -13,19 +14,18 @@ impl Registry {
         let mut seen = HashSet::new();
         for v in versions {
             if !seen.insert(v.key()) {
-                errors.push(RegistryError::Baseline(format!("{}: listed twice", v.code)));
+                errors.push(RegistryError::Baseline(format!("{}: được liệt kê hai lần", v.code)));
                 continue;
             }
             match self.version(&v.key()) {
                 Some(existing) if existing == &v => continue,
-                Some(_) => errors.push(RegistryError::Baseline(format!(
-                    "{}: differs from the version already in the registry",
-                    v.code
-                ))),
+                Some(_) => {
+                    errors.push(RegistryError::Baseline(format!("{}: khác với phiên bản đã có trong danh mục", v.code)))
+                }
                 None => {
                     if self.history(&v.code).any(|o| o.validity.overlaps(&v.validity)) {
                         errors.push(RegistryError::Baseline(format!(
-                            "{}: overlaps a version already in the registry",
+                            "{}: trùng thời gian hiệu lực với một phiên bản đã có trong danh mục",
                             v.code
                         )));
                     }
@@ -41,15 +41,18 @@ impl Registry {
                     None => self.history(parent).any(|p| p.level + 1 == v.level),
                 };
                 if !codes.contains_key(parent.as_str()) && !self.by_code.contains_key(parent) {
-                    errors.push(RegistryError::Baseline(format!("{}: unknown parent {parent}", v.code)));
+                    errors.push(RegistryError::Baseline(format!("{}: không có đơn vị cấp trên mã {parent}", v.code)));
                 } else if !level_ok {
                     errors.push(RegistryError::Baseline(format!(
-                        "{}: level {} does not sit directly under parent {parent}",
+                        "{}: cấp {} không nằm ngay dưới đơn vị cấp trên {parent}",
                         v.code, v.level
                     )));
                 }
             } else if v.level != 1 {
-                errors.push(RegistryError::Baseline(format!("{}: level {} needs a parent", v.code, v.level)));
+                errors.push(RegistryError::Baseline(format!(
+                    "{}: đơn vị cấp {} phải có đơn vị cấp trên",
+                    v.code, v.level
+                )));
             }
         }
         if !errors.is_empty() {
@@ -89,21 +92,21 @@ impl Registry {
             errors.push(ReorgError { code: code.to_string(), message })
         };
         if self.reorgs.contains_key(&info.key) {
-            err(&mut errors, &info.key, "a reorganization with this key is already applied".into());
+            err(&mut errors, &info.key, "đợt sắp xếp có mã này đã được áp dụng".into());
         }
         let Some(eve) = eff.checked_sub_days(Days::new(1)) else {
-            err(&mut errors, &info.key, "effective date out of range".into());
+            err(&mut errors, &info.key, "ngày có hiệu lực nằm ngoài khoảng cho phép".into());
             return Err(errors);
         };
 
         // Continuing codes with changed attributes: end and begin again.
         for (code, m) in &plan.modifications {
             let Some(current) = self.in_force(code, eve) else {
-                err(&mut errors, code, format!("is not in force on {eve}, so it cannot be changed"));
+                err(&mut errors, code, format!("không có hiệu lực ngày {}, nên không thay đổi được", format_vn(eve)));
                 continue;
             };
             if plan.begins.contains_key(code) {
-                err(&mut errors, code, "is both changed and created anew".into());
+                err(&mut errors, code, "vừa được thay đổi vừa được lập mới".into());
                 continue;
             }
             let unit = crate::reorg::NewUnit {
@@ -137,13 +140,21 @@ impl Registry {
         let mut ended_units: HashMap<&str, &UnitVersion> = HashMap::new();
         for (code, archive) in &plan.ends {
             match self.in_force(code, eve) {
-                None => err(&mut errors, code, format!("is not in force on {eve}, so it cannot end on {eff}")),
+                None => err(
+                    &mut errors,
+                    code,
+                    format!(
+                        "không có hiệu lực ngày {}, nên không thể chấm dứt ngày {}",
+                        format_vn(eve),
+                        format_vn(eff)
+                    ),
+                ),
                 Some(v) if v.validity.to.is_some() => err(
                     &mut errors,
                     code,
                     format!(
-                        "already ends on {}; only a version still in force can end",
-                        v.validity.to.expect("checked")
+                        "đã chấm dứt ngày {}; chỉ phiên bản còn hiệu lực mới chấm dứt được",
+                        format_vn(v.validity.to.expect("checked"))
                     ),
                 ),
                 Some(v) => {
@@ -185,30 +196,34 @@ impl Registry {
             }
         }
         for code in pending {
-            err(&mut errors, code, "its parent chain forms a cycle".into());
+            err(&mut errors, code, "chuỗi đơn vị cấp trên của nó khép thành vòng".into());
         }
         let mut begun = Vec::new();
         for (code, unit) in &plan.begins {
             if let Some(v) =
                 self.history(code).find(|v| !ended_units.contains_key(code.as_str()) && v.validity.contains(eff))
             {
-                err(&mut errors, code, format!("overlapping validity: «{}» is already in force on {eff}", v.name));
+                err(
+                    &mut errors,
+                    code,
+                    format!("trùng thời gian hiệu lực: «{}» đã có hiệu lực ngày {}", v.name, format_vn(eff)),
+                );
             } else if let Some(v) = self.history(code).find(|v| v.validity.from.is_some_and(|f| f >= eff)) {
                 err(
                     &mut errors,
                     code,
                     format!(
-                        "overlapping validity: a later version «{}» begins on {}",
+                        "trùng thời gian hiệu lực: phiên bản sau «{}» bắt đầu ngày {}",
                         v.name,
-                        v.validity.from.expect("checked")
+                        format_vn(v.validity.from.expect("checked"))
                     ),
                 );
             }
             match (&unit.parent_code, unit.kind.is_province_level()) {
-                (None, false) => err(&mut errors, code, format!("a {} needs a parent unit", unit.kind)),
-                (Some(p), true) => err(&mut errors, code, format!("a {} cannot sit under {p}", unit.kind)),
+                (None, false) => err(&mut errors, code, format!("{} phải có đơn vị cấp trên", unit.kind)),
+                (Some(p), true) => err(&mut errors, code, format!("{} không thể trực thuộc {p}", unit.kind)),
                 (Some(p), false) if !plan.begins.contains_key(p) && continuing(p).is_none() => {
-                    err(&mut errors, code, format!("parent {p} is not in force on {eff}"))
+                    err(&mut errors, code, format!("đơn vị cấp trên {p} không có hiệu lực ngày {}", format_vn(eff)))
                 }
                 _ => {}
             }
@@ -217,7 +232,7 @@ impl Registry {
                 continue;
             }
             if let Some(stated) = unit.level.filter(|l| *l != level) {
-                err(&mut errors, code, format!("level {stated} does not match its parent (expected {level})"));
+                err(&mut errors, code, format!("cấp {stated} không khớp với đơn vị cấp trên (phải là cấp {level})"));
             }
             begun.push(UnitVersion {
                 code: code.clone(),
@@ -237,7 +252,7 @@ impl Registry {
                 continue;
             }
             if let Some(p) = v.parent_code.as_deref().filter(|p| dissolved.contains(p)) {
-                err(&mut errors, &v.code, format!("would be left under {p}, which ends on {eff}"));
+                err(&mut errors, &v.code, format!("sẽ còn trực thuộc {p}, đơn vị chấm dứt ngày {}", format_vn(eff)));
             }
         }
 
@@ -254,16 +269,20 @@ impl Registry {
             let Some(from) = ended_units.get(e.from.as_str()) else {
                 // Reported above when the code is not in force at all.
                 if self.in_force(&e.from, eve).is_some() {
-                    err(&mut errors, &e.from, "is a predecessor but does not end".into());
+                    err(&mut errors, &e.from, "là đơn vị tiền thân nhưng không chấm dứt".into());
                 }
                 continue;
             };
             let Some(to) = key_after(&e.to) else {
-                err(&mut errors, &e.to, format!("successor of {} is not in force on {eff}", e.from));
+                err(
+                    &mut errors,
+                    &e.to,
+                    format!("đơn vị kế thừa của {} không có hiệu lực ngày {}", e.from, format_vn(eff)),
+                );
                 continue;
             };
             if let Some(w) = e.weight.filter(|w| !(*w > 0.0 && *w <= 1.0 + WEIGHT_EPSILON)) {
-                err(&mut errors, &e.from, format!("weight {w} towards {} is not in (0, 1]", e.to));
+                err(&mut errors, &e.from, format!("tỷ trọng {w} sang {} phải lớn hơn 0 và không quá 1", e.to));
             }
             edges.push(Edge {
                 from: from.key(),
@@ -289,7 +308,11 @@ impl Registry {
         for code in &dissolved {
             let archived = plan.ends.get(*code).is_some_and(Option::is_some);
             if !with_successor.contains(code) && !archived {
-                err(&mut errors, code, format!("ends on {eff} with no successor and no archive decision"));
+                err(
+                    &mut errors,
+                    code,
+                    format!("chấm dứt ngày {} mà không có đơn vị kế thừa hay quyết định lưu trữ", format_vn(eff)),
+                );
             }
         }
 
@@ -300,12 +323,12 @@ impl Registry {
         }
         for (code, list) in &outgoing {
             if list.len() > 1 && list.iter().any(|e| !e.partial) {
-                err(&mut errors, code, "goes whole to one successor but also to others".into());
+                err(&mut errors, code, "chuyển nguyên vẹn sang một đơn vị kế thừa nhưng cũng sang đơn vị khác".into());
             }
             let known: f64 = list.iter().filter_map(|e| e.weight).sum();
             let all_known = list.iter().all(|e| e.weight.is_some());
             if (all_known && (known - 1.0).abs() > WEIGHT_EPSILON) || known > 1.0 + WEIGHT_EPSILON {
-                err(&mut errors, code, format!("shares towards its successors add up to {known}, not 1"));
+                err(&mut errors, code, format!("tỷ trọng sang các đơn vị kế thừa cộng lại bằng {known}, không bằng 1"));
             }
         }
 
@@ -371,10 +394,10 @@ impl Registry {
         let fail = |reason: String| RegistryError::Revert { key: delta.info.key.clone(), reason };
         for v in &delta.begun {
             let Some(current) = self.version(&v.key()) else {
-                return Err(fail(format!("{} is no longer in the registry", v.code)));
+                return Err(fail(format!("{} không còn trong danh mục", v.code)));
             };
             if current.validity.to.is_some() || self.out_edges.contains_key(&v.key()) {
-                return Err(fail(format!("{} was changed by a later reorganization", v.code)));
+                return Err(fail(format!("{} đã bị một đợt sắp xếp sau thay đổi", v.code)));
             }
         }
         Ok(())
