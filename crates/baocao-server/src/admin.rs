@@ -5,6 +5,7 @@ use crate::params::Query;
 use askama::Template;
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use baocao_core::access::{Grant, Permission, Role, Target};
 use baocao_core::audit::Record;
@@ -97,6 +98,8 @@ struct AccountsPage {
     refused: Refused,
     account: NewAccount,
     grant: NewGrant,
+    /// The account whose new password was refused (never the password).
+    password_for: String,
 }
 
 /// Which form of the page was refused, and why.
@@ -106,6 +109,7 @@ enum Refused {
     Nothing,
     Account(String),
     Grant(String),
+    Password(String),
 }
 
 #[derive(Deserialize)]
@@ -144,6 +148,7 @@ fn blank_page(state: &AppState, access: &Access) -> AccountsPage {
         refused: Refused::Nothing,
         account: NewAccount::default(),
         grant: NewGrant::default(),
+        password_for: String::new(),
     }
 }
 
@@ -292,6 +297,101 @@ pub async fn revoke_grant(State(state): State<AppState>, access: Access, Form(f)
     .await;
     match result {
         Ok(()) => Redirect::to("/admin/accounts?done=Đã thu hồi quyền").into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+/// May the asker set the password of `username`, or close or reopen it?
+/// A system-wide administrator may for every account. Another may only for
+/// an account it looks after whose every current grant it could have given
+/// itself: never for an administrator above it, nor for one that also
+/// works elsewhere, nor for an account with no grant (whose future grants
+/// it cannot know).
+async fn may_manage(state: &AppState, access: &Access, username: &str) -> Result<(), ApiError> {
+    let registry = state.registry().await?;
+    let accounts = state.db.accounts().await?;
+    let account = accounts
+        .iter()
+        .find(|a| a.username == username)
+        .ok_or_else(|| ApiError::not_found(format!("Không có tài khoản «{username}».")))?;
+    if access.can(&registry, Permission::ManageAccounts, Target::System) {
+        return Ok(());
+    }
+    let today = today_in_vietnam();
+    let current: Vec<_> = account.grants.iter().filter(|g| g.grant.validity.contains(today)).collect();
+    let within = !current.is_empty()
+        && current.iter().all(|g| may_grant(&registry, access, g.grant.role, g.grant.unit.as_deref()).is_ok());
+    if within {
+        Ok(())
+    } else {
+        Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            message: format!(
+                "Tài khoản «{username}» có quyền ngoài phạm vi bạn quản lý: chỉ quản trị hệ thống đặt mật khẩu, \
+                 khóa hoặc mở lại được."
+            ),
+        })
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewPassword {
+    username: String,
+    password: String,
+}
+
+/// An administrator sets an account's password (a forgotten one, or the
+/// first of an account made from a roster); a locked account is opened.
+pub async fn set_password(State(state): State<AppState>, access: Access, Form(f): Form<NewPassword>) -> Response {
+    let username = f.username.trim();
+    let result = async {
+        may_manage(&state, &access, username).await?;
+        if f.password.chars().count() < MIN_PASSWORD {
+            return Err(ApiError::bad_request(format!(
+                "Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự (field `password`)."
+            )));
+        }
+        let hash = hash_password_off(f.password.clone()).await;
+        state.db.set_password(access.username(), username, &hash).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to(&format!("/admin/accounts?done=Đã đặt mật khẩu mới cho {username}")).into_response(),
+        Err(e) => {
+            let page = AccountsPage {
+                refused: Refused::Password(e.message.clone()),
+                password_for: username.to_string(),
+                ..blank_page(&state, &access)
+            };
+            refused_page(&state, &access, e, page).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AccountState {
+    username: String,
+    /// `true` opens the account, `false` closes it.
+    active: bool,
+}
+
+/// An administrator closes an account (it can no longer sign in, its
+/// sessions and tokens stop working) or opens it again.
+pub async fn set_state(State(state): State<AppState>, access: Access, Form(f): Form<AccountState>) -> Response {
+    let username = f.username.trim();
+    let result = async {
+        if !f.active && username == access.username() {
+            return Err(ApiError::bad_request("Không tự khóa tài khoản đang dùng."));
+        }
+        may_manage(&state, &access, username).await?;
+        state.db.set_active(access.username(), username, f.active).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    let done = if f.active { "Đã mở lại tài khoản" } else { "Đã khóa tài khoản" };
+    match result {
+        Ok(()) => Redirect::to(&format!("/admin/accounts?done={done} {username}")).into_response(),
         Err(e) => error_page(e),
     }
 }

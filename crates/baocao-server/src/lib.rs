@@ -122,6 +122,8 @@ fn routes() -> Routes {
         .get("/output", Needs(ViewReports), work::output)
         .get("/admin/accounts", Needs(ManageAccounts), admin::accounts)
         .post("/admin/accounts", Needs(ManageAccounts), admin::create_account)
+        .post("/admin/accounts/password", Needs(ManageAccounts), admin::set_password)
+        .post("/admin/accounts/state", Needs(ManageAccounts), admin::set_state)
         .post("/admin/grants", Needs(ManageAccounts), admin::add_grant)
         .post("/admin/grants/revoke", Needs(ManageAccounts), admin::revoke_grant)
         .get("/audit", Needs(ViewAudit), admin::audit)

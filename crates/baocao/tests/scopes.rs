@@ -5,7 +5,7 @@ mod common;
 
 use baocao_core::access::{Grant, Permission, Role};
 use baocao_credentials::{new_token, token_hash};
-use common::{App, spawn};
+use common::{App, PASSWORD, spawn};
 
 /// An officer of Xã Cà Đam (21136) with an API token. Xã Trà Bùi (21142)
 /// was split in 2025 between Cà Đam and Tây Trà Bồng (21157).
@@ -93,6 +93,59 @@ async fn a_unit_administrator_gives_no_more_than_it_holds() {
     };
     assert!(!roles_of("unitadmin").contains(&Role::Approver));
     assert!(!roles_of("ngokbay").contains(&Role::Approver));
+}
+
+#[tokio::test]
+async fn a_unit_administrator_resets_and_closes_only_the_accounts_it_could_have_made() {
+    let app = spawn().await;
+    let post = |who: &'static str, path: &'static str, form: Vec<(&'static str, &'static str)>| {
+        let req = app.client.post(app.url(path)).bearer_auth(app.token(who)).form(&form);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    let password =
+        |who, of| post(who, "/admin/accounts/password", vec![("username", of), ("password", "mat-khau-moi-rat-dai")]);
+    let close = |who, of| post(who, "/admin/accounts/state", vec![("username", of), ("active", "false")]);
+    // Its own commune's officer: yes.
+    assert_eq!(password("unitadmin", "ngokbay").await, 303);
+    assert!(app.sign_in("ngokbay", "mat-khau-moi-rat-dai", None).await.is_some(), "the new password signs in");
+    // The system administrator, an approver over the province, another
+    // commune's officer: no, and nothing changes.
+    for other in ["admin", "approver", "sathay"] {
+        assert_eq!(password("unitadmin", other).await, 403, "{other}");
+        assert_eq!(close("unitadmin", other).await, 403, "{other}");
+    }
+    assert!(app.sign_in("approver", PASSWORD, None).await.is_some(), "the approver's password is unchanged");
+    // Too short a password is refused by the form, saying why.
+    let (status, page) = {
+        let res = app
+            .client
+            .post(app.url("/admin/accounts/password"))
+            .bearer_auth(app.token("admin"))
+            .form(&[("username", "viewer"), ("password", "ngan")])
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    };
+    assert_eq!(status, 400);
+    assert!(page.contains("id=\"password-refused\"") && page.contains("ít nhất 10 ký tự"), "{page}");
+    // Closed, an account can neither sign in nor use its token.
+    assert_eq!(close("unitadmin", "ngokbay").await, 303);
+    assert!(app.sign_in("ngokbay", "mat-khau-moi-rat-dai", None).await.is_none());
+    assert_eq!(app.get_as(Some("ngokbay"), "/api/v1/indicators").await.0, 401);
+    assert_eq!(post("admin", "/admin/accounts/state", vec![("username", "ngokbay"), ("active", "true")]).await, 303);
+    assert!(app.sign_in("ngokbay", "mat-khau-moi-rat-dai", None).await.is_some(), "open again, it signs in");
+    // Its tokens were revoked when it was closed, and stay so: new ones are made.
+    assert_eq!(app.get_as(Some("ngokbay"), "/api/v1/indicators").await.0, 401);
+    // No administrator closes the account it is using.
+    assert_eq!(close("admin", "admin").await, 400);
+    let audit =
+        app.db.db.audit_records(&baocao_store::audit::AuditFilter { limit: 50, ..Default::default() }).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.actor == "unitadmin" && r.action.starts_with("account.") && r.object == "account ngokbay")
+    );
 }
 
 #[tokio::test]
