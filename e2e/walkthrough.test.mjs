@@ -128,6 +128,21 @@ test("a commune officer fixes a validation error and submits", async () => {
     await page.waitForURL(/\/reports\/BC_THANG_TTHC\/23317\//);
     reportPath = new URL(page.url()).pathname;
 
+    // A workbook filled offline goes in from the page: a file that is not
+    // one is refused where the officer looks; the report's own workbook is
+    // saved as a draft.
+    const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    const file = page.locator('#upload input[type="file"]');
+    await file.setInputFiles({ name: "nham.xlsx", mimeType: XLSX, buffer: Buffer.from("không phải bảng tính") });
+    await page.getByRole("button", { name: "Nạp tệp" }).click();
+    await page.locator('#checks [role="alert"]', { hasText: "nham.xlsx" }).waitFor();
+    const [, , regime, unit, period] = reportPath.split("/");
+    const workbook = await page.request.get(`${base}/api/v1/reports/xlsx?regime=${regime}&unit=${unit}&period=${period}`);
+    assert.equal(workbook.status(), 200);
+    await file.setInputFiles({ name: "bao-cao.xlsx", mimeType: XLSX, buffer: await workbook.body() });
+    await page.getByRole("button", { name: "Nạp tệp" }).click();
+    await page.locator('[role="status"]', { hasText: "Đã nạp số liệu từ tệp Excel" }).waitFor();
+
     await page.locator('input[name="v:HS_TIEP_NHAN"]').fill("100");
     await page.locator('input[name="v:HS_DUNG_HAN"]').fill("120");
     await page.locator('input[name="v:HS_TRUC_TUYEN_TOAN_TRINH"]').fill("40");

@@ -1,8 +1,6 @@
 //! Pages for rosters and account plans: upload a roster with its error
 //! report, review the accounts a day needs, carry the plan out.
 
-use std::collections::HashMap;
-
 use crate::params::Form;
 use crate::params::Query;
 use askama::Template;
@@ -94,7 +92,7 @@ pub async fn upload(
     if let Err(e) = require(&state, &access).await {
         return error_page(e);
     }
-    let (file, mut fields) = match read_upload(form).await {
+    let (file, mut fields) = match crate::body::read_multipart(form).await {
         Ok(read) => read,
         Err(e) => return error_page(e),
     };
@@ -138,40 +136,6 @@ pub async fn upload(
             (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
         }
     }
-}
-
-/// The file and the other fields of a multipart form.
-async fn read_upload(
-    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Result<(Option<(String, Vec<u8>)>, HashMap<String, String>), ApiError> {
-    let mut form = form.map_err(|e| {
-        ApiError::bad_request(format!("Cần gửi tệp bằng biểu mẫu tải lên (multipart/form-data): {}", e.body_text()))
-    })?;
-    // A body cut off at the limit is said so, not taken for a missing file.
-    let refused = |e: axum::extract::multipart::MultipartError| {
-        let status = e.status();
-        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            crate::body::too_large()
-        } else {
-            format!("Không đọc được tệp gửi lên ({})", e.body_text())
-        };
-        ApiError { status, message }
-    };
-    let mut file = None;
-    let mut fields = HashMap::new();
-    while let Some(field) = form.next_field().await.map_err(refused)? {
-        match field.name().map(str::to_string) {
-            Some(name) if name == "file" => {
-                let file_name = field.file_name().unwrap_or("tep-tai-len").to_string();
-                file = Some((file_name, field.bytes().await.map_err(refused)?.to_vec()));
-            }
-            Some(name) => {
-                fields.insert(name, field.text().await.map_err(refused)?);
-            }
-            None => {}
-        }
-    }
-    Ok((file, fields))
 }
 
 /// An uploaded CSV or workbook read with the matching reader, or the
@@ -256,7 +220,7 @@ pub async fn upload_agencies(
     if let Err(e) = require(&state, &access).await {
         return error_page(e);
     }
-    let (file, _) = match read_upload(form).await {
+    let (file, _) = match crate::body::read_multipart(form).await {
         Ok(read) => read,
         Err(e) => return error_page(e),
     };

@@ -116,6 +116,7 @@ fn routes() -> Routes {
         .get("/reports/{regime}/{unit}/{period}", Needs(ViewReports), work::report)
         .post("/reports/{regime}/{unit}/{period}", NeedsAny(&[EnterReports, ApproveReports]), work::act)
         .get("/reports/{regime}/{unit}/{period}/print", Needs(ViewReports), work::print)
+        .post("/reports/{regime}/{unit}/{period}/xlsx", Needs(EnterReports), work::upload)
         .get("/review", Needs(ApproveReports), work::review)
         .get("/completeness", Needs(ViewReports), work::completeness)
         .get("/compare", Needs(ViewReports), work::compare)

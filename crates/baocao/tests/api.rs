@@ -479,3 +479,53 @@ async fn the_plans_page_puts_late_tasks_first() {
     assert!(page.contains("1 nhiệm vụ quá hạn") && page.contains("30/06/2025"), "{page}");
     assert!(page.find("Nhiệm vụ 2").unwrap() < page.find("Nhiệm vụ 1").unwrap(), "the late one first");
 }
+
+#[tokio::test]
+async fn a_filled_workbook_uploaded_on_the_report_page_is_saved_as_a_draft() {
+    let app = spawn().await;
+    let app = &app;
+    let save = |values: &'static str| {
+        let body = format!(
+            r#"{{"regime":"BC_THANG_TTHC","unit":"23317","period":"202509","action":"save","values":{values}}}"#
+        );
+        async move { app.post_as(Some("ngokbay"), "/api/v1/reports", "application/json", &body).await.0 }
+    };
+    // The officer's workbook, filled offline with 40 dossiers received.
+    assert_eq!(save(r#"{"HS_TIEP_NHAN":"40"}"#).await, 200);
+    let filled = app.bytes_as("ngokbay", "/api/v1/reports/xlsx?regime=BC_THANG_TTHC&unit=23317&period=202509").await;
+    // Meanwhile the draft says 7; the upload brings the workbook's 40 back.
+    assert_eq!(save(r#"{"HS_TIEP_NHAN":"7"}"#).await, 200);
+    let upload = |path: &'static str, bytes: Vec<u8>, who: &'static str| {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name("bao-cao.xlsx");
+        let req = app
+            .client
+            .post(app.url(path))
+            .bearer_auth(app.token(who))
+            .multipart(reqwest::multipart::Form::new().part("file", part));
+        async move {
+            let res = req.send().await.unwrap();
+            let redirect = res.headers().get("hx-redirect").map(|v| v.to_str().unwrap().to_string());
+            (res.status().as_u16(), redirect, res.text().await.unwrap())
+        }
+    };
+    let page = "/reports/BC_THANG_TTHC/23317/202509/xlsx";
+    let (status, redirect, _) = upload(page, filled.clone(), "ngokbay").await;
+    assert_eq!((status, redirect.as_deref()), (204, Some("/reports/BC_THANG_TTHC/23317/202509?done=upload")));
+    let (_, report) =
+        app.get_as(Some("ngokbay"), "/api/v1/reports?regime=BC_THANG_TTHC&unit=23317&period=202509").await;
+    let received = report["rows"].as_array().unwrap().iter().find(|r| r["indicator"] == "HS_TIEP_NHAN").unwrap();
+    assert_eq!(received["cells"]["this_period"], 40.0, "{report}");
+    assert_eq!(report["status"], "draft");
+
+    // The workbook of September uploaded on August's page: refused on the
+    // page, saying which report the file is; nothing saved.
+    let (status, _, html) = upload("/reports/BC_THANG_TTHC/23317/202508/xlsx", filled, "ngokbay").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("không phải báo cáo đang mở") && html.contains("202509"), "{html}");
+    // Not a workbook: the reader's problem, on the page.
+    let (status, _, html) = upload(page, b"PK not really".to_vec(), "ngokbay").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("bao-cao.xlsx"), "{html}");
+    // Another commune's officer may not, whatever the file.
+    assert_eq!(upload(page, Vec::new(), "sathay").await.0, 403);
+}

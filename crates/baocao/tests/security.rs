@@ -93,6 +93,7 @@ const CASES: &[Case] = &[
     Case { method: "GET", route: "/reports/{regime}/{unit}/{period}", url: "/reports/BC_THANG_TTHC/23317/202508", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
     Case { method: "POST", route: "/reports/{regime}/{unit}/{period}", url: "/reports/BC_THANG_TTHC/23317/202508", body: "action=save", expect: [303, 303, 303, 403, 403, 403, 403] },
     Case { method: "GET", route: "/reports/{regime}/{unit}/{period}/print", url: "/reports/BC_THANG_TTHC/23317/202508/print", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
+    Case { method: "POST", route: "/reports/{regime}/{unit}/{period}/xlsx", url: "/reports/BC_THANG_TTHC/23317/202508/xlsx", body: "", expect: [303, 400, 400, 403, 403, 403, 403] },
     Case { method: "GET", route: "/review", url: "/review", body: "", expect: [303, 200, 403, 403, 200, 403, 403] },
     Case { method: "GET", route: "/completeness", url: "/completeness", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/compare", url: "/compare?unit=23317&indicator=HS_TIEP_NHAN&months=3", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },

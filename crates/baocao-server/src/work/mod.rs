@@ -14,7 +14,7 @@ pub use compare::compare;
 pub use completeness::completeness;
 pub use home::home;
 pub use output::output;
-pub use report::{act, print, report};
+pub use report::{act, print, report, upload};
 
 use std::collections::{BTreeMap, HashMap};
 

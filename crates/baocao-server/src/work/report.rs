@@ -233,6 +233,7 @@ pub async fn report(
         "approve" => "Đã phê duyệt báo cáo.".to_string(),
         "return" => "Đã trả lại báo cáo.".to_string(),
         "reopen" => "Đã mở lại báo cáo để sửa; báo cáo trở về nháp.".to_string(),
+        "upload" => "Đã nạp số liệu từ tệp Excel và lưu nháp; kiểm tra lại rồi gửi báo cáo.".to_string(),
         other => other.to_string(),
     });
     page_result(report_page(&state, &access, &path, notice, None, HashMap::new()).await)
@@ -300,6 +301,86 @@ pub async fn act(
             }
         }
         Err(e) => error_page(e),
+    }
+}
+
+/// A filled workbook of this report, uploaded from its page (filled where
+/// the network is poor, sent when it is back): its values saved as a draft
+/// for the officer to check and submit. A workbook of another report, or
+/// one with problems, is refused on the page, naming sheet, cell and row;
+/// nothing is saved.
+pub async fn upload(
+    State(state): State<AppState>,
+    access: Access,
+    Path(path): Path<ReportPath>,
+    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let page_url = format!("/reports/{}/{}/{}", path.regime, path.unit, path.period);
+    // Who may comes before what was sent.
+    let checked = async {
+        let registry = state.registry().await?;
+        let period: Period =
+            path.period.parse().map_err(|e| ApiError::bad_request(format!("kỳ báo cáo «{}»: {e}", path.period)))?;
+        let regime = state.db.regime(&path.regime).await?;
+        let day = period.end();
+        let unit = unit_on(&registry, &path.unit, day)?;
+        access.require(&registry, Permission::EnterReports, Target::Unit { unit, day, form: Some(&regime.form) })?;
+        Ok::<_, ApiError>(period)
+    }
+    .await;
+    let period = match checked {
+        Ok(p) => p,
+        Err(e) => return error_page(e),
+    };
+    // A request that is not the page's upload form is refused as such; a
+    // file too large, like a file with problems, is said on the page.
+    let file = match crate::body::read_multipart(form).await {
+        Ok((file, _)) => Ok(file),
+        Err(e) if e.status == StatusCode::PAYLOAD_TOO_LARGE => Err(e),
+        Err(e) => return error_page(e),
+    };
+    let saved = async {
+        let (name, bytes) = file?.ok_or_else(|| ApiError::bad_request("Chọn tệp Excel của báo cáo (field `file`)."))?;
+        let indicators = state.db.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+        let filled = baocao_ingest::xlsx::read_report(&name, &bytes, &indicators)?;
+        let same_period = filled.period.parse::<Period>().is_ok_and(|p| p == period);
+        if filled.regime != path.regime || filled.unit != path.unit || !same_period {
+            return Err(ApiError::bad_request(format!(
+                "Tệp «{name}» là báo cáo theo chế độ {} của đơn vị {} kỳ {}, không phải báo cáo đang mở; không lưu gì.",
+                filled.regime, filled.unit, filled.period
+            )));
+        }
+        let request = ReportRequest {
+            regime: path.regime.clone(),
+            unit: path.unit.clone(),
+            period,
+            action: Action::Save,
+            values: filled.values,
+            plan: filled.plan,
+            actor: access.username().to_string(),
+            signature: None,
+            at: None,
+        };
+        act_as(&state, &access, request, crate::reports_api::Answer::Outcome).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match saved {
+        // The upload is sent by htmx: it follows the redirect as a page load.
+        Ok(()) => ([("HX-Redirect", format!("{page_url}?done=upload"))], StatusCode::NO_CONTENT).into_response(),
+        Err(e) if e.status == StatusCode::FORBIDDEN || e.status == StatusCode::NOT_FOUND => error_page(e),
+        Err(e) => {
+            let status =
+                if e.status == StatusCode::PAYLOAD_TOO_LARGE { e.status } else { StatusCode::UNPROCESSABLE_ENTITY };
+            match report_page(&state, &access, &path, None, Some(e.message), HashMap::new()).await {
+                Ok(page) => {
+                    let mut response = render(&page);
+                    *response.status_mut() = status;
+                    response
+                }
+                Err(e) => error_page(e),
+            }
+        }
     }
 }
 
