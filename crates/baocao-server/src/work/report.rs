@@ -227,15 +227,17 @@ pub async fn report(
     Path(path): Path<ReportPath>,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
-    let notice = q.done.as_deref().map(|d| match d {
-        "save" => "Đã lưu nháp.".to_string(),
-        "submit" => "Đã gửi báo cáo.".to_string(),
-        "approve" => "Đã phê duyệt báo cáo.".to_string(),
-        "return" => "Đã trả lại báo cáo.".to_string(),
-        "reopen" => "Đã mở lại báo cáo để sửa; báo cáo trở về nháp.".to_string(),
-        "upload" => "Đã nạp số liệu từ tệp Excel và lưu nháp; kiểm tra lại rồi gửi báo cáo.".to_string(),
-        other => other.to_string(),
+    // Only the page's own notices: a link cannot make it say something else.
+    let notice = q.done.as_deref().and_then(|d| match d {
+        "save" => Some("Đã lưu nháp."),
+        "submit" => Some("Đã gửi báo cáo."),
+        "approve" => Some("Đã phê duyệt báo cáo."),
+        "return" => Some("Đã trả lại báo cáo."),
+        "reopen" => Some("Đã mở lại báo cáo để sửa; báo cáo trở về nháp."),
+        "upload" => Some("Đã nạp số liệu từ tệp Excel và lưu nháp; kiểm tra lại rồi gửi báo cáo."),
+        _ => None,
     });
+    let notice = notice.map(str::to_string);
     page_result(report_page(&state, &access, &path, notice, None, HashMap::new()).await)
 }
 
