@@ -318,22 +318,21 @@ pub async fn upload(
     form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let page_url = format!("/reports/{}/{}/{}", path.regime, path.unit, path.period);
-    // Who may comes before what was sent.
-    let checked = async {
-        let registry = state.registry().await?;
-        let period: Period =
-            path.period.parse().map_err(|e| ApiError::bad_request(format!("kỳ báo cáo «{}»: {e}", path.period)))?;
-        let regime = state.db.regime(&path.regime).await?;
-        let day = period.end();
-        let unit = unit_on(&registry, &path.unit, day)?;
-        access.require(&registry, Permission::EnterReports, Target::Unit { unit, day, form: Some(&regime.form) })?;
-        Ok::<_, ApiError>(period)
-    }
-    .await;
-    let period = match checked {
-        Ok(p) => p,
+    // Who may comes before what was sent: the upload is the page's, taken
+    // only where the page offers it.
+    let page = match report_page(&state, &access, &path, None, None, HashMap::new()).await {
+        Ok(page) => page,
         Err(e) => return error_page(e),
     };
+    if !page.editable {
+        let (status, message) = if page.legacy.is_none() && page.view.status.editable() {
+            (StatusCode::FORBIDDEN, "Tài khoản không được nhập số liệu cho báo cáo này.")
+        } else {
+            (StatusCode::CONFLICT, "Báo cáo đã gửi, đã duyệt hoặc là dữ liệu lưu trữ: không nạp số liệu được.")
+        };
+        return error_page(ApiError { status, message: message.into() });
+    }
+    let period = page.view.period;
     // A request that is not the page's upload form is refused as such; a
     // file too large, like a file with problems, is said on the page.
     let file = match crate::body::read_multipart(form).await {
