@@ -1,7 +1,9 @@
-// A commune officer enters and submits a report, a provincial approver
-// approves it, and the province total and completeness change; another
-// commune's officer cannot open it. Runs `baocao serve --demo` on a fresh
-// database and drives Debian's chromium headless with playwright-core.
+// A commune officer uploads a report's workbook, enters and submits the
+// report, a provincial approver approves it, and the province total and
+// completeness change; another commune's officer cannot open it; the plan's
+// follow-up; an administrator sets a password and closes and opens an
+// account. Runs `baocao serve --demo` on a fresh database and drives
+// Debian's chromium headless with playwright-core.
 //
 // BAOCAO_BIN: the binary (default ../target/debug/baocao).
 // CHROMIUM: the browser (default /usr/bin/chromium).
@@ -237,5 +239,33 @@ test("the plan's follow-up shows late tasks first and the target against the rep
     assert.match(await target.innerText(), /60,0%/);
     assert.match(await target.innerText(), /\t\d+,\d%/, "the month's share, in Vietnamese notation");
     await signOut(page);
+  });
+});
+
+test("an administrator sets a new password and closes and opens an account again", async () => {
+  const NEW = "mat-khau-moi-cua-ngokbay";
+  await as("accounts", async (page) => {
+    await signIn(page, "quantri");
+    await page.getByRole("link", { name: "Tài khoản" }).click();
+    await page.waitForURL(`${base}/admin/accounts`);
+    const form = page.locator('form[action="/admin/accounts/password"]');
+    await form.getByLabel("Tên đăng nhập").fill("nhaplieu.sathay");
+    await form.getByLabel("Mật khẩu mới").fill(NEW);
+    await form.getByRole("button", { name: "Đặt mật khẩu" }).click();
+    await page.locator('[role="status"]', { hasText: "Đã đặt mật khẩu mới cho nhaplieu.sathay" }).waitFor();
+    const row = page.locator("tbody tr", { has: page.locator("td.code", { hasText: /^nhaplieu\.sathay/ }) });
+    await row.getByRole("button", { name: "Khóa" }).click();
+    await page.locator('[role="status"]', { hasText: "Đã khóa tài khoản nhaplieu.sathay" }).waitFor();
+    assert.match(await row.innerText(), /đã khóa/);
+    await row.getByRole("button", { name: "Mở lại" }).click();
+    await page.locator('[role="status"]', { hasText: "Đã mở lại tài khoản nhaplieu.sathay" }).waitFor();
+    await signOut(page);
+  });
+  await as("new-password", async (page) => {
+    await page.goto(`${base}/login`);
+    await page.getByLabel("Tên đăng nhập").fill("nhaplieu.sathay");
+    await page.getByLabel("Mật khẩu").fill(NEW);
+    await page.getByRole("button", { name: "Đăng nhập" }).click();
+    await page.waitForURL(`${base}/`);
   });
 });
