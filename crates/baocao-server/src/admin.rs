@@ -114,11 +114,37 @@ enum Refused {
 
 #[derive(Deserialize)]
 pub struct NoticeQuery {
+    /// What was just done: one of the page's own notices.
     done: Option<String>,
+    /// To which account.
+    who: Option<String>,
+}
+
+impl NoticeQuery {
+    /// The page's own notice for what was done; a link cannot make it say
+    /// anything else (an account is named only by a valid username).
+    fn notice(&self) -> Option<String> {
+        let who = self.who.as_deref().filter(|w| valid_username(w)).unwrap_or_default();
+        let text = match self.done.as_deref()? {
+            "created" => "Đã tạo tài khoản",
+            "granted" => "Đã cấp quyền",
+            "revoked" => "Đã thu hồi quyền",
+            "password" => "Đã đặt mật khẩu mới cho",
+            "closed" => "Đã khóa tài khoản",
+            "opened" => "Đã mở lại tài khoản",
+            _ => return None,
+        };
+        Some(if who.is_empty() { text.to_string() } else { format!("{text} {who}") })
+    }
+}
+
+/// Letters without diacritics, digits and `. _ - @`: what a username is made of.
+fn valid_username(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
 }
 
 pub async fn accounts(State(state): State<AppState>, access: Access, Query(q): Query<NoticeQuery>) -> Response {
-    let page = AccountsPage { notice: q.done, ..blank_page(&state, &access) };
+    let page = AccountsPage { notice: q.notice(), ..blank_page(&state, &access) };
     page_result(fill(&state, &access, page).await)
 }
 
@@ -192,9 +218,7 @@ const MIN_PASSWORD: usize = 10;
 
 pub async fn create_account(State(state): State<AppState>, access: Access, Form(f): Form<NewAccount>) -> Response {
     let username = f.username.trim();
-    let valid_name = !username.is_empty()
-        && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-    let result = if !valid_name {
+    let result = if !valid_username(username) {
         Err(ApiError::bad_request(
             "Tên đăng nhập chỉ gồm chữ cái không dấu, chữ số và các ký tự . _ - @ (field `username`).",
         ))
@@ -210,7 +234,7 @@ pub async fn create_account(State(state): State<AppState>, access: Access, Form(
             .map_err(ApiError::from)
     };
     match result {
-        Ok(()) => Redirect::to(&format!("/admin/accounts?done=Đã tạo tài khoản {username}")).into_response(),
+        Ok(()) => Redirect::to(&format!("/admin/accounts?done=created&who={username}")).into_response(),
         Err(e) => {
             let account = NewAccount { password: String::new(), ..f };
             let page =
@@ -267,7 +291,7 @@ pub async fn add_grant(State(state): State<AppState>, access: Access, Form(f): F
     }
     .await;
     match result {
-        Ok(()) => Redirect::to("/admin/accounts?done=Đã cấp quyền").into_response(),
+        Ok(()) => Redirect::to("/admin/accounts?done=granted").into_response(),
         Err(e) => {
             let page =
                 AccountsPage { refused: Refused::Grant(e.message.clone()), grant: f, ..blank_page(&state, &access) };
@@ -296,7 +320,7 @@ pub async fn revoke_grant(State(state): State<AppState>, access: Access, Form(f)
     }
     .await;
     match result {
-        Ok(()) => Redirect::to("/admin/accounts?done=Đã thu hồi quyền").into_response(),
+        Ok(()) => Redirect::to("/admin/accounts?done=revoked").into_response(),
         Err(e) => error_page(e),
     }
 }
@@ -357,7 +381,7 @@ pub async fn set_password(State(state): State<AppState>, access: Access, Form(f)
     }
     .await;
     match result {
-        Ok(()) => Redirect::to(&format!("/admin/accounts?done=Đã đặt mật khẩu mới cho {username}")).into_response(),
+        Ok(()) => Redirect::to(&format!("/admin/accounts?done=password&who={username}")).into_response(),
         Err(e) => {
             let page = AccountsPage {
                 refused: Refused::Password(e.message.clone()),
@@ -389,9 +413,9 @@ pub async fn set_state(State(state): State<AppState>, access: Access, Form(f): F
         Ok::<_, ApiError>(())
     }
     .await;
-    let done = if f.active { "Đã mở lại tài khoản" } else { "Đã khóa tài khoản" };
+    let done = if f.active { "opened" } else { "closed" };
     match result {
-        Ok(()) => Redirect::to(&format!("/admin/accounts?done={done} {username}")).into_response(),
+        Ok(()) => Redirect::to(&format!("/admin/accounts?done={done}&who={username}")).into_response(),
         Err(e) => error_page(e),
     }
 }

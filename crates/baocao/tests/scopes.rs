@@ -146,6 +146,13 @@ async fn a_unit_administrator_resets_and_closes_only_the_accounts_it_could_have_
             .iter()
             .any(|r| r.actor == "unitadmin" && r.action.starts_with("account.") && r.object == "account ngokbay")
     );
+    // The page says only its own notices, whatever a link asks it to.
+    let (_, page) = app.text_as("admin", "/admin/accounts?done=Tài khoản bị khóa, gọi số 0900").await;
+    assert!(!page.contains("0900"), "{page}");
+    let (_, page) = app.text_as("admin", "/admin/accounts?done=closed&who=ngokbay").await;
+    assert!(page.contains("Đã khóa tài khoản ngokbay"), "{page}");
+    let (_, page) = app.text_as("admin", "/admin/accounts?done=closed&who=gọi số 0900").await;
+    assert!(page.contains("Đã khóa tài khoản") && !page.contains("0900"), "{page}");
 }
 
 #[tokio::test]
