@@ -100,6 +100,21 @@ struct AccountsPage {
     grant: NewGrant,
     /// The account whose new password was refused (never the password).
     password_for: String,
+    /// API tokens of the accounts shown.
+    tokens: Vec<TokenRow>,
+    /// What each token may be limited to: `(name, Vietnamese)`.
+    scopes: Vec<(&'static str, &'static str)>,
+    /// A token just made: `(its name, the token)`, shown this once.
+    new_token: Option<(String, String)>,
+}
+
+struct TokenRow {
+    id: i64,
+    username: String,
+    name: String,
+    scopes: String,
+    created: String,
+    revoked: String,
 }
 
 /// Which form of the page was refused, and why.
@@ -110,6 +125,7 @@ enum Refused {
     Account(String),
     Grant(String),
     Password(String),
+    Token(String),
 }
 
 #[derive(Deserialize)]
@@ -132,6 +148,7 @@ impl NoticeQuery {
             "password" => "Đã đặt mật khẩu mới cho",
             "closed" => "Đã khóa tài khoản",
             "opened" => "Đã mở lại tài khoản",
+            "token-revoked" => "Đã thu hồi mã truy cập",
             _ => return None,
         };
         Some(if who.is_empty() { text.to_string() } else { format!("{text} {who}") })
@@ -175,6 +192,9 @@ fn blank_page(state: &AppState, access: &Access) -> AccountsPage {
         account: NewAccount::default(),
         grant: NewGrant::default(),
         password_for: String::new(),
+        tokens: Vec::new(),
+        scopes: Permission::ALL.iter().map(|p| (p.as_str(), p.vietnamese())).collect(),
+        new_token: None,
     }
 }
 
@@ -202,8 +222,24 @@ async fn fill(state: &AppState, access: &Access, page: AccountsPage) -> Result<A
                 })
                 .collect(),
         })
+        .collect::<Vec<_>>();
+    let shown: std::collections::HashSet<&str> = accounts.iter().map(|a| a.username.as_str()).collect();
+    let tokens = state
+        .db
+        .tokens()
+        .await?
+        .into_iter()
+        .filter(|t| shown.contains(t.username.as_str()))
+        .map(|t| TokenRow {
+            id: t.id,
+            username: t.username,
+            name: t.name,
+            scopes: t.scopes.iter().map(|p| p.vietnamese()).collect::<Vec<_>>().join("; "),
+            created: format_vn(baocao_core::date::day_in_vietnam(t.created_at)),
+            revoked: t.revoked_at.map_or_else(String::new, |at| format_vn(baocao_core::date::day_in_vietnam(at))),
+        })
         .collect();
-    Ok(AccountsPage { accounts, ..page })
+    Ok(AccountsPage { accounts, tokens, ..page })
 }
 
 #[derive(Deserialize, Default)]
@@ -416,6 +452,76 @@ pub async fn set_state(State(state): State<AppState>, access: Access, Form(f): F
     let done = if f.active { "opened" } else { "closed" };
     match result {
         Ok(()) => Redirect::to(&format!("/admin/accounts?done={done}&who={username}")).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+/// An API token for an integration, made for an account the asker may
+/// manage and limited to the functions ticked (`scope`, repeated); the
+/// token is shown on the answering page once and stored only as its hash.
+pub async fn create_token(
+    State(state): State<AppState>,
+    access: Access,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
+    let username = field("username").unwrap_or_default();
+    let name = field("name").unwrap_or_default();
+    let made = async {
+        may_manage(&state, &access, &username).await?;
+        if name.is_empty() {
+            return Err(ApiError::bad_request("Đặt tên cho mã truy cập (field `name`), để biết nó dùng cho việc gì."));
+        }
+        let scopes = fields
+            .iter()
+            .filter(|(k, _)| k == "scope")
+            .map(|(_, v)| v.parse::<Permission>().map_err(|e| ApiError::bad_request(format!("trường `scope`: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        if scopes.is_empty() {
+            return Err(ApiError::bad_request("Chọn ít nhất một chức năng cho mã truy cập (field `scope`)."));
+        }
+        let token = baocao_credentials::new_token();
+        let hash = baocao_credentials::token_hash(&token);
+        state.db.create_token(access.username(), &username, &name, &hash, &scopes).await?;
+        Ok::<_, ApiError>(token)
+    }
+    .await;
+    match made {
+        Ok(token) => {
+            let page = AccountsPage {
+                notice: Some(format!("Đã tạo mã truy cập «{name}» cho {username}.")),
+                new_token: Some((name, token)),
+                ..blank_page(&state, &access)
+            };
+            page_result(fill(&state, &access, page).await)
+        }
+        Err(e) => {
+            let page = AccountsPage { refused: Refused::Token(e.message.clone()), ..blank_page(&state, &access) };
+            refused_page(&state, &access, e, page).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RevokeToken {
+    token: i64,
+}
+
+/// Revokes an API token of an account the asker may manage.
+pub async fn revoke_token(State(state): State<AppState>, access: Access, Form(f): Form<RevokeToken>) -> Response {
+    let result = async {
+        let tokens = state.db.tokens().await?;
+        let token = tokens
+            .iter()
+            .find(|t| t.id == f.token)
+            .ok_or_else(|| ApiError::not_found(format!("Không có mã truy cập số {}.", f.token)))?;
+        may_manage(&state, &access, &token.username).await?;
+        state.db.revoke_token(access.username(), f.token).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/admin/accounts?done=token-revoked").into_response(),
         Err(e) => error_page(e),
     }
 }

@@ -125,6 +125,8 @@ fn routes() -> Routes {
         .post("/admin/accounts", Needs(ManageAccounts), admin::create_account)
         .post("/admin/accounts/password", Needs(ManageAccounts), admin::set_password)
         .post("/admin/accounts/state", Needs(ManageAccounts), admin::set_state)
+        .post("/admin/tokens", Needs(ManageAccounts), admin::create_token)
+        .post("/admin/tokens/revoke", Needs(ManageAccounts), admin::revoke_token)
         .post("/admin/grants", Needs(ManageAccounts), admin::add_grant)
         .post("/admin/grants/revoke", Needs(ManageAccounts), admin::revoke_grant)
         .get("/audit", Needs(ViewAudit), admin::audit)

@@ -156,6 +156,47 @@ async fn a_unit_administrator_resets_and_closes_only_the_accounts_it_could_have_
 }
 
 #[tokio::test]
+async fn api_tokens_are_made_and_revoked_from_the_browser_for_accounts_one_manages() {
+    let app = spawn().await;
+    let make = |who: &'static str, of: &'static str| {
+        let req = app.client.post(app.url("/admin/tokens")).bearer_auth(app.token(who)).form(&[
+            ("username", of),
+            ("name", "đồng bộ số liệu"),
+            ("scope", "view_catalog"),
+            ("scope", "view_reports"),
+        ]);
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    // Shown once on the page that answers, never in a URL.
+    let (status, page) = make("unitadmin", "ngokbay").await;
+    assert_eq!(status, 200, "{page}");
+    let shown = page.split("<code>").nth(1).and_then(|rest| rest.split("</code>").next()).unwrap().to_string();
+    assert_eq!(shown.len(), 64, "{page}");
+    let with_token = |token: String, path: &'static str| {
+        let req = app.client.get(app.url(path)).bearer_auth(token);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(with_token(shown.clone(), "/api/v1/indicators").await, 200);
+    // Only the functions ticked: no entry with it.
+    let entry = app.client.post(app.url("/api/v1/reports")).bearer_auth(&shown).json(&serde_json::json!({
+        "regime": "BC_THANG_TTHC", "unit": "23317", "period": "202509", "action": "save"
+    }));
+    assert_eq!(entry.send().await.unwrap().status().as_u16(), 403);
+    // Not for an account it does not manage.
+    assert_eq!(make("unitadmin", "approver").await.0, 403);
+    // Revoked, it stops working.
+    let tokens = app.db.db.tokens().await.unwrap();
+    let id = tokens.iter().find(|t| t.username == "ngokbay" && t.name == "đồng bộ số liệu").unwrap().id.to_string();
+    let revoke =
+        app.client.post(app.url("/admin/tokens/revoke")).bearer_auth(app.token("unitadmin")).form(&[("token", id)]);
+    assert_eq!(revoke.send().await.unwrap().status().as_u16(), 303);
+    assert_eq!(with_token(shown, "/api/v1/indicators").await, 401);
+}
+
+#[tokio::test]
 async fn after_sign_in_next_leads_only_to_this_site() {
     let app = spawn().await;
     for (next, expected) in [

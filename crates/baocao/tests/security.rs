@@ -104,6 +104,8 @@ const CASES: &[Case] = &[
     // A grant on Xã Sa Thầy: outside the unit administrator's commune.
     Case { method: "POST", route: "/admin/accounts/password", url: "/admin/accounts/password", body: "username=khong-co&password=mat-khau-du-dai", expect: [303, 404, 403, 403, 403, 403, 404] },
     Case { method: "POST", route: "/admin/accounts/state", url: "/admin/accounts/state", body: "username=khong-co&active=false", expect: [303, 404, 403, 403, 403, 403, 404] },
+    Case { method: "POST", route: "/admin/tokens", url: "/admin/tokens", body: "username=khong-co&name=t&scope=view_reports", expect: [303, 404, 403, 403, 403, 403, 404] },
+    Case { method: "POST", route: "/admin/tokens/revoke", url: "/admin/tokens/revoke", body: "token=999999", expect: [303, 404, 403, 403, 403, 403, 404] },
     Case { method: "POST", route: "/admin/grants", url: "/admin/grants", body: "username=viewer&role=viewer&unit=23527", expect: [303, 303, 403, 403, 403, 403, 403] },
     Case { method: "POST", route: "/admin/grants/revoke", url: "/admin/grants/revoke", body: "grant=999999", expect: [303, 404, 403, 403, 403, 403, 404] },
     Case { method: "GET", route: "/agencies", url: "/agencies", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
