@@ -9,6 +9,7 @@ pub mod access;
 mod admin;
 mod api;
 mod archive_pages;
+mod audit;
 pub mod auth;
 pub mod body;
 mod catalog;
@@ -73,7 +74,7 @@ fn routes() -> Routes {
         .get("/api/v1/completeness", Needs(ViewReports), reports_api::completeness)
         .get("/api/v1/output", Needs(ViewReports), reports_api::output)
         .get("/api/v1/accounts", Needs(ManageAccounts), admin::accounts_api)
-        .get("/api/v1/audit", Needs(ViewAudit), admin::audit_api)
+        .get("/api/v1/audit", Needs(ViewAudit), audit::audit_api)
         .get("/api/v1/agencies", SignedIn, directory_api::agencies)
         .post("/api/v1/agencies", Needs(ManageAccounts), directory_api::import_agencies)
         .get("/api/v1/agencies/{code}", SignedIn, directory_api::agency)
@@ -129,7 +130,7 @@ fn routes() -> Routes {
         .post("/admin/tokens/revoke", Needs(ManageAccounts), admin::revoke_token)
         .post("/admin/grants", Needs(ManageAccounts), admin::add_grant)
         .post("/admin/grants/revoke", Needs(ManageAccounts), admin::revoke_grant)
-        .get("/audit", Needs(ViewAudit), admin::audit)
+        .get("/audit", Needs(ViewAudit), audit::audit)
         .get("/tasks", Needs(ViewReports), tasks_page::tasks)
         .get("/archive", Needs(ViewReports), archive_pages::list)
         .get("/archive/{id}", Needs(ViewReports), archive_pages::package)

@@ -33,7 +33,7 @@ use crate::state::AppState;
         crate::reports_api::upload,
         crate::reports_api::output,
         crate::admin::accounts_api,
-        crate::admin::audit_api,
+        crate::audit::audit_api,
         crate::directory_api::import,
         crate::directory_api::agencies,
         crate::directory_api::agency,
