@@ -202,6 +202,36 @@ mod tests {
         }
     }
 
+    /// A sheet whose declared extent ends before it starts
+    /// (`<dimension ref="C3:A1"/>`): calamine subtracts one corner from the
+    /// other, which overflows in a build with overflow checks. The workspace
+    /// builds calamine without them in every profile, as a release build
+    /// does, so the sheet is read, not a panic (found by `baocao-fuzz`).
+    #[test]
+    fn a_sheet_whose_extent_ends_before_it_starts_is_read() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write(0, 0, "a").unwrap();
+        sheet.write(2, 2, "c").unwrap();
+        let written = book.save_to_buffer().unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(written)).unwrap();
+        let mut members = Vec::new();
+        for i in 0..archive.len() {
+            let mut member = archive.by_index(i).unwrap();
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut member, &mut bytes).unwrap();
+            let text =
+                String::from_utf8_lossy(&bytes).replace(r#"<dimension ref="A1:C3"/>"#, r#"<dimension ref="C3:A1"/>"#);
+            let name = member.enclosed_name().unwrap().to_string_lossy().into_owned();
+            members.push((name, text.into_bytes()));
+        }
+        assert!(members.iter().any(|(_, b)| String::from_utf8_lossy(b).contains("C3:A1")), "the extent was reversed");
+        let bytes = zipped(&members.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect::<Vec<_>>());
+        let mut book = Workbook::open("nguoc.xlsx", &bytes).unwrap();
+        let name = book.sheet_names()[0].clone();
+        let _ = book.sheet(&name);
+    }
+
     #[test]
     fn what_is_not_a_workbook_is_named() {
         let err = Workbook::open("x.xlsx", b"PK\x03\x04 not really").err().unwrap().to_string();
