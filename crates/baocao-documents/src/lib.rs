@@ -37,8 +37,6 @@ pub enum DocumentError {
     Template(#[from] askama::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("đơn vị {code} không có hiệu lực ngày {day}")]
-    NotInForce { code: String, day: String },
     #[error("báo cáo {report}: {message}")]
     Report { report: String, message: String },
     #[error("không ghi được gói lưu trữ: {0}")]

@@ -373,14 +373,11 @@ pub async fn upload(
         Err(e) => {
             let status =
                 if e.status == StatusCode::PAYLOAD_TOO_LARGE { e.status } else { StatusCode::UNPROCESSABLE_ENTITY };
-            match report_page(&state, &access, &path, None, Some(e.message), HashMap::new()).await {
-                Ok(page) => {
-                    let mut response = render(&page);
-                    *response.status_mut() = status;
-                    response
-                }
-                Err(e) => error_page(e),
-            }
+            // Nothing was saved: the page already made still shows the report.
+            let page = ReportPage { error: Some(e.message), ..page };
+            let mut response = render(&page);
+            *response.status_mut() = status;
+            response
         }
     }
 }
