@@ -1,8 +1,8 @@
 // A commune officer uploads a report's workbook, enters and submits the
 // report, a provincial approver approves it, and the province total and
 // completeness change; another commune's officer cannot open it; the plan's
-// follow-up; an administrator sets a password and closes and opens an
-// account. Runs `baocao serve --demo` on a fresh database and drives
+// follow-up; the province total downloaded and printed; an administrator
+// sets a password and closes and opens an account. Runs `baocao serve --demo` on a fresh database and drives
 // Debian's chromium headless with playwright-core.
 //
 // BAOCAO_BIN: the binary (default ../target/debug/baocao).
@@ -210,6 +210,36 @@ test("the provincial approver approves; the total and completeness follow", asyn
     assert.match(await page.locator("h1").innerText(), /Không tìm thấy/);
     assert.ok(await page.getByRole("navigation", { name: "Chức năng" }).isVisible());
     await page.goto(`${base}/`);
+    await signOut(page);
+  });
+});
+
+test("the approver downloads the province total as a workbook and prints it", async () => {
+  const period = reportPath.split("/").pop();
+  await as("exports", async (page) => {
+    await signIn(page, "pheduyet.tinh");
+    const total = await totalReceived(page, period);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Tải bảng tính (XLSX)" }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), new RegExp(`^TH01-51-${period}\\.xlsx$`));
+    const [printed] = await Promise.all([
+      page.waitForEvent("popup"),
+      page.getByRole("link", { name: "Bản in" }).click(),
+    ]);
+    await printed.waitForLoadState();
+    assert.match(await printed.locator(".motto").innerText(), /Độc lập - Tự do - Hạnh phúc/);
+    assert.match(await printed.locator(".agency").innerText(), /ỦY BAN NHÂN DÂN/);
+    const cell = printed.locator("table.grid tbody tr").first().locator("td").nth(3);
+    assert.equal(vn(await cell.innerText()), total, "the print shows the page's total");
+    await printed.setViewportSize({ width: 794, height: 1123 });
+    await printed.emulateMedia({ media: "print" });
+    const overflow = await printed.evaluate(
+      () => document.querySelector("table.grid").scrollWidth - document.querySelector("article.document").clientWidth,
+    );
+    assert.ok(overflow <= 1, `the table overflows the page by ${overflow}px`);
+    await printed.close();
     await signOut(page);
   });
 });

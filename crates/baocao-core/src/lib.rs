@@ -21,6 +21,7 @@ pub mod registry;
 pub mod reorg;
 pub mod report;
 pub mod restate;
+pub mod table;
 pub mod tasks;
 pub mod text;
 pub mod unit;

@@ -11,6 +11,7 @@
 pub mod handover;
 pub mod package;
 pub mod report;
+pub mod table;
 
 use baocao_store::StoreError;
 

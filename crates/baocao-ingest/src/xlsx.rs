@@ -14,9 +14,10 @@ use baocao_core::date::format_vn;
 use baocao_core::form::Column;
 use baocao_core::form::Layout;
 use baocao_core::report::{Consolidated, ReportView, column_key};
+use baocao_core::table::{Cell, Table};
 use baocao_core::text::parse_vn_number;
 use calamine::Data;
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Note, Workbook, XlsxError};
 
 use crate::error::{IngestError, Location, Problems};
 
@@ -70,17 +71,17 @@ impl Formats {
     }
 }
 
-/// The top of a printed form (national motto, title, three lines about
-/// the unit and period) and the table's header row.
-fn sheet_head(
+/// The first four rows of a sheet laid out like a printed form: the
+/// national motto, the demo's mark if `demo`, and the title, across
+/// `columns` columns.
+fn sheet_top(
     sheet: &mut rust_xlsxwriter::Worksheet,
     f: &Formats,
     title: &str,
-    lines: [String; 3],
-    headings: &[&str],
+    columns: usize,
     demo: bool,
 ) -> Result<(), XlsxError> {
-    let last_col = (headings.len().max(1) - 1) as u16;
+    let last_col = (columns.max(1) - 1) as u16;
     sheet.set_name(FORM_SHEET)?;
     sheet.merge_range(0, 0, 0, last_col, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", &f.title)?;
     sheet.merge_range(1, 0, 1, last_col, "Độc lập - Tự do - Hạnh phúc", &f.motto)?;
@@ -91,6 +92,20 @@ fn sheet_head(
         sheet.set_header(format!("&C&\"-,Bold\"{DEMO_MARK}"));
     }
     sheet.merge_range(3, 0, 3, last_col, &title.to_uppercase(), &f.title)?;
+    Ok(())
+}
+
+/// The top of a printed form (national motto, title, three lines about
+/// the unit and period) and the table's header row.
+fn sheet_head(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    f: &Formats,
+    title: &str,
+    lines: [String; 3],
+    headings: &[&str],
+    demo: bool,
+) -> Result<(), XlsxError> {
+    sheet_top(sheet, f, title, headings.len(), demo)?;
     for (i, line) in lines.iter().enumerate() {
         sheet.write_string(4 + i as u32, 0, line)?;
     }
@@ -215,6 +230,65 @@ pub fn write_consolidated(view: &Consolidated, demo: bool) -> Result<Vec<u8>, Xl
 }
 
 /// The spreadsheet name of a cell: column letters and 1-based row, e.g. E10.
+/// Writes a table as a page shows it (totals, completeness, a
+/// comparison): its title and lines on top, numbers as numbers in the
+/// Vietnamese grouping, a marked figure (`*`, `†`) in italics with its mark
+/// in a note of the cell, and the table's notes below it.
+pub fn write_table(table: &Table, demo: bool) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let f = Formats::new();
+    let sheet = workbook.add_worksheet();
+    sheet_top(sheet, &f, &table.title, table.headings.len(), demo)?;
+    let mut row = 4;
+    for line in &table.lines {
+        sheet.write_string(row, 0, line)?;
+        row += 1;
+    }
+    row += 1;
+    let header = row;
+    for (j, h) in table.headings.iter().enumerate() {
+        sheet.write_string_with_format(header, j as u16, h, &f.head)?;
+    }
+    let one_decimal = f.number.clone().set_num_format("#,##0.0");
+    let marked = |format: &Format| format.clone().set_italic();
+    for r in &table.rows {
+        row += 1;
+        let text = if r.heading { &f.heading_row } else { &f.cell };
+        for (j, cell) in r.cells.iter().enumerate() {
+            let col = j as u16;
+            match cell {
+                Cell::Text(s) if j == 1 && r.indent > 0 => {
+                    sheet.write_string_with_format(row, col, format!("{}{s}", "    ".repeat(r.indent.into())), text)?
+                }
+                Cell::Text(s) => sheet.write_string_with_format(row, col, s, text)?,
+                Cell::Number { value, decimals, marks } => {
+                    let plain = if *decimals == 0 { &f.number } else { &one_decimal };
+                    match value {
+                        None => sheet.write_blank(row, col, plain)?,
+                        Some(v) if marks.is_empty() => sheet.write_number_with_format(row, col, *v, plain)?,
+                        Some(v) => {
+                            sheet.insert_note(row, col, &Note::new(*marks).set_author("baocao"))?;
+                            sheet.write_number_with_format(row, col, *v, &marked(plain))?
+                        }
+                    }
+                }
+            };
+        }
+    }
+    row += 2;
+    for note in &table.notes {
+        sheet.write_string(row, 0, note)?;
+        row += 1;
+    }
+    for (j, h) in table.headings.iter().enumerate() {
+        let width = table.rows.iter().filter_map(|r| r.cells.get(j)).map(|c| c.shown().chars().count()).max();
+        let width = width.unwrap_or(0).max(h.chars().count().min(24)).clamp(6, 60);
+        sheet.set_column_width(j as u16, width as f64 + 2.0)?;
+    }
+    sheet.set_freeze_panes(header + 1, 0)?;
+    workbook.save_to_buffer()
+}
+
 pub fn cell_name(row: u32, col: u32) -> String {
     let mut letters = String::new();
     let mut n = col + 1;
@@ -438,5 +512,33 @@ mod round_trip {
         assert!(!has("(B)"), "{text:#?}");
         let garbage = read_report("x.xlsx", b"not a workbook", &indicators()).unwrap_err();
         assert!(garbage.to_string().contains("not an XLSX workbook"));
+    }
+
+    #[test]
+    fn a_table_is_written_as_the_page_shows_it_numbers_kept_numbers() {
+        use baocao_core::table::TableRow;
+        use calamine::{Reader, Xlsx};
+        let table = Table {
+            title: "So sánh theo kỳ".into(),
+            lines: vec!["Đơn vị: Xã A (mã 1)".into()],
+            headings: vec!["Tháng".into(), "Giá trị".into()],
+            rows: vec![
+                TableRow { cells: vec![Cell::text("01/2025"), Cell::figure(Some(1234.5), "*")], ..Default::default() },
+                TableRow { cells: vec![Cell::text("02/2025"), Cell::figure(None, "")], ..Default::default() },
+            ],
+            notes: vec!["* có phần ước tính".into()],
+            file_name: "so-sanh".into(),
+        };
+        let bytes = write_table(&table, true).unwrap();
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = book.worksheet_range(FORM_SHEET).unwrap();
+        let text = |r: u32, c: u32| sheet.get_value((r, c)).map(|d| d.to_string()).unwrap_or_default();
+        assert_eq!(text(2, 0), DEMO_MARK);
+        assert_eq!(text(3, 0), "SO SÁNH THEO KỲ");
+        assert_eq!(text(4, 0), "Đơn vị: Xã A (mã 1)");
+        assert_eq!(text(6, 1), "Giá trị");
+        assert_eq!(sheet.get_value((7, 1)), Some(&Data::Float(1234.5)), "a figure stays a number");
+        assert_eq!(text(8, 1), "");
+        assert_eq!(text(10, 0), "* có phần ước tính");
     }
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 use crate::params::Form as Posted;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use baocao_core::Indicator;
 use baocao_core::access::{Permission, Target};
@@ -312,14 +312,7 @@ pub async fn form_xlsx(
     }
     .await;
     match result {
-        Ok((code, bytes)) => (
-            [
-                (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{code}.xlsx\"")),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Ok((code, bytes)) => crate::respond::workbook(&code, bytes),
         Err(e) => error_page(e),
     }
 }

@@ -5,7 +5,7 @@ use crate::params::Form;
 use crate::params::Query;
 use askama::Template;
 use axum::extract::{Multipart, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use baocao_core::date::format_vn;
 use baocao_core::directory::{DEFAULT_GRACE_DAYS, RULE, Step};
@@ -261,14 +261,7 @@ pub async fn template(State(state): State<AppState>, access: Access) -> Response
     }
     .await;
     match result {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"mau-danh-sach-can-bo.xlsx\""),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) => crate::respond::workbook("mau-danh-sach-can-bo", bytes),
         Err(e) => error_page(e),
     }
 }

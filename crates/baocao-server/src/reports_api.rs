@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use crate::params::{JsonBody, Query};
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
 use axum::response::IntoResponse;
 use baocao_core::report::{Completeness, ReportView};
 use baocao_core::workflow::Action;
@@ -225,20 +224,7 @@ pub async fn download(
     let view = readable_report(&state, &access, &q).await?;
     let bytes = baocao_ingest::xlsx::write_report(&view, state.settings.demo)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    Ok(workbook(&format!("{}-{}-{}", view.form, view.unit, view.period), bytes))
-}
-
-/// A workbook as a download named `name`.xlsx.
-fn workbook(name: &str, bytes: Vec<u8>) -> axum::response::Response {
-    let disposition = format!("attachment; filename=\"{name}.xlsx\"");
-    (
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response()
+    Ok(crate::respond::workbook(&format!("{}-{}-{}", view.form, view.unit, view.period), bytes))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -314,7 +300,7 @@ pub async fn output(
         Some("xlsx") => {
             let bytes = baocao_ingest::xlsx::write_consolidated(&view, state.settings.demo)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
-            workbook(&format!("{}-{}-{}", view.form, view.unit, view.period), bytes)
+            crate::respond::workbook(&format!("{}-{}-{}", view.form, view.unit, view.period), bytes)
         }
         Some(other) => {
             return Err(ApiError::bad_request(format!("Tham số `format`: «{other}» không phải json hoặc xlsx.")));

@@ -98,3 +98,17 @@ pub(crate) fn refuse(path: &str, status: StatusCode, message: &str) -> Response 
     }
     error_page(ApiError { status, message: message.into() })
 }
+
+/// A workbook as a download: `name`.xlsx, the name kept to characters a
+/// header carries safely.
+pub(crate) fn workbook(name: &str, bytes: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{}.xlsx\"", baocao_core::table::file_name(name));
+    (
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
+}

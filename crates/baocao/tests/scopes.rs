@@ -59,12 +59,28 @@ async fn a_split_communes_value_leaves_out_the_neighbour_the_officer_may_not_see
         async move { req.bearer_auth(token).send().await.unwrap().text().await.unwrap() }
     };
     let all = page(app.token("admin").to_string()).await;
-    let shown = page(token).await;
+    let shown = page(token.clone()).await;
     let whole_text = baocao_core::text::format_number(whole["value"].as_f64().unwrap(), 0);
     let mine_text = baocao_core::text::format_number(mine["value"].as_f64().unwrap(), 0);
     assert!(all.contains(&format!(">{whole_text} *<")), "the administrator sees the whole");
     assert!(shown.contains(&format!(">{mine_text} * †<")), "the officer sees the share, marked");
     assert!(!shown.contains(&format!(">{whole_text} *")), "the officer never sees the whole");
+
+    // The page's workbook and print say what the page says, to each.
+    let path = "/compare?indicator=HS_TIEP_NHAN&unit=21142&at=30/06/2025&months=36";
+    let figure_of = |sheet: &[Vec<String>]| -> Vec<f64> {
+        sheet.iter().filter(|r| r[0].len() == 7 && r[0].contains('/')).filter_map(|r| r[1].parse().ok()).collect()
+    };
+    let theirs = figure_of(&common::sheet(&app.bytes_as("admin", &format!("{path}&format=xlsx")).await));
+    let as_officer =
+        |format: &str| app.client.get(app.url(&format!("{path}&format={format}"))).bearer_auth(&token).send();
+    let mine_rows = figure_of(&common::sheet(&as_officer("xlsx").await.unwrap().bytes().await.unwrap()));
+    assert!(theirs.contains(&whole["value"].as_f64().unwrap()), "{theirs:?}");
+    assert!(mine_rows.contains(&mine["value"].as_f64().unwrap()), "{mine_rows:?}");
+    assert!(!mine_rows.contains(&whole["value"].as_f64().unwrap()), "the officer's workbook never holds the whole");
+    let printed = as_officer("print").await.unwrap().text().await.unwrap();
+    assert!(printed.contains(&format!(">{mine_text} * †<")) && !printed.contains(&format!(">{whole_text} *")));
+    assert!(printed.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM") && printed.contains("NGƯỜI LẬP BIỂU"));
 }
 
 #[tokio::test]

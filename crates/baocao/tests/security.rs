@@ -96,8 +96,14 @@ const CASES: &[Case] = &[
     Case { method: "POST", route: "/reports/{regime}/{unit}/{period}/xlsx", url: "/reports/BC_THANG_TTHC/23317/202508/xlsx", body: "", expect: [303, 400, 400, 403, 403, 403, 403] },
     Case { method: "GET", route: "/review", url: "/review", body: "", expect: [303, 200, 403, 403, 200, 403, 403] },
     Case { method: "GET", route: "/completeness", url: "/completeness", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/completeness", url: "/completeness?format=xlsx", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    Case { method: "GET", route: "/completeness", url: "/completeness?format=print", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/compare", url: "/compare?unit=23317&indicator=HS_TIEP_NHAN&months=3", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
+    Case { method: "GET", route: "/compare", url: "/compare?unit=23317&indicator=HS_TIEP_NHAN&months=3&format=xlsx", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
+    Case { method: "GET", route: "/compare", url: "/compare?unit=23317&indicator=HS_TIEP_NHAN&months=3&format=print", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
     Case { method: "GET", route: "/output", url: "/output?form=TH01&unit=51", body: "", expect: [303, 200, 403, 403, 200, 200, 403] },
+    Case { method: "GET", route: "/output", url: "/output?form=TH01&unit=51&format=xlsx", body: "", expect: [303, 200, 403, 403, 200, 200, 403] },
+    Case { method: "GET", route: "/output", url: "/output?form=TH01&unit=51&format=print", body: "", expect: [303, 200, 403, 403, 200, 200, 403] },
     Case { method: "GET", route: "/admin/accounts", url: "/admin/accounts", body: "", expect: [303, 200, 403, 403, 403, 403, 200] },
     // A password too short: refused for those who may create accounts, forbidden for the rest.
     Case { method: "POST", route: "/admin/accounts", url: "/admin/accounts", body: "username=moi&display_name=M&password=ngan", expect: [303, 400, 403, 403, 403, 403, 400] },
@@ -381,4 +387,17 @@ async fn progress_shows_a_commune_only_itself() {
     let (_, html) = app.text_as("ngokbay", "/completeness?regime=BC_THANG_TTHC&period=202508").await;
     assert!(html.contains("23317") && !html.contains("23527"), "another commune shown to ngokbay");
     assert!(html.contains("id=\"withheld\""), "the page says that others are withheld");
+    // Its workbook and its print too.
+    let path = "/completeness?regime=BC_THANG_TTHC&period=202508";
+    let rows = common::sheet(&app.bytes_as("ngokbay", &format!("{path}&format=xlsx")).await);
+    let codes: Vec<&str> =
+        rows.iter().filter(|r| r[0].len() == 5 && r[0].parse::<u32>().is_ok()).map(|r| r[0].as_str()).collect();
+    assert_eq!(codes, ["23317"], "{rows:#?}");
+    assert!(rows.iter().any(|r| r[0].contains("đơn vị khác của chế độ báo cáo không được tính")), "{rows:#?}");
+    let (_, printed) = app.text_as("ngokbay", &format!("{path}&format=print")).await;
+    assert!(printed.contains("23317") && !printed.contains("23527"), "another commune printed for ngokbay");
+    // A format no page makes is refused, in Vietnamese, before any work.
+    let (status, refused) = app.text_as("ngokbay", &format!("{path}&format=pdf")).await;
+    assert_eq!(status, 400);
+    assert!(refused.contains("không phải xlsx"), "{refused}");
 }

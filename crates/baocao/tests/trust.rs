@@ -4,7 +4,7 @@
 mod common;
 
 use baocao_store::compose::Counting;
-use common::{App, answer, spawn};
+use common::{App, answer, sheet, sheet_row, spawn};
 use serde_json::{Value, json};
 
 const REGIME: &str = "BC_THANG_TTHC";
@@ -222,11 +222,20 @@ async fn figures(app: &App, submitted: bool) -> Vec<(&'static str, f64)> {
     let cell = &page[row_at..];
     let shown = cell.split("<td class=\"num\">").nth(1).unwrap().split(['<', ' ']).next().unwrap().replace('.', "");
     assert!(page.contains("id=\"counting\""), "the page says what counts");
+    // The pages' workbooks: the same figures, kept numbers.
+    let compare = sheet(
+        &app.bytes_as("admin", &format!("/compare?indicator=HS_TIEP_NHAN&unit=51&months=36{query}&format=xlsx")).await,
+    );
+    let output =
+        sheet(&app.bytes_as("admin", &format!("/output?form=TH01&unit=51&period=202508{query}&format=xlsx")).await);
+    let label = row["label"].as_str().unwrap();
     vec![
         ("values API", value["value"].as_f64().unwrap()),
         ("output form TH01", row["cells"][0].as_f64().unwrap()),
         ("export", exported),
         ("comparison page", shown.parse().unwrap()),
+        ("comparison workbook", sheet_row(&compare, 0, "08/2025")[1].parse().unwrap()),
+        ("output form's workbook", sheet_row(&output, 1, label)[3].parse().unwrap()),
     ]
 }
 

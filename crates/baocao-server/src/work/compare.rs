@@ -1,7 +1,9 @@
 //! «So sánh»: an indicator of a unit across months, in the structure of
 //! one day.
 
+use super::export::{Exported, FormatQuery, deliver, query};
 use super::*;
+use baocao_core::table::{Cell, Table, TableRow};
 
 #[derive(Deserialize)]
 pub struct CompareQuery {
@@ -19,6 +21,8 @@ struct ComparePoint {
     label: String,
     value: String,
     last_year: String,
+    /// The figures themselves, for the workbook.
+    figures: (Option<f64>, Option<f64>),
     /// Each column says itself whether it rests on an estimated share.
     estimated: bool,
     last_year_estimated: bool,
@@ -32,6 +36,7 @@ struct ComparePage {
     chrome: Chrome,
     indicators: Vec<(String, String)>,
     indicator: String,
+    indicator_name: String,
     unit: String,
     unit_name: String,
     at: String,
@@ -41,76 +46,135 @@ struct ComparePage {
     include_submitted: bool,
     /// Which reports the figures count, in words.
     counting: &'static str,
+    /// The page's filters, for its workbook and print links.
+    export: String,
+    marks: &'static str,
+}
+
+/// What the marks of a comparison mean, on the page and in its table.
+const MARKS: &str = "Mọi số liệu được tính theo cơ cấu đơn vị hành chính của ngày đã chọn: số liệu của đơn vị mới trước ngày \
+thành lập được cộng từ các đơn vị tiền thân; số có phần ước tính được đánh dấu *; số không gồm phần của đơn vị ngoài phạm vi \
+được xem của tài khoản được đánh dấu †.";
+
+impl Exported for ComparePage {
+    fn table(&self) -> Table {
+        let marks = |estimated: bool, partial: bool| match (estimated, partial) {
+            (true, true) => "* †",
+            (true, false) => "*",
+            (false, true) => "†",
+            (false, false) => "",
+        };
+        Table {
+            title: "So sánh theo kỳ".into(),
+            lines: vec![
+                format!("{} ({})", self.indicator_name, self.indicator),
+                format!("{} ({}) · theo cơ cấu ngày {}", self.unit_name, self.unit, self.at),
+            ],
+            headings: ["Tháng", "Giá trị", "Cùng kỳ năm trước"].map(String::from).to_vec(),
+            rows: self
+                .points
+                .iter()
+                .map(|p| TableRow {
+                    cells: vec![
+                        Cell::text(&p.label),
+                        Cell::Number { value: p.figures.0, decimals: 0, marks: marks(p.estimated, p.partial) },
+                        Cell::Number { value: p.figures.1, decimals: 0, marks: marks(p.last_year_estimated, false) },
+                    ],
+                    ..Default::default()
+                })
+                .collect(),
+            notes: vec![self.counting.into(), MARKS.into()],
+            file_name: format!("so-sanh-{}-{}", self.indicator, self.unit),
+        }
+    }
 }
 
 /// An indicator of a unit across months, every value in the structure of
 /// the chosen day: a new commune's months before it existed are composed
 /// from its predecessors, estimates marked.
-pub async fn compare(State(state): State<AppState>, access: Access, Query(q): Query<CompareQuery>) -> Response {
-    page_result(
-        async {
-            let registry = state.registry().await?;
-            let indicators = state.db.indicators().await?;
-            let indicator = q
-                .indicator
-                .filter(|i| !i.is_empty())
-                .or_else(|| indicators.first().map(|i| i.code.clone()))
-                .ok_or_else(|| ApiError::not_found("Chưa có chỉ tiêu nào."))?;
-            let at = crate::api::day_param("at", q.at.as_deref())?;
-            let unit_code = q
-                .unit
-                .filter(|u| !u.is_empty())
-                .or_else(|| access.home_unit(state.settings.home_province.as_deref()))
-                .ok_or_else(|| ApiError::bad_request("Chọn đơn vị (mã đơn vị)."))?;
-            let unit = unit_on(&registry, &unit_code, at)?;
-            access.require(&registry, Permission::ViewReports, Target::Unit { unit, day: at, form: None })?;
-            let months = q.months.unwrap_or(12).clamp(2, 36);
-            let today = today_in_vietnam();
-            let mut periods: Vec<Period> = Period::ending_between(
-                baocao_core::Periodicity::Monthly,
-                today - chrono::Months::new(months + 1),
-                today,
-            );
-            periods.retain(|p| p.cutoff().1 <= today);
-            let periods: Vec<Period> = periods.into_iter().rev().take(months as usize).rev().collect();
-            // This year's months and last year's, in one composition (one
-            // read of each month's numbers, shares computed once per epoch).
-            let all: Vec<Period> = periods.iter().copied().chain(periods.iter().map(Period::year_before)).collect();
-            let sees = |unit: &baocao_core::UnitVersion, day| access.sees(&registry, unit, day);
-            let visible: Option<&baocao_store::compose::Visibility> = (!access.reads_everywhere()).then_some(&sees);
-            let include_submitted = q.submitted.is_some();
-            let counting = Counting::Official { include_submitted };
-            let audience = baocao_store::compose::Audience { counting, visible };
-            let mut now = state.db.query_series(&registry, &indicator, &unit_code, &all, at, audience).await?;
-            let before = now.split_off(periods.len());
-            let mut points = Vec::new();
-            let mut series = Vec::new();
-            for ((period, now), before) in periods.iter().zip(now).zip(before) {
-                let label = format!("{:02}/{}", period.start().month(), period.year());
-                series.push((label.clone(), now.value, now.estimated));
-                points.push(ComparePoint {
-                    label,
-                    value: now.value.map(|v| format_number(v, 0)).unwrap_or_default(),
-                    last_year: before.value.map(|v| format_number(v, 0)).unwrap_or_default(),
-                    estimated: now.estimated,
-                    last_year_estimated: before.estimated,
-                    partial: now.withheld > 0 || before.withheld > 0,
-                });
-            }
-            Ok(ComparePage {
-                chrome: Chrome::new(&state, &access),
-                indicators: indicators.iter().map(|i| (i.code.clone(), i.name.clone())).collect(),
-                indicator,
-                unit_name: unit.name.clone(),
-                unit: unit_code,
-                at: format_vn(at),
-                months,
-                chart: charts::line(&series),
-                points,
-                include_submitted,
-                counting: counting.vietnamese(),
-            })
+pub async fn compare(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<CompareQuery>,
+    Query(f): Query<FormatQuery>,
+) -> Response {
+    let format = match f.format() {
+        Ok(format) => format,
+        Err(e) => return error_page(e),
+    };
+    let page = async {
+        let registry = state.registry().await?;
+        let indicators = state.db.indicators().await?;
+        let indicator = q
+            .indicator
+            .filter(|i| !i.is_empty())
+            .or_else(|| indicators.first().map(|i| i.code.clone()))
+            .ok_or_else(|| ApiError::not_found("Chưa có chỉ tiêu nào."))?;
+        let at = crate::api::day_param("at", q.at.as_deref())?;
+        let unit_code = q
+            .unit
+            .filter(|u| !u.is_empty())
+            .or_else(|| access.home_unit(state.settings.home_province.as_deref()))
+            .ok_or_else(|| ApiError::bad_request("Chọn đơn vị (mã đơn vị)."))?;
+        let unit = unit_on(&registry, &unit_code, at)?;
+        access.require(&registry, Permission::ViewReports, Target::Unit { unit, day: at, form: None })?;
+        let months = q.months.unwrap_or(12).clamp(2, 36);
+        let today = today_in_vietnam();
+        let mut periods: Vec<Period> =
+            Period::ending_between(baocao_core::Periodicity::Monthly, today - chrono::Months::new(months + 1), today);
+        periods.retain(|p| p.cutoff().1 <= today);
+        let periods: Vec<Period> = periods.into_iter().rev().take(months as usize).rev().collect();
+        // This year's months and last year's, in one composition (one
+        // read of each month's numbers, shares computed once per epoch).
+        let all: Vec<Period> = periods.iter().copied().chain(periods.iter().map(Period::year_before)).collect();
+        let sees = |unit: &baocao_core::UnitVersion, day| access.sees(&registry, unit, day);
+        let visible: Option<&baocao_store::compose::Visibility> = (!access.reads_everywhere()).then_some(&sees);
+        let include_submitted = q.submitted.is_some();
+        let counting = Counting::Official { include_submitted };
+        let audience = baocao_store::compose::Audience { counting, visible };
+        let mut now = state.db.query_series(&registry, &indicator, &unit_code, &all, at, audience).await?;
+        let before = now.split_off(periods.len());
+        let mut points = Vec::new();
+        let mut series = Vec::new();
+        for ((period, now), before) in periods.iter().zip(now).zip(before) {
+            let label = format!("{:02}/{}", period.start().month(), period.year());
+            series.push((label.clone(), now.value, now.estimated));
+            points.push(ComparePoint {
+                label,
+                value: now.value.map(|v| format_number(v, 0)).unwrap_or_default(),
+                last_year: before.value.map(|v| format_number(v, 0)).unwrap_or_default(),
+                figures: (now.value, before.value),
+                estimated: now.estimated,
+                last_year_estimated: before.estimated,
+                partial: now.withheld > 0 || before.withheld > 0,
+            });
         }
-        .await,
-    )
+        let indicator_name =
+            indicators.iter().find(|i| i.code == indicator).map(|i| i.name.clone()).unwrap_or_default();
+        let export = query(&[
+            ("indicator", &indicator),
+            ("unit", &unit_code),
+            ("at", &format_vn(at)),
+            ("months", &months.to_string()),
+            ("submitted", if include_submitted { "1" } else { "" }),
+        ]);
+        Ok(ComparePage {
+            chrome: Chrome::new(&state, &access),
+            indicators: indicators.iter().map(|i| (i.code.clone(), i.name.clone())).collect(),
+            indicator,
+            indicator_name,
+            export,
+            marks: MARKS,
+            unit_name: unit.name.clone(),
+            unit: unit_code,
+            at: format_vn(at),
+            months,
+            chart: charts::line(&series),
+            points,
+            include_submitted,
+            counting: counting.vietnamese(),
+        })
+    }
+    .await;
+    deliver(&state, &access, page, format).await
 }

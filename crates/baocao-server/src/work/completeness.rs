@@ -1,6 +1,8 @@
 //! «Tiến độ»: which units sent a period's report, on time or late.
 
+use super::export::{Exported, FormatQuery, deliver, query};
 use super::*;
+use baocao_core::table::{Cell, Table, TableRow};
 
 #[derive(Template)]
 #[template(path = "completeness.html")]
@@ -8,6 +10,7 @@ struct CompletenessPage {
     chrome: Chrome,
     regimes: Vec<(String, String)>,
     regime: String,
+    regime_name: String,
     periods: Vec<(String, String)>,
     period: String,
     summary: Completeness,
@@ -15,60 +18,114 @@ struct CompletenessPage {
     deadline: String,
     rows: Vec<ListRow>,
     chart: String,
+    /// The page's filters, for its workbook and print links.
+    export: String,
+    counting: &'static str,
 }
+
+impl Exported for CompletenessPage {
+    fn table(&self) -> Table {
+        let s = &self.summary;
+        let mut notes = vec![format!(
+            "Phải gửi {}; đã gửi {}; đã duyệt {}; đúng hạn {}; trễ hạn {}; chưa gửi {}.",
+            s.expected, s.submitted, s.approved, s.on_time, s.late, s.missing
+        )];
+        if s.withheld > 0 {
+            notes.push(format!(
+                "Chỉ tính các đơn vị tài khoản được xem; {} đơn vị khác của chế độ báo cáo không được tính.",
+                s.withheld
+            ));
+        }
+        notes.push(COUNTING.into());
+        Table {
+            title: "Tiến độ gửi báo cáo".into(),
+            lines: vec![self.regime_name.clone(), format!("{} · hạn gửi {}", self.period_label, self.deadline)],
+            headings: ["Mã", "Đơn vị", "Trạng thái", "Thời điểm gửi", "Thời hạn"].map(String::from).to_vec(),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| TableRow {
+                    cells: vec![
+                        Cell::text(&r.unit),
+                        Cell::text(&r.name),
+                        Cell::text(r.status),
+                        Cell::text(&r.sent),
+                        Cell::text(r.on_time),
+                    ],
+                    ..Default::default()
+                })
+                .collect(),
+            notes,
+            file_name: format!("tien-do-{}-{}", self.regime, self.period),
+        }
+    }
+}
+
+/// How completeness counts, as the page and its table say it.
+const COUNTING: &str = "Đã gửi gồm báo cáo đã gửi và đã duyệt; báo cáo nháp hoặc bị trả lại tính là chưa gửi. \
+Số liệu tổng hợp (biểu đầu ra, so sánh, xuất dữ liệu) chỉ tính báo cáo đã duyệt, trừ khi chọn tính cả báo cáo đã gửi.";
 
 /// Completeness and timeliness of a regime: a chart of recent periods and
 /// the state of each unit in the chosen one.
-pub async fn completeness(State(state): State<AppState>, access: Access, Query(q): Query<ListQuery>) -> Response {
-    page_result(
-        async {
-            let registry = state.registry().await?;
-            let (regimes, regime, periods, period) = choose(&state, &q).await?;
-            let summary = readable_completeness(&state, &access, &regime.code, &period).await?;
-            let mut bars = Vec::new();
-            for p in periods.iter().take(6).rev() {
-                // The chosen period is counted already, as the asker may see it.
-                let other;
-                let c = if *p == period {
-                    &summary
-                } else {
-                    other = shown_to(
-                        &registry,
-                        &access,
-                        &regime.form,
-                        state.db.completeness(&registry, &regime.code, p).await?,
-                    );
-                    &other
-                };
-                let label = match p {
-                    Period::Month { year, month } => format!("{month:02}/{year}"),
-                    other => other.to_string(),
-                };
-                bars.push(charts::Bar {
-                    label,
-                    on_time: c.on_time,
-                    late: c.late,
-                    missing: c.missing,
-                    expected: c.expected,
-                });
-            }
-            let rows = visible(&registry, &access, &regime, &summary, Permission::ViewReports)
-                .into_iter()
-                .map(list_row)
-                .collect();
-            Ok(CompletenessPage {
-                chrome: Chrome::new(&state, &access),
-                regimes: regimes.iter().map(|r| (r.code.clone(), r.name.clone())).collect(),
-                regime: regime.code.clone(),
-                periods: periods.iter().map(|p| (p.to_string(), p.label())).collect(),
-                period: period.to_string(),
-                period_label: period.label(),
-                deadline: format_vn(regime.deadline(&period)),
-                chart: charts::bars(&bars),
-                rows,
-                summary,
-            })
+pub async fn completeness(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<ListQuery>,
+    Query(f): Query<FormatQuery>,
+) -> Response {
+    let format = match f.format() {
+        Ok(format) => format,
+        Err(e) => return error_page(e),
+    };
+    let page = async {
+        let registry = state.registry().await?;
+        let (regimes, regime, periods, period) = choose(&state, &q).await?;
+        let summary = readable_completeness(&state, &access, &regime.code, &period).await?;
+        let mut bars = Vec::new();
+        for p in periods.iter().take(6).rev() {
+            // The chosen period is counted already, as the asker may see it.
+            let other;
+            let c = if *p == period {
+                &summary
+            } else {
+                other = shown_to(
+                    &registry,
+                    &access,
+                    &regime.form,
+                    state.db.completeness(&registry, &regime.code, p).await?,
+                );
+                &other
+            };
+            let label = match p {
+                Period::Month { year, month } => format!("{month:02}/{year}"),
+                other => other.to_string(),
+            };
+            bars.push(charts::Bar {
+                label,
+                on_time: c.on_time,
+                late: c.late,
+                missing: c.missing,
+                expected: c.expected,
+            });
         }
-        .await,
-    )
+        let rows =
+            visible(&registry, &access, &regime, &summary, Permission::ViewReports).into_iter().map(list_row).collect();
+        Ok(CompletenessPage {
+            chrome: Chrome::new(&state, &access),
+            regimes: regimes.iter().map(|r| (r.code.clone(), r.name.clone())).collect(),
+            regime: regime.code.clone(),
+            regime_name: regime.name.clone(),
+            counting: COUNTING,
+            export: query(&[("regime", &regime.code), ("period", &period.to_string())]),
+            periods: periods.iter().map(|p| (p.to_string(), p.label())).collect(),
+            period: period.to_string(),
+            period_label: period.label(),
+            deadline: format_vn(regime.deadline(&period)),
+            chart: charts::bars(&bars),
+            rows,
+            summary,
+        })
+    }
+    .await;
+    deliver(&state, &access, page, format).await
 }

@@ -6,6 +6,7 @@
 mod charts;
 mod compare;
 mod completeness;
+mod export;
 mod home;
 mod output;
 mod report;

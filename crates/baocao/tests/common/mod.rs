@@ -40,6 +40,24 @@ pub async fn answer(res: reqwest::Response) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
+/// The cells of a downloaded workbook's form sheet, as text (numbers in
+/// the interchange form, `1234.5`), row by row.
+pub fn sheet(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("an XLSX workbook");
+    let range = book.worksheet_range(baocao_ingest::xlsx::FORM_SHEET).expect("the form sheet");
+    range.rows().map(|row| row.iter().map(|c| c.to_string()).collect()).collect()
+}
+
+/// The row of a sheet whose cell `column` reads `text` (trimmed).
+pub fn sheet_row<'s>(sheet: &'s [Vec<String>], column: usize, text: &str) -> &'s [String] {
+    sheet
+        .iter()
+        .find(|r| r.get(column).is_some_and(|c| c.trim() == text))
+        .unwrap_or_else(|| panic!("no row «{text}» in {sheet:#?}"))
+}
+
 impl App {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

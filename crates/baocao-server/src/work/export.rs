@@ -1,0 +1,92 @@
+//! A page's table downloaded as a workbook or printed as the official biểu:
+//! `?format=xlsx` or `?format=print` on the page's own address, so that
+//! every filter the page took (regime, period, unit, structure day, the
+//! counting rule) applies to the file as to the page, with the same access.
+
+use axum::response::Html;
+use baocao_core::table::Table;
+use baocao_documents::table::Letterhead;
+
+use super::*;
+
+/// What a page with a table answers: the page, its workbook or its print.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Format {
+    Page,
+    Xlsx,
+    Print,
+}
+
+#[derive(Deserialize)]
+pub struct FormatQuery {
+    format: Option<String>,
+}
+
+impl FormatQuery {
+    /// Refused before any work when unknown.
+    pub(crate) fn format(&self) -> Result<Format, ApiError> {
+        match self.format.as_deref() {
+            None | Some("") => Ok(Format::Page),
+            Some("xlsx") => Ok(Format::Xlsx),
+            Some("print") => Ok(Format::Print),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "Tham số `format`: «{other}» không phải xlsx (tải bảng tính) hoặc print (bản in)."
+            ))),
+        }
+    }
+}
+
+/// A page whose table can leave it.
+pub(crate) trait Exported {
+    fn table(&self) -> Table;
+}
+
+/// The letterhead of what an account prints: the people's committee of
+/// the unit its pages open on (the province for its offices, a commune
+/// for its officers).
+async fn letterhead(state: &AppState, access: &Access) -> Result<Letterhead, ApiError> {
+    let registry = state.registry().await?;
+    let home = access.home_unit(state.settings.home_province.as_deref());
+    let name = home.and_then(|code| registry.in_force(&code, today_in_vietnam()).map(|u| u.name.clone()));
+    Ok(match name {
+        Some(name) => Letterhead::committee_of(&name),
+        None => Letterhead { agency: "ỦY BAN NHÂN DÂN".into(), place: String::new() },
+    })
+}
+
+/// Answers a page, or its table as `format` asks.
+pub(crate) async fn deliver<P: Template + Exported>(
+    state: &AppState,
+    access: &Access,
+    page: Result<P, ApiError>,
+    format: Format,
+) -> Response {
+    let answer = async {
+        let page = page?;
+        Ok::<_, ApiError>(match format {
+            Format::Page => render(&page),
+            Format::Xlsx => {
+                let table = page.table();
+                let bytes = baocao_ingest::xlsx::write_table(&table, state.settings.demo)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                crate::respond::workbook(&table.file_name, bytes)
+            }
+            Format::Print => {
+                let head = letterhead(state, access).await?;
+                Html(baocao_documents::table::render(&page.table(), &head, state.settings.demo)?).into_response()
+            }
+        })
+    }
+    .await;
+    answer.unwrap_or_else(error_page)
+}
+
+/// The query of a page's own filters (the empty ones left out), ending
+/// with `&` when there are any, to which a link adds `format=…`.
+pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
+    let kept: Vec<_> = pairs.iter().filter(|(_, v)| !v.is_empty()).collect();
+    match serde_urlencoded::to_string(kept) {
+        Ok(q) if !q.is_empty() => q + "&",
+        _ => String::new(),
+    }
+}
