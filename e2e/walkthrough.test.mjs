@@ -214,6 +214,40 @@ test("the provincial approver approves; the total and completeness follow", asyn
   });
 });
 
+test("the approver approves a selection of the queue with one confirmation", async () => {
+  await as("bulk", async (page) => {
+    await signIn(page, "pheduyet.tinh");
+    // The demo leaves last month's reports partly sent: the first period
+    // offered with at least two waiting.
+    await page.goto(`${base}/review?regime=${REGIME}`);
+    const periods = await page.locator('select[name="period"] option').evaluateAll((os) => os.map((o) => o.value));
+    const boxes = page.locator('#review input[name="unit"]');
+    let period;
+    for (const p of periods) {
+      await page.goto(`${base}/review?regime=${REGIME}&period=${p}`);
+      if ((await boxes.count()) >= 2) {
+        period = p;
+        break;
+      }
+    }
+    assert.ok(period, `some period offered has two reports waiting (${periods})`);
+    const waiting = await boxes.count();
+    const approvedBefore = await approvedCount(page, period);
+    await page.goto(`${base}/review?regime=${REGIME}&period=${period}`);
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await page.getByRole("button", { name: "Phê duyệt các báo cáo đã chọn" }).click();
+    // Nothing is approved before the one confirmation, which lists them.
+    await page.locator("h1", { hasText: "Xác nhận phê duyệt 2 báo cáo" }).waitFor();
+    assert.equal(await page.locator("tbody tr").count(), 2);
+    await page.getByRole("button", { name: "Xác nhận phê duyệt 2 báo cáo" }).click();
+    await page.locator('[role="status"]', { hasText: "Đã phê duyệt 2/2 báo cáo đã chọn." }).waitFor();
+    assert.equal(await boxes.count(), waiting - 2, "the approved leave the queue");
+    assert.equal(await approvedCount(page, period), approvedBefore + 2);
+    await signOut(page);
+  });
+});
+
 test("the approver downloads the province total as a workbook and prints it", async () => {
   const period = reportPath.split("/").pop();
   await as("exports", async (page) => {

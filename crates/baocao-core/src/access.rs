@@ -215,6 +215,39 @@ pub fn allows(
         .any(|g| g.validity.contains(today) && g.role.permissions().contains(&permission) && g.covers(registry, target))
 }
 
+/// Whether `grants` (within `limit`) let an account decide at a level of
+/// a regime's approval chain whose decision is `role`'s on unit `scope`
+/// (the reporting unit when the level names none), for a report of a day
+/// `day` through `form`: a grant in force on `today` of that role, or of
+/// the system administrator, on exactly `scope` (a grant names a unit as
+/// it stands now, so the units that stood for it on `day` count), or on
+/// the whole system. A grant on the province does not make its holder the
+/// commune's own leader: each level is its own people.
+#[allow(clippy::too_many_arguments)]
+pub fn decides_at(
+    registry: &Registry,
+    grants: &[Grant],
+    limit: Option<&[Permission]>,
+    role: Role,
+    scope: &str,
+    day: NaiveDate,
+    form: &str,
+    today: NaiveDate,
+) -> bool {
+    if limit.is_some_and(|l| !l.contains(&Permission::ApproveReports)) {
+        return false;
+    }
+    grants.iter().any(|g| {
+        g.validity.contains(today)
+            && (g.role == role || g.role == Role::SystemAdmin)
+            && (g.forms.is_empty() || g.forms.iter().any(|f| f == form))
+            && match &g.unit {
+                None => true,
+                Some(code) => code == scope || registry.stand_ins(code, day).iter().any(|s| s == scope),
+            }
+    })
+}
+
 /// What whoever manages the accounts of units may give there without
 /// holding it: what the officials they provision do every day (read and
 /// enter reports). Anything else (approving, the catalog, the audit log)

@@ -14,6 +14,7 @@
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::access::Role;
 use crate::period::{Period, Periodicity};
 use crate::registry::Registry;
 use crate::unit::{UnitKind, UnitVersion};
@@ -53,6 +54,40 @@ pub struct Regime {
     /// set ahead); otherwise such a period is refused.
     #[serde(default)]
     pub planning: bool,
+    /// The levels a submitted report climbs, in order (`[[approval]]`); it
+    /// is approved when the last one approves. None: one level, anyone who
+    /// may approve the unit's reports.
+    #[serde(default)]
+    pub approval: Vec<ApprovalLevel>,
+    /// Whoever sent a report may approve it too. Off unless the regime
+    /// says so: nobody approves their own submission.
+    #[serde(default)]
+    pub self_approval: bool,
+}
+
+/// One level of a regime's approval chain: who decides there, as a role
+/// held on a unit (a grant on exactly that unit, or on the whole system).
+///
+/// ```toml
+/// [[approval]]
+/// name = "Lãnh đạo UBND xã"      # a grant of approver on the reporting commune
+/// [[approval]]
+/// name = "Văn phòng UBND tỉnh"
+/// unit = "51"                     # a grant of approver on the province itself
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalLevel {
+    pub name: String,
+    #[serde(default = "approver")]
+    pub role: Role,
+    /// The unit the level's grant must be on, as it stands now; none: the
+    /// reporting unit itself.
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+fn approver() -> Role {
+    Role::Approver
 }
 
 impl Regime {
@@ -69,6 +104,36 @@ impl Regime {
             crate::date::format_vn(period.cutoff().0),
             self.name
         ))
+    }
+
+    /// How many levels approve a report: one without a chain.
+    pub fn levels(&self) -> usize {
+        self.approval.len().max(1)
+    }
+
+    /// Refuses a chain whose levels cannot be told apart or reached (the
+    /// store checks that their units exist): two levels with the same role on the same unit would let one grant
+    /// decide both.
+    pub fn check_approval(&self) -> Result<(), String> {
+        for (i, level) in self.approval.iter().enumerate() {
+            if level.name.trim().is_empty() {
+                return Err(format!("Cấp phê duyệt thứ {} chưa có tên.", i + 1));
+            }
+            if !level.role.permissions().contains(&crate::access::Permission::ApproveReports) {
+                return Err(format!(
+                    "Cấp phê duyệt «{}»: vai trò «{}» không có quyền phê duyệt báo cáo.",
+                    level.name,
+                    level.role.vietnamese()
+                ));
+            }
+            if self.approval[..i].iter().any(|l| l.role == level.role && l.unit == level.unit) {
+                return Err(format!(
+                    "Cấp phê duyệt «{}» trùng vai trò và đơn vị với một cấp trước: hai cấp phải do người khác nhau quyết định.",
+                    level.name
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The last day to send the report of `period`.

@@ -64,6 +64,9 @@ pub struct Revision {
     pub actor: String,
     pub at: DateTime<Utc>,
     pub note: Option<String>,
+    /// The level of the approval chain an approval or a return was decided
+    /// at (1 the first); none for the other actions.
+    pub level: Option<i64>,
 }
 
 impl ReportRow {
@@ -99,6 +102,40 @@ pub struct ReportView {
     pub rows: Vec<ReportRow>,
     pub findings: Vec<Finding>,
     pub revisions: Vec<Revision>,
+    /// The regime's approval chain, by level name; empty for one level.
+    pub levels: Vec<String>,
+    /// Levels that approved the report as it was last sent.
+    pub approvals: usize,
+}
+
+impl ReportView {
+    /// Where the report stands in its approval chain, in words.
+    pub fn standing(&self) -> String {
+        standing(self.status, self.approvals, &self.levels)
+    }
+
+    /// Why `actor` may not approve the report now (see
+    /// [`crate::workflow::approval_barred`]), from its history: who last
+    /// sent it and who approved it since.
+    pub fn approval_barred(&self, actor: &str, self_approval: bool) -> Option<&'static str> {
+        let sent = self.revisions.iter().rposition(|r| r.action == "submit");
+        let since = sent.map_or(&self.revisions[..], |i| &self.revisions[i + 1..]);
+        let approvers: Vec<&str> = since.iter().filter(|r| r.action == "approve").map(|r| r.actor.as_str()).collect();
+        let submitter = sent.map(|i| self.revisions[i].actor.as_str());
+        crate::workflow::approval_barred(actor, submitter, &approvers, self_approval)
+    }
+}
+
+/// Where a report of `status` stands in an approval chain of `levels`
+/// once `approvals` of them approved it, in words: «Đã gửi, chờ Văn phòng
+/// UBND tỉnh duyệt (cấp 2/2)»; its status alone without a chain.
+pub fn standing(status: Status, approvals: usize, levels: &[String]) -> String {
+    match (status, levels.get(approvals)) {
+        (Status::Submitted, Some(next)) => {
+            format!("{}, chờ {} duyệt (cấp {}/{})", status.vietnamese(), next, approvals + 1, levels.len())
+        }
+        (status, _) => status.vietnamese().to_string(),
+    }
 }
 
 /// What an approved report shows, fixed when it is approved: its figures
@@ -204,11 +241,23 @@ pub struct UnitCompleteness {
     pub submitted_at: Option<DateTime<Utc>>,
     /// Sent by the deadline; `None` while not sent.
     pub on_time: Option<bool>,
+    /// Levels of the approval chain that approved it as last sent.
+    pub approvals: usize,
 }
 
 #[cfg(test)]
 mod tests {
-    use super::signature_titles;
+    use super::{signature_titles, standing};
+    use crate::workflow::Status;
+
+    #[test]
+    fn where_a_report_stands_in_its_chain() {
+        let levels = ["Lãnh đạo UBND xã".to_string(), "Văn phòng UBND tỉnh".to_string()];
+        assert_eq!(standing(Status::Submitted, 1, &levels), "Đã gửi, chờ Văn phòng UBND tỉnh duyệt (cấp 2/2)");
+        assert_eq!(standing(Status::Submitted, 0, &levels), "Đã gửi, chờ Lãnh đạo UBND xã duyệt (cấp 1/2)");
+        assert_eq!(standing(Status::Approved, 2, &levels), "Đã duyệt");
+        assert_eq!(standing(Status::Submitted, 0, &[]), "Đã gửi");
+    }
 
     #[test]
     fn signature_blocks_as_decree_30_writes_them() {

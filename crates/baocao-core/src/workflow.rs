@@ -126,6 +126,25 @@ pub fn action_vietnamese(name: &str) -> &str {
     }
 }
 
+/// Why `actor` may not approve a report that `submitter` last sent and
+/// `approvers` approved at lower levels since: nobody approves their own
+/// submission unless the regime allows it (`self_approval`), and each
+/// level of a chain is decided by another account.
+pub fn approval_barred(
+    actor: &str,
+    submitter: Option<&str>,
+    approvers: &[&str],
+    self_approval: bool,
+) -> Option<&'static str> {
+    if !self_approval && submitter == Some(actor) {
+        Some("Không thể tự phê duyệt báo cáo do chính mình gửi: chế độ báo cáo này cần người khác phê duyệt.")
+    } else if approvers.contains(&actor) {
+        Some("Tài khoản này đã phê duyệt báo cáo ở một cấp trước; mỗi cấp do một người khác quyết định.")
+    } else {
+        None
+    }
+}
+
 /// The status after `action`, or why it is not allowed (in Vietnamese).
 pub fn transition(from: Status, action: &Action) -> Result<Status, String> {
     match (from, action) {
@@ -168,6 +187,7 @@ mod tests {
         assert!(transition(Status::Draft, &Action::Approve).is_err());
         assert!(transition(Status::Submitted, &Action::Save).is_err());
         assert!(transition(Status::Approved, &Action::Save).unwrap_err().contains("khóa"));
+
         assert!(transition(Status::Approved, &ret).is_err());
         let no_reason = Action::Return { reason: "  ".into() };
         assert!(transition(Status::Submitted, &no_reason).unwrap_err().contains("lý do"));
@@ -179,5 +199,13 @@ mod tests {
             assert_eq!(Action::parse(name, Some("x".into())).unwrap().name(), name);
         }
         assert!(Action::parse("publish", None).is_err());
+    }
+
+    #[test]
+    fn nobody_approves_their_own_submission_or_two_levels() {
+        assert!(approval_barred("a", Some("a"), &[], false).unwrap().contains("tự phê duyệt"));
+        assert_eq!(approval_barred("a", Some("a"), &[], true), None);
+        assert!(approval_barred("b", Some("a"), &["b"], true).unwrap().contains("cấp trước"));
+        assert_eq!(approval_barred("c", Some("a"), &["b"], false), None);
     }
 }

@@ -127,6 +127,8 @@ mod tests {
             }],
             findings: Vec::new(),
             revisions: Vec::new(),
+            levels: Vec::new(),
+            approvals: 0,
         }
     }
 

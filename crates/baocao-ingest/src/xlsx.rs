@@ -467,6 +467,8 @@ mod round_trip {
                 row("B", BTreeMap::new()),
             ],
             findings: vec![],
+            levels: Vec::new(),
+            approvals: 0,
             revisions: vec![],
         }
     }

@@ -261,6 +261,65 @@ impl Access {
         }
     }
 
+    /// Whether the account decides on the report of unit `code` for
+    /// `period` under `regime` once `approvals` levels approved it: at the
+    /// level it waits at when the regime has an approval chain (none once
+    /// the last approved), else as anyone who may approve the unit's reports.
+    pub fn decides(
+        &self,
+        registry: &Registry,
+        regime: &baocao_core::regime::Regime,
+        code: &str,
+        period: &baocao_core::Period,
+        approvals: usize,
+    ) -> bool {
+        match regime.approval.get(approvals) {
+            Some(level) => self.decides_at(registry, level, code, period, &regime.form),
+            None if regime.approval.is_empty() => {
+                self.can_on(registry, Permission::ApproveReports, code, period.end(), Some(&regime.form))
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the account may reopen an approved report: who decides at
+    /// the chain's last level (the approval it undoes), else any approver.
+    pub fn reopens(
+        &self,
+        registry: &Registry,
+        regime: &baocao_core::regime::Regime,
+        code: &str,
+        period: &baocao_core::Period,
+    ) -> bool {
+        match regime.approval.last() {
+            Some(level) => self.decides_at(registry, level, code, period, &regime.form),
+            None => self.can_on(registry, Permission::ApproveReports, code, period.end(), Some(&regime.form)),
+        }
+    }
+
+    fn decides_at(
+        &self,
+        registry: &Registry,
+        level: &baocao_core::regime::ApprovalLevel,
+        code: &str,
+        period: &baocao_core::Period,
+        form: &str,
+    ) -> bool {
+        let day = period.end();
+        registry.in_force(code, day).is_some_and(|unit| {
+            baocao_core::access::decides_at(
+                registry,
+                &self.0.grants,
+                self.0.limit(),
+                level.role,
+                level.unit.as_deref().unwrap_or(&unit.code),
+                day,
+                form,
+                today_in_vietnam(),
+            )
+        })
+    }
+
     pub fn username(&self) -> &str {
         &self.0.username
     }

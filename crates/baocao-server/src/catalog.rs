@@ -215,6 +215,33 @@ struct RegimeRow {
     periodicity: &'static str,
     units: String,
     deadline_days: u32,
+    /// Who approves, level by level, and whether the sender may.
+    approval: String,
+}
+
+/// A regime's approval chain in words: «1. Lãnh đạo UBND xã (Phê duyệt
+/// tại đơn vị báo cáo) → 2. …», and whether the sender may approve.
+fn approval_of(regime: &baocao_core::regime::Regime) -> String {
+    let chain = if regime.approval.is_empty() {
+        "Một cấp: người có quyền phê duyệt của đơn vị".to_string()
+    } else {
+        let levels: Vec<String> = regime
+            .approval
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let at = l.unit.as_deref().map_or("đơn vị báo cáo".to_string(), |u| format!("đơn vị {u}"));
+                format!("{}. {} ({} tại {at})", i + 1, l.name, l.role.vietnamese())
+            })
+            .collect();
+        levels.join(" → ")
+    };
+    let sender = if regime.self_approval {
+        "người gửi được tự duyệt"
+    } else {
+        "người gửi không tự duyệt"
+    };
+    format!("{chain}; {sender}")
 }
 
 struct PeriodRow {
@@ -280,6 +307,7 @@ pub async fn regimes(State(state): State<AppState>, access: Access) -> Response 
                         periodicity: r.periodicity.vietnamese(),
                         units: units.join("; "),
                         deadline_days: r.deadline_days_after_cutoff,
+                        approval: approval_of(r),
                     }
                 })
                 .collect();

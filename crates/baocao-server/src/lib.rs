@@ -119,6 +119,7 @@ fn routes() -> Routes {
         .get("/reports/{regime}/{unit}/{period}/print", Needs(ViewReports), work::print)
         .post("/reports/{regime}/{unit}/{period}/xlsx", Needs(EnterReports), work::upload)
         .get("/review", Needs(ApproveReports), work::review)
+        .post("/review", Needs(ApproveReports), work::approve_selected)
         .get("/completeness", Needs(ViewReports), work::completeness)
         .get("/compare", Needs(ViewReports), work::compare)
         .get("/output", Needs(ViewReports), work::output)

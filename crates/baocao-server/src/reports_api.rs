@@ -74,13 +74,27 @@ pub(crate) enum Answer {
 pub(crate) async fn act_as(
     state: &AppState,
     access: &Access,
-    request: ReportRequest,
+    mut request: ReportRequest,
     answer: Answer,
 ) -> Result<serde_json::Value, ApiError> {
     let registry = state.registry().await?;
     let regime = state.db.regime(&request.regime).await?;
     let permission = permission_for(&request.action);
     access.require_report(&registry, permission, &regime.form, &request.unit, &request.period)?;
+    match request.action {
+        Action::Approve | Action::Return { .. } if !regime.approval.is_empty() => {
+            request.level = Some(deciding_level(state, access, &registry, &regime, &request).await?);
+        }
+        Action::Reopen { .. } if !access.reopens(&registry, &regime, &request.unit, &request.period) => {
+            if let Some(last) = regime.approval.last() {
+                return Err(ApiError {
+                    status: axum::http::StatusCode::FORBIDDEN,
+                    message: format!("Chỉ cấp phê duyệt cuối ({}) mới mở lại được báo cáo đã duyệt.", last.name),
+                });
+            }
+        }
+        _ => {}
+    }
     let action = request.action.name();
     let json = match answer {
         Answer::Report => serde_json::to_value(state.db.act_on_report(&registry, request).await?),
@@ -89,6 +103,33 @@ pub(crate) async fn act_as(
     .expect("plain data serializes");
     crate::metrics::report_action(action);
     Ok(json)
+}
+
+/// The level of `regime`'s approval chain at which the report `request`
+/// names waits, when `access` decides there; refused (403) otherwise,
+/// naming who decides. A report that waits at no level (not sent, or
+/// approved) is left to the workflow to refuse.
+async fn deciding_level(
+    state: &AppState,
+    access: &Access,
+    registry: &Registry,
+    regime: &baocao_core::regime::Regime,
+    request: &ReportRequest,
+) -> Result<usize, ApiError> {
+    let approved = state.db.report_approvals(registry, &regime.code, &request.unit, &request.period).await?;
+    let Some(level) = regime.approval.get(approved) else { return Ok(approved + 1) };
+    if access.decides(registry, regime, &request.unit, &request.period, approved) {
+        return Ok(approved + 1);
+    }
+    Err(ApiError {
+        status: axum::http::StatusCode::FORBIDDEN,
+        message: format!(
+            "Báo cáo đang chờ cấp {}/{} ({}) quyết định; tài khoản này không thuộc cấp đó.",
+            approved + 1,
+            regime.approval.len(),
+            level.name
+        ),
+    })
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -154,6 +195,7 @@ pub async fn act(
         actor: access.username().to_string(),
         signature: body.signer.zip(body.position),
         at: None,
+        level: None,
     };
     Ok(Json(act_as(&state, &access, request, answer).await?))
 }
@@ -268,6 +310,7 @@ pub async fn upload(
         actor: access.username().to_string(),
         signature: q.signer.zip(q.position),
         at: None,
+        level: None,
     };
     Ok(Json(act_as(&state, &access, request, answer).await?))
 }

@@ -186,6 +186,19 @@ impl Db {
             if form.is_none() {
                 return Err(rejected(format!("chế độ báo cáo {}: không có biểu mẫu {}", regime.code, regime.form)));
             }
+            regime.check_approval().map_err(|e| rejected(format!("chế độ báo cáo {}: {e}", regime.code)))?;
+            for code in regime.approval.iter().filter_map(|l| l.unit.as_deref()) {
+                let known: Option<String> = sqlx::query_scalar("SELECT code FROM units WHERE code = $1 LIMIT 1")
+                    .bind(code)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if known.is_none() {
+                    return Err(rejected(format!(
+                        "chế độ báo cáo {}: cấp phê duyệt ở đơn vị {code}, đơn vị này không có",
+                        regime.code
+                    )));
+                }
+            }
             let before: Option<String> = sqlx::query_scalar("SELECT definition FROM regimes WHERE code = $1")
                 .bind(&regime.code)
                 .fetch_optional(&mut *conn)

@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use baocao_core::Period;
 use baocao_core::datavalue::CheckedValue;
 use baocao_core::form::{Column, Severity};
-use baocao_core::workflow::{Status, transition};
+use baocao_core::workflow::{Action, Status, approval_barred, transition};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -83,6 +83,12 @@ struct State {
     position: Option<String>,
     snapshot: Option<String>,
     values: Vec<(String, String, Option<f64>)>,
+    /// Levels of the approval chain that approved it as last sent.
+    approvals: Option<i64>,
+    /// Who last sent it.
+    submitter: Option<String>,
+    /// Who approved it, at any level, since it was last sent.
+    approvers: Option<Vec<String>>,
 }
 
 #[derive(Serialize)]
@@ -112,6 +118,8 @@ struct Accepted<'a> {
     position: Option<&'a str>,
     snapshot: String,
     frozen: Option<&'a str>,
+    approvals: usize,
+    level: Option<usize>,
     #[serde(skip)]
     audit_action: String,
     #[serde(skip)]
@@ -336,6 +344,7 @@ fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'
         )));
     }
     let next = transition(status, &req.action).map_err(rejected)?;
+    let (next, approvals, level) = climb(regime, req, &state, next)?;
     // Who signs is part of what is sent: given now, or kept from a save.
     let given = |s: Option<&str>| s.is_some_and(|s| !s.trim().is_empty());
     let signed = match &req.signature {
@@ -379,11 +388,51 @@ fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'
         position: req.signature.as_ref().map(|(_, p)| p.as_str()),
         snapshot: serde_json::to_string(&snapshot).expect("plain data serializes"),
         frozen: job.frozen.as_deref().filter(|_| next == Status::Approved),
+        approvals,
+        level,
         audit_action: format!("report.{}", req.action.name()),
         object: format!("report {}/{}/{}", regime.code, unit.code, req.period),
         before: serde_json::json!({ "status": status.as_str(), "values": previous }),
-        after: serde_json::json!({ "status": next.as_str(), "values": snapshot, "reason": reason }),
+        after: serde_json::json!({ "status": next.as_str(), "values": snapshot, "reason": reason, "level": level }),
         job,
     };
     Ok((Outcome { status: next, findings }, accepted))
+}
+
+/// Where an action leaves the report in its regime's approval chain: the
+/// status (an approval below the last level leaves it sent, waiting for
+/// the next), the levels approved since it was sent, and the level the
+/// action was decided at. Refuses whoever sent it approving it (unless the
+/// regime allows it), one account approving at two levels, and an action
+/// decided at a level the report has left meanwhile.
+fn climb(
+    regime: &baocao_core::regime::Regime,
+    req: &ReportRequest,
+    state: &State,
+    next: Status,
+) -> Result<(Status, usize, Option<usize>), StoreError> {
+    let approved = state.approvals.unwrap_or(0).max(0) as usize;
+    let chain = !regime.approval.is_empty();
+    let waiting = approved + 1;
+    let at_level = || match req.level {
+        Some(level) if level != waiting => Err(rejected(format!(
+            "Báo cáo đã chuyển cấp phê duyệt (đang chờ cấp {waiting}/{}); hãy mở lại trang báo cáo.",
+            regime.levels()
+        ))),
+        _ => Ok(chain.then_some(waiting)),
+    };
+    match &req.action {
+        Action::Approve => {
+            let approvers: Vec<&str> = state.approvers.iter().flatten().map(String::as_str).collect();
+            let barred = approval_barred(&req.actor, state.submitter.as_deref(), &approvers, regime.self_approval);
+            if let Some(reason) = barred {
+                return Err(rejected(reason.into()));
+            }
+            let level = at_level()?;
+            let status = if waiting < regime.levels() { Status::Submitted } else { next };
+            Ok((status, waiting, level))
+        }
+        Action::Return { .. } => Ok((next, 0, at_level()?)),
+        _ => Ok((next, 0, None)),
+    }
 }

@@ -37,6 +37,11 @@ pub struct ReportRequest {
     /// When the action happened, for reports carried over from an earlier
     /// system with their own history; now when absent.
     pub at: Option<DateTime<Utc>>,
+    /// For an approval or a return on a regime with an approval chain: the
+    /// level (1 the first) the actor was found to decide at. The action is
+    /// refused if the report has moved to another level meanwhile. None:
+    /// whatever level it stands at (the command line's operator).
+    pub level: Option<usize>,
 }
 
 /// The regime, reporting unit, form version and indicators of one report.
@@ -66,6 +71,7 @@ struct RevisionRow {
     actor: String,
     at: DateTime<Utc>,
     note: Option<String>,
+    level: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -79,10 +85,17 @@ struct ReportRowDb {
     signer_position: Option<String>,
     signed_at: Option<DateTime<Utc>>,
     frozen: Option<String>,
+    approvals: i64,
 }
 
+/// The report of a regime ($1), unit version (code $2, valid from $3) and
+/// period ($4).
+const REPORT_OF: &str = "FROM reports r JOIN units u ON u.id = r.unit_id
+     WHERE r.regime_id = $1 AND u.code = $2 AND COALESCE(u.valid_from, '0001-01-01') = COALESCE($3, '0001-01-01')
+       AND r.period = $4";
+
 const REPORT_COLUMNS: &str = "r.id, r.status, r.submitted_at, r.approved_at, r.returned_reason, r.signer, \
-     r.signer_position, r.signed_at, r.frozen";
+     r.signer_position, r.signed_at, r.frozen, r.approvals";
 
 /// Values typed for the form's indicators, checked against their types;
 /// every problem named in Vietnamese.
@@ -221,6 +234,62 @@ impl Db {
         self.view(registry, &scope, period).await
     }
 
+    /// How many levels of its regime's approval chain approved the report
+    /// of unit `code` for `period` as it was last sent (0 when there is no
+    /// report): the level it waits at is the next.
+    pub async fn report_approvals(
+        &self,
+        registry: &Registry,
+        regime: &str,
+        code: &str,
+        period: &Period,
+    ) -> Result<usize, StoreError> {
+        let (regime_id, _) = self.regime_row(regime).await?;
+        let Some(unit) = registry.in_force(code, period.end()) else { return Ok(0) };
+        let key = unit.key();
+        let sql = format!("SELECT r.approvals {REPORT_OF}");
+        let approvals: Option<i64> = with_pool!(self, |pool| sqlx::query_scalar(&sql)
+            .bind(regime_id)
+            .bind(&key.code)
+            .bind(key.valid_from)
+            .bind(period.to_string())
+            .fetch_optional(pool)
+            .await?);
+        Ok(approvals.unwrap_or(0).max(0) as usize)
+    }
+
+    /// For each submitted report of `regime` for `period`, by unit code:
+    /// who sent it last and who approved it since (at lower levels), what
+    /// decides whether an account may approve it
+    /// (`core::workflow::approval_barred`) without composing the report.
+    pub async fn report_deciders(
+        &self,
+        regime: &str,
+        period: &Period,
+    ) -> Result<HashMap<String, (String, Vec<String>)>, StoreError> {
+        let (regime_id, _) = self.regime_row(regime).await?;
+        let sql = "SELECT u.code, v.action, v.actor FROM report_revisions v
+             JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
+             WHERE r.regime_id = $1 AND r.period = $2 AND r.status = 'submitted' AND v.action IN ('submit', 'approve')
+               AND v.seq >= (SELECT MAX(w.seq) FROM report_revisions w WHERE w.report_id = r.id AND w.action = 'submit')
+             ORDER BY u.code, v.seq";
+        let rows: Vec<(String, String, String)> = with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(regime_id)
+            .bind(period.to_string())
+            .fetch_all(pool)
+            .await?);
+        let mut deciders: HashMap<String, (String, Vec<String>)> = HashMap::new();
+        for (code, action, actor) in rows {
+            let entry = deciders.entry(code).or_default();
+            if action == "submit" {
+                entry.0 = actor;
+            } else {
+                entry.1.push(actor);
+            }
+        }
+        Ok(deciders)
+    }
+
     /// A report as people see it: computed now, or for an approved report
     /// as it was fixed at its approval (a report approved before approvals
     /// fixed it is fixed the first time it is shown).
@@ -262,11 +331,7 @@ impl Db {
     ) -> Result<(ReportView, Option<ReportRowDb>), StoreError> {
         let ReportScope { regime_id, regime, unit, form, indicators, .. } = scope;
         let regime_id = *regime_id;
-        let sql = format!(
-            "SELECT {REPORT_COLUMNS} FROM reports r JOIN units u ON u.id = r.unit_id
-             WHERE r.regime_id = $1 AND u.code = $2 AND COALESCE(u.valid_from, '0001-01-01') = COALESCE($3, '0001-01-01')
-               AND r.period = $4"
-        );
+        let sql = format!("SELECT {REPORT_COLUMNS} {REPORT_OF}");
         let key = unit.key();
         let row: Option<ReportRowDb> = with_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(regime_id)
@@ -278,7 +343,7 @@ impl Db {
         let revisions: Vec<Revision> = match &row {
             None => Vec::new(),
             Some(r) => {
-                let sql = "SELECT seq, action, status, actor, at, note FROM report_revisions WHERE report_id = $1 ORDER BY seq";
+                let sql = "SELECT seq, action, status, actor, at, note, level FROM report_revisions WHERE report_id = $1 ORDER BY seq";
                 let rows: Vec<RevisionRow> =
                     with_pool!(self, |pool| sqlx::query_as(sql).bind(r.id).fetch_all(pool).await?);
                 rows.into_iter()
@@ -289,6 +354,7 @@ impl Db {
                         actor: r.actor,
                         at: r.at,
                         note: r.note,
+                        level: r.level,
                     })
                     .collect()
             }
@@ -321,6 +387,8 @@ impl Db {
             findings: form.validate(&this, indicators),
             rows,
             revisions,
+            levels: regime.approval.iter().map(|l| l.name.clone()).collect(),
+            approvals: row.as_ref().map_or(0, |r| r.approvals.max(0) as usize),
         };
         Ok((view, row))
     }
@@ -559,24 +627,29 @@ impl Db {
     ) -> Result<Completeness, StoreError> {
         let (regime_id, regime) = self.regime_row(regime).await?;
         let deadline = regime.deadline(period);
-        let sql = "SELECT u.code, r.status, r.submitted_at FROM reports r JOIN units u ON u.id = r.unit_id
+        let sql = "SELECT u.code, r.status, r.submitted_at, r.approvals FROM reports r JOIN units u ON u.id = r.unit_id
                    WHERE r.regime_id = $1 AND r.period = $2";
-        let rows: Vec<(String, String, Option<DateTime<Utc>>)> = with_pool!(self, |pool| sqlx::query_as(sql)
+        let rows: Vec<(String, String, Option<DateTime<Utc>>, i64)> = with_pool!(self, |pool| sqlx::query_as(sql)
             .bind(regime_id)
             .bind(period.to_string())
             .fetch_all(pool)
             .await?);
-        let by_unit: HashMap<String, (Status, Option<DateTime<Utc>>)> =
-            rows.into_iter().filter_map(|(code, status, at)| Some((code, (Status::parse(&status)?, at)))).collect();
+        let by_unit: HashMap<String, (Status, Option<DateTime<Utc>>, usize)> = rows
+            .into_iter()
+            .filter_map(|(code, status, at, approvals)| {
+                Some((code, (Status::parse(&status)?, at, approvals.max(0) as usize)))
+            })
+            .collect();
         // The deadline is a day in Vietnam: sent before its end (UTC+7) is on time.
         let units: Vec<UnitCompleteness> = regime
             .units_for(registry, period)
             .into_iter()
             .map(|u| {
-                let (status, submitted_at) = by_unit.get(&u.code).map_or((None, None), |(s, at)| (Some(*s), *at));
+                let (status, submitted_at, approvals) =
+                    by_unit.get(&u.code).map_or((None, None, 0), |(s, at, n)| (Some(*s), *at, *n));
                 let sent = matches!(status, Some(Status::Submitted | Status::Approved));
                 let on_time = submitted_at.filter(|_| sent).map(|at| baocao_core::date::day_in_vietnam(at) <= deadline);
-                UnitCompleteness { code: u.code, name: u.name, status, submitted_at, on_time }
+                UnitCompleteness { code: u.code, name: u.name, status, submitted_at, on_time, approvals }
             })
             .collect();
         Ok(Completeness::of(regime.code.clone(), *period, deadline, units))

@@ -132,25 +132,33 @@ pub const SQLITE: Dialect = Dialect {
             (SELECT v.snapshot FROM report_revisions v WHERE v.report_id = r.id ORDER BY v.seq DESC LIMIT 1),
             json((SELECT json_group_array(json_array(i.code, d.value, d.value_num))
                   FROM data_values d JOIN indicators i ON i.id = d.indicator_id
-                  WHERE d.unit_id = u.id AND d.period = x.value->>'period'))))
+                  WHERE d.unit_id = u.id AND d.period = x.value->>'period')),
+            r.approvals,
+            (SELECT v.actor FROM report_revisions v WHERE v.report_id = r.id AND v.action = 'submit'
+             ORDER BY v.seq DESC LIMIT 1),
+            json((SELECT json_group_array(v.actor) FROM report_revisions v
+                  WHERE v.report_id = r.id AND v.action = 'approve'
+                    AND v.seq > COALESCE((SELECT MAX(w.seq) FROM report_revisions w
+                                          WHERE w.report_id = r.id AND w.action = 'submit'), 0)))))
         FROM json_each($1) AS x
         JOIN units u ON u.code = x.value->>'code'
              AND COALESCE(u.valid_from, '0001-01-01') = COALESCE(x.value->>'valid_from', '0001-01-01')
         LEFT JOIN reports r ON r.regime_id = x.value->>'regime_id' AND r.unit_id = u.id
              AND r.period = x.value->>'period'",
     upsert_reports: "INSERT INTO reports (regime_id, form_id, unit_id, period, status, updated_at, submitted_at,
-            approved_at, returned_reason, signer, signer_position, signed_at, frozen)
+            approved_at, returned_reason, signer, signer_position, signed_at, frozen, approvals)
         SELECT x.value->>'regime_id', x.value->>'form_id', x.value->>'unit_id', x.value->>'period',
                x.value->>'status', $2,
-               CASE WHEN x.value->>'status' = 'submitted' THEN $2 END,
+               CASE WHEN x.value->>'action' = 'submit' THEN $2 END,
                CASE WHEN x.value->>'status' = 'approved' THEN $2 END,
                CASE WHEN x.value->>'status' = 'returned' THEN x.value->>'reason' END,
                x.value->>'signer', x.value->>'position', CASE WHEN x.value->>'signer' IS NOT NULL THEN $2 END,
-               x.value->>'frozen'
+               x.value->>'frozen', x.value->>'approvals'
         FROM json_each($1) AS x
         WHERE true
         ON CONFLICT (regime_id, unit_id, period) DO UPDATE SET
             status = excluded.status, updated_at = excluded.updated_at, frozen = excluded.frozen,
+            approvals = excluded.approvals,
             submitted_at = COALESCE(excluded.submitted_at, reports.submitted_at),
             approved_at = excluded.approved_at,
             returned_reason = CASE WHEN excluded.status = 'returned' THEN excluded.returned_reason
@@ -159,10 +167,10 @@ pub const SQLITE: Dialect = Dialect {
             signer_position = CASE WHEN excluded.signer IS NOT NULL THEN excluded.signer_position
                                    ELSE reports.signer_position END,
             signed_at = COALESCE(excluded.signed_at, reports.signed_at)",
-    insert_revisions: "INSERT INTO report_revisions (report_id, seq, action, status, actor, at, note, snapshot)
+    insert_revisions: "INSERT INTO report_revisions (report_id, seq, action, status, actor, at, note, snapshot, level)
         SELECT r.id, COALESCE((SELECT MAX(v.seq) FROM report_revisions v WHERE v.report_id = r.id), 0) + 1,
                x.value->>'action', x.value->>'status', x.value->>'actor', $2, x.value->>'reason',
-               x.value->>'snapshot'
+               x.value->>'snapshot', x.value->>'level'
         FROM json_each($1) AS x
         JOIN reports r ON r.regime_id = x.value->>'regime_id' AND r.unit_id = x.value->>'unit_id'
              AND r.period = x.value->>'period'",
@@ -202,22 +210,31 @@ pub const POSTGRES: Dialect = Dialect {
             (SELECT v.snapshot FROM report_revisions v WHERE v.report_id = r.id ORDER BY v.seq DESC LIMIT 1),
             (SELECT COALESCE(json_agg(json_build_array(i.code, d.value, d.value_num)), '[]'::json)
              FROM data_values d JOIN indicators i ON i.id = d.indicator_id
-             WHERE d.unit_id = u.id AND d.period = x.period))), '[]')::text
+             WHERE d.unit_id = u.id AND d.period = x.period),
+            r.approvals,
+            (SELECT v.actor FROM report_revisions v WHERE v.report_id = r.id AND v.action = 'submit'
+             ORDER BY v.seq DESC LIMIT 1),
+            (SELECT COALESCE(json_agg(v.actor), '[]'::json) FROM report_revisions v
+             WHERE v.report_id = r.id AND v.action = 'approve'
+               AND v.seq > COALESCE((SELECT MAX(w.seq) FROM report_revisions w
+                                     WHERE w.report_id = r.id AND w.action = 'submit'), 0)))), '[]')::text
         FROM jsonb_to_recordset($1::jsonb) AS x(k bigint, regime_id bigint, code text, valid_from date, period text)
         JOIN units u ON u.code = x.code
              AND COALESCE(u.valid_from, DATE '0001-01-01') = COALESCE(x.valid_from, DATE '0001-01-01')
         LEFT JOIN reports r ON r.regime_id = x.regime_id AND r.unit_id = u.id AND r.period = x.period",
     upsert_reports: "INSERT INTO reports (regime_id, form_id, unit_id, period, status, updated_at, submitted_at,
-            approved_at, returned_reason, signer, signer_position, signed_at, frozen)
+            approved_at, returned_reason, signer, signer_position, signed_at, frozen, approvals)
         SELECT x.regime_id, x.form_id, x.unit_id, x.period, x.status, $2::timestamptz,
-               CASE WHEN x.status = 'submitted' THEN $2::timestamptz END,
+               CASE WHEN x.action = 'submit' THEN $2::timestamptz END,
                CASE WHEN x.status = 'approved' THEN $2::timestamptz END,
                CASE WHEN x.status = 'returned' THEN x.reason END,
-               x.signer, x.position, CASE WHEN x.signer IS NOT NULL THEN $2::timestamptz END, x.frozen
+               x.signer, x.position, CASE WHEN x.signer IS NOT NULL THEN $2::timestamptz END, x.frozen,
+               x.approvals
         FROM jsonb_to_recordset($1::jsonb) AS x(regime_id bigint, form_id bigint, unit_id bigint, period text,
-             status text, reason text, signer text, position text, frozen text)
+             status text, action text, reason text, signer text, position text, frozen text, approvals bigint)
         ON CONFLICT (regime_id, unit_id, period) DO UPDATE SET
             status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, frozen = EXCLUDED.frozen,
+            approvals = EXCLUDED.approvals,
             submitted_at = COALESCE(EXCLUDED.submitted_at, reports.submitted_at),
             approved_at = EXCLUDED.approved_at,
             returned_reason = CASE WHEN EXCLUDED.status = 'returned' THEN EXCLUDED.returned_reason
@@ -226,11 +243,11 @@ pub const POSTGRES: Dialect = Dialect {
             signer_position = CASE WHEN EXCLUDED.signer IS NOT NULL THEN EXCLUDED.signer_position
                                    ELSE reports.signer_position END,
             signed_at = COALESCE(EXCLUDED.signed_at, reports.signed_at)",
-    insert_revisions: "INSERT INTO report_revisions (report_id, seq, action, status, actor, at, note, snapshot)
+    insert_revisions: "INSERT INTO report_revisions (report_id, seq, action, status, actor, at, note, snapshot, level)
         SELECT r.id, COALESCE((SELECT MAX(v.seq) FROM report_revisions v WHERE v.report_id = r.id), 0) + 1,
-               x.action, x.status, x.actor, $2::timestamptz, x.reason, x.snapshot
+               x.action, x.status, x.actor, $2::timestamptz, x.reason, x.snapshot, x.level
         FROM jsonb_to_recordset($1::jsonb) AS x(regime_id bigint, unit_id bigint, period text, action text,
-             status text, actor text, reason text, snapshot text)
+             status text, actor text, reason text, snapshot text, level bigint)
         JOIN reports r ON r.regime_id = x.regime_id AND r.unit_id = x.unit_id AND r.period = x.period",
     lock_audit_head: "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
     insert_audit: "INSERT INTO audit_log (seq, at, actor, action, object, before, after, prev_hash, hash)

@@ -71,6 +71,8 @@ fn regime() -> Regime {
         units: UnitSelector { under: None, kinds: vec![UnitKind::Commune], codes: vec![] },
         issued_by: None,
         planning: false,
+        approval: Vec::new(),
+        self_approval: true,
     }
 }
 
@@ -85,6 +87,7 @@ fn report(unit: &str, action: Action, values: &[(&str, &str)]) -> ReportRequest 
         actor: "test".into(),
         signature: Some(("Nguyễn Văn A".into(), "Chủ tịch".into())),
         at: None,
+        level: None,
     }
 }
 

@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use baocao_core::access::Role;
 use baocao_core::form::{Column, Rule, Severity};
-use baocao_core::regime::{Regime, UnitSelector};
+use baocao_core::regime::{ApprovalLevel, Regime, UnitSelector};
 use baocao_core::workflow::{Action, Status};
 use baocao_core::{Period, Periodicity, Registry, UnitKind};
 use baocao_ingest::vn_admin::Sources;
@@ -33,6 +34,8 @@ async fn reporting() -> (TestDb, Registry) {
         units: UnitSelector { under: None, kinds: vec![UnitKind::Commune, UnitKind::Ward], codes: vec![] },
         issued_by: None,
         planning: false,
+        approval: Vec::new(),
+        self_approval: true,
     };
     t.db.save_regime("test", &regime).await.unwrap();
     let registry = t.db.load_registry().await.unwrap();
@@ -50,6 +53,7 @@ fn request(unit: &str, action: Action, values: &[(&str, &str)]) -> ReportRequest
         actor: "test".into(),
         signature: Some(("Lê Văn C".into(), "Chủ tịch".into())),
         at: None,
+        level: None,
     }
 }
 
@@ -127,4 +131,92 @@ async fn actions_arriving_together_are_each_decided_and_kept() {
     let verdict = t.db.verify_audit().await.unwrap();
     assert!(verdict.problems.is_empty(), "{:?}", verdict.problems);
     assert_eq!(verdict.records - records_before, 30 + 1);
+}
+
+/// The regime of `reporting` with a two-level approval chain: the
+/// commune's leaders, then the provincial office.
+async fn with_chain(db: &Db, self_approval: bool) -> Regime {
+    let mut regime = db.regime("BC").await.unwrap();
+    regime.approval = vec![
+        ApprovalLevel { name: "Lãnh đạo UBND xã".into(), role: Role::Approver, unit: None },
+        ApprovalLevel { name: "Văn phòng UBND tỉnh".into(), role: Role::Approver, unit: Some("51".into()) },
+    ];
+    regime.self_approval = self_approval;
+    db.save_regime("test", &regime).await.unwrap();
+    regime
+}
+
+/// `actor` acts on the report of [`UNIT`] (sending it with its values).
+fn by(actor: &str, action: Action, level: Option<usize>) -> ReportRequest {
+    let values: &[(&str, &str)] = if action == Action::Submit { &[("CT01", "7"), ("CT02", "3")] } else { &[] };
+    ReportRequest { actor: actor.into(), level, ..request(UNIT, action, values) }
+}
+
+const UNIT: &str = "23317";
+
+#[tokio::test]
+async fn a_report_climbs_its_approval_chain_one_account_a_level() {
+    let (t, registry) = reporting().await;
+    with_chain(&t.db, false).await;
+    let act = |req| async { t.db.apply_report_action(&registry, req).await };
+    let refused = |r: Result<_, StoreError>| match r {
+        Err(StoreError::Conflict(m)) => m,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    act(by("canbo", Action::Submit, None)).await.unwrap();
+    // Nobody approves what they sent themselves.
+    assert!(refused(act(by("canbo", Action::Approve, Some(1))).await).contains("tự phê duyệt"));
+    // The first level's approval leaves it sent, waiting for the second.
+    let first = act(by("chutich", Action::Approve, Some(1))).await.unwrap();
+    assert_eq!(first.status, Status::Submitted);
+    let view = t.db.report(&registry, "BC", UNIT, &PERIOD).await.unwrap();
+    assert_eq!((view.approvals, view.standing().as_str()), (1, "Đã gửi, chờ Văn phòng UBND tỉnh duyệt (cấp 2/2)"));
+    let c = t.db.completeness(&registry, "BC", &PERIOD).await.unwrap();
+    let line = c.units.iter().find(|u| u.code == UNIT).unwrap();
+    assert_eq!((line.status, line.approvals, c.approved), (Some(Status::Submitted), 1, 0));
+    // One account, one level; and a decision made for a level the report left is refused.
+    assert!(refused(act(by("chutich", Action::Approve, None)).await).contains("cấp trước"));
+    assert!(refused(act(by("vanphong", Action::Approve, Some(1))).await).contains("đang chờ cấp 2/2"));
+    let last = act(by("vanphong", Action::Approve, Some(2))).await.unwrap();
+    assert_eq!(last.status, Status::Approved);
+    let view = t.db.report(&registry, "BC", UNIT, &PERIOD).await.unwrap();
+    let levels: Vec<_> = view.revisions.iter().map(|r| (r.action.as_str(), r.actor.as_str(), r.level)).collect();
+    assert_eq!(levels, [("submit", "canbo", None), ("approve", "chutich", Some(1)), ("approve", "vanphong", Some(2))]);
+    assert_eq!(t.db.completeness(&registry, "BC", &PERIOD).await.unwrap().approved, 1);
+
+    // Reopened and sent again, it climbs from the first level, and who
+    // approved before may approve again.
+    act(by("vanphong", Action::Reopen { reason: "Sai số liệu".into() }, None)).await.unwrap();
+    act(by("canbo", Action::Submit, None)).await.unwrap();
+    assert_eq!(t.db.report_approvals(&registry, "BC", UNIT, &PERIOD).await.unwrap(), 0);
+    act(by("chutich", Action::Approve, Some(1))).await.unwrap();
+    // A return at the second level sends it back to the commune, from the start.
+    let back = act(by("vanphong", Action::Return { reason: "Thiếu số liệu".into() }, Some(2))).await.unwrap();
+    assert_eq!(back.status, Status::Returned);
+    assert_eq!(t.db.report_approvals(&registry, "BC", UNIT, &PERIOD).await.unwrap(), 0);
+    let view = t.db.report(&registry, "BC", UNIT, &PERIOD).await.unwrap();
+    assert_eq!(view.revisions.last().unwrap().level, Some(2));
+}
+
+#[tokio::test]
+async fn a_regime_may_let_the_sender_approve_and_refuses_a_chain_it_cannot_reach() {
+    let (t, registry) = reporting().await;
+    with_chain(&t.db, true).await;
+    let act = |req| async { t.db.apply_report_action(&registry, req).await };
+    act(by("chutich", Action::Submit, None)).await.unwrap();
+    assert_eq!(act(by("chutich", Action::Approve, Some(1))).await.unwrap().status, Status::Submitted);
+
+    let mut regime = t.db.regime("BC").await.unwrap();
+    regime.approval[1].unit = Some("99999".into());
+    let refusal = t.db.save_regime("test", &regime).await.unwrap_err().to_string();
+    assert!(refusal.contains("99999"), "{refusal}");
+    regime.approval[1] = regime.approval[0].clone();
+    regime.approval[1].name = "Lần nữa".into();
+    let refusal = t.db.save_regime("test", &regime).await.unwrap_err().to_string();
+    assert!(refusal.contains("trùng vai trò"), "{refusal}");
+    regime.approval[1].role = Role::Viewer;
+    let refusal = t.db.save_regime("test", &regime).await.unwrap_err().to_string();
+    assert!(refusal.contains("không có quyền phê duyệt"), "{refusal}");
+    // Nothing refused was kept.
+    assert_eq!(t.db.regime("BC").await.unwrap().approval[1].unit.as_deref(), Some("51"));
 }

@@ -50,6 +50,8 @@ async fn prepare(url: &str) -> Db {
         },
         issued_by: None,
         planning: false,
+        approval: Vec::new(),
+        self_approval: true,
     };
     db.save_regime("test", &regime).await.unwrap();
     // Submissions go through authentication and authorization like any other.

@@ -251,6 +251,7 @@ pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
                 actor: by,
                 signature: signer.zip(position),
                 at: None,
+                level: None,
             };
             return print(&db.act_on_report(&registry, request).await?, format);
         }
@@ -276,6 +277,7 @@ pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
         actor: which.by,
         signature,
         at: None,
+        level: None,
     };
     let view = db.act_on_report(&registry, request).await?;
     print(&view, which.format)

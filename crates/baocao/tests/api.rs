@@ -2,6 +2,8 @@
 
 mod common;
 
+use baocao_core::access::Role;
+use baocao_core::regime::ApprovalLevel;
 use common::spawn;
 
 #[tokio::test]
@@ -528,4 +530,93 @@ async fn a_filled_workbook_uploaded_on_the_report_page_is_saved_as_a_draft() {
     assert!(html.contains("bao-cao.xlsx"), "{html}");
     // Another commune's officer may not, whatever the file.
     assert_eq!(upload(page, Vec::new(), "sathay").await.0, 403);
+}
+
+#[tokio::test]
+async fn a_report_climbs_a_two_level_chain_and_each_level_sees_its_queue() {
+    let mut app = spawn().await;
+    let mut regime = app.db.db.regime("BC_THANG_TTHC").await.unwrap();
+    regime.code = "BC_HAI_CAP".into();
+    regime.name = "Báo cáo hai cấp duyệt".into();
+    regime.approval = vec![
+        ApprovalLevel { name: "Lãnh đạo UBND xã".into(), role: Role::Approver, unit: None },
+        ApprovalLevel { name: "Văn phòng UBND tỉnh".into(), role: Role::Approver, unit: Some("51".into()) },
+    ];
+    app.db.db.save_regime("test", &regime).await.unwrap();
+    app.add_person("chutich", Role::Approver, Some("23317")).await;
+    let body = |action: &str, extra: &str| {
+        format!(r#"{{"regime":"BC_HAI_CAP","unit":"23317","period":"202509","action":"{action}"{extra}}}"#)
+    };
+    let post = |who: &'static str, body: String| {
+        let app = &app;
+        async move { app.post_as(Some(who), "/api/v1/reports", "application/json", &body).await }
+    };
+    let sent = body(
+        "submit",
+        r#","values":{"HS_TIEP_NHAN":"10","HS_DUNG_HAN":"9"},"signer":"Lê Văn C","position":"Chủ tịch""#,
+    );
+    assert_eq!(post("ngokbay", sent).await.0, 200);
+
+    // The province waits for the commune's leaders: its approval is refused, naming the level.
+    let (status, refused) = post("approver", body("approve", "")).await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("cấp 1/2 (Lãnh đạo UBND xã)"), "{refused}");
+    let review = |who: &'static str| {
+        let app = &app;
+        async move { app.text_as(who, "/review?regime=BC_HAI_CAP&period=202509").await.1 }
+    };
+    assert!(review("chutich").await.contains(r#"value="23317""#));
+    assert!(!review("approver").await.contains(r#"value="23317""#));
+    let (_, first) = post("chutich", body("approve", "")).await;
+    assert_eq!((first["status"].as_str(), first["approvals"].as_u64()), (Some("submitted"), Some(1)), "{first}");
+    // Now it waits for the province, and the commune's leader cannot decide there too.
+    assert_eq!(post("chutich", body("approve", "")).await.0, 403);
+    assert!(!review("chutich").await.contains(r#"value="23317""#));
+    let queue = review("approver").await;
+    assert!(queue.contains(r#"value="23317""#) && queue.contains("chờ Văn phòng UBND tỉnh duyệt (cấp 2/2)"), "{queue}");
+    let (_, c) = app.get("/api/v1/completeness?regime=BC_HAI_CAP&period=202509").await;
+    assert_eq!((c["submitted"].as_u64(), c["approved"].as_u64()), (Some(1), Some(0)), "{c}");
+
+    // The province approves its selection: first a page to confirm, then the approvals.
+    let form = "application/x-www-form-urlencoded";
+    let pick = "regime=BC_HAI_CAP&period=202509&unit=23317&unit=23302";
+    let (status, confirm) = app.post_as(Some("approver"), "/review", form, pick).await;
+    let confirm = confirm.as_str().unwrap().to_string();
+    assert_eq!(status, 200);
+    // 23302 sent nothing: it is not in the queue and not taken.
+    assert!(confirm.contains("Xác nhận phê duyệt 1 báo cáo") && !confirm.contains("23302"), "{confirm}");
+    let (_, shown) = app.get("/api/v1/reports?regime=BC_HAI_CAP&unit=23317&period=202509").await;
+    assert_eq!(shown["status"], "submitted", "nothing is approved before the confirmation");
+    let (status, done) = app.post_as(Some("approver"), "/review", form, &format!("{pick}&confirm=1")).await;
+    assert_eq!(status, 200);
+    assert!(done.as_str().unwrap().contains("Đã phê duyệt 1/1 báo cáo đã chọn."), "{done}");
+    let (_, shown) = app.get("/api/v1/reports?regime=BC_HAI_CAP&unit=23317&period=202509").await;
+    let history: Vec<_> = shown["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["actor"].as_str().unwrap(), r["level"].as_u64()))
+        .collect();
+    assert_eq!(history, [("ngokbay", None), ("chutich", Some(1)), ("approver", Some(2))]);
+    assert_eq!(shown["status"], "approved");
+    let (_, c) = app.get("/api/v1/completeness?regime=BC_HAI_CAP&period=202509").await;
+    assert_eq!(c["approved"].as_u64(), Some(1));
+    let (_, page) = app.text_as("viewer", "/reports/BC_HAI_CAP/23317/202509").await;
+    assert!(page.contains("Phê duyệt (cấp 2: Văn phòng UBND tỉnh)"), "{page}");
+
+    // Only the last level undoes its approval.
+    let reopen = body("reopen", r#","reason":"Sai số liệu""#);
+    assert_eq!(post("chutich", reopen.clone()).await.0, 403);
+    assert_eq!(post("approver", reopen).await.0, 200);
+    // Nobody approves their own submission, not even the administrator.
+    let sent = body("submit", r#","signer":"Lê Văn C","position":"Chủ tịch""#);
+    assert_eq!(post("admin", sent).await.0, 200);
+    let (status, refused) = post("admin", body("approve", "")).await;
+    assert_eq!(status, 409);
+    assert!(refused["error"].as_str().unwrap().contains("tự phê duyệt"), "{refused}");
+    // Its queue says why, offers no box to tick, and a selection naming it takes nothing.
+    let queue = review("admin").await;
+    assert!(queue.contains("tự phê duyệt") && !queue.contains(r#"value="23317""#), "{queue}");
+    let (status, _) = app.post_as(Some("admin"), "/review", form, &format!("{pick}&confirm=1")).await;
+    assert_eq!(status, 400);
 }

@@ -377,6 +377,10 @@ fn report(db: &TestDb, action: &str, unit: &str, period: &str, extra: &[&str]) -
     if action == "submit" && !extra.contains(&"--signer") {
         args.extend_from_slice(&["--signer", "Lê Văn C", "--position", "Chủ tịch"]);
     }
+    // Nobody approves their own submission: the leader decides, not the clerk.
+    if action == "approve" && !extra.contains(&"--by") {
+        args.extend_from_slice(&["--by", "cli-lanhdao"]);
+    }
     baocao(db, &args)
 }
 

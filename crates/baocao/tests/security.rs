@@ -95,6 +95,7 @@ const CASES: &[Case] = &[
     Case { method: "GET", route: "/reports/{regime}/{unit}/{period}/print", url: "/reports/BC_THANG_TTHC/23317/202508/print", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
     Case { method: "POST", route: "/reports/{regime}/{unit}/{period}/xlsx", url: "/reports/BC_THANG_TTHC/23317/202508/xlsx", body: "", expect: [303, 400, 400, 403, 403, 403, 403] },
     Case { method: "GET", route: "/review", url: "/review", body: "", expect: [303, 200, 403, 403, 200, 403, 403] },
+    Case { method: "POST", route: "/review", url: "/review", body: "regime=BC_THANG_TTHC&period=202508&unit=23317&confirm=1", expect: [303, 400, 403, 403, 400, 403, 403] },
     Case { method: "GET", route: "/completeness", url: "/completeness", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/completeness", url: "/completeness?format=xlsx", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/completeness", url: "/completeness?format=print", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },

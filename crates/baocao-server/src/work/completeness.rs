@@ -8,14 +8,9 @@ use baocao_core::table::{Cell, Table, TableRow};
 #[template(path = "completeness.html")]
 struct CompletenessPage {
     chrome: Chrome,
-    regimes: Vec<(String, String)>,
-    regime: String,
+    picker: Picker,
     regime_name: String,
-    periods: Vec<(String, String)>,
-    period: String,
     summary: Completeness,
-    period_label: String,
-    deadline: String,
     rows: Vec<ListRow>,
     chart: String,
     /// The page's filters, for its workbook and print links.
@@ -39,7 +34,10 @@ impl Exported for CompletenessPage {
         notes.push(COUNTING.into());
         Table {
             title: "Tiến độ gửi báo cáo".into(),
-            lines: vec![self.regime_name.clone(), format!("{} · hạn gửi {}", self.period_label, self.deadline)],
+            lines: vec![
+                self.regime_name.clone(),
+                format!("{} · hạn gửi {}", self.picker.period_label, self.picker.deadline),
+            ],
             headings: ["Mã", "Đơn vị", "Trạng thái", "Thời điểm gửi", "Thời hạn"].map(String::from).to_vec(),
             rows: self
                 .rows
@@ -48,7 +46,7 @@ impl Exported for CompletenessPage {
                     cells: vec![
                         Cell::text(&r.unit),
                         Cell::text(&r.name),
-                        Cell::text(r.status),
+                        Cell::text(r.status.clone()),
                         Cell::text(&r.sent),
                         Cell::text(r.on_time),
                     ],
@@ -56,7 +54,7 @@ impl Exported for CompletenessPage {
                 })
                 .collect(),
             notes,
-            file_name: format!("tien-do-{}-{}", self.regime, self.period),
+            file_name: format!("tien-do-{}-{}", self.picker.regime, self.picker.period),
         }
     }
 }
@@ -108,19 +106,17 @@ pub async fn completeness(
                 expected: c.expected,
             });
         }
-        let rows =
-            visible(&registry, &access, &regime, &summary, Permission::ViewReports).into_iter().map(list_row).collect();
+        let levels = level_names(&regime);
+        let rows = visible(&registry, &access, &regime, &summary, Permission::ViewReports)
+            .into_iter()
+            .map(|u| list_row(u, &levels))
+            .collect();
         Ok(CompletenessPage {
             chrome: Chrome::new(&state, &access),
-            regimes: regimes.iter().map(|r| (r.code.clone(), r.name.clone())).collect(),
-            regime: regime.code.clone(),
+            picker: Picker::new(&regimes, &regime, &periods, &period),
             regime_name: regime.name.clone(),
             counting: COUNTING,
             export: query(&[("regime", &regime.code), ("period", &period.to_string())]),
-            periods: periods.iter().map(|p| (p.to_string(), p.label())).collect(),
-            period: period.to_string(),
-            period_label: period.label(),
-            deadline: format_vn(regime.deadline(&period)),
             chart: charts::bars(&bars),
             rows,
             summary,

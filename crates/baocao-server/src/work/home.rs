@@ -43,7 +43,10 @@ pub async fn home(State(state): State<AppState>, access: Access) -> Response {
                             Some(Status::Returned) if access.can(&registry, Permission::EnterReports, target) => {
                                 "Bị trả lại, cần sửa"
                             }
-                            Some(Status::Submitted) if access.can(&registry, Permission::ApproveReports, target) => {
+                            // Only at the level of the chain the report waits at.
+                            Some(Status::Submitted)
+                                if access.decides(&registry, &regime, &u.code, &period, u.approvals) =>
+                            {
                                 "Chờ phê duyệt"
                             }
                             _ => continue,

@@ -10,12 +10,14 @@ mod export;
 mod home;
 mod output;
 mod report;
+mod review;
 
 pub use compare::compare;
 pub use completeness::completeness;
 pub use home::home;
 pub use output::output;
 pub use report::{act, print, report, upload};
+pub use review::{approve_selected, review};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -66,34 +68,52 @@ pub struct ListQuery {
 struct ListRow {
     unit: String,
     name: String,
-    status: &'static str,
+    /// Where the report stands (for a chain, the level it waits at).
+    status: String,
     status_class: &'static str,
     sent: String,
     on_time: &'static str,
 }
 
-#[derive(Template)]
-#[template(path = "reports.html")]
-struct ReportsPage {
-    chrome: Chrome,
-    title: String,
-    action: &'static str,
+/// The chosen regime and period of a list page, and what its picker offers.
+struct Picker {
     regimes: Vec<(String, String)>,
     regime: String,
     periods: Vec<(String, String)>,
     period: String,
     period_label: String,
     deadline: String,
+}
+
+impl Picker {
+    fn new(regimes: &[Regime], regime: &Regime, periods: &[Period], period: &Period) -> Picker {
+        Picker {
+            regimes: regimes.iter().map(|r| (r.code.clone(), r.name.clone())).collect(),
+            regime: regime.code.clone(),
+            periods: periods.iter().map(|p| (p.to_string(), p.label())).collect(),
+            period: period.to_string(),
+            period_label: period.label(),
+            deadline: format_vn(regime.deadline(period)),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    chrome: Chrome,
+    picker: Picker,
     rows: Vec<ListRow>,
 }
 
-/// A unit's line in a list of reports.
-fn list_row(u: &baocao_core::report::UnitCompleteness) -> ListRow {
+/// A unit's line in a list of reports of a regime whose approval chain
+/// has `levels`.
+fn list_row(u: &baocao_core::report::UnitCompleteness, levels: &[String]) -> ListRow {
     let (status, status_class) = status_of(u.status);
     ListRow {
         unit: u.code.clone(),
         name: u.name.clone(),
-        status,
+        status: u.status.map_or(status.to_string(), |s| baocao_core::report::standing(s, u.approvals, levels)),
         status_class,
         sent: u.submitted_at.map(time_vn).unwrap_or_default(),
         on_time: match u.on_time {
@@ -146,36 +166,27 @@ fn visible<'c>(
         .collect()
 }
 
-async fn list_page(state: &AppState, access: &Access, q: ListQuery, review: bool) -> Result<ReportsPage, ApiError> {
-    let registry = state.registry().await?;
-    let (regimes, regime, periods, period) = choose(state, &q).await?;
-    let completeness = state.db.completeness(&registry, &regime.code, &period).await?;
-    let permission = if review { Permission::ApproveReports } else { Permission::ViewReports };
-    let rows = visible(&registry, access, &regime, &completeness, permission)
-        .into_iter()
-        .filter(|u| !review || u.status == Some(Status::Submitted))
-        .map(list_row)
-        .collect();
-    Ok(ReportsPage {
-        chrome: Chrome::new(state, access),
-        title: if review { "Báo cáo chờ phê duyệt".into() } else { "Báo cáo của các đơn vị".into() },
-        action: if review { "/review" } else { "/reports" },
-        regimes: regimes.iter().map(|r| (r.code.clone(), r.name.clone())).collect(),
-        regime: regime.code.clone(),
-        periods: periods.iter().map(|p| (p.to_string(), p.label())).collect(),
-        period: period.to_string(),
-        period_label: period.label(),
-        deadline: format_vn(regime.deadline(&period)),
-        rows,
-    })
+/// The names of a regime's approval levels (empty for one level).
+fn level_names(regime: &Regime) -> Vec<String> {
+    regime.approval.iter().map(|l| l.name.clone()).collect()
 }
 
 /// Reports of a regime and period, for the units the account may see.
 pub async fn reports(State(state): State<AppState>, access: Access, Query(q): Query<ListQuery>) -> Response {
-    page_result(list_page(&state, &access, q, false).await)
-}
-
-/// Submitted reports the account may approve.
-pub async fn review(State(state): State<AppState>, access: Access, Query(q): Query<ListQuery>) -> Response {
-    page_result(list_page(&state, &access, q, true).await)
+    let page = async {
+        let registry = state.registry().await?;
+        let (regimes, regime, periods, period) = choose(&state, &q).await?;
+        let completeness = state.db.completeness(&registry, &regime.code, &period).await?;
+        let levels = level_names(&regime);
+        let rows = visible(&registry, &access, &regime, &completeness, Permission::ViewReports)
+            .into_iter()
+            .map(|u| list_row(u, &levels))
+            .collect();
+        Ok(ReportsPage {
+            chrome: Chrome::new(&state, &access),
+            picker: Picker::new(&regimes, &regime, &periods, &period),
+            rows,
+        })
+    };
+    page_result(page.await)
 }

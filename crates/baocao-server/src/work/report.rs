@@ -28,13 +28,20 @@ struct ReportPage {
     chrome: Chrome,
     view: ReportView,
     url: String,
-    status: &'static str,
+    /// Where the report stands, in words (its status, and for a chain
+    /// the level it waits at).
+    status: String,
     status_class: &'static str,
+    /// The regime's approval chain: each level's name and how it stands.
+    chain: Vec<(String, &'static str)>,
     deadline: String,
     columns: Vec<&'static str>,
     rows: Vec<GridRow>,
     editable: bool,
-    can_approve: bool,
+    /// The account decides at the level the report waits at.
+    can_decide: bool,
+    /// Why, deciding there, it may still not approve (its own submission).
+    approval_barred: Option<&'static str>,
     any_estimated: bool,
     notice: Option<String>,
     error: Option<String>,
@@ -137,15 +144,29 @@ async fn report_page(
     };
     let editable =
         legacy.is_none() && view.status.editable() && access.can(&registry, Permission::EnterReports, target);
-    let can_approve = legacy.is_none()
+    let can_decide = legacy.is_none()
         && view.status == Status::Submitted
-        && access.can(&registry, Permission::ApproveReports, target);
-    let can_reopen = legacy.is_none()
-        && view.status == Status::Approved
-        && access.can(&registry, Permission::ApproveReports, target);
+        && access.decides(&registry, &regime, &path.unit, &period, view.approvals);
+    let approval_barred = if can_decide { view.approval_barred(access.username(), regime.self_approval) } else { None };
+    let can_reopen =
+        legacy.is_none() && view.status == Status::Approved && access.reopens(&registry, &regime, &path.unit, &period);
+    let chain = view
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let standing = match view.status {
+                Status::Approved => "đã duyệt",
+                Status::Submitted if i < view.approvals => "đã duyệt",
+                Status::Submitted if i == view.approvals => "đang chờ",
+                _ => "",
+            };
+            (name.clone(), standing)
+        })
+        .collect();
     // What was typed in a refused attempt is shown again as typed.
     let typed = |name: &str| entered.get(name).cloned();
-    let (status, status_class) = status_of(Some(view.status));
+    let status_class = status_of(Some(view.status)).1;
     // While typing (values entered, nothing saved) every finding is listed
     // above the grid, the only part the check replaces; otherwise only
     // those that no row shows.
@@ -156,14 +177,16 @@ async fn report_page(
         chrome: Chrome::new(state, access),
         legacy,
         url: format!("/reports/{}/{}/{}", path.regime, path.unit, path.period),
-        status,
+        status: view.standing(),
         status_class,
+        chain,
         deadline: format_vn(view.deadline),
         columns: view.columns.iter().map(|c| c.heading()).collect(),
         rows: grid(&view, editable, &entered),
         any_estimated: view.rows.iter().any(|r| r.same_period_estimated),
         editable,
-        can_approve,
+        can_decide,
+        approval_barred,
         notice,
         error,
         general: view
@@ -184,10 +207,15 @@ async fn report_page(
             .rev()
             .map(|r| {
                 let status = Status::parse(&r.status).map_or(r.status.clone(), |s| s.vietnamese().to_string());
+                let action = baocao_core::workflow::action_vietnamese(&r.action);
+                let level = r.level.and_then(|l| Some((l, view.levels.get(usize::try_from(l).ok()?.checked_sub(1)?)?)));
                 (
                     time_vn(r.at),
                     r.actor.clone(),
-                    baocao_core::workflow::action_vietnamese(&r.action).to_string(),
+                    match level {
+                        Some((l, name)) => format!("{action} (cấp {l}: {name})"),
+                        None => action.to_string(),
+                    },
                     status,
                     r.note.clone().unwrap_or_default(),
                 )
@@ -291,6 +319,7 @@ pub async fn act(
         actor: access.username().to_string(),
         signature,
         at: None,
+        level: None,
     };
     match act_as(&state, &access, request, crate::reports_api::Answer::Outcome).await {
         Ok(_) => {
@@ -361,6 +390,7 @@ pub async fn upload(
             actor: access.username().to_string(),
             signature: None,
             at: None,
+            level: None,
         };
         act_as(&state, &access, request, crate::reports_api::Answer::Outcome).await?;
         Ok::<_, ApiError>(())

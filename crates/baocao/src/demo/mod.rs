@@ -276,6 +276,11 @@ async fn act(
 ) -> anyhow::Result<()> {
     for (step, action) in actions.into_iter().enumerate() {
         let signature = (action == Action::Submit).then(|| signer_of(unit));
+        // Nobody approves their own submission: the unit sends, its leader decides.
+        let actor = match action {
+            Action::Save | Action::Submit => "demo-canbo",
+            _ => "demo-lanhdao",
+        };
         let request = ReportRequest {
             regime: regime.code.clone(),
             unit: unit.to_string(),
@@ -283,9 +288,10 @@ async fn act(
             action,
             values: BTreeMap::new(),
             plan: BTreeMap::new(),
-            actor: "demo".into(),
+            actor: actor.into(),
             signature,
             at: Some(sent + chrono::Duration::days(step as i64)),
+            level: None,
         };
         db.apply_report_action(registry, request).await?;
     }

@@ -75,6 +75,18 @@ impl App {
         }
     }
 
+    /// One more account with one grant and an API token, for a test that
+    /// needs someone the fixture's people are not.
+    pub async fn add_person(&mut self, name: &'static str, role: Role, unit: Option<&str>) {
+        let db = &self.db.db;
+        db.create_account("test", name, &format!("Người dùng {name}"), None).await.unwrap();
+        let grant = Grant { role, unit: unit.map(Into::into), forms: vec![], validity: Default::default() };
+        db.add_grant("test", name, &grant).await.unwrap();
+        let token = new_token();
+        db.create_token("test", name, "tests", &token_hash(&token), &Permission::ALL).await.unwrap();
+        self.tokens.insert(name, token);
+    }
+
     /// GET as the system administrator.
     pub async fn get(&self, path: &str) -> (u16, Value) {
         self.get_as(Some("admin"), path).await
