@@ -248,6 +248,49 @@ test("the approver approves a selection of the queue with one confirmation", asy
   });
 });
 
+test("a quarterly report climbs two levels: the commune's leader, then the province", async () => {
+  const CHAIN = "BC_TTHC_QUY";
+  let url;
+  await as("chain-officer", async (page) => {
+    await signIn(page, "nhaplieu.ngokbay");
+    await page.goto(`${base}/reports?regime=${CHAIN}`);
+    const period = await page.locator('select[name="period"] option').first().getAttribute("value");
+    url = `${base}/reports/${CHAIN}/23317/${period}`;
+    await page.goto(url);
+    await page.locator('input[name="v:HS_TIEP_NHAN"]').fill("300");
+    await page.locator('input[name="v:HS_DUNG_HAN"]').fill("280");
+    await page.locator('input[name="v:HS_TRUC_TUYEN_TOAN_TRINH"]').fill("150");
+    await page.locator('input[name="v:VB_DIEN_TU"]').fill("2.400");
+    await page.getByLabel("Chức vụ").fill("Chủ tịch");
+    await page.getByRole("button", { name: "Gửi báo cáo" }).click();
+    await page.locator('[role="status"]', { hasText: "Đã gửi báo cáo" }).waitFor();
+    assert.equal(await page.locator("#status").innerText(), "Đã gửi, chờ Lãnh đạo UBND xã duyệt (cấp 1/2)");
+    await signOut(page);
+  });
+  // The province cannot decide before the commune's leaders.
+  await as("chain-province-early", async (page) => {
+    await signIn(page, "pheduyet.tinh");
+    await page.goto(url);
+    assert.equal(await page.getByRole("button", { name: "Phê duyệt" }).count(), 0);
+    await signOut(page);
+  });
+  for (const [who, after] of [
+    ["lanhdao.ngokbay", "Đã gửi, chờ Văn phòng UBND tỉnh duyệt (cấp 2/2)"],
+    ["pheduyet.tinh", "Đã duyệt"],
+  ]) {
+    await as(`chain-${who}`, async (page) => {
+      await signIn(page, who);
+      const period = url.split("/").pop();
+      await page.goto(`${base}/review?regime=${CHAIN}&period=${period}`);
+      await page.locator("tr", { hasText: "Ngọk Bay" }).getByRole("link", { name: "Mở" }).click();
+      await page.getByRole("button", { name: "Phê duyệt", exact: true }).click();
+      await page.locator('[role="status"]', { hasText: "Đã phê duyệt" }).waitFor();
+      assert.equal(await page.locator("#status").innerText(), after);
+      await signOut(page);
+    });
+  }
+});
+
 test("the approver downloads the province total as a workbook and prints it", async () => {
   const period = reportPath.split("/").pop();
   await as("exports", async (page) => {

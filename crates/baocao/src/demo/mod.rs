@@ -38,6 +38,8 @@ const OUTPUT_FORMS: [(&str, &str); 2] = [
     ("form-th02.toml", include_str!("../../../../data/demo/form-th02.toml")),
 ];
 const REGIME: &str = include_str!("../../../../data/demo/regime-monthly.toml");
+/// A quarterly regime over the same form whose reports climb two levels.
+const CHAIN_REGIME: &str = include_str!("../../../../data/demo/regime-quarterly.toml");
 /// A plan's task table and its target, to follow up on «Kế hoạch».
 const TASKS: &str = include_str!("../../../../data/demo/nhiem-vu.csv");
 const TARGETS: &str = include_str!("../../../../data/demo/chi-tieu.toml");
@@ -111,6 +113,12 @@ pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow
     let mut regime: Regime = read_toml("regime-monthly.toml", REGIME)?;
     regime.units.under = Some(province.to_string());
     db.save_regime(DEMO_ACTOR, &regime).await?;
+    let mut chain: Regime = read_toml("regime-quarterly.toml", CHAIN_REGIME)?;
+    chain.units.under = Some(province.to_string());
+    if let Some(office) = chain.approval.last_mut() {
+        office.unit = Some(province.to_string());
+    }
+    db.save_regime(DEMO_ACTOR, &chain).await?;
     for (name, text) in OUTPUT_FORMS {
         let form: Form = read_toml(name, text)?;
         db.save_form(DEMO_ACTOR, &form).await?;
