@@ -258,6 +258,16 @@ impl Db {
         Ok(approvals.unwrap_or(0).max(0) as usize)
     }
 
+    /// The earliest period any report of `regime` is for (periods of one
+    /// regime sort as text), so that lists can offer periods back to it.
+    pub async fn first_report_period(&self, regime: &str) -> Result<Option<Period>, StoreError> {
+        let (regime_id, _) = self.regime_row(regime).await?;
+        let sql = "SELECT MIN(period) FROM reports WHERE regime_id = $1";
+        let first: Option<String> =
+            with_pool!(self, |pool| sqlx::query_scalar(sql).bind(regime_id).fetch_one(pool).await?);
+        Ok(first.and_then(|p| p.parse().ok()))
+    }
+
     /// For each submitted report of `regime` for `period`, by unit code:
     /// who sent it last and who approved it since (at lower levels), what
     /// decides whether an account may approve it

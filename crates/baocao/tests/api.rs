@@ -565,7 +565,10 @@ async fn a_report_climbs_a_two_level_chain_and_each_level_sees_its_queue() {
         let app = &app;
         async move { app.text_as(who, "/review?regime=BC_HAI_CAP&period=202509").await.1 }
     };
-    assert!(review("chutich").await.contains(r#"value="23317""#));
+    let queue = review("chutich").await;
+    assert!(queue.contains(r#"value="23317""#));
+    // The period picker goes back to the first report, however old.
+    assert!(queue.contains(r#"<option value="202509" selected>"#), "{queue}");
     assert!(!review("approver").await.contains(r#"value="23317""#));
     let (_, first) = post("chutich", body("approve", "")).await;
     assert_eq!((first["status"].as_str(), first["approvals"].as_u64()), (Some("submitted"), Some(1)), "{first}");

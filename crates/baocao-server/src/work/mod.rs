@@ -131,7 +131,8 @@ fn status_of(status: Option<Status>) -> (&'static str, &'static str) {
     }
 }
 
-/// The chosen regime and period, or the first regime and its latest period.
+/// The chosen regime and period, or the first regime and its latest period;
+/// the periods offered go back to the regime's first report.
 async fn choose(state: &AppState, q: &ListQuery) -> Result<(Vec<Regime>, Regime, Vec<Period>, Period), ApiError> {
     let regimes = state.db.regimes().await?;
     let regime = match q.regime.as_deref().filter(|r| !r.is_empty()) {
@@ -140,7 +141,10 @@ async fn choose(state: &AppState, q: &ListQuery) -> Result<(Vec<Regime>, Regime,
     }
     .ok_or_else(|| ApiError::not_found("Chưa có chế độ báo cáo nào."))?;
     let today = today_in_vietnam();
-    let mut periods = regime.periods(today - Days::new(400), today + Days::new(400));
+    // Back about a year, or to the first report, whichever is earlier.
+    let year_ago = today - Days::new(400);
+    let first = state.db.first_report_period(&regime.code).await?.map(|p| p.start());
+    let mut periods = regime.periods(first.map_or(year_ago, |f| f.min(year_ago)), today + Days::new(400));
     periods.retain(|p| p.cutoff().0 <= today);
     periods.reverse();
     let period = match q.period.as_deref().filter(|p| !p.is_empty()) {
