@@ -604,6 +604,18 @@ async fn a_report_climbs_a_two_level_chain_and_each_level_sees_its_queue() {
     assert_eq!(shown["status"], "approved");
     let (_, c) = app.get("/api/v1/completeness?regime=BC_HAI_CAP&period=202509").await;
     assert_eq!(c["approved"].as_u64(), Some(1));
+    // The list narrows to a status and to units found without diacritics.
+    let list = |filter: &'static str| {
+        let app = &app;
+        async move { app.text_as("viewer", &format!("/reports?regime=BC_HAI_CAP&period=202509&{filter}")).await }
+    };
+    let (_, approved) = list("status=approved").await;
+    assert!(approved.contains("Ngọk Bay") && approved.contains(">1/96 đơn vị<"), "{approved}");
+    let (_, found) = list("q=NGOK%20bay").await;
+    assert!(found.contains("Ngọk Bay") && found.contains(">1/96 đơn vị<"), "{found}");
+    let (_, none) = list("status=missing&q=ngok%20bay").await;
+    assert!(!none.contains("Ngọk Bay") && none.contains(">0/96 đơn vị<"), "{none}");
+    assert_eq!(list("status=lost").await.0, 400);
     let (_, page) = app.text_as("viewer", "/reports/BC_HAI_CAP/23317/202509").await;
     assert!(page.contains("Phê duyệt (cấp 2: Văn phòng UBND tỉnh)"), "{page}");
 

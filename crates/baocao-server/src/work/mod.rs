@@ -98,12 +98,34 @@ impl Picker {
     }
 }
 
+/// What the list of reports can be narrowed to: a status (or late) and
+/// units found by name without diacritics, or by code.
+#[derive(Deserialize)]
+pub struct ListFilter {
+    status: Option<String>,
+    q: Option<String>,
+}
+
+/// The statuses the list of reports filters by, as [`status_of`] names
+/// them (code, words), and «late».
+fn status_filters() -> Vec<(&'static str, &'static str)> {
+    let states = [None, Some(Status::Draft), Some(Status::Submitted), Some(Status::Approved), Some(Status::Returned)];
+    let mut filters: Vec<_> = states.into_iter().map(status_of).map(|(words, code)| (code, words)).collect();
+    filters.push(("late", "Trễ hạn"));
+    filters
+}
+
 #[derive(Template)]
 #[template(path = "reports.html")]
 struct ReportsPage {
     chrome: Chrome,
     picker: Picker,
     rows: Vec<ListRow>,
+    /// Reports the account sees before the filter.
+    total: usize,
+    statuses: Vec<(&'static str, &'static str)>,
+    status: String,
+    search: String,
 }
 
 /// A unit's line in a list of reports of a regime whose approval chain
@@ -176,20 +198,48 @@ fn level_names(regime: &Regime) -> Vec<String> {
 }
 
 /// Reports of a regime and period, for the units the account may see.
-pub async fn reports(State(state): State<AppState>, access: Access, Query(q): Query<ListQuery>) -> Response {
+pub async fn reports(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<ListQuery>,
+    Query(filter): Query<ListFilter>,
+) -> Response {
     let page = async {
         let registry = state.registry().await?;
         let (regimes, regime, periods, period) = choose(&state, &q).await?;
         let completeness = state.db.completeness(&registry, &regime.code, &period).await?;
         let levels = level_names(&regime);
-        let rows = visible(&registry, &access, &regime, &completeness, Permission::ViewReports)
+        let status = filter.status.as_deref().filter(|s| !s.is_empty());
+        let statuses = status_filters();
+        if status.is_some_and(|s| !statuses.iter().any(|(code, _)| *code == s)) {
+            return Err(ApiError::bad_request("tham số `status`: trạng thái không có trong danh sách lọc."));
+        }
+        let search = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let visible = visible(&registry, &access, &regime, &completeness, Permission::ViewReports);
+        let total = visible.len();
+        let rows = visible
             .into_iter()
+            .filter(|u| match status {
+                Some("late") => u.on_time == Some(false),
+                Some(s) => status_of(u.status).1 == s,
+                None => true,
+            })
+            .filter(|u| {
+                search.is_none_or(|q| {
+                    u.code.starts_with(q)
+                        || baocao_core::text::matches_word_prefixes(&baocao_core::text::fold(&u.name), q)
+                })
+            })
             .map(|u| list_row(u, &levels))
             .collect();
         Ok(ReportsPage {
             chrome: Chrome::new(&state, &access),
             picker: Picker::new(&regimes, &regime, &periods, &period),
             rows,
+            total,
+            statuses,
+            status: status.unwrap_or_default().to_string(),
+            search: search.unwrap_or_default().to_string(),
         })
     };
     page_result(page.await)
