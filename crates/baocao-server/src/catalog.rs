@@ -39,6 +39,9 @@ struct IndicatorsPage {
     chrome: Chrome,
     query: String,
     groups: Vec<(String, Vec<IndicatorRow>)>,
+    can_import: bool,
+    summary: Option<String>,
+    problems: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -47,41 +50,89 @@ pub struct SearchQuery {
 }
 
 /// Indicators by group (nhóm chỉ tiêu), in Vietnamese order, filtered by
-/// words typed with or without diacritics.
-pub async fn indicators(State(state): State<AppState>, access: Access, Query(q): Query<SearchQuery>) -> Response {
-    page_result(
-        async {
-            let query = q.q.unwrap_or_default().trim().to_string();
-            let mut list = state.db.indicators().await?;
-            if !query.is_empty() {
-                list.retain(|i| matches_word_prefixes(&fold(&format!("{} {}", i.name, i.code)), &query));
-            }
-            list.sort_by(|a, b| {
-                compare_vi(a.group.as_deref().unwrap_or(""), b.group.as_deref().unwrap_or(""))
-                    .then_with(|| compare_vi(&a.name, &b.name))
-            });
-            let mut groups: Vec<(String, Vec<IndicatorRow>)> = Vec::new();
-            for i in list {
-                let group = i.group.clone().unwrap_or_else(|| "Chưa phân nhóm".into());
-                let row = IndicatorRow {
-                    code: i.code,
-                    name: i.name,
-                    unit: i.unit,
-                    value_type: i.value_type.vietnamese(),
-                    aggregation: match i.aggregation.formula() {
-                        Some(f) => format!("công thức: {f}"),
-                        None => i.aggregation.word().to_string(),
-                    },
-                };
-                match groups.last_mut() {
-                    Some((g, rows)) if *g == group => rows.push(row),
-                    _ => groups.push((group, vec![row])),
-                }
-            }
-            Ok(IndicatorsPage { chrome: Chrome::new(&state, &access), query, groups })
+/// words typed with or without diacritics; for whoever manages the catalog,
+/// the form to import a list.
+async fn indicators_page(state: &AppState, access: &Access, query: String) -> Result<IndicatorsPage, ApiError> {
+    let mut list = state.db.indicators().await?;
+    if !query.is_empty() {
+        list.retain(|i| matches_word_prefixes(&fold(&format!("{} {}", i.name, i.code)), &query));
+    }
+    list.sort_by(|a, b| {
+        compare_vi(a.group.as_deref().unwrap_or(""), b.group.as_deref().unwrap_or(""))
+            .then_with(|| compare_vi(&a.name, &b.name))
+    });
+    let mut groups: Vec<(String, Vec<IndicatorRow>)> = Vec::new();
+    for i in list {
+        let group = i.group.clone().unwrap_or_else(|| "Chưa phân nhóm".into());
+        let row = IndicatorRow {
+            code: i.code,
+            name: i.name,
+            unit: i.unit,
+            value_type: i.value_type.vietnamese(),
+            aggregation: match i.aggregation.formula() {
+                Some(f) => format!("công thức: {f}"),
+                None => i.aggregation.word().to_string(),
+            },
+        };
+        match groups.last_mut() {
+            Some((g, rows)) if *g == group => rows.push(row),
+            _ => groups.push((group, vec![row])),
         }
-        .await,
-    )
+    }
+    Ok(IndicatorsPage {
+        chrome: Chrome::new(state, access),
+        query,
+        groups,
+        can_import: access.holds(Permission::ManageCatalog),
+        summary: None,
+        problems: Vec::new(),
+    })
+}
+
+pub async fn indicators(State(state): State<AppState>, access: Access, Query(q): Query<SearchQuery>) -> Response {
+    page_result(indicators_page(&state, &access, q.q.unwrap_or_default().trim().to_string()).await)
+}
+
+/// A list of indicators (CSV or XLSX, the columns of `indicators import`)
+/// uploaded on «Chỉ tiêu»: added or updated all together, or, with any
+/// problem, nothing, every problem named on the page by file, row and column.
+pub async fn import_indicators(
+    State(state): State<AppState>,
+    access: Access,
+    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let (file, _) = match crate::body::read_multipart(form).await {
+        Ok(read) => read,
+        Err(e) => return error_page(e),
+    };
+    let read = crate::directory_pages::read_file(
+        file,
+        "danh sách chỉ tiêu",
+        baocao_ingest::indicators::read_csv,
+        baocao_ingest::indicators::read_xlsx,
+    );
+    let imported = match read {
+        Ok(list) => state
+            .db
+            .import_indicators(access.username(), &list)
+            .await
+            .map_err(|e| e.to_string().lines().map(|l| l.trim().to_string()).collect()),
+        Err(problems) => Err(problems),
+    };
+    let page = indicators_page(&state, &access, String::new()).await;
+    match (page, imported) {
+        (Err(e), _) => error_page(e),
+        (Ok(page), Ok(n)) => render(&IndicatorsPage {
+            summary: Some(format!(
+                "Đã nạp danh sách chỉ tiêu: {} chỉ tiêu mới, {} chỉ tiêu cập nhật.",
+                n.imported, n.updated
+            )),
+            ..page
+        }),
+        (Ok(page), Err(problems)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&IndicatorsPage { problems, ..page })).into_response()
+        }
+    }
 }
 
 struct FormVersion {

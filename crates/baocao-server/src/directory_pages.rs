@@ -140,7 +140,7 @@ pub async fn upload(
 
 /// An uploaded CSV or workbook read with the matching reader, or the
 /// problems as lines to show (`what` names the file asked for).
-fn read_file<T>(
+pub(crate) fn read_file<T>(
     file: Option<(String, Vec<u8>)>,
     what: &str,
     csv: fn(&str, &str) -> Result<T, Problems>,

@@ -106,6 +106,7 @@ fn routes() -> Routes {
         .get("/units", Needs(ViewCatalog), pages::units)
         .get("/units/{code}", Needs(ViewCatalog), pages::unit)
         .get("/indicators", Needs(ViewCatalog), catalog::indicators)
+        .post("/indicators", Needs(ManageCatalog), catalog::import_indicators)
         .get("/forms", Needs(ViewCatalog), catalog::forms)
         .get("/forms/designer", Needs(ManageCatalog), catalog::designer)
         .post("/forms/designer", Needs(ManageCatalog), catalog::designer_save)

@@ -635,3 +635,33 @@ async fn a_report_climbs_a_two_level_chain_and_each_level_sees_its_queue() {
     let (status, _) = app.post_as(Some("admin"), "/review", form, &format!("{pick}&confirm=1")).await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn indicators_are_imported_from_the_browser_all_or_nothing() {
+    let app = spawn().await;
+    let upload = |name: &'static str, text: String| {
+        let app = &app;
+        async move {
+            let form = reqwest::multipart::Form::new()
+                .part("file", reqwest::multipart::Part::bytes(text.into_bytes()).file_name(name));
+            let res = app.client.post(app.url("/indicators")).bearer_auth(app.token("admin")).multipart(form);
+            let res = res.send().await.unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let header = "code,name,unit,value_type,aggregation,group,formula\n";
+    // One bad row refuses the whole list, naming file, row and column.
+    let row = "CAY_XANH,Số cây xanh trồng mới,cây,integer_zero_or_positive,sum,Môi trường,\n";
+    let bad = format!("{header}{row}X,Sai,cái,giant,sum,,\n");
+    let (status, page) = upload("chi-tieu.csv", bad).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("chi-tieu.csv") && page.contains("không có gì thay đổi"), "{page}");
+    let (_, list) = app.text_as("viewer", "/indicators?q=cay+xanh").await;
+    assert!(!list.contains("CAY_XANH"), "nothing of a refused list is kept");
+    let good = format!("{header}{row}");
+    let (status, page) = upload("chi-tieu.csv", good).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("1 chỉ tiêu mới, 0 chỉ tiêu cập nhật"), "{page}");
+    let (_, list) = app.text_as("viewer", "/indicators?q=cay+xanh").await;
+    assert!(list.contains("CAY_XANH") && !list.contains("Nạp danh sách chỉ tiêu"), "a viewer has no upload form");
+}

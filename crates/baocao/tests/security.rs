@@ -82,6 +82,7 @@ const CASES: &[Case] = &[
     Case { method: "GET", route: "/units", url: "/units?under=51", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/units/{code}", url: "/units/23317", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/indicators", url: "/indicators?q=ho+so", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    Case { method: "POST", route: "/indicators", url: "/indicators", body: "", expect: [303, 400, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/forms", url: "/forms", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/forms/designer", url: "/forms/designer", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
     Case { method: "POST", route: "/forms/designer", url: "/forms/designer", body: "definition=x", expect: [303, 422, 403, 403, 403, 403, 403] },
