@@ -134,6 +134,7 @@ fn routes() -> Routes {
         .post("/admin/grants/revoke", Needs(ManageAccounts), admin::revoke_grant)
         .get("/audit", Needs(ViewAudit), audit::audit)
         .get("/tasks", Needs(ViewReports), tasks_page::tasks)
+        .post("/tasks", Needs(ManageCatalog), tasks_page::update)
         .get("/archive", Needs(ViewReports), archive_pages::list)
         .get("/archive/{id}", Needs(ViewReports), archive_pages::package)
         .get("/archive/{id}/files/{*path}", Needs(ViewReports), archive_pages::file)

@@ -5,8 +5,10 @@ use crate::params::Query;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use baocao_core::date::format_vn;
-use baocao_core::tasks::Timeliness;
+use axum::response::{IntoResponse, Redirect};
+use baocao_core::access::Permission;
+use baocao_core::date::{format_vn, parse_date};
+use baocao_core::tasks::{TaskStatus, Timeliness};
 use baocao_core::text::{format_number, format_percent};
 use baocao_core::{Period, today_in_vietnam};
 use chrono::Datelike;
@@ -14,7 +16,8 @@ use serde::Deserialize;
 
 use crate::access::Access;
 use crate::error::ApiError;
-use crate::pages::{Chrome, page_result};
+use crate::pages::{Chrome, error_page, page_result};
+use crate::params::Form;
 use crate::state::AppState;
 
 struct TaskRow {
@@ -29,6 +32,9 @@ struct TaskRow {
     timeliness: &'static str,
     class: &'static str,
     evidence: String,
+    /// The task's status code and completion day, for its update form.
+    status_code: &'static str,
+    done_on: String,
 }
 
 struct TargetRow {
@@ -57,12 +63,28 @@ struct TasksPage {
     targets: Vec<TargetRow>,
     /// Which reports the targets are measured from, in words.
     counting: &'static str,
+    /// The account may record where a task stands.
+    can_update: bool,
+    statuses: [(&'static str, &'static str); 3],
+    notice: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
 pub struct TasksQuery {
     period: Option<String>,
+    done: Option<String>,
 }
+
+/// A task's status as the update form names it.
+fn status_code(status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::NotStarted => "not_started",
+        TaskStatus::InProgress => "in_progress",
+        TaskStatus::Done => "done",
+    }
+}
+
+const STATUSES: [TaskStatus; 3] = [TaskStatus::NotStarted, TaskStatus::InProgress, TaskStatus::Done];
 
 /// Late tasks first, then those due soon, then the rest by deadline.
 fn rank(w: Timeliness) -> u8 {
@@ -111,6 +133,9 @@ pub async fn tasks(State(state): State<AppState>, access: Access, Query(q): Quer
             })
             .collect();
         Ok::<_, ApiError>(TasksPage {
+            can_update: access.holds(Permission::ManageCatalog),
+            statuses: STATUSES.map(|s| (status_code(s), s.vietnamese())),
+            notice: q.done.is_some().then_some("Đã cập nhật tình trạng nhiệm vụ."),
             counting: baocao_store::compose::Counting::APPROVED.vietnamese(),
             chrome: Chrome::new(&state, &access),
             day: format_vn(today),
@@ -134,6 +159,8 @@ pub async fn tasks(State(state): State<AppState>, access: Access, Query(q): Quer
                     deadline: format_vn(t.deadline),
                     product: t.product,
                     status: t.status.vietnamese(),
+                    status_code: status_code(t.status),
+                    done_on: t.done_on.map(format_vn).unwrap_or_default(),
                     timeliness: w.vietnamese(),
                     evidence: t.evidence.unwrap_or_default(),
                 })
@@ -144,4 +171,37 @@ pub async fn tasks(State(state): State<AppState>, access: Access, Query(q): Quer
         })
     };
     page_result(page.await)
+}
+
+#[derive(Deserialize)]
+pub struct TaskUpdate {
+    plan: String,
+    number: String,
+    status: String,
+    #[serde(default)]
+    done_on: String,
+    #[serde(default)]
+    evidence: String,
+}
+
+/// Records where a task stands from its row on «Kế hoạch»: its status, the
+/// day it was done (dd/mm/yyyy, required once done) and its evidence.
+pub async fn update(State(state): State<AppState>, access: Access, Form(u): Form<TaskUpdate>) -> Response {
+    let updated = async {
+        let status = STATUSES
+            .into_iter()
+            .find(|s| status_code(*s) == u.status)
+            .ok_or_else(|| ApiError::bad_request(format!("«{}» không phải là tình trạng nhiệm vụ.", u.status)))?;
+        let done_on = match u.done_on.trim() {
+            "" => None,
+            day => Some(parse_date(day).map_err(|e| ApiError::bad_request(format!("ngày hoàn thành: {e}")))?),
+        };
+        let evidence = Some(u.evidence.trim()).filter(|e| !e.is_empty());
+        state.db.update_task(access.username(), &u.plan, &u.number, status, done_on, evidence).await?;
+        Ok::<_, ApiError>(())
+    };
+    match updated.await {
+        Ok(()) => Redirect::to("/tasks?done=1").into_response(),
+        Err(e) => error_page(e),
+    }
 }

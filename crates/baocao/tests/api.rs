@@ -480,6 +480,25 @@ async fn the_plans_page_puts_late_tasks_first() {
     assert_eq!(status, 200);
     assert!(page.contains("1 nhiệm vụ quá hạn") && page.contains("30/06/2025"), "{page}");
     assert!(page.find("Nhiệm vụ 2").unwrap() < page.find("Nhiệm vụ 1").unwrap(), "the late one first");
+    assert!(!page.contains("Cập nhật"), "a viewer does not update tasks");
+
+    // Where a task stands is recorded from its row: done needs its day.
+    let form = "application/x-www-form-urlencoded";
+    let update = |who: &'static str, body: &'static str| {
+        let app = &app;
+        async move { app.post_as(Some(who), "/tasks", form, body).await.0 }
+    };
+    assert_eq!(update("viewer", "plan=KH+1&number=2&status=done&done_on=01%2F07%2F2025").await, 403);
+    assert_eq!(update("admin", "plan=KH+1&number=2&status=done").await, 409);
+    assert_eq!(update("admin", "plan=KH+1&number=2&status=done&done_on=31%2F02%2F2025").await, 400);
+    assert_eq!(update("admin", "plan=KH+1&number=2&status=finished").await, 400);
+    let done = "plan=KH+1&number=2&status=done&done_on=01%2F07%2F2025&evidence=C%C3%B4ng+v%C4%83n+123%2FVP";
+    assert_eq!(update("admin", done).await, 303);
+    let (_, page) = app.text_as("admin", "/tasks?done=1").await;
+    assert!(page.contains("Đã cập nhật tình trạng nhiệm vụ.") && page.contains("0 nhiệm vụ quá hạn"), "{page}");
+    assert!(page.contains("Công văn 123/VP") && page.contains("01/07/2025"), "{page}");
+    let task = app.db.db.tasks().await.unwrap().into_iter().find(|t| t.number == "2").unwrap();
+    assert_eq!(task.status, baocao_core::tasks::TaskStatus::Done);
 }
 
 #[tokio::test]

@@ -118,6 +118,7 @@ const CASES: &[Case] = &[
     Case { method: "POST", route: "/admin/grants/revoke", url: "/admin/grants/revoke", body: "grant=999999", expect: [303, 404, 403, 403, 403, 403, 404] },
     Case { method: "GET", route: "/agencies", url: "/agencies", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/tasks", url: "/tasks", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    Case { method: "POST", route: "/tasks", url: "/tasks", body: "plan=KH&number=1&status=in_progress", expect: [303, 404, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/archive", url: "/archive", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/archive/{id}", url: "/archive/999", body: "", expect: [303, 404, 404, 404, 404, 404, 404] },
     Case { method: "GET", route: "/archive/{id}/files/{*path}", url: "/archive/999/files/data/x.csv", body: "", expect: [303, 404, 404, 404, 404, 404, 404] },
