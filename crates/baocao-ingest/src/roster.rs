@@ -296,10 +296,11 @@ fn dated_workbook(day: NaiveDate) -> Result<rust_xlsxwriter::Workbook, rust_xlsx
     Ok(workbook)
 }
 
-/// An account plan (or any list for a shared system) as a one-sheet
-/// workbook: heading, the day, Vietnamese column headers, the rows.
-/// The same plan of the same day gives the same bytes.
+/// An account plan, a roster or any list of a day as a one-sheet workbook
+/// (sheet `sheet`): heading, the day, Vietnamese column headers, the rows.
+/// The same list of the same day gives the same bytes.
 pub fn write_plan(
+    sheet: &str,
     heading: &str,
     headers: &[&str],
     rows: Vec<Vec<String>>,
@@ -314,7 +315,7 @@ pub fn write_plan(
             (*h, (widest.max(h.chars().count()) as f64 + 2.0).min(60.0))
         })
         .collect();
-    list_sheet(&mut workbook, "Kế hoạch", heading, &columns, rows, day)?;
+    list_sheet(&mut workbook, sheet, heading, &columns, rows, day)?;
     workbook.save_to_buffer()
 }
 

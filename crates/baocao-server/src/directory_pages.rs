@@ -75,6 +75,33 @@ async fn roster_page(
     })
 }
 
+/// The roster of a day (of one agency, when asked) as a workbook, with the
+/// page's columns.
+pub async fn roster_xlsx(State(state): State<AppState>, access: Access, Query(q): Query<RosterQuery>) -> Response {
+    let result = async {
+        let day = day_param("at", q.at.as_deref())?;
+        let page = roster_page(&state, &access, day, q.agency).await?;
+        let heading = match page.agency.as_str() {
+            "" => "DANH SÁCH CÁN BỘ, CÔNG CHỨC".to_string(),
+            agency => format!("DANH SÁCH CÁN BỘ, CÔNG CHỨC — CƠ QUAN {agency}"),
+        };
+        let rows = page
+            .entries
+            .into_iter()
+            .map(|(agency, name, born, position, post, email, since)| {
+                vec![agency, name, born, position, post, email, since]
+            })
+            .collect();
+        let headers =
+            ["Cơ quan", "Họ và tên", "Ngày sinh", "Chức vụ", "Vị trí công tác", "Thư điện tử công vụ", "Từ ngày"];
+        let bytes = baocao_ingest::roster::write_plan("Danh sách", &heading, &headers, rows, day)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let name = format!("danh-sach-can-bo-{}", day.format("%Y%m%d"));
+        Ok::<_, ApiError>(crate::respond::workbook(&name, bytes))
+    };
+    result.await.unwrap_or_else(error_page)
+}
+
 /// The roster of a day.
 pub async fn roster(State(state): State<AppState>, access: Access, Query(q): Query<RosterQuery>) -> Response {
     let page = async { roster_page(&state, &access, day_param("at", q.at.as_deref())?, q.agency).await };

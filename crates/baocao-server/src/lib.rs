@@ -143,6 +143,7 @@ fn routes() -> Routes {
         .get("/roster", Needs(ManageAccounts), directory_pages::roster)
         .post("/roster", Needs(ManageAccounts), directory_pages::upload)
         .get("/roster/template", Needs(ManageAccounts), directory_pages::template)
+        .get("/roster/xlsx", Needs(ManageAccounts), directory_pages::roster_xlsx)
         .get("/accounts/plan", Needs(ManageAccounts), directory_pages::plan)
         .post("/accounts/apply", Needs(ManageAccounts), directory_pages::apply)
 }

@@ -339,7 +339,7 @@ fn emit_plan(
     let (fields, headers, rows) = plan;
     match output {
         Some(path) => {
-            let bytes = baocao_ingest::roster::write_plan(heading, headers, rows, day)?;
+            let bytes = baocao_ingest::roster::write_plan("Kế hoạch", heading, headers, rows, day)?;
             std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
             outln!("plan written to {}", path.display());
             Ok(())

@@ -388,6 +388,12 @@ async fn rosters_are_uploaded_reviewed_and_their_accounts_applied_in_the_browser
     let res = upload(good).await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
     assert!(res.text().await.unwrap().contains("Đã nạp 1 người"));
+    // The roster of the day leaves the page as a workbook, with the page's columns.
+    let book = app.bytes_as("admin", "/roster/xlsx?at=01/07/2025&agency=H51.01").await;
+    let sheet = common::named_sheet(&book, "Danh sách");
+    let row = common::sheet_row(&sheet, 1, "Nguyễn Văn An");
+    assert_eq!((row[0].as_str(), row[2].as_str(), row[3].as_str()), ("H51.01", "01/02/1980", "Chủ tịch"), "{sheet:?}");
+    assert_eq!(app.text_as("viewer", "/roster/xlsx?at=01/07/2025").await.0, 403);
 
     let (status, page) = app.get("/accounts/plan?at=01/07/2025").await;
     assert_eq!(status, 200);

@@ -127,6 +127,7 @@ const CASES: &[Case] = &[
     // Without a file the upload is refused for those allowed; the rest are turned away first.
     Case { method: "POST", route: "/roster", url: "/roster", body: "", expect: [303, 400, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/roster/template", url: "/roster/template", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
+    Case { method: "GET", route: "/roster/xlsx", url: "/roster/xlsx?at=01/07/2025", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/accounts/plan", url: "/accounts/plan", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
     Case { method: "POST", route: "/accounts/apply", url: "/accounts/apply", body: "at=2025-07-01&domain=qn.gov.vn", expect: [303, 303, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/audit", url: "/audit?action=report.", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },

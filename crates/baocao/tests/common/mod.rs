@@ -43,10 +43,15 @@ pub async fn answer(res: reqwest::Response) -> (u16, Value) {
 /// The cells of a downloaded workbook's form sheet, as text (numbers in
 /// the interchange form, `1234.5`), row by row.
 pub fn sheet(bytes: &[u8]) -> Vec<Vec<String>> {
+    named_sheet(bytes, baocao_ingest::xlsx::FORM_SHEET)
+}
+
+/// The cells of the sheet `name` of a downloaded workbook, as text.
+pub fn named_sheet(bytes: &[u8], name: &str) -> Vec<Vec<String>> {
     use calamine::Reader;
     let mut book: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("an XLSX workbook");
-    let range = book.worksheet_range(baocao_ingest::xlsx::FORM_SHEET).expect("the form sheet");
+    let range = book.worksheet_range(name).unwrap_or_else(|e| panic!("the sheet «{name}»: {e}"));
     range.rows().map(|row| row.iter().map(|c| c.to_string()).collect()).collect()
 }
 
