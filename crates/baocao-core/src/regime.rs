@@ -106,6 +106,11 @@ impl Regime {
         ))
     }
 
+    /// The names of the approval chain's levels (empty for one level).
+    pub fn level_names(&self) -> Vec<String> {
+        self.approval.iter().map(|l| l.name.clone()).collect()
+    }
+
     /// How many levels approve a report: one without a chain.
     pub fn levels(&self) -> usize {
         self.approval.len().max(1)

@@ -15,6 +15,17 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
+    pub const ALL: [TaskStatus; 3] = [TaskStatus::NotStarted, TaskStatus::InProgress, TaskStatus::Done];
+
+    /// The status as stored and as forms name it (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::NotStarted => "not_started",
+            TaskStatus::InProgress => "in_progress",
+            TaskStatus::Done => "done",
+        }
+    }
+
     pub fn vietnamese(self) -> &'static str {
         match self {
             TaskStatus::NotStarted => "chưa thực hiện",

@@ -291,10 +291,7 @@ impl Access {
         code: &str,
         period: &baocao_core::Period,
     ) -> bool {
-        match regime.approval.last() {
-            Some(level) => self.decides_at(registry, level, code, period, &regime.form),
-            None => self.can_on(registry, Permission::ApproveReports, code, period.end(), Some(&regime.form)),
-        }
+        self.decides(registry, regime, code, period, regime.levels() - 1)
     }
 
     fn decides_at(

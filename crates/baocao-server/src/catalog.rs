@@ -112,11 +112,9 @@ pub async fn import_indicators(
         baocao_ingest::indicators::read_xlsx,
     );
     let imported = match read {
-        Ok(list) => state
-            .db
-            .import_indicators(access.username(), &list)
-            .await
-            .map_err(|e| e.to_string().lines().map(|l| l.trim().to_string()).collect()),
+        Ok(list) => {
+            state.db.import_indicators(access.username(), &list).await.map_err(crate::directory_pages::problem_lines)
+        }
         Err(problems) => Err(problems),
     };
     let page = indicators_page(&state, &access, String::new()).await;

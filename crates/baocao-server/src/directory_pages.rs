@@ -165,6 +165,11 @@ pub async fn upload(
     }
 }
 
+/// A refusal of what an upload would have stored, as lines to show.
+pub(crate) fn problem_lines(e: impl std::fmt::Display) -> Vec<String> {
+    e.to_string().lines().map(|l| l.trim().to_string()).collect()
+}
+
 /// An uploaded CSV or workbook read with the matching reader, or the
 /// problems as lines to show (`what` names the file asked for).
 pub(crate) fn read_file<T>(
@@ -257,10 +262,7 @@ pub async fn upload_agencies(
     };
     let read = read_file(file, "danh sách cơ quan", read_agencies_csv, read_agencies_xlsx);
     let imported = match read {
-        Ok(agencies) => state.db.import_agencies(access.username(), &agencies).await.map_err(|e| {
-            let text = e.to_string();
-            text.lines().map(|l| l.trim().to_string()).collect()
-        }),
+        Ok(agencies) => state.db.import_agencies(access.username(), &agencies).await.map_err(problem_lines),
         Err(problems) => Err(problems),
     };
     match imported {

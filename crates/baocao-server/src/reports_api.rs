@@ -85,8 +85,11 @@ pub(crate) async fn act_as(
         Action::Approve | Action::Return { .. } if !regime.approval.is_empty() => {
             request.level = Some(deciding_level(state, access, &registry, &regime, &request).await?);
         }
-        Action::Reopen { .. } if !access.reopens(&registry, &regime, &request.unit, &request.period) => {
-            if let Some(last) = regime.approval.last() {
+        // Without a chain, whoever may approve (checked above) reopens.
+        Action::Reopen { .. } => {
+            let barred =
+                regime.approval.last().filter(|_| !access.reopens(&registry, &regime, &request.unit, &request.period));
+            if let Some(last) = barred {
                 return Err(ApiError {
                     status: axum::http::StatusCode::FORBIDDEN,
                     message: format!("Chỉ cấp phê duyệt cuối ({}) mới mở lại được báo cáo đã duyệt.", last.name),

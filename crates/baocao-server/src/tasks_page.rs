@@ -75,17 +75,6 @@ pub struct TasksQuery {
     done: Option<String>,
 }
 
-/// A task's status as the update form names it.
-fn status_code(status: TaskStatus) -> &'static str {
-    match status {
-        TaskStatus::NotStarted => "not_started",
-        TaskStatus::InProgress => "in_progress",
-        TaskStatus::Done => "done",
-    }
-}
-
-const STATUSES: [TaskStatus; 3] = [TaskStatus::NotStarted, TaskStatus::InProgress, TaskStatus::Done];
-
 /// Late tasks first, then those due soon, then the rest by deadline.
 fn rank(w: Timeliness) -> u8 {
     match w {
@@ -134,7 +123,7 @@ pub async fn tasks(State(state): State<AppState>, access: Access, Query(q): Quer
             .collect();
         Ok::<_, ApiError>(TasksPage {
             can_update: access.holds(Permission::ManageCatalog),
-            statuses: STATUSES.map(|s| (status_code(s), s.vietnamese())),
+            statuses: TaskStatus::ALL.map(|s| (s.as_str(), s.vietnamese())),
             notice: q.done.is_some().then_some("Đã cập nhật tình trạng nhiệm vụ."),
             counting: baocao_store::compose::Counting::APPROVED.vietnamese(),
             chrome: Chrome::new(&state, &access),
@@ -159,7 +148,7 @@ pub async fn tasks(State(state): State<AppState>, access: Access, Query(q): Quer
                     deadline: format_vn(t.deadline),
                     product: t.product,
                     status: t.status.vietnamese(),
-                    status_code: status_code(t.status),
+                    status_code: t.status.as_str(),
                     done_on: t.done_on.map(format_vn).unwrap_or_default(),
                     timeliness: w.vietnamese(),
                     evidence: t.evidence.unwrap_or_default(),
@@ -188,9 +177,9 @@ pub struct TaskUpdate {
 /// day it was done (dd/mm/yyyy, required once done) and its evidence.
 pub async fn update(State(state): State<AppState>, access: Access, Form(u): Form<TaskUpdate>) -> Response {
     let updated = async {
-        let status = STATUSES
+        let status = TaskStatus::ALL
             .into_iter()
-            .find(|s| status_code(*s) == u.status)
+            .find(|s| s.as_str() == u.status)
             .ok_or_else(|| ApiError::bad_request(format!("«{}» không phải là tình trạng nhiệm vụ.", u.status)))?;
         let done_on = match u.done_on.trim() {
             "" => None,

@@ -397,7 +397,7 @@ impl Db {
             findings: form.validate(&this, indicators),
             rows,
             revisions,
-            levels: regime.approval.iter().map(|l| l.name.clone()).collect(),
+            levels: regime.level_names(),
             approvals: row.as_ref().map_or(0, |r| r.approvals.max(0) as usize),
         };
         Ok((view, row))

@@ -11,14 +11,6 @@ use crate::{Db, StoreError, append_audit, with_conn, with_pool};
 
 type TaskRow = (String, String, String, String, String, NaiveDate, String, String, Option<NaiveDate>, Option<String>);
 
-fn status_text(s: TaskStatus) -> &'static str {
-    match s {
-        TaskStatus::NotStarted => "not_started",
-        TaskStatus::InProgress => "in_progress",
-        TaskStatus::Done => "done",
-    }
-}
-
 fn task_of(r: TaskRow) -> Result<Task, StoreError> {
     let (plan, number, title, lead, coordinating, deadline, product, status, done_on, evidence) = r;
     let status = status.replace('_', " ").parse().map_err(StoreError::Corrupt)?;
@@ -45,7 +37,7 @@ impl Db {
                 .bind(&t.coordinating)
                 .bind(t.deadline)
                 .bind(&t.product)
-                .bind(status_text(t.status))
+                .bind(t.status.as_str())
                 .bind(t.done_on)
                 .bind(&t.evidence)
                 .execute(&mut *conn)
@@ -92,7 +84,7 @@ impl Db {
             let updated = sqlx::query(
                 "UPDATE tasks SET status = $1, done_on = $2, evidence = COALESCE($3, evidence) WHERE plan = $4 AND number = $5",
             )
-            .bind(status_text(status))
+            .bind(status.as_str())
             .bind(done_on)
             .bind(evidence)
             .bind(plan)

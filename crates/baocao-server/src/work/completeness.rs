@@ -106,7 +106,7 @@ pub async fn completeness(
                 expected: c.expected,
             });
         }
-        let levels = level_names(&regime);
+        let levels = regime.level_names();
         let rows = visible(&registry, &access, &regime, &summary, Permission::ViewReports)
             .into_iter()
             .map(|u| list_row(u, &levels))

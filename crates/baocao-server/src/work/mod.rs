@@ -192,11 +192,6 @@ fn visible<'c>(
         .collect()
 }
 
-/// The names of a regime's approval levels (empty for one level).
-fn level_names(regime: &Regime) -> Vec<String> {
-    regime.approval.iter().map(|l| l.name.clone()).collect()
-}
-
 /// Reports of a regime and period, for the units the account may see.
 pub async fn reports(
     State(state): State<AppState>,
@@ -208,7 +203,7 @@ pub async fn reports(
         let registry = state.registry().await?;
         let (regimes, regime, periods, period) = choose(&state, &q).await?;
         let completeness = state.db.completeness(&registry, &regime.code, &period).await?;
-        let levels = level_names(&regime);
+        let levels = regime.level_names();
         let status = filter.status.as_deref().filter(|s| !s.is_empty());
         let statuses = status_filters();
         if status.is_some_and(|s| !statuses.iter().any(|(code, _)| *code == s)) {

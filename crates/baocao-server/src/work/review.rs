@@ -41,9 +41,12 @@ async fn queue(
     let registry = state.registry().await?;
     let (regimes, regime, periods, period) = choose(state, q).await?;
     let completeness = state.db.completeness(&registry, &regime.code, &period).await?;
-    let levels = level_names(&regime);
-    let waiting: Vec<_> = visible(&registry, access, &regime, &completeness, Permission::ApproveReports)
-        .into_iter()
+    let levels = regime.level_names();
+    // `decides` is the approval check itself (without a chain, may approve
+    // the unit's reports): no other pass over the units is needed.
+    let waiting: Vec<_> = completeness
+        .units
+        .iter()
         .filter(|u| u.status == Some(Status::Submitted))
         .filter(|u| access.decides(&registry, &regime, &u.code, &period, u.approvals))
         .collect();
@@ -72,7 +75,7 @@ async fn review_page(
     Ok(ReviewPage {
         chrome: Chrome::new(state, access),
         picker: Picker::new(&regimes, &regime, &periods, &period),
-        levels: level_names(&regime),
+        levels: regime.level_names(),
         rows,
         notice,
         refused,
