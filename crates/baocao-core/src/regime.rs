@@ -18,6 +18,7 @@ use crate::access::Role;
 use crate::period::{Period, Periodicity};
 use crate::registry::Registry;
 use crate::unit::{UnitKind, UnitVersion};
+use crate::workflow::Action;
 
 /// Which units a regime asks reports from, resolved at each period's last
 /// day so that a regime survives a reorganization.
@@ -63,6 +64,122 @@ pub struct Regime {
     /// says so: nobody approves their own submission.
     #[serde(default)]
     pub self_approval: bool,
+    /// Set for an ad-hoc or thematic request: the regime asks once, for
+    /// one period, by a day of its own ([`Request`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
+}
+
+/// What a request asks for: an ad-hoc report (báo cáo đột xuất) on an
+/// event, or a thematic one (báo cáo chuyên đề) on a subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    AdHoc,
+    Thematic,
+}
+
+impl RequestKind {
+    pub const ALL: [RequestKind; 2] = [RequestKind::AdHoc, RequestKind::Thematic];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::AdHoc => "ad_hoc",
+            RequestKind::Thematic => "thematic",
+        }
+    }
+
+    pub fn vietnamese(self) -> &'static str {
+        match self {
+            RequestKind::AdHoc => "Đột xuất",
+            RequestKind::Thematic => "Chuyên đề",
+        }
+    }
+
+    /// The letters its codes begin with: DX-2026-001, CĐ → CD-2026-001.
+    fn prefix(self) -> &'static str {
+        match self {
+            RequestKind::AdHoc => "DX",
+            RequestKind::Thematic => "CD",
+        }
+    }
+}
+
+/// A request for a report (đề nghị báo cáo đột xuất, chuyên đề): a regime
+/// whose only period is `period`, due on `deadline`, sent on the strength
+/// of `legal_basis` (the document that asks for it). Whoever sent it may
+/// extend it (the first deadline is kept) or close it: a closed request
+/// takes no more figures, though what was sent may still be approved.
+///
+/// ```toml
+/// [request]
+/// kind = "ad_hoc"
+/// period = "20261201"          # or a month, a quarter… as periods are written
+/// deadline = "2026-12-08"
+/// legal_basis = "Công văn số 123/UBND-VP ngày 01/12/2026"
+/// sent_on = "2026-12-01"
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub kind: RequestKind,
+    pub period: Period,
+    pub deadline: NaiveDate,
+    pub legal_basis: String,
+    pub sent_on: NaiveDate,
+    /// The deadline first set, once the request has been extended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended_from: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_on: Option<NaiveDate>,
+}
+
+impl Request {
+    /// Refuses a request no one could answer: without its legal basis, or
+    /// due before it was sent.
+    pub fn check(&self) -> Result<(), String> {
+        if self.legal_basis.trim().is_empty() {
+            return Err("Đề nghị báo cáo cần nêu căn cứ (văn bản yêu cầu báo cáo).".into());
+        }
+        if self.deadline < self.sent_on {
+            return Err(format!(
+                "Hạn gửi {} trước ngày gửi đề nghị {}.",
+                crate::date::format_vn(self.deadline),
+                crate::date::format_vn(self.sent_on)
+            ));
+        }
+        Ok(())
+    }
+
+    /// The code of the next request of `kind` sent in `year`, after the
+    /// `taken` codes: DX-2026-001, DX-2026-002…
+    pub fn next_code<'a>(kind: RequestKind, year: i32, taken: impl IntoIterator<Item = &'a str>) -> String {
+        let stem = format!("{}-{year}-", kind.prefix());
+        let last = taken.into_iter().filter_map(|c| c.strip_prefix(&stem)?.parse::<u32>().ok()).max().unwrap_or(0);
+        format!("{stem}{:03}", last + 1)
+    }
+
+    /// Moves the deadline later, keeping the first one; refused once closed
+    /// or when the new day is not later.
+    pub fn extend(&mut self, deadline: NaiveDate) -> Result<(), String> {
+        if let Some(closed) = self.closed_on {
+            return Err(format!("Đề nghị đã kết thúc ngày {}: không gia hạn được.", crate::date::format_vn(closed)));
+        }
+        if deadline <= self.deadline {
+            return Err(format!("Hạn mới phải sau hạn hiện tại ({}).", crate::date::format_vn(self.deadline)));
+        }
+        self.extended_from.get_or_insert(self.deadline);
+        self.deadline = deadline;
+        Ok(())
+    }
+
+    /// Closes the request on `today`; refused when it is closed already.
+    pub fn close(&mut self, today: NaiveDate) -> Result<(), String> {
+        if let Some(closed) = self.closed_on {
+            return Err(format!("Đề nghị đã kết thúc ngày {}.", crate::date::format_vn(closed)));
+        }
+        self.closed_on = Some(today);
+        Ok(())
+    }
 }
 
 /// One level of a regime's approval chain: who decides there, as a role
@@ -94,7 +211,17 @@ impl Regime {
     /// Refuses a period whose data cut-off window (Decree 09/2019) has not
     /// begun on `today`, unless the regime takes planning periods: the
     /// December report is open from 15 November, not before.
-    pub fn open(&self, period: &Period, today: NaiveDate) -> Result<(), String> {
+    /// A closed request takes nothing but the approval of what was sent.
+    pub fn open(&self, period: &Period, today: NaiveDate, action: &Action) -> Result<(), String> {
+        if let Some(closed) = self.request.as_ref().and_then(|r| r.closed_on)
+            && *action != Action::Approve
+        {
+            return Err(format!(
+                "Đề nghị báo cáo «{}» đã kết thúc ngày {}: không nhận thêm số liệu.",
+                self.name,
+                crate::date::format_vn(closed)
+            ));
+        }
         if self.planning || period.is_open(today) {
             return Ok(());
         }
@@ -104,6 +231,26 @@ impl Regime {
             crate::date::format_vn(period.cutoff().0),
             self.name
         ))
+    }
+
+    /// Refuses a period the regime does not ask for: one of another
+    /// periodicity, or for a request, any but its own.
+    pub fn asks(&self, period: &Period) -> Result<(), String> {
+        match &self.request {
+            Some(r) if r.period != *period => Err(format!(
+                "Đề nghị báo cáo «{}» chỉ hỏi số liệu {}, không hỏi {}.",
+                self.name,
+                r.period.label().to_lowercase(),
+                period.label().to_lowercase()
+            )),
+            None if period.periodicity() != self.periodicity => Err(format!(
+                "Chế độ báo cáo «{}» báo cáo theo {}, kỳ «{}» không thuộc chế độ này.",
+                self.name,
+                self.periodicity.vietnamese(),
+                period.label()
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// The names of the approval chain's levels (empty for one level).
@@ -143,6 +290,9 @@ impl Regime {
 
     /// The last day to send the report of `period`.
     pub fn deadline(&self, period: &Period) -> NaiveDate {
+        if let Some(r) = &self.request {
+            return r.deadline;
+        }
         let (_, cutoff_end) = period.cutoff();
         cutoff_end + Days::new(u64::from(self.deadline_days_after_cutoff))
     }
@@ -189,8 +339,78 @@ impl Regime {
         units
     }
 
-    /// Every period of the regime ending within `from..=to`.
+    /// Every period of the regime ending within `from..=to`; a request's
+    /// one period whatever the range, for as long as the request lasts it
+    /// is the only one there is to show.
     pub fn periods(&self, from: NaiveDate, to: NaiveDate) -> Vec<Period> {
+        if let Some(r) = &self.request {
+            return vec![r.period];
+        }
         Period::ending_between(self.periodicity, from, to)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn request() -> Request {
+        Request {
+            kind: RequestKind::AdHoc,
+            period: "20261201".parse().unwrap(),
+            deadline: day("2026-12-08"),
+            legal_basis: "Công văn số 45/VP-KSTT".into(),
+            sent_on: day("2026-12-01"),
+            extended_from: None,
+            closed_on: None,
+        }
+    }
+
+    #[test]
+    fn requests_are_numbered_by_kind_and_year() {
+        let taken = ["DX-2026-001", "DX-2026-007", "CD-2026-002", "DX-2025-011", "BC_THANG_TTHC", "DX-2026-x"];
+        assert_eq!(Request::next_code(RequestKind::AdHoc, 2026, taken), "DX-2026-008");
+        assert_eq!(Request::next_code(RequestKind::Thematic, 2026, taken), "CD-2026-003");
+        assert_eq!(Request::next_code(RequestKind::AdHoc, 2027, taken), "DX-2027-001");
+    }
+
+    #[test]
+    fn a_request_is_extended_later_only_and_closed_once() {
+        let mut r = request();
+        assert!(r.check().is_ok());
+        assert!(r.extend(day("2026-12-08")).is_err(), "not later");
+        r.extend(day("2026-12-10")).unwrap();
+        r.extend(day("2026-12-12")).unwrap();
+        assert_eq!((r.deadline, r.extended_from), (day("2026-12-12"), Some(day("2026-12-08"))), "the first kept");
+        r.close(day("2026-12-09")).unwrap();
+        assert!(r.close(day("2026-12-10")).unwrap_err().contains("09/12/2026"));
+        assert!(r.extend(day("2026-12-20")).is_err(), "closed");
+        let late = Request { deadline: day("2026-11-30"), ..request() };
+        assert!(late.check().is_err());
+        let bare = Request { legal_basis: " ".into(), ..request() };
+        assert!(bare.check().unwrap_err().contains("căn cứ"));
+    }
+
+    #[test]
+    fn a_closed_request_takes_only_approvals_of_what_was_sent() {
+        let json = r#"{
+            "code": "DX-2026-001", "name": "Báo cáo nhanh", "form": "BM01", "periodicity": "daily",
+            "deadline_days_after_cutoff": 0, "units": {"codes": ["23317"]},
+            "request": {"kind": "ad_hoc", "period": "20261201", "deadline": "2026-12-08",
+                        "legal_basis": "Công văn số 45/VP-KSTT", "sent_on": "2026-12-01"}
+        }"#;
+        let mut regime: Regime = serde_json::from_str(json).unwrap();
+        let period = "20261201".parse().unwrap();
+        assert_eq!(regime.periods(day("2020-01-01"), day("2020-12-31")), vec![period], "its one period");
+        assert_eq!(regime.deadline(&period), day("2026-12-08"));
+        assert!(regime.asks(&"20261202".parse().unwrap()).is_err());
+        assert!(regime.open(&period, day("2026-12-02"), &Action::Save).is_ok());
+        regime.request.as_mut().unwrap().close(day("2026-12-09")).unwrap();
+        assert!(regime.open(&period, day("2026-12-10"), &Action::Save).unwrap_err().contains("đã kết thúc"));
+        assert!(regime.open(&period, day("2026-12-10"), &Action::Approve).is_ok());
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod handover;
 pub mod package;
+pub mod plans;
 pub mod report;
 pub mod table;
 
@@ -48,6 +49,8 @@ pub enum DocumentError {
     Io { path: String, source: std::io::Error },
     #[error("{path}: khác với biên bản trong gói (bị hỏng hoặc ghi dở)")]
     RecordDiffers { path: String },
+    #[error("không lập được tệp Excel: {0}")]
+    Workbook(String),
 }
 
 #[cfg(test)]

@@ -270,7 +270,7 @@ struct RegimeRow {
 
 /// A regime's approval chain in words: «1. Lãnh đạo UBND xã (Phê duyệt
 /// tại đơn vị báo cáo) → 2. …», and whether the sender may approve.
-fn approval_of(regime: &baocao_core::regime::Regime) -> String {
+pub(crate) fn approval_of(regime: &baocao_core::regime::Regime) -> String {
     let chain = if regime.approval.is_empty() {
         "Một cấp: người có quyền phê duyệt của đơn vị".to_string()
     } else {
@@ -293,6 +293,22 @@ fn approval_of(regime: &baocao_core::regime::Regime) -> String {
     format!("{chain}; {sender}")
 }
 
+/// Which units a regime asks reports from, in words.
+pub(crate) fn units_of(regime: &baocao_core::regime::Regime) -> String {
+    let u = &regime.units;
+    let mut units = Vec::new();
+    if let Some(under) = &u.under {
+        units.push(format!("trực thuộc {under}"));
+    }
+    if !u.kinds.is_empty() {
+        units.push(u.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "));
+    }
+    if !u.codes.is_empty() {
+        units.push(format!("các mã {}", u.codes.join(", ")));
+    }
+    units.join("; ")
+}
+
 struct PeriodRow {
     label: String,
     cutoff: String,
@@ -303,6 +319,9 @@ struct PeriodRow {
 #[template(path = "regimes.html")]
 struct RegimesPage {
     chrome: Chrome,
+    /// The account may write regimes (in the editor).
+    can_manage: bool,
+    notice: Option<String>,
     regimes: Vec<RegimeRow>,
     year: i32,
     periods: Vec<(String, Vec<PeriodRow>)>,
@@ -310,12 +329,19 @@ struct RegimesPage {
 
 /// Regimes, and this year's periods of each with their cut-off windows and
 /// deadlines, so the rules of Decree 09/2019 can be checked by reading.
-pub async fn regimes(State(state): State<AppState>, access: Access) -> Response {
+#[derive(Deserialize)]
+pub struct RegimesQuery {
+    saved: Option<String>,
+}
+
+pub async fn regimes(State(state): State<AppState>, access: Access, Query(q): Query<RegimesQuery>) -> Response {
     page_result(
         async {
             let today = today_in_vietnam();
             let year = today.year();
-            let regimes = state.db.regimes().await?;
+            // Requests, which ask once, are listed on their own page.
+            let mut regimes = state.db.regimes().await?;
+            regimes.retain(|r| r.request.is_none());
             let jan = chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("1 January");
             let dec = chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("31 December");
             let periods = regimes
@@ -338,29 +364,25 @@ pub async fn regimes(State(state): State<AppState>, access: Access) -> Response 
                 .collect();
             let regimes = regimes
                 .iter()
-                .map(|r| {
-                    let mut units = Vec::new();
-                    if let Some(u) = &r.units.under {
-                        units.push(format!("trực thuộc {u}"));
-                    }
-                    if !r.units.kinds.is_empty() {
-                        units.push(r.units.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "));
-                    }
-                    if !r.units.codes.is_empty() {
-                        units.push(format!("các mã {}", r.units.codes.join(", ")));
-                    }
-                    RegimeRow {
-                        code: r.code.clone(),
-                        name: r.name.clone(),
-                        form: r.form.clone(),
-                        periodicity: r.periodicity.vietnamese(),
-                        units: units.join("; "),
-                        deadline_days: r.deadline_days_after_cutoff,
-                        approval: approval_of(r),
-                    }
+                .map(|r| RegimeRow {
+                    code: r.code.clone(),
+                    name: r.name.clone(),
+                    form: r.form.clone(),
+                    periodicity: r.periodicity.vietnamese(),
+                    units: units_of(r),
+                    deadline_days: r.deadline_days_after_cutoff,
+                    approval: approval_of(r),
                 })
                 .collect();
-            Ok(RegimesPage { chrome: Chrome::new(&state, &access), regimes, year, periods })
+            let registry = state.registry().await?;
+            Ok(RegimesPage {
+                chrome: Chrome::new(&state, &access),
+                can_manage: access.can(&registry, Permission::ManageCatalog, Target::System),
+                notice: q.saved.map(|code| format!("Đã lưu chế độ báo cáo {code}.")),
+                regimes,
+                year,
+                periods,
+            })
         }
         .await,
     )

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use baocao_core::date::format_vn;
 use baocao_core::directory::{DEFAULT_GRACE_DAYS, RULE, Step};
 use baocao_core::today_in_vietnam;
+use baocao_documents::plans::{address_rows, certificate_requests, step_rows};
 use baocao_ingest::roster::{read_agencies_csv, read_agencies_xlsx, read_roster_csv, read_roster_xlsx};
 use baocao_ingest::{IngestError, Location, Problems};
 use baocao_store::account_plan::PlannedAddress;
@@ -335,6 +336,41 @@ fn step_row(step: &Step) -> (String, String, String) {
         Step::Open { username } => ("Mở lại tài khoản".into(), username.clone(), "danh sách cán bộ cần lại".into()),
         Step::Rename { username, display_name } => ("Đổi tên hiển thị".into(), username.clone(), display_name.clone()),
     }
+}
+
+#[derive(Deserialize)]
+pub struct PlanFileQuery {
+    system: String,
+    at: Option<String>,
+    domain: Option<String>,
+}
+
+/// A plan of the day as the workbook people hand on, the same file as the
+/// command line writes: `email` (official addresses, for the mail system),
+/// `baocao` (this system's accounts) or `signature` (the certificate
+/// requests, Mẫu 01 for officials and Mẫu 02 for new agencies).
+pub async fn plan_xlsx(State(state): State<AppState>, access: Access, Query(q): Query<PlanFileQuery>) -> Response {
+    let file = async {
+        require(&state, &access).await?;
+        let day = day_param("at", q.at.as_deref())?;
+        let domain = domain_of(&state, q.domain)?;
+        let addresses = state.db.address_plan(day, &domain).await?.addresses;
+        let (name, bytes) = match q.system.as_str() {
+            "email" => ("ke-hoach-thu-cong-vu", address_rows(&addresses).workbook(day)?),
+            "baocao" => {
+                let steps = state.db.reporting_plan_from(&addresses, day, &domain, DEFAULT_GRACE_DAYS).await?;
+                ("ke-hoach-tai-khoan", step_rows(&steps).workbook(day)?)
+            }
+            "signature" => ("de-nghi-chung-thu-so", certificate_requests(&state.db, day, &addresses).await?.0),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "tham số `system` «{other}»: cần email (thư công vụ), baocao (tài khoản) hoặc signature (chứng thư số)."
+                )));
+            }
+        };
+        Ok::<_, ApiError>(crate::respond::workbook(&format!("{name}-{}", day.format("%Y%m%d")), bytes))
+    };
+    file.await.unwrap_or_else(error_page)
 }
 
 /// The accounts a day needs, to review before carrying them out.

@@ -24,6 +24,7 @@ mod pages;
 mod panics;
 mod params;
 mod problem;
+mod regime_editor;
 mod reports_api;
 mod respond;
 pub mod rules;
@@ -99,6 +100,7 @@ fn routes() -> Routes {
         .get("/static/app.css", Public, pages::stylesheet)
         .get(baocao_documents::STYLESHEET_PATH, Public, pages::document_stylesheet)
         .get("/static/htmx.min.js", Public, pages::htmx)
+        .get("/static/picker.js", Public, pages::picker)
         .get("/login", Public, session::page)
         .post("/login", Public, session::sign_in)
         .post("/logout", SignedIn, session::sign_out)
@@ -114,6 +116,9 @@ fn routes() -> Routes {
         .get("/forms/{code}", Needs(ViewCatalog), catalog::form)
         .get("/forms/{code}/xlsx", Needs(ViewCatalog), catalog::form_xlsx)
         .get("/regimes", Needs(ViewCatalog), catalog::regimes)
+        .get("/regimes/editor", Needs(ManageCatalog), regime_editor::editor)
+        .post("/regimes/editor", Needs(ManageCatalog), regime_editor::save)
+        .post("/regimes/editor/preview", Needs(ManageCatalog), regime_editor::preview)
         .get("/reports", Needs(ViewReports), work::reports)
         .get("/reports/{regime}/{unit}/{period}", Needs(ViewReports), work::report)
         .post("/reports/{regime}/{unit}/{period}", NeedsAny(&[EnterReports, ApproveReports]), work::act)
@@ -122,6 +127,10 @@ fn routes() -> Routes {
         .get("/review", Needs(ApproveReports), work::review)
         .post("/review", Needs(ApproveReports), work::approve_selected)
         .get("/completeness", Needs(ViewReports), work::completeness)
+        .get("/requests", Needs(ViewReports), work::requests)
+        .post("/requests", Needs(ManageCatalog), work::send_request)
+        .post("/requests/{code}/extend", Needs(ManageCatalog), work::extend_request)
+        .post("/requests/{code}/close", Needs(ManageCatalog), work::close_request)
         .get("/compare", Needs(ViewReports), work::compare)
         .get("/output", Needs(ViewReports), work::output)
         .get("/admin/accounts", Needs(ManageAccounts), admin::accounts)
@@ -145,6 +154,7 @@ fn routes() -> Routes {
         .get("/roster/template", Needs(ManageAccounts), directory_pages::template)
         .get("/roster/xlsx", Needs(ManageAccounts), directory_pages::roster_xlsx)
         .get("/accounts/plan", Needs(ManageAccounts), directory_pages::plan)
+        .get("/accounts/plan/xlsx", Needs(ManageAccounts), directory_pages::plan_xlsx)
         .post("/accounts/apply", Needs(ManageAccounts), directory_pages::apply)
 }
 

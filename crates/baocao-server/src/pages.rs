@@ -38,11 +38,12 @@ enum Over {
 }
 
 /// The menu: each entry shown only to accounts whose permission opens it.
-const MENU: [(&str, &str, Permission, Over); 15] = [
+const MENU: [(&str, &str, Permission, Over); 16] = [
     ("/", "Việc của tôi", Permission::ViewCatalog, Over::Some),
     ("/reports", "Báo cáo", Permission::ViewReports, Over::Some),
     ("/review", "Phê duyệt", Permission::ApproveReports, Over::Some),
     ("/completeness", "Tiến độ", Permission::ViewReports, Over::Some),
+    ("/requests", "Đề nghị báo cáo", Permission::ViewReports, Over::Some),
     ("/output", "Tổng hợp", Permission::ViewReports, Over::Some),
     ("/compare", "So sánh", Permission::ViewReports, Over::Some),
     ("/units", "Đơn vị hành chính", Permission::ViewCatalog, Over::Some),
@@ -266,6 +267,14 @@ pub async fn document_stylesheet() -> impl IntoResponse {
 }
 
 /// htmx 2 (BSD Zero Clause), served from the binary: no CDN, works offline.
+/// The unit picker of the pages that send to units (see its comment).
+pub async fn picker() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        include_str!("../static/picker.js"),
+    )
+}
+
 pub async fn htmx() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],

@@ -272,7 +272,7 @@ impl Db {
                         .bind(&regime.code)
                         .fetch_optional(&mut *conn)
                         .await?);
-                Self::save_regime_in(tx, actor, regime).await?;
+                Self::save_regime_in(tx, actor, regime, crate::forms::Saving::Upsert, "regime.save").await?;
                 undo.regimes.push((regime.code.clone(), before));
             }
             if !prepared.steps.is_empty() {

@@ -14,6 +14,13 @@ use crate::audit::Change;
 use crate::error::{parse_json, rejected};
 use crate::{Db, StoreError, WriteTx, append_audit, with_conn, with_pool};
 
+/// Whether saving a regime may replace one of the same code.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Saving {
+    Upsert,
+    New,
+}
+
 /// A version that reports use keeps its content; it may only be given an
 /// end (or a later one) that leaves every period reported with it inside.
 fn check_used_version(form: &Form, stored: &str, periods: &[String]) -> Result<(), StoreError> {
@@ -167,17 +174,33 @@ impl Db {
     /// Creates or replaces a regime; its form must exist.
     pub async fn save_regime(&self, actor: &str, regime: &Regime) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        Self::save_regime_in(&mut tx, actor, regime).await?;
+        Self::save_regime_in(&mut tx, actor, regime, Saving::Upsert, "regime.save").await?;
         tx.commit().await?;
         Ok(())
     }
 
-    pub(crate) async fn save_regime_in(tx: &mut WriteTx, actor: &str, regime: &Regime) -> Result<(), StoreError> {
+    pub(crate) async fn save_regime_in(
+        tx: &mut WriteTx,
+        actor: &str,
+        regime: &Regime,
+        saving: Saving,
+        action: &'static str,
+    ) -> Result<(), StoreError> {
         baocao_core::text::check_strings(regime)
             .map_err(|e| StoreError::Unprocessable(format!("chế độ báo cáo {}: {e}", regime.code)))?;
         let definition = serde_json::to_string(regime).expect("plain data serializes");
-        let sql = "INSERT INTO regimes (code, name, definition) VALUES ($1, $2, $3)
-            ON CONFLICT (code) DO UPDATE SET name = excluded.name, definition = excluded.definition";
+        if let Some(request) = &regime.request {
+            request.check().map_err(|e| rejected(format!("đề nghị báo cáo {}: {e}", regime.code)))?;
+        }
+        // A new code is inserted only if no one took it meanwhile: the
+        // unique code refuses the second of two requests numbered alike.
+        let sql = match saving {
+            Saving::Upsert => {
+                "INSERT INTO regimes (code, name, definition) VALUES ($1, $2, $3)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, definition = excluded.definition"
+            }
+            Saving::New => "INSERT INTO regimes (code, name, definition) VALUES ($1, $2, $3)",
+        };
         with_conn!(tx, |conn| {
             let form: Option<String> = sqlx::query_scalar("SELECT code FROM forms WHERE code = $1")
                 .bind(&regime.form)
@@ -207,7 +230,7 @@ impl Db {
             let change = Change {
                 at: Utc::now(),
                 actor,
-                action: "regime.save",
+                action,
                 object: format!("regime {}", regime.code),
                 before: before.and_then(|b| serde_json::from_str(&b).ok()),
                 after: serde_json::from_str(&definition).ok(),

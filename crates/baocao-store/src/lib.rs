@@ -31,6 +31,7 @@ pub mod registry;
 mod registry_writes;
 mod report_writer;
 pub mod reports;
+mod requests;
 pub mod sessions;
 mod sql;
 pub mod tasks;

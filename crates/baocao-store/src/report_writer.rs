@@ -145,7 +145,7 @@ impl Db {
         // A period that has not begun is refused, unless the regime plans
         // ahead; actions carried over with their own time are judged then.
         let today = req.at.map_or_else(baocao_core::today_in_vietnam, baocao_core::date::day_in_vietnam);
-        regime.open(&req.period, today).map_err(rejected)?;
+        regime.open(&req.period, today, &req.action).map_err(rejected)?;
         if let Some((signer, position)) = &req.signature {
             StoreError::check_text("người ký (signer)", signer, false)?;
             StoreError::check_text("chức vụ người ký (position)", position, false)?;

@@ -157,6 +157,7 @@ impl Db {
                 period.label()
             )));
         };
+        regime.asks(period).map_err(rejected)?;
         if !regime.covers(registry, unit, period) {
             return Err(rejected(format!(
                 "đơn vị {code} không thuộc diện báo cáo theo chế độ {} trong kỳ {}",

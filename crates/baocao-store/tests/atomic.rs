@@ -73,6 +73,7 @@ fn regime() -> Regime {
         planning: false,
         approval: Vec::new(),
         self_approval: true,
+        request: None,
     }
 }
 

@@ -36,6 +36,7 @@ async fn reporting() -> (TestDb, Registry) {
         planning: false,
         approval: Vec::new(),
         self_approval: true,
+        request: None,
     };
     t.db.save_regime("test", &regime).await.unwrap();
     let registry = t.db.load_registry().await.unwrap();

@@ -52,6 +52,7 @@ async fn prepare(url: &str) -> Db {
         planning: false,
         approval: Vec::new(),
         self_approval: true,
+        request: None,
     };
     db.save_regime("test", &regime).await.unwrap();
     // Submissions go through authentication and authorization like any other.

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use baocao_core::date::format_vn;
-use baocao_core::directory::{RULE, Step};
+use baocao_core::directory::RULE;
 use baocao_core::{parse_date, today_in_vietnam};
+use baocao_documents::plans::{PlanRows, address_rows, step_rows};
 use baocao_ingest::Problems;
 use baocao_store::Db;
 use baocao_store::account_plan::PlannedAddress;
@@ -262,89 +263,25 @@ async fn address_plan(db: &Db, day: NaiveDate, domain: &str) -> anyhow::Result<V
     Ok(plan.addresses)
 }
 
-/// The certificate requests of a day: officials whose roster asks for a
-/// `signature` role (form 01, with their official address) and agencies
-/// that begin that day (form 02: new agencies need their own certificate).
+/// The certificate requests of a day (forms 01 and 02), as a workbook.
 async fn certificate_requests(db: &Db, args: &PlanArgs, day: NaiveDate) -> anyhow::Result<()> {
-    use baocao_ingest::roster::{CertificateAgency, CertificatePerson, write_certificate_requests};
     let output = args.output.as_ref().context("--system signature writes a workbook: give --output FILE.xlsx")?;
-    let agencies = db.agencies_at(day).await?;
-    let name_of = |code: &str| agencies.iter().find(|a| a.code == code).map_or(code.to_string(), |a| a.name.clone());
-    let roster = db.roster_at(day, None).await?;
     let addresses = address_plan(db, day, &args.domain).await?;
-    let people: Vec<CertificatePerson> = roster
-        .iter()
-        .filter(|e| e.roles.contains_key("signature"))
-        .map(|e| CertificatePerson {
-            full_name: e.full_name.clone(),
-            birth_date: e.birth_date,
-            position: e.position.clone(),
-            agency: name_of(&e.agency_code),
-            email: addresses.iter().find(|a| a.person == e.person).map(|a| a.address.clone()).unwrap_or_default(),
-            phone: e.phone.clone(),
-        })
-        .collect();
-    let new_agencies: Vec<CertificateAgency> = agencies
-        .iter()
-        .filter(|a| a.valid_from == Some(day))
-        .map(|a| CertificateAgency { name: a.name.clone(), code: a.code.clone(), unit: a.unit_code.clone() })
-        .collect();
-    let bytes = write_certificate_requests(&people, &new_agencies, day)?;
+    let (bytes, people, agencies) = baocao_documents::plans::certificate_requests(db, day, &addresses).await?;
     std::fs::write(output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
-    outln!(
-        "{} individual and {} organization certificate requests written to {}",
-        people.len(),
-        new_agencies.len(),
-        output.display()
-    );
+    outln!("{people} individual and {agencies} organization certificate requests written to {}", output.display());
     Ok(())
 }
 
-/// A plan as rows: CSV field names, Vietnamese headers, values.
-type PlanRows = (&'static [&'static str], &'static [&'static str], Vec<Vec<String>>);
-
-fn step_rows(steps: &[Step]) -> PlanRows {
-    let unit = |u: &Option<String>| u.clone().unwrap_or_else(|| "toàn hệ thống".into());
-    let rows = steps
-        .iter()
-        .map(|s| match s {
-            Step::Create { username, display_name } => vec!["create".into(), username.clone(), display_name.clone()],
-            Step::Grant { username, role, unit: u } => {
-                vec!["grant".into(), username.clone(), format!("{} · {}", role.vietnamese(), unit(u))]
-            }
-            Step::End { username, grant, role, unit: u } => {
-                vec!["end".into(), username.clone(), format!("quyền {grant}: {} · {}", role.vietnamese(), unit(u))]
-            }
-            Step::ReadOnly { username, unit: u, until } => {
-                // `until` is the first day without it; people read the last day with it.
-                let last = until.pred_opt().unwrap_or(*until);
-                vec!["read_only".into(), username.clone(), format!("{} đến hết {}", unit(u), format_vn(last))]
-            }
-            Step::Close { username } => vec!["close".into(), username.clone(), String::new()],
-            Step::Open { username } => vec!["open".into(), username.clone(), String::new()],
-            Step::Rename { username, display_name } => vec!["rename".into(), username.clone(), display_name.clone()],
-        })
-        .collect();
-    (&["action", "username", "detail"], &["Thao tác", "Tài khoản", "Chi tiết"], rows)
-}
-
 /// Prints a plan, or writes it as a workbook when `output` is given.
-fn emit_plan(
-    plan: PlanRows,
-    format: Format,
-    output: Option<&PathBuf>,
-    heading: &str,
-    day: NaiveDate,
-) -> anyhow::Result<()> {
-    let (fields, headers, rows) = plan;
+fn emit_plan(plan: PlanRows, format: Format, output: Option<&PathBuf>, day: NaiveDate) -> anyhow::Result<()> {
     match output {
         Some(path) => {
-            let bytes = baocao_ingest::roster::write_plan("Kế hoạch", heading, headers, rows, day)?;
-            std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(path, plan.workbook(day)?).with_context(|| format!("cannot write {}", path.display()))?;
             outln!("plan written to {}", path.display());
             Ok(())
         }
-        None => output::rows(format, fields, headers, rows),
+        None => output::rows(format, plan.fields, plan.headers, plan.rows),
     }
 }
 
@@ -363,30 +300,14 @@ pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
                     if args.format == Format::Table && args.output.is_none() {
                         outln!("{RULE}\n");
                     }
-                    let rows = plan
-                        .iter()
-                        .map(|p| {
-                            vec![
-                                p.person.to_string(),
-                                p.full_name.clone(),
-                                p.agency_code.clone(),
-                                p.address.clone(),
-                                p.action.to_string(),
-                            ]
-                        })
-                        .collect();
-                    let fields = &["person", "full_name", "agency_code", "address", "action"];
-                    let headers = &["Mã", "Họ và tên", "Cơ quan", "Địa chỉ", "Thao tác"];
-                    let heading = "KẾ HOẠCH ĐỊA CHỈ THƯ ĐIỆN TỬ CÔNG VỤ";
-                    emit_plan((fields, headers, rows), args.format, args.output.as_ref(), heading, day)
+                    emit_plan(address_rows(&plan), args.format, args.output.as_ref(), day)
                 }
                 "baocao" => {
                     let steps = db.reporting_plan(day, &args.domain, args.grace_days).await?;
                     if args.format == Format::Json && args.output.is_none() {
                         return output::json(&steps);
                     }
-                    let heading = "KẾ HOẠCH TÀI KHOẢN HỆ THỐNG BÁO CÁO";
-                    emit_plan(step_rows(&steps), args.format, args.output.as_ref(), heading, day)
+                    emit_plan(step_rows(&steps), args.format, args.output.as_ref(), day)
                 }
                 "signature" => certificate_requests(db, &args, day).await,
                 other => anyhow::bail!("unknown system «{other}»: the systems planned are email, baocao and signature"),

@@ -402,6 +402,22 @@ async fn rosters_are_uploaded_reviewed_and_their_accounts_applied_in_the_browser
         page.contains("annv@qn.gov.vn") && page.contains("Tạo tài khoản") && page.contains("Lãnh đạo phê duyệt"),
         "{page}"
     );
+    // The plans leave the page as the workbooks the command line writes.
+    let plan = |system: &str| format!("/accounts/plan/xlsx?system={system}&at=2025-07-01&domain=qn.gov.vn");
+    let book = app.bytes_as("admin", &plan("email")).await;
+    let sheet = common::named_sheet(&book, "Kế hoạch");
+    assert_eq!(common::sheet_row(&sheet, 1, "Nguyễn Văn An")[3], "annv@qn.gov.vn", "{sheet:?}");
+    let book = app.bytes_as("admin", &plan("baocao")).await;
+    let sheet = common::named_sheet(&book, "Kế hoạch");
+    assert_eq!(common::sheet_row(&sheet, 1, "annv@qn.gov.vn")[0], "create", "{sheet:?}");
+    let book = app.bytes_as("admin", &plan("signature")).await;
+    // Forms 01 (officials) and 02 (agencies), as the command line writes them.
+    let individuals = common::named_sheet(&book, "Mẫu 01");
+    assert!(individuals[0][0].contains("CHO CÁ NHÂN"), "{individuals:?}");
+    let sheet = common::named_sheet(&book, "Mẫu 02");
+    assert!(sheet.iter().any(|r| r.iter().any(|c| c == "Mã định danh điện tử")), "{sheet:?}");
+    assert_eq!(app.text_as("admin", &plan("fax")).await.0, 400);
+    assert_eq!(app.text_as("viewer", &plan("email")).await.0, 403);
     let (status, _) =
         app.post("/accounts/apply", "application/x-www-form-urlencoded", "at=2025-07-01&domain=qn.gov.vn").await;
     assert_eq!(status, 303);
@@ -689,4 +705,155 @@ async fn indicators_are_imported_from_the_browser_all_or_nothing() {
     assert!(page.contains("1 chỉ tiêu mới, 0 chỉ tiêu cập nhật"), "{page}");
     let (_, list) = app.text_as("viewer", "/indicators?q=cay+xanh").await;
     assert!(list.contains("CAY_XANH") && !list.contains("Nạp danh sách chỉ tiêu"), "a viewer has no upload form");
+}
+
+#[tokio::test]
+async fn a_request_reaches_its_units_and_is_followed_until_closed() {
+    let mut app = spawn().await;
+    let form = "application/x-www-form-urlencoded";
+    let year = chrono::Datelike::year(&baocao_core::today_in_vietnam());
+    let code = format!("DX-{year}-001");
+    let basis = "legal_basis=C%C3%B4ng+v%C4%83n+s%E1%BB%91+123%2FUBND-VP";
+    let request_for = |period: &str, units: &str, basis: &str| {
+        format!(
+            "kind=ad_hoc&name=B%C3%A1o+c%C3%A1o+nhanh+m%C6%B0a+l%C5%A9&form=BM01&period={period}&deadline=31%2F12%2F2099&{basis}&units={units}"
+        )
+    };
+    let request = |units: &str, basis: &str| request_for("15%2F08%2F2025", units, basis);
+    // Every field is checked before anything is stored, and named.
+    let (status, page) = app.post_as(Some("admin"), "/requests", form, &request("23317", "legal_basis=+")).await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.as_str().unwrap().contains("căn cứ"), "{page}");
+    let (status, page) = app.post_as(Some("admin"), "/requests", form, &request("99999", basis)).await;
+    assert_eq!(status, 400);
+    assert!(page.as_str().unwrap().contains("Đơn vị nhận «99999»"), "{page}");
+    let (status, _) = app.post_as(Some("admin"), "/requests", form, &request("", basis)).await;
+    assert_eq!(status, 400);
+    // Whoever sends within a province sends nowhere else (00004: Hà Nội).
+    app.add_person("tinh", Role::SystemAdmin, Some("51")).await;
+    let (status, _) = app.post_as(Some("tinh"), "/requests", form, &request("23317%0A00004", basis)).await;
+    assert_eq!(status, 403);
+    // The month's figures are the monthly regime's: one figure a unit, an
+    // indicator and a period, never changed through another report.
+    let (status, page) = app.post_as(Some("tinh"), "/requests", form, &request_for("08%2F2025", "23317", basis)).await;
+    assert_eq!(status, 409);
+    assert!(page.as_str().unwrap().contains("theo «Báo cáo tháng"), "{page}");
+    assert!(app.db.db.regimes().await.unwrap().iter().all(|r| r.request.is_none()), "nothing refused is stored");
+
+    // Sent to two communes, the second picked as the picker writes it.
+    let (status, _) =
+        app.post_as(Some("tinh"), "/requests", form, &request("23317%0A23527+X%C3%A3+Sa+Th%E1%BA%A7y", basis)).await;
+    assert_eq!(status, 303);
+    let (_, home) = app.text_as("ngokbay", "/").await;
+    assert!(home.contains(&format!("Đề nghị báo cáo đột xuất {code}: Báo cáo nhanh mưa lũ")), "{home}");
+    // Each sees its own unit only: Ngọk Bay's officer learns nothing of Sa Thầy.
+    let (_, list) = app.text_as("ngokbay", "/requests").await;
+    assert!(list.contains(&code) && list.contains(">0/1<") && !list.contains("Gửi đề nghị"), "{list}");
+    let (_, list) = app.text_as("tinh", "/requests").await;
+    assert!(list.contains(">0/2<") && list.contains("Gia hạn"), "{list}");
+    // The picker offers the units the sender may send to, findable without
+    // diacritics, and nothing beyond its province.
+    assert!(list.contains(r#"<option value="23317" label="Xã Ngọk Bay · xa ngok bay">"#), "{list}");
+    assert!(!list.contains(r#"<option value="00004""#), "{list}");
+    // On the comparison page too, within what the account may see.
+    let (_, compare) = app.text_as("ngokbay", "/compare?unit=23317").await;
+    assert!(compare.contains(r#"<option value="23317""#) && !compare.contains(r#"<option value="23527""#), "{compare}");
+
+    // The request asks for its one period; a regime for its periodicity.
+    let act = |who: &'static str, regime: &str, unit: &str, period: &str, action: &str| {
+        let values = if action == "approve" { "" } else { r#","values":{"HS_TIEP_NHAN":"10","HS_DUNG_HAN":"9"}"# };
+        let body = format!(
+            r#"{{"regime":"{regime}","unit":"{unit}","period":"{period}","action":"{action}","signer":"Lê Văn C","position":"Chủ tịch"{values}}}"#
+        );
+        let app = &app;
+        async move { app.post_as(Some(who), "/api/v1/reports", "application/json", &body).await }
+    };
+    let (status, body) = act("ngokbay", &code, "23317", "202508", "save").await;
+    assert_eq!(status, 409);
+    assert!(body.to_string().contains("chỉ hỏi số liệu ngày 15/08/2025"), "{body}");
+    let (status, body) = act("ngokbay", "BC_THANG_TTHC", "23317", "2025Q3", "save").await;
+    assert_eq!(status, 409, "a monthly regime takes no quarter: {body}");
+    assert_eq!(act("ngokbay", &code, "23317", "20250815", "submit").await.0, 200);
+    let (_, c) = app.get_as(Some("tinh"), &format!("/api/v1/completeness?regime={code}&period=20250815")).await;
+    assert_eq!((c["expected"].as_u64(), c["submitted"].as_u64()), (Some(2), Some(1)), "{c}");
+
+    // Extended (only later), then closed: nothing more is taken but the
+    // approval of what was sent.
+    let extend = |who: &'static str, day: &'static str| {
+        let (app, url) = (&app, format!("/requests/{code}/extend"));
+        async move { app.post_as(Some(who), &url, form, &format!("deadline={day}")).await.0 }
+    };
+    assert_eq!(extend("tinh", "01%2F01%2F2020").await, 409);
+    assert_eq!(extend("approver", "01%2F01%2F2100").await, 403);
+    assert_eq!(extend("tinh", "01%2F01%2F2100").await, 303);
+    let (_, list) = app.text_as("tinh", "/requests").await;
+    assert!(list.contains("01/01/2100") && list.contains("gia hạn từ 31/12/2099"), "{list}");
+    let close = format!("/requests/{code}/close");
+    assert_eq!(app.post_as(Some("tinh"), &close, form, "").await.0, 303);
+    let (status, body) = act("sathay", &code, "23527", "20250815", "save").await;
+    assert_eq!(status, 409);
+    assert!(body.to_string().contains("đã kết thúc"), "{body}");
+    let (status, body) = act("approver", &code, "23317", "20250815", "approve").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.post_as(Some("tinh"), &close, form, "").await.0, 409, "closed once");
+    assert_eq!(extend("tinh", "02%2F01%2F2100").await, 409, "a closed request is not extended");
+    let (_, home) = app.text_as("sathay", "/").await;
+    assert!(!home.contains(&code), "a closed request is nobody's task: {home}");
+    let (_, report) = app.text_as("ngokbay", &format!("/reports/{code}/23317/20250815")).await;
+    assert!(report.contains("Đề nghị đã kết thúc ngày"), "{report}");
+    let filter = baocao_store::audit::AuditFilter { action: Some("request.".into()), limit: 50, ..Default::default() };
+    let actions: Vec<String> = app.db.db.audit_records(&filter).await.unwrap().into_iter().map(|r| r.action).collect();
+    for action in ["request.send", "request.extend", "request.close"] {
+        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_regime_is_written_in_the_browser_with_its_units_and_periods_previewed() {
+    let app = spawn().await;
+    let form = "application/x-www-form-urlencoded";
+    let encode = |toml: &str| serde_urlencoded::to_string([("definition", toml)]).unwrap();
+    let (status, page) = app.text_as("admin", "/regimes/editor?code=BC_THANG_TTHC").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("code = &#34;BC_THANG_TTHC&#34;"), "{page}");
+    // A quarterly regime of the province's communes, in two levels.
+    let regime = r#"
+code = "BC_QUY_MOI"
+name = "Báo cáo quý thử nghiệm"
+form = "BM01"
+periodicity = "quarterly"
+deadline_days_after_cutoff = 5
+[units]
+under = "51"
+kinds = ["xã", "phường", "đặc khu"]
+[[approval]]
+name = "Lãnh đạo UBND xã"
+[[approval]]
+name = "Văn phòng UBND tỉnh"
+unit = "51"
+"#;
+    let (status, preview) = app.post_as(Some("admin"), "/regimes/editor/preview", form, &encode(regime)).await;
+    let preview = preview.as_str().unwrap().to_string();
+    assert_eq!(status, 200);
+    assert!(preview.contains(": 96 đơn vị báo cáo, hạn gửi"), "{preview}");
+    assert!(preview.contains("Xã Ba Tơ") && preview.contains("… và 56 đơn vị khác"), "{preview}");
+    assert!(preview.contains("1. Lãnh đạo UBND xã") && preview.contains("Quý IV/"), "{preview}");
+    // Every problem is named before anything is saved.
+    let wrong = regime.replace("\"BM01\"", "\"BM99\"").replace("unit = \"51\"", "unit = \"99\"");
+    let (status, page) = app.post_as(Some("admin"), "/regimes/editor", form, &encode(&wrong)).await;
+    let page = page.as_str().unwrap().to_string();
+    assert_eq!(status, 422);
+    assert!(page.contains("Không có biểu mẫu «BM99»") && page.contains("ở đơn vị «99»"), "{page}");
+    assert!(app.db.db.regime("BC_QUY_MOI").await.is_err(), "nothing saved");
+    let (status, _) = app.post_as(Some("viewer"), "/regimes/editor", form, &encode(regime)).await;
+    assert_eq!(status, 403);
+    let (status, _) = app.post_as(Some("admin"), "/regimes/editor", form, &encode(regime)).await;
+    assert_eq!(status, 303);
+    let saved = app.db.db.regime("BC_QUY_MOI").await.unwrap();
+    assert_eq!((saved.approval.len(), saved.units.under.as_deref()), (2, Some("51")));
+    let (_, list) = app.text_as("admin", "/regimes?saved=BC_QUY_MOI").await;
+    assert!(
+        list.contains("Đã lưu chế độ báo cáo BC_QUY_MOI") && list.contains("/regimes/editor?code=BC_QUY_MOI"),
+        "{list}"
+    );
 }

@@ -567,6 +567,9 @@ async fn serve_demo_starts_with_a_province_and_its_reports() {
     };
     let page = text("/units").await;
     assert!(page.contains("Bản trình diễn") && page.contains("Quảng Ngãi"));
+    // An ad-hoc request went to a few communes three days ago; two answered.
+    let requests = text("/requests").await;
+    assert!(requests.contains("Báo cáo nhanh tình hình giải quyết") && requests.contains(">2/"), "{requests}");
 
     // The province went through the 2025 cutover: the old communes' last
     // reports are approved and read-only legacy, packaged with their

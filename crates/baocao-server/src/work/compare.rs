@@ -39,6 +39,8 @@ struct ComparePage {
     indicator_name: String,
     unit: String,
     unit_name: String,
+    /// The units the account may compare, for the picker.
+    unit_choices: Vec<(String, String)>,
     at: String,
     months: u32,
     points: Vec<ComparePoint>,
@@ -166,6 +168,7 @@ pub async fn compare(
             export,
             marks: MARKS,
             unit_name: unit.name.clone(),
+            unit_choices: unit_choices(&registry, &access, Permission::ViewReports, at),
             unit: unit_code,
             at: format_vn(at),
             months,

@@ -6,6 +6,8 @@ use super::*;
 struct Task {
     kind: &'static str,
     regime: String,
+    /// What is reported: the regime's name, or the request's.
+    what: String,
     unit: String,
     unit_name: String,
     period: String,
@@ -30,6 +32,19 @@ pub async fn home(State(state): State<AppState>, access: Access) -> Response {
             let today = today_in_vietnam();
             let mut tasks = Vec::new();
             for regime in state.db.regimes().await? {
+                // A closed request asks nothing more of anyone.
+                if regime.request.as_ref().is_some_and(|r| r.closed_on.is_some()) {
+                    continue;
+                }
+                let what = match &regime.request {
+                    Some(r) => format!(
+                        "Đề nghị báo cáo {} {}: {}",
+                        r.kind.vietnamese().to_lowercase(),
+                        regime.code,
+                        regime.name
+                    ),
+                    None => regime.name.clone(),
+                };
                 for period in recent_periods(&regime, today) {
                     let completeness = state.db.completeness(&registry, &regime.code, &period).await?;
                     let deadline = regime.deadline(&period);
@@ -54,6 +69,7 @@ pub async fn home(State(state): State<AppState>, access: Access) -> Response {
                         tasks.push(Task {
                             kind,
                             regime: regime.code.clone(),
+                            what: what.clone(),
                             unit: u.code.clone(),
                             unit_name: u.name.clone(),
                             period: period.to_string(),

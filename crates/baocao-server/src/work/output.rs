@@ -31,6 +31,8 @@ struct OutputPage {
     forms: Vec<(String, String)>,
     form: String,
     unit: String,
+    /// The units the account may consolidate, for the picker.
+    unit_choices: Vec<(String, String)>,
     periods: Vec<(String, String)>,
     period: String,
     include_submitted: bool,
@@ -137,6 +139,7 @@ pub async fn output(
             chrome: Chrome::new(&state, &access),
             forms: outputs.iter().map(|f| (f.code.clone(), f.name.clone())).collect(),
             form: form.code.clone(),
+            unit_choices: unit_choices(&*state.registry().await?, &access, Permission::ViewReports, period.end()),
             unit,
             periods: periods.iter().map(|p| (p.to_string(), p.label())).collect(),
             period: period.to_string(),

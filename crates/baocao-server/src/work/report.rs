@@ -53,6 +53,9 @@ struct ReportPage {
     can_reopen: bool,
     /// For an approved report: since when its figures are fixed.
     frozen_since: Option<String>,
+    /// For a request's report: which request, on what basis, and whether
+    /// it still takes figures.
+    request: Option<String>,
 }
 
 /// The entry grid of a report; `entered` are the texts typed in a refused
@@ -142,8 +145,27 @@ async fn report_page(
         )),
         _ => None,
     };
-    let editable =
-        legacy.is_none() && view.status.editable() && access.can(&registry, Permission::EnterReports, target);
+    let closed = regime.request.as_ref().and_then(|r| r.closed_on);
+    let editable = legacy.is_none()
+        && closed.is_none()
+        && view.status.editable()
+        && access.can(&registry, Permission::EnterReports, target);
+    let request = regime.request.as_ref().map(|r| {
+        let mut line = format!(
+            "Đề nghị báo cáo {} {}, căn cứ {}; hạn gửi {}",
+            r.kind.vietnamese().to_lowercase(),
+            regime.code,
+            r.legal_basis,
+            format_vn(r.deadline)
+        );
+        if let Some(first) = r.extended_from {
+            line.push_str(&format!(" (gia hạn từ {})", format_vn(first)));
+        }
+        if let Some(day) = closed {
+            line.push_str(&format!(". Đề nghị đã kết thúc ngày {}: không nhận thêm số liệu", format_vn(day)));
+        }
+        line + "."
+    });
     let can_decide = legacy.is_none()
         && view.status == Status::Submitted
         && access.decides(&registry, &regime, &path.unit, &period, view.approvals);
@@ -175,6 +197,7 @@ async fn report_page(
         if checking { Vec::new() } else { view.rows.iter().filter_map(|r| r.indicator.as_deref()).collect() };
     Ok(ReportPage {
         chrome: Chrome::new(state, access),
+        request,
         legacy,
         url: format!("/reports/{}/{}/{}", path.regime, path.unit, path.period),
         status: view.standing(),

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use baocao_core::datavalue::CheckedValue;
 use baocao_core::form::Form;
-use baocao_core::regime::Regime;
+use baocao_core::regime::{Regime, Request, RequestKind, UnitSelector};
 use baocao_core::workflow::Action;
 use baocao_core::{Period, Periodicity, Registry, UnitVersion, Value, today_in_vietnam};
 use baocao_ingest::definitions::read_toml;
@@ -157,6 +157,10 @@ pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow
         progress.stage("sending and approving recent reports");
         recent_reports(db, &registry, &regime, &last_month).await?;
     }
+    if !db.regimes().await?.iter().any(|r| r.request.is_some()) {
+        progress.stage("sending an ad-hoc request to a few communes");
+        ad_hoc_request(db, &registry, &regime, today).await?;
+    }
     let cutover = cutover::run(db, url, &registry, &regime, province, domain, &progress).await;
     progress.finish();
     cutover
@@ -172,6 +176,68 @@ async fn last_reports_before(db: &Db, registry: &Registry, regime: &Regime, refo
                 - chrono::Duration::days((noise(&format!("{}{period}old", unit.code)) * 4.0) as i64);
             act(db, registry, regime, &unit.code, period, vec![Action::Submit, Action::Approve], sent).await?;
         }
+    }
+    Ok(())
+}
+
+/// An ad-hoc request (báo cáo đột xuất) sent three days ago to a few of
+/// the regime's communes for that day's figures, due in four days; the
+/// first two answered the next morning, the others have yet to.
+async fn ad_hoc_request(db: &Db, registry: &Registry, regime: &Regime, today: NaiveDate) -> anyhow::Result<()> {
+    let sent_on = today - chrono::Days::new(3);
+    let period = Period::Day(sent_on);
+    let units: Vec<UnitVersion> = regime
+        .units_for(registry, &period)
+        .into_iter()
+        .filter(|u| noise(&format!("{}request", u.code)) < 0.08)
+        .collect();
+    let request = Regime {
+        code: String::new(),
+        name: "Báo cáo nhanh tình hình giải quyết thủ tục hành chính phục vụ họp giao ban".into(),
+        form: regime.form.clone(),
+        periodicity: Periodicity::Daily,
+        deadline_days_after_cutoff: 0,
+        units: UnitSelector { codes: units.iter().map(|u| u.code.clone()).collect(), ..UnitSelector::default() },
+        issued_by: regime.issued_by.clone(),
+        planning: false,
+        approval: Vec::new(),
+        self_approval: false,
+        request: Some(Request {
+            kind: RequestKind::AdHoc,
+            period,
+            deadline: today + chrono::Days::new(4),
+            legal_basis: format!(
+                "Công văn số 45/VP-KSTT ngày {} của Văn phòng UBND tỉnh (minh họa)",
+                baocao_core::date::format_vn(sent_on)
+            ),
+            sent_on,
+            extended_from: None,
+            closed_on: None,
+        }),
+    };
+    let code = db.send_request(DEMO_ACTOR, request).await?;
+    let request = db.regime(&code).await?;
+    let answered = &units[..units.len().min(2)];
+    let mut values = Vec::new();
+    for unit in answered {
+        // A day's share of a month's dossiers.
+        let size = size_of(registry, unit, sent_on) / 22.0;
+        for (indicator, v) in month_values(&unit.code, size, &period) {
+            let (unit, index) = (unit.key(), values.len());
+            values.push(CheckedValue {
+                index,
+                indicator: indicator.into(),
+                unit,
+                period,
+                value: Value::Number(v),
+                comment: None,
+            });
+        }
+    }
+    db.store_values(DEMO_ACTOR, &values).await?;
+    let next_morning = (sent_on + chrono::Days::new(1)).and_hms_opt(8, 0, 0).expect("a valid time").and_utc();
+    for unit in answered {
+        act(db, registry, &request, &unit.code, period, vec![Action::Submit], next_morning).await?;
     }
     Ok(())
 }
