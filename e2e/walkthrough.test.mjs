@@ -368,6 +368,11 @@ test("an administrator sets a new password and closes and opens an account again
     await signIn(page, "quantri");
     await page.getByRole("link", { name: "Tài khoản" }).click();
     await page.waitForURL(`${base}/admin/accounts`);
+    // Found by name without diacritics.
+    await page.getByLabel("Tìm tài khoản").fill("can bo sa thay");
+    await page.getByRole("button", { name: "Lọc" }).click();
+    await page.waitForURL(/q=can\+bo\+sa\+thay/);
+    assert.deepEqual(await page.locator("#accounts tbody td.code").allInnerTexts(), ["nhaplieu.sathay"]);
     const form = page.locator('form[action="/admin/accounts/password"]');
     await form.getByLabel("Tên đăng nhập").fill("nhaplieu.sathay");
     await form.getByLabel("Mật khẩu mới").fill(NEW);

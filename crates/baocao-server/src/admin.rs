@@ -104,6 +104,14 @@ struct AccountsPage {
     scopes: Vec<(&'static str, &'static str)>,
     /// A token just made: `(its name, the token)`, shown this once.
     new_token: Option<(String, String)>,
+    /// The list narrowed to accounts found by name or username (without
+    /// diacritics), and to open (`open`) or closed (`closed`) ones.
+    search: String,
+    status: String,
+    /// Accounts the asker sees before the filter.
+    total: usize,
+    /// The units a grant may be given on, for the picker.
+    unit_choices: Vec<(String, String)>,
 }
 
 struct TokenRow {
@@ -132,6 +140,10 @@ pub struct NoticeQuery {
     done: Option<String>,
     /// To which account.
     who: Option<String>,
+    /// Accounts found by name or username, without diacritics.
+    q: Option<String>,
+    /// `open` or `closed` accounts only.
+    status: Option<String>,
 }
 
 impl NoticeQuery {
@@ -159,7 +171,16 @@ fn valid_username(name: &str) -> bool {
 }
 
 pub async fn accounts(State(state): State<AppState>, access: Access, Query(q): Query<NoticeQuery>) -> Response {
-    let page = AccountsPage { notice: q.notice(), ..blank_page(&state, &access) };
+    let status = q.status.clone().filter(|s| !s.is_empty());
+    if status.as_deref().is_some_and(|s| s != "open" && s != "closed") {
+        return error_page(ApiError::bad_request("tham số `status`: cần open (đang dùng) hoặc closed (đã khóa)."));
+    }
+    let page = AccountsPage {
+        notice: q.notice(),
+        search: q.q.as_deref().map(str::trim).unwrap_or_default().to_string(),
+        status: status.unwrap_or_default(),
+        ..blank_page(&state, &access)
+    };
     page_result(fill(&state, &access, page).await)
 }
 
@@ -193,15 +214,32 @@ fn blank_page(state: &AppState, access: &Access) -> AccountsPage {
         tokens: Vec::new(),
         scopes: Permission::ALL.iter().map(|p| (p.as_str(), p.vietnamese())).collect(),
         new_token: None,
+        search: String::new(),
+        status: String::new(),
+        total: 0,
+        unit_choices: Vec::new(),
     }
 }
 
 /// The accounts the asker may see, with their grants.
 async fn fill(state: &AppState, access: &Access, page: AccountsPage) -> Result<AccountsPage, ApiError> {
     let today = today_in_vietnam();
-    let accounts = visible_accounts(state, access)
-        .await?
+    let visible = visible_accounts(state, access).await?;
+    let total = visible.len();
+    let found = |a: &baocao_store::accounts::AccountSummary| {
+        let q = page.search.as_str();
+        q.is_empty()
+            || a.username.starts_with(q)
+            || baocao_core::text::matches_word_prefixes(&baocao_core::text::fold(&a.display_name), q)
+    };
+    let accounts = visible
         .into_iter()
+        .filter(|a| match page.status.as_str() {
+            "open" => a.active,
+            "closed" => !a.active,
+            _ => true,
+        })
+        .filter(found)
         .map(|a| AccountRow {
             username: a.username,
             display_name: a.display_name,
@@ -237,7 +275,9 @@ async fn fill(state: &AppState, access: &Access, page: AccountsPage) -> Result<A
             revoked: t.revoked_at.map_or_else(String::new, |at| format_vn(baocao_core::date::day_in_vietnam(at))),
         })
         .collect();
-    Ok(AccountsPage { accounts, tokens, ..page })
+    let registry = state.registry().await?;
+    let unit_choices = crate::pages::unit_choices(&registry, access, Permission::ManageAccounts, today);
+    Ok(AccountsPage { accounts, tokens, total, unit_choices, ..page })
 }
 
 #[derive(Deserialize, Default)]

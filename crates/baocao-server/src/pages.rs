@@ -10,7 +10,8 @@ use baocao_core::{Lineage, UnitVersion};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use baocao_core::access::Permission;
+use baocao_core::Registry;
+use baocao_core::access::{Permission, Target};
 
 use crate::access::Access;
 use crate::api::{day_param, unit_detail};
@@ -76,6 +77,26 @@ impl Chrome {
     pub fn anonymous(state: &AppState) -> Self {
         Chrome { demo: state.settings.demo, user: None, csrf: String::new(), nav: Vec::new() }
     }
+}
+
+/// The units in force on `day` that the account may act on with
+/// `permission`, for a searchable picker (`unit_list.html`): each code
+/// with a label holding the name and the name without diacritics, which
+/// the browser matches as one types («ngok bay» finds Xã Ngọk Bay).
+pub(crate) fn unit_choices(
+    registry: &Registry,
+    access: &Access,
+    permission: Permission,
+    day: NaiveDate,
+) -> Vec<(String, String)> {
+    let mut units: Vec<&baocao_core::UnitVersion> = registry
+        .versions()
+        .iter()
+        .filter(|v| v.validity.contains(day))
+        .filter(|v| access.can(registry, permission, Target::Unit { unit: v, day, form: None }))
+        .collect();
+    units.sort_by(|a, b| baocao_core::registry::unit_order(a, b));
+    units.into_iter().map(|v| (v.code.clone(), format!("{} · {}", v.name, baocao_core::text::fold(&v.name)))).collect()
 }
 
 /// The application's stylesheet.

@@ -857,3 +857,27 @@ unit = "51"
         "{list}"
     );
 }
+
+#[tokio::test]
+async fn accounts_are_found_by_name_without_diacritics_and_by_status() {
+    let app = spawn().await;
+    let row = |name: &str| format!(r#"<td class="code">{name}"#);
+    let (status, page) = app.text_as("admin", "/admin/accounts?q=nguoi+dung+sat").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&row("sathay")) && !page.contains(&row("ngokbay")), "{page}");
+    assert!(page.contains(r#"<p class="summary" id="shown">1/6 tài khoản</p>"#), "{page}");
+    let (_, page) = app.text_as("admin", "/admin/accounts?q=ngok").await;
+    assert!(page.contains(&row("ngokbay")) && !page.contains(&row("sathay")), "by username: {page}");
+    let form = "application/x-www-form-urlencoded";
+    assert_eq!(app.post_as(Some("admin"), "/admin/accounts/state", form, "username=viewer&active=false").await.0, 303);
+    let (_, page) = app.text_as("admin", "/admin/accounts?status=closed").await;
+    assert!(page.contains(&row("viewer")) && !page.contains(&row("admin")), "{page}");
+    let (_, page) = app.text_as("admin", "/admin/accounts?status=open").await;
+    assert!(!page.contains(&row("viewer")) && page.contains("5/6 tài khoản"), "{page}");
+    assert_eq!(app.text_as("admin", "/admin/accounts?status=deleted").await.0, 400);
+    // Grants are given on units picked by name; a unit administrator is
+    // offered only its own subtree.
+    assert!(page.contains(r#"<option value="23317" label="Xã Ngọk Bay · xa ngok bay">"#), "{page}");
+    let (_, page) = app.text_as("unitadmin", "/admin/accounts").await;
+    assert!(page.contains(r#"<option value="23317""#) && !page.contains(r#"<option value="23527""#), "{page}");
+}

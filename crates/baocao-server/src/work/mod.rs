@@ -44,7 +44,7 @@ use serde::Deserialize;
 
 use crate::access::{Access, unit_on};
 use crate::error::ApiError;
-use crate::pages::{Chrome, error_page, page_result, render};
+use crate::pages::{Chrome, error_page, page_result, render, unit_choices};
 use crate::reports_api::{act_as, readable_completeness, shown_to};
 use crate::state::AppState;
 
@@ -176,21 +176,6 @@ async fn choose(state: &AppState, q: &ListQuery) -> Result<(Vec<Regime>, Regime,
         None => *periods.first().ok_or_else(|| ApiError::not_found("Chưa có kỳ báo cáo nào."))?,
     };
     Ok((regimes, regime, periods, period))
-}
-
-/// The units in force on `day` that the account may act on with
-/// `permission`, for a searchable picker (`unit_list.html`): each code
-/// with a label holding the name and the name without diacritics, which
-/// the browser matches as one types («ngok bay» finds Xã Ngọk Bay).
-fn unit_choices(registry: &Registry, access: &Access, permission: Permission, day: NaiveDate) -> Vec<(String, String)> {
-    let mut units: Vec<&baocao_core::UnitVersion> = registry
-        .versions()
-        .iter()
-        .filter(|v| v.validity.contains(day))
-        .filter(|v| access.can(registry, permission, Target::Unit { unit: v, day, form: None }))
-        .collect();
-    units.sort_by(|a, b| baocao_core::registry::unit_order(a, b));
-    units.into_iter().map(|v| (v.code.clone(), format!("{} · {}", v.name, baocao_core::text::fold(&v.name)))).collect()
 }
 
 /// The units of a completeness list the account may see with `permission`.
