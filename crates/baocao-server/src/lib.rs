@@ -26,6 +26,7 @@ mod params;
 mod problem;
 mod regime_editor;
 mod reports_api;
+mod requests_api;
 mod respond;
 pub mod rules;
 mod scim;
@@ -74,6 +75,10 @@ fn routes() -> Routes {
         .post("/api/v1/reports/xlsx", Needs(EnterReports), reports_api::upload)
         .get("/api/v1/completeness", Needs(ViewReports), reports_api::completeness)
         .get("/api/v1/output", Needs(ViewReports), reports_api::output)
+        .get("/api/v1/requests", Needs(ViewReports), requests_api::list)
+        .post("/api/v1/requests", Needs(ManageCatalog), requests_api::send)
+        .post("/api/v1/requests/{code}/extend", Needs(ManageCatalog), requests_api::extend)
+        .post("/api/v1/requests/{code}/close", Needs(ManageCatalog), requests_api::close)
         .get("/api/v1/accounts", Needs(ManageAccounts), admin::accounts_api)
         .get("/api/v1/audit", Needs(ViewAudit), audit::audit_api)
         .get("/api/v1/agencies", SignedIn, directory_api::agencies)

@@ -881,3 +881,43 @@ async fn accounts_are_found_by_name_without_diacritics_and_by_status() {
     let (_, page) = app.text_as("unitadmin", "/admin/accounts").await;
     assert!(page.contains(r#"<option value="23317""#) && !page.contains(r#"<option value="23527""#), "{page}");
 }
+
+#[tokio::test]
+async fn requests_through_the_api_answer_as_the_page_does() {
+    let mut app = spawn().await;
+    app.add_person("tinh", Role::SystemAdmin, Some("51")).await;
+    let json = "application/json";
+    let body = |kind: &str, units: &str| {
+        format!(
+            r#"{{"kind":"{kind}","name":"Báo cáo chuyên đề chuyển đổi số","form":"BM01","period":"Quý III/2025","deadline":"31/12/2099","legal_basis":"Kế hoạch số 7/KH-UBND","units":{units}}}"#
+        )
+    };
+    let (status, refused) = app.post_as(Some("tinh"), "/api/v1/requests", json, &body("urgent", r#"["23317"]"#)).await;
+    assert_eq!(status, 400);
+    assert!(refused["error"].as_str().unwrap().contains("Loại đề nghị «urgent»"), "{refused}");
+    assert_eq!(app.post_as(Some("tinh"), "/api/v1/requests", json, &body("thematic", r#"["00004"]"#)).await.0, 403);
+    let (status, sent) =
+        app.post_as(Some("tinh"), "/api/v1/requests", json, &body("thematic", r#"["23317","23527"]"#)).await;
+    assert_eq!(status, 201, "{sent}");
+    let year = chrono::Datelike::year(&baocao_core::today_in_vietnam());
+    let code = format!("CD-{year}-001");
+    assert_eq!(
+        (sent["code"].as_str(), sent["period"].as_str(), sent["recipients"].as_u64()),
+        (Some(code.as_str()), Some("2025Q3"), Some(2))
+    );
+    // Each recipient sees it with its own unit only; others do not see it.
+    let (_, mine) = app.get_as(Some("ngokbay"), "/api/v1/requests").await;
+    assert_eq!((mine[0]["code"].as_str(), mine[0]["recipients"].as_u64()), (Some(code.as_str()), Some(1)), "{mine}");
+    app.add_person("hanoi", Role::Viewer, Some("01")).await;
+    assert_eq!(app.get_as(Some("hanoi"), "/api/v1/requests").await.1, serde_json::json!([]));
+    let extend = format!("/api/v1/requests/{code}/extend");
+    let (status, extended) = app.post_as(Some("tinh"), &extend, json, r#"{"deadline":"2100-01-01"}"#).await;
+    assert_eq!(
+        (status, extended["extended_from"].as_str(), extended["deadline"].as_str()),
+        (200, Some("2099-12-31"), Some("2100-01-01"))
+    );
+    let (status, closed) = app.post_as(Some("tinh"), &format!("/api/v1/requests/{code}/close"), json, "").await;
+    assert_eq!(status, 200);
+    assert_eq!(closed["closed_on"].as_str(), Some(baocao_core::today_in_vietnam().to_string().as_str()));
+    assert_eq!(app.post_as(Some("tinh"), &extend, json, r#"{"deadline":"2100-02-01"}"#).await.0, 409);
+}

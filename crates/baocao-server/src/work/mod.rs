@@ -10,7 +10,7 @@ mod export;
 mod home;
 mod output;
 mod report;
-mod requests;
+pub(crate) mod requests;
 mod review;
 
 pub use compare::compare;

@@ -70,50 +70,76 @@ fn sends_to(registry: &Registry, access: &Access, regime: &Regime, recipients: &
             .all(|code| access.can_on(registry, Permission::ManageCatalog, code, day, Some(&regime.form)))
 }
 
-/// Every request whose recipients the account sees some of, newest first,
-/// with how many of those sent; and, for whoever may send one, the form
-/// to send a new one.
+/// A request as an account sees it: the recipients it may see and how
+/// many of those sent, and whether it may extend or close it.
+pub(crate) struct Listed {
+    pub(crate) regime: Regime,
+    pub(crate) request: Request,
+    pub(crate) sent: usize,
+    pub(crate) total: usize,
+    pub(crate) can_change: bool,
+}
+
+/// Every request whose recipients the account sees some of, newest first.
+pub(crate) async fn listed(state: &AppState, access: &Access) -> Result<Vec<Listed>, ApiError> {
+    let registry = state.registry().await?;
+    let mut regimes: Vec<Regime> = state.db.regimes().await?.into_iter().filter(|r| r.request.is_some()).collect();
+    regimes.sort_by(|a, b| {
+        let sent = |r: &Regime| r.request.as_ref().map(|q| q.sent_on);
+        sent(b).cmp(&sent(a)).then_with(|| b.code.cmp(&a.code))
+    });
+    let mut out = Vec::new();
+    for regime in regimes {
+        let Some(request) = regime.request.clone() else { continue };
+        let completeness = state.db.completeness(&registry, &regime.code, &request.period).await?;
+        let seen = visible(&registry, access, &regime, &completeness, Permission::ViewReports);
+        if seen.is_empty() {
+            continue;
+        }
+        let recipients: Vec<String> = completeness.units.iter().map(|u| u.code.clone()).collect();
+        out.push(Listed {
+            sent: seen.iter().filter(|u| matches!(u.status, Some(Status::Submitted | Status::Approved))).count(),
+            total: seen.len(),
+            can_change: access.holds(Permission::ManageCatalog)
+                && sends_to(&registry, access, &regime, &recipients, &request.period),
+            regime,
+            request,
+        });
+    }
+    Ok(out)
+}
+
+/// Every request whose recipients the account sees some of, with how
+/// many of those sent; and, for whoever may send one, the form to send.
 pub async fn requests(State(state): State<AppState>, access: Access, Query(q): Query<Notice>) -> Response {
     let page = async {
         let registry = state.registry().await?;
         let today = today_in_vietnam();
-        let mut regimes: Vec<Regime> = state.db.regimes().await?.into_iter().filter(|r| r.request.is_some()).collect();
-        regimes.sort_by(|a, b| {
-            let sent = |r: &Regime| r.request.as_ref().map(|q| q.sent_on);
-            sent(b).cmp(&sent(a)).then_with(|| b.code.cmp(&a.code))
-        });
-        let mut rows = Vec::new();
-        for regime in &regimes {
-            let Some(request) = &regime.request else { continue };
-            let completeness = state.db.completeness(&registry, &regime.code, &request.period).await?;
-            let seen = visible(&registry, &access, regime, &completeness, Permission::ViewReports);
-            if seen.is_empty() {
-                continue;
-            }
-            let recipients: Vec<String> = completeness.units.iter().map(|u| u.code.clone()).collect();
-            rows.push(RequestRow {
-                code: regime.code.clone(),
-                kind: request.kind.vietnamese(),
-                name: regime.name.clone(),
-                form: regime.form.clone(),
-                period: request.period.to_string(),
-                period_label: request.period.label(),
-                deadline: format_vn(request.deadline),
-                extended_from: request.extended_from.map(format_vn).unwrap_or_default(),
-                legal_basis: request.legal_basis.clone(),
-                sent_on: format_vn(request.sent_on),
-                state: match request.closed_on {
+        let rows = listed(&state, &access)
+            .await?
+            .into_iter()
+            .map(|l| RequestRow {
+                code: l.regime.code.clone(),
+                kind: l.request.kind.vietnamese(),
+                name: l.regime.name.clone(),
+                form: l.regime.form.clone(),
+                period: l.request.period.to_string(),
+                period_label: l.request.period.label(),
+                deadline: format_vn(l.request.deadline),
+                extended_from: l.request.extended_from.map(format_vn).unwrap_or_default(),
+                legal_basis: l.request.legal_basis.clone(),
+                sent_on: format_vn(l.request.sent_on),
+                state: match l.request.closed_on {
                     Some(_) => "Đã kết thúc",
-                    None if today > request.deadline => "Quá hạn",
+                    None if today > l.request.deadline => "Quá hạn",
                     None => "Đang mở",
                 },
-                closed: request.closed_on.is_some(),
-                sent: seen.iter().filter(|u| matches!(u.status, Some(Status::Submitted | Status::Approved))).count(),
-                total: seen.len(),
-                can_change: access.holds(Permission::ManageCatalog)
-                    && sends_to(&registry, &access, regime, &recipients, &request.period),
-            });
-        }
+                closed: l.request.closed_on.is_some(),
+                sent: l.sent,
+                total: l.total,
+                can_change: l.can_change,
+            })
+            .collect();
         let can_send = access.holds(Permission::ManageCatalog);
         let (forms, unit_choices, areas) =
             if can_send { offered(&state, &registry, &access, today).await? } else { Default::default() };
@@ -192,85 +218,105 @@ fn codes_of(units: &str) -> Vec<String> {
     codes
 }
 
+/// What a request is sent with, from the page or the API.
+pub(crate) struct NewRequest {
+    pub(crate) kind: String,
+    pub(crate) name: String,
+    pub(crate) form: String,
+    pub(crate) period: String,
+    pub(crate) deadline: String,
+    pub(crate) legal_basis: String,
+    pub(crate) units: Vec<String>,
+    pub(crate) area: Option<String>,
+}
+
 /// Sends a request: checks every field (named in the message), that the
-/// sender may send to every recipient, and that someone receives it.
-pub async fn send(State(state): State<AppState>, access: Access, Form(f): Form<SendForm>) -> Response {
-    let sent = async {
-        let registry = state.registry().await?;
-        let today = today_in_vietnam();
-        let kind = RequestKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == f.kind)
-            .ok_or_else(|| ApiError::bad_request(format!("Loại đề nghị «{}» không có.", f.kind)))?;
-        let name = f.name.trim();
-        if name.is_empty() {
-            return Err(ApiError::bad_request("Tên đề nghị báo cáo: chưa nhập."));
-        }
-        let period: Period =
-            f.period.trim().parse().map_err(|e| ApiError::bad_request(format!("Kỳ báo cáo «{}»: {e}", f.period)))?;
-        let deadline = parse_date(f.deadline.trim())
-            .map_err(|e| ApiError::bad_request(format!("Hạn gửi «{}»: {e}", f.deadline)))?;
-        let day = period.end();
-        let codes = codes_of(&f.units);
-        let area = Some(f.area.trim()).filter(|a| !a.is_empty()).map(str::to_string);
-        if codes.is_empty() && area.is_none() {
-            return Err(ApiError::bad_request("Đơn vị nhận: hãy chọn ít nhất một đơn vị hoặc một địa bàn."));
-        }
-        for code in &codes {
-            let unit = registry.in_force(code, day).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "Đơn vị nhận «{code}»: không có đơn vị này có hiệu lực ngày {}.",
-                    format_vn(day)
-                ))
-            })?;
-            access.require(&registry, Permission::ManageCatalog, Target::Unit { unit, day, form: Some(&f.form) })?;
-        }
-        if let Some(code) = &area {
-            let unit = registry
-                .in_force(code, today)
-                .ok_or_else(|| ApiError::bad_request(format!("Địa bàn «{code}»: không có đơn vị này.")))?;
-            access.require(
-                &registry,
-                Permission::ManageCatalog,
-                Target::Unit { unit, day: today, form: Some(&f.form) },
-            )?;
-        }
-        let regime = Regime {
-            code: String::new(),
-            name: name.to_string(),
-            form: f.form.trim().to_string(),
-            periodicity: period.periodicity(),
-            deadline_days_after_cutoff: 0,
-            units: UnitSelector {
-                kinds: if area.is_some() { COMMUNAL.to_vec() } else { Vec::new() },
-                under: area,
-                codes,
-            },
-            issued_by: None,
-            planning: false,
-            approval: Vec::new(),
-            self_approval: false,
-            request: Some(Request {
-                kind,
-                period,
-                deadline,
-                legal_basis: f.legal_basis.trim().to_string(),
-                sent_on: today,
-                extended_from: None,
-                closed_on: None,
-            }),
-        };
-        let recipients = regime.units_for(&registry, &period);
-        if recipients.is_empty() {
-            return Err(ApiError::bad_request(format!(
-                "Đơn vị nhận: không đơn vị nào được chọn có hiệu lực trong {}.",
-                period.label().to_lowercase()
-            )));
-        }
-        clash(&state, &registry, &regime, &recipients, &period).await?;
-        Ok::<_, ApiError>(state.db.send_request(access.username(), regime).await?)
+/// sender may send to every recipient, that someone receives it and that
+/// it asks nothing another regime asks; answers its code.
+pub(crate) async fn send_new(state: &AppState, access: &Access, f: NewRequest) -> Result<String, ApiError> {
+    let registry = state.registry().await?;
+    let today = today_in_vietnam();
+    let kind = RequestKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == f.kind)
+        .ok_or_else(|| ApiError::bad_request(format!("Loại đề nghị «{}» không có (ad_hoc hoặc thematic).", f.kind)))?;
+    let name = f.name.trim();
+    if name.is_empty() {
+        return Err(ApiError::bad_request("Tên đề nghị báo cáo: chưa nhập."));
+    }
+    let period: Period =
+        f.period.trim().parse().map_err(|e| ApiError::bad_request(format!("Kỳ báo cáo «{}»: {e}", f.period)))?;
+    let deadline =
+        parse_date(f.deadline.trim()).map_err(|e| ApiError::bad_request(format!("Hạn gửi «{}»: {e}", f.deadline)))?;
+    let day = period.end();
+    let area = f.area.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
+    if f.units.is_empty() && area.is_none() {
+        return Err(ApiError::bad_request("Đơn vị nhận: hãy chọn ít nhất một đơn vị hoặc một địa bàn."));
+    }
+    for code in &f.units {
+        let unit = registry.in_force(code, day).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "Đơn vị nhận «{code}»: không có đơn vị này có hiệu lực ngày {}.",
+                format_vn(day)
+            ))
+        })?;
+        access.require(&registry, Permission::ManageCatalog, Target::Unit { unit, day, form: Some(&f.form) })?;
+    }
+    if let Some(code) = &area {
+        let unit = registry
+            .in_force(code, today)
+            .ok_or_else(|| ApiError::bad_request(format!("Địa bàn «{code}»: không có đơn vị này.")))?;
+        access.require(&registry, Permission::ManageCatalog, Target::Unit { unit, day: today, form: Some(&f.form) })?;
+    }
+    let regime = Regime {
+        code: String::new(),
+        name: name.to_string(),
+        form: f.form.trim().to_string(),
+        periodicity: period.periodicity(),
+        deadline_days_after_cutoff: 0,
+        units: UnitSelector {
+            kinds: if area.is_some() { COMMUNAL.to_vec() } else { Vec::new() },
+            under: area,
+            codes: f.units,
+        },
+        issued_by: None,
+        planning: false,
+        approval: Vec::new(),
+        self_approval: false,
+        request: Some(Request {
+            kind,
+            period,
+            deadline,
+            legal_basis: f.legal_basis.trim().to_string(),
+            sent_on: today,
+            extended_from: None,
+            closed_on: None,
+        }),
     };
-    match sent.await {
+    let recipients = regime.units_for(&registry, &period);
+    if recipients.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "Đơn vị nhận: không đơn vị nào được chọn có hiệu lực trong {}.",
+            period.label().to_lowercase()
+        )));
+    }
+    clash(state, &registry, &regime, &recipients, &period).await?;
+    Ok(state.db.send_request(access.username(), regime).await?)
+}
+
+/// Sends a request from the page's form.
+pub async fn send(State(state): State<AppState>, access: Access, Form(f): Form<SendForm>) -> Response {
+    let request = NewRequest {
+        units: codes_of(&f.units),
+        kind: f.kind,
+        name: f.name,
+        form: f.form,
+        period: f.period,
+        deadline: f.deadline,
+        legal_basis: f.legal_basis,
+        area: Some(f.area),
+    };
+    match send_new(&state, &access, request).await {
         Ok(code) => Redirect::to(&format!("/requests?sent={code}")).into_response(),
         Err(e) => error_page(e),
     }
@@ -351,6 +397,34 @@ async fn changeable(state: &AppState, access: &Access, code: &str) -> Result<(),
     }
 }
 
+/// Moves request `code`'s deadline to `deadline` (later only).
+pub(crate) async fn extend_to(
+    state: &AppState,
+    access: &Access,
+    code: &str,
+    deadline: &str,
+) -> Result<Regime, ApiError> {
+    changeable(state, access, code).await?;
+    let deadline =
+        parse_date(deadline.trim()).map_err(|e| ApiError::bad_request(format!("Hạn mới «{deadline}»: {e}")))?;
+    Ok(state.db.change_request(access.username(), code, "request.extend", |r| r.extend(deadline)).await?)
+}
+
+/// Ends request `code`: it takes no more figures.
+pub(crate) async fn close_now(state: &AppState, access: &Access, code: &str) -> Result<Regime, ApiError> {
+    changeable(state, access, code).await?;
+    let today = today_in_vietnam();
+    Ok(state.db.change_request(access.username(), code, "request.close", |r| r.close(today)).await?)
+}
+
+/// The page's answer to a change: back to the list, or the refusal.
+fn changed(code: &str, result: Result<Regime, ApiError>) -> Response {
+    match result {
+        Ok(_) => Redirect::to(&format!("/requests?changed={code}")).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
 /// Moves a request's deadline later.
 pub async fn extend(
     State(state): State<AppState>,
@@ -358,31 +432,12 @@ pub async fn extend(
     Path(code): Path<String>,
     Form(f): Form<ExtendForm>,
 ) -> Response {
-    let changed = async {
-        changeable(&state, &access, &code).await?;
-        let deadline = parse_date(f.deadline.trim())
-            .map_err(|e| ApiError::bad_request(format!("Hạn mới «{}»: {e}", f.deadline)))?;
-        state.db.change_request(access.username(), &code, "request.extend", |r| r.extend(deadline)).await?;
-        Ok::<_, ApiError>(())
-    };
-    match changed.await {
-        Ok(()) => Redirect::to(&format!("/requests?changed={code}")).into_response(),
-        Err(e) => error_page(e),
-    }
+    changed(&code, extend_to(&state, &access, &code, &f.deadline).await)
 }
 
 /// Ends a request: it takes no more figures.
 pub async fn close(State(state): State<AppState>, access: Access, Path(code): Path<String>) -> Response {
-    let changed = async {
-        changeable(&state, &access, &code).await?;
-        let today = today_in_vietnam();
-        state.db.change_request(access.username(), &code, "request.close", |r| r.close(today)).await?;
-        Ok::<_, ApiError>(())
-    };
-    match changed.await {
-        Ok(()) => Redirect::to(&format!("/requests?changed={code}")).into_response(),
-        Err(e) => error_page(e),
-    }
+    changed(&code, close_now(&state, &access, &code).await)
 }
 
 #[cfg(test)]
