@@ -48,7 +48,7 @@ use crate::state::AppState;
     components(schemas(
         ErrorBody,
         crate::requests_api::RequestInfo,
-        crate::requests_api::RequestBody,
+        crate::work::requests::NewRequest,
         crate::requests_api::ExtendBody,
         baocao_core::UnitVersion,
         baocao_core::UnitKind,

@@ -58,28 +58,6 @@ impl From<Listed> for RequestInfo {
     }
 }
 
-/// What a request is sent with.
-#[derive(Deserialize, ToSchema)]
-pub struct RequestBody {
-    /// `ad_hoc` (đột xuất) or `thematic` (chuyên đề).
-    kind: String,
-    name: String,
-    /// The form reported.
-    form: String,
-    /// The period or day asked for, as periods are written (202611, 11/2026, 04/12/2026…).
-    period: String,
-    /// dd/mm/yyyy or YYYY-MM-DD.
-    deadline: String,
-    /// The document the request rests on (căn cứ).
-    legal_basis: String,
-    /// Unit codes.
-    #[serde(default)]
-    units: Vec<String>,
-    /// A province: every commune, ward and special zone of it.
-    #[serde(default)]
-    area: Option<String>,
-}
-
 #[derive(Deserialize, ToSchema)]
 pub struct ExtendBody {
     /// The new deadline, later than the current one.
@@ -103,24 +81,14 @@ pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<
 }
 
 /// Sends a request to units the asker may send to.
-#[utoipa::path(post, path = "/api/v1/requests", request_body = RequestBody,
+#[utoipa::path(post, path = "/api/v1/requests", request_body = NewRequest,
     responses((status = 201, description = "the request as sent, with its code", body = RequestInfo),
         (status = 409, description = "another regime asks the same figures of a recipient, or the code was taken meanwhile")))]
 pub async fn send(
     State(state): State<AppState>,
     access: Access,
-    JsonBody(b): JsonBody<RequestBody>,
+    JsonBody(request): JsonBody<NewRequest>,
 ) -> Result<(StatusCode, Json<RequestInfo>), ApiError> {
-    let request = NewRequest {
-        kind: b.kind,
-        name: b.name,
-        form: b.form,
-        period: b.period,
-        deadline: b.deadline,
-        legal_basis: b.legal_basis,
-        units: b.units,
-        area: b.area,
-    };
     let code = send_new(&state, &access, request).await?;
     Ok((StatusCode::CREATED, Json(shown(&state, &access, &code).await?)))
 }

@@ -218,15 +218,25 @@ fn codes_of(units: &str) -> Vec<String> {
     codes
 }
 
-/// What a request is sent with, from the page or the API.
+/// What a request is sent with, from the page or the API (its JSON body).
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct NewRequest {
+    /// `ad_hoc` (đột xuất) or `thematic` (chuyên đề).
     pub(crate) kind: String,
     pub(crate) name: String,
+    /// The form reported.
     pub(crate) form: String,
+    /// The period or day asked for, as periods are written (202611, 11/2026, 04/12/2026…).
     pub(crate) period: String,
+    /// dd/mm/yyyy or YYYY-MM-DD.
     pub(crate) deadline: String,
+    /// The document the request rests on (căn cứ).
     pub(crate) legal_basis: String,
+    /// Unit codes.
+    #[serde(default)]
     pub(crate) units: Vec<String>,
+    /// A province: every commune, ward and special zone of it.
+    #[serde(default)]
     pub(crate) area: Option<String>,
 }
 
