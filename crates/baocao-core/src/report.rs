@@ -204,6 +204,18 @@ pub struct Completeness {
     pub withheld: usize,
 }
 
+impl UnitCompleteness {
+    /// Sent and standing: submitted or approved (what «đã gửi» counts).
+    pub fn sent(&self) -> bool {
+        matches!(self.status, Some(Status::Submitted | Status::Approved))
+    }
+
+    /// Not sent as it stands (none, a draft, or returned): «chưa gửi».
+    pub fn unsent(&self) -> bool {
+        self.on_time.is_none()
+    }
+}
+
 impl Completeness {
     /// The counts of `units`, each counted once.
     pub fn of(regime: String, period: Period, deadline: NaiveDate, units: Vec<UnitCompleteness>) -> Completeness {
@@ -213,11 +225,11 @@ impl Completeness {
             period,
             deadline,
             expected: units.len(),
-            submitted: count(&|u| matches!(u.status, Some(Status::Submitted | Status::Approved))),
+            submitted: count(&|u| u.sent()),
             approved: count(&|u| u.status == Some(Status::Approved)),
             on_time: count(&|u| u.on_time == Some(true)),
             late: count(&|u| u.on_time == Some(false)),
-            missing: count(&|u| u.on_time.is_none()),
+            missing: count(&|u| u.unsent()),
             units,
             withheld: 0,
         }

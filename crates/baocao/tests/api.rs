@@ -657,6 +657,16 @@ async fn a_report_climbs_a_two_level_chain_and_each_level_sees_its_queue() {
     let (_, none) = list("status=missing&q=ngok%20bay").await;
     assert!(!none.contains("Ngọk Bay") && none.contains(">0/96 đơn vị<"), "{none}");
     assert_eq!(list("status=lost").await.0, 400);
+    // Each count of «Tiến độ» opens the list of exactly those units.
+    let (_, progress) = app.text_as("viewer", "/completeness?regime=BC_HAI_CAP&period=202509").await;
+    for (id, filter, count) in [("approved", "approved", 1), ("submitted", "sent", 1), ("missing", "unsent", 95)] {
+        let link =
+            format!("/reports?regime=BC_HAI_CAP&amp;period=202509&amp;status={filter}\"><strong id=\"{id}\">{count}<");
+        assert!(progress.contains(&link), "{id}: {progress}");
+        let (_, listed) =
+            app.text_as("viewer", &format!("/reports?regime=BC_HAI_CAP&period=202509&status={filter}")).await;
+        assert!(listed.contains(&format!(">{count}/96 đơn vị<")), "{filter}: {listed}");
+    }
     let (_, page) = app.text_as("viewer", "/reports/BC_HAI_CAP/23317/202509").await;
     assert!(page.contains("Phê duyệt (cấp 2: Văn phòng UBND tỉnh)"), "{page}");
 

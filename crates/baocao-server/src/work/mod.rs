@@ -113,7 +113,11 @@ pub struct ListFilter {
 fn status_filters() -> Vec<(&'static str, &'static str)> {
     let states = [None, Some(Status::Draft), Some(Status::Submitted), Some(Status::Approved), Some(Status::Returned)];
     let mut filters: Vec<_> = states.into_iter().map(status_of).map(|(words, code)| (code, words)).collect();
-    filters.push(("late", "Trễ hạn"));
+    filters.extend([
+        ("sent", "Đã gửi (kể cả đã duyệt)"),
+        ("unsent", "Chưa gửi (kể cả nháp, bị trả lại)"),
+        ("late", "Trễ hạn"),
+    ]);
     filters
 }
 
@@ -218,6 +222,8 @@ pub async fn reports(
             .into_iter()
             .filter(|u| match status {
                 Some("late") => u.on_time == Some(false),
+                Some("sent") => u.sent(),
+                Some("unsent") => u.unsent(),
                 Some(s) => status_of(u.status).1 == s,
                 None => true,
             })

@@ -98,7 +98,7 @@ pub(crate) async fn listed(state: &AppState, access: &Access) -> Result<Vec<List
         }
         let recipients: Vec<String> = completeness.units.iter().map(|u| u.code.clone()).collect();
         out.push(Listed {
-            sent: seen.iter().filter(|u| matches!(u.status, Some(Status::Submitted | Status::Approved))).count(),
+            sent: seen.iter().filter(|u| u.sent()).count(),
             total: seen.len(),
             can_change: access.holds(Permission::ManageCatalog)
                 && sends_to(&registry, access, &regime, &recipients, &request.period),
