@@ -3,7 +3,8 @@
 // completeness change; another commune's officer cannot open it; the plan's
 // follow-up; the province total downloaded and printed; an administrator
 // sets a password and closes and opens an account; an ad-hoc request is
-// sent, answered, extended and closed; a regime is written in the editor. Runs `baocao serve --demo` on a fresh database and drives
+// sent, answered, extended and closed; a regime is written in the editor;
+// every page of the office fits a phone's width. Runs `baocao serve --demo` on a fresh database and drives
 // Debian's chromium headless with playwright-core.
 //
 // BAOCAO_BIN: the binary (default ../target/debug/baocao).
@@ -69,8 +70,8 @@ after(async () => {
 });
 
 /** Runs `steps` in a fresh browser context; on failure keeps a screenshot of the page. */
-async function as(name, steps) {
-  const context = await browser.newContext({ locale: "vi-VN" });
+async function as(name, steps, options = {}) {
+  const context = await browser.newContext({ locale: "vi-VN", ...options });
   const page = await context.newPage();
   // Every page runs under its Content-Security-Policy: anything it refuses
   // (an inline style or script a template slipped in) fails the test.
@@ -498,4 +499,25 @@ test("an administrator writes a regime, its units and periods previewed as it is
     assert.match(await page.locator("tr", { hasText: "BC_QUY_THU" }).first().innerText(), /quý/);
     await signOut(page);
   });
+});
+
+test("every page of the office fits a phone's width: wide tables scroll on their own", async () => {
+  await as(
+    "phone",
+    async (page) => {
+      await signIn(page, "quantri");
+      const paths = ["/", "/reports", "/review", "/completeness", "/requests", "/output", "/compare", "/units",
+        "/indicators", "/forms", "/regimes", "/regimes/editor", "/admin/accounts", "/roster", "/accounts/plan",
+        "/tasks", "/archive", "/audit"];
+      const wide = [];
+      for (const path of paths) {
+        await page.goto(base + path);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        if (overflow > 0) wide.push(`${path}: ${overflow}px`);
+      }
+      assert.deepEqual(wide, [], "pages wider than the phone");
+      await signOut(page);
+    },
+    { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+  );
 });
