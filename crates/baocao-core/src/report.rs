@@ -317,6 +317,10 @@ pub struct Consolidated {
     pub rows: Vec<ConsolidatedRow>,
 }
 
+/// What the mark of an output form's estimated figures means, wherever
+/// the form is shown (page, print, workbook).
+pub const ESTIMATED_NOTE: &str = "Số có phần ước tính (chia theo tỷ lệ khi đơn vị tách, nhập) được đánh dấu *.";
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ConsolidatedRow {
     pub stt: String,

@@ -219,11 +219,21 @@ pub fn write_consolidated(view: &Consolidated, demo: bool) -> Result<Vec<u8>, Xl
         sheet.write_string_with_format(r, 2, row.code.as_deref().unwrap_or(""), &f.cell)?;
         sheet.write_string_with_format(r, 3, row.unit_of_measure.as_deref().unwrap_or(""), &f.cell)?;
         for (j, value) in row.cells.iter().enumerate() {
+            let col = 4 + j as u16;
             match value {
-                Some(v) => sheet.write_number_with_format(r, 4 + j as u16, *v, &f.number)?,
-                None => sheet.write_blank(r, 4 + j as u16, &f.number)?,
+                // As the page shows it: an estimated figure marked, in italics with its note.
+                Some(v) if row.estimated => {
+                    sheet.insert_note(r, col, &Note::new("* ước tính").set_author("baocao"))?;
+                    sheet.write_number_with_format(r, col, *v, &f.number.clone().set_italic())?
+                }
+                Some(v) => sheet.write_number_with_format(r, col, *v, &f.number)?,
+                None => sheet.write_blank(r, col, &f.number)?,
             };
         }
+    }
+    if view.rows.iter().any(|r| r.estimated) {
+        let below = HEADER_ROW + 2 + view.rows.len() as u32;
+        sheet.write_string(below, 0, baocao_core::report::ESTIMATED_NOTE)?;
     }
     sheet.protect();
     workbook.save_to_buffer()
@@ -542,5 +552,42 @@ mod round_trip {
         assert_eq!(sheet.get_value((7, 1)), Some(&Data::Float(1234.5)), "a figure stays a number");
         assert_eq!(text(8, 1), "");
         assert_eq!(text(10, 0), "* có phần ước tính");
+    }
+
+    #[test]
+    fn an_output_form_marks_its_estimated_figures_as_the_page_does() {
+        use baocao_core::report::{ConsolidatedRow, ESTIMATED_NOTE};
+        use calamine::{Reader, Xlsx};
+        let row = |label: &str, value: f64, estimated: bool| ConsolidatedRow {
+            stt: "1".into(),
+            label: label.into(),
+            code: Some("A".into()),
+            unit_of_measure: Some("hồ sơ".into()),
+            heading: false,
+            indent: 0,
+            cells: vec![Some(value)],
+            estimated,
+        };
+        let view = Consolidated {
+            form: "TH01".into(),
+            form_name: "Tổng hợp".into(),
+            regime: "BC".into(),
+            unit: "51".into(),
+            unit_name: "Tỉnh Quảng Ngãi".into(),
+            period: "202506".parse().unwrap(),
+            period_label: "Tháng 6/2025".into(),
+            layout: Layout::Total,
+            include_submitted: false,
+            counted: 2,
+            expected: 2,
+            headings: vec!["Thực hiện".into()],
+            rows: vec![row("Đã biết", 10.0, false), row("Chia theo tỷ lệ", 7.5, true)],
+        };
+        let bytes = write_consolidated(&view, false).unwrap();
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = book.worksheet_range(FORM_SHEET).unwrap();
+        let cells: Vec<String> = sheet.rows().flatten().map(|d| d.to_string()).collect();
+        assert!(cells.iter().any(|c| c == ESTIMATED_NOTE), "{cells:?}");
+        assert!(cells.iter().any(|c| c == "7.5"), "the estimated figure stays a number: {cells:?}");
     }
 }

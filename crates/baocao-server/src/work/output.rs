@@ -54,7 +54,7 @@ impl Exported for OutputPage {
         let counted = if v.include_submitted { "đã gửi hoặc đã duyệt" } else { "đã duyệt" };
         let mut notes = vec![self.counting.to_string()];
         if v.rows.iter().any(|r| r.estimated) {
-            notes.push("Số có phần ước tính (chia theo tỷ lệ khi đơn vị tách, nhập) được đánh dấu *.".into());
+            notes.push(baocao_core::report::ESTIMATED_NOTE.into());
         }
         Table {
             title: v.form_name.clone(),
