@@ -4,7 +4,8 @@
 // follow-up; the province total downloaded and printed; an administrator
 // sets a password and closes and opens an account; an ad-hoc request is
 // sent, answered, extended and closed; a regime is written in the editor;
-// every page of the office fits a phone's width. Runs `baocao serve --demo` on a fresh database and drives
+// every page of the office fits a phone's width; a department reports on
+// its own regime in two levels. Runs `baocao serve --demo` on a fresh database and drives
 // Debian's chromium headless with playwright-core.
 //
 // BAOCAO_BIN: the binary (default ../target/debug/baocao).
@@ -520,4 +521,34 @@ test("every page of the office fits a phone's width: wide tables scroll on their
     },
     { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
   );
+});
+
+test("a department reports on its own regime: its director approves, then the provincial office", async () => {
+  let reportUrl;
+  await as("department-officer", async (page) => {
+    await signIn(page, "nhaplieu.sotuphap");
+    const task = page.locator("table.tasks tr", { hasText: "Sở Tư pháp" }).filter({ hasText: "Cần nhập và gửi" }).first();
+    await task.getByRole("link", { name: "Mở báo cáo" }).click();
+    await page.waitForURL(/\/reports\/BC_SO_TTHC\/H51\.S02\//);
+    reportUrl = page.url();
+    await page.locator('input[name="v:HS_TIEP_NHAN"]').fill("320");
+    await page.locator('input[name="v:HS_DUNG_HAN"]').fill("300");
+    await page.locator('input[name="v:HS_TRUC_TUYEN_TOAN_TRINH"]').fill("150");
+    await page.locator('input[name="v:VB_DIEN_TU"]').fill("900");
+    await page.getByLabel("Chức vụ").fill("Giám đốc");
+    await page.getByRole("button", { name: "Gửi báo cáo" }).click();
+    await page.locator('[role="status"]', { hasText: "Đã gửi báo cáo" }).waitFor();
+    assert.match(await page.locator("#status").innerText(), /chờ Lãnh đạo sở duyệt \(cấp 1\/2\)/);
+    await signOut(page);
+  });
+  for (const [who, standing] of [["lanhdao.sotuphap", /chờ Văn phòng UBND tỉnh duyệt \(cấp 2\/2\)/], ["pheduyet.tinh", /^Đã duyệt$/]]) {
+    await as(`department-${who}`, async (page) => {
+      await signIn(page, who);
+      await page.goto(reportUrl);
+      await page.getByRole("button", { name: "Phê duyệt", exact: true }).click();
+      await page.locator('[role="status"]', { hasText: "Đã phê duyệt" }).waitFor();
+      assert.match(await page.locator("#status").innerText(), standing);
+      await signOut(page);
+    });
+  }
 });

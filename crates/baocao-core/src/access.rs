@@ -6,6 +6,10 @@
 //! allowed is decided here, and only here, by [`allows`]: the server asks
 //! it for every route and every unit a request touches.
 //!
+//! A grant on a unit covers the agencies that serve that unit or a unit of
+//! its subtree; a grant on an agency covers that agency and the agencies
+//! under it (and never the units it serves).
+//!
 //! A grant names a unit as it stands now; for days before a
 //! reorganization it covers the units that stood for it then (a grant on
 //! the new Xã Ngọk Bay lets its officials read the reports of the three old
@@ -185,10 +189,7 @@ impl Grant {
                 let form_ok = self.forms.is_empty() || form.is_some_and(|f| self.forms.iter().any(|g| g == f));
                 let unit_ok = match &self.unit {
                     None => true,
-                    Some(code) => registry
-                        .stand_ins(code, day)
-                        .iter()
-                        .any(|root| &unit.code == root || registry.is_under(unit, root, day)),
+                    Some(code) => registry.stand_ins(code, day).iter().any(|root| registry.within(unit, root, day)),
                 };
                 form_ok && unit_ok
             }

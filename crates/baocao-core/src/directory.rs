@@ -86,6 +86,63 @@ impl Agency {
     }
 }
 
+/// An agency version that ended with successors, as the agency list says.
+pub struct Succession {
+    pub code: String,
+    pub valid_from: Option<NaiveDate>,
+    /// The first day without it.
+    pub ends: NaiveDate,
+    pub successors: Vec<String>,
+}
+
+/// The lineage of reporting agencies as registry edges, so that an
+/// agency's reports and series follow it through mergers and splits as a
+/// unit's do: each ended version to the versions of its successors in
+/// force the day it ends (`versions`: the registry's, agencies included),
+/// whole when there is one successor, in unknown shares (estimated equal)
+/// when several. Each day's changes are one reorganization of agencies,
+/// known to the registry only (`co-quan-YYYY-MM-DD`).
+pub fn agency_edges(
+    versions: &[crate::UnitVersion],
+    successions: &[Succession],
+) -> (Vec<crate::reorg::Edge>, Vec<crate::reorg::ReorgInfo>) {
+    let mut edges = Vec::new();
+    let mut days = BTreeSet::new();
+    for s in successions {
+        let from = crate::VersionKey { code: s.code.clone(), valid_from: s.valid_from };
+        if !versions.iter().any(|v| v.agency.is_some() && v.key() == from) {
+            continue;
+        }
+        let to: Vec<&crate::UnitVersion> = versions
+            .iter()
+            .filter(|v| v.agency.is_some() && s.successors.contains(&v.code) && v.validity.contains(s.ends))
+            .collect();
+        let key = format!("co-quan-{}", s.ends);
+        for v in &to {
+            edges.push(crate::reorg::Edge {
+                from: from.clone(),
+                to: v.key(),
+                partial: false,
+                weight: (to.len() == 1).then_some(1.0),
+                reorganization: key.clone(),
+            });
+        }
+        if !to.is_empty() {
+            days.insert(s.ends);
+        }
+    }
+    let reorgs = days
+        .into_iter()
+        .map(|day| crate::reorg::ReorgInfo {
+            key: format!("co-quan-{day}"),
+            name: format!("Sắp xếp cơ quan ngày {}", crate::date::format_vn(day)),
+            effective_date: day,
+            legal_basis: None,
+        })
+        .collect();
+    (edges, reorgs)
+}
+
 /// Problems of a whole set of agency versions against the registry, all of
 /// them: versions of one code that overlap, successors that do not exist
 /// when they should take over, agencies of units that have ended for good
@@ -360,6 +417,39 @@ mod tests {
             agency: agency.into(),
             existing: None,
         }
+    }
+
+    #[test]
+    fn an_agency_split_is_estimated_a_merger_is_whole_and_unknown_versions_are_skipped() {
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+        let body = |code: &str, from: Option<&str>, to: Option<&str>| crate::UnitVersion {
+            code: code.into(),
+            name: code.into(),
+            kind: crate::UnitKind::Agency,
+            level: 9,
+            parent_code: None,
+            validity: crate::Validity::new(from.map(day), to.map(day)),
+            archive_note: None,
+            agency: Some(crate::unit::AgencyTraits { kind: "sở".into(), area: Some("51".into()) }),
+        };
+        let versions = [
+            body("A", None, Some("2025-03-01")),
+            body("B", Some("2025-03-01"), None),
+            body("C", Some("2025-03-01"), None),
+        ];
+        let ends = |code: &str, successors: &[&str]| Succession {
+            code: code.into(),
+            valid_from: None,
+            ends: day("2025-03-01"),
+            successors: successors.iter().map(|s| s.to_string()).collect(),
+        };
+        let (edges, reorgs) = agency_edges(&versions, &[ends("A", &["B", "C"]), ends("GONE", &["B"])]);
+        let weights: Vec<(&str, Option<f64>)> = edges.iter().map(|e| (e.to.code.as_str(), e.weight)).collect();
+        assert_eq!(weights, [("B", None), ("C", None)], "a split's shares are unknown; an unknown version has no edge");
+        assert_eq!(reorgs.len(), 1);
+        assert_eq!(reorgs[0].name, "Sắp xếp cơ quan ngày 01/03/2025");
+        let (edges, _) = agency_edges(&versions, &[ends("A", &["B"])]);
+        assert_eq!(edges[0].weight, Some(1.0), "one successor takes it whole");
     }
 
     #[test]

@@ -38,6 +38,43 @@ pub struct UnitSelector {
     pub codes: Vec<String>,
 }
 
+/// Which agencies a regime asks reports from (`[agencies]`), resolved at
+/// each period's last day like units. Every agency matching all criteria
+/// given reports, and those of `codes` whatever the others say.
+///
+/// ```toml
+/// [agencies]
+/// kinds = ["sở"]   # the departments (kinds as the province names them)
+/// under = "51"     # serving an area of this subtree (the province itself included)
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct AgencySelector {
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    #[serde(default)]
+    pub under: Option<String>,
+    #[serde(default)]
+    pub codes: Vec<String>,
+}
+
+impl AgencySelector {
+    /// Whether the agency version `body` (in force on `day`) is asked.
+    fn asks(&self, registry: &Registry, body: &UnitVersion, day: NaiveDate) -> bool {
+        let Some(agency) = &body.agency else { return false };
+        if self.codes.contains(&body.code) {
+            return true;
+        }
+        let kind_ok =
+            self.kinds.is_empty() || self.kinds.iter().any(|k| crate::text::fold(k) == crate::text::fold(&agency.kind));
+        let area_ok = match &self.under {
+            None => true,
+            Some(root) => registry.stand_ins(root, day).iter().any(|r| registry.within(body, r, day)),
+        };
+        let any_criterion = !self.kinds.is_empty() || self.under.is_some();
+        (any_criterion || self.codes.is_empty()) && kind_ok && area_ok
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Regime {
     pub code: String,
@@ -47,7 +84,13 @@ pub struct Regime {
     pub periodicity: Periodicity,
     /// The deadline (thời hạn gửi), in days after the cut-off window closes.
     pub deadline_days_after_cutoff: u32,
+    /// The administrative units that report. Left out (or empty) in a
+    /// regime with `agencies`, no unit reports.
+    #[serde(default)]
     pub units: UnitSelector,
+    /// The agencies that report (departments, committees…), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agencies: Option<AgencySelector>,
     /// The agency that issued the regime (cơ quan ban hành).
     #[serde(default)]
     pub issued_by: Option<String>,
@@ -304,14 +347,32 @@ impl Regime {
         if !unit.validity.contains(day) {
             return false;
         }
-        if self.units.codes.contains(&unit.code) {
+        let roots = self.units.under.as_deref().map(|code| registry.stand_ins(code, day)).unwrap_or_default();
+        self.asks_body(registry, unit, &roots, day)
+    }
+
+    /// Whether `body`, in force on `day`, reports: an agency through
+    /// `agencies`, a unit through `units` (`roots`: the stand-ins of
+    /// `units.under` that day).
+    fn asks_body(&self, registry: &Registry, body: &UnitVersion, roots: &[String], day: NaiveDate) -> bool {
+        let u = &self.units;
+        // Codes named are asked whatever they are (a request may go to
+        // units and agencies alike).
+        if u.codes.contains(&body.code) {
             return true;
         }
-        let under = match &self.units.under {
-            Some(code) => registry.stand_ins(code, day).iter().any(|root| registry.is_under(unit, root, day)),
-            None => self.units.codes.is_empty(),
+        if body.kind == crate::unit::UnitKind::Agency {
+            return self.agencies.as_ref().is_some_and(|a| a.asks(registry, body, day));
+        }
+        // A regime of agencies names its units, if any, explicitly.
+        if self.agencies.is_some() && *u == UnitSelector::default() {
+            return false;
+        }
+        let under = match &u.under {
+            Some(_) => roots.iter().any(|root| registry.is_under(body, root, day)),
+            None => u.codes.is_empty(),
         };
-        under && (self.units.kinds.is_empty() || self.units.kinds.contains(&unit.kind))
+        under && (u.kinds.is_empty() || u.kinds.contains(&body.kind))
     }
 
     /// The units expected to report for `period`: those of the selector in
@@ -322,17 +383,7 @@ impl Regime {
         let mut units: Vec<UnitVersion> = registry
             .versions()
             .iter()
-            .filter(|v| v.validity.contains(day))
-            .filter(|v| {
-                if self.units.codes.contains(&v.code) {
-                    return true;
-                }
-                let under = match &self.units.under {
-                    Some(_) => roots.iter().any(|root| registry.is_under(v, root, day)),
-                    None => self.units.codes.is_empty(),
-                };
-                under && (self.units.kinds.is_empty() || self.units.kinds.contains(&v.kind))
-            })
+            .filter(|v| v.validity.contains(day) && self.asks_body(registry, v, &roots, day))
             .cloned()
             .collect();
         units.sort_by(crate::registry::unit_order);

@@ -188,6 +188,17 @@ impl Registry {
         self.ancestors(unit, day).iter().any(|a| a == root)
     }
 
+    /// Whether `body` (a unit, or a reporting agency, in force on `day`) is
+    /// `root` or within it: a unit of its subtree, an agency of its tree, or
+    /// an agency that serves `root` or a unit of its subtree.
+    pub fn within(&self, body: &UnitVersion, root: &str, day: NaiveDate) -> bool {
+        body.code == root
+            || self.is_under(body, root, day)
+            || body.agency.as_ref().and_then(|a| a.area.as_deref()).is_some_and(|area| {
+                area == root || self.in_force(area, day).is_some_and(|unit| self.is_under(unit, root, day))
+            })
+    }
+
     /// The units that stood on `day` for the unit `code` as it stands in its
     /// latest version: the code itself when in force that day, else where its
     /// latest version maps to in that day's structure. This is how a regime

@@ -42,6 +42,12 @@ pub enum UnitKind {
     /// đặc khu
     #[serde(rename = "đặc khu")]
     SpecialZone,
+    /// An agency (cơ quan: a department, a people's committee…) that
+    /// reports like a unit. Not an administrative unit: never in
+    /// [`UnitKind::ALL`], never part of a unit's subtree or its totals
+    /// (see [`UnitVersion::agency`]).
+    #[serde(rename = "cơ quan")]
+    Agency,
 }
 
 impl UnitKind {
@@ -71,6 +77,7 @@ impl UnitKind {
             UnitKind::Ward => "phường",
             UnitKind::Township => "thị trấn",
             UnitKind::SpecialZone => "đặc khu",
+            UnitKind::Agency => "cơ quan",
         }
     }
 
@@ -92,6 +99,7 @@ impl UnitKind {
             UnitKind::Ward => "Phường",
             UnitKind::Township => "Thị trấn",
             UnitKind::SpecialZone => "Đặc khu",
+            UnitKind::Agency => "",
         }
     }
 }
@@ -106,7 +114,8 @@ impl FromStr for UnitKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let find = |wanted: &str| UnitKind::ALL.into_iter().find(|k| k.as_str() == wanted);
+        let agency = UnitKind::Agency;
+        let find = |wanted: &str| UnitKind::ALL.into_iter().chain([agency]).find(|k| k.as_str() == wanted);
         // Lists write kinds in lower case; only the others pay for lowering.
         find(s.trim()).or_else(|| find(&s.trim().to_lowercase())).ok_or_else(|| {
             let names: Vec<_> = UnitKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -139,6 +148,22 @@ pub struct UnitVersion {
     /// Why the unit ended without a successor (an archive decision), if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive_note: Option<String>,
+    /// For an agency that reports ([`UnitKind::Agency`]): its kind as the
+    /// province names it and the area it serves. Its parent is the agency
+    /// it belongs to, if any: agencies form their own tree, beside the
+    /// units', so that no total of an area ever counts an agency's figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<AgencyTraits>,
+}
+
+/// What a reporting agency is besides a reporting body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgencyTraits {
+    /// sở, ban, UBND xã…: free text, as the province names them.
+    pub kind: String,
+    /// The administrative unit it serves (its area of responsibility).
+    pub area: Option<String>,
 }
 
 impl UnitVersion {
@@ -207,6 +232,7 @@ mod tests {
             parent_code: Some("51".into()),
             validity: Validity::default(),
             archive_note: None,
+            agency: None,
         };
         assert_eq!(unit.short_name(), "Ngọk Bay");
     }

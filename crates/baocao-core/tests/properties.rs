@@ -37,6 +37,7 @@ fn start(communes: usize) -> Registry {
         parent_code: None,
         validity: Validity::default(),
         archive_note: None,
+        agency: None,
     }];
     for i in 0..communes {
         units.push(UnitVersion {
@@ -47,6 +48,7 @@ fn start(communes: usize) -> Registry {
             parent_code: Some("01".into()),
             validity: Validity::default(),
             archive_note: None,
+            agency: None,
         });
     }
     let mut r = Registry::new();

@@ -20,6 +20,7 @@ fn unit(code: &str, name: &str, kind: UnitKind, level: u8, parent: Option<&str>)
         parent_code: parent.map(Into::into),
         validity: Validity::default(),
         archive_note: None,
+        agency: None,
     }
 }
 

@@ -297,6 +297,7 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
         parent_code: parent.map(Into::into),
         validity: Validity::default(),
         archive_note: None,
+        agency: None,
     };
     let mut registry = Registry::new();
     registry

@@ -229,6 +229,7 @@ fn read_units(source: &Source, errors: &mut Vec<IngestError>) -> BTreeMap<String
             parent_code,
             validity: Validity::default(),
             archive_note: None,
+            agency: None,
         };
         units.insert(code, unit);
         rows.push(row);

@@ -306,6 +306,19 @@ pub(crate) fn units_of(regime: &baocao_core::regime::Regime) -> String {
     if !u.codes.is_empty() {
         units.push(format!("các mã {}", u.codes.join(", ")));
     }
+    if let Some(a) = &regime.agencies {
+        let mut agencies = vec!["cơ quan".to_string()];
+        if !a.kinds.is_empty() {
+            agencies.push(format!("loại {}", a.kinds.join(", ")));
+        }
+        if let Some(under) = &a.under {
+            agencies.push(format!("phục vụ địa bàn {under}"));
+        }
+        if !a.codes.is_empty() {
+            agencies.push(format!("các mã {}", a.codes.join(", ")));
+        }
+        units.push(agencies.join(" "));
+    }
     units.join("; ")
 }
 

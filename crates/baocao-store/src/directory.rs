@@ -104,6 +104,52 @@ impl Db {
                 .execute(&mut *conn)
                 .await?;
             }
+            // Each agency version reports as a body of its own (see
+            // `UnitKind::Agency`): kept in step here, under its parent agency.
+            for a in agencies {
+                let clash: Option<String> =
+                    sqlx::query_scalar("SELECT code FROM units WHERE code = $1 AND kind <> 'cơ quan' LIMIT 1")
+                        .bind(&a.code)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                if clash.is_some() {
+                    return Err(StoreError::Refused(
+                        "không nhập được danh sách cơ quan",
+                        vec![format!("cơ quan {}: trùng mã với một đơn vị hành chính", a.code)],
+                    ));
+                }
+                let updated = sqlx::query(
+                    "UPDATE units SET name = $3, search_name = $4, parent_code = $5, valid_to = $6, agency_kind = $7, area_code = $8
+                     WHERE kind = 'cơ quan' AND code = $1 AND COALESCE(valid_from, '0001-01-01') = COALESCE($2, '0001-01-01')",
+                )
+                .bind(&a.code)
+                .bind(a.valid_from)
+                .bind(&a.name)
+                .bind(baocao_core::text::fold(&a.name))
+                .bind(&a.parent_code)
+                .bind(a.valid_to)
+                .bind(&a.kind)
+                .bind(&a.unit_code)
+                .execute(&mut *conn)
+                .await?;
+                if updated.rows_affected() == 0 {
+                    sqlx::query(
+                        "INSERT INTO units (code, name, search_name, kind, level, parent_code, valid_from, valid_to, agency_kind, area_code)
+                         VALUES ($1, $3, $4, 'cơ quan', 9, $5, $2, $6, $7, $8)",
+                    )
+                    .bind(&a.code)
+                    .bind(a.valid_from)
+                    .bind(&a.name)
+                    .bind(baocao_core::text::fold(&a.name))
+                    .bind(&a.parent_code)
+                    .bind(a.valid_to)
+                    .bind(&a.kind)
+                    .bind(&a.unit_code)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+            }
+            sqlx::query(crate::registry::BUMP_REVISION).execute(&mut *conn).await?;
             let registry = crate::registry::load_registry!(conn);
             let problems = check_agencies(&all_agencies!(conn), &registry);
             if !problems.is_empty() {

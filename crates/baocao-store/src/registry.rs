@@ -31,6 +31,8 @@ pub(crate) struct UnitRow {
     valid_from: Option<NaiveDate>,
     valid_to: Option<NaiveDate>,
     archive_note: Option<String>,
+    agency_kind: Option<String>,
+    area_code: Option<String>,
 }
 
 impl UnitRow {
@@ -44,6 +46,7 @@ impl UnitRow {
             parent_code: self.parent_code,
             validity: Validity::new(self.valid_from, self.valid_to),
             archive_note: self.archive_note,
+            agency: self.agency_kind.map(|kind| baocao_core::unit::AgencyTraits { kind, area: self.area_code }),
         })
     }
 }
@@ -68,9 +71,16 @@ pub(crate) struct ReorgRow {
 }
 
 const UNIT_COLUMNS: &str = "code, name, kind, level, parent_code, valid_from, valid_to, archive_note";
+/// [`UNIT_COLUMNS`] and what an agency's row adds, as [`UnitRow`] reads them.
+const ROW_COLUMNS: &str =
+    "code, name, kind, level, parent_code, valid_from, valid_to, archive_note, agency_kind, area_code";
+/// Administrative units only: the reporting agencies kept beside them in
+/// `units` are not listed, searched or counted as units.
+const NOT_AGENCY: &str = "u.kind <> 'cơ quan'";
 
 pub(crate) const SELECT_ALL_UNITS: &str =
-    "SELECT code, name, kind, level, parent_code, valid_from, valid_to, archive_note FROM units ORDER BY id";
+    "SELECT code, name, kind, level, parent_code, valid_from, valid_to, archive_note, agency_kind, area_code
+     FROM units ORDER BY id";
 pub(crate) const SELECT_EDGES: &str = "SELECT p.code AS from_code, p.valid_from AS from_valid_from,
         s.code AS to_code, s.valid_from AS to_valid_from, l.partial, l.weight, r.key AS reorganization
     FROM lineage l
@@ -79,14 +89,34 @@ pub(crate) const SELECT_EDGES: &str = "SELECT p.code AS from_code, p.valid_from 
     JOIN reorganizations r ON r.id = l.reorganization_id
     ORDER BY l.id";
 pub(crate) const SELECT_REORGS: &str = "SELECT key, name, effective_date, legal_basis FROM reorganizations ORDER BY id";
-const BUMP_REVISION: &str = "UPDATE registry_revision SET revision = revision + 1 WHERE id = 1";
+pub(crate) const BUMP_REVISION: &str = "UPDATE registry_revision SET revision = revision + 1 WHERE id = 1";
+
+/// Agency versions that ended with successors: their lineage, which the
+/// registry derives (see `baocao_core::directory::agency_edges`).
+pub(crate) const SELECT_SUCCESSIONS: &str = "SELECT code, valid_from, valid_to, successor_codes FROM agencies
+    WHERE valid_to IS NOT NULL AND successor_codes <> '[]' ORDER BY code, valid_from";
+
+pub(crate) type SuccessionRow = (String, Option<NaiveDate>, NaiveDate, String);
 
 pub(crate) fn build_registry(
     units: Vec<UnitRow>,
     edges: Vec<EdgeRow>,
     reorgs: Vec<ReorgRow>,
+    successions: Vec<SuccessionRow>,
 ) -> Result<Registry, StoreError> {
     let versions = units.into_iter().map(UnitRow::into_unit).collect::<Result<Vec<_>, _>>()?;
+    let successions = successions
+        .into_iter()
+        .map(|(code, valid_from, ends, successors)| {
+            Ok(baocao_core::directory::Succession {
+                code,
+                valid_from,
+                ends,
+                successors: crate::error::parse_json("agency successors", &successors)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let (agency_edges, agency_reorgs) = baocao_core::directory::agency_edges(&versions, &successions);
     let edges = edges
         .into_iter()
         .map(|e| Edge {
@@ -96,10 +126,12 @@ pub(crate) fn build_registry(
             weight: e.weight,
             reorganization: e.reorganization,
         })
+        .chain(agency_edges)
         .collect();
     let reorgs = reorgs
         .into_iter()
         .map(|r| ReorgInfo { key: r.key, name: r.name, effective_date: r.effective_date, legal_basis: r.legal_basis })
+        .chain(agency_reorgs)
         .collect();
     Ok(Registry::from_parts(versions, edges, reorgs))
 }
@@ -107,11 +139,15 @@ pub(crate) fn build_registry(
 /// Loads the whole registry within the connection's current transaction.
 macro_rules! load_registry {
     ($conn:expr) => {{
-        use $crate::registry::{EdgeRow, ReorgRow, SELECT_ALL_UNITS, SELECT_EDGES, SELECT_REORGS, UnitRow};
+        use $crate::registry::{
+            EdgeRow, ReorgRow, SELECT_ALL_UNITS, SELECT_EDGES, SELECT_REORGS, SELECT_SUCCESSIONS, SuccessionRow,
+            UnitRow,
+        };
         let units: Vec<UnitRow> = sqlx::query_as(SELECT_ALL_UNITS).fetch_all(&mut *$conn).await?;
         let edges: Vec<EdgeRow> = sqlx::query_as(SELECT_EDGES).fetch_all(&mut *$conn).await?;
         let reorgs: Vec<ReorgRow> = sqlx::query_as(SELECT_REORGS).fetch_all(&mut *$conn).await?;
-        $crate::registry::build_registry(units, edges, reorgs)?
+        let successions: Vec<SuccessionRow> = sqlx::query_as(SELECT_SUCCESSIONS).fetch_all(&mut *$conn).await?;
+        $crate::registry::build_registry(units, edges, reorgs, successions)?
     }};
 }
 pub(crate) use load_registry;
@@ -142,11 +178,11 @@ fn checksum(baseline: &[UnitVersion], reorg: &Reorganization) -> (String, String
 macro_rules! delta_of {
     ($conn:expr, $registry:expr, $key:expr, $rid:expr) => {{
         let (conn, registry, key, rid) = (&mut *$conn, $registry, $key, $rid);
-        let begun: Vec<UnitRow> = sqlx::query_as(&format!("SELECT {UNIT_COLUMNS} FROM units WHERE created_by = $1"))
+        let begun: Vec<UnitRow> = sqlx::query_as(&format!("SELECT {ROW_COLUMNS} FROM units WHERE created_by = $1"))
             .bind(rid)
             .fetch_all(&mut *conn)
             .await?;
-        let ended: Vec<UnitRow> = sqlx::query_as(&format!("SELECT {UNIT_COLUMNS} FROM units WHERE ended_by = $1"))
+        let ended: Vec<UnitRow> = sqlx::query_as(&format!("SELECT {ROW_COLUMNS} FROM units WHERE ended_by = $1"))
             .bind(rid)
             .fetch_all(&mut *conn)
             .await?;
@@ -373,7 +409,7 @@ impl Db {
                 let step = (dialect.subtree_step)();
                 let sql = units_as_json(&format!(
                     "WITH RECURSIVE tree (code, name, kind, level, parent_code, valid_from, valid_to, archive_note) AS (
-                        SELECT {UNIT_COLUMNS} FROM units u WHERE u.parent_code = $2 AND {IN_FORCE}
+                        SELECT {UNIT_COLUMNS} FROM units u WHERE u.parent_code = $2 AND {IN_FORCE} AND {NOT_AGENCY}
                         UNION ALL
                         {step}
                     )
@@ -388,7 +424,7 @@ impl Db {
             }
             None => {
                 let sql = units_as_json(&format!(
-                    "SELECT {UNIT_COLUMNS} FROM units u WHERE {IN_FORCE} AND (CAST($2 AS INTEGER) IS NULL OR u.level = $2)"
+                    "SELECT {UNIT_COLUMNS} FROM units u WHERE {IN_FORCE} AND {NOT_AGENCY} AND (CAST($2 AS INTEGER) IS NULL OR u.level = $2)"
                 ));
                 with_pool!(self, |pool| sqlx::query_scalar(&sql).bind(day).bind(level).fetch_one(pool).await?)
             }
@@ -400,7 +436,7 @@ impl Db {
 
     /// How many units of each level are in force on `day`.
     pub async fn count_units_by_level(&self, day: NaiveDate) -> Result<BTreeMap<u8, usize>, StoreError> {
-        let sql = format!("SELECT u.level, COUNT(*) FROM units u WHERE {IN_FORCE} GROUP BY u.level");
+        let sql = format!("SELECT u.level, COUNT(*) FROM units u WHERE {IN_FORCE} AND {NOT_AGENCY} GROUP BY u.level");
         let rows: Vec<(i32, i64)> = with_pool!(self, |pool| sqlx::query_as(&sql).bind(day).fetch_all(pool).await?);
         Ok(rows
             .into_iter()
@@ -426,7 +462,7 @@ impl Db {
 
     /// Every version of a code, oldest first.
     pub async fn unit_history(&self, code: &str) -> Result<Vec<UnitVersion>, StoreError> {
-        let sql = format!("SELECT {UNIT_COLUMNS} FROM units WHERE code = $1 ORDER BY valid_from NULLS FIRST");
+        let sql = format!("SELECT {ROW_COLUMNS} FROM units WHERE code = $1 ORDER BY valid_from NULLS FIRST");
         let rows: Vec<UnitRow> = with_pool!(self, |pool| sqlx::query_as(&sql).bind(code).fetch_all(pool).await?);
         rows.into_iter().map(UnitRow::into_unit).collect()
     }
@@ -446,7 +482,7 @@ impl Db {
         // A word prefix is a prefix of the name or follows a space. The
         // pattern is built from folded letters only, after escaping LIKE's
         // wildcards, and bound as a parameter.
-        let mut sql = format!("SELECT {UNIT_COLUMNS} FROM units u WHERE ");
+        let mut sql = format!("SELECT {ROW_COLUMNS} FROM units u WHERE {NOT_AGENCY} AND ");
         sql.push_str(if at.is_some() { IN_FORCE } else { "(CAST($1 AS TEXT) IS NULL)" });
         for i in 0..words.len() {
             sql.push_str(&format!(" AND (' ' || u.search_name) LIKE ${} ESCAPE '\\'", i + 2));

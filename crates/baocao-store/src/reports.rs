@@ -516,11 +516,16 @@ impl Db {
         })?;
         let indicators = self.indicators_by_code().await?;
         let ctx = &ComposeContext::new(registry, &indicators, Counting::Official { include_submitted });
-        let expected: Vec<UnitVersion> = regime
-            .units_for(registry, period)
-            .into_iter()
-            .filter(|u| u.code == area.code || registry.is_under(u, &area.code, day))
-            .collect();
+        let expected: Vec<UnitVersion> =
+            regime.units_for(registry, period).into_iter().filter(|u| registry.within(u, &area.code, day)).collect();
+        // An area's total composes its units; agencies are no part of it, so
+        // their regimes are consolidated agency by agency.
+        if regime.agencies.is_some() && source.layout == baocao_core::form::Layout::Total {
+            return Err(rejected(format!(
+                "biểu đầu ra {} cộng theo địa bàn, mà chế độ {} có cơ quan báo cáo: hãy dùng biểu theo từng đơn vị (layout = \"by_unit\")",
+                form.code, regime.code
+            )));
+        }
         let counted = self.reported_units(&ReportFilter { regime_id, include_submitted }, period).await?;
         let counted = expected.iter().filter(|u| counted.contains(&u.key())).count();
         let value = |indicator: &Indicator, unit: String, p: Period| {

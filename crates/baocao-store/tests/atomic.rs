@@ -34,6 +34,7 @@ fn unit(code: &str, name: &str, kind: UnitKind, level: u8, parent: Option<&str>)
         parent_code: parent.map(Into::into),
         validity: Validity::default(),
         archive_note: None,
+        agency: None,
     }
 }
 
@@ -74,6 +75,7 @@ fn regime() -> Regime {
         approval: Vec::new(),
         self_approval: true,
         request: None,
+        agencies: None,
     }
 }
 

@@ -37,6 +37,7 @@ async fn reporting() -> (TestDb, Registry) {
         approval: Vec::new(),
         self_approval: true,
         request: None,
+        agencies: None,
     };
     t.db.save_regime("test", &regime).await.unwrap();
     let registry = t.db.load_registry().await.unwrap();

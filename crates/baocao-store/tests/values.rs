@@ -15,6 +15,7 @@ fn unit(code: &str, kind: UnitKind, level: u8, parent: Option<&str>) -> UnitVers
         parent_code: parent.map(Into::into),
         validity: Validity::default(),
         archive_note: None,
+        agency: None,
     }
 }
 

@@ -53,6 +53,7 @@ async fn prepare(url: &str) -> Db {
         approval: Vec::new(),
         self_approval: true,
         request: None,
+        agencies: None,
     };
     db.save_regime("test", &regime).await.unwrap();
     // Submissions go through authentication and authorization like any other.

@@ -931,3 +931,157 @@ async fn requests_through_the_api_answer_as_the_page_does() {
     assert_eq!(closed["closed_on"].as_str(), Some(baocao_core::today_in_vietnam().to_string().as_str()));
     assert_eq!(app.post_as(Some("tinh"), &extend, json, r#"{"deadline":"2100-02-01"}"#).await.0, 409);
 }
+
+#[tokio::test]
+async fn departments_report_on_their_own_regime_in_two_levels_and_stay_out_of_the_units_totals() {
+    use baocao_core::directory::Agency;
+    let mut app = spawn().await;
+    let agency = |code: &str, name: &str, kind: &str, unit: &str| Agency {
+        code: code.into(),
+        name: name.into(),
+        kind: kind.into(),
+        parent_code: None,
+        unit_code: Some(unit.into()),
+        valid_from: None,
+        valid_to: None,
+        successor_codes: Vec::new(),
+        archive: None,
+    };
+    let agencies = [
+        agency("H51.S01", "Sở Nội vụ", "sở", "51"),
+        agency("H51.S02", "Sở Tư pháp", "sở", "51"),
+        agency("H51.X23317", "Ủy ban nhân dân xã Ngọk Bay", "UBND xã", "23317"),
+    ];
+    app.db.db.import_agencies("test", &agencies).await.unwrap();
+    let mut regime: baocao_core::regime::Regime = baocao_ingest::definitions::read_toml(
+        "so.toml",
+        r#"
+code = "BC_SO"
+name = "Báo cáo tháng của các sở"
+form = "BM01"
+periodicity = "monthly"
+deadline_days_after_cutoff = 5
+[agencies]
+kinds = ["Sở"]
+under = "51"
+[[approval]]
+name = "Lãnh đạo sở"
+[[approval]]
+name = "Văn phòng UBND tỉnh"
+unit = "51"
+"#,
+    )
+    .unwrap();
+    app.db.db.save_regime("test", &regime).await.unwrap();
+    app.add_person("so.nhaplieu", Role::DataEntry, Some("H51.S02")).await;
+    app.add_person("so.lanhdao", Role::Approver, Some("H51.S02")).await;
+
+    // The departments, and only they, are expected; the communes' regime still lists its 96.
+    let (_, c) = app.get("/api/v1/completeness?regime=BC_SO&period=202509").await;
+    let listed: Vec<&str> = c["units"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["Sở Nội vụ", "Sở Tư pháp"], "{c}");
+    let (_, c) = app.get("/api/v1/completeness?regime=BC_THANG_TTHC&period=202509").await;
+    assert_eq!(c["expected"], 96);
+    let (_, units) = app.get("/api/v1/units?at=2025-07-01&under=51").await;
+    assert_eq!(units.as_array().unwrap().len(), 96, "agencies are not units");
+    let (_, found) = app.get("/api/v1/search?q=tu%20phap").await;
+    assert_eq!(found.as_array().map(Vec::len), Some(0), "{found}");
+    let (_, before) = app.get("/api/v1/values?indicator=HS_TIEP_NHAN&unit=51&period=202509").await;
+
+    let act = |who: &'static str, unit: &'static str, action: &'static str| {
+        let values = if action == "approve" { "" } else { r#","values":{"HS_TIEP_NHAN":"500","HS_DUNG_HAN":"480"}"# };
+        let body = format!(
+            r#"{{"regime":"BC_SO","unit":"{unit}","period":"202509","action":"{action}","signer":"Trần Văn D","position":"Giám đốc"{values}}}"#
+        );
+        let app = &app;
+        async move { app.post_as(Some(who), "/api/v1/reports", "application/json", &body).await }
+    };
+    // A department's officer sends its own report, not another's; a commune's officer neither.
+    assert_eq!(act("so.nhaplieu", "H51.S01", "save").await.0, 403);
+    assert_eq!(act("ngokbay", "H51.S02", "save").await.0, 403);
+    assert_eq!(act("so.nhaplieu", "H51.S02", "submit").await.0, 200);
+    // The provincial office waits for the director; the director decides first.
+    assert_eq!(act("approver", "H51.S02", "approve").await.0, 403);
+    assert_eq!(act("so.lanhdao", "H51.S02", "approve").await.0, 200);
+    let (status, done) = act("approver", "H51.S02", "approve").await;
+    assert_eq!((status, done["status"].as_str()), (200, Some("approved")), "{done}");
+    // Whoever reads the province reads its departments; another commune does not.
+    let report = "/api/v1/reports?regime=BC_SO&unit=H51.S02&period=202509";
+    assert_eq!(app.get_as(Some("viewer"), report).await.0, 200);
+    assert_eq!(app.get_as(Some("sathay"), report).await.0, 403);
+    let (_, page) = app.text_as("viewer", "/reports?regime=BC_SO&period=202509").await;
+    assert!(page.contains("Sở Tư pháp") && page.contains(">2/2 đơn vị<"), "{page}");
+    // Consolidated department by department over the province; an area
+    // total, which composes units, is refused for agencies.
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/form-th02.toml");
+    let by_unit =
+        std::fs::read_to_string(demo).unwrap().replace("\"TH02\"", "\"TH_SO\"").replace("BC_THANG_TTHC", "BC_SO");
+    let form: baocao_core::form::Form = baocao_ingest::definitions::read_toml("th-so.toml", &by_unit).unwrap();
+    app.db.db.save_form("test", &form).await.unwrap();
+    let (status, output) = app.get_as(Some("viewer"), "/api/v1/output?form=TH_SO&unit=51&period=202509").await;
+    assert_eq!(status, 200, "{output}");
+    let rows: Vec<(&str, Option<f64>)> = output["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["label"].as_str().unwrap(), r["cells"][0].as_f64()))
+        .collect();
+    assert_eq!(rows, [("Sở Nội vụ", None), ("Sở Tư pháp", Some(500.0))], "{output}");
+    let total = by_unit.replace("\"TH_SO\"", "\"TH_SO_TONG\"").replace("by_unit", "total");
+    let form: baocao_core::form::Form = baocao_ingest::definitions::read_toml("th-so-tong.toml", &total).unwrap();
+    app.db.db.save_form("test", &form).await.unwrap();
+    let (status, refused) = app.get_as(Some("viewer"), "/api/v1/output?form=TH_SO_TONG&unit=51&period=202509").await;
+    assert_eq!(status, 409);
+    assert!(refused["error"].as_str().unwrap().contains("by_unit"), "{refused}");
+    // The department's figures are its own: the province's total of its communes does not change.
+    let (_, after) = app.get("/api/v1/values?indicator=HS_TIEP_NHAN&unit=51&period=202509").await;
+    assert_eq!(before["value"], after["value"], "{before} {after}");
+    // A commune's committee is within its commune's grants.
+    regime.code = "BC_UBND_XA".into();
+    regime.agencies =
+        Some(baocao_core::regime::AgencySelector { kinds: vec!["UBND xã".into()], ..Default::default() });
+    regime.approval.clear();
+    app.db.db.save_regime("test", &regime).await.unwrap();
+    let xa = "/api/v1/reports?regime=BC_UBND_XA&unit=H51.X23317&period=202509";
+    assert_eq!(app.get_as(Some("ngokbay"), xa).await.0, 200);
+    assert_eq!(app.get_as(Some("sathay"), xa).await.0, 403);
+
+    // Two departments merged into a new one on 01/03/2025: their reports
+    // follow it, as units' do (whole: one successor each, so exact).
+    let ended = |code: &str, name: &str| Agency {
+        valid_to: Some("2025-03-01".parse().unwrap()),
+        successor_codes: vec!["H51.S07".into()],
+        ..agency(code, name, "sở", "51")
+    };
+    let merged = Agency {
+        valid_from: Some("2025-03-01".parse().unwrap()),
+        ..agency("H51.S07", "Sở Nội vụ (mới)", "sở", "51")
+    };
+    app.db
+        .db
+        .import_agencies("test", &[ended("H51.S05", "Sở Lao động"), ended("H51.S06", "Sở Nội vụ (cũ)"), merged])
+        .await
+        .unwrap();
+    for (unit, received) in [("H51.S05", "30"), ("H51.S06", "12")] {
+        let body = format!(
+            r#"{{"regime":"BC_SO","unit":"{unit}","period":"202501","action":"submit","signer":"Trần Văn D","position":"Giám đốc","values":{{"HS_TIEP_NHAN":"{received}","HS_DUNG_HAN":"10"}}}}"#
+        );
+        assert_eq!(app.post_as(Some("admin"), "/api/v1/reports", "application/json", &body).await.0, 200);
+    }
+    let (_, v) = app
+        .get("/api/v1/values?indicator=HS_TIEP_NHAN&unit=H51.S07&period=202501&structure_at=2025-07-01&include_submitted=true")
+        .await;
+    assert_eq!((v["value"].as_f64(), v["estimated"].as_bool()), (Some(42.0), Some(false)), "{v}");
+    let (_, lineage) = app.get("/api/v1/units/H51.S05/lineage?at=2025-02-01").await;
+    assert_eq!(lineage["successors"][0]["code"], "H51.S07", "{lineage}");
+    // A request goes to units and agencies alike.
+    let request = r#"{"kind":"ad_hoc","name":"Báo cáo nhanh","form":"BM01","period":"15/08/2025","deadline":"31/12/2099","legal_basis":"CV 9","units":["23317","H51.S02"]}"#;
+    let (status, sent) = app.post_as(Some("admin"), "/api/v1/requests", "application/json", request).await;
+    assert_eq!((status, sent["recipients"].as_u64()), (201, Some(2)), "{sent}");
+    let (_, home) = app.text_as("so.nhaplieu", "/").await;
+    assert!(home.contains("Báo cáo nhanh"), "the department's officer has the request among its tasks: {home}");
+    // Whoever holds the new department reads its predecessors' reports.
+    app.add_person("noivu", Role::Viewer, Some("H51.S07")).await;
+    assert_eq!(app.get_as(Some("noivu"), "/api/v1/reports?regime=BC_SO&unit=H51.S05&period=202501").await.0, 200);
+    assert_eq!(app.get_as(Some("so.nhaplieu"), "/api/v1/reports?regime=BC_SO&unit=H51.S05&period=202501").await.0, 403);
+}

@@ -567,6 +567,22 @@ async fn serve_demo_starts_with_a_province_and_its_reports() {
     };
     let page = text("/units").await;
     assert!(page.contains("Bản trình diễn") && page.contains("Quảng Ngãi"));
+    // The departments report on their own regime, at each step of its two levels.
+    let today = baocao_core::today_in_vietnam();
+    let last_month = baocao_core::Period::ending_between(
+        baocao_core::Periodicity::Monthly,
+        today - chrono::Days::new(70),
+        today + chrono::Days::new(31),
+    )
+    .into_iter()
+    .rfind(|p| p.cutoff().1 <= today)
+    .unwrap();
+    let departments = get(&format!("/api/v1/completeness?regime=BC_SO_TTHC&period={last_month}")).await;
+    assert_eq!(
+        (departments["expected"].as_u64(), departments["submitted"].as_u64()),
+        (Some(4), Some(3)),
+        "{departments}"
+    );
     // An ad-hoc request went to a few communes three days ago; two answered.
     let requests = text("/requests").await;
     assert!(requests.contains("Báo cáo nhanh tình hình giải quyết") && requests.contains(">2/"), "{requests}");

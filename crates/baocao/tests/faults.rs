@@ -25,6 +25,7 @@ async fn prepared(url: &str) -> String {
         parent_code: parent.map(Into::into),
         validity: Default::default(),
         archive_note: None,
+        agency: None,
     };
     let baseline = vec![
         unit("01", baocao_core::UnitKind::Province, 1, None),

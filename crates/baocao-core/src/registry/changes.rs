@@ -242,6 +242,7 @@ impl Registry {
                 parent_code: unit.parent_code.clone(),
                 validity: Validity::new(Some(eff), None),
                 archive_note: None,
+                agency: None,
             });
         }
 

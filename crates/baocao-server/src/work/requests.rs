@@ -232,7 +232,7 @@ pub(crate) struct NewRequest {
     pub(crate) deadline: String,
     /// The document the request rests on (căn cứ).
     pub(crate) legal_basis: String,
-    /// Unit codes.
+    /// Codes of the units and agencies asked.
     #[serde(default)]
     pub(crate) units: Vec<String>,
     /// A province: every commune, ward and special zone of it.
@@ -293,6 +293,7 @@ pub(crate) async fn send_new(state: &AppState, access: &Access, f: NewRequest) -
         planning: false,
         approval: Vec::new(),
         self_approval: false,
+        agencies: None,
         request: Some(Request {
             kind,
             period,

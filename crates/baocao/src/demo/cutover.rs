@@ -139,8 +139,29 @@ fn agencies(
         out.push(agency);
     }
     out.extend(after.iter().map(|u| committee(u, new_agency(province, &u.code), Some(eff), None)));
+    out.extend(DEPARTMENTS.iter().map(|(code, name, kind)| Agency {
+        code: format!("H{province}.{code}"),
+        name: (*name).into(),
+        kind: (*kind).into(),
+        parent_code: None,
+        unit_code: Some(province.to_string()),
+        valid_from: None,
+        valid_to: None,
+        successor_codes: Vec::new(),
+        archive: None,
+    }));
     Ok(out)
 }
+
+/// Some of the province's departments (sở) and its office, serving the
+/// province throughout; the departments report on their own regime.
+const DEPARTMENTS: [(&str, &str, &str); 5] = [
+    ("S01", "Sở Nội vụ", "sở"),
+    ("S02", "Sở Tư pháp", "sở"),
+    ("S03", "Sở Khoa học và Công nghệ", "sở"),
+    ("S04", "Sở Y tế", "sở"),
+    ("VP", "Văn phòng Ủy ban nhân dân tỉnh", "văn phòng"),
+];
 
 const FAMILY: [&str; 8] = ["Nguyễn", "Trần", "Lê", "Phạm", "Hồ", "Võ", "A", "Y"];
 const MIDDLE: [&str; 4] = ["Văn", "Thị", "Minh", "Đức"];

@@ -40,6 +40,8 @@ const OUTPUT_FORMS: [(&str, &str); 2] = [
 const REGIME: &str = include_str!("../../../../data/demo/regime-monthly.toml");
 /// A quarterly regime over the same form whose reports climb two levels.
 const CHAIN_REGIME: &str = include_str!("../../../../data/demo/regime-quarterly.toml");
+/// The departments' monthly regime, approved in two levels.
+const DEPARTMENT_REGIME: &str = include_str!("../../../../data/demo/regime-departments.toml");
 /// A plan's task table and its target, to follow up on «Kế hoạch».
 const TASKS: &str = include_str!("../../../../data/demo/nhiem-vu.csv");
 const TARGETS: &str = include_str!("../../../../data/demo/chi-tieu.toml");
@@ -119,6 +121,14 @@ pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow
         office.unit = Some(province.to_string());
     }
     db.save_regime(DEMO_ACTOR, &chain).await?;
+    let mut departments: Regime = read_toml("regime-departments.toml", DEPARTMENT_REGIME)?;
+    if let Some(agencies) = departments.agencies.as_mut() {
+        agencies.under = Some(province.to_string());
+    }
+    if let Some(office) = departments.approval.last_mut() {
+        office.unit = Some(province.to_string());
+    }
+    db.save_regime(DEMO_ACTOR, &departments).await?;
     for (name, text) in OUTPUT_FORMS {
         let form: Form = read_toml(name, text)?;
         db.save_form(DEMO_ACTOR, &form).await?;
@@ -162,8 +172,50 @@ pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow
         ad_hoc_request(db, &registry, &regime, today).await?;
     }
     let cutover = cutover::run(db, url, &registry, &regime, province, domain, &progress).await;
+    // The departments are among the agencies the cutover loads.
+    let reported = match cutover {
+        Ok(()) => department_reports(db, &departments, &last_month).await,
+        Err(e) => Err(e),
+    };
     progress.finish();
-    cutover
+    reported
+}
+
+/// The departments' reports of the last month, at each step of their two
+/// levels: one waits for its director, one for the provincial office, one
+/// is approved, the others have not sent. Once only: a restart keeps them.
+async fn department_reports(db: &Db, regime: &Regime, period: &Period) -> anyhow::Result<()> {
+    let registry = db.load_registry().await?;
+    if db.completeness(&registry, &regime.code, period).await?.submitted > 0 {
+        return Ok(());
+    }
+    let departments = regime.units_for(&registry, period);
+    let mut values = Vec::new();
+    for unit in &departments {
+        for (indicator, v) in month_values(&unit.code, 2.0, period) {
+            let (key, index) = (unit.key(), values.len());
+            values.push(CheckedValue {
+                index,
+                indicator: indicator.into(),
+                unit: key,
+                period: *period,
+                value: Value::Number(v),
+                comment: None,
+            });
+        }
+    }
+    db.store_values(DEMO_ACTOR, &values).await?;
+    let steps = [
+        vec![Action::Submit],
+        vec![Action::Submit, Action::Approve],
+        vec![Action::Submit, Action::Approve, Action::Approve],
+    ];
+    let sent =
+        regime.deadline(period).and_hms_opt(8, 30, 0).expect("a valid time").and_utc() - chrono::Duration::days(3);
+    for (unit, actions) in departments.iter().zip(steps) {
+        act(db, &registry, regime, &unit.code, *period, actions, sent).await?;
+    }
+    Ok(())
 }
 
 /// The old communes' reports of the quarter before the reform, approved:
@@ -202,6 +254,7 @@ async fn ad_hoc_request(db: &Db, registry: &Registry, regime: &Regime, today: Na
         planning: false,
         approval: Vec::new(),
         self_approval: false,
+        agencies: None,
         request: Some(Request {
             kind: RequestKind::AdHoc,
             period,
@@ -348,13 +401,17 @@ async fn act(
     actions: Vec<Action>,
     sent: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
+    let mut approved = false;
     for (step, action) in actions.into_iter().enumerate() {
         let signature = (action == Action::Submit).then(|| signer_of(unit));
-        // Nobody approves their own submission: the unit sends, its leader decides.
+        // Nobody approves their own submission: the unit sends, its leader
+        // decides, and a second level is someone else again.
         let actor = match action {
             Action::Save | Action::Submit => "demo-canbo",
+            Action::Approve if approved => "demo-vanphong",
             _ => "demo-lanhdao",
         };
+        approved |= action == Action::Approve;
         let request = ReportRequest {
             regime: regime.code.clone(),
             unit: unit.to_string(),
