@@ -583,9 +583,16 @@ async fn serve_demo_starts_with_a_province_and_its_reports() {
         (Some(4), Some(3)),
         "{departments}"
     );
-    // An ad-hoc request went to a few communes three days ago; two answered.
+    // An ad-hoc request went to a few communes and two departments three
+    // days ago; two answered.
     let requests = text("/requests").await;
     assert!(requests.contains("Báo cáo nhanh tình hình giải quyết") && requests.contains(">2/"), "{requests}");
+    let sent = get("/api/v1/requests").await;
+    let code = sent[0]["code"].as_str().unwrap();
+    let (day, recipients) = (sent[0]["period"].as_str().unwrap(), sent[0]["recipients"].as_u64().unwrap());
+    let c = get(&format!("/api/v1/completeness?regime={code}&period={day}")).await;
+    let agencies = c["units"].as_array().unwrap().iter().filter(|u| u["code"].as_str().unwrap().contains('.')).count();
+    assert_eq!((agencies, c["expected"].as_u64(), c["submitted"].as_u64()), (2, Some(recipients), Some(2)), "{c}");
 
     // The province went through the 2025 cutover: the old communes' last
     // reports are approved and read-only legacy, packaged with their

@@ -56,6 +56,8 @@ struct ReportPage {
     /// For a request's report: which request, on what basis, and whether
     /// it still takes figures.
     request: Option<String>,
+    /// For an agency's report: the area it serves (its figures are its own).
+    serves: Option<String>,
 }
 
 /// The entry grid of a report; `entered` are the texts typed in a refused
@@ -195,8 +197,15 @@ async fn report_page(
     let checking = !entered.is_empty() && error.is_none();
     let in_grid: Vec<&str> =
         if checking { Vec::new() } else { view.rows.iter().filter_map(|r| r.indicator.as_deref()).collect() };
+    let serves = unit
+        .agency
+        .as_ref()
+        .and_then(|a| a.area.as_deref())
+        .and_then(|area| registry.in_force(area, day))
+        .map(|area| area.name.clone());
     Ok(ReportPage {
         chrome: Chrome::new(state, access),
+        serves,
         request,
         legacy,
         url: format!("/reports/{}/{}/{}", path.regime, path.unit, path.period),

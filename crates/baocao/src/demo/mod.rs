@@ -167,18 +167,33 @@ pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow
         progress.stage("sending and approving recent reports");
         recent_reports(db, &registry, &regime, &last_month).await?;
     }
-    if !db.regimes().await?.iter().any(|r| r.request.is_some()) {
-        progress.stage("sending an ad-hoc request to a few communes");
-        ad_hoc_request(db, &registry, &regime, today).await?;
-    }
     let cutover = cutover::run(db, url, &registry, &regime, province, domain, &progress).await;
     // The departments are among the agencies the cutover loads.
     let reported = match cutover {
-        Ok(()) => department_reports(db, &departments, &last_month).await,
+        Ok(()) => agencies_at_work(db, &regime, &departments, &last_month, today, &progress).await,
         Err(e) => Err(e),
     };
     progress.finish();
     reported
+}
+
+/// What the departments do in the demo, once they are listed: their own
+/// reports, and an ad-hoc request to a few communes and two of them.
+async fn agencies_at_work(
+    db: &Db,
+    regime: &Regime,
+    departments: &Regime,
+    last_month: &Period,
+    today: NaiveDate,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    department_reports(db, departments, last_month).await?;
+    if !db.regimes().await?.iter().any(|r| r.request.is_some()) {
+        progress.stage("sending an ad-hoc request to a few communes and departments");
+        let registry = db.load_registry().await?;
+        ad_hoc_request(db, &registry, regime, departments, today).await?;
+    }
+    Ok(())
 }
 
 /// The departments' reports of the last month, at each step of their two
@@ -233,16 +248,24 @@ async fn last_reports_before(db: &Db, registry: &Registry, regime: &Regime, refo
 }
 
 /// An ad-hoc request (báo cáo đột xuất) sent three days ago to a few of
-/// the regime's communes for that day's figures, due in four days; the
-/// first two answered the next morning, the others have yet to.
-async fn ad_hoc_request(db: &Db, registry: &Registry, regime: &Regime, today: NaiveDate) -> anyhow::Result<()> {
+/// the regime's communes and two departments for that day's figures, due
+/// in four days; the first two answered the next morning, the others have
+/// yet to.
+async fn ad_hoc_request(
+    db: &Db,
+    registry: &Registry,
+    regime: &Regime,
+    departments: &Regime,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
     let sent_on = today - chrono::Days::new(3);
     let period = Period::Day(sent_on);
-    let units: Vec<UnitVersion> = regime
+    let mut units: Vec<UnitVersion> = regime
         .units_for(registry, &period)
         .into_iter()
         .filter(|u| noise(&format!("{}request", u.code)) < 0.08)
         .collect();
+    units.extend(departments.units_for(registry, &period).into_iter().take(2));
     let request = Regime {
         code: String::new(),
         name: "Báo cáo nhanh tình hình giải quyết thủ tục hành chính phục vụ họp giao ban".into(),
