@@ -166,8 +166,16 @@ pub fn check_agencies(agencies: &[Agency], registry: &Registry) -> Vec<String> {
                 Some(end) => vs.iter().any(|v| v.in_force(end)),
                 None => true,
             });
-            if s == &a.code {
-                problems.push(format!("cơ quan {}: không thể tự kế thừa chính mình", a.code));
+            // An agency that absorbs others keeps its code as a new version
+            // from that day: its old version's successor is itself.
+            let renewed = a.valid_to.is_some_and(|end| {
+                by_code.get(s.as_str()).is_some_and(|vs| vs.iter().any(|v| v.valid_from == Some(end)))
+            });
+            if s == &a.code && !renewed {
+                problems.push(format!(
+                    "cơ quan {}: chỉ tự kế thừa được khi có phiên bản mới của chính cơ quan này từ ngày chấm dứt",
+                    a.code
+                ));
             } else if !takes_over {
                 problems.push(format!(
                     "cơ quan {}: cơ quan kế thừa «{s}» không có hiệu lực khi cơ quan này chấm dứt",

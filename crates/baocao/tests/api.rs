@@ -1076,6 +1076,35 @@ unit = "51"
     assert_eq!((v["value"].as_f64(), v["estimated"].as_bool()), (Some(42.0), Some(false)), "{v}");
     let (_, lineage) = app.get("/api/v1/units/H51.S05/lineage?at=2025-02-01").await;
     assert_eq!(lineage["successors"][0]["code"], "H51.S07", "{lineage}");
+    // A department that absorbs another keeps its code, as a new version
+    // from that day: both old versions' reports follow it.
+    let absorbing_old = Agency {
+        valid_to: Some("2025-03-01".parse().unwrap()),
+        successor_codes: vec!["H51.S08".into()],
+        ..agency("H51.S08", "Sở Tài chính", "sở", "51")
+    };
+    let absorbed = Agency {
+        valid_to: Some("2025-03-01".parse().unwrap()),
+        successor_codes: vec!["H51.S08".into()],
+        ..agency("H51.S09", "Sở Kế hoạch và Đầu tư", "sở", "51")
+    };
+    let absorbing_new = Agency {
+        valid_from: Some("2025-03-01".parse().unwrap()),
+        ..agency("H51.S08", "Sở Tài chính", "sở", "51")
+    };
+    let alone = Agency { successor_codes: vec!["H51.S10".into()], ..agency("H51.S10", "Sở X", "sở", "51") };
+    assert!(app.db.db.import_agencies("test", &[alone]).await.is_err(), "succeeding itself needs a new version");
+    app.db.db.import_agencies("test", &[absorbing_old, absorbed, absorbing_new]).await.unwrap();
+    for (unit, received) in [("H51.S08", "5"), ("H51.S09", "7")] {
+        let body = format!(
+            r#"{{"regime":"BC_SO","unit":"{unit}","period":"202501","action":"submit","signer":"Trần Văn D","position":"Giám đốc","values":{{"HS_TIEP_NHAN":"{received}","HS_DUNG_HAN":"1"}}}}"#
+        );
+        assert_eq!(app.post_as(Some("admin"), "/api/v1/reports", "application/json", &body).await.0, 200);
+    }
+    let (_, v) = app
+        .get("/api/v1/values?indicator=HS_TIEP_NHAN&unit=H51.S08&period=202501&structure_at=2025-07-01&include_submitted=true")
+        .await;
+    assert_eq!((v["value"].as_f64(), v["estimated"].as_bool()), (Some(12.0), Some(false)), "{v}");
     // A request goes to units and agencies alike.
     let request = r#"{"kind":"ad_hoc","name":"Báo cáo nhanh","form":"BM01","period":"15/08/2025","deadline":"31/12/2099","legal_basis":"CV 9","units":["23317","H51.S02"]}"#;
     let (status, sent) = app.post_as(Some("admin"), "/api/v1/requests", "application/json", request).await;
