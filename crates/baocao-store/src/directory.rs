@@ -118,33 +118,29 @@ impl Db {
                         vec![format!("cơ quan {}: trùng mã với một đơn vị hành chính", a.code)],
                     ));
                 }
-                let updated = sqlx::query(
+                // Both statements take the same parameters, in this order.
+                let with_row = |sql| {
+                    sqlx::query(sql)
+                        .bind(&a.code)
+                        .bind(a.valid_from)
+                        .bind(&a.name)
+                        .bind(baocao_core::text::fold(&a.name))
+                        .bind(&a.parent_code)
+                        .bind(a.valid_to)
+                        .bind(&a.kind)
+                        .bind(&a.unit_code)
+                };
+                let updated = with_row(
                     "UPDATE units SET name = $3, search_name = $4, parent_code = $5, valid_to = $6, agency_kind = $7, area_code = $8
                      WHERE kind = 'cơ quan' AND code = $1 AND COALESCE(valid_from, '0001-01-01') = COALESCE($2, '0001-01-01')",
                 )
-                .bind(&a.code)
-                .bind(a.valid_from)
-                .bind(&a.name)
-                .bind(baocao_core::text::fold(&a.name))
-                .bind(&a.parent_code)
-                .bind(a.valid_to)
-                .bind(&a.kind)
-                .bind(&a.unit_code)
                 .execute(&mut *conn)
                 .await?;
                 if updated.rows_affected() == 0 {
-                    sqlx::query(
+                    with_row(
                         "INSERT INTO units (code, name, search_name, kind, level, parent_code, valid_from, valid_to, agency_kind, area_code)
                          VALUES ($1, $3, $4, 'cơ quan', 9, $5, $2, $6, $7, $8)",
                     )
-                    .bind(&a.code)
-                    .bind(a.valid_from)
-                    .bind(&a.name)
-                    .bind(baocao_core::text::fold(&a.name))
-                    .bind(&a.parent_code)
-                    .bind(a.valid_to)
-                    .bind(&a.kind)
-                    .bind(&a.unit_code)
                     .execute(&mut *conn)
                     .await?;
                 }

@@ -1064,12 +1064,16 @@ unit = "51"
         .import_agencies("test", &[ended("H51.S05", "Sở Lao động"), ended("H51.S06", "Sở Nội vụ (cũ)"), merged])
         .await
         .unwrap();
-    for (unit, received) in [("H51.S05", "30"), ("H51.S06", "12")] {
+    // January 2025's report of a department, sent with `received` dossiers.
+    let send_january = |unit: &'static str, received: &'static str| {
         let body = format!(
-            r#"{{"regime":"BC_SO","unit":"{unit}","period":"202501","action":"submit","signer":"Trần Văn D","position":"Giám đốc","values":{{"HS_TIEP_NHAN":"{received}","HS_DUNG_HAN":"10"}}}}"#
+            r#"{{"regime":"BC_SO","unit":"{unit}","period":"202501","action":"submit","signer":"Trần Văn D","position":"Giám đốc","values":{{"HS_TIEP_NHAN":"{received}","HS_DUNG_HAN":"1"}}}}"#
         );
-        assert_eq!(app.post_as(Some("admin"), "/api/v1/reports", "application/json", &body).await.0, 200);
-    }
+        let app = &app;
+        async move { app.post_as(Some("admin"), "/api/v1/reports", "application/json", &body).await.0 }
+    };
+    assert_eq!(send_january("H51.S05", "30").await, 200);
+    assert_eq!(send_january("H51.S06", "12").await, 200);
     let (_, v) = app
         .get("/api/v1/values?indicator=HS_TIEP_NHAN&unit=H51.S07&period=202501&structure_at=2025-07-01&include_submitted=true")
         .await;
@@ -1095,12 +1099,8 @@ unit = "51"
     let alone = Agency { successor_codes: vec!["H51.S10".into()], ..agency("H51.S10", "Sở X", "sở", "51") };
     assert!(app.db.db.import_agencies("test", &[alone]).await.is_err(), "succeeding itself needs a new version");
     app.db.db.import_agencies("test", &[absorbing_old, absorbed, absorbing_new]).await.unwrap();
-    for (unit, received) in [("H51.S08", "5"), ("H51.S09", "7")] {
-        let body = format!(
-            r#"{{"regime":"BC_SO","unit":"{unit}","period":"202501","action":"submit","signer":"Trần Văn D","position":"Giám đốc","values":{{"HS_TIEP_NHAN":"{received}","HS_DUNG_HAN":"1"}}}}"#
-        );
-        assert_eq!(app.post_as(Some("admin"), "/api/v1/reports", "application/json", &body).await.0, 200);
-    }
+    assert_eq!(send_january("H51.S08", "5").await, 200);
+    assert_eq!(send_january("H51.S09", "7").await, 200);
     let (_, v) = app
         .get("/api/v1/values?indicator=HS_TIEP_NHAN&unit=H51.S08&period=202501&structure_at=2025-07-01&include_submitted=true")
         .await;
