@@ -111,6 +111,8 @@ struct UnitRow {
     depth: usize,
     valid_from: String,
     valid_to: String,
+    /// For an agency: its kind and the unit it serves, in words.
+    agency: Option<String>,
 }
 
 fn rows(units: &[UnitVersion], base_level: u8) -> Vec<UnitRow> {
@@ -125,6 +127,10 @@ fn rows(units: &[UnitVersion], base_level: u8) -> Vec<UnitRow> {
             valid_from: u.validity.from.map_or_else(|| "—".into(), format_vn),
             // People read the last day in force; the API's valid_to is exclusive.
             valid_to: u.validity.last_day().map_or_else(|| "đang hiệu lực".into(), format_vn),
+            agency: u.agency.as_ref().map(|a| match &a.area {
+                Some(area) => format!("{}, phục vụ đơn vị {area}", a.kind),
+                None => a.kind.clone(),
+            }),
         })
         .collect()
 }

@@ -1009,6 +1009,8 @@ unit = "51"
     let report = "/api/v1/reports?regime=BC_SO&unit=H51.S02&period=202509";
     assert_eq!(app.get_as(Some("viewer"), report).await.0, 200);
     assert_eq!(app.get_as(Some("sathay"), report).await.0, 403);
+    let (_, page) = app.text_as("viewer", "/units/H51.S02").await;
+    assert!(page.contains("mã H51.S02 · cơ quan (sở, phục vụ đơn vị 51)"), "{page}");
     let (_, page) = app.text_as("viewer", "/reports/BC_SO/H51.S02/202509").await;
     assert!(page.contains("Sở Tư pháp (H51.S02) · cơ quan phục vụ Tỉnh Quảng Ngãi"), "{page}");
     let (_, page) = app.text_as("viewer", "/reports?regime=BC_SO&period=202509").await;
