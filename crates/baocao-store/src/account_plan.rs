@@ -134,15 +134,35 @@ impl Db {
         let mut wanted = Vec::new();
         let mut problems = Vec::new();
         for a in addresses {
-            let Some(role) = &a.baocao_role else { continue };
+            let Some(asked) = &a.baocao_role else { continue };
+            // `approver` is held on the unit the agency serves (a commune's
+            // committee: the commune); `approver@agency` on the agency
+            // itself (a department's own reports, not the province's).
+            let (role, on_agency) = match asked.split_once('@') {
+                None => (asked.as_str(), false),
+                Some((role, scope)) if scope.trim() == "agency" => (role.trim(), true),
+                Some((_, scope)) => {
+                    problems.push(format!(
+                        "{} ({}): role «baocao:{asked}»: phạm vi «{}» không có (chỉ có @agency: trên chính cơ quan)",
+                        a.full_name,
+                        a.agency_code,
+                        scope.trim()
+                    ));
+                    continue;
+                }
+            };
             match role.parse::<Role>() {
                 Ok(role) => wanted.push(Wanted {
                     username: a.address.clone(),
                     display_name: a.full_name.clone(),
                     role,
-                    unit: agencies.get(&a.agency_code).and_then(|g| g.unit_code.clone()),
+                    unit: if on_agency {
+                        Some(a.agency_code.clone())
+                    } else {
+                        agencies.get(&a.agency_code).and_then(|g| g.unit_code.clone())
+                    },
                 }),
-                Err(e) => problems.push(format!("{} ({}): role «baocao:{role}»: {e}", a.full_name, a.agency_code)),
+                Err(e) => problems.push(format!("{} ({}): role «baocao:{asked}»: {e}", a.full_name, a.agency_code)),
             }
         }
         if !problems.is_empty() {

@@ -1118,3 +1118,38 @@ unit = "51"
     assert_eq!(app.get_as(Some("noivu"), "/api/v1/reports?regime=BC_SO&unit=H51.S05&period=202501").await.0, 200);
     assert_eq!(app.get_as(Some("so.nhaplieu"), "/api/v1/reports?regime=BC_SO&unit=H51.S05&period=202501").await.0, 403);
 }
+
+#[tokio::test]
+async fn a_roster_grants_a_department_its_own_reports_when_it_says_at_agency() {
+    let app = spawn().await;
+    let (status, _) =
+        app.post("/api/v1/agencies", "text/csv", "code,name,kind,unit_code\nH51.S02,Sở Tư pháp,sở,51\n").await;
+    assert_eq!(status, 200);
+    let roster = |director: &str| {
+        format!(
+            "agency_code,full_name,birth_date,position,post,roles\n\
+             H51.S02,Trần Văn Đức,02/03/1975,Giám đốc,Lãnh đạo,baocao:{director}\n\
+             H51.S02,Lê Thị Hoa,04/05/1990,Chuyên viên,Văn phòng,baocao:data_entry\n"
+        )
+    };
+    let (status, _) = app.post("/api/v1/roster?from=2025-08-01", "text/csv", &roster("approver@tinh")).await;
+    assert_eq!(status, 200, "the roster itself is taken");
+    let (status, refused) = app.get("/api/v1/accounts/plan?system=baocao&at=2025-08-01&domain=qn.gov.vn").await;
+    assert_eq!(status, 409);
+    assert!(refused["error"].as_str().unwrap().contains("phạm vi «tinh» không có"), "{refused}");
+    let (status, _) = app.post("/api/v1/roster?from=2025-08-01", "text/csv", &roster("approver@agency")).await;
+    assert_eq!(status, 200);
+    let (_, plan) = app.get("/api/v1/accounts/plan?system=baocao&at=2025-08-01&domain=qn.gov.vn").await;
+    let grants: Vec<(&str, &str, &str)> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["action"] == "grant")
+        .map(|s| (s["username"].as_str().unwrap(), s["role"].as_str().unwrap(), s["unit"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        grants,
+        [("ductv@qn.gov.vn", "approver", "H51.S02"), ("hoalt@qn.gov.vn", "data_entry", "51")],
+        "the director decides on the department's own reports only: {plan}"
+    );
+}
