@@ -221,7 +221,11 @@ pub fn write_roster_template(agencies: &[(String, String)]) -> Result<Vec<u8>, r
     let list = workbook.add_worksheet();
     list.set_name("Danh sách")?;
     let last = agencies.len().max(1) + 1;
-    let roles: Vec<String> = baocao_core::access::Role::ALL.iter().map(|r| format!("baocao:{}", r.as_str())).collect();
+    // Each role on the unit the agency serves, then on the agency itself.
+    let roles: Vec<String> = ["", "@agency"]
+        .iter()
+        .flat_map(|scope| baocao_core::access::Role::ALL.iter().map(move |r| format!("baocao:{}{scope}", r.as_str())))
+        .collect();
     for (col, (title, hint, width)) in columns.iter().enumerate() {
         let col = col as u16;
         list.write_string_with_format(0, col, *title, &header)?;
