@@ -331,6 +331,24 @@ impl Regime {
         Ok(())
     }
 
+    /// Every problem of what the regime names, in the order a save meets
+    /// them: its form (`form_known`), its approval chain, the units of the
+    /// chain's levels (`unit_known`). One list for the store that refuses
+    /// the first and the editor that shows them all.
+    pub fn check_references(&self, form_known: bool, unit_known: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !form_known {
+            problems.push(format!("Không có biểu mẫu «{}» (form).", self.form));
+        }
+        if let Err(e) = self.check_approval() {
+            problems.push(e);
+        }
+        for code in self.approval.iter().filter_map(|l| l.unit.as_deref()).filter(|c| !unit_known(c)) {
+            problems.push(format!("Cấp phê duyệt ở đơn vị «{code}»: không có đơn vị này."));
+        }
+        problems
+    }
+
     /// The last day to send the report of `period`.
     pub fn deadline(&self, period: &Period) -> NaiveDate {
         if let Some(r) = &self.request {

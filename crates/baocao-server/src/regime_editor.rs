@@ -165,16 +165,8 @@ async fn editor_page(state: &AppState, access: &Access, definition: String) -> R
     }
     let forms = state.db.forms().await?;
     let form_name = forms.iter().rev().find(|f| f.code == regime.form).map(|f| f.name.clone());
-    if form_name.is_none() {
-        page.problems.push(format!("Không có biểu mẫu «{}» (form).", regime.form));
-    }
-    if let Err(e) = regime.check_approval() {
-        page.problems.push(e);
-    }
     let known = |code: &str| registry.history(code).next().is_some();
-    for code in regime.approval.iter().filter_map(|l| l.unit.as_deref()).filter(|c| !known(c)) {
-        page.problems.push(format!("Cấp phê duyệt ở đơn vị «{code}»: không có đơn vị này."));
-    }
+    page.problems.extend(regime.check_references(form_name.is_some(), known));
     for code in regime.units.under.iter().chain(&regime.units.codes).filter(|c| !known(c)) {
         page.problems.push(format!("Đơn vị «{code}» (units): không có đơn vị này."));
     }

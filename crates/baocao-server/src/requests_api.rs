@@ -66,7 +66,7 @@ pub struct ExtendBody {
 
 /// The request `code` as the asker sees it now.
 async fn shown(state: &AppState, access: &Access, code: &str) -> Result<RequestInfo, ApiError> {
-    listed(state, access)
+    listed(state, access, Some(code))
         .await?
         .into_iter()
         .find(|l| l.regime.code == code)
@@ -77,7 +77,7 @@ async fn shown(state: &AppState, access: &Access, code: &str) -> Result<RequestI
 /// Requests whose recipients the asker sees some of, newest first.
 #[utoipa::path(get, path = "/api/v1/requests", responses((status = 200, description = "requests, newest first", body = [RequestInfo])))]
 pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<Vec<RequestInfo>>, ApiError> {
-    Ok(Json(listed(&state, &access).await?.into_iter().map(RequestInfo::from).collect()))
+    Ok(Json(listed(&state, &access, None).await?.into_iter().map(RequestInfo::from).collect()))
 }
 
 /// Sends a request to units the asker may send to.

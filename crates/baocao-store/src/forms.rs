@@ -206,21 +206,17 @@ impl Db {
                 .bind(&regime.form)
                 .fetch_optional(&mut *conn)
                 .await?;
-            if form.is_none() {
-                return Err(rejected(format!("chế độ báo cáo {}: không có biểu mẫu {}", regime.code, regime.form)));
-            }
-            regime.check_approval().map_err(|e| rejected(format!("chế độ báo cáo {}: {e}", regime.code)))?;
+            let mut known_units = Vec::new();
             for code in regime.approval.iter().filter_map(|l| l.unit.as_deref()) {
                 let known: Option<String> = sqlx::query_scalar("SELECT code FROM units WHERE code = $1 LIMIT 1")
                     .bind(code)
                     .fetch_optional(&mut *conn)
                     .await?;
-                if known.is_none() {
-                    return Err(rejected(format!(
-                        "chế độ báo cáo {}: cấp phê duyệt ở đơn vị {code}, đơn vị này không có",
-                        regime.code
-                    )));
-                }
+                known_units.extend(known);
+            }
+            let problems = regime.check_references(form.is_some(), |c| known_units.iter().any(|k| k == c));
+            if let Some(problem) = problems.first() {
+                return Err(rejected(format!("chế độ báo cáo {}: {problem}", regime.code)));
             }
             let before: Option<String> = sqlx::query_scalar("SELECT definition FROM regimes WHERE code = $1")
                 .bind(&regime.code)

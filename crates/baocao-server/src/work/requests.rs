@@ -80,10 +80,17 @@ pub(crate) struct Listed {
     pub(crate) can_change: bool,
 }
 
-/// Every request whose recipients the account sees some of, newest first.
-pub(crate) async fn listed(state: &AppState, access: &Access) -> Result<Vec<Listed>, ApiError> {
+/// Every request whose recipients the account sees some of, newest first;
+/// only request `only`, when given (its completeness alone is read).
+pub(crate) async fn listed(state: &AppState, access: &Access, only: Option<&str>) -> Result<Vec<Listed>, ApiError> {
     let registry = state.registry().await?;
-    let mut regimes: Vec<Regime> = state.db.regimes().await?.into_iter().filter(|r| r.request.is_some()).collect();
+    let mut regimes: Vec<Regime> = state
+        .db
+        .regimes()
+        .await?
+        .into_iter()
+        .filter(|r| r.request.is_some() && only.is_none_or(|code| r.code == code))
+        .collect();
     regimes.sort_by(|a, b| {
         let sent = |r: &Regime| r.request.as_ref().map(|q| q.sent_on);
         sent(b).cmp(&sent(a)).then_with(|| b.code.cmp(&a.code))
@@ -115,7 +122,7 @@ pub async fn requests(State(state): State<AppState>, access: Access, Query(q): Q
     let page = async {
         let registry = state.registry().await?;
         let today = today_in_vietnam();
-        let rows = listed(&state, &access)
+        let rows = listed(&state, &access, None)
             .await?
             .into_iter()
             .map(|l| RequestRow {

@@ -207,17 +207,7 @@ async fn department_reports(db: &Db, regime: &Regime, period: &Period) -> anyhow
     let departments = regime.units_for(&registry, period);
     let mut values = Vec::new();
     for unit in &departments {
-        for (indicator, v) in month_values(&unit.code, 2.0, period) {
-            let (key, index) = (unit.key(), values.len());
-            values.push(CheckedValue {
-                index,
-                indicator: indicator.into(),
-                unit: key,
-                period: *period,
-                value: Value::Number(v),
-                comment: None,
-            });
-        }
+        push_values(&mut values, unit, 2.0, *period);
     }
     db.store_values(DEMO_ACTOR, &values).await?;
     let steps = [
@@ -298,17 +288,7 @@ async fn ad_hoc_request(
     for unit in answered {
         // A day's share of a month's dossiers.
         let size = size_of(registry, unit, sent_on) / 22.0;
-        for (indicator, v) in month_values(&unit.code, size, &period) {
-            let (unit, index) = (unit.key(), values.len());
-            values.push(CheckedValue {
-                index,
-                indicator: indicator.into(),
-                unit,
-                period,
-                value: Value::Number(v),
-                comment: None,
-            });
-        }
+        push_values(&mut values, unit, size, period);
     }
     db.store_values(DEMO_ACTOR, &values).await?;
     let next_morning = (sent_on + chrono::Days::new(1)).and_hms_opt(8, 0, 0).expect("a valid time").and_utc();
@@ -361,21 +341,27 @@ fn size_of(registry: &Registry, unit: &UnitVersion, day: NaiveDate) -> f64 {
         .max(0.5)
 }
 
+/// Adds a unit's generated values of `period` (see [`month_values`]) to
+/// those to store.
+fn push_values(values: &mut Vec<CheckedValue>, unit: &UnitVersion, size: f64, period: Period) {
+    for (indicator, v) in month_values(&unit.code, size, &period) {
+        values.push(CheckedValue {
+            index: values.len(),
+            indicator: indicator.to_string(),
+            unit: unit.key(),
+            period,
+            value: Value::Number(v),
+            comment: None,
+        });
+    }
+}
+
 async fn generate(db: &Db, registry: &Registry, regime: &Regime, from: NaiveDate, to: NaiveDate) -> anyhow::Result<()> {
     let mut values = Vec::new();
     for period in regime.periods(from, to) {
         for unit in regime.units_for(registry, &period) {
             let size = size_of(registry, &unit, period.end());
-            for (indicator, v) in month_values(&unit.code, size, &period) {
-                values.push(CheckedValue {
-                    index: values.len(),
-                    indicator: indicator.to_string(),
-                    unit: unit.key(),
-                    period,
-                    value: Value::Number(v),
-                    comment: None,
-                });
-            }
+            push_values(&mut values, &unit, size, period);
         }
     }
     db.store_values(DEMO_ACTOR, &values).await?;
