@@ -46,6 +46,7 @@ pub struct UnitSelector {
 /// [agencies]
 /// kinds = ["sở"]   # the departments (kinds as the province names them)
 /// under = "51"     # serving an area of this subtree (the province itself included)
+/// about = "province" # their figures are the province's (see [`About`])
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct AgencySelector {
@@ -55,6 +56,40 @@ pub struct AgencySelector {
     pub under: Option<String>,
     #[serde(default)]
     pub codes: Vec<String>,
+    #[serde(default, skip_serializing_if = "About::is_own")]
+    pub about: About,
+}
+
+/// Whose figures an agency's report gives. A department reporting the
+/// dossiers it handled gives its own; one reporting the province's
+/// population or output gives the province's, and the province's figure of
+/// those indicators is then read from its reports rather than summed from
+/// the communes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum About {
+    /// The agency's own work: counted in no area's figure.
+    #[default]
+    Own,
+    /// The area the agency serves (its area of responsibility).
+    Area,
+    /// The whole province in which the area it serves lies.
+    Province,
+}
+
+impl About {
+    fn is_own(&self) -> bool {
+        *self == About::Own
+    }
+
+    /// In Vietnamese, for the pages that describe a regime.
+    pub fn vietnamese(self) -> &'static str {
+        match self {
+            About::Own => "số liệu của chính cơ quan",
+            About::Area => "số liệu của địa bàn cơ quan phục vụ",
+            About::Province => "số liệu của toàn tỉnh",
+        }
+    }
 }
 
 impl AgencySelector {
@@ -251,6 +286,23 @@ fn approver() -> Role {
 }
 
 impl Regime {
+    /// The area whose figures a report of `body` (in force on `day`, the
+    /// period's last day) gives, as the regime's `about` says: none for an
+    /// administrative unit's report (its figures are its own unit's anyway)
+    /// and for an agency's own figures.
+    pub fn about<'r>(&self, registry: &'r Registry, body: &UnitVersion, day: NaiveDate) -> Option<&'r UnitVersion> {
+        let about = self.agencies.as_ref().map_or(About::Own, |a| a.about);
+        let area = registry.in_force(body.agency.as_ref()?.area.as_deref()?, day)?;
+        match about {
+            About::Own => None,
+            About::Area => Some(area),
+            About::Province => match registry.ancestors(area, day).last() {
+                Some(top) => registry.in_force(top, day),
+                None => Some(area),
+            },
+        }
+    }
+
     /// Refuses a period whose data cut-off window (Decree 09/2019) has not
     /// begun on `today`, unless the regime takes planning periods: the
     /// December report is open from 15 November, not before.

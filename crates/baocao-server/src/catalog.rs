@@ -317,6 +317,9 @@ pub(crate) fn units_of(regime: &baocao_core::regime::Regime) -> String {
         if !a.codes.is_empty() {
             agencies.push(format!("các mã {}", a.codes.join(", ")));
         }
+        if a.about != baocao_core::regime::About::Own {
+            agencies.push(format!("({})", a.about.vietnamese()));
+        }
         units.push(agencies.join(" "));
     }
     units.join("; ")

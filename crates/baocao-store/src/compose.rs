@@ -67,6 +67,15 @@ impl Counting {
         }
     }
 
+    /// The condition on a report `r` whose values are read as an area's
+    /// figures, with `$n` bound to [`Counting::include_submitted`].
+    fn report_condition(self, n: usize) -> String {
+        match self {
+            Counting::Everything => format!("(CAST(${n} AS BOOLEAN) OR true)"),
+            Counting::Official { .. } => format!("(r.status = 'approved' OR (${n} AND r.status = 'submitted'))"),
+        }
+    }
+
     pub(crate) fn include_submitted(self) -> bool {
         matches!(self, Counting::Official { include_submitted: true })
     }
@@ -109,6 +118,9 @@ type SharedContributions = std::sync::Arc<Vec<Contribution>>;
 struct PeriodNumbers {
     codes: std::collections::HashSet<String>,
     values: HashMap<(String, VersionKey), f64>,
+    /// Figures agencies' reports give about these units (by indicator and
+    /// area): each agency's value.
+    filed: HashMap<(String, VersionKey), Vec<(VersionKey, f64)>>,
 }
 
 impl<'a> ComposeContext<'a> {
@@ -125,6 +137,20 @@ impl<'a> ComposeContext<'a> {
             numbers: Default::default(),
             contributions: Default::default(),
         }
+    }
+
+    /// One unit's figure from what agencies filed about it, aggregated as
+    /// the indicator says (none when it cannot be, as several values of an
+    /// indicator that does not add up).
+    fn filed_value(&self, indicator: &str, by_agency: &[(VersionKey, f64)]) -> Option<f64> {
+        let aggregation = &self.indicators.get(indicator)?.aggregation;
+        let contributions: Vec<Contribution> = by_agency
+            .iter()
+            .filter_map(|(agency, _)| self.registry.version(agency))
+            .map(|unit| Contribution { unit: unit.clone(), weight: 1.0, estimated: false })
+            .collect();
+        let numbers: HashMap<VersionKey, f64> = by_agency.iter().cloned().collect();
+        baocao_core::restate::compose(aggregation, &contributions, &numbers).ok()?.value
     }
 
     fn contributions(
@@ -178,20 +204,78 @@ impl Db {
         };
         if !missing.is_empty() {
             let read = self.numbers_of_units(period, &missing, ctx.counting).await?;
+            let filed = self.filed_numbers(period, &missing, ctx.counting).await?;
             let mut cache = ctx.numbers.lock().expect("not poisoned");
             let entry = cache.entry(*period).or_default();
             entry.codes.extend(missing.iter().map(|c| c.to_string()));
             entry.values.extend(read);
+            for (key, agency, value) in filed {
+                entry.filed.entry(key).or_default().push((agency, value));
+            }
         }
         let wanted: std::collections::HashSet<&str> = units.iter().copied().collect();
         let cache = ctx.numbers.lock().expect("not poisoned");
-        let values = cache.get(period).map(|n| &n.values);
-        Ok(values
-            .into_iter()
-            .flatten()
+        let Some(numbers) = cache.get(period) else { return Ok(HashMap::new()) };
+        let mut found: HashMap<VersionKey, f64> = numbers
+            .values
+            .iter()
             .filter(|((i, unit), _)| i == indicator && wanted.contains(unit.code.as_str()))
             .map(|((_, unit), v)| (unit.clone(), *v))
-            .collect())
+            .collect();
+        // What agencies filed about a unit is its figure (see `filed_figure`).
+        for ((i, unit), by_agency) in &numbers.filed {
+            if i == indicator
+                && wanted.contains(unit.code.as_str())
+                && let Some(value) = ctx.filed_value(indicator, by_agency)
+            {
+                found.insert(unit.clone(), value);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The figures agencies' reports give about the unit `code` asked in
+    /// the structure of its own period: when any counts, they are its
+    /// figure (the province's population as the statistics office reports
+    /// it, not the communes' sum), with the agencies as its sources. A unit
+    /// asked in another day's structure is composed from its units as usual.
+    async fn filed_figure(
+        &self,
+        ctx: &ComposeContext<'_>,
+        indicator: &Indicator,
+        code: &str,
+        period: &Period,
+        structure_at: NaiveDate,
+    ) -> Result<Option<baocao_core::restate::Composed>, StoreError> {
+        let (Some(then), Some(now)) =
+            (ctx.registry.in_force(code, period.end()), ctx.registry.in_force(code, structure_at))
+        else {
+            return Ok(None);
+        };
+        if then.key() != now.key() || then.agency.is_some() {
+            return Ok(None);
+        }
+        self.cached_numbers(ctx, &indicator.code, period, &[code]).await?;
+        let filed = {
+            let cache = ctx.numbers.lock().expect("not poisoned");
+            cache.get(period).and_then(|n| n.filed.get(&(indicator.code.clone(), then.key())).cloned())
+        };
+        let Some(filed) = filed else { return Ok(None) };
+        let mut contributions = Vec::new();
+        let mut withheld = 0;
+        for (agency, _) in &filed {
+            let Some(version) = ctx.registry.version(agency) else { continue };
+            if ctx.visible.is_some_and(|visible| !visible(version, period.end())) {
+                withheld += 1;
+                continue;
+            }
+            contributions.push(Contribution { unit: version.clone(), weight: 1.0, estimated: false });
+        }
+        let numbers: HashMap<VersionKey, f64> = filed.into_iter().collect();
+        let mut composed = baocao_core::restate::compose(&indicator.aggregation, &contributions, &numbers)
+            .map_err(StoreError::Conflict)?;
+        composed.withheld = withheld;
+        Ok(Some(composed))
     }
 
     /// The numbers stored for one period for the units with these codes,
@@ -234,6 +318,47 @@ impl Db {
             numbers.extend(rows.into_iter().map(|(i, code, valid_from, v)| ((i, VersionKey { code, valid_from }), v)));
         }
         Ok(numbers)
+    }
+
+    /// The figures that counting reports of agencies give about the units
+    /// with these codes in one period ([`baocao_core::regime::About`]):
+    /// (indicator, area), the agency, and its value.
+    async fn filed_numbers(
+        &self,
+        period: &Period,
+        codes: &[&str],
+        counting: Counting,
+    ) -> Result<Vec<((String, VersionKey), VersionKey, f64)>, StoreError> {
+        let mut filed = Vec::new();
+        for chunk in codes.chunks(500) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = (self.dialect().arrays_as_json)(
+                "i.code, a.code, a.valid_from, g.code, g.valid_from, d.value_num",
+                &format!(
+                    "FROM units a JOIN reports r ON r.about_unit_id = a.id JOIN units g ON g.id = r.unit_id
+                     JOIN form_indicators fi ON fi.form_id = r.form_id
+                     JOIN data_values d ON d.unit_id = r.unit_id AND d.period = r.period AND d.indicator_id = fi.indicator_id
+                     JOIN indicators i ON i.id = d.indicator_id
+                     WHERE r.period = $1 AND d.value_num IS NOT NULL AND a.code IN ({}) AND {}",
+                    list.join(", "),
+                    counting.report_condition(chunk.len() + 2)
+                ),
+            );
+            let json: String = with_pool!(self, |pool| {
+                let mut q = sqlx::query_scalar(&sql).bind(period.to_string());
+                for code in chunk {
+                    q = q.bind(*code);
+                }
+                q.bind(counting.include_submitted()).fetch_one(pool).await?
+            });
+            type Row = (String, String, Option<NaiveDate>, String, Option<NaiveDate>, f64);
+            let rows: Vec<Row> =
+                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("filed numbers: {e}")))?;
+            filed.extend(rows.into_iter().map(|(i, code, from, agency, agency_from, v)| {
+                ((i, VersionKey { code, valid_from: from }), VersionKey { code: agency, valid_from: agency_from }, v)
+            }));
+        }
+        Ok(filed)
     }
 
     /// The value of `indicator` for unit `code` in `period`, in the
@@ -298,6 +423,9 @@ impl Db {
     ) -> std::pin::Pin<Box<dyn Future<Output = Result<baocao_core::restate::Composed, StoreError>> + Send + 'a>> {
         Box::pin(async move {
             let Some(formula) = indicator.aggregation.formula() else {
+                if let Some(filed) = self.filed_figure(ctx, indicator, code, period, structure_at).await? {
+                    return Ok(filed);
+                }
                 let mut contributions = ctx.contributions(code, structure_at, period.end())?;
                 let mut withheld = 0;
                 if let Some(visible) = ctx.visible {

@@ -120,6 +120,8 @@ struct Accepted<'a> {
     frozen: Option<&'a str>,
     approvals: usize,
     level: Option<usize>,
+    about_code: Option<&'a str>,
+    about_from: Option<chrono::NaiveDate>,
     #[serde(skip)]
     audit_action: String,
     #[serde(skip)]
@@ -390,6 +392,8 @@ fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'
         frozen: job.frozen.as_deref().filter(|_| next == Status::Approved),
         approvals,
         level,
+        about_code: job.scope.about.as_ref().map(|a| a.code.as_str()),
+        about_from: job.scope.about.as_ref().and_then(|a| a.valid_from),
         audit_action: format!("report.{}", req.action.name()),
         object: format!("report {}/{}/{}", regime.code, unit.code, req.period),
         before: serde_json::json!({ "status": status.as_str(), "values": previous }),

@@ -53,6 +53,9 @@ pub(crate) struct ReportScope {
     pub(crate) form_id: i64,
     pub(crate) form: Form,
     pub(crate) indicators: Arc<HashMap<String, Indicator>>,
+    /// The area whose figures the report gives, when not its own
+    /// ([`Regime::about`]).
+    pub(crate) about: Option<baocao_core::VersionKey>,
 }
 
 /// What an action on a report came to: the status it left the report in
@@ -219,7 +222,8 @@ impl Db {
         let unit = Self::reporting_unit(registry, &regime, code, period)?;
         let (form_id, form) = catalog.form_at(&regime.form, period.end())?.clone();
         let indicators = catalog.indicators.clone();
-        Ok(ReportScope { regime_id, regime, unit, form_id, form, indicators })
+        let about = regime.about(registry, &unit, period.end()).map(|area| area.key());
+        Ok(ReportScope { regime_id, regime, unit, form_id, form, indicators, about })
     }
 
     /// A report as it stands, with computed columns and its history. A

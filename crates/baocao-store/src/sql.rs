@@ -146,19 +146,21 @@ pub const SQLITE: Dialect = Dialect {
         LEFT JOIN reports r ON r.regime_id = x.value->>'regime_id' AND r.unit_id = u.id
              AND r.period = x.value->>'period'",
     upsert_reports: "INSERT INTO reports (regime_id, form_id, unit_id, period, status, updated_at, submitted_at,
-            approved_at, returned_reason, signer, signer_position, signed_at, frozen, approvals)
+            approved_at, returned_reason, signer, signer_position, signed_at, frozen, approvals, about_unit_id)
         SELECT x.value->>'regime_id', x.value->>'form_id', x.value->>'unit_id', x.value->>'period',
                x.value->>'status', $2,
                CASE WHEN x.value->>'action' = 'submit' THEN $2 END,
                CASE WHEN x.value->>'status' = 'approved' THEN $2 END,
                CASE WHEN x.value->>'status' = 'returned' THEN x.value->>'reason' END,
                x.value->>'signer', x.value->>'position', CASE WHEN x.value->>'signer' IS NOT NULL THEN $2 END,
-               x.value->>'frozen', x.value->>'approvals'
+               x.value->>'frozen', x.value->>'approvals',
+               (SELECT a.id FROM units a WHERE a.code = x.value->>'about_code'
+                  AND COALESCE(a.valid_from, '0001-01-01') = COALESCE(x.value->>'about_from', '0001-01-01'))
         FROM json_each($1) AS x
         WHERE true
         ON CONFLICT (regime_id, unit_id, period) DO UPDATE SET
             status = excluded.status, updated_at = excluded.updated_at, frozen = excluded.frozen,
-            approvals = excluded.approvals,
+            approvals = excluded.approvals, about_unit_id = excluded.about_unit_id,
             submitted_at = COALESCE(excluded.submitted_at, reports.submitted_at),
             approved_at = excluded.approved_at,
             returned_reason = CASE WHEN excluded.status = 'returned' THEN excluded.returned_reason
@@ -223,18 +225,21 @@ pub const POSTGRES: Dialect = Dialect {
              AND COALESCE(u.valid_from, DATE '0001-01-01') = COALESCE(x.valid_from, DATE '0001-01-01')
         LEFT JOIN reports r ON r.regime_id = x.regime_id AND r.unit_id = u.id AND r.period = x.period",
     upsert_reports: "INSERT INTO reports (regime_id, form_id, unit_id, period, status, updated_at, submitted_at,
-            approved_at, returned_reason, signer, signer_position, signed_at, frozen, approvals)
+            approved_at, returned_reason, signer, signer_position, signed_at, frozen, approvals, about_unit_id)
         SELECT x.regime_id, x.form_id, x.unit_id, x.period, x.status, $2::timestamptz,
                CASE WHEN x.action = 'submit' THEN $2::timestamptz END,
                CASE WHEN x.status = 'approved' THEN $2::timestamptz END,
                CASE WHEN x.status = 'returned' THEN x.reason END,
                x.signer, x.position, CASE WHEN x.signer IS NOT NULL THEN $2::timestamptz END, x.frozen,
-               x.approvals
+               x.approvals,
+               (SELECT a.id FROM units a WHERE a.code = x.about_code
+                  AND a.valid_from IS NOT DISTINCT FROM x.about_from)
         FROM jsonb_to_recordset($1::jsonb) AS x(regime_id bigint, form_id bigint, unit_id bigint, period text,
-             status text, action text, reason text, signer text, position text, frozen text, approvals bigint)
+             status text, action text, reason text, signer text, position text, frozen text, approvals bigint,
+             about_code text, about_from date)
         ON CONFLICT (regime_id, unit_id, period) DO UPDATE SET
             status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, frozen = EXCLUDED.frozen,
-            approvals = EXCLUDED.approvals,
+            approvals = EXCLUDED.approvals, about_unit_id = EXCLUDED.about_unit_id,
             submitted_at = COALESCE(EXCLUDED.submitted_at, reports.submitted_at),
             approved_at = EXCLUDED.approved_at,
             returned_reason = CASE WHEN EXCLUDED.status = 'returned' THEN EXCLUDED.returned_reason

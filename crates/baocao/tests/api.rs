@@ -1040,6 +1040,52 @@ unit = "51"
     // The department's figures are its own: the province's total of its communes does not change.
     let (_, after) = app.get("/api/v1/values?indicator=HS_TIEP_NHAN&unit=51&period=202509").await;
     assert_eq!(before["value"], after["value"], "{before} {after}");
+
+    // A regime whose agencies give the province's figures: once their
+    // report counts, the province's figure is theirs, not its communes' sum.
+    use baocao_core::regime::{About, AgencySelector};
+    let mut province_wide = regime.clone();
+    province_wide.code = "BC_SO_TINH".into();
+    province_wide.agencies =
+        Some(AgencySelector { codes: vec!["H51.S01".into()], about: About::Province, ..Default::default() });
+    province_wide.approval.clear();
+    app.db.db.save_regime("test", &province_wide).await.unwrap();
+    let file = |regime: &'static str, unit: &'static str, action: &'static str, received: &'static str| {
+        let body = format!(
+            r#"{{"regime":"{regime}","unit":"{unit}","period":"202509","action":"{action}","signer":"Trần Văn D","position":"Giám đốc","values":{{"HS_TIEP_NHAN":"{received}","HS_DUNG_HAN":"1"}}}}"#
+        );
+        let app = &app;
+        async move { app.post_as(Some("admin"), "/api/v1/reports", "application/json", &body).await.0 }
+    };
+    assert_eq!(file("BC_SO_TINH", "H51.S01", "submit", "7000").await, 200);
+    let province = "/api/v1/values?indicator=HS_TIEP_NHAN&unit=51&period=202509";
+    let (_, official) = app.get(province).await;
+    assert_eq!(official["value"], before["value"], "a submitted report does not count yet: {official}");
+    let (_, counted) = app.get(&format!("{province}&include_submitted=true")).await;
+    assert_eq!((counted["value"].as_f64(), counted["estimated"].as_bool()), (Some(7000.0), Some(false)), "{counted}");
+    assert_eq!(counted["sources"][0]["unit"], "H51.S01", "{counted}");
+    assert_eq!(counted["sources"].as_array().map(Vec::len), Some(1), "{counted}");
+    let (_, commune_before) = app.get("/api/v1/values?indicator=HS_TIEP_NHAN&unit=23317&period=202509").await;
+    let approve = r#"{"regime":"BC_SO_TINH","unit":"H51.S01","period":"202509","action":"approve"}"#;
+    assert_eq!(app.post_as(Some("approver"), "/api/v1/reports", "application/json", approve).await.0, 200);
+    let (_, official) = app.get(province).await;
+    assert_eq!(official["value"].as_f64(), Some(7000.0), "{official}");
+    let (_, page) = app.text_as("viewer", "/reports/BC_SO_TINH/H51.S01/202509").await;
+    assert!(page.contains("Số liệu của báo cáo này là số liệu của Tỉnh Quảng Ngãi"), "{page}");
+    let (_, page) = app.text_as("viewer", "/reports/BC_SO/H51.S02/202509").await;
+    assert!(!page.contains("Số liệu của báo cáo này là số liệu"), "own figures say nothing: {page}");
+    // A commune's committee giving its commune's figures: the commune's
+    // figure is the committee's, in the commune's page and in its area's.
+    let mut commune_wide = province_wide.clone();
+    commune_wide.code = "BC_UBND_XA_DIABAN".into();
+    commune_wide.agencies =
+        Some(AgencySelector { codes: vec!["H51.X23317".into()], about: About::Area, ..Default::default() });
+    app.db.db.save_regime("test", &commune_wide).await.unwrap();
+    assert_eq!(file("BC_UBND_XA_DIABAN", "H51.X23317", "submit", "41").await, 200);
+    let commune = "/api/v1/values?indicator=HS_TIEP_NHAN&unit=23317&period=202509&include_submitted=true";
+    let (_, v) = app.get(commune).await;
+    assert_eq!((v["value"].as_f64(), v["sources"][0]["unit"].as_str()), (Some(41.0), Some("H51.X23317")), "{v}");
+    assert_ne!(commune_before["value"].as_f64(), Some(41.0), "{commune_before}");
     // A commune's committee is within its commune's grants.
     regime.code = "BC_UBND_XA".into();
     regime.agencies =

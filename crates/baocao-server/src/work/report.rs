@@ -56,8 +56,11 @@ struct ReportPage {
     /// For a request's report: which request, on what basis, and whether
     /// it still takes figures.
     request: Option<String>,
-    /// For an agency's report: the area it serves (its figures are its own).
+    /// For an agency's report: the area it serves.
     serves: Option<String>,
+    /// The area whose figures the report gives, when the regime says its
+    /// figures are an area's rather than the agency's own.
+    about: Option<String>,
 }
 
 /// The entry grid of a report; `entered` are the texts typed in a refused
@@ -203,9 +206,11 @@ async fn report_page(
         .and_then(|a| a.area.as_deref())
         .and_then(|area| registry.in_force(area, day))
         .map(|area| area.name.clone());
+    let about = regime.about(&registry, unit, period.end()).map(|area| area.name.clone());
     Ok(ReportPage {
         chrome: Chrome::new(state, access),
         serves,
+        about,
         request,
         legacy,
         url: format!("/reports/{}/{}/{}", path.regime, path.unit, path.period),
