@@ -6,6 +6,7 @@
 #
 # Expects `bin` (the binary) and `work` (a temporary directory); sets
 # `server` (the process) and `base` (its URL, no trailing slash).
+# `start_server` passes its arguments on to `serve`.
 
 cleanup() {
   [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
@@ -15,7 +16,7 @@ trap cleanup EXIT
 
 start_server() {
   local log="$work/serve.log"
-  "$bin" serve --listen 127.0.0.1:0 >"$log" 2>&1 &
+  "$bin" serve --listen 127.0.0.1:0 "$@" >"$log" 2>&1 &
   server=$!
   for _ in $(seq 1 120); do
     base="$(sed -n 's|.*serving on \(http://[^ ]*[^/ ]\)/* .*|\1|p' "$log" | head -n1)"

@@ -5,7 +5,8 @@
 // sets a password and closes and opens an account; an ad-hoc request is
 // sent, answered, extended and closed; a regime is written in the editor;
 // every page of the office fits a phone's width; a department reports on
-// its own regime in two levels. Runs `baocao serve --demo` on a fresh database and drives
+// its own regime in two levels; an account made by the account plan
+// activates itself from its mail and resets a forgotten password. Runs `baocao serve --demo` on a fresh database and drives
 // Debian's chromium headless with playwright-core.
 //
 // BAOCAO_BIN: the binary (default ../target/debug/baocao).
@@ -111,6 +112,34 @@ async function signIn(page, username) {
     assert.ok(attempt < 10, "still refused after a minute");
     await page.waitForTimeout(7000);
   }
+}
+
+/** Signs in as `username` with `password` from the sign-in page, waiting out the rate limit. */
+async function signInWith(page, username, password) {
+  for (let attempt = 0; ; attempt++) {
+    await page.goto(`${base}/login`);
+    await page.getByLabel("Tên đăng nhập").fill(username);
+    await page.getByLabel("Mật khẩu").fill(password);
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/login"),
+      page.getByRole("button", { name: "Đăng nhập" }).click(),
+    ]);
+    if (answer.status() === 303) return page.waitForURL(`${base}/`);
+    assert.equal(answer.status(), 429, `signing in as ${username}`);
+    assert.ok(attempt < 10, "still refused after a minute");
+    await page.waitForTimeout(7000);
+  }
+}
+
+/** The link of the latest unsent `kind` mail to `recipient` (or any), as the demo's outbox shows it. */
+async function mailedLink(page, kind, path, recipient) {
+  await page.goto(`${base}/admin/outbox`);
+  const row = page.locator("#outbox tbody tr", { hasText: kind }).filter({ hasText: recipient ?? "@" }).first();
+  const to = (await row.locator("td").nth(2).innerText()).trim();
+  const text = await row.locator("xpath=following-sibling::tr[1]").locator("pre").innerText();
+  const link = text.match(new RegExp(`${base}${path}\\?token=[0-9a-f]{64}`));
+  assert.ok(link, `a ${path} link in the mail to ${to}: ${text}`);
+  return { to, link: link[0] };
 }
 
 async function signOut(page) {
@@ -397,6 +426,50 @@ test("an administrator sets a new password and closes and opens an account again
   });
 });
 
+test("an account made by the account plan activates itself from its mail; a forgotten password is reset", async () => {
+  const FIRST = "ngua vang qua cau tre";
+  const SECOND = "song da chay ve xuoi";
+  let account;
+  await as("activation-mail", async (page) => {
+    await signIn(page, "quantri");
+    account = await mailedLink(page, "Kích hoạt tài khoản", "/activate");
+    assert.match(await page.locator("#no-server").innerText(), /Chưa cấu hình máy chủ thư/);
+    await signOut(page);
+  });
+  await as("activation", async (page) => {
+    await page.goto(account.link);
+    await page.getByLabel("Mật khẩu mới", { exact: true }).fill("aaaaaaaaaa");
+    await page.getByLabel("Nhập lại mật khẩu mới").fill("aaaaaaaaaa");
+    await page.getByRole("button", { name: "Đặt mật khẩu" }).click();
+    assert.match(await page.locator('[role="alert"]').innerText(), /lặp lại ký tự/);
+    await page.getByLabel("Mật khẩu mới", { exact: true }).fill(FIRST);
+    await page.getByLabel("Nhập lại mật khẩu mới").fill(FIRST);
+    await page.getByRole("button", { name: "Đặt mật khẩu" }).click();
+    await page.waitForURL(/\/login\?done=activation/);
+    assert.match(await page.locator('.notice[role="status"]').innerText(), /Tài khoản đã được kích hoạt/);
+    await signInWith(page, account.to, FIRST);
+    await signOut(page);
+    // Forgotten: «Quên mật khẩu?» answers the same whoever is named.
+    await page.getByRole("link", { name: "Quên mật khẩu?" }).click();
+    await page.getByLabel("Tên đăng nhập hoặc địa chỉ thư công vụ").fill(account.to);
+    await page.getByRole("button", { name: "Gửi liên kết đặt lại mật khẩu" }).click();
+    assert.match(await page.locator("#sent").innerText(), /Nếu tên đăng nhập hoặc địa chỉ thư này thuộc một tài khoản/);
+  });
+  await as("reset-mail", async (page) => {
+    await signIn(page, "quantri");
+    account = await mailedLink(page, "Đặt lại mật khẩu", "/reset", account.to);
+    await signOut(page);
+  });
+  await as("reset", async (page) => {
+    await page.goto(account.link);
+    await page.getByLabel("Mật khẩu mới", { exact: true }).fill(SECOND);
+    await page.getByLabel("Nhập lại mật khẩu mới").fill(SECOND);
+    await page.getByRole("button", { name: "Đặt mật khẩu" }).click();
+    await page.waitForURL(/\/login\?done=reset/);
+    await signInWith(page, account.to, SECOND);
+  });
+});
+
 /** A day `offset` days from today in Vietnam (UTC+7), as dd/mm/yyyy. */
 function vnDay(offset) {
   const d = new Date(Date.now() + 7 * 3600 * 1000 + offset * 86400 * 1000);
@@ -508,7 +581,7 @@ test("every page of the office fits a phone's width: wide tables scroll on their
     async (page) => {
       await signIn(page, "quantri");
       const paths = ["/", "/reports", "/review", "/completeness", "/requests", "/output", "/compare", "/units",
-        "/indicators", "/forms", "/regimes", "/regimes/editor", "/admin/accounts", "/roster", "/accounts/plan",
+        "/indicators", "/forms", "/regimes", "/regimes/editor", "/admin/accounts", "/admin/outbox", "/roster", "/accounts/plan",
         "/tasks", "/archive", "/audit"];
       const wide = [];
       for (const path of paths) {

@@ -15,6 +15,7 @@ pub mod date;
 pub mod directory;
 pub mod form;
 pub mod indicator;
+pub mod mail;
 pub mod period;
 pub mod regime;
 pub mod registry;

@@ -5,7 +5,8 @@
 //! A crate of its own because both the web application (signing in,
 //! sessions, SCIM) and the command line (`users passwd`, `users token`, the
 //! demo) make and check credentials, and neither should depend on the other
-//! for it.
+//! for it. Which passwords are taken is decided here too
+//! ([`check_password`]).
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
@@ -36,9 +37,87 @@ pub fn token_hash(token: &str) -> String {
     format!("{:x}", Sha256::digest(token.as_bytes()))
 }
 
+/// Shortest password taken, in characters (NIST SP 800-63B asks at least 8).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password taken: long passphrases are welcome, a megabyte is not
+/// (argon2 reads all of it).
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// Whether a new password may be used, following NIST SP 800-63B rather
+/// than composition rules (no "one capital, one digit"): long enough, and
+/// not among what attackers try first — the commonest passwords, words and
+/// names by themselves, repeats (`aaaaaaaaaa`), sequences (`12345678`),
+/// keyboard rows, dates, or the account's own names (`context`), as
+/// zxcvbn's estimate of guesses finds them. The refusal is in Vietnamese.
+pub fn check_password(password: &str, context: &[&str]) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(format!("Mật khẩu cần ít nhất {MIN_PASSWORD_CHARS} ký tự (mật khẩu này có {chars})."));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(format!("Mật khẩu dài tối đa {MAX_PASSWORD_CHARS} ký tự."));
+    }
+    let mut inputs: Vec<&str> = context.to_vec();
+    inputs.extend(["baocao", "báo cáo", "bao cao"]);
+    // Parts of an address or a name are guessed as readily as the whole.
+    let separators = ['@', '.', ' ', '_', '-'];
+    let parts = context.iter().flat_map(|c| c.split(separators)).filter(|p| p.len() >= 3);
+    inputs.extend(parts);
+    // …and so is an address's name written without its dots.
+    let joined: Vec<String> =
+        context.iter().map(|c| c.split('@').next().unwrap_or(c).replace(separators, "").to_lowercase()).collect();
+    inputs.extend(joined.iter().map(String::as_str));
+    let estimate = zxcvbn::zxcvbn(password, &inputs);
+    if u8::from(estimate.score()) >= 2 {
+        return Ok(());
+    }
+    use zxcvbn::feedback::Warning;
+    let why = match estimate.feedback().and_then(|f| f.warning()) {
+        Some(Warning::ThisIsATop10Password | Warning::ThisIsATop100Password | Warning::ThisIsACommonPassword) => {
+            "nằm trong danh sách mật khẩu phổ biến nhất"
+        }
+        Some(Warning::ThisIsSimilarToACommonlyUsedPassword) => "gần giống một mật khẩu phổ biến",
+        Some(Warning::RepeatsLikeAaaAreEasyToGuess | Warning::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess) => {
+            "chỉ lặp lại ký tự hoặc cụm ký tự"
+        }
+        Some(Warning::SequencesLikeAbcAreEasyToGuess) => "là một dãy liên tiếp (như abc, 1234)",
+        Some(Warning::StraightRowsOfKeysAreEasyToGuess | Warning::ShortKeyboardPatternsAreEasyToGuess) => {
+            "là một hàng phím liền nhau"
+        }
+        Some(Warning::RecentYearsAreEasyToGuess | Warning::DatesAreOftenEasyToGuess) => "chủ yếu là ngày tháng, năm",
+        Some(
+            Warning::AWordByItselfIsEasyToGuess
+            | Warning::NamesAndSurnamesByThemselvesAreEasyToGuess
+            | Warning::CommonNamesAndSurnamesAreEasyToGuess,
+        ) => "chỉ là một từ hoặc một tên riêng",
+        _ => "dễ đoán (có thể chứa tên đăng nhập, họ tên hoặc tên hệ thống)",
+    };
+    Err(format!(
+        "Mật khẩu này {why}, kẻ gian thử đến rất sớm. Nên dùng một cụm vài từ dễ nhớ với mình nhưng khó đoán với người khác; không bắt buộc chữ hoa, số hay ký hiệu."
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_refused_for_being_guessable_not_for_their_composition() {
+        let context = ["nguyen.van.an@tinh.gov.vn", "Nguyễn Văn An"];
+        for weak in
+            ["aaaaaaaaaa", "12345678", "password", "qwertyuiop", "iloveyou", "abcdefgh", "nguyenvanan", "baocao2025"]
+        {
+            assert!(check_password(weak, &context).is_err(), "{weak} should be refused");
+        }
+        let short = check_password("Tr#9x", &context).unwrap_err();
+        assert!(short.contains("ít nhất 8 ký tự"), "{short}");
+        assert!(check_password("aaaaaaaaaa", &context).unwrap_err().contains("lặp lại"));
+        assert!(check_password(&"đồng lúa ".repeat(20), &context).unwrap_err().contains("tối đa 128"));
+        // Lowercase passphrases without digits or symbols are fine.
+        for strong in ["ngua vang qua cau tre", "mây trắng bay về núi", "correct horse battery staple"] {
+            assert_eq!(check_password(strong, &context), Ok(()), "{strong}");
+        }
+    }
 
     #[test]
     fn a_password_matches_its_hash_only() {

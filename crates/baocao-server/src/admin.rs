@@ -153,6 +153,8 @@ impl NoticeQuery {
         let who = self.who.as_deref().filter(|w| valid_username(w)).unwrap_or_default();
         let text = match self.done.as_deref()? {
             "created" => "Đã tạo tài khoản",
+            "invited" => "Đã tạo tài khoản và gửi thư kích hoạt (xem Hộp thư đi) cho",
+            "activation" => "Đã gửi lại thư kích hoạt (xem Hộp thư đi) cho",
             "granted" => "Đã cấp quyền",
             "revoked" => "Đã thu hồi quyền",
             "password" => "Đã đặt mật khẩu mới cho",
@@ -284,31 +286,51 @@ async fn fill(state: &AppState, access: &Access, page: AccountsPage) -> Result<A
 pub struct NewAccount {
     username: String,
     display_name: String,
+    /// Where its mail goes; with no password, its activation link.
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
     password: String,
 }
 
-/// At least 10 characters: long passphrases beat composition rules (NIST SP 800-63B).
-const MIN_PASSWORD: usize = 10;
+/// A password an administrator types, checked as a user's own would be.
+fn acceptable(password: &str, context: &[&str]) -> Result<(), ApiError> {
+    baocao_credentials::check_password(password, context)
+        .map_err(|why| ApiError::bad_request(format!("{why} (field `password`)")))
+}
 
+/// Creates an account: with a password typed by the administrator, or
+/// (password left empty) with an address that is mailed an activation
+/// link to set it.
 pub async fn create_account(State(state): State<AppState>, access: Access, Form(f): Form<NewAccount>) -> Response {
     let username = f.username.trim();
-    let result = if !valid_username(username) {
-        Err(ApiError::bad_request(
-            "Tên đăng nhập chỉ gồm chữ cái không dấu, chữ số và các ký tự . _ - @ (field `username`).",
-        ))
-    } else if f.password.chars().count() < MIN_PASSWORD {
-        Err(ApiError::bad_request(format!("Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự (field `password`).")))
-    } else {
+    let (display_name, email) = (f.display_name.trim(), f.email.trim());
+    let result = async {
+        if !valid_username(username) {
+            return Err(ApiError::bad_request(
+                "Tên đăng nhập chỉ gồm chữ cái không dấu, chữ số và các ký tự . _ - @ (field `username`).",
+            ));
+        }
+        if f.password.is_empty() {
+            if email.is_empty() {
+                return Err(ApiError::bad_request(
+                    "Cần mật khẩu ban đầu, hoặc địa chỉ thư để người dùng tự đặt mật khẩu qua thư kích hoạt (field `email`).",
+                ));
+            }
+            state.db.invite_account(access.username(), username, display_name, email).await?;
+            return Ok("invited");
+        }
+        acceptable(&f.password, &[username, display_name])?;
         let hash = hash_password_off(f.password.clone()).await;
-        state
-            .db
-            .create_account(access.username(), username, f.display_name.trim(), Some(&hash))
-            .await
-            .map(drop)
-            .map_err(ApiError::from)
-    };
+        state.db.create_account(access.username(), username, display_name, Some(&hash)).await?;
+        if !email.is_empty() {
+            state.db.set_account_email(access.username(), username, email).await?;
+        }
+        Ok("created")
+    }
+    .await;
     match result {
-        Ok(()) => Redirect::to(&format!("/admin/accounts?done=created&who={username}")).into_response(),
+        Ok(done) => Redirect::to(&format!("/admin/accounts?done={done}&who={username}")).into_response(),
         Err(e) => {
             let account = NewAccount { password: String::new(), ..f };
             let page =
@@ -444,11 +466,7 @@ pub async fn set_password(State(state): State<AppState>, access: Access, Form(f)
     let username = f.username.trim();
     let result = async {
         may_manage(&state, &access, username).await?;
-        if f.password.chars().count() < MIN_PASSWORD {
-            return Err(ApiError::bad_request(format!(
-                "Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự (field `password`)."
-            )));
-        }
+        acceptable(&f.password, &[username])?;
         let hash = hash_password_off(f.password.clone()).await;
         state.db.set_password(access.username(), username, &hash).await?;
         Ok::<_, ApiError>(())
@@ -490,6 +508,32 @@ pub async fn set_state(State(state): State<AppState>, access: Access, Form(f): F
     let done = if f.active { "opened" } else { "closed" };
     match result {
         Ok(()) => Redirect::to(&format!("/admin/accounts?done={done}&who={username}")).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ActivationMail {
+    username: String,
+    /// A new address for the account, if it has none or a wrong one.
+    #[serde(default)]
+    email: String,
+}
+
+/// Mails an account a fresh activation link (its earlier one stops
+/// working): for an official who lost the first mail or whose address
+/// changed.
+pub async fn send_activation(State(state): State<AppState>, access: Access, Form(f): Form<ActivationMail>) -> Response {
+    let username = f.username.trim();
+    let email = Some(f.email.trim()).filter(|e| !e.is_empty());
+    let result = async {
+        may_manage(&state, &access, username).await?;
+        state.db.send_activation(access.username(), username, email).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to(&format!("/admin/accounts?done=activation&who={username}")).into_response(),
         Err(e) => error_page(e),
     }
 }

@@ -18,11 +18,14 @@ mod directory_api;
 mod directory_pages;
 mod error;
 mod headers;
+pub mod mail;
 mod metrics;
 mod openapi;
+mod outbox_page;
 mod pages;
 mod panics;
 mod params;
+mod password_links;
 mod problem;
 mod regime_editor;
 mod reports_api;
@@ -108,6 +111,12 @@ fn routes() -> Routes {
         .get("/static/picker.js", Public, pages::picker)
         .get("/login", Public, session::page)
         .post("/login", Public, session::sign_in)
+        .get("/forgot", Public, password_links::forgot_page)
+        .post("/forgot", Public, password_links::forgot)
+        .get("/activate", Public, password_links::activation_page)
+        .post("/activate", Public, password_links::activate)
+        .get("/reset", Public, password_links::reset_page)
+        .post("/reset", Public, password_links::reset)
         .post("/logout", SignedIn, session::sign_out)
         .get("/", SignedIn, work::home)
         .get("/units", Needs(ViewCatalog), pages::units)
@@ -142,6 +151,9 @@ fn routes() -> Routes {
         .post("/admin/accounts", Needs(ManageAccounts), admin::create_account)
         .post("/admin/accounts/password", Needs(ManageAccounts), admin::set_password)
         .post("/admin/accounts/state", Needs(ManageAccounts), admin::set_state)
+        .post("/admin/accounts/activation", Needs(ManageAccounts), admin::send_activation)
+        .get("/admin/outbox", Needs(ManageAccounts), outbox_page::outbox)
+        .post("/admin/outbox/{id}/resend", Needs(ManageAccounts), outbox_page::resend)
         .post("/admin/tokens", Needs(ManageAccounts), admin::create_token)
         .post("/admin/tokens/revoke", Needs(ManageAccounts), admin::revoke_token)
         .post("/admin/grants", Needs(ManageAccounts), admin::add_grant)

@@ -237,7 +237,13 @@ pub async fn create_user(State(state): State<AppState>, access: Access, Upload(b
         .map(str::trim)
         .find(|d| !d.is_empty())
         .unwrap_or(username);
-    state.db.create_account(access.username(), username, display, None).await?;
+    // An official's address as username: the account is mailed its
+    // activation link; otherwise it waits for an administrator.
+    if username.contains('@') {
+        state.db.invite_account(access.username(), username, display, username).await?;
+    } else {
+        state.db.create_account(access.username(), username, display, None).await?;
+    }
     if let Some(external) = body["externalId"].as_str() {
         state.db.set_external_id(access.username(), username, Some(external)).await?;
     }

@@ -22,6 +22,8 @@ use crate::state::{AppState, SIGN_INS_PER_MINUTE};
 #[template(path = "login.html")]
 struct LoginPage {
     chrome: Chrome,
+    /// What was just done from a one-time link (activation, reset).
+    notice: Option<&'static str>,
     error: Option<String>,
     next: String,
     username: String,
@@ -30,6 +32,7 @@ struct LoginPage {
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    done: Option<String>,
 }
 
 /// Where to go after signing in: only a path of this site, else the home
@@ -54,8 +57,14 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
 }
 
 pub async fn page(State(state): State<AppState>, Query(q): Query<NextQuery>) -> Response {
+    let notice = match q.done.as_deref() {
+        Some("activation") => Some("Tài khoản đã được kích hoạt: hãy đăng nhập bằng mật khẩu vừa đặt."),
+        Some("reset") => Some("Mật khẩu đã được đặt lại: hãy đăng nhập bằng mật khẩu mới."),
+        _ => None,
+    };
     render(&LoginPage {
         chrome: Chrome::anonymous(&state),
+        notice,
         error: None,
         next: safe_next(q.next.as_deref()),
         username: String::new(),
@@ -70,14 +79,14 @@ pub struct SignInForm {
 }
 
 /// Behind a TLS-terminating proxy the request says so; cookies are then Secure.
-fn secure(state: &AppState, headers: &HeaderMap) -> bool {
+pub(crate) fn secure(state: &AppState, headers: &HeaderMap) -> bool {
     state.settings.secure_cookies
         || headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v == "https")
 }
 
 /// The client's address: the connection's, or behind a proxy the first of
 /// `X-Forwarded-For`; unspecified when neither is known (in-process tests).
-fn client_address(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> IpAddr {
+pub(crate) fn client_address(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> IpAddr {
     let forwarded = || {
         let first = headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?;
         first.trim().parse().ok()
@@ -102,6 +111,7 @@ pub async fn sign_in(
     if state.sign_in_limiter.check_key(&client_address(&state, &headers, &extensions)).is_err() {
         let page = LoginPage {
             chrome: Chrome::anonymous(&state),
+            notice: None,
             error: Some(format!(
                 "Quá nhiều lần đăng nhập từ địa chỉ này (tối đa {SIGN_INS_PER_MINUTE} lần mỗi phút). Vui lòng thử lại sau ít phút."
             )),
@@ -128,6 +138,7 @@ pub async fn sign_in(
             };
             let page = LoginPage {
                 chrome: Chrome::anonymous(&state),
+                notice: None,
                 error: Some(e.message()),
                 next: safe_next(form.next.as_deref()),
                 username: form.username,

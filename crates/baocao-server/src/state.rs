@@ -22,6 +22,11 @@ pub struct Settings {
     pub behind_proxy: bool,
     /// The province's official mail domain: account plans' default.
     pub mail_domain: Option<String>,
+    /// The site's address as officials reach it (links in mail).
+    pub public_url: String,
+    /// The SMTP server mail goes through (without its password), when one
+    /// is set; otherwise mail waits in the outbox.
+    pub mail_server: Option<String>,
 }
 
 /// The registry as loaded at a stored revision.
@@ -37,6 +42,8 @@ pub struct AppState {
     pub(crate) rules: Arc<Vec<crate::rules::RouteRule>>,
     /// Sign-in attempts per client address.
     pub(crate) sign_in_limiter: Arc<SignInLimiter>,
+    /// Requests for a reset link per client address, limited as sign-ins.
+    pub(crate) reset_limiter: Arc<SignInLimiter>,
     /// The principals of API tokens by token hash, with the access revision
     /// they were read at: scripts send many requests with one token.
     pub(crate) tokens: Arc<std::sync::Mutex<TokenCache>>,
@@ -68,6 +75,7 @@ impl AppState {
             registry: Arc::default(),
             rules: Arc::default(),
             sign_in_limiter: Arc::new(sign_in_limiter()),
+            reset_limiter: Arc::new(sign_in_limiter()),
             tokens: Arc::default(),
         }
     }

@@ -247,7 +247,12 @@ impl Db {
         for step in steps {
             match step {
                 Step::Create { username, display_name } => {
-                    Self::create_account_in(tx, actor, username, display_name, None).await?;
+                    let id = Self::create_account_in(tx, actor, username, display_name, None).await?;
+                    // The plan's usernames are the officials' addresses:
+                    // each new account is mailed its activation link.
+                    if username.contains('@') {
+                        Self::invite_in(tx, id, username, chrono::Utc::now()).await?;
+                    }
                     undo.push(AccountUndo::Created { username: username.clone() });
                 }
                 Step::Grant { username, role, unit } => {

@@ -279,45 +279,28 @@ impl Db {
     }
 
     /// The numbers stored for one period for the units with these codes,
-    /// by indicator and unit version. They come back as one JSON row: sqlx
-    /// hands each SQLite row across threads separately, and compositions
-    /// read hundreds of small rows.
+    /// by indicator and unit version.
     async fn numbers_of_units(
         &self,
         period: &Period,
         codes: &[&str],
         counting: Counting,
     ) -> Result<Vec<((String, VersionKey), f64)>, StoreError> {
-        let mut numbers = Vec::new();
-        // Bounded batches keep within both backends' limits on parameters.
-        for chunk in codes.chunks(500) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            // From the units to their values through the (unit_id, period)
-            // index, not through all values of the period: CROSS JOIN fixes
-            // that order for SQLite and is an ordinary join for PostgreSQL.
-            let sql = (self.dialect().arrays_as_json)(
-                "i.code, u.code, u.valid_from, d.value_num",
-                &format!(
-                    "FROM units u CROSS JOIN data_values d JOIN indicators i ON i.id = d.indicator_id
-                     WHERE d.unit_id = u.id AND d.period = $1 AND d.value_num IS NOT NULL AND u.code IN ({})
-                       AND {}",
-                    list.join(", "),
-                    counting.condition(chunk.len() + 2)
-                ),
-            );
-            let json: String = with_pool!(self, |pool| {
-                let mut q = sqlx::query_scalar(&sql).bind(period.to_string());
-                for code in chunk {
-                    q = q.bind(*code);
-                }
-                q.bind(counting.include_submitted()).fetch_one(pool).await?
-            });
-            type Row = (String, String, Option<NaiveDate>, f64);
-            let rows: Vec<Row> =
-                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("stored numbers: {e}")))?;
-            numbers.extend(rows.into_iter().map(|(i, code, valid_from, v)| ((i, VersionKey { code, valid_from }), v)));
-        }
-        Ok(numbers)
+        // From the units to their values through the (unit_id, period)
+        // index, not through all values of the period: CROSS JOIN fixes
+        // that order for SQLite and is an ordinary join for PostgreSQL.
+        let from = |list: &str, n: usize| {
+            format!(
+                "FROM units u CROSS JOIN data_values d JOIN indicators i ON i.id = d.indicator_id
+                 WHERE d.unit_id = u.id AND d.period = $1 AND d.value_num IS NOT NULL AND u.code IN ({list})
+                   AND {}",
+                counting.condition(n)
+            )
+        };
+        type Row = (String, String, Option<NaiveDate>, f64);
+        let rows: Vec<Row> =
+            self.rows_by_codes(period, codes, counting, "i.code, u.code, u.valid_from, d.value_num", from).await?;
+        Ok(rows.into_iter().map(|(i, code, valid_from, v)| ((i, VersionKey { code, valid_from }), v)).collect())
     }
 
     /// The figures that counting reports of agencies give about the units
@@ -329,21 +312,45 @@ impl Db {
         codes: &[&str],
         counting: Counting,
     ) -> Result<Vec<((String, VersionKey), VersionKey, f64)>, StoreError> {
-        let mut filed = Vec::new();
+        let from = |list: &str, n: usize| {
+            format!(
+                "FROM units a JOIN reports r ON r.about_unit_id = a.id JOIN units g ON g.id = r.unit_id
+                 JOIN form_indicators fi ON fi.form_id = r.form_id
+                 JOIN data_values d ON d.unit_id = r.unit_id AND d.period = r.period AND d.indicator_id = fi.indicator_id
+                 JOIN indicators i ON i.id = d.indicator_id
+                 WHERE r.period = $1 AND d.value_num IS NOT NULL AND a.code IN ({list}) AND {}",
+                counting.report_condition(n)
+            )
+        };
+        let columns = "i.code, a.code, a.valid_from, g.code, g.valid_from, d.value_num";
+        type Row = (String, String, Option<NaiveDate>, String, Option<NaiveDate>, f64);
+        let rows: Vec<Row> = self.rows_by_codes(period, codes, counting, columns, from).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(i, code, from, agency, agency_from, v)| {
+                ((i, VersionKey { code, valid_from: from }), VersionKey { code: agency, valid_from: agency_from }, v)
+            })
+            .collect())
+    }
+
+    /// Rows of `columns` for one period and some unit codes: `from` makes
+    /// the `FROM …` clause of a list of code parameters (`$2`…) and the
+    /// number of the parameter that takes [`Counting::include_submitted`].
+    /// They come back as one JSON row: sqlx hands each SQLite row across
+    /// threads separately, and compositions read hundreds of small rows.
+    async fn rows_by_codes<R: serde::de::DeserializeOwned>(
+        &self,
+        period: &Period,
+        codes: &[&str],
+        counting: Counting,
+        columns: &str,
+        from: impl Fn(&str, usize) -> String,
+    ) -> Result<Vec<R>, StoreError> {
+        let mut rows = Vec::new();
+        // Bounded batches keep within both backends' limits on parameters.
         for chunk in codes.chunks(500) {
             let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = (self.dialect().arrays_as_json)(
-                "i.code, a.code, a.valid_from, g.code, g.valid_from, d.value_num",
-                &format!(
-                    "FROM units a JOIN reports r ON r.about_unit_id = a.id JOIN units g ON g.id = r.unit_id
-                     JOIN form_indicators fi ON fi.form_id = r.form_id
-                     JOIN data_values d ON d.unit_id = r.unit_id AND d.period = r.period AND d.indicator_id = fi.indicator_id
-                     JOIN indicators i ON i.id = d.indicator_id
-                     WHERE r.period = $1 AND d.value_num IS NOT NULL AND a.code IN ({}) AND {}",
-                    list.join(", "),
-                    counting.report_condition(chunk.len() + 2)
-                ),
-            );
+            let sql = (self.dialect().arrays_as_json)(columns, &from(&list.join(", "), chunk.len() + 2));
             let json: String = with_pool!(self, |pool| {
                 let mut q = sqlx::query_scalar(&sql).bind(period.to_string());
                 for code in chunk {
@@ -351,14 +358,11 @@ impl Db {
                 }
                 q.bind(counting.include_submitted()).fetch_one(pool).await?
             });
-            type Row = (String, String, Option<NaiveDate>, String, Option<NaiveDate>, f64);
-            let rows: Vec<Row> =
-                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("filed numbers: {e}")))?;
-            filed.extend(rows.into_iter().map(|(i, code, from, agency, agency_from, v)| {
-                ((i, VersionKey { code, valid_from: from }), VersionKey { code: agency, valid_from: agency_from }, v)
-            }));
+            let read: Vec<R> =
+                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("stored numbers: {e}")))?;
+            rows.extend(read);
         }
-        Ok(filed)
+        Ok(rows)
     }
 
     /// The value of `indicator` for unit `code` in `period`, in the

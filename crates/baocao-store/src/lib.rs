@@ -13,6 +13,7 @@
 //! Queries are checked at run time (no `query!` macros), so building needs
 //! no live database.
 
+pub mod account_links;
 pub mod account_plan;
 pub mod accounts;
 mod agency_rows;
@@ -27,6 +28,7 @@ mod error;
 pub mod exclusive;
 pub mod forms;
 pub mod indicators;
+pub mod outbox;
 pub mod registry;
 mod registry_writes;
 mod report_writer;

@@ -41,6 +41,11 @@ pub struct Dialect {
     /// `SELECT` of one JSON array of arrays of the expressions `$1`, with
     /// the `FROM …` clause `$2`: many small rows in one.
     pub arrays_as_json: fn(&str, &str) -> String,
+    /// Claims the oldest pending message due at `$1` (the outbox). On
+    /// PostgreSQL a row another worker is claiming is skipped, not waited
+    /// for (which would find it taken and claim nothing); SQLite has one
+    /// writer at a time anyway.
+    pub claim_mail: &'static str,
     /// For each report key of a JSON batch (`$1`: `k`, `regime_id`, `code`,
     /// `valid_from`, `period`), one JSON array: `k`, the unit's row id, the
     /// cutover that dissolved it, the report's status, signer and signer's
@@ -126,6 +131,11 @@ pub const SQLITE: Dialect = Dialect {
     subtree_step: sqlite_subtree_step,
     units_as_json: sqlite_units_as_json,
     arrays_as_json: sqlite_arrays_as_json,
+    claim_mail: "UPDATE outbox SET state = 'sending', claimed_at = $1
+        WHERE id = (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1
+                    ORDER BY next_attempt_at, id LIMIT 1)
+          AND state = 'pending'
+        RETURNING id, template, recipient, params, attempts",
     report_state: "SELECT json_group_array(json_array(x.value->>'k', u.id,
             (SELECT c.cutover_key FROM cutover_units c WHERE c.unit_code = u.code),
             r.status, r.signer, r.signer_position,
@@ -206,6 +216,11 @@ pub const POSTGRES: Dialect = Dialect {
     subtree_step: postgres_subtree_step,
     units_as_json: postgres_units_as_json,
     arrays_as_json: postgres_arrays_as_json,
+    claim_mail: "UPDATE outbox SET state = 'sending', claimed_at = $1
+        WHERE id = (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1
+                    ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+          AND state = 'pending'
+        RETURNING id, template, recipient, params, attempts",
     report_state: "SELECT COALESCE(json_agg(json_build_array(x.k, u.id,
             (SELECT c.cutover_key FROM cutover_units c WHERE c.unit_code = u.code LIMIT 1),
             r.status, r.signer, r.signer_position,

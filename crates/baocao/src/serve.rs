@@ -32,6 +32,19 @@ pub struct ServeArgs {
     /// The province's official mail domain (default of account plans).
     #[arg(long, env = "BAOCAO_MAIL_DOMAIN")]
     mail_domain: Option<String>,
+    /// The SMTP server mail is sent through: `smtp://host:25`,
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or
+    /// `smtps://user:pass@host:465` (TLS). Without it, mail waits in the
+    /// outbox (Tài khoản → Hộp thư đi).
+    #[arg(long, env = "BAOCAO_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of baocao's mail (default: baocao@ the mail domain).
+    #[arg(long, env = "BAOCAO_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// The site's address as officials reach it, for the links in mail
+    /// (default: http:// and the address listened on).
+    #[arg(long, env = "BAOCAO_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +91,22 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     outln!("baocao is serving on http://{addr}/ (database {url})");
+    settings.public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    if let Some(smtp_url) = &args.smtp_url {
+        let domain = settings.mail_domain.clone().unwrap_or_else(|| "localhost".into());
+        let from = args.mail_from.clone().unwrap_or_else(|| format!("Hệ thống thông tin báo cáo <baocao@{domain}>"));
+        let mail = baocao_server::mail::MailSettings {
+            smtp_url: smtp_url.clone(),
+            from,
+            public_url: settings.public_url.clone(),
+        };
+        baocao_server::mail::spawn(db.clone(), mail).map_err(anyhow::Error::msg)?;
+        let server = baocao_server::mail::redacted(smtp_url);
+        outln!("Mail goes through {server}");
+        settings.mail_server = Some(server);
+    } else if demo.is_some() {
+        outln!("No mail server (--smtp-url): the demo's mail waits at http://{addr}/admin/outbox");
+    }
     if let Some(config) = &demo {
         outln!("Demo accounts (password: {}):", config.password);
         for a in &config.accounts {

@@ -435,6 +435,10 @@ async fn rosters_are_uploaded_reviewed_and_their_accounts_applied_in_the_browser
     assert_eq!(actions, ["create", "grant", "end", "read_only"], "{steps}");
     let (status, done) = app.post("/api/v1/accounts/apply?system=baocao&at=2025-08-01", "text/plain", "").await;
     assert_eq!((status, done["steps"].as_u64()), (200, Some(4)));
+    // The account the plan made is mailed its activation link at its address.
+    let outbox = app.db.db.outbox(50).await.unwrap();
+    let mailed = outbox.iter().find(|m| m.recipient == "annv2@qn.gov.vn").expect("an activation mail");
+    assert_eq!((mailed.template.as_str(), mailed.state.as_str()), ("activation", "pending"));
 }
 
 #[tokio::test]

@@ -144,7 +144,7 @@ async fn a_unit_administrator_resets_and_closes_only_the_accounts_it_could_have_
         (res.status().as_u16(), res.text().await.unwrap())
     };
     assert_eq!(status, 400);
-    assert!(page.contains("id=\"password-refused\"") && page.contains("ít nhất 10 ký tự"), "{page}");
+    assert!(page.contains("id=\"password-refused\"") && page.contains("ít nhất 8 ký tự"), "{page}");
     // Closed, an account can neither sign in nor use its token.
     assert_eq!(close("unitadmin", "ngokbay").await, 303);
     assert!(app.sign_in("ngokbay", "mat-khau-moi-rat-dai", None).await.is_none());

@@ -1,0 +1,140 @@
+"""Reads what a real SMTP server received from baocao and follows the links.
+
+Usage: check.py BASE_URL TOKEN MAILDIR first|again
+
+`first`: a provisioning client creates an account with an official
+address; its activation mail arrives (Vietnamese subject, plain text and
+HTML parts), its link sets the password, the account signs in; «forgot
+password» mails a reset link that sets a new one. `again` (after a
+restart on the same database): nothing was sent twice.
+"""
+import email
+import http.cookiejar
+import json
+import mailbox
+import re
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from email import policy
+
+base, token, maildir, phase = sys.argv[1:]
+ADDRESS = "an.nv@tinh-thu.gov.vn"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def fail(message):
+    print(f"mail check failed: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def messages():
+    box = mailbox.Maildir(maildir, factory=None, create=False)
+    return [email.message_from_bytes(box.get_bytes(key), policy=policy.default) for key in sorted(box.keys())]
+
+
+def wait_for(count, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = messages()
+        if len(found) >= count:
+            return found
+        time.sleep(0.3)
+    fail(f"{len(messages())} messages arrived, expected {count}")
+
+
+class Stay(urllib.request.HTTPRedirectHandler):
+    """Redirects are checked, not followed."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+opener = urllib.request.build_opener(Stay, urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+
+def call(method, path, data=None, headers=None):
+    request = urllib.request.Request(base + path, data=data, method=method, headers=headers or {})
+    try:
+        with opener.open(request) as answer:
+            return answer.status, answer.headers, answer.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers, refused.read().decode()
+
+
+def link_token(message, path):
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    found = re.search(re.escape(base + path) + r"\?token=([0-9a-f]{64})", text)
+    if not found:
+        fail(f"no {path} link in the plain text part:\n{text}")
+    if found.group(0) not in html:
+        fail(f"the HTML part does not carry the same link:\n{html}")
+    return found.group(1)
+
+
+def set_password(path, token_, password, done):
+    status, _, page = call("GET", f"{path}?token={token_}")
+    if status != 200:
+        fail(f"GET {path}: {status}\n{page}")
+    form = urllib.parse.urlencode({"token": token_, "password": password, "confirm": password}).encode()
+    status, headers, page = call("POST", path, form, FORM)
+    if status != 303 or headers["Location"] != f"/login?done={done}":
+        fail(f"POST {path}: {status} {headers.get('Location')}\n{page}")
+    status, _, _ = call("POST", path, form, FORM)
+    if status != 410:
+        fail(f"a used {path} link answered {status}, not 410")
+
+
+def signs_in(username, password):
+    form = urllib.parse.urlencode({"username": username, "password": password, "next": "/"}).encode()
+    return call("POST", "/login", form, FORM)[0] == 303
+
+
+def expect(message, subject):
+    if message["Subject"] != subject:
+        fail(f"subject {message['Subject']!r}, expected {subject!r}")
+    if ADDRESS not in message["To"] or "baocao@tinh-thu.gov.vn" not in message["From"]:
+        fail(f"from {message['From']!r} to {message['To']!r}")
+    if message.get_content_type() != "multipart/alternative":
+        fail(f"{message.get_content_type()}, expected multipart/alternative")
+
+
+if phase == "first":
+    user = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": ADDRESS,
+        "displayName": "Nguyễn Văn An",
+    }
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"}
+    status, _, body = call("POST", "/scim/v2/Users", json.dumps(user).encode(), headers)
+    if status != 201:
+        fail(f"SCIM create: {status}\n{body}")
+    activation = wait_for(1)[0]
+    expect(activation, "Kích hoạt tài khoản Hệ thống thông tin báo cáo")
+    if "Kính gửi Nguyễn Văn An," not in activation.get_body(preferencelist=("plain",)).get_content():
+        fail("the activation mail does not greet its recipient")
+    if signs_in(ADDRESS, "ngua vang qua cau tre"):
+        fail("signed in before activation")
+    set_password("/activate", link_token(activation, "/activate"), "ngua vang qua cau tre", "activation")
+    if not signs_in(ADDRESS, "ngua vang qua cau tre"):
+        fail("cannot sign in with the password set from the activation mail")
+    status, _, _ = call("POST", "/forgot", urllib.parse.urlencode({"who": ADDRESS}).encode(), FORM)
+    if status != 200:
+        fail(f"forgot: {status}")
+    reset = wait_for(2)[1]
+    expect(reset, "Đặt lại mật khẩu Hệ thống thông tin báo cáo")
+    set_password("/reset", link_token(reset, "/reset"), "song da chay ve xuoi", "reset")
+    if signs_in(ADDRESS, "ngua vang qua cau tre") or not signs_in(ADDRESS, "song da chay ve xuoi"):
+        fail("the reset did not replace the password")
+    print("mail: activation and reset links arrived through SMTP and worked")
+else:
+    # Longer than the worker's poll: anything it would resend has gone.
+    time.sleep(6)
+    found = messages()
+    ids = {m["Message-ID"] for m in found}
+    if len(found) != 2 or len(ids) != 2:
+        fail(f"{len(found)} messages ({len(ids)} distinct) after a restart, expected the same 2")
+    print("mail: nothing sent twice after a restart")

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Mail through a real SMTP server (aiosmtpd, writing what it receives to a
+# Maildir): an account created by a provisioning client (SCIM) is mailed
+# its activation link, which sets its password; «forgot password» mails a
+# reset link; a restarted server sends nothing twice. check.py reads the
+# messages as a mail client would (MIME, encoded Vietnamese subject, plain
+# text and HTML parts) and follows their links like a browser.
+# Usage: BAOCAO_BIN=target/debug/baocao e2e/mail/run.sh
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+bin="$(realpath "${BAOCAO_BIN:?set BAOCAO_BIN to the baocao binary}")"
+work="$(mktemp -d)"
+venv="${E2E_VENV:-$work/venv}"
+export BAOCAO_DATABASE_URL="sqlite:$work/mail.db" CI=1
+. "$here/../serve.sh"
+
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/../requirements.txt"
+
+# A free port of loopback for the SMTP server, chosen by the system.
+port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+mkdir -p "$work/maildir/cur" "$work/maildir/new" "$work/maildir/tmp"
+"$venv/bin/python" -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$work/maildir" &
+smtp=$!
+trap 'kill "$smtp" 2>/dev/null || true; cleanup' EXIT
+
+"$bin" users add mail.admin --name "Quản trị tài khoản" >/dev/null
+"$bin" users grant mail.admin --role system_admin >/dev/null
+token="$("$bin" tokens create mail.admin --name mail-check --scope manage_accounts | tail -n1)"
+
+mail=(--smtp-url "smtp://127.0.0.1:$port" --mail-from "Hệ thống báo cáo <baocao@tinh-thu.gov.vn>")
+start_server "${mail[@]}"
+"$venv/bin/python" "$here/check.py" "$base" "$token" "$work/maildir" first
+# Stopped and started again on the same database: what was sent stays sent.
+kill "$server"
+wait "$server" 2>/dev/null || true
+start_server "${mail[@]}"
+"$venv/bin/python" "$here/check.py" "$base" "$token" "$work/maildir" again
