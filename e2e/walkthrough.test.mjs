@@ -6,7 +6,8 @@
 // sent, answered, extended and closed; a regime is written in the editor;
 // every page of the office fits a phone's width; a department reports on
 // its own regime in two levels; an account made by the account plan
-// activates itself from its mail and resets a forgotten password. Runs `baocao serve --demo` on a fresh database and drives
+// activates itself from its mail and resets a forgotten password; an
+// official turns on two-factor sign-in. Runs `baocao serve --demo` on a fresh database and drives
 // Debian's chromium headless with playwright-core.
 //
 // BAOCAO_BIN: the binary (default ../target/debug/baocao).
@@ -20,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+import { createHmac } from "node:crypto";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -470,6 +472,46 @@ test("an account made by the account plan activates itself from its mail; a forg
   });
 });
 
+/** The RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 `secret` at `unixSeconds`. */
+function totp(secret, unixSeconds) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const at = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1000000).padStart(6, "0");
+}
+
+test("an official turns on two-factor sign-in and signs in with a code from the app", async () => {
+  await as("second-factor", async (page) => {
+    await signInWith(page, "nhaplieu.sathay", "mat-khau-moi-cua-ngokbay");
+    // The name in the header leads to the account's security page.
+    await page.locator("form.whoami a").click();
+    await page.waitForURL(`${base}/account/security`);
+    assert.equal(await page.locator(".qr svg").count(), 1, "a QR code to scan");
+    const secret = (await page.locator("#secret").innerText()).trim();
+    await page.getByLabel("Mã xác thực").fill("000000");
+    await page.getByRole("button", { name: "Bật xác thực hai bước" }).click();
+    assert.match(await page.locator('[role="alert"]').innerText(), /Mã xác thực không đúng/);
+    await page.getByLabel("Mã xác thực").fill(totp(secret, Date.now() / 1000));
+    await page.getByRole("button", { name: "Bật xác thực hai bước" }).click();
+    assert.equal(await page.locator("#recovery li").count(), 10, "ten recovery codes, shown once");
+    await page.goto(`${base}/`);
+    await signOut(page);
+    await page.getByLabel("Tên đăng nhập").fill("nhaplieu.sathay");
+    await page.getByLabel("Mật khẩu").fill("mat-khau-moi-cua-ngokbay");
+    await page.getByRole("button", { name: "Đăng nhập" }).click();
+    await page.waitForURL(/\/login\/code/);
+    // The code just used is spent: the next one, as a phone a step ahead shows it.
+    await page.getByLabel("Mã xác thực").fill(totp(secret, Date.now() / 1000 + 30));
+    await page.getByRole("button", { name: "Xác nhận" }).click();
+    await page.waitForURL(`${base}/`);
+  });
+});
+
 /** A day `offset` days from today in Vietnam (UTC+7), as dd/mm/yyyy. */
 function vnDay(offset) {
   const d = new Date(Date.now() + 7 * 3600 * 1000 + offset * 86400 * 1000);
@@ -581,7 +623,7 @@ test("every page of the office fits a phone's width: wide tables scroll on their
     async (page) => {
       await signIn(page, "quantri");
       const paths = ["/", "/reports", "/review", "/completeness", "/requests", "/output", "/compare", "/units",
-        "/indicators", "/forms", "/regimes", "/regimes/editor", "/admin/accounts", "/admin/outbox", "/roster", "/accounts/plan",
+        "/indicators", "/forms", "/regimes", "/regimes/editor", "/admin/accounts", "/admin/outbox", "/account/security", "/roster", "/accounts/plan",
         "/tasks", "/archive", "/audit"];
       const wide = [];
       for (const path of paths) {

@@ -299,3 +299,9 @@ pub fn reach(grants: &[Grant], permission: Permission, today: NaiveDate) -> Opti
     }
     Some(roots)
 }
+
+/// Whether an account with `grants` must sign in with a second factor on
+/// `day`: it holds (in force that day) one of the `roles` the policy names.
+pub fn requires_second_factor(grants: &[Grant], roles: &[Role], day: NaiveDate) -> bool {
+    grants.iter().any(|g| roles.contains(&g.role) && g.validity.contains(day))
+}

@@ -37,6 +37,61 @@ pub fn token_hash(token: &str) -> String {
     format!("{:x}", Sha256::digest(token.as_bytes()))
 }
 
+/// What authenticator apps show baocao's codes under.
+const TOTP_ISSUER: &str = "baocao";
+
+/// A fresh secret for time-based one-time codes (RFC 6238: 160 random
+/// bits), in base32 as authenticator apps take it.
+pub fn new_totp_secret() -> String {
+    totp_rs::Secret::generate().to_base32()
+}
+
+fn totp(secret: &str, account: &str) -> Option<totp_rs::Totp> {
+    let secret = totp_rs::Secret::try_from_base32(secret).ok()?;
+    // Six digits every 30 seconds (SHA-1): what every authenticator app
+    // reads; one step either side for a phone's clock that drifts.
+    totp_rs::Builder::new()
+        .with_secret(secret)
+        .with_account_name(account)
+        .with_issuer(Some(TOTP_ISSUER))
+        .with_skew(1)
+        .build()
+        .ok()
+}
+
+/// The `otpauth://` address an authenticator app reads from a QR code.
+pub fn totp_url(secret: &str, account: &str) -> Option<String> {
+    totp(secret, account)?.to_url().ok()
+}
+
+/// The time step whose code `code` is, at `unix_time` (one step of
+/// 30 seconds either side), if it is one: the caller keeps a step from
+/// being used twice.
+pub fn totp_step(secret: &str, code: &str, unix_time: u64) -> Option<u64> {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    totp(secret, "")?.check(&code, unix_time)
+}
+
+/// Ten single-use recovery codes (for a lost phone): 40 random bits each,
+/// written as two groups of five hexadecimal digits.
+pub fn new_recovery_codes() -> Vec<String> {
+    (0..10)
+        .map(|_| {
+            let mut bytes = [0u8; 5];
+            OsRng.fill_bytes(&mut bytes);
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            format!("{}-{}", &hex[..5], &hex[5..])
+        })
+        .collect()
+}
+
+/// A recovery code as typed (any case, with or without its dash or
+/// spaces) reduced to what is hashed.
+pub fn recovery_code_hash(code: &str) -> String {
+    let plain: String = code.chars().filter(char::is_ascii_hexdigit).collect::<String>().to_lowercase();
+    token_hash(&plain)
+}
+
 /// Shortest password taken, in characters (NIST SP 800-63B asks at least 8).
 pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longest password taken: long passphrases are welcome, a megabyte is not
@@ -100,6 +155,32 @@ pub fn check_password(password: &str, context: &[&str]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn totp_codes_follow_rfc_6238_and_drift_at_most_one_step() {
+        // RFC 6238, appendix B (SHA-1, the 20-byte ASCII secret
+        // "12345678901234567890"), last six digits of its eight.
+        let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        assert_eq!(totp_step(secret, "287082", 59), Some(1));
+        assert_eq!(totp_step(secret, "081804", 1111111109), Some(37037036));
+        assert_eq!(totp_step(secret, "050471", 1111111111), Some(37037037));
+        assert_eq!(totp_step(secret, "005924", 1234567890), Some(41152263));
+        assert_eq!(totp_step(secret, "279037", 2000000000), Some(66666666));
+        // A step away is accepted, two are not; a wrong code never.
+        assert_eq!(totp_step(secret, "081804", 1111111109 + 30), Some(37037036));
+        assert_eq!(totp_step(secret, "081804", 1111111109 + 60), None);
+        assert_eq!(totp_step(secret, "000000", 1111111109), None);
+        assert_eq!(totp_step("not base32!", "081804", 1111111109), None);
+        let fresh = new_totp_secret();
+        assert_ne!(fresh, new_totp_secret());
+        let url = totp_url(&fresh, "an.nv@tinh.gov.vn").unwrap();
+        assert!(url.starts_with("otpauth://totp/baocao:an.nv"), "{url}");
+        assert!(url.contains(&format!("secret={fresh}")), "{url}");
+        let codes = new_recovery_codes();
+        assert_eq!(codes.len(), 10);
+        assert!(codes.iter().all(|c| c.len() == 11 && c.as_bytes()[5] == b'-'));
+        assert_eq!(recovery_code_hash(&codes[0].to_uppercase().replace('-', " ")), recovery_code_hash(&codes[0]));
+    }
 
     #[test]
     fn passwords_are_refused_for_being_guessable_not_for_their_composition() {

@@ -179,6 +179,14 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             permissions.first().copied().filter(|_| !permissions.iter().any(|&permission| holds(&p, permission)))
         }
     };
+    // An account whose roles require a second factor and that has none
+    // may do nothing through a session but enrol one (and sign out).
+    if must_enrol(&state, &p) && !path.starts_with("/account/security") && path != "/logout" {
+        if *req.method() == Method::GET {
+            return axum::response::IntoResponse::into_response(axum::response::Redirect::to("/account/security"));
+        }
+        return refuse(&path, StatusCode::FORBIDDEN, MUST_ENROL);
+    }
     if let Some(permission) = refused {
         return refuse(&path, StatusCode::FORBIDDEN, &forbidden_message(permission));
     }
@@ -199,6 +207,21 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         req = rebuilt;
     }
     next.run(req).await
+}
+
+pub(crate) const MUST_ENROL: &str =
+    "Vai trò của tài khoản này cần xác thực hai bước: hãy bật xác thực hai bước trước (Tài khoản của tôi → Bảo mật).";
+
+/// Whether a session's account must enrol a second factor before anything
+/// else: it has none and holds a role the installation's policy names.
+pub(crate) fn must_enrol(state: &AppState, p: &Principal) -> bool {
+    matches!(p.credential, Credential::Session { .. })
+        && !p.totp
+        && baocao_core::access::requires_second_factor(
+            &p.grants,
+            &state.settings.second_factor_roles,
+            today_in_vietnam(),
+        )
 }
 
 /// True when the account holds `permission` over anything at all.

@@ -155,6 +155,7 @@ impl NoticeQuery {
             "created" => "Đã tạo tài khoản",
             "invited" => "Đã tạo tài khoản và gửi thư kích hoạt (xem Hộp thư đi) cho",
             "activation" => "Đã gửi lại thư kích hoạt (xem Hộp thư đi) cho",
+            "second_factor" => "Đã tắt xác thực hai bước của",
             "granted" => "Đã cấp quyền",
             "revoked" => "Đã thu hồi quyền",
             "password" => "Đã đặt mật khẩu mới cho",
@@ -534,6 +535,32 @@ pub async fn send_activation(State(state): State<AppState>, access: Access, Form
     .await;
     match result {
         Ok(()) => Redirect::to(&format!("/admin/accounts?done=activation&who={username}")).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SecondFactorReset {
+    username: String,
+}
+
+/// Turns an account's second factor off (a lost phone and lost recovery
+/// codes); its sessions end, and it enrols again at its next sign-in when
+/// its roles require it.
+pub async fn disable_second_factor(
+    State(state): State<AppState>,
+    access: Access,
+    Form(f): Form<SecondFactorReset>,
+) -> Response {
+    let username = f.username.trim();
+    let result = async {
+        may_manage(&state, &access, username).await?;
+        state.db.disable_totp(access.username(), username).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to(&format!("/admin/accounts?done=second_factor&who={username}")).into_response(),
         Err(e) => error_page(e),
     }
 }

@@ -54,6 +54,8 @@ pub struct Principal {
     pub display_name: String,
     pub grants: Vec<Grant>,
     pub credential: Credential,
+    /// The account signs in with a second factor.
+    pub totp: bool,
 }
 
 impl Principal {
@@ -87,6 +89,7 @@ async fn principal(db: &Db, account_id: i64, credential: Credential) -> Result<O
         display_name: account.display_name,
         grants,
         credential,
+        totp: account.totp,
     })))
 }
 
@@ -120,6 +123,10 @@ pub async fn from_session(db: &Db, token: &str, now: DateTime<Utc>) -> Result<Op
 #[derive(Debug)]
 pub enum SignInError {
     Refused,
+    /// The code of the second step is wrong or was used.
+    WrongCode,
+    /// The sign-in waited too long for its code (or never began).
+    Expired,
     Store(StoreError),
 }
 
@@ -137,6 +144,13 @@ impl SignInError {
                  {MAX_FAILURES} lần liên tiếp (thử lại sau {} phút).",
                 LOCKOUT.num_minutes()
             ),
+            SignInError::WrongCode => format!(
+                "Mã xác thực không đúng hoặc đã dùng. Nhập mã đang hiện trong ứng dụng xác thực, hoặc một mã khôi phục; \
+                 sai {MAX_FAILURES} lần liên tiếp thì tài khoản bị tạm khóa."
+            ),
+            SignInError::Expired => {
+                format!("Đã quá {} phút kể từ khi nhập mật khẩu: hãy đăng nhập lại.", SECOND_FACTOR_WAIT.num_minutes())
+            }
             SignInError::Store(_) => "Hệ thống tạm thời không truy cập được cơ sở dữ liệu.".into(),
         }
     }
@@ -147,15 +161,22 @@ pub struct NewSession {
     pub token: String,
 }
 
+/// What a right password leads to.
+pub enum SignedIn {
+    /// A session, for an account without a second factor.
+    Session(NewSession),
+    /// A sign-in waiting for its code: the token of the waiting sign-in,
+    /// for a short-lived cookie of its own.
+    SecondFactor { token: String },
+}
+
+/// How long a right password waits for its code.
+pub const SECOND_FACTOR_WAIT: Duration = Duration::minutes(5);
+
 /// Checks a password and opens a session, ending the one the browser came
 /// with (`previous`, the token from its cookie) so that a session id planted
 /// before sign-in is worthless after it.
-pub async fn sign_in(
-    db: &Db,
-    username: &str,
-    password: &str,
-    previous: Option<&str>,
-) -> Result<NewSession, SignInError> {
+pub async fn sign_in(db: &Db, username: &str, password: &str, previous: Option<&str>) -> Result<SignedIn, SignInError> {
     let now = Utc::now();
     let account = db.account(username.trim()).await?;
     // Every refusal costs the same: one hash (of nothing anyone types when
@@ -172,9 +193,53 @@ pub async fn sign_in(
         return Err(SignInError::Refused);
     }
     let token = new_token();
+    if account.totp {
+        db.begin_pending_sign_in(account.id, &token_hash(&token), now + SECOND_FACTOR_WAIT).await?;
+        return Ok(SignedIn::SecondFactor { token });
+    }
+    Ok(SignedIn::Session(open_session(db, &account, previous).await?))
+}
+
+/// Opens a session for `account`, ending the one the browser came with.
+pub async fn open_session(
+    db: &Db,
+    account: &baocao_store::accounts::Account,
+    previous: Option<&str>,
+) -> Result<NewSession, StoreError> {
+    let token = new_token();
     let previous = previous.map(token_hash);
-    db.open_session(&account, &token_hash(&token), &new_token(), previous.as_deref()).await?;
+    db.open_session(account, &token_hash(&token), &new_token(), previous.as_deref()).await?;
     Ok(NewSession { token })
+}
+
+/// Checks the code of a sign-in waiting for it (`pending`, the token of its
+/// cookie): a time-based code not used before, or an unused recovery code.
+/// A wrong code counts as a failed sign-in (five lock the account).
+pub async fn second_factor(
+    db: &Db,
+    pending: &str,
+    code: &str,
+    previous: Option<&str>,
+) -> Result<NewSession, SignInError> {
+    let now = Utc::now();
+    let waiting = token_hash(pending);
+    let Some(account_id) = db.pending_sign_in(&waiting, now).await? else { return Err(SignInError::Expired) };
+    let Some(account) = db.account_by_id(account_id).await? else { return Err(SignInError::Expired) };
+    if !account.active || account.locked_until.is_some_and(|u| u > now) {
+        return Err(SignInError::Refused);
+    }
+    let (secret, _) = db.totp_secrets(account.id).await?;
+    let step = secret.and_then(|s| baocao_credentials::totp_step(&s, code, now.timestamp().max(0) as u64));
+    let accepted = match step {
+        Some(step) => db.use_totp_step(account.id, step).await?,
+        None => db.use_recovery_code(account.id, &baocao_credentials::recovery_code_hash(code)).await?,
+    };
+    if !accepted {
+        db.record_failed_sign_in(&account, MAX_FAILURES, now + LOCKOUT).await?;
+        return Err(SignInError::WrongCode);
+    }
+    db.end_pending_sign_in(&waiting).await?;
+    Ok(open_session(db, &account, previous).await?)
 }
 
 /// A valid argon2 hash of nothing anyone types, for timing equality.

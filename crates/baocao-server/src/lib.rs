@@ -34,6 +34,7 @@ mod respond;
 pub mod rules;
 mod scim;
 pub mod scim_filter;
+mod security_page;
 mod session;
 mod state;
 mod tasks_page;
@@ -117,7 +118,11 @@ fn routes() -> Routes {
         .post("/activate", Public, password_links::activate)
         .get("/reset", Public, password_links::reset_page)
         .post("/reset", Public, password_links::reset)
+        .get("/login/code", Public, session::code_page)
+        .post("/login/code", Public, session::check_code)
         .post("/logout", SignedIn, session::sign_out)
+        .get("/account/security", SignedIn, security_page::security)
+        .post("/account/security/totp", SignedIn, security_page::enable_totp)
         .get("/", SignedIn, work::home)
         .get("/units", Needs(ViewCatalog), pages::units)
         .get("/units/{code}", Needs(ViewCatalog), pages::unit)
@@ -152,6 +157,7 @@ fn routes() -> Routes {
         .post("/admin/accounts/password", Needs(ManageAccounts), admin::set_password)
         .post("/admin/accounts/state", Needs(ManageAccounts), admin::set_state)
         .post("/admin/accounts/activation", Needs(ManageAccounts), admin::send_activation)
+        .post("/admin/accounts/second-factor", Needs(ManageAccounts), admin::disable_second_factor)
         .get("/admin/outbox", Needs(ManageAccounts), outbox_page::outbox)
         .post("/admin/outbox/{id}/resend", Needs(ManageAccounts), outbox_page::resend)
         .post("/admin/tokens", Needs(ManageAccounts), admin::create_token)

@@ -122,19 +122,29 @@ pub async fn sign_in(
     }
     let previous = jar.get(COOKIE).map(|c| c.value().to_string());
     match auth::sign_in(&state.db, &form.username, &form.password, previous.as_deref()).await {
-        Ok(session) => {
-            let cookie = Cookie::build((COOKIE, session.token))
-                .path("/")
+        Ok(auth::SignedIn::Session(session)) => {
+            (jar.add(session_cookie(&state, &headers, session)), Redirect::to(&safe_next(form.next.as_deref())))
+                .into_response()
+        }
+        Ok(auth::SignedIn::SecondFactor { token }) => {
+            // Only the code page reads it; it works for a few minutes.
+            let cookie = Cookie::build((PENDING, token))
+                .path("/login")
                 .http_only(true)
-                .same_site(SameSite::Lax)
+                .same_site(SameSite::Strict)
                 .secure(secure(&state, &headers))
                 .build();
-            (jar.add(cookie), Redirect::to(&safe_next(form.next.as_deref()))).into_response()
+            let next = safe_next(form.next.as_deref());
+            let to = format!(
+                "/login/code?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
+            (jar.add(cookie), Redirect::to(&to)).into_response()
         }
         Err(e) => {
             let status = match e {
                 auth::SignInError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-                auth::SignInError::Refused => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::UNAUTHORIZED,
             };
             let page = LoginPage {
                 chrome: Chrome::anonymous(&state),
@@ -145,6 +155,81 @@ pub async fn sign_in(
             };
             (status, render(&page)).into_response()
         }
+    }
+}
+
+/// The cookie of a sign-in waiting for its second factor.
+const PENDING: &str = "baocao_pending";
+
+fn session_cookie(state: &AppState, headers: &HeaderMap, session: auth::NewSession) -> Cookie<'static> {
+    Cookie::build((COOKIE, session.token))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure(state, headers))
+        .build()
+}
+
+#[derive(Template)]
+#[template(path = "login_code.html")]
+struct CodePage {
+    chrome: Chrome,
+    error: Option<String>,
+    next: String,
+}
+
+pub async fn code_page(State(state): State<AppState>, Query(q): Query<NextQuery>) -> Response {
+    render(&CodePage { chrome: Chrome::anonymous(&state), error: None, next: safe_next(q.next.as_deref()) })
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    code: String,
+    next: Option<String>,
+}
+
+/// The second step of signing in: the code from the authenticator app (or
+/// a recovery code) for the sign-in whose password was right.
+pub async fn check_code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    jar: CookieJar,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    if crate::access::cross_site(&state, &headers) {
+        return crate::respond::refuse("/login/code", StatusCode::FORBIDDEN, crate::access::CROSS_SITE);
+    }
+    let next = safe_next(form.next.as_deref());
+    let refuse = |status: StatusCode, error: String| {
+        let page = CodePage { chrome: Chrome::anonymous(&state), error: Some(error), next: next.clone() };
+        (status, render(&page)).into_response()
+    };
+    if state.code_limiter.check_key(&client_address(&state, &headers, &extensions)).is_err() {
+        let error = format!(
+            "Quá nhiều lần đăng nhập từ địa chỉ này (tối đa {SIGN_INS_PER_MINUTE} lần mỗi phút). Vui lòng thử lại sau ít phút."
+        );
+        return refuse(StatusCode::TOO_MANY_REQUESTS, error);
+    }
+    let pending = jar.get(PENDING).map(|c| c.value().to_string()).unwrap_or_default();
+    let previous = jar.get(COOKIE).map(|c| c.value().to_string());
+    match auth::second_factor(&state.db, &pending, &form.code, previous.as_deref()).await {
+        Ok(session) => {
+            let jar = jar.remove(Cookie::build(PENDING).path("/login")).add(session_cookie(&state, &headers, session));
+            (jar, Redirect::to(&next)).into_response()
+        }
+        Err(e @ auth::SignInError::Expired) => {
+            let page = LoginPage {
+                chrome: Chrome::anonymous(&state),
+                notice: None,
+                error: Some(e.message()),
+                next,
+                username: String::new(),
+            };
+            (StatusCode::UNAUTHORIZED, render(&page)).into_response()
+        }
+        Err(e @ auth::SignInError::Store(_)) => refuse(StatusCode::SERVICE_UNAVAILABLE, e.message()),
+        Err(e) => refuse(StatusCode::UNAUTHORIZED, e.message()),
     }
 }
 

@@ -24,6 +24,9 @@ pub struct Settings {
     pub mail_domain: Option<String>,
     /// The site's address as officials reach it (links in mail).
     pub public_url: String,
+    /// Roles whose holders must sign in with a second factor (they enrol
+    /// one before anything else).
+    pub second_factor_roles: Vec<baocao_core::access::Role>,
     /// The SMTP server mail goes through (without its password), when one
     /// is set; otherwise mail waits in the outbox.
     pub mail_server: Option<String>,
@@ -44,6 +47,9 @@ pub struct AppState {
     pub(crate) sign_in_limiter: Arc<SignInLimiter>,
     /// Requests for a reset link per client address, limited as sign-ins.
     pub(crate) reset_limiter: Arc<SignInLimiter>,
+    /// Second-factor codes per client address, limited as sign-ins (on top
+    /// of the lock after five wrong ones in a row).
+    pub(crate) code_limiter: Arc<SignInLimiter>,
     /// The principals of API tokens by token hash, with the access revision
     /// they were read at: scripts send many requests with one token.
     pub(crate) tokens: Arc<std::sync::Mutex<TokenCache>>,
@@ -76,6 +82,7 @@ impl AppState {
             rules: Arc::default(),
             sign_in_limiter: Arc::new(sign_in_limiter()),
             reset_limiter: Arc::new(sign_in_limiter()),
+            code_limiter: Arc::new(sign_in_limiter()),
             tokens: Arc::default(),
         }
     }

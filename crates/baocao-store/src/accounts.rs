@@ -24,6 +24,8 @@ pub struct Account {
     pub active: bool,
     pub failed_sign_ins: i32,
     pub locked_until: Option<DateTime<Utc>>,
+    /// Signs in with a second factor (a time-based code).
+    pub totp: bool,
 }
 
 /// A grant as stored, with its id (to revoke it).
@@ -58,7 +60,7 @@ pub(crate) enum AccountText {
     ExternalId,
 }
 
-type AccountRow = (i64, String, String, Option<String>, bool, i32, Option<DateTime<Utc>>);
+type AccountRow = (i64, String, String, Option<String>, bool, i32, Option<DateTime<Utc>>, bool);
 type GrantRow = (i64, String, Option<String>, String, Option<NaiveDate>, Option<NaiveDate>);
 /// A grant row preceded by its account id.
 type OwnedGrantRow = (i64, i64, String, Option<String>, String, Option<NaiveDate>, Option<NaiveDate>);
@@ -75,7 +77,8 @@ pub(crate) fn unknown_account(username: &str) -> StoreError {
     StoreError::NotFound(format!("Không có tài khoản «{username}»."))
 }
 
-const ACCOUNT_COLUMNS: &str = "id, username, display_name, password_hash, active, failed_sign_ins, locked_until";
+const ACCOUNT_COLUMNS: &str =
+    "id, username, display_name, password_hash, active, failed_sign_ins, locked_until, totp_secret IS NOT NULL";
 
 impl Db {
     /// Creates an account. Usernames are unique for ever: a closed account
@@ -501,6 +504,6 @@ impl Db {
 }
 
 fn account_from(row: AccountRow) -> Account {
-    let (id, username, display_name, password_hash, active, failed_sign_ins, locked_until) = row;
-    Account { id, username, display_name, password_hash, active, failed_sign_ins, locked_until }
+    let (id, username, display_name, password_hash, active, failed_sign_ins, locked_until, totp) = row;
+    Account { id, username, display_name, password_hash, active, failed_sign_ins, locked_until, totp }
 }

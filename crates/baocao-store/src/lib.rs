@@ -34,6 +34,7 @@ mod registry_writes;
 mod report_writer;
 pub mod reports;
 mod requests;
+pub mod second_factor;
 pub mod sessions;
 mod sql;
 pub mod tasks;

@@ -45,6 +45,24 @@ pub struct ServeArgs {
     /// (default: http:// and the address listened on).
     #[arg(long, env = "BAOCAO_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Roles whose holders must sign in with a second factor (RFC 6238
+    /// codes), comma-separated, or `none`. Default: system_admin,
+    /// unit_admin, approver; `none` in the demo.
+    #[arg(long, env = "BAOCAO_SECOND_FACTOR_FOR")]
+    second_factor_for: Option<String>,
+}
+
+/// The roles of `--second-factor-for`.
+fn second_factor_roles(arg: Option<&str>, demo: bool) -> anyhow::Result<Vec<baocao_core::access::Role>> {
+    let list = match arg {
+        Some(list) => list,
+        None if demo => "none",
+        None => "system_admin,unit_admin,approver",
+    };
+    if list.trim() == "none" {
+        return Ok(Vec::new());
+    }
+    list.split(',').map(|r| r.trim().parse().map_err(|e: String| anyhow::anyhow!("--second-factor-for: {e}"))).collect()
 }
 
 #[derive(Deserialize)]
@@ -66,6 +84,7 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         secure_cookies: args.secure_cookies,
         behind_proxy: args.behind_proxy,
         mail_domain: args.mail_domain.clone(),
+        second_factor_roles: second_factor_roles(args.second_factor_for.as_deref(), args.demo)?,
         ..Default::default()
     };
     let mut demo = None;

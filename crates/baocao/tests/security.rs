@@ -37,6 +37,12 @@ const CASES: &[Case] = &[
     Case { method: "GET", route: "/login", url: "/login", body: "", expect: [200; 7] },
     Case { method: "POST", route: "/login", url: "/login", body: "username=nobody&password=wrong", expect: [401; 7] },
     Case { method: "POST", route: "/logout", url: "/logout", body: "", expect: [303; 7] },
+    // The second step of signing in: without a sign-in waiting for its code, sent back to sign in.
+    Case { method: "GET", route: "/login/code", url: "/login/code", body: "", expect: [200; 7] },
+    Case { method: "POST", route: "/login/code", url: "/login/code", body: "code=123456", expect: [401; 7] },
+    Case { method: "GET", route: "/account/security", url: "/account/security", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    Case { method: "POST", route: "/account/security/totp", url: "/account/security/totp", body: "code=000000", expect: [303, 400, 400, 400, 400, 400, 400] },
+    Case { method: "POST", route: "/admin/accounts/second-factor", url: "/admin/accounts/second-factor", body: "username=khong-co", expect: [303, 404, 403, 403, 403, 403, 404] },
     // One-time links: open to anyone, an unknown token refused alike; «forgot» answers the same for everyone.
     Case { method: "GET", route: "/forgot", url: "/forgot", body: "", expect: [200; 7] },
     Case { method: "POST", route: "/forgot", url: "/forgot", body: "who=khong-co", expect: [200; 7] },

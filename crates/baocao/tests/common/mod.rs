@@ -146,6 +146,11 @@ pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
 }
 
 pub async fn spawn() -> App {
+    spawn_with(|_| {}).await
+}
+
+/// [`spawn`] with settings changed by `adjust` (a policy under test).
+pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> App {
     let t = TestDb::new().await;
     let reform = Sources::bundled().read().unwrap();
     t.db.apply_reorganization(reform.baseline, &reform.reorganization, false, "test", &|_| {}).await.unwrap();
@@ -179,12 +184,13 @@ pub async fn spawn() -> App {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let settings = Settings {
+    let mut settings = Settings {
         demo: true,
         home_province: Some("51".into()),
         mail_domain: Some("qn.gov.vn".into()),
         ..Default::default()
     };
+    adjust(&mut settings);
     let app = router(AppState::new(t.db.clone(), settings));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
