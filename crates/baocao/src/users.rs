@@ -6,7 +6,7 @@ use std::io::Read;
 use anyhow::{Context, bail};
 use baocao_core::access::{Grant, Permission, Role};
 use baocao_core::{Validity, parse_date, today_in_vietnam};
-use baocao_credentials::{hash_password, new_token, token_hash};
+use baocao_credentials::{check_password, hash_password, new_token, token_hash};
 use baocao_store::Db;
 use baocao_store::audit::AuditFilter;
 use chrono::NaiveDate;
@@ -17,13 +17,17 @@ use crate::output::{self, Format};
 
 #[derive(Subcommand)]
 pub enum UserCommand {
-    /// Creates an account. Without --password-stdin a random password is
-    /// generated and printed once.
+    /// Creates an account. With --email (and no --password-stdin) it is
+    /// mailed an activation link to set its password; otherwise without
+    /// --password-stdin a random password is generated and printed once.
     Add {
         username: String,
         /// Full name (họ và tên) as shown in the application.
         #[arg(long)]
         name: String,
+        /// The account's official mail address.
+        #[arg(long)]
+        email: Option<String>,
         /// Read the password from standard input.
         #[arg(long)]
         password_stdin: bool,
@@ -114,35 +118,40 @@ pub enum AuditCommand {
     },
 }
 
-const MIN_PASSWORD: usize = 10;
-
-/// A password from standard input, or a fresh random one (printed by the caller).
-fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+/// A password from standard input, checked as the web pages check one
+/// (`context`: the account's names), or a fresh random one (printed by
+/// the caller).
+fn password(from_stdin: bool, context: &[&str]) -> anyhow::Result<(String, bool)> {
     if !from_stdin {
         return Ok((new_token()[..20].to_string(), true));
     }
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text).context("cannot read the password from standard input")?;
     let text = text.trim_end_matches(['\r', '\n']).to_string();
-    if text.chars().count() < MIN_PASSWORD {
-        bail!("the password must have at least {MIN_PASSWORD} characters");
-    }
+    check_password(&text, context).map_err(anyhow::Error::msg)?;
     Ok((text, false))
 }
 
 pub async fn users(db: &Db, command: UserCommand) -> anyhow::Result<()> {
     let actor = cli_actor();
     match command {
-        UserCommand::Add { username, name, password_stdin } => {
-            let (password, generated) = password(password_stdin)?;
+        UserCommand::Add { username, name, email: Some(email), password_stdin: false } => {
+            db.invite_account(&actor, &username, &name, &email).await?;
+            outln!("account {username} created; its activation link is mailed to {email} (see the outbox)");
+        }
+        UserCommand::Add { username, name, email, password_stdin } => {
+            let (password, generated) = password(password_stdin, &[&username, &name])?;
             db.create_account(&actor, &username, &name, Some(&hash_password(&password))).await?;
+            if let Some(email) = email {
+                db.set_account_email(&actor, &username, &email).await?;
+            }
             outln!("account {username} created");
             if generated {
                 outln!("password (shown once): {password}");
             }
         }
         UserCommand::Passwd { username, password_stdin } => {
-            let (password, generated) = password(password_stdin)?;
+            let (password, generated) = password(password_stdin, &[&username])?;
             db.set_password(&actor, &username, &hash_password(&password)).await?;
             outln!("password of {username} changed");
             if generated {

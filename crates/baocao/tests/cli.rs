@@ -842,6 +842,26 @@ async fn accounts_tokens_and_the_audit_log_from_the_command_line() {
     assert!(out.status.success() && text.contains("password (shown once)"), "{text}");
     let again = baocao(&db, &["users", "add", "an.nv", "--name", "Another"]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("đã có người dùng"));
+    // With an address, the account sets its own password from its activation mail.
+    let out = baocao(&db, &["users", "add", "binh.tt", "--name", "Trần Thị Bình", "--email", "binh.tt@qn.gov.vn"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("activation link is mailed to binh.tt@qn.gov.vn"));
+    let mailed = db.db.outbox(10).await.unwrap();
+    assert_eq!((mailed[0].recipient.as_str(), mailed[0].template.as_str()), ("binh.tt@qn.gov.vn", "activation"));
+    // A password typed in is checked as the pages check it.
+    let weak = Command::new(env!("CARGO_BIN_EXE_baocao"))
+        .args(["--db", &db.url, "users", "passwd", "an.nv", "--password-stdin"])
+        .env("CI", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"aaaaaaaaaa\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(!weak.status.success() && String::from_utf8_lossy(&weak.stderr).contains("lặp lại"));
 
     let out = baocao(&db, &["users", "grant", "an.nv", "--role", "data_entry", "--unit", "23317"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
