@@ -309,71 +309,6 @@ fn package_dir(record: &CutoverRecord, unit: &CutoverUnit, archive_dir: Option<&
     }
 }
 
-/// Backs the database up into `dir` before the cutover changes it: written
-/// under a hidden name, checked (SQLite's integrity check, or `pg_restore`
-/// reading the dump's table of contents), flushed to the disk, and only
-/// then given its name. A backup killed or cut short by a full disk never
-/// looks like a backup, and what it left is cleared by the next run.
-async fn backup(db: &Db, url: &str, dir: &Path, key: &str) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let extension = if db.backend() == baocao_store::Backend::Sqlite { "sqlite" } else { "pgdump" };
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-    // Two runs in one second get two names.
-    let target = (1..)
-        .map(|n| match n {
-            1 => dir.join(format!("{key}-{stamp}.{extension}")),
-            n => dir.join(format!("{key}-{stamp}-{n}.{extension}")),
-        })
-        .find(|p| !p.exists())
-        .expect("some name is free");
-    let name = target.file_name().expect("a file name").to_string_lossy().into_owned();
-    let partial = dir.join(format!(".{name}.partial"));
-    for leftover in std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())) {
-        let hidden = leftover.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!(".{key}-")));
-        if hidden && leftover.extension().is_some_and(|e| e == "partial") {
-            std::fs::remove_file(&leftover).with_context(|| format!("cannot remove {}", leftover.display()))?;
-        }
-    }
-    let written = write_backup(db, url, &partial).await;
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&partial);
-        return Err(e.context("the backup failed; nothing was changed"));
-    }
-    std::fs::File::open(&partial)
-        .and_then(|f| f.sync_all())
-        .with_context(|| format!("cannot flush {}", partial.display()))?;
-    std::fs::rename(&partial, &target).with_context(|| format!("cannot name {}", target.display()))?;
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("cannot flush {}", dir.display()))?;
-    Ok(target)
-}
-
-/// Writes a backup to `path` and checks it can be read back.
-async fn write_backup(db: &Db, url: &str, path: &Path) -> anyhow::Result<()> {
-    if db.backup_sqlite(path).await? {
-        return Ok(baocao_store::Db::check_sqlite_file(path).await?);
-    }
-    let schema = db.schema().await?.unwrap_or_else(|| "public".into());
-    let status = std::process::Command::new("pg_dump")
-        .args(["--format=custom", "--no-owner", "--schema", &schema, "--file"])
-        .arg(path)
-        .arg(url)
-        .status()
-        .context("cannot run pg_dump (install postgresql-client)")?;
-    if !status.success() {
-        bail!("pg_dump failed ({status})");
-    }
-    let listed = std::process::Command::new("pg_restore")
-        .arg("--list")
-        .arg(path)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .context("cannot run pg_restore to check the dump (install postgresql-client)")?;
-    if !listed.success() {
-        bail!("the dump cannot be read back by pg_restore ({listed})");
-    }
-    Ok(())
-}
-
 async fn apply(db: &Db, url: &str, plan: &Plan, format: Format, pdf: bool) -> anyhow::Result<()> {
     let progress = Progress::new(format == Format::Json);
     let applied = carry_out(db, url, plan, pdf, &progress).await;
@@ -424,7 +359,7 @@ pub(crate) async fn carry_out(
         None
     } else {
         progress.stage("backing the database up");
-        Some(backup(db, url, &plan.backup_dir, &cutover.key).await?)
+        Some(crate::backup::write(db, url, &plan.backup_dir, &cutover.key).await?)
     };
     progress.stage("applying the cutover in one transaction");
     let (prepared, changed) = db.apply_cutover(&crate::cli_actor(), cutover).await?;

@@ -17,6 +17,7 @@ macro_rules! out {
     }};
 }
 
+mod backup;
 mod cutover;
 mod data;
 mod demo;
@@ -102,6 +103,11 @@ enum Command {
     /// Account plans for the shared systems, from the rosters.
     #[command(subcommand)]
     Accounts(directory::AccountCommand),
+    /// A backup of the database (SQLite's online copy, or pg_dump), kept
+    /// with a retention.
+    Backup(backup::BackupArgs),
+    /// Restores a backup into a new database, checked by verifying its audit log.
+    Restore(backup::RestoreArgs),
     /// Cutovers: a reorganization taken into the reporting system at 00:00
     /// of its effective day, with backup, packages and handover records.
     #[command(subcommand)]
@@ -170,6 +176,11 @@ fn main() -> std::process::ExitCode {
                 let url = database_url(cli.db.clone(), "sqlite:baocao.db");
                 with_db(cli.db, |db| Box::pin(cutover::run(db, url, command))).await
             }
+            Command::Backup(args) => {
+                let url = database_url(cli.db.clone(), "sqlite:baocao.db");
+                with_db(cli.db, |db| Box::pin(async move { backup::backup(db, &url, args).await })).await
+            }
+            Command::Restore(args) => backup::restore(args).await,
             Command::Archive(cutover::ArchiveCommand::Load { dir }) => {
                 with_db(cli.db, |db| Box::pin(async move { cutover::load(db, &dir).await })).await
             }

@@ -1655,3 +1655,43 @@ async fn the_2025_reform_replayed_as_the_cutover_of_a_province() {
     assert_eq!(ok_json(&db, &["forms", "show", "BM01"]).as_array().unwrap().len(), 2);
     assert!(report(&db, "save", "23314", "202506", &["--set", "HS_TIEP_NHAN=42"]).status.success());
 }
+
+#[tokio::test]
+async fn a_backup_is_kept_with_a_retention_and_restored_into_a_new_database_with_its_audit_log_intact() {
+    let db = loaded().await;
+    assert!(baocao(&db, &["users", "add", "an.nv", "--name", "Nguyễn Văn An"]).status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    let mut latest = String::new();
+    for _ in 0..3 {
+        let made = ok_json(&db, &["backup", "--dir", dir_arg, "--keep", "2", "--format", "json"]);
+        latest = made["backup"].as_str().unwrap().to_string();
+    }
+    let kept = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(kept, 2, "the two newest are kept");
+    // Into a new database: a file that does not exist, or a new PostgreSQL database.
+    let (target, drop_after) = match db.url.split_once('?') {
+        None => (format!("sqlite:{}", dir.path().join("restored.db").display()), None),
+        Some((base, options)) => {
+            let name = format!("baocao_restore_{}", std::process::id());
+            let created = Command::new("psql").args([base, "-q", "-c", &format!("CREATE DATABASE {name}")]).status();
+            assert!(created.unwrap().success());
+            let (server, _) = base.rsplit_once('/').unwrap();
+            (format!("{server}/{name}?{options}"), Some((base.to_string(), name)))
+        }
+    };
+    let restored = ok_json(&db, &["restore", &latest, "--to", &target, "--format", "json"]);
+    assert!(restored["audit_records"].as_u64().unwrap() > 0, "{restored}");
+    let again = baocao_store::Db::connect(&target).await.unwrap();
+    let accounts = again.accounts().await.unwrap();
+    again.close().await;
+    assert!(accounts.iter().any(|a| a.username == "an.nv"));
+    // Never over a database that exists.
+    let refused = baocao(&db, &["restore", &latest, "--to", &target]);
+    assert!(!refused.status.success());
+    if let Some((base, name)) = drop_after {
+        let dropped =
+            Command::new("psql").args([&base, "-q", "-c", &format!("DROP DATABASE {name} WITH (FORCE)")]).status();
+        assert!(dropped.unwrap().success());
+    }
+}
