@@ -157,7 +157,7 @@ impl Db {
     pub async fn set_password(&self, actor: &str, username: &str, password_hash: &str) -> Result<(), StoreError> {
         let now = Utc::now();
         let mut tx = self.begin_write().await?;
-        with_conn!(tx, |conn| {
+        let id: i64 = with_conn!(tx, |conn| {
             let id: i64 = sqlx::query_scalar(
                 "UPDATE accounts SET password_hash = $1, failed_sign_ins = 0, locked_until = NULL WHERE username = $2 RETURNING id",
             )
@@ -166,18 +166,28 @@ impl Db {
             .fetch_optional(&mut *conn)
             .await?
             .ok_or_else(|| unknown_account(username))?;
+            id
+        });
+        Self::credential_changed_in(&mut tx, id, actor, "account.password", username, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends the sessions of account `id`, whose credentials changed, and
+    /// audits the change, in the caller's transaction.
+    pub(crate) async fn credential_changed_in(
+        tx: &mut WriteTx,
+        id: i64,
+        actor: &str,
+        action: &str,
+        username: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        with_conn!(tx, |conn| {
             sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id).execute(&mut *conn).await?;
-            let change = Change {
-                at: now,
-                actor,
-                action: "account.password",
-                object: format!("account {username}"),
-                before: None,
-                after: None,
-            };
+            let change = Change { at, actor, action, object: format!("account {username}"), before: None, after: None };
             append_audit!(conn, &change);
         });
-        tx.commit().await?;
         Ok(())
     }
 

@@ -127,7 +127,7 @@ impl Db {
     pub async fn disable_totp(&self, actor: &str, username: &str) -> Result<(), StoreError> {
         let now = Utc::now();
         let mut tx = self.begin_write().await?;
-        with_conn!(tx, |conn| {
+        let id: i64 = with_conn!(tx, |conn| {
             let id: i64 = sqlx::query_scalar(
                 "UPDATE accounts SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL
                  WHERE username = $1 RETURNING id",
@@ -137,17 +137,9 @@ impl Db {
             .await?
             .ok_or_else(|| crate::accounts::unknown_account(username))?;
             sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(id).execute(&mut *conn).await?;
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id).execute(&mut *conn).await?;
-            let change = Change {
-                at: now,
-                actor,
-                action: "account.totp_disable",
-                object: format!("account {username}"),
-                before: None,
-                after: None,
-            };
-            append_audit!(conn, &change);
+            id
         });
+        Self::credential_changed_in(&mut tx, id, actor, "account.totp_disable", username, now).await?;
         tx.commit().await?;
         Ok(())
     }
