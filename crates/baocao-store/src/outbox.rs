@@ -77,7 +77,8 @@ impl Db {
     }
 
     /// Takes the oldest message due at `now` for sending, if any. Messages
-    /// claimed longer than [`CLAIM_LEASE`] ago become uncertain first.
+    /// claimed longer than [`CLAIM_LEASE`] ago become uncertain first, and
+    /// those to accounts closed since are given up.
     pub async fn claim_mail(&self, now: DateTime<Utc>) -> Result<Option<Claimed>, StoreError> {
         let dialect = self.dialect();
         let mut tx = self.begin_write().await?;
@@ -88,6 +89,15 @@ impl Db {
             )
             .bind(now - CLAIM_LEASE)
             .bind("Việc gửi bị ngắt giữa chừng (máy chủ dừng): không rõ thư đã đến hay chưa, nên không tự gửi lại.")
+            .execute(&mut *conn)
+            .await?;
+            // An account closed since (a cutover rolled back, an official
+            // gone) is not mailed a link that would no longer work.
+            sqlx::query(
+                "UPDATE outbox SET state = 'failed', last_error = $1
+                 WHERE state = 'pending' AND account_id IN (SELECT id FROM accounts WHERE NOT active)",
+            )
+            .bind("Tài khoản đã bị khóa trước khi thư được gửi: không gửi.")
             .execute(&mut *conn)
             .await?;
             let row: Option<(i64, String, String, Option<String>, i32)> =

@@ -134,4 +134,10 @@ async fn the_outbox_sends_each_message_once_retries_later_and_never_resends_on_i
     assert_eq!(resent.id, y.id);
     let (_, audit) = app.get("/api/v1/audit?action=mail.resend").await;
     assert!(audit.to_string().contains(&format!("mail {}", y.id)), "{audit}");
+    // An account closed before its mail went (a cutover rolled back) is not mailed.
+    db.invite_account("test", "d", "d", "d@qn.gov.vn").await.unwrap();
+    db.set_active("test", "d", false).await.unwrap();
+    assert!(db.claim_mail(Utc::now() + Duration::seconds(1)).await.unwrap().is_none());
+    let given_up = db.outbox(1).await.unwrap().remove(0);
+    assert_eq!((given_up.recipient.as_str(), given_up.state.as_str()), ("d@qn.gov.vn", "failed"));
 }
