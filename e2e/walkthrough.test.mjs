@@ -7,7 +7,8 @@
 // every page of the office fits a phone's width; a department reports on
 // its own regime in two levels; an account made by the account plan
 // activates itself from its mail and resets a forgotten password; an
-// official turns on two-factor sign-in. Runs `baocao serve --demo` on a fresh database and drives
+// official turns on two-factor sign-in; the officer finds the approval
+// among their notices; the administrator runs the reminders now. Runs `baocao serve --demo` on a fresh database and drives
 // Debian's chromium headless with playwright-core.
 //
 // BAOCAO_BIN: the binary (default ../target/debug/baocao).
@@ -264,6 +265,50 @@ test("the provincial approver approves; the total and completeness follow", asyn
   });
 });
 
+test("the officer finds the approval among their notices and chooses how to be told", async () => {
+  assert.ok(reportPath, "the officer's test ran first");
+  await as("inbox", async (page) => {
+    await signIn(page, "nhaplieu.ngokbay");
+    // The scheduler turns the approval into a notice within seconds.
+    const notice = page.locator("#inbox li.unread", { hasText: "Báo cáo đã được phê duyệt" });
+    for (let attempt = 0; ; attempt++) {
+      await page.goto(`${base}/inbox`);
+      if ((await notice.count()) > 0) break;
+      assert.ok(attempt < 30, "the approval was never told");
+      await page.waitForTimeout(500);
+    }
+    // The menu's badge counts what is unread.
+    await page.locator("#inbox-link .count").waitFor();
+    assert.ok(Number(await page.locator("#inbox-link .count").innerText()) >= 1);
+    await notice.first().getByRole("link").click();
+    await page.waitForURL(`${base}${reportPath}`);
+    await page.goto(`${base}/inbox`);
+    assert.equal(await notice.count(), 0, "opened, it is read");
+    const byMail = page.getByLabel("Báo cáo bị trả lại, được phê duyệt hoặc mở lại: qua thư điện tử");
+    assert.ok(await byMail.isChecked(), "by mail unless the official says otherwise");
+    await byMail.uncheck();
+    await page.getByRole("button", { name: "Lưu lựa chọn" }).click();
+    await page.locator('[role="status"]', { hasText: "Đã lưu lựa chọn." }).waitFor();
+    assert.equal(await byMail.isChecked(), false);
+    await signOut(page);
+  });
+  await as("jobs", async (page) => {
+    // The administrator runs the day's reminders now and sees the run.
+    await signIn(page, "quantri");
+    await page.goto(`${base}/admin/jobs`);
+    const row = page.locator("#jobs tbody tr", { hasText: "Nhắc hạn báo cáo" });
+    await row.getByRole("button", { name: "Chạy ngay" }).click();
+    const done = page.locator("#runs tbody tr", { hasText: "xong" });
+    for (let attempt = 0; (await done.count()) === 0; attempt++) {
+      assert.ok(attempt < 30, "the reminders never ran");
+      await page.waitForTimeout(500);
+      await page.goto(`${base}/admin/jobs`);
+    }
+    assert.match(await done.first().innerText(), /Đã nhắc: \d+ hạn báo cáo/);
+    await signOut(page);
+  });
+});
+
 test("the approver approves a selection of the queue with one confirmation", async () => {
   await as("bulk", async (page) => {
     await signIn(page, "pheduyet.tinh");
@@ -493,7 +538,7 @@ test("an official turns on two-factor sign-in and signs in with a code from the 
   await as("second-factor", async (page) => {
     await signInWith(page, "nhaplieu.sathay", "mat-khau-moi-cua-ngokbay");
     // The name in the header leads to the account's security page.
-    await page.locator("form.whoami a").click();
+    await page.locator('form.whoami a[href="/account/security"]').click();
     await page.waitForURL(`${base}/account/security`);
     assert.equal(await page.locator(".qr svg").count(), 1, "a QR code to scan");
     const secret = (await page.locator("#secret").innerText()).trim();

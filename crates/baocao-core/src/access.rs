@@ -300,6 +300,14 @@ pub fn reach(grants: &[Grant], permission: Permission, today: NaiveDate) -> Opti
     Some(roots)
 }
 
+/// Whether one of `grants`, in force on `today`, is of `role` itself over
+/// `target`: whom a notice about a unit concerns (its data-entry officers
+/// for a deadline, its approvers for a digest), not everyone whose wider
+/// role happens to include the permission.
+pub fn holds_role(registry: &Registry, grants: &[Grant], role: Role, target: Target<'_>, today: NaiveDate) -> bool {
+    grants.iter().any(|g| g.validity.contains(today) && g.role == role && g.covers(registry, target))
+}
+
 /// Whether an account with `grants` must sign in with a second factor on
 /// `day`: it holds (in force that day) one of the `roles` the policy names.
 pub fn requires_second_factor(grants: &[Grant], roles: &[Role], day: NaiveDate) -> bool {

@@ -15,6 +15,8 @@ pub enum Template {
     Activation,
     /// A link to set a new password, asked for on «Quên mật khẩu».
     Reset,
+    /// A notification (`core::notify`) sent by mail too.
+    Notice,
 }
 
 impl Template {
@@ -22,6 +24,7 @@ impl Template {
         match self {
             Template::Activation => "activation",
             Template::Reset => "reset",
+            Template::Notice => "notice",
         }
     }
 
@@ -30,14 +33,42 @@ impl Template {
         match self {
             Template::Activation => "Kích hoạt tài khoản",
             Template::Reset => "Đặt lại mật khẩu",
+            Template::Notice => "Thông báo",
+        }
+    }
+}
+
+/// What a one-time link to set a password is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    Activation,
+    Reset,
+}
+
+impl Link {
+    /// As stored with the link's token.
+    pub fn as_str(self) -> &'static str {
+        self.template().as_str()
+    }
+
+    /// In Vietnamese, for the page that sets the password.
+    pub fn vietnamese(self) -> &'static str {
+        self.template().vietnamese()
+    }
+
+    /// The page of the site the link opens.
+    pub fn path(self) -> &'static str {
+        match self {
+            Link::Activation => "/activate",
+            Link::Reset => "/reset",
         }
     }
 
-    /// The page of the site the message's link opens.
-    pub fn path(self) -> &'static str {
+    /// The message that carries it.
+    pub fn template(self) -> Template {
         match self {
-            Template::Activation => "/activate",
-            Template::Reset => "/reset",
+            Link::Activation => Template::Activation,
+            Link::Reset => Template::Reset,
         }
     }
 }
@@ -48,6 +79,7 @@ impl std::str::FromStr for Template {
         match s {
             "activation" => Ok(Template::Activation),
             "reset" => Ok(Template::Reset),
+            "notice" => Ok(Template::Notice),
             other => Err(format!("không có mẫu thư «{other}»")),
         }
     }
@@ -62,6 +94,43 @@ pub struct LinkParams {
     pub expires_at: DateTime<Utc>,
 }
 
+/// What a notification by mail carries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoticeParams {
+    pub display_name: String,
+    pub title: String,
+    pub body: String,
+    /// A path of the site.
+    pub link: String,
+}
+
+/// What a message of the outbox says, as stored with it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Params {
+    /// An activation or reset link.
+    Link(LinkParams),
+    Notice(NoticeParams),
+}
+
+impl Params {
+    /// The stored JSON of a message of `template`.
+    pub fn parse(template: Template, json: &str) -> Result<Params, String> {
+        let bad = |e: serde_json::Error| format!("nội dung thư không đọc được: {e}");
+        match template {
+            Template::Activation | Template::Reset => serde_json::from_str(json).map(Params::Link).map_err(bad),
+            Template::Notice => serde_json::from_str(json).map(Params::Notice).map_err(bad),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        match self {
+            Params::Link(p) => serde_json::to_string(p),
+            Params::Notice(p) => serde_json::to_string(p),
+        }
+        .expect("plain data serializes")
+    }
+}
+
 /// A message put into words.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rendered {
@@ -71,31 +140,59 @@ pub struct Rendered {
 }
 
 /// The message `template` with `params`, its link on the site at `base_url`.
-pub fn render(template: Template, params: &LinkParams, base_url: &str) -> Rendered {
-    let link = format!("{}{}?token={}", base_url.trim_end_matches('/'), template.path(), params.token);
+pub fn render(template: Template, params: &Params, base_url: &str) -> Rendered {
+    match params {
+        Params::Link(p) => {
+            render_link(if template == Template::Reset { Link::Reset } else { Link::Activation }, p, base_url)
+        }
+        Params::Notice(p) => render_notice(p, base_url),
+    }
+}
+
+const SIGNATURE: &str = "Hệ thống thông tin báo cáo (thư gửi tự động, xin không trả lời)";
+
+fn render_notice(params: &NoticeParams, base_url: &str) -> Rendered {
+    let link = format!("{}{}", base_url.trim_end_matches('/'), params.link);
+    let name = &params.display_name;
+    let text = format!(
+        "Kính gửi {name},\n\n{}\n\n{}\n\nXem chi tiết: {link}\n\nÔng/Bà chọn nhận thông báo loại nào, qua thư hay không, tại trang «Thông báo» của hệ thống.\n\n{SIGNATURE}\n",
+        params.title, params.body
+    );
+    let body = escape(&params.body).replace('\n', "<br>");
+    let html = format!(
+        "<!doctype html><html lang=\"vi\"><body><p>Kính gửi {},</p><p><strong>{}</strong></p><p>{body}</p><p><a href=\"{}\">Xem chi tiết</a></p><p><small>{SIGNATURE}</small></p></body></html>",
+        escape(name),
+        escape(&params.title),
+        escape(&link)
+    );
+    Rendered { subject: params.title.clone(), text, html }
+}
+
+fn render_link(kind: Link, params: &LinkParams, base_url: &str) -> Rendered {
+    let link = format!("{}{}?token={}", base_url.trim_end_matches('/'), kind.path(), params.token);
     let until = params.expires_at.with_timezone(&crate::date::vietnam()).format("%H:%M ngày %d/%m/%Y").to_string();
-    let (subject, lead, action) = match template {
-        Template::Activation => (
+    let (subject, lead, action) = match kind {
+        Link::Activation => (
             "Kích hoạt tài khoản Hệ thống thông tin báo cáo",
             format!("Tài khoản «{}» của Ông/Bà trên Hệ thống thông tin báo cáo đã được tạo.", params.username),
             "Để bắt đầu sử dụng, Ông/Bà mở liên kết dưới đây và đặt mật khẩu",
         ),
-        Template::Reset => (
+        Link::Reset => (
             "Đặt lại mật khẩu Hệ thống thông tin báo cáo",
             format!("Có yêu cầu đặt lại mật khẩu cho tài khoản «{}».", params.username),
             "Nếu chính Ông/Bà yêu cầu, mở liên kết dưới đây và đặt mật khẩu mới",
         ),
     };
-    let closing = match template {
-        Template::Activation => "Nếu Ông/Bà không phải người nhận thư này, xin bỏ qua thư.",
-        Template::Reset => "Nếu Ông/Bà không yêu cầu, xin bỏ qua thư: mật khẩu hiện tại vẫn dùng được.",
+    let closing = match kind {
+        Link::Activation => "Nếu Ông/Bà không phải người nhận thư này, xin bỏ qua thư.",
+        Link::Reset => "Nếu Ông/Bà không yêu cầu, xin bỏ qua thư: mật khẩu hiện tại vẫn dùng được.",
     };
     let name = &params.display_name;
     let text = format!(
-        "Kính gửi {name},\n\n{lead}\n{action} (liên kết dùng một lần, hết hạn lúc {until}):\n\n{link}\n\n{closing}\n\nHệ thống thông tin báo cáo (thư gửi tự động, xin không trả lời)\n"
+        "Kính gửi {name},\n\n{lead}\n{action} (liên kết dùng một lần, hết hạn lúc {until}):\n\n{link}\n\n{closing}\n\n{SIGNATURE}\n"
     );
     let html = format!(
-        "<!doctype html><html lang=\"vi\"><body><p>Kính gửi {},</p><p>{}<br>{} (liên kết dùng một lần, hết hạn lúc {until}):</p><p><a href=\"{}\">{}</a></p><p>{}</p><p><small>Hệ thống thông tin báo cáo (thư gửi tự động, xin không trả lời)</small></p></body></html>",
+        "<!doctype html><html lang=\"vi\"><body><p>Kính gửi {},</p><p>{}<br>{} (liên kết dùng một lần, hết hạn lúc {until}):</p><p><a href=\"{}\">{}</a></p><p>{}</p><p><small>{SIGNATURE}</small></p></body></html>",
         escape(name),
         escape(&lead),
         action,
@@ -137,13 +234,13 @@ pub fn retry_after(attempts: i32) -> Option<Duration> {
 mod tests {
     use super::*;
 
-    fn params() -> LinkParams {
-        LinkParams {
+    fn params() -> Params {
+        Params::Link(LinkParams {
             display_name: "Nguyễn Văn <An>".into(),
             username: "nguyen.van.an@tinh.gov.vn".into(),
             token: "abc123".into(),
             expires_at: "2026-12-05T10:00:00Z".parse().unwrap(),
-        }
+        })
     }
 
     #[test]
@@ -166,5 +263,22 @@ mod tests {
         assert_eq!(retry_after(MAX_ATTEMPTS), None);
         assert_eq!("reset".parse::<Template>(), Ok(Template::Reset));
         assert!("spam".parse::<Template>().is_err());
+    }
+
+    #[test]
+    fn a_notice_by_mail_links_to_its_page_and_keeps_to_the_site() {
+        let notice = Params::Notice(NoticeParams {
+            display_name: "Trần Thị B".into(),
+            title: "Báo cáo bị trả lại: <BC01>".into(),
+            body: "Dòng một\nDòng hai".into(),
+            link: "/reports/BC01/26734/202611".into(),
+        });
+        let stored = notice.to_json();
+        assert_eq!(Params::parse(Template::Notice, &stored).unwrap(), notice);
+        assert!(Params::parse(Template::Activation, &stored).is_err(), "a notice is not read as a link");
+        let m = render(Template::Notice, &notice, "https://baocao.tinh.gov.vn/");
+        assert_eq!(m.subject, "Báo cáo bị trả lại: <BC01>");
+        assert!(m.text.contains("Xem chi tiết: https://baocao.tinh.gov.vn/reports/BC01/26734/202611"), "{}", m.text);
+        assert!(m.html.contains("&lt;BC01&gt;") && m.html.contains("Dòng một<br>Dòng hai"), "{}", m.html);
     }
 }

@@ -146,6 +146,19 @@ pub struct Regime {
     /// one period, by a day of its own ([`Request`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<Request>,
+    /// Days before the deadline the units that have not sent their report
+    /// are reminded (`reminders = [5, 1]`); they are reminded on the day
+    /// and weekly while late too (`core::notify::reminder_on`).
+    #[serde(default = "default_reminders", skip_serializing_if = "is_default_reminders")]
+    pub reminders: Vec<u32>,
+}
+
+fn default_reminders() -> Vec<u32> {
+    crate::notify::DEFAULT_REMINDERS.to_vec()
+}
+
+fn is_default_reminders(days: &[u32]) -> bool {
+    days == crate::notify::DEFAULT_REMINDERS
 }
 
 /// What a request asks for: an ad-hoc report (báo cáo đột xuất) on an

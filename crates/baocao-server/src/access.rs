@@ -182,7 +182,9 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     // An account whose roles require a second factor and that has none
     // may do nothing through a session but enrol one (and sign out).
     if must_enrol(&state, &p) && !path.starts_with("/account/security") && path != "/logout" {
-        if *req.method() == Method::GET {
+        // A page is sent to enrol; a part of a page htmx loads (the inbox
+        // badge) is refused, not swapped for the enrolment page.
+        if *req.method() == Method::GET && !req.headers().contains_key("hx-request") {
             return axum::response::IntoResponse::into_response(axum::response::Redirect::to("/account/security"));
         }
         return refuse(&path, StatusCode::FORBIDDEN, MUST_ENROL);

@@ -18,6 +18,8 @@ mod directory_api;
 mod directory_pages;
 mod error;
 mod headers;
+mod inbox;
+mod jobs_page;
 pub mod mail;
 mod metrics;
 mod openapi;
@@ -32,6 +34,7 @@ mod reports_api;
 mod requests_api;
 mod respond;
 pub mod rules;
+pub mod scheduler;
 mod scim;
 pub mod scim_filter;
 mod security_page;
@@ -122,6 +125,11 @@ fn routes() -> Routes {
         .post("/login/code", Public, session::check_code)
         .post("/logout", SignedIn, session::sign_out)
         .get("/account/security", SignedIn, security_page::security)
+        .get("/inbox", SignedIn, inbox::inbox)
+        .get("/inbox/badge", SignedIn, inbox::badge)
+        .post("/inbox/read", SignedIn, inbox::read_all)
+        .post("/inbox/preferences", SignedIn, inbox::preferences)
+        .get("/inbox/{id}", SignedIn, inbox::open)
         .post("/account/security/totp", SignedIn, security_page::enable_totp)
         .get("/", SignedIn, work::home)
         .get("/units", Needs(ViewCatalog), pages::units)
@@ -160,6 +168,8 @@ fn routes() -> Routes {
         .post("/admin/accounts/second-factor", Needs(ManageAccounts), admin::disable_second_factor)
         .get("/admin/outbox", Needs(ManageAccounts), outbox_page::outbox)
         .post("/admin/outbox/{id}/resend", Needs(ManageAccounts), outbox_page::resend)
+        .get("/admin/jobs", Needs(ManageAccounts), jobs_page::jobs)
+        .post("/admin/jobs/{name}/run", Needs(ManageAccounts), jobs_page::run_now)
         .post("/admin/tokens", Needs(ManageAccounts), admin::create_token)
         .post("/admin/tokens/revoke", Needs(ManageAccounts), admin::revoke_token)
         .post("/admin/grants", Needs(ManageAccounts), admin::add_grant)

@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use baocao_core::mail::Template as Link;
+use baocao_core::mail::Link;
 use chrono::Utc;
 use serde::Deserialize;
 

@@ -5,7 +5,7 @@
 //! before it expires, for an open account; a newer link of the same kind
 //! replaces the older.
 
-use baocao_core::mail::{LinkParams, Template};
+use baocao_core::mail::{Link, LinkParams, Params};
 use baocao_credentials::{new_token, token_hash};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -21,10 +21,10 @@ pub const RESET_VALID: Duration = Duration::hours(1);
 /// At most one reset mail per account this often, whoever asks.
 pub const RESET_INTERVAL: Duration = Duration::minutes(5);
 
-fn validity(template: Template) -> Duration {
-    match template {
-        Template::Activation => ACTIVATION_VALID,
-        Template::Reset => RESET_VALID,
+fn validity(link: Link) -> Duration {
+    match link {
+        Link::Activation => ACTIVATION_VALID,
+        Link::Reset => RESET_VALID,
     }
 }
 
@@ -68,26 +68,21 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         Self::set_email_in(tx, account_id, email).await?;
-        Self::mail_link_in(tx, account_id, Template::Activation, now).await
+        Self::mail_link_in(tx, account_id, Link::Activation, now).await
     }
 
-    /// A fresh link of kind `template` for the account, mailed to its
+    /// A fresh link of kind `link` for the account, mailed to its
     /// address; earlier unused links of that kind stop working.
-    async fn mail_link_in(
-        tx: &mut WriteTx,
-        account_id: i64,
-        template: Template,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    async fn mail_link_in(tx: &mut WriteTx, account_id: i64, link: Link, now: DateTime<Utc>) -> Result<(), StoreError> {
         let token = new_token();
-        let expires_at = now + validity(template);
+        let expires_at = now + validity(link);
         let (username, display_name, email): (String, String, Option<String>) = with_conn!(tx, |conn| {
             sqlx::query(
                 "UPDATE account_tokens SET used_at = $1 WHERE account_id = $2 AND purpose = $3 AND used_at IS NULL",
             )
             .bind(now)
             .bind(account_id)
-            .bind(template.as_str())
+            .bind(link.as_str())
             .execute(&mut *conn)
             .await?;
             sqlx::query(
@@ -95,7 +90,7 @@ impl Db {
                  VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(account_id)
-            .bind(template.as_str())
+            .bind(link.as_str())
             .bind(token_hash(&token))
             .bind(now)
             .bind(expires_at)
@@ -109,8 +104,8 @@ impl Db {
         let email = email.ok_or_else(|| {
             StoreError::Conflict(format!("Tài khoản «{username}» chưa có địa chỉ thư để gửi liên kết."))
         })?;
-        let params = LinkParams { display_name, username, token, expires_at };
-        Self::enqueue_in(tx, template, &email, Some(account_id), &params, now).await?;
+        let params = Params::Link(LinkParams { display_name, username, token, expires_at });
+        Self::enqueue_in(tx, link.template(), &email, Some(account_id), &params, now).await?;
         Ok(())
     }
 
@@ -160,7 +155,7 @@ impl Db {
             Self::set_email_in(&mut tx, id, email).await?;
         }
         if activation {
-            Self::mail_link_in(&mut tx, id, Template::Activation, now).await?;
+            Self::mail_link_in(&mut tx, id, Link::Activation, now).await?;
         }
         with_conn!(tx, |conn| {
             let change = Change {
@@ -202,16 +197,16 @@ impl Db {
         if last.is_some_and(|last| now - last < RESET_INTERVAL) {
             return Ok(false);
         }
-        Self::mail_link_in(&mut tx, id, Template::Reset, now).await?;
+        Self::mail_link_in(&mut tx, id, Link::Reset, now).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     /// The account (username, display name) a working link of kind
-    /// `template` belongs to, for the page that sets the password.
+    /// `link` belongs to, for the page that sets the password.
     pub async fn link_account(
         &self,
-        template: Template,
+        link: Link,
         token: &str,
         now: DateTime<Utc>,
     ) -> Result<(String, String), StoreError> {
@@ -220,7 +215,7 @@ impl Db {
              WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at > $3 AND a.active"
         )
         .bind(token_hash(token))
-        .bind(template.as_str())
+        .bind(link.as_str())
         .bind(now)
         .fetch_optional(pool)
         .await?);
@@ -232,7 +227,7 @@ impl Db {
     /// kind and its sessions end too. Returns the username.
     pub async fn redeem_link(
         &self,
-        template: Template,
+        link: Link,
         token: &str,
         password_hash: &str,
         now: DateTime<Utc>,
@@ -248,7 +243,7 @@ impl Db {
                  RETURNING account_id",
             )
             .bind(token_hash(token))
-            .bind(template.as_str())
+            .bind(link.as_str())
             .bind(now)
             .fetch_optional(&mut *conn)
             .await?;
@@ -258,7 +253,7 @@ impl Db {
             )
             .bind(now)
             .bind(account)
-            .bind(template.as_str())
+            .bind(link.as_str())
             .execute(&mut *conn)
             .await?;
             let username: String = sqlx::query_scalar(
@@ -272,9 +267,9 @@ impl Db {
             let change = Change {
                 at: now,
                 actor: &username,
-                action: match template {
-                    Template::Activation => "account.activate",
-                    Template::Reset => "account.reset_password",
+                action: match link {
+                    Link::Activation => "account.activate",
+                    Link::Reset => "account.reset_password",
                 },
                 object: format!("account {username}"),
                 before: None,

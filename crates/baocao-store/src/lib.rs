@@ -28,6 +28,8 @@ mod error;
 pub mod exclusive;
 pub mod forms;
 pub mod indicators;
+pub mod jobs;
+pub mod notifications;
 pub mod outbox;
 pub mod registry;
 mod registry_writes;

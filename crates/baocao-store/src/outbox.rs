@@ -9,7 +9,7 @@
 //! never sent again on its own; an administrator reads its state and may
 //! send it again. Once sent, what it said (a one-time link) is erased.
 
-use baocao_core::mail::{LinkParams, Template};
+use baocao_core::mail::{Params, Template};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -27,7 +27,7 @@ pub struct Claimed {
     pub id: i64,
     pub template: Template,
     pub recipient: String,
-    pub params: LinkParams,
+    pub params: Params,
     /// Tries before this one.
     pub attempts: i32,
 }
@@ -56,10 +56,10 @@ impl Db {
         template: Template,
         recipient: &str,
         account_id: Option<i64>,
-        params: &LinkParams,
+        params: &Params,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let params = serde_json::to_string(params).expect("plain data serializes");
+        let params = params.to_json();
         with_conn!(tx, |conn| {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO outbox (template, recipient, account_id, params, next_attempt_at, created_at)
@@ -108,8 +108,7 @@ impl Db {
         let Some((id, template, recipient, params, attempts)) = claimed else { return Ok(None) };
         let template: Template = template.parse().map_err(StoreError::Corrupt)?;
         let params = params.ok_or_else(|| StoreError::Corrupt(format!("thư {id} không còn nội dung")))?;
-        let params: LinkParams =
-            serde_json::from_str(&params).map_err(|e| StoreError::Corrupt(format!("thư {id}: {e}")))?;
+        let params = Params::parse(template, &params).map_err(|e| StoreError::Corrupt(format!("thư {id}: {e}")))?;
         Ok(Some(Claimed { id, template, recipient, params, attempts }))
     }
 
@@ -169,7 +168,7 @@ impl Db {
 
     /// What message `id` says, while it is not sent (the demo shows it when
     /// no mail server is set).
-    pub async fn unsent_mail(&self, id: i64) -> Result<Option<(Template, String, LinkParams)>, StoreError> {
+    pub async fn unsent_mail(&self, id: i64) -> Result<Option<(Template, String, Params)>, StoreError> {
         let row: Option<(String, String, Option<String>)> = with_pool!(self, |pool| sqlx::query_as(
             "SELECT template, recipient, params FROM outbox WHERE id = $1 AND state <> 'sent'"
         )
@@ -178,7 +177,7 @@ impl Db {
         .await?);
         let Some((template, recipient, Some(params))) = row else { return Ok(None) };
         let template: Template = template.parse().map_err(StoreError::Corrupt)?;
-        let params = serde_json::from_str(&params).map_err(|e| StoreError::Corrupt(format!("thư {id}: {e}")))?;
+        let params = Params::parse(template, &params).map_err(|e| StoreError::Corrupt(format!("thư {id}: {e}")))?;
         Ok(Some((template, recipient, params)))
     }
 

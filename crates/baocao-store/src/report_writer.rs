@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 use baocao_core::Period;
 use baocao_core::datavalue::CheckedValue;
 use baocao_core::form::{Column, Severity};
+use baocao_core::notify::ReportEvent;
 use baocao_core::workflow::{Action, Status, approval_barred, transition};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,7 @@ use tokio::sync::oneshot;
 
 use crate::audit::{Change, chained};
 use crate::error::{parse_json, rejected};
+use crate::notifications::{EventKind, INSERT_EVENT};
 use crate::reports::{Outcome, ReportRequest, ReportScope, checked};
 use crate::{Db, StoreError, with_conn};
 
@@ -130,6 +132,10 @@ struct Accepted<'a> {
     before: serde_json::Value,
     #[serde(skip)]
     after: serde_json::Value,
+    /// What the report's sender is told, for a return, a final approval
+    /// or a reopening (`core::notify::ReportEvent`).
+    #[serde(skip)]
+    event: Option<ReportEvent>,
     #[serde(skip)]
     job: &'a Job,
 }
@@ -289,6 +295,14 @@ impl Db {
                 let rows = serde_json::to_string(&accepted).expect("plain data serializes");
                 sqlx::query(dialect.upsert_reports).bind(&rows).bind(now).execute(&mut *conn).await?;
                 sqlx::query(dialect.insert_revisions).bind(&rows).bind(now).execute(&mut *conn).await?;
+                for event in accepted.iter().filter_map(|a| a.event.as_ref()) {
+                    sqlx::query(INSERT_EVENT)
+                        .bind(EventKind::Report.as_str())
+                        .bind(serde_json::to_string(event).expect("plain data serializes"))
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                }
                 let changes: Vec<Change<'_>> = accepted
                     .iter_mut()
                     .map(|a| Change {
@@ -377,6 +391,19 @@ fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'
     let snapshot: BTreeMap<&str, &str> = current.iter().map(|(c, (v, _))| (c.as_str(), v.as_str())).collect();
     let reason = req.action.reason();
     let previous: Option<serde_json::Value> = state.snapshot.and_then(|p| serde_json::from_str(&p).ok());
+    let told = matches!(req.action, Action::Return { .. } | Action::Reopen { .. }) || next == Status::Approved;
+    let event = told.then(|| ReportEvent {
+        regime: regime.code.clone(),
+        regime_name: regime.name.clone(),
+        unit: unit.code.clone(),
+        unit_name: unit.name.clone(),
+        period: req.period.to_string(),
+        period_label: req.period.label(),
+        action: req.action.name().to_string(),
+        actor: req.actor.clone(),
+        reason: reason.map(str::to_string),
+        submitter: state.submitter.clone(),
+    });
     let accepted = Accepted {
         regime_id: job.scope.regime_id,
         form_id: job.scope.form_id,
@@ -398,6 +425,7 @@ fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'
         object: format!("report {}/{}/{}", regime.code, unit.code, req.period),
         before: serde_json::json!({ "status": status.as_str(), "values": previous }),
         after: serde_json::json!({ "status": next.as_str(), "values": snapshot, "reason": reason, "level": level }),
+        event,
         job,
     };
     Ok((Outcome { status: next, findings }, accepted))

@@ -6,6 +6,7 @@ use baocao_core::regime::{Regime, Request};
 
 use crate::error::{parse_json, rejected};
 use crate::forms::Saving;
+use crate::notifications::EventKind;
 use crate::{Db, StoreError, with_conn};
 
 impl Db {
@@ -27,6 +28,9 @@ impl Db {
             }
             other => other,
         })?;
+        // Whoever enters the asked units' reports is told it arrived.
+        let event = serde_json::json!({ "regime": regime.code });
+        Self::record_event_in(&mut tx, EventKind::Request, &event, chrono::Utc::now()).await?;
         tx.commit().await?;
         Ok(regime.code)
     }

@@ -75,6 +75,7 @@ fn regime() -> Regime {
         approval: Vec::new(),
         self_approval: true,
         request: None,
+        reminders: vec![3],
         agencies: None,
     }
 }

@@ -37,6 +37,7 @@ async fn reporting() -> (TestDb, Registry) {
         approval: Vec::new(),
         self_approval: true,
         request: None,
+        reminders: vec![3],
         agencies: None,
     };
     t.db.save_regime("test", &regime).await.unwrap();

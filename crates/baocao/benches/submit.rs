@@ -53,6 +53,7 @@ async fn prepare(url: &str) -> Db {
         approval: Vec::new(),
         self_approval: true,
         request: None,
+        reminders: vec![3],
         agencies: None,
     };
     db.save_regime("test", &regime).await.unwrap();

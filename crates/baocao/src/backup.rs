@@ -41,11 +41,7 @@ pub struct RestoreArgs {
 }
 
 pub async fn backup(db: &Db, url: &str, args: BackupArgs) -> anyhow::Result<()> {
-    let path = write(db, url, &args.dir, PREFIX).await?;
-    let removed = match args.keep {
-        Some(keep) => prune(&args.dir, keep.max(1))?,
-        None => Vec::new(),
-    };
+    let (path, removed) = backup_and_prune(db, url, &args.dir, args.keep).await?;
     if args.format == Format::Json {
         return output::json(&serde_json::json!({ "backup": path, "removed": removed }));
     }
@@ -54,6 +50,22 @@ pub async fn backup(db: &Db, url: &str, args: BackupArgs) -> anyhow::Result<()> 
         outln!("removed (older than the {} kept): {}", args.keep.unwrap_or_default(), old.display());
     }
     Ok(())
+}
+
+/// A backup in `dir`, then all but the `keep` newest of this command's
+/// removed: the backup and what was removed.
+pub async fn backup_and_prune(
+    db: &Db,
+    url: &str,
+    dir: &Path,
+    keep: Option<usize>,
+) -> anyhow::Result<(PathBuf, Vec<PathBuf>)> {
+    let path = write(db, url, dir, PREFIX).await?;
+    let removed = match keep {
+        Some(keep) => prune(dir, keep.max(1))?,
+        None => Vec::new(),
+    };
+    Ok((path, removed))
 }
 
 /// Removes all but the `keep` newest backups of this command in `dir`

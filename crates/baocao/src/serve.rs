@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use baocao_core::schedule::Daily;
+use baocao_server::scheduler::{self, Job, Work};
 use baocao_server::{AppState, Settings, router};
 use baocao_store::Db;
 use clap::Args;
@@ -50,6 +52,37 @@ pub struct ServeArgs {
     /// unit_admin, approver; `none` in the demo.
     #[arg(long, env = "BAOCAO_SECOND_FACTOR_FOR")]
     second_factor_for: Option<String>,
+    /// When the daily reminders and approvers' digests go out (Vietnam
+    /// time, HH:MM).
+    #[arg(long, default_value = "07:00", env = "BAOCAO_NOTIFY_AT", value_parser = daily)]
+    notify_at: Daily,
+    /// Back the database up every night into this directory (as `baocao
+    /// backup` does); no nightly backup without it.
+    #[arg(long, env = "BAOCAO_BACKUP_DIR")]
+    backup_dir: Option<PathBuf>,
+    /// When the nightly backup runs (Vietnam time, HH:MM).
+    #[arg(long, default_value = "01:30", env = "BAOCAO_BACKUP_AT", value_parser = daily)]
+    backup_at: Daily,
+    /// How many nightly backups are kept (older ones are removed).
+    #[arg(long, default_value_t = 14, env = "BAOCAO_BACKUP_KEEP")]
+    backup_keep: usize,
+}
+
+fn daily(text: &str) -> Result<Daily, String> {
+    baocao_core::schedule::parse_time(text).map(Daily)
+}
+
+/// The nightly backup job: a backup, then all but the `keep` newest removed.
+fn nightly_backup(db: Db, url: String, dir: PathBuf, keep: usize, at: Daily) -> Job {
+    let work: Work = std::sync::Arc::new(move || {
+        let (db, url, dir) = (db.clone(), url.clone(), dir.clone());
+        Box::pin(async move {
+            let (path, removed) =
+                crate::backup::backup_and_prune(&db, &url, &dir, Some(keep)).await.map_err(|e| format!("{e:#}"))?;
+            Ok(format!("Đã sao lưu vào {}; xóa {} bản cũ (giữ {keep} bản mới nhất).", path.display(), removed.len()))
+        })
+    });
+    Job { name: scheduler::BACKUP, at, work }
 }
 
 /// The roles of `--second-factor-for`.
@@ -132,7 +165,14 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
             outln!("  {:<20} {} — {}", a.username, a.role.vietnamese(), a.name);
         }
     }
-    let app = router(AppState::new(db.clone(), settings));
+    let state = AppState::new(db.clone(), settings);
+    let mut jobs = vec![scheduler::notifications(state.clone(), args.notify_at)];
+    if let Some(dir) = &args.backup_dir {
+        jobs.push(nightly_backup(db.clone(), url.clone(), dir.clone(), args.backup_keep, args.backup_at));
+        outln!("Nightly backup into {} ({}, {} kept)", dir.display(), args.backup_at.vietnamese(), args.backup_keep);
+    }
+    scheduler::spawn(state.clone(), jobs).await?;
+    let app = router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(stop_signal())
         .await?;

@@ -24,7 +24,10 @@ async fn token_for(app: &App, recipient: &str, template: Template) -> String {
     let entry = outbox.iter().find(|m| m.recipient == recipient && m.template == template.as_str()).expect("a mail");
     let (found, to, params) = app.db.db.unsent_mail(entry.id).await.unwrap().expect("its content");
     assert_eq!((found, to.as_str()), (template, recipient));
-    params.token
+    match params {
+        baocao_core::mail::Params::Link(link) => link.token,
+        other => panic!("a link message, not {other:?}"),
+    }
 }
 
 #[tokio::test]

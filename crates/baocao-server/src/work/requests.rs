@@ -310,6 +310,7 @@ pub(crate) async fn send_new(state: &AppState, access: &Access, f: NewRequest) -
             extended_from: None,
             closed_on: None,
         }),
+        reminders: baocao_core::notify::DEFAULT_REMINDERS.to_vec(),
     };
     let recipients = regime.units_for(&registry, &period);
     if recipients.is_empty() {

@@ -280,6 +280,7 @@ async fn ad_hoc_request(
             extended_from: None,
             closed_on: None,
         }),
+        reminders: baocao_core::notify::DEFAULT_REMINDERS.to_vec(),
     };
     let code = db.send_request(DEMO_ACTOR, request).await?;
     let request = db.regime(&code).await?;

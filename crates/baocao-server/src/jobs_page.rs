@@ -1,0 +1,105 @@
+//! «Việc định kỳ»: the scheduled jobs, when each runs next, how its latest
+//! runs went (and on which server), and a button to run one now.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use baocao_core::date::vietnam;
+use chrono::{DateTime, Utc};
+
+use crate::access::Access;
+use crate::directory_api::require;
+use crate::error::ApiError;
+use crate::pages::{Chrome, error_page, page_result};
+use crate::params::Path;
+use crate::state::AppState;
+
+/// How many of the latest runs the page lists.
+const RUNS_SHOWN: i64 = 100;
+
+#[derive(Template)]
+#[template(path = "jobs.html")]
+struct JobsPage {
+    chrome: Chrome,
+    jobs: Vec<JobRow>,
+    runs: Vec<RunRow>,
+}
+
+struct JobRow {
+    name: String,
+    title: String,
+    schedule: String,
+    next: String,
+}
+
+struct RunRow {
+    title: String,
+    due: String,
+    started: String,
+    finished: String,
+    outcome: &'static str,
+    outcome_class: &'static str,
+    detail: String,
+    runner: String,
+}
+
+fn shown(at: DateTime<Utc>) -> String {
+    at.with_timezone(&vietnam()).format("%d/%m/%Y %H:%M:%S").to_string()
+}
+
+pub async fn jobs(State(state): State<AppState>, access: Access) -> Response {
+    page_result(jobs_page(&state, &access).await)
+}
+
+async fn jobs_page(state: &AppState, access: &Access) -> Result<JobsPage, ApiError> {
+    require(state, access).await?;
+    let jobs = state
+        .db
+        .jobs()
+        .await?
+        .into_iter()
+        .map(|j| JobRow {
+            title: crate::scheduler::title(&j.name).to_string(),
+            name: j.name,
+            schedule: j.schedule,
+            next: shown(j.next_run_at),
+        })
+        .collect();
+    let runs = state
+        .db
+        .job_runs(RUNS_SHOWN)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let (outcome, outcome_class) = match r.outcome.as_str() {
+                "running" => ("đang chạy", "submitted"),
+                "succeeded" => ("xong", "approved"),
+                "failed" => ("lỗi", "returned"),
+                _ => ("bị ngắt, chạy lại", "late"),
+            };
+            RunRow {
+                title: crate::scheduler::title(&r.job).to_string(),
+                due: shown(r.due_at),
+                started: shown(r.started_at),
+                finished: r.finished_at.map(shown).unwrap_or_default(),
+                outcome,
+                outcome_class,
+                detail: r.detail.unwrap_or_default(),
+                runner: r.runner,
+            }
+        })
+        .collect();
+    Ok(JobsPage { chrome: Chrome::new(state, access), jobs, runs })
+}
+
+pub async fn run_now(State(state): State<AppState>, access: Access, Path(name): Path<String>) -> Response {
+    let done = async {
+        require(&state, &access).await?;
+        state.db.run_job_now(access.username(), &name).await?;
+        Ok::<_, ApiError>(())
+    };
+    match done.await {
+        Ok(()) => Redirect::to("/admin/jobs").into_response(),
+        Err(e) => error_page(e),
+    }
+}
