@@ -1,14 +1,16 @@
 """Reads what a real SMTP server received from baocao and follows the links.
 
-Usage: check.py BASE_URL TOKEN MAILDIR first|again
+Usage: check.py BASE_URL TOKEN MAILDIR first|notice|again
 
 `first`: a provisioning client creates an account with an official
 address; its activation mail arrives (Vietnamese subject, plain text and
 HTML parts), its link sets the password, the account signs in; «forgot
 password» mails a reset link that sets a new one; the account then enrols
 a second factor and signs in with a code computed by pyotp, an RFC 6238
-implementation independent of baocao's. `again` (after a restart on the
-same database): nothing was sent twice.
+implementation independent of baocao's. `notice`: an administrator runs
+the day's reminders from the jobs page and the account, which manages
+plans, gets the notice of a task due today by mail. `again` (after a
+restart on the same database): nothing was sent twice.
 """
 import html
 import email
@@ -162,11 +164,23 @@ if phase == "first":
     print("mail: activation and reset links arrived through SMTP and worked")
     enrol_and_sign_in_with_a_code(ADDRESS, "song da chay ve xuoi")
     print("second factor: enrolled and signed in with pyotp's codes")
+elif phase == "notice":
+    status, headers, body = call("POST", "/admin/jobs/notifications/run", b"", {"Authorization": f"Bearer {token}"})
+    if status != 303:
+        fail(f"run the reminders now: {status}\n{body}")
+    notice = wait_for(3)[2]
+    expect(notice, "Nhiệm vụ 1 (Kế hoạch 1/KH-UBND): hôm nay đến hạn")
+    text = notice.get_body(preferencelist=("plain",)).get_content()
+    if "Kích hoạt tài khoản cán bộ xã mới" not in text or f"{base}/tasks" not in text:
+        fail(f"the notice does not say which task or where to see it:\n{text}")
+    if f'href="{base}/tasks"' not in notice.get_body(preferencelist=("html",)).get_content():
+        fail("the HTML part does not link to the plans' page")
+    print("notices: the day's reminders mailed a task due today")
 else:
     # Longer than the worker's poll: anything it would resend has gone.
     time.sleep(6)
     found = messages()
     ids = {m["Message-ID"] for m in found}
-    if len(found) != 2 or len(ids) != 2:
-        fail(f"{len(found)} messages ({len(ids)} distinct) after a restart, expected the same 2")
+    if len(found) != 3 or len(ids) != 3:
+        fail(f"{len(found)} messages ({len(ids)} distinct) after a restart, expected the same 3")
     print("mail: nothing sent twice after a restart")

@@ -2,7 +2,8 @@
 # Mail through a real SMTP server (aiosmtpd, writing what it receives to a
 # Maildir): an account created by a provisioning client (SCIM) is mailed
 # its activation link, which sets its password; «forgot password» mails a
-# reset link; a restarted server sends nothing twice. check.py reads the
+# reset link; the day's reminders, run by an administrator, mail a task's
+# notice; a restarted server sends nothing twice. check.py reads the
 # messages as a mail client would (MIME, encoded Vietnamese subject, plain
 # text and HTML parts) and follows their links like a browser.
 # Usage: BAOCAO_BIN=target/debug/baocao e2e/mail/run.sh
@@ -31,6 +32,13 @@ token="$("$bin" tokens create mail.admin --name mail-check --scope manage_accoun
 mail=(--smtp-url "smtp://127.0.0.1:$port" --mail-from "Hệ thống báo cáo <baocao@tinh-thu.gov.vn>")
 start_server "${mail[@]}"
 "$venv/bin/python" "$here/check.py" "$base" "$token" "$work/maildir" first
+# A plan's task due today, and the account that manages plans told of it
+# by mail when an administrator runs the day's reminders.
+printf 'TT,Tên nhiệm vụ,Đơn vị chủ trì,Đơn vị phối hợp,Thời hạn hoàn thành,Sản phẩm chính\n1,Kích hoạt tài khoản cán bộ xã mới,Sở Nội vụ,Các xã,%s,Tài khoản đã kích hoạt\n' \
+  "$(TZ=Asia/Ho_Chi_Minh date +%d/%m/%Y)" >"$work/tasks.csv"
+"$bin" tasks import "$work/tasks.csv" --plan "Kế hoạch 1/KH-UBND" >/dev/null
+"$bin" users grant an.nv@tinh-thu.gov.vn --role system_admin >/dev/null
+"$venv/bin/python" "$here/check.py" "$base" "$token" "$work/maildir" notice
 # Stopped and started again on the same database: what was sent stays sent.
 kill "$server"
 wait "$server" 2>/dev/null || true

@@ -117,11 +117,11 @@ impl Reminder {
         }
     }
 
-    /// "còn 3 ngày", "hôm nay", "đã quá hạn 8 ngày".
+    /// "còn 3 ngày đến hạn", "hôm nay đến hạn", "đã quá hạn 8 ngày".
     pub fn phrase(self) -> String {
         match self {
             Reminder::Before(n) => format!("còn {n} ngày đến hạn"),
-            Reminder::Today => "hôm nay là hạn gửi".into(),
+            Reminder::Today => "hôm nay đến hạn".into(),
             Reminder::Overdue(n) => format!("đã quá hạn {n} ngày"),
         }
     }
