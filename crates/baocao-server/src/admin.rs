@@ -156,6 +156,8 @@ impl NoticeQuery {
             "invited" => "Đã tạo tài khoản và gửi thư kích hoạt (xem Hộp thư đi) cho",
             "activation" => "Đã gửi lại thư kích hoạt (xem Hộp thư đi) cho",
             "second_factor" => "Đã tắt xác thực hai bước của",
+            "sso_only" => "Từ nay chỉ đăng nhập một lần (không dùng mật khẩu riêng):",
+            "password_allowed" => "Cho phép lại đăng nhập bằng mật khẩu riêng:",
             "granted" => "Đã cấp quyền",
             "revoked" => "Đã thu hồi quyền",
             "password" => "Đã đặt mật khẩu mới cho",
@@ -561,6 +563,36 @@ pub async fn disable_second_factor(
     .await;
     match result {
         Ok(()) => Redirect::to(&format!("/admin/accounts?done=second_factor&who={username}")).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordSignIn {
+    username: String,
+    /// "true": the account may sign in with its own password; else only
+    /// through the identity provider.
+    allowed: String,
+}
+
+/// Turns an account's own password on or off for signing in (single
+/// sign-on only when off; its sessions end).
+pub async fn set_password_sign_in(
+    State(state): State<AppState>,
+    access: Access,
+    Form(f): Form<PasswordSignIn>,
+) -> Response {
+    let username = f.username.trim();
+    let allowed = f.allowed == "true";
+    let result = async {
+        may_manage(&state, &access, username).await?;
+        state.db.set_password_sign_in(access.username(), username, allowed).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    let done = if allowed { "password_allowed" } else { "sso_only" };
+    match result {
+        Ok(()) => Redirect::to(&format!("/admin/accounts?done={done}&who={username}")).into_response(),
         Err(e) => error_page(e),
     }
 }

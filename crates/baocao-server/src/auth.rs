@@ -188,16 +188,28 @@ pub async fn sign_in(db: &Db, username: &str, password: &str, previous: Option<&
         return Err(SignInError::Refused);
     };
     let locked = account.locked_until.is_some_and(|u| u > now);
-    if locked || !account.active || account.password_hash.is_none() || !matches {
+    let usable = account.active && account.password_sign_in && account.password_hash.is_some();
+    if locked || !usable || !matches {
         db.record_failed_sign_in(&account, MAX_FAILURES, now + LOCKOUT).await?;
         return Err(SignInError::Refused);
     }
+    Ok(signed_in(db, &account, previous).await?)
+}
+
+/// What follows a first factor that held (a password, the identity
+/// provider's word): the second factor of an account that has one, else a
+/// session.
+pub async fn signed_in(
+    db: &Db,
+    account: &baocao_store::accounts::Account,
+    previous: Option<&str>,
+) -> Result<SignedIn, StoreError> {
     let token = new_token();
     if account.totp {
-        db.begin_pending_sign_in(account.id, &token_hash(&token), now + SECOND_FACTOR_WAIT).await?;
+        db.begin_pending_sign_in(account.id, &token_hash(&token), Utc::now() + SECOND_FACTOR_WAIT).await?;
         return Ok(SignedIn::SecondFactor { token });
     }
-    Ok(SignedIn::Session(open_session(db, &account, previous).await?))
+    Ok(SignedIn::Session(open_session(db, account, previous).await?))
 }
 
 /// Opens a session for `account`, ending the one the browser came with.

@@ -39,6 +39,7 @@ mod scim;
 pub mod scim_filter;
 mod security_page;
 mod session;
+pub mod sso;
 mod state;
 mod tasks_page;
 mod work;
@@ -121,6 +122,8 @@ fn routes() -> Routes {
         .post("/activate", Public, password_links::activate)
         .get("/reset", Public, password_links::reset_page)
         .post("/reset", Public, password_links::reset)
+        .get("/login/sso", Public, sso::start)
+        .get("/login/sso/callback", Public, sso::callback)
         .get("/login/code", Public, session::code_page)
         .post("/login/code", Public, session::check_code)
         .post("/logout", SignedIn, session::sign_out)
@@ -166,6 +169,7 @@ fn routes() -> Routes {
         .post("/admin/accounts/state", Needs(ManageAccounts), admin::set_state)
         .post("/admin/accounts/activation", Needs(ManageAccounts), admin::send_activation)
         .post("/admin/accounts/second-factor", Needs(ManageAccounts), admin::disable_second_factor)
+        .post("/admin/accounts/password-sign-in", Needs(ManageAccounts), admin::set_password_sign_in)
         .get("/admin/outbox", Needs(ManageAccounts), outbox_page::outbox)
         .post("/admin/outbox/{id}/resend", Needs(ManageAccounts), outbox_page::resend)
         .get("/admin/jobs", Needs(ManageAccounts), jobs_page::jobs)

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::auth::hash_password_off;
 use crate::pages::{Chrome, render};
 use crate::params::{Form, Query};
+use crate::session::{Gate, gate};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -137,17 +138,13 @@ pub async fn forgot(
     extensions: Extensions,
     Form(form): Form<ForgotForm>,
 ) -> Response {
-    if crate::access::cross_site(&state, &headers) {
-        return crate::respond::refuse("/forgot", StatusCode::FORBIDDEN, crate::access::CROSS_SITE);
-    }
-    let address = crate::session::client_address(&state, &headers, &extensions);
-    if state.reset_limiter.check_key(&address).is_err() {
-        let error = Some(format!(
-            "Quá nhiều yêu cầu từ địa chỉ này (tối đa {} lần mỗi phút). Vui lòng thử lại sau ít phút.",
-            crate::state::SIGN_INS_PER_MINUTE
-        ));
-        let page = ForgotPage { chrome: Chrome::anonymous(&state), sent: false, error };
-        return (StatusCode::TOO_MANY_REQUESTS, render(&page)).into_response();
+    match gate(&state, &headers, &extensions, &state.reset_limiter, "/forgot", "yêu cầu") {
+        Err(Gate::CrossSite(refusal)) => return *refusal,
+        Err(Gate::TooMany(error)) => {
+            let page = ForgotPage { chrome: Chrome::anonymous(&state), sent: false, error: Some(error) };
+            return (StatusCode::TOO_MANY_REQUESTS, render(&page)).into_response();
+        }
+        Ok(()) => {}
     }
     match state.db.request_reset(&form.who, Utc::now()).await {
         Ok(mailed) => tracing::info!(mailed, "password reset asked for"),

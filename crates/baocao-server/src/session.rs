@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::access::Access;
 use crate::auth::{self, COOKIE, Credential};
 use crate::pages::{Chrome, render};
-use crate::state::{AppState, SIGN_INS_PER_MINUTE};
+use crate::state::{AppState, SIGN_INS_PER_MINUTE, SignInLimiter};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -27,6 +27,67 @@ struct LoginPage {
     error: Option<String>,
     next: String,
     username: String,
+    /// The button of the province's identity provider, when there is one.
+    sso: Option<String>,
+}
+
+impl LoginPage {
+    fn new(state: &AppState, next: String) -> Self {
+        LoginPage {
+            chrome: Chrome::anonymous(state),
+            notice: None,
+            error: None,
+            next,
+            username: String::new(),
+            sso: state.sso.as_ref().map(|s| s.label().to_string()),
+        }
+    }
+}
+
+/// The sign-in page again, saying why a sign-in did not go through.
+pub(crate) fn refused(state: &AppState, status: StatusCode, error: String, next: String) -> Response {
+    (status, render(&LoginPage { error: Some(error), ..LoginPage::new(state, next) })).into_response()
+}
+
+/// Why a public account form is refused before its work.
+pub(crate) enum Gate {
+    /// Posted from another site: answered as it is.
+    CrossSite(Box<Response>),
+    /// Past the address's rate: the message the form's page shows.
+    TooMany(String),
+}
+
+/// What every public account form (sign-in, its code, «forgot») checks
+/// first: that it was posted from this site (a form posted from another
+/// would act for a visitor of the other site's choosing), and that the
+/// client's address is within `limiter`'s rate. `what` names the attempts
+/// in the message ("lần đăng nhập", "yêu cầu").
+pub(crate) fn gate(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    limiter: &SignInLimiter,
+    path: &str,
+    what: &str,
+) -> Result<(), Gate> {
+    if crate::access::cross_site(state, headers) {
+        return Err(Gate::CrossSite(Box::new(crate::respond::refuse(
+            path,
+            StatusCode::FORBIDDEN,
+            crate::access::CROSS_SITE,
+        ))));
+    }
+    if limiter.check_key(&client_address(state, headers, extensions)).is_err() {
+        return Err(Gate::TooMany(too_many(what)));
+    }
+    Ok(())
+}
+
+/// The refusal of attempts past an address's rate.
+pub(crate) fn too_many(what: &str) -> String {
+    format!(
+        "Quá nhiều {what} từ địa chỉ này (tối đa {SIGN_INS_PER_MINUTE} lần mỗi phút). Vui lòng thử lại sau ít phút."
+    )
 }
 
 #[derive(Deserialize)]
@@ -62,13 +123,7 @@ pub async fn page(State(state): State<AppState>, Query(q): Query<NextQuery>) -> 
         Some("reset") => Some("Mật khẩu đã được đặt lại: hãy đăng nhập bằng mật khẩu mới."),
         _ => None,
     };
-    render(&LoginPage {
-        chrome: Chrome::anonymous(&state),
-        notice,
-        error: None,
-        next: safe_next(q.next.as_deref()),
-        username: String::new(),
-    })
+    render(&LoginPage { notice, ..LoginPage::new(&state, safe_next(q.next.as_deref())) })
 }
 
 #[derive(Deserialize)]
@@ -103,57 +158,56 @@ pub async fn sign_in(
     jar: CookieJar,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    // A sign-in posted from another site would sign the visitor into an
-    // account of the other site's choosing (login CSRF).
-    if crate::access::cross_site(&state, &headers) {
-        return crate::respond::refuse("/login", StatusCode::FORBIDDEN, crate::access::CROSS_SITE);
-    }
-    if state.sign_in_limiter.check_key(&client_address(&state, &headers, &extensions)).is_err() {
-        let page = LoginPage {
-            chrome: Chrome::anonymous(&state),
-            notice: None,
-            error: Some(format!(
-                "Quá nhiều lần đăng nhập từ địa chỉ này (tối đa {SIGN_INS_PER_MINUTE} lần mỗi phút). Vui lòng thử lại sau ít phút."
-            )),
-            next: safe_next(form.next.as_deref()),
-            username: form.username,
-        };
-        return (StatusCode::TOO_MANY_REQUESTS, render(&page)).into_response();
+    let next = safe_next(form.next.as_deref());
+    match gate(&state, &headers, &extensions, &state.sign_in_limiter, "/login", "lần đăng nhập") {
+        Err(Gate::CrossSite(refusal)) => return *refusal,
+        Err(Gate::TooMany(error)) => {
+            let page = LoginPage { error: Some(error), username: form.username, ..LoginPage::new(&state, next) };
+            return (StatusCode::TOO_MANY_REQUESTS, render(&page)).into_response();
+        }
+        Ok(()) => {}
     }
     let previous = jar.get(COOKIE).map(|c| c.value().to_string());
     match auth::sign_in(&state.db, &form.username, &form.password, previous.as_deref()).await {
-        Ok(auth::SignedIn::Session(session)) => {
-            (jar.add(session_cookie(&state, &headers, session)), Redirect::to(&safe_next(form.next.as_deref())))
-                .into_response()
-        }
-        Ok(auth::SignedIn::SecondFactor { token }) => {
-            // Only the code page reads it; it works for a few minutes.
-            let cookie = Cookie::build((PENDING, token))
-                .path("/login")
-                .http_only(true)
-                .same_site(SameSite::Strict)
-                .secure(secure(&state, &headers))
-                .build();
-            let next = safe_next(form.next.as_deref());
-            let to = format!(
-                "/login/code?next={}",
-                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-            );
-            (jar.add(cookie), Redirect::to(&to)).into_response()
-        }
+        Ok(signed_in) => proceed(&state, &headers, jar, signed_in, next),
         Err(e) => {
             let status = match e {
                 auth::SignInError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::UNAUTHORIZED,
             };
-            let page = LoginPage {
-                chrome: Chrome::anonymous(&state),
-                notice: None,
-                error: Some(e.message()),
-                next: safe_next(form.next.as_deref()),
-                username: form.username,
-            };
+            let page = LoginPage { error: Some(e.message()), username: form.username, ..LoginPage::new(&state, next) };
             (status, render(&page)).into_response()
+        }
+    }
+}
+
+/// Where a first factor that held (a password, the identity provider's
+/// word) leads: into the site at `next` with a session cookie, or to the
+/// code page of an account with a second factor.
+pub(crate) fn proceed(
+    state: &AppState,
+    headers: &HeaderMap,
+    jar: CookieJar,
+    signed_in: auth::SignedIn,
+    next: String,
+) -> Response {
+    match signed_in {
+        auth::SignedIn::Session(session) => {
+            (jar.add(session_cookie(state, headers, session)), Redirect::to(&next)).into_response()
+        }
+        auth::SignedIn::SecondFactor { token } => {
+            // Only the code page reads it; it works for a few minutes.
+            let cookie = Cookie::build((PENDING, token))
+                .path("/login")
+                .http_only(true)
+                .same_site(SameSite::Strict)
+                .secure(secure(state, headers))
+                .build();
+            let to = format!(
+                "/login/code?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
+            (jar.add(cookie), Redirect::to(&to)).into_response()
         }
     }
 }
@@ -197,19 +251,15 @@ pub async fn check_code(
     jar: CookieJar,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    if crate::access::cross_site(&state, &headers) {
-        return crate::respond::refuse("/login/code", StatusCode::FORBIDDEN, crate::access::CROSS_SITE);
-    }
     let next = safe_next(form.next.as_deref());
     let refuse = |status: StatusCode, error: String| {
         let page = CodePage { chrome: Chrome::anonymous(&state), error: Some(error), next: next.clone() };
         (status, render(&page)).into_response()
     };
-    if state.code_limiter.check_key(&client_address(&state, &headers, &extensions)).is_err() {
-        let error = format!(
-            "Quá nhiều lần đăng nhập từ địa chỉ này (tối đa {SIGN_INS_PER_MINUTE} lần mỗi phút). Vui lòng thử lại sau ít phút."
-        );
-        return refuse(StatusCode::TOO_MANY_REQUESTS, error);
+    match gate(&state, &headers, &extensions, &state.code_limiter, "/login/code", "lần đăng nhập") {
+        Err(Gate::CrossSite(refusal)) => return *refusal,
+        Err(Gate::TooMany(error)) => return refuse(StatusCode::TOO_MANY_REQUESTS, error),
+        Ok(()) => {}
     }
     let pending = jar.get(PENDING).map(|c| c.value().to_string()).unwrap_or_default();
     let previous = jar.get(COOKIE).map(|c| c.value().to_string());
@@ -218,16 +268,7 @@ pub async fn check_code(
             let jar = jar.remove(Cookie::build(PENDING).path("/login")).add(session_cookie(&state, &headers, session));
             (jar, Redirect::to(&next)).into_response()
         }
-        Err(e @ auth::SignInError::Expired) => {
-            let page = LoginPage {
-                chrome: Chrome::anonymous(&state),
-                notice: None,
-                error: Some(e.message()),
-                next,
-                username: String::new(),
-            };
-            (StatusCode::UNAUTHORIZED, render(&page)).into_response()
-        }
+        Err(e @ auth::SignInError::Expired) => refused(&state, StatusCode::UNAUTHORIZED, e.message(), next),
         Err(e @ auth::SignInError::Store(_)) => refuse(StatusCode::SERVICE_UNAVAILABLE, e.message()),
         Err(e) => refuse(StatusCode::UNAUTHORIZED, e.message()),
     }

@@ -53,6 +53,8 @@ pub struct AppState {
     /// The principals of API tokens by token hash, with the access revision
     /// they were read at: scripts send many requests with one token.
     pub(crate) tokens: Arc<std::sync::Mutex<TokenCache>>,
+    /// The province's identity provider, when single sign-on is set up.
+    pub(crate) sso: Option<Arc<crate::sso::Sso>>,
 }
 
 /// Principals by token hash, with the access revision they were read at.
@@ -84,7 +86,13 @@ impl AppState {
             reset_limiter: Arc::new(sign_in_limiter()),
             code_limiter: Arc::new(sign_in_limiter()),
             tokens: Arc::default(),
+            sso: None,
         }
+    }
+
+    /// Signs officials in through `sso` too.
+    pub fn with_sso(self, sso: crate::sso::Sso) -> Self {
+        AppState { sso: Some(Arc::new(sso)), ..self }
     }
 
     /// The principal of a bearer token, if the token is valid: read again

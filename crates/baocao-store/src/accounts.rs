@@ -26,6 +26,8 @@ pub struct Account {
     pub locked_until: Option<DateTime<Utc>>,
     /// Signs in with a second factor (a time-based code).
     pub totp: bool,
+    /// May sign in with its own password (off: single sign-on only).
+    pub password_sign_in: bool,
 }
 
 /// A grant as stored, with its id (to revoke it).
@@ -60,7 +62,7 @@ pub(crate) enum AccountText {
     ExternalId,
 }
 
-type AccountRow = (i64, String, String, Option<String>, bool, i32, Option<DateTime<Utc>>, bool);
+type AccountRow = (i64, String, String, Option<String>, bool, i32, Option<DateTime<Utc>>, bool, bool);
 type GrantRow = (i64, String, Option<String>, String, Option<NaiveDate>, Option<NaiveDate>);
 /// A grant row preceded by its account id.
 type OwnedGrantRow = (i64, i64, String, Option<String>, String, Option<NaiveDate>, Option<NaiveDate>);
@@ -77,8 +79,7 @@ pub(crate) fn unknown_account(username: &str) -> StoreError {
     StoreError::NotFound(format!("Không có tài khoản «{username}»."))
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "id, username, display_name, password_hash, active, failed_sign_ins, locked_until, totp_secret IS NOT NULL";
+const ACCOUNT_COLUMNS: &str = "id, username, display_name, password_hash, active, failed_sign_ins, locked_until, totp_secret IS NOT NULL, password_sign_in";
 
 impl Db {
     /// Creates an account. Usernames are unique for ever: a closed account
@@ -514,6 +515,7 @@ impl Db {
 }
 
 fn account_from(row: AccountRow) -> Account {
-    let (id, username, display_name, password_hash, active, failed_sign_ins, locked_until, totp) = row;
-    Account { id, username, display_name, password_hash, active, failed_sign_ins, locked_until, totp }
+    let (id, username, display_name, password_hash, active, failed_sign_ins, locked_until, totp, password_sign_in) =
+        row;
+    Account { id, username, display_name, password_hash, active, failed_sign_ins, locked_until, totp, password_sign_in }
 }

@@ -38,6 +38,7 @@ pub mod reports;
 mod requests;
 pub mod second_factor;
 pub mod sessions;
+pub mod single_sign_on;
 mod sql;
 pub mod tasks;
 pub mod tx;

@@ -97,14 +97,13 @@ impl Db {
 
     /// Active accounts with their grants.
     async fn recipients(&self) -> Result<Vec<Recipient>, StoreError> {
-        let accounts: Vec<(i64, String, String, Option<String>)> =
-            with_pool!(self, |pool| {
-                sqlx::query_as(
+        let accounts: Vec<(i64, String, String, Option<String>)> = with_pool!(self, |pool| {
+            sqlx::query_as(
             "SELECT id, username, display_name, email FROM accounts WHERE active AND withdrawn_at IS NULL ORDER BY id"
         )
         .fetch_all(pool)
         .await?
-            });
+        });
         let mut grants: HashMap<i64, Vec<Grant>> = HashMap::new();
         for summary in self.accounts().await? {
             grants.insert(summary.id, summary.grants.into_iter().map(|g| g.grant).collect());

@@ -52,6 +52,20 @@ pub struct ServeArgs {
     /// unit_admin, approver; `none` in the demo.
     #[arg(long, env = "BAOCAO_SECOND_FACTOR_FOR")]
     second_factor_for: Option<String>,
+    /// The province's OpenID Connect identity provider (its issuer URL):
+    /// officials may then sign in through it. Its redirect URI for baocao
+    /// is the public URL followed by `/login/sso/callback`.
+    #[arg(long, env = "BAOCAO_OIDC_ISSUER", requires = "oidc_client_id")]
+    oidc_issuer: Option<String>,
+    /// baocao's client id at the identity provider.
+    #[arg(long, env = "BAOCAO_OIDC_CLIENT_ID")]
+    oidc_client_id: Option<String>,
+    /// baocao's client secret there (none for a public client).
+    #[arg(long, env = "BAOCAO_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    oidc_client_secret: Option<String>,
+    /// The provider's name on the sign-in button.
+    #[arg(long, env = "BAOCAO_OIDC_NAME", default_value = "tài khoản công vụ")]
+    oidc_name: String,
     /// When the daily reminders and approvers' digests go out (Vietnam
     /// time, HH:MM).
     #[arg(long, default_value = "07:00", env = "BAOCAO_NOTIFY_AT", value_parser = daily)]
@@ -165,7 +179,18 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
             outln!("  {:<20} {} — {}", a.username, a.role.vietnamese(), a.name);
         }
     }
-    let state = AppState::new(db.clone(), settings);
+    let mut state = AppState::new(db.clone(), settings);
+    if let (Some(issuer), Some(client_id)) = (&args.oidc_issuer, &args.oidc_client_id) {
+        let sso = baocao_server::sso::Sso::new(baocao_server::sso::SsoSettings {
+            issuer: issuer.clone(),
+            client_id: client_id.clone(),
+            client_secret: args.oidc_client_secret.clone(),
+            label: args.oidc_name.clone(),
+        })
+        .map_err(anyhow::Error::msg)?;
+        state = state.with_sso(sso);
+        outln!("Single sign-on through {issuer}");
+    }
     let mut jobs = vec![scheduler::notifications(state.clone(), args.notify_at)];
     if let Some(dir) = &args.backup_dir {
         jobs.push(nightly_backup(db.clone(), url.clone(), dir.clone(), args.backup_keep, args.backup_at));
