@@ -51,6 +51,27 @@ fn default_grace_days() -> u64 {
     crate::directory::DEFAULT_GRACE_DAYS
 }
 
+/// What the scheduler does on `today` for a cutover scheduled to take
+/// effect on `effective` (at 00:00 of that day, Vietnam time): nothing
+/// until the day before, when it rehearses it (a dry run, its outcome sent
+/// to administrators), and from the day itself on (a run missed while no
+/// server ran included) it applies it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScheduledStep {
+    Rehearse,
+    Apply,
+}
+
+pub fn scheduled_step(effective: NaiveDate, today: NaiveDate) -> Option<ScheduledStep> {
+    if today >= effective {
+        Some(ScheduledStep::Apply)
+    } else if today.succ_opt() == Some(effective) {
+        Some(ScheduledStep::Rehearse)
+    } else {
+        None
+    }
+}
+
 /// A cutover plan with its files read: what `check`, `dry-run` and `apply`
 /// work on.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -253,4 +274,23 @@ pub fn count_steps(steps: &[Step]) -> BTreeMap<String, usize> {
         *out.entry(action.to_string()).or_default() += 1;
     }
     out
+}
+
+#[cfg(test)]
+mod scheduled_tests {
+    use super::*;
+
+    #[test]
+    fn a_scheduled_cutover_is_rehearsed_the_day_before_and_applied_from_its_day() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let effective = day("2027-07-01");
+        assert_eq!(scheduled_step(effective, day("2027-06-29")), None);
+        assert_eq!(scheduled_step(effective, day("2027-06-30")), Some(ScheduledStep::Rehearse));
+        assert_eq!(scheduled_step(effective, day("2027-07-01")), Some(ScheduledStep::Apply));
+        assert_eq!(
+            scheduled_step(effective, day("2027-07-03")),
+            Some(ScheduledStep::Apply),
+            "a missed day is caught up"
+        );
+    }
 }

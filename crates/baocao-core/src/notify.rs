@@ -31,10 +31,13 @@ pub enum Topic {
     Task,
     /// The daily digest for approvers: what is late, by unit.
     Digest,
+    /// A scheduled cutover rehearsed or applied (for system administrators).
+    Cutover,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 5] = [Topic::Deadline, Topic::Report, Topic::Request, Topic::Task, Topic::Digest];
+    pub const ALL: [Topic; 6] =
+        [Topic::Deadline, Topic::Report, Topic::Request, Topic::Task, Topic::Digest, Topic::Cutover];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -43,6 +46,7 @@ impl Topic {
             Topic::Request => "request",
             Topic::Task => "task",
             Topic::Digest => "digest",
+            Topic::Cutover => "cutover",
         }
     }
 
@@ -53,6 +57,7 @@ impl Topic {
             Topic::Request => "Đề nghị báo cáo mới",
             Topic::Task => "Nhiệm vụ kế hoạch sắp đến hạn, quá hạn",
             Topic::Digest => "Tổng hợp hằng ngày cho lãnh đạo (báo cáo chậm)",
+            Topic::Cutover => "Chuyển đổi theo lịch: diễn tập và thực hiện",
         }
     }
 }
@@ -240,6 +245,34 @@ pub fn task_notice(
         body: format!("Nhiệm vụ «{title}» do {lead} chủ trì, thời hạn ngày {}, chưa hoàn thành.", format_vn(deadline)),
         link: "/tasks".into(),
         key: format!("task:{plan}:{number}:{}", reminder.key()),
+    }
+}
+
+/// What a scheduled cutover's rehearsal (the day before) or application
+/// (at 00:00 of its day) came to, for system administrators: `outcome`
+/// says what it did or why it could not.
+pub fn cutover_notice(
+    key: &str,
+    name: &str,
+    effective: NaiveDate,
+    applied: bool,
+    outcome: &Result<String, String>,
+) -> Notice {
+    let (what, when) = if applied { ("Thực hiện", "") } else { ("Diễn tập", " (trước một ngày)") };
+    let verdict = if outcome.is_ok() { "thành công" } else { "KHÔNG thành công" };
+    let detail = match outcome {
+        Ok(text) | Err(text) => text,
+    };
+    Notice {
+        topic: Topic::Cutover,
+        title: format!("{what} chuyển đổi «{name}»{when}: {verdict}"),
+        body: format!("Đợt chuyển đổi {key}, hiệu lực từ 00:00 ngày {}.\n{detail}", format_vn(effective)),
+        link: "/admin/jobs".into(),
+        key: format!(
+            "cutover:{key}:{}:{}",
+            if applied { "apply" } else { "rehearse" },
+            if outcome.is_ok() { "ok" } else { "failed" }
+        ),
     }
 }
 

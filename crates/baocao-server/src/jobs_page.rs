@@ -1,5 +1,6 @@
 //! «Việc định kỳ»: the scheduled jobs, when each runs next, how its latest
-//! runs went (and on which server), and a button to run one now.
+//! runs went (and on which server), a button to run one now, and the
+//! cutovers scheduled with what their rehearsal and application came to.
 
 use askama::Template;
 use axum::extract::State;
@@ -23,6 +24,17 @@ struct JobsPage {
     chrome: Chrome,
     jobs: Vec<JobRow>,
     runs: Vec<RunRow>,
+    cutovers: Vec<CutoverRow>,
+}
+
+struct CutoverRow {
+    key: String,
+    name: String,
+    effective: String,
+    state: &'static str,
+    state_class: &'static str,
+    rehearsal: String,
+    outcome: String,
 }
 
 struct JobRow {
@@ -89,7 +101,30 @@ async fn jobs_page(state: &AppState, access: &Access) -> Result<JobsPage, ApiErr
             }
         })
         .collect();
-    Ok(JobsPage { chrome: Chrome::new(state, access), jobs, runs })
+    let cutovers = state
+        .db
+        .scheduled_cutovers()
+        .await?
+        .into_iter()
+        .map(|c| {
+            let (label, class) = match c.state.as_str() {
+                "scheduled" => ("chờ đến lịch", "draft"),
+                "applied" => ("đã thực hiện", "approved"),
+                "failed" => ("chưa thực hiện được", "returned"),
+                _ => ("đã hủy lịch", "missing"),
+            };
+            CutoverRow {
+                key: c.key,
+                name: c.name,
+                effective: format!("00:00 ngày {}", baocao_core::date::format_vn(c.effective_date)),
+                state: label,
+                state_class: class,
+                rehearsal: c.rehearsal.unwrap_or_default(),
+                outcome: c.outcome.unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(JobsPage { chrome: Chrome::new(state, access), jobs, runs, cutovers })
 }
 
 pub async fn run_now(State(state): State<AppState>, access: Access, Path(name): Path<String>) -> Response {

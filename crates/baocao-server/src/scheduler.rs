@@ -38,12 +38,14 @@ pub fn title(name: &str) -> &str {
     match name {
         NOTIFICATIONS => "Nhắc hạn báo cáo, nhiệm vụ và tổng hợp cho lãnh đạo",
         BACKUP => "Sao lưu cơ sở dữ liệu",
+        CUTOVERS => "Chuyển đổi theo lịch (diễn tập trước một ngày, thực hiện lúc 00:00)",
         other => other,
     }
 }
 
 pub const NOTIFICATIONS: &str = "notifications";
 pub const BACKUP: &str = "backup";
+pub const CUTOVERS: &str = "cutovers";
 
 /// The daily reminders and digests (`store::notifications`), at `at`.
 pub fn notifications(state: AppState, at: Daily) -> Job {

@@ -54,7 +54,7 @@ pub struct AppState {
     /// they were read at: scripts send many requests with one token.
     pub(crate) tokens: Arc<std::sync::Mutex<TokenCache>>,
     /// The province's identity provider, when single sign-on is set up.
-    pub(crate) sso: Option<Arc<crate::sso::Sso>>,
+    pub(crate) sso: Option<Arc<crate::oidc::Sso>>,
 }
 
 /// Principals by token hash, with the access revision they were read at.
@@ -91,7 +91,7 @@ impl AppState {
     }
 
     /// Signs officials in through `sso` too.
-    pub fn with_sso(self, sso: crate::sso::Sso) -> Self {
+    pub fn with_sso(self, sso: crate::oidc::Sso) -> Self {
         AppState { sso: Some(Arc::new(sso)), ..self }
     }
 

@@ -36,6 +36,7 @@ mod registry_writes;
 mod report_writer;
 pub mod reports;
 mod requests;
+pub mod scheduled_cutovers;
 pub mod second_factor;
 pub mod sessions;
 pub mod single_sign_on;

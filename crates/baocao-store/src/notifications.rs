@@ -185,6 +185,19 @@ impl Db {
         Ok(new)
     }
 
+    /// Tells `notice` to every active account whose grants `who` accepts;
+    /// returns how many were newly told.
+    pub(crate) async fn notify_where(
+        &self,
+        notice: Notice,
+        now: DateTime<Utc>,
+        who: impl Fn(&[Grant]) -> bool,
+    ) -> Result<usize, StoreError> {
+        let recipients = self.recipients().await?;
+        let notices = recipients.iter().filter(|r| who(&r.grants)).map(|r| (r, notice.clone())).collect();
+        Ok(self.deliver(notices, None, now).await?.len())
+    }
+
     /// Turns waiting events into notices; returns how many notices were new.
     pub async fn dispatch_events(&self, registry: &Registry, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let waiting: Vec<(i64, String, String)> = with_pool!(self, |pool| sqlx::query_as(

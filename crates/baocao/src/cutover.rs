@@ -62,6 +62,13 @@ pub enum CutoverCommand {
     },
     /// Restores the state before a cutover, while no new data depends on it.
     Rollback { key: String },
+    /// Schedules the plan for 00:00 of its effective day (Vietnam time):
+    /// `baocao serve` rehearses it the day before and applies it on the
+    /// day, mailing system administrators each outcome. The plan is
+    /// checked now and read again when it runs (mend it until then).
+    Schedule { plan: PathBuf },
+    /// Takes a scheduled cutover off the schedule.
+    Unschedule { key: String },
 }
 
 #[derive(Subcommand)]
@@ -293,6 +300,33 @@ pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Resul
             }
             Ok(())
         }
+        CutoverCommand::Schedule { plan: path } => {
+            let plan = read_plan(&path)?;
+            let prepared = db.prepare_cutover(&plan.cutover).await?;
+            if !prepared.problems.is_empty() {
+                return refuse(&prepared.problems);
+            }
+            if prepared.applied {
+                bail!("«{}» has been applied already", plan.cutover.key);
+            }
+            // Read again by the server when it runs: where it is, wherever
+            // the server was started from.
+            let absolute = std::path::absolute(&path).with_context(|| format!("cannot resolve {}", path.display()))?;
+            let c = &plan.cutover;
+            db.schedule_cutover(&crate::cli_actor(), &c.key, &c.name, &absolute.to_string_lossy(), c.effective_date)
+                .await?;
+            outln!(
+                "«{}» scheduled for 00:00 on {}: `baocao serve` rehearses it at 00:00 the day before and applies it then (see /admin/jobs).",
+                c.key,
+                format_vn(c.effective_date)
+            );
+            Ok(())
+        }
+        CutoverCommand::Unschedule { key } => {
+            db.cancel_scheduled_cutover(&crate::cli_actor(), &key).await?;
+            outln!("«{key}» taken off the schedule.");
+            Ok(())
+        }
         CutoverCommand::Rollback { key } => {
             let _one_at_a_time = db.exclusive("cutover").await?;
             db.rollback_cutover(&crate::cli_actor(), &key).await?;
@@ -311,7 +345,7 @@ fn package_dir(record: &CutoverRecord, unit: &CutoverUnit, archive_dir: Option<&
 
 async fn apply(db: &Db, url: &str, plan: &Plan, format: Format, pdf: bool) -> anyhow::Result<()> {
     let progress = Progress::new(format == Format::Json);
-    let applied = carry_out(db, url, plan, pdf, &progress).await;
+    let applied = carry_out(db, url, plan, pdf, &progress, &crate::cli_actor()).await;
     progress.finish();
     let Applied { changed, backup, made, packages, summary } = applied?;
     let cutover = &plan.cutover;
@@ -345,6 +379,7 @@ pub(crate) async fn carry_out(
     plan: &Plan,
     pdf: bool,
     progress: &Progress,
+    actor: &str,
 ) -> anyhow::Result<Applied> {
     let cutover = &plan.cutover;
     // A second apply of the same (or another) cutover waits for none: it
@@ -362,7 +397,7 @@ pub(crate) async fn carry_out(
         Some(crate::backup::write(db, url, &plan.backup_dir, &cutover.key).await?)
     };
     progress.stage("applying the cutover in one transaction");
-    let (prepared, changed) = db.apply_cutover(&crate::cli_actor(), cutover).await?;
+    let (prepared, changed) = db.apply_cutover(actor, cutover).await?;
     let record = db.cutover(&cutover.key).await?.context("the cutover is not recorded")?;
     let registry = db.load_registry().await?;
     let dir = plan.archive_dir.join(&cutover.key);
@@ -403,6 +438,71 @@ pub(crate) async fn carry_out(
         made += 1;
     }
     Ok(Applied { changed, backup, made, packages: record.units.len(), summary: prepared.summary })
+}
+
+/// The scheduler's work for scheduled cutovers on `today`: each one due is
+/// rehearsed (the day before) or applied (from its day on), its outcome
+/// recorded and told to the system administrators. What it did, in a line
+/// per cutover; an error when one could not be applied.
+pub(crate) async fn run_scheduled(db: &Db, url: &str, now: chrono::DateTime<chrono::Utc>) -> Result<String, String> {
+    let today = baocao_core::date::day_in_vietnam(now);
+    let scheduled = db.scheduled_cutovers().await.map_err(|e| e.to_string())?;
+    let mut lines = Vec::new();
+    let mut failed = false;
+    for sc in scheduled.iter().filter(|s| matches!(s.state.as_str(), "scheduled" | "failed")) {
+        let Some(step) = baocao_core::cutover::scheduled_step(sc.effective_date, today) else { continue };
+        let apply = step == baocao_core::cutover::ScheduledStep::Apply;
+        let outcome = scheduled_step(db, url, &sc.plan_path, apply).await;
+        let recorded = if apply {
+            db.record_application(&sc.key, outcome.is_ok(), outcome.as_ref().unwrap_or_else(|e| e)).await
+        } else {
+            db.record_rehearsal(&sc.key, outcome.as_ref().unwrap_or_else(|e| e)).await
+        };
+        recorded.map_err(|e| e.to_string())?;
+        let notice = baocao_core::notify::cutover_notice(&sc.key, &sc.name, sc.effective_date, apply, &outcome);
+        db.notify_administrators(notice, now).await.map_err(|e| e.to_string())?;
+        failed |= apply && outcome.is_err();
+        let verb = if apply { "thực hiện" } else { "diễn tập" };
+        lines.push(match outcome {
+            Ok(text) => format!("«{}»: {verb} xong. {text}", sc.key),
+            Err(text) => format!("«{}»: {verb} không được. {text}", sc.key),
+        });
+    }
+    if lines.is_empty() {
+        lines.push("Không có đợt chuyển đổi nào đến lịch.".into());
+    }
+    let text = lines.join("\n");
+    if failed { Err(text) } else { Ok(text) }
+}
+
+/// One scheduled cutover rehearsed (a dry run) or applied, as a sentence.
+async fn scheduled_step(db: &Db, url: &str, plan_path: &str, apply: bool) -> Result<String, String> {
+    let plan = read_plan(Path::new(plan_path)).map_err(|e| format!("{e:#}"))?;
+    if !apply {
+        let prepared = db.prepare_cutover(&plan.cutover).await.map_err(|e| e.to_string())?;
+        if !prepared.problems.is_empty() {
+            return Err(format!("{} lỗi: {}", prepared.problems.len(), prepared.problems.join("; ")));
+        }
+        let s = &prepared.summary;
+        return Ok(format!(
+            "Sẽ đóng {} và mở {} phiên bản đơn vị, đóng gói {} đơn vị giải thể; {} báo cáo còn mở của đơn vị giải thể.",
+            s.units_closed,
+            s.units_opened,
+            s.dissolved.len(),
+            s.open_reports.len()
+        ));
+    }
+    let applied =
+        carry_out(db, url, &plan, false, &Progress::new(true), "scheduler").await.map_err(|e| format!("{e:#}"))?;
+    let s = &applied.summary;
+    Ok(format!(
+        "Đã đóng {} và mở {} phiên bản đơn vị; {} gói lưu trữ ({} gói mới); sao lưu trước khi thực hiện: {}.",
+        s.units_closed,
+        s.units_opened,
+        applied.packages,
+        applied.made,
+        applied.backup.as_ref().map_or_else(|| "không cần (đã thực hiện trước đó)".into(), |b| b.display().to_string())
+    ))
 }
 
 /// Prints the handover record to PDF with a headless chromium

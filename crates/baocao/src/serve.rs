@@ -99,6 +99,16 @@ fn nightly_backup(db: Db, url: String, dir: PathBuf, keep: usize, at: Daily) -> 
     Job { name: scheduler::BACKUP, at, work }
 }
 
+/// Scheduled cutovers (`baocao cutover schedule`), at 00:00 Vietnam time:
+/// rehearsed the day before, applied on the day.
+fn scheduled_cutovers(db: Db, url: String) -> Job {
+    let work: Work = std::sync::Arc::new(move || {
+        let (db, url) = (db.clone(), url.clone());
+        Box::pin(async move { crate::cutover::run_scheduled(&db, &url, chrono::Utc::now()).await })
+    });
+    Job { name: scheduler::CUTOVERS, at: Daily(chrono::NaiveTime::MIN), work }
+}
+
 /// The roles of `--second-factor-for`.
 fn second_factor_roles(arg: Option<&str>, demo: bool) -> anyhow::Result<Vec<baocao_core::access::Role>> {
     let list = match arg {
@@ -181,7 +191,7 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
     }
     let mut state = AppState::new(db.clone(), settings);
     if let (Some(issuer), Some(client_id)) = (&args.oidc_issuer, &args.oidc_client_id) {
-        let sso = baocao_server::sso::Sso::new(baocao_server::sso::SsoSettings {
+        let sso = baocao_server::oidc::Sso::new(baocao_server::oidc::SsoSettings {
             issuer: issuer.clone(),
             client_id: client_id.clone(),
             client_secret: args.oidc_client_secret.clone(),
@@ -191,7 +201,8 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         state = state.with_sso(sso);
         outln!("Single sign-on through {issuer}");
     }
-    let mut jobs = vec![scheduler::notifications(state.clone(), args.notify_at)];
+    let mut jobs =
+        vec![scheduler::notifications(state.clone(), args.notify_at), scheduled_cutovers(db.clone(), url.clone())];
     if let Some(dir) = &args.backup_dir {
         jobs.push(nightly_backup(db.clone(), url.clone(), dir.clone(), args.backup_keep, args.backup_at));
         outln!("Nightly backup into {} ({}, {} kept)", dir.display(), args.backup_at.vietnamese(), args.backup_keep);

@@ -1202,6 +1202,53 @@ async fn cutover_scenario() -> (TestDb, tempfile::TempDir, String) {
 }
 
 #[tokio::test]
+async fn a_scheduled_cutover_is_applied_by_the_server_and_its_administrators_told() {
+    let (db, _dir, plan) = cutover_scenario().await;
+    assert!(
+        baocao(&db, &["users", "add", "root", "--name", "Quản trị hệ thống", "--email", "root@qn.gov.vn"])
+            .status
+            .success()
+    );
+    assert!(baocao(&db, &["users", "grant", "root", "--role", "system_admin"]).status.success());
+    let out = baocao(&db, &["cutover", "schedule", &plan]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("scheduled for 00:00 on 01/01/2026"));
+    let scheduled = db.db.scheduled_cutovers().await.unwrap();
+    assert_eq!((scheduled[0].key.as_str(), scheduled[0].state.as_str()), ("qn-2026", "scheduled"));
+
+    // Its day has come (it was in the past): the server's job applies it.
+    let _server = common::Process::serve(&db.url).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while db.db.jobs().await.unwrap().len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the server never registered its jobs");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    db.db.run_job_now("test", "cutovers").await.unwrap();
+    let run = loop {
+        let runs = db.db.job_runs(10).await.unwrap();
+        if let Some(run) = runs.into_iter().find(|r| r.job == "cutovers" && r.outcome != "running") {
+            break run;
+        }
+        assert!(std::time::Instant::now() < deadline, "the cutover job never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(run.outcome, "succeeded", "{run:?}");
+    assert!(run.detail.as_deref().unwrap().contains("«qn-2026»: thực hiện xong"), "{run:?}");
+    let scheduled = db.db.scheduled_cutovers().await.unwrap();
+    assert_eq!(scheduled[0].state, "applied", "{scheduled:?}");
+    assert!(baocao(&db, &["registry", "show", "23302", "--at", "2026-01-01"]).status.code() != Some(0), "applied");
+    let audit = ok_json(&db, &["audit", "list", "--action", "cutover.apply", "--format", "json"]);
+    assert!(audit.to_string().contains("\"scheduler\""), "applied by the scheduler: {audit}");
+    // The system administrator is told, in the inbox and by mail.
+    let root = db.db.account("root").await.unwrap().unwrap();
+    let told = db.db.inbox(root.id, 10).await.unwrap();
+    assert!(told.iter().any(|n| n.title == "Thực hiện chuyển đổi «Chuyển đổi sau nhập xã»: thành công"), "{told:?}");
+    assert!(db.db.outbox(10).await.unwrap().iter().any(|m| m.recipient == "root@qn.gov.vn" && m.template == "notice"));
+    // Applied, it can be neither scheduled again nor taken off.
+    assert!(!baocao(&db, &["cutover", "unschedule", "qn-2026"]).status.success());
+}
+
+#[tokio::test]
 async fn a_cutover_is_checked_rehearsed_applied_packaged_verified_and_rolled_back() {
     let (db, dir, plan) = cutover_scenario().await;
     assert_eq!(ok_json(&db, &["cutover", "check", &plan, "--format", "json"])["problems"], serde_json::json!([]));

@@ -78,7 +78,7 @@ pub async fn run(
         legal_basis: registry.reorganization(REFORM_KEY).and_then(|r| r.legal_basis.clone()),
         demo: true,
     };
-    crate::cutover::carry_out(db, url, &plan, false, progress).await?;
+    crate::cutover::carry_out(db, url, &plan, false, progress, &crate::cli_actor()).await?;
     // The packages open on «Lưu trữ», as a province's archive would load them.
     crate::cutover::load_bags(db, DEMO_ACTOR, &archive_dir.join(&plan.cutover.key), progress).await?;
     Ok(())
