@@ -173,7 +173,9 @@ impl Db {
     }
 
     /// Mails a reset link to the open account whose username or address is
-    /// `who`, unless one was mailed less than [`RESET_INTERVAL`] ago. The
+    /// `who`, unless one was mailed less than [`RESET_INTERVAL`] ago or the
+    /// account signs in only through the identity provider (a password set
+    /// from the link would not sign it in). The
     /// answer says whether a mail was written, for the log only: the page
     /// answers the same either way.
     pub async fn request_reset(&self, who: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
@@ -187,6 +189,7 @@ impl Db {
             "SELECT a.id, (SELECT MAX(t.created_at) FROM account_tokens t WHERE t.account_id = a.id AND t.purpose = 'reset')
              FROM accounts a
              WHERE (a.username = $1 OR LOWER(a.email) = LOWER($1)) AND a.active AND a.email IS NOT NULL
+               AND a.password_sign_in
              ORDER BY a.id LIMIT 1"
         )
         .bind(who)

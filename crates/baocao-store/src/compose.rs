@@ -8,14 +8,14 @@
 use std::collections::HashMap;
 
 use baocao_core::restate::Contribution;
-use baocao_core::{Indicator, Period, VersionKey};
+use baocao_core::{Indicator, Period, Registry, UnitVersion, VersionKey};
 use chrono::NaiveDate;
 
 use crate::{Db, StoreError, with_pool};
 
 /// Whether the asker may see a unit as it stood on a day: a composed value
 /// leaves out (and counts as withheld) the sources it may not.
-pub type Visibility<'a> = dyn Fn(&baocao_core::UnitVersion, NaiveDate) -> bool + Sync + 'a;
+pub type Visibility<'a> = dyn Fn(&UnitVersion, NaiveDate) -> bool + Sync + 'a;
 
 /// Whom a figure is composed for: which stored values count, and which
 /// units they may see (all when `visible` is absent).
@@ -97,7 +97,7 @@ impl Counting {
 /// What values are composed from: the registry, the indicators, and which
 /// stored values count.
 pub(crate) struct ComposeContext<'a> {
-    pub registry: &'a baocao_core::Registry,
+    pub registry: &'a Registry,
     pub indicators: &'a HashMap<String, Indicator>,
     pub counting: Counting,
     /// Only the sources the asker may see; all when absent.
@@ -125,7 +125,7 @@ struct PeriodNumbers {
 
 impl<'a> ComposeContext<'a> {
     pub fn new(
-        registry: &'a baocao_core::Registry,
+        registry: &'a Registry,
         indicators: &'a HashMap<String, Indicator>,
         counting: Counting,
     ) -> Self {
@@ -144,13 +144,7 @@ impl<'a> ComposeContext<'a> {
     /// indicator that does not add up).
     fn filed_value(&self, indicator: &str, by_agency: &[(VersionKey, f64)]) -> Option<f64> {
         let aggregation = &self.indicators.get(indicator)?.aggregation;
-        let contributions: Vec<Contribution> = by_agency
-            .iter()
-            .filter_map(|(agency, _)| self.registry.version(agency))
-            .map(|unit| Contribution { unit: unit.clone(), weight: 1.0, estimated: false })
-            .collect();
-        let numbers: HashMap<VersionKey, f64> = by_agency.iter().cloned().collect();
-        baocao_core::restate::compose(aggregation, &contributions, &numbers).ok()?.value
+        compose_filed(self.registry, aggregation, by_agency, |_| true).ok()?.value
     }
 
     fn contributions(
@@ -261,20 +255,9 @@ impl Db {
             cache.get(period).and_then(|n| n.filed.get(&(indicator.code.clone(), then.key())).cloned())
         };
         let Some(filed) = filed else { return Ok(None) };
-        let mut contributions = Vec::new();
-        let mut withheld = 0;
-        for (agency, _) in &filed {
-            let Some(version) = ctx.registry.version(agency) else { continue };
-            if ctx.visible.is_some_and(|visible| !visible(version, period.end())) {
-                withheld += 1;
-                continue;
-            }
-            contributions.push(Contribution { unit: version.clone(), weight: 1.0, estimated: false });
-        }
-        let numbers: HashMap<VersionKey, f64> = filed.into_iter().collect();
-        let mut composed = baocao_core::restate::compose(&indicator.aggregation, &contributions, &numbers)
-            .map_err(StoreError::Conflict)?;
-        composed.withheld = withheld;
+        let shown = |version: &UnitVersion| ctx.visible.is_none_or(|visible| visible(version, period.end()));
+        let composed =
+            compose_filed(ctx.registry, &indicator.aggregation, &filed, shown).map_err(StoreError::Conflict)?;
         Ok(Some(composed))
     }
 
@@ -373,7 +356,7 @@ impl Db {
     /// sources it may not see are left out and counted as withheld.
     pub async fn query_value(
         &self,
-        registry: &baocao_core::Registry,
+        registry: &Registry,
         indicator: &str,
         code: &str,
         period: &Period,
@@ -390,7 +373,7 @@ impl Db {
     /// day `structure_at`, reading each period's numbers once.
     pub async fn query_series(
         &self,
-        registry: &baocao_core::Registry,
+        registry: &Registry,
         indicator: &str,
         code: &str,
         periods: &[Period],
@@ -473,4 +456,29 @@ impl Db {
             Ok(baocao_core::restate::Composed { value, estimated, sources: Vec::new(), components, withheld })
         })
     }
+}
+
+/// The figure agencies filed about one unit (`filed`: each agency's value),
+/// aggregated as the indicator says, each agency counting whole; an agency
+/// `shown` refuses is left out and counted as withheld.
+fn compose_filed(
+    registry: &Registry,
+    aggregation: &baocao_core::indicator::Aggregation,
+    filed: &[(VersionKey, f64)],
+    shown: impl Fn(&UnitVersion) -> bool,
+) -> Result<baocao_core::restate::Composed, String> {
+    let mut contributions = Vec::new();
+    let mut withheld = 0;
+    for (agency, _) in filed {
+        let Some(version) = registry.version(agency) else { continue };
+        if !shown(version) {
+            withheld += 1;
+            continue;
+        }
+        contributions.push(Contribution { unit: version.clone(), weight: 1.0, estimated: false });
+    }
+    let numbers: HashMap<VersionKey, f64> = filed.iter().cloned().collect();
+    let mut composed = baocao_core::restate::compose(aggregation, &contributions, &numbers)?;
+    composed.withheld = withheld;
+    Ok(composed)
 }

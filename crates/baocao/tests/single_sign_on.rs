@@ -43,6 +43,9 @@ async fn an_account_without_its_own_password_signs_in_only_through_the_provider(
         .await;
     assert_eq!(status, 303);
     assert!(app.sign_in("ngokbay", PASSWORD, None).await.is_none(), "the password no longer signs in");
+    app.db.db.set_account_email("test", "ngokbay", "ngokbay@qn.gov.vn").await.unwrap();
+    let now = chrono::Utc::now();
+    assert!(!app.db.db.request_reset("ngokbay", now).await.unwrap(), "nor is a reset link mailed for it");
     let (status, _) =
         app.post_as(Some("unitadmin"), "/admin/accounts/password-sign-in", form, "username=ngokbay&allowed=true").await;
     assert_eq!(status, 303);
