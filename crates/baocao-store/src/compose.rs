@@ -124,11 +124,7 @@ struct PeriodNumbers {
 }
 
 impl<'a> ComposeContext<'a> {
-    pub fn new(
-        registry: &'a Registry,
-        indicators: &'a HashMap<String, Indicator>,
-        counting: Counting,
-    ) -> Self {
+    pub fn new(registry: &'a Registry, indicators: &'a HashMap<String, Indicator>, counting: Counting) -> Self {
         ComposeContext {
             registry,
             indicators,

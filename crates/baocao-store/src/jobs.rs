@@ -84,6 +84,19 @@ impl Db {
         now: DateTime<Utc>,
         next: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
+        // Most looks find nothing due: answered by a read, without taking
+        // the write lock every process's every look would otherwise take.
+        let (due, lapsed): (Option<DateTime<Utc>>, i64) = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT (SELECT next_run_at FROM jobs WHERE name = $1),
+                    (SELECT COUNT(*) FROM job_runs WHERE job = $1 AND outcome = 'running' AND lease_until < $2)"
+        )
+        .bind(name)
+        .bind(now)
+        .fetch_one(pool)
+        .await?);
+        if lapsed == 0 && due.is_none_or(|due| due > now) {
+            return Ok(None);
+        }
         let mut tx = self.begin_write().await?;
         let claimed = with_conn!(&mut tx, |conn| {
             let lapsed = sqlx::query(

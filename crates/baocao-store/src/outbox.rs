@@ -80,6 +80,20 @@ impl Db {
     /// claimed longer than [`CLAIM_LEASE`] ago become uncertain first, and
     /// those to accounts closed since are given up.
     pub async fn claim_mail(&self, now: DateTime<Utc>) -> Result<Option<Claimed>, StoreError> {
+        // An idle outbox is answered by a read: the worker looks every few
+        // seconds, and a write transaction each time would contend with
+        // the report writer for nothing.
+        let waiting: i64 = with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox
+             WHERE (state = 'pending' AND next_attempt_at <= $1) OR (state = 'sending' AND claimed_at < $2)"
+        )
+        .bind(now)
+        .bind(now - CLAIM_LEASE)
+        .fetch_one(pool)
+        .await?);
+        if waiting == 0 {
+            return Ok(None);
+        }
         let dialect = self.dialect();
         let mut tx = self.begin_write().await?;
         let claimed = with_conn!(tx, |conn| {
