@@ -18,6 +18,7 @@ mod directory_api;
 mod directory_pages;
 mod error;
 mod headers;
+mod idempotency;
 mod inbox;
 mod jobs_page;
 pub mod mail;
@@ -215,6 +216,9 @@ pub fn router(state: AppState) -> Router {
     let app = routes
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(body::LIMIT))
+        // Inside the guard: a key is the account's own, and kept only for
+        // a request allowed to do its work.
+        .route_layer(from_fn_with_state(state.clone(), idempotency::replay))
         .route_layer(from_fn_with_state(state.clone(), access::guard))
         .route_layer(from_fn(metrics::track))
         // Outside the guard and the fallback: their refusals are framed too.

@@ -100,6 +100,9 @@ pub fn document(rules: &[RouteRule]) -> utoipa::openapi::OpenApi {
                 None => operation.extensions = Some(extensions),
             }
             refusals(operation, rule.rule, method == Method::POST);
+            if method == Method::POST && rule.rule != Rule::Public {
+                operation.parameters.get_or_insert_with(Vec::new).push(idempotency_key());
+            }
         }
     }
     let components = doc.components.get_or_insert_with(Default::default);
@@ -108,6 +111,24 @@ pub fn document(rules: &[RouteRule]) -> utoipa::openapi::OpenApi {
     components
         .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::COOKIE))));
     doc
+}
+
+/// The optional `Idempotency-Key` header of every write (`idempotency.rs`).
+fn idempotency_key() -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+    let schema = ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255));
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Sent again with the same key, the same request is carried out once: the retry gets the first \
+             answer (`Idempotent-Replayed: true`); the key with another request is refused (422), and while \
+             the first is under way a retry is answered 409. Printable ASCII; kept a day.",
+        ))
+        .schema(Some(schema))
+        .build()
 }
 
 /// The body of every refusal of the API.

@@ -138,8 +138,8 @@ pub async fn forgot(
     extensions: Extensions,
     Form(form): Form<ForgotForm>,
 ) -> Response {
-    match gate(&state, &headers, &extensions, &state.reset_limiter, "/forgot", "yêu cầu") {
-        Err(Gate::CrossSite(refusal)) => return *refusal,
+    match gate(&state, &headers, &extensions, crate::state::RESETS, "/forgot", "yêu cầu").await {
+        Err(Gate::Refused(refusal)) => return *refusal,
         Err(Gate::TooMany(error)) => {
             let page = ForgotPage { chrome: Chrome::anonymous(&state), sent: false, error: Some(error) };
             return (StatusCode::TOO_MANY_REQUESTS, render(&page)).into_response();

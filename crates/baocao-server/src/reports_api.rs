@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 
 use crate::params::{JsonBody, Query};
-use axum::Json;
 use axum::extract::State;
 use axum::response::IntoResponse;
+use axum::{Extension, Json};
 use baocao_core::report::{Completeness, ReportView};
 use baocao_core::workflow::Action;
 use baocao_core::{Period, Registry};
+use baocao_store::idempotency::Held;
 use baocao_store::reports::ReportRequest;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -182,6 +183,7 @@ pub struct ReportAction {
 pub async fn act(
     State(state): State<AppState>,
     access: Access,
+    held: Option<Extension<Held>>,
     Query(q): Query<ActQuery>,
     JsonBody(body): JsonBody<ReportAction>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -199,6 +201,7 @@ pub async fn act(
         signature: body.signer.zip(body.position),
         at: None,
         level: None,
+        idempotency: held.map(|Extension(held)| held),
     };
     Ok(Json(act_as(&state, &access, request, answer).await?))
 }
@@ -290,6 +293,7 @@ pub struct UploadQuery {
 pub async fn upload(
     State(state): State<AppState>,
     access: Access,
+    held: Option<Extension<Held>>,
     Query(q): Query<UploadQuery>,
     Upload(body): Upload,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -314,6 +318,7 @@ pub async fn upload(
         signature: q.signer.zip(q.position),
         at: None,
         level: None,
+        idempotency: held.map(|Extension(held)| held),
     };
     Ok(Json(act_as(&state, &access, request, answer).await?))
 }

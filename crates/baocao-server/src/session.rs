@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::access::Access;
 use crate::auth::{self, COOKIE, Credential};
 use crate::pages::{Chrome, render};
-use crate::state::{AppState, SIGN_INS_PER_MINUTE, SignInLimiter};
+use crate::state::{AppState, CODES, Limiter, SIGN_INS, SIGN_INS_PER_MINUTE};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -51,8 +51,8 @@ pub(crate) fn refused(state: &AppState, status: StatusCode, error: String, next:
 
 /// Why a public account form is refused before its work.
 pub(crate) enum Gate {
-    /// Posted from another site: answered as it is.
-    CrossSite(Box<Response>),
+    /// Posted from another site (or the count failed): answered as it is.
+    Refused(Box<Response>),
     /// Past the address's rate: the message the form's page shows.
     TooMany(String),
 }
@@ -62,25 +62,29 @@ pub(crate) enum Gate {
 /// would act for a visitor of the other site's choosing), and that the
 /// client's address is within `limiter`'s rate. `what` names the attempts
 /// in the message ("lần đăng nhập", "yêu cầu").
-pub(crate) fn gate(
+pub(crate) async fn gate(
     state: &AppState,
     headers: &HeaderMap,
     extensions: &Extensions,
-    limiter: &SignInLimiter,
+    limiter: Limiter,
     path: &str,
     what: &str,
 ) -> Result<(), Gate> {
     if crate::access::cross_site(state, headers) {
-        return Err(Gate::CrossSite(Box::new(crate::respond::refuse(
+        return Err(Gate::Refused(Box::new(crate::respond::refuse(
             path,
             StatusCode::FORBIDDEN,
             crate::access::CROSS_SITE,
         ))));
     }
-    if limiter.check_key(&client_address(state, headers, extensions)).is_err() {
-        return Err(Gate::TooMany(too_many(what)));
+    match state.within_rate(limiter, client_address(state, headers, extensions)).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Gate::TooMany(too_many(what))),
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            Err(Gate::Refused(Box::new(crate::respond::refuse(path, e.status, &e.message))))
+        }
     }
-    Ok(())
 }
 
 /// The refusal of attempts past an address's rate.
@@ -159,8 +163,8 @@ pub async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
-    match gate(&state, &headers, &extensions, &state.sign_in_limiter, "/login", "lần đăng nhập") {
-        Err(Gate::CrossSite(refusal)) => return *refusal,
+    match gate(&state, &headers, &extensions, SIGN_INS, "/login", "lần đăng nhập").await {
+        Err(Gate::Refused(refusal)) => return *refusal,
         Err(Gate::TooMany(error)) => {
             let page = LoginPage { error: Some(error), username: form.username, ..LoginPage::new(&state, next) };
             return (StatusCode::TOO_MANY_REQUESTS, render(&page)).into_response();
@@ -256,8 +260,8 @@ pub async fn check_code(
         let page = CodePage { chrome: Chrome::anonymous(&state), error: Some(error), next: next.clone() };
         (status, render(&page)).into_response()
     };
-    match gate(&state, &headers, &extensions, &state.code_limiter, "/login/code", "lần đăng nhập") {
-        Err(Gate::CrossSite(refusal)) => return *refusal,
+    match gate(&state, &headers, &extensions, CODES, "/login/code", "lần đăng nhập").await {
+        Err(Gate::Refused(refusal)) => return *refusal,
         Err(Gate::TooMany(error)) => return refuse(StatusCode::TOO_MANY_REQUESTS, error),
         Ok(()) => {}
     }

@@ -29,7 +29,7 @@ use crate::auth::{self, COOKIE};
 use crate::oidc::identify;
 use crate::params::Query;
 use crate::session::{client_address, refused, safe_next, secure, too_many};
-use crate::state::AppState;
+use crate::state::{AppState, SIGN_INS};
 
 /// How long a sign-in sent to the provider waits for its answer.
 const WAIT: Duration = Duration::minutes(10);
@@ -56,8 +56,10 @@ pub async fn start(
     };
     // A link from another site (an intranet portal) may start a sign-in:
     // only the rate is checked, as for a password.
-    if state.sign_in_limiter.check_key(&client_address(&state, &headers, &extensions)).is_err() {
-        return refused(&state, StatusCode::TOO_MANY_REQUESTS, too_many("lần đăng nhập"), next);
+    match state.within_rate(SIGN_INS, client_address(&state, &headers, &extensions)).await {
+        Ok(true) => {}
+        Ok(false) => return refused(&state, StatusCode::TOO_MANY_REQUESTS, too_many("lần đăng nhập"), next),
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
     }
     let client = match sso.client(&state.settings.public_url).await {
         Ok(client) => client,

@@ -43,13 +43,6 @@ pub struct AppState {
     pub(crate) registry: Arc<RwLock<CachedRegistry>>,
     /// Every route's access rule, filled in by [`crate::router`].
     pub(crate) rules: Arc<Vec<crate::rules::RouteRule>>,
-    /// Sign-in attempts per client address.
-    pub(crate) sign_in_limiter: Arc<SignInLimiter>,
-    /// Requests for a reset link per client address, limited as sign-ins.
-    pub(crate) reset_limiter: Arc<SignInLimiter>,
-    /// Second-factor codes per client address, limited as sign-ins (on top
-    /// of the lock after five wrong ones in a row).
-    pub(crate) code_limiter: Arc<SignInLimiter>,
     /// The principals of API tokens by token hash, with the access revision
     /// they were read at: scripts send many requests with one token.
     pub(crate) tokens: Arc<std::sync::Mutex<TokenCache>>,
@@ -63,17 +56,21 @@ type TokenCache = HashMap<String, (i64, Arc<Principal>)>;
 /// More distinct tokens than a province issues; the cache starts over past it.
 const TOKENS_KEPT: usize = 10_000;
 
-/// At most [`SIGN_INS_PER_MINUTE`] sign-in attempts a minute from one
-/// address, whatever the accounts tried (the per-account lockout is the
-/// other half).
-pub(crate) type SignInLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+/// Attempts of one kind from one client address, at most
+/// [`SIGN_INS_PER_MINUTE`] a minute whatever the accounts tried (the
+/// per-account lockout is the other half), counted in the database so that
+/// every process behind a load balancer counts the same.
+#[derive(Clone, Copy)]
+pub(crate) struct Limiter(&'static str);
+
+/// Sign-in attempts (a password, or a start of single sign-on).
+pub(crate) const SIGN_INS: Limiter = Limiter("sign-in");
+/// Requests for a reset link.
+pub(crate) const RESETS: Limiter = Limiter("reset");
+/// Second-factor codes (on top of the lock after five wrong ones in a row).
+pub(crate) const CODES: Limiter = Limiter("code");
 
 pub(crate) const SIGN_INS_PER_MINUTE: u32 = 10;
-
-fn sign_in_limiter() -> SignInLimiter {
-    let per_minute = std::num::NonZeroU32::new(SIGN_INS_PER_MINUTE).expect("not zero");
-    governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute))
-}
 
 impl AppState {
     pub fn new(db: Db, settings: Settings) -> Self {
@@ -82,12 +79,15 @@ impl AppState {
             settings: Arc::new(settings),
             registry: Arc::default(),
             rules: Arc::default(),
-            sign_in_limiter: Arc::new(sign_in_limiter()),
-            reset_limiter: Arc::new(sign_in_limiter()),
-            code_limiter: Arc::new(sign_in_limiter()),
             tokens: Arc::default(),
             sso: None,
         }
+    }
+
+    /// Counts an attempt of `limiter`'s kind from `client`: true when it is
+    /// within the rate.
+    pub(crate) async fn within_rate(&self, limiter: Limiter, client: std::net::IpAddr) -> Result<bool, StoreError> {
+        self.db.within_rate(limiter.0, &client.to_string(), SIGN_INS_PER_MINUTE, chrono::Utc::now()).await
     }
 
     /// Signs officials in through `sso` too.

@@ -35,6 +35,7 @@ use tokio::sync::oneshot;
 
 use crate::audit::{Change, chained};
 use crate::error::{parse_json, rejected};
+use crate::idempotency::MARK_APPLIED;
 use crate::notifications::{EventKind, INSERT_EVENT};
 use crate::reports::{Outcome, ReportRequest, ReportScope, checked};
 use crate::{Db, StoreError, with_conn};
@@ -43,6 +44,10 @@ use crate::{Db, StoreError, with_conn};
 /// burst, a transaction stays short and the earliest callers are answered
 /// first.
 const BATCH_LIMIT: usize = 256;
+
+/// The refusal of a keyed action whose claim another request took over.
+const LOST_CLAIM: &str =
+    "Yêu cầu cùng khóa Idempotency-Key đã được xử lý ở nơi khác; hãy tải lại báo cáo để xem kết quả.";
 
 /// Report actions waiting to be written, and the turn to write them.
 #[derive(Debug, Default)]
@@ -254,6 +259,24 @@ impl Db {
             for (k, job) in jobs.iter().enumerate() {
                 match decide(job, states.remove(&k)) {
                     Ok((outcome, row)) => {
+                        // A keyed request is written only while its claim
+                        // holds, and its key is marked in this transaction:
+                        // a retry after a crash finds it applied.
+                        if let Some(held) = &job.req.idempotency {
+                            let body = serde_json::to_vec(&outcome).expect("plain data serializes");
+                            let marked = sqlx::query(MARK_APPLIED)
+                                .bind(&held.principal)
+                                .bind(&held.key)
+                                .bind(&held.token)
+                                .bind(body)
+                                .execute(&mut *conn)
+                                .await?
+                                .rows_affected();
+                            if marked != 1 {
+                                outcomes.push(Err(StoreError::Conflict(LOST_CLAIM.into())));
+                                continue;
+                            }
+                        }
                         outcomes.push(Ok(outcome));
                         accepted.push(row);
                     }

@@ -42,6 +42,10 @@ pub struct ReportRequest {
     /// refused if the report has moved to another level meanwhile. None:
     /// whatever level it stands at (the command line's operator).
     pub level: Option<usize>,
+    /// The `Idempotency-Key` the request came with, claimed: marked applied
+    /// in the action's own transaction, and the action written only if
+    /// the claim still holds.
+    pub idempotency: Option<crate::idempotency::Held>,
 }
 
 /// The regime, reporting unit, form version and indicators of one report.

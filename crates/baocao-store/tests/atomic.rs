@@ -14,6 +14,7 @@ use baocao_core::form::Column;
 use baocao_core::regime::{Regime, UnitSelector};
 use baocao_core::workflow::Action;
 use baocao_core::{Change, NewUnit, Period, Periodicity, ReorgInfo, Reorganization, UnitKind, UnitVersion, Validity};
+use baocao_store::idempotency::{Held, Keyed};
 use baocao_store::reports::ReportRequest;
 use baocao_store::{Backend, Db, StoreError, with_pool};
 use baocao_testkit::{TestDb, counted_indicators, input_form};
@@ -92,6 +93,7 @@ fn report(unit: &str, action: Action, values: &[(&str, &str)]) -> ReportRequest 
         signature: Some(("Nguyễn Văn A".into(), "Chủ tịch".into())),
         at: None,
         level: None,
+        idempotency: None,
     }
 }
 
@@ -118,6 +120,9 @@ async fn setup(db: &Db) {
     db.create_token("test", "canbo", "script", "hash-of-a-token", &[Permission::ViewReports]).await.unwrap();
     let registry = db.load_registry().await.unwrap();
     db.apply_report_action(&registry, report("00003", Action::Submit, &[("CT01", "4"), ("CT02", "5")])).await.unwrap();
+    let keyed =
+        Keyed { principal: "test", key: "atomic", fingerprint: "f", route: "POST /api/v1/reports", exact: true };
+    db.claim_idempotency_key(&keyed, chrono::Utc::now()).await.unwrap();
 }
 
 /// The writes under test, each from the state [`setup`] leaves.
@@ -188,6 +193,19 @@ fn writes() -> Vec<(&'static str, Step)> {
                 db.apply_report_action(&registry, report("00001", Action::Save, &[("CT01", "7")])).await.map(drop)
             })
         }),
+        ("save a report with an idempotency key", |db| {
+            Box::pin(async {
+                let registry = db.load_registry().await?;
+                let token: String = with_pool!(db, |pool| sqlx::query_scalar(
+                    "SELECT token FROM idempotency_keys WHERE key = 'atomic'"
+                )
+                .fetch_one(pool)
+                .await)?;
+                let held = Held { principal: "test".into(), key: "atomic".into(), token };
+                let save = ReportRequest { idempotency: Some(held), ..report("00001", Action::Save, &[("CT01", "7")]) };
+                db.apply_report_action(&registry, save).await.map(drop)
+            })
+        }),
         ("approve a report", |db| {
             Box::pin(async {
                 let registry = db.load_registry().await?;
@@ -237,18 +255,20 @@ fn writes() -> Vec<(&'static str, Step)> {
     ]
 }
 
-/// Every table's rows, as text, sorted: what "nothing changed" compares.
+/// Every table's rows, as text, sorted: what "nothing changed" compares
+/// (on SQLite each value quoted as SQL, which a blob can be and JSON not).
 async fn snapshot(db: &Db) -> BTreeMap<String, Vec<String>> {
     let mut tables = BTreeMap::new();
     for table in tables_of(db).await {
         let rows: Vec<String> = match db.backend() {
             Backend::Sqlite => {
-                let columns: Vec<String> =
-                    with_pool!(db, |pool| sqlx::query_scalar("SELECT '\"' || name || '\"' FROM pragma_table_info($1)")
-                        .bind(&table)
-                        .fetch_all(pool)
-                        .await
-                        .unwrap());
+                let columns: Vec<String> = with_pool!(db, |pool| sqlx::query_scalar(
+                    "SELECT 'quote(\"' || name || '\")' FROM pragma_table_info($1)"
+                )
+                .bind(&table)
+                .fetch_all(pool)
+                .await
+                .unwrap());
                 let sql = format!("SELECT json_array({}) FROM \"{table}\"", columns.join(", "));
                 with_pool!(db, |pool| sqlx::query_scalar(&sql).fetch_all(pool).await.unwrap())
             }

@@ -57,6 +57,7 @@ fn request(unit: &str, action: Action, values: &[(&str, &str)]) -> ReportRequest
         signature: Some(("Lê Văn C".into(), "Chủ tịch".into())),
         at: None,
         level: None,
+        idempotency: None,
     }
 }
 
@@ -222,4 +223,36 @@ async fn a_regime_may_let_the_sender_approve_and_refuses_a_chain_it_cannot_reach
     assert!(refusal.contains("không có quyền phê duyệt"), "{refusal}");
     // Nothing refused was kept.
     assert_eq!(t.db.regime("BC").await.unwrap().approval[1].unit.as_deref(), Some("51"));
+}
+
+/// A keyed action marks its key in its own transaction: after a crash
+/// between that commit and keeping the answer, a retry finds the action's
+/// outcome; a process whose claim was taken over writes nothing.
+#[tokio::test]
+async fn a_keyed_action_marks_its_key_with_its_write() {
+    use baocao_store::idempotency::{Claim, Held, Keyed, LEASE};
+    let (t, registry) = reporting().await;
+    let unit = "23317";
+    let now = chrono::Utc::now();
+    let keyed = Keyed { principal: "test", key: "k", fingerprint: "f", route: "POST /api/v1/reports", exact: true };
+    let Claim::Acquired(token) = t.db.claim_idempotency_key(&keyed, now).await.unwrap() else { panic!("acquired") };
+    let held = Held { principal: "test".into(), key: "k".into(), token };
+    let save = ReportRequest { idempotency: Some(held.clone()), ..request(unit, Action::Save, &[("CT01", "7")]) };
+    let outcome = t.db.apply_report_action(&registry, save).await.unwrap();
+    // The process stops before keeping its answer; a retry, once the claim
+    // has lapsed, is answered with the outcome, and nothing is written again.
+    let lapsed = now + LEASE + chrono::Duration::seconds(1);
+    let Claim::Answered(kept) = t.db.claim_idempotency_key(&keyed, lapsed).await.unwrap() else { panic!("answered") };
+    assert_eq!((kept.status, kept.body), (200, serde_json::to_vec(&outcome).unwrap()));
+
+    // A claim taken over by a retry: the late first request writes nothing.
+    let keyed = Keyed { key: "k2", ..keyed };
+    let Claim::Acquired(first) = t.db.claim_idempotency_key(&keyed, now).await.unwrap() else { panic!("acquired") };
+    let Claim::Acquired(_) = t.db.claim_idempotency_key(&keyed, lapsed).await.unwrap() else { panic!("taken over") };
+    let late = Held { principal: "test".into(), key: "k2".into(), token: first };
+    let save = ReportRequest { idempotency: Some(late), ..request(unit, Action::Save, &[("CT01", "8")]) };
+    let refused = t.db.apply_report_action(&registry, save).await;
+    assert!(matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("Idempotency-Key")), "{refused:?}");
+    let view = t.db.report(&registry, "BC", unit, &PERIOD).await.unwrap();
+    assert_eq!(view.revisions.len(), 1, "one save written");
 }

@@ -252,6 +252,7 @@ pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
                 signature: signer.zip(position),
                 at: None,
                 level: None,
+                idempotency: None,
             };
             return print(&db.act_on_report(&registry, request).await?, format);
         }
@@ -278,6 +279,7 @@ pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
         signature,
         at: None,
         level: None,
+        idempotency: None,
     };
     let view = db.act_on_report(&registry, request).await?;
     print(&view, which.format)

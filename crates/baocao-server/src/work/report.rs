@@ -357,6 +357,7 @@ pub async fn act(
         signature,
         at: None,
         level: None,
+        idempotency: None,
     };
     match act_as(&state, &access, request, crate::reports_api::Answer::Outcome).await {
         Ok(_) => {
@@ -428,6 +429,7 @@ pub async fn upload(
             signature: None,
             at: None,
             level: None,
+            idempotency: None,
         };
         act_as(&state, &access, request, crate::reports_api::Answer::Outcome).await?;
         Ok::<_, ApiError>(())

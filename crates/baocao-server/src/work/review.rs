@@ -137,6 +137,7 @@ pub async fn approve_selected(
                 signature: None,
                 at: None,
                 level: None,
+                idempotency: None,
             };
             match act_as(&state, &access, request, crate::reports_api::Answer::Outcome).await {
                 Ok(_) => approved += 1,

@@ -433,6 +433,7 @@ async fn act(
             signature,
             at: Some(sent + chrono::Duration::days(step as i64)),
             level: None,
+            idempotency: None,
         };
         db.apply_report_action(registry, request).await?;
     }
