@@ -48,6 +48,20 @@ pub fn spawn(db: Db, settings: MailSettings) -> Result<tokio::task::JoinHandle<(
     }))
 }
 
+/// Connects to the SMTP server of `smtp_url` and greets it, sending
+/// nothing: what `baocao doctor` checks.
+pub async fn check_server(smtp_url: &str) -> Result<(), String> {
+    let transport: AsyncSmtpTransport<Tokio1Executor> = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
+        .map_err(|e| format!("địa chỉ máy chủ thư «{}» không dùng được: {e}", redacted(smtp_url)))?
+        .timeout(Some(StdDuration::from_secs(10)))
+        .build();
+    match transport.test_connection().await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!("máy chủ thư {} không trả lời lời chào", redacted(smtp_url))),
+        Err(e) => Err(format!("không kết nối được máy chủ thư {}: {e}", redacted(smtp_url))),
+    }
+}
+
 /// The SMTP address without its password, for messages and pages.
 pub fn redacted(url: &str) -> String {
     match url::Url::parse(url) {

@@ -1,14 +1,17 @@
 //! `/metrics` in the Prometheus text format: requests by route and status,
-//! their latencies, and report actions.
+//! their latencies, report actions, the database pool, the report
+//! writer's queue and scheduled jobs' runs.
 
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::state::AppState;
 
 const LATENCY: &str = "http_request_duration_seconds";
 
@@ -54,6 +57,21 @@ pub fn panicked() {
     metrics::counter!("baocao_panics_total").increment(1);
 }
 
-pub async fn render() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle().render())
+/// A scheduled job's run that ended, by job and outcome.
+pub fn job_run(job: &str, succeeded: bool) {
+    // A job may end before the first request installed the recorder.
+    handle();
+    let outcome = if succeeded { "succeeded" } else { "failed" };
+    metrics::counter!("baocao_job_runs_total", "job" => job.to_string(), "outcome" => outcome).increment(1);
+}
+
+pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
+    let handle = handle();
+    // Gauges read when asked: they say how things stand now.
+    let (open, idle, max) = state.db.pool_state();
+    metrics::gauge!("baocao_db_pool_connections", "state" => "idle").set(idle as f64);
+    metrics::gauge!("baocao_db_pool_connections", "state" => "in_use").set(f64::from(open) - idle as f64);
+    metrics::gauge!("baocao_db_pool_max_connections").set(f64::from(max));
+    metrics::gauge!("baocao_report_queue_waiting").set(state.db.report_queue_len() as f64);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render())
 }

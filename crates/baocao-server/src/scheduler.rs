@@ -131,6 +131,7 @@ async fn run_job(state: AppState, job: Job, run: i64) {
         Err(error) => (false, error),
     };
     tracing::info!(job = job.name, run, succeeded, detail, "job ended");
+    crate::metrics::job_run(job.name, succeeded);
     if let Err(e) = state.db.finish_job(run, succeeded, &detail).await {
         tracing::error!(job = job.name, run, error = %e, "cannot record how a job ended");
     }

@@ -112,10 +112,34 @@ pub(crate) fn read_only(path: &std::path::Path) -> Option<StoreError> {
     }
 }
 
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Where a database's schema stands against this binary's migrations.
+#[derive(Debug, serde::Serialize)]
+pub struct Migrations {
+    /// How many are applied.
+    pub applied: usize,
+    /// What this binary would apply (`0023 idempotency rate limits`).
+    pub pending: Vec<String>,
+    /// Applied by a newer binary than this one.
+    pub unknown: Vec<i64>,
+    /// Begun and not finished.
+    pub failed: Vec<i64>,
+}
+
 impl Db {
     /// Connects to `url` (`sqlite:PATH`, created when missing, or
     /// `postgres://…`) and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<Db, StoreError> {
+        let db = Self::open(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Connects to `url` as it is, its schema left alone: for `baocao
+    /// doctor` and `baocao migrate --check`, which look before changing.
+    pub async fn open(url: &str) -> Result<Db, StoreError> {
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -129,10 +153,6 @@ impl Db {
                 // system call and one copy each; mapped, they read them in place.
                 .pragma("mmap_size", "1073741824");
             let path = options.get_filename().to_path_buf();
-            // Two processes starting on a new database would both create its
-            // tables: the migrations take turns (SQLite has no advisory lock
-            // of its own; PostgreSQL's migrator takes one).
-            let turn = crate::exclusive::lock_path(&crate::exclusive::lock_file(&path, "migrate"), true);
             // A file on this machine does not go stale the way a network
             // connection does: testing it before each use would cost one more
             // trip to SQLite's worker thread per statement.
@@ -142,8 +162,6 @@ impl Db {
                 .connect_with(options)
                 .await
                 .map_err(|e| cannot_open(&path, e))?;
-            sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(|e| cannot_migrate(&path, e))?;
-            drop(turn);
             Ok(Db::Sqlite(Sqlite { path, pool, writer: Default::default(), shared: Default::default() }))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // JIT compilation pays off for long analytical queries only; for
@@ -155,10 +173,87 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
             Ok(Db::Postgres(Postgres { pool, shared: Default::default() }))
         } else {
             Err(StoreError::UnsupportedUrl(url.to_string()))
+        }
+    }
+
+    /// Brings the schema up to date.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(sqlite) => {
+                // Two processes starting on a new database would both create
+                // its tables: the migrations take turns (SQLite has no
+                // advisory lock of its own; PostgreSQL's migrator takes one).
+                let path = &sqlite.path;
+                let turn = crate::exclusive::lock_path(&crate::exclusive::lock_file(path, "migrate"), true);
+                SQLITE_MIGRATIONS.run(&sqlite.pool).await.map_err(|e| cannot_migrate(path, e))?;
+                drop(turn);
+            }
+            Db::Postgres(postgres) => POSTGRES_MIGRATIONS.run(&postgres.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The schema's migrations: applied, and those this binary would apply.
+    pub async fn migrations(&self) -> Result<Migrations, StoreError> {
+        let known = match self {
+            Db::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        let exists: bool = with_pool!(self, |pool| sqlx::query_scalar(match self {
+            Db::Sqlite(_) => "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = '_sqlx_migrations')",
+            Db::Postgres(_) => "SELECT to_regclass('_sqlx_migrations') IS NOT NULL",
+        })
+        .fetch_one(pool)
+        .await?);
+        let applied: Vec<(i64, bool)> = if exists {
+            with_pool!(self, |pool| sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(pool)
+                .await?)
+        } else {
+            Vec::new()
+        };
+        let pending = known
+            .iter()
+            .filter(|m| !applied.iter().any(|(v, _)| *v == m.version))
+            .map(|m| format!("{:04} {}", m.version, m.description))
+            .collect();
+        let unknown = applied.iter().filter(|(v, _)| !known.iter().any(|m| m.version == *v)).map(|(v, _)| *v).collect();
+        let failed = applied.iter().filter(|(_, ok)| !ok).map(|(v, _)| *v).collect();
+        Ok(Migrations { applied: applied.len(), pending, unknown, failed })
+    }
+
+    /// The database server's clock, on PostgreSQL (another machine, often);
+    /// `None` for SQLite, which runs on this machine's clock.
+    pub async fn server_time(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        match self {
+            Db::Sqlite(_) => Ok(None),
+            Db::Postgres(postgres) => {
+                Ok(Some(sqlx::query_scalar("SELECT statement_timestamp()").fetch_one(&postgres.pool).await?))
+            }
+        }
+    }
+
+    /// Creates the database `name` on the same PostgreSQL server (for a
+    /// temporary copy); refused on SQLite.
+    pub async fn create_database(&self, name: &str) -> Result<(), StoreError> {
+        self.on_server(&format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""))).await
+    }
+
+    /// Drops the database `name` made by [`Db::create_database`].
+    pub async fn drop_database(&self, name: &str) -> Result<(), StoreError> {
+        self.on_server(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", name.replace('"', "\"\""))).await
+    }
+
+    async fn on_server(&self, statement: &str) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(_) => Err(StoreError::UnsupportedUrl("a database server (PostgreSQL)".into())),
+            Db::Postgres(postgres) => {
+                sqlx::query(statement).execute(&postgres.pool).await?;
+                Ok(())
+            }
         }
     }
 
@@ -227,6 +322,17 @@ impl Db {
             Db::Sqlite(sqlite) => &sqlite.shared,
             Db::Postgres(postgres) => &postgres.shared,
         }
+    }
+
+    /// The connection pool as `/metrics` shows it: connections open, of
+    /// which idle, and the most it opens.
+    pub fn pool_state(&self) -> (u32, usize, u32) {
+        with_pool!(self, |pool| (pool.size(), pool.num_idle(), pool.options().get_max_connections()))
+    }
+
+    /// Report actions waiting for the report writer's next batch.
+    pub fn report_queue_len(&self) -> usize {
+        self.shared().reports.waiting_len()
     }
 
     pub async fn close(&self) {

@@ -48,6 +48,6 @@ pub mod tx;
 pub mod unit_archive;
 pub mod values;
 
-pub use db::{Backend, Db, Postgres, Sqlite};
+pub use db::{Backend, Db, Migrations, Postgres, Sqlite};
 pub use error::StoreError;
 pub use tx::{ReadTx, WriteTx};

@@ -62,6 +62,12 @@ struct Waiting {
     answer: oneshot::Sender<Result<Outcome, StoreError>>,
 }
 
+impl ReportQueue {
+    pub(crate) fn waiting_len(&self) -> usize {
+        self.waiting.lock().expect("report queue").len()
+    }
+}
+
 /// An action with its values checked against the form's types.
 #[derive(Debug)]
 struct Job {

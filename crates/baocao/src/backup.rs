@@ -89,25 +89,34 @@ fn prune(dir: &Path, keep: usize) -> anyhow::Result<Vec<PathBuf>> {
 
 /// Restores a backup into a new database and verifies its audit log.
 pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
-    let is_sqlite = args.file.extension().is_some_and(|e| e == "sqlite");
-    match (is_sqlite, args.to.strip_prefix("sqlite:")) {
+    let records = restore_into(&args.file, &args.to).await?;
+    if args.format == Format::Json {
+        return output::json(&serde_json::json!({ "restored": args.to, "audit_records": records }));
+    }
+    outln!("restored into {}; audit log intact: {records} records, hash chain verified", args.to);
+    Ok(())
+}
+
+/// Restores `file` into the new database `to`, brings its schema up to
+/// date, and verifies its audit log: the number of records verified.
+pub(crate) async fn restore_into(file: &Path, to: &str) -> anyhow::Result<usize> {
+    let is_sqlite = file.extension().is_some_and(|e| e == "sqlite");
+    match (is_sqlite, to.strip_prefix("sqlite:")) {
         (true, Some(path)) => {
             let path = Path::new(path.split('?').next().unwrap_or(path));
             if path.exists() {
                 bail!("{} exists: a backup is restored into a new database only", path.display());
             }
-            Db::check_sqlite_file(&args.file)
-                .await
-                .with_context(|| format!("{} is not a sound backup", args.file.display()))?;
+            Db::check_sqlite_file(file).await.with_context(|| format!("{} is not a sound backup", file.display()))?;
             let partial = path.with_extension("restoring");
-            std::fs::copy(&args.file, &partial).with_context(|| format!("cannot write {}", partial.display()))?;
+            std::fs::copy(file, &partial).with_context(|| format!("cannot write {}", partial.display()))?;
             std::fs::File::open(&partial).and_then(|f| f.sync_all())?;
             std::fs::rename(&partial, path).with_context(|| format!("cannot name {}", path.display()))?;
         }
-        (false, None) if args.to.starts_with("postgres") => {
+        (false, None) if to.starts_with("postgres") => {
             let status = std::process::Command::new("pg_restore")
-                .args(["--no-owner", "--exit-on-error", "--dbname", &args.to])
-                .arg(&args.file)
+                .args(["--no-owner", "--exit-on-error", "--dbname", to])
+                .arg(file)
                 .status()
                 .context("cannot run pg_restore (install postgresql-client)")?;
             if !status.success() {
@@ -116,18 +125,14 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
         }
         _ => bail!("a .sqlite backup is restored to sqlite:PATH, a .pgdump backup to postgres://…"),
     }
-    let db = Db::connect(&args.to).await.with_context(|| format!("cannot open the restored database {}", args.to))?;
+    let db = Db::connect(to).await.with_context(|| format!("cannot open the restored database {to}"))?;
     let verdict = db.verify_audit().await;
     db.close().await;
     let verdict = verdict?;
     if !verdict.problems.is_empty() {
         bail!("the restored audit log does not verify:\n{}", verdict.problems.join("\n"));
     }
-    if args.format == Format::Json {
-        return output::json(&serde_json::json!({ "restored": args.to, "audit_records": verdict.records }));
-    }
-    outln!("restored into {}; audit log intact: {} records, hash chain verified", args.to, verdict.records);
-    Ok(())
+    Ok(verdict.records)
 }
 
 /// Backs the database up into `dir` as `PREFIX-STAMP.sqlite|pgdump`: written
@@ -169,7 +174,7 @@ pub(crate) async fn write(db: &Db, url: &str, dir: &Path, key: &str) -> anyhow::
 }
 
 /// Writes a backup to `path` and checks it can be read back.
-async fn write_backup(db: &Db, url: &str, path: &Path) -> anyhow::Result<()> {
+pub(crate) async fn write_backup(db: &Db, url: &str, path: &Path) -> anyhow::Result<()> {
     if db.backup_sqlite(path).await? {
         return Ok(baocao_store::Db::check_sqlite_file(path).await?);
     }

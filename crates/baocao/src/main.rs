@@ -18,10 +18,13 @@ macro_rules! out {
 }
 
 mod backup;
+mod config;
 mod cutover;
 mod data;
 mod demo;
 mod directory;
+mod doctor;
+mod migrate;
 mod output;
 mod progress;
 mod registry;
@@ -48,6 +51,12 @@ struct Cli {
     #[arg(long, global = true, env = "BAOCAO_DATABASE_URL")]
     db: Option<String>,
 
+    /// Configuration file (TOML; docs/baocao.toml documents every key):
+    /// its values count where neither the command line nor the
+    /// environment sets one.
+    #[arg(long, global = true, env = "BAOCAO_CONFIG")]
+    config: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -56,6 +65,12 @@ struct Cli {
 enum Command {
     /// Runs the web application and the REST API.
     Serve(serve::ServeArgs),
+    /// Checks what `serve` would run with: configuration, database and its
+    /// migrations, mail server, disk space, backups, clock, scheduled jobs.
+    Doctor(doctor::DoctorArgs),
+    /// Brings the database schema up to date; `--check` tries it on a copy
+    /// first and changes nothing.
+    Migrate(migrate::MigrateArgs),
     /// The registry of administrative units (danh mục đơn vị hành chính).
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
@@ -137,15 +152,45 @@ enum Command {
     },
 }
 
+/// The command line, completed by the configuration file if one is named.
+fn parse() -> anyhow::Result<(Cli, config::Config)> {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches)?;
+    let Some(path) = &cli.config else { return Ok((cli, config::Config::default())) };
+    let config = config::Config::read(path)?;
+    // `doctor` takes `serve`'s options, to check what it would run with.
+    let serve = matches.subcommand_matches("serve").or_else(|| matches.subcommand_matches("doctor"));
+    let extra = config.arguments(&matches, serve);
+    if extra.is_empty() {
+        return Ok((cli, config));
+    }
+    let cli = Cli::try_parse_from(std::env::args_os().chain(extra))
+        .map_err(|e| anyhow::anyhow!("tệp cấu hình {}: {}", path.display(), e.to_string().trim()))?;
+    Ok((cli, config))
+}
+
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let (cli, config) = match parse() {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let serving = matches!(cli.command, Command::Serve(_));
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if serving { "info" } else { "warn" }));
-    // BAOCAO_LOG_FORMAT=json: one JSON object per line (with the request id
-    // of each request's span), for log collectors.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        let configured = config.log.as_deref().and_then(|l| tracing_subscriber::EnvFilter::try_new(l).ok());
+        configured.unwrap_or_else(|| tracing_subscriber::EnvFilter::new(if serving { "info" } else { "warn" }))
+    });
+    // BAOCAO_LOG_FORMAT=json (or `log_format = "json"`): one JSON object per
+    // line (with the request id of each request's span), for log collectors.
+    let json = match std::env::var("BAOCAO_LOG_FORMAT") {
+        Ok(format) => format == "json",
+        Err(_) => config.log_format == Some(config::LogFormat::Json),
+    };
     let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if std::env::var("BAOCAO_LOG_FORMAT").is_ok_and(|f| f == "json") {
+    if json {
         subscriber.json().with_current_span(true).init();
     } else {
         subscriber.init();
@@ -155,6 +200,8 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(cli.db, args).await,
+            Command::Doctor(args) => doctor::run(cli.db, cli.config.as_deref(), args).await,
+            Command::Migrate(args) => migrate::run(&database_url(cli.db, "sqlite:baocao.db"), args).await,
             Command::Registry(command) => with_db(cli.db, |db| Box::pin(registry::run(db, command))).await,
             Command::Indicators(command) => with_db(cli.db, |db| Box::pin(data::indicators(db, command))).await,
             Command::Data(command) => with_db(cli.db, |db| Box::pin(data::data(db, command))).await,

@@ -15,71 +15,71 @@ use serde::Deserialize;
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "BAOCAO_LISTEN")]
-    listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// Demo mode: loads the bundled national data into an embedded SQLite
     /// file (reused when present) and opens on the demo province.
     #[arg(long)]
-    demo: bool,
+    pub(crate) demo: bool,
     /// Demo settings (TOML); the bundled demo.toml when absent.
     #[arg(long, requires = "demo")]
-    demo_config: Option<PathBuf>,
+    pub(crate) demo_config: Option<PathBuf>,
     /// Mark session cookies Secure (set this when a TLS proxy is in front
     /// and does not send `X-Forwarded-Proto: https`).
     #[arg(long, env = "BAOCAO_SECURE_COOKIES")]
-    secure_cookies: bool,
+    pub(crate) secure_cookies: bool,
     /// A reverse proxy is in front: take the client's address from
     /// `X-Forwarded-For` (for sign-in rate limiting).
     #[arg(long, env = "BAOCAO_BEHIND_PROXY")]
-    behind_proxy: bool,
+    pub(crate) behind_proxy: bool,
     /// The province's official mail domain (default of account plans).
     #[arg(long, env = "BAOCAO_MAIL_DOMAIN")]
-    mail_domain: Option<String>,
+    pub(crate) mail_domain: Option<String>,
     /// The SMTP server mail is sent through: `smtp://host:25`,
     /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or
     /// `smtps://user:pass@host:465` (TLS). Without it, mail waits in the
     /// outbox (Tài khoản → Hộp thư đi).
     #[arg(long, env = "BAOCAO_SMTP_URL", hide_env_values = true)]
-    smtp_url: Option<String>,
+    pub(crate) smtp_url: Option<String>,
     /// The sender of baocao's mail (default: baocao@ the mail domain).
     #[arg(long, env = "BAOCAO_MAIL_FROM")]
-    mail_from: Option<String>,
+    pub(crate) mail_from: Option<String>,
     /// The site's address as officials reach it, for the links in mail
     /// (default: http:// and the address listened on).
     #[arg(long, env = "BAOCAO_PUBLIC_URL")]
-    public_url: Option<String>,
+    pub(crate) public_url: Option<String>,
     /// Roles whose holders must sign in with a second factor (RFC 6238
     /// codes), comma-separated, or `none`. Default: system_admin,
     /// unit_admin, approver; `none` in the demo.
     #[arg(long, env = "BAOCAO_SECOND_FACTOR_FOR")]
-    second_factor_for: Option<String>,
+    pub(crate) second_factor_for: Option<String>,
     /// The province's OpenID Connect identity provider (its issuer URL):
     /// officials may then sign in through it. Its redirect URI for baocao
     /// is the public URL followed by `/login/sso/callback`.
     #[arg(long, env = "BAOCAO_OIDC_ISSUER", requires = "oidc_client_id")]
-    oidc_issuer: Option<String>,
+    pub(crate) oidc_issuer: Option<String>,
     /// baocao's client id at the identity provider.
     #[arg(long, env = "BAOCAO_OIDC_CLIENT_ID")]
-    oidc_client_id: Option<String>,
+    pub(crate) oidc_client_id: Option<String>,
     /// baocao's client secret there (none for a public client).
     #[arg(long, env = "BAOCAO_OIDC_CLIENT_SECRET", hide_env_values = true)]
-    oidc_client_secret: Option<String>,
+    pub(crate) oidc_client_secret: Option<String>,
     /// The provider's name on the sign-in button.
     #[arg(long, env = "BAOCAO_OIDC_NAME", default_value = "tài khoản công vụ")]
-    oidc_name: String,
+    pub(crate) oidc_name: String,
     /// When the daily reminders and approvers' digests go out (Vietnam
     /// time, HH:MM).
     #[arg(long, default_value = "07:00", env = "BAOCAO_NOTIFY_AT", value_parser = daily)]
-    notify_at: Daily,
+    pub(crate) notify_at: Daily,
     /// Back the database up every night into this directory (as `baocao
     /// backup` does); no nightly backup without it.
     #[arg(long, env = "BAOCAO_BACKUP_DIR")]
-    backup_dir: Option<PathBuf>,
+    pub(crate) backup_dir: Option<PathBuf>,
     /// When the nightly backup runs (Vietnam time, HH:MM).
     #[arg(long, default_value = "01:30", env = "BAOCAO_BACKUP_AT", value_parser = daily)]
-    backup_at: Daily,
+    pub(crate) backup_at: Daily,
     /// How many nightly backups are kept (older ones are removed).
     #[arg(long, default_value_t = 14, env = "BAOCAO_BACKUP_KEEP")]
-    backup_keep: usize,
+    pub(crate) backup_keep: usize,
 }
 
 fn daily(text: &str) -> Result<Daily, String> {
@@ -107,6 +107,12 @@ fn scheduled_cutovers(db: Db, url: String) -> Job {
         Box::pin(async move { crate::cutover::run_scheduled(&db, &url, chrono::Utc::now()).await })
     });
     Job { name: scheduler::CUTOVERS, at: Daily(chrono::NaiveTime::MIN), work }
+}
+
+/// Greets the SMTP server `serve` would send through (for `baocao doctor`):
+/// its address without the password, or why it cannot be reached.
+pub(crate) async fn check_mail_server(smtp_url: &str) -> Result<String, String> {
+    baocao_server::mail::check_server(smtp_url).await.map(|()| baocao_server::mail::redacted(smtp_url))
 }
 
 /// The roles of `--second-factor-for`.

@@ -57,6 +57,20 @@ async fn two_servers_on_one_database_run_each_job_once() {
         assert_eq!(runs[0].outcome, "succeeded", "{runs:#?}");
         assert!(runs[0].detail.as_deref().unwrap_or_default().starts_with("Đã sao lưu vào"), "{runs:#?}");
     }
+    // Each process counts the runs it made: three of the notifications
+    // between them. `/metrics` also shows the pool and the report queue.
+    let mut counted = 0.0;
+    for server in &servers {
+        let text = reqwest::get(format!("{}/metrics", server.base)).await.unwrap().text().await.unwrap();
+        assert!(text.contains("baocao_db_pool_connections{state=\"idle\"}"), "{text}");
+        assert!(text.contains("baocao_report_queue_waiting 0"), "{text}");
+        counted += text
+            .lines()
+            .find(|l| l.starts_with("baocao_job_runs_total{job=\"notifications\",outcome=\"succeeded\"}"))
+            .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .unwrap_or(0.0);
+    }
+    assert_eq!(counted, 3.0);
     let kept: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok).collect();
     assert_eq!(kept.len(), 1, "one backup kept: {kept:?}");
 
