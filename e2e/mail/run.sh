@@ -30,6 +30,9 @@ trap 'kill "$smtp" 2>/dev/null || true; cleanup' EXIT
 token="$("$bin" tokens create mail.admin --name mail-check --scope manage_accounts | tail -n1)"
 
 mail=(--smtp-url "smtp://127.0.0.1:$port" --mail-from "Hệ thống báo cáo <baocao@tinh-thu.gov.vn>")
+# The operator's check greets the same server.
+"$bin" doctor "${mail[@]}" >"$work/doctor.txt" || true
+grep -q '^✓ mail' "$work/doctor.txt" || { cat "$work/doctor.txt" >&2; echo "doctor did not reach the SMTP server" >&2; exit 1; }
 start_server "${mail[@]}"
 "$venv/bin/python" "$here/check.py" "$base" "$token" "$work/maildir" first
 # A plan's task due today, and the account that manages plans told of it

@@ -71,6 +71,9 @@ enum Command {
     /// Brings the database schema up to date; `--check` tries it on a copy
     /// first and changes nothing.
     Migrate(migrate::MigrateArgs),
+    /// Prints the manual page (roff), for the Debian package's `man baocao`.
+    #[command(hide = true)]
+    Manual,
     /// The registry of administrative units (danh mục đơn vị hành chính).
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
@@ -200,6 +203,7 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(cli.db, args).await,
+            Command::Manual => manual(),
             Command::Doctor(args) => doctor::run(cli.db, cli.config.as_deref(), args).await,
             Command::Migrate(args) => migrate::run(&database_url(cli.db, "sqlite:baocao.db"), args).await,
             Command::Registry(command) => with_db(cli.db, |db| Box::pin(registry::run(db, command))).await,
@@ -247,6 +251,14 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The manual page, made from the command line's own definition so that
+/// it says what the binary does.
+fn manual() -> anyhow::Result<()> {
+    use clap::CommandFactory;
+    clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout().lock())?;
+    Ok(())
 }
 
 /// True when `e` is a write to a pipe whose reader has gone.
