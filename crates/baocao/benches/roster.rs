@@ -26,6 +26,11 @@ fn baocao(db: &str, args: &[&str]) -> f64 {
 }
 
 fn run(label: &str, db: &str, dir: &std::path::Path, people: usize) {
+    // Agencies serve units of the registry: the national registry first
+    // (not timed).
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    let (lists, supplement) = (data.join("vn-admin"), data.join("supplements/special-zones-2025.csv"));
+    baocao(db, &["registry", "load-2025", lists.to_str().unwrap(), "--supplement", supplement.to_str().unwrap()]);
     let agencies = dir.join("agencies.csv");
     let roster = dir.join("roster.csv");
     let import_agencies = baocao(db, &["agencies", "import", agencies.to_str().unwrap()]);
