@@ -206,9 +206,14 @@ async fn database(report: &mut Report, db: &Db) {
         }
     }
     if let Ok(runs) = db.job_runs(50).await {
-        let mut failed: Vec<&str> =
-            runs.iter().filter(|r| r.outcome == "failed").map(|r| r.job.as_str()).collect::<Vec<_>>();
-        failed.dedup();
+        // Each job named once, however many of its recent runs failed.
+        let failed: Vec<&str> = runs
+            .iter()
+            .filter(|r| r.outcome == "failed")
+            .map(|r| r.job.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         if failed.is_empty() {
             report.add("jobs", Level::Ok, "việc định kỳ gần đây không lỗi", "recent scheduled jobs did not fail");
         } else {
