@@ -122,12 +122,12 @@ pub async fn replay(State(state): State<AppState>, req: Request, next: Next) -> 
     let mut req = Request::from_parts(parts, Body::from(bytes));
     req.extensions_mut().insert(held.clone());
     let response = next.run(req).await;
-    keep(&state, &held, exact, response).await
+    keep(&state, &path, &held, exact, response).await
 }
 
 /// Keeps `response` for `held`'s key (a server error or a refusal for
 /// load lets the key go instead), and hands it on.
-async fn keep(state: &AppState, held: &Held, exact: bool, response: Response) -> Response {
+async fn keep(state: &AppState, path: &str, held: &Held, exact: bool, response: Response) -> Response {
     let (parts, body) = response.into_parts();
     let status = parts.status;
     let bytes = axum::body::to_bytes(body, ANSWER_LIMIT).await;
@@ -152,7 +152,7 @@ async fn keep(state: &AppState, held: &Held, exact: bool, response: Response) ->
     }
     match bytes {
         Ok(bytes) => Response::from_parts(parts, Body::from(bytes)),
-        Err(_) => refuse("/api", StatusCode::INTERNAL_SERVER_ERROR, "Câu trả lời quá lớn để gửi."),
+        Err(_) => refuse(path, StatusCode::INTERNAL_SERVER_ERROR, "Câu trả lời quá lớn để gửi."),
     }
 }
 
