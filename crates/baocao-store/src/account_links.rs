@@ -5,13 +5,16 @@
 //! before it expires, for an open account; a newer link of the same kind
 //! replaces the older.
 
+use std::collections::HashMap;
+
 use baocao_core::mail::{Link, LinkParams, Params};
 use baocao_credentials::{new_token, token_hash};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
+use sqlx::QueryBuilder;
 
 use crate::audit::Change;
-use crate::{Db, StoreError, WriteTx, append_audit, with_conn, with_pool};
+use crate::{Db, StoreError, WriteTx, append_audit, append_audits, with_conn, with_pool};
 
 /// How long an activation link works: the cutover's accounts are mailed the
 /// day before, and officials may be away for some days.
@@ -107,6 +110,103 @@ impl Db {
         let params = Params::Link(LinkParams { display_name, username, token, expires_at });
         Self::enqueue_in(tx, link.template(), &email, Some(account_id), &params, now).await?;
         Ok(())
+    }
+
+    /// Creates the accounts `(username, display name)` of an account plan
+    /// without passwords, audited; those named by an address are mailed
+    /// their activation links. A few multi-row statements whatever the
+    /// number: a cutover creates thousands at once.
+    pub(crate) async fn create_planned_accounts_in(
+        tx: &mut WriteTx,
+        actor: &str,
+        accounts: &[(&str, &str)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        const ROWS: usize = 1000;
+        for (username, display_name) in accounts {
+            StoreError::check_text("tên đăng nhập (username)", username, false)?;
+            StoreError::check_text("họ và tên (display name)", display_name, false)?;
+        }
+        let link = Link::Activation;
+        let expires_at = now + validity(link);
+        with_conn!(tx, |conn| {
+            let mut ids: HashMap<String, i64> = HashMap::with_capacity(accounts.len());
+            for chunk in accounts.chunks(ROWS) {
+                let mut select = QueryBuilder::new("SELECT username FROM accounts WHERE username IN (");
+                let mut names = select.separated(", ");
+                for (username, _) in chunk {
+                    names.push_bind(*username);
+                }
+                select.push(")");
+                let taken: Option<String> = select.build_query_scalar().fetch_optional(&mut *conn).await?;
+                if let Some(username) = taken {
+                    return Err(StoreError::Conflict(format!(
+                        "Tên đăng nhập «{username}» đã có người dùng; chọn tên khác."
+                    )));
+                }
+                let mut insert = QueryBuilder::new("INSERT INTO accounts (username, display_name, email, created_at) ");
+                insert.push_values(chunk, |mut b, (username, display_name)| {
+                    b.push_bind(*username)
+                        .push_bind(*display_name)
+                        .push_bind(username.contains('@').then_some(*username))
+                        .push_bind(now);
+                });
+                insert.push(" RETURNING username, id");
+                let rows: Vec<(String, i64)> = insert.build_query_as().fetch_all(&mut *conn).await?;
+                ids.extend(rows);
+            }
+            // The plan's usernames are the officials' addresses: each such
+            // account is mailed its activation link.
+            let invited: Vec<(i64, &str, &str, String)> = accounts
+                .iter()
+                .filter(|(username, _)| username.contains('@'))
+                .map(|(username, display_name)| (ids[*username], *username, *display_name, new_token()))
+                .collect();
+            for chunk in invited.chunks(ROWS) {
+                let mut tokens = QueryBuilder::new(
+                    "INSERT INTO account_tokens (account_id, purpose, token_hash, created_at, expires_at) ",
+                );
+                tokens.push_values(chunk, |mut b, (id, _, _, token)| {
+                    b.push_bind(*id)
+                        .push_bind(link.as_str())
+                        .push_bind(token_hash(token))
+                        .push_bind(now)
+                        .push_bind(expires_at);
+                });
+                tokens.build().execute(&mut *conn).await?;
+                let mut mail = QueryBuilder::new(
+                    "INSERT INTO outbox (template, recipient, account_id, params, next_attempt_at, created_at) ",
+                );
+                mail.push_values(chunk, |mut b, (id, username, display_name, token)| {
+                    let params = Params::Link(LinkParams {
+                        display_name: display_name.to_string(),
+                        username: username.to_string(),
+                        token: token.clone(),
+                        expires_at,
+                    });
+                    b.push_bind(link.template().as_str())
+                        .push_bind(*username)
+                        .push_bind(*id)
+                        .push_bind(params.to_json())
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                mail.build().execute(&mut *conn).await?;
+            }
+            let changes: Vec<Change<'_>> = accounts
+                .iter()
+                .map(|(username, display_name)| Change {
+                    at: now,
+                    actor,
+                    action: "account.create",
+                    object: format!("account {username}"),
+                    before: None,
+                    after: Some(json!({ "display_name": display_name, "password": false })),
+                })
+                .collect();
+            append_audits!(conn, &changes);
+            Ok(())
+        })
     }
 
     /// Creates an account without a password and mails `email` its

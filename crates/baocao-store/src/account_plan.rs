@@ -12,10 +12,19 @@ use baocao_core::directory::{
 };
 use chrono::NaiveDate;
 use serde::Serialize;
+use sqlx::QueryBuilder;
 
 use crate::accounts::AccountText;
 use crate::directory::RosterEntry;
 use crate::{Db, StoreError, WriteTx, with_conn, with_pool};
+
+/// Account steps carried out in one transaction outside a cutover: few
+/// enough that an interruption loses little, many enough that a province's
+/// plan is not a transaction per official.
+pub const STEPS_PER_COMMIT: usize = 1000;
+
+/// Rows a multi-row statement carries.
+const ROWS: usize = 1000;
 
 /// How to undo one account step (a cutover's rollback).
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
@@ -195,13 +204,18 @@ impl Db {
     }
 
     pub(crate) async fn record_addresses_in(tx: &mut WriteTx, planned: &[PlannedAddress]) -> Result<(), StoreError> {
+        let given: Vec<(i64, &str)> =
+            planned.iter().filter(|a| a.action == "create").map(|a| (a.person, a.address.as_str())).collect();
         with_conn!(tx, |conn| {
-            for a in planned.iter().filter(|a| a.action == "create") {
-                sqlx::query("UPDATE people SET email = $1 WHERE id = $2 AND email IS NULL")
-                    .bind(&a.address)
-                    .bind(a.person)
-                    .execute(&mut *conn)
-                    .await?;
+            // `column1`, `column2`: the names both backends give to the
+            // columns of a `VALUES` list.
+            for chunk in given.chunks(ROWS) {
+                let mut update = QueryBuilder::new("UPDATE people SET email = v.column2 FROM (");
+                update.push_values(chunk, |mut b, (person, address)| {
+                    b.push_bind(*person).push_bind(*address);
+                });
+                update.push(") AS v WHERE people.id = v.column1 AND people.email IS NULL");
+                update.build().execute(&mut *conn).await?;
             }
             Ok(())
         })
@@ -224,43 +238,64 @@ impl Db {
         Ok(steps.len())
     }
 
-    /// Carries out account steps effective on `day`. Each step is its own
+    /// Carries out account steps effective on `day`, [`STEPS_PER_COMMIT`] a
     /// transaction; planning again after an interruption gives what is left.
     pub async fn apply_account_steps(&self, actor: &str, steps: &[Step], day: NaiveDate) -> Result<(), StoreError> {
-        for step in steps {
+        for chunk in steps.chunks(STEPS_PER_COMMIT) {
             let mut tx = self.begin_write().await?;
-            Self::apply_account_steps_in(&mut tx, actor, std::slice::from_ref(step), day).await?;
+            Self::apply_account_steps_in(&mut tx, actor, chunk, day).await?;
             tx.commit().await?;
         }
         Ok(())
     }
 
     /// Carries out account steps inside the caller's transaction; returns
-    /// how to undo each.
+    /// how to undo each, in the steps' order. New accounts and grants, which
+    /// are nearly all of a cutover's steps, are written together, first
+    /// the accounts (a plan's grants may be for them); the other steps
+    /// follow one by one.
     pub(crate) async fn apply_account_steps_in(
         tx: &mut WriteTx,
         actor: &str,
         steps: &[Step],
         day: NaiveDate,
     ) -> Result<Vec<AccountUndo>, StoreError> {
-        let mut undo = Vec::new();
-        for step in steps {
+        let mut undo: Vec<Option<AccountUndo>> = vec![None; steps.len()];
+        let created: Vec<(&str, &str)> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Create { username, display_name } => Some((username.as_str(), display_name.as_str())),
+                _ => None,
+            })
+            .collect();
+        Self::create_planned_accounts_in(tx, actor, &created, chrono::Utc::now()).await?;
+        let mut granted: Vec<(usize, &str, Grant)> = Vec::new();
+        for (n, step) in steps.iter().enumerate() {
             match step {
-                Step::Create { username, display_name } => {
-                    let id = Self::create_account_in(tx, actor, username, display_name, None).await?;
-                    // The plan's usernames are the officials' addresses:
-                    // each new account is mailed its activation link.
-                    if username.contains('@') {
-                        Self::invite_in(tx, id, username, chrono::Utc::now()).await?;
-                    }
-                    undo.push(AccountUndo::Created { username: username.clone() });
-                }
+                Step::Create { username, .. } => undo[n] = Some(AccountUndo::Created { username: username.clone() }),
                 Step::Grant { username, role, unit } => {
                     let validity = Validity::new(Some(day), None);
-                    let grant = Grant { role: *role, unit: unit.clone(), forms: vec![], validity };
-                    let id = Self::add_grant_in(tx, actor, username, &grant).await?;
-                    undo.push(AccountUndo::Granted { grant: id });
+                    granted.push((n, username, Grant { role: *role, unit: unit.clone(), forms: vec![], validity }));
                 }
+                Step::ReadOnly { username, unit, until } => {
+                    let validity = Validity::new(Some(day), Some(*until));
+                    granted.push((
+                        n,
+                        username,
+                        Grant { role: Role::Viewer, unit: unit.clone(), forms: vec![], validity },
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let requests: Vec<(&str, &Grant)> = granted.iter().map(|(_, u, g)| (*u, g)).collect();
+        let ids = Self::add_grants_in(tx, actor, &requests).await?;
+        for ((n, _, _), grant) in granted.iter().zip(ids) {
+            undo[*n] = Some(AccountUndo::Granted { grant });
+        }
+        for (n, step) in steps.iter().enumerate() {
+            undo[n] = Some(match step {
+                Step::Create { .. } | Step::Grant { .. } | Step::ReadOnly { .. } => continue,
                 Step::End { grant, .. } => {
                     let valid_to: Option<NaiveDate> =
                         with_conn!(tx, |conn| sqlx::query_scalar("SELECT valid_to FROM grants WHERE id = $1")
@@ -268,15 +303,15 @@ impl Db {
                             .fetch_one(&mut *conn)
                             .await?);
                     Self::revoke_grant_in(tx, actor, *grant, day).await?;
-                    undo.push(AccountUndo::Ended { grant: *grant, valid_to });
+                    AccountUndo::Ended { grant: *grant, valid_to }
                 }
                 Step::Close { username } => {
                     Self::set_state_in(tx, actor, username, false, false).await?;
-                    undo.push(AccountUndo::Closed { username: username.clone() });
+                    AccountUndo::Closed { username: username.clone() }
                 }
                 Step::Open { username } => {
                     Self::set_state_in(tx, actor, username, true, false).await?;
-                    undo.push(AccountUndo::Opened { username: username.clone() });
+                    AccountUndo::Opened { username: username.clone() }
                 }
                 Step::Rename { username, display_name } => {
                     let before: String = with_conn!(tx, |conn| sqlx::query_scalar(
@@ -287,16 +322,10 @@ impl Db {
                     .await?);
                     Self::set_account_text_in(tx, actor, username, AccountText::DisplayName, Some(display_name))
                         .await?;
-                    undo.push(AccountUndo::Renamed { username: username.clone(), display_name: before });
+                    AccountUndo::Renamed { username: username.clone(), display_name: before }
                 }
-                Step::ReadOnly { username, unit, until } => {
-                    let validity = Validity::new(Some(day), Some(*until));
-                    let grant = Grant { role: Role::Viewer, unit: unit.clone(), forms: vec![], validity };
-                    let id = Self::add_grant_in(tx, actor, username, &grant).await?;
-                    undo.push(AccountUndo::Granted { grant: id });
-                }
-            }
+            });
         }
-        Ok(undo)
+        Ok(undo.into_iter().flatten().collect())
     }
 }

@@ -5,14 +5,17 @@
 //! nothing stored lets anyone sign in. Every change is audited in its own
 //! transaction.
 
+use std::collections::HashMap;
+
 use baocao_core::access::{Grant, Role};
 use baocao_core::date::Validity;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::json;
+use sqlx::QueryBuilder;
 
 use crate::audit::Change;
-use crate::{Db, StoreError, WriteTx, append_audit, with_conn, with_pool};
+use crate::{Db, StoreError, WriteTx, append_audit, append_audits, with_conn, with_pool};
 
 /// An account as the sign-in needs it.
 #[derive(Clone, Debug)]
@@ -400,36 +403,92 @@ impl Db {
         username: &str,
         grant: &Grant,
     ) -> Result<i64, StoreError> {
+        let ids = Self::add_grants_in(tx, actor, &[(username, grant)]).await?;
+        Ok(ids[0])
+    }
+
+    /// Gives each `(username, grant)`, audited; returns the grants' ids in
+    /// the same order. A few multi-row statements whatever the number: a
+    /// cutover gives thousands at once.
+    pub(crate) async fn add_grants_in(
+        tx: &mut WriteTx,
+        actor: &str,
+        grants: &[(&str, &Grant)],
+    ) -> Result<Vec<i64>, StoreError> {
+        /// A grant as stored, to find each inserted row's request.
+        type Key = (i64, String, Option<String>, String, Option<NaiveDate>, Option<NaiveDate>);
+        /// An inserted grant: its id, then its `Key`.
+        type Inserted = (i64, i64, String, Option<String>, String, Option<NaiveDate>, Option<NaiveDate>);
+        const ROWS: usize = 1000;
         let now = Utc::now();
+        let usernames: Vec<&str> = grants.iter().map(|(u, _)| *u).collect();
         with_conn!(tx, |conn| {
-            let account: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE username = $1")
-                .bind(username)
-                .fetch_optional(&mut *conn)
-                .await?
-                .ok_or_else(|| unknown_account(username))?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO grants (account_id, role, unit_code, forms, valid_from, valid_to)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(account)
-            .bind(grant.role.as_str())
-            .bind(&grant.unit)
-            .bind(serde_json::to_string(&grant.forms).expect("strings serialize"))
-            .bind(grant.validity.from)
-            .bind(grant.validity.to)
-            .fetch_one(&mut *conn)
-            .await?;
-            let change = Change {
-                at: now,
-                actor,
-                action: "grant.add",
-                object: format!("account {username}"),
-                before: None,
-                after: Some(json!({ "grant": id, "role": grant.role, "unit": grant.unit, "forms": grant.forms,
-                    "valid_from": grant.validity.from, "valid_to": grant.validity.to })),
-            };
-            append_audit!(conn, &change);
-            Ok(id)
+            let mut accounts: HashMap<String, i64> = HashMap::new();
+            for chunk in usernames.chunks(ROWS) {
+                let mut select = QueryBuilder::new("SELECT username, id FROM accounts WHERE username IN (");
+                let mut names = select.separated(", ");
+                for u in chunk {
+                    names.push_bind(*u);
+                }
+                select.push(")");
+                let rows: Vec<(String, i64)> = select.build_query_as().fetch_all(&mut *conn).await?;
+                accounts.extend(rows);
+            }
+            let mut wanted: HashMap<Key, Vec<usize>> = HashMap::new();
+            let mut rows = Vec::with_capacity(grants.len());
+            for (n, (username, grant)) in grants.iter().enumerate() {
+                let account = *accounts.get(*username).ok_or_else(|| unknown_account(username))?;
+                let forms = serde_json::to_string(&grant.forms).expect("strings serialize");
+                let key = (
+                    account,
+                    grant.role.as_str().to_owned(),
+                    grant.unit.clone(),
+                    forms,
+                    grant.validity.from,
+                    grant.validity.to,
+                );
+                wanted.entry(key.clone()).or_default().push(n);
+                rows.push(key);
+            }
+            // Rows come back in no promised order: each is matched to its
+            // request by content (identical requests are interchangeable).
+            let mut ids = vec![0; grants.len()];
+            for chunk in rows.chunks(ROWS) {
+                let mut insert =
+                    QueryBuilder::new("INSERT INTO grants (account_id, role, unit_code, forms, valid_from, valid_to) ");
+                insert.push_values(chunk, |mut b, (account, role, unit, forms, from, to)| {
+                    b.push_bind(*account)
+                        .push_bind(role.as_str())
+                        .push_bind(unit.as_deref())
+                        .push_bind(forms.as_str())
+                        .push_bind(*from)
+                        .push_bind(*to);
+                });
+                insert.push(" RETURNING id, account_id, role, unit_code, forms, valid_from, valid_to");
+                let stored: Vec<Inserted> = insert.build_query_as().fetch_all(&mut *conn).await?;
+                for (id, account, role, unit, forms, from, to) in stored {
+                    let n = wanted
+                        .get_mut(&(account, role, unit, forms, from, to))
+                        .and_then(Vec::pop)
+                        .ok_or_else(|| StoreError::Corrupt("a grant was stored that nobody asked for".into()))?;
+                    ids[n] = id;
+                }
+            }
+            let changes: Vec<Change<'_>> = grants
+                .iter()
+                .zip(&ids)
+                .map(|((username, grant), id)| Change {
+                    at: now,
+                    actor,
+                    action: "grant.add",
+                    object: format!("account {username}"),
+                    before: None,
+                    after: Some(json!({ "grant": id, "role": grant.role, "unit": grant.unit, "forms": grant.forms,
+                        "valid_from": grant.validity.from, "valid_to": grant.validity.to })),
+                })
+                .collect();
+            append_audits!(conn, &changes);
+            Ok(ids)
         })
     }
 

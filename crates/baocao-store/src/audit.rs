@@ -83,23 +83,24 @@ macro_rules! append_audit {
     }};
 }
 
+/// A record chained after the one before it, as stored.
 #[derive(serde::Serialize)]
-struct ChainedRow<'a> {
-    seq: i64,
-    at: String,
-    actor: &'a str,
-    action: &'a str,
-    object: &'a str,
-    before: Option<String>,
-    after: Option<String>,
-    prev_hash: String,
-    hash: String,
+pub(crate) struct ChainedRow<'a> {
+    pub seq: i64,
+    pub at: String,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub object: &'a str,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
 }
 
-/// `changes` chained after the record `head` (its seq and hash), as the
-/// JSON batch of the dialect's `insert_audit`, and the new end of the chain:
-/// the same records [`append_audit!`] writes one at a time.
-pub(crate) fn chained(head: (i64, String), changes: &[Change<'_>]) -> (String, (i64, String)) {
+/// `changes` chained after the record `head` (its seq and hash), and the
+/// new end of the chain: the same records [`append_audit!`] writes one at
+/// a time.
+pub(crate) fn chained_rows<'a>(head: (i64, String), changes: &'a [Change<'_>]) -> (Vec<ChainedRow<'a>>, (i64, String)) {
     let (mut seq, mut prev) = head;
     let mut rows = Vec::with_capacity(changes.len());
     for change in changes {
@@ -119,7 +120,53 @@ pub(crate) fn chained(head: (i64, String), changes: &[Change<'_>]) -> (String, (
             hash,
         });
     }
-    (serde_json::to_string(&rows).expect("plain data serializes"), (seq, prev))
+    (rows, (seq, prev))
+}
+
+/// [`chained_rows`] as the JSON batch of the dialect's `insert_audit`.
+pub(crate) fn chained(head: (i64, String), changes: &[Change<'_>]) -> (String, (i64, String)) {
+    let (rows, end) = chained_rows(head, changes);
+    (serde_json::to_string(&rows).expect("plain data serializes"), end)
+}
+
+/// Appends the slice of changes `$changes` to the audit log on `$conn` (either
+/// backend), as [`append_audit!`] would one by one, in multi-row statements:
+/// for the thousands of records of a cutover's accounts.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! append_audits {
+    ($conn:expr, $changes:expr) => {{
+        let changes: &[$crate::audit::Change<'_>] = $changes;
+        if !changes.is_empty() {
+            // Moving the head first takes its row lock, as `append_audit!` does.
+            let n = changes.len() as i64;
+            let head: (i64, String) =
+                sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq - $1, hash")
+                    .bind(n)
+                    .fetch_one(&mut *$conn)
+                    .await?;
+            let (rows, (_, hash)) = $crate::audit::chained_rows(head, changes);
+            // Nine parameters a record: well under either backend's limit.
+            for chunk in rows.chunks(1000) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO audit_log (seq, at, actor, action, object, before, after, prev_hash, hash) ",
+                );
+                insert.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.seq)
+                        .push_bind(r.at.as_str())
+                        .push_bind(r.actor)
+                        .push_bind(r.action)
+                        .push_bind(r.object)
+                        .push_bind(r.before.as_deref())
+                        .push_bind(r.after.as_deref())
+                        .push_bind(r.prev_hash.as_str())
+                        .push_bind(r.hash.as_str());
+                });
+                insert.build().execute(&mut *$conn).await?;
+            }
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(hash).execute(&mut *$conn).await?;
+        }
+    }};
 }
 
 /// Which records to list.

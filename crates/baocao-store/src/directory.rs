@@ -7,34 +7,18 @@
 //! between agencies are part of the history rather than overwritten. The
 //! accounts the rosters ask for are planned in [`crate::account_plan`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use baocao_core::directory::{Agency, AgencyLineage, Gender, Listing, agency_lineage, check_agencies};
 use baocao_core::text::fold;
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::json;
+use sqlx::QueryBuilder;
 
 use crate::agency_rows::{AgencyRow, SELECT_AGENCIES, agency_of, all_agencies};
 use crate::audit::Change;
 use crate::{Db, StoreError, append_audit, with_conn, with_pool};
-
-/// Ends posting `$row` on `$day` (a posting begun that very day is removed:
-/// it was never in force).
-macro_rules! end_posting {
-    ($conn:expr, $row:expr, $day:expr) => {{
-        let (id, valid_from) = ($row.0, $row.6);
-        if valid_from >= $day {
-            sqlx::query("DELETE FROM postings WHERE id = $1").bind(id).execute(&mut *$conn).await?;
-        } else {
-            sqlx::query("UPDATE postings SET valid_to = $1 WHERE id = $2")
-                .bind($day)
-                .bind(id)
-                .execute(&mut *$conn)
-                .await?;
-        }
-    }};
-}
 
 /// One official on a day's roster.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -71,6 +55,198 @@ type PostingRow = (i64, i64, String, String, String, String, NaiveDate);
 /// Postings in force on the day bound as `$2`, as `PostingRow`s.
 const POSTINGS_IN_FORCE: &str = "SELECT id, person_id, agency_code, position, post, roles, valid_from FROM postings
     WHERE valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)";
+
+/// A stored person: id, folded name, birth date, name, gender, email, phone.
+type StoredPerson = (i64, String, NaiveDate, String, Option<String>, Option<String>, Option<String>);
+
+/// Rows a multi-row statement carries: well under SQLite's 32,766 and
+/// PostgreSQL's 65,535 parameters a statement.
+const ROWS: usize = 1000;
+
+/// Whom a posting begun by an import is for.
+enum Holder {
+    Stored(i64),
+    /// The n-th of [`RosterWrites::new_people`].
+    New(usize),
+}
+
+/// What a roster import writes, worked out in memory from what is stored
+/// so that it is written in a few multi-row statements.
+#[derive(Default)]
+struct RosterWrites<'a> {
+    /// People new to the rosters, with their folded names.
+    new_people: Vec<(&'a Listing, String)>,
+    /// Stored people whose name or contacts the import changes.
+    changed_people: Vec<(i64, &'a Listing)>,
+    /// Postings in force that end on the day.
+    ended: Vec<i64>,
+    /// Postings begun on the day itself that the import replaces: they
+    /// were never in force, so they go.
+    removed: Vec<i64>,
+    /// Postings begun on the day, with the roles as stored (JSON).
+    begun: Vec<(Holder, &'a Listing, String)>,
+    summary: RosterSummary,
+}
+
+impl<'a> RosterWrites<'a> {
+    fn plan(
+        listed: &'a [Listing],
+        agencies: &BTreeSet<&str>,
+        people: &[StoredPerson],
+        in_force: &[PostingRow],
+        from: NaiveDate,
+    ) -> Self {
+        let stored: HashMap<(&str, NaiveDate), &StoredPerson> =
+            people.iter().map(|p| ((p.1.as_str(), p.2), p)).collect();
+        let mut postings_of: HashMap<i64, Vec<&PostingRow>> = HashMap::new();
+        for p in in_force {
+            postings_of.entry(p.1).or_default().push(p);
+        }
+        let mut w = RosterWrites::default();
+        // Postings this import keeps or has already ended.
+        let mut settled = HashSet::new();
+        for l in listed {
+            let folded = fold(&l.full_name);
+            let roles = serde_json::to_string(&l.roles).expect("strings serialize");
+            let (holder, current) = match stored.get(&(folded.as_str(), l.birth_date)) {
+                Some(p) => {
+                    if contacts_change(p, l) {
+                        w.changed_people.push((p.0, l));
+                    }
+                    (Holder::Stored(p.0), postings_of.get(&p.0).map_or(&[][..], Vec::as_slice))
+                }
+                None => {
+                    w.summary.people_added += 1;
+                    w.new_people.push((l, folded));
+                    (Holder::New(w.new_people.len() - 1), &[][..])
+                }
+            };
+            let same =
+                current.iter().find(|c| c.2 == l.agency_code && c.3 == l.position && c.4 == l.post && c.5 == roles);
+            if let Some(same) = same {
+                w.summary.unchanged += 1;
+                settled.insert(same.0);
+                continue;
+            }
+            for c in current {
+                if c.2 != l.agency_code {
+                    w.summary.transfers += 1;
+                }
+                w.end(c, from);
+                settled.insert(c.0);
+            }
+            w.begun.push((holder, l, roles));
+            w.summary.postings_begun += 1;
+        }
+        // Whoever the listed agencies no longer list stops working there.
+        for c in in_force.iter().filter(|c| agencies.contains(c.2.as_str()) && !settled.contains(&c.0)) {
+            w.end(c, from);
+        }
+        w
+    }
+
+    /// Ends posting `c` on `day` (a posting begun that very day is removed:
+    /// it was never in force).
+    fn end(&mut self, c: &PostingRow, day: NaiveDate) {
+        if c.6 >= day {
+            self.removed.push(c.0)
+        } else {
+            self.ended.push(c.0)
+        }
+        self.summary.postings_ended += 1;
+    }
+}
+
+/// Whether listing `l` changes stored person `p`'s name or contacts (an
+/// empty field keeps what is stored).
+fn contacts_change(p: &StoredPerson, l: &Listing) -> bool {
+    let differs = |new: Option<&str>, old: &Option<String>| new.is_some_and(|n| old.as_deref() != Some(n));
+    p.3 != l.full_name
+        || differs(l.gender.map(Gender::vietnamese), &p.4)
+        || differs(l.email.as_deref(), &p.5)
+        || differs(l.phone.as_deref(), &p.6)
+}
+
+/// Writes [`RosterWrites`] `$w` for day `$from` on either backend's
+/// connection, in multi-row statements.
+macro_rules! write_roster {
+    ($conn:expr, $w:expr, $from:expr) => {{
+        let w: &RosterWrites<'_> = $w;
+        let from: NaiveDate = $from;
+        let mut new_ids: HashMap<(String, NaiveDate), i64> = HashMap::with_capacity(w.new_people.len());
+        for chunk in w.new_people.chunks(ROWS) {
+            let mut insert =
+                QueryBuilder::new("INSERT INTO people (full_name, folded_name, birth_date, gender, email, phone) ");
+            insert.push_values(chunk, |mut b, (l, folded)| {
+                b.push_bind(l.full_name.as_str())
+                    .push_bind(folded.as_str())
+                    .push_bind(l.birth_date)
+                    .push_bind(l.gender.map(Gender::vietnamese))
+                    .push_bind(l.email.as_deref())
+                    .push_bind(l.phone.as_deref());
+            });
+            insert.push(" RETURNING id, folded_name, birth_date");
+            let rows: Vec<(i64, String, NaiveDate)> = insert.build_query_as().fetch_all(&mut *$conn).await?;
+            new_ids.extend(rows.into_iter().map(|(id, folded, born)| ((folded, born), id)));
+        }
+        for (id, l) in &w.changed_people {
+            sqlx::query(
+                "UPDATE people SET full_name = $1, gender = COALESCE($2, gender),
+                    email = COALESCE($3, email), phone = COALESCE($4, phone) WHERE id = $5",
+            )
+            .bind(&l.full_name)
+            .bind(l.gender.map(Gender::vietnamese))
+            .bind(&l.email)
+            .bind(&l.phone)
+            .bind(id)
+            .execute(&mut *$conn)
+            .await?;
+        }
+        for chunk in w.ended.chunks(ROWS) {
+            let mut update = QueryBuilder::new("UPDATE postings SET valid_to = ");
+            update.push_bind(from).push(" WHERE id IN (");
+            let mut ids = update.separated(", ");
+            for id in chunk {
+                ids.push_bind(*id);
+            }
+            update.push(")").build().execute(&mut *$conn).await?;
+        }
+        for chunk in w.removed.chunks(ROWS) {
+            let mut delete = QueryBuilder::new("DELETE FROM postings WHERE id IN (");
+            let mut ids = delete.separated(", ");
+            for id in chunk {
+                ids.push_bind(*id);
+            }
+            delete.push(")").build().execute(&mut *$conn).await?;
+        }
+        let mut holders = Vec::with_capacity(w.begun.len());
+        for (holder, _, _) in &w.begun {
+            holders.push(match holder {
+                Holder::Stored(id) => *id,
+                Holder::New(n) => {
+                    let (l, folded) = &w.new_people[*n];
+                    *new_ids.get(&(folded.clone(), l.birth_date)).ok_or_else(|| {
+                        StoreError::Corrupt(format!("{}: người vừa thêm không nhận được mã", l.place))
+                    })?
+                }
+            });
+        }
+        let begun: Vec<(i64, &(Holder, &Listing, String))> = holders.into_iter().zip(&w.begun).collect();
+        for chunk in begun.chunks(ROWS) {
+            let mut insert =
+                QueryBuilder::new("INSERT INTO postings (person_id, agency_code, position, post, roles, valid_from) ");
+            insert.push_values(chunk, |mut b, (person, (_, l, roles))| {
+                b.push_bind(*person)
+                    .push_bind(l.agency_code.as_str())
+                    .push_bind(l.position.as_str())
+                    .push_bind(l.post.as_str())
+                    .push_bind(roles.as_str())
+                    .push_bind(from);
+            });
+            insert.build().execute(&mut *$conn).await?;
+        }
+    }};
+}
 
 impl Db {
     /// Adds or updates agency versions by (code, valid_from); all or nothing.
@@ -228,94 +404,19 @@ impl Db {
         let now = Utc::now();
         let mut tx = self.begin_write().await?;
         let out = with_conn!(tx, |conn| {
-            let mut summary = RosterSummary::default();
-            let mut kept = BTreeSet::new();
-            for l in listed {
-                let folded = fold(&l.full_name);
-                let person: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM people WHERE folded_name = $1 AND birth_date = $2")
-                        .bind(&folded)
-                        .bind(l.birth_date)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                let person = match person {
-                    Some(id) => {
-                        sqlx::query(
-                            "UPDATE people SET full_name = $1, gender = COALESCE($2, gender),
-                                email = COALESCE($3, email), phone = COALESCE($4, phone) WHERE id = $5",
-                        )
-                        .bind(&l.full_name)
-                        .bind(l.gender.map(Gender::vietnamese))
-                        .bind(&l.email)
-                        .bind(&l.phone)
-                        .bind(id)
-                        .execute(&mut *conn)
-                        .await?;
-                        id
-                    }
-                    None => {
-                        summary.people_added += 1;
-                        sqlx::query_scalar(
-                            "INSERT INTO people (full_name, folded_name, birth_date, gender, email, phone)
-                             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                        )
-                        .bind(&l.full_name)
-                        .bind(&folded)
-                        .bind(l.birth_date)
-                        .bind(l.gender.map(Gender::vietnamese))
-                        .bind(&l.email)
-                        .bind(&l.phone)
-                        .fetch_one(&mut *conn)
-                        .await?
-                    }
-                };
-                let roles = serde_json::to_string(&l.roles).expect("strings serialize");
-                let current: Vec<PostingRow> = sqlx::query_as(&format!("{POSTINGS_IN_FORCE} AND person_id = $1"))
-                    .bind(person)
-                    .bind(from)
+            // Everyone ever listed and the postings in force on the day, read
+            // once: a province's roster is tens of thousands of officials,
+            // and a statement per official made PostgreSQL pay a round trip
+            // for each.
+            let people: Vec<StoredPerson> =
+                sqlx::query_as("SELECT id, folded_name, birth_date, full_name, gender, email, phone FROM people")
                     .fetch_all(&mut *conn)
                     .await?;
-                let same =
-                    current.iter().find(|c| c.2 == l.agency_code && c.3 == l.position && c.4 == l.post && c.5 == roles);
-                if let Some(same) = same {
-                    summary.unchanged += 1;
-                    kept.insert(same.0);
-                    continue;
-                }
-                for c in &current {
-                    if c.2 != l.agency_code {
-                        summary.transfers += 1;
-                    }
-                    end_posting!(conn, c, from);
-                    summary.postings_ended += 1;
-                }
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO postings (person_id, agency_code, position, post, roles, valid_from)
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                )
-                .bind(person)
-                .bind(&l.agency_code)
-                .bind(&l.position)
-                .bind(&l.post)
-                .bind(&roles)
-                .bind(from)
-                .fetch_one(&mut *conn)
-                .await?;
-                kept.insert(id);
-                summary.postings_begun += 1;
-            }
-            // Whoever the listed agencies no longer list stops working there.
-            for agency in &listed_agencies {
-                let current: Vec<PostingRow> = sqlx::query_as(&format!("{POSTINGS_IN_FORCE} AND agency_code = $1"))
-                    .bind(agency)
-                    .bind(from)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                for c in current.iter().filter(|c| !kept.contains(&c.0)) {
-                    end_posting!(conn, c, from);
-                    summary.postings_ended += 1;
-                }
-            }
+            let in_force: Vec<PostingRow> =
+                sqlx::query_as(&POSTINGS_IN_FORCE.replace("$2", "$1")).bind(from).fetch_all(&mut *conn).await?;
+            let plan = RosterWrites::plan(listed, &listed_agencies, &people, &in_force, from);
+            write_roster!(conn, &plan, from);
+            let summary = plan.summary;
             let change = Change {
                 at: now,
                 actor,

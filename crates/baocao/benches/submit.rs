@@ -1,7 +1,9 @@
 //! Submitting reports through the HTTP API: `cargo bench -p baocao --bench submit`.
 //!
-//! A national monthly regime with a form of 50 indicators; N reports of 50
-//! values each are submitted for distinct communes by C concurrent clients
+//! A national monthly regime with a form of 50 indicators and 150 rules
+//! (each indicator required and not negative, each at most the last, the
+//! first the sum of the next four); N reports of 50 values, all valid, are
+//! submitted for distinct communes by C concurrent clients
 //! on loopback, against the server running in this process on SQLite (and
 //! on PostgreSQL when `BAOCAO_BENCH_POSTGRES` names a server). Prints the
 //! throughput and the latency percentiles. `BENCH_REPORTS` and
@@ -11,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use baocao_core::access::{Grant, Permission, Role};
-use baocao_core::form::Column;
+use baocao_core::form::{Column, Rule, Severity};
 use baocao_core::regime::{Regime, UnitSelector};
 use baocao_core::{Periodicity, UnitKind};
 use baocao_credentials::token_hash;
@@ -35,7 +37,7 @@ async fn prepare(url: &str) -> Db {
         Column::SamePeriodLastYear,
         Column::PercentOfSamePeriod,
     ];
-    let form = input_form("BM50", &indicators, columns, vec![]);
+    let form = input_form("BM50", &indicators, columns, rules());
     db.save_form("test", &form).await.unwrap();
     let regime = Regime {
         code: "BC50".into(),
@@ -65,6 +67,28 @@ async fn prepare(url: &str) -> Db {
     db
 }
 
+/// The form's rules: what a province's forms ask of their figures.
+fn rules() -> Vec<Rule> {
+    let code = |i: usize| format!("CT{i:02}");
+    let mut rules = Vec::new();
+    for i in 1..=INDICATORS {
+        rules.push(Rule::Required { indicator: code(i), severity: Severity::Error });
+        rules.push(Rule::Range { indicator: code(i), min: Some(0.0), max: None, severity: Severity::Error });
+        if i < INDICATORS {
+            rules.push(Rule::PartLeTotal { part: code(i), total: code(INDICATORS), severity: Severity::Error });
+        }
+    }
+    rules.push(Rule::SumEquals { parts: (2..=5).map(code).collect(), total: code(1), severity: Severity::Error });
+    rules
+}
+
+/// The values every report sends (JSON members), valid under [`rules`]:
+/// the first is the sum of the next four, the last the largest.
+fn values() -> String {
+    let value = |i: usize| if i == 1 { (2..=5).map(|j| 10 + j).sum() } else { 10 + i };
+    (1..=INDICATORS).map(|i| format!("\"CT{i:02}\":\"{}\"", value(i))).collect::<Vec<_>>().join(",")
+}
+
 const TOKEN: &str = "bench-token-used-only-by-this-benchmark";
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -85,7 +109,13 @@ async fn submit(client: &reqwest::Client, base: &str, unit: &str, values: &str) 
         .await
         .unwrap();
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
-    res.bytes().await.unwrap();
+    // Each report is checked, and every one passes its 150 rules.
+    let answer: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        (answer["status"].as_str(), answer["findings"].as_array().map(Vec::len)),
+        (Some("submitted"), Some(0)),
+        "{answer}"
+    );
 }
 
 async fn run(label: &str, url: &str, reports: usize, clients: usize) {
@@ -105,7 +135,7 @@ async fn run(label: &str, url: &str, reports: usize, clients: usize) {
     let app = router(AppState::new(db.clone(), Settings::default()));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-    let values: String = (1..=INDICATORS).map(|i| format!("\"CT{i:02}\":\"{}\"", 10 + i)).collect::<Vec<_>>().join(",");
+    let values = values();
     let queue = Arc::new(tokio::sync::Mutex::new(units.to_vec()));
     let client = reqwest::Client::new();
     // The first request after start-up loads the registry and the catalog
