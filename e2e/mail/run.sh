@@ -24,6 +24,12 @@ mkdir -p "$work/maildir/cur" "$work/maildir/new" "$work/maildir/tmp"
 "$venv/bin/python" -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$work/maildir" &
 smtp=$!
 trap 'kill "$smtp" 2>/dev/null || true; cleanup' EXIT
+# aiosmtpd listens only once Python has imported it: the checks below
+# (doctor first) need it up.
+for _ in $(seq 100); do
+  "$venv/bin/python" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null && break
+  sleep 0.1
+done
 
 "$bin" users add mail.admin --name "Quản trị tài khoản" >/dev/null
 "$bin" users grant mail.admin --role system_admin >/dev/null
