@@ -52,11 +52,7 @@ const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\
 
 /// The SHA-256 of `bytes` in lower-case hex, as manifests write it.
 pub fn sha256(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(64);
-    for b in Sha256::digest(bytes) {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    format!("{:x}", Sha256::digest(bytes))
 }
 
 /// A manifest path: RFC 8493 §2.1.3 percent-encodes `%`, CR and LF.

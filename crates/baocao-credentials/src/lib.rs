@@ -28,6 +28,10 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -79,7 +83,7 @@ pub fn new_recovery_codes() -> Vec<String> {
         .map(|_| {
             let mut bytes = [0u8; 5];
             OsRng.fill_bytes(&mut bytes);
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let hex = hex(&bytes);
             format!("{}-{}", &hex[..5], &hex[5..])
         })
         .collect()

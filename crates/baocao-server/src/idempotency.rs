@@ -58,7 +58,7 @@ fn fingerprint(method: &Method, uri: &axum::http::Uri, body: &[u8]) -> String {
     hash.update(uri.path_and_query().map_or("", |p| p.as_str()));
     hash.update([0]);
     hash.update(body);
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", hash.finalize())
 }
 
 pub async fn replay(State(state): State<AppState>, req: Request, next: Next) -> Response {

@@ -170,8 +170,7 @@ fn checksum(baseline: &[UnitVersion], reorg: &Reorganization) -> (String, String
     let mut hasher = Sha256::new();
     serde_json::to_writer(&mut hasher, baseline).expect("plain data serializes");
     hasher.update(&plan);
-    let digest = hasher.finalize();
-    (digest.iter().map(|b| format!("{b:02x}")).collect(), plan)
+    (format!("{:x}", hasher.finalize()), plan)
 }
 
 /// What applied reorganization `$key` (row `$rid`) changed, read back.
