@@ -13,7 +13,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
+use crate::accounts::username_taken;
 use crate::audit::Change;
+use crate::sql::{ROWS, push_list};
 use crate::{Db, StoreError, WriteTx, append_audit, append_audits, with_conn, with_pool};
 
 /// How long an activation link works: the cutover's accounts are mailed the
@@ -122,7 +124,6 @@ impl Db {
         accounts: &[(&str, &str)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        const ROWS: usize = 1000;
         for (username, display_name) in accounts {
             StoreError::check_text("tên đăng nhập (username)", username, false)?;
             StoreError::check_text("họ và tên (display name)", display_name, false)?;
@@ -132,17 +133,11 @@ impl Db {
         with_conn!(tx, |conn| {
             let mut ids: HashMap<String, i64> = HashMap::with_capacity(accounts.len());
             for chunk in accounts.chunks(ROWS) {
-                let mut select = QueryBuilder::new("SELECT username FROM accounts WHERE username IN (");
-                let mut names = select.separated(", ");
-                for (username, _) in chunk {
-                    names.push_bind(*username);
-                }
-                select.push(")");
+                let mut select = QueryBuilder::new("SELECT username FROM accounts WHERE username IN ");
+                push_list(&mut select, chunk.iter().map(|(username, _)| *username));
                 let taken: Option<String> = select.build_query_scalar().fetch_optional(&mut *conn).await?;
                 if let Some(username) = taken {
-                    return Err(StoreError::Conflict(format!(
-                        "Tên đăng nhập «{username}» đã có người dùng; chọn tên khác."
-                    )));
+                    return Err(username_taken(&username));
                 }
                 let mut insert = QueryBuilder::new("INSERT INTO accounts (username, display_name, email, created_at) ");
                 insert.push_values(chunk, |mut b, (username, display_name)| {

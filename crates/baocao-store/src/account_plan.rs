@@ -16,15 +16,13 @@ use sqlx::QueryBuilder;
 
 use crate::accounts::AccountText;
 use crate::directory::RosterEntry;
+use crate::sql::ROWS;
 use crate::{Db, StoreError, WriteTx, with_conn, with_pool};
 
 /// Account steps carried out in one transaction outside a cutover: few
 /// enough that an interruption loses little, many enough that a province's
 /// plan is not a transaction per official.
 pub const STEPS_PER_COMMIT: usize = 1000;
-
-/// Rows a multi-row statement carries.
-const ROWS: usize = 1000;
 
 /// How to undo one account step (a cutover's rollback).
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]

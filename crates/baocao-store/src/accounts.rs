@@ -15,6 +15,7 @@ use serde_json::json;
 use sqlx::QueryBuilder;
 
 use crate::audit::Change;
+use crate::sql::{ROWS, push_list};
 use crate::{Db, StoreError, WriteTx, append_audit, append_audits, with_conn, with_pool};
 
 /// An account as the sign-in needs it.
@@ -78,6 +79,10 @@ fn grant_from(row: GrantRow) -> Result<StoredGrant, StoreError> {
     Ok(StoredGrant { id, grant: Grant { role, unit, forms, validity: Validity::new(from, to) } })
 }
 
+pub(crate) fn username_taken(username: &str) -> StoreError {
+    StoreError::Conflict(format!("Tên đăng nhập «{username}» đã có người dùng; chọn tên khác."))
+}
+
 pub(crate) fn unknown_account(username: &str) -> StoreError {
     StoreError::NotFound(format!("Không có tài khoản «{username}»."))
 }
@@ -116,9 +121,7 @@ impl Db {
                 .fetch_optional(&mut *conn)
                 .await?;
             if taken.is_some() {
-                return Err(StoreError::Conflict(format!(
-                    "Tên đăng nhập «{username}» đã có người dùng; chọn tên khác."
-                )));
+                return Err(username_taken(username));
             }
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO accounts (username, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -419,18 +422,13 @@ impl Db {
         type Key = (i64, String, Option<String>, String, Option<NaiveDate>, Option<NaiveDate>);
         /// An inserted grant: its id, then its `Key`.
         type Inserted = (i64, i64, String, Option<String>, String, Option<NaiveDate>, Option<NaiveDate>);
-        const ROWS: usize = 1000;
         let now = Utc::now();
         let usernames: Vec<&str> = grants.iter().map(|(u, _)| *u).collect();
         with_conn!(tx, |conn| {
             let mut accounts: HashMap<String, i64> = HashMap::new();
             for chunk in usernames.chunks(ROWS) {
-                let mut select = QueryBuilder::new("SELECT username, id FROM accounts WHERE username IN (");
-                let mut names = select.separated(", ");
-                for u in chunk {
-                    names.push_bind(*u);
-                }
-                select.push(")");
+                let mut select = QueryBuilder::new("SELECT username, id FROM accounts WHERE username IN ");
+                push_list(&mut select, chunk.iter().copied());
                 let rows: Vec<(String, i64)> = select.build_query_as().fetch_all(&mut *conn).await?;
                 accounts.extend(rows);
             }

@@ -146,8 +146,7 @@ macro_rules! append_audits {
                     .fetch_one(&mut *$conn)
                     .await?;
             let (rows, (_, hash)) = $crate::audit::chained_rows(head, changes);
-            // Nine parameters a record: well under either backend's limit.
-            for chunk in rows.chunks(1000) {
+            for chunk in rows.chunks($crate::sql::ROWS) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO audit_log (seq, at, actor, action, object, before, after, prev_hash, hash) ",
                 );

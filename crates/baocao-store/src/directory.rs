@@ -18,6 +18,7 @@ use sqlx::QueryBuilder;
 
 use crate::agency_rows::{AgencyRow, SELECT_AGENCIES, agency_of, all_agencies};
 use crate::audit::Change;
+use crate::sql::{ROWS, push_list};
 use crate::{Db, StoreError, append_audit, with_conn, with_pool};
 
 /// One official on a day's roster.
@@ -52,16 +53,12 @@ pub struct RosterSummary {
 
 type PostingRow = (i64, i64, String, String, String, String, NaiveDate);
 
-/// Postings in force on the day bound as `$2`, as `PostingRow`s.
+/// Postings in force on the day bound as `$1`, as `PostingRow`s.
 const POSTINGS_IN_FORCE: &str = "SELECT id, person_id, agency_code, position, post, roles, valid_from FROM postings
-    WHERE valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)";
+    WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to > $1)";
 
 /// A stored person: id, folded name, birth date, name, gender, email, phone.
 type StoredPerson = (i64, String, NaiveDate, String, Option<String>, Option<String>, Option<String>);
-
-/// Rows a multi-row statement carries: well under SQLite's 32,766 and
-/// PostgreSQL's 65,535 parameters a statement.
-const ROWS: usize = 1000;
 
 /// Whom a posting begun by an import is for.
 enum Holder {
@@ -204,34 +201,31 @@ macro_rules! write_roster {
         }
         for chunk in w.ended.chunks(ROWS) {
             let mut update = QueryBuilder::new("UPDATE postings SET valid_to = ");
-            update.push_bind(from).push(" WHERE id IN (");
-            let mut ids = update.separated(", ");
-            for id in chunk {
-                ids.push_bind(*id);
-            }
-            update.push(")").build().execute(&mut *$conn).await?;
+            update.push_bind(from).push(" WHERE id IN ");
+            push_list(&mut update, chunk.iter().copied());
+            update.build().execute(&mut *$conn).await?;
         }
         for chunk in w.removed.chunks(ROWS) {
-            let mut delete = QueryBuilder::new("DELETE FROM postings WHERE id IN (");
-            let mut ids = delete.separated(", ");
-            for id in chunk {
-                ids.push_bind(*id);
-            }
-            delete.push(")").build().execute(&mut *$conn).await?;
+            let mut delete = QueryBuilder::new("DELETE FROM postings WHERE id IN ");
+            push_list(&mut delete, chunk.iter().copied());
+            delete.build().execute(&mut *$conn).await?;
         }
-        let mut holders = Vec::with_capacity(w.begun.len());
-        for (holder, _, _) in &w.begun {
-            holders.push(match holder {
-                Holder::Stored(id) => *id,
+        // Each begun posting with its holder's row id, new people's by
+        // identity (their rows came back in no promised order).
+        let begun = w
+            .begun
+            .iter()
+            .map(|b| match b.0 {
+                Holder::Stored(id) => Ok((id, b)),
                 Holder::New(n) => {
-                    let (l, folded) = &w.new_people[*n];
-                    *new_ids.get(&(folded.clone(), l.birth_date)).ok_or_else(|| {
+                    let (l, folded) = &w.new_people[n];
+                    let id = new_ids.get(&(folded.clone(), l.birth_date)).ok_or_else(|| {
                         StoreError::Corrupt(format!("{}: người vừa thêm không nhận được mã", l.place))
-                    })?
+                    })?;
+                    Ok((*id, b))
                 }
-            });
-        }
-        let begun: Vec<(i64, &(Holder, &Listing, String))> = holders.into_iter().zip(&w.begun).collect();
+            })
+            .collect::<Result<Vec<(i64, &(Holder, &Listing, String))>, StoreError>>()?;
         for chunk in begun.chunks(ROWS) {
             let mut insert =
                 QueryBuilder::new("INSERT INTO postings (person_id, agency_code, position, post, roles, valid_from) ");
@@ -412,8 +406,7 @@ impl Db {
                 sqlx::query_as("SELECT id, folded_name, birth_date, full_name, gender, email, phone FROM people")
                     .fetch_all(&mut *conn)
                     .await?;
-            let in_force: Vec<PostingRow> =
-                sqlx::query_as(&POSTINGS_IN_FORCE.replace("$2", "$1")).bind(from).fetch_all(&mut *conn).await?;
+            let in_force: Vec<PostingRow> = sqlx::query_as(POSTINGS_IN_FORCE).bind(from).fetch_all(&mut *conn).await?;
             let plan = RosterWrites::plan(listed, &listed_agencies, &people, &in_force, from);
             write_roster!(conn, &plan, from);
             let summary = plan.summary;

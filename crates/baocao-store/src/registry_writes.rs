@@ -21,6 +21,7 @@ use serde::Serialize;
 use sqlx::{PgConnection, QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::StoreError;
+use crate::sql::ROWS;
 
 /// A unit version to insert, in its final state.
 #[derive(Serialize)]
@@ -89,9 +90,6 @@ impl<'a> Writes<'a> {
     }
 
     async fn sqlite(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-        // Well under SQLite's 32,766 parameters a statement, and few
-        // distinct statement lengths to prepare.
-        const ROWS: usize = 1000;
         // The write lock is held (BEGIN IMMEDIATE), so the ids after the
         // largest are ours to give; knowing them, lineage needs no lookups.
         let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM units").fetch_one(&mut *conn).await?;

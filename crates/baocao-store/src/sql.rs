@@ -5,6 +5,26 @@
 //! again at each `->>`, so the registry's much larger writes bind their rows
 //! instead (`registry_writes`).
 
+use sqlx::QueryBuilder;
+
+/// Rows a multi-row statement carries: at up to twelve parameters a row,
+/// well under SQLite's 32,766 and PostgreSQL's 65,535 parameters a
+/// statement, and few distinct statement lengths to prepare.
+pub(crate) const ROWS: usize = 1000;
+
+/// Appends `(item, item, …)`, each item bound: the list of an `IN`.
+pub(crate) fn push_list<'a, DB: sqlx::Database, T>(q: &mut QueryBuilder<'a, DB>, items: impl IntoIterator<Item = T>)
+where
+    T: 'a + sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    q.push("(");
+    let mut list = q.separated(", ");
+    for item in items {
+        list.push_bind(item);
+    }
+    list.push_unseparated(")");
+}
+
 /// A unit row `u` in force on the day bound as `$1`.
 pub const IN_FORCE: &str = "(u.valid_from IS NULL OR u.valid_from <= $1) AND (u.valid_to IS NULL OR u.valid_to > $1)";
 
