@@ -167,6 +167,18 @@ impl Period {
         (1..=self.months().1).map(|month| Period::Month { year, month }).collect()
     }
 
+    /// The periods from `first` to `last`, both included: two periods of one
+    /// periodicity, the first not after the last.
+    pub fn range(first: Period, last: Period) -> Result<Vec<Period>, String> {
+        if first.periodicity() != last.periodicity() {
+            return Err(format!("kỳ đầu {first} và kỳ cuối {last} phải cùng loại kỳ (tháng, quý, năm…)"));
+        }
+        if last.end() < first.end() {
+            return Err(format!("kỳ cuối {last} đứng trước kỳ đầu {first}"));
+        }
+        Ok(Period::ending_between(first.periodicity(), first.end(), last.end()))
+    }
+
     /// Every period of a periodicity whose last day falls within `from..=to`.
     pub fn ending_between(periodicity: Periodicity, from: NaiveDate, to: NaiveDate) -> Vec<Period> {
         let mut out = Vec::new();

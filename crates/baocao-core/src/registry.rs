@@ -213,6 +213,28 @@ impl Registry {
         self.map(code, from, day).map(|m| m.into_iter().map(|e| e.unit.code).collect()).unwrap_or_default()
     }
 
+    /// The units (not agencies) in force on `day`: `root` and, with
+    /// `descendants`, every unit under it; every unit of the day when `root`
+    /// is absent. By level, then in Vietnamese order.
+    pub fn units_of_area(
+        &self,
+        root: Option<&str>,
+        descendants: bool,
+        day: NaiveDate,
+    ) -> Result<Vec<&UnitVersion>, RegistryError> {
+        let mut units: Vec<&UnitVersion> = match root {
+            Some(code) if !descendants => vec![self.require(code, day)?],
+            Some(code) => {
+                let root = self.require(code, day)?;
+                let under = self.versions.iter().filter(|v| v.agency.is_none() && v.validity.contains(day));
+                std::iter::once(root).chain(under.filter(|v| self.is_under(v, code, day))).collect()
+            }
+            None => self.versions.iter().filter(|v| v.agency.is_none() && v.validity.contains(day)).collect(),
+        };
+        units.sort_by(|a, b| a.level.cmp(&b.level).then_with(|| unit_order(a, b)));
+        Ok(units)
+    }
+
     /// The lowest units at or under `code` on `day`: the unit itself when it
     /// has no children that day, else the descendants that have none; in no
     /// particular order (composition does not need one; sort to show).

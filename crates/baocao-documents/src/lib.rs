@@ -12,6 +12,7 @@ pub mod handover;
 pub mod package;
 pub mod plans;
 pub mod report;
+pub mod restated;
 pub mod table;
 
 use baocao_store::StoreError;

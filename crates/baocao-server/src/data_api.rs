@@ -204,3 +204,126 @@ pub async fn value(
     let audience = Audience { counting: counting(q.include_submitted), visible };
     Ok(Json(state.db.query_value(&registry, &q.indicator, &q.unit, &period, structure_at, audience).await?))
 }
+
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "snake_case")]
+pub struct TableParams {
+    /// The day whose structure the figures are composed in.
+    structure_at: String,
+    /// One period; or `from` and `to`.
+    period: Option<String>,
+    /// The first period (with `to`, of the same periodicity).
+    from: Option<String>,
+    /// The last period.
+    to: Option<String>,
+    /// Only this unit (code, in force on the structure day); every unit of that day when absent.
+    org_unit: Option<String>,
+    /// With `org_unit`: the units under it on the structure day too.
+    #[serde(default)]
+    children: bool,
+    /// Indicator codes separated by commas; every indicator when absent.
+    indicators: Option<String>,
+    /// Count the values of submitted reports too, not only approved ones.
+    #[serde(default)]
+    include_submitted: bool,
+    /// `csv` (default) or `json`.
+    format: Option<String>,
+}
+
+/// The most periods one table may ask: ten years of months.
+const TABLE_PERIODS: usize = 120;
+
+/// Figures of many units, indicators and periods in the structure of one
+/// day, streamed as they are composed: CSV (default) or a JSON array of
+/// rows `indicator, unit, unit_name, period, value, estimated, withheld`.
+/// Figures composed from units the asker may not see leave them out and
+/// say how many (`withheld`).
+#[utoipa::path(get, path = "/api/v1/values/table", params(TableParams),
+    responses((status = 200, description = "rows as CSV or a JSON array"), (status = 400, description = "bad parameters"),
+              (status = 404, description = "unknown unit or indicator")))]
+pub async fn table(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<TableParams>,
+) -> Result<Response, ApiError> {
+    use baocao_documents::restated::{self, Chunk};
+    let json = match q.format.as_deref() {
+        None | Some("csv") => false,
+        Some("json") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!("Tham số `format`: «{other}» không phải csv hoặc json.")));
+        }
+    };
+    let day = day_param("structure_at", Some(&q.structure_at))?;
+    let periods = match (q.period.as_deref(), q.from.as_deref(), q.to.as_deref()) {
+        (Some(p), None, None) => vec![period_param("period", p)?],
+        (None, Some(first), Some(last)) => {
+            Period::range(period_param("from", first)?, period_param("to", last)?).map_err(ApiError::bad_request)?
+        }
+        _ => return Err(ApiError::bad_request("Cho một kỳ (`period`), hoặc kỳ đầu và kỳ cuối (`from`, `to`).")),
+    };
+    if periods.len() > TABLE_PERIODS {
+        return Err(ApiError::bad_request(format!("Mỗi lần chỉ lấy được tối đa {TABLE_PERIODS} kỳ.")));
+    }
+    let registry = state.registry().await?;
+    let target = match q.org_unit.as_deref() {
+        Some(code) => Target::Unit { unit: unit_on(&registry, code, day)?, day, form: None },
+        None => Target::System,
+    };
+    access.require(&registry, Permission::ViewReports, target)?;
+    let known = state.db.indicators().await?;
+    let indicators: Vec<String> = match q.indicators.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(list) => list.split(',').map(|s| s.trim().to_string()).collect(),
+        None => known.iter().map(|i| i.code.clone()).collect(),
+    };
+    if let Some(unknown) = indicators.iter().find(|c| !known.iter().any(|i| &i.code == *c)) {
+        return Err(ApiError::not_found(format!("Không có chỉ tiêu «{unknown}».")));
+    }
+    let units = registry
+        .units_of_area(q.org_unit.as_deref(), q.children, day)
+        .map_err(|e| ApiError::not_found(e.to_string()))?;
+    let query = baocao_store::restated::TableQuery {
+        indicators,
+        units: units.iter().map(|u| u.code.clone()).collect(),
+        periods,
+        structure_at: day,
+    };
+    let counting = counting(q.include_submitted);
+    // Composed in a task of its own that hands each period's rows over as
+    // the client takes them: a channel of a few chunks keeps memory flat.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(4);
+    tokio::spawn(async move {
+        let sees = |unit: &baocao_core::UnitVersion, day| access.sees(&registry, unit, day);
+        let visible: Option<&baocao_store::compose::Visibility> = (!access.reads_everywhere()).then_some(&sees);
+        let mut chunk = Chunk::First;
+        let composed = state
+            .db
+            .restate_table(&registry, &query, Audience { counting, visible }, |cells| {
+                let text = if json {
+                    restated::json_chunk(&cells, &registry, day, chunk)
+                } else {
+                    restated::csv_chunk(&cells, &registry, day, chunk)
+                };
+                chunk = Chunk::Next;
+                let tx = tx.clone();
+                async move { tx.send(Ok(text)).await.is_ok() }
+            })
+            .await;
+        let last = match composed {
+            Ok(()) if json => Ok(restated::JSON_END.to_string()),
+            Ok(()) => return,
+            // The status is sent: cut the body short, so that the client
+            // sees a broken transfer rather than a short file.
+            Err(e) => {
+                tracing::warn!(error = %e, "a table of values stopped midway");
+                Err(std::io::Error::other(e.to_string()))
+            }
+        };
+        let _ = tx.send(last).await;
+    });
+    let body = axum::body::Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }));
+    let content_type = if json { "application/json" } else { "text/csv; charset=utf-8" };
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}

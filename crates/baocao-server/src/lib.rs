@@ -79,6 +79,7 @@ fn routes() -> Routes {
         .get("/api/v1/dataValueSets", Needs(ViewReports), data_api::export)
         .post("/api/v1/dataValueSets", Needs(ManageCatalog), data_api::import)
         .get("/api/v1/values", Needs(ViewReports), data_api::value)
+        .get("/api/v1/values/table", Needs(ViewReports), data_api::table)
         .get("/api/v1/reports", Needs(ViewReports), reports_api::show)
         .post("/api/v1/reports", NeedsAny(&[EnterReports, ApproveReports]), reports_api::act)
         .get("/api/v1/reports/xlsx", Needs(ViewReports), reports_api::download)

@@ -26,6 +26,7 @@ use crate::state::AppState;
         crate::data_api::import,
         crate::data_api::export,
         crate::data_api::value,
+        crate::data_api::table,
         crate::reports_api::show,
         crate::reports_api::act,
         crate::reports_api::completeness,

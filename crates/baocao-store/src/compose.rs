@@ -5,7 +5,7 @@
 //! day, shares of the units before a reorganization, formulas of other
 //! indicators), reading each period's numbers once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use baocao_core::restate::Contribution;
 use baocao_core::{Indicator, Period, Registry, UnitVersion, VersionKey};
@@ -105,6 +105,10 @@ pub(crate) struct ComposeContext<'a> {
     /// Numbers already read, by period: one query per period, however many
     /// indicators and units a report or an output form composes.
     numbers: std::sync::Mutex<HashMap<Period, PeriodNumbers>>,
+    /// The indicators whose numbers are read (those asked and those their
+    /// formulas name); every indicator when absent. A figure of one
+    /// indicator then costs the same however many others are stored.
+    only: Option<Vec<String>>,
     /// Contributions by unit code and the epochs of the structure day and
     /// the period's day: the same for every period between two changes of
     /// the registry (a year of months before a reform shares one).
@@ -113,14 +117,31 @@ pub(crate) struct ComposeContext<'a> {
 
 type SharedContributions = std::sync::Arc<Vec<Contribution>>;
 
-/// The numeric values of one period for the unit codes read so far.
+/// The numeric values of one period for the unit codes read so far, by
+/// indicator and unit code: a figure finds its sources' numbers without
+/// walking every value of the period.
 #[derive(Default)]
 struct PeriodNumbers {
-    codes: std::collections::HashSet<String>,
-    values: HashMap<(String, VersionKey), f64>,
+    codes: HashSet<String>,
+    values: HashMap<String, HashMap<String, Vec<(VersionKey, f64)>>>,
     /// Figures agencies' reports give about these units (by indicator and
-    /// area): each agency's value.
-    filed: HashMap<(String, VersionKey), Vec<(VersionKey, f64)>>,
+    /// area code): the area's version, each agency and its value.
+    filed: HashMap<String, HashMap<String, Vec<Filed>>>,
+}
+
+/// What one agency's counting report gives about one area.
+struct Filed {
+    area: VersionKey,
+    agency: VersionKey,
+    value: f64,
+}
+
+impl PeriodNumbers {
+    /// What agencies filed about the area version `area` for `indicator`.
+    fn filed_about(&self, indicator: &str, area: &VersionKey) -> Vec<(VersionKey, f64)> {
+        let of_code = self.filed.get(indicator).and_then(|by_code| by_code.get(&area.code));
+        of_code.into_iter().flatten().filter(|f| f.area == *area).map(|f| (f.agency.clone(), f.value)).collect()
+    }
 }
 
 impl<'a> ComposeContext<'a> {
@@ -131,8 +152,33 @@ impl<'a> ComposeContext<'a> {
             counting,
             visible: None,
             numbers: Default::default(),
+            only: None,
             contributions: Default::default(),
         }
+    }
+
+    /// Reads only the numbers of `asked` and of the indicators their
+    /// formulas name, however deep.
+    pub fn limit_to<'s>(&mut self, asked: impl IntoIterator<Item = &'s str>) {
+        let mut needed: Vec<String> = Vec::new();
+        let mut pending: Vec<&str> = asked.into_iter().collect();
+        while let Some(code) = pending.pop() {
+            if needed.iter().any(|n| n == code) {
+                continue;
+            }
+            needed.push(code.to_string());
+            if let Some(formula) = self.indicators.get(code).and_then(|i| i.aggregation.formula()) {
+                pending.extend(baocao_core::indicator::formula_references(formula));
+            }
+        }
+        needed.sort();
+        self.only = Some(needed);
+    }
+
+    /// Forgets the numbers read for `period`: a long export keeps one
+    /// period in memory at a time.
+    pub fn forget(&self, period: &Period) {
+        self.numbers.lock().expect("not poisoned").remove(period);
     }
 
     /// One unit's figure from what agencies filed about it, aggregated as
@@ -143,7 +189,7 @@ impl<'a> ComposeContext<'a> {
         compose_filed(self.registry, aggregation, by_agency, |_| true).ok()?.value
     }
 
-    fn contributions(
+    pub(crate) fn contributions(
         &self,
         code: &str,
         structure_at: NaiveDate,
@@ -179,7 +225,8 @@ impl Db {
     }
 
     /// The numbers of one indicator and period for some units. Each unit's
-    /// values of a period are read once, for every indicator, and kept in `ctx`.
+    /// values of a period are read once, for every indicator the context
+    /// reads, and kept in `ctx`.
     async fn cached_numbers(
         &self,
         ctx: &ComposeContext<'_>,
@@ -187,41 +234,62 @@ impl Db {
         period: &Period,
         units: &[&str],
     ) -> Result<HashMap<VersionKey, f64>, StoreError> {
+        self.read_numbers(ctx, period, units).await?;
+        let cache = ctx.numbers.lock().expect("not poisoned");
+        let Some(numbers) = cache.get(period) else { return Ok(HashMap::new()) };
+        let mut found: HashMap<VersionKey, f64> = HashMap::new();
+        if let Some(by_code) = numbers.values.get(indicator) {
+            for code in units {
+                found.extend(by_code.get(*code).into_iter().flatten().cloned());
+            }
+        }
+        // What agencies filed about a unit is its figure (see `filed_figure`).
+        if let Some(by_code) = numbers.filed.get(indicator) {
+            let mut done: HashSet<&VersionKey> = HashSet::new();
+            for code in units {
+                for filed in by_code.get(*code).into_iter().flatten() {
+                    if !done.insert(&filed.area) {
+                        continue;
+                    }
+                    if let Some(value) = ctx.filed_value(indicator, &numbers.filed_about(indicator, &filed.area)) {
+                        found.insert(filed.area.clone(), value);
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Reads into `ctx` the numbers of `period` for the units not read yet.
+    pub(crate) async fn read_numbers(
+        &self,
+        ctx: &ComposeContext<'_>,
+        period: &Period,
+        units: &[&str],
+    ) -> Result<(), StoreError> {
         let missing: Vec<&str> = {
             let cache = ctx.numbers.lock().expect("not poisoned");
             let known = cache.get(period).map(|n| &n.codes);
             units.iter().copied().filter(|c| !known.is_some_and(|k| k.contains(*c))).collect()
         };
-        if !missing.is_empty() {
-            let read = self.numbers_of_units(period, &missing, ctx.counting).await?;
-            let filed = self.filed_numbers(period, &missing, ctx.counting).await?;
-            let mut cache = ctx.numbers.lock().expect("not poisoned");
-            let entry = cache.entry(*period).or_default();
-            entry.codes.extend(missing.iter().map(|c| c.to_string()));
-            entry.values.extend(read);
-            for (key, agency, value) in filed {
-                entry.filed.entry(key).or_default().push((agency, value));
-            }
+        if missing.is_empty() {
+            return Ok(());
         }
-        let wanted: std::collections::HashSet<&str> = units.iter().copied().collect();
-        let cache = ctx.numbers.lock().expect("not poisoned");
-        let Some(numbers) = cache.get(period) else { return Ok(HashMap::new()) };
-        let mut found: HashMap<VersionKey, f64> = numbers
-            .values
-            .iter()
-            .filter(|((i, unit), _)| i == indicator && wanted.contains(unit.code.as_str()))
-            .map(|((_, unit), v)| (unit.clone(), *v))
-            .collect();
-        // What agencies filed about a unit is its figure (see `filed_figure`).
-        for ((i, unit), by_agency) in &numbers.filed {
-            if i == indicator
-                && wanted.contains(unit.code.as_str())
-                && let Some(value) = ctx.filed_value(indicator, by_agency)
-            {
-                found.insert(unit.clone(), value);
-            }
+        let only = ctx.only.as_deref();
+        let read = self.numbers_of_units(period, &missing, ctx.counting, only).await?;
+        let filed = self.filed_numbers(period, &missing, ctx.counting, only).await?;
+        let mut cache = ctx.numbers.lock().expect("not poisoned");
+        let entry = cache.entry(*period).or_default();
+        entry.codes.extend(missing.iter().map(|c| c.to_string()));
+        for ((indicator, unit), value) in read {
+            let by_code = entry.values.entry(indicator).or_default();
+            by_code.entry(unit.code.clone()).or_default().push((unit, value));
         }
-        Ok(found)
+        for ((indicator, area), agency, value) in filed {
+            let by_code = entry.filed.entry(indicator).or_default();
+            by_code.entry(area.code.clone()).or_default().push(Filed { area, agency, value });
+        }
+        Ok(())
     }
 
     /// The figures agencies' reports give about the unit `code` asked in
@@ -245,12 +313,14 @@ impl Db {
         if then.key() != now.key() || then.agency.is_some() {
             return Ok(None);
         }
-        self.cached_numbers(ctx, &indicator.code, period, &[code]).await?;
+        self.read_numbers(ctx, period, &[code]).await?;
         let filed = {
             let cache = ctx.numbers.lock().expect("not poisoned");
-            cache.get(period).and_then(|n| n.filed.get(&(indicator.code.clone(), then.key())).cloned())
+            cache.get(period).map(|n| n.filed_about(&indicator.code, &then.key())).unwrap_or_default()
         };
-        let Some(filed) = filed else { return Ok(None) };
+        if filed.is_empty() {
+            return Ok(None);
+        }
         let shown = |version: &UnitVersion| ctx.visible.is_none_or(|visible| visible(version, period.end()));
         let composed =
             compose_filed(ctx.registry, &indicator.aggregation, &filed, shown).map_err(StoreError::Conflict)?;
@@ -264,21 +334,23 @@ impl Db {
         period: &Period,
         codes: &[&str],
         counting: Counting,
+        only: Option<&[String]>,
     ) -> Result<Vec<((String, VersionKey), f64)>, StoreError> {
         // From the units to their values through the (unit_id, period)
         // index, not through all values of the period: CROSS JOIN fixes
         // that order for SQLite and is an ordinary join for PostgreSQL.
-        let from = |list: &str, n: usize| {
+        let from = |list: &str, n: usize, indicators: &str| {
             format!(
                 "FROM units u CROSS JOIN data_values d JOIN indicators i ON i.id = d.indicator_id
                  WHERE d.unit_id = u.id AND d.period = $1 AND d.value_num IS NOT NULL AND u.code IN ({list})
-                   AND {}",
+                   AND {} {indicators}",
                 counting.condition(n)
             )
         };
         type Row = (String, String, Option<NaiveDate>, f64);
-        let rows: Vec<Row> =
-            self.rows_by_codes(period, codes, counting, "i.code, u.code, u.valid_from, d.value_num", from).await?;
+        let rows: Vec<Row> = self
+            .rows_by_codes(period, codes, counting, only, "i.code, u.code, u.valid_from, d.value_num", from)
+            .await?;
         Ok(rows.into_iter().map(|(i, code, valid_from, v)| ((i, VersionKey { code, valid_from }), v)).collect())
     }
 
@@ -290,20 +362,21 @@ impl Db {
         period: &Period,
         codes: &[&str],
         counting: Counting,
+        only: Option<&[String]>,
     ) -> Result<Vec<((String, VersionKey), VersionKey, f64)>, StoreError> {
-        let from = |list: &str, n: usize| {
+        let from = |list: &str, n: usize, indicators: &str| {
             format!(
                 "FROM units a JOIN reports r ON r.about_unit_id = a.id JOIN units g ON g.id = r.unit_id
                  JOIN form_indicators fi ON fi.form_id = r.form_id
                  JOIN data_values d ON d.unit_id = r.unit_id AND d.period = r.period AND d.indicator_id = fi.indicator_id
                  JOIN indicators i ON i.id = d.indicator_id
-                 WHERE r.period = $1 AND d.value_num IS NOT NULL AND a.code IN ({list}) AND {}",
+                 WHERE r.period = $1 AND d.value_num IS NOT NULL AND a.code IN ({list}) AND {} {indicators}",
                 counting.report_condition(n)
             )
         };
         let columns = "i.code, a.code, a.valid_from, g.code, g.valid_from, d.value_num";
         type Row = (String, String, Option<NaiveDate>, String, Option<NaiveDate>, f64);
-        let rows: Vec<Row> = self.rows_by_codes(period, codes, counting, columns, from).await?;
+        let rows: Vec<Row> = self.rows_by_codes(period, codes, counting, only, columns, from).await?;
         Ok(rows
             .into_iter()
             .map(|(i, code, from, agency, agency_from, v)| {
@@ -313,8 +386,10 @@ impl Db {
     }
 
     /// Rows of `columns` for one period and some unit codes: `from` makes
-    /// the `FROM …` clause of a list of code parameters (`$2`…) and the
-    /// number of the parameter that takes [`Counting::include_submitted`].
+    /// the `FROM …` clause of a list of code parameters (`$2`…), the
+    /// number of the parameter that takes [`Counting::include_submitted`]
+    /// and a condition on the indicator `i` (empty when every indicator is
+    /// read: `only` absent or too long to bind).
     /// They come back as one JSON row: sqlx hands each SQLite row across
     /// threads separately, and compositions read hundreds of small rows.
     async fn rows_by_codes<R: serde::de::DeserializeOwned>(
@@ -322,20 +397,33 @@ impl Db {
         period: &Period,
         codes: &[&str],
         counting: Counting,
+        only: Option<&[String]>,
         columns: &str,
-        from: impl Fn(&str, usize) -> String,
+        from: impl Fn(&str, usize, &str) -> String,
     ) -> Result<Vec<R>, StoreError> {
+        let only: &[String] = only.filter(|list| list.len() <= 200).unwrap_or_default();
         let mut rows = Vec::new();
         // Bounded batches keep within both backends' limits on parameters.
         for chunk in codes.chunks(500) {
             let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = (self.dialect().arrays_as_json)(columns, &from(&list.join(", "), chunk.len() + 2));
+            let first = chunk.len() + 3;
+            let indicators = if only.is_empty() {
+                String::new()
+            } else {
+                let params: Vec<String> = (0..only.len()).map(|i| format!("${}", first + i)).collect();
+                format!("AND i.code IN ({})", params.join(", "))
+            };
+            let sql = (self.dialect().arrays_as_json)(columns, &from(&list.join(", "), chunk.len() + 2, &indicators));
             let json: String = with_pool!(self, |pool| {
                 let mut q = sqlx::query_scalar(&sql).bind(period.to_string());
                 for code in chunk {
                     q = q.bind(*code);
                 }
-                q.bind(counting.include_submitted()).fetch_one(pool).await?
+                q = q.bind(counting.include_submitted());
+                for code in only {
+                    q = q.bind(code.as_str());
+                }
+                q.fetch_one(pool).await?
             });
             let read: Vec<R> =
                 serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("stored numbers: {e}")))?;
@@ -382,6 +470,7 @@ impl Db {
         let indicator = found.ok_or_else(|| StoreError::NotFound(format!("Không có chỉ tiêu «{indicator}».")))?;
         let mut ctx = ComposeContext::new(registry, &indicators, audience.counting);
         ctx.visible = audience.visible;
+        ctx.limit_to([indicator.code.as_str()]);
         let mut series = Vec::with_capacity(periods.len());
         for period in periods {
             let mut composed = self.compose_indicator(&ctx, indicator, code, period, structure_at, 0).await?;

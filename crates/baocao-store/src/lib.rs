@@ -38,6 +38,7 @@ mod registry_writes;
 mod report_writer;
 pub mod reports;
 mod requests;
+pub mod restated;
 pub mod scheduled_cutovers;
 pub mod second_factor;
 pub mod sessions;

@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use baocao_core::{Period, Periodicity, parse_date, today_in_vietnam};
+use baocao_documents::restated::{self, Chunk};
 use baocao_ingest::dhis2::{self, DataValueOut, DataValueSetOut};
 use baocao_store::Db;
 use baocao_store::compose::{Audience, Counting};
+use baocao_store::restated::TableQuery;
 use chrono::{Datelike, NaiveDate};
 use clap::{Subcommand, ValueEnum};
 
@@ -34,11 +36,28 @@ pub enum Interchange {
 pub enum DataCommand {
     /// Imports DHIS2 dataValueSets (JSON, or DHIS2's CSV layout when the file ends in .csv).
     Import { file: PathBuf },
-    /// Exports values of a period as a DHIS2 dataValueSet.
+    /// Exports values of a period as a DHIS2 dataValueSet; with --structure-at, figures of
+    /// periods --from..--to composed in the structure of that day (CSV or JSON rows with
+    /// the estimated mark), written as they are composed.
     Export {
-        #[arg(long)]
-        period: Period,
-        /// Only this unit (and with --children the units under it in that period).
+        /// The period of a dataValueSet (or, with --structure-at, the one period wanted).
+        #[arg(long, required_unless_present_all = ["from", "to"], conflicts_with_all = ["from", "to"])]
+        period: Option<Period>,
+        /// With --structure-at: the first period.
+        #[arg(long, requires_all = ["to", "structure_at"])]
+        from: Option<Period>,
+        /// With --structure-at: the last period.
+        #[arg(long, requires = "from")]
+        to: Option<Period>,
+        /// Compose the figures in the structure of this day (YYYY-MM-DD or dd/mm/yyyy):
+        /// units of that day, values of units before or after it restated to them.
+        #[arg(long, value_parser = parse_date)]
+        structure_at: Option<NaiveDate>,
+        /// With --structure-at: only these indicators (repeat the option); every indicator when absent.
+        #[arg(long = "indicator", requires = "structure_at")]
+        indicators: Vec<String>,
+        /// Only this unit (and with --children the units under it in that period,
+        /// or on the structure day).
         #[arg(long)]
         org_unit: Option<String>,
         #[arg(long)]
@@ -127,8 +146,39 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        DataCommand::Export { period, org_unit, children, include_submitted, format } => {
+        DataCommand::Export {
+            period,
+            from,
+            to,
+            structure_at,
+            indicators,
+            org_unit,
+            children,
+            include_submitted,
+            format,
+        } => {
             let registry = db.load_registry().await?;
+            if let Some(day) = structure_at {
+                let periods = match (period, from, to) {
+                    (Some(p), _, _) => vec![p],
+                    (None, Some(first), Some(last)) => Period::range(first, last).map_err(anyhow::Error::msg)?,
+                    _ => bail!("give --period, or --from and --to"),
+                };
+                let units = registry.units_of_area(org_unit.as_deref(), children, day)?;
+                let indicators = if indicators.is_empty() {
+                    db.indicators().await?.into_iter().map(|i| i.code).collect()
+                } else {
+                    indicators
+                };
+                let query = TableQuery {
+                    indicators,
+                    units: units.iter().map(|u| u.code.clone()).collect(),
+                    periods,
+                    structure_at: day,
+                };
+                return export_restated(db, &registry, &query, Counting::Official { include_submitted }, format).await;
+            }
+            let Some(period) = period else { bail!("give --period (--from and --to go with --structure-at)") };
             let counting = Counting::Official { include_submitted };
             let values: Vec<DataValueOut> = db
                 .export_values(&registry, &period, org_unit.as_deref(), children, counting)
@@ -173,6 +223,48 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// Writes the figures of `query` to standard output as they are composed,
+/// with progress on a terminal (the period under way).
+async fn export_restated(
+    db: &Db,
+    registry: &baocao_core::Registry,
+    query: &TableQuery,
+    counting: Counting,
+    format: Interchange,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let progress = crate::progress::Progress::new(false);
+    let total = query.periods.len();
+    let mut done = 0;
+    progress.stage(&format!("composing period 1 of {total}"));
+    let mut chunk = Chunk::First;
+    let mut failed: Option<std::io::Error> = None;
+    db.restate_table(registry, query, Audience::everywhere(counting), |cells| {
+        let text = match format {
+            Interchange::Csv => restated::csv_chunk(&cells, registry, query.structure_at, chunk),
+            Interchange::Json => restated::json_chunk(&cells, registry, query.structure_at, chunk),
+        };
+        chunk = Chunk::Next;
+        done += 1;
+        if done < total {
+            progress.stage(&format!("composing period {} of {total}", done + 1));
+        }
+        let written = std::io::stdout().lock().write_all(text.as_bytes());
+        let go_on = written.is_ok();
+        failed = written.err();
+        std::future::ready(go_on)
+    })
+    .await?;
+    progress.finish();
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    if format == Interchange::Json {
+        out!("{}", restated::JSON_END);
+    }
+    Ok(())
 }
 
 /// `baocao periods`: periods with their Decree 09/2019 cut-off windows.

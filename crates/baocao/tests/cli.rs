@@ -308,6 +308,59 @@ async fn values_import_query_across_the_reform_and_export() {
     std::fs::write(again.path(), &csv_text).unwrap();
     let summary = ok_json(&db, &["data", "import", again.path().to_str().unwrap()]);
     assert_eq!((summary["status"].as_str(), summary["importCount"]["updated"].as_u64()), (Some("SUCCESS"), Some(3)));
+
+    // The same figures as a table in the 2025 structure: Quảng Ngãi (51)
+    // and every unit under it, July 2024 to August 2025. Only figures with
+    // a value are written, each the one `data query` gives.
+    let table = |format: &str| {
+        let args = [
+            "data",
+            "export",
+            "--structure-at",
+            "01/07/2025",
+            "--from",
+            "202407",
+            "--to",
+            "202508",
+            "--org-unit",
+            "51",
+            "--children",
+            "--indicator",
+            "HS_TIEP_NHAN",
+            "--format",
+            format,
+        ];
+        let out = baocao(&db, &args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv_text = table("csv");
+    let mut lines = csv_text.lines();
+    assert_eq!(lines.next(), Some("indicator,unit,unit_name,period,value,estimated,withheld"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows,
+        [
+            // Some communes of 2024 were split without known shares.
+            ["HS_TIEP_NHAN", "51", "Tỉnh Quảng Ngãi", "202407", "63", "true", "0"],
+            ["HS_TIEP_NHAN", "23317", "Xã Ngọk Bay", "202407", "63", "false", "0"],
+        ],
+        "{csv_text}"
+    );
+    for row in &rows {
+        let args = ["data", "query", "--indicator", row[0], "--unit", row[1], "--period", row[3]];
+        let q = ok_json(&db, &[&args[..], &["--structure-at", "2025-07-01", "--format", "json"]].concat());
+        assert_eq!(q["value"].as_f64().unwrap().to_string(), row[4], "{q}");
+        assert_eq!(q["estimated"].to_string(), row[5], "{q}");
+    }
+    let json: Value = serde_json::from_str(&table("json")).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 2, "{json}");
+    assert_eq!((json[1]["unit"].as_str(), json[1]["value"].as_f64()), (Some("23317"), Some(63.0)), "{json}");
+    // A unit of another day is named, not silently skipped.
+    let out =
+        baocao(&db, &["data", "export", "--structure-at", "2025-07-01", "--period", "202407", "--org-unit", "62"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("62"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[tokio::test]

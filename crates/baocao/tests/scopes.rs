@@ -52,6 +52,19 @@ async fn a_split_communes_value_leaves_out_the_neighbour_the_officer_may_not_see
     assert!(mine["value"].as_f64().unwrap() < whole["value"].as_f64().unwrap());
     assert!(!mine.to_string().contains("21157") && !mine.to_string().contains("40"), "{mine}");
 
+    // A table of the same figure says the same, to each.
+    let table = "/api/v1/values/table?structure_at=2025-06-30&period=202511&org_unit=21142&indicators=HS_TIEP_NHAN";
+    let whole_table = app.client.get(app.url(table)).bearer_auth(app.token("admin")).send().await.unwrap();
+    let whole_table = whole_table.text().await.unwrap();
+    let whole_value = whole["value"].as_f64().unwrap();
+    assert!(whole_table.ends_with(&format!(",202511,{whole_value},{},0\n", whole["estimated"])), "{whole_table}");
+    let mine_table = app.client.get(app.url(table)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(mine_table.status(), 200);
+    let mine_table = mine_table.text().await.unwrap();
+    let mine_value = mine["value"].as_f64().unwrap();
+    assert!(mine_table.ends_with(&format!(",202511,{mine_value},{},1\n", mine["estimated"])), "{mine_table}");
+    assert!(!mine_table.contains("21157") && !mine_table.contains(&whole_value.to_string()), "{mine_table}");
+
     // The comparison page composes the same way: the whole on its row for
     // the administrator, the officer's share (marked †) for the officer.
     let page = |token: String| {

@@ -75,6 +75,7 @@ const CASES: &[Case] = &[
     Case { method: "GET", route: "/api/v1/dataValueSets", url: "/api/v1/dataValueSets?period=202407&orgUnit=23317", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
     Case { method: "POST", route: "/api/v1/dataValueSets", url: "/api/v1/dataValueSets", body: r#"{"dataValues":[]}"#, expect: [401, 200, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/api/v1/values", url: "/api/v1/values?indicator=HS_TIEP_NHAN&unit=23317&period=202508", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
+    Case { method: "GET", route: "/api/v1/values/table", url: "/api/v1/values/table?structure_at=2025-08-31&period=202508&org_unit=23317", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
     Case { method: "GET", route: "/api/v1/reports", url: "/api/v1/reports?regime=BC_THANG_TTHC&unit=23317&period=202508", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
     Case { method: "POST", route: "/api/v1/reports", url: "/api/v1/reports", body: r#"{"regime":"BC_THANG_TTHC","unit":"23317","period":"202508","action":"save"}"#, expect: [401, 200, 200, 403, 403, 403, 403] },
     Case { method: "GET", route: "/api/v1/reports/xlsx", url: "/api/v1/reports/xlsx?regime=BC_THANG_TTHC&unit=23317&period=202508", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },

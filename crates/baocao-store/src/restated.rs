@@ -1,0 +1,120 @@
+//! Tables of figures in the structure of one day: many indicators, units
+//! and periods composed in one pass, by the same rules as a single value
+//! ([`Db::query_value`]) and from the same reads.
+//!
+//! Each period's numbers are read once for every unit the table draws on
+//! and only for the indicators asked (with those their formulas name); the
+//! shares of a unit are computed once for all periods between two changes
+//! of the registry. Cells are handed over period by period, so that an
+//! export of years of data holds one period in memory.
+
+use std::collections::HashMap;
+
+use baocao_core::{Indicator, Period, Registry};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::compose::{Audience, ComposeContext};
+use crate::{Db, StoreError};
+
+/// What a table asks: indicators by code, units by code (in force on
+/// `structure_at`), periods.
+#[derive(Clone, Debug)]
+pub struct TableQuery {
+    pub indicators: Vec<String>,
+    pub units: Vec<String>,
+    pub periods: Vec<Period>,
+    pub structure_at: NaiveDate,
+}
+
+/// One figure of a table. Cells without a value are not given.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Cell {
+    pub indicator: String,
+    pub unit: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub period: Period,
+    pub value: f64,
+    /// Some share was estimated; the value is not exact.
+    pub estimated: bool,
+    /// Sources left out because the asker may not see them (0: none).
+    pub withheld: usize,
+}
+
+impl Db {
+    /// Composes every cell of `query` for `audience`, period by period in
+    /// the order asked, handing each period's cells (units in the order
+    /// asked, then indicators in the order asked) to `emit`, which answers
+    /// false to stop early (the reader went away).
+    pub async fn restate_table<F, Fut>(
+        &self,
+        registry: &Registry,
+        query: &TableQuery,
+        audience: Audience<'_>,
+        mut emit: F,
+    ) -> Result<(), StoreError>
+    where
+        F: FnMut(Vec<Cell>) -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let indicators: HashMap<String, Indicator> =
+            self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+        let asked: Vec<&Indicator> = query
+            .indicators
+            .iter()
+            .map(|code| {
+                indicators.get(code).ok_or_else(|| StoreError::NotFound(format!("Không có chỉ tiêu «{code}».")))
+            })
+            .collect::<Result<_, _>>()?;
+        for code in &query.units {
+            if registry.in_force(code, query.structure_at).is_none() {
+                return Err(StoreError::NotFound(format!(
+                    "Đơn vị «{code}» không có hiệu lực ngày {}.",
+                    baocao_core::date::format_vn(query.structure_at)
+                )));
+            }
+        }
+        let mut ctx = ComposeContext::new(registry, &indicators, audience.counting);
+        ctx.visible = audience.visible;
+        ctx.limit_to(asked.iter().map(|i| i.code.as_str()));
+        for period in &query.periods {
+            // Every unit the table draws on, read in one go rather than
+            // as each cell first needs it.
+            let mut sources: Vec<String> = query.units.clone();
+            for code in &query.units {
+                let shares = ctx.contributions(code, query.structure_at, period.end())?;
+                sources.extend(shares.iter().map(|c| c.unit.code.clone()));
+            }
+            sources.sort();
+            sources.dedup();
+            let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+            self.read_numbers(&ctx, period, &sources).await?;
+            let mut cells = Vec::new();
+            for code in &query.units {
+                for indicator in &asked {
+                    let Some(composed) =
+                        self.compose_or_blank(&ctx, indicator, code, *period, query.structure_at).await?
+                    else {
+                        continue;
+                    };
+                    if let Some(value) = composed.value {
+                        cells.push(Cell {
+                            indicator: indicator.code.clone(),
+                            unit: code.clone(),
+                            period: *period,
+                            value,
+                            estimated: composed.estimated,
+                            withheld: composed.withheld,
+                        });
+                    }
+                }
+            }
+            ctx.forget(period);
+            if !emit(cells).await {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
