@@ -416,6 +416,44 @@ test("the approver downloads the province total as a workbook and prints it", as
   });
 });
 
+test("a leader arranges a pivot: the province and its communes by indicator, then over months", async () => {
+  const period = reportPath.split("/").pop();
+  const month = `${period.slice(0, 4)}-${period.slice(4)}`;
+  await as("pivot", async (page) => {
+    await signIn(page, "pheduyet.tinh");
+    const total = await totalReceived(page, period);
+    await page.getByRole("link", { name: "Phân tích" }).click();
+    await page.waitForURL(`${base}/analysis`);
+    await page.getByLabel("Chỉ tiêu (chọn một hay nhiều)").selectOption(["HS_TIEP_NHAN", "HS_DUNG_HAN"]);
+    await page.getByLabel("Địa bàn (gõ tên không dấu hoặc mã)").fill("51");
+    await page.getByLabel("Từ tháng").fill(month);
+    await page.getByLabel("Đến tháng").fill(month);
+    await page.getByLabel("Dòng").selectOption("unit");
+    await page.getByLabel("Cột").selectOption("indicator");
+    await page.getByRole("button", { name: "Xem" }).click();
+    await page.waitForURL(/\/analysis\?/);
+    // The first row is the province's own figure, the one the output form shows.
+    const headings = await page.locator("#pivot thead th").allInnerTexts();
+    const received = headings.findIndex((h) => h.includes("tiếp nhận"));
+    assert.ok(received > 0, `a column for the dossiers received in ${headings}`);
+    const first = page.locator("#pivot tbody tr").first();
+    assert.match(await first.locator("th").innerText(), /Quảng Ngãi/);
+    assert.equal(vn(await first.locator("td").nth(received - 1).innerText()), total);
+    assert.ok((await page.locator("#pivot tbody tr").count()) > 50, "the province's communes follow");
+    assert.ok(await page.locator('figure svg[aria-label^="Xếp hạng"]').isVisible(), "a ranking of the communes");
+    // Over months instead: one line per row, the months as columns.
+    await page.getByLabel("Gồm").selectOption("area");
+    await page.getByLabel("Từ tháng").fill(`${Number(period.slice(0, 4)) - 1}-${period.slice(4)}`);
+    await page.getByLabel("Dòng").selectOption("indicator");
+    await page.getByLabel("Cột").selectOption("period");
+    await page.getByRole("button", { name: "Xem" }).click();
+    await page.locator('figure svg[aria-label="Giá trị theo kỳ"]').waitFor();
+    assert.equal(await page.locator("#pivot tbody tr").count(), 2);
+    assert.equal(await page.locator("#pivot thead th").count(), 14, "a corner and thirteen months");
+    await signOut(page);
+  });
+});
+
 test("another commune's officer can neither open nor fetch the report", async () => {
   assert.ok(reportPath, "the officer's test ran first");
   await as("other-commune", async (page) => {
@@ -668,7 +706,7 @@ test("every page of the office fits a phone's width: wide tables scroll on their
     "phone",
     async (page) => {
       await signIn(page, "quantri");
-      const paths = ["/", "/reports", "/review", "/completeness", "/requests", "/output", "/compare", "/units",
+      const paths = ["/", "/reports", "/review", "/completeness", "/requests", "/output", "/compare", "/analysis", "/units",
         "/indicators", "/forms", "/regimes", "/regimes/editor", "/admin/accounts", "/admin/outbox", "/account/security", "/roster", "/accounts/plan",
         "/tasks", "/archive", "/audit"];
       const wide = [];

@@ -44,6 +44,18 @@ impl FromStr for Periodicity {
 }
 
 impl Periodicity {
+    /// The word [`Periodicity::from_str`] reads back.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Periodicity::Daily => "daily",
+            Periodicity::Monthly => "monthly",
+            Periodicity::Quarterly => "quarterly",
+            Periodicity::SixMonthly => "six_monthly",
+            Periodicity::NineMonths => "nine_months",
+            Periodicity::Yearly => "yearly",
+        }
+    }
+
     pub fn vietnamese(self) -> &'static str {
         match self {
             Periodicity::Daily => "ngày",

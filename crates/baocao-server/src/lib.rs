@@ -165,6 +165,7 @@ fn routes() -> Routes {
         .post("/requests/{code}/extend", Needs(ManageCatalog), work::extend_request)
         .post("/requests/{code}/close", Needs(ManageCatalog), work::close_request)
         .get("/compare", Needs(ViewReports), work::compare)
+        .get("/analysis", Needs(ViewReports), work::analysis)
         .get("/output", Needs(ViewReports), work::output)
         .get("/admin/accounts", Needs(ManageAccounts), admin::accounts)
         .post("/admin/accounts", Needs(ManageAccounts), admin::create_account)

@@ -39,7 +39,7 @@ enum Over {
 }
 
 /// The menu: each entry shown only to accounts whose permission opens it.
-const MENU: [(&str, &str, Permission, Over); 16] = [
+const MENU: [(&str, &str, Permission, Over); 17] = [
     ("/", "Việc của tôi", Permission::ViewCatalog, Over::Some),
     ("/reports", "Báo cáo", Permission::ViewReports, Over::Some),
     ("/review", "Phê duyệt", Permission::ApproveReports, Over::Some),
@@ -47,6 +47,7 @@ const MENU: [(&str, &str, Permission, Over); 16] = [
     ("/requests", "Đề nghị báo cáo", Permission::ViewReports, Over::Some),
     ("/output", "Tổng hợp", Permission::ViewReports, Over::Some),
     ("/compare", "So sánh", Permission::ViewReports, Over::Some),
+    ("/analysis", "Phân tích", Permission::ViewReports, Over::Some),
     ("/units", "Đơn vị hành chính", Permission::ViewCatalog, Over::Some),
     ("/indicators", "Chỉ tiêu", Permission::ViewCatalog, Over::Some),
     ("/forms", "Biểu mẫu", Permission::ViewCatalog, Over::Some),

@@ -65,6 +65,19 @@ async fn a_split_communes_value_leaves_out_the_neighbour_the_officer_may_not_see
     assert!(mine_table.ends_with(&format!(",202511,{mine_value},{},1\n", mine["estimated"])), "{mine_table}");
     assert!(!mine_table.contains("21157") && !mine_table.contains(&whole_value.to_string()), "{mine_table}");
 
+    // The pivot page too: the officer's share, marked †, never the whole.
+    let pivot = "/analysis?indicator=HS_TIEP_NHAN&unit=21142&depth=area&from=2025-11&to=2025-11&at=30/06/2025";
+    let as_officer = app.client.get(app.url(pivot)).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
+    let as_admin = app.client.get(app.url(pivot)).bearer_auth(app.token("admin")).send().await.unwrap();
+    let as_admin = as_admin.text().await.unwrap();
+    let shown = |v: f64| baocao_core::text::format_number(v, if v.fract() == 0.0 { 0 } else { 1 });
+    assert!(as_admin.contains(&format!(">{}", shown(whole_value))), "the administrator sees the whole");
+    assert!(
+        as_officer.contains(&format!(">{} ", shown(mine_value))) && as_officer.contains("†</td>"),
+        "the share, marked"
+    );
+    assert!(!as_officer.contains(&format!(">{}", shown(whole_value))), "the officer never sees the whole");
+
     // The comparison page composes the same way: the whole on its row for
     // the administrator, the officer's share (marked †) for the officer.
     let page = |token: String| {

@@ -229,6 +229,20 @@ async fn figures(app: &App, submitted: bool) -> Vec<(&'static str, f64)> {
     let output =
         sheet(&app.bytes_as("admin", &format!("/output?form=TH01&unit=51&period=202508{query}&format=xlsx")).await);
     let label = row["label"].as_str().unwrap();
+    let (_, table) = app
+        .text_as(
+            "admin",
+            &format!("/api/v1/values/table?structure_at=2025-08-31&period=202508&org_unit=51&indicators=HS_TIEP_NHAN&include_submitted={flag}"),
+        )
+        .await;
+    let table_row = table.lines().nth(1).unwrap_or_else(|| panic!("one row in {table}")).to_string();
+    let analysis =
+        format!("/analysis?indicator=HS_TIEP_NHAN&unit=51&depth=area&from=2025-08&to=2025-08&at=31/08/2025{query}");
+    let (_, pivot) = app.text_as("admin", &analysis).await;
+    assert!(pivot.contains("id=\"counting\""), "the pivot says what counts");
+    let pivot_cell = pivot.split("id=\"pivot\"").nth(1).unwrap().split("<td class=\"num\">").nth(1).unwrap();
+    let pivot_shown = pivot_cell.split(['<', ' ']).next().unwrap().replace('.', "");
+    let pivot_sheet = sheet(&app.bytes_as("admin", &format!("{analysis}&format=xlsx")).await);
     vec![
         ("values API", value["value"].as_f64().unwrap()),
         ("output form TH01", row["cells"][0].as_f64().unwrap()),
@@ -236,6 +250,9 @@ async fn figures(app: &App, submitted: bool) -> Vec<(&'static str, f64)> {
         ("comparison page", shown.parse().unwrap()),
         ("comparison workbook", sheet_row(&compare, 0, "08/2025")[1].parse().unwrap()),
         ("output form's workbook", sheet_row(&output, 1, label)[3].parse().unwrap()),
+        ("values table API", table_row.split(',').nth(4).unwrap().parse().unwrap()),
+        ("analysis page", pivot_shown.parse().unwrap()),
+        ("analysis workbook", sheet_row(&pivot_sheet, 0, "Tỉnh Quảng Ngãi")[1].parse().unwrap()),
     ]
 }
 

@@ -87,3 +87,89 @@ pub(super) fn line(values: &[(String, Option<f64>, bool)]) -> String {
     svg.push_str(&format!("<text x=\"2\" y=\"12\" font-size=\"10\">{}</text></svg>", format_number(max, 0)));
     svg
 }
+
+/// The colours of a chart's series, told apart in print as on screen.
+const SERIES: [&str; 8] = ["#b3261e", "#1565c0", "#2e7d32", "#f9a825", "#6a1b9a", "#00838f", "#5d4037", "#546e7a"];
+
+/// Several lines over the same labels (periods), as SVG, with a legend.
+pub(super) fn lines(labels: &[String], series: &[(String, Vec<Option<f64>>)]) -> String {
+    let (w, left, bottom) = (560.0_f64, 50.0_f64, 30.0_f64);
+    let plot = 200.0_f64;
+    let h = plot + 16.0 * series.len() as f64 + 8.0;
+    let values = series.iter().flat_map(|(_, v)| v.iter().flatten());
+    let max = values.fold(0.0_f64, |m, v| m.max(*v)).max(1.0);
+    // Room on the right for the last label, centred on its point.
+    let step = (w - left - 40.0) / (labels.len().max(2) - 1) as f64;
+    let y_of = |v: f64| plot - bottom - v / max * (plot - bottom - 10.0);
+    let mut svg = format!(
+        "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Giá trị theo kỳ\" class=\"chart\"><line x1=\"{left}\" y1=\"{y}\" x2=\"{w}\" y2=\"{y}\" stroke=\"#999\"/>",
+        y = plot - bottom
+    );
+    for (n, (name, values)) in series.iter().enumerate() {
+        let color = SERIES[n % SERIES.len()];
+        let points: Vec<String> = values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| Some(format!("{:.1},{:.1}", left + step * i as f64, y_of((*v)?))))
+            .collect();
+        svg.push_str(&format!(
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"><title>{}</title></polyline>",
+            points.join(" "),
+            escape(name)
+        ));
+        let y = plot + 12.0 + 16.0 * n as f64;
+        svg.push_str(&format!(
+            "<rect x=\"{left}\" y=\"{:.1}\" width=\"12\" height=\"4\" fill=\"{color}\"/><text x=\"{:.1}\" y=\"{y:.1}\" font-size=\"11\">{}</text>",
+            y - 5.0,
+            left + 18.0,
+            escape(name)
+        ));
+    }
+    let every = labels.len().div_ceil(8).max(1);
+    for (i, label) in labels.iter().enumerate().step_by(every) {
+        svg.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
+            left + step * i as f64,
+            plot - bottom + 14.0,
+            escape(label)
+        ));
+    }
+    svg.push_str(&format!("<text x=\"2\" y=\"12\" font-size=\"10\">{}</text></svg>", format_number(max, 0)));
+    svg
+}
+
+/// Horizontal bars from the largest value down (a ranking), as SVG.
+pub(super) fn ranking(what: &str, bars: &[(String, f64)]) -> String {
+    let mut sorted: Vec<&(String, f64)> = bars.iter().collect();
+    sorted.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| baocao_core::text::compare_vi(&a.0, &b.0)));
+    sorted.truncate(20);
+    let (w, left, row) = (560.0_f64, 190.0_f64, 18.0_f64);
+    let h = row * sorted.len() as f64 + 24.0;
+    let max = sorted.iter().map(|b| b.1).fold(0.0_f64, f64::max).max(1.0);
+    let mut svg =
+        format!("<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Xếp hạng: {}\" class=\"chart\">", escape(what));
+    for (i, (label, value)) in sorted.iter().enumerate() {
+        let y = 4.0 + row * i as f64;
+        let width = (value.max(0.0) / max * (w - left - 60.0)).max(0.0);
+        let short: String = label.chars().take(30).collect();
+        svg.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text><rect x=\"{left}\" y=\"{y:.1}\" width=\"{width:.1}\" height=\"{:.1}\" fill=\"#1565c0\"><title>{}: {}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text>",
+            left - 6.0,
+            y + 12.0,
+            escape(&short),
+            row - 5.0,
+            escape(label),
+            format_number(*value, 1),
+            left + width + 4.0,
+            y + 12.0,
+            format_number(*value, 1)
+        ));
+    }
+    svg.push_str(&format!("<text x=\"{left}\" y=\"{:.1}\" font-size=\"10\">{}</text></svg>", h - 4.0, escape(what)));
+    svg
+}
+
+/// Text put inside SVG: names come from the registry and the catalog.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

@@ -3,6 +3,7 @@
 //! module a page, the lists of reports (to send, to review) and what the
 //! pages share here.
 
+mod analysis;
 mod charts;
 mod compare;
 mod completeness;
@@ -13,6 +14,7 @@ mod report;
 pub(crate) mod requests;
 mod review;
 
+pub use analysis::analysis;
 pub use compare::compare;
 pub use completeness::completeness;
 pub use home::home;
