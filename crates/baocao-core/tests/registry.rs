@@ -362,30 +362,6 @@ mod access {
     }
 }
 
-#[test]
-fn a_whole_table_restates_into_the_new_structure_and_its_provinces() {
-    let mut r = three_levels();
-    r.apply(&two_level_reform()).unwrap();
-    let plan = baocao_core::restate::Restatement::between(&r, d("2025-06-30"), d("2025-07-01")).unwrap();
-    let codes = |units: &[UnitVersion]| units.iter().map(|u| u.code.clone()).collect::<Vec<_>>();
-    assert_eq!(codes(&plan.sources), ["00001", "00002", "00004", "00003"], "Vietnamese order: An, Bình, Dương, Đức");
-    // Two columns per unit (two indicators, say): the second is ten times the first.
-    let values = [1.0, 10.0, 2.0, 20.0, 4.0, 40.0, 3.0, 30.0];
-    let restated = plan.apply(&values, 2);
-    let by_code: std::collections::HashMap<String, (f64, f64)> = plan
-        .targets
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.code.clone(), (restated[2 * i], restated[2 * i + 1])))
-        .collect();
-    assert_eq!(by_code["00001"], (3.0, 30.0), "An Bình = An + Bình");
-    assert_eq!(by_code["00003"], (3.0, 30.0), "Phường Đức = Xã Đức");
-    assert_eq!(by_code["00005"], (1.0, 10.0), "a quarter of Dương");
-    assert_eq!(by_code["00006"], (3.0, 30.0), "three quarters of Dương");
-    assert_eq!(plan.provinces_of(&restated, 2), [10.0, 100.0], "nothing lost or counted twice");
-    assert!(plan.estimated.iter().all(|e| !e), "every share was known");
-}
-
 fn agency(code: &str, unit: &str, from: Option<&str>, to: Option<&str>) -> baocao_core::directory::Agency {
     baocao_core::directory::Agency {
         code: code.into(),

@@ -71,6 +71,9 @@ pub struct StoreCount {
     pub updated: usize,
 }
 
+/// Values written by one statement of an import.
+const VALUES_PER_STATEMENT: usize = 20_000;
+
 const SELECT_VALUES: &str =
     "SELECT i.code AS indicator, u.code AS unit_code, u.valid_from AS unit_valid_from, d.period,
         d.value, d.value_num, d.comment, d.stored_at
@@ -83,28 +86,39 @@ impl Db {
         if values.is_empty() {
             return Ok(StoreCount::default());
         }
-        let json = values_json(values);
         let dialect = self.dialect();
         let mut tx = self.begin_write().await?;
         let out = with_conn!(tx, |conn| {
-            let existing: i64 = match dialect.existing_values {
-                Some(sql) => sqlx::query_scalar(sql).bind(&json).fetch_one(&mut *conn).await?,
-                None => 0,
-            };
-            let written: Vec<bool> =
-                sqlx::query_scalar(dialect.upsert_values).bind(&json).bind(Utc::now()).fetch_all(&mut *conn).await?;
-            if written.len() != values.len() {
-                return Err(StoreError::Conflict(format!(
-                    "{} trong {} giá trị không khớp được với chỉ tiêu hoặc đơn vị; chưa lưu giá trị nào",
-                    values.len() - written.len().min(values.len()),
-                    values.len()
-                )));
+            let mut digest = sha2::Sha256::new();
+            let mut imported = 0;
+            // In batches within the one transaction: PostgreSQL refuses a
+            // JSON parameter past 256 MiB, and a batch bounds the memory
+            // of its text on both backends.
+            for batch in values.chunks(VALUES_PER_STATEMENT) {
+                let json = values_json(batch);
+                digest.update(json.as_bytes());
+                let existing: i64 = match dialect.existing_values {
+                    Some(sql) => sqlx::query_scalar(sql).bind(&json).fetch_one(&mut *conn).await?,
+                    None => 0,
+                };
+                let written: Vec<bool> = sqlx::query_scalar(dialect.upsert_values)
+                    .bind(&json)
+                    .bind(Utc::now())
+                    .fetch_all(&mut *conn)
+                    .await?;
+                if written.len() != batch.len() {
+                    return Err(StoreError::Conflict(format!(
+                        "{} trong {} giá trị không khớp được với chỉ tiêu hoặc đơn vị; chưa lưu giá trị nào",
+                        batch.len() - written.len().min(batch.len()),
+                        values.len()
+                    )));
+                }
+                let new_rows = written.iter().filter(|new| **new).count();
+                imported += new_rows.saturating_sub(usize::try_from(existing).unwrap_or(0));
             }
-            let new_rows = written.iter().filter(|new| **new).count();
-            let imported = new_rows.saturating_sub(usize::try_from(existing).unwrap_or(0));
             // Bulk loads are recorded by count and fingerprint: the values
             // themselves are in the table, and the fingerprint shows which batch.
-            let digest = format!("{:x}", sha2::Sha256::digest(json.as_bytes()));
+            let digest = format!("{:x}", digest.finalize());
             let change = Change {
                 at: Utc::now(),
                 actor,
