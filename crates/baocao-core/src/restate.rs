@@ -126,6 +126,37 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+/// Aggregates the numbers present (each with its share) of `contributions`
+/// units as `aggregation` says: `None` when no number is present; an error
+/// for what does not aggregate (aggregation «none» over several units or a
+/// share, a formula).
+pub fn aggregate(
+    aggregation: &crate::indicator::Aggregation,
+    present: &[(f64, f64)],
+    contributions: usize,
+) -> Result<Option<f64>, String> {
+    use crate::indicator::Aggregation;
+    if present.is_empty() {
+        return Ok(None);
+    }
+    Ok(match aggregation {
+        Aggregation::Sum | Aggregation::Last => Some(present.iter().map(|(v, w)| v * w).sum()),
+        Aggregation::Average => {
+            let total: f64 = present.iter().map(|(_, w)| w).sum();
+            Some(present.iter().map(|(v, w)| v * w).sum::<f64>() / total)
+        }
+        Aggregation::Min => present.iter().map(|(v, _)| *v).reduce(f64::min),
+        Aggregation::Max => present.iter().map(|(v, _)| *v).reduce(f64::max),
+        Aggregation::None => match present {
+            [(v, w)] if *w == 1.0 && contributions == 1 => Some(*v),
+            _ => return Err("số liệu của chỉ tiêu này không cộng gộp giữa các đơn vị (cách tổng hợp «none»)".into()),
+        },
+        Aggregation::Formula(_) => {
+            return Err("chỉ tiêu tính theo công thức được lập từ các chỉ tiêu mà công thức nêu".into());
+        }
+    })
+}
+
 /// Composes a value from contributions and the stored numbers of their
 /// units, as the indicator's aggregation says. Units without a value are
 /// listed with `null` and left out; no value at all gives `null`.
@@ -134,7 +165,6 @@ pub fn compose(
     contributions: &[Contribution],
     numbers: &std::collections::HashMap<crate::unit::VersionKey, f64>,
 ) -> Result<Composed, String> {
-    use crate::indicator::Aggregation;
     let sources: Vec<SourceValue> = contributions
         .iter()
         .map(|c| SourceValue {
@@ -146,27 +176,6 @@ pub fn compose(
         .collect();
     let present: Vec<(f64, f64)> = sources.iter().filter_map(|s| Some((s.value?, s.weight))).collect();
     let estimated = contributions.iter().any(|c| c.estimated);
-    let value = if present.is_empty() {
-        None
-    } else {
-        match aggregation {
-            Aggregation::Sum | Aggregation::Last => Some(present.iter().map(|(v, w)| v * w).sum()),
-            Aggregation::Average => {
-                let total: f64 = present.iter().map(|(_, w)| w).sum();
-                Some(present.iter().map(|(v, w)| v * w).sum::<f64>() / total)
-            }
-            Aggregation::Min => present.iter().map(|(v, _)| *v).reduce(f64::min),
-            Aggregation::Max => present.iter().map(|(v, _)| *v).reduce(f64::max),
-            Aggregation::None => match present.as_slice() {
-                [(v, w)] if *w == 1.0 && contributions.len() == 1 => Some(*v),
-                _ => {
-                    return Err("số liệu của chỉ tiêu này không cộng gộp giữa các đơn vị (cách tổng hợp «none»)".into());
-                }
-            },
-            Aggregation::Formula(_) => {
-                return Err("chỉ tiêu tính theo công thức được lập từ các chỉ tiêu mà công thức nêu".into());
-            }
-        }
-    };
+    let value = aggregate(aggregation, &present, contributions.len())?;
     Ok(Composed { value, estimated, sources, components: Default::default(), withheld: 0 })
 }

@@ -175,6 +175,37 @@ impl<'a> ComposeContext<'a> {
         self.only = Some(needed);
     }
 
+    /// The figure of a plain indicator (no formula, nothing filed by
+    /// agencies for it this period) made of `shares`, from numbers already
+    /// read for every unit of `shares`: what [`Db::compose_indicator`]
+    /// answers, without listing its sources. An error for what does not
+    /// aggregate; `None` when the general path must answer.
+    pub(crate) fn plain_figure(
+        &self,
+        indicator: &Indicator,
+        period: &Period,
+        shares: &[Contribution],
+    ) -> Option<Result<Option<f64>, String>> {
+        if indicator.aggregation.formula().is_some() {
+            return None;
+        }
+        let cache = self.numbers.lock().expect("not poisoned");
+        let numbers = cache.get(period)?;
+        if numbers.filed.contains_key(&indicator.code) {
+            return None;
+        }
+        let by_code = numbers.values.get(&indicator.code);
+        let present: Vec<(f64, f64)> = shares
+            .iter()
+            .filter_map(|c| {
+                let stored = by_code?.get(&c.unit.code)?;
+                let (_, value) = stored.iter().find(|(key, _)| key.valid_from == c.unit.validity.from)?;
+                Some((*value, c.weight))
+            })
+            .collect();
+        Some(baocao_core::restate::aggregate(&indicator.aggregation, &present, shares.len()))
+    }
+
     /// Forgets the numbers read for `period`: a long export keeps one
     /// period in memory at a time.
     pub fn forget(&self, period: &Period) {

@@ -5,11 +5,15 @@
 //! Each period's numbers are read once for every unit the table draws on
 //! and only for the indicators asked (with those their formulas name); the
 //! shares of a unit are computed once for all periods between two changes
-//! of the registry. Cells are handed over period by period, so that an
+//! of the registry, and filtered by what the asker may see once for all
+//! its indicators. A plain indicator (no formula, nothing filed by
+//! agencies that period) is aggregated straight from the numbers read;
+//! the others go through [`Db::compose_indicator`] like a single value. Cells are handed over period by period, so that an
 //! export of years of data holds one period in memory.
 
 use std::collections::HashMap;
 
+use baocao_core::restate::Contribution;
 use baocao_core::{Indicator, Period, Registry};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -92,20 +96,39 @@ impl Db {
             self.read_numbers(&ctx, period, &sources).await?;
             let mut cells = Vec::new();
             for code in &query.units {
+                // A unit's shares, and which of them the asker may see, once
+                // for all its indicators.
+                let shares = ctx.contributions(code, query.structure_at, period.end())?;
+                let (shown, withheld): (Vec<Contribution>, usize) = match ctx.visible {
+                    Some(visible) => {
+                        let (shown, hidden): (Vec<_>, Vec<_>) =
+                            shares.iter().cloned().partition(|c| visible(&c.unit, period.end()));
+                        (shown, hidden.len())
+                    }
+                    None => (shares.to_vec(), 0),
+                };
+                let estimated = shown.iter().any(|c| c.estimated);
                 for indicator in &asked {
-                    let Some(composed) =
-                        self.compose_or_blank(&ctx, indicator, code, *period, query.structure_at).await?
-                    else {
-                        continue;
+                    let (value, estimated, withheld) = match ctx.plain_figure(indicator, period, &shown) {
+                        Some(Ok(value)) => (value, estimated, withheld),
+                        // What does not aggregate is left blank, as on every page.
+                        Some(Err(_)) => continue,
+                        None => {
+                            let at = query.structure_at;
+                            let Some(c) = self.compose_or_blank(&ctx, indicator, code, *period, at).await? else {
+                                continue;
+                            };
+                            (c.value, c.estimated, c.withheld)
+                        }
                     };
-                    if let Some(value) = composed.value {
+                    if let Some(value) = value {
                         cells.push(Cell {
                             indicator: indicator.code.clone(),
                             unit: code.clone(),
                             period: *period,
                             value,
-                            estimated: composed.estimated,
-                            withheld: composed.withheld,
+                            estimated,
+                            withheld,
                         });
                     }
                 }

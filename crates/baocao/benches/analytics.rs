@@ -56,7 +56,7 @@ fn timed(cmd: &mut Command, stdout: Option<&Path>) -> (f64, f64) {
     let seconds = started.elapsed().as_secs_f64();
     let stderr = String::from_utf8_lossy(&done.stderr);
     assert!(done.status.success(), "{cmd:?}: {stderr}");
-    let kib: f64 = stderr.lines().filter_map(|l| l.strip_prefix("peak ")).last().unwrap().trim().parse().unwrap();
+    let kib: f64 = stderr.lines().filter_map(|l| l.strip_prefix("peak ")).next_back().unwrap().trim().parse().unwrap();
     (seconds, kib / 1024.0)
 }
 
@@ -83,31 +83,29 @@ fn setup(url: &str, indicators: &Path) {
     timed(&mut baocao(url, &["indicators", "import", &indicators.display().to_string()]), None);
 }
 
-/// A CSV answer as (indicator, unit, period) → (value, estimated).
-fn answer(path: &Path) -> HashMap<(String, String, String), (f64, bool)> {
+type Answer = HashMap<(String, String, String), (f64, bool)>;
+
+/// A CSV answer as (indicator, unit, period) → (value, estimated), from
+/// the columns at `at` (indicator, unit, period, value, estimated): baocao
+/// writes a unit's name between unit and period, and how many sources it
+/// withheld (none from the command line) after.
+fn answer(path: &Path, at: [usize; 5]) -> Answer {
     let mut reader = csv::Reader::from_path(path).unwrap();
+    let [indicator, unit, period, value, estimated] = at;
     reader
         .records()
         .map(|r| {
             let r = r.unwrap();
-            ((r[0].to_string(), r[1].to_string(), r[2].to_string()), (r[3].parse().unwrap(), &r[4] == "true"))
+            assert!(r.get(6).is_none_or(|withheld| withheld == "0"), "nothing withheld: {r:?}");
+            let key = (r[indicator].to_string(), r[unit].to_string(), r[period].to_string());
+            (key, (r[value].parse().unwrap(), &r[estimated] == "true"))
         })
         .collect()
 }
 
-/// baocao writes indicator, unit, unit_name, period, value, estimated,
-/// withheld; the comparison reads the columns both sides share.
-fn baocao_answer(path: &Path) -> HashMap<(String, String, String), (f64, bool)> {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            assert_eq!(&r[6], "0", "nothing withheld from the command line");
-            ((r[0].to_string(), r[1].to_string(), r[3].to_string()), (r[4].parse().unwrap(), &r[5] == "true"))
-        })
-        .collect()
-}
+/// Where baocao's and DuckDB's answers keep each column.
+const BAOCAO: [usize; 5] = [0, 1, 3, 4, 5];
+const DUCKDB: [usize; 5] = [0, 1, 2, 3, 4];
 
 fn same(
     ours: &HashMap<(String, String, String), (f64, bool)>,
@@ -271,13 +269,13 @@ fn main() {
         let mut theirs = Runs(Vec::new());
         for _ in 0..runs {
             theirs.0.push(timed(&mut duck(&duck_args), None));
-            let expected = answer(&file("duck.csv"));
+            let expected = answer(&file("duck.csv"), DUCKDB);
             for (b, url) in urls.iter().enumerate() {
                 ours[b].0.push(timed(&mut baocao(url, &args), Some(&file("ours.csv"))));
-                same(&baocao_answer(&file("ours.csv")), &expected);
+                same(&answer(&file("ours.csv"), BAOCAO), &expected);
             }
         }
-        let cells = baocao_answer(&file("ours.csv")).len();
+        let cells = answer(&file("ours.csv"), BAOCAO).len();
         lines.push(format!("{title}: {cells} figures, equal cell by cell"));
         for (b, (name, _)) in backends.iter().enumerate() {
             lines.push(ours[b].line(&format!("baocao `data export --structure-at`, {name}")));
