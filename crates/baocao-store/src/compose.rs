@@ -115,7 +115,7 @@ pub(crate) struct ComposeContext<'a> {
     contributions: std::sync::Mutex<HashMap<(String, usize, usize), SharedContributions>>,
 }
 
-type SharedContributions = std::sync::Arc<Vec<Contribution>>;
+pub(crate) type SharedContributions = std::sync::Arc<Vec<Contribution>>;
 
 /// The numeric values of one period for the unit codes read so far, by
 /// indicator and unit code: a figure finds its sources' numbers without
@@ -155,6 +155,24 @@ impl<'a> ComposeContext<'a> {
             only: None,
             contributions: Default::default(),
         }
+    }
+
+    /// The shares of unit `code` as it stood on `structure_at`, for a
+    /// period ending on `period_end`, without those the asker may not see;
+    /// and how many were left out.
+    pub(crate) fn shown_contributions(
+        &self,
+        code: &str,
+        structure_at: NaiveDate,
+        period_end: NaiveDate,
+    ) -> Result<(SharedContributions, usize), StoreError> {
+        let shares = self.contributions(code, structure_at, period_end)?;
+        let Some(visible) = self.visible else { return Ok((shares, 0)) };
+        let (shown, hidden): (Vec<_>, Vec<_>) = shares.iter().cloned().partition(|c| visible(&c.unit, period_end));
+        if hidden.is_empty() {
+            return Ok((shares, 0));
+        }
+        Ok((std::sync::Arc::new(shown), hidden.len()))
     }
 
     /// Reads only the numbers of `asked` and of the indicators their
@@ -220,7 +238,7 @@ impl<'a> ComposeContext<'a> {
         compose_filed(self.registry, aggregation, by_agency, |_| true).ok()?.value
     }
 
-    pub(crate) fn contributions(
+    fn contributions(
         &self,
         code: &str,
         structure_at: NaiveDate,
@@ -529,16 +547,7 @@ impl Db {
                 if let Some(filed) = self.filed_figure(ctx, indicator, code, period, structure_at).await? {
                     return Ok(filed);
                 }
-                let mut contributions = ctx.contributions(code, structure_at, period.end())?;
-                let mut withheld = 0;
-                if let Some(visible) = ctx.visible {
-                    let (shown, hidden): (Vec<_>, Vec<_>) =
-                        contributions.iter().cloned().partition(|c| visible(&c.unit, period.end()));
-                    withheld = hidden.len();
-                    if withheld > 0 {
-                        contributions = std::sync::Arc::new(shown);
-                    }
-                }
+                let (contributions, withheld) = ctx.shown_contributions(code, structure_at, period.end())?;
                 let units: Vec<&str> = contributions.iter().map(|c| c.unit.code.as_str()).collect();
                 let numbers = self.cached_numbers(ctx, &indicator.code, period, &units).await?;
                 let mut composed = baocao_core::restate::compose(&indicator.aggregation, &contributions, &numbers)

@@ -13,12 +13,11 @@
 
 use std::collections::HashMap;
 
-use baocao_core::restate::Contribution;
 use baocao_core::{Indicator, Period, Registry};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::compose::{Audience, ComposeContext};
+use crate::compose::{Audience, ComposeContext, SharedContributions};
 use crate::{Db, StoreError};
 
 /// What a table asks: indicators by code, units by code (in force on
@@ -83,33 +82,25 @@ impl Db {
         ctx.visible = audience.visible;
         ctx.limit_to(asked.iter().map(|i| i.code.as_str()));
         for period in &query.periods {
-            // Every unit the table draws on, read in one go rather than
-            // as each cell first needs it.
-            let mut sources: Vec<String> = query.units.clone();
-            for code in &query.units {
-                let shares = ctx.contributions(code, query.structure_at, period.end())?;
-                sources.extend(shares.iter().map(|c| c.unit.code.clone()));
-            }
-            sources.sort();
+            // Each unit's shares, and which of them the asker may see, once
+            // for all its indicators; every unit the table draws on read in
+            // one go rather than as each cell first needs it.
+            let shares: Vec<(SharedContributions, usize)> = query
+                .units
+                .iter()
+                .map(|code| ctx.shown_contributions(code, query.structure_at, period.end()))
+                .collect::<Result<_, _>>()?;
+            let mut sources: Vec<&str> = query.units.iter().map(String::as_str).collect();
+            sources.extend(shares.iter().flat_map(|(shown, _)| shown.iter().map(|c| c.unit.code.as_str())));
+            sources.sort_unstable();
             sources.dedup();
-            let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
             self.read_numbers(&ctx, period, &sources).await?;
             let mut cells = Vec::new();
-            for code in &query.units {
-                // A unit's shares, and which of them the asker may see, once
-                // for all its indicators.
-                let shares = ctx.contributions(code, query.structure_at, period.end())?;
-                let (shown, withheld): (Vec<Contribution>, usize) = match ctx.visible {
-                    Some(visible) => {
-                        let (shown, hidden): (Vec<_>, Vec<_>) =
-                            shares.iter().cloned().partition(|c| visible(&c.unit, period.end()));
-                        (shown, hidden.len())
-                    }
-                    None => (shares.to_vec(), 0),
-                };
+            for (code, (shown, withheld)) in query.units.iter().zip(&shares) {
+                let (shown, withheld) = (shown.as_slice(), *withheld);
                 let estimated = shown.iter().any(|c| c.estimated);
                 for indicator in &asked {
-                    let (value, estimated, withheld) = match ctx.plain_figure(indicator, period, &shown) {
+                    let (value, estimated, withheld) = match ctx.plain_figure(indicator, period, shown) {
                         Some(Ok(value)) => (value, estimated, withheld),
                         // What does not aggregate is left blank, as on every page.
                         Some(Err(_)) => continue,

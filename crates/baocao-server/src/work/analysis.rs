@@ -290,12 +290,7 @@ async fn build(state: &AppState, access: &Access, pairs: &[(String, String)]) ->
                 .map(|(col_key, _)| {
                     let found = cell_of(&[(rows_dim, row_key), (cols_dim, col_key), (third, third_key)]);
                     let value = found.map(|c| c.value);
-                    let marks = match found.map(|c| (c.estimated, c.withheld > 0)) {
-                        Some((true, true)) => "* †",
-                        Some((true, false)) => "*",
-                        Some((false, true)) => "†",
-                        _ => "",
-                    };
+                    let marks = found.map_or("", |c| marks(c.estimated, c.withheld > 0));
                     let text =
                         value.map(|v| format_number(v, if v.fract() == 0.0 { 0 } else { 1 })).unwrap_or_default();
                     ShownCell { value, text, marks }

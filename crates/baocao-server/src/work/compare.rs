@@ -60,12 +60,6 @@ thành lập được cộng từ các đơn vị tiền thân; số có phần 
 
 impl Exported for ComparePage {
     fn table(&self) -> Table {
-        let marks = |estimated: bool, partial: bool| match (estimated, partial) {
-            (true, true) => "* †",
-            (true, false) => "*",
-            (false, true) => "†",
-            (false, false) => "",
-        };
         Table {
             title: "So sánh theo kỳ".into(),
             lines: vec![

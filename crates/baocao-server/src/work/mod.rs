@@ -50,6 +50,18 @@ use crate::pages::{Chrome, error_page, page_result, render, unit_choices};
 use crate::reports_api::{act_as, readable_completeness, shown_to};
 use crate::state::AppState;
 
+/// The marks of a composed figure, as the pages and their files show
+/// them: `*` some share estimated, `†` some source the account may not see
+/// left out.
+fn marks(estimated: bool, partial: bool) -> &'static str {
+    match (estimated, partial) {
+        (true, true) => "* †",
+        (true, false) => "*",
+        (false, true) => "†",
+        (false, false) => "",
+    }
+}
+
 /// The periods worth showing on `today`: those whose data cut-off window
 /// has begun, newest first, back about three months.
 fn recent_periods(regime: &Regime, today: NaiveDate) -> Vec<Period> {
