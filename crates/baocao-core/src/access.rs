@@ -308,6 +308,29 @@ pub fn holds_role(registry: &Registry, grants: &[Grant], role: Role, target: Tar
     grants.iter().any(|g| g.validity.contains(today) && g.role == role && g.covers(registry, target))
 }
 
+/// Whether an account with `grants` is among those something is shared
+/// with (a dashboard): a grant in force on `today` of `role` (any role
+/// when none) whose scope meets `unit`'s tree — over the unit, over a unit
+/// within it, or over the whole system (any scope when no unit is named).
+pub fn shared_with(
+    registry: &Registry,
+    grants: &[Grant],
+    role: Option<Role>,
+    unit: Option<&str>,
+    today: NaiveDate,
+) -> bool {
+    let meets = |g: &Grant| match (unit, &g.unit) {
+        (None, _) | (Some(_), None) => true,
+        (Some(shared), Some(scope)) => {
+            registry
+                .in_force(shared, today)
+                .is_some_and(|u| registry.stand_ins(scope, today).iter().any(|root| registry.within(u, root, today)))
+                || registry.in_force(scope, today).is_some_and(|s| registry.within(s, shared, today))
+        }
+    };
+    grants.iter().any(|g| g.validity.contains(today) && role.is_none_or(|r| g.role == r) && meets(g))
+}
+
 /// Whether an account with `grants` must sign in with a second factor on
 /// `day`: it holds (in force that day) one of the `roles` the policy names.
 pub fn requires_second_factor(grants: &[Grant], roles: &[Role], day: NaiveDate) -> bool {

@@ -18,6 +18,7 @@ pub mod indicator;
 pub mod mail;
 pub mod notify;
 pub mod period;
+pub mod quality;
 pub mod regime;
 pub mod registry;
 pub mod reorg;

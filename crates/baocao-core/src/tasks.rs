@@ -127,8 +127,57 @@ pub struct Target {
     pub unit: String,
     /// The value to reach (a percentage when `of` is given).
     pub goal: f64,
+    /// Whether the goal is a floor (at least, the default) or a ceiling.
+    #[serde(default)]
+    pub direction: Direction,
+    /// Over which months it is measured: the month's own figures (the
+    /// default) or the year so far (lũy kế).
+    #[serde(default)]
+    pub measure: Measure,
     /// When it should be reached.
     pub deadline: NaiveDate,
+}
+
+/// Which side of its goal a target is reached on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Reached at the goal or above (a share of dossiers online).
+    #[default]
+    AtLeast,
+    /// Reached at the goal or below (a share of dossiers late).
+    AtMost,
+}
+
+impl Direction {
+    /// The goal as people write it: «≥ 60» or «≤ 5».
+    pub fn sign(self) -> &'static str {
+        match self {
+            Direction::AtLeast => "≥",
+            Direction::AtMost => "≤",
+        }
+    }
+}
+
+/// The months a target's figures are summed over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// The period's own figures.
+    #[default]
+    Period,
+    /// From January to the period (lũy kế từ đầu năm): the sums of the
+    /// months, then the share of the sums when `of` is given.
+    YearToDate,
+}
+
+impl Measure {
+    pub fn vietnamese(self) -> &'static str {
+        match self {
+            Measure::Period => "trong kỳ",
+            Measure::YearToDate => "lũy kế từ đầu năm",
+        }
+    }
 }
 
 /// A target measured in one period.
@@ -142,6 +191,26 @@ pub struct Progress {
 }
 
 impl Target {
+    /// Whether `value` reaches the goal.
+    pub fn reached(&self, value: f64) -> bool {
+        match self.direction {
+            Direction::AtLeast => value >= self.goal,
+            Direction::AtMost => value <= self.goal,
+        }
+    }
+
+    /// How far along the value is, 0–1: the share of the goal for a floor;
+    /// for a ceiling, whole when under it, else the goal's share of it.
+    pub fn attainment(&self, value: f64) -> f64 {
+        let share = match self.direction {
+            Direction::AtLeast if self.goal > 0.0 => value / self.goal,
+            Direction::AtLeast => 1.0,
+            Direction::AtMost if value <= self.goal => 1.0,
+            Direction::AtMost => self.goal / value,
+        };
+        share.clamp(0.0, 1.0)
+    }
+
     /// The measure from the two sums (numerator, denominator).
     pub fn measure(&self, sum: f64, of: Option<f64>) -> Option<f64> {
         match (&self.of, of) {
@@ -169,6 +238,36 @@ mod tests {
             done_on: done.map(|d| crate::parse_date(d).unwrap()),
             evidence: None,
         }
+    }
+
+    #[test]
+    fn a_target_is_reached_on_the_side_of_its_goal() {
+        let mut t = Target {
+            code: "T".into(),
+            plan: "KH".into(),
+            name: "Tỷ lệ".into(),
+            indicator: "A".into(),
+            of: Some("B".into()),
+            unit: "51".into(),
+            goal: 60.0,
+            direction: Direction::AtLeast,
+            measure: Measure::Period,
+            deadline: crate::parse_date("2025-12-31").unwrap(),
+        };
+        assert!(t.reached(60.0) && !t.reached(59.9));
+        assert_eq!(t.attainment(30.0), 0.5);
+        assert_eq!(t.attainment(90.0), 1.0);
+        t.direction = Direction::AtMost;
+        t.goal = 5.0;
+        assert!(t.reached(5.0) && t.reached(1.0) && !t.reached(5.1));
+        assert_eq!(t.attainment(4.0), 1.0);
+        assert_eq!(t.attainment(10.0), 0.5);
+        // Written without them, a target is a floor on the period's figures.
+        let plain: Target = serde_json::from_value(serde_json::json!({
+            "code": "T", "plan": "KH", "name": "N", "indicator": "A", "unit": "51", "goal": 1.0, "deadline": "2025-12-31"
+        }))
+        .unwrap();
+        assert_eq!((plain.direction, plain.measure), (Direction::AtLeast, Measure::Period));
     }
 
     #[test]

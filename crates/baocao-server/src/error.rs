@@ -19,6 +19,10 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
         ApiError { status: StatusCode::NOT_FOUND, message: message.into() }
     }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::FORBIDDEN, message: message.into() }
+    }
 }
 
 impl From<StoreError> for ApiError {

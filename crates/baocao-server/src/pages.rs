@@ -39,15 +39,17 @@ enum Over {
 }
 
 /// The menu: each entry shown only to accounts whose permission opens it.
-const MENU: [(&str, &str, Permission, Over); 17] = [
+const MENU: [(&str, &str, Permission, Over); 19] = [
     ("/", "Việc của tôi", Permission::ViewCatalog, Over::Some),
     ("/reports", "Báo cáo", Permission::ViewReports, Over::Some),
     ("/review", "Phê duyệt", Permission::ApproveReports, Over::Some),
     ("/completeness", "Tiến độ", Permission::ViewReports, Over::Some),
+    ("/quality", "Chất lượng", Permission::ViewReports, Over::Some),
     ("/requests", "Đề nghị báo cáo", Permission::ViewReports, Over::Some),
     ("/output", "Tổng hợp", Permission::ViewReports, Over::Some),
     ("/compare", "So sánh", Permission::ViewReports, Over::Some),
     ("/analysis", "Phân tích", Permission::ViewReports, Over::Some),
+    ("/dashboards", "Bảng điều hành", Permission::ViewReports, Over::Some),
     ("/units", "Đơn vị hành chính", Permission::ViewCatalog, Over::Some),
     ("/indicators", "Chỉ tiêu", Permission::ViewCatalog, Over::Some),
     ("/forms", "Biểu mẫu", Permission::ViewCatalog, Over::Some),

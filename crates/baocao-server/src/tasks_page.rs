@@ -40,7 +40,10 @@ struct TaskRow {
 struct TargetRow {
     name: String,
     unit: String,
+    /// «≥ 60,0%» or «≤ 5,0%».
     goal: String,
+    /// In the period, or the year so far.
+    measure: &'static str,
     value: String,
     reached: bool,
     /// 0–100, for the bar.
@@ -112,10 +115,11 @@ pub async fn tasks(State(state): State<AppState>, access: Access, Query(q): Quer
                     unit: registry
                         .in_force(&p.target.unit, period.end())
                         .map_or(p.target.unit.clone(), |u| u.name.clone()),
-                    goal: shown(p.target.goal),
+                    goal: format!("{} {}", p.target.direction.sign(), shown(p.target.goal)),
+                    measure: p.target.measure.vietnamese(),
                     value: p.value.map_or("chưa có số liệu".into(), shown),
                     reached: p.reached,
-                    share: p.value.map_or(0, |v| ((v / p.target.goal).clamp(0.0, 1.0) * 100.0).round() as u32),
+                    share: p.value.map_or(0, |v| (p.target.attainment(v) * 100.0).round() as u32),
                     deadline: format_vn(p.target.deadline),
                     name: p.target.name,
                 }

@@ -1,12 +1,14 @@
 //! The plans' tasks and targets, followed up: imported from the plans'
 //! tables, updated as work is done, targets measured from the reports.
 
-use baocao_core::tasks::{Progress, Target, Task, TaskStatus};
+use baocao_core::tasks::{Measure, Progress, Target, Task, TaskStatus};
 use baocao_core::{Period, Registry};
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use serde_json::json;
 
 use crate::audit::Change;
+use crate::compose::{Audience, Counting};
+use crate::restated::TableQuery;
 use crate::{Db, StoreError, append_audit, with_conn, with_pool};
 
 type TaskRow = (String, String, String, String, String, NaiveDate, String, String, Option<NaiveDate>, Option<String>);
@@ -146,28 +148,43 @@ impl Db {
         rows.iter().map(|d| crate::error::parse_json("target", d)).collect()
     }
 
-    /// Every target measured in `period`: its indicators summed over the
-    /// lowest units under its unit, in the structure of the period's end.
-    /// Targets measured from the values that count (approved reports and
-    /// direct imports: [`crate::compose::Counting::APPROVED`]).
+    /// Every target measured in `period`: its indicators' figures for its
+    /// unit, composed in the structure of the period's end by the one
+    /// engine of every figure (`Db::restate_table`), summed over the year
+    /// so far for a year-to-date target, then their share when it has one.
+    /// Measured from the values that count (approved reports and direct
+    /// imports: [`crate::compose::Counting::APPROVED`]).
     pub async fn target_progress(&self, registry: &Registry, period: &Period) -> Result<Vec<Progress>, StoreError> {
-        let counting = crate::compose::Counting::APPROVED;
         let day = period.end();
         let mut out = Vec::new();
         for target in self.targets().await? {
-            let leaves = registry.leaves_under(&target.unit, day)?;
-            let sum = |values: std::collections::HashMap<baocao_core::VersionKey, f64>| {
-                let found: Vec<f64> = leaves.iter().filter_map(|u| values.get(&u.key()).copied()).collect();
-                (!found.is_empty()).then(|| found.iter().sum::<f64>())
+            let periods = match target.measure {
+                Measure::Period => vec![*period],
+                Measure::YearToDate => {
+                    let january = NaiveDate::from_ymd_opt(day.year(), 1, 1).expect("the first of January");
+                    Period::ending_between(period.periodicity(), january, day)
+                }
             };
-            let numerator = sum(self.numbers(&target.indicator, period, counting).await?);
-            let denominator = match &target.of {
-                Some(of) => sum(self.numbers(of, period, counting).await?),
-                None => None,
-            };
+            let mut indicators = vec![target.indicator.clone()];
+            indicators.extend(target.of.clone());
+            let query = TableQuery { indicators, units: vec![target.unit.clone()], periods, structure_at: day };
+            let (mut numerator, mut denominator) = (None::<f64>, None::<f64>);
+            let audience = Audience::everywhere(Counting::APPROVED);
+            self.restate_table(registry, &query, audience, |cells| {
+                for c in cells {
+                    if c.indicator == target.indicator {
+                        *numerator.get_or_insert(0.0) += c.value;
+                    }
+                    if target.of.as_ref() == Some(&c.indicator) {
+                        *denominator.get_or_insert(0.0) += c.value;
+                    }
+                }
+                std::future::ready(true)
+            })
+            .await?;
             let value = numerator.and_then(|n| target.measure(n, denominator));
             out.push(Progress {
-                reached: value.is_some_and(|v| v >= target.goal),
+                reached: value.is_some_and(|v| target.reached(v)),
                 value,
                 period: period.to_string(),
                 target,

@@ -137,6 +137,8 @@ struct DemoConfig {
     mail_domain: Option<String>,
     #[serde(default)]
     accounts: Vec<crate::demo::DemoAccount>,
+    #[serde(default)]
+    dashboards: Vec<crate::demo::DemoDashboard>,
 }
 
 pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
@@ -161,6 +163,7 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         let domain = domain.unwrap_or_else(|| "tinh-demo.gov.vn".into());
         crate::demo::prepare(&db, &url, &config.province, &domain).await?;
         crate::demo::accounts(&db, &config.accounts, &config.password).await?;
+        crate::demo::dashboards(&db, &config.dashboards, &config.province).await?;
         let province = db.unit_history(&config.province).await?;
         let name = province.last().map(|u| u.name.clone()).unwrap_or_default();
         outln!("Demo province: {name} ({})", config.province);

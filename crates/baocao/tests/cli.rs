@@ -1687,6 +1687,33 @@ async fn a_plans_tasks_and_targets_are_followed_up() {
     );
     let none = ok_json(&db, &["targets", "progress", "--period", "202501", "--format", "json"]);
     assert!(none[0]["value"].is_null(), "nothing reported is not zero: {none}");
+
+    // The year so far (lũy kế): the sums of the months, then their share;
+    // a ceiling is reached at or under its goal.
+    let values = ["HS_TIEP_NHAN=100", "HS_TRUC_TUYEN_TOAN_TRINH=90"];
+    let out = report(&db, "submit", "23317", "202509", &["--set", values[0], "--set", values[1]]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report(&db, "approve", "23317", "202509", &[]).status.success());
+    let more = write(
+        &dir,
+        "luy-ke.toml",
+        "[[targets]]\ncode = \"TT_LUY_KE\"\nplan = \"KH 123/KH-VP\"\nname = \"Lũy kế\"\n\
+         indicator = \"HS_TRUC_TUYEN_TOAN_TRINH\"\nof = \"HS_TIEP_NHAN\"\nunit = \"51\"\ngoal = 60.0\n\
+         measure = \"year_to_date\"\ndeadline = \"2025-12-31\"\n\
+         [[targets]]\ncode = \"TT_TOI_DA\"\nplan = \"KH 123/KH-VP\"\nname = \"Trần\"\n\
+         indicator = \"HS_TRUC_TUYEN_TOAN_TRINH\"\nof = \"HS_TIEP_NHAN\"\nunit = \"51\"\ngoal = 60.0\n\
+         measure = \"year_to_date\"\ndirection = \"at_most\"\ndeadline = \"2025-12-31\"\n",
+    );
+    assert!(baocao(&db, &["targets", "import", &more]).status.success());
+    let progress = ok_json(&db, &["targets", "progress", "--period", "202509", "--format", "json"]);
+    let of = |code: &str| {
+        let p = progress.as_array().unwrap().iter().find(|p| p["target"]["code"] == code).unwrap();
+        ((p["value"].as_f64().unwrap() * 100.0).round() / 100.0, p["reached"].as_bool().unwrap())
+    };
+    // August 110 of 200, September 90 of 100: 200 of 300 so far.
+    assert_eq!(of("TT_LUY_KE"), (66.67, true), "{progress}");
+    assert_eq!(of("TT_TOI_DA"), (66.67, false), "{progress}");
+    assert_eq!(of("TT_TOAN_TRINH"), (90.0, true), "the month alone: {progress}");
 }
 
 #[tokio::test]

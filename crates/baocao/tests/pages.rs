@@ -86,3 +86,71 @@ async fn refusals_are_pages_in_vietnamese_with_the_menu() {
     let html = res.text().await.unwrap();
     assert!(html.contains("Không tìm thấy trang này.") && menu(&html).is_empty(), "{html}");
 }
+
+/// The pivot draws the chart asked for, compares with the same period a
+/// year before, and a page's chart leaves as an SVG file naming its
+/// namespace; a page without a chart says so.
+#[tokio::test]
+async fn a_pivots_chart_is_drawn_as_asked_and_leaves_as_an_svg_file() {
+    let app = spawn().await;
+    let set = r#"{"dataValues":[
+        {"dataElement":"HS_TIEP_NHAN","period":"202510","orgUnit":"23317","value":"650"},
+        {"dataElement":"HS_TIEP_NHAN","period":"202511","orgUnit":"23317","value":"731"},
+        {"dataElement":"HS_TIEP_NHAN","period":"202411","orgUnit":"23317","value":"600"},
+        {"dataElement":"HS_TIEP_NHAN","period":"202411","orgUnit":"23314","value":"40"}]}"#;
+    let (status, summary) = app.post("/api/v1/dataValueSets", "application/json", set).await;
+    assert_eq!((status, summary["status"].as_str()), (200, Some("SUCCESS")), "{summary}");
+    let base = "/analysis?indicator=HS_TIEP_NHAN&unit=23317&depth=area&from=2025-10&to=2025-11&at=30/11/2025\
+                &rows=indicator&cols=period";
+    for (chart, label) in [
+        ("", "Giá trị theo kỳ"),
+        ("line", "Giá trị theo kỳ"),
+        ("column", "Cột: "),
+        ("stacked", "Cột chồng: "),
+        ("ranking", "Xếp hạng: "),
+    ] {
+        let (status, html) = app.text_as("admin", &format!("{base}&chart={chart}")).await;
+        assert_eq!(status, 200, "{chart}: {html}");
+        assert!(html.contains(&format!("aria-label=\"{label}")), "{chart}: {html}");
+    }
+    assert_eq!(app.text_as("admin", &format!("{base}&chart=pie")).await.0, 400);
+
+    // Beside each month, the same month a year before in today's structure
+    // (Ngọk Bay then was the old Ngọk Bay and Xã Kroong, 600 + 40), and the change.
+    let (status, html) = app.text_as("admin", &format!("{base}&compare=last_year")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("<th>Cùng kỳ năm trước (Tháng 11/2024)</th><th>Tháng 11/2025 so với cùng kỳ (%)</th>"),
+        "{html}"
+    );
+    assert!(html.contains(r#"<td class="num">731</td><td class="num">640</td><td class="num">114,2</td>"#), "{html}");
+
+    let res = app.client.get(app.url(&format!("{base}&chart=stacked&format=svg"))).bearer_auth(app.token("admin"));
+    let res = res.send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml; charset=utf-8");
+    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(disposition.starts_with("attachment; filename=\"") && disposition.ends_with(".svg\""), "{disposition}");
+    let svg = res.text().await.unwrap();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" "), "{svg}");
+    assert!(svg.contains("Số hồ sơ thủ tục hành chính tiếp nhận · Tháng 11/2025: 731"), "{svg}");
+
+    // The same figures as data, one a line with their flags, from the API.
+    let (_, html) = app.text_as("admin", base).await;
+    let at = html.find(r#"id="export-csv""#).map(|end| html[..end].rfind("href=\"").unwrap() + 6).unwrap();
+    // As a browser reads the attribute: askama writes `&` as `&#38;`.
+    let link = html[at..].split('"').next().unwrap().replace("&#38;", "&");
+    let (status, csv) = app.text_as("admin", &link).await;
+    assert_eq!(status, 200, "{link}: {csv}");
+    assert!(csv.contains("HS_TIEP_NHAN,23317,Xã Ngọk Bay,202511,731,false,0"), "{link}: {csv}");
+
+    let compare = "/compare?indicator=HS_TIEP_NHAN&unit=23317&months=12&format=svg";
+    let res = app.client.get(app.url(compare)).bearer_auth(app.token("admin")).send().await.unwrap();
+    assert_eq!(
+        (res.status().as_u16(), res.headers()["content-type"].to_str().unwrap()),
+        (200, "image/svg+xml; charset=utf-8")
+    );
+    let (status, body) = app.text_as("admin", "/quality?regime=BC_THANG_TTHC&period=202511&format=svg").await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("Trang này không có biểu đồ."), "{body}");
+}

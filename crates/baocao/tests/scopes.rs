@@ -275,3 +275,104 @@ async fn a_locked_accounts_tokens_stop_working_until_the_lock_ends() {
     app.db.db.set_password("test", "approver", &hash).await.unwrap();
     assert_eq!(app.get_as(Some("approver"), "/api/v1/indicators").await.0, 200);
 }
+
+/// The pivot table a page shows (the analysis page, a dashboard's view).
+fn pivot_table(html: &str) -> &str {
+    let start = html.find(r#"<table class="grid pivot">"#).expect("a pivot table");
+    let end = start + html[start..].find("</table>").expect("the table's end");
+    &html[start..end]
+}
+
+/// A dashboard shared with a role over a unit shares its questions, never
+/// its figures: each account it is shared with gets each view composed
+/// within what it may see, everyone else does not find it, and only its
+/// owner changes it.
+#[tokio::test]
+async fn a_shared_dashboard_shows_each_account_only_what_it_may_see() {
+    let app = spawn().await;
+    let set = r#"{"dataValues":[
+        {"dataElement":"HS_TIEP_NHAN","period":"202511","orgUnit":"23317","value":"731"},
+        {"dataElement":"HS_TIEP_NHAN","period":"202511","orgUnit":"23527","value":"419"}]}"#;
+    let (status, summary) = app.post("/api/v1/dataValueSets", "application/json", set).await;
+    assert_eq!((status, summary["status"].as_str()), (200, Some("SUCCESS")), "{summary}");
+    let post = |who: &'static str, path: &'static str, form: Vec<(&'static str, String)>| {
+        let req = app.client.post(app.url(path)).bearer_auth(app.token(who)).form(&form);
+        async move {
+            let res = req.send().await.unwrap();
+            let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+            (res.status().as_u16(), location.unwrap_or_default())
+        }
+    };
+    let month = "&from=2025-11&to=2025-11&at=30/11/2025";
+    let province = format!("indicator=HS_TIEP_NHAN&unit=51&depth=children{month}&format=xlsx");
+    let own_area = format!("indicator=HS_TIEP_NHAN&depth=area{month}");
+    for (name, query) in [("Tỉnh theo xã", &province), ("Địa bàn của tôi", &own_area)] {
+        let saved = post("admin", "/favourites", vec![("name", name.into()), ("query", query.clone())]).await;
+        assert_eq!(saved, (303, "/dashboards?saved=1".into()));
+    }
+    let admin = app.db.db.account("admin").await.unwrap().unwrap();
+    let favourites = app.db.db.favourites(admin.id).await.unwrap();
+    assert_eq!(favourites.len(), 2);
+    assert!(!favourites[0].query.contains("format"), "kept without the download: {}", favourites[0].query);
+    let mut form = vec![
+        ("name", "Bảng của các xã".to_string()),
+        ("shared_role", "data_entry".into()),
+        ("shared_unit", "51".into()),
+        ("on_home", "1".into()),
+    ];
+    form.extend(favourites.iter().map(|f| ("item", f.id.to_string())));
+    let (status, location) = post("admin", "/dashboards", form).await;
+    assert_eq!(status, 303);
+    let id: i64 = location.strip_prefix("/dashboards/").unwrap().parse().unwrap();
+    let dashboard = format!("/dashboards/{id}");
+
+    // Each officer of the province's communes: the province's view is
+    // shown for their commune instead, said so; the own-area view is their
+    // commune's alone.
+    for (officer, commune, other) in [("ngokbay", "23317", "Sa Thầy"), ("sathay", "23527", "Ngọk Bay")] {
+        let (status, html) = app.text_as(officer, &dashboard).await;
+        assert_eq!(status, 200, "{officer}: {html}");
+        assert!(html.contains("Bảng của các xã") && html.contains("không xem được địa bàn"), "{officer}: {html}");
+        let alone = format!("/analysis?indicator=HS_TIEP_NHAN&unit={commune}&depth=area{month}");
+        let (_, own) = app.text_as(officer, &alone).await;
+        assert_eq!(pivot_table(&html), pivot_table(&own), "{officer}: their own commune's figures");
+        // Who it is shared with is named above; the views name nothing else.
+        let views = &html[html.find(r#"<div class="cards">"#).unwrap()..];
+        let second = views.rfind(r#"<table class="grid pivot">"#).unwrap();
+        assert_eq!(pivot_table(&views[second..]), pivot_table(&own), "{officer}: the own-area view too");
+        assert!(!views.contains(other) && !views.contains("Tỉnh Quảng Ngãi"), "{officer}: nothing else: {views}");
+        let (_, home) = app.text_as(officer, "/").await;
+        assert!(home.contains(r#"id="home-dashboard""#), "{officer}: on the home page");
+        assert_eq!(pivot_table(&home), pivot_table(&own));
+    }
+    // The administrator sees every commune of the province in its view.
+    let (_, html) = app.text_as("admin", &dashboard).await;
+    assert!(html.contains("Xã Ngọk Bay") && html.contains("Xã Sa Thầy"), "{html}");
+    // Not shared with approvers or viewers: not found, nor on their home page.
+    for who in ["approver", "viewer"] {
+        assert_eq!(app.text_as(who, &dashboard).await.0, 404, "{who}");
+        assert!(!app.text_as(who, "/").await.1.contains("home-dashboard"), "{who}");
+    }
+
+    // Only its owner changes it; an officer cannot take the owner's views
+    // nor share beyond their own commune.
+    let delete = format!("/dashboards/{id}/delete");
+    let req = app.client.post(app.url(&delete)).bearer_auth(app.token("ngokbay")).form(&[("x", "")]);
+    assert_eq!(req.send().await.unwrap().status().as_u16(), 404);
+    let taken = vec![("id", id.to_string()), ("name", "Của tôi".into())];
+    assert_eq!(post("ngokbay", "/dashboards", taken).await.0, 404);
+    let borrowed = vec![("name", "Của tôi".into()), ("item", favourites[0].id.to_string())];
+    assert_eq!(post("ngokbay", "/dashboards", borrowed).await.0, 404);
+    for share in [vec![("shared_unit", "51".to_string())], vec![("shared_role", "approver".to_string())]] {
+        let mut form = vec![("name", "Chia sẻ".to_string())];
+        form.extend(share);
+        assert_eq!(post("ngokbay", "/dashboards", form).await.0, 403);
+    }
+    let (_, audit) = app.get("/api/v1/audit?action=dashboard.").await;
+    assert!(audit.to_string().contains(&format!("dashboard {id}")), "{audit}");
+
+    let req = app.client.post(app.url(&delete)).bearer_auth(app.token("admin")).form(&[("x", "")]);
+    assert_eq!(req.send().await.unwrap().status().as_u16(), 303);
+    assert_eq!(app.text_as("ngokbay", &dashboard).await.0, 404);
+    assert!(!app.text_as("ngokbay", "/").await.1.contains("home-dashboard"));
+}

@@ -137,9 +137,21 @@ const CASES: &[Case] = &[
     Case { method: "GET", route: "/compare", url: "/compare?unit=23317&indicator=HS_TIEP_NHAN&months=3", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
     Case { method: "GET", route: "/compare", url: "/compare?unit=23317&indicator=HS_TIEP_NHAN&months=3&format=xlsx", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
     Case { method: "GET", route: "/compare", url: "/compare?unit=23317&indicator=HS_TIEP_NHAN&months=3&format=print", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
+    Case { method: "GET", route: "/quality", url: "/quality?regime=BC_THANG_TTHC&period=202508", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    // Marking a value to be checked: who may approve the unit's report.
+    Case { method: "POST", route: "/quality/follow-ups", url: "/quality/follow-ups", body: "regime=BC_THANG_TTHC&period=202508&unit=23317&indicator=HS_TIEP_NHAN&action=mark&note=xem+lai", expect: [303, 303, 403, 403, 303, 403, 403] },
     Case { method: "GET", route: "/analysis", url: "/analysis?unit=23317&indicator=HS_TIEP_NHAN&depth=area", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
     Case { method: "GET", route: "/analysis", url: "/analysis?unit=23317&indicator=HS_TIEP_NHAN&depth=area&format=xlsx", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
     Case { method: "GET", route: "/analysis", url: "/analysis?unit=23317&indicator=HS_TIEP_NHAN&depth=area&format=print", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
+    Case { method: "GET", route: "/analysis", url: "/analysis?unit=23317&indicator=HS_TIEP_NHAN&depth=area&chart=stacked&format=svg", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
+    // Favourites and dashboards are each account's own: another's (or none) is not found.
+    Case { method: "POST", route: "/favourites", url: "/favourites", body: "name=Ngok+Bay&query=indicator%3DHS_TIEP_NHAN%26unit%3D23317", expect: [303, 303, 303, 303, 303, 303, 303] },
+    Case { method: "POST", route: "/favourites/{id}/delete", url: "/favourites/999999/delete", body: "", expect: [303, 404, 404, 404, 404, 404, 404] },
+    Case { method: "GET", route: "/dashboards", url: "/dashboards", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    // Shared over Ngọk Bay: only who sees it may.
+    Case { method: "POST", route: "/dashboards", url: "/dashboards", body: "name=Ngok+Bay&shared_unit=23317", expect: [303, 303, 303, 403, 303, 303, 303] },
+    Case { method: "GET", route: "/dashboards/{id}", url: "/dashboards/999999", body: "", expect: [303, 404, 404, 404, 404, 404, 404] },
+    Case { method: "POST", route: "/dashboards/{id}/delete", url: "/dashboards/999999/delete", body: "", expect: [303, 404, 404, 404, 404, 404, 404] },
     Case { method: "GET", route: "/output", url: "/output?form=TH01&unit=51", body: "", expect: [303, 200, 403, 403, 200, 200, 403] },
     Case { method: "GET", route: "/output", url: "/output?form=TH01&unit=51&format=xlsx", body: "", expect: [303, 200, 403, 403, 200, 200, 403] },
     Case { method: "GET", route: "/output", url: "/output?form=TH01&unit=51&format=print", body: "", expect: [303, 200, 403, 403, 200, 200, 403] },

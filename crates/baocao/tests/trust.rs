@@ -282,3 +282,86 @@ async fn every_total_counts_the_same_reports() {
         assert_eq!(figure, 150.0, "{what}: submitted too, when asked; never a draft");
     }
 }
+
+/// The quality page finds a value far from its unit's own history, an
+/// approver marks it to be checked and then says what was found (both on
+/// the record), and nobody else may; an officer sees only their commune.
+#[tokio::test]
+async fn an_outlier_is_found_against_its_units_history_and_followed_up() {
+    let app = spawn().await;
+    let mut values: Vec<Value> = [("202507", 100), ("202508", 104), ("202509", 98), ("202510", 102)]
+        .into_iter()
+        .chain([("202511", 96), ("202512", 101), ("202601", 400)])
+        .map(|(period, v)| json!({"dataElement": "HS_TIEP_NHAN", "period": period, "orgUnit": "23317", "value": v.to_string()}))
+        .collect();
+    values.push(json!({"dataElement": "HS_TIEP_NHAN", "period": "202601", "orgUnit": "23527", "value": "50"}));
+    let set = json!({ "dataValues": values }).to_string();
+    let (status, summary) = app.post("/api/v1/dataValueSets", "application/json", &set).await;
+    assert_eq!((status, summary["status"].as_str()), (200, Some("SUCCESS")), "{summary}");
+
+    let page = format!("/quality?regime={REGIME}&period=202601");
+    let findings = |html: &str| -> String {
+        let start = html.find(r#"id="findings""#).expect("the findings");
+        html[start..start + html[start..].find("</table>").unwrap()].to_string()
+    };
+    let (status, html) = app.text_as("approver", &page).await;
+    assert_eq!(status, 200, "{html}");
+    let found = findings(&html);
+    // History 96–104: median 100,5, MAD 2, so 400 is far beyond.
+    assert!(found.contains("Xã Ngọk Bay") && found.contains(">400<"), "{found}");
+    assert!(found.contains("Ngoại lai: cao bất thường") && found.contains("100,5"), "{found}");
+    // Sa Thầy's 50 has no history to be judged by; its values not sent are missing.
+    assert_eq!(found.matches("Ngoại lai").count(), 1, "{found}");
+    assert!(found.contains("/23527/202601\">Xã Sa Thầy") && found.contains("Thiếu số liệu"), "{found}");
+
+    let follow = |who: &'static str, action: &'static str, indicator: &'static str, note: &'static str| {
+        let form = [
+            ("regime", REGIME),
+            ("period", "202601"),
+            ("unit", "23317"),
+            ("indicator", indicator),
+            ("action", action),
+            ("note", note),
+        ];
+        let req = app.client.post(app.url("/quality/follow-ups")).bearer_auth(app.token(who)).form(&form);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    for who in ["ngokbay", "viewer", "unitadmin"] {
+        assert_eq!(follow(who, "mark", "HS_TIEP_NHAN", "?").await, 403, "{who}");
+    }
+    assert_eq!(follow("approver", "mark", "KHONG_CO", "?").await, 404, "an indicator not on the form");
+    assert_eq!(follow("approver", "resolve", "HS_TIEP_NHAN", "?").await, 404, "nothing open to resolve");
+    assert_eq!(follow("approver", "mark", "HS_TIEP_NHAN", "Tăng gấp bốn lần").await, 303);
+    let (_, html) = app.text_as("approver", &page).await;
+    assert!(findings(&html).contains("Tăng gấp bốn lần"), "marked");
+    assert!(html.contains(r#"<strong id="open-follow-ups">1</strong>"#));
+    assert_eq!(follow("approver", "resolve", "HS_TIEP_NHAN", "Đúng: đợt cao điểm cấp giấy tờ").await, 303);
+    let (_, html) = app.text_as("approver", &page).await;
+    assert!(findings(&html).contains("Đã xác minh (approver): Đúng: đợt cao điểm cấp giấy tờ"));
+    assert!(html.contains(r#"<strong id="open-follow-ups">0</strong>"#));
+    let (_, audit) = app.get("/api/v1/audit?action=value.follow_up").await;
+    let audit = audit.to_string();
+    assert!(audit.contains("value.follow_up_resolved") && audit.contains("Tăng gấp bốn lần"), "{audit}");
+
+    // Sa Thầy's officer: their own commune only.
+    let (status, html) = app.text_as("sathay", &page).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Xã Sa Thầy") && !html.contains("Ngọk Bay"), "{html}");
+
+    // Kept as a favourite, the page keeps its regime only (it opens on the
+    // latest period), and a dashboard shows its scores.
+    let save =
+        [("page", "quality"), ("name", "Chất lượng"), ("query", "regime=BC_THANG_TTHC&period=202601&format=xlsx")];
+    let res = app.client.post(app.url("/favourites")).bearer_auth(app.token("approver")).form(&save).send().await;
+    assert_eq!(res.unwrap().status().as_u16(), 303);
+    let approver = app.db.db.account("approver").await.unwrap().unwrap();
+    let kept = app.db.db.favourites(approver.id).await.unwrap();
+    assert_eq!(kept[0].link(), "/quality?regime=BC_THANG_TTHC");
+    let board = [("name", "Chất lượng của tỉnh"), ("item", &kept[0].id.to_string())];
+    let res = app.client.post(app.url("/dashboards")).bearer_auth(app.token("approver")).form(&board).send().await;
+    let res = res.unwrap();
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let (status, html) = app.text_as("approver", &location).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Điểm trung bình") && html.contains(r#"<table class="grid quality-part">"#), "{html}");
+}

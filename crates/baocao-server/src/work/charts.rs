@@ -138,6 +138,77 @@ pub(super) fn lines(labels: &[String], series: &[(String, Vec<Option<f64>>)]) ->
     svg
 }
 
+/// Vertical bars over the same labels, as SVG with a legend: side by side
+/// for each label (a column chart), or piled up (a stacked one, whose
+/// height is the labels' total: the parts of a whole, negative values
+/// left out).
+pub(super) fn columns(labels: &[String], series: &[(String, Vec<Option<f64>>)], stacked: bool) -> String {
+    let (w, left, bottom) = (560.0_f64, 50.0_f64, 30.0_f64);
+    let plot = 200.0_f64;
+    let h = plot + 16.0 * series.len() as f64 + 8.0;
+    let value = |s: &(String, Vec<Option<f64>>), i: usize| s.1.get(i).copied().flatten().unwrap_or(0.0).max(0.0);
+    let max = (0..labels.len())
+        .map(|i| {
+            let values = series.iter().map(|s| value(s, i));
+            if stacked { values.sum::<f64>() } else { values.fold(0.0, f64::max) }
+        })
+        .fold(0.0_f64, f64::max)
+        .max(1.0);
+    let step = (w - left) / labels.len().max(1) as f64;
+    let group = step * 0.7;
+    let bar_w = if stacked { group } else { group / series.len().max(1) as f64 };
+    let scale = (plot - bottom - 10.0) / max;
+    let kind = if stacked { "Cột chồng" } else { "Cột" };
+    let mut svg = format!(
+        "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{kind}: giá trị theo {}\" class=\"chart\"><line x1=\"{left}\" y1=\"{y}\" x2=\"{w}\" y2=\"{y}\" stroke=\"#999\"/>",
+        if stacked { "từng phần" } else { "từng cột" },
+        y = plot - bottom
+    );
+    for (i, label) in labels.iter().enumerate() {
+        let x0 = left + step * i as f64 + (step - group) / 2.0;
+        let mut top = plot - bottom;
+        for (n, s) in series.iter().enumerate() {
+            let v = value(s, i);
+            let height = v * scale;
+            let (x, y) = if stacked {
+                top -= height;
+                (x0, top)
+            } else {
+                (x0 + bar_w * n as f64, plot - bottom - height)
+            };
+            svg.push_str(&format!(
+                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar_w:.1}\" height=\"{height:.1}\" fill=\"{}\"><title>{} · {}: {}</title></rect>",
+                SERIES[n % SERIES.len()],
+                escape(&s.0),
+                escape(label),
+                format_number(v, if v.fract() == 0.0 { 0 } else { 1 })
+            ));
+        }
+    }
+    let every = labels.len().div_ceil(8).max(1);
+    for (i, label) in labels.iter().enumerate().step_by(every) {
+        let short: String = label.chars().take(16).collect();
+        svg.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
+            left + step * (i as f64 + 0.5),
+            plot - bottom + 14.0,
+            escape(&short)
+        ));
+    }
+    for (n, (name, _)) in series.iter().enumerate() {
+        let y = plot + 12.0 + 16.0 * n as f64;
+        svg.push_str(&format!(
+            "<rect x=\"{left}\" y=\"{:.1}\" width=\"12\" height=\"8\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{y:.1}\" font-size=\"11\">{}</text>",
+            y - 8.0,
+            SERIES[n % SERIES.len()],
+            left + 18.0,
+            escape(name)
+        ));
+    }
+    svg.push_str(&format!("<text x=\"2\" y=\"12\" font-size=\"10\">{}</text></svg>", format_number(max, 0)));
+    svg
+}
+
 /// Horizontal bars from the largest value down (a ranking), as SVG.
 pub(super) fn ranking(what: &str, bars: &[(String, f64)]) -> String {
     let mut sorted: Vec<&(String, f64)> = bars.iter().collect();

@@ -1,7 +1,7 @@
 //! «So sánh»: an indicator of a unit across months, in the structure of
 //! one day.
 
-use super::export::{Exported, FormatQuery, deliver, query};
+use super::export::{Exported, FormatQuery, answer, query};
 use super::*;
 use baocao_core::table::{Cell, Table, TableRow};
 
@@ -59,6 +59,10 @@ thành lập được cộng từ các đơn vị tiền thân; số có phần 
 được xem của tài khoản được đánh dấu †.";
 
 impl Exported for ComparePage {
+    fn chart(&self) -> Option<&str> {
+        Some(&self.chart)
+    }
+
     fn table(&self) -> Table {
         Table {
             title: "So sánh theo kỳ".into(),
@@ -94,10 +98,6 @@ pub async fn compare(
     Query(q): Query<CompareQuery>,
     Query(f): Query<FormatQuery>,
 ) -> Response {
-    let format = match f.format() {
-        Ok(format) => format,
-        Err(e) => return error_page(e),
-    };
     let page = async {
         let registry = state.registry().await?;
         let indicators = state.db.indicators().await?;
@@ -171,7 +171,6 @@ pub async fn compare(
             include_submitted,
             counting: counting.vietnamese(),
         })
-    }
-    .await;
-    deliver(&state, &access, page, format).await
+    };
+    answer(&state, &access, &f, page).await
 }

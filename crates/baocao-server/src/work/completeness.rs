@@ -1,6 +1,6 @@
 //! «Tiến độ»: which units sent a period's report, on time or late.
 
-use super::export::{Exported, FormatQuery, deliver, query};
+use super::export::{Exported, FormatQuery, answer, query};
 use super::*;
 use baocao_core::table::{Cell, Table, TableRow};
 
@@ -19,6 +19,10 @@ struct CompletenessPage {
 }
 
 impl Exported for CompletenessPage {
+    fn chart(&self) -> Option<&str> {
+        Some(&self.chart)
+    }
+
     fn table(&self) -> Table {
         let s = &self.summary;
         let mut notes = vec![format!(
@@ -71,10 +75,6 @@ pub async fn completeness(
     Query(q): Query<ListQuery>,
     Query(f): Query<FormatQuery>,
 ) -> Response {
-    let format = match f.format() {
-        Ok(format) => format,
-        Err(e) => return error_page(e),
-    };
     let page = async {
         let registry = state.registry().await?;
         let (regimes, regime, periods, period) = choose(&state, &q).await?;
@@ -121,7 +121,6 @@ pub async fn completeness(
             rows,
             summary,
         })
-    }
-    .await;
-    deliver(&state, &access, page, format).await
+    };
+    answer(&state, &access, &f, page).await
 }

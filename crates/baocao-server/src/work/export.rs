@@ -15,6 +15,8 @@ pub(crate) enum Format {
     Page,
     Xlsx,
     Print,
+    /// The page's chart, as a file.
+    Svg,
 }
 
 #[derive(Deserialize)]
@@ -29,8 +31,9 @@ impl FormatQuery {
             None | Some("") => Ok(Format::Page),
             Some("xlsx") => Ok(Format::Xlsx),
             Some("print") => Ok(Format::Print),
+            Some("svg") => Ok(Format::Svg),
             Some(other) => Err(ApiError::bad_request(format!(
-                "Tham số `format`: «{other}» không phải xlsx (tải bảng tính) hoặc print (bản in)."
+                "Tham số `format`: «{other}» không phải xlsx (tải bảng tính), print (bản in) hoặc svg (biểu đồ)."
             ))),
         }
     }
@@ -39,6 +42,11 @@ impl FormatQuery {
 /// A page whose table can leave it.
 pub(crate) trait Exported {
     fn table(&self) -> Table;
+
+    /// The page's chart (SVG drawn for the page), if it has one.
+    fn chart(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// The letterhead of what an account prints: the people's committee of
@@ -54,8 +62,22 @@ async fn letterhead(state: &AppState, access: &Access) -> Result<Letterhead, Api
     })
 }
 
+/// Answers a page, or its table or chart as `?format=` asks: an unknown
+/// format is refused before the page is made (`page` is awaited only then).
+pub(crate) async fn answer<P: Template + Exported>(
+    state: &AppState,
+    access: &Access,
+    format: &FormatQuery,
+    page: impl Future<Output = Result<P, ApiError>>,
+) -> Response {
+    match format.format() {
+        Ok(format) => deliver(state, access, page.await, format).await,
+        Err(e) => error_page(e),
+    }
+}
+
 /// Answers a page, or its table as `format` asks.
-pub(crate) async fn deliver<P: Template + Exported>(
+async fn deliver<P: Template + Exported>(
     state: &AppState,
     access: &Access,
     page: Result<P, ApiError>,
@@ -74,6 +96,20 @@ pub(crate) async fn deliver<P: Template + Exported>(
             Format::Print => {
                 let head = letterhead(state, access).await?;
                 Html(baocao_documents::table::render(&page.table(), &head, state.settings.demo)?).into_response()
+            }
+            Format::Svg => {
+                let chart = page.chart().ok_or_else(|| ApiError::not_found("Trang này không có biểu đồ."))?;
+                // Inline in a page the namespace is implied; a file names it.
+                let file = chart.replacen("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" ", 1);
+                let name = format!("{}.svg", baocao_core::table::file_name(&page.table().file_name));
+                (
+                    [
+                        (axum::http::header::CONTENT_TYPE, "image/svg+xml; charset=utf-8".to_string()),
+                        (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+                    ],
+                    file,
+                )
+                    .into_response()
             }
         })
     }

@@ -1,4 +1,6 @@
-//! «Việc của tôi»: the reports an account has to send, approve or follow.
+//! «Việc của tôi»: the reports an account has to send, approve or follow,
+//! under the dashboard shared on its home page (the province's, for its
+//! approvers).
 
 use super::*;
 
@@ -22,6 +24,10 @@ struct HomePage {
     chrome: Chrome,
     today: String,
     tasks: Vec<Task>,
+    /// The dashboard shared on the account's home page, if any: its id,
+    /// its name and its views.
+    dashboard: Option<(i64, String)>,
+    cards: Vec<super::dashboards::ViewCard>,
 }
 
 /// Reports the account has to enter, send again, or approve, with deadlines.
@@ -80,7 +86,18 @@ pub async fn home(State(state): State<AppState>, access: Access) -> Response {
                     }
                 }
             }
-            Ok(HomePage { chrome: Chrome::new(&state, &access), today: format_vn(today), tasks })
+            let shown = super::dashboards::home_dashboard(&state, &access, &registry).await?;
+            let cards = match &shown {
+                Some(d) => super::dashboards::cards(&state, &access, d).await,
+                None => Vec::new(),
+            };
+            Ok(HomePage {
+                chrome: Chrome::new(&state, &access),
+                today: format_vn(today),
+                tasks,
+                dashboard: shown.map(|d| (d.id, d.name)),
+                cards,
+            })
         }
         .await,
     )

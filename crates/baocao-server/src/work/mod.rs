@@ -7,9 +7,11 @@ mod analysis;
 mod charts;
 mod compare;
 mod completeness;
+mod dashboards;
 mod export;
 mod home;
 mod output;
+mod quality;
 mod report;
 pub(crate) mod requests;
 mod review;
@@ -17,8 +19,10 @@ mod review;
 pub use analysis::analysis;
 pub use compare::compare;
 pub use completeness::completeness;
+pub use dashboards::{dashboard, dashboards, delete_dashboard, delete_favourite, save_dashboard, save_favourite};
 pub use home::home;
 pub use output::output;
+pub use quality::{follow_up, quality};
 pub use report::{act, print, report, upload};
 pub use requests::{close as close_request, extend as extend_request, requests, send as send_request};
 pub use review::{approve_selected, review};
@@ -79,6 +83,14 @@ fn recent_periods(regime: &Regime, today: NaiveDate) -> Vec<Period> {
 pub struct ListQuery {
     regime: Option<String>,
     period: Option<String>,
+}
+
+impl ListQuery {
+    /// The query of a saved view: `regime` and `period` of its pairs.
+    fn of(pairs: &[(String, String)]) -> ListQuery {
+        let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        ListQuery { regime: field("regime"), period: field("period") }
+    }
 }
 
 struct ListRow {

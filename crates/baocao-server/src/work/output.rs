@@ -1,6 +1,6 @@
 //! «Tổng hợp»: an output form (biểu đầu ra) of an area and a period.
 
-use super::export::{Exported, FormatQuery, deliver, query};
+use super::export::{Exported, FormatQuery, answer, query};
 use super::*;
 use baocao_core::table::{Cell, Table, TableRow};
 
@@ -92,10 +92,6 @@ pub async fn output(
     Query(q): Query<OutputQuery>,
     Query(f): Query<FormatQuery>,
 ) -> Response {
-    let format = match f.format() {
-        Ok(format) => format,
-        Err(e) => return error_page(e),
-    };
     let page = async {
         let outputs: Vec<baocao_core::form::Form> =
             state.db.forms().await?.into_iter().filter(|f| f.source.is_some() && f.valid_to.is_none()).collect();
@@ -148,7 +144,6 @@ pub async fn output(
             view,
             counting: Counting::Official { include_submitted }.vietnamese(),
         })
-    }
-    .await;
-    deliver(&state, &access, page, format).await
+    };
+    answer(&state, &access, &f, page).await
 }

@@ -19,6 +19,7 @@ use baocao_core::{Period, Periodicity, Registry, UnitVersion, Value, today_in_vi
 use baocao_ingest::definitions::read_toml;
 use baocao_ingest::vn_admin::Sources;
 use baocao_store::Db;
+use baocao_store::dashboards::Page;
 
 /// Who the audit log names for what the demo loads.
 pub(crate) const DEMO_ACTOR: &str = "demo-loader";
@@ -324,6 +325,61 @@ pub async fn accounts(db: &Db, accounts: &[DemoAccount], password: &str) -> anyh
             validity: baocao_core::Validity::default(),
         };
         db.add_grant(DEMO_ACTOR, &a.username, &grant).await?;
+    }
+    Ok(())
+}
+
+/// A dashboard the demo shares, of saved views of the analysis page.
+#[derive(serde::Deserialize)]
+pub struct DemoDashboard {
+    /// The demo account that owns it.
+    pub owner: String,
+    pub name: String,
+    /// Shared with this role over the demo province's tree.
+    pub shared_role: Option<baocao_core::access::Role>,
+    #[serde(default)]
+    pub on_home: bool,
+    pub views: Vec<DemoView>,
+}
+
+/// A saved view: the page's query (for the analysis page without `unit`,
+/// the area of whoever opens it).
+#[derive(serde::Deserialize)]
+pub struct DemoView {
+    /// `analysis` (when absent) or `quality`.
+    #[serde(default)]
+    pub page: Option<String>,
+    pub name: String,
+    pub query: String,
+}
+
+/// Creates the demo dashboards their owners do not have yet, shared over
+/// `province`.
+pub async fn dashboards(db: &Db, dashboards: &[DemoDashboard], province: &str) -> anyhow::Result<()> {
+    let existing = db.dashboards(false).await?;
+    for d in dashboards {
+        if existing.iter().any(|e| e.owner == d.owner && e.name == d.name) {
+            continue;
+        }
+        let owner = db.account(&d.owner).await?.with_context(|| format!("demo dashboard owner {}", d.owner))?;
+        let mut items = Vec::new();
+        for view in &d.views {
+            let page = match view.page.as_deref() {
+                None | Some("analysis") => Page::Analysis,
+                Some("quality") => Page::Quality,
+                Some(other) => anyhow::bail!("demo view «{}»: unknown page «{other}»", view.name),
+            };
+            items.push(db.save_favourite(owner.id, page, &view.name, &view.query).await?);
+        }
+        let draft = baocao_store::dashboards::DashboardDraft {
+            id: None,
+            name: d.name.clone(),
+            shared_role: d.shared_role,
+            shared_unit: Some(province.to_string()),
+            on_home: d.on_home,
+            items,
+        };
+        db.save_dashboard(owner.id, DEMO_ACTOR, &draft).await?;
     }
     Ok(())
 }

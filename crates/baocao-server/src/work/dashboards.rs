@@ -1,0 +1,400 @@
+//! «Bảng điều hành»: favourites (saved views of the analysis page) and
+//! dashboards of several of them, shared with the holders of a role, the
+//! accounts of a unit's tree, or both; a dashboard shared "on the home
+//! page" opens there.
+//!
+//! Sharing a dashboard shares its questions, never its answers: each view
+//! is composed for the account that opens it, within what that account
+//! may see (`analysis::build`), so a commune's officer opening the
+//! province's dashboard gets their own commune's figures and marks.
+
+use super::analysis;
+use super::*;
+use baocao_core::access::{Role, shared_with};
+use baocao_store::dashboards::{Dashboard, DashboardDraft, Favourite, Page};
+
+/// One view of a dashboard, composed for the account that opens it.
+pub(super) struct ViewCard {
+    pub(super) name: String,
+    /// The view on the analysis page.
+    pub(super) link: String,
+    /// Said above the view when it is not the one saved (another area).
+    pub(super) note: Option<String>,
+    pub(super) title_line: String,
+    pub(super) chart: String,
+    /// The table's markup, or why the view cannot be shown to this account.
+    pub(super) table: Result<String, String>,
+    /// The table is long: folded under its chart.
+    pub(super) long: bool,
+}
+
+/// Rows past which a view's table is folded under its chart.
+const FOLDED_ROWS: usize = 12;
+
+/// The views of `dashboard`, each composed for `access`; a view that
+/// cannot be shown (an indicator removed) says why in its place, and the
+/// others are shown.
+pub(super) async fn cards(state: &AppState, access: &Access, dashboard: &Dashboard) -> Vec<ViewCard> {
+    let mut cards = Vec::new();
+    for item in &dashboard.items {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&item.query).unwrap_or_default();
+        cards.push(match item.page {
+            Page::Analysis => analysis_card(state, access, item, &pairs).await,
+            Page::Quality => quality_card(state, access, item, &pairs).await,
+        });
+    }
+    cards
+}
+
+/// A view of the quality page: its latest period (or the one kept) as the
+/// account may see it.
+async fn quality_card(state: &AppState, access: &Access, item: &Favourite, pairs: &[(String, String)]) -> ViewCard {
+    let (title_line, table) = match super::quality::build(state, access, &ListQuery::of(pairs)).await {
+        Ok(page) => (page.title_line(), rendered(&page.part())),
+        Err(e) => (String::new(), Err(e.message)),
+    };
+    ViewCard {
+        name: item.name.clone(),
+        link: item.link(),
+        note: None,
+        title_line,
+        chart: String::new(),
+        table,
+        long: false,
+    }
+}
+
+fn rendered(part: &impl Template) -> Result<String, String> {
+    part.render().map_err(|e| {
+        tracing::error!(error = %e, "template failed");
+        "Lỗi hiển thị bảng".to_string()
+    })
+}
+
+/// A view of the analysis page. One of an area the account may not see is
+/// shown for the account's own area, said so above it (the province's
+/// dashboard shows a commune's leader their commune).
+async fn analysis_card(state: &AppState, access: &Access, item: &Favourite, pairs: &[(String, String)]) -> ViewCard {
+    let mut built = analysis::build(state, access, pairs).await;
+    let mut note = None;
+    let home = access.home_unit(state.settings.home_province.as_deref());
+    if let (Err(ApiError { status: StatusCode::FORBIDDEN, .. }), Some(home)) = (&built, home) {
+        let own: Vec<(String, String)> =
+            pairs.iter().filter(|(k, _)| k != "unit").cloned().chain([("unit".to_string(), home)]).collect();
+        if let Ok(page) = analysis::build(state, access, &own).await {
+            note =
+                Some(format!("Tài khoản không xem được địa bàn của mục này; bảng dưới đây là của {}.", page.unit_name));
+            built = Ok(page);
+        }
+    }
+    let link = item.link();
+    match built {
+        Ok(page) => ViewCard {
+            name: item.name.clone(),
+            link,
+            note,
+            title_line: page.title_line.clone(),
+            chart: page.chart.clone(),
+            table: rendered(&page.pivot()),
+            long: page.rows() > FOLDED_ROWS,
+        },
+        Err(e) => ViewCard {
+            name: item.name.clone(),
+            link,
+            note,
+            title_line: String::new(),
+            chart: String::new(),
+            table: Err(e.message),
+            long: false,
+        },
+    }
+}
+
+/// Whether `access` may open `dashboard`: its own, or shared with it.
+fn opens(registry: &Registry, access: &Access, dashboard: &Dashboard) -> bool {
+    dashboard.owner == access.username()
+        || dashboard.shared()
+            && shared_with(
+                registry,
+                &access.0.grants,
+                dashboard.shared_role,
+                dashboard.shared_unit.as_deref(),
+                today_in_vietnam(),
+            )
+}
+
+/// The dashboard the home page shows the account: the latest changed of
+/// those marked for the home page that it may open (its own included).
+pub(super) async fn home_dashboard(
+    state: &AppState,
+    access: &Access,
+    registry: &Registry,
+) -> Result<Option<Dashboard>, ApiError> {
+    let marked = state.db.dashboards(true).await?;
+    Ok(marked.into_iter().find(|d| opens(registry, access, d)))
+}
+
+/// Who a dashboard is shared with, in words.
+fn sharing(registry: &Registry, d: &Dashboard) -> String {
+    let unit = d.shared_unit.as_deref().map(|code| {
+        let name = registry.history(code).last().map_or(code.to_string(), |u| u.name.clone());
+        format!("{name} ({code})")
+    });
+    match (d.shared_role, unit) {
+        (None, None) => "Chỉ người tạo".into(),
+        (Some(role), None) => format!("Mọi {} trong hệ thống", role.vietnamese().to_lowercase()),
+        (None, Some(unit)) => format!("Mọi tài khoản của {unit} và các đơn vị trực thuộc"),
+        (Some(role), Some(unit)) => {
+            format!("{} của {unit} và các đơn vị trực thuộc", role.vietnamese())
+        }
+    }
+}
+
+struct FavouriteRow {
+    id: i64,
+    name: String,
+    link: String,
+    /// On the dashboard being written.
+    chosen: bool,
+}
+
+struct DashboardRow {
+    id: i64,
+    name: String,
+    owner: String,
+    sharing: String,
+    on_home: bool,
+    updated: String,
+}
+
+/// The dashboard being written in the form: a new one, or one of the
+/// account's own.
+struct Editing {
+    id: Option<i64>,
+    name: String,
+    shared_role: String,
+    shared_unit: String,
+    on_home: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboards.html")]
+struct DashboardsPage {
+    chrome: Chrome,
+    favourites: Vec<FavouriteRow>,
+    own: Vec<DashboardRow>,
+    shared: Vec<DashboardRow>,
+    editing: Editing,
+    roles: Vec<(&'static str, &'static str)>,
+    unit_choices: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
+pub struct EditQuery {
+    #[serde(default)]
+    edit: Option<i64>,
+}
+
+/// The account's favourites and dashboards, those shared with it, and the
+/// form to write one (`?edit=ID`: one of its own).
+pub async fn dashboards(State(state): State<AppState>, access: Access, Query(q): Query<EditQuery>) -> Response {
+    page_result(
+        async {
+            let registry = state.registry().await?;
+            let favourites = state.db.favourites(access.0.account_id).await?;
+            let all = state.db.dashboards(false).await?;
+            let row = |d: &Dashboard| DashboardRow {
+                id: d.id,
+                name: d.name.clone(),
+                owner: d.owner.clone(),
+                sharing: sharing(&registry, d),
+                on_home: d.on_home,
+                updated: time_vn(d.updated_at),
+            };
+            let mine = |d: &&Dashboard| d.owner == access.username();
+            let (editing, chosen) = match q.edit {
+                None => (
+                    Editing {
+                        id: None,
+                        name: String::new(),
+                        shared_role: String::new(),
+                        shared_unit: String::new(),
+                        on_home: false,
+                    },
+                    favourites.iter().map(|f| f.id).collect::<Vec<_>>(),
+                ),
+                Some(id) => {
+                    let d = all.iter().filter(mine).find(|d| d.id == id).ok_or_else(|| {
+                        ApiError::not_found(format!("Không có bảng điều hành số {id} của tài khoản."))
+                    })?;
+                    let editing = Editing {
+                        id: Some(d.id),
+                        name: d.name.clone(),
+                        shared_role: d.shared_role.map(Role::as_str).unwrap_or_default().to_string(),
+                        shared_unit: d.shared_unit.clone().unwrap_or_default(),
+                        on_home: d.on_home,
+                    };
+                    (editing, d.items.iter().map(|f| f.id).collect())
+                }
+            };
+            Ok(DashboardsPage {
+                chrome: Chrome::new(&state, &access),
+                favourites: favourites
+                    .into_iter()
+                    .map(|f| FavouriteRow { id: f.id, link: f.link(), chosen: chosen.contains(&f.id), name: f.name })
+                    .collect(),
+                own: all.iter().filter(mine).map(row).collect(),
+                shared: all.iter().filter(|d| !mine(d) && opens(&registry, &access, d)).map(row).collect(),
+                editing,
+                roles: Role::ALL.iter().map(|r| (r.as_str(), r.vietnamese())).collect(),
+                unit_choices: unit_choices(&registry, &access, Permission::ViewReports, today_in_vietnam()),
+            })
+        }
+        .await,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    id: i64,
+    name: String,
+    owner: String,
+    sharing: String,
+    own: bool,
+    cards: Vec<ViewCard>,
+}
+
+/// One dashboard, its views composed for the account that opens it.
+pub async fn dashboard(State(state): State<AppState>, access: Access, Path(id): Path<i64>) -> Response {
+    page_result(
+        async {
+            let registry = state.registry().await?;
+            // A dashboard not shared with the account is not found, alike
+            // whether it exists: its name is not the account's to know.
+            let d = state
+                .db
+                .dashboards(false)
+                .await?
+                .into_iter()
+                .find(|d| d.id == id && opens(&registry, &access, d))
+                .ok_or_else(|| ApiError::not_found(format!("Không có bảng điều hành số {id}.")))?;
+            Ok(DashboardPage {
+                chrome: Chrome::new(&state, &access),
+                id: d.id,
+                own: d.owner == access.username(),
+                sharing: sharing(&registry, &d),
+                cards: cards(&state, &access, &d).await,
+                name: d.name,
+                owner: d.owner,
+            })
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct FavouriteForm {
+    /// `analysis` (when absent) or `quality`.
+    #[serde(default)]
+    page: Option<String>,
+    name: String,
+    query: String,
+}
+
+/// Keeps a view of the analysis or quality page as one of the account's
+/// favourites.
+pub async fn save_favourite(State(state): State<AppState>, access: Access, Form(f): Form<FavouriteForm>) -> Response {
+    let saved = async {
+        let (page, query) = match f.page.as_deref().unwrap_or("analysis") {
+            "analysis" => (Page::Analysis, analysis::canonical_query(&f.query)?),
+            "quality" => (Page::Quality, super::quality::canonical_query(&f.query)?),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "Trường `page`: «{other}» không phải analysis hoặc quality."
+                )));
+            }
+        };
+        state.db.save_favourite(access.0.account_id, page, &f.name, &query).await?;
+        Ok::<_, ApiError>(())
+    };
+    match saved.await {
+        Ok(()) => Redirect::to("/dashboards?saved=1").into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+/// Removes one of the account's favourites.
+pub async fn delete_favourite(State(state): State<AppState>, access: Access, Path(id): Path<i64>) -> Response {
+    match state.db.delete_favourite(access.0.account_id, id).await {
+        Ok(true) => Redirect::to("/dashboards").into_response(),
+        Ok(false) => error_page(ApiError::not_found(format!("Không có mục yêu thích số {id} của tài khoản."))),
+        Err(e) => error_page(e.into()),
+    }
+}
+
+/// The dashboard form: `id` (to change one), `name`, `item` (favourites,
+/// repeated, in order), `shared_role`, `shared_unit`, `on_home`.
+fn draft_of(pairs: &[(String, String)]) -> Result<DashboardDraft, ApiError> {
+    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
+    let number = |name: &str, v: &str| {
+        v.parse::<i64>().map_err(|_| ApiError::bad_request(format!("Trường `{name}`: «{v}» không phải một số.")))
+    };
+    let shared_role = field("shared_role")
+        .map(|r| r.parse::<Role>().map_err(|e| ApiError::bad_request(format!("Trường `shared_role`: {e}"))))
+        .transpose()?;
+    Ok(DashboardDraft {
+        id: field("id").map(|v| number("id", v)).transpose()?,
+        name: field("name").unwrap_or_default().to_string(),
+        shared_role,
+        shared_unit: field("shared_unit").map(str::to_string),
+        on_home: field("on_home").is_some(),
+        items: pairs.iter().filter(|(k, _)| k == "item").map(|(_, v)| number("item", v)).collect::<Result<_, _>>()?,
+    })
+}
+
+/// Creates or changes one of the account's dashboards. It may be shared
+/// only within what the account sees: over a unit it reads, or, without a
+/// unit, by an account that reads everywhere.
+pub async fn save_dashboard(
+    State(state): State<AppState>,
+    access: Access,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let saved = async {
+        let draft = draft_of(&pairs)?;
+        let registry = state.registry().await?;
+        let today = today_in_vietnam();
+        match &draft.shared_unit {
+            Some(code) => {
+                let unit = unit_on(&registry, code, today)?;
+                if !access.sees(&registry, unit, today) {
+                    return Err(ApiError::forbidden(format!(
+                        "Chỉ chia sẻ được với đơn vị trong phạm vi tài khoản được xem; «{code}» không thuộc phạm vi đó."
+                    )));
+                }
+            }
+            None if draft.shared_role.is_some() && !access.reads_everywhere() => {
+                return Err(ApiError::forbidden(
+                    "Chia sẻ với một vai trò trong toàn hệ thống cần quyền xem toàn hệ thống: hãy chọn cả đơn vị.",
+                ));
+            }
+            None => {}
+        }
+        Ok::<_, ApiError>(state.db.save_dashboard(access.0.account_id, access.username(), &draft).await?)
+    };
+    match saved.await {
+        Ok(id) => Redirect::to(&format!("/dashboards/{id}")).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+/// Removes one of the account's dashboards.
+pub async fn delete_dashboard(State(state): State<AppState>, access: Access, Path(id): Path<i64>) -> Response {
+    match state.db.delete_dashboard(access.0.account_id, access.username(), id).await {
+        Ok(true) => Redirect::to("/dashboards").into_response(),
+        Ok(false) => error_page(ApiError::not_found(format!("Không có bảng điều hành số {id} của tài khoản."))),
+        Err(e) => error_page(e.into()),
+    }
+}
