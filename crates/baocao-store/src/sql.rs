@@ -31,9 +31,11 @@ pub const IN_FORCE: &str = "(u.valid_from IS NULL OR u.valid_from <= $1) AND (u.
 const STEP_COLUMNS: &str = "u.code, u.name, u.kind, u.level, u.parent_code, u.valid_from, u.valid_to, u.archive_note";
 
 pub struct Dialect {
-    /// Upserts a JSON batch of checked values (`$1`), stored at `$2`;
-    /// returns one row per value written, true when it was new where the
-    /// backend can tell (see `existing_values`).
+    /// Upserts a JSON batch of checked values (`$1`), stored at `$2`.
+    /// PostgreSQL answers one row: the values written and those new;
+    /// SQLite answers nothing (its count of rows changed is the values
+    /// written, and `existing_values` tells the new ones). One row, not
+    /// one a value: each row of an answer crosses a channel.
     pub upsert_values: &'static str,
     /// SQLite only: how many values of a JSON batch (`$1`) are stored
     /// already. SQLite's upsert cannot say whether it inserted, but its
@@ -131,8 +133,7 @@ pub const SQLITE: Dialect = Dialect {
              AND COALESCE(u.valid_from, '0001-01-01') = COALESCE(x.value->>'unit_valid_from', '0001-01-01')
         WHERE true
         ON CONFLICT (unit_id, period, indicator_id) DO UPDATE SET
-            value = excluded.value, value_num = excluded.value_num, comment = excluded.comment, stored_at = excluded.stored_at
-        RETURNING true",
+            value = excluded.value, value_num = excluded.value_num, comment = excluded.comment, stored_at = excluded.stored_at",
     existing_values: Some(
         "SELECT COUNT(*) FROM json_each($1) AS x
          JOIN indicators i ON i.code = x.value->>'indicator'
@@ -214,7 +215,8 @@ pub const SQLITE: Dialect = Dialect {
 };
 
 pub const POSTGRES: Dialect = Dialect {
-    upsert_values: "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, comment, stored_at)
+    upsert_values: "WITH written AS (
+        INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, comment, stored_at)
         SELECT i.id, u.id, x.period, x.period_end, x.value, x.value_num, x.comment, $2
         FROM jsonb_to_recordset($1::jsonb) AS x(indicator text, unit_code text, unit_valid_from date, period text,
              period_end date, value text, value_num float8, comment text)
@@ -223,7 +225,8 @@ pub const POSTGRES: Dialect = Dialect {
              AND COALESCE(u.valid_from, DATE '0001-01-01') = COALESCE(x.unit_valid_from, DATE '0001-01-01')
         ON CONFLICT (unit_id, period, indicator_id) DO UPDATE SET
             value = EXCLUDED.value, value_num = EXCLUDED.value_num, comment = EXCLUDED.comment, stored_at = EXCLUDED.stored_at
-        RETURNING (xmax = 0)",
+        RETURNING (xmax = 0) AS new)
+        SELECT COUNT(*), COUNT(*) FILTER (WHERE new) FROM written",
     existing_values: None,
     upsert_inserted: Some("(xmax = 0)"),
     upsert_report_values: "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, stored_at)

@@ -109,24 +109,28 @@ impl Db {
             for batch in ordered.chunks(VALUES_PER_STATEMENT) {
                 let json = values_json(batch);
                 digest.update(json.as_bytes());
-                let existing: i64 = match dialect.existing_values {
-                    Some(sql) => sqlx::query_scalar(sql).bind(&json).fetch_one(&mut *conn).await?,
-                    None => 0,
+                let now = Utc::now();
+                let (written, new_rows): (i64, i64) = match dialect.existing_values {
+                    Some(sql) => {
+                        let existing: i64 = sqlx::query_scalar(sql).bind(&json).fetch_one(&mut *conn).await?;
+                        let upsert = sqlx::query(dialect.upsert_values).bind(&json).bind(now);
+                        let written = upsert.execute(&mut *conn).await?.rows_affected() as i64;
+                        (written, written - existing)
+                    }
+                    None => {
+                        let upsert = sqlx::query_as(dialect.upsert_values).bind(&json).bind(now);
+                        upsert.fetch_one(&mut *conn).await?
+                    }
                 };
-                let written: Vec<bool> = sqlx::query_scalar(dialect.upsert_values)
-                    .bind(&json)
-                    .bind(Utc::now())
-                    .fetch_all(&mut *conn)
-                    .await?;
-                if written.len() != batch.len() {
+                let written = usize::try_from(written).unwrap_or(0);
+                if written != batch.len() {
                     return Err(StoreError::Conflict(format!(
                         "{} trong {} giá trị không khớp được với chỉ tiêu hoặc đơn vị; chưa lưu giá trị nào",
-                        batch.len() - written.len().min(batch.len()),
+                        batch.len() - written.min(batch.len()),
                         values.len()
                     )));
                 }
-                let new_rows = written.iter().filter(|new| **new).count();
-                imported += new_rows.saturating_sub(usize::try_from(existing).unwrap_or(0));
+                imported += usize::try_from(new_rows).unwrap_or(0);
             }
             // Bulk loads are recorded by count and fingerprint: the values
             // themselves are in the table, and the fingerprint shows which batch.
