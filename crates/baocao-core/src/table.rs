@@ -21,10 +21,7 @@ impl Cell {
     /// A figure shown with as many decimals as it has (none or one), as the
     /// pages show totals.
     pub fn figure(value: Option<f64>, marks: &'static str) -> Cell {
-        let decimals = match value {
-            Some(v) if v.fract() != 0.0 => 1,
-            _ => 0,
-        };
+        let decimals = value.map_or(0, crate::text::figure_decimals);
         Cell::Number { value, decimals, marks }
     }
 

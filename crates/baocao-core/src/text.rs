@@ -65,6 +65,17 @@ pub fn compare_vi(a: &str, b: &str) -> Ordering {
     COLLATOR.compare(a, b)
 }
 
+/// The decimals a figure is shown with: none for a whole number, else
+/// one (how pages, prints and charts show totals).
+pub fn figure_decimals(value: f64) -> usize {
+    if value.fract() == 0.0 { 0 } else { 1 }
+}
+
+/// A figure the Vietnamese way with [`figure_decimals`]: `1.234`, `1.234,5`.
+pub fn format_figure(value: f64) -> String {
+    format_number(value, figure_decimals(value))
+}
+
 /// Formats a number the Vietnamese way: dot for thousands, comma for
 /// decimals (`1.234.567,8`), with `decimals` digits after the comma.
 pub fn format_number(value: f64, decimals: usize) -> String {

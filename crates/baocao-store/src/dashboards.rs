@@ -99,6 +99,16 @@ impl Dashboard {
     }
 }
 
+/// Which dashboards to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    All,
+    /// Those marked for the home page.
+    OnHome,
+    /// The one of this id.
+    One(i64),
+}
+
 /// A dashboard to create (no `id`) or to change (its owner's).
 #[derive(Clone, Debug)]
 pub struct DashboardDraft {
@@ -302,22 +312,30 @@ impl Db {
         Ok(gone == 1)
     }
 
-    /// Every dashboard with its views, newest change first (only those
-    /// marked for the home page with `home_only`): few enough (one an
-    /// official or two) that the caller picks those the account may open.
-    pub async fn dashboards(&self, home_only: bool) -> Result<Vec<Dashboard>, StoreError> {
+    /// The dashboards `which` asks for, with their views, newest change
+    /// first: the caller picks those the account may open (few: one an
+    /// official or two).
+    pub async fn dashboards(&self, which: Which) -> Result<Vec<Dashboard>, StoreError> {
+        let (home_only, id) = match which {
+            Which::All => (false, None),
+            Which::OnHome => (true, None),
+            Which::One(id) => (false, Some(id)),
+        };
+        const CHOSEN: &str = "(d.on_home OR NOT $1) AND (CAST($2 AS BIGINT) IS NULL OR d.id = $2)";
         let rows: Vec<DashboardRow> = with_pool!(self, |pool| sqlx::query_as(&format!(
-            "{DASHBOARDS} WHERE d.on_home OR NOT $1 ORDER BY d.updated_at DESC, d.id DESC"
+            "{DASHBOARDS} WHERE {CHOSEN} ORDER BY d.updated_at DESC, d.id DESC"
         ))
         .bind(home_only)
+        .bind(id)
         .fetch_all(pool)
         .await?);
-        let items: Vec<(i64, i64, String, String, String)> = with_pool!(self, |pool| sqlx::query_as(
+        let items: Vec<(i64, i64, String, String, String)> = with_pool!(self, |pool| sqlx::query_as(&format!(
             "SELECT i.dashboard_id, f.id, f.page, f.name, f.query FROM dashboard_items i
              JOIN favourites f ON f.id = i.favourite_id JOIN dashboards d ON d.id = i.dashboard_id
-             WHERE d.on_home OR NOT $1 ORDER BY i.dashboard_id, i.position"
-        )
+             WHERE {CHOSEN} ORDER BY i.dashboard_id, i.position"
+        ))
         .bind(home_only)
+        .bind(id)
         .fetch_all(pool)
         .await?);
         rows.into_iter()

@@ -90,11 +90,7 @@ fn csv_out(headers: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> any
 
 /// A number for people (1.234,5) in tables, for programs (1234.5) in CSV.
 pub fn number(v: f64, format: Format) -> String {
-    if format == Format::Csv {
-        v.to_string()
-    } else {
-        baocao_core::text::format_number(v, if v.fract() == 0.0 { 0 } else { 1 })
-    }
+    if format == Format::Csv { v.to_string() } else { baocao_core::text::format_figure(v) }
 }
 
 /// Rows as a table (with Vietnamese `headers`) or CSV (with `fields`).

@@ -70,7 +70,7 @@ async fn a_split_communes_value_leaves_out_the_neighbour_the_officer_may_not_see
     let as_officer = app.client.get(app.url(pivot)).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
     let as_admin = app.client.get(app.url(pivot)).bearer_auth(app.token("admin")).send().await.unwrap();
     let as_admin = as_admin.text().await.unwrap();
-    let shown = |v: f64| baocao_core::text::format_number(v, if v.fract() == 0.0 { 0 } else { 1 });
+    let shown = baocao_core::text::format_figure;
     assert!(as_admin.contains(&format!(">{}", shown(whole_value))), "the administrator sees the whole");
     assert!(
         as_officer.contains(&format!(">{} ", shown(mine_value))) && as_officer.contains("†</td>"),

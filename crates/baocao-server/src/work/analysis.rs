@@ -4,7 +4,7 @@
 //! workbook and a print.
 
 use super::charts;
-use super::export::{Exported, FormatQuery, answer, query};
+use super::export::{Exported, FormatQuery, answer, kept_query, query};
 use super::*;
 use baocao_core::table::{Cell, Table, TableRow};
 use baocao_core::{Periodicity, UnitVersion};
@@ -205,16 +205,9 @@ const VIEW_KEYS: [&str; 13] = [
 /// same period a year before.
 const CHANGE: char = '%';
 
-/// A view's query string as kept: only the page's own parameters, in
-/// their order (no format, no CSRF token).
+/// A view's query string as a favourite keeps it.
 pub(super) fn canonical_query(text: &str) -> Result<String, ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text.trim_start_matches('?'))
-        .map_err(|_| ApiError::bad_request("Truy vấn của trang phân tích không đọc được."))?;
-    let kept: Vec<(&str, &str)> = VIEW_KEYS
-        .iter()
-        .flat_map(|key| pairs.iter().filter(move |(k, _)| k == key).map(|(k, v)| (k.as_str(), v.as_str())))
-        .collect();
-    Ok(query(&kept).trim_end_matches('&').to_string())
+    kept_query(text, &VIEW_KEYS, "phân tích")
 }
 
 /// One row of the table as shown: its label and its cells, formatted.
@@ -503,8 +496,7 @@ pub(super) async fn build(
                     let found = cell_of(&[(rows_dim, row_key), (cols_dim, col_key), (third, third_key)]);
                     let value = found.map(|(v, _)| v);
                     let marks = found.map_or("", |(_, m)| m);
-                    let text =
-                        value.map(|v| format_number(v, if v.fract() == 0.0 { 0 } else { 1 })).unwrap_or_default();
+                    let text = value.map(baocao_core::text::format_figure).unwrap_or_default();
                     ShownCell { value, text, marks }
                 })
                 .collect();

@@ -181,7 +181,7 @@ pub(super) fn columns(labels: &[String], series: &[(String, Vec<Option<f64>>)], 
                 SERIES[n % SERIES.len()],
                 escape(&s.0),
                 escape(label),
-                format_number(v, if v.fract() == 0.0 { 0 } else { 1 })
+                baocao_core::text::format_figure(v)
             ));
         }
     }

@@ -11,21 +11,37 @@
 use super::analysis;
 use super::*;
 use baocao_core::access::{Role, shared_with};
-use baocao_store::dashboards::{Dashboard, DashboardDraft, Favourite, Page};
+use baocao_store::dashboards::{Dashboard, DashboardDraft, Page, Which};
 
 /// One view of a dashboard, composed for the account that opens it.
 pub(super) struct ViewCard {
     pub(super) name: String,
-    /// The view on the analysis page.
+    /// The view on its page.
     pub(super) link: String,
     /// Said above the view when it is not the one saved (another area).
     pub(super) note: Option<String>,
+    /// What the view shows, or why it cannot be shown to this account.
+    pub(super) shown: Result<Shown, String>,
+}
+
+/// A view as composed: its title, its chart (if its page draws one) and
+/// its table's markup.
+pub(super) struct Shown {
     pub(super) title_line: String,
-    pub(super) chart: String,
-    /// The table's markup, or why the view cannot be shown to this account.
-    pub(super) table: Result<String, String>,
+    pub(super) chart: Option<String>,
+    pub(super) table: String,
     /// The table is long: folded under its chart.
     pub(super) long: bool,
+}
+
+impl Shown {
+    fn new(title_line: String, chart: Option<String>, table: &impl Template, long: bool) -> Result<Shown, String> {
+        let table = table.render().map_err(|e| {
+            tracing::error!(error = %e, "template failed");
+            "Lỗi hiển thị bảng".to_string()
+        })?;
+        Ok(Shown { title_line, chart, table, long })
+    }
 }
 
 /// Rows past which a view's table is folded under its chart.
@@ -38,43 +54,30 @@ pub(super) async fn cards(state: &AppState, access: &Access, dashboard: &Dashboa
     let mut cards = Vec::new();
     for item in &dashboard.items {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&item.query).unwrap_or_default();
-        cards.push(match item.page {
-            Page::Analysis => analysis_card(state, access, item, &pairs).await,
-            Page::Quality => quality_card(state, access, item, &pairs).await,
-        });
+        let (note, shown) = match item.page {
+            Page::Analysis => analysis_view(state, access, &pairs).await,
+            Page::Quality => (None, quality_view(state, access, &pairs).await),
+        };
+        cards.push(ViewCard { name: item.name.clone(), link: item.link(), note, shown });
     }
     cards
 }
 
 /// A view of the quality page: its latest period (or the one kept) as the
-/// account may see it.
-async fn quality_card(state: &AppState, access: &Access, item: &Favourite, pairs: &[(String, String)]) -> ViewCard {
-    let (title_line, table) = match super::quality::build(state, access, &ListQuery::of(pairs)).await {
-        Ok(page) => (page.title_line(), rendered(&page.part())),
-        Err(e) => (String::new(), Err(e.message)),
-    };
-    ViewCard {
-        name: item.name.clone(),
-        link: item.link(),
-        note: None,
-        title_line,
-        chart: String::new(),
-        table,
-        long: false,
-    }
-}
-
-fn rendered(part: &impl Template) -> Result<String, String> {
-    part.render().map_err(|e| {
-        tracing::error!(error = %e, "template failed");
-        "Lỗi hiển thị bảng".to_string()
-    })
+/// account may see it, the units of lowest scores.
+async fn quality_view(state: &AppState, access: &Access, pairs: &[(String, String)]) -> Result<Shown, String> {
+    let page = super::quality::build(state, access, &ListQuery::of(pairs)).await.map_err(|e| e.message)?;
+    Shown::new(page.title_line(), None, &page.part(), false)
 }
 
 /// A view of the analysis page. One of an area the account may not see is
-/// shown for the account's own area, said so above it (the province's
-/// dashboard shows a commune's leader their commune).
-async fn analysis_card(state: &AppState, access: &Access, item: &Favourite, pairs: &[(String, String)]) -> ViewCard {
+/// shown for the account's own area, with a note saying so (the
+/// province's dashboard shows a commune's leader their commune).
+async fn analysis_view(
+    state: &AppState,
+    access: &Access,
+    pairs: &[(String, String)],
+) -> (Option<String>, Result<Shown, String>) {
     let mut built = analysis::build(state, access, pairs).await;
     let mut note = None;
     let home = access.home_unit(state.settings.home_province.as_deref());
@@ -87,27 +90,10 @@ async fn analysis_card(state: &AppState, access: &Access, item: &Favourite, pair
             built = Ok(page);
         }
     }
-    let link = item.link();
-    match built {
-        Ok(page) => ViewCard {
-            name: item.name.clone(),
-            link,
-            note,
-            title_line: page.title_line.clone(),
-            chart: page.chart.clone(),
-            table: rendered(&page.pivot()),
-            long: page.rows() > FOLDED_ROWS,
-        },
-        Err(e) => ViewCard {
-            name: item.name.clone(),
-            link,
-            note,
-            title_line: String::new(),
-            chart: String::new(),
-            table: Err(e.message),
-            long: false,
-        },
-    }
+    let shown = built.map_err(|e| e.message).and_then(|page| {
+        Shown::new(page.title_line.clone(), Some(page.chart.clone()), &page.pivot(), page.rows() > FOLDED_ROWS)
+    });
+    (note, shown)
 }
 
 /// Whether `access` may open `dashboard`: its own, or shared with it.
@@ -130,7 +116,7 @@ pub(super) async fn home_dashboard(
     access: &Access,
     registry: &Registry,
 ) -> Result<Option<Dashboard>, ApiError> {
-    let marked = state.db.dashboards(true).await?;
+    let marked = state.db.dashboards(Which::OnHome).await?;
     Ok(marked.into_iter().find(|d| opens(registry, access, d)))
 }
 
@@ -202,7 +188,7 @@ pub async fn dashboards(State(state): State<AppState>, access: Access, Query(q):
         async {
             let registry = state.registry().await?;
             let favourites = state.db.favourites(access.0.account_id).await?;
-            let all = state.db.dashboards(false).await?;
+            let all = state.db.dashboards(Which::All).await?;
             let row = |d: &Dashboard| DashboardRow {
                 id: d.id,
                 name: d.name.clone(),
@@ -275,10 +261,10 @@ pub async fn dashboard(State(state): State<AppState>, access: Access, Path(id): 
             // whether it exists: its name is not the account's to know.
             let d = state
                 .db
-                .dashboards(false)
+                .dashboards(Which::One(id))
                 .await?
                 .into_iter()
-                .find(|d| d.id == id && opens(&registry, &access, d))
+                .find(|d| opens(&registry, &access, d))
                 .ok_or_else(|| ApiError::not_found(format!("Không có bảng điều hành số {id}.")))?;
             Ok(DashboardPage {
                 chrome: Chrome::new(&state, &access),

@@ -126,3 +126,16 @@ pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
         _ => String::new(),
     }
 }
+
+/// A view of a page as a favourite keeps it: of the query string `text`,
+/// only the page's own parameters `keys`, in their order (no format, no
+/// CSRF token). `page` names the page in a refusal.
+pub(crate) fn kept_query(text: &str, keys: &[&str], page: &str) -> Result<String, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text.trim_start_matches('?'))
+        .map_err(|_| ApiError::bad_request(format!("Truy vấn của trang {page} không đọc được.")))?;
+    let kept: Vec<(&str, &str)> = keys
+        .iter()
+        .flat_map(|key| pairs.iter().filter(move |(k, _)| k == key).map(|(k, v)| (k.as_str(), v.as_str())))
+        .collect();
+    Ok(query(&kept).trim_end_matches('&').to_string())
+}

@@ -7,13 +7,14 @@
 //! what its predecessors reported before, and by the same counting rule
 //! as every other figure (reports sent or approved).
 
-use super::export::{Exported, FormatQuery, answer, query};
+use super::export::{Exported, FormatQuery, answer, kept_query, query};
 use super::*;
 use baocao_core::Indicator;
 use baocao_core::form::Rule as FormRule;
 use baocao_core::indicator::Aggregation;
 use baocao_core::quality::{self, Bounds};
 use baocao_core::table::{Cell, Table, TableRow};
+use baocao_core::text::format_figure;
 use baocao_store::compose::Audience;
 use baocao_store::follow_ups::{FollowUp, ValueKey};
 use baocao_store::restated::{self, TableQuery};
@@ -69,10 +70,7 @@ const PART_UNITS: usize = 10;
 /// The query a favourite of this page keeps: the regime alone, so that it
 /// always opens on the latest period.
 pub(super) fn canonical_query(text: &str) -> Result<String, ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text.trim_start_matches('?'))
-        .map_err(|_| ApiError::bad_request("Truy vấn của trang chất lượng số liệu không đọc được."))?;
-    let regime = pairs.iter().find(|(k, _)| k == "regime").map(|(_, v)| v.as_str()).unwrap_or_default();
-    Ok(query(&[("regime", regime)]).trim_end_matches('&').to_string())
+    kept_query(text, &["regime"], "chất lượng số liệu")
 }
 
 #[derive(Template)]
@@ -160,10 +158,6 @@ fn method() -> String {
     )
 }
 
-fn number(v: f64) -> String {
-    format_number(v, if v.fract() == 0.0 { 0 } else { 1 })
-}
-
 /// The quality of a regime's period, for the units the account sees.
 pub async fn quality(
     State(state): State<AppState>,
@@ -243,9 +237,12 @@ pub(super) async fn build(state: &AppState, access: &Access, q: &ListQuery) -> R
         let decides = access.can_on(&registry, Permission::ApproveReports, &u.code, day, Some(&regime.form));
         let (mut missing, mut outliers, mut gaps, mut questioned) = (0, 0, 0, 0);
         for indicator in &entered {
-            let history: Vec<f64> = before.iter().filter_map(|p| value(indicator, p)).collect();
-            let window = &before[before.len().saturating_sub(GAP_WINDOW)..];
-            gaps += quality::gaps(&window.iter().map(|p| value(indicator, p).is_some()).collect::<Vec<_>>());
+            // The unit's earlier figures, oldest first, read once: its
+            // history, and where the last of them have gaps.
+            let series: Vec<Option<f64>> = before.iter().map(|p| value(indicator, p)).collect();
+            let history: Vec<f64> = series.iter().flatten().copied().collect();
+            let recent = &series[series.len().saturating_sub(GAP_WINDOW)..];
+            gaps += quality::gaps(&recent.iter().map(Option::is_some).collect::<Vec<_>>());
             let follow_up = follow_ups.iter().find(|f| f.unit == u.code && &f.indicator == indicator).cloned();
             let mut what = Vec::new();
             let bounds = Bounds::from_history(&history);
@@ -289,9 +286,16 @@ pub(super) async fn build(state: &AppState, access: &Access, q: &ListQuery) -> R
                 unit_name: u.name.clone(),
                 indicator: indicator.clone(),
                 indicator_name: name_of(indicator),
-                value: shown.map(number).unwrap_or_default(),
+                value: shown.map(format_figure).unwrap_or_default(),
                 expected: bounds
-                    .map(|b| format!("{} ({} – {})", number(b.median), number(b.low.max(0.0)), number(b.high)))
+                    .map(|b| {
+                        format!(
+                            "{} ({} – {})",
+                            format_figure(b.median),
+                            format_figure(b.low.max(0.0)),
+                            format_figure(b.high)
+                        )
+                    })
                     .unwrap_or_default(),
                 z: match (bounds, shown) {
                     (Some(b), Some(v)) => format_number(b.z(v), 1),

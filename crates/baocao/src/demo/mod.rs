@@ -356,7 +356,7 @@ pub struct DemoView {
 /// Creates the demo dashboards their owners do not have yet, shared over
 /// `province`.
 pub async fn dashboards(db: &Db, dashboards: &[DemoDashboard], province: &str) -> anyhow::Result<()> {
-    let existing = db.dashboards(false).await?;
+    let existing = db.dashboards(baocao_store::dashboards::Which::All).await?;
     for d in dashboards {
         if existing.iter().any(|e| e.owner == d.owner && e.name == d.name) {
             continue;
