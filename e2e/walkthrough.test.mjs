@@ -18,6 +18,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -462,6 +463,15 @@ test("a leader arranges a pivot: the province and its communes by indicator, the
       page.getByRole("link", { name: "Tải biểu đồ (SVG)" }).click(),
     ]);
     assert.match(download.suggestedFilename(), /\.svg$/);
+    // The same chart as a picture, painted by the browser at twice its size.
+    const [picture] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Tải biểu đồ (PNG)" }).click(),
+    ]);
+    assert.match(picture.suggestedFilename(), /\.png$/);
+    const png = await readFile(await picture.path());
+    assert.equal(png.subarray(1, 4).toString(), "PNG", "a PNG file");
+    assert.ok(png.readUInt32BE(16) >= 1000, `twice the chart's width, not ${png.readUInt32BE(16)} px`);
     await signOut(page);
   });
 });

@@ -117,6 +117,7 @@ fn routes() -> Routes {
         .get(baocao_documents::STYLESHEET_PATH, Public, pages::document_stylesheet)
         .get("/static/htmx.min.js", Public, pages::htmx)
         .get("/static/picker.js", Public, pages::picker)
+        .get("/static/chart-png.js", Public, pages::chart_png)
         .get("/login", Public, session::page)
         .post("/login", Public, session::sign_in)
         .get("/forgot", Public, password_links::forgot_page)

@@ -296,18 +296,22 @@ pub async fn document_stylesheet() -> impl IntoResponse {
     css(baocao_documents::STYLESHEET)
 }
 
-/// htmx 2 (BSD Zero Clause), served from the binary: no CDN, works offline.
-/// The unit picker of the pages that send to units (see its comment).
-pub async fn picker() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
-        include_str!("../static/picker.js"),
-    )
+/// A script of the binary's own, cached for a day.
+fn script(body: &'static str) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")], body)
 }
 
+/// The unit picker of the pages that send to units (see its comment).
+pub async fn picker() -> impl IntoResponse {
+    script(include_str!("../static/picker.js"))
+}
+
+/// The PNG download of a chart (see its comment).
+pub async fn chart_png() -> impl IntoResponse {
+    script(include_str!("../static/chart-png.js"))
+}
+
+/// htmx 2 (BSD Zero Clause), served from the binary: no CDN, works offline.
 pub async fn htmx() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
-        include_str!("../static/htmx.min.js"),
-    )
+    script(include_str!("../static/htmx.min.js"))
 }

@@ -49,6 +49,7 @@ mod sql;
 pub mod tasks;
 pub mod tx;
 pub mod unit_archive;
+mod value_writes;
 pub mod values;
 
 pub use db::{Backend, Db, Migrations, Postgres, Sqlite};

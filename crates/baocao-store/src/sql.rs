@@ -2,8 +2,9 @@
 //! whole batch as one JSON parameter: SQLite unpacks it with `json_each`,
 //! PostgreSQL with `jsonb_to_recordset`, so that a batch is one statement
 //! rather than a round trip per row. SQLite parses a `json_each` element
-//! again at each `->>`, so the registry's much larger writes bind their rows
-//! instead (`registry_writes`).
+//! again at each `->>`, so the much larger writes of the registry and of
+//! imported values bind their rows instead (`registry_writes`,
+//! `value_writes`).
 
 use sqlx::QueryBuilder;
 
@@ -31,18 +32,6 @@ pub const IN_FORCE: &str = "(u.valid_from IS NULL OR u.valid_from <= $1) AND (u.
 const STEP_COLUMNS: &str = "u.code, u.name, u.kind, u.level, u.parent_code, u.valid_from, u.valid_to, u.archive_note";
 
 pub struct Dialect {
-    /// Upserts a JSON batch of checked values (`$1`), stored at `$2`.
-    /// PostgreSQL answers one row: the values written and those new;
-    /// SQLite answers nothing (its count of rows changed is the values
-    /// written, and `existing_values` tells the new ones). One row, not
-    /// one a value: each row of an answer crosses a channel.
-    pub upsert_values: &'static str,
-    /// SQLite only: how many values of a JSON batch (`$1`) are stored
-    /// already. SQLite's upsert cannot say whether it inserted, but its
-    /// writers take turns, so a count made in the same transaction just
-    /// before is exact. PostgreSQL's upsert says it itself (`xmax = 0`),
-    /// which stays exact while other transactions write the same rows.
-    pub existing_values: Option<&'static str>,
     /// An expression an indicator upsert returns: true when the row is new
     /// (PostgreSQL); none where that cannot be told (SQLite, whose writers
     /// take turns: what the transaction read before is what it met).
@@ -123,25 +112,8 @@ fn postgres_subtree_step() -> String {
 }
 
 pub const SQLITE: Dialect = Dialect {
-    // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.
-    upsert_values: "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, comment, stored_at)
-        SELECT i.id, u.id, x.value->>'period', x.value->>'period_end', x.value->>'value', x.value->>'value_num',
-               x.value->>'comment', $2
-        FROM json_each($1) AS x
-        JOIN indicators i ON i.code = x.value->>'indicator'
-        JOIN units u ON u.code = x.value->>'unit_code'
-             AND COALESCE(u.valid_from, '0001-01-01') = COALESCE(x.value->>'unit_valid_from', '0001-01-01')
-        WHERE true
-        ON CONFLICT (unit_id, period, indicator_id) DO UPDATE SET
-            value = excluded.value, value_num = excluded.value_num, comment = excluded.comment, stored_at = excluded.stored_at",
-    existing_values: Some(
-        "SELECT COUNT(*) FROM json_each($1) AS x
-         JOIN indicators i ON i.code = x.value->>'indicator'
-         JOIN units u ON u.code = x.value->>'unit_code'
-              AND COALESCE(u.valid_from, '0001-01-01') = COALESCE(x.value->>'unit_valid_from', '0001-01-01')
-         JOIN data_values d ON d.unit_id = u.id AND d.period = x.value->>'period' AND d.indicator_id = i.id",
-    ),
     upsert_inserted: None,
+    // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.
     upsert_report_values: "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, stored_at)
         SELECT i.id, x.value->>1, x.value->>2, x.value->>3, x.value->>4, x.value->>5, $2
         FROM json_each($1) AS x
@@ -215,19 +187,6 @@ pub const SQLITE: Dialect = Dialect {
 };
 
 pub const POSTGRES: Dialect = Dialect {
-    upsert_values: "WITH written AS (
-        INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, comment, stored_at)
-        SELECT i.id, u.id, x.period, x.period_end, x.value, x.value_num, x.comment, $2
-        FROM jsonb_to_recordset($1::jsonb) AS x(indicator text, unit_code text, unit_valid_from date, period text,
-             period_end date, value text, value_num float8, comment text)
-        JOIN indicators i ON i.code = x.indicator
-        JOIN units u ON u.code = x.unit_code
-             AND COALESCE(u.valid_from, DATE '0001-01-01') = COALESCE(x.unit_valid_from, DATE '0001-01-01')
-        ON CONFLICT (unit_id, period, indicator_id) DO UPDATE SET
-            value = EXCLUDED.value, value_num = EXCLUDED.value_num, comment = EXCLUDED.comment, stored_at = EXCLUDED.stored_at
-        RETURNING (xmax = 0) AS new)
-        SELECT COUNT(*), COUNT(*) FILTER (WHERE new) FROM written",
-    existing_values: None,
     upsert_inserted: Some("(xmax = 0)"),
     upsert_report_values: "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, stored_at)
         SELECT i.id, (x.value->>1)::bigint, x.value->>2, (x.value->>3)::date, x.value->>4, (x.value->>5)::float8,

@@ -13,6 +13,7 @@ use sha2::Digest;
 
 use crate::audit::Change;
 use crate::compose::Counting;
+use crate::value_writes::{ValueRow, WriteValues};
 use crate::{Db, StoreError, append_audit, with_conn, with_pool};
 
 /// A stored value with what identifies it, for export and queries.
@@ -34,45 +35,12 @@ impl StoredValue {
     }
 }
 
-#[derive(Serialize)]
-struct ValueJson<'a> {
-    indicator: &'a str,
-    unit_code: &'a str,
-    unit_valid_from: Option<NaiveDate>,
-    period: String,
-    period_end: NaiveDate,
-    value: String,
-    value_num: Option<f64>,
-    comment: Option<&'a str>,
-}
-
-/// A batch of checked values as the JSON parameter of `upsert_values`.
-fn values_json(values: &[&CheckedValue]) -> String {
-    let rows: Vec<ValueJson<'_>> = values
-        .iter()
-        .map(|v| ValueJson {
-            indicator: &v.indicator,
-            unit_code: &v.unit.code,
-            unit_valid_from: v.unit.valid_from,
-            period: v.period.to_string(),
-            period_end: v.period.end(),
-            value: v.value.to_string(),
-            value_num: v.value.as_number(),
-            comment: v.comment.as_deref(),
-        })
-        .collect();
-    serde_json::to_string(&rows).expect("plain data serializes")
-}
-
 /// How many values an import added and replaced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct StoreCount {
     pub imported: usize,
     pub updated: usize,
 }
-
-/// Values written by one statement of an import.
-const VALUES_PER_STATEMENT: usize = 20_000;
 
 const SELECT_VALUES: &str =
     "SELECT i.code AS indicator, u.code AS unit_code, u.valid_from AS unit_valid_from, d.period,
@@ -98,57 +66,74 @@ impl Db {
                 &b.indicator,
             ))
         });
-        let dialect = self.dialect();
         let mut tx = self.begin_write().await?;
-        let out = with_conn!(tx, |conn| {
-            let mut digest = sha2::Sha256::new();
-            let mut imported = 0;
-            // In batches within the one transaction: PostgreSQL refuses a
-            // JSON parameter past 256 MiB, and a batch bounds the memory
-            // of its text on both backends.
-            for batch in ordered.chunks(VALUES_PER_STATEMENT) {
-                let json = values_json(batch);
-                digest.update(json.as_bytes());
-                let now = Utc::now();
-                let (written, new_rows): (i64, i64) = match dialect.existing_values {
-                    Some(sql) => {
-                        let existing: i64 = sqlx::query_scalar(sql).bind(&json).fetch_one(&mut *conn).await?;
-                        let upsert = sqlx::query(dialect.upsert_values).bind(&json).bind(now);
-                        let written = upsert.execute(&mut *conn).await?.rows_affected() as i64;
-                        (written, written - existing)
-                    }
-                    None => {
-                        let upsert = sqlx::query_as(dialect.upsert_values).bind(&json).bind(now);
-                        upsert.fetch_one(&mut *conn).await?
-                    }
-                };
-                let written = usize::try_from(written).unwrap_or(0);
-                if written != batch.len() {
-                    return Err(StoreError::Conflict(format!(
-                        "{} trong {} giá trị không khớp được với chỉ tiêu hoặc đơn vị; chưa lưu giá trị nào",
-                        batch.len() - written.min(batch.len()),
-                        values.len()
-                    )));
-                }
-                imported += usize::try_from(new_rows).unwrap_or(0);
-            }
-            // Bulk loads are recorded by count and fingerprint: the values
-            // themselves are in the table, and the fingerprint shows which batch.
-            let digest = format!("{:x}", digest.finalize());
-            let change = Change {
-                at: Utc::now(),
-                actor,
-                action: "values.import",
-                object: "data values".into(),
-                before: None,
-                after: Some(serde_json::json!({ "values": values.len(), "imported": imported,
-                    "updated": values.len() - imported, "sha256": digest })),
-            };
-            append_audit!(conn, &change);
-            StoreCount { imported, updated: values.len() - imported }
+        type Ids<K> = Vec<(i64, K)>;
+        let (indicator_rows, unit_rows): (Ids<String>, Ids<(String, Option<NaiveDate>)>) = with_conn!(tx, |conn| {
+            let indicators = sqlx::query_as("SELECT id, code FROM indicators").fetch_all(&mut *conn).await?;
+            let units: Vec<(i64, String, Option<NaiveDate>)> =
+                sqlx::query_as("SELECT id, code, valid_from FROM units").fetch_all(&mut *conn).await?;
+            (indicators, units.into_iter().map(|(id, code, from)| (id, (code, from))).collect())
         });
+        let indicator_ids: HashMap<&str, i64> = indicator_rows.iter().map(|(id, code)| (code.as_str(), *id)).collect();
+        let unit_ids: HashMap<(&str, Option<NaiveDate>), i64> =
+            unit_rows.iter().map(|(id, (code, from))| ((code.as_str(), *from), *id)).collect();
+        let mut digest = sha2::Sha256::new();
+        let mut rows = Vec::with_capacity(ordered.len());
+        for v in &ordered {
+            let ids =
+                (indicator_ids.get(v.indicator.as_str()), unit_ids.get(&(v.unit.code.as_str(), v.unit.valid_from)));
+            let (Some(&indicator_id), Some(&unit_id)) = ids else { continue };
+            let row = ValueRow {
+                indicator_id,
+                unit_id,
+                period: v.period.to_string(),
+                period_end: v.period.end(),
+                value: v.value.to_string(),
+                value_num: v.value.as_number(),
+                comment: v.comment.clone(),
+            };
+            // What the fingerprint covers: each value as written, in order.
+            digest.update(
+                format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                    v.indicator,
+                    v.unit.code,
+                    v.unit.valid_from.map(|d| d.to_string()).unwrap_or_default(),
+                    row.period,
+                    row.value,
+                    row.comment.as_deref().unwrap_or(""),
+                    row.value_num.map(|n| n.to_string()).unwrap_or_default()
+                )
+                .as_bytes(),
+            );
+            rows.push(row);
+        }
+        if rows.len() != values.len() {
+            // Checked values name indicators and units that existed when
+            // they were checked; one removed since writes nothing.
+            return Err(StoreError::Conflict(format!(
+                "{} trong {} giá trị không khớp được với chỉ tiêu hoặc đơn vị; chưa lưu giá trị nào",
+                values.len() - rows.len(),
+                values.len()
+            )));
+        }
+        let now = Utc::now();
+        let imported = with_conn!(tx, |conn| conn.write_values(&rows, now).await?);
+        // Bulk loads are recorded by count and fingerprint: the values
+        // themselves are in the table, and the fingerprint shows which batch.
+        let digest = format!("{:x}", digest.finalize());
+        let change = Change {
+            at: Utc::now(),
+            actor,
+            action: "values.import",
+            object: "data values".into(),
+            before: None,
+            after: Some(serde_json::json!({ "values": values.len(), "imported": imported,
+                "updated": values.len() - imported, "sha256": digest })),
+        };
+        with_conn!(tx, |conn| append_audit!(conn, &change));
         tx.commit().await?;
-        Ok(out)
+        Ok(StoreCount { imported, updated: values.len() - imported })
     }
 
     /// The (indicator, unit version, period) of `values` that an approved

@@ -93,10 +93,11 @@ async fn the_same_cell_given_twice_is_a_conflict_and_neither_is_stored() {
 #[tokio::test]
 async fn an_import_larger_than_one_statement_is_stored_whole_and_counted_once() {
     let (t, registry) = province().await;
-    // 40 communes × 600 days: more values than one statement writes.
+    // 40 communes × 1,300 days: more values than one statement writes on
+    // either backend (1,000 rows on SQLite, 50,000 on PostgreSQL).
     let first = baocao_core::parse_date("2023-01-01").unwrap();
     let raw = |value: &str| -> Vec<RawValue> {
-        (0..600)
+        (0..1300)
             .flat_map(|d| (1..=40).map(move |u| (d, u)))
             .enumerate()
             .map(|(index, (d, u))| RawValue {
@@ -110,9 +111,9 @@ async fn an_import_larger_than_one_statement_is_stored_whole_and_counted_once() 
             .collect()
     };
     let summary = t.db.import_data_values("test", &registry, raw("1")).await.unwrap();
-    assert_eq!((summary.status, summary.import_count.imported), ("SUCCESS", 24_000), "{summary:?}");
+    assert_eq!((summary.status, summary.import_count.imported), ("SUCCESS", 52_000), "{summary:?}");
     let again = t.db.import_data_values("test", &registry, raw("2")).await.unwrap();
-    assert_eq!((again.import_count.imported, again.import_count.updated), (0, 24_000), "{again:?}");
+    assert_eq!((again.import_count.imported, again.import_count.updated), (0, 52_000), "{again:?}");
     let last_day = "20240822".parse().unwrap();
     let stored = t.db.numbers("CT01", &last_day, baocao_store::compose::Counting::Everything).await.unwrap();
     assert_eq!(stored.len(), 40);

@@ -1,10 +1,14 @@
 //! How long the main pages take to render, against `baocao serve --demo`
 //! (the bundled national registry, the demo province with two years of
-//! reports) on SQLite, over loopback, one request at a time.
+//! reports) on SQLite, over loopback: every page one request at a time,
+//! then the composed pages (comparison, output form, pivot) under several
+//! clients at once.
 //!
 //! `cargo bench -p baocao --bench pages`; BENCH_REQUESTS sets the number
-//! of timed requests per page (default 200).
+//! of timed requests per page (default 200), BENCH_CLIENTS the clients at
+//! once (default 8), each of which sends BENCH_REQUESTS / 2.
 
+use chrono::Datelike;
 use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,6 +39,7 @@ async fn sign_in(client: &reqwest::Client, base: &str, username: &str) -> String
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let requests: usize = std::env::var("BENCH_REQUESTS").ok().and_then(|n| n.parse().ok()).unwrap_or(200);
+    let clients: usize = std::env::var("BENCH_CLIENTS").ok().and_then(|n| n.parse().ok()).unwrap_or(8);
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("bench.db").display());
     let mut child = Command::new(env!("CARGO_BIN_EXE_baocao"))
@@ -84,7 +89,7 @@ async fn main() {
         ("audit log", "/audit".into(), &admin),
     ];
     println!("{requests} requests per page, one at a time, after 5 unmeasured\n");
-    println!("{:<36} {:>9} {:>9} {:>9}", "page", "p50", "p95", "max");
+    println!("{:<36} {:>9} {:>9} {:>9} {:>9}", "page", "p50", "p95", "p99", "max");
     for (label, path, cookie) in pages {
         let mut times = Vec::with_capacity(requests);
         for i in 0..requests + 5 {
@@ -96,13 +101,76 @@ async fn main() {
                 times.push(t.elapsed());
             }
         }
-        times.sort();
-        let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
-        println!(
-            "{label:<36} {:>9} {:>9} {:>9}",
-            ms(percentile(&times, 0.5)),
-            ms(percentile(&times, 0.95)),
-            ms(*times.last().unwrap())
-        );
+        print_times(label, times);
     }
+
+    // The pivot the issue names: the province's own figures, every
+    // indicator of the demo (7, not the 20 of the target: the demo has no
+    // more), over the last 24 months, in today's structure.
+    let today = baocao_core::today_in_vietnam();
+    let last = chrono::NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap() - chrono::Months::new(1);
+    let first = last - chrono::Months::new(23);
+    let indicators: String = [
+        "HS_TIEP_NHAN",
+        "HS_DUNG_HAN",
+        "HS_TRUC_TUYEN_TOAN_TRINH",
+        "TY_LE_TOAN_TRINH",
+        "VB_DIEN_TU",
+        "THU_NGAN_SACH",
+        "DAN_SO",
+    ]
+    .iter()
+    .map(|i| format!("indicator={i}&"))
+    .collect();
+    let pivot = format!(
+        "/analysis?{indicators}unit=51&depth=area&rows=indicator&cols=period&from={}&to={}",
+        first.format("%Y-%m"),
+        last.format("%Y-%m")
+    );
+    let loaded: Vec<(&str, String)> = vec![
+        ("comparison over 12 months", "/compare?unit=51&indicator=HS_TIEP_NHAN".into()),
+        ("province total", "/output".into()),
+        ("pivot: province, 24 months, 7 indicators", pivot),
+    ];
+    let each = (requests / 2).max(1);
+    println!("\n{clients} clients at once, {each} requests each after 2 unmeasured, as the system administrator\n");
+    println!("{:<36} {:>9} {:>9} {:>9} {:>9}", "page", "p50", "p95", "p99", "max");
+    for (label, path) in loaded {
+        let tasks: Vec<_> = (0..clients)
+            .map(|_| {
+                let (client, url, cookie) = (client.clone(), format!("{base}{path}"), admin.clone());
+                tokio::spawn(async move {
+                    let mut times = Vec::with_capacity(each);
+                    for i in 0..each + 2 {
+                        let t = Instant::now();
+                        let res = client.get(&url).header("cookie", &cookie).send().await.unwrap();
+                        assert_eq!(res.status().as_u16(), 200, "{url}");
+                        res.bytes().await.unwrap();
+                        if i >= 2 {
+                            times.push(t.elapsed());
+                        }
+                    }
+                    times
+                })
+            })
+            .collect();
+        let mut times = Vec::new();
+        for task in tasks {
+            times.extend(task.await.unwrap());
+        }
+        print_times(label, times);
+    }
+}
+
+/// One line: a page's p50, p95, p99 and slowest.
+fn print_times(label: &str, mut times: Vec<Duration>) {
+    times.sort();
+    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+    println!(
+        "{label:<36} {:>9} {:>9} {:>9} {:>9}",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.95)),
+        ms(percentile(&times, 0.99)),
+        ms(*times.last().unwrap())
+    );
 }

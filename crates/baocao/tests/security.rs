@@ -34,6 +34,7 @@ const CASES: &[Case] = &[
     Case { method: "GET", route: "/static/document.css", url: "/static/document.css", body: "", expect: [200; 7] },
     Case { method: "GET", route: "/static/htmx.min.js", url: "/static/htmx.min.js", body: "", expect: [200; 7] },
     Case { method: "GET", route: "/static/picker.js", url: "/static/picker.js", body: "", expect: [200; 7] },
+    Case { method: "GET", route: "/static/chart-png.js", url: "/static/chart-png.js", body: "", expect: [200; 7] },
     Case { method: "GET", route: "/login", url: "/login", body: "", expect: [200; 7] },
     Case { method: "POST", route: "/login", url: "/login", body: "username=nobody&password=wrong", expect: [401; 7] },
     Case { method: "POST", route: "/logout", url: "/logout", body: "", expect: [303; 7] },
