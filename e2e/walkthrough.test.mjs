@@ -481,7 +481,9 @@ test("the province's dashboard opens on its approvers' home page; a leader share
     await signIn(page, "pheduyet.tinh");
     const home = page.locator("#home-dashboard");
     assert.match(await home.locator("h2").first().innerText(), /Bảng điều hành của tỉnh/);
-    assert.ok(await home.locator('svg[aria-label="Giá trị theo kỳ"]').isVisible(), "the twelve months' lines");
+    // The views come after the page, each on its own request.
+    await home.locator('svg[aria-label="Giá trị theo kỳ"]').waitFor();
+    await home.locator("table.quality-part").waitFor();
     assert.equal(await home.locator("table.pivot").first().locator("thead th").count(), 13, "a corner and 12 months");
     assert.ok(await home.locator("table.quality-part").isVisible(), "the units of lowest data quality");
     // A ranking of the province's communes last month, kept as a favourite.

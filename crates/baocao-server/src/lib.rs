@@ -174,6 +174,7 @@ fn routes() -> Routes {
         .get("/dashboards", Needs(ViewReports), work::dashboards)
         .post("/dashboards", Needs(ViewReports), work::save_dashboard)
         .get("/dashboards/{id}", Needs(ViewReports), work::dashboard)
+        .get("/dashboards/{id}/views/{n}", Needs(ViewReports), work::dashboard_view)
         .post("/dashboards/{id}/delete", Needs(ViewReports), work::delete_dashboard)
         .get("/output", Needs(ViewReports), work::output)
         .get("/admin/accounts", Needs(ManageAccounts), admin::accounts)

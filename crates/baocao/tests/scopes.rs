@@ -341,9 +341,16 @@ async fn a_shared_dashboard_shows_each_account_only_what_it_may_see() {
         let second = views.rfind(r#"<table class="grid pivot">"#).unwrap();
         assert_eq!(pivot_table(&views[second..]), pivot_table(&own), "{officer}: the own-area view too");
         assert!(!views.contains(other) && !views.contains("Tỉnh Quảng Ngãi"), "{officer}: nothing else: {views}");
+        // On the home page, each view comes on its own request, composed
+        // for the officer as on the dashboard's page.
         let (_, home) = app.text_as(officer, "/").await;
         assert!(home.contains(r#"id="home-dashboard""#), "{officer}: on the home page");
-        assert_eq!(pivot_table(&home), pivot_table(&own));
+        assert!(home.contains(&format!(r#"hx-get="{dashboard}/views/1""#)), "{officer}: {home}");
+        let (status, view) = app.text_as(officer, &format!("{dashboard}/views/1")).await;
+        assert_eq!(status, 200, "{officer}: {view}");
+        assert_eq!(pivot_table(&view), pivot_table(&own), "{officer}: the home page's view");
+        assert!(!view.contains(other) && !view.contains("Tỉnh Quảng Ngãi"), "{officer}: {view}");
+        assert_eq!(app.text_as(officer, &format!("{dashboard}/views/2")).await.0, 404, "{officer}: no third view");
     }
     // The administrator sees every commune of the province in its view.
     let (_, html) = app.text_as("admin", &dashboard).await;
@@ -351,6 +358,7 @@ async fn a_shared_dashboard_shows_each_account_only_what_it_may_see() {
     // Not shared with approvers or viewers: not found, nor on their home page.
     for who in ["approver", "viewer"] {
         assert_eq!(app.text_as(who, &dashboard).await.0, 404, "{who}");
+        assert_eq!(app.text_as(who, &format!("{dashboard}/views/0")).await.0, 404, "{who}");
         assert!(!app.text_as(who, "/").await.1.contains("home-dashboard"), "{who}");
     }
 

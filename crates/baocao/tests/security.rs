@@ -152,6 +152,7 @@ const CASES: &[Case] = &[
     // Shared over Ngọk Bay: only who sees it may.
     Case { method: "POST", route: "/dashboards", url: "/dashboards", body: "name=Ngok+Bay&shared_unit=23317", expect: [303, 303, 303, 403, 303, 303, 303] },
     Case { method: "GET", route: "/dashboards/{id}", url: "/dashboards/999999", body: "", expect: [303, 404, 404, 404, 404, 404, 404] },
+    Case { method: "GET", route: "/dashboards/{id}/views/{n}", url: "/dashboards/999999/views/0", body: "", expect: [303, 404, 404, 404, 404, 404, 404] },
     Case { method: "POST", route: "/dashboards/{id}/delete", url: "/dashboards/999999/delete", body: "", expect: [303, 404, 404, 404, 404, 404, 404] },
     Case { method: "GET", route: "/output", url: "/output?form=TH01&unit=51", body: "", expect: [303, 200, 403, 403, 200, 200, 403] },
     Case { method: "GET", route: "/output", url: "/output?form=TH01&unit=51&format=xlsx", body: "", expect: [303, 200, 403, 403, 200, 200, 403] },

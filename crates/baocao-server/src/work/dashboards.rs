@@ -11,7 +11,7 @@
 use super::analysis;
 use super::*;
 use baocao_core::access::{Role, shared_with};
-use baocao_store::dashboards::{Dashboard, DashboardDraft, Page, Which};
+use baocao_store::dashboards::{Dashboard, DashboardDraft, Favourite, Page, Which};
 
 /// One view of a dashboard, composed for the account that opens it.
 pub(super) struct ViewCard {
@@ -53,14 +53,19 @@ const FOLDED_ROWS: usize = 12;
 pub(super) async fn cards(state: &AppState, access: &Access, dashboard: &Dashboard) -> Vec<ViewCard> {
     let mut cards = Vec::new();
     for item in &dashboard.items {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&item.query).unwrap_or_default();
-        let (note, shown) = match item.page {
-            Page::Analysis => analysis_view(state, access, &pairs).await,
-            Page::Quality => (None, quality_view(state, access, &pairs).await),
-        };
-        cards.push(ViewCard { name: item.name.clone(), link: item.link(), note, shown });
+        cards.push(card(state, access, item).await);
     }
     cards
+}
+
+/// One view, composed for `access`.
+async fn card(state: &AppState, access: &Access, item: &Favourite) -> ViewCard {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&item.query).unwrap_or_default();
+    let (note, shown) = match item.page {
+        Page::Analysis => analysis_view(state, access, &pairs).await,
+        Page::Quality => (None, quality_view(state, access, &pairs).await),
+    };
+    ViewCard { name: item.name.clone(), link: item.link(), note, shown }
 }
 
 /// A view of the quality page: its latest period (or the one kept) as the
@@ -275,6 +280,37 @@ pub async fn dashboard(State(state): State<AppState>, access: Access, Path(id): 
                 name: d.name,
                 owner: d.owner,
             })
+        }
+        .await,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "dashboard_card.html")]
+struct CardPart {
+    c: ViewCard,
+}
+
+/// One view of a dashboard, composed for the account: what the home page
+/// fetches for each view once it is shown. Not found alike when the
+/// dashboard is not shared with the account and when it has no such view.
+pub async fn dashboard_view(
+    State(state): State<AppState>,
+    access: Access,
+    Path((id, n)): Path<(i64, usize)>,
+) -> Response {
+    page_result(
+        async {
+            let registry = state.registry().await?;
+            let item = state
+                .db
+                .dashboards(Which::One(id))
+                .await?
+                .into_iter()
+                .find(|d| opens(&registry, &access, d))
+                .and_then(|d| d.items.into_iter().nth(n))
+                .ok_or_else(|| ApiError::not_found(format!("Không có mục {n} của bảng điều hành số {id}.")))?;
+            Ok(CardPart { c: card(&state, &access, &item).await })
         }
         .await,
     )

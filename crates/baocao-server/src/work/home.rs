@@ -25,9 +25,9 @@ struct HomePage {
     today: String,
     tasks: Vec<Task>,
     /// The dashboard shared on the account's home page, if any: its id,
-    /// its name and its views.
-    dashboard: Option<(i64, String)>,
-    cards: Vec<super::dashboards::ViewCard>,
+    /// its name and the names of its views, each composed on its own
+    /// request (`/dashboards/{id}/views/{n}`).
+    dashboard: Option<(i64, String, Vec<String>)>,
 }
 
 /// Reports the account has to enter, send again, or approve, with deadlines.
@@ -87,16 +87,11 @@ pub async fn home(State(state): State<AppState>, access: Access) -> Response {
                 }
             }
             let shown = super::dashboards::home_dashboard(&state, &access, &registry).await?;
-            let cards = match &shown {
-                Some(d) => super::dashboards::cards(&state, &access, d).await,
-                None => Vec::new(),
-            };
             Ok(HomePage {
                 chrome: Chrome::new(&state, &access),
                 today: format_vn(today),
                 tasks,
-                dashboard: shown.map(|d| (d.id, d.name)),
-                cards,
+                dashboard: shown.map(|d| (d.id, d.name, d.items.into_iter().map(|i| i.name).collect())),
             })
         }
         .await,

@@ -19,7 +19,9 @@ mod review;
 pub use analysis::analysis;
 pub use compare::compare;
 pub use completeness::completeness;
-pub use dashboards::{dashboard, dashboards, delete_dashboard, delete_favourite, save_dashboard, save_favourite};
+pub use dashboards::{
+    dashboard, dashboard_view, dashboards, delete_dashboard, delete_favourite, save_dashboard, save_favourite,
+};
 pub use home::home;
 pub use output::output;
 pub use quality::{follow_up, quality};
