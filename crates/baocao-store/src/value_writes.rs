@@ -91,10 +91,9 @@ async fn postgres(conn: &mut PgConnection, rows: &[ValueRow], now: DateTime<Utc>
     );
     let mut new = 0;
     for chunk in rows.chunks(PG_ROWS) {
-        let column = |f: fn(&ValueRow) -> i64| chunk.iter().map(f).collect::<Vec<_>>();
         let count: i64 = sqlx::query_scalar(&sql)
-            .bind(column(|v| v.indicator_id))
-            .bind(column(|v| v.unit_id))
+            .bind(chunk.iter().map(|v| v.indicator_id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|v| v.unit_id).collect::<Vec<_>>())
             .bind(chunk.iter().map(|v| v.period.as_str()).collect::<Vec<_>>())
             .bind(chunk.iter().map(|v| v.period_end).collect::<Vec<_>>())
             .bind(chunk.iter().map(|v| v.value.as_str()).collect::<Vec<_>>())

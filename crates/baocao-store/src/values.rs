@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use sha2::Digest;
+use std::io::Write as _;
 
 use crate::audit::Change;
 use crate::compose::Counting;
@@ -67,16 +68,15 @@ impl Db {
             ))
         });
         let mut tx = self.begin_write().await?;
-        type Ids<K> = Vec<(i64, K)>;
-        let (indicator_rows, unit_rows): (Ids<String>, Ids<(String, Option<NaiveDate>)>) = with_conn!(tx, |conn| {
+        type UnitRow = (i64, String, Option<NaiveDate>);
+        let (indicator_rows, unit_rows): (Vec<(i64, String)>, Vec<UnitRow>) = with_conn!(tx, |conn| {
             let indicators = sqlx::query_as("SELECT id, code FROM indicators").fetch_all(&mut *conn).await?;
-            let units: Vec<(i64, String, Option<NaiveDate>)> =
-                sqlx::query_as("SELECT id, code, valid_from FROM units").fetch_all(&mut *conn).await?;
-            (indicators, units.into_iter().map(|(id, code, from)| (id, (code, from))).collect())
+            let units = sqlx::query_as("SELECT id, code, valid_from FROM units").fetch_all(&mut *conn).await?;
+            (indicators, units)
         });
         let indicator_ids: HashMap<&str, i64> = indicator_rows.iter().map(|(id, code)| (code.as_str(), *id)).collect();
         let unit_ids: HashMap<(&str, Option<NaiveDate>), i64> =
-            unit_rows.iter().map(|(id, (code, from))| ((code.as_str(), *from), *id)).collect();
+            unit_rows.iter().map(|(id, code, from)| ((code.as_str(), *from), *id)).collect();
         let mut digest = sha2::Sha256::new();
         let mut rows = Vec::with_capacity(ordered.len());
         for v in &ordered {
@@ -92,20 +92,20 @@ impl Db {
                 value_num: v.value.as_number(),
                 comment: v.comment.clone(),
             };
-            // What the fingerprint covers: each value as written, in order.
-            digest.update(
-                format!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
-                    v.indicator,
-                    v.unit.code,
-                    v.unit.valid_from.map(|d| d.to_string()).unwrap_or_default(),
-                    row.period,
-                    row.value,
-                    row.comment.as_deref().unwrap_or(""),
-                    row.value_num.map(|n| n.to_string()).unwrap_or_default()
-                )
-                .as_bytes(),
-            );
+            // What the fingerprint covers: each value as written, in order,
+            // fed to the hash as it is formatted (no string a value).
+            writeln!(
+                digest,
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                v.indicator,
+                v.unit.code,
+                v.unit.valid_from.map(|d| d.to_string()).unwrap_or_default(),
+                row.period,
+                row.value,
+                row.comment.as_deref().unwrap_or(""),
+                row.value_num.map(|n| n.to_string()).unwrap_or_default()
+            )
+            .expect("a hash takes every byte");
             rows.push(row);
         }
         if rows.len() != values.len() {

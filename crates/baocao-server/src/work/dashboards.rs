@@ -114,6 +114,19 @@ fn opens(registry: &Registry, access: &Access, dashboard: &Dashboard) -> bool {
             )
 }
 
+/// Dashboard `id` if `access` may open it. A dashboard not shared with the
+/// account is not found, alike whether it exists: its name is not the
+/// account's to know.
+async fn opened(state: &AppState, access: &Access, registry: &Registry, id: i64) -> Result<Dashboard, ApiError> {
+    state
+        .db
+        .dashboards(Which::One(id))
+        .await?
+        .into_iter()
+        .find(|d| opens(registry, access, d))
+        .ok_or_else(|| ApiError::not_found(format!("Không có bảng điều hành số {id}.")))
+}
+
 /// The dashboard the home page shows the account: the latest changed of
 /// those marked for the home page that it may open (its own included).
 pub(super) async fn home_dashboard(
@@ -262,15 +275,7 @@ pub async fn dashboard(State(state): State<AppState>, access: Access, Path(id): 
     page_result(
         async {
             let registry = state.registry().await?;
-            // A dashboard not shared with the account is not found, alike
-            // whether it exists: its name is not the account's to know.
-            let d = state
-                .db
-                .dashboards(Which::One(id))
-                .await?
-                .into_iter()
-                .find(|d| opens(&registry, &access, d))
-                .ok_or_else(|| ApiError::not_found(format!("Không có bảng điều hành số {id}.")))?;
+            let d = opened(&state, &access, &registry, id).await?;
             Ok(DashboardPage {
                 chrome: Chrome::new(&state, &access),
                 id: d.id,
@@ -302,13 +307,11 @@ pub async fn dashboard_view(
     page_result(
         async {
             let registry = state.registry().await?;
-            let item = state
-                .db
-                .dashboards(Which::One(id))
+            let item = opened(&state, &access, &registry, id)
                 .await?
+                .items
                 .into_iter()
-                .find(|d| opens(&registry, &access, d))
-                .and_then(|d| d.items.into_iter().nth(n))
+                .nth(n)
                 .ok_or_else(|| ApiError::not_found(format!("Không có mục {n} của bảng điều hành số {id}.")))?;
             Ok(CardPart { c: card(&state, &access, &item).await })
         }
