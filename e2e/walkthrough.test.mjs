@@ -8,7 +8,10 @@
 // its own regime in two levels; an account made by the account plan
 // activates itself from its mail and resets a forgotten password; an
 // official turns on two-factor sign-in; the officer finds the approval
-// among their notices; the administrator runs the reminders now. Runs `baocao serve --demo` on a fresh database and drives
+// among their notices; the administrator runs the reminders now; an
+// officer enters a report on a phone, and another one offline, sent when
+// the network returns, settling a conflict with the approver's return.
+// Runs `baocao serve --demo` on a fresh database and drives
 // Debian's chromium headless with playwright-core.
 //
 // BAOCAO_BIN: the binary (default ../target/debug/baocao).
@@ -798,7 +801,7 @@ test("every page of the office fits a phone's width: wide tables scroll on their
       await signIn(page, "quantri");
       const paths = ["/", "/reports", "/review", "/completeness", "/requests", "/output", "/compare", "/analysis", "/dashboards", "/quality", "/units",
         "/indicators", "/forms", "/regimes", "/regimes/editor", "/admin/accounts", "/admin/outbox", "/account/security", "/roster", "/accounts/plan",
-        "/tasks", "/archive", "/audit"];
+        "/tasks", "/archive", "/offline", "/audit"];
       const wide = [];
       for (const path of paths) {
         await page.goto(base + path);
@@ -808,7 +811,7 @@ test("every page of the office fits a phone's width: wide tables scroll on their
       assert.deepEqual(wide, [], "pages wider than the phone");
       await signOut(page);
     },
-    { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+    { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true },
   );
 });
 
@@ -840,4 +843,123 @@ test("a department reports on its own regime: its director approves, then the pr
       await signOut(page);
     });
   }
+});
+
+/** Ngọk Bay's report of `period` sent from a desk, then returned by the province's approver. */
+async function sentAndReturned(period) {
+  await as("meanwhile", async (desk) => {
+    await signIn(desk, "nhaplieu.ngokbay");
+    await desk.goto(`${base}/reports/${REGIME}/23317/${period}`);
+    for (const [code, value] of [["HS_TIEP_NHAN", "50"], ["HS_DUNG_HAN", "45"], ["HS_TRUC_TUYEN_TOAN_TRINH", "20"], ["VB_DIEN_TU", "300"]]) {
+      await desk.locator(`input[name="v:${code}"]`).fill(value);
+    }
+    await desk.getByLabel("Chức vụ").fill("Chủ tịch");
+    await desk.getByRole("button", { name: "Gửi báo cáo" }).click();
+    await desk.locator('[role="status"]', { hasText: "Đã gửi báo cáo" }).waitFor();
+    await signOut(desk);
+    await signIn(desk, "pheduyet.tinh");
+    await desk.goto(`${base}/reports/${REGIME}/23317/${period}`);
+    await desk.getByLabel("Lý do trả lại").fill("Kiểm tra lại số hồ sơ tiếp nhận");
+    await desk.getByRole("button", { name: "Trả lại" }).click();
+    await desk.locator('[role="status"]', { hasText: "Đã trả lại báo cáo" }).waitFor();
+    await signOut(desk);
+  });
+}
+
+test("a commune officer enters a report on a phone: a field per indicator, checked as typed, under 100 KB", async () => {
+  await as(
+    "phone-entry",
+    async (page) => {
+      await signIn(page, "nhaplieu.ngokbay");
+      const task = page.locator("table.tasks tr", { hasText: "Cần nhập và gửi" }).first();
+      const href = await task.getByRole("link", { name: "Mở báo cáo" }).getAttribute("href");
+      // The first visit as a phone makes it: nothing kept from the sign-in.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send("Network.clearBrowserCache");
+      const sizes = [];
+      page.on("requestfinished", (r) => sizes.push(r.sizes().then((s) => s.responseBodySize + s.responseHeadersSize)));
+      await page.goto(base + href);
+      await page.waitForLoadState("networkidle");
+      const bytes = (await Promise.all(sizes)).reduce((a, b) => a + b, 0);
+      assert.ok(bytes < 100 * 1024, `the report page and all it loads weigh ${bytes} bytes over the wire`);
+
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `the report page is ${overflow}px wider than the phone`);
+      const input = page.locator('input[name="v:HS_TIEP_NHAN"]');
+      const box = await input.boundingBox();
+      assert.ok(box.x >= 0 && box.x + box.width <= 360, `the field is on the screen: ${JSON.stringify(box)}`);
+      // Each field says its column, the table's heading being hidden.
+      const said = await input.locator("xpath=..").evaluate((td) => getComputedStyle(td, "::before").content);
+      assert.match(said, /Thực hiện kỳ này/);
+      // The same rules as on a desk, as the officer types.
+      await input.fill("10");
+      await page.locator('input[name="v:HS_DUNG_HAN"]').fill("20");
+      await page.locator('input[name="v:HS_DUNG_HAN"]').press("Tab");
+      await page.locator("#checks .error", { hasText: "«Số hồ sơ giải quyết đúng hạn» (HS_DUNG_HAN), cột «Thực hiện kỳ này»: 20 lớn hơn tổng 10" }).waitFor();
+      await signOut(page);
+    },
+    { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, serviceWorkers: "block" },
+  );
+});
+
+test("an officer enters a report offline, reloads, sends when back online and settles the approver's return", async () => {
+  await as("offline", async (page) => {
+    const context = page.context();
+    await signIn(page, "nhaplieu.ngokbay");
+    // The worker installed by the first page keeps the offline page.
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    await page.goto(`${base}/offline`);
+    await page.locator("#account", { hasText: /Đã tải \d+ báo cáo/ }).waitFor();
+    const item = page.locator(`#list li[data-regime="${REGIME}"]`).first();
+    const period = await item.getAttribute("data-period");
+    const chosen = page.locator(`#list li[data-regime="${REGIME}"][data-period="${period}"] button`);
+
+    await context.setOffline(true);
+    const reloaded = await page.reload();
+    assert.ok(reloaded.fromServiceWorker(), "offline, the page comes from the device");
+    await page.locator("#network", { hasText: "Không có mạng" }).waitFor();
+    await chosen.click();
+    await page.locator("#offline-HS_TIEP_NHAN").fill("100");
+    await page.locator("#offline-HS_DUNG_HAN").fill("120");
+    // The form's rules, checked on the device in the server's words.
+    await page.locator("#field-HS_DUNG_HAN .error", { hasText: "lớn hơn tổng 100" }).waitFor();
+    await page.locator("#offline-HS_DUNG_HAN").fill("90");
+    await page.locator("#offline-HS_TRUC_TUYEN_TOAN_TRINH").fill("40");
+    await page.locator("#offline-VB_DIEN_TU").fill("1.250");
+    await page.locator("#offline-position").fill("Chủ tịch");
+    assert.equal(await page.locator("#entry .error").count(), 0);
+    await page.getByRole("button", { name: "Gửi báo cáo" }).click();
+    await page.locator("#offline-saved", { hasText: "chưa gửi" }).waitFor();
+    // Kept on the device across a reload without the network.
+    await page.reload();
+    await page.locator("#pending li", { hasText: "Gửi báo cáo" }).locator(".badge", { hasText: "Chờ gửi" }).waitFor();
+
+    // Meanwhile the report is sent from a desk and returned by the approver.
+    await sentAndReturned(period);
+
+    await context.setOffline(false);
+    const conflict = page.locator("#pending div.conflict");
+    await conflict.waitFor();
+    assert.match(await conflict.innerText(), /Báo cáo đã thay đổi/);
+    const row = conflict.locator("tr", { hasText: "tiếp nhận" }).first();
+    assert.deepEqual(await row.locator("td.num").allInnerTexts(), ["100", "50"]);
+    await conflict.getByRole("button", { name: "Dùng bản trên thiết bị" }).click();
+    await page.locator("#pending li").waitFor({ state: "detached" });
+
+    // On the server: the device's figures, sent once, after the return.
+    const answer = await page.request.get(`${base}/api/v1/reports?regime=${REGIME}&unit=23317&period=${period}`);
+    const report = await answer.json();
+    assert.equal(report.status, "submitted");
+    const received = report.rows.find((r) => r.indicator === "HS_TIEP_NHAN");
+    assert.equal(received.cells.this_period, 100);
+    assert.deepEqual(report.revisions.slice(-3).map((r) => r.action), ["submit", "return", "submit"]);
+    assert.equal(report.revisions.filter((r) => r.action === "submit").length, 2, "nothing applied twice");
+
+    // Signed out, the device shows nobody's reports.
+    await page.goto(`${base}/`);
+    await signOut(page);
+    await page.goto(`${base}/offline`);
+    await page.locator("#account", { hasText: "Chưa đăng nhập" }).waitFor();
+    assert.equal(await page.locator("#list li").count(), 0);
+  });
 });

@@ -38,6 +38,7 @@ impl From<StoreError> for ApiError {
             }
             StoreError::NotFound(message) => ApiError::not_found(message),
             StoreError::Unprocessable(message) => ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, message },
+            StoreError::Stale(message) => ApiError { status: StatusCode::PRECONDITION_FAILED, message },
             other => ApiError { status: StatusCode::CONFLICT, message: other.to_string() },
         }
     }

@@ -16,13 +16,16 @@ mod catalog;
 mod data_api;
 mod directory_api;
 mod directory_pages;
+mod due;
 mod error;
+mod etag;
 mod headers;
 mod idempotency;
 mod inbox;
 mod jobs_page;
 pub mod mail;
 mod metrics;
+mod offline;
 pub mod oidc;
 mod openapi;
 mod outbox_page;
@@ -53,6 +56,8 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use baocao_core::access::Permission::{
     ApproveReports, EnterReports, ManageAccounts, ManageCatalog, ViewAudit, ViewCatalog, ViewReports,
 };
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -80,6 +85,8 @@ fn routes() -> Routes {
         .post("/api/v1/dataValueSets", Needs(ManageCatalog), data_api::import)
         .get("/api/v1/values", Needs(ViewReports), data_api::value)
         .get("/api/v1/values/table", Needs(ViewReports), data_api::table)
+        .get("/api/v1/session", SignedIn, offline::session)
+        .get("/api/v1/reports/due", Needs(ViewReports), offline::due)
         .get("/api/v1/reports", Needs(ViewReports), reports_api::show)
         .post("/api/v1/reports", NeedsAny(&[EnterReports, ApproveReports]), reports_api::act)
         .get("/api/v1/reports/xlsx", Needs(ViewReports), reports_api::download)
@@ -118,6 +125,13 @@ fn routes() -> Routes {
         .get("/static/htmx.min.js", Public, pages::htmx)
         .get("/static/picker.js", Public, pages::picker)
         .get("/static/chart-png.js", Public, pages::chart_png)
+        .get("/static/offline.js", Public, offline::script)
+        .get("/static/pwa.js", Public, offline::register)
+        .get("/static/icon-192.png", Public, offline::icon_192)
+        .get("/static/icon-512.png", Public, offline::icon_512)
+        .get("/sw.js", Public, offline::service_worker)
+        .get("/manifest.webmanifest", Public, offline::manifest)
+        .get("/offline", Public, offline::shell)
         .get("/login", Public, session::page)
         .post("/login", Public, session::sign_in)
         .get("/forgot", Public, password_links::forgot_page)
@@ -238,6 +252,11 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(panics::catch));
     // Around everything above: refusals and errors carry them too.
     headers::around(app)
+        // Scripts, styles and JSON go compressed (a phone on a weak
+        // connection); pages do not: a page holds the session's CSRF token
+        // beside text an attacker may choose, which compression would let
+        // them guess by the answer's size (BREACH).
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(NotForContentType::new("text/html"))))
         .layer(PropagateRequestIdLayer::new(header.clone()))
         .layer(
             TraceLayer::new_for_http()

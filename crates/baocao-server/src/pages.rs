@@ -39,9 +39,10 @@ enum Over {
 }
 
 /// The menu: each entry shown only to accounts whose permission opens it.
-const MENU: [(&str, &str, Permission, Over); 19] = [
+const MENU: [(&str, &str, Permission, Over); 20] = [
     ("/", "Việc của tôi", Permission::ViewCatalog, Over::Some),
     ("/reports", "Báo cáo", Permission::ViewReports, Over::Some),
+    ("/offline", "Nhập khi không có mạng", Permission::EnterReports, Over::Some),
     ("/review", "Phê duyệt", Permission::ApproveReports, Over::Some),
     ("/completeness", "Tiến độ", Permission::ViewReports, Over::Some),
     ("/quality", "Chất lượng", Permission::ViewReports, Over::Some),
@@ -103,7 +104,7 @@ pub(crate) fn unit_choices(
 }
 
 /// The application's stylesheet.
-const STYLESHEET: &str = include_str!("../static/app.css");
+pub(crate) const STYLESHEET: &str = include_str!("../static/app.css");
 
 /// A unit as a row of a page: dates already in dd/mm/yyyy.
 struct UnitRow {
@@ -297,7 +298,7 @@ pub async fn document_stylesheet() -> impl IntoResponse {
 }
 
 /// A script of the binary's own, cached for a day.
-fn script(body: &'static str) -> impl IntoResponse {
+pub(crate) fn script(body: &'static str) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")], body)
 }
 

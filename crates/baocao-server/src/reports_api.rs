@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::params::{JsonBody, Query};
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use baocao_core::report::{Completeness, ReportView};
@@ -36,15 +37,20 @@ fn period(text: &str) -> Result<Period, ApiError> {
     text.parse().map_err(|e| ApiError::bad_request(format!("tham số `period`: {e}")))
 }
 
-/// A report with its computed columns, rule findings and history.
+/// A report with its computed columns, rule findings and history. The
+/// answer carries an `ETag`; asked again `If-None-Match` it, an unchanged
+/// report is answered 304 without a body (a phone on a weak connection
+/// checks its copy for a few hundred bytes).
 #[utoipa::path(get, path = "/api/v1/reports", params(ReportQuery),
-    responses((status = 200, description = "the report (an empty draft when not started)"), (status = 409, description = "the unit does not report under this regime in that period")))]
+    responses((status = 200, description = "the report (an empty draft when not started)"), (status = 304, description = "the report is the one the `If-None-Match` tag names"), (status = 409, description = "the unit does not report under this regime in that period")))]
 pub async fn show(
     State(state): State<AppState>,
     access: Access,
+    headers: HeaderMap,
     Query(q): Query<ReportQuery>,
-) -> Result<Json<ReportView>, ApiError> {
-    Ok(Json(readable_report(&state, &access, &q).await?))
+) -> Result<axum::response::Response, ApiError> {
+    let report = readable_report(&state, &access, &q).await?;
+    Ok(crate::etag::answer(&headers, &report))
 }
 
 /// A report the account may read.
@@ -175,6 +181,13 @@ pub struct ReportAction {
     signer: Option<String>,
     #[serde(default)]
     position: Option<String>,
+    /// The number of the report's last revision when the change was made
+    /// (0 before its first action; `revisions[].seq` of the report read):
+    /// the change is refused with 412 when the report has moved since
+    /// (another officer's save, a return, an approval). Absent: applied to
+    /// whatever the report stands at.
+    #[serde(default)]
+    base_revision: Option<i64>,
 }
 
 /// Saves a draft, submits, approves or returns a report, in one transaction.
@@ -202,6 +215,7 @@ pub async fn act(
         at: None,
         level: None,
         idempotency: held.map(|Extension(held)| held),
+        base_revision: body.base_revision,
     };
     Ok(Json(act_as(&state, &access, request, answer).await?))
 }
@@ -319,6 +333,7 @@ pub async fn upload(
         at: None,
         level: None,
         idempotency: held.map(|Extension(held)| held),
+        base_revision: None,
     };
     Ok(Json(act_as(&state, &access, request, answer).await?))
 }

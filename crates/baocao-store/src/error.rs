@@ -19,6 +19,10 @@ pub enum StoreError {
     Registry(#[from] RegistryError),
     #[error("{0}")]
     Conflict(String),
+    /// A change made on an earlier state than the one stored (the
+    /// precondition of a conditional write failed).
+    #[error("{0}")]
+    Stale(String),
     /// Input that can never be taken as it is (a control character in a
     /// name, a value of the wrong kind): mend it and send it again.
     #[error("{0}")]

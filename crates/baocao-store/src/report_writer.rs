@@ -102,6 +102,8 @@ struct State {
     submitter: Option<String>,
     /// Who approved it, at any level, since it was last sent.
     approvers: Option<Vec<String>>,
+    /// Its last revision's number; none before its first action.
+    revision: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -366,6 +368,15 @@ fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'
     let state = state.ok_or_else(|| {
         StoreError::NotFound(format!("Đơn vị {} ({}) không có trong cơ sở dữ liệu.", unit.name, unit.code))
     })?;
+    // A change made on what the report was at an earlier revision (entered
+    // offline, say) is not applied over what happened since.
+    let revision = state.revision.unwrap_or(0);
+    if let Some(base) = req.base_revision.filter(|&base| base != revision) {
+        return Err(StoreError::Stale(format!(
+            "Báo cáo đã thay đổi từ lúc lấy về để sửa (bản {base}, nay là bản {revision}): \
+             xem bản hiện có trên máy chủ rồi chọn giữ bản nào; không lưu gì."
+        )));
+    }
     // Only a version that has ended can be legacy.
     if let (Some(_), Some(cutover)) = (unit.validity.to, &state.cutover) {
         return Err(StoreError::Conflict(format!(
@@ -457,7 +468,7 @@ fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'
         event,
         job,
     };
-    Ok((Outcome { status: next, findings }, accepted))
+    Ok((Outcome { status: next, findings, revision: revision + 1 }, accepted))
 }
 
 /// Where an action leaves the report in its regime's approval chain: the

@@ -46,6 +46,10 @@ pub struct ReportRequest {
     /// in the action's own transaction, and the action written only if
     /// the claim still holds.
     pub idempotency: Option<crate::idempotency::Held>,
+    /// The revision the change was made on (0: before the report's first
+    /// action); refused as [`StoreError::Stale`] when the report has moved
+    /// since. None: whatever it stands at.
+    pub base_revision: Option<i64>,
 }
 
 /// The regime, reporting unit, form version and indicators of one report.
@@ -68,6 +72,9 @@ pub(crate) struct ReportScope {
 pub struct Outcome {
     pub status: Status,
     pub findings: Vec<baocao_core::form::Finding>,
+    /// The number of the revision the action wrote: what a next change
+    /// made on this state gives as its `base_revision`.
+    pub revision: i64,
 }
 
 #[derive(sqlx::FromRow)]

@@ -142,7 +142,8 @@ pub const SQLITE: Dialect = Dialect {
             json((SELECT json_group_array(v.actor) FROM report_revisions v
                   WHERE v.report_id = r.id AND v.action = 'approve'
                     AND v.seq > COALESCE((SELECT MAX(w.seq) FROM report_revisions w
-                                          WHERE w.report_id = r.id AND w.action = 'submit'), 0)))))
+                                          WHERE w.report_id = r.id AND w.action = 'submit'), 0))),
+            (SELECT MAX(v.seq) FROM report_revisions v WHERE v.report_id = r.id)))
         FROM json_each($1) AS x
         JOIN units u ON u.code = x.value->>'code'
              AND COALESCE(u.valid_from, '0001-01-01') = COALESCE(x.value->>'valid_from', '0001-01-01')
@@ -216,7 +217,8 @@ pub const POSTGRES: Dialect = Dialect {
             (SELECT COALESCE(json_agg(v.actor), '[]'::json) FROM report_revisions v
              WHERE v.report_id = r.id AND v.action = 'approve'
                AND v.seq > COALESCE((SELECT MAX(w.seq) FROM report_revisions w
-                                     WHERE w.report_id = r.id AND w.action = 'submit'), 0)))), '[]')::text
+                                     WHERE w.report_id = r.id AND w.action = 'submit'), 0)),
+            (SELECT MAX(v.seq) FROM report_revisions v WHERE v.report_id = r.id))), '[]')::text
         FROM jsonb_to_recordset($1::jsonb) AS x(k bigint, regime_id bigint, code text, valid_from date, period text)
         JOIN units u ON u.code = x.code
              AND COALESCE(u.valid_from, DATE '0001-01-01') = COALESCE(x.valid_from, DATE '0001-01-01')

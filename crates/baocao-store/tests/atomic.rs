@@ -94,6 +94,7 @@ fn report(unit: &str, action: Action, values: &[(&str, &str)]) -> ReportRequest 
         at: None,
         level: None,
         idempotency: None,
+        base_revision: None,
     }
 }
 

@@ -58,6 +58,7 @@ fn request(unit: &str, action: Action, values: &[(&str, &str)]) -> ReportRequest
         at: None,
         level: None,
         idempotency: None,
+        base_revision: None,
     }
 }
 
@@ -255,4 +256,37 @@ async fn a_keyed_action_marks_its_key_with_its_write() {
     assert!(matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("Idempotency-Key")), "{refused:?}");
     let view = t.db.report(&registry, "BC", unit, &PERIOD).await.unwrap();
     assert_eq!(view.revisions.len(), 1, "one save written");
+}
+
+/// A change made on an earlier state of the report (entered offline, say)
+/// is refused when the report moved meanwhile, and writes nothing; made on
+/// the state it finds, it is applied and says the revision it wrote.
+#[tokio::test]
+async fn a_change_made_on_an_earlier_revision_is_refused_whole() {
+    let (t, registry) = reporting().await;
+    let unit = registry.versions().iter().find(|v| v.validity.contains(PERIOD.end()) && v.level == 2).unwrap();
+    let on = |base: i64, action: Action, values: &[(&str, &str)]| ReportRequest {
+        base_revision: Some(base),
+        ..request(&unit.code, action, values)
+    };
+    // Made on a report not yet begun (revision 0): applied, as revision 1.
+    let first = t.db.apply_report_action(&registry, on(0, Action::Save, &[("CT01", "5")])).await.unwrap();
+    assert_eq!((first.status, first.revision), (Status::Draft, 1));
+    // Another officer saves on revision 1: revision 2.
+    let second = t.db.apply_report_action(&registry, on(1, Action::Save, &[("CT01", "6")])).await.unwrap();
+    assert_eq!(second.revision, 2);
+    // The device still holds revision 1: its change and its sending are refused.
+    for action in [Action::Save, Action::Submit] {
+        match t.db.apply_report_action(&registry, on(1, action, &[("CT01", "9"), ("CT02", "1")])).await {
+            Err(StoreError::Stale(message)) => assert!(message.contains("bản 1, nay là bản 2"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    let view = t.db.report(&registry, "BC", &unit.code, &PERIOD).await.unwrap();
+    let ct01 = view.rows[0].cells.get(baocao_core::report::column_key(Column::ThisPeriod)).copied();
+    assert_eq!((view.status, view.revisions.len(), ct01), (Status::Draft, 2, Some(6.0)));
+    // Made again on what it now finds: sent.
+    let sent =
+        t.db.apply_report_action(&registry, on(2, Action::Submit, &[("CT01", "9"), ("CT02", "1")])).await.unwrap();
+    assert_eq!((sent.status, sent.revision), (Status::Submitted, 3));
 }

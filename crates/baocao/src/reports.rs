@@ -253,6 +253,7 @@ pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
                 at: None,
                 level: None,
                 idempotency: None,
+                base_revision: None,
             };
             return print(&db.act_on_report(&registry, request).await?, format);
         }
@@ -280,6 +281,7 @@ pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
         at: None,
         level: None,
         idempotency: None,
+        base_revision: None,
     };
     let view = db.act_on_report(&registry, request).await?;
     print(&view, which.format)

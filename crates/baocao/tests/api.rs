@@ -1203,3 +1203,97 @@ async fn a_roster_grants_a_department_its_own_reports_when_it_says_at_agency() {
         "the director decides on the department's own reports only: {plan}"
     );
 }
+
+/// What a phone takes along before going offline, and how its changes come
+/// back: the reports due with their rules, conditional reads, changes
+/// refused when made on an earlier revision, compressed scripts and data.
+#[tokio::test]
+async fn a_device_takes_its_reports_along_and_its_changes_are_checked_on_return() {
+    let app = spawn().await;
+    let (status, due) = app.get_as(Some("ngokbay"), "/api/v1/reports/due").await;
+    assert_eq!(status, 200, "{due}");
+    let due = due.as_array().unwrap();
+    assert!(!due.is_empty() && due.iter().all(|d| d["unit"] == "23317"), "{due:?}");
+    let entry = due.iter().find(|d| d["duty"] == "enter" && d["regime"] == "BC_THANG_TTHC").expect("a report to enter");
+    assert!(!entry["rules"].as_array().unwrap().is_empty(), "{entry}");
+    assert!(entry["indicators"]["HS_TIEP_NHAN"]["expected"].as_str().unwrap().starts_with("một số"), "{entry}");
+    assert_eq!(entry["report"]["unit"], "23317");
+    let period = entry["period"].as_str().unwrap();
+    let revision = entry["revision"].as_i64().unwrap();
+    // Another commune's officer takes nothing of Ngọk Bay's.
+    let (_, theirs) = app.get_as(Some("sathay"), "/api/v1/reports/due").await;
+    assert!(theirs.as_array().unwrap().iter().all(|d| d["unit"] != "23317"), "{theirs}");
+
+    // A report read again with its tag costs no body until it changes.
+    let path = format!("/api/v1/reports?regime=BC_THANG_TTHC&unit=23317&period={period}");
+    let read = |tag: Option<String>| {
+        let mut req = app.client.get(app.url(&path)).bearer_auth(app.token("ngokbay"));
+        if let Some(tag) = tag {
+            req = req.header("if-none-match", tag);
+        }
+        req.send()
+    };
+    let first = read(None).await.unwrap();
+    assert_eq!(first.status(), 200);
+    let tag = first.headers()["etag"].to_str().unwrap().to_string();
+    let again = read(Some(tag.clone())).await.unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
+
+    // A change made on the revision taken along is applied…
+    let change = |base: i64, value: &str| {
+        format!(
+            r#"{{"regime":"BC_THANG_TTHC","unit":"23317","period":"{period}","action":"save","values":{{"HS_TIEP_NHAN":"{value}"}},"base_revision":{base}}}"#
+        )
+    };
+    let (status, saved) = app
+        .post_as(Some("ngokbay"), "/api/v1/reports?answer=outcome", "application/json", &change(revision, "40"))
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["revision"].as_i64(), Some(revision + 1));
+    let changed = read(Some(tag)).await.unwrap();
+    assert_eq!(changed.status(), 200, "the tag follows the report");
+    // …one made on the same, now earlier, revision is refused, and writes nothing.
+    let (status, refused) = app
+        .post_as(Some("ngokbay"), "/api/v1/reports?answer=outcome", "application/json", &change(revision, "41"))
+        .await;
+    assert_eq!(status, 412, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("Báo cáo đã thay đổi"), "{refused}");
+    let (_, shown) = app.get(&path).await;
+    let row = shown["rows"].as_array().unwrap().iter().find(|r| r["indicator"] == "HS_TIEP_NHAN").unwrap();
+    assert_eq!(row["cells"]["this_period"].as_f64(), Some(40.0));
+
+    // Who is signed in, for the offline page: an API token has no CSRF token.
+    let (status, me) = app.get_as(Some("ngokbay"), "/api/v1/session").await;
+    assert_eq!((status, me["username"].as_str(), me["csrf"].is_null()), (200, Some("ngokbay"), true));
+
+    // Scripts and JSON go compressed; pages, which hold a CSRF token, do not.
+    for (path, compressed) in [("/static/offline.js", true), ("/api/v1/reports/due", true), ("/", false)] {
+        let res = app
+            .client
+            .get(app.url(path))
+            .bearer_auth(app.token("ngokbay"))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers().get("content-encoding").is_some(), compressed, "{path}");
+    }
+
+    // The installable application: manifest, icons, a worker of this release.
+    let (status, manifest) = app.get_as(None, "/manifest.webmanifest").await;
+    assert_eq!((status, manifest["start_url"].as_str()), (200, Some("/")));
+    for icon in manifest["icons"].as_array().unwrap() {
+        let res = app.client.get(app.url(icon["src"].as_str().unwrap())).send().await.unwrap();
+        assert_eq!(res.headers()["content-type"], "image/png");
+        assert!(res.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    }
+    let worker = app.client.get(app.url("/sw.js")).send().await.unwrap();
+    assert_eq!(worker.headers()["cache-control"], "no-cache");
+    let worker = worker.text().await.unwrap();
+    assert!(worker.contains("const CACHE = \"baocao-") && !worker.contains("__VERSION__"));
+    let (status, shell) = app.text_as("ngokbay", "/offline").await;
+    assert_eq!(status, 200);
+    assert!(shell.contains("/static/offline.js") && !shell.contains("ngokbay"), "the page holds no account");
+}

@@ -36,56 +36,32 @@ pub async fn home(State(state): State<AppState>, access: Access) -> Response {
         async {
             let registry = state.registry().await?;
             let today = today_in_vietnam();
-            let mut tasks = Vec::new();
-            for regime in state.db.regimes().await? {
-                // A closed request asks nothing more of anyone.
-                if regime.request.as_ref().is_some_and(|r| r.closed_on.is_some()) {
-                    continue;
-                }
-                let what = match &regime.request {
-                    Some(r) => format!(
-                        "Đề nghị báo cáo {} {}: {}",
-                        r.kind.vietnamese().to_lowercase(),
-                        regime.code,
-                        regime.name
-                    ),
-                    None => regime.name.clone(),
-                };
-                for period in recent_periods(&regime, today) {
-                    let completeness = state.db.completeness(&registry, &regime.code, &period).await?;
-                    let deadline = regime.deadline(&period);
-                    for u in &completeness.units {
-                        let Some(unit) = registry.in_force(&u.code, period.end()) else { continue };
-                        let target = Target::Unit { unit, day: period.end(), form: Some(&regime.form) };
-                        let kind = match u.status {
-                            None | Some(Status::Draft) if access.can(&registry, Permission::EnterReports, target) => {
-                                "Cần nhập và gửi"
-                            }
-                            Some(Status::Returned) if access.can(&registry, Permission::EnterReports, target) => {
-                                "Bị trả lại, cần sửa"
-                            }
-                            // Only at the level of the chain the report waits at.
-                            Some(Status::Submitted)
-                                if access.decides(&registry, &regime, &u.code, &period, u.approvals) =>
-                            {
-                                "Chờ phê duyệt"
-                            }
-                            _ => continue,
-                        };
-                        tasks.push(Task {
-                            kind,
-                            regime: regime.code.clone(),
-                            what: what.clone(),
-                            unit: u.code.clone(),
-                            unit_name: u.name.clone(),
-                            period: period.to_string(),
-                            period_label: period.label(),
-                            deadline: format_vn(deadline),
-                            late: today > deadline,
-                        });
+            let tasks = crate::due::due_reports(&state, &access, &registry, today)
+                .await?
+                .into_iter()
+                .map(|d| {
+                    let what = match &d.regime.request {
+                        Some(r) => format!(
+                            "Đề nghị báo cáo {} {}: {}",
+                            r.kind.vietnamese().to_lowercase(),
+                            d.regime.code,
+                            d.regime.name
+                        ),
+                        None => d.regime.name.clone(),
+                    };
+                    Task {
+                        kind: d.duty.vietnamese(),
+                        regime: d.regime.code.clone(),
+                        what,
+                        unit: d.unit,
+                        unit_name: d.unit_name,
+                        period: d.period.to_string(),
+                        period_label: d.period.label(),
+                        deadline: format_vn(d.deadline),
+                        late: today > d.deadline,
                     }
-                }
-            }
+                })
+                .collect();
             let shown = super::dashboards::home_dashboard(&state, &access, &registry).await?;
             Ok(HomePage {
                 chrome: Chrome::new(&state, &access),

@@ -68,19 +68,6 @@ fn marks(estimated: bool, partial: bool) -> &'static str {
     }
 }
 
-/// The periods worth showing on `today`: those whose data cut-off window
-/// has begun, newest first, back about three months.
-fn recent_periods(regime: &Regime, today: NaiveDate) -> Vec<Period> {
-    let mut periods: Vec<Period> = regime
-        .periods(today - Days::new(100), today + Days::new(400))
-        .into_iter()
-        .filter(|p| p.cutoff().0 <= today)
-        .collect();
-    periods.reverse();
-    periods.truncate(3);
-    periods
-}
-
 #[derive(Deserialize)]
 pub struct ListQuery {
     regime: Option<String>,

@@ -5,6 +5,9 @@ use super::*;
 
 /// A cell of the entry grid.
 struct Cell {
+    /// Its column's heading: on a phone, where the grid is a list of
+    /// fields per indicator, each field says which column it is.
+    heading: &'static str,
     /// The input's name when entered here, else empty.
     input: String,
     /// Its element id, kept across htmx swaps so focus stays put.
@@ -85,7 +88,7 @@ fn grid(view: &ReportView, editable: bool, entered: &HashMap<String, String>) ->
                         String::new()
                     };
                     let value = entered.get(&input).cloned().unwrap_or_else(|| row.shown(column));
-                    Cell { id: input.replace(':', "-"), input, value }
+                    Cell { heading: column.heading(), id: input.replace(':', "-"), input, value }
                 })
                 .collect();
             let messages = view
@@ -358,6 +361,7 @@ pub async fn act(
         at: None,
         level: None,
         idempotency: None,
+        base_revision: None,
     };
     match act_as(&state, &access, request, crate::reports_api::Answer::Outcome).await {
         Ok(_) => {
@@ -430,6 +434,7 @@ pub async fn upload(
             at: None,
             level: None,
             idempotency: None,
+            base_revision: None,
         };
         act_as(&state, &access, request, crate::reports_api::Answer::Outcome).await?;
         Ok::<_, ApiError>(())

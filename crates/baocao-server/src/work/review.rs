@@ -138,6 +138,7 @@ pub async fn approve_selected(
                 at: None,
                 level: None,
                 idempotency: None,
+                base_revision: None,
             };
             match act_as(&state, &access, request, crate::reports_api::Answer::Outcome).await {
                 Ok(_) => approved += 1,

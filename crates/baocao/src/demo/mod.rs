@@ -490,6 +490,7 @@ async fn act(
             at: Some(sent + chrono::Duration::days(step as i64)),
             level: None,
             idempotency: None,
+            base_revision: None,
         };
         db.apply_report_action(registry, request).await?;
     }
