@@ -919,6 +919,7 @@ test("an officer enters a report offline, reloads, sends when back online and se
     assert.ok(reloaded.fromServiceWorker(), "offline, the page comes from the device");
     await page.locator("#network", { hasText: "Không có mạng" }).waitFor();
     await chosen.click();
+    await page.locator("#offline-history").waitFor();
     await page.locator("#offline-HS_TIEP_NHAN").fill("100");
     await page.locator("#offline-HS_DUNG_HAN").fill("120");
     // The form's rules, checked on the device in the server's words.

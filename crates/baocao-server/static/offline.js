@@ -75,6 +75,8 @@
       `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${String(date.getDate()).padStart(2, "0")}`,
     )}`;
   const STATUS = { draft: "Nháp", submitted: "Đã gửi", approved: "Đã duyệt", returned: "Trả lại" };
+  // baocao_core::workflow::action_vietnamese
+  const ACTION = { save: "Lưu nháp", submit: "Gửi báo cáo", approve: "Phê duyệt", return: "Trả lại", reopen: "Mở lại để sửa" };
 
   // ---- the form's rules, checked as the server checks them ------------
   // (baocao_core::form::Form::validate and ValueType::parse: same rules,
@@ -333,9 +335,27 @@
         el("button", { type: "button", class: "secondary", onclick: () => act("save") }, "Lưu nháp trên thiết bị"),
         el("button", { type: "button", onclick: () => act("submit") }, "Gửi báo cáo")),
       saved,
+      history(report),
     );
     check(bundle, inputs, checks);
     box.scrollIntoView();
+  }
+
+  /** The report's history as taken along, newest first. */
+  function history(report) {
+    const rows = report.revisions
+      .slice()
+      .reverse()
+      .map((r) =>
+        el("tr", {}, el("td", {}, moment(new Date(r.at))), el("td", {}, r.actor), el("td", {}, ACTION[r.action] || r.action),
+          el("td", {}, STATUS[r.status] || r.status), el("td", {}, r.note || "")));
+    return el("section", { id: "offline-history" },
+      el("h3", {}, "Lịch sử (lúc tải về)"),
+      rows.length === 0
+        ? el("p", { class: "empty" }, "Chưa có.")
+        : el("div", { class: "scroll" }, el("table", { class: "grid history" },
+          el("thead", {}, el("tr", {}, ...["Thời điểm", "Người thực hiện", "Thao tác", "Trạng thái", "Ghi chú"].map((h) => el("th", {}, h)))),
+          el("tbody", {}, rows))));
   }
 
   function check(bundle, inputs, checks) {
