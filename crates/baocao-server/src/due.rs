@@ -35,6 +35,15 @@ impl Duty {
         }
     }
 
+    /// The duty as the API names it.
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Duty::Enter => "enter",
+            Duty::Mend => "mend",
+            Duty::Decide => "decide",
+        }
+    }
+
     /// Whether the duty is entering figures.
     pub(crate) fn enters(self) -> bool {
         matches!(self, Duty::Enter | Duty::Mend)

@@ -14,6 +14,7 @@
 //! answers a page the network cannot reach with that page.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use axum::Json;
 use axum::extract::State;
@@ -60,13 +61,16 @@ pub async fn register() -> impl IntoResponse {
 /// by the browser on every visit (`no-cache`); its cache's name changes
 /// with what it keeps, so a new release replaces the old copies.
 pub async fn service_worker() -> impl IntoResponse {
-    let mut hasher = Sha256::new();
-    for part in [SHELL, SCRIPT, REGISTER, WORKER, crate::pages::STYLESHEET] {
-        hasher.update(part.as_bytes());
-    }
-    let version = format!("{:x}", hasher.finalize());
-    let body = WORKER.replace("__VERSION__", &version[..16]);
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], body)
+    // What it keeps is compiled in: named once, not on every check.
+    static BODY: LazyLock<String> = LazyLock::new(|| {
+        let mut hasher = Sha256::new();
+        for part in [SHELL, SCRIPT, REGISTER, WORKER, crate::pages::STYLESHEET] {
+            hasher.update(part.as_bytes());
+        }
+        let version = format!("{:x}", hasher.finalize());
+        WORKER.replace("__VERSION__", &version[..16])
+    });
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], BODY.as_str())
 }
 
 /// `GET /manifest.webmanifest`: what a phone installs.
@@ -152,12 +156,11 @@ pub struct DueEntry {
     period: String,
     period_label: String,
     deadline: chrono::NaiveDate,
-    /// For entry: the report as it stands (last year's figures, history).
+    /// For entry: the report as it stands (last year's figures, history;
+    /// the largest `revisions[].seq`, 0 when none, is what a change made on
+    /// it gives as `base_revision`).
     #[schema(value_type = Option<Object>)]
     report: Option<ReportView>,
-    /// For entry: the number of its last revision, what a change made on
-    /// it gives as `base_revision` (0 before its first action).
-    revision: Option<i64>,
     /// For entry: the form's rules, as the server checks them.
     #[schema(value_type = Vec<Object>)]
     rules: Vec<Rule>,
@@ -184,11 +187,7 @@ pub async fn due(State(state): State<AppState>, access: Access) -> Result<Json<V
     let mut taken = 0;
     for d in due_reports(&state, &access, &registry, today).await? {
         let mut entry = DueEntry {
-            duty: match d.duty {
-                crate::due::Duty::Enter => "enter",
-                crate::due::Duty::Mend => "mend",
-                crate::due::Duty::Decide => "decide",
-            },
+            duty: d.duty.code(),
             regime: d.regime.code.clone(),
             regime_name: d.regime.name.clone(),
             unit: d.unit.clone(),
@@ -197,33 +196,31 @@ pub async fn due(State(state): State<AppState>, access: Access) -> Result<Json<V
             period_label: d.period.label(),
             deadline: d.deadline,
             report: None,
-            revision: None,
             rules: Vec::new(),
             indicators: BTreeMap::new(),
         };
         if d.duty.enters() && taken < TAKEN_ALONG {
             taken += 1;
             let report = state.db.report(&registry, &d.regime.code, &d.unit, &d.period).await?;
-            let versions = state.db.form_versions(&d.regime.form).await?;
-            if let Some(form) = versions.iter().find(|f| f.validity().contains(d.period.end())) {
-                entry.rules = form.rules.clone();
-                entry.indicators = form
-                    .indicators()
-                    .filter_map(|code| {
-                        let indicator = indicators.get(code)?;
-                        Some((
-                            code.to_string(),
-                            EntryIndicator {
-                                label: form.label(code, &indicators).to_string(),
-                                value_type: indicator.value_type,
-                                expected: indicator.value_type.expected(),
-                                computed: indicator.aggregation.formula().is_some(),
-                            },
-                        ))
-                    })
-                    .collect();
-            }
-            entry.revision = Some(report.revisions.iter().map(|r| r.seq).max().unwrap_or(0));
+            // The version the report was built with, from the catalog kept
+            // in memory (not every version read and parsed again).
+            let (_, form) = state.db.form_at(&d.regime.form, d.period.end()).await?;
+            entry.indicators = form
+                .indicators()
+                .filter_map(|code| {
+                    let indicator = indicators.get(code)?;
+                    Some((
+                        code.to_string(),
+                        EntryIndicator {
+                            label: form.label(code, &indicators).to_string(),
+                            value_type: indicator.value_type,
+                            expected: indicator.value_type.expected(),
+                            computed: indicator.aggregation.formula().is_some(),
+                        },
+                    ))
+                })
+                .collect();
+            entry.rules = form.rules;
             entry.report = Some(report);
         }
         out.push(entry);

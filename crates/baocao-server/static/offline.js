@@ -242,7 +242,6 @@
     const bundle = await get("reports", key);
     if (bundle) {
       bundle.report = change.server;
-      bundle.revision = lastRevision(change.server);
       await put("reports", bundle, key);
     }
     if (keepMine) {
@@ -413,7 +412,7 @@
       position: position || null,
       // A newer entry replaces the one not yet sent: made on the same
       // revision, it keeps its place in the order.
-      base_revision: earlier ? earlier.base_revision : bundle.revision,
+      base_revision: earlier ? earlier.base_revision : lastRevision(bundle.report),
       idempotency_key: newKey(),
       created_at: new Date().toISOString(),
       state: "queued",
@@ -528,7 +527,6 @@
           const bundle = await get("reports", change.key);
           if (report && bundle) {
             bundle.report = report;
-            bundle.revision = lastRevision(report);
             await put("reports", bundle, change.key);
           }
           continue;

@@ -166,8 +166,9 @@ impl Db {
         rows.iter().map(|d| parse_json("form definition", d)).collect()
     }
 
-    /// The version of a form in force on `day`, with its row id.
-    pub(crate) async fn form_at(&self, code: &str, day: NaiveDate) -> Result<(i64, Form), StoreError> {
+    /// The version of a form in force on `day`, with its row id, from the
+    /// catalog kept in memory; refused when none is.
+    pub async fn form_at(&self, code: &str, day: NaiveDate) -> Result<(i64, Form), StoreError> {
         Ok(self.catalog().await?.form_at(code, day)?.clone())
     }
 
