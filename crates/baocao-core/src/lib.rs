@@ -29,6 +29,7 @@ pub mod table;
 pub mod tasks;
 pub mod text;
 pub mod unit;
+pub mod upstream;
 pub mod workflow;
 
 pub use date::{Validity, parse_date, today_in_vietnam};

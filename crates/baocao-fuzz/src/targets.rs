@@ -30,8 +30,16 @@ pub const TARGETS: &[Target] = &[
     Target { name: "number", about: "numbers typed the Vietnamese way, every value type", run: number },
     Target { name: "csv", about: "indicator, agency, roster, task and DHIS2 CSV files", run: csv },
     Target { name: "xlsx", about: "workbooks: reports, rosters, agencies, tasks, indicators, forms", run: workbook },
-    Target { name: "toml", about: "forms, regimes and reorganization plans, then checked and planned", run: toml },
-    Target { name: "dhis2-json", about: "DHIS2 dataValueSets, then checked against a registry", run: dhis2_json },
+    Target {
+        name: "toml",
+        about: "forms, regimes, reorganization plans and upstream links, then checked and planned",
+        run: toml,
+    },
+    Target {
+        name: "dhis2-json",
+        about: "DHIS2 dataValueSets (checked against a registry), completeness registrations, an upstream's answers",
+        run: dhis2_json,
+    },
     Target { name: "scim-filter", about: "SCIM filters, then evaluated on a user", run: scim_filter },
 ];
 
@@ -277,6 +285,7 @@ static TOML_SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
         include_str!("../../../data/demo/form-bm01.toml"),
         include_str!("../../../data/demo/form-th01.toml"),
         include_str!("../../../data/demo/regime-monthly.toml"),
+        include_str!("../../../data/demo/upstream.toml"),
         "key = \"2026-nhap-xa\"\nname = \"Nhập xã\"\neffective_date = \"2026-01-01\"\n\
          legal_basis = \"Nghị quyết số 99\"\n\n[[changes]]\nchange = \"merge\"\ncodes = [\"00001\", \"00002\"]\n\
          into = { code = \"00001\", name = \"Xã An\", kind = \"xã\", parent_code = \"01\" }\n\n\
@@ -326,6 +335,9 @@ fn toml(runner: &mut proptest::test_runner::TestRunner) -> Result<(), String> {
         if let Ok(plan) = definitions::read_toml::<Reorganization>("f.toml", &s) {
             let _ = REGISTRY.plan(&plan);
         }
+        if let Ok(link) = baocao_ingest::upstream::read_link("f.toml", &s) {
+            let _ = link.retry_after(i32::MAX);
+        }
         Ok(())
     }))
 }
@@ -335,6 +347,8 @@ static JSON_SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
         r#"{"dataValues":[{"dataElement":"HS_TIEP_NHAN","period":"202407","orgUnit":"00001","value":"12"},
             {"dataElement":"HS_DUNG_HAN","period":"2024Q3","orgUnit":"00002","value":7,"comment":"ghi chú"}]}"#,
         r#"{"period":"202508","orgUnit":"01","dataValues":[{"dataElement":"TY_LE_TOAN_TRINH","value":"12.5"}]}"#,
+        r#"{"completeDataSetRegistrations":[{"dataSet":"BC_THANG_TTHC","period":"202508","organisationUnit":"23317","completed":false,"date":"2025-09-10"}]}"#,
+        r#"{"httpStatusCode":409,"response":{"status":"WARNING","importCount":{"imported":1},"conflicts":[{}]}}"#,
     ]
     .iter()
     .map(|s| s.as_bytes().to_vec())
@@ -347,6 +361,11 @@ fn dhis2_json(runner: &mut proptest::test_runner::TestRunner) -> Result<(), Stri
     outcome(runner.run(&inputs, |s| {
         if let Ok(raw) = dhis2::read_json("f.json", &s) {
             let _ = baocao_core::datavalue::check(raw, &known, &REGISTRY, baocao_core::today_in_vietnam());
+        }
+        let _ = dhis2::read_registrations("f.json", &s);
+        // What an upstream answers is read as hostile too.
+        for status in [200, 409, 503] {
+            let _ = baocao_core::upstream::judge(status, &s);
         }
         Ok(())
     }))

@@ -218,3 +218,89 @@ pub fn write_csv(values: &[DataValueOut]) -> String {
     }
     String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8 strings")
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RegistrationsIn {
+    #[serde(default)]
+    complete_data_set_registrations: Vec<RegistrationIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RegistrationIn {
+    #[serde(default)]
+    data_set: Option<String>,
+    #[serde(default)]
+    period: Option<String>,
+    #[serde(default)]
+    organisation_unit: Option<String>,
+    #[serde(default)]
+    completed: Option<bool>,
+    #[serde(default)]
+    date: Option<String>,
+}
+
+/// A completeness registration as received, its codes not yet checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawRegistration {
+    pub index: usize,
+    pub data_set: String,
+    pub period: String,
+    pub org_unit: String,
+    /// DHIS2's default: a registration is of a complete data set.
+    pub completed: bool,
+    pub date: Option<String>,
+}
+
+/// Reads `{"completeDataSetRegistrations":[…]}` (DHIS2's Web API).
+pub fn read_registrations(file: &str, text: &str) -> Result<Vec<RawRegistration>, Problems> {
+    let set: RegistrationsIn = serde_json::from_str(text).map_err(|e| {
+        Problems(vec![problem(
+            file,
+            Some(e.line() as u64),
+            None,
+            format!("không phải completeDataSetRegistrations của DHIS2: {e} (cột {})", e.column()),
+        )])
+    })?;
+    let mut errors = Vec::new();
+    let mut out = Vec::with_capacity(set.complete_data_set_registrations.len());
+    for (index, r) in set.complete_data_set_registrations.into_iter().enumerate() {
+        let field = |name: &str| format!("completeDataSetRegistrations[{index}].{name}");
+        let nonblank = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        let (Some(data_set), Some(period), Some(org_unit)) =
+            (nonblank(r.data_set), nonblank(r.period), nonblank(r.organisation_unit))
+        else {
+            errors.push(problem(file, None, Some(&field("dataSet")), "cần dataSet, period và organisationUnit".into()));
+            continue;
+        };
+        let date = r.date.filter(|d| !d.trim().is_empty());
+        let texts = [("dataSet", Some(&data_set)), ("period", Some(&period)), ("organisationUnit", Some(&org_unit))];
+        for (name, text) in texts.into_iter().chain([("date", date.as_ref())]) {
+            if let Some(Err(e)) = text.map(|t| check_text(t, false)) {
+                errors.push(problem(file, None, Some(&field(name)), e));
+            }
+        }
+        out.push(RawRegistration { index, data_set, period, org_unit, completed: r.completed.unwrap_or(true), date });
+    }
+    if errors.is_empty() { Ok(out) } else { Err(Problems(errors)) }
+}
+
+#[cfg(test)]
+mod registration_tests {
+    use super::*;
+
+    #[test]
+    fn registrations_are_read_complete_unless_said_otherwise_and_each_fault_is_named() {
+        let text = r#"{"completeDataSetRegistrations":[
+            {"dataSet":"BC","period":"202509","organisationUnit":"23317","date":"2025-10-05"},
+            {"dataSet":"BC","period":"202509","organisationUnit":"23527","completed":false}]}"#;
+        let read = read_registrations("r.json", text).unwrap();
+        assert_eq!((read[0].completed, read[0].date.as_deref()), (true, Some("2025-10-05")));
+        assert!(!read[1].completed);
+        let bad = r#"{"completeDataSetRegistrations":[{"dataSet":"BC","period":"202509"}]}"#;
+        let err = read_registrations("r.json", bad).unwrap_err().to_string();
+        assert!(err.contains("completeDataSetRegistrations[0]"), "{err}");
+        assert!(read_registrations("r.json", "[1,").is_err());
+    }
+}

@@ -12,6 +12,7 @@ pub mod indicators;
 pub mod roster;
 pub mod table;
 pub mod tasks;
+pub mod upstream;
 pub mod vn_admin;
 pub mod workbook;
 pub mod xlsx;

@@ -9,6 +9,7 @@ use baocao_core::restate::Composed;
 use baocao_core::{Indicator, Period, Periodicity, parse_date};
 use baocao_ingest::dhis2::{self, DataValueOut, DataValueSetOut};
 use baocao_store::compose::{Audience, Counting};
+use baocao_store::upstream::Registration;
 use baocao_store::values::ImportSummary;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -97,16 +98,154 @@ pub async fn import(
     Upload(body): Upload,
 ) -> Result<Json<ImportSummary>, ApiError> {
     let registry = state.registry().await?;
-    // Bulk values bypass the reports' workflow: a system-wide function,
-    // checked before the body is read.
-    access.require(&registry, Permission::ManageCatalog, Target::System)?;
-    let text =
-        std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("Nội dung gửi lên không phải văn bản UTF-8."))?;
+    // Bulk values bypass the reports' workflow: the catalog's function,
+    // checked before the body is read. Held on the whole system, it takes
+    // any unit; held on a subtree (a province sending to the national
+    // instance), only that subtree's units, each value checked.
+    let whole = bulk_writer(&registry, &access)?;
+    let text = utf8(&body)?;
     let csv =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/csv"));
     let raw = if csv { dhis2::read_csv("request body", text) } else { dhis2::read_json("request body", text) }
         .map_err(ApiError::from)?;
-    Ok(Json(state.db.import_data_values(access.username(), &registry, raw).await?))
+    let may = |key: &baocao_core::VersionKey, period: Period| whole || may_write(&registry, &access, key, period);
+    Ok(Json(state.db.import_data_values_within(access.username(), &registry, raw, &may).await?))
+}
+
+/// Whether the account writes bulk data on the whole system (`true`) or
+/// on some subtrees only (`false`); refused when on none.
+fn bulk_writer(registry: &baocao_core::Registry, access: &Access) -> Result<bool, ApiError> {
+    if access.can(registry, Permission::ManageCatalog, Target::System) {
+        return Ok(true);
+    }
+    access.require(registry, Permission::ManageCatalog, Target::Somewhere)?;
+    Ok(false)
+}
+
+/// Whether an account writing bulk data on some subtrees may write the
+/// figures of unit version `key` for `period`.
+fn may_write(registry: &baocao_core::Registry, access: &Access, key: &baocao_core::VersionKey, period: Period) -> bool {
+    registry.version(key).is_some_and(|unit| {
+        access.can(registry, Permission::ManageCatalog, Target::Unit { unit, day: period.end(), form: None })
+    })
+}
+
+fn utf8(body: &[u8]) -> Result<&str, ApiError> {
+    std::str::from_utf8(body).map_err(|_| ApiError::bad_request("Nội dung gửi lên không phải văn bản UTF-8."))
+}
+
+/// Imports DHIS2 completeness registrations: a lower instance's word that
+/// its report of a data set (a regime here), unit and period is complete,
+/// or no longer (`completed: false`). Each is checked as a value is: the
+/// regime known, the period valid, the unit in force on its last day and
+/// within the sender's reach; one refused is a conflict, the others are
+/// stored together.
+#[utoipa::path(post, path = "/api/v1/completeDataSetRegistrations",
+    request_body(content = String, description = "completeDataSetRegistrations JSON"),
+    responses((status = 200, description = "import summary (status SUCCESS, WARNING or ERROR, counts, conflicts)"),
+              (status = 400, description = "not a list of registrations")))]
+pub async fn import_registrations(
+    State(state): State<AppState>,
+    access: Access,
+    Upload(body): Upload,
+) -> Result<Json<ImportSummary>, ApiError> {
+    use baocao_core::datavalue::Conflict;
+    let registry = state.registry().await?;
+    let whole = bulk_writer(&registry, &access)?;
+    let raw = dhis2::read_registrations("request body", utf8(&body)?).map_err(ApiError::from)?;
+    let total = raw.len();
+    let regimes: std::collections::HashSet<String> = state.db.regimes().await?.into_iter().map(|r| r.code).collect();
+    let mut conflicts = Vec::new();
+    let mut taken = Vec::new();
+    for r in raw {
+        let refuse = |object: &str, code: &str, value: String| Conflict {
+            object: object.to_string(),
+            value,
+            error_code: code.to_string(),
+            indexes: vec![r.index],
+        };
+        if !regimes.contains(&r.data_set) {
+            conflicts.push(refuse(&r.data_set, "E7600", format!("không có chế độ báo cáo (dataSet) «{}»", r.data_set)));
+            continue;
+        }
+        let Ok(period) = r.period.parse::<Period>() else {
+            conflicts.push(refuse(&r.period, "E7611", format!("kỳ «{}» không hợp lệ", r.period)));
+            continue;
+        };
+        let Some(unit) = registry.in_force(&r.org_unit, period.end()) else {
+            let message = format!("đơn vị {} không có hiệu lực trong kỳ {}", r.org_unit, period.label());
+            conflicts.push(refuse(&r.org_unit, "E7610", message));
+            continue;
+        };
+        let key = unit.key();
+        if !whole && !may_write(&registry, &access, &key, period) {
+            let message = format!("tài khoản không được gửi số liệu của đơn vị {}", r.org_unit);
+            conflicts.push(refuse(&r.org_unit, "E7617", message));
+            continue;
+        }
+        let registration = Registration {
+            data_set: r.data_set,
+            period: period.to_string(),
+            organisation_unit: r.org_unit,
+            completed: r.completed,
+            date: r.date,
+        };
+        taken.push((registration, key));
+    }
+    let (imported, updated) = state.db.store_registrations(access.username(), &taken).await?;
+    let ignored = total - taken.len();
+    let status = match (conflicts.is_empty(), taken.is_empty() && total > 0) {
+        (true, _) => "SUCCESS",
+        (false, false) => "WARNING",
+        (false, true) => "ERROR",
+    };
+    Ok(Json(ImportSummary {
+        status,
+        description: format!("{imported} imported, {updated} updated, {ignored} ignored of {total} registrations"),
+        import_count: baocao_store::values::ImportCount { imported, updated, ignored, deleted: 0 },
+        conflicts,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationsQuery {
+    /// The data set (a regime's code).
+    data_set: String,
+    /// DHIS2 period string.
+    period: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Registrations {
+    complete_data_set_registrations: Vec<Registration>,
+}
+
+/// The completeness registrations received for a data set and period, of
+/// the units the asker may see.
+#[utoipa::path(get, path = "/api/v1/completeDataSetRegistrations", params(RegistrationsQuery),
+    responses((status = 200, body = Registrations)))]
+pub async fn registrations(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<RegistrationsQuery>,
+) -> Result<Json<Registrations>, ApiError> {
+    let period = period_param("period", &q.period)?;
+    let registry = state.registry().await?;
+    let day = period.end();
+    let complete_data_set_registrations = state
+        .db
+        .registrations(&q.data_set, &period.to_string())
+        .await?
+        .into_iter()
+        .filter(|r| {
+            registry.in_force(&r.organisation_unit, day).is_some_and(|unit| {
+                access.can(&registry, Permission::ViewReports, Target::Unit { unit, day, form: None })
+            })
+        })
+        .collect();
+    Ok(Json(Registrations { complete_data_set_registrations }))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -47,6 +47,8 @@ mod session;
 mod sso;
 mod state;
 mod tasks_page;
+pub mod upstream;
+mod upstream_page;
 mod work;
 
 use std::sync::Arc;
@@ -83,6 +85,8 @@ fn routes() -> Routes {
         .get("/api/v1/periods", Needs(ViewCatalog), data_api::periods)
         .get("/api/v1/dataValueSets", Needs(ViewReports), data_api::export)
         .post("/api/v1/dataValueSets", Needs(ManageCatalog), data_api::import)
+        .get("/api/v1/completeDataSetRegistrations", Needs(ViewReports), data_api::registrations)
+        .post("/api/v1/completeDataSetRegistrations", Needs(ManageCatalog), data_api::import_registrations)
         .get("/api/v1/values", Needs(ViewReports), data_api::value)
         .get("/api/v1/values/table", Needs(ViewReports), data_api::table)
         .get("/api/v1/session", SignedIn, offline::session)
@@ -200,6 +204,8 @@ fn routes() -> Routes {
         .post("/admin/accounts/password-sign-in", Needs(ManageAccounts), admin::set_password_sign_in)
         .get("/admin/outbox", Needs(ManageAccounts), outbox_page::outbox)
         .post("/admin/outbox/{id}/resend", Needs(ManageAccounts), outbox_page::resend)
+        .get("/admin/upstream", Needs(ManageCatalog), upstream_page::upstream)
+        .post("/admin/upstream/{id}/resend", Needs(ManageCatalog), upstream_page::resend)
         .get("/admin/jobs", Needs(ManageAccounts), jobs_page::jobs)
         .post("/admin/jobs/{name}/run", Needs(ManageAccounts), jobs_page::run_now)
         .post("/admin/tokens", Needs(ManageAccounts), admin::create_token)

@@ -49,6 +49,7 @@ mod sql;
 pub mod tasks;
 pub mod tx;
 pub mod unit_archive;
+pub mod upstream;
 mod value_writes;
 pub mod values;
 

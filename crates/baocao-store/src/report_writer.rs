@@ -38,6 +38,7 @@ use crate::error::{parse_json, rejected};
 use crate::idempotency::MARK_APPLIED;
 use crate::notifications::{EventKind, INSERT_EVENT};
 use crate::reports::{Outcome, ReportRequest, ReportScope, checked};
+use crate::upstream::{ENQUEUE_DELIVERIES, SUPERSEDE_WAITING, SUPERSEDED_BY_APPROVAL};
 use crate::{Db, StoreError, with_conn};
 
 /// At most this many actions in one transaction, first come first: under a
@@ -149,6 +150,9 @@ struct Accepted<'a> {
     /// or a reopening (`core::notify::ReportEvent`).
     #[serde(skip)]
     event: Option<ReportEvent>,
+    /// The revision this action writes.
+    #[serde(skip)]
+    revision: i64,
     #[serde(skip)]
     job: &'a Job,
 }
@@ -334,6 +338,25 @@ impl Db {
                         .execute(&mut *conn)
                         .await?;
                 }
+                // What goes upward is written with the approval that
+                // causes it: an approval exists exactly when its delivery does.
+                for a in accepted.iter().filter(|a| a.status == Status::Approved.as_str()) {
+                    sqlx::query(SUPERSEDE_WAITING)
+                        .bind(a.regime_id)
+                        .bind(a.unit_id)
+                        .bind(&a.period)
+                        .bind(SUPERSEDED_BY_APPROVAL)
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query(ENQUEUE_DELIVERIES)
+                        .bind(a.regime_id)
+                        .bind(a.unit_id)
+                        .bind(&a.period)
+                        .bind(a.revision)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                }
                 let changes: Vec<Change<'_>> = accepted
                     .iter_mut()
                     .map(|a| Change {
@@ -466,6 +489,7 @@ fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'
         before: serde_json::json!({ "status": status.as_str(), "values": previous }),
         after: serde_json::json!({ "status": next.as_str(), "values": snapshot, "reason": reason, "level": level }),
         event,
+        revision: revision + 1,
         job,
     };
     Ok((Outcome { status: next, findings, revision: revision + 1 }, accepted))

@@ -287,11 +287,37 @@ impl Db {
         registry: &baocao_core::Registry,
         raw: Vec<baocao_core::datavalue::RawValue>,
     ) -> Result<ImportSummary, StoreError> {
+        self.import_data_values_within(actor, registry, raw, &|_, _| true).await
+    }
+
+    /// [`Db::import_data_values`] for a sender whose reach is limited:
+    /// a value whose unit `may` not be written (the unit version, the
+    /// period) is refused as a conflict, as DHIS2 refuses a unit outside
+    /// the user's hierarchy (E7617), and nothing of it is stored.
+    pub async fn import_data_values_within(
+        &self,
+        actor: &str,
+        registry: &baocao_core::Registry,
+        raw: Vec<baocao_core::datavalue::RawValue>,
+        may: &(dyn Fn(&baocao_core::VersionKey, baocao_core::Period) -> bool + Sync),
+    ) -> Result<ImportSummary, StoreError> {
         let total = raw.len();
         let indicators: HashMap<String, Indicator> =
             self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
         let today = baocao_core::today_in_vietnam();
         let (mut ok, mut conflicts) = baocao_core::datavalue::check(raw, &indicators, registry, today);
+        ok.retain(|v| {
+            if may(&v.unit, v.period) {
+                return true;
+            }
+            conflicts.push(baocao_core::datavalue::Conflict {
+                object: v.unit.code.clone(),
+                value: format!("tài khoản không được gửi số liệu của đơn vị {}", v.unit.code),
+                error_code: "E7617".into(),
+                indexes: vec![v.index],
+            });
+            false
+        });
         let locked = self.locked_values(&ok).await?;
         ok.retain(|v| {
             let key = (v.indicator.clone(), v.unit.clone(), v.period.to_string());

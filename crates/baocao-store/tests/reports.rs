@@ -290,3 +290,87 @@ async fn a_change_made_on_an_earlier_revision_is_refused_whole() {
         t.db.apply_report_action(&registry, on(2, Action::Submit, &[("CT01", "9"), ("CT02", "1")])).await.unwrap();
     assert_eq!((sent.status, sent.revision), (Status::Submitted, 3));
 }
+
+/// An upstream that takes the regime `BC`.
+fn upstream() -> baocao_core::upstream::Link {
+    baocao_core::upstream::Link {
+        code: "trung-uong".into(),
+        name: "Cấp trên".into(),
+        url: "https://baocao.example/api/v1".into(),
+        auth: baocao_core::upstream::Auth::Bearer,
+        secret_env: "UPSTREAM_TOKEN".into(),
+        retry_seconds: 30,
+        regimes: vec![baocao_core::upstream::RegimeMap { regime: "BC".into(), data_set: "DS".into() }],
+        indicators: Default::default(),
+        units: Default::default(),
+    }
+}
+
+#[tokio::test]
+async fn a_final_approval_writes_its_delivery_upward_with_it_once_per_report() {
+    use baocao_store::upstream::Settled;
+    let (t, registry) = reporting().await;
+    let mut link = upstream();
+    link.regimes[0].regime = "KHONG_CO".into();
+    assert!(matches!(t.db.save_upstream_link("test", &link).await, Err(StoreError::NotFound(_))));
+    t.db.save_upstream_link("test", &upstream()).await.unwrap();
+    let unit = registry.versions().iter().find(|v| v.validity.contains(PERIOD.end()) && v.level == 2).unwrap();
+    let act = |action: Action, values: &[(&str, &str)]| request(&unit.code, action, values);
+    // A submission is not sent; an approval is, as the report stood.
+    t.db.apply_report_action(&registry, act(Action::Submit, &[("CT01", "7"), ("CT02", "1")])).await.unwrap();
+    assert!(t.db.deliveries(10).await.unwrap().is_empty());
+    assert!(t.db.claim_delivery(chrono::Utc::now()).await.unwrap().is_none());
+    t.db.apply_report_action(&registry, act(Action::Approve, &[])).await.unwrap();
+    let list = t.db.deliveries(10).await.unwrap();
+    assert_eq!((list.len(), list[0].state.as_str(), list[0].revision), (1, "pending", 2));
+    let claimed = t.db.claim_delivery(chrono::Utc::now()).await.unwrap().unwrap();
+    let report = claimed.report.as_ref().unwrap();
+    assert_eq!(report.values, [("CT01".to_string(), "7".to_string()), ("CT02".to_string(), "1".to_string())]);
+    // Claimed once: another process finds nothing to take.
+    assert!(t.db.claim_delivery(chrono::Utc::now()).await.unwrap().is_none());
+    // The upstream is down: tried again later, not before.
+    let later = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let retry = Settled::Retry { error: "không kết nối được", http_status: None, retry_at: later };
+    t.db.settle_delivery(claimed.id, retry).await.unwrap();
+    assert!(t.db.claim_delivery(chrono::Utc::now()).await.unwrap().is_none());
+    let again = t.db.claim_delivery(later).await.unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (claimed.id, 1));
+    // A claim whose process stopped is taken again once its lease lapses.
+    let lapsed = later + baocao_store::upstream::CLAIM_LEASE + chrono::Duration::seconds(1);
+    let retaken = t.db.claim_delivery(lapsed).await.unwrap().unwrap();
+    assert_eq!(retaken.id, claimed.id);
+    t.db.settle_delivery(retaken.id, Settled::Refused { error: "HTTP 401", http_status: Some(401), summary: None })
+        .await
+        .unwrap();
+    assert!(t.db.claim_delivery(lapsed).await.unwrap().is_none());
+    // An administrator sends it again (audited); a sent one cannot be.
+    t.db.resend_delivery("admin", claimed.id).await.unwrap();
+    let resent = t.db.claim_delivery(chrono::Utc::now()).await.unwrap().unwrap();
+    t.db.settle_delivery(resent.id, Settled::Sent { http_status: 200, summary: "{}" }).await.unwrap();
+    assert!(matches!(t.db.resend_delivery("admin", claimed.id).await, Err(StoreError::Conflict(_))));
+
+    // Reopened and approved twice before the worker looks: the first
+    // approval's delivery gives way to the second's.
+    let reopen = Action::Reopen { reason: "Sai số liệu".into() };
+    for value in ["8", "9"] {
+        t.db.apply_report_action(&registry, act(reopen.clone(), &[])).await.unwrap();
+        t.db.apply_report_action(&registry, act(Action::Submit, &[("CT01", value)])).await.unwrap();
+        t.db.apply_report_action(&registry, act(Action::Approve, &[])).await.unwrap();
+    }
+    let list = t.db.deliveries(10).await.unwrap();
+    assert_eq!((list[1].state.as_str(), list[0].state.as_str()), ("superseded", "pending"));
+    assert!(list[1].last_error.as_deref().unwrap().contains("phê duyệt lại"));
+    // Reopened again before it is sent: what waits is not sent.
+    t.db.apply_report_action(&registry, act(reopen, &[])).await.unwrap();
+    let waiting = t.db.claim_delivery(chrono::Utc::now()).await.unwrap().unwrap();
+    assert!(waiting.report.is_none());
+    t.db.settle_delivery(waiting.id, Settled::Superseded).await.unwrap();
+    t.db.apply_report_action(&registry, act(Action::Submit, &[("CT01", "10")])).await.unwrap();
+    t.db.apply_report_action(&registry, act(Action::Approve, &[])).await.unwrap();
+    let last = t.db.claim_delivery(chrono::Utc::now()).await.unwrap().unwrap();
+    assert_eq!(last.report.unwrap().values[0], ("CT01".to_string(), "10".to_string()));
+    let states: Vec<String> = t.db.deliveries(10).await.unwrap().into_iter().map(|d| d.state).collect();
+    assert_eq!(states, ["sending", "superseded", "superseded", "sent"]);
+    let verdict = t.db.verify_audit().await.unwrap();
+    assert!(verdict.problems.is_empty(), "{:?}", verdict.problems);
+}

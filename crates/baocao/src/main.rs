@@ -31,6 +31,7 @@ mod registry;
 mod reports;
 mod serve;
 mod tasks;
+mod upstream;
 mod users;
 
 use clap::{Parser, Subcommand};
@@ -139,6 +140,9 @@ enum Command {
     /// The plans' targets (e.g. the share of dossiers fully online), measured from the reports.
     #[command(subcommand)]
     Targets(tasks::TargetCommand),
+    /// Systems above this one that approved reports are sent to (DHIS2 Web API).
+    #[command(subcommand)]
+    Upstream(upstream::UpstreamCommand),
     /// Reporting periods with their data cut-off windows (Decree 09/2019).
     Periods {
         /// daily, monthly, quarterly, six_monthly, nine_months or yearly.
@@ -238,6 +242,7 @@ fn main() -> std::process::ExitCode {
             Command::Archive(cutover::ArchiveCommand::Verify { dir }) => cutover::verify(&dir),
             Command::Tasks(command) => with_db(cli.db, |db| Box::pin(tasks::tasks(db, command))).await,
             Command::Targets(command) => with_db(cli.db, |db| Box::pin(tasks::targets(db, command))).await,
+            Command::Upstream(command) => with_db(cli.db, |db| Box::pin(upstream::run(db, command))).await,
             Command::Periods { periodicity, from, to, format } => data::periods(periodicity, from, to, format),
         }
     });

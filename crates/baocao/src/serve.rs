@@ -217,6 +217,9 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         outln!("Nightly backup into {} ({}, {} kept)", dir.display(), args.backup_at.vietnamese(), args.backup_keep);
     }
     scheduler::spawn(state.clone(), jobs).await?;
+    // Approved reports go upward from every process: each delivery is
+    // claimed by one of them.
+    baocao_server::upstream::spawn(db.clone());
     let app = router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(stop_signal())

@@ -71,6 +71,8 @@ const CASES: &[Case] = &[
     Case { method: "POST", route: "/inbox/read", url: "/inbox/read", body: "", expect: [303; 7] },
     Case { method: "POST", route: "/inbox/preferences", url: "/inbox/preferences", body: "in_app.report=on", expect: [303; 7] },
     Case { method: "GET", route: "/admin/jobs", url: "/admin/jobs", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
+    Case { method: "GET", route: "/admin/upstream", url: "/admin/upstream", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
+    Case { method: "POST", route: "/admin/upstream/{id}/resend", url: "/admin/upstream/999999/resend", body: "", expect: [303, 409, 403, 403, 403, 403, 403] },
     Case { method: "POST", route: "/admin/jobs/{name}/run", url: "/admin/jobs/khong-co/run", body: "", expect: [303, 404, 403, 403, 403, 403, 403] },
     Case { method: "POST", route: "/admin/accounts/activation", url: "/admin/accounts/activation", body: "username=khong-co", expect: [303, 404, 403, 403, 403, 403, 404] },
     Case { method: "GET", route: "/api/v1/units", url: "/api/v1/units?under=51", body: "", expect: [401, 200, 200, 200, 200, 200, 200] },
@@ -82,6 +84,9 @@ const CASES: &[Case] = &[
     Case { method: "GET", route: "/api/v1/periods", url: "/api/v1/periods?periodicity=monthly&from=2025-01-01&to=2025-12-31", body: "", expect: [401, 200, 200, 200, 200, 200, 200] },
     Case { method: "GET", route: "/api/v1/dataValueSets", url: "/api/v1/dataValueSets?period=202407&orgUnit=23317", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
     Case { method: "POST", route: "/api/v1/dataValueSets", url: "/api/v1/dataValueSets", body: r#"{"dataValues":[]}"#, expect: [401, 200, 403, 403, 403, 403, 403] },
+    // Registrations read are filtered to what the asker sees; written, they need the catalog's function.
+    Case { method: "GET", route: "/api/v1/completeDataSetRegistrations", url: "/api/v1/completeDataSetRegistrations?dataSet=BC_THANG_TTHC&period=202508", body: "", expect: [401, 200, 200, 200, 200, 200, 200] },
+    Case { method: "POST", route: "/api/v1/completeDataSetRegistrations", url: "/api/v1/completeDataSetRegistrations", body: r#"{"completeDataSetRegistrations":[]}"#, expect: [401, 200, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/api/v1/values", url: "/api/v1/values?indicator=HS_TIEP_NHAN&unit=23317&period=202508", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
     Case { method: "GET", route: "/api/v1/values/table", url: "/api/v1/values/table?structure_at=2025-08-31&period=202508&org_unit=23317", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
     Case { method: "GET", route: "/api/v1/session", url: "/api/v1/session", body: "", expect: [401, 200, 200, 200, 200, 200, 200] },

@@ -212,9 +212,15 @@ impl Process {
 
     /// Starts `baocao` with `args` (a `serve` command) and waits for its URL.
     pub fn start(args: &[&str]) -> Process {
+        Self::start_with(args, &[])
+    }
+
+    /// [`Process::start`] with more environment variables.
+    pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Process {
         use std::io::BufRead;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_baocao"))
             .args(args)
+            .envs(env.iter().copied())
             .env("CI", "1")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())

@@ -1,0 +1,80 @@
+//! An upstream system's definition (TOML), as `baocao upstream set` reads
+//! it: the link's own checks (`core::upstream::Link::check`) and its URL's.
+
+use baocao_core::upstream::Link;
+
+use crate::definitions::read_toml;
+use crate::error::{IngestError, Location, Problems};
+
+/// Reads and checks a link. Its URL must be `https`, or `http` to a
+/// loopback address (two instances on one machine, tests): a token sent in
+/// clear over a network is a token given away.
+pub fn read_link(file: &str, text: &str) -> Result<Link, Problems> {
+    let link: Link = read_toml(file, text)?;
+    let refuse = |message: String| {
+        Problems(vec![IngestError { location: Location { file: file.into(), ..Default::default() }, message }])
+    };
+    link.check().map_err(refuse)?;
+    let url = url::Url::parse(&link.url).map_err(|e| refuse(format!("url «{}» không hợp lệ: {e}", link.url)))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    let secure = url.scheme() == "https" || (url.scheme() == "http" && loopback);
+    if !secure || !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
+        return Err(refuse(format!(
+            "url «{}» phải dùng https (http chỉ với địa chỉ máy này), không chứa tên, mật khẩu hay tham số: \
+             khóa để trong biến môi trường secret_env",
+            link.url
+        )));
+    }
+    Ok(link)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINK: &str = r#"
+code = "trung-uong"
+name = "Hệ thống báo cáo Trung ương"
+url = "https://baocao.example.gov.vn/api/v1"
+auth = "bearer"
+secret_env = "BAOCAO_UPSTREAM_TOKEN"
+
+[[regimes]]
+regime = "BC_THANG_TTHC"
+data_set = "BC_THANG_TTHC"
+
+[indicators]
+HS_TIEP_NHAN = "hsTiepNhan"
+"#;
+
+    #[test]
+    fn a_definition_is_read_with_its_mapping() {
+        let link = read_link("trung-uong.toml", LINK).unwrap();
+        assert_eq!(link.retry_seconds, 30);
+        assert_eq!(link.indicators["HS_TIEP_NHAN"], "hsTiepNhan");
+    }
+
+    #[test]
+    fn the_demo_definition_reads() {
+        let link = read_link("upstream.toml", include_str!("../../../data/demo/upstream.toml")).unwrap();
+        assert_eq!(link.data_set("BC_THANG_TTHC"), Some("BC_THANG_TTHC"));
+    }
+
+    #[test]
+    fn plain_http_to_another_machine_and_secrets_in_the_url_are_refused() {
+        for url in ["http://baocao.example.gov.vn/api", "https://u:p@baocao.example/api", "ftp://x/api"] {
+            let text = LINK.replace("https://baocao.example.gov.vn/api/v1", url);
+            let err = read_link("l.toml", &text).unwrap_err().to_string();
+            assert!(err.contains("https"), "{url}: {err}");
+        }
+        let local = LINK.replace("https://baocao.example.gov.vn", "http://127.0.0.1:8080");
+        assert!(read_link("l.toml", &local).is_ok());
+        let unknown = LINK.replace("auth = ", "password = \"x\"\nauth = ");
+        assert!(read_link("l.toml", &unknown).is_err());
+    }
+}
