@@ -44,6 +44,7 @@ mod scim;
 pub mod scim_filter;
 mod security_page;
 mod session;
+pub mod signing;
 mod sso;
 mod state;
 mod tasks_page;
@@ -175,6 +176,8 @@ fn routes() -> Routes {
         .get("/reports/{regime}/{unit}/{period}", Needs(ViewReports), work::report)
         .post("/reports/{regime}/{unit}/{period}", NeedsAny(&[EnterReports, ApproveReports]), work::act)
         .get("/reports/{regime}/{unit}/{period}/print", Needs(ViewReports), work::print)
+        .get("/reports/{regime}/{unit}/{period}/signed.json", Needs(ViewReports), signing::content)
+        .get("/reports/{regime}/{unit}/{period}/signed.p7s", Needs(ViewReports), signing::signature)
         .post("/reports/{regime}/{unit}/{period}/xlsx", Needs(EnterReports), work::upload)
         .get("/review", Needs(ApproveReports), work::review)
         .post("/review", Needs(ApproveReports), work::approve_selected)

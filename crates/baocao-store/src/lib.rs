@@ -44,6 +44,7 @@ pub mod restated;
 pub mod scheduled_cutovers;
 pub mod second_factor;
 pub mod sessions;
+pub mod signatures;
 pub mod single_sign_on;
 mod sql;
 pub mod tasks;

@@ -38,6 +38,7 @@ use crate::error::{parse_json, rejected};
 use crate::idempotency::MARK_APPLIED;
 use crate::notifications::{EventKind, INSERT_EVENT};
 use crate::reports::{Outcome, ReportRequest, ReportScope, checked};
+use crate::signatures::{PEND_SIGNATURE, SUPERSEDE_UNSIGNED};
 use crate::upstream::{ENQUEUE_DELIVERIES, SUPERSEDE_WAITING, SUPERSEDED_BY_APPROVAL};
 use crate::{Db, StoreError, with_conn};
 
@@ -338,14 +339,29 @@ impl Db {
                         .execute(&mut *conn)
                         .await?;
                 }
-                // What goes upward is written with the approval that
-                // causes it: an approval exists exactly when its delivery does.
+                // What goes upward, and the signature to make, are written
+                // with the approval that causes them: an approval exists
+                // exactly when its delivery and its pending signature do.
                 for a in accepted.iter().filter(|a| a.status == Status::Approved.as_str()) {
                     sqlx::query(SUPERSEDE_WAITING)
                         .bind(a.regime_id)
                         .bind(a.unit_id)
                         .bind(&a.period)
                         .bind(SUPERSEDED_BY_APPROVAL)
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query(SUPERSEDE_UNSIGNED)
+                        .bind(a.regime_id)
+                        .bind(a.unit_id)
+                        .bind(&a.period)
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query(PEND_SIGNATURE)
+                        .bind(a.regime_id)
+                        .bind(a.unit_id)
+                        .bind(&a.period)
+                        .bind(a.revision)
+                        .bind(now)
                         .execute(&mut *conn)
                         .await?;
                     sqlx::query(ENQUEUE_DELIVERIES)

@@ -374,3 +374,36 @@ async fn a_final_approval_writes_its_delivery_upward_with_it_once_per_report() {
     let verdict = t.db.verify_audit().await.unwrap();
     assert!(verdict.problems.is_empty(), "{:?}", verdict.problems);
 }
+
+#[tokio::test]
+async fn an_approval_waits_for_its_signature_and_a_reopened_report_is_not_signed() {
+    let (t, registry) = reporting().await;
+    let unit = registry.versions().iter().find(|v| v.validity.contains(PERIOD.end()) && v.level == 2).unwrap();
+    let act = |action: Action, values: &[(&str, &str)]| request(&unit.code, action, values);
+    t.db.apply_report_action(&registry, act(Action::Submit, &[("CT01", "7"), ("CT02", "1")])).await.unwrap();
+    assert!(t.db.unsigned_report().await.unwrap().is_none(), "a submission is not signed");
+    t.db.apply_report_action(&registry, act(Action::Approve, &[])).await.unwrap();
+    let waiting = t.db.unsigned_report().await.unwrap().unwrap();
+    let content = waiting.content.clone().unwrap();
+    assert_eq!((content.revision, content.values["CT01"].as_str()), (2, "7"));
+    // The same report gives the same bytes.
+    assert_eq!(content.canonical(), t.db.unsigned_report().await.unwrap().unwrap().content.unwrap().canonical());
+    let shown = t.db.report_signature("BC", &unit.code, &PERIOD.to_string()).await.unwrap().unwrap();
+    assert_eq!(shown.state, "pending");
+    // Reopened before it was signed: nothing to sign as approved.
+    t.db.apply_report_action(&registry, act(Action::Reopen { reason: "Sai".into() }, &[])).await.unwrap();
+    let stale = t.db.unsigned_report().await.unwrap().unwrap();
+    assert!(stale.content.is_none());
+    t.db.record_signature(stale.id, None, chrono::Utc::now()).await.unwrap();
+    assert!(t.db.unsigned_report().await.unwrap().is_none());
+    // Approved again: signed as then, once.
+    t.db.apply_report_action(&registry, act(Action::Submit, &[("CT01", "8")])).await.unwrap();
+    t.db.apply_report_action(&registry, act(Action::Approve, &[])).await.unwrap();
+    let next = t.db.unsigned_report().await.unwrap().unwrap();
+    let bytes = next.content.unwrap().canonical();
+    t.db.record_signature(next.id, Some((&bytes, b"der", "UBND")), chrono::Utc::now()).await.unwrap();
+    t.db.record_signature(next.id, Some((b"other", b"other", "other")), chrono::Utc::now()).await.unwrap();
+    let kept = t.db.report_signature("BC", &unit.code, &PERIOD.to_string()).await.unwrap().unwrap();
+    assert_eq!((kept.state.as_str(), kept.signer.as_deref(), kept.revision), ("signed", Some("UBND"), 5));
+    assert_eq!(kept.content.unwrap().into_bytes(), bytes);
+}

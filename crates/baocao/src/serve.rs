@@ -40,6 +40,13 @@ pub struct ServeArgs {
     /// outbox (Tài khoản → Hộp thư đi).
     #[arg(long, env = "BAOCAO_SMTP_URL", hide_env_values = true)]
     pub(crate) smtp_url: Option<String>,
+    /// The organisation's signing key and certificate (an encrypted
+    /// PKCS#12 file, .p12 / .pfx): approved reports are then signed (CMS
+    /// detached signatures of their content). Its passphrase is read from
+    /// the environment variable BAOCAO_SIGNING_PASSPHRASE, never from the
+    /// command line.
+    #[arg(long, env = "BAOCAO_SIGNING_KEY")]
+    pub(crate) signing_key: Option<std::path::PathBuf>,
     /// The sender of baocao's mail (default: baocao@ the mail domain).
     #[arg(long, env = "BAOCAO_MAIL_FROM")]
     pub(crate) mail_from: Option<String>,
@@ -217,6 +224,14 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         outln!("Nightly backup into {} ({}, {} kept)", dir.display(), args.backup_at.vietnamese(), args.backup_keep);
     }
     scheduler::spawn(state.clone(), jobs).await?;
+    if let Some(path) = &args.signing_key {
+        let der = std::fs::read(path).with_context(|| format!("cannot read the signing key {}", path.display()))?;
+        let passphrase = std::env::var("BAOCAO_SIGNING_PASSPHRASE").unwrap_or_default();
+        let key = baocao_signing::SigningKey::from_pkcs12(&der, &passphrase)
+            .with_context(|| format!("signing key {}", path.display()))?;
+        outln!("Approved reports are signed as {}", key.subject());
+        baocao_server::signing::spawn(db.clone(), std::sync::Arc::new(key));
+    }
     // Approved reports go upward from every process: each delivery is
     // claimed by one of them.
     baocao_server::upstream::spawn(db.clone());

@@ -71,6 +71,9 @@ const CASES: &[Case] = &[
     Case { method: "POST", route: "/inbox/read", url: "/inbox/read", body: "", expect: [303; 7] },
     Case { method: "POST", route: "/inbox/preferences", url: "/inbox/preferences", body: "in_app.report=on", expect: [303; 7] },
     Case { method: "GET", route: "/admin/jobs", url: "/admin/jobs", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
+    // A report not approved has no signature; one the asker may not read is refused first.
+    Case { method: "GET", route: "/reports/{regime}/{unit}/{period}/signed.json", url: "/reports/BC_THANG_TTHC/23317/202508/signed.json", body: "", expect: [303, 404, 404, 403, 404, 404, 404] },
+    Case { method: "GET", route: "/reports/{regime}/{unit}/{period}/signed.p7s", url: "/reports/BC_THANG_TTHC/23317/202508/signed.p7s", body: "", expect: [303, 404, 404, 403, 404, 404, 404] },
     Case { method: "GET", route: "/admin/upstream", url: "/admin/upstream", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
     Case { method: "POST", route: "/admin/upstream/{id}/resend", url: "/admin/upstream/999999/resend", body: "", expect: [303, 409, 403, 403, 403, 403, 403] },
     Case { method: "POST", route: "/admin/jobs/{name}/run", url: "/admin/jobs/khong-co/run", body: "", expect: [303, 404, 403, 403, 403, 403, 403] },

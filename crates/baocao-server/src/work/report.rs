@@ -56,6 +56,9 @@ struct ReportPage {
     can_reopen: bool,
     /// For an approved report: since when its figures are fixed.
     frozen_since: Option<String>,
+    /// For an approved report: its digital signature, in words, and
+    /// whether it can be downloaded.
+    digital_signature: Option<(String, bool)>,
     /// For a request's report: which request, on what basis, and whether
     /// it still takes figures.
     request: Option<String>,
@@ -210,6 +213,19 @@ async fn report_page(
         .and_then(|area| registry.in_force(area, day))
         .map(|area| area.name.clone());
     let about = regime.about(&registry, unit, period.end()).map(|area| area.name.clone());
+    // Only an approved report is signed; its last approval's signature.
+    let digital_signature = match view.status {
+        Status::Approved => {
+            let kept = state.db.report_signature(&path.regime, &unit.code, &period.to_string()).await?;
+            kept.map(|s| match (s.state.as_str(), s.signer, s.signed_at) {
+                ("signed", Some(signer), Some(at)) => {
+                    (format!("Đã ký số bởi {signer} lúc {}, bản {}.", time_vn(at), s.revision), true)
+                }
+                _ => ("Đang chờ ký số (máy chủ chưa ký hoặc chưa có khóa ký).".to_string(), false),
+            })
+        }
+        _ => None,
+    };
     Ok(ReportPage {
         chrome: Chrome::new(state, access),
         serves,
@@ -241,6 +257,7 @@ async fn report_page(
         position: typed("position").or_else(|| view.signature.as_ref().map(|s| s.position.clone())).unwrap_or_default(),
         can_reopen,
         frozen_since: view.approved_at.filter(|_| view.status == Status::Approved).map(time_vn),
+        digital_signature,
         revisions: view
             .revisions
             .iter()

@@ -1,0 +1,81 @@
+//! Digital signatures of approved reports (Decree 09/2019 asks for
+//! electronic reports carrying one): a CMS detached signature (RFC 5652,
+//! `SignedData` without the content) over the report's canonical content,
+//! with SHA-256, the signing time as a signed attribute, and the signer's
+//! certificate chain, so that anyone holding the content and the `.p7s`
+//! checks it with standard tools (`openssl cms -verify`).
+//!
+//! The key is the issuing organisation's, read from an encrypted PKCS#12
+//! file (what a small installation holds; keys in a PKCS#11 token are not
+//! read yet). OpenSSL does the cryptography: nothing here is hand-made.
+
+use openssl::cms::{CMSOptions, CmsContentInfo};
+use openssl::nid::Nid;
+use openssl::pkcs12::Pkcs12;
+use openssl::pkey::{PKey, Private};
+use openssl::stack::Stack;
+use openssl::x509::X509;
+
+/// Why a key cannot be used or a signature made, in Vietnamese.
+#[derive(Debug, thiserror::Error)]
+pub enum SigningError {
+    #[error("tệp khóa ký số (PKCS#12) không đọc được: {0}")]
+    Key(String),
+    #[error("không ký được: {0}")]
+    Sign(String),
+}
+
+/// The organisation's key and certificate, with the chain above it.
+pub struct SigningKey {
+    key: PKey<Private>,
+    certificate: X509,
+    chain: Stack<X509>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key itself.
+        f.debug_struct("SigningKey").field("subject", &self.subject()).finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Opens an encrypted PKCS#12 file (`.p12`, `.pfx`) with its passphrase.
+    pub fn from_pkcs12(der: &[u8], passphrase: &str) -> Result<SigningKey, SigningError> {
+        let parsed = Pkcs12::from_der(der)
+            .and_then(|p| p.parse2(passphrase))
+            .map_err(|e| SigningError::Key(format!("sai định dạng hoặc sai mật khẩu ({e})")))?;
+        let key = parsed.pkey.ok_or_else(|| SigningError::Key("tệp không có khóa bí mật".into()))?;
+        let certificate = parsed.cert.ok_or_else(|| SigningError::Key("tệp không có chứng thư số".into()))?;
+        let matches = certificate.public_key().is_ok_and(|public| public.public_eq(&key));
+        if !matches {
+            return Err(SigningError::Key("chứng thư số không khớp với khóa bí mật".into()));
+        }
+        let mut chain = Stack::new().map_err(|e| SigningError::Key(e.to_string()))?;
+        for c in parsed.ca.into_iter().flatten() {
+            chain.push(c).map_err(|e| SigningError::Key(e.to_string()))?;
+        }
+        Ok(SigningKey { key, certificate, chain })
+    }
+
+    /// Who signs: the certificate subject's common name (or the whole
+    /// subject when it has none).
+    pub fn subject(&self) -> String {
+        let name = self.certificate.subject_name();
+        let text = |e: &openssl::x509::X509NameEntryRef| e.data().to_string().ok();
+        match name.entries_by_nid(Nid::COMMONNAME).next().and_then(text) {
+            Some(cn) => cn,
+            None => name.entries().filter_map(text).collect::<Vec<_>>().join(", "),
+        }
+    }
+
+    /// A detached CMS signature of `content` (DER): SHA-256, the signing
+    /// time, the signer's certificate and its chain.
+    pub fn sign_detached(&self, content: &[u8]) -> Result<Vec<u8>, SigningError> {
+        let flags = CMSOptions::DETACHED | CMSOptions::BINARY;
+        let cms =
+            CmsContentInfo::sign(Some(&self.certificate), Some(&self.key), Some(&self.chain), Some(content), flags)
+                .map_err(|e| SigningError::Sign(e.to_string()))?;
+        cms.to_der().map_err(|e| SigningError::Sign(e.to_string()))
+    }
+}

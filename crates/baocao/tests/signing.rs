@@ -1,0 +1,190 @@
+//! Approved reports signed with the organisation's key (an encrypted
+//! PKCS#12 file issued by a test CA made here with `openssl`), by a real
+//! `baocao serve`, and the signature checked by an outside verifier:
+//! `openssl cms -verify` against the CA, which must also refuse the
+//! content once changed.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{Process, spawn};
+
+const PASSPHRASE: &str = "mat-khau-khoa-ky";
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl").current_dir(dir).args(args).output().expect("openssl is installed");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A CA and an organisation's key and certificate issued by it, as
+/// `ca.pem` and `org.p12` in `dir`.
+fn test_ca(dir: &Path) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "30",
+            "-utf8",
+            "-subj",
+            "/CN=CA thử nghiệm baocao",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "org.key",
+            "-out",
+            "org.csr",
+            "-utf8",
+            "-subj",
+            "/O=UBND tỉnh Quảng Ngãi/CN=UBND tỉnh Quảng Ngãi",
+        ],
+    );
+    std::fs::write(dir.join("ext.cnf"), "keyUsage = critical, digitalSignature, nonRepudiation\n").unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "org.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "org.pem",
+            "-days",
+            "30",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
+    let pass = format!("pass:{PASSPHRASE}");
+    openssl(
+        dir,
+        &[
+            "pkcs12",
+            "-export",
+            "-inkey",
+            "org.key",
+            "-in",
+            "org.pem",
+            "-certfile",
+            "ca.pem",
+            "-out",
+            "org.p12",
+            "-passout",
+            &pass,
+        ],
+    );
+}
+
+/// Whether `openssl cms -verify` holds `signature` good for `content`.
+fn verifies(dir: &Path, content: &[u8], signature: &[u8]) -> (bool, String) {
+    std::fs::write(dir.join("bao-cao.json"), content).unwrap();
+    std::fs::write(dir.join("bao-cao.p7s"), signature).unwrap();
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(["cms", "-verify", "-binary", "-inform", "DER", "-in", "bao-cao.p7s", "-content", "bao-cao.json"])
+        .args(["-CAfile", "ca.pem", "-purpose", "any", "-out", "/dev/null"])
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_approved_report_is_signed_and_the_signature_holds_for_openssl() {
+    let dir = tempfile::tempdir().unwrap();
+    test_ca(dir.path());
+    let app = spawn().await;
+    let key = dir.path().join("org.p12");
+    let key = key.to_str().unwrap();
+
+    // A wrong passphrase stops the server before it serves.
+    let refused = Command::new(env!("CARGO_BIN_EXE_baocao"))
+        .args(["--db", app.db.url.as_str(), "serve", "--listen", "127.0.0.1:0", "--signing-key", key])
+        .env("BAOCAO_SIGNING_PASSPHRASE", "sai")
+        .env("CI", "1")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("sai mật khẩu"), "{refused:?}");
+
+    let args = ["--db", app.db.url.as_str(), "serve", "--listen", "127.0.0.1:0", "--signing-key", key];
+    let _server = Process::start_with(&args, &[("BAOCAO_SIGNING_PASSPHRASE", PASSPHRASE)]);
+    let report = r#""regime":"BC_THANG_TTHC","unit":"23317","period":"202509""#;
+    let submit = format!(
+        r#"{{{report},"action":"submit","signer":"Lê Văn C","position":"Chủ tịch","values":{{"HS_TIEP_NHAN":"120","HS_DUNG_HAN":"100"}}}}"#
+    );
+    let post = |who: &'static str, body: String| {
+        let app = &app;
+        async move { app.post_as(Some(who), "/api/v1/reports?answer=outcome", "application/json", &body).await }
+    };
+    assert_eq!(post("ngokbay", submit).await.0, 200);
+    assert_eq!(post("approver", format!(r#"{{{report},"action":"approve"}}"#)).await.0, 200);
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let page = loop {
+        let (_, page) = app.text_as("approver", "/reports/BC_THANG_TTHC/23317/202509").await;
+        if page.contains("Đã ký số bởi") {
+            break page;
+        }
+        assert!(page.contains("Đang chờ ký số"), "{page}");
+        assert!(Instant::now() < deadline, "the report was not signed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(page.contains("UBND tỉnh Quảng Ngãi"), "{page}");
+
+    let base = "/reports/BC_THANG_TTHC/23317/202509";
+    let content = app.bytes_as("approver", &format!("{base}/signed.json")).await;
+    let signature = app.bytes_as("approver", &format!("{base}/signed.p7s")).await;
+    let signed: serde_json::Value = serde_json::from_slice(&content).unwrap();
+    assert_eq!(signed["values"]["HS_TIEP_NHAN"], "120", "{signed}");
+    assert_eq!((signed["approved_by"].as_str(), signed["revision"].as_i64()), (Some("approver"), Some(2)));
+    assert_eq!(signed["document_sha256"].as_str().map(str::len), Some(64), "{signed}");
+    let (good, said) = verifies(dir.path(), &content, &signature);
+    assert!(good, "{said}");
+    // Signed with SHA-256, the signing time and the report's digest as
+    // signed attributes, and the chain up to the CA carried along.
+    let printed = Command::new("openssl")
+        .current_dir(dir.path())
+        .args(["cms", "-cmsout", "-print", "-inform", "DER", "-in", "bao-cao.p7s"])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&printed.stdout);
+    for part in ["signingTime", "messageDigest", "sha256", "CA th"] {
+        assert!(printed.contains(part), "{part} not in {printed}");
+    }
+    // One figure changed and the signature no longer holds.
+    let forged = String::from_utf8(content.clone()).unwrap().replace("\"120\"", "\"121\"").into_bytes();
+    let (good, said) = verifies(dir.path(), &forged, &signature);
+    assert!(!good, "a changed content verified: {said}");
+
+    // Whoever may not read the report does not get its signed content.
+    let (status, _) = app.text_as("sathay", &format!("{base}/signed.json")).await;
+    assert_eq!(status, 403);
+    // Reopened, it is no longer an approved, signed report.
+    let reopen = format!(r#"{{{report},"action":"reopen","reason":"Sai số liệu"}}"#);
+    assert_eq!(post("approver", reopen).await.0, 200);
+    let (status, _) = app.text_as("approver", &format!("{base}/signed.p7s")).await;
+    assert_eq!(status, 404);
+}
