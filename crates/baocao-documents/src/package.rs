@@ -136,6 +136,20 @@ pub async fn payload(
         files.push(Payload { path: format!("{name}.xlsx"), bytes: workbook });
         let html = crate::report::printable(view, demo)?;
         files.push(Payload { path: format!("{name}.html"), bytes: html.into_bytes() });
+        // A signed report goes with its signature and the exact bytes it
+        // covers, so that it can be checked from the package alone.
+        let signature = db.report_signature(&r.regime, &unit.code, &r.period).await?;
+        if let Some(baocao_store::signatures::Signature {
+            state,
+            content: Some(content),
+            signature: Some(signature),
+            ..
+        }) = signature
+            && state == "signed"
+        {
+            files.push(Payload { path: format!("{name}.signed.json"), bytes: content.into_bytes() });
+            files.push(Payload { path: format!("{name}.p7s"), bytes: signature });
+        }
     }
     files.push(Payload {
         path: "so-lieu.csv".into(),

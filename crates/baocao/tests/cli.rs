@@ -1319,6 +1319,12 @@ async fn a_cutover_is_checked_rehearsed_applied_packaged_verified_and_rolled_bac
     let unchanged = ok_json(&db, &["registry", "show", "23302", "--at", "2026-01-01", "--format", "json"]);
     assert_eq!(unchanged["code"], "23302", "a dry run changes nothing");
 
+    // The approved report of November was signed: its signature goes into the package.
+    while let Some(unsigned) = db.db.unsigned_report().await.unwrap() {
+        let signed = unsigned.content.map(|c| c.canonical());
+        let parts = signed.as_deref().map(|bytes| (bytes, &b"p7s"[..], "UBND"));
+        db.db.record_signature(unsigned.id, parts, chrono::Utc::now()).await.unwrap();
+    }
     let applied = ok_json(&db, &["cutover", "apply", &plan, "--format", "json"]);
     assert_eq!((applied["changed"].as_bool(), applied["packages_made"].as_u64()), (Some(true), Some(2)), "{applied}");
     assert!(std::path::Path::new(applied["backup"].as_str().unwrap()).exists());
@@ -1351,6 +1357,12 @@ async fn a_cutover_is_checked_rehearsed_applied_packaged_verified_and_rolled_bac
     assert!(bag.join("data/bao-cao/BC_THANG_TTHC-202511.xlsx").exists());
     let printed = std::fs::read_to_string(bag.join("data/bao-cao/BC_THANG_TTHC-202511.html")).unwrap();
     assert!(printed.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM") && printed.contains("<style>"));
+    let signed: Value =
+        serde_json::from_slice(&std::fs::read(bag.join("data/bao-cao/BC_THANG_TTHC-202511.signed.json")).unwrap())
+            .unwrap();
+    assert_eq!((signed["unit"].as_str(), signed["period"].as_str()), (Some("23302"), Some("202511")), "{signed}");
+    assert_eq!(std::fs::read(bag.join("data/bao-cao/BC_THANG_TTHC-202511.p7s")).unwrap(), b"p7s");
+    assert!(!bag.join("data/bao-cao/BC_THANG_TTHC-202512.p7s").exists(), "a draft is not signed");
     let handover = std::fs::read_to_string(bag.join("data/bien-ban-ban-giao.html")).unwrap();
     assert!(
         handover.contains("BIÊN BẢN")
