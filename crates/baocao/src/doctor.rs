@@ -121,6 +121,25 @@ pub async fn run(db_arg: Option<String>, config: Option<&Path>, args: DoctorArgs
         database(&mut report, db).await;
     }
     mail(&mut report, serve).await;
+    if let Some(path) = &serve.signing_key {
+        match crate::serve::signing_key(path) {
+            Ok(key) => report.add(
+                "signing_key",
+                Level::Ok,
+                format!("khóa ký số mở được, ký với tên {}", key.subject()),
+                format!("the signing key opens and signs as {}", key.subject()),
+            ),
+            Err(e) => report.add(
+                "signing_key",
+                Level::Fail,
+                format!("khóa ký số không dùng được: {e:#}"),
+                format!("the signing key cannot be used: {e:#}"),
+            ),
+        }
+    }
+    if let Some(db) = &db {
+        upstream(&mut report, db).await;
+    }
     let mut places: Vec<PathBuf> = sqlite_file.iter().filter_map(|p| p.parent().map(Path::to_path_buf)).collect();
     places.extend(serve.backup_dir.iter().cloned());
     for place in places {
@@ -135,6 +154,29 @@ pub async fn run(db_arg: Option<String>, config: Option<&Path>, args: DoctorArgs
         anyhow::bail!("có vấn đề cần xử lý trước khi chạy (something needs fixing first)");
     }
     Ok(())
+}
+
+/// Each upstream system's key is in this environment: without it,
+/// approved reports wait.
+async fn upstream(report: &mut Report, db: &Db) {
+    let Ok(links) = db.upstream_links().await else { return };
+    for link in links {
+        if std::env::var_os(&link.secret_env).is_some() {
+            report.add(
+                "upstream",
+                Level::Ok,
+                format!("gửi lên {} ({}): có khóa trong {}", link.code, link.url, link.secret_env),
+                format!("upstream {} ({}): its key is in {}", link.code, link.url, link.secret_env),
+            );
+        } else {
+            report.add(
+                "upstream",
+                Level::Warn,
+                format!("gửi lên {}: chưa đặt biến môi trường {}, báo cáo đã duyệt sẽ chờ", link.code, link.secret_env),
+                format!("upstream {}: {} is not set, approved reports will wait", link.code, link.secret_env),
+            );
+        }
+    }
 }
 
 /// Migrations, the clock against the database server's, scheduled jobs.

@@ -225,10 +225,7 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
     }
     scheduler::spawn(state.clone(), jobs).await?;
     if let Some(path) = &args.signing_key {
-        let der = std::fs::read(path).with_context(|| format!("cannot read the signing key {}", path.display()))?;
-        let passphrase = std::env::var("BAOCAO_SIGNING_PASSPHRASE").unwrap_or_default();
-        let key = baocao_signing::SigningKey::from_pkcs12(&der, &passphrase)
-            .with_context(|| format!("signing key {}", path.display()))?;
+        let key = signing_key(path)?;
         outln!("Approved reports are signed as {}", key.subject());
         baocao_server::signing::spawn(db.clone(), std::sync::Arc::new(key));
     }
@@ -269,4 +266,13 @@ async fn stop_signal() {
         () = terminate => {}
     }
     tracing::info!("stopping: finishing the requests under way");
+}
+
+/// Opens the signing key of `--signing-key` with the passphrase in
+/// `BAOCAO_SIGNING_PASSPHRASE` (what `serve` and `doctor` do alike).
+pub(crate) fn signing_key(path: &std::path::Path) -> anyhow::Result<baocao_signing::SigningKey> {
+    let der = std::fs::read(path).with_context(|| format!("cannot read the signing key {}", path.display()))?;
+    let passphrase = std::env::var("BAOCAO_SIGNING_PASSPHRASE").unwrap_or_default();
+    baocao_signing::SigningKey::from_pkcs12(&der, &passphrase)
+        .with_context(|| format!("signing key {}", path.display()))
 }

@@ -72,9 +72,15 @@ async fn an_upgrade_is_tried_on_a_copy_then_applied() {
 async fn doctor_fails_on_what_would_stop_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let missing = format!("sqlite:{}", dir.path().join("khong-co.db").display());
-    let out = baocao(&["--db", &missing, "doctor", "--format", "json", "--smtp-url", "smtp://127.0.0.1:1"], &[]);
+    let key = dir.path().join("khoa.p12");
+    std::fs::write(&key, b"not a PKCS#12 file").unwrap();
+    let args = ["--db", &missing, "doctor", "--format", "json", "--smtp-url", "smtp://127.0.0.1:1", "--signing-key"];
+    let out = baocao(&[&args[..], &[key.to_str().unwrap()]].concat(), &[]);
     assert!(!out.status.success());
     let report = json(&out);
+    let signing = finding(&report, "signing_key");
+    assert_eq!(signing["level"], "fail", "{report}");
+    assert!(signing["vi"].as_str().unwrap().contains("sai định dạng hoặc sai mật khẩu"), "{signing}");
     assert_eq!(finding(&report, "database")["level"], "fail", "{report}");
     let mail = finding(&report, "mail");
     assert_eq!(mail["level"], "fail", "{report}");

@@ -105,6 +105,16 @@ async fn provinces_send_approved_reports_to_a_national_instance_that_is_down_for
     let national_url = server.base.clone();
     link_to(&quang_ngai, &national_url);
     link_to(&ha_noi, &national_url);
+    // The operator's check says the key is not in its environment yet.
+    let doctor = std::process::Command::new(env!("CARGO_BIN_EXE_baocao"))
+        .args(["--db", quang_ngai.db.url.as_str(), "doctor", "--format", "json"])
+        .env_remove(SECRET_ENV)
+        .output()
+        .unwrap();
+    let findings: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    let upstream = findings.as_array().unwrap().iter().find(|f| f["check"] == "upstream").unwrap();
+    assert_eq!(upstream["level"], "warn", "{upstream}");
+    assert!(upstream["vi"].as_str().unwrap().contains(SECRET_ENV), "{upstream}");
     let qn_token = national.token("tinh51").to_string();
     let hn_token = national.token("tinh01").to_string();
     let args_qn = ["--db", quang_ngai.db.url.as_str(), "serve", "--listen", "127.0.0.1:0"];
