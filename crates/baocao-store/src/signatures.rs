@@ -63,7 +63,7 @@ pub struct Unsigned {
 }
 
 /// A report's signature as kept.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Signature {
     pub revision: i64,
     /// pending or signed.
@@ -86,8 +86,6 @@ type ContentRow = (
     Option<String>,
     Option<String>,
 );
-
-type SignatureRow = (i64, String, Option<String>, Option<Vec<u8>>, Option<String>, Option<DateTime<Utc>>);
 
 impl Db {
     /// The oldest report waiting for its signature, with its content.
@@ -191,7 +189,7 @@ impl Db {
         unit: &str,
         period: &str,
     ) -> Result<Option<Signature>, StoreError> {
-        let row: Option<SignatureRow> = with_pool!(self, |pool| sqlx::query_as(
+        let row: Option<Signature> = with_pool!(self, |pool| sqlx::query_as(
             "SELECT s.revision, s.state, s.content, s.signature, s.signer, s.signed_at
              FROM report_signatures s JOIN reports r ON r.id = s.report_id JOIN regimes g ON g.id = r.regime_id
              JOIN units u ON u.id = r.unit_id
@@ -204,13 +202,6 @@ impl Db {
         .bind(period)
         .fetch_optional(pool)
         .await?);
-        Ok(row.map(|(revision, state, content, signature, signer, signed_at)| Signature {
-            revision,
-            state,
-            content,
-            signature,
-            signer,
-            signed_at,
-        }))
+        Ok(row)
     }
 }

@@ -90,7 +90,7 @@ pub enum Settled<'a> {
 }
 
 /// A delivery as the «Gửi lên cấp trên» page shows it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct DeliveryEntry {
     pub id: i64,
     pub link: String,
@@ -109,24 +109,6 @@ pub struct DeliveryEntry {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
 }
-
-type DeliveryRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    i32,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Option<i32>,
-    Option<String>,
-    Option<String>,
-    DateTime<Utc>,
-);
 
 /// A delivered report as read when it is sent: regime, unit, period,
 /// status, when approved, its last snapshot.
@@ -327,9 +309,11 @@ impl Db {
 
     /// The latest `limit` deliveries, newest first.
     pub async fn deliveries(&self, limit: i64) -> Result<Vec<DeliveryEntry>, StoreError> {
-        let rows: Vec<DeliveryRow> = with_pool!(self, |pool| sqlx::query_as(
-            "SELECT d.id, l.code, g.code, u.code, u.name, r.period, d.revision, d.state, d.attempts,
-                    d.next_attempt_at, d.sent_at, d.http_status, d.summary, d.last_error, d.created_at
+        let rows: Vec<DeliveryEntry> = with_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT d.id, l.code AS link, g.code AS regime, u.code AS unit, u.name AS unit_name, r.period, d.revision,
+                    d.state, d.attempts, d.next_attempt_at, d.sent_at, d.http_status, d.summary, d.last_error,
+                    d.created_at
              FROM upstream_deliveries d JOIN upstream_links l ON l.id = d.link_id
              JOIN reports r ON r.id = d.report_id JOIN regimes g ON g.id = r.regime_id
              JOIN units u ON u.id = r.unit_id
@@ -337,45 +321,9 @@ impl Db {
         )
         .bind(limit)
         .fetch_all(pool)
-        .await?);
-        Ok(rows
-            .into_iter()
-            .map(
-                |(
-                    id,
-                    link,
-                    regime,
-                    unit,
-                    unit_name,
-                    period,
-                    revision,
-                    state,
-                    attempts,
-                    next_attempt_at,
-                    sent_at,
-                    http_status,
-                    summary,
-                    last_error,
-                    created_at,
-                )| DeliveryEntry {
-                    id,
-                    link,
-                    regime,
-                    unit,
-                    unit_name,
-                    period,
-                    revision,
-                    state,
-                    attempts,
-                    next_attempt_at,
-                    sent_at,
-                    http_status,
-                    summary,
-                    last_error,
-                    created_at,
-                },
-            )
-            .collect())
+        .await?
+        });
+        Ok(rows)
     }
 
     /// Sends a refused delivery again, on an administrator's decision
