@@ -182,10 +182,11 @@
   }
 
   async function showPending() {
+    // Read first, then replace in one step: a box emptied across an await
+    // shows a moment of "nothing pending" that is not true.
     const box = section("pending");
+    const changes = account ? (await all("changes")).filter(mine) : [];
     box.replaceChildren();
-    if (!account) return;
-    const changes = (await all("changes")).filter(mine);
     if (changes.length === 0) return;
     box.append(el("h2", {}, `Trên thiết bị, chưa gửi (${changes.length})`));
     const list = el("ul", { class: "pending" });
@@ -262,10 +263,10 @@
 
   async function showList() {
     const box = section("list");
-    box.replaceChildren();
-    if (!account) return;
+    if (!account) return box.replaceChildren();
     const reports = (await all("reports")).filter(mine);
     const changes = (await all("changes")).filter(mine);
+    box.replaceChildren();
     box.append(el("h2", {}, "Báo cáo trên thiết bị"));
     if (reports.length === 0) {
       box.append(el("p", { class: "empty" }, "Chưa có báo cáo nào trên thiết bị; khi có mạng, trang tự tải các báo cáo cần nhập."));
