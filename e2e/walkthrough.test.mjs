@@ -578,6 +578,44 @@ test("the plan's follow-up shows late tasks first and the target against the rep
   });
 });
 
+/** The month whose data window (Decree 09: the 15th to the 14th) is open today in Vietnam. */
+function openMonth() {
+  const now = new Date(Date.now() + 7 * 3600 * 1000);
+  let [year, month] = [now.getUTCFullYear(), now.getUTCMonth() + 1];
+  if (now.getUTCDate() >= 15) [year, month] = month === 12 ? [year + 1, 1] : [year, month + 1];
+  return `${year}${String(month).padStart(2, "0")}`;
+}
+
+test("the dossiers arrive from the procedure system's feed: marked, read-only and traced to their record", async () => {
+  await as("feed", async (page) => {
+    await signIn(page, "quantri");
+    // The demo's feed is fetched as serve starts; its run is listed.
+    const feed = page.locator('#feeds tr[data-code="dvc"]');
+    for (let tries = 0; ; tries++) {
+      await page.goto(`${base}/admin/feeds`);
+      if (/đã lấy/.test(await feed.innerText())) break;
+      assert.ok(tries < 30, "the demo feed was fetched");
+      await page.waitForTimeout(1000);
+    }
+    const run = page.locator("#feed-runs tbody tr").first();
+    await run.getByText("Bản ghi bị từ chối").click();
+    await run.locator("code", { hasText: "DVC-00001-" }).waitFor();
+    await signOut(page);
+
+    await signIn(page, "nhaplieu.ngokbay");
+    await page.goto(`${base}/reports/${REGIME}/23317/${openMonth()}`);
+    const received = page.locator('input[name="v:HS_TIEP_NHAN"]');
+    assert.equal(await received.getAttribute("readonly"), "");
+    assert.match(await received.inputValue(), /^\d/);
+    const typed = page.locator('input[name="v:VB_DIEN_TU"]');
+    assert.equal(await typed.getAttribute("readonly"), null, "what the feed does not fill is typed");
+    await received.locator("xpath=..").locator("a.badge.pulled", { hasText: "tự động" }).click();
+    await page.locator("#origins", { hasText: "Lấy tự động từ Hệ thống giải quyết TTHC" }).waitFor();
+    assert.match(await page.locator("#origins").innerText(), new RegExp(`bản ghi gốc DVC-23317-${openMonth()}`));
+    await signOut(page);
+  });
+});
+
 test("an administrator sets a new password and closes and opens an account again", async () => {
   const NEW = "mat-khau-moi-cua-ngokbay";
   await as("accounts", async (page) => {

@@ -13,6 +13,7 @@ pub mod cutover;
 pub mod datavalue;
 pub mod date;
 pub mod directory;
+pub mod feed;
 pub mod form;
 pub mod indicator;
 pub mod mail;

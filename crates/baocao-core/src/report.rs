@@ -54,6 +54,10 @@ pub struct ReportRow {
     pub cells: BTreeMap<String, f64>,
     /// The same period last year depends on an estimated share.
     pub same_period_estimated: bool,
+    /// The system this period's value was pulled from (a feed's name):
+    /// shown as such, and not typed over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pulled_from: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

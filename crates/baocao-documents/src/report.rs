@@ -124,6 +124,7 @@ mod tests {
                 indent: 0,
                 cells,
                 same_period_estimated: false,
+                pulled_from: None,
             }],
             findings: Vec::new(),
             revisions: Vec::new(),

@@ -32,12 +32,12 @@ pub const TARGETS: &[Target] = &[
     Target { name: "xlsx", about: "workbooks: reports, rosters, agencies, tasks, indicators, forms", run: workbook },
     Target {
         name: "toml",
-        about: "forms, regimes, reorganization plans and upstream links, then checked and planned",
+        about: "forms, regimes, reorganization plans, upstream links and feeds, then checked and planned",
         run: toml,
     },
     Target {
         name: "dhis2-json",
-        about: "DHIS2 dataValueSets (checked against a registry), completeness registrations, an upstream's answers",
+        about: "DHIS2 dataValueSets (checked against a registry), completeness registrations, feed documents, an upstream's answers",
         run: dhis2_json,
     },
     Target { name: "scim-filter", about: "SCIM filters, then evaluated on a user", run: scim_filter },
@@ -286,6 +286,7 @@ static TOML_SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
         include_str!("../../../data/demo/form-th01.toml"),
         include_str!("../../../data/demo/regime-monthly.toml"),
         include_str!("../../../data/demo/upstream.toml"),
+        include_str!("../../../data/demo/feed.toml"),
         "key = \"2026-nhap-xa\"\nname = \"Nhập xã\"\neffective_date = \"2026-01-01\"\n\
          legal_basis = \"Nghị quyết số 99\"\n\n[[changes]]\nchange = \"merge\"\ncodes = [\"00001\", \"00002\"]\n\
          into = { code = \"00001\", name = \"Xã An\", kind = \"xã\", parent_code = \"01\" }\n\n\
@@ -338,6 +339,9 @@ fn toml(runner: &mut proptest::test_runner::TestRunner) -> Result<(), String> {
         if let Ok(link) = baocao_ingest::upstream::read_link("f.toml", &s) {
             let _ = link.retry_after(i32::MAX);
         }
+        if let Ok(feed) = baocao_ingest::feed::read_feed("f.toml", &s) {
+            let _ = feed.raw_values(&[feed.indicators.keys().map(|k| (k.clone(), "1".to_string())).collect()]);
+        }
         Ok(())
     }))
 }
@@ -348,11 +352,18 @@ static JSON_SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
             {"dataElement":"HS_DUNG_HAN","period":"2024Q3","orgUnit":"00002","value":7,"comment":"ghi chú"}]}"#,
         r#"{"period":"202508","orgUnit":"01","dataValues":[{"dataElement":"TY_LE_TOAN_TRINH","value":"12.5"}]}"#,
         r#"{"completeDataSetRegistrations":[{"dataSet":"BC_THANG_TTHC","period":"202508","organisationUnit":"23317","completed":false,"date":"2025-09-10"}]}"#,
+        r#"{"data":[{"ma_ban_ghi":"DVC-00001-202508","ma_xa":"00001","ky":"202508","tiep_nhan":12,"dung_han":"7"}]}"#,
         r#"{"httpStatusCode":409,"response":{"status":"WARNING","importCount":{"imported":1},"conflicts":[{}]}}"#,
     ]
     .iter()
     .map(|s| s.as_bytes().to_vec())
     .collect()
+});
+
+/// The demo's feed, reading its records under `data`.
+static DEMO_FEED: LazyLock<baocao_core::feed::Feed> = LazyLock::new(|| {
+    baocao_ingest::feed::read_feed("feed.toml", include_str!("../../../data/demo/feed.toml"))
+        .expect("the demo feed reads")
 });
 
 fn dhis2_json(runner: &mut proptest::test_runner::TestRunner) -> Result<(), String> {
@@ -363,6 +374,12 @@ fn dhis2_json(runner: &mut proptest::test_runner::TestRunner) -> Result<(), Stri
             let _ = baocao_core::datavalue::check(raw, &known, &REGISTRY, baocao_core::today_in_vietnam());
         }
         let _ = dhis2::read_registrations("f.json", &s);
+        // What a feed's system sends is read as hostile too.
+        let feed = &*DEMO_FEED;
+        if let Ok(records) = baocao_ingest::feed::read_records(feed, s.as_bytes()) {
+            let (raw, _, _) = feed.raw_values(&records);
+            let _ = baocao_core::datavalue::check(raw, &known, &REGISTRY, baocao_core::today_in_vietnam());
+        }
         // What an upstream answers is read as hostile too.
         for status in [200, 409, 503] {
             let _ = baocao_core::upstream::judge(status, &s);

@@ -7,6 +7,7 @@
 pub mod definitions;
 pub mod dhis2;
 pub mod error;
+pub mod feed;
 pub mod form_xlsx;
 pub mod indicators;
 pub mod roster;

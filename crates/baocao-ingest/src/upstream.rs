@@ -11,26 +11,37 @@ use crate::error::{IngestError, Location, Problems};
 /// clear over a network is a token given away.
 pub fn read_link(file: &str, text: &str) -> Result<Link, Problems> {
     let link: Link = read_toml(file, text)?;
-    let refuse = |message: String| {
-        Problems(vec![IngestError { location: Location { file: file.into(), ..Default::default() }, message }])
-    };
-    link.check().map_err(refuse)?;
-    let url = url::Url::parse(&link.url).map_err(|e| refuse(format!("url «{}» không hợp lệ: {e}", link.url)))?;
-    let loopback = match url.host() {
+    link.check().map_err(|m| refuse(file, m))?;
+    check_url(file, &link.url)?;
+    Ok(link)
+}
+
+fn refuse(file: &str, message: String) -> Problems {
+    Problems(vec![IngestError { location: Location { file: file.into(), ..Default::default() }, message }])
+}
+
+/// Refuses a URL other than `https`, or `http` to this machine, and one
+/// that carries a name, a password or parameters: secrets go in the
+/// environment variable the definition names.
+pub(crate) fn check_url(file: &str, url: &str) -> Result<(), Problems> {
+    let parsed = url::Url::parse(url).map_err(|e| refuse(file, format!("url «{url}» không hợp lệ: {e}")))?;
+    let loopback = match parsed.host() {
         Some(url::Host::Domain(d)) => d == "localhost",
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     };
-    let secure = url.scheme() == "https" || (url.scheme() == "http" && loopback);
-    if !secure || !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
-        return Err(refuse(format!(
-            "url «{}» phải dùng https (http chỉ với địa chỉ máy này), không chứa tên, mật khẩu hay tham số: \
-             khóa để trong biến môi trường secret_env",
-            link.url
-        )));
+    let secure = parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback);
+    if !secure || !parsed.username().is_empty() || parsed.password().is_some() || parsed.query().is_some() {
+        return Err(refuse(
+            file,
+            format!(
+                "url «{url}» phải dùng https (http chỉ với địa chỉ máy này), không chứa tên, mật khẩu hay tham số: \
+                 khóa để trong biến môi trường secret_env"
+            ),
+        ));
     }
-    Ok(link)
+    Ok(())
 }
 
 #[cfg(test)]

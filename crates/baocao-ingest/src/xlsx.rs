@@ -449,6 +449,7 @@ mod round_trip {
             indent: 1,
             cells,
             same_period_estimated: false,
+            pulled_from: None,
         };
         ReportView {
             regime: "R".into(),

@@ -23,7 +23,7 @@ use crate::access::{Access, unit_on};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-fn period_param(name: &str, value: &str) -> Result<Period, ApiError> {
+pub(crate) fn period_param(name: &str, value: &str) -> Result<Period, ApiError> {
     value.parse().map_err(|e| ApiError::bad_request(format!("tham số `{name}`: {e}")))
 }
 
@@ -109,7 +109,7 @@ pub async fn import(
     let raw = if csv { dhis2::read_csv("request body", text) } else { dhis2::read_json("request body", text) }
         .map_err(ApiError::from)?;
     let may = |key: &baocao_core::VersionKey, period: Period| whole || may_write(&registry, &access, key, period);
-    Ok(Json(state.db.import_data_values_within(access.username(), &registry, raw, &may).await?))
+    Ok(Json(state.db.import_data_values_within(access.username(), "API dataValueSets", &registry, raw, &may).await?))
 }
 
 /// Whether the account writes bulk data on the whole system (`true`) or
@@ -300,10 +300,10 @@ pub async fn export(
 #[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "snake_case")]
 pub struct ValueQuery {
-    indicator: String,
+    pub(crate) indicator: String,
     /// Unit code; a province or district sums its units of the structure day.
-    unit: String,
-    period: String,
+    pub(crate) unit: String,
+    pub(crate) period: String,
     /// Day whose structure to use; the period's last day when absent.
     structure_at: Option<String>,
     /// Count the values of submitted reports too, not only approved ones
@@ -324,6 +324,15 @@ pub async fn value(
     access: Access,
     Query(q): Query<ValueQuery>,
 ) -> Result<Json<Composed>, ApiError> {
+    Ok(Json(composed(&state, &access, &q).await?.0))
+}
+
+/// The value `q` asks for, as [`value`] answers it, with its period.
+pub(crate) async fn composed(
+    state: &AppState,
+    access: &Access,
+    q: &ValueQuery,
+) -> Result<(Composed, Period), ApiError> {
     let period = period_param("period", &q.period)?;
     let structure_at = match q.structure_at.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => Some(parse_date(s).map_err(|e| ApiError::bad_request(format!("tham số `structure_at`: {e}")))?),
@@ -341,7 +350,8 @@ pub async fn value(
     let sees = |unit: &baocao_core::UnitVersion, day| access.sees(&registry, unit, day);
     let visible: Option<&baocao_store::compose::Visibility> = (!access.reads_everywhere()).then_some(&sees);
     let audience = Audience { counting: counting(q.include_submitted), visible };
-    Ok(Json(state.db.query_value(&registry, &q.indicator, &q.unit, &period, structure_at, audience).await?))
+    let value = state.db.query_value(&registry, &q.indicator, &q.unit, &period, structure_at, audience).await?;
+    Ok((value, period))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -19,6 +19,8 @@ mod directory_pages;
 mod due;
 mod error;
 mod etag;
+pub mod feeds;
+mod feeds_page;
 mod headers;
 mod idempotency;
 mod inbox;
@@ -28,6 +30,7 @@ mod metrics;
 mod offline;
 pub mod oidc;
 mod openapi;
+mod origin;
 mod outbox_page;
 mod pages;
 mod panics;
@@ -90,6 +93,7 @@ fn routes() -> Routes {
         .post("/api/v1/completeDataSetRegistrations", Needs(ManageCatalog), data_api::import_registrations)
         .get("/api/v1/values", Needs(ViewReports), data_api::value)
         .get("/api/v1/values/table", Needs(ViewReports), data_api::table)
+        .get("/api/v1/values/origin", Needs(ViewReports), origin::origin_api)
         .get("/api/v1/session", SignedIn, offline::session)
         .get("/api/v1/reports/due", Needs(ViewReports), offline::due)
         .get("/api/v1/reports", Needs(ViewReports), reports_api::show)
@@ -173,6 +177,7 @@ fn routes() -> Routes {
         .post("/regimes/editor", Needs(ManageCatalog), regime_editor::save)
         .post("/regimes/editor/preview", Needs(ManageCatalog), regime_editor::preview)
         .get("/reports", Needs(ViewReports), work::reports)
+        .get("/values/origin", Needs(ViewReports), origin::origin_page)
         .get("/reports/{regime}/{unit}/{period}", Needs(ViewReports), work::report)
         .post("/reports/{regime}/{unit}/{period}", NeedsAny(&[EnterReports, ApproveReports]), work::act)
         .get("/reports/{regime}/{unit}/{period}/print", Needs(ViewReports), work::print)
@@ -209,6 +214,8 @@ fn routes() -> Routes {
         .post("/admin/outbox/{id}/resend", Needs(ManageAccounts), outbox_page::resend)
         .get("/admin/upstream", Needs(ManageCatalog), upstream_page::upstream)
         .post("/admin/upstream/{id}/resend", Needs(ManageCatalog), upstream_page::resend)
+        .get("/admin/feeds", Needs(ManageCatalog), feeds_page::feeds)
+        .post("/admin/feeds/{code}/run", Needs(ManageCatalog), feeds_page::run_now)
         .get("/admin/jobs", Needs(ManageAccounts), jobs_page::jobs)
         .post("/admin/jobs/{name}/run", Needs(ManageAccounts), jobs_page::run_now)
         .post("/admin/tokens", Needs(ManageAccounts), admin::create_token)

@@ -26,14 +26,7 @@ const KEPT_ANSWER: usize = 16 * 1024;
 
 /// Starts the worker on the runtime.
 pub fn spawn(db: Db) -> tokio::task::JoinHandle<()> {
-    let client = reqwest::Client::builder()
-        .timeout(StdDuration::from_secs(60))
-        .connect_timeout(StdDuration::from_secs(10))
-        // An upstream that redirects is not followed: the token would go
-        // wherever the redirect says.
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client with default TLS settings builds");
+    let client = client(StdDuration::from_secs(60));
     tokio::spawn(async move {
         loop {
             match db.claim_delivery(Utc::now()).await {
@@ -121,14 +114,7 @@ async fn post(
         .post(&url)
         .header("idempotency-key", format!("baocao-upstream-{}-{id}-{resource}", link.code))
         .json(body);
-    let request = match link.auth {
-        Auth::Bearer => request.bearer_auth(secret),
-        Auth::ApiToken => request.header("authorization", format!("ApiToken {secret}")),
-        Auth::Basic => {
-            let (user, password) = secret.split_once(':').unwrap_or((secret, ""));
-            request.basic_auth(user, Some(password))
-        }
-    };
+    let request = authorized(request, link.auth, secret);
     let response = match request.send().await {
         Ok(response) => response,
         Err(e) => {
@@ -153,4 +139,29 @@ async fn post(
             Outcome::Refused { error: format!("{resource}: {error}"), status: Some(status), body: Some(text) }
         }
     }
+}
+
+/// `request` signed in as `auth` says, with `secret` read from the
+/// environment.
+pub(crate) fn authorized(request: reqwest::RequestBuilder, auth: Auth, secret: &str) -> reqwest::RequestBuilder {
+    match auth {
+        Auth::Bearer => request.bearer_auth(secret),
+        Auth::ApiToken => request.header("authorization", format!("ApiToken {secret}")),
+        Auth::Basic => {
+            let (user, password) = secret.split_once(':').unwrap_or((secret, ""));
+            request.basic_auth(user, Some(password))
+        }
+    }
+}
+
+/// The HTTP client of the workers that call other systems, giving up a
+/// call after `timeout`. A system that redirects is not followed: the key
+/// would go wherever the redirect says.
+pub(crate) fn client(timeout: StdDuration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(StdDuration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client with default TLS settings builds")
 }

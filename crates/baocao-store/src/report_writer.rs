@@ -97,7 +97,9 @@ struct State {
     signer: Option<String>,
     position: Option<String>,
     snapshot: Option<String>,
-    values: Vec<(String, String, Option<f64>)>,
+    /// Stored values: indicator, text, number, and the feed's name for a
+    /// value pulled from another system.
+    values: Vec<(String, String, Option<f64>, Option<String>)>,
     /// Levels of the approval chain that approved it as last sent.
     approvals: Option<i64>,
     /// Who last sent it.
@@ -452,9 +454,27 @@ fn decide<'j>(job: &'j Job, state: Option<State>) -> Result<(Outcome, Accepted<'
                 .into(),
         ));
     }
+    // A figure another system counts is not typed over: the feed is
+    // where it is corrected (its next run brings the correction).
+    for v in &job.values {
+        let fed = state.values.iter().find(|(code, ..)| *code == v.indicator);
+        if let Some((code, text, number, Some(feed))) = fed {
+            let same = match (number, v.value.as_number()) {
+                (Some(a), Some(b)) => a == &b,
+                _ => *text == v.value.to_string(),
+            };
+            if !same {
+                return Err(rejected(format!(
+                    "«{}» ({code}) lấy tự động từ «{feed}» ({text}): không sửa tay được trong báo cáo; \
+                     số sai thì sửa ở hệ thống đó, lần lấy sau sẽ cập nhật.",
+                    indicators.get(code).map_or(code.as_str(), |i| i.name.as_str())
+                )));
+            }
+        }
+    }
     // The values as they will stand, for the rules and the revision.
     let mut current: BTreeMap<String, (String, Option<f64>)> =
-        state.values.into_iter().map(|(code, text, number)| (code, (text, number))).collect();
+        state.values.into_iter().map(|(code, text, number, _)| (code, (text, number))).collect();
     for v in &job.values {
         current.insert(v.indicator.clone(), (v.value.to_string(), v.value.as_number()));
     }

@@ -450,6 +450,20 @@ impl Db {
                 .await?);
             rows.into_iter().collect()
         };
+        let pulled: HashMap<String, String> = {
+            let sql = "SELECT i.code, s.label FROM data_values d JOIN indicators i ON i.id = d.indicator_id
+                       JOIN units u ON u.id = d.unit_id JOIN value_sources s ON s.id = d.source_id AND s.kind = 'feed'
+                       WHERE u.code = $1 AND COALESCE(u.valid_from, '0001-01-01') = COALESCE($2, '0001-01-01')
+                         AND d.period = $3";
+            let key = unit.key();
+            let rows: Vec<(String, String)> = with_pool!(self, |pool| sqlx::query_as(sql)
+                .bind(&key.code)
+                .bind(key.valid_from)
+                .bind(period.to_string())
+                .fetch_all(pool)
+                .await?);
+            rows.into_iter().collect()
+        };
         let mut out = Vec::new();
         for row in &form.rows {
             let indicator = row.indicator.as_ref().and_then(|c| indicators.get(c));
@@ -505,6 +519,7 @@ impl Db {
                 indent: row.indent,
                 cells,
                 same_period_estimated,
+                pulled_from: row.indicator.as_ref().and_then(|c| pulled.get(c)).cloned(),
             });
         }
         Ok(out)

@@ -120,7 +120,9 @@ pub const SQLITE: Dialect = Dialect {
         JOIN indicators i ON i.code = x.value->>0
         WHERE true
         ON CONFLICT (unit_id, period, indicator_id) DO UPDATE SET
-            value = excluded.value, value_num = excluded.value_num, comment = excluded.comment, stored_at = excluded.stored_at",
+            value = excluded.value, value_num = excluded.value_num, comment = excluded.comment, stored_at = excluded.stored_at,
+            source_id = CASE WHEN data_values.value = excluded.value THEN data_values.source_id END,
+            source_record = CASE WHEN data_values.value = excluded.value THEN data_values.source_record END",
     subtree_step: sqlite_subtree_step,
     units_as_json: sqlite_units_as_json,
     arrays_as_json: sqlite_arrays_as_json,
@@ -133,8 +135,9 @@ pub const SQLITE: Dialect = Dialect {
             (SELECT c.cutover_key FROM cutover_units c WHERE c.unit_code = u.code),
             r.status, r.signer, r.signer_position,
             (SELECT v.snapshot FROM report_revisions v WHERE v.report_id = r.id ORDER BY v.seq DESC LIMIT 1),
-            json((SELECT json_group_array(json_array(i.code, d.value, d.value_num))
+            json((SELECT json_group_array(json_array(i.code, d.value, d.value_num, s.label))
                   FROM data_values d JOIN indicators i ON i.id = d.indicator_id
+                  LEFT JOIN value_sources s ON s.id = d.source_id AND s.kind = 'feed'
                   WHERE d.unit_id = u.id AND d.period = x.value->>'period')),
             r.approvals,
             (SELECT v.actor FROM report_revisions v WHERE v.report_id = r.id AND v.action = 'submit'
@@ -195,7 +198,9 @@ pub const POSTGRES: Dialect = Dialect {
         FROM jsonb_array_elements($1::jsonb) AS x(value)
         JOIN indicators i ON i.code = x.value->>0
         ON CONFLICT (unit_id, period, indicator_id) DO UPDATE SET
-            value = EXCLUDED.value, value_num = EXCLUDED.value_num, comment = EXCLUDED.comment, stored_at = EXCLUDED.stored_at",
+            value = EXCLUDED.value, value_num = EXCLUDED.value_num, comment = EXCLUDED.comment, stored_at = EXCLUDED.stored_at,
+            source_id = CASE WHEN data_values.value = EXCLUDED.value THEN data_values.source_id END,
+            source_record = CASE WHEN data_values.value = EXCLUDED.value THEN data_values.source_record END",
     subtree_step: postgres_subtree_step,
     units_as_json: postgres_units_as_json,
     arrays_as_json: postgres_arrays_as_json,
@@ -208,8 +213,9 @@ pub const POSTGRES: Dialect = Dialect {
             (SELECT c.cutover_key FROM cutover_units c WHERE c.unit_code = u.code LIMIT 1),
             r.status, r.signer, r.signer_position,
             (SELECT v.snapshot FROM report_revisions v WHERE v.report_id = r.id ORDER BY v.seq DESC LIMIT 1),
-            (SELECT COALESCE(json_agg(json_build_array(i.code, d.value, d.value_num)), '[]'::json)
+            (SELECT COALESCE(json_agg(json_build_array(i.code, d.value, d.value_num, s.label)), '[]'::json)
              FROM data_values d JOIN indicators i ON i.id = d.indicator_id
+             LEFT JOIN value_sources s ON s.id = d.source_id AND s.kind = 'feed'
              WHERE d.unit_id = u.id AND d.period = x.period),
             r.approvals,
             (SELECT v.actor FROM report_revisions v WHERE v.report_id = r.id AND v.action = 'submit'

@@ -23,30 +23,39 @@ pub(crate) struct ValueRow {
     pub(crate) value: String,
     pub(crate) value_num: Option<f64>,
     pub(crate) comment: Option<String>,
+    /// The record of the other system it was pulled from (a feed's).
+    pub(crate) source_record: Option<String>,
 }
 
 const ON_CONFLICT: &str = " ON CONFLICT (unit_id, period, indicator_id) DO UPDATE SET
-    value = excluded.value, value_num = excluded.value_num, comment = excluded.comment, stored_at = excluded.stored_at";
+    value = excluded.value, value_num = excluded.value_num, comment = excluded.comment, stored_at = excluded.stored_at,
+    source_id = excluded.source_id, source_record = excluded.source_record";
 
 /// A backend's connection that writes an import's values.
 pub(crate) trait WriteValues {
-    /// Writes `rows` stored at `now`; answers how many were new.
-    async fn write_values(&mut self, rows: &[ValueRow], now: DateTime<Utc>) -> Result<usize, StoreError>;
+    /// Writes `rows` stored at `now` from `source` (`value_sources`);
+    /// answers how many were new.
+    async fn write_values(&mut self, rows: &[ValueRow], source: i64, now: DateTime<Utc>) -> Result<usize, StoreError>;
 }
 
 impl WriteValues for SqliteConnection {
-    async fn write_values(&mut self, rows: &[ValueRow], now: DateTime<Utc>) -> Result<usize, StoreError> {
-        sqlite(self, rows, now).await
+    async fn write_values(&mut self, rows: &[ValueRow], source: i64, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        sqlite(self, rows, source, now).await
     }
 }
 
 impl WriteValues for PgConnection {
-    async fn write_values(&mut self, rows: &[ValueRow], now: DateTime<Utc>) -> Result<usize, StoreError> {
-        postgres(self, rows, now).await
+    async fn write_values(&mut self, rows: &[ValueRow], source: i64, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        postgres(self, rows, source, now).await
     }
 }
 
-async fn sqlite(conn: &mut SqliteConnection, rows: &[ValueRow], now: DateTime<Utc>) -> Result<usize, StoreError> {
+async fn sqlite(
+    conn: &mut SqliteConnection,
+    rows: &[ValueRow],
+    source: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
     // SQLite's upsert cannot say whether it inserted. A new row takes the
     // next row id after the largest, and this transaction is the only
     // writer, so the rows above the largest id before are the new ones;
@@ -54,7 +63,8 @@ async fn sqlite(conn: &mut SqliteConnection, rows: &[ValueRow], now: DateTime<Ut
     let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM data_values").fetch_one(&mut *conn).await?;
     for chunk in rows.chunks(ROWS) {
         let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, comment, stored_at) ",
+            "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, comment, stored_at,
+                source_id, source_record) ",
         );
         q.push_values(chunk, |mut row, v| {
             row.push_bind(v.indicator_id)
@@ -64,7 +74,9 @@ async fn sqlite(conn: &mut SqliteConnection, rows: &[ValueRow], now: DateTime<Ut
                 .push_bind(v.value.as_str())
                 .push_bind(v.value_num)
                 .push_bind(v.comment.as_deref())
-                .push_bind(now);
+                .push_bind(now)
+                .push_bind(source)
+                .push_bind(v.source_record.as_deref());
         });
         q.push(ON_CONFLICT);
         q.build().execute(&mut *conn).await?;
@@ -79,12 +91,19 @@ const PG_ROWS: usize = 50_000;
 
 /// PostgreSQL's upsert tells a new row itself (`xmax = 0`), which stays
 /// exact while other transactions write.
-async fn postgres(conn: &mut PgConnection, rows: &[ValueRow], now: DateTime<Utc>) -> Result<usize, StoreError> {
+async fn postgres(
+    conn: &mut PgConnection,
+    rows: &[ValueRow],
+    source: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
     let sql = format!(
         "WITH written AS (
-            INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, comment, stored_at)
-            SELECT x.*, $8::timestamptz
-            FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::date[], $5::text[], $6::float8[], $7::text[]) AS x
+            INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, comment, stored_at,
+                source_id, source_record)
+            SELECT x.v1, x.v2, x.v3, x.v4, x.v5, x.v6, x.v7, $8::timestamptz, $9::bigint, x.v8
+            FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::date[], $5::text[], $6::float8[], $7::text[],
+                        $10::text[]) AS x (v1, v2, v3, v4, v5, v6, v7, v8)
             {ON_CONFLICT}
             RETURNING (xmax = 0) AS new)
         SELECT COUNT(*) FILTER (WHERE new) FROM written"
@@ -100,6 +119,8 @@ async fn postgres(conn: &mut PgConnection, rows: &[ValueRow], now: DateTime<Utc>
             .bind(chunk.iter().map(|v| v.value_num).collect::<Vec<_>>())
             .bind(chunk.iter().map(|v| v.comment.as_deref()).collect::<Vec<_>>())
             .bind(now)
+            .bind(source)
+            .bind(chunk.iter().map(|v| v.source_record.as_deref()).collect::<Vec<_>>())
             .fetch_one(&mut *conn)
             .await?;
         new += usize::try_from(count).unwrap_or(0);

@@ -14,6 +14,7 @@ use std::io::Write as _;
 
 use crate::audit::Change;
 use crate::compose::Counting;
+use crate::tx::WriteTx;
 use crate::value_writes::{ValueRow, WriteValues};
 use crate::{Db, StoreError, append_audit, with_conn, with_pool};
 
@@ -36,6 +37,15 @@ impl StoredValue {
     }
 }
 
+/// Where values stored other than by a report's entry come from.
+pub(crate) enum Origin<'a> {
+    /// A file or the API (`label` says which).
+    Import { label: &'a str },
+    /// A feed's run; `records[i]` is the identifier of the record the
+    /// value of index `i` came from.
+    Feed { label: &'a str, run: i64, records: &'a [String] },
+}
+
 /// How many values an import added and replaced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct StoreCount {
@@ -50,11 +60,30 @@ const SELECT_VALUES: &str =
 
 impl Db {
     /// Stores checked values in one transaction, replacing earlier values
-    /// of the same indicator, unit and period.
-    pub async fn store_values(&self, actor: &str, values: &[CheckedValue]) -> Result<StoreCount, StoreError> {
+    /// of the same indicator, unit and period; `label` says where they
+    /// came from (a file's name, the API), kept as their source.
+    pub async fn store_values(
+        &self,
+        actor: &str,
+        label: &str,
+        values: &[CheckedValue],
+    ) -> Result<StoreCount, StoreError> {
         if values.is_empty() {
             return Ok(StoreCount::default());
         }
+        let mut tx = self.begin_write().await?;
+        let count = Self::store_values_in(&mut tx, actor, values, Origin::Import { label }).await?;
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    /// [`Db::store_values`] inside `tx`, from `origin`.
+    pub(crate) async fn store_values_in(
+        tx: &mut WriteTx,
+        actor: &str,
+        values: &[CheckedValue],
+        origin: Origin<'_>,
+    ) -> Result<StoreCount, StoreError> {
         // Written period by period: the rows of a period then lie together
         // in the table, and reading a period (every figure of a month)
         // reads a few pages instead of one page a value.
@@ -67,7 +96,6 @@ impl Db {
                 &b.indicator,
             ))
         });
-        let mut tx = self.begin_write().await?;
         type UnitRow = (i64, String, Option<NaiveDate>);
         let (indicator_rows, unit_rows): (Vec<(i64, String)>, Vec<UnitRow>) = with_conn!(tx, |conn| {
             let indicators = sqlx::query_as("SELECT id, code FROM indicators").fetch_all(&mut *conn).await?;
@@ -77,6 +105,10 @@ impl Db {
         let indicator_ids: HashMap<&str, i64> = indicator_rows.iter().map(|(id, code)| (code.as_str(), *id)).collect();
         let unit_ids: HashMap<(&str, Option<NaiveDate>), i64> =
             unit_rows.iter().map(|(id, code, from)| ((code.as_str(), *from), *id)).collect();
+        let records = match &origin {
+            Origin::Feed { records, .. } => Some(*records),
+            Origin::Import { .. } => None,
+        };
         let mut digest = sha2::Sha256::new();
         let mut rows = Vec::with_capacity(ordered.len());
         for v in &ordered {
@@ -91,6 +123,7 @@ impl Db {
                 value: v.value.to_string(),
                 value_num: v.value.as_number(),
                 comment: v.comment.clone(),
+                source_record: records.and_then(|r| r.get(v.index)).cloned(),
             };
             // What the fingerprint covers: each value as written, in order,
             // fed to the hash as it is formatted (no string a value).
@@ -118,40 +151,56 @@ impl Db {
             )));
         }
         let now = Utc::now();
-        let imported = with_conn!(tx, |conn| conn.write_values(&rows, now).await?);
+        let (kind, label, feed_run) = match origin {
+            Origin::Import { label } => ("import", label, None),
+            Origin::Feed { label, run, .. } => ("feed", label, Some(run)),
+        };
+        let imported = with_conn!(tx, |conn| {
+            let source: i64 = sqlx::query_scalar(
+                "INSERT INTO value_sources (kind, label, actor, at, feed_run_id) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(kind)
+            .bind(label)
+            .bind(actor)
+            .bind(now)
+            .bind(feed_run)
+            .fetch_one(&mut *conn)
+            .await?;
+            conn.write_values(&rows, source, now).await?
+        });
         // Bulk loads are recorded by count and fingerprint: the values
         // themselves are in the table, and the fingerprint shows which batch.
         let digest = format!("{:x}", digest.finalize());
         let change = Change {
-            at: Utc::now(),
+            at: now,
             actor,
-            action: "values.import",
+            action: if kind == "feed" { "values.feed" } else { "values.import" },
             object: "data values".into(),
             before: None,
             after: Some(serde_json::json!({ "values": values.len(), "imported": imported,
-                "updated": values.len() - imported, "sha256": digest })),
+                "updated": values.len() - imported, "sha256": digest, "source": label })),
         };
         with_conn!(tx, |conn| append_audit!(conn, &change));
-        tx.commit().await?;
         Ok(StoreCount { imported, updated: values.len() - imported })
     }
 
     /// The (indicator, unit version, period) of `values` that an approved
-    /// report holds: those are locked.
-    async fn locked_values(
+    /// report (or, `with_submitted`, a submitted one) holds: those are locked.
+    pub(crate) async fn locked_values(
         &self,
         values: &[CheckedValue],
+        with_submitted: bool,
     ) -> Result<std::collections::HashSet<(String, VersionKey, String)>, StoreError> {
         let mut periods: Vec<String> = values.iter().map(|v| v.period.to_string()).collect();
         periods.sort();
         periods.dedup();
         let sql = "SELECT u.code, u.valid_from, r.period, f.definition FROM reports r
             JOIN units u ON u.id = r.unit_id JOIN forms f ON f.id = r.form_id
-            WHERE r.status = 'approved' AND r.period = $1";
+            WHERE (r.status = 'approved' OR ($2 AND r.status = 'submitted')) AND r.period = $1";
         let mut locked = std::collections::HashSet::new();
         for period in periods {
             let rows: Vec<(String, Option<NaiveDate>, String, String)> =
-                with_pool!(self, |pool| sqlx::query_as(sql).bind(&period).fetch_all(pool).await?);
+                with_pool!(self, |pool| sqlx::query_as(sql).bind(&period).bind(with_submitted).fetch_all(pool).await?);
             for (code, valid_from, period, definition) in rows {
                 let form: baocao_core::form::Form = serde_json::from_str(&definition)
                     .map_err(|e| StoreError::Corrupt(format!("form definition: {e}")))?;
@@ -284,10 +333,11 @@ impl Db {
     pub async fn import_data_values(
         &self,
         actor: &str,
+        label: &str,
         registry: &baocao_core::Registry,
         raw: Vec<baocao_core::datavalue::RawValue>,
     ) -> Result<ImportSummary, StoreError> {
-        self.import_data_values_within(actor, registry, raw, &|_, _| true).await
+        self.import_data_values_within(actor, label, registry, raw, &|_, _| true).await
     }
 
     /// [`Db::import_data_values`] for a sender whose reach is limited:
@@ -297,6 +347,7 @@ impl Db {
     pub async fn import_data_values_within(
         &self,
         actor: &str,
+        label: &str,
         registry: &baocao_core::Registry,
         raw: Vec<baocao_core::datavalue::RawValue>,
         may: &(dyn Fn(&baocao_core::VersionKey, baocao_core::Period) -> bool + Sync),
@@ -318,7 +369,7 @@ impl Db {
             });
             false
         });
-        let locked = self.locked_values(&ok).await?;
+        let locked = self.locked_values(&ok, false).await?;
         ok.retain(|v| {
             let key = (v.indicator.clone(), v.unit.clone(), v.period.to_string());
             if !locked.contains(&key) {
@@ -335,7 +386,7 @@ impl Db {
             });
             false
         });
-        let count = self.store_values(actor, &ok).await?;
+        let count = self.store_values(actor, label, &ok).await?;
         let ignored = total - ok.len();
         let status = match (conflicts.is_empty(), ok.is_empty() && total > 0) {
             (true, _) => "SUCCESS",

@@ -183,7 +183,7 @@ fn writes() -> Vec<(&'static str, Step)> {
                     comment: None,
                     index: 0,
                 }];
-                let summary = db.import_data_values("test", &registry, raw).await?;
+                let summary = db.import_data_values("test", "test.json", &registry, raw).await?;
                 assert_eq!(summary.status, "SUCCESS", "{summary:?}");
                 Ok(())
             })

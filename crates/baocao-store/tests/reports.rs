@@ -407,3 +407,95 @@ async fn an_approval_waits_for_its_signature_and_a_reopened_report_is_not_signed
     assert_eq!((kept.state.as_str(), kept.signer.as_deref(), kept.revision), ("signed", Some("UBND"), 5));
     assert_eq!(kept.content.unwrap().into_bytes(), bytes);
 }
+
+fn feed() -> baocao_core::feed::Feed {
+    let mut feed = baocao_ingest::feed::read_feed("feed.toml", include_str!("../../../data/demo/feed.toml")).unwrap();
+    feed.indicators = [("so_a", "CT01"), ("so_b", "CT02")].into_iter().map(|(a, b)| (a.into(), b.into())).collect();
+    feed
+}
+
+fn record(pairs: &[(&str, &str)]) -> baocao_core::feed::Record {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+#[tokio::test]
+async fn a_feeds_run_stores_what_maps_with_its_origin_and_what_it_fills_is_not_typed_over() {
+    use baocao_store::feeds::Fetched;
+    use baocao_store::provenance::Provenance;
+    let (t, registry) = reporting().await;
+    let mut unknown = feed();
+    unknown.indicators.insert("so_c".into(), "KHONG_CO".into());
+    assert!(matches!(t.db.save_feed("test", &unknown).await, Err(StoreError::NotFound(_))));
+    t.db.save_feed("admin", &feed()).await.unwrap();
+    let mut units = registry.versions().iter().filter(|v| v.validity.contains(PERIOD.end()) && v.level == 2);
+    let (a, b) = (units.next().unwrap(), units.next().unwrap());
+    let period = PERIOD.to_string();
+    // Due at once, claimed by one process only.
+    let claimed = t.db.claim_feed(chrono::Utc::now()).await.unwrap().unwrap();
+    assert!(t.db.claim_feed(chrono::Utc::now()).await.unwrap().is_none());
+    let records = vec![
+        record(&[("ma_ban_ghi", "R1"), ("ma_xa", &a.code), ("ky", &period), ("so_a", "120"), ("so_b", "")]),
+        record(&[("ma_ban_ghi", "R2"), ("ma_xa", &b.code), ("ky", &period), ("so_a", "nhiều"), ("so_b", "4")]),
+        record(&[("ma_ban_ghi", "R3"), ("ma_xa", "99999"), ("ky", &period), ("so_a", "1")]),
+        record(&[("ma_xa", &a.code), ("so_a", "1")]),
+    ];
+    let started = chrono::Utc::now();
+    let fetched = Fetched::Records { http_status: 200, records };
+    let run = t.db.store_feed_run(&registry, &claimed, started, fetched).await.unwrap();
+    assert_eq!((run.outcome.as_str(), run.records, run.stored, run.new_values, run.refused), ("stored", 4, 2, 2, 3));
+    let refused: Vec<String> = run.refusals().iter().map(|r| r.record.clone()).collect();
+    assert_eq!(refused, ["#4", "R2", "R3"]);
+    // Not due again before its time.
+    assert!(t.db.claim_feed(chrono::Utc::now()).await.unwrap().is_none());
+    let second = t.db.claim_feed(started + chrono::Duration::minutes(61)).await.unwrap().unwrap();
+
+    // Where the value came from: the feed's run and the record.
+    let origin = t.db.value_origin("CT01", &a.code, &PERIOD).await.unwrap().unwrap();
+    assert_eq!(origin.value, "120");
+    let Provenance::Pulled { feed, run: run_id, record: from, .. } = origin.origin else { panic!("{origin:?}") };
+    assert_eq!((feed.as_str(), run_id, from.as_deref()), (self::feed().name.as_str(), run.id, Some("R1")));
+    // The report shows it as pulled; typed over, it is refused; kept, the
+    // report is sent and the value keeps its origin.
+    let shown = t.db.report(&registry, "BC", &a.code, &PERIOD).await.unwrap();
+    let row = shown.rows.iter().find(|r| r.indicator.as_deref() == Some("CT01")).unwrap();
+    assert_eq!(row.pulled_from.as_deref(), Some(self::feed().name.as_str()));
+    let act = |action: Action, values: &[(&str, &str)]| request(&a.code, action, values);
+    let typed = t.db.apply_report_action(&registry, act(Action::Save, &[("CT01", "100"), ("CT02", "3")])).await;
+    let Err(StoreError::Conflict(message)) = typed else { panic!("{typed:?}") };
+    assert!(message.contains("lấy tự động") && message.contains("CT01"), "{message}");
+    t.db.apply_report_action(&registry, act(Action::Submit, &[("CT01", "120"), ("CT02", "3")])).await.unwrap();
+    let origin = t.db.value_origin("CT01", &a.code, &PERIOD).await.unwrap().unwrap();
+    assert!(matches!(origin.origin, Provenance::Pulled { .. }), "{origin:?}");
+    let typed = t.db.value_origin("CT02", &a.code, &PERIOD).await.unwrap().unwrap();
+    let Provenance::Entered { regime, action, .. } = &typed.origin else { panic!("{typed:?}") };
+    assert_eq!((regime.as_str(), action.as_str()), ("BC", "submit"));
+
+    // A later run does not change a report sent for approval.
+    let records = vec![record(&[("ma_ban_ghi", "R1"), ("ma_xa", &a.code), ("ky", &period), ("so_a", "125")])];
+    let fetched = Fetched::Records { http_status: 200, records };
+    let run = t.db.store_feed_run(&registry, &second, started, fetched).await.unwrap();
+    assert_eq!((run.stored, run.refused), (0, 1));
+    assert!(run.refusals()[0].message.contains("đã gửi hoặc đã duyệt"), "{:?}", run.refusals());
+    assert_eq!(t.db.value_origin("CT01", &a.code, &PERIOD).await.unwrap().unwrap().value, "120");
+    // A failed fetch is recorded and stores nothing.
+    let claimed = t.db.claim_feed(started + chrono::Duration::minutes(200)).await.unwrap().unwrap();
+    let fetched = Fetched::Failed { http_status: Some(503), message: "trả lời mã 503".into() };
+    let run = t.db.store_feed_run(&registry, &claimed, started, fetched).await.unwrap();
+    assert_eq!((run.outcome.as_str(), run.stored), ("failed", 0));
+    assert_eq!(t.db.feed_runs(10).await.unwrap().len(), 3);
+    assert_eq!(t.db.feeds().await.unwrap()[0].last_run.as_ref().map(|r| r.id), Some(run.id));
+
+    // Imported values say which file.
+    let raw = vec![baocao_core::datavalue::RawValue {
+        index: 0,
+        data_element: "CT01".into(),
+        period: period.clone(),
+        org_unit: b.code.clone(),
+        value: "9".into(),
+        comment: None,
+    }];
+    t.db.import_data_values("nhap", "so-lieu.json", &registry, raw).await.unwrap();
+    let imported = t.db.value_origin("CT01", &b.code, &PERIOD).await.unwrap().unwrap();
+    let Provenance::Imported { label, actor, .. } = imported.origin else { panic!("{imported:?}") };
+    assert_eq!((label.as_str(), actor.as_str()), ("so-lieu.json", "nhap"));
+}

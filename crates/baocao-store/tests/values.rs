@@ -51,7 +51,7 @@ fn value(index: usize, unit: usize, value: &str) -> RawValue {
 
 async fn import(db: &Db, registry: &Registry, units: std::ops::Range<usize>) -> (usize, usize) {
     let raw = units.enumerate().map(|(i, u)| value(i, u, "1")).collect();
-    let summary = db.import_data_values("test", registry, raw).await.unwrap();
+    let summary = db.import_data_values("test", "test.json", registry, raw).await.unwrap();
     (summary.import_count.imported, summary.import_count.updated)
 }
 
@@ -79,7 +79,7 @@ async fn imports_at_the_same_time_count_each_value_once() {
 async fn the_same_cell_given_twice_is_a_conflict_and_neither_is_stored() {
     let (t, registry) = province().await;
     let raw = vec![value(0, 1, "5"), value(1, 2, "6"), value(2, 1, "7")];
-    let summary = t.db.import_data_values("test", &registry, raw).await.unwrap();
+    let summary = t.db.import_data_values("test", "test.json", &registry, raw).await.unwrap();
     assert_eq!(summary.status, "WARNING");
     assert_eq!((summary.import_count.imported, summary.import_count.ignored), (1, 2));
     let conflict = &summary.conflicts[0];
@@ -110,9 +110,9 @@ async fn an_import_larger_than_one_statement_is_stored_whole_and_counted_once() 
             })
             .collect()
     };
-    let summary = t.db.import_data_values("test", &registry, raw("1")).await.unwrap();
+    let summary = t.db.import_data_values("test", "test.json", &registry, raw("1")).await.unwrap();
     assert_eq!((summary.status, summary.import_count.imported), ("SUCCESS", 52_000), "{summary:?}");
-    let again = t.db.import_data_values("test", &registry, raw("2")).await.unwrap();
+    let again = t.db.import_data_values("test", "test.json", &registry, raw("2")).await.unwrap();
     assert_eq!((again.import_count.imported, again.import_count.updated), (0, 52_000), "{again:?}");
     let last_day = "20240822".parse().unwrap();
     let stored = t.db.numbers("CT01", &last_day, baocao_store::compose::Counting::Everything).await.unwrap();

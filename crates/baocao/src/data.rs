@@ -139,7 +139,8 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
                 dhis2::read_json(&name, &text)?
             };
             let registry = db.load_registry().await?;
-            let summary = db.import_data_values(&crate::cli_actor(), &registry, raw).await?;
+            let label = file.file_name().map_or(name.clone(), |n| n.to_string_lossy().into_owned());
+            let summary = db.import_data_values(&crate::cli_actor(), &label, &registry, raw).await?;
             output::json(&summary)?;
             if summary.status == "ERROR" {
                 bail!("no value was imported");

@@ -139,6 +139,7 @@ pub async fn run(db_arg: Option<String>, config: Option<&Path>, args: DoctorArgs
     }
     if let Some(db) = &db {
         upstream(&mut report, db).await;
+        feeds(&mut report, db).await;
     }
     let mut places: Vec<PathBuf> = sqlite_file.iter().filter_map(|p| p.parent().map(Path::to_path_buf)).collect();
     places.extend(serve.backup_dir.iter().cloned());
@@ -174,6 +175,37 @@ async fn upstream(report: &mut Report, db: &Db) {
                 Level::Warn,
                 format!("gửi lên {}: chưa đặt biến môi trường {}, báo cáo đã duyệt sẽ chờ", link.code, link.secret_env),
                 format!("upstream {}: {} is not set, approved reports will wait", link.code, link.secret_env),
+            );
+        }
+    }
+}
+
+/// Each feed's key is in this environment, and its last run fetched.
+async fn feeds(report: &mut Report, db: &Db) {
+    let Ok(feeds) = db.feeds().await else { return };
+    for state in feeds {
+        let feed = &state.feed;
+        if let Some(env) = feed.secret_env.as_ref().filter(|e| std::env::var_os(e).is_none()) {
+            report.add(
+                "feed",
+                Level::Warn,
+                format!("nguồn cấp {}: chưa đặt biến môi trường {env}, không lấy được số liệu", feed.code),
+                format!("feed {}: {env} is not set, nothing can be fetched", feed.code),
+            );
+        } else if let Some(run) = state.last_run.as_ref().filter(|r| r.outcome == "failed") {
+            let why = run.message.clone().unwrap_or_default();
+            report.add(
+                "feed",
+                Level::Warn,
+                format!("nguồn cấp {}: lần lấy gần nhất không được ({why})", feed.code),
+                format!("feed {}: its last run failed ({why})", feed.code),
+            );
+        } else {
+            report.add(
+                "feed",
+                Level::Ok,
+                format!("nguồn cấp {} ({}): lấy mỗi {} phút", feed.code, feed.url, feed.every_minutes),
+                format!("feed {} ({}): fetched every {} min", feed.code, feed.url, feed.every_minutes),
             );
         }
     }

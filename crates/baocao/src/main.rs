@@ -24,6 +24,7 @@ mod data;
 mod demo;
 mod directory;
 mod doctor;
+mod feed;
 mod migrate;
 mod output;
 mod progress;
@@ -143,6 +144,9 @@ enum Command {
     /// Systems above this one that approved reports are sent to (DHIS2 Web API).
     #[command(subcommand)]
     Upstream(upstream::UpstreamCommand),
+    /// Other systems whose figures are pulled on a schedule (JSON or CSV over HTTPS).
+    #[command(subcommand)]
+    Feed(feed::FeedCommand),
     /// Reporting periods with their data cut-off windows (Decree 09/2019).
     Periods {
         /// daily, monthly, quarterly, six_monthly, nine_months or yearly.
@@ -243,6 +247,7 @@ fn main() -> std::process::ExitCode {
             Command::Tasks(command) => with_db(cli.db, |db| Box::pin(tasks::tasks(db, command))).await,
             Command::Targets(command) => with_db(cli.db, |db| Box::pin(tasks::targets(db, command))).await,
             Command::Upstream(command) => with_db(cli.db, |db| Box::pin(upstream::run(db, command))).await,
+            Command::Feed(command) => with_db(cli.db, |db| Box::pin(feed::run(db, command))).await,
             Command::Periods { periodicity, from, to, format } => data::periods(periodicity, from, to, format),
         }
     });

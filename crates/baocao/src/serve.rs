@@ -229,9 +229,14 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         outln!("Approved reports are signed as {}", key.subject());
         baocao_server::signing::spawn(db.clone(), std::sync::Arc::new(key));
     }
-    // Approved reports go upward from every process: each delivery is
-    // claimed by one of them.
+    // Approved reports go upward, and feeds are fetched, from every
+    // process: each delivery and each due fetch is claimed by one of them.
     baocao_server::upstream::spawn(db.clone());
+    baocao_server::feeds::spawn(db.clone());
+    if demo.is_some() {
+        let feed = crate::demo::feed::start(&db).await?;
+        outln!("Demo feed of dossiers per commune at http://{feed}/thong-ke-ho-so (Quản trị → Nguồn cấp số liệu)");
+    }
     let app = router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(stop_signal())

@@ -13,6 +13,11 @@ struct Cell {
     /// Its element id, kept across htmx swaps so focus stays put.
     id: String,
     value: String,
+    /// For this period's value pulled from another system: its name. The
+    /// field is then read-only.
+    pulled: Option<String>,
+    /// Where this period's stored value came from (a page), when there is one.
+    origin: Option<String>,
 }
 
 struct GridRow {
@@ -91,7 +96,11 @@ fn grid(view: &ReportView, editable: bool, entered: &HashMap<String, String>) ->
                         String::new()
                     };
                     let value = entered.get(&input).cloned().unwrap_or_else(|| row.shown(column));
-                    Cell { heading: column.heading(), id: input.replace(':', "-"), input, value }
+                    let this = column == Column::ThisPeriod;
+                    let pulled = row.pulled_from.clone().filter(|_| this);
+                    let origin = (this && !row.computed && row.cells.contains_key("this_period"))
+                        .then(|| format!("/values/origin?indicator={code}&unit={}&period={}", view.unit, view.period));
+                    Cell { heading: column.heading(), id: input.replace(':', "-"), input, value, pulled, origin }
                 })
                 .collect();
             let messages = view

@@ -7,6 +7,7 @@
 //! comparisons look like a real province's.
 
 mod cutover;
+pub mod feed;
 
 use std::collections::BTreeMap;
 
@@ -210,7 +211,7 @@ async fn department_reports(db: &Db, regime: &Regime, period: &Period) -> anyhow
     for unit in &departments {
         push_values(&mut values, unit, 2.0, *period);
     }
-    db.store_values(DEMO_ACTOR, &values).await?;
+    db.store_values(DEMO_ACTOR, "dữ liệu mẫu", &values).await?;
     let steps = [
         vec![Action::Submit],
         vec![Action::Submit, Action::Approve],
@@ -292,7 +293,7 @@ async fn ad_hoc_request(
         let size = size_of(registry, unit, sent_on) / 22.0;
         push_values(&mut values, unit, size, period);
     }
-    db.store_values(DEMO_ACTOR, &values).await?;
+    db.store_values(DEMO_ACTOR, "dữ liệu mẫu", &values).await?;
     let next_morning = (sent_on + chrono::Days::new(1)).and_hms_opt(8, 0, 0).expect("a valid time").and_utc();
     for unit in answered {
         act(db, registry, &request, &unit.code, period, vec![Action::Submit], next_morning).await?;
@@ -421,7 +422,7 @@ async fn generate(db: &Db, registry: &Registry, regime: &Regime, from: NaiveDate
             push_values(&mut values, &unit, size, period);
         }
     }
-    db.store_values(DEMO_ACTOR, &values).await?;
+    db.store_values(DEMO_ACTOR, "dữ liệu mẫu", &values).await?;
     Ok(())
 }
 
