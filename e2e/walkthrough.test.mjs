@@ -238,6 +238,13 @@ test("the provincial approver approves; the total and completeness follow", asyn
     assert.equal(await page.locator("#status").innerText(), "Đã duyệt");
     assert.equal(await totalReceived(page, period), totalBefore + 100);
     assert.equal(await approvedCount(page, period), approvedBefore + 1);
+    // Signed with the demo's key, and checked against the demo's authority.
+    for (let tries = 0; ; tries++) {
+      await page.goto(`${base}${reportPath}`);
+      if (/Chữ ký số hợp lệ/.test(await page.locator("#digital-signature").innerText())) break;
+      assert.ok(tries < 30, "the approved report was signed and its signature checked");
+      await page.waitForTimeout(500);
+    }
     await page.goto(`${base}${reportPath}/print`);
     assert.match(await page.locator(".motto").innerText(), /Độc lập - Tự do - Hạnh phúc/);
     // On paper (A4): the demo is marked, the indicator column is wide, the

@@ -48,6 +48,8 @@ pub struct AppState {
     pub(crate) tokens: Arc<std::sync::Mutex<TokenCache>>,
     /// The province's identity provider, when single sign-on is set up.
     pub(crate) sso: Option<Arc<crate::oidc::Sso>>,
+    /// The certification authorities signed reports are checked against.
+    pub(crate) trust: Option<Arc<baocao_signing::TrustList>>,
 }
 
 /// Principals by token hash, with the access revision they were read at.
@@ -81,6 +83,7 @@ impl AppState {
             rules: Arc::default(),
             tokens: Arc::default(),
             sso: None,
+            trust: None,
         }
     }
 
@@ -88,6 +91,12 @@ impl AppState {
     /// within the rate.
     pub(crate) async fn within_rate(&self, limiter: Limiter, client: std::net::IpAddr) -> Result<bool, StoreError> {
         self.db.within_rate(limiter.0, &client.to_string(), SIGN_INS_PER_MINUTE, chrono::Utc::now()).await
+    }
+
+    /// Checks signed reports against `trust` (the report page says whether
+    /// each signature holds).
+    pub fn with_trust_list(self, trust: baocao_signing::TrustList) -> Self {
+        AppState { trust: Some(Arc::new(trust)), ..self }
     }
 
     /// Signs officials in through `sso` too.

@@ -7,7 +7,11 @@
 //!
 //! The key is the issuing organisation's, read from an encrypted PKCS#12
 //! file (what a small installation holds; keys in a PKCS#11 token are not
-//! read yet). OpenSSL does the cryptography: nothing here is hand-made.
+//! read yet). A signature is checked against a trust list ([`TrustList`]:
+//! the certification authorities a province accepts). OpenSSL does the
+//! cryptography: nothing here is hand-made.
+
+pub mod demo;
 
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::nid::Nid;
@@ -15,6 +19,8 @@ use openssl::pkcs12::Pkcs12;
 use openssl::pkey::{PKey, Private};
 use openssl::stack::Stack;
 use openssl::x509::X509;
+use openssl::x509::X509PurposeId;
+use openssl::x509::store::{X509Store, X509StoreBuilder};
 
 /// Why a key cannot be used or a signature made, in Vietnamese.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +29,44 @@ pub enum SigningError {
     Key(String),
     #[error("không ký được: {0}")]
     Sign(String),
+    #[error("danh sách chứng thư tin cậy không đọc được: {0}")]
+    Trust(String),
+    #[error("chữ ký không hợp lệ: {0}")]
+    Invalid(String),
+}
+
+/// The certification authorities whose certificates a signature may chain
+/// to (PEM, one certificate or several).
+pub struct TrustList {
+    store: X509Store,
+    /// How many certificates it holds.
+    pub len: usize,
+}
+
+impl TrustList {
+    pub fn from_pem(pem: &[u8]) -> Result<TrustList, SigningError> {
+        let certificates = X509::stack_from_pem(pem).map_err(|e| SigningError::Trust(e.to_string()))?;
+        if certificates.is_empty() {
+            return Err(SigningError::Trust("không có chứng thư nào (PEM)".into()));
+        }
+        let mut builder = X509StoreBuilder::new().map_err(|e| SigningError::Trust(e.to_string()))?;
+        for c in &certificates {
+            builder.add_cert(c.clone()).map_err(|e| SigningError::Trust(e.to_string()))?;
+        }
+        // Official document-signing certificates need not name S/MIME
+        // (e-mail) among their uses, which CMS checks by default: the chain
+        // to a trusted authority and the key usage are what count here.
+        builder.set_purpose(X509PurposeId::ANY).map_err(|e| SigningError::Trust(e.to_string()))?;
+        Ok(TrustList { store: builder.build(), len: certificates.len() })
+    }
+}
+
+/// Checks a detached CMS signature (DER) of `content`: the content is the
+/// one signed, and the signer's certificate chains to `trust` and is valid.
+pub fn verify_detached(signature: &[u8], content: &[u8], trust: &TrustList) -> Result<(), SigningError> {
+    let mut cms = CmsContentInfo::from_der(signature).map_err(|e| SigningError::Invalid(e.to_string()))?;
+    cms.verify(None, Some(&trust.store), Some(content), None, CMSOptions::BINARY)
+        .map_err(|e| SigningError::Invalid(e.to_string()))
 }
 
 /// The organisation's key and certificate, with the chain above it.

@@ -14,9 +14,8 @@ use std::io::Write as _;
 
 use crate::audit::Change;
 use crate::compose::Counting;
-use crate::tx::WriteTx;
 use crate::value_writes::{ValueRow, WriteValues};
-use crate::{Db, StoreError, append_audit, with_conn, with_pool};
+use crate::{Db, StoreError, WriteTx, append_audit, with_conn, with_pool};
 
 /// A stored value with what identifies it, for export and queries.
 #[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]

@@ -47,6 +47,7 @@ pub struct Config {
     pub backup_at: Option<String>,
     pub backup_keep: Option<usize>,
     pub signing_key: Option<PathBuf>,
+    pub trust_list: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
@@ -95,7 +96,7 @@ impl Config {
             args.extend(["--db".into(), url.into()]);
         }
         let Some(serve) = serve else { return args };
-        let values: [(&str, Option<String>); 14] = [
+        let values: [(&str, Option<String>); 15] = [
             ("listen", self.listen.map(|a| a.to_string())),
             ("public_url", self.public_url.clone()),
             ("mail_domain", self.mail_domain.clone()),
@@ -110,6 +111,7 @@ impl Config {
             ("backup_dir", self.backup_dir.as_ref().map(|d| d.display().to_string())),
             ("backup_at", self.backup_at.clone()),
             ("signing_key", self.signing_key.as_ref().map(|d| d.display().to_string())),
+            ("trust_list", self.trust_list.as_ref().map(|d| d.display().to_string())),
         ];
         let keep = ("backup_keep", self.backup_keep.map(|n| n.to_string()));
         for (id, value) in values.into_iter().chain([keep]) {

@@ -137,6 +137,22 @@ pub async fn run(db_arg: Option<String>, config: Option<&Path>, args: DoctorArgs
             ),
         }
     }
+    if let Some(path) = &serve.trust_list {
+        match crate::serve::trust_list(path) {
+            Ok(trust) => report.add(
+                "trust_list",
+                Level::Ok,
+                format!("danh sách tin cậy có {} chứng thư", trust.len),
+                format!("the trust list holds {} certificate(s)", trust.len),
+            ),
+            Err(e) => report.add(
+                "trust_list",
+                Level::Fail,
+                format!("danh sách tin cậy không đọc được: {e:#}"),
+                format!("the trust list cannot be read: {e:#}"),
+            ),
+        }
+    }
     if let Some(db) = &db {
         upstream(&mut report, db).await;
         feeds(&mut report, db).await;

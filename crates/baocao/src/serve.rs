@@ -47,6 +47,11 @@ pub struct ServeArgs {
     /// command line.
     #[arg(long, env = "BAOCAO_SIGNING_KEY")]
     pub(crate) signing_key: Option<std::path::PathBuf>,
+    /// The certification authorities signed reports are checked against
+    /// (PEM, one or several certificates). The demo, without one, issues
+    /// its own authority and key.
+    #[arg(long, env = "BAOCAO_TRUST_LIST")]
+    pub(crate) trust_list: Option<std::path::PathBuf>,
     /// The sender of baocao's mail (default: baocao@ the mail domain).
     #[arg(long, env = "BAOCAO_MAIL_FROM")]
     pub(crate) mail_from: Option<String>,
@@ -206,6 +211,17 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let mut state = AppState::new(db.clone(), settings);
+    let mut signing = args.signing_key.as_deref().map(signing_key).transpose()?;
+    let mut trust = args.trust_list.as_deref().map(trust_list).transpose()?;
+    if demo.is_some() && signing.is_none() {
+        let (key, authority) = crate::demo::signing::key()?;
+        signing = Some(key);
+        trust.get_or_insert(authority);
+    }
+    if let Some(trust) = trust {
+        outln!("Signed reports are checked against {} trusted certificate(s)", trust.len);
+        state = state.with_trust_list(trust);
+    }
     if let (Some(issuer), Some(client_id)) = (&args.oidc_issuer, &args.oidc_client_id) {
         let sso = baocao_server::oidc::Sso::new(baocao_server::oidc::SsoSettings {
             issuer: issuer.clone(),
@@ -224,8 +240,7 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         outln!("Nightly backup into {} ({}, {} kept)", dir.display(), args.backup_at.vietnamese(), args.backup_keep);
     }
     scheduler::spawn(state.clone(), jobs).await?;
-    if let Some(path) = &args.signing_key {
-        let key = signing_key(path)?;
+    if let Some(key) = signing {
         outln!("Approved reports are signed as {}", key.subject());
         baocao_server::signing::spawn(db.clone(), std::sync::Arc::new(key));
     }
@@ -271,6 +286,12 @@ async fn stop_signal() {
         () = terminate => {}
     }
     tracing::info!("stopping: finishing the requests under way");
+}
+
+/// Reads the trust list of `--trust-list`.
+pub(crate) fn trust_list(path: &std::path::Path) -> anyhow::Result<baocao_signing::TrustList> {
+    let pem = std::fs::read(path).with_context(|| format!("cannot read the trust list {}", path.display()))?;
+    baocao_signing::TrustList::from_pem(&pem).with_context(|| format!("trust list {}", path.display()))
 }
 
 /// Opens the signing key of `--signing-key` with the passphrase in

@@ -129,8 +129,11 @@ async fn an_approved_report_is_signed_and_the_signature_holds_for_openssl() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("sai mật khẩu"), "{refused:?}");
 
+    let trusted = dir.path().join("ca.pem");
+    let trusted = trusted.to_str().unwrap();
     let args = ["--db", app.db.url.as_str(), "serve", "--listen", "127.0.0.1:0", "--signing-key", key];
-    let _server = Process::start_with(&args, &[("BAOCAO_SIGNING_PASSPHRASE", PASSPHRASE)]);
+    let args = [&args[..], &["--trust-list", trusted]].concat();
+    let server = Process::start_with(&args, &[("BAOCAO_SIGNING_PASSPHRASE", PASSPHRASE)]);
     let report = r#""regime":"BC_THANG_TTHC","unit":"23317","period":"202509""#;
     let submit = format!(
         r#"{{{report},"action":"submit","signer":"Lê Văn C","position":"Chủ tịch","values":{{"HS_TIEP_NHAN":"120","HS_DUNG_HAN":"100"}}}}"#
@@ -153,6 +156,22 @@ async fn an_approved_report_is_signed_and_the_signature_holds_for_openssl() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert!(page.contains("UBND tỉnh Quảng Ngãi"), "{page}");
+    // Checked as shown, against the configured trust list: it holds; for
+    // a server trusting another authority only, it does not.
+    let shown_by = |base: String| {
+        let app = &app;
+        let request = app.client.get(format!("{base}/reports/BC_THANG_TTHC/23317/202509"));
+        async move { request.bearer_auth(app.token("approver")).send().await.unwrap().text().await.unwrap() }
+    };
+    let shown = shown_by(server.base.clone()).await;
+    assert!(shown.contains("Chữ ký số hợp lệ"), "{shown}");
+    let other = baocao_signing::demo::issue("CA khác", "Nơi khác", "x").unwrap();
+    std::fs::write(dir.path().join("khac.pem"), &other.authority_pem).unwrap();
+    let stranger = dir.path().join("khac.pem");
+    let args = ["--db", app.db.url.as_str(), "serve", "--listen", "127.0.0.1:0"];
+    let wary = Process::start(&[&args[..], &["--trust-list", stranger.to_str().unwrap()]].concat());
+    let shown = shown_by(wary.base.clone()).await;
+    assert!(shown.contains("CHỮ KÝ SỐ KHÔNG HỢP LỆ"), "{shown}");
 
     let base = "/reports/BC_THANG_TTHC/23317/202509";
     let content = app.bytes_as("approver", &format!("{base}/signed.json")).await;

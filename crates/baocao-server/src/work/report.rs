@@ -122,6 +122,21 @@ fn grid(view: &ReportView, editable: bool, entered: &HashMap<String, String>) ->
         .collect()
 }
 
+/// Whether a kept signature holds, checked as the page is shown: against
+/// its content and the configured trust list.
+fn signature_check(state: &AppState, kept: &baocao_store::signatures::Signature) -> String {
+    let Some(trust) = &state.trust else {
+        return "Chưa cấu hình danh sách chứng thư tin cậy (--trust-list): chưa kiểm tra chữ ký.".into();
+    };
+    let (Some(content), Some(signature)) = (&kept.content, &kept.signature) else {
+        return "Không có nội dung đã ký để kiểm tra.".into();
+    };
+    match baocao_signing::verify_detached(signature, content.as_bytes(), trust) {
+        Ok(()) => "Chữ ký số hợp lệ: đúng nội dung, chứng thư do tổ chức trong danh sách tin cậy cấp.".into(),
+        Err(e) => format!("CHỮ KÝ SỐ KHÔNG HỢP LỆ ({e})."),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct ReportPath {
     regime: String,
@@ -226,9 +241,10 @@ async fn report_page(
     let digital_signature = match view.status {
         Status::Approved => {
             let kept = state.db.report_signature(&path.regime, &unit.code, &period.to_string()).await?;
-            kept.map(|s| match (s.state.as_str(), s.signer, s.signed_at) {
+            kept.map(|s| match (s.state.as_str(), &s.signer, s.signed_at) {
                 ("signed", Some(signer), Some(at)) => {
-                    (format!("Đã ký số bởi {signer} lúc {}, bản {}.", time_vn(at), s.revision), true)
+                    let said = format!("Đã ký số bởi {signer} lúc {}, bản {}.", time_vn(at), s.revision);
+                    (format!("{said} {}", signature_check(state, &s)), true)
                 }
                 _ => ("Đang chờ ký số (máy chủ chưa ký hoặc chưa có khóa ký).".to_string(), false),
             })

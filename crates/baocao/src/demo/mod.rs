@@ -8,6 +8,7 @@
 
 mod cutover;
 pub mod feed;
+pub mod signing;
 
 use std::collections::BTreeMap;
 
