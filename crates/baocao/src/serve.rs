@@ -248,8 +248,9 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
     // process: each delivery and each due fetch is claimed by one of them.
     baocao_server::upstream::spawn(db.clone());
     baocao_server::feeds::spawn(db.clone());
-    if demo.is_some() {
-        let feed = crate::demo::feed::start(&db).await?;
+    if let Some(config) = &demo {
+        let typed = config.accounts.iter().filter_map(|a| a.unit.clone()).collect();
+        let feed = crate::demo::feed::start(&db, typed).await?;
         outln!("Demo feed of dossiers per commune at http://{feed}/thong-ke-ho-so (Quản trị → Nguồn cấp số liệu)");
     }
     let app = router(state);

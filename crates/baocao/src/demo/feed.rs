@@ -2,9 +2,12 @@
 //! system, which counts the dossiers each commune received, processed on
 //! time and processed fully online in the data window now open, and the
 //! feed definition (`data/demo/feed.toml`) that pulls them, so that the
-//! share of dossiers fully online is measured without typing.
+//! share of dossiers fully online is measured without typing. The communes
+//! of the demo's own accounts are not connected to it: their officers
+//! type their reports, as the walkthrough shows.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
@@ -25,10 +28,11 @@ const REGIME: &str = "BC_THANG_TTHC";
 
 /// Starts the stand-in on a free local port and saves the feed that pulls
 /// from it (due at once); answers the stand-in's address.
-pub async fn start(db: &Db) -> anyhow::Result<SocketAddr> {
+pub async fn start(db: &Db, typed: Vec<String>) -> anyhow::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = axum::Router::new().route(PATH, axum::routing::get(records)).with_state(db.clone());
+    let state = Source { db: db.clone(), typed: Arc::new(typed) };
+    let app = axum::Router::new().route(PATH, axum::routing::get(records)).with_state(state);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "the demo feed stopped");
@@ -48,7 +52,15 @@ fn open_month() -> Option<Period> {
         .find(|p| p.cutoff().0 <= today && today <= p.cutoff().1)
 }
 
-async fn records(State(db): State<Db>) -> Result<Json<Value>, StatusCode> {
+/// What the stand-in counts from: the demo's units, less the communes
+/// whose reports are `typed`.
+#[derive(Clone)]
+struct Source {
+    db: Db,
+    typed: Arc<Vec<String>>,
+}
+
+async fn records(State(Source { db, typed }): State<Source>) -> Result<Json<Value>, StatusCode> {
     let unavailable = |_| StatusCode::SERVICE_UNAVAILABLE;
     let period = open_month().ok_or(StatusCode::SERVICE_UNAVAILABLE)?;
     let registry = db.load_registry().await.map_err(unavailable)?;
@@ -61,6 +73,7 @@ async fn records(State(db): State<Db>) -> Result<Json<Value>, StatusCode> {
     let mut data: Vec<Value> = regime
         .units_for(&registry, &period)
         .iter()
+        .filter(|unit| !typed.contains(&unit.code))
         .map(|unit| {
             let size = size_of(&registry, unit, period.end());
             let full: std::collections::HashMap<&str, f64> =
