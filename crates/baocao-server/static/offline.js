@@ -312,11 +312,16 @@
       if (row.computed || !(bundle.indicators[code]) || bundle.indicators[code].computed) {
         field.append(el("output", { id: `offline-${code}` }, stored === undefined ? "" : formatVn(stored)), el("small", { class: "hint" }, " tính tự động"));
       } else {
-        const value = change && change.values[code] !== undefined ? change.values[code] : stored === undefined ? "" : formatVn(stored);
-        const input = el("input", { id: `offline-${code}`, name: code, inputmode: "decimal", value, autocomplete: "off" });
+        // A figure pulled from another system is shown, not typed over:
+        // the server refuses a change to it.
+        const pulled = row.pulled_from;
+        const typed = !pulled && change && change.values[code] !== undefined;
+        const value = typed ? change.values[code] : stored === undefined ? "" : formatVn(stored);
+        const input = el("input", { id: `offline-${code}`, name: code, inputmode: "decimal", value, autocomplete: "off", readonly: Boolean(pulled), class: pulled ? "pulled" : null });
         input.addEventListener("input", () => check(bundle, inputs, checks));
         inputs[code] = input;
         field.append(input);
+        if (pulled) field.append(el("small", { class: "hint" }, ` tự động từ ${pulled}`));
       }
       if (last !== undefined) field.append(el("small", { class: "hint" }, ` Cùng kỳ năm trước: ${formatVn(last)}`));
       field.append(el("div", { class: "field-messages" }));
