@@ -713,6 +713,9 @@ fn compare_rows(html: &str) -> Vec<(String, f64, bool)> {
         .filter_map(|row| {
             let (label, rest) = row.split_once("</td><td class=\"num\">")?;
             let (cell, _) = rest.split_once("</td>")?;
+            // The figure is a link to its origin: its text only.
+            let cell: String =
+                cell.split('<').map(|part| part.split_once('>').map_or(part, |(_, text)| text)).collect();
             let looks_like_month = label.len() == 7 && label.as_bytes()[2] == b'/';
             looks_like_month.then(|| {
                 let digits: String = cell.chars().filter(char::is_ascii_digit).collect();

@@ -220,7 +220,12 @@ async fn figures(app: &App, submitted: bool) -> Vec<(&'static str, f64)> {
     let (_, page) = app.text_as("admin", &format!("/compare?indicator=HS_TIEP_NHAN&unit=51&months=36{query}")).await;
     let row_at = page.find("<td>08/2025</td>").expect("August 2025 on the comparison page");
     let cell = &page[row_at..];
-    let shown = cell.split("<td class=\"num\">").nth(1).unwrap().split(['<', ' ']).next().unwrap().replace('.', "");
+    let shown = cell.split("<td class=\"num\">").nth(1).unwrap();
+    // The figure links to where it comes from, counted by the same rule.
+    let origin = "/values/origin?indicator=HS_TIEP_NHAN&#38;unit=51&#38;period=202508&#38;structure_at=";
+    assert!(shown.starts_with(&format!("<a class=\"origin\" href=\"{origin}")), "{shown}");
+    assert_eq!(shown.contains("include_submitted=true"), submitted, "{shown}");
+    let shown = shown.split('>').nth(1).unwrap().split(['<', ' ']).next().unwrap().replace('.', "");
     assert!(page.contains("id=\"counting\""), "the page says what counts");
     // The pages' workbooks: the same figures, kept numbers.
     let compare = sheet(

@@ -28,6 +28,8 @@ struct ComparePoint {
     last_year_estimated: bool,
     /// Some source was left out: the asker may not see it.
     partial: bool,
+    /// Where this month's figure comes from (a page), when there is one.
+    origin: Option<String>,
 }
 
 #[derive(Template)]
@@ -143,6 +145,10 @@ pub async fn compare(
                 estimated: now.estimated,
                 last_year_estimated: before.estimated,
                 partial: now.withheld > 0 || before.withheld > 0,
+                origin: now.value.map(|_| {
+                    let counted = if include_submitted { "&include_submitted=true" } else { "" };
+                    format!("/values/origin?indicator={indicator}&unit={unit_code}&period={period}&structure_at={at}{counted}")
+                }),
             });
         }
         let indicator_name =
