@@ -5,9 +5,8 @@
 
 use std::collections::HashMap;
 
-use baocao_core::datavalue::check;
+use baocao_core::Registry;
 use baocao_core::feed::{Feed, Record, Refusal};
-use baocao_core::{Indicator, Registry};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -226,31 +225,15 @@ impl Db {
             Fetched::Failed { http_status, message } => (http_status, Vec::new(), Some(message)),
         };
         let (raw, ids, mut refusals) = feed.raw_values(&records);
-        let indicators: HashMap<String, Indicator> =
-            self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
-        let (mut ok, conflicts) = check(raw, &indicators, registry, baocao_core::today_in_vietnam());
+        // Checked as any import is; what a submitted report holds is not
+        // changed under its approver either.
+        let (ok, conflicts) = self.checked_values(registry, raw, &|_, _| true, true).await?;
         for c in &conflicts {
             refusals.extend(c.indexes.iter().map(|&i| Refusal {
                 record: ids.get(i).cloned().unwrap_or_default(),
                 message: format!("{}: {}", c.object, c.value),
             }));
         }
-        let locked = self.locked_values(&ok, true).await?;
-        ok.retain(|v| {
-            if !locked.contains(&(v.indicator.clone(), v.unit.clone(), v.period.to_string())) {
-                return true;
-            }
-            refusals.push(Refusal {
-                record: ids.get(v.index).cloned().unwrap_or_default(),
-                message: format!(
-                    "{}: báo cáo của đơn vị {} kỳ {} đã gửi hoặc đã duyệt; không ghi đè",
-                    v.indicator,
-                    v.unit.code,
-                    v.period.label()
-                ),
-            });
-            false
-        });
         // A record refused for its unit is refused once, not once a value.
         let mut seen = std::collections::HashSet::new();
         refusals.retain(|r| seen.insert((r.record.clone(), r.message.clone())));

@@ -185,7 +185,7 @@ impl Db {
 
     /// The (indicator, unit version, period) of `values` that an approved
     /// report (or, `with_submitted`, a submitted one) holds: those are locked.
-    pub(crate) async fn locked_values(
+    async fn locked_values(
         &self,
         values: &[CheckedValue],
         with_submitted: bool,
@@ -352,39 +352,7 @@ impl Db {
         may: &(dyn Fn(&baocao_core::VersionKey, baocao_core::Period) -> bool + Sync),
     ) -> Result<ImportSummary, StoreError> {
         let total = raw.len();
-        let indicators: HashMap<String, Indicator> =
-            self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
-        let today = baocao_core::today_in_vietnam();
-        let (mut ok, mut conflicts) = baocao_core::datavalue::check(raw, &indicators, registry, today);
-        ok.retain(|v| {
-            if may(&v.unit, v.period) {
-                return true;
-            }
-            conflicts.push(baocao_core::datavalue::Conflict {
-                object: v.unit.code.clone(),
-                value: format!("tài khoản không được gửi số liệu của đơn vị {}", v.unit.code),
-                error_code: "E7617".into(),
-                indexes: vec![v.index],
-            });
-            false
-        });
-        let locked = self.locked_values(&ok, false).await?;
-        ok.retain(|v| {
-            let key = (v.indicator.clone(), v.unit.clone(), v.period.to_string());
-            if !locked.contains(&key) {
-                return true;
-            }
-            conflicts.push(baocao_core::datavalue::Conflict {
-                object: v.unit.code.clone(),
-                value: format!(
-                    "báo cáo của đơn vị {} kỳ {} có chỉ tiêu {} đã được phê duyệt và khóa",
-                    v.unit.code, v.period, v.indicator
-                ),
-                error_code: "E7641".into(),
-                indexes: vec![v.index],
-            });
-            false
-        });
+        let (ok, conflicts) = self.checked_values(registry, raw, may, false).await?;
         let count = self.store_values(actor, label, &ok).await?;
         let ignored = total - ok.len();
         let status = match (conflicts.is_empty(), ok.is_empty() && total > 0) {
@@ -401,5 +369,55 @@ impl Db {
             import_count: ImportCount { imported: count.imported, updated: count.updated, ignored, deleted: 0 },
             conflicts,
         })
+    }
+
+    /// Raw values checked as they are stored: against the indicators and
+    /// `registry`, the sender's reach (`may`, else E7617), and the reports
+    /// that hold them (E7641: an approved report's, and with
+    /// `with_submitted` a submitted one's, are not written over). Answers
+    /// the values to store and the conflicts.
+    pub(crate) async fn checked_values(
+        &self,
+        registry: &baocao_core::Registry,
+        raw: Vec<baocao_core::datavalue::RawValue>,
+        may: &(dyn Fn(&baocao_core::VersionKey, baocao_core::Period) -> bool + Sync),
+        with_submitted: bool,
+    ) -> Result<(Vec<CheckedValue>, Vec<baocao_core::datavalue::Conflict>), StoreError> {
+        let indicators: HashMap<String, Indicator> =
+            self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+        let today = baocao_core::today_in_vietnam();
+        let (mut ok, mut conflicts) = baocao_core::datavalue::check(raw, &indicators, registry, today);
+        ok.retain(|v| {
+            if may(&v.unit, v.period) {
+                return true;
+            }
+            conflicts.push(baocao_core::datavalue::Conflict {
+                object: v.unit.code.clone(),
+                value: format!("tài khoản không được gửi số liệu của đơn vị {}", v.unit.code),
+                error_code: "E7617".into(),
+                indexes: vec![v.index],
+            });
+            false
+        });
+        let locked = self.locked_values(&ok, with_submitted).await?;
+        let held = if with_submitted {
+            "đã gửi hoặc đã duyệt; không ghi đè"
+        } else {
+            "đã được phê duyệt và khóa"
+        };
+        ok.retain(|v| {
+            let key = (v.indicator.clone(), v.unit.clone(), v.period.to_string());
+            if !locked.contains(&key) {
+                return true;
+            }
+            conflicts.push(baocao_core::datavalue::Conflict {
+                object: v.unit.code.clone(),
+                value: format!("báo cáo của đơn vị {} kỳ {} có chỉ tiêu {} {held}", v.unit.code, v.period, v.indicator),
+                error_code: "E7641".into(),
+                indexes: vec![v.index],
+            });
+            false
+        });
+        Ok((ok, conflicts))
     }
 }
