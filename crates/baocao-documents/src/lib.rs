@@ -12,6 +12,7 @@ pub mod handover;
 pub mod package;
 pub mod plans;
 pub mod report;
+pub mod report_pdf;
 pub mod restated;
 pub mod table;
 
@@ -52,6 +53,8 @@ pub enum DocumentError {
     RecordDiffers { path: String },
     #[error("không lập được tệp Excel: {0}")]
     Workbook(String),
+    #[error("không lập được tệp PDF: {0}")]
+    Pdf(String),
 }
 
 #[cfg(test)]

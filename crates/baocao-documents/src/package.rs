@@ -149,6 +149,9 @@ pub async fn payload(
         {
             files.push(Payload { path: format!("{name}.signed.json"), bytes: content.into_bytes() });
             files.push(Payload { path: format!("{name}.p7s"), bytes: signature });
+            if let Some(pdf) = db.report_signed_pdf(&r.regime, &unit.code, &r.period).await? {
+                files.push(Payload { path: format!("{name}.signed.pdf"), bytes: pdf });
+            }
         }
     }
     files.push(Payload {

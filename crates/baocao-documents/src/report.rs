@@ -11,37 +11,44 @@ use chrono::Datelike;
 use crate::DocumentError;
 
 /// A row of the printed table: every cell as a reader sees it.
-struct Row {
-    stt: String,
-    label: String,
-    unit_of_measure: String,
-    heading: bool,
-    indent: u8,
-    cells: Vec<String>,
+pub(crate) struct Row {
+    pub(crate) stt: String,
+    pub(crate) label: String,
+    pub(crate) unit_of_measure: String,
+    pub(crate) heading: bool,
+    pub(crate) indent: u8,
+    pub(crate) cells: Vec<String>,
 }
 
+/// What the printed report says, laid out as a page ([`render`]) or as a
+/// PDF ([`crate::report_pdf`]).
 #[derive(Template)]
 #[template(path = "print.html")]
-struct PrintedReport {
-    view: ReportView,
-    agency: String,
-    place: String,
-    day: String,
-    month: String,
-    year: String,
-    columns: Vec<&'static str>,
-    rows: Vec<Row>,
-    signer: String,
+pub(crate) struct PrintedReport {
+    pub(crate) view: ReportView,
+    pub(crate) agency: String,
+    pub(crate) place: String,
+    pub(crate) day: String,
+    pub(crate) month: String,
+    pub(crate) year: String,
+    pub(crate) columns: Vec<&'static str>,
+    pub(crate) rows: Vec<Row>,
+    pub(crate) signer: String,
     /// The title lines of the signature block.
-    titles: Vec<String>,
+    pub(crate) titles: Vec<String>,
     /// Made from the demo's data: the sheet says so.
-    mark: Option<&'static str>,
+    pub(crate) mark: Option<&'static str>,
 }
 
 /// The report as an HTML page linking the documents' stylesheet: what the
 /// web application shows at `/reports/…/print`. `demo` marks it as made
 /// from the demo's data.
 pub fn render(view: ReportView, demo: bool) -> Result<String, DocumentError> {
+    Ok(printed(view, demo).render()?)
+}
+
+/// The printed report's parts, from the report as it stands.
+pub(crate) fn printed(view: ReportView, demo: bool) -> PrintedReport {
     // Dated the day it was signed, in Vietnam; a draft is dated today.
     let signed = view.signature.as_ref().map_or_else(today_in_vietnam, |s| day_in_vietnam(s.signed_at));
     // The place is the unit's name without its kind: "Xã Ngọk Bay" → "Ngọk Bay".
@@ -58,7 +65,7 @@ pub fn render(view: ReportView, demo: bool) -> Result<String, DocumentError> {
             cells: view.columns.iter().map(|&c| row.shown(c)).collect(),
         })
         .collect();
-    let page = PrintedReport {
+    PrintedReport {
         agency: format!("ỦY BAN NHÂN DÂN\n{}", view.unit_name.to_uppercase()),
         place,
         day: format!("{:02}", signed.day()),
@@ -74,8 +81,7 @@ pub fn render(view: ReportView, demo: bool) -> Result<String, DocumentError> {
         ),
         mark: demo.then_some(DEMO_MARK),
         view,
-    };
-    Ok(page.render()?)
+    }
 }
 
 /// The report as a standalone HTML file, its stylesheet inside: what
@@ -85,7 +91,7 @@ pub fn printable(view: ReportView, demo: bool) -> Result<String, DocumentError> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use baocao_core::Period;
@@ -96,7 +102,7 @@ mod tests {
 
     use super::*;
 
-    fn view(signature: Option<Signature>) -> ReportView {
+    pub(crate) fn view(signature: Option<Signature>) -> ReportView {
         let period: Period = "202511".parse().unwrap();
         let cells = BTreeMap::from([("this_period".to_string(), 1234.5), ("percent_of_plan".to_string(), 87.54)]);
         ReportView {

@@ -53,6 +53,7 @@ mod state;
 mod tasks_page;
 pub mod upstream;
 mod upstream_page;
+mod verify;
 mod work;
 
 use std::sync::Arc;
@@ -94,6 +95,7 @@ fn routes() -> Routes {
         .get("/api/v1/values", Needs(ViewReports), data_api::value)
         .get("/api/v1/values/table", Needs(ViewReports), data_api::table)
         .get("/api/v1/values/origin", Needs(ViewReports), origin::origin_api)
+        .post("/api/v1/signatures/verify", SignedIn, verify::verify_api)
         .get("/api/v1/session", SignedIn, offline::session)
         .get("/api/v1/reports/due", Needs(ViewReports), offline::due)
         .get("/api/v1/reports", Needs(ViewReports), reports_api::show)
@@ -178,11 +180,14 @@ fn routes() -> Routes {
         .post("/regimes/editor/preview", Needs(ManageCatalog), regime_editor::preview)
         .get("/reports", Needs(ViewReports), work::reports)
         .get("/values/origin", Needs(ViewReports), origin::origin_page)
+        .get("/signatures/verify", SignedIn, verify::verify_page)
+        .post("/signatures/verify", SignedIn, verify::verify_upload)
         .get("/reports/{regime}/{unit}/{period}", Needs(ViewReports), work::report)
         .post("/reports/{regime}/{unit}/{period}", NeedsAny(&[EnterReports, ApproveReports]), work::act)
         .get("/reports/{regime}/{unit}/{period}/print", Needs(ViewReports), work::print)
         .get("/reports/{regime}/{unit}/{period}/signed.json", Needs(ViewReports), signing::content)
         .get("/reports/{regime}/{unit}/{period}/signed.p7s", Needs(ViewReports), signing::signature)
+        .get("/reports/{regime}/{unit}/{period}/signed.pdf", Needs(ViewReports), signing::pdf)
         .post("/reports/{regime}/{unit}/{period}/xlsx", Needs(EnterReports), work::upload)
         .get("/review", Needs(ApproveReports), work::review)
         .post("/review", Needs(ApproveReports), work::approve_selected)

@@ -39,7 +39,7 @@ enum Over {
 }
 
 /// The menu: each entry shown only to accounts whose permission opens it.
-const MENU: [(&str, &str, Permission, Over); 22] = [
+const MENU: [(&str, &str, Permission, Over); 23] = [
     ("/", "Việc của tôi", Permission::ViewCatalog, Over::Some),
     ("/reports", "Báo cáo", Permission::ViewReports, Over::Some),
     ("/offline", "Nhập khi không có mạng", Permission::EnterReports, Over::Some),
@@ -59,6 +59,7 @@ const MENU: [(&str, &str, Permission, Over); 22] = [
     ("/roster", "Danh sách cán bộ", Permission::ManageAccounts, Over::Whole),
     ("/tasks", "Kế hoạch", Permission::ViewReports, Over::Some),
     ("/archive", "Lưu trữ", Permission::ViewReports, Over::Some),
+    ("/signatures/verify", "Kiểm tra chữ ký số", Permission::ViewCatalog, Over::Some),
     ("/admin/upstream", "Gửi lên cấp trên", Permission::ManageCatalog, Over::Whole),
     ("/admin/feeds", "Nguồn cấp số liệu", Permission::ManageCatalog, Over::Whole),
     ("/audit", "Nhật ký", Permission::ViewAudit, Over::Whole),

@@ -3,7 +3,9 @@
 //! `SignedData` without the content) over the report's canonical content,
 //! with SHA-256, the signing time as a signed attribute, and the signer's
 //! certificate chain, so that anyone holding the content and the `.p7s`
-//! checks it with standard tools (`openssl cms -verify`).
+//! checks it with standard tools (`openssl cms -verify`). The printed
+//! report is signed the same way inside its PDF ([`pdf`], PAdES), which
+//! `pdfsig` and PDF readers check.
 //!
 //! The key is the issuing organisation's, read from an encrypted PKCS#12
 //! file (what a small installation holds; keys in a PKCS#11 token are not
@@ -12,6 +14,7 @@
 //! cryptography: nothing here is hand-made.
 
 pub mod demo;
+pub mod pdf;
 
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::nid::Nid;
@@ -114,9 +117,10 @@ impl SigningKey {
     }
 
     /// A detached CMS signature of `content` (DER): SHA-256, the signing
-    /// time, the signer's certificate and its chain.
+    /// time, the signing certificate as a signed attribute (CAdES), the
+    /// signer's certificate and its chain.
     pub fn sign_detached(&self, content: &[u8]) -> Result<Vec<u8>, SigningError> {
-        let flags = CMSOptions::DETACHED | CMSOptions::BINARY;
+        let flags = CMSOptions::DETACHED | CMSOptions::BINARY | CMSOptions::from_bits_retain(pdf::CMS_CADES);
         let cms =
             CmsContentInfo::sign(Some(&self.certificate), Some(&self.key), Some(&self.chain), Some(content), flags)
                 .map_err(|e| SigningError::Sign(e.to_string()))?;

@@ -1,7 +1,7 @@
 //! Digital signatures of approved reports: a row written with each final
 //! approval ([`PEND_SIGNATURE`]), the report's canonical content built when
 //! it is signed ([`Db::unsigned_report`]), and the signature kept with the
-//! content it covers ([`Db::record_signature`]).
+//! content it covers and the signed PDF ([`Db::record_signature`]).
 //!
 //! What is signed is the report as approved: regime, unit, period, the
 //! revision, who approved it and when, who signs and in what position,
@@ -60,6 +60,16 @@ impl SignedContent {
 pub struct Unsigned {
     pub id: i64,
     pub content: Option<SignedContent>,
+}
+
+/// What a signer made of a report: the canonical content, its CMS
+/// signature, who signed, and the printed PDF with its signature inside.
+#[derive(Clone, Copy, Debug)]
+pub struct Signed<'a> {
+    pub content: &'a [u8],
+    pub signature: &'a [u8],
+    pub signer: &'a str,
+    pub pdf: Option<&'a [u8]>,
 }
 
 /// A report's signature as kept.
@@ -148,23 +158,24 @@ impl Db {
     pub async fn record_signature(
         &self,
         id: i64,
-        signed: Option<(&[u8], &[u8], &str)>,
+        signed: Option<Signed<'_>>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         with_conn!(tx, |conn| {
             match signed {
-                Some((content, signature, signer)) => {
+                Some(signed) => {
                     sqlx::query(
                         "UPDATE report_signatures SET state = 'signed', content = $2, signature = $3, signer = $4,
-                                signed_at = $5
+                                signed_at = $5, pdf = $6
                          WHERE id = $1 AND state = 'pending'",
                     )
                     .bind(id)
-                    .bind(String::from_utf8_lossy(content).into_owned())
-                    .bind(signature)
-                    .bind(signer)
+                    .bind(String::from_utf8_lossy(signed.content).into_owned())
+                    .bind(signed.signature)
+                    .bind(signed.signer)
                     .bind(at)
+                    .bind(signed.pdf)
                     .execute(&mut *conn)
                     .await?;
                 }
@@ -203,5 +214,28 @@ impl Db {
         .fetch_optional(pool)
         .await?);
         Ok(row)
+    }
+
+    /// The signed PDF of a report's last approval, when it was signed
+    /// with one.
+    pub async fn report_signed_pdf(
+        &self,
+        regime: &str,
+        unit: &str,
+        period: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let row: Option<(Option<Vec<u8>>,)> = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT s.pdf
+             FROM report_signatures s JOIN reports r ON r.id = s.report_id JOIN regimes g ON g.id = r.regime_id
+             JOIN units u ON u.id = r.unit_id
+             WHERE g.code = $1 AND u.code = $2 AND r.period = $3 AND r.status = 'approved' AND s.state = 'signed'
+             ORDER BY s.id DESC LIMIT 1"
+        )
+        .bind(regime)
+        .bind(unit)
+        .bind(period)
+        .fetch_optional(pool)
+        .await?);
+        Ok(row.and_then(|(pdf,)| pdf))
     }
 }

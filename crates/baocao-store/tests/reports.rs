@@ -11,6 +11,7 @@ use baocao_core::workflow::{Action, Status};
 use baocao_core::{Period, Periodicity, Registry, UnitKind};
 use baocao_ingest::vn_admin::Sources;
 use baocao_store::reports::ReportRequest;
+use baocao_store::signatures::Signed;
 use baocao_store::{Db, StoreError};
 use baocao_testkit::{TestDb, counted_indicators, input_form};
 
@@ -401,11 +402,25 @@ async fn an_approval_waits_for_its_signature_and_a_reopened_report_is_not_signed
     t.db.apply_report_action(&registry, act(Action::Approve, &[])).await.unwrap();
     let next = t.db.unsigned_report().await.unwrap().unwrap();
     let bytes = next.content.unwrap().canonical();
-    t.db.record_signature(next.id, Some((&bytes, b"der", "UBND")), chrono::Utc::now()).await.unwrap();
-    t.db.record_signature(next.id, Some((b"other", b"other", "other")), chrono::Utc::now()).await.unwrap();
+    t.db.record_signature(
+        next.id,
+        Some(Signed { content: &bytes, signature: b"der", signer: "UBND", pdf: Some(b"%PDF") }),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    t.db.record_signature(
+        next.id,
+        Some(Signed { content: b"other", signature: b"other", signer: "other", pdf: None }),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let kept = t.db.report_signature("BC", &unit.code, &PERIOD.to_string()).await.unwrap().unwrap();
     assert_eq!((kept.state.as_str(), kept.signer.as_deref(), kept.revision), ("signed", Some("UBND"), 5));
     assert_eq!(kept.content.unwrap().into_bytes(), bytes);
+    let pdf = t.db.report_signed_pdf("BC", &unit.code, &PERIOD.to_string()).await.unwrap();
+    assert_eq!(pdf.as_deref(), Some(&b"%PDF"[..]), "the first signer's PDF is kept with its signature");
 }
 
 fn feed() -> baocao_core::feed::Feed {

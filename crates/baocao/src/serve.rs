@@ -242,7 +242,7 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
     scheduler::spawn(state.clone(), jobs).await?;
     if let Some(key) = signing {
         outln!("Approved reports are signed as {}", key.subject());
-        baocao_server::signing::spawn(db.clone(), std::sync::Arc::new(key));
+        baocao_server::signing::spawn(db.clone(), std::sync::Arc::new(key), demo.is_some());
     }
     // Approved reports go upward, and feeds are fetched, from every
     // process: each delivery and each due fetch is claimed by one of them.

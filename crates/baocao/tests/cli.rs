@@ -1325,7 +1325,12 @@ async fn a_cutover_is_checked_rehearsed_applied_packaged_verified_and_rolled_bac
     // The approved report of November was signed: its signature goes into the package.
     while let Some(unsigned) = db.db.unsigned_report().await.unwrap() {
         let signed = unsigned.content.map(|c| c.canonical());
-        let parts = signed.as_deref().map(|bytes| (bytes, &b"p7s"[..], "UBND"));
+        let parts = signed.as_deref().map(|content| baocao_store::signatures::Signed {
+            content,
+            signature: b"p7s",
+            signer: "UBND",
+            pdf: Some(b"%PDF-1.7 signed"),
+        });
         db.db.record_signature(unsigned.id, parts, chrono::Utc::now()).await.unwrap();
     }
     let applied = ok_json(&db, &["cutover", "apply", &plan, "--format", "json"]);
@@ -1365,6 +1370,7 @@ async fn a_cutover_is_checked_rehearsed_applied_packaged_verified_and_rolled_bac
             .unwrap();
     assert_eq!((signed["unit"].as_str(), signed["period"].as_str()), (Some("23302"), Some("202511")), "{signed}");
     assert_eq!(std::fs::read(bag.join("data/bao-cao/BC_THANG_TTHC-202511.p7s")).unwrap(), b"p7s");
+    assert_eq!(std::fs::read(bag.join("data/bao-cao/BC_THANG_TTHC-202511.signed.pdf")).unwrap(), b"%PDF-1.7 signed");
     assert!(!bag.join("data/bao-cao/BC_THANG_TTHC-202512.p7s").exists(), "a draft is not signed");
     let handover = std::fs::read_to_string(bag.join("data/bien-ban-ban-giao.html")).unwrap();
     assert!(

@@ -74,6 +74,7 @@ const CASES: &[Case] = &[
     // A report not approved has no signature; one the asker may not read is refused first.
     Case { method: "GET", route: "/reports/{regime}/{unit}/{period}/signed.json", url: "/reports/BC_THANG_TTHC/23317/202508/signed.json", body: "", expect: [303, 404, 404, 403, 404, 404, 404] },
     Case { method: "GET", route: "/reports/{regime}/{unit}/{period}/signed.p7s", url: "/reports/BC_THANG_TTHC/23317/202508/signed.p7s", body: "", expect: [303, 404, 404, 403, 404, 404, 404] },
+    Case { method: "GET", route: "/reports/{regime}/{unit}/{period}/signed.pdf", url: "/reports/BC_THANG_TTHC/23317/202508/signed.pdf", body: "", expect: [303, 404, 404, 403, 404, 404, 404] },
     Case { method: "GET", route: "/admin/upstream", url: "/admin/upstream", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
     Case { method: "POST", route: "/admin/upstream/{id}/resend", url: "/admin/upstream/999999/resend", body: "", expect: [303, 409, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/admin/feeds", url: "/admin/feeds", body: "", expect: [303, 200, 403, 403, 403, 403, 403] },
@@ -94,6 +95,9 @@ const CASES: &[Case] = &[
     Case { method: "POST", route: "/api/v1/completeDataSetRegistrations", url: "/api/v1/completeDataSetRegistrations", body: r#"{"completeDataSetRegistrations":[]}"#, expect: [401, 200, 403, 403, 403, 403, 403] },
     Case { method: "GET", route: "/api/v1/values", url: "/api/v1/values?indicator=HS_TIEP_NHAN&unit=23317&period=202508", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
     Case { method: "GET", route: "/api/v1/values/origin", url: "/api/v1/values/origin?indicator=HS_TIEP_NHAN&unit=23317&period=202508", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
+    Case { method: "GET", route: "/signatures/verify", url: "/signatures/verify", body: "", expect: [303, 200, 200, 200, 200, 200, 200] },
+    Case { method: "POST", route: "/signatures/verify", url: "/signatures/verify", body: "", expect: [303, 400, 400, 400, 400, 400, 400] },
+    Case { method: "POST", route: "/api/v1/signatures/verify", url: "/api/v1/signatures/verify", body: "", expect: [401, 409, 409, 409, 409, 409, 409] },
     Case { method: "GET", route: "/values/origin", url: "/values/origin?indicator=HS_TIEP_NHAN&unit=23317&period=202508", body: "", expect: [303, 200, 200, 403, 200, 200, 200] },
     Case { method: "GET", route: "/api/v1/values/table", url: "/api/v1/values/table?structure_at=2025-08-31&period=202508&org_unit=23317", body: "", expect: [401, 200, 200, 403, 200, 200, 200] },
     Case { method: "GET", route: "/api/v1/session", url: "/api/v1/session", body: "", expect: [401, 200, 200, 200, 200, 200, 200] },

@@ -2,7 +2,7 @@
 //! PKCS#12 file issued by a test CA made here with `openssl`), by a real
 //! `baocao serve`, and the signature checked by an outside verifier:
 //! `openssl cms -verify` against the CA, which must also refuse the
-//! content once changed.
+//! content once changed, and poppler's `pdfsig` for the signed PDF.
 
 mod common;
 
@@ -96,6 +96,12 @@ fn test_ca(dir: &Path) {
             &pass,
         ],
     );
+}
+
+/// What a poppler tool prints (the tool is installed by `.ci/run`).
+fn poppler(dir: &Path, tool: &str, args: &[&str]) -> String {
+    let out = Command::new(tool).current_dir(dir).args(args).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 /// Whether `openssl cms -verify` holds `signature` good for `content`.
@@ -198,8 +204,61 @@ async fn an_approved_report_is_signed_and_the_signature_holds_for_openssl() {
     let (good, said) = verifies(dir.path(), &forged, &signature);
     assert!(!good, "a changed content verified: {said}");
 
+    // The printed report, signed inside its PDF (PAdES): poppler's pdfsig
+    // finds the signature valid over the whole file, and the text reads
+    // in Vietnamese.
+    let pdf = app.bytes_as("approver", &format!("{base}/signed.pdf")).await;
+    std::fs::write(dir.path().join("bao-cao.pdf"), &pdf).unwrap();
+    let checked = poppler(dir.path(), "pdfsig", &["bao-cao.pdf"]);
+    for part in [
+        "Signature Validation: Signature is Valid.",
+        "Total document signed",
+        "UBND tỉnh Quảng Ngãi",
+        "ETSI.CAdES.detached",
+        "SHA-256",
+    ] {
+        assert!(checked.contains(part), "{part} not in {checked}");
+    }
+    let text = poppler(dir.path(), "pdftotext", &["-layout", "bao-cao.pdf", "-"]);
+    for part in ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "BÁO CÁO", "Lê Văn C", "TM. ỦY BAN NHÂN DÂN", "120"]
+    {
+        assert!(text.contains(part), "{part} not in {text}");
+    }
+    // Uploaded to be checked: valid against the trust list; one byte
+    // changed and it is not; not a PDF, refused by name.
+    let check = |body: Vec<u8>| {
+        let request = app.client.post(format!("{}/api/v1/signatures/verify", server.base)).body(body);
+        let request = request.bearer_auth(app.token("viewer"));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, found) = check(pdf.clone()).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    assert_eq!((found[0]["valid"].as_bool(), found[0]["covers_whole_file"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(found[0]["signer"], "UBND tỉnh Quảng Ngãi");
+    let mut forged = pdf.clone();
+    let at = forged.windows(6).position(|w| w == b"stream").unwrap() + 20;
+    forged[at] ^= 0x01;
+    let (_, found) = check(forged).await;
+    assert_eq!(found[0]["valid"], false, "{found}");
+    assert!(found[0]["problem"].as_str().is_some_and(|p| !p.is_empty()), "{found}");
+    let (status, refused) = check(b"<html>not a pdf</html>".to_vec()).await;
+    assert_eq!(status, 400);
+    assert!(refused["error"].as_str().is_some_and(|e| e.contains("không phải tệp PDF")), "{refused}");
+    // The page: the same check, shown in Vietnamese.
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(pdf).file_name("bao-cao-da-ky.pdf"));
+    let request = app.client.post(format!("{}/signatures/verify", server.base)).multipart(form);
+    let shown = request.bearer_auth(app.token("viewer")).send().await.unwrap().text().await.unwrap();
+    assert!(shown.contains("bao-cao-da-ky.pdf") && shown.contains("Hợp lệ: tệp không đổi từ khi ký"), "{shown}");
+
     // Whoever may not read the report does not get its signed content.
     let (status, _) = app.text_as("sathay", &format!("{base}/signed.json")).await;
+    assert_eq!(status, 403);
+    let (status, _) = app.text_as("sathay", &format!("{base}/signed.pdf")).await;
     assert_eq!(status, 403);
     // Reopened, it is no longer an approved, signed report.
     let reopen = format!(r#"{{{report},"action":"reopen","reason":"Sai số liệu"}}"#);
