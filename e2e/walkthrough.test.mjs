@@ -36,6 +36,8 @@ const PASSWORD = "demo-baocao-2025";
 const REGIME = "BC_THANG_TTHC";
 
 let server, browser, base, workdir;
+/** The demo's national instance, which the province sends its approved reports to. */
+let national;
 
 /** Starts the demo server and resolves with its URL once it listens. */
 function startServer() {
@@ -50,6 +52,8 @@ function startServer() {
     lines.on("line", (line) => {
       const m = line.match(/serving on (http:\/\/\S+?)\/? /);
       if (m) resolve({ child, url: m[1] });
+      const up = line.match(/Demo national instance at (http:\/\/\S+?)\/ /);
+      if (up) national = up[1];
     });
     child.on("exit", (code) => reject(new Error(`baocao exited with ${code} before serving`)));
   });
@@ -592,6 +596,51 @@ function openMonth() {
   if (now.getUTCDate() >= 15) [year, month] = month === 12 ? [year + 1, 1] : [year, month + 1];
   return `${year}${String(month).padStart(2, "0")}`;
 }
+
+test("the approved report goes up to the national instance, and its signed PDF checks out", async () => {
+  assert.ok(reportPath, "the approver's test ran first");
+  assert.ok(national, "the demo said where its national instance is");
+  const [, , , unit, period] = reportPath.split("/");
+  await as("national", async (page) => {
+    await signIn(page, "pheduyet.tinh");
+    await page.goto(`${base}${reportPath}`);
+    const href = await page.getByRole("link", { name: "Báo cáo đã ký số (PDF)" }).getAttribute("href");
+    const pdf = await page.request.get(new URL(href, base).href);
+    assert.equal(pdf.headers()["content-type"], "application/pdf");
+    const bytes = await pdf.body();
+    assert.equal(bytes.subarray(0, 5).toString(), "%PDF-");
+    // Anyone checks a signed PDF on «Kiểm tra chữ ký số»: this one holds.
+    await page.getByRole("navigation", { name: "Chức năng" }).getByRole("link", { name: "Kiểm tra chữ ký số" }).click();
+    await page.getByLabel("Tệp PDF").setInputFiles({ name: "bao-cao-da-ky.pdf", mimeType: "application/pdf", buffer: bytes });
+    await page.getByRole("button", { name: "Kiểm tra" }).click();
+    await page.locator("#signatures tr.valid").waitFor();
+    assert.match(await page.locator("#signatures").innerText(), /UBND tỉnh \(demo baocao\)/);
+    // One byte changed after signing: the same page says it does not hold.
+    const forged = Buffer.from(bytes);
+    forged[forged.indexOf("stream") + 20] ^= 1;
+    await page.getByLabel("Tệp PDF").setInputFiles({ name: "bi-sua.pdf", mimeType: "application/pdf", buffer: forged });
+    await page.getByRole("button", { name: "Kiểm tra" }).click();
+    await page.locator("#signatures tr.invalid").waitFor();
+    await signOut(page);
+
+    // At the centre, the reader sees the commune's figure as approved.
+    await page.goto(`${national}/login`);
+    await page.getByLabel("Tên đăng nhập").fill("quocgia");
+    await page.getByLabel("Mật khẩu").fill(PASSWORD);
+    await page.getByRole("button", { name: "Đăng nhập" }).click();
+    await page.waitForURL(`${national}/`);
+    for (let tries = 0; ; tries++) {
+      const answer = await page.request.get(`${national}/api/v1/dataValueSets?period=${period}&orgUnit=${unit}`);
+      const received = (await answer.json()).dataValues.find((v) => v.dataElement === "HS_TIEP_NHAN");
+      if (received) {
+        assert.equal(received.value, "100");
+        break;
+      }
+      assert.ok(tries < 60, "the approved report reached the national instance");
+      await page.waitForTimeout(500);
+    }
+  });
+});
 
 test("the dossiers arrive from the procedure system's feed: marked, read-only and traced to their record", async () => {
   await as("feed", async (page) => {

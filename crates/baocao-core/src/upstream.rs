@@ -52,8 +52,14 @@ pub struct Link {
     pub url: String,
     pub auth: Auth,
     /// The environment variable of `serve` that holds the token (or
-    /// `user:password`).
+    /// `user:password`); empty when [`Link::secret_file`] holds it.
+    #[serde(default)]
     pub secret_env: String,
+    /// A file that holds the token instead, read at each delivery: a
+    /// credential systemd (`LoadCredential=`) or a container gives the
+    /// service, or the demo's national instance's token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_file: Option<String>,
     /// Seconds before the first retry after a passing failure; doubled at
     /// each failure, at most an hour.
     #[serde(default = "default_retry")]
@@ -72,6 +78,14 @@ fn default_retry() -> u32 {
 }
 
 impl Link {
+    /// Where the key is, in Vietnamese: «biến môi trường X» or «tệp Y».
+    pub fn secret_place(&self) -> String {
+        match &self.secret_file {
+            Some(file) => format!("tệp {file}"),
+            None => format!("biến môi trường {}", self.secret_env),
+        }
+    }
+
     /// What makes a definition unusable, in Vietnamese: the URL's scheme
     /// and host are checked where it is read (`ingest::upstream`).
     pub fn check(&self) -> Result<(), String> {
@@ -84,8 +98,15 @@ impl Link {
         if self.name.trim().is_empty() {
             return Err("cần tên hệ thống cấp trên (name)".into());
         }
-        if !code_ok(&self.secret_env) {
-            return Err(format!("tên biến môi trường chứa khóa «{}» không hợp lệ (secret_env)", self.secret_env));
+        match &self.secret_file {
+            Some(file) if file.trim().is_empty() || !self.secret_env.is_empty() => {
+                return Err("khóa ở một nơi: biến môi trường (secret_env) hoặc tệp (secret_file), không cả hai".into());
+            }
+            Some(_) => {}
+            None if !code_ok(&self.secret_env) => {
+                return Err(format!("tên biến môi trường chứa khóa «{}» không hợp lệ (secret_env)", self.secret_env));
+            }
+            None => {}
         }
         if self.retry_seconds == 0 || self.retry_seconds > 3600 {
             return Err("retry_seconds phải từ 1 đến 3600 giây".into());
@@ -203,7 +224,7 @@ pub fn judge(status: u16, body: &str) -> Verdict {
         (200..=299, _) => Verdict::Refused(format!("cấp trên trả lời {status} nhưng không kèm bản tóm tắt nhập")),
         (408 | 425 | 429 | 500..=599, _) => Verdict::Retry(format!("cấp trên tạm thời không nhận (HTTP {status})")),
         (401 | 403, _) => Verdict::Refused(format!(
-            "cấp trên từ chối đăng nhập (HTTP {status}): kiểm tra khóa trong biến môi trường của liên kết"
+            "cấp trên từ chối đăng nhập (HTTP {status}): kiểm tra khóa của liên kết (biến môi trường hoặc tệp)"
         )),
         _ => Verdict::Refused(format!("cấp trên từ chối (HTTP {status})")),
     }
@@ -220,6 +241,7 @@ mod tests {
             url: "https://baocao.example/api/v1".into(),
             auth: Auth::Bearer,
             secret_env: "BAOCAO_UPSTREAM_TOKEN".into(),
+            secret_file: None,
             retry_seconds: 30,
             regimes: vec![RegimeMap { regime: "BC_THANG".into(), data_set: "DS1".into() }],
             indicators: [("HS_TIEP_NHAN".to_string(), "deA".to_string())].into(),
@@ -252,6 +274,18 @@ mod tests {
         let reg = registration(&link(), &report).unwrap();
         assert_eq!(reg["completeDataSetRegistrations"][0]["organisationUnit"], "ouX");
         assert!(data_value_set(&link(), &Sending { regime: "OTHER", ..report }).is_none());
+    }
+
+    #[test]
+    fn the_key_is_in_one_place() {
+        assert_eq!(link().check(), Ok(()));
+        let in_file =
+            Link { secret_env: String::new(), secret_file: Some("/run/credentials/baocao/upstream".into()), ..link() };
+        assert_eq!(in_file.check(), Ok(()));
+        assert_eq!(in_file.secret_place(), "tệp /run/credentials/baocao/upstream");
+        assert!(Link { secret_file: Some("/x".into()), ..link() }.check().is_err(), "both");
+        assert!(Link { secret_env: String::new(), ..link() }.check().is_err(), "neither");
+        assert!(Link { secret_env: String::new(), secret_file: Some(" ".into()), ..link() }.check().is_err());
     }
 
     #[test]

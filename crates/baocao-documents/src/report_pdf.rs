@@ -297,8 +297,8 @@ fn column_widths(figures: usize) -> Vec<f32> {
     widths
 }
 
-/// A table cell: its lines, face, alignment and indent.
-type Cell = (Vec<String>, Face, Align, f32);
+/// A table cell: its lines, face, alignment, indent and size.
+type Cell = (Vec<String>, Face, Align, f32, f32);
 
 /// One table row: each cell's lines, drawn in its box with borders. A row
 /// that does not fit goes to a new page, under `header` repeated there.
@@ -315,10 +315,10 @@ fn table_row(w: &mut Writer<'_>, widths: &[f32], cells: &[Cell], header: Option<
     }
     let top = w.y;
     let mut x = LEFT;
-    for ((lines, face, align, indent), width) in cells.iter().zip(widths) {
+    for ((lines, face, align, indent, size), width) in cells.iter().zip(widths) {
         for (i, line) in lines.iter().enumerate() {
             w.y = top + PAD + i as f32 * line_height;
-            w.text_in(x + PAD + indent, width - 2.0 * PAD - indent, *face, SMALL, line, *align);
+            w.text_in(x + PAD + indent, width - 2.0 * PAD - indent, *face, *size, line, *align);
         }
         w.line((x, top), (x, top + height));
         x += width;
@@ -337,18 +337,30 @@ fn table(w: &mut Writer<'_>, report: &PrintedReport) {
     };
     let mut header: Vec<&str> = vec!["STT", "Chỉ tiêu", "Đơn vị tính"];
     header.extend(report.columns.iter().copied());
-    let header: Vec<Cell> =
-        header.iter().enumerate().map(|(i, h)| (fit(h, Face::Bold, i, 0.0), Face::Bold, Align::Center, 0.0)).collect();
+    let header: Vec<Cell> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (fit(h, Face::Bold, i, 0.0), Face::Bold, Align::Center, 0.0, SMALL))
+        .collect();
+    // A figure is never broken across lines: set smaller until it fits.
+    let figure = |text: &str, face: Face, column: usize| {
+        let room = widths[column] - 2.0 * PAD;
+        let mut size = SMALL;
+        while size > 6.0 && faces.width(face, size, text) > room {
+            size -= 0.5;
+        }
+        (vec![text.to_string()], face, Align::Right, 0.0, size)
+    };
     table_row(w, &widths, &header, None);
     for row in &report.rows {
         let face = if row.heading { Face::Bold } else { Face::Regular };
         let indent = f32::from(row.indent) * 8.0;
         let mut cells = vec![
-            (fit(&row.stt, face, 0, 0.0), face, Align::Center, 0.0),
-            (fit(&row.label, face, 1, indent), face, Align::Left, indent),
-            (fit(&row.unit_of_measure, face, 2, 0.0), face, Align::Center, 0.0),
+            (fit(&row.stt, face, 0, 0.0), face, Align::Center, 0.0, SMALL),
+            (fit(&row.label, face, 1, indent), face, Align::Left, indent, SMALL),
+            (fit(&row.unit_of_measure, face, 2, 0.0), face, Align::Center, 0.0, SMALL),
         ];
-        cells.extend(row.cells.iter().enumerate().map(|(i, c)| (fit(c, face, 3 + i, 0.0), face, Align::Right, 0.0)));
+        cells.extend(row.cells.iter().enumerate().map(|(i, c)| figure(c, face, 3 + i)));
         table_row(w, &widths, &cells, Some(&header));
     }
     w.y += BODY;

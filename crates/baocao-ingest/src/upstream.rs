@@ -16,6 +16,31 @@ pub fn read_link(file: &str, text: &str) -> Result<Link, Problems> {
     Ok(link)
 }
 
+/// The largest key file read.
+const MAX_SECRET: u64 = 64 * 1024;
+
+/// The link's key, from its file or the environment variable it names;
+/// why not, in Vietnamese. Read at each use, so that a key replaced is
+/// used from the next delivery on.
+pub fn secret(link: &Link) -> Result<String, String> {
+    let missing = || format!("chưa có khóa đăng nhập cấp trên ({})", link.secret_place());
+    let secret = match &link.secret_file {
+        Some(path) => {
+            let size = std::fs::metadata(path).map_err(|_| missing())?.len();
+            if size > MAX_SECRET {
+                return Err(format!("tệp khóa {path} quá lớn ({size} byte)"));
+            }
+            std::fs::read_to_string(path).map_err(|e| format!("không đọc được tệp khóa {path}: {e}"))?
+        }
+        None => std::env::var(&link.secret_env).map_err(|_| missing())?,
+    };
+    let secret = secret.trim().to_string();
+    if secret.is_empty() {
+        return Err(missing());
+    }
+    Ok(secret)
+}
+
 fn refuse(file: &str, message: String) -> Problems {
     Problems(vec![IngestError { location: Location { file: file.into(), ..Default::default() }, message }])
 }
@@ -62,6 +87,25 @@ data_set = "BC_THANG_TTHC"
 [indicators]
 HS_TIEP_NHAN = "hsTiepNhan"
 "#;
+
+    #[test]
+    fn a_key_is_read_from_its_file_at_each_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("upstream.token");
+        let mut link = read_link("trung-uong.toml", LINK).unwrap();
+        link.secret_env = String::new();
+        link.secret_file = Some(path.display().to_string());
+        let missing = secret(&link).unwrap_err();
+        assert!(missing.contains("upstream.token"), "{missing}");
+        std::fs::write(&path, "token-1\n").unwrap();
+        assert_eq!(secret(&link).unwrap(), "token-1");
+        std::fs::write(&path, "token-2").unwrap();
+        assert_eq!(secret(&link).unwrap(), "token-2", "a key replaced is used from then on");
+        std::fs::write(&path, "  \n").unwrap();
+        assert!(secret(&link).is_err(), "an empty file is no key");
+        std::fs::write(&path, vec![b'x'; 70 * 1024]).unwrap();
+        assert!(secret(&link).unwrap_err().contains("quá lớn"));
+    }
 
     #[test]
     fn a_definition_is_read_with_its_mapping() {

@@ -36,6 +36,19 @@ pub fn spawn(db: Db) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// Runs the feeds due now, one after another, before anything else: the
+/// demo fetches its feed before it serves, so that its first pages show
+/// the figures pulled. How many ran.
+pub async fn run_due(db: &Db) -> Result<usize, baocao_store::StoreError> {
+    let client = client(StdDuration::from_secs(120));
+    let mut ran = 0;
+    while let Some(claimed) = db.claim_feed(Utc::now()).await? {
+        run(db, &client, claimed).await;
+        ran += 1;
+    }
+    Ok(ran)
+}
+
 async fn run(db: &Db, client: &reqwest::Client, claimed: ClaimedFeed) {
     let started_at = Utc::now();
     let fetched = fetch(client, &claimed).await;

@@ -13,9 +13,9 @@ use std::time::Duration as StdDuration;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use baocao_core::Period;
 use baocao_core::access::{Permission, Target};
 use baocao_core::workflow::Status;
+use baocao_core::{Period, Registry};
 use baocao_signing::SigningKey;
 use baocao_store::Db;
 use baocao_store::signatures::{Signed, SignedContent};
@@ -34,8 +34,9 @@ const POLL: StdDuration = StdDuration::from_secs(2);
 /// made from the demo's data, as the printed page is.
 pub fn spawn(db: Db, key: Arc<SigningKey>, demo: bool) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let mut registry = None;
         loop {
-            match sign_next(&db, &key, demo).await {
+            match sign_next(&db, &key, demo, &mut registry).await {
                 Ok(true) => {}
                 Ok(false) => tokio::time::sleep(POLL).await,
                 Err(e) => {
@@ -47,14 +48,18 @@ pub fn spawn(db: Db, key: Arc<SigningKey>, demo: bool) -> tokio::task::JoinHandl
     })
 }
 
+/// The registry as last loaded, with its revision: loading it for each
+/// report would cost more than signing.
+type Cached = Option<(i64, Arc<Registry>)>;
+
 /// Signs the oldest report waiting; whether there was one.
-async fn sign_next(db: &Db, key: &Arc<SigningKey>, demo: bool) -> Result<bool, String> {
+async fn sign_next(db: &Db, key: &Arc<SigningKey>, demo: bool, registry: &mut Cached) -> Result<bool, String> {
     let Some(unsigned) = db.unsigned_report().await.map_err(|e| e.to_string())? else { return Ok(false) };
     let Some(content) = unsigned.content else {
         db.record_signature(unsigned.id, None, Utc::now()).await.map_err(|e| e.to_string())?;
         return Ok(true);
     };
-    let pdf = printed(db, &content, demo).await?;
+    let pdf = printed(db, &content, demo, registry).await?;
     let (signer, key, at) = (key.subject(), key.clone(), Utc::now());
     let reason = format!("Phê duyệt báo cáo {} kỳ {}", content.regime_name, content.period);
     let canonical = content.canonical();
@@ -77,8 +82,16 @@ async fn sign_next(db: &Db, key: &Arc<SigningKey>, demo: bool) -> Result<bool, S
 /// The approved report printed as a PDF ([`baocao_documents::report_pdf`]),
 /// when the report still stands at the revision `content` signs; none when
 /// it moved since (the JSON alone is then signed, as before PDFs were).
-async fn printed(db: &Db, content: &SignedContent, demo: bool) -> Result<Option<Vec<u8>>, String> {
-    let registry = db.load_registry().await.map_err(|e| e.to_string())?;
+async fn printed(db: &Db, content: &SignedContent, demo: bool, cached: &mut Cached) -> Result<Option<Vec<u8>>, String> {
+    let revision = db.registry_revision().await.map_err(|e| e.to_string())?;
+    let registry = match cached {
+        Some((at, registry)) if *at == revision => registry.clone(),
+        _ => {
+            let registry = Arc::new(db.load_registry().await.map_err(|e| e.to_string())?);
+            *cached = Some((revision, registry.clone()));
+            registry
+        }
+    };
     let period: Period = content.period.parse().map_err(|e: String| e)?;
     let view = db.report(&registry, &content.regime, &content.unit, &period).await.map_err(|e| e.to_string())?;
     let current = view.revisions.last().map(|r| r.seq) == Some(content.revision);

@@ -85,11 +85,9 @@ async fn send(client: &reqwest::Client, delivery: &ClaimedDelivery) -> Outcome {
             body: None,
         };
     };
-    let Ok(secret) = std::env::var(&link.secret_env) else {
-        return Outcome::Retry {
-            error: format!("chưa đặt biến môi trường {} (khóa đăng nhập cấp trên) cho máy chủ", link.secret_env),
-            status: None,
-        };
+    let secret = match baocao_ingest::upstream::secret(link) {
+        Ok(secret) => secret,
+        Err(error) => return Outcome::Retry { error, status: None },
     };
     let values = post(client, link, &secret, "dataValueSets", &values, delivery.id).await;
     let Outcome::Sent { body: summary, .. } = values else { return values };

@@ -34,7 +34,8 @@ struct LinkRow {
     regimes: String,
     /// Whether this process holds the link's secret.
     secret_set: bool,
-    secret_env: String,
+    /// Where the secret is.
+    secret_place: String,
 }
 
 struct Row {
@@ -89,8 +90,8 @@ async fn upstream_page(state: &AppState, access: &Access) -> Result<UpstreamPage
         .into_iter()
         .map(|l| LinkRow {
             regimes: l.regimes.iter().map(|r| format!("{} → {}", r.regime, r.data_set)).collect::<Vec<_>>().join(", "),
-            secret_set: std::env::var_os(&l.secret_env).is_some(),
-            secret_env: l.secret_env,
+            secret_set: baocao_ingest::upstream::secret(&l).is_ok(),
+            secret_place: l.secret_place(),
             code: l.code,
             name: l.name,
             url: l.url,

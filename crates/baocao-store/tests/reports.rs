@@ -300,6 +300,7 @@ fn upstream() -> baocao_core::upstream::Link {
         url: "https://baocao.example/api/v1".into(),
         auth: baocao_core::upstream::Auth::Bearer,
         secret_env: "UPSTREAM_TOKEN".into(),
+        secret_file: None,
         retry_seconds: 30,
         regimes: vec![baocao_core::upstream::RegimeMap { regime: "BC".into(), data_set: "DS".into() }],
         indicators: Default::default(),

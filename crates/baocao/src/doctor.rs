@@ -173,25 +173,25 @@ pub async fn run(db_arg: Option<String>, config: Option<&Path>, args: DoctorArgs
     Ok(())
 }
 
-/// Each upstream system's key is in this environment: without it,
-/// approved reports wait.
+/// Each upstream system's key is where its link says (this environment,
+/// or a file): without it, approved reports wait.
 async fn upstream(report: &mut Report, db: &Db) {
     let Ok(links) = db.upstream_links().await else { return };
     for link in links {
-        if std::env::var_os(&link.secret_env).is_some() {
-            report.add(
+        let place = link.secret_place();
+        match baocao_ingest::upstream::secret(&link) {
+            Ok(_) => report.add(
                 "upstream",
                 Level::Ok,
-                format!("gửi lên {} ({}): có khóa trong {}", link.code, link.url, link.secret_env),
-                format!("upstream {} ({}): its key is in {}", link.code, link.url, link.secret_env),
-            );
-        } else {
-            report.add(
+                format!("gửi lên {} ({}): có khóa trong {place}", link.code, link.url),
+                format!("upstream {} ({}): its key is in place ({place})", link.code, link.url),
+            ),
+            Err(why) => report.add(
                 "upstream",
                 Level::Warn,
-                format!("gửi lên {}: chưa đặt biến môi trường {}, báo cáo đã duyệt sẽ chờ", link.code, link.secret_env),
-                format!("upstream {}: {} is not set, approved reports will wait", link.code, link.secret_env),
-            );
+                format!("gửi lên {}: {why}, báo cáo đã duyệt sẽ chờ", link.code),
+                format!("upstream {}: no key ({place}), approved reports will wait", link.code),
+            ),
         }
     }
 }

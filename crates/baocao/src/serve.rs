@@ -244,15 +244,19 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         outln!("Approved reports are signed as {}", key.subject());
         baocao_server::signing::spawn(db.clone(), std::sync::Arc::new(key), demo.is_some());
     }
-    // Approved reports go upward, and feeds are fetched, from every
-    // process: each delivery and each due fetch is claimed by one of them.
-    baocao_server::upstream::spawn(db.clone());
-    baocao_server::feeds::spawn(db.clone());
     if let Some(config) = &demo {
         let typed = config.accounts.iter().filter_map(|a| a.unit.clone()).collect();
         let feed = crate::demo::feed::start(&db, typed).await?;
         outln!("Demo feed of dossiers per commune at http://{feed}/thong-ke-ho-so (Quản trị → Nguồn cấp số liệu)");
+        // Fetched before the first page is served: the demo's figures do
+        // not change under its first visitor.
+        baocao_server::feeds::run_due(&db).await?;
+        national_instance(&db, &url, &config.province, &config.password).await?;
     }
+    // Approved reports go upward, and feeds are fetched, from every
+    // process: each delivery and each due fetch is claimed by one of them.
+    baocao_server::upstream::spawn(db.clone());
+    baocao_server::feeds::spawn(db.clone());
     let app = router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(stop_signal())
@@ -261,6 +265,39 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
     // closing the pool ends SQLite's journal cleanly.
     db.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// The demo's national instance (`demo::national`): prepared and served in
+/// the background on a port of its own, then linked from the province, so
+/// that the province serves at once.
+async fn national_instance(province: &Db, url: &str, code: &str, password: &str) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let place = crate::demo::national::place(url);
+    outln!(
+        "Demo national instance at http://{addr}/ (database {}; sign in as {}): approved reports are sent there",
+        place.url,
+        crate::demo::national::READER
+    );
+    let (province, code, password) = (province.clone(), code.to_string(), password.to_string());
+    tokio::spawn(async move {
+        let national = match crate::demo::national::prepare(&place, &code, &password).await {
+            Ok(db) => db,
+            Err(e) => return tracing::error!(error = %e, "the demo's national instance did not start"),
+        };
+        let base = format!("http://{addr}");
+        let settings = Settings { demo: true, public_url: base.clone(), ..Default::default() };
+        let app = router(AppState::new(national, settings));
+        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>());
+        if let Err(e) = crate::demo::national::link(&province, &base, &place.token_file).await {
+            return tracing::error!(error = %e, "the province is not linked to the demo's national instance");
+        }
+        tracing::info!(%base, "the demo's national instance serves");
+        if let Err(e) = served.await {
+            tracing::error!(error = %e, "the demo's national instance stopped");
+        }
+    });
     Ok(())
 }
 

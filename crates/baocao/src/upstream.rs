@@ -36,8 +36,8 @@ pub async fn run(db: &Db, command: UpstreamCommand) -> anyhow::Result<()> {
             let link = baocao_ingest::upstream::read_link(&name, &text)?;
             db.save_upstream_link(&crate::cli_actor(), &link).await?;
             outln!("Upstream {} saved: {} regime(s) sent to {}.", link.code, link.regimes.len(), link.url);
-            if std::env::var_os(&link.secret_env).is_none() {
-                outln!("Set {} in the environment of `baocao serve`: it holds the upstream's key.", link.secret_env);
+            if let Err(why) = baocao_ingest::upstream::secret(&link) {
+                outln!("{why}: `baocao serve` needs the upstream's key there.");
             }
             Ok(())
         }
@@ -51,10 +51,10 @@ pub async fn run(db: &Db, command: UpstreamCommand) -> anyhow::Result<()> {
                 .map(|l| {
                     let regimes: Vec<String> =
                         l.regimes.iter().map(|r| format!("{}→{}", r.regime, r.data_set)).collect();
-                    vec![l.code.clone(), l.name.clone(), l.url.clone(), regimes.join(", "), l.secret_env.clone()]
+                    vec![l.code.clone(), l.name.clone(), l.url.clone(), regimes.join(", "), l.secret_place()]
                 })
                 .collect();
-            let fields = ["code", "name", "url", "regimes", "secret_env"];
+            let fields = ["code", "name", "url", "regimes", "secret"];
             output::rows(
                 format,
                 &fields,

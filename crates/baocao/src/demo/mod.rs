@@ -8,6 +8,7 @@
 
 mod cutover;
 pub mod feed;
+pub mod national;
 pub mod signing;
 
 use std::collections::BTreeMap;
@@ -100,21 +101,11 @@ fn month_values(code: &str, size: f64, period: &Period) -> Vec<(&'static str, f6
 /// second start is quick and changes nothing.
 pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow::Result<()> {
     let progress = Progress::new(false);
-    progress.stage("loading the national lists of administrative units");
-    let reform = Sources::bundled().read()?;
-    let stage = |s: &str| progress.stage(s);
-    let outcome = db.apply_reorganization(reform.baseline, &reform.reorganization, false, DEMO_ACTOR, &stage).await;
-    outcome.inspect_err(|_| progress.finish())?;
-    let registry = db.load_registry().await?;
+    let registry = load_registry(db, &progress).await?;
     registry.history(province).last().with_context(|| format!("demo province {province} is not in the registry"))?;
 
     progress.stage("loading the demo regime");
-    let indicators = baocao_ingest::indicators::read_csv("bundled data/demo/indicators.csv", INDICATORS)?;
-    db.import_indicators(DEMO_ACTOR, &indicators).await?;
-    for (name, text) in INPUT_FORMS {
-        let form: Form = read_toml(name, text)?;
-        db.save_form(DEMO_ACTOR, &form).await?;
-    }
+    load_forms(db).await?;
     let mut regime: Regime = read_toml("regime-monthly.toml", REGIME)?;
     regime.units.under = Some(province.to_string());
     db.save_regime(DEMO_ACTOR, &regime).await?;
@@ -178,6 +169,27 @@ pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow
     };
     progress.finish();
     reported
+}
+
+/// The national registry (the 2025 reorganization applied), loaded once.
+async fn load_registry(db: &Db, progress: &Progress) -> anyhow::Result<Registry> {
+    progress.stage("loading the national lists of administrative units");
+    let reform = Sources::bundled().read()?;
+    let stage = |s: &str| progress.stage(s);
+    let outcome = db.apply_reorganization(reform.baseline, &reform.reorganization, false, DEMO_ACTOR, &stage).await;
+    outcome.inspect_err(|_| progress.finish())?;
+    Ok(db.load_registry().await?)
+}
+
+/// The demo's indicators and its input forms.
+async fn load_forms(db: &Db) -> anyhow::Result<()> {
+    let indicators = baocao_ingest::indicators::read_csv("bundled data/demo/indicators.csv", INDICATORS)?;
+    db.import_indicators(DEMO_ACTOR, &indicators).await?;
+    for (name, text) in INPUT_FORMS {
+        let form: Form = read_toml(name, text)?;
+        db.save_form(DEMO_ACTOR, &form).await?;
+    }
+    Ok(())
 }
 
 /// What the departments do in the demo, once they are listed: their own
