@@ -7,14 +7,16 @@
 //! report is signed the same way inside its PDF ([`pdf`], PAdES), which
 //! `pdfsig` and PDF readers check.
 //!
-//! The key is the issuing organisation's, read from an encrypted PKCS#12
-//! file (what a small installation holds; keys in a PKCS#11 token are not
-//! read yet). A signature is checked against a trust list ([`TrustList`]:
-//! the certification authorities a province accepts). OpenSSL does the
-//! cryptography: nothing here is hand-made.
+//! The key is the issuing organisation's: in a PKCS#11 token ([`token`],
+//! the way official keys are held), or in an encrypted PKCS#12 file (what
+//! a small installation holds). A signature is checked against a trust
+//! list ([`TrustList`]: the certification authorities a province accepts).
+//! OpenSSL, the token and RustCrypto's `cms` do the cryptography: nothing
+//! here is hand-made.
 
 pub mod demo;
 pub mod pdf;
+pub mod token;
 
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::nid::Nid;
@@ -74,9 +76,17 @@ pub fn verify_detached(signature: &[u8], content: &[u8], trust: &TrustList) -> R
 
 /// The organisation's key and certificate, with the chain above it.
 pub struct SigningKey {
-    key: PKey<Private>,
-    certificate: X509,
-    chain: Stack<X509>,
+    holder: Holder,
+    /// The certificate subject's common name.
+    subject: String,
+}
+
+/// Where the key is.
+enum Holder {
+    /// Read from a PKCS#12 file: OpenSSL signs.
+    File { key: PKey<Private>, certificate: X509, chain: Stack<X509> },
+    /// In a token: the token signs.
+    Token(Box<token::TokenKey>),
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -102,28 +112,60 @@ impl SigningKey {
         for c in parsed.ca.into_iter().flatten() {
             chain.push(c).map_err(|e| SigningError::Key(e.to_string()))?;
         }
-        Ok(SigningKey { key, certificate, chain })
+        let name = certificate.subject_name();
+        let text = |e: &openssl::x509::X509NameEntryRef| e.data().to_string().ok();
+        let subject = match name.entries_by_nid(Nid::COMMONNAME).next().and_then(text) {
+            Some(cn) => cn,
+            None => name.entries().filter_map(text).collect::<Vec<_>>().join(", "),
+        };
+        Ok(SigningKey { holder: Holder::File { key, certificate, chain }, subject })
+    }
+
+    /// Opens the key in the PKCS#11 token `settings` names, logging in
+    /// with `pin`.
+    pub fn from_pkcs11(settings: &token::TokenSettings, pin: &str) -> Result<SigningKey, SigningError> {
+        let key = token::TokenKey::open(settings, pin)?;
+        let subject = common_name(&key.certificate.tbs_certificate.subject).unwrap_or_else(|| settings.key.clone());
+        Ok(SigningKey { holder: Holder::Token(Box::new(key)), subject })
     }
 
     /// Who signs: the certificate subject's common name (or the whole
     /// subject when it has none).
     pub fn subject(&self) -> String {
-        let name = self.certificate.subject_name();
-        let text = |e: &openssl::x509::X509NameEntryRef| e.data().to_string().ok();
-        match name.entries_by_nid(Nid::COMMONNAME).next().and_then(text) {
-            Some(cn) => cn,
-            None => name.entries().filter_map(text).collect::<Vec<_>>().join(", "),
-        }
+        self.subject.clone()
     }
 
     /// A detached CMS signature of `content` (DER): SHA-256, the signing
     /// time, the signing certificate as a signed attribute (CAdES), the
     /// signer's certificate and its chain.
     pub fn sign_detached(&self, content: &[u8]) -> Result<Vec<u8>, SigningError> {
-        let flags = CMSOptions::DETACHED | CMSOptions::BINARY | CMSOptions::from_bits_retain(pdf::CMS_CADES);
-        let cms =
-            CmsContentInfo::sign(Some(&self.certificate), Some(&self.key), Some(&self.chain), Some(content), flags)
-                .map_err(|e| SigningError::Sign(e.to_string()))?;
-        cms.to_der().map_err(|e| SigningError::Sign(e.to_string()))
+        match &self.holder {
+            Holder::File { key, certificate, chain } => {
+                let flags = CMSOptions::DETACHED | CMSOptions::BINARY | CMSOptions::from_bits_retain(CMS_CADES);
+                let cms = CmsContentInfo::sign(Some(certificate), Some(key), Some(chain), Some(content), flags)
+                    .map_err(|e| SigningError::Sign(e.to_string()))?;
+                cms.to_der().map_err(|e| SigningError::Sign(e.to_string()))
+            }
+            Holder::Token(key) => key.sign_detached(content),
+        }
     }
+}
+
+/// OpenSSL's `CMS_CADES` (`cms.h`): adds the signing certificate
+/// (ESS signing-certificate-v2) as a signed attribute, which PAdES
+/// requires; the `openssl` crate has no name for it.
+const CMS_CADES: u32 = 0x10_0000;
+
+/// The common name of an X.509 name, when it has one.
+pub(crate) fn common_name(name: &x509_cert::name::Name) -> Option<String> {
+    name.0.iter().flat_map(|rdn| rdn.0.iter()).find_map(|attribute| {
+        if attribute.oid != const_oid::db::rfc4519::CN {
+            return None;
+        }
+        let value = &attribute.value;
+        if let Ok(s) = value.decode_as::<der::asn1::Utf8StringRef<'_>>() {
+            return Some(s.as_str().to_string());
+        }
+        value.decode_as::<der::asn1::PrintableStringRef<'_>>().ok().map(|s| s.as_str().to_string())
+    })
 }

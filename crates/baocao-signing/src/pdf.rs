@@ -7,7 +7,7 @@
 //! whose `/Contents` holds a CMS detached signature (CAdES: SHA-256, the
 //! signing certificate as a signed attribute, the chain) of every byte
 //! of the file but the signature itself (`/ByteRange`). `lopdf` writes the
-//! update; OpenSSL signs; what readers such as `pdfsig` and Acrobat check
+//! update; the key signs ([`SigningKey::sign_detached`]); what readers such as `pdfsig` and Acrobat check
 //! is the standard layout, not ours.
 //!
 //! Checking does not parse the PDF's objects, which an uploaded file may
@@ -17,7 +17,6 @@
 use chrono::{DateTime, Utc};
 use der::{Decode, Encode, SliceReader};
 use lopdf::{Dictionary, IncrementalDocument, Object, StringFormat};
-use openssl::cms::{CMSOptions, CmsContentInfo};
 
 use crate::{SigningError, SigningKey, TrustList};
 
@@ -28,11 +27,6 @@ const SIGNATURE_SPACE: usize = 32 * 1024;
 /// Written where the byte ranges go once the file's length is known:
 /// wide enough for any offset of a document this size.
 const RANGE_PLACEHOLDER: i64 = 9_999_999_999;
-
-/// OpenSSL's `CMS_CADES` (`cms.h`): adds the signing certificate
-/// (ESS signing-certificate-v2) as a signed attribute, which PAdES
-/// requires; the `openssl` crate has no name for it.
-pub(crate) const CMS_CADES: u32 = 0x10_0000;
 
 /// Signs `pdf` (a document made by baocao): the same document with a
 /// signature field whose signature covers the whole file. `reason` and
@@ -104,10 +98,7 @@ pub fn sign_pdf(key: &SigningKey, pdf: &[u8], reason: &str, signed_at: DateTime<
 
     let mut covered = out[..start].to_vec();
     covered.extend_from_slice(&out[end..]);
-    let flags = CMSOptions::DETACHED | CMSOptions::BINARY | CMSOptions::from_bits_retain(CMS_CADES);
-    let cms = CmsContentInfo::sign(Some(&key.certificate), Some(&key.key), Some(&key.chain), Some(&covered), flags)
-        .and_then(|cms| cms.to_der())
-        .map_err(|e| SigningError::Sign(e.to_string()))?;
+    let cms = key.sign_detached(&covered)?;
     let hex = hex::encode_upper(&cms);
     if hex.len() > 2 * SIGNATURE_SPACE {
         return Err(SigningError::Sign(format!("chữ ký dài {} byte, quá chỗ dành cho nó", cms.len())));
@@ -237,22 +228,8 @@ fn describe(der: &[u8]) -> (Option<String>, Option<DateTime<Utc>>) {
         },
         _ => None,
     });
-    let signer = certificate.and_then(|c| {
-        c.tbs_certificate.subject.0.iter().flat_map(|rdn| rdn.0.iter()).find_map(|attribute| {
-            (attribute.oid == const_oid::db::rfc4519::CN).then(|| common_name(&attribute.value)).flatten()
-        })
-    });
+    let signer = certificate.and_then(|c| crate::common_name(&c.tbs_certificate.subject));
     (signer, signed_at)
-}
-
-fn common_name(value: &der::Any) -> Option<String> {
-    if let Ok(s) = value.decode_as::<der::asn1::Utf8StringRef<'_>>() {
-        return Some(s.as_str().to_string());
-    }
-    if let Ok(s) = value.decode_as::<der::asn1::PrintableStringRef<'_>>() {
-        return Some(s.as_str().to_string());
-    }
-    None
 }
 
 #[cfg(test)]

@@ -122,20 +122,7 @@ pub async fn run(db_arg: Option<String>, config: Option<&Path>, args: DoctorArgs
     }
     mail(&mut report, serve).await;
     if let Some(path) = &serve.signing_key {
-        match crate::serve::signing_key(path) {
-            Ok(key) => report.add(
-                "signing_key",
-                Level::Ok,
-                format!("khóa ký số mở được, ký với tên {}", key.subject()),
-                format!("the signing key opens and signs as {}", key.subject()),
-            ),
-            Err(e) => report.add(
-                "signing_key",
-                Level::Fail,
-                format!("khóa ký số không dùng được: {e:#}"),
-                format!("the signing key cannot be used: {e:#}"),
-            ),
-        }
+        signing_key(&mut report, path, serve.trust_list.as_deref());
     }
     if let Some(path) = &serve.trust_list {
         match crate::serve::trust_list(path) {
@@ -171,6 +158,34 @@ pub async fn run(db_arg: Option<String>, config: Option<&Path>, args: DoctorArgs
         anyhow::bail!("có vấn đề cần xử lý trước khi chạy (something needs fixing first)");
     }
     Ok(())
+}
+
+/// The signing key opens, signs a probe (a token that opens may still
+/// refuse to sign), and, with a trust list, its signature holds against it.
+fn signing_key(report: &mut Report, path: &Path, trust: Option<&Path>) {
+    const PROBE: &[u8] = b"baocao doctor";
+    let checked = crate::serve::signing_key(path).and_then(|key| {
+        let signature = key.sign_detached(PROBE)?;
+        if let Some(trust) = trust.map(crate::serve::trust_list).and_then(Result::ok) {
+            baocao_signing::verify_detached(&signature, PROBE, &trust)
+                .map_err(|e| anyhow::anyhow!("chữ ký thử không hợp lệ theo danh sách tin cậy: {e}"))?;
+        }
+        Ok(key.subject())
+    });
+    match checked {
+        Ok(subject) => report.add(
+            "signing_key",
+            Level::Ok,
+            format!("khóa ký số mở được và ký thử được, ký với tên {subject}"),
+            format!("the signing key opens and signs as {subject}"),
+        ),
+        Err(e) => report.add(
+            "signing_key",
+            Level::Fail,
+            format!("khóa ký số không dùng được: {e:#}"),
+            format!("the signing key cannot be used: {e:#}"),
+        ),
+    }
 }
 
 /// Each upstream system's key is where its link says (this environment,

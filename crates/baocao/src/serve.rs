@@ -40,11 +40,13 @@ pub struct ServeArgs {
     /// outbox (Tài khoản → Hộp thư đi).
     #[arg(long, env = "BAOCAO_SMTP_URL", hide_env_values = true)]
     pub(crate) smtp_url: Option<String>,
-    /// The organisation's signing key and certificate (an encrypted
-    /// PKCS#12 file, .p12 / .pfx): approved reports are then signed (CMS
-    /// detached signatures of their content). Its passphrase is read from
-    /// the environment variable BAOCAO_SIGNING_PASSPHRASE, never from the
-    /// command line.
+    /// The organisation's signing key and certificate: approved reports
+    /// are then signed (CMS detached signatures of their content, PAdES
+    /// in their printed PDF). Either a key in a PKCS#11 token, named by its
+    /// URI (`pkcs11:token=…;object=…?module-path=….so`; the PIN in
+    /// BAOCAO_SIGNING_PIN), or an encrypted PKCS#12 file (.p12 / .pfx; the
+    /// passphrase in BAOCAO_SIGNING_PASSPHRASE). Secrets are never read
+    /// from the command line.
     #[arg(long, env = "BAOCAO_SIGNING_KEY")]
     pub(crate) signing_key: Option<std::path::PathBuf>,
     /// The certification authorities signed reports are checked against
@@ -332,9 +334,16 @@ pub(crate) fn trust_list(path: &std::path::Path) -> anyhow::Result<baocao_signin
     baocao_signing::TrustList::from_pem(&pem).with_context(|| format!("trust list {}", path.display()))
 }
 
-/// Opens the signing key of `--signing-key` with the passphrase in
-/// `BAOCAO_SIGNING_PASSPHRASE` (what `serve` and `doctor` do alike).
+/// Opens the signing key of `--signing-key` (what `serve` and `doctor` do
+/// alike): a PKCS#11 URI, logging in with the PIN in `BAOCAO_SIGNING_PIN`,
+/// or a PKCS#12 file with the passphrase in `BAOCAO_SIGNING_PASSPHRASE`.
 pub(crate) fn signing_key(path: &std::path::Path) -> anyhow::Result<baocao_signing::SigningKey> {
+    if let Some(uri) = path.to_str().filter(|p| p.starts_with("pkcs11:")) {
+        let settings = baocao_signing::token::TokenSettings::from_uri(uri)?;
+        let pin = std::env::var("BAOCAO_SIGNING_PIN").unwrap_or_default();
+        return baocao_signing::SigningKey::from_pkcs11(&settings, &pin)
+            .with_context(|| format!("signing key in token «{}»", settings.token));
+    }
     let der = std::fs::read(path).with_context(|| format!("cannot read the signing key {}", path.display()))?;
     let passphrase = std::env::var("BAOCAO_SIGNING_PASSPHRASE").unwrap_or_default();
     baocao_signing::SigningKey::from_pkcs12(&der, &passphrase)

@@ -266,3 +266,152 @@ async fn an_approved_report_is_signed_and_the_signature_holds_for_openssl() {
     let (status, _) = app.text_as("approver", &format!("{base}/signed.p7s")).await;
     assert_eq!(status, 404);
 }
+
+/// Debian's SoftHSM2 module.
+const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
+const PIN: &str = "246810";
+
+/// Runs a token tool with the test's own SoftHSM configuration.
+fn token_tool(dir: &Path, tool: &str, args: &[&str]) {
+    let out = Command::new(tool)
+        .current_dir(dir)
+        .env("SOFTHSM2_CONF", dir.join("softhsm2.conf"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} (installed by .ci/run): {e}"));
+    assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A SoftHSM2 token «baocao» in `dir` holding the organisation's key
+/// (`org.key`, imported) under the label «ky-so», with its certificate
+/// (`org.pem`) and the CA's (`ca.pem`), as a certification service hands
+/// a token over.
+fn softhsm_token(dir: &Path) {
+    std::fs::create_dir_all(dir.join("tokens")).unwrap();
+    let conf = format!(
+        "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+        dir.join("tokens").display()
+    );
+    std::fs::write(dir.join("softhsm2.conf"), conf).unwrap();
+    let init = ["--init-token", "--free", "--label", "baocao", "--pin", PIN, "--so-pin", "13579111"];
+    token_tool(dir, "softhsm2-util", &init);
+    openssl(dir, &["pkcs8", "-topk8", "-nocrypt", "-in", "org.key", "-out", "org.p8"]);
+    let import = ["--import", "org.p8", "--token", "baocao", "--label", "ky-so", "--id", "01", "--pin", PIN];
+    token_tool(dir, "softhsm2-util", &import);
+    for (pem, der, label, id) in [("org.pem", "org.der", "ky-so", "01"), ("ca.pem", "ca.der", "ca", "02")] {
+        openssl(dir, &["x509", "-in", pem, "-outform", "DER", "-out", der]);
+        let args = ["--module", SOFTHSM, "--token-label", "baocao", "--login", "--pin", PIN, "--write-object", der];
+        token_tool(dir, "pkcs11-tool", &[&args[..], &["--type", "cert", "--label", label, "--id", id]].concat());
+    }
+}
+
+/// An elliptic-curve key (what the demo's authority issues) in a token:
+/// the token's raw ECDSA signature is carried as DER, and `doctor`'s probe
+/// signature holds against the authority; a wrong PIN fails the check.
+#[test]
+fn an_elliptic_curve_key_in_a_token_signs_what_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let issued = baocao_signing::demo::issue("CA thử", "UBND xã thử", "x").unwrap();
+    std::fs::write(dir.join("org.p12"), &issued.pkcs12).unwrap();
+    std::fs::write(dir.join("ca.pem"), &issued.authority_pem).unwrap();
+    openssl(dir, &["pkcs12", "-in", "org.p12", "-passin", "pass:x", "-nocerts", "-nodes", "-out", "org.key"]);
+    openssl(dir, &["pkcs12", "-in", "org.p12", "-passin", "pass:x", "-clcerts", "-nokeys", "-out", "org.pem"]);
+    softhsm_token(dir);
+    let doctor = |pin: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_baocao"))
+            .current_dir(dir)
+            .args(["--db", "sqlite::memory:", "doctor", "--format", "json", "--trust-list", "ca.pem"])
+            .arg("--signing-key")
+            .arg(format!("pkcs11:token=baocao;object=ky-so?module-path={SOFTHSM}"))
+            .env("SOFTHSM2_CONF", dir.join("softhsm2.conf"))
+            .env("BAOCAO_SIGNING_PIN", pin)
+            .env("CI", "1")
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report.as_array().unwrap().iter().find(|f| f["check"] == "signing_key").cloned().unwrap()
+    };
+    let found = doctor(PIN);
+    assert_eq!(found["level"], "ok", "{found}");
+    assert!(found["vi"].as_str().unwrap().contains("UBND xã thử"), "{found}");
+    let refused = doctor("111111");
+    assert_eq!(refused["level"], "fail", "{refused}");
+    assert!(refused["vi"].as_str().unwrap().contains("sai mã PIN"), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_key_in_a_pkcs11_token_signs_reports_that_outside_verifiers_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    test_ca(dir.path());
+    softhsm_token(dir.path());
+    let app = spawn().await;
+    let uri = format!("pkcs11:token=baocao;object=ky-so?module-path={SOFTHSM}");
+    let conf = dir.path().join("softhsm2.conf");
+    let conf = conf.to_str().unwrap();
+
+    // A wrong PIN, or a PIN in the URI, stops the server before it serves.
+    let refused = |uri: &str, pin: &str| {
+        Command::new(env!("CARGO_BIN_EXE_baocao"))
+            .args(["--db", app.db.url.as_str(), "serve", "--listen", "127.0.0.1:0", "--signing-key", uri])
+            .env("SOFTHSM2_CONF", conf)
+            .env("BAOCAO_SIGNING_PIN", pin)
+            .env("CI", "1")
+            .output()
+            .unwrap()
+    };
+    let wrong = refused(&uri, "000000");
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("sai mã PIN"), "{wrong:?}");
+    let in_uri = refused(&format!("{uri}&pin-value={PIN}"), PIN);
+    assert!(String::from_utf8_lossy(&in_uri.stderr).contains("BAOCAO_SIGNING_PIN"), "{in_uri:?}");
+
+    let trusted = dir.path().join("ca.pem");
+    let args = ["--db", app.db.url.as_str(), "serve", "--listen", "127.0.0.1:0", "--signing-key", &uri];
+    let args = [&args[..], &["--trust-list", trusted.to_str().unwrap()]].concat();
+    let server = Process::start_with(&args, &[("BAOCAO_SIGNING_PIN", PIN), ("SOFTHSM2_CONF", conf)]);
+    let report = r#""regime":"BC_THANG_TTHC","unit":"23317","period":"202510""#;
+    let submit = format!(
+        r#"{{{report},"action":"submit","signer":"Lê Văn C","position":"Chủ tịch","values":{{"HS_TIEP_NHAN":"75","HS_DUNG_HAN":"70"}}}}"#
+    );
+    let posted = app.post_as(Some("ngokbay"), "/api/v1/reports?answer=outcome", "application/json", &submit).await;
+    assert_eq!(posted.0, 200, "{}", posted.1);
+    let approve = format!(r#"{{{report},"action":"approve"}}"#);
+    let posted = app.post_as(Some("approver"), "/api/v1/reports?answer=outcome", "application/json", &approve).await;
+    assert_eq!(posted.0, 200, "{}", posted.1);
+
+    let base = "/reports/BC_THANG_TTHC/23317/202510";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let request = app.client.get(format!("{}{base}", server.base)).bearer_auth(app.token("approver"));
+        let page = request.send().await.unwrap().text().await.unwrap();
+        if page.contains("Chữ ký số hợp lệ") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the report was not signed by the token: {page}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The token's signature, built outside OpenSSL, is one OpenSSL accepts.
+    let content = app.bytes_as("approver", &format!("{base}/signed.json")).await;
+    let signature = app.bytes_as("approver", &format!("{base}/signed.p7s")).await;
+    let (good, said) = verifies(dir.path(), &content, &signature);
+    assert!(good, "{said}");
+    let printed = Command::new("openssl")
+        .current_dir(dir.path())
+        .args(["cms", "-cmsout", "-print", "-inform", "DER", "-in", "bao-cao.p7s"])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&printed.stdout);
+    for part in ["signingTime", "messageDigest", "id-smime-aa-signingCertificateV2", "sha256WithRSAEncryption"] {
+        assert!(printed.contains(part), "{part} not in {printed}");
+    }
+    let forged = String::from_utf8(content).unwrap().replace("\"75\"", "\"76\"").into_bytes();
+    assert!(!verifies(dir.path(), &forged, &signature).0, "a changed content verified");
+    // And the PDF, which poppler checks.
+    let pdf = app.bytes_as("approver", &format!("{base}/signed.pdf")).await;
+    std::fs::write(dir.path().join("token.pdf"), &pdf).unwrap();
+    let checked = poppler(dir.path(), "pdfsig", &["token.pdf"]);
+    for part in ["Signature Validation: Signature is Valid.", "Total document signed", "UBND tỉnh Quảng Ngãi"] {
+        assert!(checked.contains(part), "{part} not in {checked}");
+    }
+}
