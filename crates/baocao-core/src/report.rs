@@ -337,4 +337,9 @@ pub struct ConsolidatedRow {
     pub cells: Vec<Option<f64>>,
     /// Some value of the row rests on an estimated share.
     pub estimated: bool,
+    /// For each cell that is one composed figure, what it is: indicator,
+    /// unit and period, to trace it to its sources (`/values/origin`);
+    /// none for a cell computed from several (cumulative, a percentage).
+    #[serde(skip)]
+    pub traced: Vec<Option<(String, String, Period)>>,
 }

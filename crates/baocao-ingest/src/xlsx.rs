@@ -568,6 +568,7 @@ mod round_trip {
             indent: 0,
             cells: vec![Some(value)],
             estimated,
+            traced: Vec::new(),
         };
         let view = Consolidated {
             form: "TH01".into(),

@@ -579,6 +579,7 @@ impl Db {
                 for row in &form.rows {
                     let indicator = row.indicator.as_ref().and_then(|c| indicators.get(c));
                     let mut cells = Vec::new();
+                    let mut traced = Vec::new();
                     let mut estimated = false;
                     if let Some(ind) = indicator {
                         let (this, e1) = value(ind, area.code.clone(), *period).await?;
@@ -593,6 +594,12 @@ impl Db {
                         }
                         estimated = e1 || e2;
                         for c in &columns {
+                            let one = |p: Period| Some((ind.code.clone(), area.code.clone(), p));
+                            traced.push(match c {
+                                Column::ThisPeriod => one(*period),
+                                Column::SamePeriodLastYear => one(period.year_before()),
+                                _ => None,
+                            });
                             cells.push(match c {
                                 Column::ThisPeriod => this,
                                 Column::SamePeriodLastYear => before,
@@ -615,6 +622,7 @@ impl Db {
                         indent: row.indent,
                         cells,
                         estimated,
+                        traced,
                     });
                 }
                 (columns.iter().map(|c| c.heading().to_string()).collect(), rows)
@@ -623,10 +631,12 @@ impl Db {
                 let mut rows = Vec::new();
                 for (i, unit) in expected.iter().enumerate() {
                     let mut cells = Vec::new();
+                    let mut traced = Vec::new();
                     let mut estimated = false;
                     for (_, ind) in &indicator_rows {
                         let (v, e) = value(ind, unit.code.clone(), *period).await?;
                         cells.push(v);
+                        traced.push(Some((ind.code.clone(), unit.code.clone(), *period)));
                         estimated |= e;
                     }
                     rows.push(ConsolidatedRow {
@@ -638,6 +648,7 @@ impl Db {
                         indent: 0,
                         cells,
                         estimated,
+                        traced,
                     });
                 }
                 let headings = indicator_rows

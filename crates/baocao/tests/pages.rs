@@ -123,7 +123,17 @@ async fn a_pivots_chart_is_drawn_as_asked_and_leaves_as_an_svg_file() {
         html.contains("<th>Cùng kỳ năm trước (Tháng 11/2024)</th><th>Tháng 11/2025 so với cùng kỳ (%)</th>"),
         "{html}"
     );
-    assert!(html.contains(r#"<td class="num">731</td><td class="num">640</td><td class="num">114,2</td>"#), "{html}");
+    // Each month's figure links to where it comes from; the change, made
+    // of two figures, does not.
+    let mut parts = html.split("<a class=\"origin\" href=\"");
+    let mut plain = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        plain.push_str(part.split_once("\">").map_or(part, |(_, rest)| rest));
+    }
+    let plain = plain.replace("</a>", "");
+    assert!(plain.contains(r#"<td class="num">731</td><td class="num">640</td><td class="num">114,2</td>"#), "{html}");
+    assert!(html.contains(r#"period=202411&#38;structure_at="#), "{html}");
+    assert!(html.contains(r#">640</a></td><td class="num">114,2</td>"#), "{html}");
 
     let res = app.client.get(app.url(&format!("{base}&chart=stacked&format=svg"))).bearer_auth(app.token("admin"));
     let res = res.send().await.unwrap();

@@ -246,7 +246,17 @@ async fn figures(app: &App, submitted: bool) -> Vec<(&'static str, f64)> {
     let (_, pivot) = app.text_as("admin", &analysis).await;
     assert!(pivot.contains("id=\"counting\""), "the pivot says what counts");
     let pivot_cell = pivot.split("id=\"pivot\"").nth(1).unwrap().split("<td class=\"num\">").nth(1).unwrap();
-    let pivot_shown = pivot_cell.split(['<', ' ']).next().unwrap().replace('.', "");
+    // The pivot's figure links to where it comes from too, counted alike;
+    // the page it opens says the same figure.
+    let pivot_origin =
+        "/values/origin?indicator=HS_TIEP_NHAN&#38;unit=51&#38;period=202508&#38;structure_at=2025-08-31";
+    assert!(pivot_cell.starts_with(&format!("<a class=\"origin\" href=\"{pivot_origin}")), "{pivot_cell}");
+    let href = pivot_cell.split('"').nth(3).unwrap().replace("&#38;", "&");
+    assert_eq!(href.contains("include_submitted=true"), submitted, "{href}");
+    let (_, traced) = app.text_as("admin", &href).await;
+    let traced = traced.split("id=\"figure\"").nth(1).expect("the origin page's figure");
+    let traced = traced.split("<strong>").nth(1).unwrap().split('<').next().unwrap().replace('.', "");
+    let pivot_shown = pivot_cell.split('>').nth(1).unwrap().split(['<', ' ']).next().unwrap().replace('.', "");
     let pivot_sheet = sheet(&app.bytes_as("admin", &format!("{analysis}&format=xlsx")).await);
     vec![
         ("values API", value["value"].as_f64().unwrap()),
@@ -257,6 +267,7 @@ async fn figures(app: &App, submitted: bool) -> Vec<(&'static str, f64)> {
         ("output form's workbook", sheet_row(&output, 1, label)[3].parse().unwrap()),
         ("values table API", table_row.split(',').nth(4).unwrap().parse().unwrap()),
         ("analysis page", pivot_shown.parse().unwrap()),
+        ("where the analysis figure comes from", traced.parse().unwrap()),
         ("analysis workbook", sheet_row(&pivot_sheet, 0, "Tỉnh Quảng Ngãi")[1].parse().unwrap()),
     ]
 }

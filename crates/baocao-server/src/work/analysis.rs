@@ -222,6 +222,9 @@ struct ShownCell {
     value: Option<f64>,
     text: String,
     marks: &'static str,
+    /// Where a period's figure comes from (`/values/origin`); none for a
+    /// change on last year, which is two figures.
+    origin: Option<String>,
 }
 
 /// The table alone, as the analysis page and a dashboard's views show it.
@@ -493,11 +496,22 @@ pub(super) async fn build(
             let shown = col_members
                 .iter()
                 .map(|(col_key, _)| {
-                    let found = cell_of(&[(rows_dim, row_key), (cols_dim, col_key), (third, third_key)]);
+                    let by = [(rows_dim, row_key.as_str()), (cols_dim, col_key.as_str()), (third, third_key.as_str())];
+                    let found = cell_of(&by);
                     let value = found.map(|(v, _)| v);
                     let marks = found.map_or("", |(_, m)| m);
                     let text = value.map(baocao_core::text::format_figure).unwrap_or_default();
-                    ShownCell { value, text, marks }
+                    let of = |d: Dim| by.iter().find(|(k, _)| *k == d).map(|(_, v)| *v).unwrap_or_default();
+                    let origin = (value.is_some() && !of(Dim::Period).ends_with(CHANGE)).then(|| {
+                        let counted = if include_submitted { "&include_submitted=true" } else { "" };
+                        format!(
+                            "/values/origin?indicator={}&unit={}&period={}&structure_at={at}{counted}",
+                            of(Dim::Indicator),
+                            of(Dim::Unit),
+                            of(Dim::Period)
+                        )
+                    });
+                    ShownCell { value, text, marks, origin }
                 })
                 .collect();
             rows.push(ShownRow { label, total, cells: shown });

@@ -20,7 +20,8 @@ struct OutputRow {
     unit_of_measure: String,
     heading: bool,
     indent: u8,
-    cells: Vec<String>,
+    /// Each figure as shown, with where it comes from when it is one.
+    cells: Vec<(String, Option<String>)>,
     estimated: bool,
 }
 
@@ -120,7 +121,19 @@ pub async fn output(
                 unit_of_measure: r.unit_of_measure.clone().unwrap_or_default(),
                 heading: r.heading,
                 indent: r.indent,
-                cells: r.cells.iter().map(|c| Cell::figure(*c, "").shown()).collect(),
+                cells: r
+                    .cells
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let traced = r.traced.get(i).cloned().flatten().filter(|_| c.is_some());
+                        let origin = traced.map(|(indicator, unit, period)| {
+                            let counted = if include_submitted { "&include_submitted=true" } else { "" };
+                            format!("/values/origin?indicator={indicator}&unit={unit}&period={period}{counted}")
+                        });
+                        (Cell::figure(*c, "").shown(), origin)
+                    })
+                    .collect(),
                 estimated: r.estimated,
             })
             .collect();
