@@ -29,6 +29,12 @@ pub(crate) const SUPERSEDE_UNSIGNED: &str = "UPDATE report_signatures SET state 
      WHERE state = 'pending'
        AND report_id = (SELECT id FROM reports WHERE regime_id = $1 AND unit_id = $2 AND period = $3)";
 
+/// The signature rows of the approved report `$1` regime, `$2` unit,
+/// `$3` period (`s` the signature, `r` the report).
+const LAST_APPROVAL: &str = "FROM report_signatures s JOIN reports r ON r.id = s.report_id
+     JOIN regimes g ON g.id = r.regime_id JOIN units u ON u.id = r.unit_id
+     WHERE g.code = $1 AND u.code = $2 AND r.period = $3 AND r.status = 'approved'";
+
 /// The canonical content of an approved report, as signed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SignedContent {
@@ -200,14 +206,11 @@ impl Db {
         unit: &str,
         period: &str,
     ) -> Result<Option<Signature>, StoreError> {
-        let row: Option<Signature> = with_pool!(self, |pool| sqlx::query_as(
-            "SELECT s.revision, s.state, s.content, s.signature, s.signer, s.signed_at
-             FROM report_signatures s JOIN reports r ON r.id = s.report_id JOIN regimes g ON g.id = r.regime_id
-             JOIN units u ON u.id = r.unit_id
-             WHERE g.code = $1 AND u.code = $2 AND r.period = $3 AND r.status = 'approved'
-               AND s.state IN ('pending', 'signed')
-             ORDER BY s.id DESC LIMIT 1"
-        )
+        let row: Option<Signature> = with_pool!(self, |pool| sqlx::query_as(&format!(
+            "SELECT s.revision, s.state, s.content, s.signature, s.signer, s.signed_at {LAST_APPROVAL}
+                   AND s.state IN ('pending', 'signed')
+                 ORDER BY s.id DESC LIMIT 1"
+        ))
         .bind(regime)
         .bind(unit)
         .bind(period)
@@ -224,13 +227,9 @@ impl Db {
         unit: &str,
         period: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let row: Option<(Option<Vec<u8>>,)> = with_pool!(self, |pool| sqlx::query_as(
-            "SELECT s.pdf
-             FROM report_signatures s JOIN reports r ON r.id = s.report_id JOIN regimes g ON g.id = r.regime_id
-             JOIN units u ON u.id = r.unit_id
-             WHERE g.code = $1 AND u.code = $2 AND r.period = $3 AND r.status = 'approved' AND s.state = 'signed'
-             ORDER BY s.id DESC LIMIT 1"
-        )
+        let row: Option<(Option<Vec<u8>>,)> = with_pool!(self, |pool| sqlx::query_as(&format!(
+            "SELECT s.pdf {LAST_APPROVAL} AND s.state = 'signed' ORDER BY s.id DESC LIMIT 1"
+        ))
         .bind(regime)
         .bind(unit)
         .bind(period)

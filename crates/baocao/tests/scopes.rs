@@ -73,7 +73,7 @@ async fn a_split_communes_value_leaves_out_the_neighbour_the_officer_may_not_see
     let shown = baocao_core::text::format_figure;
     assert!(as_admin.contains(&format!(">{}", shown(whole_value))), "the administrator sees the whole");
     assert!(
-        as_officer.contains(&format!(">{} ", shown(mine_value))) && as_officer.contains("†</td>"),
+        as_officer.contains(&format!(">{}</a> ", shown(mine_value))) && as_officer.contains("†</td>"),
         "the share, marked"
     );
     assert!(!as_officer.contains(&format!(">{}", shown(whole_value))), "the officer never sees the whole");

@@ -98,6 +98,16 @@ fn test_ca(dir: &Path) {
     );
 }
 
+/// What `openssl cms -print` says of `bao-cao.p7s` in `dir`.
+fn cms_printout(dir: &Path) -> String {
+    let printed = Command::new("openssl")
+        .current_dir(dir)
+        .args(["cms", "-cmsout", "-print", "-inform", "DER", "-in", "bao-cao.p7s"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&printed.stdout).into_owned()
+}
+
 /// What a poppler tool prints (the tool is installed by `.ci/run`).
 fn poppler(dir: &Path, tool: &str, args: &[&str]) -> String {
     let out = Command::new(tool).current_dir(dir).args(args).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
@@ -190,12 +200,7 @@ async fn an_approved_report_is_signed_and_the_signature_holds_for_openssl() {
     assert!(good, "{said}");
     // Signed with SHA-256, the signing time and the report's digest as
     // signed attributes, and the chain up to the CA carried along.
-    let printed = Command::new("openssl")
-        .current_dir(dir.path())
-        .args(["cms", "-cmsout", "-print", "-inform", "DER", "-in", "bao-cao.p7s"])
-        .output()
-        .unwrap();
-    let printed = String::from_utf8_lossy(&printed.stdout);
+    let printed = cms_printout(dir.path());
     for part in ["signingTime", "messageDigest", "sha256", "CA th"] {
         assert!(printed.contains(part), "{part} not in {printed}");
     }
@@ -396,12 +401,7 @@ async fn a_key_in_a_pkcs11_token_signs_reports_that_outside_verifiers_accept() {
     let signature = app.bytes_as("approver", &format!("{base}/signed.p7s")).await;
     let (good, said) = verifies(dir.path(), &content, &signature);
     assert!(good, "{said}");
-    let printed = Command::new("openssl")
-        .current_dir(dir.path())
-        .args(["cms", "-cmsout", "-print", "-inform", "DER", "-in", "bao-cao.p7s"])
-        .output()
-        .unwrap();
-    let printed = String::from_utf8_lossy(&printed.stdout);
+    let printed = cms_printout(dir.path());
     for part in ["signingTime", "messageDigest", "id-smime-aa-signingCertificateV2", "sha256WithRSAEncryption"] {
         assert!(printed.contains(part), "{part} not in {printed}");
     }
