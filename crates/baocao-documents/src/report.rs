@@ -4,6 +4,7 @@
 
 use askama::Template;
 use baocao_core::date::{day_in_vietnam, today_in_vietnam};
+use baocao_core::form::Column;
 use baocao_core::report::{ReportView, signature_titles};
 use baocao_ingest::xlsx::DEMO_MARK;
 use chrono::Datelike;
@@ -38,13 +39,28 @@ pub(crate) struct PrintedReport {
     pub(crate) titles: Vec<String>,
     /// Made from the demo's data: the sheet says so.
     pub(crate) mark: Option<&'static str>,
+    /// The systems figures marked [`PULLED_MARK`] were pulled from.
+    pub(crate) pulled_note: Option<String>,
 }
+
+/// The mark of a figure pulled from another system (a feed), not typed.
+pub(crate) const PULLED_MARK: &str = "‡";
 
 /// The report as an HTML page linking the documents' stylesheet: what the
 /// web application shows at `/reports/…/print`. `demo` marks it as made
 /// from the demo's data.
 pub fn render(view: ReportView, demo: bool) -> Result<String, DocumentError> {
     Ok(printed(view, demo).render()?)
+}
+
+/// The note under the table naming the systems the marked figures come
+/// from, when any does.
+fn pulled_note(view: &ReportView) -> Option<String> {
+    let mut systems: Vec<&str> = view.rows.iter().filter_map(|r| r.pulled_from.as_deref()).collect();
+    systems.sort_unstable();
+    systems.dedup();
+    (!systems.is_empty())
+        .then(|| format!("{PULLED_MARK} Số liệu lấy tự động từ {}, không do đơn vị nhập.", systems.join(", ")))
 }
 
 /// The printed report's parts, from the report as it stands.
@@ -62,7 +78,15 @@ pub(crate) fn printed(view: ReportView, demo: bool) -> PrintedReport {
             unit_of_measure: row.unit_of_measure.clone().unwrap_or_default(),
             heading: row.heading,
             indent: row.indent,
-            cells: view.columns.iter().map(|&c| row.shown(c)).collect(),
+            cells: view
+                .columns
+                .iter()
+                .map(|&c| {
+                    let shown = row.shown(c);
+                    let pulled = row.pulled_from.is_some() && c == Column::ThisPeriod && !shown.is_empty();
+                    if pulled { format!("{shown} {PULLED_MARK}") } else { shown }
+                })
+                .collect(),
         })
         .collect();
     PrintedReport {
@@ -80,6 +104,7 @@ pub(crate) fn printed(view: ReportView, demo: bool) -> PrintedReport {
             view.signature.as_ref().map_or("Chủ tịch", |s| s.position.as_str()),
         ),
         mark: demo.then_some(DEMO_MARK),
+        pulled_note: pulled_note(&view),
         view,
     }
 }
@@ -152,6 +177,18 @@ pub(crate) mod tests {
         assert!(html.contains("Nguyễn Văn A"));
         assert!(html.contains(crate::STYLESHEET_PATH), "a page links the stylesheet");
         assert!(!html.contains(DEMO_MARK));
+    }
+
+    #[test]
+    fn a_figure_pulled_from_another_system_is_marked_and_its_system_named() {
+        let mut pulled = view(None);
+        pulled.rows[0].pulled_from = Some("Hệ thống TTHC".into());
+        let html = render(pulled.clone(), false).unwrap();
+        assert!(html.contains(">1.234,50 ‡<"), "{html}");
+        assert!(html.contains("‡ Số liệu lấy tự động từ Hệ thống TTHC"), "{html}");
+        assert!(!html.contains(">87,5% ‡<"), "a computed column is not the pulled figure");
+        assert!(!render(view(None), false).unwrap().contains("pulled-note"));
+        assert!(crate::report_pdf::render(pulled, false).is_ok());
     }
 
     #[test]

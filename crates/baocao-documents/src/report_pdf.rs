@@ -363,6 +363,10 @@ fn table(w: &mut Writer<'_>, report: &PrintedReport) {
         cells.extend(row.cells.iter().enumerate().map(|(i, c)| figure(c, face, 3 + i)));
         table_row(w, &widths, &cells, Some(&header));
     }
+    w.y += BODY / 2.0;
+    if let Some(note) = &report.pulled_note {
+        w.paragraph(LEFT, WIDTH, Face::Italic, SMALL, note, Align::Left);
+    }
     w.y += BODY;
 }
 

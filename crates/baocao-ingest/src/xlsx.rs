@@ -156,7 +156,13 @@ pub fn write_report(view: &ReportView, demo: bool) -> Result<Vec<u8>, XlsxError>
         sheet.write_string_with_format(r, 3, row.unit_of_measure.as_deref().unwrap_or(""), cell)?;
         for (j, column) in view.columns.iter().enumerate() {
             let c = 4 + j as u16;
-            let open = editable && column.entered() && row.indicator.is_some() && !row.computed;
+            // A figure pulled from another system is corrected there: locked
+            // here, and said so in its cell's note.
+            let pulled = row.pulled_from.as_deref().filter(|_| *column == Column::ThisPeriod);
+            if let Some(system) = pulled {
+                sheet.insert_note(r, c, &Note::new(format!("Lấy tự động từ {system}")).set_author("baocao"))?;
+            }
+            let open = editable && column.entered() && row.indicator.is_some() && !row.computed && pulled.is_none();
             let format = if open { &input } else { number };
             match row.cells.get(column_key(*column)) {
                 Some(v) => sheet.write_number_with_format(r, c, *v, format)?,
@@ -491,6 +497,18 @@ mod round_trip {
         assert_eq!((upload.regime.as_str(), upload.unit.as_str(), upload.period.as_str()), ("R", "23317", "202508"));
         assert_eq!(upload.values, BTreeMap::from([("A".to_string(), "42".to_string())]));
         assert_eq!(upload.plan, BTreeMap::from([("A".to_string(), "1200".to_string())]));
+    }
+
+    #[test]
+    fn a_pulled_figure_is_named_with_its_system_in_the_workbook() {
+        let mut pulled = view(42.0);
+        pulled.rows[0].pulled_from = Some("Hệ thống TTHC".into());
+        let bytes = write_report(&pulled, false).unwrap();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
+        let mut notes = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name("xl/comments1.xml").unwrap(), &mut notes).unwrap();
+        assert!(notes.contains("Lấy tự động từ Hệ thống TTHC"), "{notes}");
+        assert!(write_report(&view(42.0), false).is_ok_and(|b| !String::from_utf8_lossy(&b).contains("comments1")));
     }
 
     #[test]
