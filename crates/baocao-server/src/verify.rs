@@ -65,7 +65,7 @@ fn check(state: &AppState, pdf: &[u8]) -> Result<Vec<CheckedSignature>, ApiError
 
 /// Checks the signatures of the PDF sent as the request body.
 #[utoipa::path(post, path = "/api/v1/signatures/verify", tag = "signatures",
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "the signed PDF; any content type"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the signed PDF (application/pdf or any content type)"),
     responses(
         (status = 200, description = "The signatures found, each checked (empty: none)", body = [CheckedSignature]),
         (status = 400, description = "Not a PDF"),
