@@ -75,6 +75,19 @@ pub fn issue(authority: &str, organisation: &str, passphrase: &str) -> Result<Is
     made().map_err(|e| SigningError::Key(e.to_string()))
 }
 
+/// The key of a PKCS#12 file as PKCS#8 PEM and its certificate as DER:
+/// what token tools (`softhsm2-util --import`, `pkcs11-tool`) load.
+pub fn unpack(pkcs12: &[u8], passphrase: &str) -> Result<(Vec<u8>, Vec<u8>), SigningError> {
+    let unpacked = || -> Result<(Vec<u8>, Vec<u8>), openssl::error::ErrorStack> {
+        let parsed = Pkcs12::from_der(pkcs12)?.parse2(passphrase)?;
+        let (Some(key), Some(certificate)) = (parsed.pkey, parsed.cert) else {
+            return Err(openssl::error::ErrorStack::get());
+        };
+        Ok((key.private_key_to_pem_pkcs8()?, certificate.to_der()?))
+    };
+    unpacked().map_err(|e| SigningError::Key(format!("sai định dạng hoặc sai mật khẩu ({e})")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

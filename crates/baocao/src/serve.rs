@@ -156,6 +156,10 @@ struct DemoConfig {
 }
 
 pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
+    // Before anything else: the demo may start again on its key's token.
+    if args.demo && args.signing_key.is_none() {
+        crate::demo::signing::use_token()?;
+    }
     let url = crate::database_url(db, if args.demo { "sqlite:baocao-demo.db" } else { "sqlite:baocao.db" });
     let db = Db::connect(&url).await.with_context(|| format!("không mở được cơ sở dữ liệu {url}"))?;
     let mut settings = Settings {
