@@ -102,6 +102,17 @@ pub fn today_in_vietnam() -> NaiveDate {
     day_in_vietnam(chrono::Utc::now())
 }
 
+/// A moment in Vietnam, day first, as lists and logs show it:
+/// `30/11/2026 14:05`.
+pub fn moment_vn(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&vietnam()).format("%d/%m/%Y %H:%M").to_string()
+}
+
+/// [`moment_vn`] to the second: `30/11/2026 14:05:09`.
+pub fn moment_vn_seconds(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&vietnam()).format("%d/%m/%Y %H:%M:%S").to_string()
+}
+
 /// A moment as people read it in Vietnam: `14:05 30/11/2026`.
 pub fn time_vn(at: chrono::DateTime<chrono::Utc>) -> String {
     at.with_timezone(&vietnam()).format("%H:%M %d/%m/%Y").to_string()
@@ -110,6 +121,13 @@ pub fn time_vn(at: chrono::DateTime<chrono::Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_moment_reads_in_vietnam_day_first() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-30T20:05:09Z").unwrap().to_utc();
+        assert_eq!(moment_vn(at), "01/12/2026 03:05");
+        assert_eq!(moment_vn_seconds(at), "01/12/2026 03:05:09");
+    }
 
     fn d(s: &str) -> NaiveDate {
         parse_date(s).unwrap()

@@ -98,7 +98,7 @@ pub async fn audit(State(state): State<AppState>, access: Access, Query(q): Quer
             .map(|r| AuditRow {
                 seq: r.seq,
                 at: chrono::DateTime::parse_from_rfc3339(&r.at)
-                    .map(|t| t.with_timezone(&baocao_core::date::vietnam()).format("%d/%m/%Y %H:%M:%S").to_string())
+                    .map(|t| baocao_core::date::moment_vn_seconds(t.to_utc()))
                     .unwrap_or_else(|_| r.at.clone()),
                 actor: r.actor.clone(),
                 action: r.action.clone(),

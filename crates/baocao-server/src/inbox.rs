@@ -8,7 +8,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use baocao_core::date::vietnam;
 use baocao_core::notify::{Preference, Topic};
 use chrono::Utc;
 
@@ -68,7 +67,7 @@ async fn inbox_page(state: &AppState, access: &Access, saved: bool) -> Result<In
             topic: n.topic.vietnamese(),
             title: n.title,
             body: n.body,
-            at: n.created_at.with_timezone(&vietnam()).format("%d/%m/%Y %H:%M").to_string(),
+            at: baocao_core::date::moment_vn(n.created_at),
             read: n.read,
         })
         .collect();

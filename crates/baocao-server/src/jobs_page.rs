@@ -5,8 +5,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use baocao_core::date::vietnam;
-use chrono::{DateTime, Utc};
+use baocao_core::date::moment_vn_seconds;
 
 use crate::access::Access;
 use crate::directory_api::require;
@@ -55,10 +54,6 @@ struct RunRow {
     runner: String,
 }
 
-fn shown(at: DateTime<Utc>) -> String {
-    at.with_timezone(&vietnam()).format("%d/%m/%Y %H:%M:%S").to_string()
-}
-
 pub async fn jobs(State(state): State<AppState>, access: Access) -> Response {
     page_result(jobs_page(&state, &access).await)
 }
@@ -74,7 +69,7 @@ async fn jobs_page(state: &AppState, access: &Access) -> Result<JobsPage, ApiErr
             title: crate::scheduler::title(&j.name).to_string(),
             name: j.name,
             schedule: j.schedule,
-            next: shown(j.next_run_at),
+            next: moment_vn_seconds(j.next_run_at),
         })
         .collect();
     let runs = state
@@ -91,9 +86,9 @@ async fn jobs_page(state: &AppState, access: &Access) -> Result<JobsPage, ApiErr
             };
             RunRow {
                 title: crate::scheduler::title(&r.job).to_string(),
-                due: shown(r.due_at),
-                started: shown(r.started_at),
-                finished: r.finished_at.map(shown).unwrap_or_default(),
+                due: moment_vn_seconds(r.due_at),
+                started: moment_vn_seconds(r.started_at),
+                finished: r.finished_at.map(moment_vn_seconds).unwrap_or_default(),
                 outcome,
                 outcome_class,
                 detail: r.detail.unwrap_or_default(),

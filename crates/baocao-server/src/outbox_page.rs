@@ -7,9 +7,8 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use baocao_core::date::vietnam;
+use baocao_core::date::moment_vn;
 use baocao_core::mail::render;
-use chrono::{DateTime, Utc};
 
 use crate::access::Access;
 use crate::directory_api::require;
@@ -46,10 +45,6 @@ struct Row {
     text: Option<String>,
 }
 
-fn shown(at: DateTime<Utc>) -> String {
-    at.with_timezone(&vietnam()).format("%d/%m/%Y %H:%M").to_string()
-}
-
 pub async fn outbox(State(state): State<AppState>, access: Access) -> axum::response::Response {
     page_result(outbox_page(&state, &access).await)
 }
@@ -67,8 +62,8 @@ async fn outbox_page(state: &AppState, access: &Access) -> Result<OutboxPage, Ap
             _ => ("không rõ đã đến chưa", "returned"),
         };
         let when = match (e.sent_at, e.state.as_str()) {
-            (Some(at), _) => shown(at),
-            (None, "pending") => format!("gửi lúc {}", shown(e.next_attempt_at)),
+            (Some(at), _) => moment_vn(at),
+            (None, "pending") => format!("gửi lúc {}", moment_vn(e.next_attempt_at)),
             _ => String::new(),
         };
         let text = if state.settings.demo && state.settings.mail_server.is_none() && e.state != "sent" {
@@ -89,7 +84,7 @@ async fn outbox_page(state: &AppState, access: &Access) -> Result<OutboxPage, Ap
             state: label,
             state_class: class,
             attempts: e.attempts,
-            created: shown(e.created_at),
+            created: moment_vn(e.created_at),
             when,
             error: e.last_error.unwrap_or_default(),
             text,

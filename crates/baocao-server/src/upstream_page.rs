@@ -7,8 +7,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use baocao_core::access::{Permission, Target};
-use baocao_core::date::vietnam;
-use chrono::{DateTime, Utc};
+use baocao_core::date::moment_vn;
 
 use crate::access::Access;
 use crate::error::ApiError;
@@ -52,10 +51,6 @@ struct Row {
     summary: String,
     error: String,
     resendable: bool,
-}
-
-fn shown(at: DateTime<Utc>) -> String {
-    at.with_timezone(&vietnam()).format("%d/%m/%Y %H:%M").to_string()
 }
 
 /// The import summary's counts in Vietnamese, when it has them.
@@ -108,8 +103,8 @@ async fn upstream_page(state: &AppState, access: &Access) -> Result<UpstreamPage
             _ => ("không gửi (đã mở lại)", "draft"),
         };
         let when = match (e.sent_at, e.state.as_str()) {
-            (Some(at), _) => shown(at),
-            (None, "pending") => format!("gửi lúc {}", shown(e.next_attempt_at)),
+            (Some(at), _) => moment_vn(at),
+            (None, "pending") => format!("gửi lúc {}", moment_vn(e.next_attempt_at)),
             _ => String::new(),
         };
         let period = e.period.parse::<baocao_core::Period>().map_or_else(|_| e.period.clone(), |p| p.label());
@@ -122,7 +117,7 @@ async fn upstream_page(state: &AppState, access: &Access) -> Result<UpstreamPage
             state: label,
             state_class: class,
             attempts: e.attempts,
-            created: shown(e.created_at),
+            created: moment_vn(e.created_at),
             when,
             summary: e.summary.as_deref().map(counts).unwrap_or_default(),
             error: e.last_error.unwrap_or_default(),

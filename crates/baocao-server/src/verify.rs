@@ -11,7 +11,7 @@ use askama::Template;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use baocao_core::date::vietnam;
+use baocao_core::date::moment_vn_seconds;
 use baocao_signing::pdf::PdfSignature;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -146,9 +146,7 @@ fn row(s: CheckedSignature) -> Row {
     };
     Row {
         signer: s.signer.unwrap_or_else(|| "(không đọc được tên)".into()),
-        at: s
-            .signed_at
-            .map_or_else(|| "—".into(), |t| t.with_timezone(&vietnam()).format("%d/%m/%Y %H:%M:%S").to_string()),
+        at: s.signed_at.map_or_else(|| "—".into(), moment_vn_seconds),
         valid: s.problem.is_none(),
         verdict,
     }

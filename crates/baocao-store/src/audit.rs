@@ -24,7 +24,28 @@ pub(crate) struct Row {
     pub after: Option<String>,
 }
 
-impl Change<'_> {
+impl<'a> Change<'a> {
+    /// A definition kept as JSON text replaced by `definition`: `before`
+    /// is the text it replaces (none when it is new; an unreadable one is
+    /// recorded as null).
+    pub(crate) fn definition(
+        at: DateTime<Utc>,
+        actor: &'a str,
+        action: &'a str,
+        object: String,
+        before: Option<String>,
+        definition: &str,
+    ) -> Change<'a> {
+        Change {
+            at,
+            actor,
+            action,
+            object,
+            before: before.map(|b| serde_json::from_str(&b).unwrap_or(Value::Null)),
+            after: Some(serde_json::from_str(definition).expect("a definition is the JSON it was serialized to")),
+        }
+    }
+
     /// The hash of this change stored as `row`, number `seq`, after the
     /// record whose hash is `prev`.
     pub(crate) fn hash(&self, row: &Row, prev: &str, seq: i64) -> String {

@@ -104,14 +104,8 @@ impl Db {
             .bind(now)
             .execute(&mut *conn)
             .await?;
-            let change = Change {
-                at: now,
-                actor,
-                action: "feed.set",
-                object: format!("feed {}", feed.code),
-                before: before.map(|b| serde_json::from_str(&b).unwrap_or(serde_json::Value::Null)),
-                after: Some(serde_json::from_str(&definition).expect("just serialized")),
-            };
+            let object = format!("feed {}", feed.code);
+            let change = Change::definition(now, actor, "feed.set", object, before, &definition);
             append_audit!(conn, &change);
         });
         tx.commit().await

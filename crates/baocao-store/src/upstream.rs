@@ -168,14 +168,8 @@ impl Db {
                     .execute(&mut *conn)
                     .await?;
             }
-            let change = Change {
-                at: now,
-                actor,
-                action: "upstream.set",
-                object: format!("upstream {}", link.code),
-                before: before.map(|b| serde_json::from_str(&b).unwrap_or(serde_json::Value::Null)),
-                after: Some(serde_json::from_str(&definition).expect("just serialized")),
-            };
+            let object = format!("upstream {}", link.code);
+            let change = Change::definition(now, actor, "upstream.set", object, before, &definition);
             append_audit!(conn, &change);
         });
         tx.commit().await?;
