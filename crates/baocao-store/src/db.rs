@@ -236,6 +236,20 @@ impl Db {
         }
     }
 
+    /// On PostgreSQL, how many values lie outside the yearly partitions
+    /// (migration 0030: their period's year has no partition of its own,
+    /// so they sit in the default one, read but never pruned); none on
+    /// SQLite, which does not partition.
+    pub async fn values_outside_partitions(&self) -> Result<Option<i64>, StoreError> {
+        match self {
+            Db::Sqlite(_) => Ok(None),
+            Db::Postgres(postgres) => {
+                let sql = "SELECT COUNT(*) FROM data_values_other_years";
+                Ok(Some(sqlx::query_scalar(sql).fetch_one(&postgres.pool).await?))
+            }
+        }
+    }
+
     /// Creates the database `name` on the same PostgreSQL server (for a
     /// temporary copy); refused on SQLite.
     pub async fn create_database(&self, name: &str) -> Result<(), StoreError> {

@@ -27,9 +27,11 @@ pub(crate) struct ValueRow {
     pub(crate) source_record: Option<String>,
 }
 
+/// What replaces a stored value. It ends with the time stored, which
+/// PostgreSQL shifts (see [`postgres`]).
 const ON_CONFLICT: &str = " ON CONFLICT (unit_id, period, indicator_id) DO UPDATE SET
-    value = excluded.value, value_num = excluded.value_num, comment = excluded.comment, stored_at = excluded.stored_at,
-    source_id = excluded.source_id, source_record = excluded.source_record";
+    value = excluded.value, value_num = excluded.value_num, comment = excluded.comment,
+    source_id = excluded.source_id, source_record = excluded.source_record, stored_at = excluded.stored_at";
 
 /// A backend's connection that writes an import's values.
 pub(crate) trait WriteValues {
@@ -89,8 +91,12 @@ async fn sqlite(
 /// Rows a PostgreSQL statement carries: its arrays stay a few MiB.
 const PG_ROWS: usize = 50_000;
 
-/// PostgreSQL's upsert tells a new row itself (`xmax = 0`), which stays
-/// exact while other transactions write.
+/// PostgreSQL's upsert tells a new row itself, which stays exact while
+/// other transactions write. Not by `xmax = 0`: values are partitioned
+/// (migration 0030) and a partitioned table's `RETURNING` has no system
+/// columns. A replaced value is stored a microsecond after `$8` instead,
+/// so the row returned says which branch wrote it; nothing shows stored
+/// times to the microsecond.
 async fn postgres(
     conn: &mut PgConnection,
     rows: &[ValueRow],
@@ -104,8 +110,8 @@ async fn postgres(
             SELECT x.v1, x.v2, x.v3, x.v4, x.v5, x.v6, x.v7, $8::timestamptz, $9::bigint, x.v8
             FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::date[], $5::text[], $6::float8[], $7::text[],
                         $10::text[]) AS x (v1, v2, v3, v4, v5, v6, v7, v8)
-            {ON_CONFLICT}
-            RETURNING (xmax = 0) AS new)
+            {ON_CONFLICT} + interval '1 microsecond'
+            RETURNING stored_at = $8::timestamptz AS new)
         SELECT COUNT(*) FILTER (WHERE new) FROM written"
     );
     let mut new = 0;

@@ -242,7 +242,8 @@ async fn feeds(report: &mut Report, db: &Db) {
     }
 }
 
-/// Migrations, the clock against the database server's, scheduled jobs.
+/// Migrations, the clock against the database server's, the values'
+/// partitions, scheduled jobs.
 async fn database(report: &mut Report, db: &Db) {
     match db.migrations().await {
         Ok(m) if !m.failed.is_empty() || !m.unknown.is_empty() => report.add(
@@ -309,6 +310,30 @@ async fn database(report: &mut Report, db: &Db) {
         Err(e) => {
             report.add("clock", Level::Warn, format!("không so được đồng hồ: {e}"), format!("clock not compared: {e}"))
         }
+    }
+    match db.values_outside_partitions().await {
+        Ok(Some(0)) => report.add(
+            "partitions",
+            Level::Ok,
+            "số liệu chia theo năm (2015–2040), mỗi năm một phân vùng",
+            "values partitioned by year (2015–2040)",
+        ),
+        Ok(Some(n)) => report.add(
+            "partitions",
+            Level::Warn,
+            format!(
+                "{n} số liệu có kỳ ngoài các năm 2015–2040, nằm ở phân vùng chung data_values_other_years: \
+                 vẫn đọc được nhưng chậm hơn; thêm phân vùng cho năm của chúng"
+            ),
+            format!("{n} values have periods outside 2015–2040 and sit in the default partition: add their years"),
+        ),
+        Ok(None) => {}
+        Err(e) => report.add(
+            "partitions",
+            Level::Warn,
+            format!("không đếm được số liệu ngoài phân vùng: {e}"),
+            format!("values outside the partitions not counted: {e}"),
+        ),
     }
     if let Ok(runs) = db.job_runs(50).await {
         // Each job named once, however many of its recent runs failed.

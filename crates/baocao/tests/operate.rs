@@ -119,3 +119,49 @@ async fn the_configuration_file_counts_where_the_command_line_and_the_environmen
     let error = String::from_utf8_lossy(&out.stderr);
     assert!(error.contains("baocao.toml") && error.contains("line 2") && error.contains("smtp_ulr"), "{error}");
 }
+
+#[tokio::test]
+async fn doctor_tells_of_values_no_yearly_partition_holds() {
+    use baocao_core::{ReorgInfo, Reorganization, UnitKind, UnitVersion, Validity, datavalue::RawValue};
+    let t = TestDb::new().await;
+    let unit = UnitVersion {
+        code: "01".into(),
+        name: "Tỉnh".into(),
+        kind: UnitKind::Province,
+        level: 1,
+        parent_code: None,
+        validity: Validity::default(),
+        archive_note: None,
+        agency: None,
+    };
+    let info = ReorgInfo {
+        key: "baseline".into(),
+        name: "baseline".into(),
+        effective_date: baocao_core::parse_date("2010-01-01").unwrap(),
+        legal_basis: None,
+    };
+    let plan = Reorganization { info, changes: vec![] };
+    t.db.apply_reorganization(vec![unit], &plan, false, "test", &|_| {}).await.unwrap();
+    t.db.import_indicators("test", &baocao_testkit::counted_indicators(["CT01".to_string()])).await.unwrap();
+    let registry = t.db.load_registry().await.unwrap();
+    let value = |index, period: &str| RawValue {
+        index,
+        data_element: "CT01".into(),
+        period: period.into(),
+        org_unit: "01".into(),
+        value: "1".into(),
+        comment: None,
+    };
+    let raw = vec![value(0, "201412"), value(1, "2015Q1"), value(2, "20250715")];
+    assert_eq!(t.db.import_data_values("test", "t.json", &registry, raw).await.unwrap().import_count.imported, 3);
+    let report = json(&baocao(&["--db", &t.url, "doctor", "--format", "json"], &[]));
+    let partitions = report.as_array().unwrap().iter().find(|f| f["check"] == "partitions");
+    if t.url.starts_with("postgres") {
+        // The value of 2014 only: 2015's first quarter and a day of 2025 have their years.
+        let partitions = partitions.unwrap_or_else(|| panic!("{report}"));
+        assert_eq!(partitions["level"], "warn", "{partitions}");
+        assert!(partitions["vi"].as_str().unwrap().starts_with("1 số liệu"), "{partitions}");
+    } else {
+        assert!(partitions.is_none(), "SQLite does not partition: {report}");
+    }
+}
