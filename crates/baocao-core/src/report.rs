@@ -325,6 +325,11 @@ pub struct Consolidated {
 /// the form is shown (page, print, workbook).
 pub const ESTIMATED_NOTE: &str = "Số có phần ước tính (chia theo tỷ lệ khi đơn vị tách, nhập) được đánh dấu *.";
 
+/// What the mark of a composed figure made partly of numbers pulled from
+/// another system means, wherever it is shown.
+pub const PULLED_NOTE: &str =
+    "Số có phần lấy tự động từ hệ thống khác (nguồn cấp số liệu), không do người nhập, được đánh dấu ‡.";
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ConsolidatedRow {
     pub stt: String,
@@ -337,6 +342,9 @@ pub struct ConsolidatedRow {
     pub cells: Vec<Option<f64>>,
     /// Some value of the row rests on an estimated share.
     pub estimated: bool,
+    /// Some value of the row is made of numbers pulled from another
+    /// system (a feed).
+    pub pulled: bool,
     /// For each cell that is one composed figure, what it is: indicator,
     /// unit and period, to trace it to its sources (`/values/origin`);
     /// none for a cell computed from several (cumulative, a percentage).

@@ -120,6 +120,10 @@ pub struct Composed {
     /// then made of the others only, and says so (0 when none was left out).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub withheld: usize,
+    /// Some number it is made of was pulled from another system (a feed),
+    /// not entered: the pages mark it ‡.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pulled: bool,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -177,5 +181,5 @@ pub fn compose(
     let present: Vec<(f64, f64)> = sources.iter().filter_map(|s| Some((s.value?, s.weight))).collect();
     let estimated = contributions.iter().any(|c| c.estimated);
     let value = aggregate(aggregation, &present, contributions.len())?;
-    Ok(Composed { value, estimated, sources, components: Default::default(), withheld: 0 })
+    Ok(Composed { value, estimated, sources, components: Default::default(), withheld: 0, pulled: false })
 }

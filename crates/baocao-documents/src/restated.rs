@@ -4,8 +4,9 @@
 //!
 //! CSV for spreadsheets and JSON (an array of the same rows) for programs;
 //! numbers as programs read them (a dot for decimals), the unit's name in
-//! the structure day, and the two marks that keep a figure honest: whether
-//! some share was estimated and how many sources the asker may not see.
+//! the structure day, and the marks that keep a figure honest: whether
+//! some share was estimated, how many sources the asker may not see, and
+//! whether some number was pulled from another system.
 
 use baocao_core::Registry;
 use baocao_store::restated::Cell;
@@ -13,7 +14,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 /// The columns, in order.
-pub const HEADER: [&str; 7] = ["indicator", "unit", "unit_name", "period", "value", "estimated", "withheld"];
+pub const HEADER: [&str; 8] = ["indicator", "unit", "unit_name", "period", "value", "estimated", "withheld", "pulled"];
 
 #[derive(Serialize)]
 struct Row<'a> {
@@ -24,6 +25,7 @@ struct Row<'a> {
     value: f64,
     estimated: bool,
     withheld: usize,
+    pulled: bool,
 }
 
 fn rows<'a>(cells: &'a [Cell], registry: &'a Registry, structure_at: NaiveDate) -> impl Iterator<Item = Row<'a>> {
@@ -35,6 +37,7 @@ fn rows<'a>(cells: &'a [Cell], registry: &'a Registry, structure_at: NaiveDate) 
         value: c.value,
         estimated: c.estimated,
         withheld: c.withheld,
+        pulled: c.pulled,
     })
 }
 
@@ -55,7 +58,8 @@ pub fn csv_chunk(cells: &[Cell], registry: &Registry, structure_at: NaiveDate, c
     for r in rows(cells, registry, structure_at) {
         // Numbers in their shortest exact form (63, not 63.0).
         let (value, estimated, withheld) = (r.value.to_string(), r.estimated.to_string(), r.withheld.to_string());
-        w.write_record([r.indicator, r.unit, r.unit_name, &r.period, &value, &estimated, &withheld])
+        let pulled = r.pulled.to_string();
+        w.write_record([r.indicator, r.unit, r.unit_name, &r.period, &value, &estimated, &withheld, &pulled])
             .expect("writing to memory");
     }
     String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8 text")

@@ -224,22 +224,33 @@ pub fn write_consolidated(view: &Consolidated, demo: bool) -> Result<Vec<u8>, Xl
         sheet.write_string_with_format(r, 1, format!("{}{}", "    ".repeat(row.indent.into()), row.label), text)?;
         sheet.write_string_with_format(r, 2, row.code.as_deref().unwrap_or(""), &f.cell)?;
         sheet.write_string_with_format(r, 3, row.unit_of_measure.as_deref().unwrap_or(""), &f.cell)?;
+        // As the page shows it: a marked figure keeps its marks in a note,
+        // an estimated one in italics.
+        let marks: Vec<&str> = [(row.estimated, "* ước tính"), (row.pulled, "‡ lấy tự động từ hệ thống khác")]
+            .into_iter()
+            .filter_map(|(marked, note)| marked.then_some(note))
+            .collect();
+        let number = if row.estimated { f.number.clone().set_italic() } else { f.number.clone() };
         for (j, value) in row.cells.iter().enumerate() {
             let col = 4 + j as u16;
             match value {
-                // As the page shows it: an estimated figure marked, in italics with its note.
-                Some(v) if row.estimated => {
-                    sheet.insert_note(r, col, &Note::new("* ước tính").set_author("baocao"))?;
-                    sheet.write_number_with_format(r, col, *v, &f.number.clone().set_italic())?
+                Some(v) => {
+                    if !marks.is_empty() {
+                        sheet.insert_note(r, col, &Note::new(marks.join("; ")).set_author("baocao"))?;
+                    }
+                    sheet.write_number_with_format(r, col, *v, &number)?
                 }
-                Some(v) => sheet.write_number_with_format(r, col, *v, &f.number)?,
                 None => sheet.write_blank(r, col, &f.number)?,
             };
         }
     }
-    if view.rows.iter().any(|r| r.estimated) {
-        let below = HEADER_ROW + 2 + view.rows.len() as u32;
-        sheet.write_string(below, 0, baocao_core::report::ESTIMATED_NOTE)?;
+    let notes = [
+        (view.rows.iter().any(|r| r.estimated), baocao_core::report::ESTIMATED_NOTE),
+        (view.rows.iter().any(|r| r.pulled), baocao_core::report::PULLED_NOTE),
+    ];
+    let below = HEADER_ROW + 2 + view.rows.len() as u32;
+    for (i, note) in notes.into_iter().filter_map(|(shown, note)| shown.then_some(note)).enumerate() {
+        sheet.write_string(below + i as u32, 0, note)?;
     }
     sheet.protect();
     workbook.save_to_buffer()
@@ -574,10 +585,10 @@ mod round_trip {
     }
 
     #[test]
-    fn an_output_form_marks_its_estimated_figures_as_the_page_does() {
+    fn an_output_form_marks_its_estimated_and_pulled_figures_as_the_page_does() {
         use baocao_core::report::{ConsolidatedRow, ESTIMATED_NOTE};
         use calamine::{Reader, Xlsx};
-        let row = |label: &str, value: f64, estimated: bool| ConsolidatedRow {
+        let row = |label: &str, value: f64, estimated: bool, pulled: bool| ConsolidatedRow {
             stt: "1".into(),
             label: label.into(),
             code: Some("A".into()),
@@ -586,6 +597,7 @@ mod round_trip {
             indent: 0,
             cells: vec![Some(value)],
             estimated,
+            pulled,
             traced: Vec::new(),
         };
         let view = Consolidated {
@@ -601,7 +613,11 @@ mod round_trip {
             counted: 2,
             expected: 2,
             headings: vec!["Thực hiện".into()],
-            rows: vec![row("Đã biết", 10.0, false), row("Chia theo tỷ lệ", 7.5, true)],
+            rows: vec![
+                row("Đã biết", 10.0, false, false),
+                row("Chia theo tỷ lệ", 7.5, true, false),
+                row("Lấy tự động", 4.0, false, true),
+            ],
         };
         let bytes = write_consolidated(&view, false).unwrap();
         let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
@@ -609,5 +625,7 @@ mod round_trip {
         let cells: Vec<String> = sheet.rows().flatten().map(|d| d.to_string()).collect();
         assert!(cells.iter().any(|c| c == ESTIMATED_NOTE), "{cells:?}");
         assert!(cells.iter().any(|c| c == "7.5"), "the estimated figure stays a number: {cells:?}");
+        assert!(cells.iter().any(|c| c == baocao_core::report::PULLED_NOTE), "{cells:?}");
+        assert!(cells.iter().any(|c| c == "4"), "the pulled figure stays a number: {cells:?}");
     }
 }

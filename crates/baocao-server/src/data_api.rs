@@ -384,7 +384,7 @@ const TABLE_PERIODS: usize = 120;
 
 /// Figures of many units, indicators and periods in the structure of one
 /// day, streamed as they are composed: CSV (default) or a JSON array of
-/// rows `indicator, unit, unit_name, period, value, estimated, withheld`.
+/// rows `indicator, unit, unit_name, period, value, estimated, withheld, pulled`.
 /// Figures composed from units the asker may not see leave them out and
 /// say how many (`withheld`).
 #[utoipa::path(get, path = "/api/v1/values/table", params(TableParams),

@@ -21,6 +21,7 @@ mod error;
 mod etag;
 pub mod feeds;
 mod feeds_page;
+mod figures;
 mod headers;
 mod idempotency;
 mod inbox;

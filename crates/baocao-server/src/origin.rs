@@ -85,6 +85,7 @@ struct OriginPage {
     period: String,
     value: String,
     estimated: bool,
+    pulled: bool,
     withheld: usize,
     components: Vec<(String, String)>,
     rows: Vec<OriginRow>,
@@ -152,6 +153,7 @@ pub async fn origin_page(State(state): State<AppState>, access: Access, Query(q)
             period: label,
             value: found.value.value.map_or_else(|| "—".into(), format_figure),
             estimated: found.value.estimated,
+            pulled: found.value.pulled,
             withheld: found.value.withheld,
             components: found
                 .value

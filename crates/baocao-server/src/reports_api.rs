@@ -362,7 +362,7 @@ pub async fn output(
 ) -> Result<axum::response::Response, ApiError> {
     let view = readable_output(&state, &access, &q.form, &q.unit, &period(&q.period)?, q.include_submitted).await?;
     Ok(match q.format.as_deref() {
-        None | Some("json") => Json(view).into_response(),
+        None | Some("json") => Json(&*view).into_response(),
         Some("xlsx") => {
             let bytes = baocao_ingest::xlsx::write_consolidated(&view, state.settings.demo)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -382,8 +382,15 @@ pub(crate) async fn readable_output(
     area: &str,
     period: &Period,
     include_submitted: bool,
-) -> Result<baocao_core::report::Consolidated, ApiError> {
+) -> Result<std::sync::Arc<baocao_core::report::Consolidated>, ApiError> {
     let registry = state.registry().await?;
     access.require_report(&registry, Permission::ViewReports, form, area, period)?;
-    Ok(state.db.consolidate(&registry, form, area, period, include_submitted).await?)
+    // The same for whoever may read it: the whole area is theirs.
+    let key = format!("output|{form}|{area}|{period}|{include_submitted}");
+    let figures = |view: &baocao_core::report::Consolidated| view.rows.iter().map(|r| r.cells.len()).sum();
+    state
+        .figures(key, figures, async {
+            Ok(state.db.consolidate(&registry, form, area, period, include_submitted).await?)
+        })
+        .await
 }

@@ -50,6 +50,8 @@ pub struct AppState {
     pub(crate) sso: Option<Arc<crate::oidc::Sso>>,
     /// The certification authorities signed reports are checked against.
     pub(crate) trust: Option<Arc<baocao_signing::TrustList>>,
+    /// Composed figures, kept while the data they are made of is unchanged.
+    pub(crate) figures: Arc<crate::figures::Figures>,
 }
 
 /// Principals by token hash, with the access revision they were read at.
@@ -84,6 +86,7 @@ impl AppState {
             tokens: Arc::default(),
             sso: None,
             trust: None,
+            figures: Arc::default(),
         }
     }
 

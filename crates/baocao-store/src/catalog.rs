@@ -47,12 +47,39 @@ impl Catalog {
     }
 }
 
+/// Bumps the revision of stored values (migration `0030_values_revision`),
+/// in the transaction that writes values or reports' status.
+pub(crate) const BUMP_VALUES_REVISION: &str =
+    "UPDATE cache_revisions SET revision = revision + 1 WHERE name = 'values'";
+
+/// What every composed figure depends on, as revisions: stored values and
+/// reports, the catalog, access (grants, tokens) and the registry. Equal
+/// revisions mean an equal figure for the same question and asker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FigureRevisions([i64; 4]);
+
+impl From<[i64; 4]> for FigureRevisions {
+    fn from(revisions: [i64; 4]) -> Self {
+        FigureRevisions(revisions)
+    }
+}
+
 impl Db {
     /// The revision of a kind of data kept in memory (`catalog`, `access`),
     /// which every change to its tables bumps.
     pub async fn cache_revision(&self, kind: &str) -> Result<i64, StoreError> {
         let sql = "SELECT revision FROM cache_revisions WHERE name = $1";
         Ok(with_pool!(self, |pool| sqlx::query_scalar(sql).bind(kind).fetch_one(pool).await?))
+    }
+
+    /// The revisions composed figures depend on, in one read.
+    pub async fn figure_revisions(&self) -> Result<FigureRevisions, StoreError> {
+        let sql = "SELECT (SELECT revision FROM cache_revisions WHERE name = 'values'),
+                          (SELECT revision FROM cache_revisions WHERE name = 'catalog'),
+                          (SELECT revision FROM cache_revisions WHERE name = 'access'),
+                          (SELECT revision FROM registry_revision WHERE id = 1)";
+        let read: (i64, i64, i64, i64) = with_pool!(self, |pool| sqlx::query_as(sql).fetch_one(pool).await?);
+        Ok(FigureRevisions([read.0, read.1, read.2, read.3]))
     }
 }
 

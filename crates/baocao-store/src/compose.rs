@@ -127,6 +127,10 @@ struct PeriodNumbers {
     /// Figures agencies' reports give about these units (by indicator and
     /// area code): the area's version, each agency and its value.
     filed: HashMap<String, HashMap<String, Vec<Filed>>>,
+    /// The numbers pulled from another system (a feed), by indicator and
+    /// unit version: few or none, so a set beside the numbers rather than
+    /// a flag on each.
+    pulled: HashMap<String, HashSet<VersionKey>>,
 }
 
 /// What one agency's counting report gives about one area.
@@ -222,6 +226,14 @@ impl<'a> ComposeContext<'a> {
             })
             .collect();
         Some(baocao_core::restate::aggregate(&indicator.aggregation, &present, shares.len()))
+    }
+
+    /// Whether the number of `indicator` of any unit of `shares` in
+    /// `period`, as read, was pulled from another system.
+    pub(crate) fn any_pulled(&self, indicator: &str, period: &Period, shares: &[Contribution]) -> bool {
+        let cache = self.numbers.lock().expect("not poisoned");
+        let Some(pulled) = cache.get(period).and_then(|n| n.pulled.get(indicator)) else { return false };
+        shares.iter().any(|c| pulled.contains(&c.unit.key()))
     }
 
     /// Forgets the numbers read for `period`: a long export keeps one
@@ -330,7 +342,10 @@ impl Db {
         let mut cache = ctx.numbers.lock().expect("not poisoned");
         let entry = cache.entry(*period).or_default();
         entry.codes.extend(missing.iter().map(|c| c.to_string()));
-        for ((indicator, unit), value) in read {
+        for ((indicator, unit), value, pulled) in read {
+            if pulled {
+                entry.pulled.entry(indicator.clone()).or_default().insert(unit.clone());
+            }
             let by_code = entry.values.entry(indicator).or_default();
             by_code.entry(unit.code.clone()).or_default().push((unit, value));
         }
@@ -377,30 +392,35 @@ impl Db {
     }
 
     /// The numbers stored for one period for the units with these codes,
-    /// by indicator and unit version.
+    /// by indicator and unit version, and whether each was pulled from
+    /// another system.
     async fn numbers_of_units(
         &self,
         period: &Period,
         codes: &[&str],
         counting: Counting,
         only: Option<&[String]>,
-    ) -> Result<Vec<((String, VersionKey), f64)>, StoreError> {
+    ) -> Result<Vec<((String, VersionKey), f64, bool)>, StoreError> {
         // From the units to their values through the (unit_id, period)
         // index, not through all values of the period: CROSS JOIN fixes
         // that order for SQLite and is an ordinary join for PostgreSQL.
         let from = |list: &str, n: usize, indicators: &str| {
             format!(
                 "FROM units u CROSS JOIN data_values d JOIN indicators i ON i.id = d.indicator_id
+                 LEFT JOIN value_sources s ON s.id = d.source_id AND s.kind = 'feed'
                  WHERE d.unit_id = u.id AND d.period = $1 AND d.value_num IS NOT NULL AND u.code IN ({list})
                    AND {} {indicators}",
                 counting.condition(n)
             )
         };
-        type Row = (String, String, Option<NaiveDate>, f64);
-        let rows: Vec<Row> = self
-            .rows_by_codes(period, codes, counting, only, "i.code, u.code, u.valid_from, d.value_num", from)
-            .await?;
-        Ok(rows.into_iter().map(|(i, code, valid_from, v)| ((i, VersionKey { code, valid_from }), v)).collect())
+        // The flag as 0 or 1: both backends' JSON then read alike.
+        let columns = "i.code, u.code, u.valid_from, d.value_num, CASE WHEN s.id IS NULL THEN 0 ELSE 1 END";
+        type Row = (String, String, Option<NaiveDate>, f64, u8);
+        let rows: Vec<Row> = self.rows_by_codes(period, codes, counting, only, columns, from).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(i, code, valid_from, v, pulled)| ((i, VersionKey { code, valid_from }), v, pulled == 1))
+            .collect())
     }
 
     /// The figures that counting reports of agencies give about the units
@@ -553,6 +573,7 @@ impl Db {
                 let mut composed = baocao_core::restate::compose(&indicator.aggregation, &contributions, &numbers)
                     .map_err(StoreError::Conflict)?;
                 composed.withheld = withheld;
+                composed.pulled = ctx.any_pulled(&indicator.code, period, &contributions);
                 return Ok(composed);
             };
             if depth > 8 {
@@ -562,7 +583,7 @@ impl Db {
                 )));
             }
             let mut components = std::collections::BTreeMap::new();
-            let mut estimated = false;
+            let (mut estimated, mut pulled) = (false, false);
             let mut withheld = 0;
             for name in baocao_core::indicator::formula_references(formula) {
                 let part = ctx.indicators.get(name).ok_or_else(|| {
@@ -573,12 +594,13 @@ impl Db {
                 })?;
                 let composed = self.compose_indicator(ctx, part, code, period, structure_at, depth + 1).await?;
                 estimated |= composed.estimated;
+                pulled |= composed.pulled;
                 withheld = withheld.max(composed.withheld);
                 components.insert(name.to_string(), composed.value);
             }
             let known: HashMap<String, f64> = components.iter().filter_map(|(k, v)| Some((k.clone(), (*v)?))).collect();
             let value = baocao_core::indicator::evaluate_formula(formula, &known).map_err(StoreError::Conflict)?;
-            Ok(baocao_core::restate::Composed { value, estimated, sources: Vec::new(), components, withheld })
+            Ok(baocao_core::restate::Composed { value, estimated, sources: Vec::new(), components, withheld, pulled })
         })
     }
 }

@@ -56,6 +56,7 @@ pub mod upstream;
 mod value_writes;
 pub mod values;
 
+pub use catalog::FigureRevisions;
 pub use db::{Backend, Db, Migrations, Postgres, Sqlite};
 pub use error::StoreError;
 pub use tx::{ReadTx, WriteTx};

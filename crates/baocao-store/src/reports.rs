@@ -77,6 +77,14 @@ pub struct Outcome {
     pub revision: i64,
 }
 
+/// One composed figure of an output form, with its marks.
+#[derive(Clone, Copy, Default)]
+struct Figure {
+    value: Option<f64>,
+    estimated: bool,
+    pulled: bool,
+}
+
 #[derive(sqlx::FromRow)]
 struct RevisionRow {
     seq: i64,
@@ -562,7 +570,11 @@ impl Db {
             let indicator = indicator.clone();
             async move {
                 let composed = self.compose_or_blank(ctx, &indicator, &unit, p, day).await?;
-                Ok::<_, StoreError>(composed.map_or((None, false), |c| (c.value, c.estimated)))
+                Ok::<_, StoreError>(composed.map_or(Figure::default(), |c| Figure {
+                    value: c.value,
+                    estimated: c.estimated,
+                    pulled: c.pulled,
+                }))
             }
         };
         let indicator_rows: Vec<(&baocao_core::form::FormRow, &Indicator)> =
@@ -580,19 +592,23 @@ impl Db {
                     let indicator = row.indicator.as_ref().and_then(|c| indicators.get(c));
                     let mut cells = Vec::new();
                     let mut traced = Vec::new();
-                    let mut estimated = false;
+                    let (mut estimated, mut pulled) = (false, false);
                     if let Some(ind) = indicator {
-                        let (this, e1) = value(ind, area.code.clone(), *period).await?;
-                        let (before, e2) = value(ind, area.code.clone(), period.year_before()).await?;
+                        let now = value(ind, area.code.clone(), *period).await?;
+                        let last_year = value(ind, area.code.clone(), period.year_before()).await?;
+                        let (this, before) = (now.value, last_year.value);
                         let mut cumulative = None;
                         if matches!(ind.aggregation, Aggregation::Sum) {
                             for m in period.months_to_date() {
-                                if let (Some(v), _) = value(ind, area.code.clone(), m).await? {
+                                let month = value(ind, area.code.clone(), m).await?;
+                                if let Some(v) = month.value {
                                     cumulative = Some(cumulative.unwrap_or(0.0) + v);
+                                    pulled |= month.pulled;
                                 }
                             }
                         }
-                        estimated = e1 || e2;
+                        estimated = now.estimated || last_year.estimated;
+                        pulled |= now.pulled || last_year.pulled;
                         for c in &columns {
                             let one = |p: Period| Some((ind.code.clone(), area.code.clone(), p));
                             traced.push(match c {
@@ -622,6 +638,7 @@ impl Db {
                         indent: row.indent,
                         cells,
                         estimated,
+                        pulled,
                         traced,
                     });
                 }
@@ -632,12 +649,13 @@ impl Db {
                 for (i, unit) in expected.iter().enumerate() {
                     let mut cells = Vec::new();
                     let mut traced = Vec::new();
-                    let mut estimated = false;
+                    let (mut estimated, mut pulled) = (false, false);
                     for (_, ind) in &indicator_rows {
-                        let (v, e) = value(ind, unit.code.clone(), *period).await?;
-                        cells.push(v);
+                        let figure = value(ind, unit.code.clone(), *period).await?;
+                        cells.push(figure.value);
                         traced.push(Some((ind.code.clone(), unit.code.clone(), *period)));
-                        estimated |= e;
+                        estimated |= figure.estimated;
+                        pulled |= figure.pulled;
                     }
                     rows.push(ConsolidatedRow {
                         stt: (i + 1).to_string(),
@@ -648,6 +666,7 @@ impl Db {
                         indent: 0,
                         cells,
                         estimated,
+                        pulled,
                         traced,
                     });
                 }

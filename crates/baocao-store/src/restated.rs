@@ -43,6 +43,8 @@ pub struct Cell {
     pub estimated: bool,
     /// Sources left out because the asker may not see them (0: none).
     pub withheld: usize,
+    /// Some number it is made of was pulled from another system (a feed).
+    pub pulled: bool,
 }
 
 impl Db {
@@ -100,8 +102,8 @@ impl Db {
                 let (shown, withheld) = (shown.as_slice(), *withheld);
                 let estimated = shown.iter().any(|c| c.estimated);
                 for indicator in &asked {
-                    let (value, estimated, withheld) = match ctx.plain_figure(indicator, period, shown) {
-                        Some(Ok(value)) => (value, estimated, withheld),
+                    let (value, estimated, withheld, pulled) = match ctx.plain_figure(indicator, period, shown) {
+                        Some(Ok(value)) => (value, estimated, withheld, ctx.any_pulled(&indicator.code, period, shown)),
                         // What does not aggregate is left blank, as on every page.
                         Some(Err(_)) => continue,
                         None => {
@@ -109,7 +111,7 @@ impl Db {
                             let Some(c) = self.compose_or_blank(&ctx, indicator, code, *period, at).await? else {
                                 continue;
                             };
-                            (c.value, c.estimated, c.withheld)
+                            (c.value, c.estimated, c.withheld, c.pulled)
                         }
                     };
                     if let Some(value) = value {
@@ -120,6 +122,7 @@ impl Db {
                             value,
                             estimated,
                             withheld,
+                            pulled,
                         });
                     }
                 }

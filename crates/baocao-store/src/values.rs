@@ -165,7 +165,9 @@ impl Db {
             .bind(feed_run)
             .fetch_one(&mut *conn)
             .await?;
-            conn.write_values(&rows, source, now).await?
+            let written = conn.write_values(&rows, source, now).await?;
+            sqlx::query(crate::catalog::BUMP_VALUES_REVISION).execute(&mut *conn).await?;
+            written
         });
         // Bulk loads are recorded by count and fingerprint: the values
         // themselves are in the table, and the fingerprint shows which batch.

@@ -2,7 +2,9 @@
 //! (the bundled national registry, the demo province with two years of
 //! reports) on SQLite, over loopback: every page one request at a time,
 //! then the composed pages (comparison, output form, pivot) under several
-//! clients at once.
+//! clients at once: first the same question again and again (kept in the
+//! server's memory after the first), then every request a question not
+//! asked before (composed each time).
 //!
 //! `cargo bench -p baocao --bench pages`; BENCH_REQUESTS sets the number
 //! of timed requests per page (default 200), BENCH_CLIENTS the clients at
@@ -104,12 +106,108 @@ async fn main() {
         print_times(label, times);
     }
 
-    // The pivot the issue names: the province's own figures, every
-    // indicator of the demo (7, not the 20 of the target: the demo has no
-    // more), over the last 24 months, in today's structure.
+    // The last 24 months.
     let today = baocao_core::today_in_vietnam();
     let last = chrono::NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap() - chrono::Months::new(1);
     let first = last - chrono::Months::new(23);
+    let pivot = pivot_of(&first, &last);
+    let loaded: Vec<(&str, String)> = vec![
+        ("comparison over 12 months", "/compare?unit=51&indicator=HS_TIEP_NHAN".into()),
+        ("province total", "/output".into()),
+        ("pivot: province, 24 months, 7 indicators", pivot),
+    ];
+    let each = (requests / 2).max(1);
+    println!("\n{clients} clients at once, {each} requests each after 2 unmeasured, as the system administrator");
+    println!("(the same question each time: composed once, then kept)\n");
+    println!("{:<36} {:>9} {:>9} {:>9} {:>9}", "page", "p50", "p95", "p99", "max");
+    let load = Load { client: &client, cookie: &admin, clients, each };
+    for (label, path) in loaded {
+        let url = format!("{base}{path}");
+        print_times(label, load.run(2, move |_, _| url.clone()).await);
+    }
+
+    // Every request a new question, so nothing is kept: the comparison and
+    // the pivot each in the structure of another day (one a request, from
+    // 01/01/2024 on), the output form for another month or count (24
+    // months, with or without submitted reports: 48 questions, one at a
+    // time, as there are too few for the clients).
+    println!("\nEvery request a question not asked before (composed, not kept)\n");
+    println!("{:<36} {:>9} {:>9} {:>9} {:>9}", "page", "p50", "p95", "p99", "max");
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut times = Vec::new();
+    for months_back in 1..=24 {
+        let month = last - chrono::Months::new(months_back - 1);
+        for submitted in ["", "&submitted=1"] {
+            let url = format!("{base}/output?period={}{submitted}", month.format("%Y%m"));
+            let t = Instant::now();
+            let res = client.get(&url).header("cookie", &admin).send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 200, "{url}");
+            res.bytes().await.unwrap();
+            times.push(t.elapsed());
+        }
+    }
+    print_times("province total, one at a time", times);
+    let fresh: Vec<(&str, String)> = vec![
+        ("comparison over 12 months", "/compare?unit=51&indicator=HS_TIEP_NHAN&at=".into()),
+        ("pivot: province, 24 months, 7 indicators", format!("{}&at=", pivot_of(&first, &last))),
+    ];
+    for (label, path) in fresh {
+        let base = base.clone();
+        let times = load
+            .run(0, move |c, i| {
+                let day = start + chrono::Days::new((c * each + i) as u64);
+                format!("{base}{path}{}", day.format("%d/%m/%Y"))
+            })
+            .await;
+        print_times(&format!("{label}, {clients} clients"), times);
+    }
+}
+
+/// Clients at once, each signed in with `cookie` and sending `each`
+/// measured requests.
+struct Load<'a> {
+    client: &'a reqwest::Client,
+    cookie: &'a str,
+    clients: usize,
+    each: usize,
+}
+
+impl Load<'_> {
+    /// Every client's times, after `warm` unmeasured requests each; `url`
+    /// gives the address of client `c`'s request `i`.
+    async fn run(&self, warm: usize, url: impl Fn(usize, usize) -> String + Clone + Send + 'static) -> Vec<Duration> {
+        let tasks: Vec<_> = (0..self.clients)
+            .map(|c| {
+                let (client, cookie, url, each) =
+                    (self.client.clone(), self.cookie.to_string(), url.clone(), self.each);
+                tokio::spawn(async move {
+                    let mut times = Vec::with_capacity(each);
+                    for i in 0..each + warm {
+                        let url = url(c, i);
+                        let t = Instant::now();
+                        let res = client.get(&url).header("cookie", &cookie).send().await.unwrap();
+                        assert_eq!(res.status().as_u16(), 200, "{url}");
+                        res.bytes().await.unwrap();
+                        if i >= warm {
+                            times.push(t.elapsed());
+                        }
+                    }
+                    times
+                })
+            })
+            .collect();
+        let mut times = Vec::new();
+        for task in tasks {
+            times.extend(task.await.unwrap());
+        }
+        times
+    }
+}
+
+/// The pivot the issue names: the province's own figures, every indicator
+/// of the demo (7, not the 20 of the target: the demo has no more), from
+/// month `first` to month `last`, in today's structure.
+fn pivot_of(first: &chrono::NaiveDate, last: &chrono::NaiveDate) -> String {
     let indicators: String = [
         "HS_TIEP_NHAN",
         "HS_DUNG_HAN",
@@ -122,44 +220,11 @@ async fn main() {
     .iter()
     .map(|i| format!("indicator={i}&"))
     .collect();
-    let pivot = format!(
+    format!(
         "/analysis?{indicators}unit=51&depth=area&rows=indicator&cols=period&from={}&to={}",
         first.format("%Y-%m"),
         last.format("%Y-%m")
-    );
-    let loaded: Vec<(&str, String)> = vec![
-        ("comparison over 12 months", "/compare?unit=51&indicator=HS_TIEP_NHAN".into()),
-        ("province total", "/output".into()),
-        ("pivot: province, 24 months, 7 indicators", pivot),
-    ];
-    let each = (requests / 2).max(1);
-    println!("\n{clients} clients at once, {each} requests each after 2 unmeasured, as the system administrator\n");
-    println!("{:<36} {:>9} {:>9} {:>9} {:>9}", "page", "p50", "p95", "p99", "max");
-    for (label, path) in loaded {
-        let tasks: Vec<_> = (0..clients)
-            .map(|_| {
-                let (client, url, cookie) = (client.clone(), format!("{base}{path}"), admin.clone());
-                tokio::spawn(async move {
-                    let mut times = Vec::with_capacity(each);
-                    for i in 0..each + 2 {
-                        let t = Instant::now();
-                        let res = client.get(&url).header("cookie", &cookie).send().await.unwrap();
-                        assert_eq!(res.status().as_u16(), 200, "{url}");
-                        res.bytes().await.unwrap();
-                        if i >= 2 {
-                            times.push(t.elapsed());
-                        }
-                    }
-                    times
-                })
-            })
-            .collect();
-        let mut times = Vec::new();
-        for task in tasks {
-            times.extend(task.await.unwrap());
-        }
-        print_times(label, times);
-    }
+    )
 }
 
 /// One line: a page's p50, p95, p99 and slowest.

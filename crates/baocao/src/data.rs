@@ -205,8 +205,10 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
                     let value = composed
                         .value
                         .map_or_else(|| "không có số liệu".into(), |v| baocao_core::text::format_number(v, 2));
-                    let note = if composed.estimated { " (ước tính)" } else { "" };
-                    outln!("{indicator} · {unit} · {}: {value}{note}", period.label());
+                    let estimated = if composed.estimated { " (ước tính)" } else { "" };
+                    let pulled =
+                        if composed.pulled { " (có phần lấy tự động từ hệ thống khác)" } else { "" };
+                    outln!("{indicator} · {unit} · {}: {value}{estimated}{pulled}", period.label());
                     output::rows(
                         format,
                         &["unit", "name", "value", "weight"],

@@ -336,14 +336,14 @@ async fn values_import_query_across_the_reform_and_export() {
     };
     let csv_text = table("csv");
     let mut lines = csv_text.lines();
-    assert_eq!(lines.next(), Some("indicator,unit,unit_name,period,value,estimated,withheld"));
+    assert_eq!(lines.next(), Some("indicator,unit,unit_name,period,value,estimated,withheld,pulled"));
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(
         rows,
         [
             // Some communes of 2024 were split without known shares.
-            ["HS_TIEP_NHAN", "51", "Tỉnh Quảng Ngãi", "202407", "63", "true", "0"],
-            ["HS_TIEP_NHAN", "23317", "Xã Ngọk Bay", "202407", "63", "false", "0"],
+            ["HS_TIEP_NHAN", "51", "Tỉnh Quảng Ngãi", "202407", "63", "true", "0", "false"],
+            ["HS_TIEP_NHAN", "23317", "Xã Ngọk Bay", "202407", "63", "false", "0", "false"],
         ],
         "{csv_text}"
     );

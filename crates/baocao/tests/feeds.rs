@@ -4,7 +4,7 @@
 //! down at first: the run is recorded as failed and nothing is stored.
 //! Asked again, the figures arrive, each value with its origin (the run
 //! and the record), shown as pulled on the report, not typed over, and
-//! traced by one API call. On PostgreSQL with `BAOCAO_TEST_DATABASE_URL`,
+//! traced by one API call; every figure composed from them is marked. On PostgreSQL with `BAOCAO_TEST_DATABASE_URL`,
 //! else on SQLite files.
 
 mod common;
@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use baocao_core::{Period, Periodicity, today_in_vietnam};
+use chrono::Datelike;
 use common::{Process, spawn};
 
 /// The month whose data window is open today: the one a feed counts.
@@ -148,6 +149,26 @@ X-NGOK-BAY = "23317"
     assert_eq!(body["sources"].as_array().unwrap().len(), 2, "{body}");
     let (status, _) = app.get_as(Some("sathay"), &province).await;
     assert_eq!(status, 403);
+
+    // Every figure composed from them says so: `pulled` in the API and the
+    // files, ‡ on the pages, with what the mark means.
+    assert_eq!(body["value"]["pulled"], true, "{body}");
+    let table = format!(
+        "/api/v1/values/table?structure_at={}&period={period}&org_unit=51&indicators=HS_TIEP_NHAN&format=json",
+        today_in_vietnam()
+    );
+    let (status, rows) = app.get_as(Some("viewer"), &table).await;
+    assert_eq!(status, 200, "{rows}");
+    assert_eq!((rows[0]["value"].as_f64(), rows[0]["pulled"].as_bool()), (Some(160.0), Some(true)), "{rows}");
+    let month = format!("{}-{:02}", period.year(), period.start().month());
+    let pivot = format!("/analysis?indicator=HS_TIEP_NHAN&unit=51&depth=area&from={month}&to={month}");
+    let (status, html) = app.text_as("viewer", &pivot).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("160</a> ‡") && html.contains("được đánh dấu ‡"), "{html}");
+    let (status, html) = app.text_as("viewer", &format!("/output?form=TH01&unit=51&period={period}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("160</a> ‡"), "{html}");
+    assert!(html.contains(baocao_core::report::PULLED_NOTE), "{html}");
 
     // On the report: marked as pulled, read-only, and linked to its origin.
     let report = format!("/reports/BC_THANG_TTHC/23317/{period}");

@@ -57,12 +57,12 @@ async fn a_split_communes_value_leaves_out_the_neighbour_the_officer_may_not_see
     let whole_table = app.client.get(app.url(table)).bearer_auth(app.token("admin")).send().await.unwrap();
     let whole_table = whole_table.text().await.unwrap();
     let whole_value = whole["value"].as_f64().unwrap();
-    assert!(whole_table.ends_with(&format!(",202511,{whole_value},{},0\n", whole["estimated"])), "{whole_table}");
+    assert!(whole_table.ends_with(&format!(",202511,{whole_value},{},0,false\n", whole["estimated"])), "{whole_table}");
     let mine_table = app.client.get(app.url(table)).bearer_auth(&token).send().await.unwrap();
     assert_eq!(mine_table.status(), 200);
     let mine_table = mine_table.text().await.unwrap();
     let mine_value = mine["value"].as_f64().unwrap();
-    assert!(mine_table.ends_with(&format!(",202511,{mine_value},{},1\n", mine["estimated"])), "{mine_table}");
+    assert!(mine_table.ends_with(&format!(",202511,{mine_value},{},1,false\n", mine["estimated"])), "{mine_table}");
     assert!(!mine_table.contains("21157") && !mine_table.contains(&whole_value.to_string()), "{mine_table}");
 
     // The pivot page too: the officer's share, marked †, never the whole.

@@ -287,7 +287,8 @@ impl AnalysisPage {
 
 const MARKS: &str = "Mọi số liệu được tính theo cơ cấu đơn vị hành chính của ngày đã chọn; số của một địa bàn được tính \
 từ các đơn vị của nó theo cùng quy tắc, không phải cộng các dòng trên trang. Số có phần ước tính được đánh dấu *; số không \
-gồm phần của đơn vị ngoài phạm vi được xem của tài khoản được đánh dấu †.";
+gồm phần của đơn vị ngoài phạm vi được xem của tài khoản được đánh dấu †; số có phần lấy tự động từ hệ thống khác (nguồn cấp \
+số liệu) được đánh dấu ‡.";
 
 impl Exported for AnalysisPage {
     fn chart(&self) -> Option<&str> {
@@ -441,12 +442,20 @@ pub(super) async fn build(
         },
         structure_at: at,
     };
-    let mut cells: HashMap<(String, String, Period), restated::Cell> = HashMap::new();
-    state
-        .db
-        .restate_table(&registry, &table, Audience { counting, visible }, |chunk| {
-            cells.extend(chunk.into_iter().map(|c| ((c.unit.clone(), c.indicator.clone(), c.period), c)));
-            std::future::ready(true)
+    let asker = crate::figures::asker(access);
+    let key =
+        format!("pivot|{:?}|{:?}|{:?}|{at}|{include_submitted}|{asker}", table.indicators, table.units, table.periods);
+    let cells = state
+        .figures(key, HashMap::len, async {
+            let mut cells: HashMap<(String, String, Period), restated::Cell> = HashMap::new();
+            state
+                .db
+                .restate_table(&registry, &table, Audience { counting, visible }, |chunk| {
+                    cells.extend(chunk.into_iter().map(|c| ((c.unit.clone(), c.indicator.clone(), c.period), c)));
+                    std::future::ready(true)
+                })
+                .await?;
+            Ok(cells)
         })
         .await?;
 
@@ -478,11 +487,15 @@ pub(super) async fn build(
         let of = |d: Dim| by.iter().find(|(k, _)| *k == d).map(|(_, v)| *v).unwrap_or_default();
         let get = |period: Period| cells.get(&(of(Dim::Unit).to_string(), of(Dim::Indicator).to_string(), period));
         match of(Dim::Period).strip_suffix(CHANGE) {
-            None => get(of(Dim::Period).parse().ok()?).map(|c| (c.value, marks(c.estimated, c.withheld > 0))),
+            None => get(of(Dim::Period).parse().ok()?).map(|c| (c.value, marks(c.estimated, c.withheld > 0, c.pulled))),
             Some(key) => {
                 let period: Period = key.parse().ok()?;
                 let (now, before) = (get(period)?, get(period.year_before())?);
-                let shown = marks(now.estimated || before.estimated, now.withheld > 0 || before.withheld > 0);
+                let shown = marks(
+                    now.estimated || before.estimated,
+                    now.withheld > 0 || before.withheld > 0,
+                    now.pulled || before.pulled,
+                );
                 (before.value != 0.0).then(|| (now.value / before.value * 100.0, shown))
             }
         }

@@ -23,11 +23,10 @@ struct ComparePoint {
     last_year: String,
     /// The figures themselves, for the workbook.
     figures: (Option<f64>, Option<f64>),
-    /// Each column says itself whether it rests on an estimated share.
-    estimated: bool,
-    last_year_estimated: bool,
-    /// Some source was left out: the asker may not see it.
-    partial: bool,
+    /// Each column's marks ([`marks`]): this month's says too whether a
+    /// source of either was left out, the asker not seeing it.
+    marks: &'static str,
+    last_year_marks: &'static str,
     /// Where this month's figure comes from (a page), when there is one.
     origin: Option<String>,
 }
@@ -58,7 +57,7 @@ struct ComparePage {
 /// What the marks of a comparison mean, on the page and in its table.
 const MARKS: &str = "Mọi số liệu được tính theo cơ cấu đơn vị hành chính của ngày đã chọn: số liệu của đơn vị mới trước ngày \
 thành lập được cộng từ các đơn vị tiền thân; số có phần ước tính được đánh dấu *; số không gồm phần của đơn vị ngoài phạm vi \
-được xem của tài khoản được đánh dấu †.";
+được xem của tài khoản được đánh dấu †; số có phần lấy tự động từ hệ thống khác (nguồn cấp số liệu) được đánh dấu ‡.";
 
 impl Exported for ComparePage {
     fn chart(&self) -> Option<&str> {
@@ -79,8 +78,8 @@ impl Exported for ComparePage {
                 .map(|p| TableRow {
                     cells: vec![
                         Cell::text(&p.label),
-                        Cell::Number { value: p.figures.0, decimals: 0, marks: marks(p.estimated, p.partial) },
-                        Cell::Number { value: p.figures.1, decimals: 0, marks: marks(p.last_year_estimated, false) },
+                        Cell::Number { value: p.figures.0, decimals: 0, marks: p.marks },
+                        Cell::Number { value: p.figures.1, decimals: 0, marks: p.last_year_marks },
                     ],
                     ..Default::default()
                 })
@@ -130,8 +129,14 @@ pub async fn compare(
         let include_submitted = q.submitted.is_some();
         let counting = Counting::Official { include_submitted };
         let audience = baocao_store::compose::Audience { counting, visible };
-        let mut now = state.db.query_series(&registry, &indicator, &unit_code, &all, at, audience).await?;
-        let before = now.split_off(periods.len());
+        let asker = crate::figures::asker(&access);
+        let key = format!("compare|{indicator}|{unit_code}|{all:?}|{at}|{include_submitted}|{asker}");
+        let composed = state
+            .figures(key, Vec::len, async {
+                Ok(state.db.query_series(&registry, &indicator, &unit_code, &all, at, audience).await?)
+            })
+            .await?;
+        let (now, before) = composed.split_at(periods.len());
         let mut points = Vec::new();
         let mut series = Vec::new();
         for ((period, now), before) in periods.iter().zip(now).zip(before) {
@@ -142,9 +147,8 @@ pub async fn compare(
                 value: now.value.map(|v| format_number(v, 0)).unwrap_or_default(),
                 last_year: before.value.map(|v| format_number(v, 0)).unwrap_or_default(),
                 figures: (now.value, before.value),
-                estimated: now.estimated,
-                last_year_estimated: before.estimated,
-                partial: now.withheld > 0 || before.withheld > 0,
+                marks: marks(now.estimated, now.withheld > 0 || before.withheld > 0, now.pulled),
+                last_year_marks: marks(before.estimated, false, before.pulled),
                 origin: now.value.map(|_| {
                     let counted = if include_submitted { "&include_submitted=true" } else { "" };
                     format!("/values/origin?indicator={indicator}&unit={unit_code}&period={period}&structure_at={at}{counted}")

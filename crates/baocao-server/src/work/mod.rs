@@ -58,14 +58,10 @@ use crate::state::AppState;
 
 /// The marks of a composed figure, as the pages and their files show
 /// them: `*` some share estimated, `†` some source the account may not see
-/// left out.
-fn marks(estimated: bool, partial: bool) -> &'static str {
-    match (estimated, partial) {
-        (true, true) => "* †",
-        (true, false) => "*",
-        (false, true) => "†",
-        (false, false) => "",
-    }
+/// left out, `‡` some number pulled from another system.
+fn marks(estimated: bool, partial: bool, pulled: bool) -> &'static str {
+    const SHOWN: [&str; 8] = ["", "*", "†", "* †", "‡", "* ‡", "† ‡", "* † ‡"];
+    SHOWN[usize::from(estimated) | usize::from(partial) << 1 | usize::from(pulled) << 2]
 }
 
 #[derive(Deserialize)]

@@ -22,7 +22,8 @@ struct OutputRow {
     indent: u8,
     /// Each figure as shown, with where it comes from when it is one.
     cells: Vec<(String, Option<String>)>,
-    estimated: bool,
+    /// The marks of the row's figures ([`marks`]).
+    marks: &'static str,
 }
 
 #[derive(Template)]
@@ -37,12 +38,26 @@ struct OutputPage {
     periods: Vec<(String, String)>,
     period: String,
     include_submitted: bool,
-    view: baocao_core::report::Consolidated,
+    view: std::sync::Arc<baocao_core::report::Consolidated>,
     rows: Vec<OutputRow>,
     /// Which reports the figures count, in words.
     counting: &'static str,
     /// The page's filters, for its workbook and print links.
     export: String,
+}
+
+impl OutputPage {
+    /// What the marks shown mean, below the table and in its files.
+    fn mark_notes(&self) -> Vec<&'static str> {
+        let rows = &self.view.rows;
+        [
+            (rows.iter().any(|r| r.estimated), baocao_core::report::ESTIMATED_NOTE),
+            (rows.iter().any(|r| r.pulled), baocao_core::report::PULLED_NOTE),
+        ]
+        .into_iter()
+        .filter_map(|(shown, note)| shown.then_some(note))
+        .collect()
+    }
 }
 
 impl Exported for OutputPage {
@@ -54,9 +69,7 @@ impl Exported for OutputPage {
         headings.extend(v.headings.iter().cloned());
         let counted = if v.include_submitted { "đã gửi hoặc đã duyệt" } else { "đã duyệt" };
         let mut notes = vec![self.counting.to_string()];
-        if v.rows.iter().any(|r| r.estimated) {
-            notes.push(baocao_core::report::ESTIMATED_NOTE.into());
-        }
+        notes.extend(self.mark_notes().into_iter().map(String::from));
         Table {
             title: v.form_name.clone(),
             lines: vec![
@@ -69,7 +82,7 @@ impl Exported for OutputPage {
                 .rows
                 .iter()
                 .map(|r| {
-                    let mark = if r.estimated { "*" } else { "" };
+                    let mark = marks(r.estimated, false, r.pulled);
                     let mut cells = vec![
                         Cell::text(&r.stt),
                         Cell::text(&r.label),
@@ -134,7 +147,7 @@ pub async fn output(
                         (Cell::figure(*c, "").shown(), origin)
                     })
                     .collect(),
-                estimated: r.estimated,
+                marks: marks(r.estimated, false, r.pulled),
             })
             .collect();
         let export = query(&[
