@@ -374,6 +374,17 @@ impl Access {
         self.holds_everywhere(Permission::ViewReports)
     }
 
+    /// Who asks, as far as a composed figure depends on it (the key of a
+    /// kept answer, [`crate::figures`]): whoever reads everywhere sees every
+    /// source; anyone else what their grants, and a token's scopes, allow
+    /// today.
+    pub(crate) fn figure_asker(&self) -> String {
+        if self.reads_everywhere() {
+            return "*".into();
+        }
+        format!("{}:{:?}:{}", self.0.account_id, self.0.limit(), today_in_vietnam())
+    }
+
     /// Whether the account holds `permission` over the whole system (not
     /// only over some units), today.
     pub fn holds_everywhere(&self, permission: Permission) -> bool {

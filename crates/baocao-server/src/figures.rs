@@ -8,17 +8,14 @@
 //! Every use reads those revisions first (one small query) and any change,
 //! by any process behind the load balancer, empties the memory: a figure is
 //! never older than the data it is made of. The key names the question and,
-//! where the answer depends on it, who asks ([`asker`]).
+//! where the answer depends on it, who asks (`Access::figure_asker`);
+//! `AppState::figures` is the one way in.
 
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use baocao_store::FigureRevisions;
-
-use crate::access::Access;
-use crate::error::ApiError;
-use crate::state::AppState;
 
 /// At most this many figures are kept (tens of MiB); past it the memory
 /// starts over.
@@ -38,7 +35,7 @@ impl Figures {
     /// The answer kept for `key` at `revisions`. Other revisions than those
     /// kept mean the data changed (or, for a request that read them just
     /// before a change, will have): what is kept is dropped.
-    fn get<T: Any + Send + Sync>(&self, revisions: FigureRevisions, key: &str) -> Option<Arc<T>> {
+    pub(crate) fn get<T: Any + Send + Sync>(&self, revisions: FigureRevisions, key: &str) -> Option<Arc<T>> {
         let mut kept = self.0.lock().expect("not poisoned");
         if kept.revisions != Some(revisions) {
             *kept = Kept { revisions: Some(revisions), ..Kept::default() };
@@ -49,7 +46,13 @@ impl Figures {
 
     /// Keeps `answer` (of `figures` figures) composed at `revisions`, unless
     /// the data changed while it was composed.
-    fn put<T: Any + Send + Sync>(&self, revisions: FigureRevisions, key: String, answer: Arc<T>, figures: usize) {
+    pub(crate) fn put<T: Any + Send + Sync>(
+        &self,
+        revisions: FigureRevisions,
+        key: String,
+        answer: Arc<T>,
+        figures: usize,
+    ) {
         let mut kept = self.0.lock().expect("not poisoned");
         if kept.revisions != Some(revisions) {
             return;
@@ -61,41 +64,6 @@ impl Figures {
         kept.figures += figures;
         kept.answers.insert(key, answer);
     }
-}
-
-impl AppState {
-    /// What `compose` answers to the question `key`, from memory when the
-    /// data has not changed since it was composed; `count` says how many
-    /// figures an answer holds.
-    pub(crate) async fn figures<T, F>(
-        &self,
-        key: String,
-        count: impl Fn(&T) -> usize,
-        compose: F,
-    ) -> Result<Arc<T>, ApiError>
-    where
-        T: Any + Send + Sync,
-        F: Future<Output = Result<T, ApiError>>,
-    {
-        let revisions = self.db.figure_revisions().await?;
-        if let Some(kept) = self.figures.get::<T>(revisions, &key) {
-            return Ok(kept);
-        }
-        let answer = Arc::new(compose.await?);
-        self.figures.put(revisions, key, answer.clone(), count(&answer));
-        Ok(answer)
-    }
-}
-
-/// Who asks, as far as a composed figure depends on it: whoever reads
-/// everywhere sees every source; anyone else sees what their grants (and
-/// a token's scopes) allow today.
-pub(crate) fn asker(access: &Access) -> String {
-    if access.reads_everywhere() {
-        return "*".into();
-    }
-    let principal = &access.0;
-    format!("{}:{:?}:{}", principal.account_id, principal.limit(), baocao_core::today_in_vietnam())
 }
 
 #[cfg(test)]

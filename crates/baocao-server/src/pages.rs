@@ -89,8 +89,13 @@ impl Chrome {
 /// The units in force on `day` that the account may act on with
 /// `permission`, for a searchable picker (`unit_list.html`): each code
 /// with a label holding the name and the name without diacritics, which
-/// the browser matches as one types («ngok bay» finds Xã Ngọk Bay).
+/// the browser matches as one types («ngok bay» finds Xã Ngọk Bay). On a
+/// province's instance (`home`), the units within it and the country's
+/// provinces only: a unit elsewhere is still taken by its code typed in,
+/// and the page does not carry the whole country's 3,000-odd units (a
+/// quarter of a megabyte, on a phone) to every view.
 pub(crate) fn unit_choices(
+    home: Option<&str>,
     registry: &Registry,
     access: &Access,
     permission: Permission,
@@ -100,6 +105,7 @@ pub(crate) fn unit_choices(
         .versions()
         .iter()
         .filter(|v| v.validity.contains(day))
+        .filter(|v| home.is_none_or(|home| v.kind.is_province_level() || registry.within(v, home, day)))
         .filter(|v| access.can(registry, permission, Target::Unit { unit: v, day, form: None }))
         .collect();
     units.sort_by(|a, b| baocao_core::registry::unit_order(a, b));

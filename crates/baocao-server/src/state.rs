@@ -90,6 +90,28 @@ impl AppState {
         }
     }
 
+    /// What `compose` answers to the question `key`, from memory when the
+    /// data has not changed since it was composed ([`crate::figures`]);
+    /// `count` says how many figures an answer holds.
+    pub(crate) async fn figures<T, F>(
+        &self,
+        key: String,
+        count: impl Fn(&T) -> usize,
+        compose: F,
+    ) -> Result<Arc<T>, crate::error::ApiError>
+    where
+        T: std::any::Any + Send + Sync,
+        F: Future<Output = Result<T, crate::error::ApiError>>,
+    {
+        let revisions = self.db.figure_revisions().await?;
+        if let Some(kept) = self.figures.get::<T>(revisions, &key) {
+            return Ok(kept);
+        }
+        let answer = Arc::new(compose.await?);
+        self.figures.put(revisions, key, answer.clone(), count(&answer));
+        Ok(answer)
+    }
+
     /// Counts an attempt of `limiter`'s kind from `client`: true when it is
     /// within the rate.
     pub(crate) async fn within_rate(&self, limiter: Limiter, client: std::net::IpAddr) -> Result<bool, StoreError> {

@@ -164,3 +164,19 @@ async fn a_pivots_chart_is_drawn_as_asked_and_leaves_as_an_svg_file() {
     assert_eq!(status, 404, "{body}");
     assert!(body.contains("Trang này không có biểu đồ."), "{body}");
 }
+
+#[tokio::test]
+async fn a_provinces_unit_picker_offers_its_own_units_and_the_provinces() {
+    let app = common::spawn_with(|s| s.home_province = Some("51".into())).await;
+    let (status, html) = app.text_as("admin", "/output").await;
+    assert_eq!(status, 200);
+    let picker = html.split("<datalist id=\"unit-list\">").nth(1).unwrap().split("</datalist>").next().unwrap();
+    // Its communes, itself and every province; not another province's ward.
+    for code in ["23317", "51", "01"] {
+        assert!(picker.contains(&format!("value=\"{code}\"")), "{code}: {picker}");
+    }
+    assert!(!picker.contains("value=\"00004\""), "{picker}");
+    // A unit elsewhere is still taken by its code.
+    let (status, _) = app.text_as("admin", "/compare?indicator=HS_TIEP_NHAN&unit=00004").await;
+    assert_eq!(status, 200);
+}

@@ -442,7 +442,7 @@ pub(super) async fn build(
         },
         structure_at: at,
     };
-    let asker = crate::figures::asker(access);
+    let asker = access.figure_asker();
     let key =
         format!("pivot|{:?}|{:?}|{:?}|{at}|{include_submitted}|{asker}", table.indicators, table.units, table.periods);
     let cells = state
@@ -600,7 +600,13 @@ pub(super) async fn build(
         chrome: Chrome::new(state, access),
         indicators: known.iter().map(|i| (i.code.clone(), i.name.clone(), asked.contains(&i.code))).collect(),
         unit_name: area.name.clone(),
-        unit_choices: unit_choices(&registry, access, Permission::ViewReports, at),
+        unit_choices: unit_choices(
+            state.settings.home_province.as_deref(),
+            &registry,
+            access,
+            Permission::ViewReports,
+            at,
+        ),
         title_line: format!("{} ({}) · theo cơ cấu ngày {}", area.name, area.code, at_text),
         unit: unit_code,
         depth: depth.word(),

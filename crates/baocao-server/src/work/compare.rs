@@ -129,7 +129,7 @@ pub async fn compare(
         let include_submitted = q.submitted.is_some();
         let counting = Counting::Official { include_submitted };
         let audience = baocao_store::compose::Audience { counting, visible };
-        let asker = crate::figures::asker(&access);
+        let asker = access.figure_asker();
         let key = format!("compare|{indicator}|{unit_code}|{all:?}|{at}|{include_submitted}|{asker}");
         let composed = state
             .figures(key, Vec::len, async {
@@ -172,7 +172,13 @@ pub async fn compare(
             export,
             marks: MARKS,
             unit_name: unit.name.clone(),
-            unit_choices: unit_choices(&registry, &access, Permission::ViewReports, at),
+            unit_choices: unit_choices(
+                state.settings.home_province.as_deref(),
+                &registry,
+                &access,
+                Permission::ViewReports,
+                at,
+            ),
             unit: unit_code,
             at: format_vn(at),
             months,
