@@ -90,17 +90,18 @@ impl Chrome {
 /// `permission`, for a searchable picker (`unit_list.html`): each code
 /// with a label holding the name and the name without diacritics, which
 /// the browser matches as one types («ngok bay» finds Xã Ngọk Bay). On a
-/// province's instance (`home`), the units within it and the country's
-/// provinces only: a unit elsewhere is still taken by its code typed in,
+/// province's instance (`home_province`), the units within it and the
+/// country's provinces only: a unit elsewhere is still taken by its code typed in,
 /// and the page does not carry the whole country's 3,000-odd units (a
 /// quarter of a megabyte, on a phone) to every view.
 pub(crate) fn unit_choices(
-    home: Option<&str>,
+    state: &AppState,
     registry: &Registry,
     access: &Access,
     permission: Permission,
     day: NaiveDate,
 ) -> Vec<(String, String)> {
+    let home = state.settings.home_province.as_deref();
     let mut units: Vec<&baocao_core::UnitVersion> = registry
         .versions()
         .iter()

@@ -162,7 +162,7 @@ pub async fn output(
             forms: outputs.iter().map(|f| (f.code.clone(), f.name.clone())).collect(),
             form: form.code.clone(),
             unit_choices: unit_choices(
-                state.settings.home_province.as_deref(),
+                &state,
                 &*state.registry().await?,
                 &access,
                 Permission::ViewReports,
