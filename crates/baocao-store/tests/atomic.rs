@@ -13,37 +13,17 @@ use baocao_core::datavalue::RawValue;
 use baocao_core::form::Column;
 use baocao_core::regime::{Regime, UnitSelector};
 use baocao_core::workflow::Action;
-use baocao_core::{Change, NewUnit, Period, Periodicity, ReorgInfo, Reorganization, UnitKind, UnitVersion, Validity};
+use baocao_core::{Change, NewUnit, Period, Periodicity, Reorganization, UnitKind};
 use baocao_store::idempotency::{Held, Keyed};
 use baocao_store::reports::ReportRequest;
 use baocao_store::{Backend, Db, StoreError, with_pool};
-use baocao_testkit::{TestDb, counted_indicators, input_form};
+use baocao_testkit::{TestDb, counted_indicators, input_form, reorganization, unit};
 use chrono::NaiveDate;
 
 type Step = for<'a> fn(&'a Db) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
 
 fn day(s: &str) -> NaiveDate {
     baocao_core::parse_date(s).unwrap()
-}
-
-fn unit(code: &str, name: &str, kind: UnitKind, level: u8, parent: Option<&str>) -> UnitVersion {
-    UnitVersion {
-        code: code.into(),
-        name: name.into(),
-        kind,
-        level,
-        parent_code: parent.map(Into::into),
-        validity: Validity::default(),
-        archive_note: None,
-        agency: None,
-    }
-}
-
-fn reorganization(key: &str, effective: &str, changes: Vec<Change>) -> Reorganization {
-    Reorganization {
-        info: ReorgInfo { key: key.into(), name: key.into(), effective_date: day(effective), legal_basis: None },
-        changes,
-    }
 }
 
 fn merge_into_an(key: &str, effective: &str) -> Reorganization {

@@ -9,7 +9,9 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use baocao_core::form::{Column, Form, FormKind, FormRow, Rule};
-use baocao_core::{Aggregation, Indicator, ValueType};
+use baocao_core::{
+    Aggregation, Change, Indicator, ReorgInfo, Reorganization, UnitKind, UnitVersion, Validity, ValueType,
+};
 use baocao_store::Db;
 use sqlx::Connection;
 
@@ -112,4 +114,24 @@ pub fn input_form(code: &str, indicators: &[Indicator], columns: Vec<Column>, ru
         rules,
         source: None,
     }
+}
+
+/// A unit valid since forever, for a registry built by a test.
+pub fn unit(code: &str, name: &str, kind: UnitKind, level: u8, parent: Option<&str>) -> UnitVersion {
+    UnitVersion {
+        code: code.into(),
+        name: name.into(),
+        kind,
+        level,
+        parent_code: parent.map(Into::into),
+        validity: Validity::default(),
+        archive_note: None,
+        agency: None,
+    }
+}
+
+/// A reorganization named `key`, effective on `effective` (yyyy-mm-dd).
+pub fn reorganization(key: &str, effective: &str, changes: Vec<Change>) -> Reorganization {
+    let effective_date = baocao_core::parse_date(effective).expect("a day written yyyy-mm-dd");
+    Reorganization { info: ReorgInfo { key: key.into(), name: key.into(), effective_date, legal_basis: None }, changes }
 }

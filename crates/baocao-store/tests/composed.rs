@@ -1,0 +1,166 @@
+//! Figures composed over many periods at once (a series, a table) are the
+//! figures composed one period at a time, across a reorganization, over
+//! years of months, and for an asker who may not see every source.
+
+use baocao_core::datavalue::RawValue;
+use baocao_core::{Change, NewUnit, Period, UnitKind, UnitVersion};
+use baocao_store::Db;
+use baocao_store::compose::{Audience, Counting, Visibility};
+use baocao_store::restated::{Cell, TableQuery};
+use baocao_testkit::{TestDb, counted_indicators, reorganization, unit};
+use chrono::NaiveDate;
+
+fn day(s: &str) -> NaiveDate {
+    baocao_core::parse_date(s).unwrap()
+}
+
+/// January 2020 to October 2025: 70 months.
+fn months() -> Vec<Period> {
+    (2020..=2025)
+        .flat_map(|year| (1..=12).map(move |month| Period::Month { year, month }))
+        .filter(|p| *p <= Period::Month { year: 2025, month: 10 })
+        .collect()
+}
+
+/// What a commune entered in a month: distinct for every unit and month.
+fn entered(unit: u32, index: usize) -> f64 {
+    f64::from(unit) * 1000.0 + index as f64
+}
+
+/// A province of three communes; on 1 July 2025 communes 00001 and 00002
+/// merge into 00001. Every commune of the day enters CT01 every month.
+async fn merged_province() -> TestDb {
+    let t = TestDb::new().await;
+    let baseline = vec![
+        unit("01", "Tỉnh Một", UnitKind::Province, 1, None),
+        unit("00001", "Xã An", UnitKind::Commune, 2, Some("01")),
+        unit("00002", "Xã Bình", UnitKind::Commune, 2, Some("01")),
+        unit("00003", "Xã Cường", UnitKind::Commune, 2, Some("01")),
+    ];
+    t.db.apply_reorganization(baseline, &reorganization("baseline", "2020-01-01", vec![]), false, "test", &|_| {})
+        .await
+        .unwrap();
+    let merge = Change::Merge {
+        codes: vec!["00001".into(), "00002".into()],
+        into: NewUnit {
+            code: "00001".into(),
+            name: "Xã An".into(),
+            kind: UnitKind::Commune,
+            level: None,
+            parent_code: Some("01".into()),
+        },
+    };
+    t.db.apply_reorganization(vec![], &reorganization("merge", "2025-07-01", vec![merge]), false, "test", &|_| {})
+        .await
+        .unwrap();
+    t.db.import_indicators("test", &counted_indicators(["CT01".to_string()])).await.unwrap();
+    let registry = t.db.load_registry().await.unwrap();
+    let mut raw = Vec::new();
+    for (i, period) in months().iter().enumerate() {
+        let communes: &[u32] = if period.end() < day("2025-07-01") { &[1, 2, 3] } else { &[1, 3] };
+        for &u in communes {
+            raw.push(RawValue {
+                index: raw.len(),
+                data_element: "CT01".into(),
+                period: period.to_string(),
+                org_unit: format!("{u:05}"),
+                value: entered(u, i).to_string(),
+                comment: None,
+            });
+        }
+    }
+    let summary = t.db.import_data_values("test", "test.json", &registry, raw).await.unwrap();
+    assert_eq!(summary.import_count.imported, 66 * 3 + 4 * 2, "{summary:?}");
+    t
+}
+
+/// Every cell of the table, composed one period at a time.
+async fn one_at_a_time(db: &Db, units: &[&str], at: NaiveDate, audience: Audience<'_>) -> Vec<Cell> {
+    let registry = db.load_registry().await.unwrap();
+    let mut cells = Vec::new();
+    for period in months() {
+        for code in units {
+            let c = db.query_value(&registry, "CT01", code, &period, Some(at), audience).await.unwrap();
+            if let Some(value) = c.value {
+                cells.push(Cell {
+                    indicator: "CT01".into(),
+                    unit: code.to_string(),
+                    period,
+                    value,
+                    estimated: c.estimated,
+                    withheld: c.withheld,
+                    pulled: c.pulled,
+                });
+            }
+        }
+    }
+    cells
+}
+
+async fn table(db: &Db, units: &[&str], at: NaiveDate, audience: Audience<'_>) -> Vec<Cell> {
+    let registry = db.load_registry().await.unwrap();
+    let query = TableQuery {
+        indicators: vec!["CT01".into()],
+        units: units.iter().map(|u| u.to_string()).collect(),
+        periods: months(),
+        structure_at: at,
+    };
+    let mut cells = Vec::new();
+    db.restate_table(&registry, &query, audience, |chunk| {
+        cells.extend(chunk);
+        async { true }
+    })
+    .await
+    .unwrap();
+    cells
+}
+
+#[tokio::test]
+async fn a_series_and_a_table_are_their_figures_composed_one_period_at_a_time() {
+    let t = merged_province().await;
+    let registry = t.db.load_registry().await.unwrap();
+    let at = day("2025-08-01");
+    let merged = day("2025-07-01");
+    let everyone = Audience::everywhere(Counting::APPROVED);
+
+    // The new commune's series in the 2025 structure: before the merger,
+    // the sum of the two it was made of; after, its own.
+    let series = t.db.query_series(&registry, "CT01", "00001", &months(), at, everyone).await.unwrap();
+    let values: Vec<Option<f64>> = series.iter().map(|c| c.value).collect();
+    let expected: Vec<Option<f64>> = months()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Some(if p.end() < merged { entered(1, i) + entered(2, i) } else { entered(1, i) }))
+        .collect();
+    assert_eq!(values, expected);
+
+    let units = ["01", "00001", "00003"];
+    let cells = table(&t.db, &units, at, everyone).await;
+    assert_eq!(cells.len(), 3 * 70);
+    assert_eq!(cells, one_at_a_time(&t.db, &units, at, everyone).await);
+    // The province is every commune, whatever the structure.
+    let province: Vec<f64> = cells.iter().filter(|c| c.unit == "01").map(|c| c.value).collect();
+    let sums: Vec<f64> = months()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| entered(1, i) + entered(3, i) + if p.end() < merged { entered(2, i) } else { 0.0 })
+        .collect();
+    assert_eq!(province, sums);
+}
+
+#[tokio::test]
+async fn a_source_the_asker_may_not_see_is_withheld_in_every_period_read_at_once() {
+    let t = merged_province().await;
+    let at = day("2025-08-01");
+    let sees = |unit: &UnitVersion, _day: NaiveDate| unit.code != "00002";
+    let visible: &Visibility = &sees;
+    let audience = Audience { counting: Counting::APPROVED, visible: Some(visible) };
+    let units = ["00001", "00003"];
+    let cells = table(&t.db, &units, at, audience).await;
+    assert_eq!(cells, one_at_a_time(&t.db, &units, at, audience).await);
+    let withheld: Vec<(Period, usize)> =
+        cells.iter().filter(|c| c.unit == "00001" && c.withheld > 0).map(|c| (c.period, c.withheld)).collect();
+    assert_eq!(withheld.len(), 66, "{withheld:?}");
+    let first = cells.iter().find(|c| c.unit == "00001").unwrap();
+    assert_eq!((first.value, first.withheld), (entered(1, 0), 1));
+}
