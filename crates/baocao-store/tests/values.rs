@@ -2,36 +2,18 @@
 //! come from what was written, and entries that contradict each other.
 
 use baocao_core::datavalue::RawValue;
-use baocao_core::{Registry, UnitKind, UnitVersion, Validity};
+use baocao_core::{Registry, UnitKind};
 use baocao_store::Db;
-use baocao_testkit::{TestDb, counted_indicators};
-
-fn unit(code: &str, kind: UnitKind, level: u8, parent: Option<&str>) -> UnitVersion {
-    UnitVersion {
-        code: code.into(),
-        name: format!("Đơn vị {code}"),
-        kind,
-        level,
-        parent_code: parent.map(Into::into),
-        validity: Validity::default(),
-        archive_note: None,
-        agency: None,
-    }
-}
+use baocao_testkit::{TestDb, counted_indicators, reorganization, unit};
 
 async fn province() -> (TestDb, Registry) {
     let t = TestDb::new().await;
-    let mut baseline = vec![unit("01", UnitKind::Province, 1, None)];
-    baseline.extend((1..=40).map(|i| unit(&format!("{i:05}"), UnitKind::Commune, 2, Some("01"))));
-    let plan = baocao_core::Reorganization {
-        info: baocao_core::ReorgInfo {
-            key: "baseline".into(),
-            name: "baseline".into(),
-            effective_date: baocao_core::parse_date("2020-01-01").unwrap(),
-            legal_basis: None,
-        },
-        changes: vec![],
-    };
+    let mut baseline = vec![unit("01", "Đơn vị 01", UnitKind::Province, 1, None)];
+    baseline.extend((1..=40).map(|i| {
+        let code = format!("{i:05}");
+        unit(&code, &format!("Đơn vị {code}"), UnitKind::Commune, 2, Some("01"))
+    }));
+    let plan = reorganization("baseline", "2020-01-01", vec![]);
     t.db.apply_reorganization(baseline, &plan, false, "test", &|_| {}).await.unwrap();
     t.db.import_indicators("test", &counted_indicators(["CT01".to_string()])).await.unwrap();
     let registry = t.db.load_registry().await.unwrap();
