@@ -184,8 +184,19 @@ impl Registry {
     }
 
     /// True when `unit` lies (strictly) under the unit `root` on `day`.
+    /// Access checks ask it of every unit a page lists: it walks the
+    /// parents without collecting them. A chain cannot be longer than
+    /// there are codes, which also ends a cycle stored by mistake.
     pub fn is_under(&self, unit: &UnitVersion, root: &str, day: NaiveDate) -> bool {
-        self.ancestors(unit, day).iter().any(|a| a == root)
+        let mut next = unit.parent_code.as_deref();
+        for _ in 0..self.by_code.len().max(1) {
+            let Some(code) = next else { return false };
+            if code == root {
+                return true;
+            }
+            next = self.in_force(code, day).and_then(|p| p.parent_code.as_deref());
+        }
+        false
     }
 
     /// Whether `body` (a unit, or a reporting agency, in force on `day`) is

@@ -382,6 +382,12 @@ impl Access {
         if self.reads_everywhere() {
             return "*".into();
         }
+        self.asker()
+    }
+
+    /// The account, its token's limits and today: the key of what is kept
+    /// for this asker alone (grants are read as they stand today).
+    pub(crate) fn asker(&self) -> String {
         format!("{}:{:?}:{}", self.0.account_id, self.0.limit(), today_in_vietnam())
     }
 

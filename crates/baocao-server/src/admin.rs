@@ -281,7 +281,7 @@ async fn fill(state: &AppState, access: &Access, page: AccountsPage) -> Result<A
         })
         .collect();
     let registry = state.registry().await?;
-    let unit_choices = crate::pages::unit_choices(state, &registry, access, Permission::ManageAccounts, today);
+    let unit_choices = crate::pages::unit_choices(state, &registry, access, Permission::ManageAccounts, today).await?;
     Ok(AccountsPage { accounts, tokens, total, unit_choices, ..page })
 }
 

@@ -94,23 +94,34 @@ impl Chrome {
 /// country's provinces only: a unit elsewhere is still taken by its code typed in,
 /// and the page does not carry the whole country's 3,000-odd units (a
 /// quarter of a megabyte, on a phone) to every view.
-pub(crate) fn unit_choices(
+pub(crate) async fn unit_choices(
     state: &AppState,
     registry: &Registry,
     access: &Access,
     permission: Permission,
     day: NaiveDate,
-) -> Vec<(String, String)> {
+) -> Result<Vec<(String, String)>, crate::error::ApiError> {
+    // Every page of a composed figure offers the list, and a new structure
+    // day each time would list and sort it again (a twentieth of a page's
+    // work): kept per asker and structure, as the same for every day of
+    // one epoch (`Registry::epoch`) and every grant as it stands today.
+    let key = format!("choices|{permission:?}|{}|{}", registry.epoch(day), access.asker());
     let home = state.settings.home_province.as_deref();
-    let mut units: Vec<&baocao_core::UnitVersion> = registry
-        .versions()
-        .iter()
-        .filter(|v| v.validity.contains(day))
-        .filter(|v| home.is_none_or(|home| v.kind.is_province_level() || registry.within(v, home, day)))
-        .filter(|v| access.can(registry, permission, Target::Unit { unit: v, day, form: None }))
-        .collect();
-    units.sort_by(|a, b| baocao_core::registry::unit_order(a, b));
-    units.into_iter().map(|v| (v.code.clone(), format!("{} · {}", v.name, baocao_core::text::fold(&v.name)))).collect()
+    let choices = state
+        .figures(key, Vec::len, async {
+            let mut units: Vec<&baocao_core::UnitVersion> = registry
+                .versions()
+                .iter()
+                .filter(|v| v.validity.contains(day))
+                .filter(|v| home.is_none_or(|home| v.kind.is_province_level() || registry.within(v, home, day)))
+                .filter(|v| access.can(registry, permission, Target::Unit { unit: v, day, form: None }))
+                .collect();
+            units.sort_by(|a, b| baocao_core::registry::unit_order(a, b));
+            let named = |v: &baocao_core::UnitVersion| format!("{} · {}", v.name, baocao_core::text::fold(&v.name));
+            Ok(units.into_iter().map(|v| (v.code.clone(), named(v))).collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(Vec::clone(&choices))
 }
 
 /// The application's stylesheet.

@@ -6,12 +6,14 @@
 //! indicators), reading each period's numbers once.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use baocao_core::restate::Contribution;
 use baocao_core::{Indicator, Period, Registry, UnitVersion, VersionKey};
 use chrono::NaiveDate;
 
-use crate::{Db, StoreError, with_pool};
+use crate::kept::Kept;
+use crate::{Db, FigureRevisions, StoreError, with_pool};
 
 /// Whether the asker may see a unit as it stood on a day: a composed value
 /// leaves out (and counts as withheld) the sources it may not.
@@ -35,7 +37,7 @@ impl Audience<'_> {
 /// Which stored values a figure is made of: one rule for every total the
 /// system shows (comparisons, output forms, targets, year to date,
 /// exports), stated on the pages that show them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Counting {
     /// Values that belong to no report (imported directly, as DHIS2
     /// dataValueSets) and those of approved reports; with
@@ -104,7 +106,10 @@ pub(crate) struct ComposeContext<'a> {
     pub visible: Option<&'a Visibility<'a>>,
     /// Numbers already read, by period: one query per period, however many
     /// indicators and units a report or an output form composes.
-    numbers: std::sync::Mutex<HashMap<Period, PeriodNumbers>>,
+    numbers: std::sync::Mutex<HashMap<Period, Arc<PeriodNumbers>>>,
+    /// The revisions the numbers are read at, once read: what the numbers
+    /// kept between compositions ([`KeptNumbers`]) are checked against.
+    revisions: std::sync::Mutex<Option<FigureRevisions>>,
     /// The indicators whose numbers are read (those asked and those their
     /// formulas name); every indicator when absent. A figure of one
     /// indicator then costs the same however many others are stored.
@@ -115,13 +120,33 @@ pub(crate) struct ComposeContext<'a> {
     contributions: std::sync::Mutex<HashMap<(String, usize, usize), SharedContributions>>,
 }
 
-pub(crate) type SharedContributions = std::sync::Arc<Vec<Contribution>>;
+pub(crate) type SharedContributions = Arc<Vec<Contribution>>;
+
+/// The numbers kept between compositions, by period, rule of counting and
+/// indicators read (all when absent): the next question about the same
+/// months (another structure day, another page) reads none of them again
+/// while no value, report, catalog or registry changes.
+#[derive(Debug)]
+pub(crate) struct KeptNumbers(Kept<NumbersKey, Arc<PeriodNumbers>>);
+
+/// A period, a rule of counting and the indicators read (all when absent).
+type NumbersKey = (Period, Counting, Option<Vec<String>>);
+
+/// At most this many numbers are kept (some tens of MiB); a province's
+/// seven indicators over two years of months are about 70,000.
+const MOST_NUMBERS: usize = 500_000;
+
+impl Default for KeptNumbers {
+    fn default() -> Self {
+        KeptNumbers(Kept::new(MOST_NUMBERS))
+    }
+}
 
 /// The numeric values of one period for the unit codes read so far, by
 /// indicator and unit code: a figure finds its sources' numbers without
 /// walking every value of the period.
-#[derive(Default)]
-struct PeriodNumbers {
+#[derive(Clone, Default)]
+pub(crate) struct PeriodNumbers {
     codes: HashSet<String>,
     values: HashMap<String, HashMap<String, Vec<(VersionKey, f64)>>>,
     /// Figures agencies' reports give about these units (by indicator and
@@ -134,6 +159,7 @@ struct PeriodNumbers {
 }
 
 /// What one agency's counting report gives about one area.
+#[derive(Clone)]
 struct Filed {
     area: VersionKey,
     agency: VersionKey,
@@ -141,6 +167,13 @@ struct Filed {
 }
 
 impl PeriodNumbers {
+    /// How many numbers these are, as [`KeptNumbers`] counts them.
+    fn size(&self) -> usize {
+        let values: usize = self.values.values().flat_map(|by_code| by_code.values()).map(Vec::len).sum();
+        let filed: usize = self.filed.values().flat_map(|by_code| by_code.values()).map(Vec::len).sum();
+        values + filed + self.codes.len()
+    }
+
     /// What agencies filed about the area version `area` for `indicator`.
     fn filed_about(&self, indicator: &str, area: &VersionKey) -> Vec<(VersionKey, f64)> {
         let of_code = self.filed.get(indicator).and_then(|by_code| by_code.get(&area.code));
@@ -156,6 +189,7 @@ impl<'a> ComposeContext<'a> {
             counting,
             visible: None,
             numbers: Default::default(),
+            revisions: Default::default(),
             only: None,
             contributions: Default::default(),
         }
@@ -176,7 +210,7 @@ impl<'a> ComposeContext<'a> {
         if hidden.is_empty() {
             return Ok((shares, 0));
         }
-        Ok((std::sync::Arc::new(shown), hidden.len()))
+        Ok((Arc::new(shown), hidden.len()))
     }
 
     /// Reads only the numbers of `asked` and of the indicators their
@@ -260,8 +294,7 @@ impl<'a> ComposeContext<'a> {
         if let Some(found) = self.contributions.lock().expect("not poisoned").get(&key) {
             return Ok(found.clone());
         }
-        let computed =
-            std::sync::Arc::new(baocao_core::restate::contributions(self.registry, code, structure_at, period_end)?);
+        let computed = Arc::new(baocao_core::restate::contributions(self.registry, code, structure_at, period_end)?);
         self.contributions.lock().expect("not poisoned").insert(key, computed.clone());
         Ok(computed)
     }
@@ -321,26 +354,40 @@ impl Db {
         Ok(found)
     }
 
-    /// Reads into `ctx` the numbers of `period` for the units not read yet.
+    /// Reads into `ctx` the numbers of `period` for the units not read yet:
+    /// from what an earlier composition kept, else from the database (and
+    /// then kept for the next).
     pub(crate) async fn read_numbers(
         &self,
         ctx: &ComposeContext<'_>,
         period: &Period,
         units: &[&str],
     ) -> Result<(), StoreError> {
-        let missing: Vec<&str> = {
-            let cache = ctx.numbers.lock().expect("not poisoned");
-            let known = cache.get(period).map(|n| &n.codes);
-            units.iter().copied().filter(|c| !known.is_some_and(|k| k.contains(*c))).collect()
+        let unread = |numbers: Option<&PeriodNumbers>| -> Vec<String> {
+            let known = numbers.map(|n| &n.codes);
+            units.iter().filter(|c| !known.is_some_and(|k| k.contains(**c))).map(|c| c.to_string()).collect()
         };
-        if missing.is_empty() {
+        let mine = ctx.numbers.lock().expect("not poisoned").get(period).cloned();
+        if unread(mine.as_deref()).is_empty() {
             return Ok(());
         }
+        let revisions = self.numbers_revisions(ctx).await?;
+        let key = (*period, ctx.counting, ctx.only.clone());
+        let kept = &self.shared().numbers.0;
+        // What is kept holds what this composition read before (it was kept
+        // then), unless the memory started over: then begin from its own.
+        let base = kept.get(revisions, &key).filter(|k| mine.as_ref().is_none_or(|m| m.codes.is_subset(&k.codes)));
+        let base = base.or(mine);
+        let missing = unread(base.as_deref());
+        if missing.is_empty() {
+            ctx.numbers.lock().expect("not poisoned").insert(*period, base.expect("every unit was read"));
+            return Ok(());
+        }
+        let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
         let only = ctx.only.as_deref();
         let read = self.numbers_of_units(period, &missing, ctx.counting, only).await?;
         let filed = self.filed_numbers(period, &missing, ctx.counting, only).await?;
-        let mut cache = ctx.numbers.lock().expect("not poisoned");
-        let entry = cache.entry(*period).or_default();
+        let mut entry = base.map(|b| PeriodNumbers::clone(&b)).unwrap_or_default();
         entry.codes.extend(missing.iter().map(|c| c.to_string()));
         for ((indicator, unit), value, pulled) in read {
             if pulled {
@@ -353,7 +400,22 @@ impl Db {
             let by_code = entry.filed.entry(indicator).or_default();
             by_code.entry(area.code.clone()).or_default().push(Filed { area, agency, value });
         }
+        let size = entry.size();
+        let entry = Arc::new(entry);
+        kept.put(revisions, key, entry.clone(), size);
+        ctx.numbers.lock().expect("not poisoned").insert(*period, entry);
         Ok(())
+    }
+
+    /// The revisions `ctx` reads its numbers at: read before its first
+    /// numbers, then the same for all of them.
+    async fn numbers_revisions(&self, ctx: &ComposeContext<'_>) -> Result<FigureRevisions, StoreError> {
+        if let Some(revisions) = *ctx.revisions.lock().expect("not poisoned") {
+            return Ok(revisions);
+        }
+        let revisions = self.figure_revisions().await?;
+        *ctx.revisions.lock().expect("not poisoned") = Some(revisions);
+        Ok(revisions)
     }
 
     /// The figures agencies' reports give about the unit `code` asked in
@@ -518,12 +580,16 @@ impl Db {
     ) -> Result<baocao_core::restate::Composed, StoreError> {
         let at = structure_at.unwrap_or_else(|| period.end());
         let periods = std::slice::from_ref(period);
-        let mut series = self.query_series(registry, indicator, code, periods, at, audience).await?;
-        Ok(series.remove(0))
+        let mut composed = self.series(registry, indicator, code, periods, at, audience, true).await?.remove(0);
+        // Shown to people: in Vietnamese order of names.
+        composed.sources.sort_by(|a, b| baocao_core::text::compare_vi(&a.name, &b.name).then(a.unit.cmp(&b.unit)));
+        Ok(composed)
     }
 
     /// [`Db::query_value`] for several periods, all in the structure of
-    /// day `structure_at`, reading each period's numbers once.
+    /// day `structure_at`, reading each period's numbers once; without the
+    /// sources of each value (a series shows none, and listing them is
+    /// most of the work of a plain indicator's figure).
     pub async fn query_series(
         &self,
         registry: &Registry,
@@ -532,6 +598,20 @@ impl Db {
         periods: &[Period],
         structure_at: NaiveDate,
         audience: Audience<'_>,
+    ) -> Result<Vec<baocao_core::restate::Composed>, StoreError> {
+        self.series(registry, indicator, code, periods, structure_at, audience, false).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn series(
+        &self,
+        registry: &Registry,
+        indicator: &str,
+        code: &str,
+        periods: &[Period],
+        structure_at: NaiveDate,
+        audience: Audience<'_>,
+        with_sources: bool,
     ) -> Result<Vec<baocao_core::restate::Composed>, StoreError> {
         let indicators: HashMap<String, Indicator> =
             self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
@@ -542,12 +622,48 @@ impl Db {
         ctx.limit_to([indicator.code.as_str()]);
         let mut series = Vec::with_capacity(periods.len());
         for period in periods {
-            let mut composed = self.compose_indicator(&ctx, indicator, code, period, structure_at, 0).await?;
-            // Shown to people: in Vietnamese order of names.
-            composed.sources.sort_by(|a, b| baocao_core::text::compare_vi(&a.name, &b.name).then(a.unit.cmp(&b.unit)));
-            series.push(composed);
+            if !with_sources
+                && let Some(plain) = self.plain_composed(&ctx, indicator, code, period, structure_at).await?
+            {
+                series.push(plain);
+                continue;
+            }
+            series.push(self.compose_indicator(&ctx, indicator, code, period, structure_at, 0).await?);
         }
         Ok(series)
+    }
+
+    /// The figure of a plain indicator as [`Db::compose_indicator`] gives
+    /// it, without its sources, straight from the numbers read
+    /// ([`ComposeContext::plain_figure`]); `None` when the general path
+    /// must answer (a formula, figures filed by agencies).
+    async fn plain_composed(
+        &self,
+        ctx: &ComposeContext<'_>,
+        indicator: &Indicator,
+        code: &str,
+        period: &Period,
+        structure_at: NaiveDate,
+    ) -> Result<Option<baocao_core::restate::Composed>, StoreError> {
+        if indicator.aggregation.formula().is_some() {
+            return Ok(None);
+        }
+        let (shown, withheld) = ctx.shown_contributions(code, structure_at, period.end())?;
+        let mut units: Vec<&str> = shown.iter().map(|c| c.unit.code.as_str()).collect();
+        // The unit itself: what agencies filed about it is read with it.
+        units.push(code);
+        self.read_numbers(ctx, period, &units).await?;
+        match ctx.plain_figure(indicator, period, &shown) {
+            Some(Ok(value)) => Ok(Some(baocao_core::restate::Composed {
+                value,
+                estimated: shown.iter().any(|c| c.estimated),
+                sources: Vec::new(),
+                components: Default::default(),
+                withheld,
+                pulled: ctx.any_pulled(&indicator.code, period, &shown),
+            })),
+            Some(Err(_)) | None => Ok(None),
+        }
     }
 
     /// The value of `indicator` for unit `code` in `period`, in the

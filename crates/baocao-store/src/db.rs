@@ -51,6 +51,8 @@ pub struct Postgres {
 pub(crate) struct Shared {
     pub(crate) reports: crate::report_writer::ReportQueue,
     pub(crate) catalog: crate::catalog::CatalogCache,
+    /// Numbers of periods read for compositions, kept for the next ones.
+    pub(crate) numbers: crate::compose::KeptNumbers,
     /// The last write transaction of this handle did not commit: until a
     /// write succeeds again, [`Db::ready`] tries one.
     pub(crate) write_failed: std::sync::atomic::AtomicBool,

@@ -33,6 +33,7 @@ pub mod forms;
 pub mod idempotency;
 pub mod indicators;
 pub mod jobs;
+pub mod kept;
 pub mod notifications;
 pub mod outbox;
 pub mod provenance;

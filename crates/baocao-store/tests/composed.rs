@@ -97,6 +97,18 @@ async fn one_at_a_time(db: &Db, units: &[&str], at: NaiveDate, audience: Audienc
     cells
 }
 
+/// What a series says of each month (value and marks) against the same
+/// month asked alone.
+async fn assert_series_is_its_values(db: &Db, code: &str, at: NaiveDate, audience: Audience<'_>) {
+    let registry = db.load_registry().await.unwrap();
+    let series = db.query_series(&registry, "CT01", code, &months(), at, audience).await.unwrap();
+    for (period, got) in months().iter().zip(series) {
+        let alone = db.query_value(&registry, "CT01", code, period, Some(at), audience).await.unwrap();
+        let marks = |c: &baocao_core::restate::Composed| (c.value, c.estimated, c.withheld, c.pulled);
+        assert_eq!(marks(&got), marks(&alone), "{code} {period}");
+    }
+}
+
 async fn table(db: &Db, units: &[&str], at: NaiveDate, audience: Audience<'_>) -> Vec<Cell> {
     let registry = db.load_registry().await.unwrap();
     let query = TableQuery {
@@ -133,6 +145,8 @@ async fn a_series_and_a_table_are_their_figures_composed_one_period_at_a_time() 
         .map(|(i, p)| Some(if p.end() < merged { entered(1, i) + entered(2, i) } else { entered(1, i) }))
         .collect();
     assert_eq!(values, expected);
+    assert_series_is_its_values(&t.db, "00001", at, everyone).await;
+    assert_series_is_its_values(&t.db, "00002", day("2025-01-01"), everyone).await;
 
     let units = ["01", "00001", "00003"];
     let cells = table(&t.db, &units, at, everyone).await;
@@ -163,4 +177,31 @@ async fn a_source_the_asker_may_not_see_is_withheld_in_every_period_read_at_once
     assert_eq!(withheld.len(), 66, "{withheld:?}");
     let first = cells.iter().find(|c| c.unit == "00001").unwrap();
     assert_eq!((first.value, first.withheld), (entered(1, 0), 1));
+    assert_series_is_its_values(&t.db, "00001", at, audience).await;
+}
+
+#[tokio::test]
+async fn numbers_kept_from_one_composition_give_way_to_a_value_written_after_it() {
+    let t = merged_province().await;
+    let registry = t.db.load_registry().await.unwrap();
+    let everyone = Audience::everywhere(Counting::APPROVED);
+    let october = Period::Month { year: 2025, month: 10 };
+    let province = |at: &'static str| {
+        let (db, registry) = (&t.db, &registry);
+        async move { db.query_value(registry, "CT01", "01", &october, Some(day(at)), everyone).await.unwrap().value }
+    };
+    assert_eq!(province("2025-10-31").await, Some(entered(1, 69) + entered(3, 69)));
+    // Another structure day reads the same month: its numbers are kept.
+    assert_eq!(province("2025-08-01").await, Some(entered(1, 69) + entered(3, 69)));
+    let raw = vec![RawValue {
+        index: 0,
+        data_element: "CT01".into(),
+        period: october.to_string(),
+        org_unit: "00003".into(),
+        value: "5".into(),
+        comment: None,
+    }];
+    t.db.import_data_values("test", "again.json", &registry, raw).await.unwrap();
+    assert_eq!(province("2025-09-01").await, Some(entered(1, 69) + 5.0));
+    assert_eq!(province("2025-10-31").await, Some(entered(1, 69) + 5.0));
 }

@@ -600,7 +600,7 @@ pub(super) async fn build(
         chrome: Chrome::new(state, access),
         indicators: known.iter().map(|i| (i.code.clone(), i.name.clone(), asked.contains(&i.code))).collect(),
         unit_name: area.name.clone(),
-        unit_choices: unit_choices(state, &registry, access, Permission::ViewReports, at),
+        unit_choices: unit_choices(state, &registry, access, Permission::ViewReports, at).await?,
         title_line: format!("{} ({}) · theo cơ cấu ngày {}", area.name, area.code, at_text),
         unit: unit_code,
         depth: depth.word(),

@@ -172,7 +172,7 @@ pub async fn compare(
             export,
             marks: MARKS,
             unit_name: unit.name.clone(),
-            unit_choices: unit_choices(&state, &registry, &access, Permission::ViewReports, at),
+            unit_choices: unit_choices(&state, &registry, &access, Permission::ViewReports, at).await?,
             unit: unit_code,
             at: format_vn(at),
             months,

@@ -251,7 +251,8 @@ pub async fn dashboards(State(state): State<AppState>, access: Access, Query(q):
                 shared: all.iter().filter(|d| !mine(d) && opens(&registry, &access, d)).map(row).collect(),
                 editing,
                 roles: Role::ALL.iter().map(|r| (r.as_str(), r.vietnamese())).collect(),
-                unit_choices: unit_choices(&state, &registry, &access, Permission::ViewReports, today_in_vietnam()),
+                unit_choices: unit_choices(&state, &registry, &access, Permission::ViewReports, today_in_vietnam())
+                    .await?,
             })
         }
         .await,

@@ -167,7 +167,8 @@ pub async fn output(
                 &access,
                 Permission::ViewReports,
                 period.end(),
-            ),
+            )
+            .await?,
             unit,
             periods: periods.iter().map(|p| (p.to_string(), p.label())).collect(),
             period: period.to_string(),

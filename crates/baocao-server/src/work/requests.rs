@@ -191,7 +191,7 @@ async fn offered(
         .filter(|v| access.can(registry, Permission::ManageCatalog, Target::Unit { unit: v, day: today, form: None }))
         .map(|v| (v.code.clone(), v.name.clone()))
         .collect();
-    let units = unit_choices(state, registry, access, Permission::ManageCatalog, today);
+    let units = unit_choices(state, registry, access, Permission::ManageCatalog, today).await?;
     Ok((forms, units, areas))
 }
 

@@ -1,0 +1,101 @@
+//! What was read from the database, kept in memory while what it was read
+//! from stays put: a map that empties itself when the revisions it was
+//! filled at ([`FigureRevisions`]: values and reports, catalog, access,
+//! registry) change, whichever process changed them.
+//!
+//! Whoever fills it reads the revisions *before* reading the data: a write
+//! in between makes what is kept newer than its revisions say, never
+//! older, and the next use, seeing other revisions, starts over.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+
+use crate::catalog::FigureRevisions;
+
+/// Answers by key, kept at one set of revisions, at most `most` units of
+/// size (numbers, figures) in all: past it, the memory starts over.
+pub struct Kept<K, V> {
+    inner: Mutex<Inner<K, V>>,
+    most: usize,
+}
+
+struct Inner<K, V> {
+    revisions: Option<FigureRevisions>,
+    answers: HashMap<K, V>,
+    size: usize,
+}
+
+impl<K: Eq + Hash, V: Clone> Kept<K, V> {
+    /// An empty memory holding at most `most` units of size.
+    pub fn new(most: usize) -> Self {
+        Kept { inner: Mutex::new(Inner { revisions: None, answers: HashMap::new(), size: 0 }), most }
+    }
+
+    /// The answer kept for `key` at `revisions`. Other revisions than those
+    /// kept mean the data changed (or, for a caller that read them just
+    /// before a change, will have): what is kept is dropped.
+    pub fn get(&self, revisions: FigureRevisions, key: &K) -> Option<V> {
+        let mut inner = self.inner.lock().expect("not poisoned");
+        if inner.revisions != Some(revisions) {
+            *inner = Inner { revisions: Some(revisions), answers: HashMap::new(), size: 0 };
+            return None;
+        }
+        inner.answers.get(key).cloned()
+    }
+
+    /// Keeps `answer` (of `size` units) read at `revisions`, unless the
+    /// data changed meanwhile. An answer kept before under the same key is
+    /// replaced (its size stays counted until the memory starts over).
+    pub fn put(&self, revisions: FigureRevisions, key: K, answer: V, size: usize) {
+        let mut inner = self.inner.lock().expect("not poisoned");
+        if inner.revisions != Some(revisions) {
+            return;
+        }
+        if inner.size + size > self.most {
+            inner.answers.clear();
+            inner.size = 0;
+        }
+        inner.size += size;
+        inner.answers.insert(key, answer);
+    }
+}
+
+impl<K, V> std::fmt::Debug for Kept<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let size = self.inner.lock().map(|i| i.size).unwrap_or_default();
+        f.debug_struct("Kept").field("size", &size).field("most", &self.most).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn revisions(values: i64) -> FigureRevisions {
+        FigureRevisions::from([values, 0, 0, 0])
+    }
+
+    #[test]
+    fn an_answer_is_kept_until_the_data_changes() {
+        let kept = Kept::new(10);
+        assert_eq!(kept.get(revisions(1), &"a"), None);
+        kept.put(revisions(1), "a", 7u32, 1);
+        assert_eq!(kept.get(revisions(1), &"a"), Some(7));
+        // Values written: dropped, and not kept again from a reading that
+        // began before.
+        assert_eq!(kept.get(revisions(2), &"a"), None);
+        kept.put(revisions(1), "a", 7u32, 1);
+        assert_eq!(kept.get(revisions(2), &"a"), None);
+    }
+
+    #[test]
+    fn memory_starts_over_past_its_bound() {
+        let kept = Kept::new(10);
+        kept.get(revisions(1), &"a");
+        kept.put(revisions(1), "a", 1u32, 10);
+        kept.put(revisions(1), "b", 2u32, 1);
+        assert_eq!(kept.get(revisions(1), &"a"), None);
+        assert_eq!(kept.get(revisions(1), &"b"), Some(2));
+    }
+}
