@@ -38,7 +38,7 @@ impl Default for Figures {
 impl Figures {
     /// The answer of type `T` kept for `key` at `revisions`.
     pub(crate) fn get<T: Any + Send + Sync>(&self, revisions: FigureRevisions, key: &str) -> Option<Arc<T>> {
-        self.0.get(revisions, &key.to_string())?.downcast::<T>().ok()
+        self.0.get(revisions, key)?.downcast::<T>().ok()
     }
 
     /// Keeps `answer` (of `figures` figures) composed at `revisions`, unless

@@ -232,34 +232,49 @@ impl<'a> ComposeContext<'a> {
     }
 
     /// The figure of a plain indicator (no formula, nothing filed by
-    /// agencies for it this period) made of `shares`, from numbers already
-    /// read for every unit of `shares`: what [`Db::compose_indicator`]
-    /// answers, without listing its sources. An error for what does not
-    /// aggregate; `None` when the general path must answer.
+    /// agencies for it this period) made of `shares` (without `withheld`
+    /// sources the asker may not see), from numbers already read for every
+    /// unit of `shares`: what [`Db::compose_indicator`] answers, without
+    /// listing its sources. An error for what does not aggregate; `None`
+    /// when the general path must answer.
     pub(crate) fn plain_figure(
         &self,
         indicator: &Indicator,
         period: &Period,
         shares: &[Contribution],
-    ) -> Option<Result<Option<f64>, String>> {
+        withheld: usize,
+    ) -> Option<Result<baocao_core::restate::Composed, String>> {
         if indicator.aggregation.formula().is_some() {
             return None;
         }
-        let cache = self.numbers.lock().expect("not poisoned");
-        let numbers = cache.get(period)?;
-        if numbers.filed.contains_key(&indicator.code) {
-            return None;
-        }
-        let by_code = numbers.values.get(&indicator.code);
-        let present: Vec<(f64, f64)> = shares
-            .iter()
-            .filter_map(|c| {
-                let stored = by_code?.get(&c.unit.code)?;
-                let (_, value) = stored.iter().find(|(key, _)| key.valid_from == c.unit.validity.from)?;
-                Some((*value, c.weight))
-            })
-            .collect();
-        Some(baocao_core::restate::aggregate(&indicator.aggregation, &present, shares.len()))
+        let present: Vec<(f64, f64)> = {
+            let cache = self.numbers.lock().expect("not poisoned");
+            let numbers = cache.get(period)?;
+            if numbers.filed.contains_key(&indicator.code) {
+                return None;
+            }
+            let by_code = numbers.values.get(&indicator.code);
+            shares
+                .iter()
+                .filter_map(|c| {
+                    let stored = by_code?.get(&c.unit.code)?;
+                    let (_, value) = stored.iter().find(|(key, _)| key.valid_from == c.unit.validity.from)?;
+                    Some((*value, c.weight))
+                })
+                .collect()
+        };
+        let value = match baocao_core::restate::aggregate(&indicator.aggregation, &present, shares.len()) {
+            Ok(value) => value,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(Ok(baocao_core::restate::Composed {
+            value,
+            estimated: shares.iter().any(|c| c.estimated),
+            sources: Vec::new(),
+            components: Default::default(),
+            withheld,
+            pulled: self.any_pulled(&indicator.code, period, shares),
+        }))
     }
 
     /// Whether the number of `indicator` of any unit of `shares` in
@@ -363,9 +378,9 @@ impl Db {
         period: &Period,
         units: &[&str],
     ) -> Result<(), StoreError> {
-        let unread = |numbers: Option<&PeriodNumbers>| -> Vec<String> {
+        let unread = |numbers: Option<&PeriodNumbers>| -> Vec<&str> {
             let known = numbers.map(|n| &n.codes);
-            units.iter().filter(|c| !known.is_some_and(|k| k.contains(**c))).map(|c| c.to_string()).collect()
+            units.iter().copied().filter(|c| !known.is_some_and(|k| k.contains(*c))).collect()
         };
         let mine = ctx.numbers.lock().expect("not poisoned").get(period).cloned();
         if unread(mine.as_deref()).is_empty() {
@@ -383,7 +398,6 @@ impl Db {
             ctx.numbers.lock().expect("not poisoned").insert(*period, base.expect("every unit was read"));
             return Ok(());
         }
-        let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
         let only = ctx.only.as_deref();
         let read = self.numbers_of_units(period, &missing, ctx.counting, only).await?;
         let filed = self.filed_numbers(period, &missing, ctx.counting, only).await?;
@@ -653,17 +667,7 @@ impl Db {
         // The unit itself: what agencies filed about it is read with it.
         units.push(code);
         self.read_numbers(ctx, period, &units).await?;
-        match ctx.plain_figure(indicator, period, &shown) {
-            Some(Ok(value)) => Ok(Some(baocao_core::restate::Composed {
-                value,
-                estimated: shown.iter().any(|c| c.estimated),
-                sources: Vec::new(),
-                components: Default::default(),
-                withheld,
-                pulled: ctx.any_pulled(&indicator.code, period, &shown),
-            })),
-            Some(Err(_)) | None => Ok(None),
-        }
+        Ok(ctx.plain_figure(indicator, period, &shown, withheld).and_then(Result::ok))
     }
 
     /// The value of `indicator` for unit `code` in `period`, in the

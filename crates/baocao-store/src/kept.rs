@@ -35,7 +35,10 @@ impl<K: Eq + Hash, V: Clone> Kept<K, V> {
     /// The answer kept for `key` at `revisions`. Other revisions than those
     /// kept mean the data changed (or, for a caller that read them just
     /// before a change, will have): what is kept is dropped.
-    pub fn get(&self, revisions: FigureRevisions, key: &K) -> Option<V> {
+    pub fn get<Q: Eq + Hash + ?Sized>(&self, revisions: FigureRevisions, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
         let mut inner = self.inner.lock().expect("not poisoned");
         if inner.revisions != Some(revisions) {
             *inner = Inner { revisions: Some(revisions), answers: HashMap::new(), size: 0 };

@@ -99,11 +99,9 @@ impl Db {
             self.read_numbers(&ctx, period, &sources).await?;
             let mut cells = Vec::new();
             for (code, (shown, withheld)) in query.units.iter().zip(&shares) {
-                let (shown, withheld) = (shown.as_slice(), *withheld);
-                let estimated = shown.iter().any(|c| c.estimated);
                 for indicator in &asked {
-                    let (value, estimated, withheld, pulled) = match ctx.plain_figure(indicator, period, shown) {
-                        Some(Ok(value)) => (value, estimated, withheld, ctx.any_pulled(&indicator.code, period, shown)),
+                    let c = match ctx.plain_figure(indicator, period, shown, *withheld) {
+                        Some(Ok(c)) => c,
                         // What does not aggregate is left blank, as on every page.
                         Some(Err(_)) => continue,
                         None => {
@@ -111,18 +109,18 @@ impl Db {
                             let Some(c) = self.compose_or_blank(&ctx, indicator, code, *period, at).await? else {
                                 continue;
                             };
-                            (c.value, c.estimated, c.withheld, c.pulled)
+                            c
                         }
                     };
-                    if let Some(value) = value {
+                    if let Some(value) = c.value {
                         cells.push(Cell {
                             indicator: indicator.code.clone(),
                             unit: code.clone(),
                             period: *period,
                             value,
-                            estimated,
-                            withheld,
-                            pulled,
+                            estimated: c.estimated,
+                            withheld: c.withheld,
+                            pulled: c.pulled,
                         });
                     }
                 }

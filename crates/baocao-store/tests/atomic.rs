@@ -13,11 +13,11 @@ use baocao_core::datavalue::RawValue;
 use baocao_core::form::Column;
 use baocao_core::regime::{Regime, UnitSelector};
 use baocao_core::workflow::Action;
-use baocao_core::{Change, NewUnit, Period, Periodicity, Reorganization, UnitKind};
+use baocao_core::{Period, Periodicity, Reorganization, UnitKind};
 use baocao_store::idempotency::{Held, Keyed};
 use baocao_store::reports::ReportRequest;
 use baocao_store::{Backend, Db, StoreError, with_pool};
-use baocao_testkit::{TestDb, counted_indicators, input_form, reorganization, unit};
+use baocao_testkit::{TestDb, counted_indicators, input_form, merge_communes, reorganization, unit};
 use chrono::NaiveDate;
 
 type Step = for<'a> fn(&'a Db) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
@@ -27,20 +27,7 @@ fn day(s: &str) -> NaiveDate {
 }
 
 fn merge_into_an(key: &str, effective: &str) -> Reorganization {
-    reorganization(
-        key,
-        effective,
-        vec![Change::Merge {
-            codes: vec!["00001".into(), "00002".into()],
-            into: NewUnit {
-                code: "00001".into(),
-                name: "Xã An".into(),
-                kind: UnitKind::Commune,
-                level: None,
-                parent_code: Some("01".into()),
-            },
-        }],
-    )
+    reorganization(key, effective, vec![merge_communes(&["00001", "00002"], "00001", "Xã An", "01")])
 }
 
 fn regime() -> Regime {

@@ -3,11 +3,11 @@
 //! years of months, and for an asker who may not see every source.
 
 use baocao_core::datavalue::RawValue;
-use baocao_core::{Change, NewUnit, Period, UnitKind, UnitVersion};
+use baocao_core::{Period, UnitKind, UnitVersion};
 use baocao_store::Db;
 use baocao_store::compose::{Audience, Counting, Visibility};
 use baocao_store::restated::{Cell, TableQuery};
-use baocao_testkit::{TestDb, counted_indicators, reorganization, unit};
+use baocao_testkit::{TestDb, counted_indicators, merge_communes, reorganization, unit};
 use chrono::NaiveDate;
 
 fn day(s: &str) -> NaiveDate {
@@ -40,16 +40,7 @@ async fn merged_province() -> TestDb {
     t.db.apply_reorganization(baseline, &reorganization("baseline", "2020-01-01", vec![]), false, "test", &|_| {})
         .await
         .unwrap();
-    let merge = Change::Merge {
-        codes: vec!["00001".into(), "00002".into()],
-        into: NewUnit {
-            code: "00001".into(),
-            name: "Xã An".into(),
-            kind: UnitKind::Commune,
-            level: None,
-            parent_code: Some("01".into()),
-        },
-    };
+    let merge = merge_communes(&["00001", "00002"], "00001", "Xã An", "01");
     t.db.apply_reorganization(vec![], &reorganization("merge", "2025-07-01", vec![merge]), false, "test", &|_| {})
         .await
         .unwrap();

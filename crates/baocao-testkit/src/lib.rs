@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use baocao_core::form::{Column, Form, FormKind, FormRow, Rule};
 use baocao_core::{
-    Aggregation, Change, Indicator, ReorgInfo, Reorganization, UnitKind, UnitVersion, Validity, ValueType,
+    Aggregation, Change, Indicator, NewUnit, ReorgInfo, Reorganization, UnitKind, UnitVersion, Validity, ValueType,
 };
 use baocao_store::Db;
 use sqlx::Connection;
@@ -127,6 +127,21 @@ pub fn unit(code: &str, name: &str, kind: UnitKind, level: u8, parent: Option<&s
         validity: Validity::default(),
         archive_note: None,
         agency: None,
+    }
+}
+
+/// Communes `codes` merged into commune `into` (one of them keeping its
+/// code, or a new one) named `name`, under `parent`.
+pub fn merge_communes(codes: &[&str], into: &str, name: &str, parent: &str) -> Change {
+    Change::Merge {
+        codes: codes.iter().map(|c| c.to_string()).collect(),
+        into: NewUnit {
+            code: into.into(),
+            name: name.into(),
+            kind: UnitKind::Commune,
+            level: None,
+            parent_code: Some(parent.into()),
+        },
     }
 }
 

@@ -101,12 +101,9 @@ async fn main() {
     for (label, path, cookie) in pages {
         let mut times = Vec::with_capacity(requests);
         for i in 0..requests + 5 {
-            let t = Instant::now();
-            let res = client.get(format!("{base}{path}")).header("cookie", cookie.as_str()).send().await.unwrap();
-            assert_eq!(res.status().as_u16(), 200, "{path}");
-            res.bytes().await.unwrap();
+            let took = timed_get(&client, &format!("{base}{path}"), cookie).await;
             if i >= 5 {
-                times.push(t.elapsed());
+                times.push(took);
             }
         }
         print_times(label, times);
@@ -150,11 +147,7 @@ async fn main() {
         }
         for submitted in ["", "&submitted=1"] {
             let url = format!("{base}/output?period={}{submitted}", month.format("%Y%m"));
-            let t = Instant::now();
-            let res = client.get(&url).header("cookie", &admin).send().await.unwrap();
-            assert_eq!(res.status().as_u16(), 200, "{url}");
-            res.bytes().await.unwrap();
-            times.push(t.elapsed());
+            times.push(timed_get(&client, &url, &admin).await);
         }
     }
     print_times("province total, one at a time", times);
@@ -196,14 +189,19 @@ async fn main() {
             assert_eq!(summary.import_count.imported + summary.import_count.updated, 1, "{summary:?}");
             let day = start + chrono::Days::new((1000 + n * 500 + i) as u64);
             let url = format!("{base}{path}{}", day.format("%d/%m/%Y"));
-            let t = Instant::now();
-            let res = client.get(&url).header("cookie", &admin).send().await.unwrap();
-            assert_eq!(res.status().as_u16(), 200, "{url}");
-            res.bytes().await.unwrap();
-            times.push(t.elapsed());
+            times.push(timed_get(&client, &url, &admin).await);
         }
         print_times(label, times);
     }
+}
+
+/// The time of one page, its body read to the end; it must answer 200.
+async fn timed_get(client: &reqwest::Client, url: &str, cookie: &str) -> Duration {
+    let t = Instant::now();
+    let res = client.get(url).header("cookie", cookie).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{url}");
+    res.bytes().await.unwrap();
+    t.elapsed()
 }
 
 /// Clients at once, each signed in with `cookie` and sending `each`
@@ -226,13 +224,9 @@ impl Load<'_> {
                 tokio::spawn(async move {
                     let mut times = Vec::with_capacity(each);
                     for i in 0..each + warm {
-                        let url = url(c, i);
-                        let t = Instant::now();
-                        let res = client.get(&url).header("cookie", &cookie).send().await.unwrap();
-                        assert_eq!(res.status().as_u16(), 200, "{url}");
-                        res.bytes().await.unwrap();
+                        let took = timed_get(&client, &url(c, i), &cookie).await;
                         if i >= warm {
-                            times.push(t.elapsed());
+                            times.push(took);
                         }
                     }
                     times
