@@ -538,6 +538,13 @@ test("the province's dashboard opens on its approvers' home page; a leader share
     const rows = page.locator("table.pivot tbody tr");
     assert.equal(await rows.count(), 1);
     assert.match(await rows.first().locator("th").innerText(), /Ngọk Bay/);
+    // The whole dashboard leaves as one workbook, a sheet for each view.
+    const [book] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: /^Tải bảng tính \(XLSX\)/ }).click(),
+    ]);
+    assert.match(book.suggestedFilename(), /^bang-dieu-hanh-\d+\.xlsx$/);
+    assert.equal((await readFile(await book.path())).subarray(0, 2).toString(), "PK", "a workbook (a zip)");
     await signOut(page);
   });
 });

@@ -83,15 +83,24 @@ fn sheet_top(
 ) -> Result<(), XlsxError> {
     let last_col = (columns.max(1) - 1) as u16;
     sheet.set_name(FORM_SHEET)?;
-    sheet.merge_range(0, 0, 0, last_col, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", &f.title)?;
-    sheet.merge_range(1, 0, 1, last_col, "Độc lập - Tự do - Hạnh phúc", &f.motto)?;
+    // Across the table's columns; a table of one column (or none: a
+    // dashboard's view that says why it cannot be shown) has nothing to merge.
+    let across = |sheet: &mut rust_xlsxwriter::Worksheet, row: u32, text: &str, format: &Format| {
+        if last_col == 0 {
+            sheet.write_string_with_format(row, 0, text, format).map(|_| ())
+        } else {
+            sheet.merge_range(row, 0, row, last_col, text, format).map(|_| ())
+        }
+    };
+    across(sheet, 0, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", &f.title)?;
+    across(sheet, 1, "Độc lập - Tự do - Hạnh phúc", &f.motto)?;
     if demo {
         // On the sheet and on every printed page.
         let mark = Format::new().set_bold().set_font_color("#B71C1C").set_align(FormatAlign::Center);
-        sheet.merge_range(2, 0, 2, last_col, DEMO_MARK, &mark)?;
+        across(sheet, 2, DEMO_MARK, &mark)?;
         sheet.set_header(format!("&C&\"-,Bold\"{DEMO_MARK}"));
     }
-    sheet.merge_range(3, 0, 3, last_col, &title.to_uppercase(), &f.title)?;
+    across(sheet, 3, &title.to_uppercase(), &f.title)?;
     Ok(())
 }
 
@@ -263,8 +272,34 @@ pub fn write_consolidated(view: &Consolidated, demo: bool) -> Result<Vec<u8>, Xl
 /// in a note of the cell, and the table's notes below it.
 pub fn write_table(table: &Table, demo: bool) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
+    table_sheet(workbook.add_worksheet(), table, demo)?;
+    workbook.save_to_buffer()
+}
+
+/// Writes several tables (a dashboard's views), each on a sheet of its own
+/// as [`write_table`] writes one, named by its name in the list, numbered.
+pub fn write_tables(tables: &[(&str, &Table)], demo: bool) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    for (n, (name, table)) in tables.iter().enumerate() {
+        let sheet = workbook.add_worksheet();
+        table_sheet(sheet, table, demo)?;
+        sheet.set_name(sheet_name(n + 1, name))?;
+    }
+    workbook.save_to_buffer()
+}
+
+/// A sheet's name for the `n`th table, named `name`: numbered, so two
+/// tables of one name stay apart, and kept to what spreadsheets accept (at
+/// most 31 characters, none of `[]:*?/\`, no apostrophe at either end).
+fn sheet_name(n: usize, name: &str) -> String {
+    let clean: String = name.chars().map(|c| if "[]:*?/\\'".contains(c) { ' ' } else { c }).collect();
+    let named: String = format!("{n}. {}", clean.trim()).chars().take(31).collect();
+    named.trim_end().to_string()
+}
+
+/// One table on `sheet`, as [`write_table`] describes.
+fn table_sheet(sheet: &mut rust_xlsxwriter::Worksheet, table: &Table, demo: bool) -> Result<(), XlsxError> {
     let f = Formats::new();
-    let sheet = workbook.add_worksheet();
     sheet_top(sheet, &f, &table.title, table.headings.len(), demo)?;
     let mut row = 4;
     for line in &table.lines {
@@ -313,7 +348,7 @@ pub fn write_table(table: &Table, demo: bool) -> Result<Vec<u8>, XlsxError> {
         sheet.set_column_width(j as u16, width as f64 + 2.0)?;
     }
     sheet.set_freeze_panes(header + 1, 0)?;
-    workbook.save_to_buffer()
+    Ok(())
 }
 
 pub fn cell_name(row: u32, col: u32) -> String {
@@ -582,6 +617,24 @@ mod round_trip {
         assert_eq!(sheet.get_value((7, 1)), Some(&Data::Float(1234.5)), "a figure stays a number");
         assert_eq!(text(8, 1), "");
         assert_eq!(text(10, 0), "* có phần ước tính");
+    }
+
+    #[test]
+    fn tables_go_on_sheets_of_their_own_named_as_spreadsheets_accept() {
+        use calamine::{Reader, Xlsx};
+        let table = |title: &str| Table { title: title.into(), headings: vec!["Tháng".into()], ..Default::default() };
+        // The second as a view that cannot be shown: no column at all.
+        let (first, second) = (table("Hồ sơ"), Table { headings: Vec::new(), ..table("Chất lượng") });
+        // One name twice, too long, with what a sheet's name may not hold.
+        let name = "'Hồ sơ [tỉnh]: tiếp nhận/giải quyết theo tháng'";
+        let bytes = write_tables(&[(name, &first), (name, &second)], false).unwrap();
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let names = book.sheet_names();
+        assert_eq!(names, ["1. Hồ sơ  tỉnh   tiếp nhận giải", "2. Hồ sơ  tỉnh   tiếp nhận giải"]);
+        for (sheet, title) in names.iter().zip(["HỒ SƠ", "CHẤT LƯỢNG"]) {
+            let range = book.worksheet_range(sheet).unwrap();
+            assert_eq!(range.get_value((3, 0)).map(|d| d.to_string()), Some(title.to_string()));
+        }
     }
 
     #[test]

@@ -52,6 +52,13 @@ impl Catalog {
 pub(crate) const BUMP_VALUES_REVISION: &str =
     "UPDATE cache_revisions SET revision = revision + 1 WHERE name = 'values'";
 
+/// Bumps the revision of one period's values and reports (`$1`, migration
+/// `0031_period_revisions`), after [`BUMP_VALUES_REVISION`] in the same
+/// transaction: that row's lock makes writers take turns, so two bumping
+/// several periods never wait on each other's.
+pub(crate) const BUMP_PERIOD_REVISION: &str = "INSERT INTO period_revisions (period, revision) VALUES ($1, 1)
+     ON CONFLICT (period) DO UPDATE SET revision = period_revisions.revision + 1";
+
 /// What every composed figure depends on, as revisions: stored values and
 /// reports, the catalog, access (grants, tokens) and the registry. Equal
 /// revisions mean an equal figure for the same question and asker.
@@ -61,6 +68,15 @@ pub struct FigureRevisions([i64; 4]);
 impl From<[i64; 4]> for FigureRevisions {
     fn from(revisions: [i64; 4]) -> Self {
         FigureRevisions(revisions)
+    }
+}
+
+impl FigureRevisions {
+    /// The revisions without that of values and reports: what a period's
+    /// numbers depend on besides their own period's revision.
+    pub(crate) fn without_values(self) -> Self {
+        let [_, catalog, access, registry] = self.0;
+        FigureRevisions([0, catalog, access, registry])
     }
 }
 
@@ -80,6 +96,15 @@ impl Db {
                           (SELECT revision FROM registry_revision WHERE id = 1)";
         let read: (i64, i64, i64, i64) = with_pool!(self, |pool| sqlx::query_as(sql).fetch_one(pool).await?);
         Ok(FigureRevisions([read.0, read.1, read.2, read.3]))
+    }
+
+    /// The revision of each period whose values or reports were ever
+    /// written (a period absent is at 0): a row per period, some hundreds
+    /// over years of months, quarters and years.
+    pub(crate) async fn period_revisions(&self) -> Result<HashMap<String, i64>, StoreError> {
+        let sql = "SELECT period, revision FROM period_revisions";
+        let rows: Vec<(String, i64)> = with_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
+        Ok(rows.into_iter().collect())
     }
 }
 

@@ -109,7 +109,7 @@ pub(crate) struct ComposeContext<'a> {
     numbers: std::sync::Mutex<HashMap<Period, Arc<PeriodNumbers>>>,
     /// The revisions the numbers are read at, once read: what the numbers
     /// kept between compositions ([`KeptNumbers`]) are checked against.
-    revisions: std::sync::Mutex<Option<FigureRevisions>>,
+    revisions: std::sync::Mutex<Option<Arc<NumbersRevisions>>>,
     /// The indicators whose numbers are read (those asked and those their
     /// formulas name); every indicator when absent. A figure of one
     /// indicator then costs the same however many others are stored.
@@ -123,11 +123,27 @@ pub(crate) struct ComposeContext<'a> {
 pub(crate) type SharedContributions = Arc<Vec<Contribution>>;
 
 /// The numbers kept between compositions, by period, rule of counting and
-/// indicators read (all when absent): the next question about the same
-/// months (another structure day, another page) reads none of them again
-/// while no value, report, catalog or registry changes.
+/// indicators read (all when absent), each with its period's revision: the
+/// next question about the same months (another structure day, another
+/// page) reads none of them again while no value or report of that period
+/// changes, nor the catalog, access or the registry. A report filed this
+/// month leaves the numbers of the months before kept.
 #[derive(Debug)]
-pub(crate) struct KeptNumbers(Kept<NumbersKey, Arc<PeriodNumbers>>);
+pub(crate) struct KeptNumbers(Kept<NumbersKey, (i64, Arc<PeriodNumbers>)>);
+
+/// What a composition's numbers are read at: the revisions of all but
+/// values (see [`FigureRevisions::without_values`]) and each period's own.
+#[derive(Debug)]
+struct NumbersRevisions {
+    others: FigureRevisions,
+    periods: HashMap<String, i64>,
+}
+
+impl NumbersRevisions {
+    fn of(&self, period: &Period) -> i64 {
+        self.periods.get(&period.to_string()).copied().unwrap_or(0)
+    }
+}
 
 /// A period, a rule of counting and the indicators read (all when absent).
 type NumbersKey = (Period, Counting, Option<Vec<String>>);
@@ -387,11 +403,15 @@ impl Db {
             return Ok(());
         }
         let revisions = self.numbers_revisions(ctx).await?;
+        let revision = revisions.of(period);
         let key = (*period, ctx.counting, ctx.only.clone());
         let kept = &self.shared().numbers.0;
         // What is kept holds what this composition read before (it was kept
         // then), unless the memory started over: then begin from its own.
-        let base = kept.get(revisions, &key).filter(|k| mine.as_ref().is_none_or(|m| m.codes.is_subset(&k.codes)));
+        let base = kept
+            .get(revisions.others, &key)
+            .and_then(|(at, numbers)| (at == revision).then_some(numbers))
+            .filter(|k| mine.as_ref().is_none_or(|m| m.codes.is_subset(&k.codes)));
         let base = base.or(mine);
         let missing = unread(base.as_deref());
         if missing.is_empty() {
@@ -416,19 +436,20 @@ impl Db {
         }
         let size = entry.size();
         let entry = Arc::new(entry);
-        kept.put(revisions, key, entry.clone(), size);
+        kept.put(revisions.others, key, (revision, entry.clone()), size);
         ctx.numbers.lock().expect("not poisoned").insert(*period, entry);
         Ok(())
     }
 
     /// The revisions `ctx` reads its numbers at: read before its first
     /// numbers, then the same for all of them.
-    async fn numbers_revisions(&self, ctx: &ComposeContext<'_>) -> Result<FigureRevisions, StoreError> {
-        if let Some(revisions) = *ctx.revisions.lock().expect("not poisoned") {
+    async fn numbers_revisions(&self, ctx: &ComposeContext<'_>) -> Result<Arc<NumbersRevisions>, StoreError> {
+        if let Some(revisions) = ctx.revisions.lock().expect("not poisoned").clone() {
             return Ok(revisions);
         }
-        let revisions = self.figure_revisions().await?;
-        *ctx.revisions.lock().expect("not poisoned") = Some(revisions);
+        let others = self.figure_revisions().await?.without_values();
+        let revisions = Arc::new(NumbersRevisions { others, periods: self.period_revisions().await? });
+        *ctx.revisions.lock().expect("not poisoned") = Some(revisions.clone());
         Ok(revisions)
     }
 

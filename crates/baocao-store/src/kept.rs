@@ -22,7 +22,8 @@ pub struct Kept<K, V> {
 
 struct Inner<K, V> {
     revisions: Option<FigureRevisions>,
-    answers: HashMap<K, V>,
+    /// Each answer with its size.
+    answers: HashMap<K, (V, usize)>,
     size: usize,
 }
 
@@ -44,23 +45,26 @@ impl<K: Eq + Hash, V: Clone> Kept<K, V> {
             *inner = Inner { revisions: Some(revisions), answers: HashMap::new(), size: 0 };
             return None;
         }
-        inner.answers.get(key).cloned()
+        inner.answers.get(key).map(|(answer, _)| answer.clone())
     }
 
     /// Keeps `answer` (of `size` units) read at `revisions`, unless the
     /// data changed meanwhile. An answer kept before under the same key is
-    /// replaced (its size stays counted until the memory starts over).
+    /// replaced.
     pub fn put(&self, revisions: FigureRevisions, key: K, answer: V, size: usize) {
         let mut inner = self.inner.lock().expect("not poisoned");
         if inner.revisions != Some(revisions) {
             return;
+        }
+        if let Some((_, replaced)) = inner.answers.remove(&key) {
+            inner.size -= replaced;
         }
         if inner.size + size > self.most {
             inner.answers.clear();
             inner.size = 0;
         }
         inner.size += size;
-        inner.answers.insert(key, answer);
+        inner.answers.insert(key, (answer, size));
     }
 }
 
@@ -100,5 +104,16 @@ mod tests {
         kept.put(revisions(1), "b", 2u32, 1);
         assert_eq!(kept.get(revisions(1), &"a"), None);
         assert_eq!(kept.get(revisions(1), &"b"), Some(2));
+    }
+
+    #[test]
+    fn an_answer_replaced_gives_back_its_size() {
+        let kept = Kept::new(10);
+        kept.get(revisions(1), &"a");
+        kept.put(revisions(1), "a", 1u32, 6);
+        kept.put(revisions(1), "b", 2u32, 3);
+        // Were "a"'s first size still counted, 6 + 3 + 6 would start over.
+        kept.put(revisions(1), "a", 3u32, 6);
+        assert_eq!((kept.get(revisions(1), &"a"), kept.get(revisions(1), &"b")), (Some(3), Some(2)));
     }
 }

@@ -333,6 +333,10 @@ impl Db {
                 let rows = serde_json::to_string(&accepted).expect("plain data serializes");
                 sqlx::query(dialect.upsert_reports).bind(&rows).bind(now).execute(&mut *conn).await?;
                 sqlx::query(crate::catalog::BUMP_VALUES_REVISION).execute(&mut *conn).await?;
+                let periods: std::collections::BTreeSet<&str> = accepted.iter().map(|a| a.period.as_str()).collect();
+                for period in periods {
+                    sqlx::query(crate::catalog::BUMP_PERIOD_REVISION).bind(period).execute(&mut *conn).await?;
+                }
                 sqlx::query(dialect.insert_revisions).bind(&rows).bind(now).execute(&mut *conn).await?;
                 for event in accepted.iter().filter_map(|a| a.event.as_ref()) {
                     sqlx::query(INSERT_EVENT)

@@ -149,6 +149,8 @@ impl Db {
                 values.len()
             )));
         }
+        // In order: writers bump the periods they touch one way round.
+        let periods: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.period.as_str()).collect();
         let now = Utc::now();
         let (kind, label, feed_run) = match origin {
             Origin::Import { label } => ("import", label, None),
@@ -167,6 +169,9 @@ impl Db {
             .await?;
             let written = conn.write_values(&rows, source, now).await?;
             sqlx::query(crate::catalog::BUMP_VALUES_REVISION).execute(&mut *conn).await?;
+            for period in &periods {
+                sqlx::query(crate::catalog::BUMP_PERIOD_REVISION).bind(*period).execute(&mut *conn).await?;
+            }
             written
         });
         // Bulk loads are recorded by count and fingerprint: the values

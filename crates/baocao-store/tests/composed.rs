@@ -177,22 +177,36 @@ async fn numbers_kept_from_one_composition_give_way_to_a_value_written_after_it(
     let registry = t.db.load_registry().await.unwrap();
     let everyone = Audience::everywhere(Counting::APPROVED);
     let october = Period::Month { year: 2025, month: 10 };
-    let province = |at: &'static str| {
+    let september = Period::Month { year: 2025, month: 9 };
+    let province = |period: Period, at: &'static str| {
         let (db, registry) = (&t.db, &registry);
-        async move { db.query_value(registry, "CT01", "01", &october, Some(day(at)), everyone).await.unwrap().value }
+        async move { db.query_value(registry, "CT01", "01", &period, Some(day(at)), everyone).await.unwrap().value }
     };
-    assert_eq!(province("2025-10-31").await, Some(entered(1, 69) + entered(3, 69)));
+    let write = |period: Period, value: &'static str| {
+        let (db, registry) = (&t.db, &registry);
+        let raw = vec![RawValue {
+            index: 0,
+            data_element: "CT01".into(),
+            period: period.to_string(),
+            org_unit: "00003".into(),
+            value: value.into(),
+            comment: None,
+        }];
+        async move { db.import_data_values("test", "again.json", registry, raw).await.unwrap() }
+    };
+    assert_eq!(province(october, "2025-10-31").await, Some(entered(1, 69) + entered(3, 69)));
+    assert_eq!(province(september, "2025-09-30").await, Some(entered(1, 68) + entered(3, 68)));
     // Another structure day reads the same month: its numbers are kept.
-    assert_eq!(province("2025-08-01").await, Some(entered(1, 69) + entered(3, 69)));
-    let raw = vec![RawValue {
-        index: 0,
-        data_element: "CT01".into(),
-        period: october.to_string(),
-        org_unit: "00003".into(),
-        value: "5".into(),
-        comment: None,
-    }];
-    t.db.import_data_values("test", "again.json", &registry, raw).await.unwrap();
-    assert_eq!(province("2025-09-01").await, Some(entered(1, 69) + 5.0));
-    assert_eq!(province("2025-10-31").await, Some(entered(1, 69) + 5.0));
+    assert_eq!(province(october, "2025-08-01").await, Some(entered(1, 69) + entered(3, 69)));
+    write(october, "5").await;
+    assert_eq!(province(october, "2025-09-01").await, Some(entered(1, 69) + 5.0));
+    assert_eq!(province(october, "2025-10-31").await, Some(entered(1, 69) + 5.0));
+    // Each month's numbers give way to a value of their own month, and
+    // only to that: October's stay as they are.
+    write(september, "7").await;
+    assert_eq!(province(september, "2025-09-30").await, Some(entered(1, 68) + 7.0));
+    assert_eq!(province(october, "2025-10-31").await, Some(entered(1, 69) + 5.0));
+    write(october, "6").await;
+    assert_eq!(province(october, "2025-10-31").await, Some(entered(1, 69) + 6.0));
+    assert_eq!(province(september, "2025-09-30").await, Some(entered(1, 68) + 7.0));
 }

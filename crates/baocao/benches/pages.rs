@@ -166,10 +166,13 @@ async fn main() {
         print_times(&format!("{label}, {clients} clients"), times);
     }
 
-    // What is kept (answers, and the numbers of months already read) is
-    // emptied by any write of a value: the same new questions, each right
-    // after another process stored one value (unmeasured), read
-    // everything again. One at a time, as submissions would come between.
+    // What is kept is emptied by a write of a value: whole answers by any,
+    // the numbers of a month by one of that month. The same new questions,
+    // each right after another process stored one value (unmeasured) in
+    // the month before last, which both pages show (the comparison may end
+    // there, before the last month's deadline), as late reports come in:
+    // that month is read again, the others are kept. One at a time, as
+    // submissions would come between.
     let db = baocao_store::Db::connect(&url).await.unwrap();
     let registry = db.load_registry().await.unwrap();
     println!("\nEach request right after a value was written by another process, one at a time\n");
@@ -180,7 +183,7 @@ async fn main() {
             let raw = vec![baocao_core::datavalue::RawValue {
                 index: 0,
                 data_element: "DAN_SO".into(),
-                period: "202401".into(),
+                period: (last - chrono::Months::new(1)).format("%Y%m").to_string(),
                 org_unit: "51".into(),
                 value: (n * 1000 + i).to_string(),
                 comment: None,

@@ -351,14 +351,27 @@ async fn a_shared_dashboard_shows_each_account_only_what_it_may_see() {
         assert_eq!(pivot_table(&view), pivot_table(&own), "{officer}: the home page's view");
         assert!(!view.contains(other) && !view.contains("Tỉnh Quảng Ngãi"), "{officer}: {view}");
         assert_eq!(app.text_as(officer, &format!("{dashboard}/views/2")).await.0, 404, "{officer}: no third view");
+        // Downloaded, each view is a sheet of the officer's own figures.
+        let book = app.bytes_as(officer, &format!("{dashboard}?format=xlsx")).await;
+        let sheets =
+            format!("{:?}", ["1. Tỉnh theo xã", "2. Địa bàn của tôi"].map(|name| common::named_sheet(&book, name)));
+        let (own_value, other_value) = if commune == "23317" { ("731", "419") } else { ("419", "731") };
+        assert!(sheets.contains("không xem được địa bàn") && sheets.contains(own_value), "{officer}: {sheets}");
+        assert!(!sheets.contains(other) && !sheets.contains(other_value), "{officer}: {sheets}");
+        assert!(!sheets.contains("Tỉnh Quảng Ngãi"), "{officer}: {sheets}");
     }
     // The administrator sees every commune of the province in its view.
     let (_, html) = app.text_as("admin", &dashboard).await;
     assert!(html.contains("Xã Ngọk Bay") && html.contains("Xã Sa Thầy"), "{html}");
+    let book = app.bytes_as("admin", &format!("{dashboard}?format=xlsx")).await;
+    let sheet = format!("{:?}", common::named_sheet(&book, "1. Tỉnh theo xã"));
+    assert!(sheet.contains("Xã Ngọk Bay") && sheet.contains("731") && sheet.contains("419"), "{sheet}");
+    assert_eq!(app.text_as("admin", &format!("{dashboard}?format=print")).await.0, 400, "each view prints on its page");
     // Not shared with approvers or viewers: not found, nor on their home page.
     for who in ["approver", "viewer"] {
         assert_eq!(app.text_as(who, &dashboard).await.0, 404, "{who}");
         assert_eq!(app.text_as(who, &format!("{dashboard}/views/0")).await.0, 404, "{who}");
+        assert_eq!(app.text_as(who, &format!("{dashboard}?format=xlsx")).await.0, 404, "{who}");
         assert!(!app.text_as(who, "/").await.1.contains("home-dashboard"), "{who}");
     }
 

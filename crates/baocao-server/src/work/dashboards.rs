@@ -9,8 +9,10 @@
 //! province's dashboard gets their own commune's figures and marks.
 
 use super::analysis;
+use super::export::{Exported, Format, FormatQuery};
 use super::*;
 use baocao_core::access::{Role, shared_with};
+use baocao_core::table::Table;
 use baocao_store::dashboards::{Dashboard, DashboardDraft, Favourite, Page, Which};
 
 /// One view of a dashboard, composed for the account that opens it.
@@ -83,6 +85,20 @@ async fn analysis_view(
     access: &Access,
     pairs: &[(String, String)],
 ) -> (Option<String>, Result<Shown, String>) {
+    let (note, built) = analysis_page(state, access, pairs).await;
+    let shown = built.map_err(|e| e.message).and_then(|page| {
+        Shown::new(page.title_line.clone(), Some(page.chart.clone()), &page.pivot(), page.rows() > FOLDED_ROWS)
+    });
+    (note, shown)
+}
+
+/// The analysis page of a view for `access`: of the account's own area,
+/// with a note saying so, when the view's area is not one it may see.
+async fn analysis_page(
+    state: &AppState,
+    access: &Access,
+    pairs: &[(String, String)],
+) -> (Option<String>, Result<analysis::AnalysisPage, ApiError>) {
     let mut built = analysis::build(state, access, pairs).await;
     let mut note = None;
     let home = access.home_unit(state.settings.home_province.as_deref());
@@ -95,10 +111,28 @@ async fn analysis_view(
             built = Ok(page);
         }
     }
-    let shown = built.map_err(|e| e.message).and_then(|page| {
-        Shown::new(page.title_line.clone(), Some(page.chart.clone()), &page.pivot(), page.rows() > FOLDED_ROWS)
-    });
-    (note, shown)
+    (note, built)
+}
+
+/// One view's table as its page exports it, composed for `access` as on
+/// the dashboard (with the same note); a view that cannot be shown is a
+/// table saying why.
+async fn view_table(state: &AppState, access: &Access, item: &Favourite) -> Table {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&item.query).unwrap_or_default();
+    let (note, table) = match item.page {
+        Page::Analysis => {
+            let (note, built) = analysis_page(state, access, &pairs).await;
+            (note, built.map(|page| page.table()))
+        }
+        Page::Quality => (None, super::quality::build(state, access, &ListQuery::of(&pairs)).await.map(|p| p.table())),
+    };
+    match table {
+        Ok(mut table) => {
+            table.lines.extend(note);
+            table
+        }
+        Err(e) => Table { title: item.name.clone(), lines: vec![e.message], ..Default::default() },
+    }
 }
 
 /// Whether `access` may open `dashboard`: its own, or shared with it.
@@ -271,8 +305,25 @@ struct DashboardPage {
     cards: Vec<ViewCard>,
 }
 
-/// One dashboard, its views composed for the account that opens it.
-pub async fn dashboard(State(state): State<AppState>, access: Access, Path(id): Path<i64>) -> Response {
+/// One dashboard, its views composed for the account that opens it; with
+/// `?format=xlsx`, every view's table in one workbook, a sheet each, as
+/// each view's page exports it. The other formats are each view's page's.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<i64>,
+    Query(f): Query<FormatQuery>,
+) -> Response {
+    match f.format() {
+        Ok(Format::Page) => {}
+        Ok(Format::Xlsx) => return workbook(&state, &access, id).await.unwrap_or_else(error_page),
+        Ok(_) => {
+            return error_page(ApiError::bad_request(
+                "Bảng điều hành tải được dưới dạng bảng tính (format=xlsx); bản in và biểu đồ có ở trang của từng mục.",
+            ));
+        }
+        Err(e) => return error_page(e),
+    }
     page_result(
         async {
             let registry = state.registry().await?;
@@ -289,6 +340,28 @@ pub async fn dashboard(State(state): State<AppState>, access: Access, Path(id): 
         }
         .await,
     )
+}
+
+/// Dashboard `id` as a workbook: a sheet for each view, composed for
+/// `access`.
+async fn workbook(state: &AppState, access: &Access, id: i64) -> Result<Response, ApiError> {
+    let registry = state.registry().await?;
+    let d = opened(state, access, &registry, id).await?;
+    let mut tables = Vec::new();
+    for item in &d.items {
+        tables.push((item.name.as_str(), view_table(state, access, item).await));
+    }
+    let empty =
+        Table {
+            title: d.name.clone(), lines: vec!["Bảng điều hành chưa có mục nào.".into()], ..Default::default()
+        };
+    if tables.is_empty() {
+        tables.push((d.name.as_str(), empty));
+    }
+    let sheets: Vec<(&str, &Table)> = tables.iter().map(|(name, table)| (*name, table)).collect();
+    let bytes = baocao_ingest::xlsx::write_tables(&sheets, state.settings.demo)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok(crate::respond::workbook(&format!("bang-dieu-hanh-{id}"), bytes))
 }
 
 #[derive(Template)]
