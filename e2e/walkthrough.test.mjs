@@ -545,6 +545,11 @@ test("the province's dashboard opens on its approvers' home page; a leader share
     ]);
     assert.match(book.suggestedFilename(), /^bang-dieu-hanh-\d+\.xlsx$/);
     assert.equal((await readFile(await book.path())).subarray(0, 2).toString(), "PK", "a workbook (a zip)");
+    // And prints as one official document under the commune's letterhead.
+    const print = await page.getByRole("link", { name: "Bản in", exact: true }).getAttribute("href");
+    const printed = await (await page.request.get(`${base}${print}`)).text();
+    assert.match(printed, /BẢNG ĐIỀU HÀNH: THEO DÕI XÃ/);
+    assert.match(printed, /XÃ NGỌK BAY/);
     await signOut(page);
   });
 });

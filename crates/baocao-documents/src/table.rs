@@ -52,11 +52,29 @@ impl Letterhead {
     }
 }
 
-/// The table as an HTML page linking the documents' stylesheet, dated
-/// today in Vietnam; `demo` marks it as made from the demo's data.
-pub fn render(table: &Table, letterhead: &Letterhead, demo: bool) -> Result<String, DocumentError> {
-    let today = today_in_vietnam();
-    let rows = table
+/// One of several tables printed as one document, under its name.
+struct Part<'a> {
+    name: &'a str,
+    table: &'a Table,
+    rows: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "tables.html")]
+struct PrintedTables<'a> {
+    title: &'a str,
+    parts: Vec<Part<'a>>,
+    agency: &'a str,
+    place: &'a str,
+    day: String,
+    month: String,
+    year: String,
+    mark: Option<&'static str>,
+}
+
+/// Each row of `table` as printed.
+fn rows_of(table: &Table) -> Vec<Row> {
+    table
         .rows
         .iter()
         .map(|r| Row {
@@ -64,15 +82,50 @@ pub fn render(table: &Table, letterhead: &Letterhead, demo: bool) -> Result<Stri
             indent: r.indent,
             cells: r.cells.iter().map(|c| (c.shown(), c.is_number())).collect(),
         })
-        .collect();
+        .collect()
+}
+
+/// Today in Vietnam as the place-and-date line writes it: day, month, year.
+fn dated() -> (String, String, String) {
+    let today = today_in_vietnam();
+    (format!("{:02}", today.day()), format!("{:02}", today.month()), today.year().to_string())
+}
+
+/// The table as an HTML page linking the documents' stylesheet, dated
+/// today in Vietnam; `demo` marks it as made from the demo's data.
+pub fn render(table: &Table, letterhead: &Letterhead, demo: bool) -> Result<String, DocumentError> {
+    let (day, month, year) = dated();
     let page = PrintedTable {
         table,
         agency: &letterhead.agency,
         place: &letterhead.place,
-        day: format!("{:02}", today.day()),
-        month: format!("{:02}", today.month()),
-        year: today.year().to_string(),
-        rows,
+        day,
+        month,
+        year,
+        rows: rows_of(table),
+        mark: demo.then_some(DEMO_MARK),
+    };
+    Ok(page.render()?)
+}
+
+/// Several tables (a dashboard's views) as one document titled `title`:
+/// the letterhead once, each table in turn under its number and name with
+/// what it is about, the signatures once at the end.
+pub fn render_all(
+    title: &str,
+    tables: &[(&str, &Table)],
+    letterhead: &Letterhead,
+    demo: bool,
+) -> Result<String, DocumentError> {
+    let (day, month, year) = dated();
+    let page = PrintedTables {
+        title,
+        parts: tables.iter().map(|(name, table)| Part { name, table, rows: rows_of(table) }).collect(),
+        agency: &letterhead.agency,
+        place: &letterhead.place,
+        day,
+        month,
+        year,
         mark: demo.then_some(DEMO_MARK),
     };
     Ok(page.render()?)
@@ -110,5 +163,38 @@ mod tests {
         assert!(html.contains(DEMO_MARK));
         assert_eq!(Letterhead::committee_of("Thành phố Hà Nội").place, "Hà Nội");
         assert_eq!(Letterhead::committee_of("Đặc khu Lý Sơn").place, "Lý Sơn");
+    }
+
+    #[test]
+    fn several_tables_print_as_one_document_each_under_its_name() {
+        let table = |title: &str, value: f64| Table {
+            title: title.into(),
+            lines: vec!["Tháng 11/2025".into()],
+            headings: vec!["Mã".into(), "Giá trị".into()],
+            rows: vec![TableRow {
+                cells: vec![Cell::text("25450"), Cell::figure(Some(value), "")],
+                ..Default::default()
+            }],
+            notes: vec![format!("ghi chú của {title}")],
+            file_name: "x".into(),
+        };
+        let (first, second) = (table("Hồ sơ", 731.0), table("Tỷ lệ", 1234.5));
+        // A view that cannot be shown: no column, a line saying why.
+        let failed =
+            Table {
+                title: "Mục lỗi".into(), lines: vec!["Không có chỉ tiêu «X».".into()], ..Default::default()
+            };
+        let head = Letterhead::committee_of("Tỉnh Quảng Ngãi");
+        let parts = [("Theo xã", &first), ("Tỷ lệ toàn trình", &second), ("Đã xóa", &failed)];
+        let html = render_all("Bảng điều hành của tỉnh", &parts, &head, false).unwrap();
+        assert_eq!(html.matches("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").count(), 1, "one letterhead");
+        assert_eq!(html.matches("THỦ TRƯỞNG ĐƠN VỊ").count(), 1, "signed once");
+        assert!(html.contains("BẢNG ĐIỀU HÀNH CỦA TỈNH"), "{html}");
+        let at = |text: &str| html.find(text).unwrap_or_else(|| panic!("{text}: {html}"));
+        assert!(at("1. Theo xã") < at("731") && at("731") < at("2. Tỷ lệ toàn trình"), "{html}");
+        assert!(at("2. Tỷ lệ toàn trình") < at("1.234,5") && at("1.234,5") < at("3. Đã xóa"), "{html}");
+        assert!(at("ghi chú của Hồ sơ") < at("2. Tỷ lệ toàn trình"), "each table's notes under it");
+        assert!(at("3. Đã xóa") < at("Không có chỉ tiêu") && html.contains(r#"<td colspan="1">Không có số liệu."#));
+        assert!(at("Không có số liệu.") < at("NGƯỜI LẬP BIỂU"), "{html}");
     }
 }

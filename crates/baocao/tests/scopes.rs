@@ -359,6 +359,15 @@ async fn a_shared_dashboard_shows_each_account_only_what_it_may_see() {
         assert!(sheets.contains("không xem được địa bàn") && sheets.contains(own_value), "{officer}: {sheets}");
         assert!(!sheets.contains(other) && !sheets.contains(other_value), "{officer}: {sheets}");
         assert!(!sheets.contains("Tỉnh Quảng Ngãi"), "{officer}: {sheets}");
+        // Printed, one document under the commune's letterhead, each view
+        // in turn, the officer's own figures alone.
+        let (status, printed) = app.text_as(officer, &format!("{dashboard}?format=print")).await;
+        assert_eq!(status, 200, "{officer}: {printed}");
+        let body = &printed[printed.find("</table>").expect("the letterhead")..];
+        assert!(printed.contains("BẢNG ĐIỀU HÀNH: BẢNG CỦA CÁC XÃ"), "{officer}: {printed}");
+        assert!(body.contains("1. Tỉnh theo xã") && body.contains("2. Địa bàn của tôi"), "{officer}: {body}");
+        assert!(body.contains(own_value) && !body.contains(other_value) && !body.contains(other), "{officer}: {body}");
+        assert!(!printed.contains("Tỉnh Quảng Ngãi") && !printed.contains("TỈNH QUẢNG NGÃI"), "{officer}: {printed}");
     }
     // The administrator sees every commune of the province in its view.
     let (_, html) = app.text_as("admin", &dashboard).await;
@@ -366,12 +375,13 @@ async fn a_shared_dashboard_shows_each_account_only_what_it_may_see() {
     let book = app.bytes_as("admin", &format!("{dashboard}?format=xlsx")).await;
     let sheet = format!("{:?}", common::named_sheet(&book, "1. Tỉnh theo xã"));
     assert!(sheet.contains("Xã Ngọk Bay") && sheet.contains("731") && sheet.contains("419"), "{sheet}");
-    assert_eq!(app.text_as("admin", &format!("{dashboard}?format=print")).await.0, 400, "each view prints on its page");
+    assert_eq!(app.text_as("admin", &format!("{dashboard}?format=svg")).await.0, 400, "each chart is on its page");
     // Not shared with approvers or viewers: not found, nor on their home page.
     for who in ["approver", "viewer"] {
         assert_eq!(app.text_as(who, &dashboard).await.0, 404, "{who}");
         assert_eq!(app.text_as(who, &format!("{dashboard}/views/0")).await.0, 404, "{who}");
         assert_eq!(app.text_as(who, &format!("{dashboard}?format=xlsx")).await.0, 404, "{who}");
+        assert_eq!(app.text_as(who, &format!("{dashboard}?format=print")).await.0, 404, "{who}");
         assert!(!app.text_as(who, "/").await.1.contains("home-dashboard"), "{who}");
     }
 

@@ -307,7 +307,8 @@ struct DashboardPage {
 
 /// One dashboard, its views composed for the account that opens it; with
 /// `?format=xlsx`, every view's table in one workbook, a sheet each, as
-/// each view's page exports it. The other formats are each view's page's.
+/// each view's page exports it; with `?format=print`, as one official
+/// document, each view's table in turn. Charts are each view's page's.
 pub async fn dashboard(
     State(state): State<AppState>,
     access: Access,
@@ -317,9 +318,10 @@ pub async fn dashboard(
     match f.format() {
         Ok(Format::Page) => {}
         Ok(Format::Xlsx) => return workbook(&state, &access, id).await.unwrap_or_else(error_page),
-        Ok(_) => {
+        Ok(Format::Print) => return printed(&state, &access, id).await.unwrap_or_else(error_page),
+        Ok(Format::Svg) => {
             return error_page(ApiError::bad_request(
-                "Bảng điều hành tải được dưới dạng bảng tính (format=xlsx); bản in và biểu đồ có ở trang của từng mục.",
+                "Bảng điều hành tải được dưới dạng bảng tính (format=xlsx) hoặc bản in (format=print); biểu đồ có ở trang của từng mục.",
             ));
         }
         Err(e) => return error_page(e),
@@ -342,26 +344,46 @@ pub async fn dashboard(
     )
 }
 
-/// Dashboard `id` as a workbook: a sheet for each view, composed for
-/// `access`.
-async fn workbook(state: &AppState, access: &Access, id: i64) -> Result<Response, ApiError> {
+/// Dashboard `id` if `access` may open it, with each view's table
+/// composed for `access`; one saying so when it has no view.
+async fn view_tables(state: &AppState, access: &Access, id: i64) -> Result<(Dashboard, Vec<Table>), ApiError> {
     let registry = state.registry().await?;
     let d = opened(state, access, &registry, id).await?;
     let mut tables = Vec::new();
     for item in &d.items {
-        tables.push((item.name.as_str(), view_table(state, access, item).await));
+        tables.push(view_table(state, access, item).await);
     }
-    let empty =
-        Table {
-            title: d.name.clone(), lines: vec!["Bảng điều hành chưa có mục nào.".into()], ..Default::default()
-        };
     if tables.is_empty() {
-        tables.push((d.name.as_str(), empty));
+        let none = vec!["Bảng điều hành chưa có mục nào.".to_string()];
+        tables.push(Table { title: d.name.clone(), lines: none, ..Default::default() });
     }
-    let sheets: Vec<(&str, &Table)> = tables.iter().map(|(name, table)| (*name, table)).collect();
-    let bytes = baocao_ingest::xlsx::write_tables(&sheets, state.settings.demo)
+    Ok((d, tables))
+}
+
+/// Each view's name beside its table (the dashboard's own name beside the
+/// table saying it has none).
+fn named<'a>(d: &'a Dashboard, tables: &'a [Table]) -> Vec<(&'a str, &'a Table)> {
+    let names = d.items.iter().map(|item| item.name.as_str()).chain(std::iter::repeat(d.name.as_str()));
+    names.zip(tables).collect()
+}
+
+/// Dashboard `id` as a workbook: a sheet for each view, composed for
+/// `access`.
+async fn workbook(state: &AppState, access: &Access, id: i64) -> Result<Response, ApiError> {
+    let (d, tables) = view_tables(state, access, id).await?;
+    let bytes = baocao_ingest::xlsx::write_tables(&named(&d, &tables), state.settings.demo)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok(crate::respond::workbook(&format!("bang-dieu-hanh-{id}"), bytes))
+}
+
+/// Dashboard `id` printed as one official document under the letterhead
+/// of the account's unit: each view's table in turn, composed for `access`.
+async fn printed(state: &AppState, access: &Access, id: i64) -> Result<Response, ApiError> {
+    let (d, tables) = view_tables(state, access, id).await?;
+    let head = super::export::letterhead(state, access).await?;
+    let title = format!("Bảng điều hành: {}", d.name);
+    let html = baocao_documents::table::render_all(&title, &named(&d, &tables), &head, state.settings.demo)?;
+    Ok(axum::response::Html(html).into_response())
 }
 
 #[derive(Template)]

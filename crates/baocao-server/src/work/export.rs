@@ -52,7 +52,7 @@ pub(crate) trait Exported {
 /// The letterhead of what an account prints: the people's committee of
 /// the unit its pages open on (the province for its offices, a commune
 /// for its officers).
-async fn letterhead(state: &AppState, access: &Access) -> Result<Letterhead, ApiError> {
+pub(super) async fn letterhead(state: &AppState, access: &Access) -> Result<Letterhead, ApiError> {
     let registry = state.registry().await?;
     let home = access.home_unit(state.settings.home_province.as_deref());
     let name = home.and_then(|code| registry.in_force(&code, today_in_vietnam()).map(|u| u.name.clone()));
