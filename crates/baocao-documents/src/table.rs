@@ -19,17 +19,37 @@ struct Row {
     cells: Vec<(String, bool)>,
 }
 
-#[derive(Template)]
-#[template(path = "table.html")]
-struct PrintedTable<'a> {
-    table: &'a Table,
+/// The top of every printed table (`printed_table.html`): who issues it,
+/// where, dated today in Vietnam, and the demo's mark.
+struct Head<'a> {
     agency: &'a str,
     place: &'a str,
     day: String,
     month: String,
     year: String,
-    rows: Vec<Row>,
     mark: Option<&'static str>,
+}
+
+impl<'a> Head<'a> {
+    fn new(letterhead: &'a Letterhead, demo: bool) -> Self {
+        let today = today_in_vietnam();
+        Head {
+            agency: &letterhead.agency,
+            place: &letterhead.place,
+            day: format!("{:02}", today.day()),
+            month: format!("{:02}", today.month()),
+            year: today.year().to_string(),
+            mark: demo.then_some(DEMO_MARK),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "table.html")]
+struct PrintedTable<'a> {
+    head: Head<'a>,
+    table: &'a Table,
+    rows: Vec<Row>,
 }
 
 /// Who issues a printed table: the agency's lines (the last one bold, as
@@ -62,14 +82,9 @@ struct Part<'a> {
 #[derive(Template)]
 #[template(path = "tables.html")]
 struct PrintedTables<'a> {
+    head: Head<'a>,
     title: &'a str,
     parts: Vec<Part<'a>>,
-    agency: &'a str,
-    place: &'a str,
-    day: String,
-    month: String,
-    year: String,
-    mark: Option<&'static str>,
 }
 
 /// Each row of `table` as printed.
@@ -85,26 +100,10 @@ fn rows_of(table: &Table) -> Vec<Row> {
         .collect()
 }
 
-/// Today in Vietnam as the place-and-date line writes it: day, month, year.
-fn dated() -> (String, String, String) {
-    let today = today_in_vietnam();
-    (format!("{:02}", today.day()), format!("{:02}", today.month()), today.year().to_string())
-}
-
 /// The table as an HTML page linking the documents' stylesheet, dated
 /// today in Vietnam; `demo` marks it as made from the demo's data.
 pub fn render(table: &Table, letterhead: &Letterhead, demo: bool) -> Result<String, DocumentError> {
-    let (day, month, year) = dated();
-    let page = PrintedTable {
-        table,
-        agency: &letterhead.agency,
-        place: &letterhead.place,
-        day,
-        month,
-        year,
-        rows: rows_of(table),
-        mark: demo.then_some(DEMO_MARK),
-    };
+    let page = PrintedTable { head: Head::new(letterhead, demo), table, rows: rows_of(table) };
     Ok(page.render()?)
 }
 
@@ -117,17 +116,8 @@ pub fn render_all(
     letterhead: &Letterhead,
     demo: bool,
 ) -> Result<String, DocumentError> {
-    let (day, month, year) = dated();
-    let page = PrintedTables {
-        title,
-        parts: tables.iter().map(|(name, table)| Part { name, table, rows: rows_of(table) }).collect(),
-        agency: &letterhead.agency,
-        place: &letterhead.place,
-        day,
-        month,
-        year,
-        mark: demo.then_some(DEMO_MARK),
-    };
+    let parts = tables.iter().map(|(name, table)| Part { name, table, rows: rows_of(table) }).collect();
+    let page = PrintedTables { head: Head::new(letterhead, demo), title, parts };
     Ok(page.render()?)
 }
 

@@ -344,34 +344,36 @@ pub async fn dashboard(
     )
 }
 
-/// Dashboard `id` if `access` may open it, with each view's table
+/// Dashboard `id` if `access` may open it, and each view's name and table
 /// composed for `access`; one saying so when it has no view.
-async fn view_tables(state: &AppState, access: &Access, id: i64) -> Result<(Dashboard, Vec<Table>), ApiError> {
+async fn view_tables(
+    state: &AppState,
+    access: &Access,
+    id: i64,
+) -> Result<(Dashboard, Vec<(String, Table)>), ApiError> {
     let registry = state.registry().await?;
     let d = opened(state, access, &registry, id).await?;
     let mut tables = Vec::new();
     for item in &d.items {
-        tables.push(view_table(state, access, item).await);
+        tables.push((item.name.clone(), view_table(state, access, item).await));
     }
     if tables.is_empty() {
         let none = vec!["Bảng điều hành chưa có mục nào.".to_string()];
-        tables.push(Table { title: d.name.clone(), lines: none, ..Default::default() });
+        tables.push((d.name.clone(), Table { title: d.name.clone(), lines: none, ..Default::default() }));
     }
     Ok((d, tables))
 }
 
-/// Each view's name beside its table (the dashboard's own name beside the
-/// table saying it has none).
-fn named<'a>(d: &'a Dashboard, tables: &'a [Table]) -> Vec<(&'a str, &'a Table)> {
-    let names = d.items.iter().map(|item| item.name.as_str()).chain(std::iter::repeat(d.name.as_str()));
-    names.zip(tables).collect()
+/// The named tables as the writers take them.
+fn named(tables: &[(String, Table)]) -> Vec<(&str, &Table)> {
+    tables.iter().map(|(name, table)| (name.as_str(), table)).collect()
 }
 
 /// Dashboard `id` as a workbook: a sheet for each view, composed for
 /// `access`.
 async fn workbook(state: &AppState, access: &Access, id: i64) -> Result<Response, ApiError> {
-    let (d, tables) = view_tables(state, access, id).await?;
-    let bytes = baocao_ingest::xlsx::write_tables(&named(&d, &tables), state.settings.demo)
+    let (_, tables) = view_tables(state, access, id).await?;
+    let bytes = baocao_ingest::xlsx::write_tables(&named(&tables), state.settings.demo)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok(crate::respond::workbook(&format!("bang-dieu-hanh-{id}"), bytes))
 }
@@ -382,7 +384,7 @@ async fn printed(state: &AppState, access: &Access, id: i64) -> Result<Response,
     let (d, tables) = view_tables(state, access, id).await?;
     let head = super::export::letterhead(state, access).await?;
     let title = format!("Bảng điều hành: {}", d.name);
-    let html = baocao_documents::table::render_all(&title, &named(&d, &tables), &head, state.settings.demo)?;
+    let html = baocao_documents::table::render_all(&title, &named(&tables), &head, state.settings.demo)?;
     Ok(axum::response::Html(html).into_response())
 }
 
