@@ -185,6 +185,29 @@ impl Aggregation {
             _ => None,
         }
     }
+
+    /// The year so far (lũy kế từ đầu năm) from the figures of the year's
+    /// periods up to this one, in order, this period's last
+    /// ([`crate::Period::year_to_date`]): a flow adds up what was reported,
+    /// a stock is what it is at the end, this period's own figure. The one
+    /// rule of output forms, reports and targets.
+    ///
+    /// Averages, extremes, formulas and what does not combine have none:
+    /// added up, a month's rates or averages make a number no one can read
+    /// (a rate's year so far is the share of two sums: a target `of`
+    /// another indicator).
+    pub fn year_to_date(&self, figures: &[Option<f64>]) -> Option<f64> {
+        match self {
+            Aggregation::Sum => figures.iter().flatten().copied().reduce(|a, b| a + b),
+            Aggregation::Last => figures.last().copied().flatten(),
+            _ => None,
+        }
+    }
+
+    /// Whether [`Aggregation::year_to_date`] gives a figure.
+    pub fn has_year_to_date(&self) -> bool {
+        matches!(self, Aggregation::Sum | Aggregation::Last)
+    }
 }
 
 /// An indicator: what is measured, in which unit of measure (đơn vị tính).
@@ -284,6 +307,22 @@ mod tests {
         assert!(ValueType::Decimal.parse("NaN").is_err());
         assert_eq!("INTEGER_ZERO_OR_POSITIVE".parse::<ValueType>(), Ok(ValueType::IntegerZeroOrPositive));
         assert_eq!("PERCENTAGE".parse::<ValueType>(), Ok(ValueType::Percent));
+    }
+
+    #[test]
+    fn a_flow_adds_up_over_the_year_and_a_stock_is_its_last_figure() {
+        let figures = [Some(3.0), None, Some(4.5)];
+        assert_eq!(Aggregation::Sum.year_to_date(&figures), Some(7.5));
+        assert_eq!(Aggregation::Sum.year_to_date(&[None, None]), None);
+        assert_eq!(Aggregation::Last.year_to_date(&figures), Some(4.5));
+        // A stock not reported this period has no year to date, whatever
+        // an earlier month said.
+        assert_eq!(Aggregation::Last.year_to_date(&[Some(3.0), None]), None);
+        for none in [Aggregation::Average, Aggregation::Min, Aggregation::Max, Aggregation::None] {
+            assert_eq!(none.year_to_date(&figures), None, "{none:?}");
+            assert!(!none.has_year_to_date());
+        }
+        assert_eq!(Aggregation::Formula("{A} / {B}".into()).year_to_date(&figures), None);
     }
 
     #[test]

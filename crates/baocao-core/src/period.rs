@@ -173,10 +173,12 @@ impl Period {
         }
     }
 
-    /// The months from January to the end of this period (lũy kế từ đầu năm).
-    pub fn months_to_date(&self) -> Vec<Period> {
-        let year = self.year();
-        (1..=self.months().1).map(|month| Period::Month { year, month }).collect()
+    /// The periods of this one's periodicity from January to this one,
+    /// which is the last (lũy kế từ đầu năm): the months of a month, the
+    /// quarters of a quarter, the year alone of a year.
+    pub fn year_to_date(&self) -> Vec<Period> {
+        let january = NaiveDate::from_ymd_opt(self.year(), 1, 1).expect("the first of January");
+        Period::ending_between(self.periodicity(), january, self.end())
     }
 
     /// The periods from `first` to `last`, both included: two periods of one
@@ -483,9 +485,13 @@ mod tests {
     fn same_period_last_year_and_cumulative_months() {
         assert_eq!(p("202507").year_before(), p("202407"));
         assert_eq!(p("20240229").year_before(), p("20230228"));
-        let months: Vec<String> = p("2025Q1").months_to_date().iter().map(ToString::to_string).collect();
-        assert_eq!(months, ["202501", "202502", "202503"]);
-        assert_eq!(p("202507").months_to_date().len(), 7);
+        let names =
+            |period: &str| -> Vec<String> { p(period).year_to_date().iter().map(ToString::to_string).collect() };
+        assert_eq!(names("202503"), ["202501", "202502", "202503"]);
+        assert_eq!(names("202507").len(), 7);
+        assert_eq!(names("2025Q3"), ["2025Q1", "2025Q2", "2025Q3"]);
+        assert_eq!(names("2025S2"), ["2025S1", "2025S2"]);
+        assert_eq!(names("2025"), ["2025"]);
     }
 
     #[test]

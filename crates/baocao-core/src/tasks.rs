@@ -159,15 +159,18 @@ impl Direction {
     }
 }
 
-/// The months a target's figures are summed over.
+/// Over which periods a target is measured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
     /// The period's own figures.
     #[default]
     Period,
-    /// From January to the period (lũy kế từ đầu năm): the sums of the
-    /// months, then the share of the sums when `of` is given.
+    /// From January to the period (lũy kế từ đầu năm), as the forms'
+    /// «lũy kế» column says: a flow summed, a stock at the period's end
+    /// ([`crate::Aggregation::year_to_date`]); then the share of the two
+    /// when `of` is given. An indicator with no year to date (an average,
+    /// a rate) cannot be measured so: the share of two flows can.
     YearToDate,
 }
 

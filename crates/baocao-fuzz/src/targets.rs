@@ -85,7 +85,7 @@ fn period(runner: &mut proptest::test_runner::TestRunner) -> Result<(), String> 
             assert!(start <= end);
             let (from, to) = p.cutoff();
             assert!(from <= to);
-            let _ = (p.year_before().end(), p.months_to_date(), p.label());
+            let _ = (p.year_before().end(), p.year_to_date(), p.label());
             assert_eq!(p.to_string().parse::<Period>(), Ok(p));
             let _ = Period::ending_between(p.periodicity(), start, end);
         }

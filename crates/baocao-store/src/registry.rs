@@ -236,6 +236,8 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let out = Self::apply_reorganization_in(&mut tx, baseline, reorg, dry_run, actor, progress).await?;
         tx.commit().await?;
+        let written = out.baseline_added + out.units_ended + out.units_begun + out.lineage_edges;
+        self.after_bulk_write("units, lineage", if out.dry_run { 0 } else { written }).await;
         Ok(out)
     }
 

@@ -13,11 +13,12 @@ use baocao_core::report::{
     column_key,
 };
 use baocao_core::workflow::{Action, Status};
-use baocao_core::{Aggregation, Indicator, Period, Registry, UnitVersion};
+use baocao_core::{Indicator, Period, Registry, UnitVersion};
 use chrono::{DateTime, Utc};
 
-use crate::compose::{ComposeContext, Counting};
+use crate::compose::{Audience, ComposeContext, Counting};
 use crate::error::{parse_json, rejected};
+use crate::restated::TableQuery;
 use crate::values::ReportFilter;
 use crate::{Db, StoreError, with_pool};
 
@@ -444,7 +445,7 @@ impl Db {
         let own = &ComposeContext::new(registry, indicators, Counting::Everything);
         let official = &ComposeContext::new(registry, indicators, Counting::APPROVED);
         let last_year = period.year_before();
-        let months = period.months_to_date();
+        let year_to_date = period.year_to_date();
         let plans: HashMap<String, f64> = {
             let sql = "SELECT i.code, p.value FROM plan_values p JOIN indicators i ON i.id = p.indicator_id
                        JOIN units u ON u.id = p.unit_id
@@ -486,19 +487,11 @@ impl Db {
                 let before = value_at(last_year).await?;
                 same_period_estimated = before.as_ref().is_some_and(|c| c.estimated);
                 let before = before.and_then(|c| c.value);
-                let cumulative = match ind.aggregation {
-                    Aggregation::Sum if period.periodicity() == baocao_core::Periodicity::Monthly => {
-                        let mut total = None;
-                        for m in &months {
-                            if let Some(v) = value_at(*m).await?.and_then(|c| c.value) {
-                                total = Some(total.unwrap_or(0.0) + v);
-                            }
-                        }
-                        total
-                    }
-                    Aggregation::Sum | Aggregation::Last => this,
-                    _ => None,
-                };
+                let mut to_date = Vec::new();
+                for p in &year_to_date {
+                    to_date.push(if p == period { this } else { value_at(*p).await?.and_then(|c| c.value) });
+                }
+                let cumulative = ind.aggregation.year_to_date(&to_date);
                 let plan = plans.get(&ind.code).copied();
                 let percent = |a: Option<f64>, b: Option<f64>| match (a, b) {
                     (Some(a), Some(b)) if b != 0.0 => Some(a / b * 100.0),
@@ -553,7 +546,7 @@ impl Db {
             rejected(format!("đơn vị {code} không có hiệu lực ngày {}", baocao_core::date::format_vn(day)))
         })?;
         let indicators = self.indicators_by_code().await?;
-        let ctx = &ComposeContext::new(registry, &indicators, Counting::Official { include_submitted });
+        let counting = Counting::Official { include_submitted };
         let expected: Vec<UnitVersion> =
             regime.units_for(registry, period).into_iter().filter(|u| registry.within(u, &area.code, day)).collect();
         // An area's total composes its units; agencies are no part of it, so
@@ -566,16 +559,36 @@ impl Db {
         }
         let counted = self.reported_units(&ReportFilter { regime_id, include_submitted }, period).await?;
         let counted = expected.iter().filter(|u| counted.contains(&u.key())).count();
-        let value = |indicator: &Indicator, unit: String, p: Period| {
-            let indicator = indicator.clone();
-            async move {
-                let composed = self.compose_or_blank(ctx, &indicator, &unit, p, day).await?;
-                Ok::<_, StoreError>(composed.map_or(Figure::default(), |c| Figure {
-                    value: c.value,
-                    estimated: c.estimated,
-                    pulled: c.pulled,
-                }))
+        // Every figure of the form composed in one pass by the engine of
+        // every table (`restate_table`): each unit's shares once, each
+        // period's numbers read once for the form's indicators only.
+        let periods: Vec<Period> = match source.layout {
+            baocao_core::form::Layout::Total => {
+                let to_date = period.year_to_date().into_iter().filter(|p| *p != *period && *p != period.year_before());
+                [*period, period.year_before()].into_iter().chain(to_date).collect()
             }
+            baocao_core::form::Layout::ByUnit => vec![*period],
+        };
+        let units = match source.layout {
+            baocao_core::form::Layout::Total => vec![area.code.clone()],
+            baocao_core::form::Layout::ByUnit => expected.iter().map(|u| u.code.clone()).collect(),
+        };
+        let mut asked: Vec<String> =
+            form.rows.iter().filter_map(|r| r.indicator.clone()).filter(|c| indicators.contains_key(c)).collect();
+        asked.sort_unstable();
+        asked.dedup();
+        let query = TableQuery { indicators: asked, units, periods, structure_at: day };
+        let mut figures: HashMap<(String, String, Period), Figure> = HashMap::new();
+        self.restate_table(registry, &query, Audience::everywhere(counting), |cells| {
+            figures.extend(cells.into_iter().map(|c| {
+                let figure = Figure { value: Some(c.value), estimated: c.estimated, pulled: c.pulled };
+                ((c.indicator, c.unit, c.period), figure)
+            }));
+            std::future::ready(true)
+        })
+        .await?;
+        let value = |indicator: &Indicator, unit: &str, p: Period| {
+            figures.get(&(indicator.code.clone(), unit.to_string(), p)).copied().unwrap_or_default()
         };
         let indicator_rows: Vec<(&baocao_core::form::FormRow, &Indicator)> =
             form.rows.iter().filter_map(|r| Some((r, r.indicator.as_ref().and_then(|c| indicators.get(c))?))).collect();
@@ -594,19 +607,14 @@ impl Db {
                     let mut traced = Vec::new();
                     let (mut estimated, mut pulled) = (false, false);
                     if let Some(ind) = indicator {
-                        let now = value(ind, area.code.clone(), *period).await?;
-                        let last_year = value(ind, area.code.clone(), period.year_before()).await?;
+                        let now = value(ind, &area.code, *period);
+                        let last_year = value(ind, &area.code, period.year_before());
                         let (this, before) = (now.value, last_year.value);
-                        let mut cumulative = None;
-                        if matches!(ind.aggregation, Aggregation::Sum) {
-                            for m in period.months_to_date() {
-                                let month = value(ind, area.code.clone(), m).await?;
-                                if let Some(v) = month.value {
-                                    cumulative = Some(cumulative.unwrap_or(0.0) + v);
-                                    pulled |= month.pulled;
-                                }
-                            }
-                        }
+                        let to_date: Vec<Figure> =
+                            period.year_to_date().into_iter().map(|p| value(ind, &area.code, p)).collect();
+                        let figures: Vec<Option<f64>> = to_date.iter().map(|f| f.value).collect();
+                        let cumulative = ind.aggregation.year_to_date(&figures);
+                        pulled |= cumulative.is_some() && to_date.iter().any(|f| f.value.is_some() && f.pulled);
                         estimated = now.estimated || last_year.estimated;
                         pulled |= now.pulled || last_year.pulled;
                         for c in &columns {
@@ -619,9 +627,7 @@ impl Db {
                             cells.push(match c {
                                 Column::ThisPeriod => this,
                                 Column::SamePeriodLastYear => before,
-                                Column::Cumulative => {
-                                    cumulative.or(this.filter(|_| ind.aggregation == Aggregation::Last))
-                                }
+                                Column::Cumulative => cumulative,
                                 Column::PercentOfSamePeriod => {
                                     this.zip(before).filter(|(_, b)| *b != 0.0).map(|(a, b)| a / b * 100.0)
                                 }
@@ -651,7 +657,7 @@ impl Db {
                     let mut traced = Vec::new();
                     let (mut estimated, mut pulled) = (false, false);
                     for (_, ind) in &indicator_rows {
-                        let figure = value(ind, unit.code.clone(), *period).await?;
+                        let figure = value(ind, &unit.code, *period);
                         cells.push(figure.value);
                         traced.push(Some((ind.code.clone(), unit.code.clone(), *period)));
                         estimated |= figure.estimated;

@@ -1,9 +1,11 @@
 //! The plans' tasks and targets, followed up: imported from the plans'
 //! tables, updated as work is done, targets measured from the reports.
 
+use std::collections::HashMap;
+
 use baocao_core::tasks::{Measure, Progress, Target, Task, TaskStatus};
 use baocao_core::{Period, Registry};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use serde_json::json;
 
 use crate::audit::Change;
@@ -111,8 +113,25 @@ impl Db {
         Ok(())
     }
 
-    /// Adds or replaces targets by code.
+    /// Adds or replaces targets by code. A year-to-date target of an
+    /// indicator that has no year to date (an average, a rate) is refused,
+    /// all of them with it: it could never be measured.
     pub async fn import_targets(&self, actor: &str, targets: &[Target]) -> Result<usize, StoreError> {
+        let catalog = self.indicators_by_code().await?;
+        for t in targets.iter().filter(|t| t.measure == Measure::YearToDate) {
+            for code in std::iter::once(&t.indicator).chain(&t.of) {
+                let Some(indicator) = catalog.get(code) else { continue };
+                if !indicator.aggregation.has_year_to_date() {
+                    return Err(StoreError::Conflict(format!(
+                        "Mục tiêu {}: chỉ tiêu {code} tổng hợp theo «{}» nên không có lũy kế từ đầu năm \
+                         (chỉ cộng dồn được chỉ tiêu «sum», chỉ tiêu «last» lấy số cuối kỳ). \
+                         Hãy đo theo kỳ, hoặc đo tỷ lệ của hai chỉ tiêu cộng dồn (of).",
+                        t.code,
+                        indicator.aggregation.word()
+                    )));
+                }
+            }
+        }
         let mut tx = self.begin_write().await?;
         let out = with_conn!(tx, |conn| {
             for t in targets {
@@ -150,38 +169,48 @@ impl Db {
 
     /// Every target measured in `period`: its indicators' figures for its
     /// unit, composed in the structure of the period's end by the one
-    /// engine of every figure (`Db::restate_table`), summed over the year
-    /// so far for a year-to-date target, then their share when it has one.
-    /// Measured from the values that count (approved reports and direct
-    /// imports: [`crate::compose::Counting::APPROVED`]).
+    /// engine of every figure (`Db::restate_table`); for a year-to-date
+    /// target, each indicator's year so far by the rule of the forms'
+    /// «lũy kế» column ([`baocao_core::Aggregation::year_to_date`]: a flow
+    /// adds up, a stock is its figure at the period's end); then their
+    /// share when it has one. Measured from the values that count
+    /// (approved reports and direct imports:
+    /// [`crate::compose::Counting::APPROVED`]).
     pub async fn target_progress(&self, registry: &Registry, period: &Period) -> Result<Vec<Progress>, StoreError> {
         let day = period.end();
+        let catalog = self.indicators_by_code().await?;
         let mut out = Vec::new();
         for target in self.targets().await? {
             let periods = match target.measure {
                 Measure::Period => vec![*period],
-                Measure::YearToDate => {
-                    let january = NaiveDate::from_ymd_opt(day.year(), 1, 1).expect("the first of January");
-                    Period::ending_between(period.periodicity(), january, day)
-                }
+                Measure::YearToDate => period.year_to_date(),
             };
             let mut indicators = vec![target.indicator.clone()];
             indicators.extend(target.of.clone());
-            let query = TableQuery { indicators, units: vec![target.unit.clone()], periods, structure_at: day };
-            let (mut numerator, mut denominator) = (None::<f64>, None::<f64>);
+            let query = TableQuery {
+                indicators: indicators.clone(),
+                units: vec![target.unit.clone()],
+                periods,
+                structure_at: day,
+            };
+            let mut figures: HashMap<(String, Period), f64> = HashMap::new();
             let audience = Audience::everywhere(Counting::APPROVED);
             self.restate_table(registry, &query, audience, |cells| {
-                for c in cells {
-                    if c.indicator == target.indicator {
-                        *numerator.get_or_insert(0.0) += c.value;
-                    }
-                    if target.of.as_ref() == Some(&c.indicator) {
-                        *denominator.get_or_insert(0.0) += c.value;
-                    }
-                }
+                figures.extend(cells.into_iter().map(|c| ((c.indicator, c.period), c.value)));
                 std::future::ready(true)
             })
             .await?;
+            let measured = |code: &String| {
+                let at = |p: &Period| figures.get(&(code.clone(), *p)).copied();
+                match target.measure {
+                    Measure::Period => at(period),
+                    Measure::YearToDate => {
+                        let to_date: Vec<Option<f64>> = query.periods.iter().map(at).collect();
+                        catalog.get(code).and_then(|i| i.aggregation.year_to_date(&to_date))
+                    }
+                }
+            };
+            let (numerator, denominator) = (measured(&target.indicator), target.of.as_ref().and_then(measured));
             let value = numerator.and_then(|n| target.measure(n, denominator));
             out.push(Progress {
                 reached: value.is_some_and(|v| target.reached(v)),

@@ -73,6 +73,7 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let count = Self::store_values_in(&mut tx, actor, values, Origin::Import { label }).await?;
         tx.commit().await?;
+        self.after_bulk_write("data_values", values.len()).await;
         Ok(count)
     }
 

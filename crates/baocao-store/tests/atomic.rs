@@ -11,9 +11,9 @@ use baocao_core::access::{Grant, Permission, Role};
 use baocao_core::cutover::{Cutover, ReorgSource};
 use baocao_core::datavalue::RawValue;
 use baocao_core::form::Column;
-use baocao_core::regime::{Regime, UnitSelector};
+use baocao_core::regime::Regime;
 use baocao_core::workflow::Action;
-use baocao_core::{Period, Periodicity, Reorganization, UnitKind};
+use baocao_core::{Period, Reorganization, UnitKind};
 use baocao_store::idempotency::{Held, Keyed};
 use baocao_store::reports::ReportRequest;
 use baocao_store::{Backend, Db, StoreError, with_pool};
@@ -31,21 +31,7 @@ fn merge_into_an(key: &str, effective: &str) -> Reorganization {
 }
 
 fn regime() -> Regime {
-    Regime {
-        code: "BC".into(),
-        name: "Chế độ thử".into(),
-        form: "BM".into(),
-        periodicity: Periodicity::Monthly,
-        deadline_days_after_cutoff: 5,
-        units: UnitSelector { under: None, kinds: vec![UnitKind::Commune], codes: vec![] },
-        issued_by: None,
-        planning: false,
-        approval: Vec::new(),
-        self_approval: true,
-        request: None,
-        reminders: vec![3],
-        agencies: None,
-    }
+    baocao_testkit::monthly_regime("BM", vec![UnitKind::Commune])
 }
 
 fn report(unit: &str, action: Action, values: &[(&str, &str)]) -> ReportRequest {

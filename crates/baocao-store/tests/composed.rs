@@ -210,3 +210,171 @@ async fn numbers_kept_from_one_composition_give_way_to_a_value_written_after_it(
     assert_eq!(province(october, "2025-10-31").await, Some(entered(1, 69) + 6.0));
     assert_eq!(province(september, "2025-09-30").await, Some(entered(1, 68) + 7.0));
 }
+
+/// An output form over the communes' regime, by area total (`TH`) or one
+/// row per commune (`TU`).
+async fn with_output_forms(db: &Db) {
+    use baocao_core::form::{Column, Consolidation, FormKind, Layout};
+    let indicators = counted_indicators(["CT01".to_string()]);
+    let columns = vec![Column::ThisPeriod, Column::Cumulative, Column::SamePeriodLastYear, Column::PercentOfSamePeriod];
+    db.save_form("test", &baocao_testkit::input_form("BM", &indicators, vec![Column::ThisPeriod], vec![]))
+        .await
+        .unwrap();
+    db.save_regime("test", &baocao_testkit::monthly_regime("BM", vec![UnitKind::Commune])).await.unwrap();
+    for (code, layout) in [("TH", Layout::Total), ("TU", Layout::ByUnit)] {
+        let mut form = baocao_testkit::input_form(code, &indicators, columns.clone(), vec![]);
+        form.kind = FormKind::Output;
+        form.source = Some(Consolidation { regime: "BC".into(), layout });
+        db.save_form("test", &form).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_output_form_is_its_figures_composed_one_at_a_time() {
+    let t = merged_province().await;
+    with_output_forms(&t.db).await;
+    let registry = t.db.load_registry().await.unwrap();
+    let everyone = Audience::everywhere(Counting::APPROVED);
+    for (year, month) in [(2025, 10), (2025, 3), (2024, 12)] {
+        let period = Period::Month { year, month };
+        let at = period.end();
+        let alone = |code: &'static str, p: Period| {
+            let (db, registry) = (&t.db, &registry);
+            async move { db.query_value(registry, "CT01", code, &p, Some(at), everyone).await.unwrap() }
+        };
+        for area in ["01", "00001"] {
+            let total = t.db.consolidate(&registry, "TH", area, &period, false).await.unwrap();
+            let (this, before) = (alone(area, period).await, alone(area, period.year_before()).await);
+            let mut cumulative = 0.0;
+            for m in period.year_to_date() {
+                cumulative += alone(area, m).await.value.unwrap();
+            }
+            let (this_value, before_value) = (this.value.unwrap(), before.value.unwrap());
+            let row = &total.rows[0];
+            assert_eq!(
+                row.cells,
+                vec![Some(this_value), Some(cumulative), Some(before_value), Some(this_value / before_value * 100.0)],
+                "{area} {period}"
+            );
+            assert_eq!((row.estimated, row.pulled), (this.estimated || before.estimated, false), "{area} {period}");
+        }
+        let by_unit = t.db.consolidate(&registry, "TU", "01", &period, false).await.unwrap();
+        let communes: &[&'static str] =
+            if period.end() < day("2025-07-01") { &["00001", "00002", "00003"] } else { &["00001", "00003"] };
+        let rows: Vec<(Option<String>, Vec<Option<f64>>)> =
+            by_unit.rows.iter().map(|r| (r.code.clone(), r.cells.clone())).collect();
+        let mut expected = Vec::new();
+        for code in communes {
+            expected.push((Some(code.to_string()), vec![alone(code, period).await.value]));
+        }
+        assert_eq!(rows, expected, "{period}");
+    }
+}
+
+#[tokio::test]
+async fn a_year_to_date_target_adds_up_a_flow_and_takes_a_stock_at_the_periods_end() {
+    use baocao_core::tasks::{Direction, Measure, Target};
+    use baocao_core::{Aggregation, Indicator, ValueType};
+    let t = merged_province().await;
+    let stock = |code: &str, aggregation: Aggregation| Indicator {
+        code: code.into(),
+        name: format!("Chỉ tiêu {code}"),
+        unit: "người".into(),
+        value_type: ValueType::IntegerZeroOrPositive,
+        aggregation,
+        group: None,
+    };
+    t.db.import_indicators("test", &[stock("DS", Aggregation::Last), stock("TB", Aggregation::Average)]).await.unwrap();
+    let registry = t.db.load_registry().await.unwrap();
+    // The people of the two communes of the day, a stock, each month of 2025.
+    let raw: Vec<RawValue> = (1..=10u32)
+        .flat_map(|month| ["00001", "00003"].map(move |unit| (month, unit)))
+        .enumerate()
+        .map(|(index, (month, unit))| RawValue {
+            index,
+            data_element: "DS".into(),
+            period: format!("2025{month:02}"),
+            org_unit: unit.into(),
+            value: (10_000 + month).to_string(),
+            comment: None,
+        })
+        .collect();
+    t.db.import_data_values("test", "ds.json", &registry, raw).await.unwrap();
+    let target = |code: &str, indicator: &str, of: Option<&str>| Target {
+        code: code.into(),
+        plan: "KH".into(),
+        name: code.into(),
+        indicator: indicator.into(),
+        of: of.map(str::to_string),
+        unit: "01".into(),
+        goal: 1.0,
+        direction: Direction::AtLeast,
+        measure: Measure::YearToDate,
+        deadline: day("2025-12-31"),
+    };
+    t.db.import_targets("test", &[target("THEO_DAN", "CT01", Some("DS")), target("TONG", "CT01", None)]).await.unwrap();
+    let october = Period::Month { year: 2025, month: 10 };
+    let progress = t.db.target_progress(&registry, &october).await.unwrap();
+    // CT01 from January (month index 60 since January 2020) to October.
+    let sum: f64 = (60..70)
+        .map(|i| {
+            let merged = i >= 66;
+            entered(1, i) + entered(3, i) + if merged { 0.0 } else { entered(2, i) }
+        })
+        .sum();
+    let value = |code: &str| progress.iter().find(|p| p.target.code == code).unwrap().value;
+    assert_eq!(value("TONG"), Some(sum));
+    // The people are October's, not ten months of them added up.
+    assert_eq!(value("THEO_DAN"), Some(sum * 100.0 / 20_020.0));
+
+    // An average has no year to date: such a target is refused whole.
+    let refused = t.db.import_targets("test", &[target("TB_LUY_KE", "TB", None)]).await.unwrap_err().to_string();
+    assert!(refused.contains("TB_LUY_KE") && refused.contains("không có lũy kế"), "{refused}");
+    assert_eq!(t.db.targets().await.unwrap().len(), 2);
+}
+
+/// Right after a bulk import PostgreSQL's planner knows the values are
+/// there (`ANALYZE`, not left to autovacuum a minute later): otherwise it
+/// takes the table for empty and reads a month of every unit to compose
+/// one commune's figure.
+#[tokio::test]
+async fn a_bulk_import_gathers_the_planner_statistics_of_values() {
+    let t = merged_province().await;
+    if !t.url.starts_with("postgres") {
+        // SQLite plans from its indexes alone and keeps no statistics.
+        return;
+    }
+    let codes: Vec<String> = (0..100).map(|i| format!("X{i:03}")).collect();
+    t.db.import_indicators("test", &counted_indicators(codes.clone())).await.unwrap();
+    let registry = t.db.load_registry().await.unwrap();
+    let raw: Vec<RawValue> = months()
+        .iter()
+        .flat_map(|p| codes.iter().flat_map(move |c| ["00001", "00003"].map(move |u| (p, c, u))))
+        .enumerate()
+        .map(|(index, (p, c, u))| RawValue {
+            index,
+            data_element: c.clone(),
+            period: p.to_string(),
+            org_unit: u.into(),
+            value: "1".into(),
+            comment: None,
+        })
+        .collect();
+    assert!(raw.len() >= 10_000);
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&t.url).await.unwrap();
+    let analyzed = "SELECT COUNT(*) FROM pg_stat_user_tables
+                    WHERE schemaname = current_schema() AND relname LIKE 'data_values%' AND last_analyze IS NOT NULL";
+    let before: i64 = sqlx::query_scalar(analyzed).fetch_one(&mut conn).await.unwrap();
+    assert_eq!(before, 0, "the small import before gathers nothing");
+    t.db.import_data_values("test", "bulk.json", &registry, raw).await.unwrap();
+    // Statistics views are flushed asynchronously: a few seconds at most.
+    let mut after: i64 = 0;
+    for _ in 0..50 {
+        after = sqlx::query_scalar(analyzed).fetch_one(&mut conn).await.unwrap();
+        if after > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(after > 0, "the partitions of data_values were analyzed");
+}

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use baocao_core::access::Role;
 use baocao_core::form::{Column, Rule, Severity};
-use baocao_core::regime::{ApprovalLevel, Regime, UnitSelector};
+use baocao_core::regime::{ApprovalLevel, Regime};
 use baocao_core::workflow::{Action, Status};
-use baocao_core::{Period, Periodicity, Registry, UnitKind};
+use baocao_core::{Period, Registry, UnitKind};
 use baocao_ingest::vn_admin::Sources;
 use baocao_store::reports::ReportRequest;
 use baocao_store::signatures::Signed;
@@ -26,21 +26,7 @@ async fn reporting() -> (TestDb, Registry) {
     let rules = vec![Rule::Required { indicator: "CT02".into(), severity: Severity::Error }];
     let form = input_form("BM", &indicators, vec![Column::ThisPeriod], rules);
     t.db.save_form("test", &form).await.unwrap();
-    let regime = Regime {
-        code: "BC".into(),
-        name: "Chế độ thử".into(),
-        form: "BM".into(),
-        periodicity: Periodicity::Monthly,
-        deadline_days_after_cutoff: 5,
-        units: UnitSelector { under: None, kinds: vec![UnitKind::Commune, UnitKind::Ward], codes: vec![] },
-        issued_by: None,
-        planning: false,
-        approval: Vec::new(),
-        self_approval: true,
-        request: None,
-        reminders: vec![3],
-        agencies: None,
-    };
+    let regime = baocao_testkit::monthly_regime("BM", vec![UnitKind::Commune, UnitKind::Ward]);
     t.db.save_regime("test", &regime).await.unwrap();
     let registry = t.db.load_registry().await.unwrap();
     (t, registry)

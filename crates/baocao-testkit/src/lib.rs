@@ -9,8 +9,10 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use baocao_core::form::{Column, Form, FormKind, FormRow, Rule};
+use baocao_core::regime::{Regime, UnitSelector};
 use baocao_core::{
-    Aggregation, Change, Indicator, NewUnit, ReorgInfo, Reorganization, UnitKind, UnitVersion, Validity, ValueType,
+    Aggregation, Change, Indicator, NewUnit, Periodicity, ReorgInfo, Reorganization, UnitKind, UnitVersion, Validity,
+    ValueType,
 };
 use baocao_store::Db;
 use sqlx::Connection;
@@ -113,6 +115,26 @@ pub fn input_form(code: &str, indicators: &[Indicator], columns: Vec<Column>, ru
             .collect(),
         rules,
         source: None,
+    }
+}
+
+/// The regime `BC` of `form`, monthly, over every unit of `kinds`, each
+/// report approved by its sender alone, with a reminder 3 days before.
+pub fn monthly_regime(form: &str, kinds: Vec<UnitKind>) -> Regime {
+    Regime {
+        code: "BC".into(),
+        name: "Chế độ thử".into(),
+        form: form.into(),
+        periodicity: Periodicity::Monthly,
+        deadline_days_after_cutoff: 5,
+        units: UnitSelector { under: None, kinds, codes: vec![] },
+        issued_by: None,
+        planning: false,
+        approval: Vec::new(),
+        self_approval: true,
+        request: None,
+        reminders: vec![3],
+        agencies: None,
     }
 }
 

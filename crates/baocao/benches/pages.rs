@@ -1,10 +1,10 @@
 //! How long the main pages take to render, against `baocao serve --demo`
 //! (the bundled national registry, the demo province with two years of
-//! reports) on SQLite, over loopback: every page one request at a time,
-//! then the composed pages (comparison, output form, pivot) under several
-//! clients at once: first the same question again and again (kept in the
-//! server's memory after the first), then every request a question not
-//! asked before (composed each time).
+//! reports, 13 indicators added for the pivot) on SQLite, over loopback:
+//! every page one request at a time, then the composed pages (comparison,
+//! output form, pivot) under several clients at once: first the same
+//! question again and again (kept in the server's memory after the first),
+//! then every request a question not asked before (composed each time).
 //!
 //! `cargo bench -p baocao --bench pages`; BENCH_REQUESTS sets the number
 //! of timed requests per page (default 200), BENCH_CLIENTS the clients at
@@ -68,6 +68,13 @@ async fn main() {
     // read to the end, or a closed pipe would stop the server.
     std::thread::spawn(move || lines.for_each(drop));
     settle(pid);
+    // The demo has 7 indicators; the pivot the issue names has 20.
+    let db = baocao_store::Db::connect(&url).await.unwrap();
+    let registry = db.load_registry().await.unwrap();
+    let today = baocao_core::today_in_vietnam();
+    let last = chrono::NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap() - chrono::Months::new(1);
+    let first = last - chrono::Months::new(23);
+    let added = add_indicators(&db, &registry, &first, &last).await;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let admin = sign_in(&client, &base, "quantri").await;
     let officer = sign_in(&client, &base, "nhaplieu.ngokbay").await;
@@ -109,15 +116,14 @@ async fn main() {
         print_times(label, times);
     }
 
-    // The last 24 months.
-    let today = baocao_core::today_in_vietnam();
-    let last = chrono::NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap() - chrono::Months::new(1);
-    let first = last - chrono::Months::new(23);
-    let pivot = pivot_of(&first, &last);
+    let pivot = pivot_of(&first, &last, &added);
+    let page = client.get(format!("{base}{pivot}")).header("cookie", &admin).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Chỉ tiêu BENCH_13"), "the pivot shows the indicators added");
     let loaded: Vec<(&str, String)> = vec![
         ("comparison over 12 months", "/compare?unit=51&indicator=HS_TIEP_NHAN".into()),
         ("province total", "/output".into()),
-        ("pivot: province, 24 months, 7 indicators", pivot),
+        ("pivot: province, 24 months, 20 indicators", pivot),
     ];
     let each = (requests / 2).max(1);
     println!("\n{clients} clients at once, {each} requests each after 2 unmeasured, as the system administrator");
@@ -153,7 +159,7 @@ async fn main() {
     print_times("province total, one at a time", times);
     let fresh: Vec<(&str, String)> = vec![
         ("comparison over 12 months", "/compare?unit=51&indicator=HS_TIEP_NHAN&at=".into()),
-        ("pivot: province, 24 months, 7 indicators", format!("{}&at=", pivot_of(&first, &last))),
+        ("pivot: province, 24 months, 20 indicators", format!("{}&at=", pivot_of(&first, &last, &added))),
     ];
     for (label, path) in &fresh {
         let (base, path) = (base.clone(), path.clone());
@@ -173,8 +179,6 @@ async fn main() {
     // there, before the last month's deadline), as late reports come in:
     // that month is read again, the others are kept. One at a time, as
     // submissions would come between.
-    let db = baocao_store::Db::connect(&url).await.unwrap();
-    let registry = db.load_registry().await.unwrap();
     println!("\nEach request right after a value was written by another process, one at a time\n");
     println!("{:<36} {:>9} {:>9} {:>9} {:>9}", "page", "p50", "p95", "p99", "max");
     for (n, (label, path)) in fresh.iter().enumerate() {
@@ -244,11 +248,51 @@ impl Load<'_> {
     }
 }
 
-/// The pivot the issue names: the province's own figures, every indicator
-/// of the demo (7, not the 20 of the target: the demo has no more), from
-/// month `first` to month `last`, in today's structure.
-fn pivot_of(first: &chrono::NaiveDate, last: &chrono::NaiveDate) -> String {
-    let indicators: String = [
+/// The 13 indicators the pivot adds to the demo's 7, as `BENCH_01`…: each
+/// stored for every unit and month the demo stored `HS_TIEP_NHAN` for,
+/// from month `first` to month `last` (so across the 2025 reorganization
+/// as the demo's own figures are), with values of their own. Written
+/// through the store, as an import would, before any page is asked.
+async fn add_indicators(
+    db: &baocao_store::Db,
+    registry: &baocao_core::Registry,
+    first: &chrono::NaiveDate,
+    last: &chrono::NaiveDate,
+) -> Vec<String> {
+    let codes: Vec<String> = (1..=13).map(|i| format!("BENCH_{i:02}")).collect();
+    db.import_indicators("bench", &baocao_testkit::counted_indicators(codes.clone())).await.unwrap();
+    let mut raw = Vec::new();
+    let mut month = *first;
+    while month <= *last {
+        let period = baocao_core::Period::Month { year: month.year(), month: month.month() };
+        let counting = baocao_store::compose::Counting::Everything;
+        for stored in db.values_of_period(&period, Some("HS_TIEP_NHAN"), counting).await.unwrap() {
+            let Some(base) = stored.value_num else { continue };
+            for (k, code) in codes.iter().enumerate() {
+                raw.push(baocao_core::datavalue::RawValue {
+                    index: raw.len(),
+                    data_element: code.clone(),
+                    period: stored.period.clone(),
+                    org_unit: stored.unit_code.clone(),
+                    value: (base as i64 + k as i64 + 1).to_string(),
+                    comment: None,
+                });
+            }
+        }
+        month = month + chrono::Months::new(1);
+    }
+    let count = raw.len();
+    let summary = db.import_data_values("bench", "bench-indicators.json", registry, raw).await.unwrap();
+    assert_eq!(summary.import_count.imported, count, "{summary:?}");
+    println!("added 13 indicators to the demo's 7: {count} values over 24 months\n");
+    codes
+}
+
+/// The pivot the issue names: the province's own figures, 20 indicators
+/// (the demo's 7 and the 13 of [`add_indicators`]), from month `first` to
+/// month `last`, in today's structure.
+fn pivot_of(first: &chrono::NaiveDate, last: &chrono::NaiveDate, added: &[String]) -> String {
+    let demo = [
         "HS_TIEP_NHAN",
         "HS_DUNG_HAN",
         "HS_TRUC_TUYEN_TOAN_TRINH",
@@ -256,10 +300,9 @@ fn pivot_of(first: &chrono::NaiveDate, last: &chrono::NaiveDate) -> String {
         "VB_DIEN_TU",
         "THU_NGAN_SACH",
         "DAN_SO",
-    ]
-    .iter()
-    .map(|i| format!("indicator={i}&"))
-    .collect();
+    ];
+    let indicators: String =
+        demo.iter().copied().chain(added.iter().map(String::as_str)).map(|i| format!("indicator={i}&")).collect();
     format!(
         "/analysis?{indicators}unit=51&depth=area&rows=indicator&cols=period&from={}&to={}",
         first.format("%Y-%m"),

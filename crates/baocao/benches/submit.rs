@@ -12,15 +12,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use baocao_core::UnitKind;
 use baocao_core::access::{Grant, Permission, Role};
 use baocao_core::form::{Column, Rule, Severity};
-use baocao_core::regime::{Regime, UnitSelector};
-use baocao_core::{Periodicity, UnitKind};
+use baocao_core::regime::Regime;
 use baocao_credentials::token_hash;
 use baocao_ingest::vn_admin::Sources;
 use baocao_server::{AppState, Settings, router};
 use baocao_store::Db;
-use baocao_testkit::{counted_indicators, input_form};
+use baocao_testkit::{counted_indicators, input_form, monthly_regime};
 
 const INDICATORS: usize = 50;
 
@@ -42,21 +42,7 @@ async fn prepare(url: &str) -> Db {
     let regime = Regime {
         code: "BC50".into(),
         name: "Chế độ thử tải".into(),
-        form: "BM50".into(),
-        periodicity: Periodicity::Monthly,
-        deadline_days_after_cutoff: 5,
-        units: UnitSelector {
-            under: None,
-            kinds: vec![UnitKind::Commune, UnitKind::Ward, UnitKind::SpecialZone],
-            codes: vec![],
-        },
-        issued_by: None,
-        planning: false,
-        approval: Vec::new(),
-        self_approval: true,
-        request: None,
-        reminders: vec![3],
-        agencies: None,
+        ..monthly_regime("BM50", vec![UnitKind::Commune, UnitKind::Ward, UnitKind::SpecialZone])
     };
     db.save_regime("test", &regime).await.unwrap();
     // Submissions go through authentication and authorization like any other.
