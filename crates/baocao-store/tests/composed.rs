@@ -378,3 +378,31 @@ async fn a_bulk_import_gathers_the_planner_statistics_of_values() {
     }
     assert!(after > 0, "the partitions of data_values were analyzed");
 }
+
+#[tokio::test]
+async fn the_year_to_date_of_a_quarter_adds_up_quarters_not_months() {
+    let t = merged_province().await;
+    with_output_forms(&t.db).await;
+    let registry = t.db.load_registry().await.unwrap();
+    // Quarterly figures of the two communes of the day (the months the
+    // province also holds must not count in a quarter's year to date).
+    let raw: Vec<RawValue> = [("2025Q1", 1), ("2025Q2", 2), ("2025Q3", 4)]
+        .iter()
+        .flat_map(|(q, v)| ["00001", "00003"].map(move |u| (q, v, u)))
+        .enumerate()
+        .map(|(index, (q, v, u))| RawValue {
+            index,
+            data_element: "CT01".into(),
+            period: q.to_string(),
+            org_unit: u.into(),
+            value: v.to_string(),
+            comment: None,
+        })
+        .collect();
+    t.db.import_data_values("test", "quarters.json", &registry, raw).await.unwrap();
+    let third = Period::Quarter { year: 2025, quarter: 3 };
+    let total = t.db.consolidate(&registry, "TH", "01", &third, false).await.unwrap();
+    // This quarter, the year so far (Q1 + Q2 + Q3 of both communes), the
+    // same quarter last year (none), and no comparison with it.
+    assert_eq!(total.rows[0].cells, vec![Some(8.0), Some(14.0), None, None]);
+}
