@@ -192,10 +192,9 @@ impl Aggregation {
     /// a stock is what it is at the end, this period's own figure. The one
     /// rule of output forms, reports and targets.
     ///
-    /// Averages, extremes, formulas and what does not combine have none:
-    /// added up, a month's rates or averages make a number no one can read
-    /// (a rate's year so far is the share of two sums: a target `of`
-    /// another indicator).
+    /// Averages, extremes and what does not combine have none: added up, a
+    /// month's averages make a number no one can read. A formula's is the
+    /// formula of its components' ([`year_to_date_of`]).
     pub fn year_to_date(&self, figures: &[Option<f64>]) -> Option<f64> {
         match self {
             Aggregation::Sum => figures.iter().flatten().copied().reduce(|a, b| a + b),
@@ -359,9 +358,95 @@ pub fn evaluate_formula(formula: &str, values: &std::collections::HashMap<String
     Ok(Some(result).filter(|r| r.is_finite()))
 }
 
+/// The year so far (lũy kế từ đầu năm) of the indicator `code`:
+/// [`Aggregation::year_to_date`] of its own figures (`figures(code)`: those
+/// of the year's periods, this one's last); for a formula, the formula of
+/// its components' years so far, so that a rate's year to date is the
+/// rate of the sums, not a sum of monthly rates. `None` for what has no
+/// year to date, a component missing or a formula that goes round.
+pub fn year_to_date_of(
+    code: &str,
+    indicators: &std::collections::HashMap<String, Indicator>,
+    figures: &dyn Fn(&str) -> Vec<Option<f64>>,
+) -> Option<f64> {
+    fn walk(
+        code: &str,
+        indicators: &std::collections::HashMap<String, Indicator>,
+        figures: &dyn Fn(&str) -> Vec<Option<f64>>,
+        depth: u8,
+    ) -> Option<f64> {
+        let indicator = indicators.get(code)?;
+        let Some(formula) = indicator.aggregation.formula() else {
+            return indicator.aggregation.year_to_date(&figures(code));
+        };
+        if depth > 8 {
+            return None;
+        }
+        let known = formula_references(formula)
+            .filter_map(|name| Some((name.to_string(), walk(name, indicators, figures, depth + 1)?)))
+            .collect();
+        evaluate_formula(formula, &known).ok().flatten()
+    }
+    walk(code, indicators, figures, 0)
+}
+
+/// `codes` and every indicator their formulas name, however deep: what a
+/// year to date ([`year_to_date_of`]) reads figures of.
+pub fn with_formula_components(
+    codes: impl IntoIterator<Item = String>,
+    indicators: &std::collections::HashMap<String, Indicator>,
+) -> Vec<String> {
+    let mut needed: Vec<String> = Vec::new();
+    let mut pending: Vec<String> = codes.into_iter().collect();
+    while let Some(code) = pending.pop() {
+        if needed.contains(&code) {
+            continue;
+        }
+        if let Some(formula) = indicators.get(&code).and_then(|i| i.aggregation.formula()) {
+            pending.extend(formula_references(formula).map(str::to_string));
+        }
+        needed.push(code);
+    }
+    needed.sort_unstable();
+    needed
+}
+
 #[cfg(test)]
 mod formula_tests {
     use super::*;
+
+    #[test]
+    fn a_rates_year_to_date_is_the_rate_of_the_sums() {
+        let indicator = |code: &str, aggregation: Aggregation| {
+            let i = Indicator {
+                code: code.into(),
+                name: code.into(),
+                unit: String::new(),
+                value_type: ValueType::Decimal,
+                aggregation,
+                group: None,
+            };
+            (code.to_string(), i)
+        };
+        let indicators = std::collections::HashMap::from([
+            indicator("ONLINE", Aggregation::Sum),
+            indicator("RECEIVED", Aggregation::Sum),
+            indicator("RATE", Aggregation::Formula("{ONLINE} / {RECEIVED} * 100".into())),
+            indicator("LOOP", Aggregation::Formula("{LOOP} + 1".into())),
+        ]);
+        // January 10 of 100 (10%), February 90 of 100 (90%): the year so
+        // far is 100 of 200, 50%, not 100% (the rates added up).
+        let figures = |code: &str| match code {
+            "ONLINE" => vec![Some(10.0), Some(90.0)],
+            "RECEIVED" => vec![Some(100.0), Some(100.0)],
+            _ => vec![None, None],
+        };
+        assert_eq!(year_to_date_of("RATE", &indicators, &figures), Some(50.0));
+        assert_eq!(year_to_date_of("ONLINE", &indicators, &figures), Some(100.0));
+        assert_eq!(year_to_date_of("LOOP", &indicators, &figures), None);
+        assert_eq!(year_to_date_of("UNKNOWN", &indicators, &figures), None);
+        assert_eq!(with_formula_components(["RATE".to_string()], &indicators), ["ONLINE", "RATE", "RECEIVED"]);
+    }
 
     #[test]
     fn formulas_name_indicators_in_braces() {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use baocao_core::datavalue::CheckedValue;
 use baocao_core::form::{Column, Form};
+use baocao_core::indicator::{with_formula_components, year_to_date_of};
 use baocao_core::regime::Regime;
 use baocao_core::report::{
     Completeness, Consolidated, ConsolidatedRow, ReportRow, ReportView, Revision, Signature, UnitCompleteness,
@@ -487,11 +488,21 @@ impl Db {
                 let before = value_at(last_year).await?;
                 same_period_estimated = before.as_ref().is_some_and(|c| c.estimated);
                 let before = before.and_then(|c| c.value);
-                let mut to_date = Vec::new();
-                for p in &year_to_date {
-                    to_date.push(if p == period { this } else { value_at(*p).await?.and_then(|c| c.value) });
+                // The year so far of the indicator, or of the components
+                // of its formula (a rate's is the rate of the sums).
+                let mut to_date: HashMap<(String, Period), Option<f64>> = HashMap::new();
+                for code in with_formula_components([ind.code.clone()], indicators) {
+                    let Some(component) = indicators.get(&code) else { continue };
+                    for p in &year_to_date {
+                        let ctx = if p == period { own } else { official };
+                        let figure = self.compose_or_blank(ctx, component, &unit.code, *p, structure_at).await?;
+                        to_date.insert((code.clone(), *p), figure.and_then(|c| c.value));
+                    }
                 }
-                let cumulative = ind.aggregation.year_to_date(&to_date);
+                let of = |code: &str| -> Vec<Option<f64>> {
+                    year_to_date.iter().map(|p| to_date.get(&(code.to_string(), *p)).copied().flatten()).collect()
+                };
+                let cumulative = year_to_date_of(&ind.code, indicators, &of);
                 let plan = plans.get(&ind.code).copied();
                 let percent = |a: Option<f64>, b: Option<f64>| match (a, b) {
                     (Some(a), Some(b)) if b != 0.0 => Some(a / b * 100.0),
@@ -573,8 +584,13 @@ impl Db {
             baocao_core::form::Layout::Total => vec![area.code.clone()],
             baocao_core::form::Layout::ByUnit => expected.iter().map(|u| u.code.clone()).collect(),
         };
-        let mut asked: Vec<String> =
-            form.rows.iter().filter_map(|r| r.indicator.clone()).filter(|c| indicators.contains_key(c)).collect();
+        let on_form = form.rows.iter().filter_map(|r| r.indicator.clone());
+        // A total's year to date of a formula reads its components too.
+        let mut asked: Vec<String> = match source.layout {
+            baocao_core::form::Layout::Total => with_formula_components(on_form, &indicators),
+            baocao_core::form::Layout::ByUnit => on_form.collect(),
+        };
+        asked.retain(|c| indicators.contains_key(c));
         asked.sort_unstable();
         asked.dedup();
         let query = TableQuery { indicators: asked, units, periods, structure_at: day };
@@ -587,8 +603,8 @@ impl Db {
             std::future::ready(true)
         })
         .await?;
-        let value = |indicator: &Indicator, unit: &str, p: Period| {
-            figures.get(&(indicator.code.clone(), unit.to_string(), p)).copied().unwrap_or_default()
+        let value = |indicator: &str, unit: &str, p: Period| {
+            figures.get(&(indicator.to_string(), unit.to_string(), p)).copied().unwrap_or_default()
         };
         let indicator_rows: Vec<(&baocao_core::form::FormRow, &Indicator)> =
             form.rows.iter().filter_map(|r| Some((r, r.indicator.as_ref().and_then(|c| indicators.get(c))?))).collect();
@@ -607,13 +623,16 @@ impl Db {
                     let mut traced = Vec::new();
                     let (mut estimated, mut pulled) = (false, false);
                     if let Some(ind) = indicator {
-                        let now = value(ind, &area.code, *period);
-                        let last_year = value(ind, &area.code, period.year_before());
+                        let now = value(&ind.code, &area.code, *period);
+                        let last_year = value(&ind.code, &area.code, period.year_before());
                         let (this, before) = (now.value, last_year.value);
+                        let year_to_date = period.year_to_date();
                         let to_date: Vec<Figure> =
-                            period.year_to_date().into_iter().map(|p| value(ind, &area.code, p)).collect();
-                        let figures: Vec<Option<f64>> = to_date.iter().map(|f| f.value).collect();
-                        let cumulative = ind.aggregation.year_to_date(&figures);
+                            year_to_date.iter().map(|p| value(&ind.code, &area.code, *p)).collect();
+                        let of = |code: &str| -> Vec<Option<f64>> {
+                            year_to_date.iter().map(|p| value(code, &area.code, *p).value).collect()
+                        };
+                        let cumulative = year_to_date_of(&ind.code, &indicators, &of);
                         pulled |= cumulative.is_some() && to_date.iter().any(|f| f.value.is_some() && f.pulled);
                         estimated = now.estimated || last_year.estimated;
                         pulled |= now.pulled || last_year.pulled;
@@ -657,7 +676,7 @@ impl Db {
                     let mut traced = Vec::new();
                     let (mut estimated, mut pulled) = (false, false);
                     for (_, ind) in &indicator_rows {
-                        let figure = value(ind, &unit.code, *period);
+                        let figure = value(&ind.code, &unit.code, *period);
                         cells.push(figure.value);
                         traced.push(Some((ind.code.clone(), unit.code.clone(), *period)));
                         estimated |= figure.estimated;

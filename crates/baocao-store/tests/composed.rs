@@ -406,3 +406,61 @@ async fn the_year_to_date_of_a_quarter_adds_up_quarters_not_months() {
     // same quarter last year (none), and no comparison with it.
     assert_eq!(total.rows[0].cells, vec![Some(8.0), Some(14.0), None, None]);
 }
+
+#[tokio::test]
+async fn the_year_to_date_of_a_rate_is_the_rate_of_the_sums() {
+    use baocao_core::form::{Column, Consolidation, FormKind, Layout};
+    use baocao_core::{Aggregation, Indicator, ValueType};
+    let t = merged_province().await;
+    with_output_forms(&t.db).await;
+    let mut online = counted_indicators(["ON".to_string()]);
+    online.push(Indicator {
+        code: "RATE".into(),
+        name: "Tỷ lệ trực tuyến".into(),
+        unit: "%".into(),
+        value_type: ValueType::Percent,
+        aggregation: Aggregation::Formula("{ON} / {CT01} * 100".into()),
+        group: None,
+    });
+    t.db.import_indicators("test", &online).await.unwrap();
+    let mut form = baocao_testkit::input_form(
+        "TR",
+        &[counted_indicators(["CT01".to_string()]).remove(0), online[0].clone(), online[1].clone()],
+        vec![Column::ThisPeriod, Column::Cumulative],
+        vec![],
+    );
+    form.kind = FormKind::Output;
+    form.source = Some(Consolidation { regime: "BC".into(), layout: Layout::Total });
+    t.db.save_form("test", &form).await.unwrap();
+    let registry = t.db.load_registry().await.unwrap();
+    // Each commune of the day puts one dossier a month online, January to
+    // October 2025.
+    let raw: Vec<RawValue> = (1..=10u32)
+        .flat_map(|month| ["00001", "00003"].map(move |unit| (month, unit)))
+        .enumerate()
+        .map(|(index, (month, unit))| RawValue {
+            index,
+            data_element: "ON".into(),
+            period: format!("2025{month:02}"),
+            org_unit: unit.into(),
+            value: "1".into(),
+            comment: None,
+        })
+        .collect();
+    t.db.import_data_values("test", "on.json", &registry, raw).await.unwrap();
+    let october = Period::Month { year: 2025, month: 10 };
+    let total = t.db.consolidate(&registry, "TR", "01", &october, false).await.unwrap();
+    let received: f64 =
+        (60..70).map(|i| entered(1, i) + entered(3, i) + if i < 66 { entered(2, i) } else { 0.0 }).sum();
+    let this_month = entered(1, 69) + entered(3, 69);
+    let cells: Vec<Vec<Option<f64>>> = total.rows.iter().map(|r| r.cells.clone()).collect();
+    assert_eq!(
+        cells,
+        vec![
+            vec![Some(this_month), Some(received)],
+            vec![Some(2.0), Some(20.0)],
+            // Twenty of all received since January, not ten months' rates added up.
+            vec![Some(2.0 / this_month * 100.0), Some(20.0 / received * 100.0)],
+        ]
+    );
+}
