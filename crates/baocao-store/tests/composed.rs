@@ -271,6 +271,23 @@ async fn an_output_form_is_its_figures_composed_one_at_a_time() {
     }
 }
 
+/// `indicator` entered by the two communes of the day, January to
+/// October 2025, `value` of each month.
+fn each_month_of_2025(indicator: &str, value: impl Fn(u32) -> String) -> Vec<RawValue> {
+    (1..=10u32)
+        .flat_map(|month| ["00001", "00003"].map(move |unit| (month, unit)))
+        .enumerate()
+        .map(|(index, (month, unit))| RawValue {
+            index,
+            data_element: indicator.into(),
+            period: format!("2025{month:02}"),
+            org_unit: unit.into(),
+            value: value(month),
+            comment: None,
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn a_year_to_date_target_adds_up_a_flow_and_takes_a_stock_at_the_periods_end() {
     use baocao_core::tasks::{Direction, Measure, Target};
@@ -287,18 +304,7 @@ async fn a_year_to_date_target_adds_up_a_flow_and_takes_a_stock_at_the_periods_e
     t.db.import_indicators("test", &[stock("DS", Aggregation::Last), stock("TB", Aggregation::Average)]).await.unwrap();
     let registry = t.db.load_registry().await.unwrap();
     // The people of the two communes of the day, a stock, each month of 2025.
-    let raw: Vec<RawValue> = (1..=10u32)
-        .flat_map(|month| ["00001", "00003"].map(move |unit| (month, unit)))
-        .enumerate()
-        .map(|(index, (month, unit))| RawValue {
-            index,
-            data_element: "DS".into(),
-            period: format!("2025{month:02}"),
-            org_unit: unit.into(),
-            value: (10_000 + month).to_string(),
-            comment: None,
-        })
-        .collect();
+    let raw = each_month_of_2025("DS", |month| (10_000 + month).to_string());
     t.db.import_data_values("test", "ds.json", &registry, raw).await.unwrap();
     let target = |code: &str, indicator: &str, of: Option<&str>| Target {
         code: code.into(),
@@ -435,18 +441,7 @@ async fn the_year_to_date_of_a_rate_is_the_rate_of_the_sums() {
     let registry = t.db.load_registry().await.unwrap();
     // Each commune of the day puts one dossier a month online, January to
     // October 2025.
-    let raw: Vec<RawValue> = (1..=10u32)
-        .flat_map(|month| ["00001", "00003"].map(move |unit| (month, unit)))
-        .enumerate()
-        .map(|(index, (month, unit))| RawValue {
-            index,
-            data_element: "ON".into(),
-            period: format!("2025{month:02}"),
-            org_unit: unit.into(),
-            value: "1".into(),
-            comment: None,
-        })
-        .collect();
+    let raw = each_month_of_2025("ON", |_| "1".to_string());
     t.db.import_data_values("test", "on.json", &registry, raw).await.unwrap();
     let october = Period::Month { year: 2025, month: 10 };
     let total = t.db.consolidate(&registry, "TR", "01", &october, false).await.unwrap();
