@@ -232,19 +232,8 @@ impl<'a> ComposeContext<'a> {
     /// Reads only the numbers of `asked` and of the indicators their
     /// formulas name, however deep.
     pub fn limit_to<'s>(&mut self, asked: impl IntoIterator<Item = &'s str>) {
-        let mut needed: Vec<String> = Vec::new();
-        let mut pending: Vec<&str> = asked.into_iter().collect();
-        while let Some(code) = pending.pop() {
-            if needed.iter().any(|n| n == code) {
-                continue;
-            }
-            needed.push(code.to_string());
-            if let Some(formula) = self.indicators.get(code).and_then(|i| i.aggregation.formula()) {
-                pending.extend(baocao_core::indicator::formula_references(formula));
-            }
-        }
-        needed.sort();
-        self.only = Some(needed);
+        let asked = asked.into_iter().map(str::to_string);
+        self.only = Some(baocao_core::indicator::with_formula_components(asked, self.indicators));
     }
 
     /// The figure of a plain indicator (no formula, nothing filed by

@@ -573,9 +573,10 @@ impl Db {
         // Every figure of the form composed in one pass by the engine of
         // every table (`restate_table`): each unit's shares once, each
         // period's numbers read once for the form's indicators only.
+        let year_to_date = period.year_to_date();
         let periods: Vec<Period> = match source.layout {
             baocao_core::form::Layout::Total => {
-                let to_date = period.year_to_date().into_iter().filter(|p| *p != *period && *p != period.year_before());
+                let to_date = year_to_date.iter().copied().filter(|p| *p != *period && *p != period.year_before());
                 [*period, period.year_before()].into_iter().chain(to_date).collect()
             }
             baocao_core::form::Layout::ByUnit => vec![*period],
@@ -626,7 +627,6 @@ impl Db {
                         let now = value(&ind.code, &area.code, *period);
                         let last_year = value(&ind.code, &area.code, period.year_before());
                         let (this, before) = (now.value, last_year.value);
-                        let year_to_date = period.year_to_date();
                         let to_date: Vec<Figure> =
                             year_to_date.iter().map(|p| value(&ind.code, &area.code, *p)).collect();
                         let of = |code: &str| -> Vec<Option<f64>> {

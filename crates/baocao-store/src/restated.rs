@@ -11,8 +11,6 @@
 //! the others go through [`Db::compose_indicator`] like a single value. Cells are handed over period by period, so that an
 //! export of years of data holds one period in memory.
 
-use std::collections::HashMap;
-
 use baocao_core::{Indicator, Period, Registry};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -63,8 +61,7 @@ impl Db {
         F: FnMut(Vec<Cell>) -> Fut,
         Fut: Future<Output = bool>,
     {
-        let indicators: HashMap<String, Indicator> =
-            self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+        let indicators = self.indicators_by_code().await?;
         let asked: Vec<&Indicator> = query
             .indicators
             .iter()

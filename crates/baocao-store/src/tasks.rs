@@ -187,12 +187,7 @@ impl Db {
             };
             let mut indicators = vec![target.indicator.clone()];
             indicators.extend(target.of.clone());
-            let query = TableQuery {
-                indicators: indicators.clone(),
-                units: vec![target.unit.clone()],
-                periods,
-                structure_at: day,
-            };
+            let query = TableQuery { indicators, units: vec![target.unit.clone()], periods, structure_at: day };
             let mut figures: HashMap<(String, Period), f64> = HashMap::new();
             let audience = Audience::everywhere(Counting::APPROVED);
             self.restate_table(registry, &query, audience, |cells| {

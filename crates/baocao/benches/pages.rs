@@ -262,9 +262,8 @@ async fn add_indicators(
     let codes: Vec<String> = (1..=13).map(|i| format!("BENCH_{i:02}")).collect();
     db.import_indicators("bench", &baocao_testkit::counted_indicators(codes.clone())).await.unwrap();
     let mut raw = Vec::new();
-    let mut month = *first;
-    while month <= *last {
-        let period = baocao_core::Period::Month { year: month.year(), month: month.month() };
+    let month = |day: &chrono::NaiveDate| baocao_core::Period::Month { year: day.year(), month: day.month() };
+    for period in baocao_core::Period::range(month(first), month(last)).unwrap() {
         let counting = baocao_store::compose::Counting::Everything;
         for stored in db.values_of_period(&period, Some("HS_TIEP_NHAN"), counting).await.unwrap() {
             let Some(base) = stored.value_num else { continue };
@@ -279,7 +278,6 @@ async fn add_indicators(
                 });
             }
         }
-        month = month + chrono::Months::new(1);
     }
     let count = raw.len();
     let summary = db.import_data_values("bench", "bench-indicators.json", registry, raw).await.unwrap();
