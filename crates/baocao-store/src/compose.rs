@@ -13,7 +13,7 @@ use baocao_core::{Indicator, Period, Registry, UnitVersion, VersionKey};
 use chrono::NaiveDate;
 
 use crate::kept::Kept;
-use crate::{Db, FigureRevisions, StoreError, with_pool};
+use crate::{Db, FigureRevisions, StoreError};
 
 /// Whether the asker may see a unit as it stood on a day: a composed value
 /// leaves out (and counts as withheld) the sources it may not.
@@ -499,9 +499,9 @@ impl Db {
                 counting.condition(n)
             )
         };
-        // The flag as 0 or 1: both backends' JSON then read alike.
+        // The flag as 0 or 1: both backends then read it alike.
         let columns = "i.code, u.code, u.valid_from, d.value_num, CASE WHEN s.id IS NULL THEN 0 ELSE 1 END";
-        type Row = (String, String, Option<NaiveDate>, f64, u8);
+        type Row = (String, String, Option<NaiveDate>, f64, i32);
         let rows: Vec<Row> = self.rows_by_codes(period, codes, counting, only, columns, from).await?;
         Ok(rows
             .into_iter()
@@ -545,9 +545,7 @@ impl Db {
     /// number of the parameter that takes [`Counting::include_submitted`]
     /// and a condition on the indicator `i` (empty when every indicator is
     /// read: `only` absent or too long to bind).
-    /// They come back as one JSON row: sqlx hands each SQLite row across
-    /// threads separately, and compositions read hundreds of small rows.
-    async fn rows_by_codes<R: serde::de::DeserializeOwned>(
+    async fn rows_by_codes<R>(
         &self,
         period: &Period,
         codes: &[&str],
@@ -555,7 +553,10 @@ impl Db {
         only: Option<&[String]>,
         columns: &str,
         from: impl Fn(&str, usize, &str) -> String,
-    ) -> Result<Vec<R>, StoreError> {
+    ) -> Result<Vec<R>, StoreError>
+    where
+        R: serde::de::DeserializeOwned + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
         let only: &[String] = only.filter(|list| list.len() <= 200).unwrap_or_default();
         let mut rows = Vec::new();
         // Bounded batches keep within both backends' limits on parameters.
@@ -568,21 +569,38 @@ impl Db {
                 let params: Vec<String> = (0..only.len()).map(|i| format!("${}", first + i)).collect();
                 format!("AND i.code IN ({})", params.join(", "))
             };
-            let sql = (self.dialect().arrays_as_json)(columns, &from(&list.join(", "), chunk.len() + 2, &indicators));
-            let json: String = with_pool!(self, |pool| {
-                let mut q = sqlx::query_scalar(&sql).bind(period.to_string());
-                for code in chunk {
-                    q = q.bind(*code);
+            let from = from(&list.join(", "), chunk.len() + 2, &indicators);
+            macro_rules! bound {
+                ($query:expr) => {{
+                    let mut q = $query.bind(period.to_string());
+                    for code in chunk {
+                        q = q.bind(*code);
+                    }
+                    q = q.bind(counting.include_submitted());
+                    for code in only {
+                        q = q.bind(code.as_str());
+                    }
+                    q
+                }};
+            }
+            match self {
+                // As one JSON row: sqlx hands each SQLite row across threads
+                // separately, and compositions read hundreds of small rows.
+                Db::Sqlite(sqlite) => {
+                    let sql = format!("SELECT json_group_array(json_array({columns})) {from}");
+                    let json: String = bound!(sqlx::query_scalar(&sql)).fetch_one(&sqlite.pool).await?;
+                    let read: Vec<R> =
+                        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("stored numbers: {e}")))?;
+                    rows.extend(read);
                 }
-                q = q.bind(counting.include_submitted());
-                for code in only {
-                    q = q.bind(code.as_str());
+                // As rows: PostgreSQL streams them, and building the same
+                // JSON took half the statement's time (25,300 rows a month
+                // of a province's table).
+                Db::Postgres(postgres) => {
+                    let sql = format!("SELECT {columns} {from}");
+                    rows.extend(bound!(sqlx::query_as::<_, R>(&sql)).fetch_all(&postgres.pool).await?);
                 }
-                q.fetch_one(pool).await?
-            });
-            let read: Vec<R> =
-                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("stored numbers: {e}")))?;
-            rows.extend(read);
+            }
         }
         Ok(rows)
     }

@@ -501,3 +501,56 @@ async fn a_feeds_run_stores_what_maps_with_its_origin_and_what_it_fills_is_not_t
     let Provenance::Imported { label, actor, .. } = imported.origin else { panic!("{imported:?}") };
     assert_eq!((label.as_str(), actor.as_str()), ("so-lieu.json", "nhap"));
 }
+
+/// Two handles on one database, as two `serve` processes are: each writes
+/// its batches on its own (on PostgreSQL several at once), yet actions on
+/// one report take turns across them, and the audit chain stays one chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_acting_on_the_same_reports_take_turns() {
+    let (t, registry) = reporting().await;
+    let other = Db::connect(&t.url).await.unwrap();
+    let day = PERIOD.end();
+    let communes: Vec<String> = registry
+        .versions()
+        .iter()
+        .filter(|v| v.validity.contains(day) && v.level == 2)
+        .map(|v| v.code.clone())
+        .take(40)
+        .collect();
+    let records_before = t.db.verify_audit().await.unwrap().records;
+    let submits = communes.iter().map(|c| request(c, Action::Submit, &[("CT01", "7"), ("CT02", "3")])).collect();
+    assert!(together(&t.db, &registry, submits).await.iter().all(|o| matches!(o, Ok(Status::Submitted))));
+
+    // Every report approved at once through both handles, and saved by
+    // both: one approval per report wins, the other is refused.
+    let registry = std::sync::Arc::new(registry);
+    let tasks: Vec<_> = communes
+        .iter()
+        .flat_map(|code| [(t.db.clone(), code.clone()), (other.clone(), code.clone())])
+        .map(|(db, code)| {
+            let registry = registry.clone();
+            tokio::spawn(async move {
+                let outcome = db.apply_report_action(&registry, request(&code, Action::Approve, &[])).await;
+                (code, outcome.map(|o| o.status))
+            })
+        })
+        .collect();
+    let mut approved = BTreeMap::new();
+    for task in tasks {
+        let (code, outcome) = task.await.unwrap();
+        match outcome {
+            Ok(Status::Approved) => *approved.entry(code).or_insert(0) += 1,
+            Err(StoreError::Conflict(_)) => {}
+            other => panic!("{code}: {other:?}"),
+        }
+    }
+    assert!(approved.values().all(|n| *n == 1) && approved.len() == communes.len(), "{approved:?}");
+    for code in &communes {
+        let view = t.db.report(&registry, "BC", code, &PERIOD).await.unwrap();
+        let seqs: Vec<i64> = view.revisions.iter().map(|r| r.seq).collect();
+        assert_eq!((view.status, seqs), (Status::Approved, vec![1, 2]), "{code}");
+    }
+    let verdict = other.verify_audit().await.unwrap();
+    assert!(verdict.problems.is_empty(), "{:?}", verdict.problems);
+    assert_eq!(verdict.records - records_before, 2 * communes.len());
+}
