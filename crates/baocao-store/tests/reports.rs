@@ -49,6 +49,18 @@ fn request(unit: &str, action: Action, values: &[(&str, &str)]) -> ReportRequest
     }
 }
 
+/// The codes of the first `n` communes in force in the period.
+fn communes(registry: &Registry, n: usize) -> Vec<String> {
+    let day = PERIOD.end();
+    registry
+        .versions()
+        .iter()
+        .filter(|v| v.validity.contains(day) && v.level == 2)
+        .map(|v| v.code.clone())
+        .take(n)
+        .collect()
+}
+
 /// Runs `requests` all at once, each from a task of its own.
 async fn together(db: &Db, registry: &Registry, requests: Vec<ReportRequest>) -> Vec<Result<Status, StoreError>> {
     let registry = std::sync::Arc::new(registry.clone());
@@ -69,14 +81,7 @@ async fn together(db: &Db, registry: &Registry, requests: Vec<ReportRequest>) ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn actions_arriving_together_are_each_decided_and_kept() {
     let (t, registry) = reporting().await;
-    let day = PERIOD.end();
-    let communes: Vec<String> = registry
-        .versions()
-        .iter()
-        .filter(|v| v.validity.contains(day) && v.level == 2)
-        .map(|v| v.code.clone())
-        .take(60)
-        .collect();
+    let communes = communes(&registry, 60);
     let records_before = t.db.verify_audit().await.unwrap().records;
 
     // Even communes submit complete reports; odd ones leave out CT02, which
@@ -509,14 +514,7 @@ async fn a_feeds_run_stores_what_maps_with_its_origin_and_what_it_fills_is_not_t
 async fn two_servers_acting_on_the_same_reports_take_turns() {
     let (t, registry) = reporting().await;
     let other = Db::connect(&t.url).await.unwrap();
-    let day = PERIOD.end();
-    let communes: Vec<String> = registry
-        .versions()
-        .iter()
-        .filter(|v| v.validity.contains(day) && v.level == 2)
-        .map(|v| v.code.clone())
-        .take(40)
-        .collect();
+    let communes = communes(&registry, 40);
     let records_before = t.db.verify_audit().await.unwrap().records;
     let submits = communes.iter().map(|c| request(c, Action::Submit, &[("CT01", "7"), ("CT02", "3")])).collect();
     assert!(together(&t.db, &registry, submits).await.iter().all(|o| matches!(o, Ok(Status::Submitted))));
