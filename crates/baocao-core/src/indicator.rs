@@ -203,9 +203,10 @@ impl Aggregation {
         }
     }
 
-    /// Whether [`Aggregation::year_to_date`] gives a figure.
+    /// Whether [`Aggregation::year_to_date`] gives a figure: asked of it,
+    /// so that the two never disagree.
     pub fn has_year_to_date(&self) -> bool {
-        matches!(self, Aggregation::Sum | Aggregation::Last)
+        self.year_to_date(&[Some(0.0)]).is_some()
     }
 }
 

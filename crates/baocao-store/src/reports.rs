@@ -575,9 +575,9 @@ impl Db {
         // period's numbers read once for the form's indicators only.
         let year_to_date = period.year_to_date();
         let periods: Vec<Period> = match source.layout {
+            // The year so far ends with this period; last year's is not in it.
             baocao_core::form::Layout::Total => {
-                let to_date = year_to_date.iter().copied().filter(|p| *p != *period && *p != period.year_before());
-                [*period, period.year_before()].into_iter().chain(to_date).collect()
+                std::iter::once(period.year_before()).chain(year_to_date.iter().copied()).collect()
             }
             baocao_core::form::Layout::ByUnit => vec![*period],
         };
@@ -627,14 +627,20 @@ impl Db {
                         let now = value(&ind.code, &area.code, *period);
                         let last_year = value(&ind.code, &area.code, period.year_before());
                         let (this, before) = (now.value, last_year.value);
-                        let to_date: Vec<Figure> =
-                            year_to_date.iter().map(|p| value(&ind.code, &area.code, *p)).collect();
                         let of = |code: &str| -> Vec<Option<f64>> {
                             year_to_date.iter().map(|p| value(code, &area.code, *p).value).collect()
                         };
                         let cumulative = year_to_date_of(&ind.code, &indicators, &of);
-                        pulled |= cumulative.is_some() && to_date.iter().any(|f| f.value.is_some() && f.pulled);
-                        estimated = now.estimated || last_year.estimated;
+                        // The year so far is marked as the figures it is made
+                        // of: a formula's are its components'.
+                        if cumulative.is_some() {
+                            let read = with_formula_components([ind.code.clone()], &indicators);
+                            for f in read.iter().flat_map(|c| year_to_date.iter().map(|p| value(c, &area.code, *p))) {
+                                estimated |= f.value.is_some() && f.estimated;
+                                pulled |= f.value.is_some() && f.pulled;
+                            }
+                        }
+                        estimated |= now.estimated || last_year.estimated;
                         pulled |= now.pulled || last_year.pulled;
                         for c in &columns {
                             let one = |p: Period| Some((ind.code.clone(), area.code.clone(), p));

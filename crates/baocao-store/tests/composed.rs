@@ -245,9 +245,11 @@ async fn an_output_form_is_its_figures_composed_one_at_a_time() {
         for area in ["01", "00001"] {
             let total = t.db.consolidate(&registry, "TH", area, &period, false).await.unwrap();
             let (this, before) = (alone(area, period).await, alone(area, period.year_before()).await);
-            let mut cumulative = 0.0;
+            let (mut cumulative, mut cumulative_estimated) = (0.0, false);
             for m in period.year_to_date() {
-                cumulative += alone(area, m).await.value.unwrap();
+                let month = alone(area, m).await;
+                cumulative += month.value.unwrap();
+                cumulative_estimated |= month.estimated;
             }
             let (this_value, before_value) = (this.value.unwrap(), before.value.unwrap());
             let row = &total.rows[0];
@@ -256,7 +258,10 @@ async fn an_output_form_is_its_figures_composed_one_at_a_time() {
                 vec![Some(this_value), Some(cumulative), Some(before_value), Some(this_value / before_value * 100.0)],
                 "{area} {period}"
             );
-            assert_eq!((row.estimated, row.pulled), (this.estimated || before.estimated, false), "{area} {period}");
+            // The row is estimated where any figure it shows is, the year so
+            // far's months included.
+            let estimated = this.estimated || before.estimated || cumulative_estimated;
+            assert_eq!((row.estimated, row.pulled), (estimated, false), "{area} {period}");
         }
         let by_unit = t.db.consolidate(&registry, "TU", "01", &period, false).await.unwrap();
         let communes: &[&'static str] =
@@ -413,31 +418,34 @@ async fn the_year_to_date_of_a_quarter_adds_up_quarters_not_months() {
     assert_eq!(total.rows[0].cells, vec![Some(8.0), Some(14.0), None, None]);
 }
 
-#[tokio::test]
-async fn the_year_to_date_of_a_rate_is_the_rate_of_the_sums() {
+/// `RATE`, the rate `formula` of the counted indicators `counted` (saved
+/// with it), and the output form `TR` over the communes' regime showing
+/// the rows `shown`, this period and the year so far.
+async fn with_rate_form(db: &Db, counted: &[&str], formula: &str, shown: &[&str]) {
     use baocao_core::form::{Column, Consolidation, FormKind, Layout};
     use baocao_core::{Aggregation, Indicator, ValueType};
-    let t = merged_province().await;
-    with_output_forms(&t.db).await;
-    let mut online = counted_indicators(["ON".to_string()]);
-    online.push(Indicator {
+    let mut indicators = counted_indicators(counted.iter().map(|c| c.to_string()));
+    indicators.push(Indicator {
         code: "RATE".into(),
         name: "Tỷ lệ trực tuyến".into(),
         unit: "%".into(),
         value_type: ValueType::Percent,
-        aggregation: Aggregation::Formula("{ON} / {CT01} * 100".into()),
+        aggregation: Aggregation::Formula(formula.into()),
         group: None,
     });
-    t.db.import_indicators("test", &online).await.unwrap();
-    let mut form = baocao_testkit::input_form(
-        "TR",
-        &[counted_indicators(["CT01".to_string()]).remove(0), online[0].clone(), online[1].clone()],
-        vec![Column::ThisPeriod, Column::Cumulative],
-        vec![],
-    );
+    db.import_indicators("test", &indicators).await.unwrap();
+    indicators.retain(|i| shown.contains(&i.code.as_str()));
+    let mut form = baocao_testkit::input_form("TR", &indicators, vec![Column::ThisPeriod, Column::Cumulative], vec![]);
     form.kind = FormKind::Output;
     form.source = Some(Consolidation { regime: "BC".into(), layout: Layout::Total });
-    t.db.save_form("test", &form).await.unwrap();
+    db.save_form("test", &form).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_year_to_date_of_a_rate_is_the_rate_of_the_sums() {
+    let t = merged_province().await;
+    with_output_forms(&t.db).await;
+    with_rate_form(&t.db, &["CT01", "ON"], "{ON} / {CT01} * 100", &["CT01", "ON", "RATE"]).await;
     let registry = t.db.load_registry().await.unwrap();
     // Each commune of the day puts one dossier a month online, January to
     // October 2025.
@@ -458,4 +466,39 @@ async fn the_year_to_date_of_a_rate_is_the_rate_of_the_sums() {
             vec![Some(2.0 / this_month * 100.0), Some(20.0 / received * 100.0)],
         ]
     );
+}
+
+#[tokio::test]
+async fn a_rates_year_to_date_is_marked_pulled_when_a_component_was() {
+    use baocao_store::feeds::Fetched;
+    let t = merged_province().await;
+    with_output_forms(&t.db).await;
+    with_rate_form(&t.db, &["ON", "DEN"], "{ON} / {DEN} * 100", &["RATE"]).await;
+    let registry = t.db.load_registry().await.unwrap();
+    // The numerator pulled by a feed in January, the denominator imported
+    // in February: the rate has no figure in either month, its year so
+    // far has one, made partly of what was pulled.
+    let mut feed = baocao_ingest::feed::read_feed("feed.toml", include_str!("../../../data/demo/feed.toml")).unwrap();
+    feed.indicators = [("so_a".to_string(), "ON".to_string())].into_iter().collect();
+    t.db.save_feed("test", &feed).await.unwrap();
+    let claimed = t.db.claim_feed(chrono::Utc::now()).await.unwrap().unwrap();
+    let record = [("ma_ban_ghi", "R1"), ("ma_xa", "00001"), ("ky", "202501"), ("so_a", "3")];
+    let records = vec![record.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()];
+    let fetched = Fetched::Records { http_status: 200, records };
+    let run = t.db.store_feed_run(&registry, &claimed, chrono::Utc::now(), fetched).await.unwrap();
+    assert_eq!(run.stored, 1, "{run:?}");
+    let raw = vec![RawValue {
+        index: 0,
+        data_element: "DEN".into(),
+        period: "202502".into(),
+        org_unit: "00001".into(),
+        value: "12".into(),
+        comment: None,
+    }];
+    t.db.import_data_values("test", "den.json", &registry, raw).await.unwrap();
+    let february = Period::Month { year: 2025, month: 2 };
+    let total = t.db.consolidate(&registry, "TR", "01", &february, false).await.unwrap();
+    let row = &total.rows[0];
+    assert_eq!(row.cells, vec![None, Some(25.0)]);
+    assert!(row.pulled, "{row:?}");
 }
