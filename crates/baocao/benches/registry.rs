@@ -151,7 +151,7 @@ fn floor_rows() -> tempfile::TempDir {
         (
             "units.csv",
             "SELECT id, code, name, search_name, kind, level, parent_code, valid_from, valid_to, created_by, \
-             ended_by, archive_note FROM units ORDER BY id",
+             ended_by, archive_note, agency_kind, area_code FROM units ORDER BY id",
         ),
         ("lineage.csv", "SELECT id, predecessor_id, successor_id, 1, partial, weight FROM lineage ORDER BY id"),
     ] {

@@ -131,16 +131,22 @@ pub async fn indicators(db: &Db, command: IndicatorCommand) -> anyhow::Result<()
 pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
     match command {
         DataCommand::Import { file } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let name = file.display().to_string();
-            let raw = if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-                dhis2::read_csv(&name, &text)?
-            } else {
-                dhis2::read_json(&name, &text)?
+            // A national file of millions of values takes a while: a
+            // terminal shows which step is under way.
+            let progress = crate::progress::Progress::new(false);
+            progress.stage("đọc tệp");
+            let read = read_values(&file);
+            let raw = read.inspect_err(|_| progress.finish())?;
+            progress.stage(&format!("kiểm tra và ghi {} giá trị", raw.len()));
+            let label =
+                file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let imported = async {
+                let registry = db.load_registry().await?;
+                db.import_data_values(&crate::cli_actor(), &label, &registry, raw).await
             };
-            let registry = db.load_registry().await?;
-            let label = file.file_name().map_or(name.clone(), |n| n.to_string_lossy().into_owned());
-            let summary = db.import_data_values(&crate::cli_actor(), &label, &registry, raw).await?;
+            let summary = imported.await;
+            progress.finish();
+            let summary = summary?;
             output::json(&summary)?;
             if summary.status == "ERROR" {
                 bail!("no value was imported");
@@ -226,6 +232,18 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// The values of a DHIS2 file: its CSV layout when its name ends in .csv,
+/// else a JSON dataValueSet.
+fn read_values(file: &std::path::Path) -> anyhow::Result<Vec<baocao_core::datavalue::RawValue>> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = file.display().to_string();
+    Ok(if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        dhis2::read_csv(&name, &text)?
+    } else {
+        dhis2::read_json(&name, &text)?
+    })
 }
 
 /// Writes the figures of `query` to standard output as they are composed,
