@@ -249,7 +249,7 @@ impl Db {
         actor: &str,
         progress: &(dyn Fn(&str) + Sync),
     ) -> Result<ApplyOutcome, StoreError> {
-        progress("fingerprinting the plan");
+        progress("tính mã kiểm tra (SHA-256) của phương án");
         let (checksum, plan) = checksum(&baseline, reorg);
         let key = &reorg.info.key;
         let eff = reorg.info.effective_date;
@@ -276,11 +276,11 @@ impl Db {
                 }
                 None => {}
             }
-            progress("loading the registry");
+            progress("đọc danh mục đơn vị hiện có");
             let mut registry = load_registry!(conn);
-            progress("checking the unit lists");
+            progress("kiểm tra danh sách đơn vị");
             let added = registry.add_baseline(baseline).map_err(StoreError::Baseline)?;
-            progress("validating the reorganization");
+            progress("kiểm tra phương án sắp xếp");
             // Agencies of units the reorganization dissolves must be settled
             // first: their problems are listed with the plan's own.
             let agencies = crate::agency_rows::all_agencies!(conn);
@@ -311,7 +311,7 @@ impl Db {
             .bind(chrono::Utc::now())
             .fetch_one(&mut *conn)
             .await?;
-            progress("writing units and lineage");
+            progress("ghi đơn vị và quan hệ kế thừa");
             Target::write(&mut *conn, &Writes::new(&added, &delta, rid)).await?;
             sqlx::query(BUMP_REVISION).execute(&mut *conn).await?;
             let change = Change {
@@ -325,7 +325,7 @@ impl Db {
                     "units_ended": delta.ended.len(), "units_begun": delta.begun.len(), "lineage_edges": delta.edges.len() })),
             };
             append_audit!(conn, &change);
-            progress("committing");
+            progress("hoàn tất giao dịch");
             Ok(outcome)
         })
     }

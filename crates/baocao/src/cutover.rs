@@ -385,7 +385,7 @@ pub(crate) async fn carry_out(
     // A second apply of the same (or another) cutover waits for none: it
     // is refused, saying why, while this one runs.
     let _one_at_a_time = db.exclusive("cutover").await?;
-    progress.stage("checking the plan");
+    progress.stage("kiểm tra kế hoạch chuyển đổi");
     let prepared = db.prepare_cutover(cutover).await?;
     if !prepared.problems.is_empty() {
         refuse(&prepared.problems)?;
@@ -393,17 +393,17 @@ pub(crate) async fn carry_out(
     let backup = if prepared.applied {
         None
     } else {
-        progress.stage("backing the database up");
+        progress.stage("sao lưu cơ sở dữ liệu");
         Some(crate::backup::write(db, url, &plan.backup_dir, &cutover.key).await?)
     };
-    progress.stage("applying the cutover in one transaction");
+    progress.stage("áp dụng chuyển đổi trong một giao dịch");
     let (prepared, changed) = db.apply_cutover(actor, cutover).await?;
     let record = db.cutover(&cutover.key).await?.context("the cutover is not recorded")?;
     let registry = db.load_registry().await?;
     let dir = plan.archive_dir.join(&cutover.key);
     let mut made = 0;
     for unit in &record.units {
-        progress.stage(&format!("packaging {} {}", unit.code, unit.name));
+        progress.stage(&format!("đóng gói {} {}", unit.code, unit.name));
         let target = dir.join(&unit.code);
         let path = target.to_string_lossy();
         if target.exists() && verify_bag(&target).is_ok() {
@@ -558,7 +558,7 @@ pub(crate) async fn load_bags(db: &Db, actor: &str, dir: &Path, progress: &Progr
     let bags = bags_in(dir)?;
     let (mut loaded, mut known) = (0, 0);
     for bag in &bags {
-        progress.stage(&format!("loading {}", bag.display()));
+        progress.stage(&format!("nạp {}", bag.display()));
         let summary = verify_bag(bag)?;
         let manifest = std::fs::read_to_string(bag.join("manifest-sha256.txt"))?;
         let mut files = Vec::new();

@@ -259,7 +259,7 @@ async fn export_restated(
     let progress = crate::progress::Progress::new(false);
     let total = query.periods.len();
     let mut done = 0;
-    progress.stage(&format!("composing period 1 of {total}"));
+    progress.stage(&format!("tổng hợp kỳ 1/{total}"));
     let mut chunk = Chunk::First;
     let mut failed: Option<std::io::Error> = None;
     db.restate_table(registry, query, Audience::everywhere(counting), |cells| {
@@ -270,7 +270,7 @@ async fn export_restated(
         chunk = Chunk::Next;
         done += 1;
         if done < total {
-            progress.stage(&format!("composing period {} of {total}", done + 1));
+            progress.stage(&format!("tổng hợp kỳ {}/{total}", done + 1));
         }
         let written = std::io::stdout().lock().write_all(text.as_bytes());
         let go_on = written.is_ok();

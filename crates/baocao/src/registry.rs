@@ -192,7 +192,7 @@ fn anomaly_counts(a: &Anomalies) -> BTreeMap<&'static str, usize> {
 
 async fn load_2025(db: &Db, args: LoadArgs) -> anyhow::Result<()> {
     let progress = Progress::new(args.format == Format::Json);
-    progress.stage("reading the national lists");
+    progress.stage("đọc danh mục quốc gia");
     let reform = Sources::from_dir(&args.dir, args.supplement.as_deref()).and_then(|s| s.read())?;
     let counts = anomaly_counts(&reform.anomalies);
     if let Some(path) = &args.report {
@@ -207,7 +207,7 @@ async fn load_2025(db: &Db, args: LoadArgs) -> anyhow::Result<()> {
     let stage = |s: &str| progress.stage(s);
     let outcome =
         db.apply_reorganization(reform.baseline, &reform.reorganization, false, &crate::cli_actor(), &stage).await;
-    progress.stage("summarizing");
+    progress.stage("tóm tắt kết quả");
     let outcome = outcome.inspect_err(|_| progress.finish())?;
     let eff = vn_admin::effective_date();
     let summary = LoadSummary {

@@ -52,7 +52,7 @@ pub async fn run(
     let before = regime.units_for(registry, &Period::Month { year: eve.year(), month: eve.month() });
     let after = regime.units_for(registry, &Period::Month { year: eff.year(), month: eff.month() });
 
-    progress.stage("loading the demo province's agencies and rosters");
+    progress.stage("nạp cơ quan và danh sách cán bộ của tỉnh mẫu");
     let agencies = agencies(registry, province, &before, &after, eff)?;
     db.import_agencies(DEMO_ACTOR, &agencies).await?;
     let (old_roster, new_roster) = rosters(province, &agencies, &before, &after);

@@ -104,7 +104,7 @@ pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow
     let registry = load_registry(db, &progress).await?;
     registry.history(province).last().with_context(|| format!("demo province {province} is not in the registry"))?;
 
-    progress.stage("loading the demo regime");
+    progress.stage("nạp chế độ báo cáo mẫu");
     load_forms(db).await?;
     let mut regime: Regime = read_toml("regime-monthly.toml", REGIME)?;
     regime.units.under = Some(province.to_string());
@@ -130,7 +130,7 @@ pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow
 
     // Once loaded, the plan is followed up in the demo: a restart keeps it.
     if db.tasks().await?.is_empty() {
-        progress.stage("loading the demo plan's tasks and targets");
+        progress.stage("nạp nhiệm vụ và chỉ tiêu của kế hoạch mẫu");
         let plan = "Kế hoạch chuyển đổi hệ thống báo cáo (demo)";
         let tasks = baocao_ingest::tasks::read_tasks_csv("bundled data/demo/nhiem-vu.csv", TASKS, plan)?;
         db.import_tasks(DEMO_ACTOR, &tasks).await?;
@@ -154,11 +154,11 @@ pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow
         .context("a month before today")?;
     let generated = db.numbers("HS_TIEP_NHAN", &last_month, baocao_store::compose::Counting::Everything).await?;
     if generated.is_empty() {
-        progress.stage("generating two years of monthly reports");
+        progress.stage("tạo báo cáo tháng của hai năm");
         generate(db, &registry, &regime, first.start(), last_month.end()).await?;
-        progress.stage("approving the old communes' last reports");
+        progress.stage("duyệt các báo cáo cuối của xã cũ");
         last_reports_before(db, &registry, &regime, reform).await?;
-        progress.stage("sending and approving recent reports");
+        progress.stage("gửi và duyệt các báo cáo gần đây");
         recent_reports(db, &registry, &regime, &last_month).await?;
     }
     let cutover = cutover::run(db, url, &registry, &regime, province, domain, &progress).await;
@@ -173,7 +173,7 @@ pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow
 
 /// The national registry (the 2025 reorganization applied), loaded once.
 async fn load_registry(db: &Db, progress: &Progress) -> anyhow::Result<Registry> {
-    progress.stage("loading the national lists of administrative units");
+    progress.stage("nạp danh mục đơn vị hành chính quốc gia");
     let reform = Sources::bundled().read()?;
     let stage = |s: &str| progress.stage(s);
     let outcome = db.apply_reorganization(reform.baseline, &reform.reorganization, false, DEMO_ACTOR, &stage).await;
@@ -204,7 +204,7 @@ async fn agencies_at_work(
 ) -> anyhow::Result<()> {
     department_reports(db, departments, last_month).await?;
     if !db.regimes().await?.iter().any(|r| r.request.is_some()) {
-        progress.stage("sending an ad-hoc request to a few communes and departments");
+        progress.stage("gửi một yêu cầu báo cáo đột xuất tới vài xã và sở");
         let registry = db.load_registry().await?;
         ad_hoc_request(db, &registry, regime, departments, today).await?;
     }
