@@ -135,18 +135,13 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
             // terminal shows which step is under way.
             let progress = crate::progress::Progress::new(false);
             progress.stage("đọc tệp");
-            let read = read_values(&file);
-            let raw = read.inspect_err(|_| progress.finish())?;
+            let raw = read_values(&file)?;
             progress.stage(&format!("kiểm tra và ghi {} giá trị", raw.len()));
+            let registry = db.load_registry().await?;
             let label =
                 file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
-            let imported = async {
-                let registry = db.load_registry().await?;
-                db.import_data_values(&crate::cli_actor(), &label, &registry, raw).await
-            };
-            let summary = imported.await;
+            let summary = db.import_data_values(&crate::cli_actor(), &label, &registry, raw).await?;
             progress.finish();
-            let summary = summary?;
             output::json(&summary)?;
             if summary.status == "ERROR" {
                 bail!("no value was imported");

@@ -46,3 +46,11 @@ impl Progress {
         }
     }
 }
+
+/// A job that stops early (an error returned with `?`) clears its spinner
+/// too, before the error is printed: no caller has to remember it.
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}

@@ -200,15 +200,13 @@ async fn load_2025(db: &Db, args: LoadArgs) -> anyhow::Result<()> {
         std::fs::write(path, text).with_context(|| format!("cannot write the report {}", path.display()))?;
     }
     if args.strict && reform.anomalies.total() > 0 {
-        progress.finish();
         let list: Vec<String> = counts.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k}: {n}")).collect();
         bail!("--strict: the files have anomalies ({}); nothing was loaded (see --report)", list.join(", "));
     }
     let stage = |s: &str| progress.stage(s);
     let outcome =
-        db.apply_reorganization(reform.baseline, &reform.reorganization, false, &crate::cli_actor(), &stage).await;
+        db.apply_reorganization(reform.baseline, &reform.reorganization, false, &crate::cli_actor(), &stage).await?;
     progress.stage("tóm tắt kết quả");
-    let outcome = outcome.inspect_err(|_| progress.finish())?;
     let eff = vn_admin::effective_date();
     let summary = LoadSummary {
         already_loaded: outcome.already_applied,

@@ -176,8 +176,7 @@ async fn load_registry(db: &Db, progress: &Progress) -> anyhow::Result<Registry>
     progress.stage("nạp danh mục đơn vị hành chính quốc gia");
     let reform = Sources::bundled().read()?;
     let stage = |s: &str| progress.stage(s);
-    let outcome = db.apply_reorganization(reform.baseline, &reform.reorganization, false, DEMO_ACTOR, &stage).await;
-    outcome.inspect_err(|_| progress.finish())?;
+    db.apply_reorganization(reform.baseline, &reform.reorganization, false, DEMO_ACTOR, &stage).await?;
     Ok(db.load_registry().await?)
 }
 
