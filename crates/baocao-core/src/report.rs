@@ -52,8 +52,17 @@ pub struct ReportRow {
     pub indent: u8,
     /// Values by column; absent when not applicable or not known.
     pub cells: BTreeMap<String, f64>,
+    /// This period's figure depends on an estimated share (a figure of a
+    /// period that straddles a split, composed for the unit).
+    #[serde(default)]
+    pub this_period_estimated: bool,
     /// The same period last year depends on an estimated share.
     pub same_period_estimated: bool,
+    /// The year so far (lũy kế) depends on an estimated share: one of the
+    /// periods it sums, or of its formula's components, does. Absent from
+    /// reports fixed before it was kept, which did not mark it.
+    #[serde(default)]
+    pub year_to_date_estimated: bool,
     /// The system this period's value was pulled from (a feed's name):
     /// shown as such, and not typed over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,6 +83,19 @@ pub struct Revision {
 }
 
 impl ReportRow {
+    /// Whether the figure in `column` depends on an estimated share, the
+    /// percentages as the figures they are made of; never a blank cell.
+    pub fn estimated(&self, column: Column) -> bool {
+        self.cells.contains_key(column_key(column))
+            && match column {
+                Column::ThisPeriod => self.this_period_estimated,
+                Column::SamePeriodLastYear => self.same_period_estimated,
+                Column::PercentOfSamePeriod => self.this_period_estimated || self.same_period_estimated,
+                Column::Cumulative | Column::PercentOfPlan => self.year_to_date_estimated,
+                Column::YearPlan => false,
+            }
+    }
+
     /// A cell as a reader sees it, on a page or a printed report:
     /// percentages with one decimal, other figures whole or with two
     /// decimals, the Vietnamese way; empty when not known.
@@ -113,6 +135,12 @@ pub struct ReportView {
 }
 
 impl ReportView {
+    /// Whether any figure shown depends on an estimated share, so that
+    /// the page, the print and the workbook say what the mark means.
+    pub fn any_estimated(&self) -> bool {
+        self.rows.iter().any(|r| self.columns.iter().any(|&c| r.estimated(c)))
+    }
+
     /// Where the report stands in its approval chain, in words.
     pub fn standing(&self) -> String {
         standing(self.status, self.approvals, &self.levels)

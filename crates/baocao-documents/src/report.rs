@@ -41,6 +41,9 @@ pub(crate) struct PrintedReport {
     pub(crate) mark: Option<&'static str>,
     /// The systems figures marked [`PULLED_MARK`] were pulled from.
     pub(crate) pulled_note: Option<String>,
+    /// What the mark * of a figure depending on an estimated share means,
+    /// when one does.
+    pub(crate) estimated_note: Option<&'static str>,
 }
 
 /// The mark of a figure pulled from another system (a feed), not typed.
@@ -82,9 +85,14 @@ pub(crate) fn printed(view: ReportView, demo: bool) -> PrintedReport {
                 .columns
                 .iter()
                 .map(|&c| {
-                    let shown = row.shown(c);
-                    let pulled = row.pulled_from.is_some() && c == Column::ThisPeriod && !shown.is_empty();
-                    if pulled { format!("{shown} {PULLED_MARK}") } else { shown }
+                    let mut shown = row.shown(c);
+                    if row.estimated(c) {
+                        shown.push_str(" *");
+                    }
+                    if row.pulled_from.is_some() && c == Column::ThisPeriod && !shown.is_empty() {
+                        shown = format!("{shown} {PULLED_MARK}");
+                    }
+                    shown
                 })
                 .collect(),
         })
@@ -105,6 +113,7 @@ pub(crate) fn printed(view: ReportView, demo: bool) -> PrintedReport {
         ),
         mark: demo.then_some(DEMO_MARK),
         pulled_note: pulled_note(&view),
+        estimated_note: view.any_estimated().then_some(baocao_core::report::ESTIMATED_NOTE),
         view,
     }
 }
@@ -154,7 +163,9 @@ pub(crate) mod tests {
                 computed: false,
                 indent: 0,
                 cells,
+                this_period_estimated: false,
                 same_period_estimated: false,
+                year_to_date_estimated: false,
                 pulled_from: None,
             }],
             findings: Vec::new(),
@@ -189,6 +200,18 @@ pub(crate) mod tests {
         assert!(!html.contains(">87,5% ‡<"), "a computed column is not the pulled figure");
         assert!(!render(view(None), false).unwrap().contains("pulled-note"));
         assert!(crate::report_pdf::render(pulled, false).is_ok());
+    }
+
+    #[test]
+    fn a_figure_depending_on_an_estimated_share_is_marked_and_the_mark_explained() {
+        let mut estimated = view(None);
+        estimated.rows[0].year_to_date_estimated = true;
+        let html = render(estimated.clone(), false).unwrap();
+        assert!(html.contains(">87,5% *<"), "the percentage of the year so far: {html}");
+        assert!(html.contains(">1.234,50<"), "this period is exact: {html}");
+        assert!(html.contains(baocao_core::report::ESTIMATED_NOTE), "{html}");
+        assert!(!render(view(None), false).unwrap().contains("estimated-note"));
+        assert!(crate::report_pdf::render(estimated, false).is_ok());
     }
 
     #[test]

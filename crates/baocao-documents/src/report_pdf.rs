@@ -364,7 +364,7 @@ fn table(w: &mut Writer<'_>, report: &PrintedReport) {
         table_row(w, &widths, &cells, Some(&header));
     }
     w.y += BODY / 2.0;
-    if let Some(note) = &report.pulled_note {
+    for note in report.estimated_note.into_iter().chain(report.pulled_note.as_deref()) {
         w.paragraph(LEFT, WIDTH, Face::Italic, SMALL, note, Align::Left);
     }
     w.y += BODY;

@@ -168,8 +168,15 @@ pub fn write_report(view: &ReportView, demo: bool) -> Result<Vec<u8>, XlsxError>
             // A figure pulled from another system is corrected there: locked
             // here, and said so in its cell's note.
             let pulled = row.pulled_from.as_deref().filter(|_| *column == Column::ThisPeriod);
-            if let Some(system) = pulled {
-                sheet.insert_note(r, c, &Note::new(format!("Lấy tự động từ {system}")).set_author("baocao"))?;
+            let said: Vec<String> = [
+                row.estimated(*column).then(|| "Có phần ước tính (chia theo tỷ lệ khi đơn vị tách, nhập)".to_string()),
+                pulled.map(|system| format!("Lấy tự động từ {system}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if !said.is_empty() {
+                sheet.insert_note(r, c, &Note::new(said.join(". ")).set_author("baocao"))?;
             }
             let open = editable && column.entered() && row.indicator.is_some() && !row.computed && pulled.is_none();
             let format = if open { &input } else { number };
@@ -500,7 +507,9 @@ mod round_trip {
             computed: false,
             indent: 1,
             cells,
+            this_period_estimated: false,
             same_period_estimated: false,
+            year_to_date_estimated: false,
             pulled_from: None,
         };
         ReportView {
@@ -545,16 +554,30 @@ mod round_trip {
         assert_eq!(upload.plan, BTreeMap::from([("A".to_string(), "1200".to_string())]));
     }
 
+    /// The notes of a report's workbook (none when it has none).
+    fn notes_of(view: &ReportView) -> Option<String> {
+        let bytes = write_report(view, false).unwrap();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
+        let mut notes = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name("xl/comments1.xml").ok()?, &mut notes).unwrap();
+        Some(notes)
+    }
+
     #[test]
     fn a_pulled_figure_is_named_with_its_system_in_the_workbook() {
         let mut pulled = view(42.0);
         pulled.rows[0].pulled_from = Some("Hệ thống TTHC".into());
-        let bytes = write_report(&pulled, false).unwrap();
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
-        let mut notes = String::new();
-        std::io::Read::read_to_string(&mut archive.by_name("xl/comments1.xml").unwrap(), &mut notes).unwrap();
+        let notes = notes_of(&pulled).unwrap();
         assert!(notes.contains("Lấy tự động từ Hệ thống TTHC"), "{notes}");
-        assert!(write_report(&view(42.0), false).is_ok_and(|b| !String::from_utf8_lossy(&b).contains("comments1")));
+        assert_eq!(notes_of(&view(42.0)), None);
+    }
+
+    #[test]
+    fn an_estimated_year_to_date_says_so_in_its_cells_note() {
+        let mut estimated = view(42.0);
+        estimated.rows[0].year_to_date_estimated = true;
+        let notes = notes_of(&estimated).unwrap();
+        assert_eq!(notes.matches("Có phần ước tính").count(), 1, "the year so far's cell alone: {notes}");
     }
 
     #[test]

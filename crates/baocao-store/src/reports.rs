@@ -478,15 +478,18 @@ impl Db {
         for row in &form.rows {
             let indicator = row.indicator.as_ref().and_then(|c| indicators.get(c));
             let mut cells = BTreeMap::new();
-            let mut same_period_estimated = false;
+            let (mut this_period_estimated, mut same_period_estimated) = (false, false);
+            let mut year_to_date_estimated = false;
             if let Some(ind) = indicator {
                 let value_at = |p: Period| {
                     let ctx = if p == *period { own } else { official };
                     self.compose_or_blank(ctx, ind, &unit.code, p, structure_at)
                 };
-                let this = value_at(*period).await?.and_then(|c| c.value);
+                let this = value_at(*period).await?;
+                this_period_estimated = this.as_ref().is_some_and(|c| c.value.is_some() && c.estimated);
+                let this = this.and_then(|c| c.value);
                 let before = value_at(last_year).await?;
-                same_period_estimated = before.as_ref().is_some_and(|c| c.estimated);
+                same_period_estimated = before.as_ref().is_some_and(|c| c.value.is_some() && c.estimated);
                 let before = before.and_then(|c| c.value);
                 // The year so far of the indicator, or of the components
                 // of its formula (a rate's is the rate of the sums).
@@ -496,6 +499,9 @@ impl Db {
                     for p in &year_to_date {
                         let ctx = if p == period { own } else { official };
                         let figure = self.compose_or_blank(ctx, component, &unit.code, *p, structure_at).await?;
+                        // Every figure the year so far may read marks it,
+                        // as an output form's row is marked.
+                        year_to_date_estimated |= figure.as_ref().is_some_and(|c| c.value.is_some() && c.estimated);
                         to_date.insert((code.clone(), *p), figure.and_then(|c| c.value));
                     }
                 }
@@ -530,7 +536,9 @@ impl Db {
                 computed: indicator.is_some_and(|i| i.aggregation.formula().is_some()),
                 indent: row.indent,
                 cells,
+                this_period_estimated,
                 same_period_estimated,
+                year_to_date_estimated,
                 pulled_from: row.indicator.as_ref().and_then(|c| pulled.get(c)).cloned(),
             });
         }

@@ -502,3 +502,94 @@ async fn a_rates_year_to_date_is_marked_pulled_when_a_component_was() {
     assert_eq!(row.cells, vec![None, Some(25.0)]);
     assert!(row.pulled, "{row:?}");
 }
+
+/// A report marks each figure that depends on an estimated share, as an
+/// output form's row is marked: its year so far too, when one of the
+/// months it sums was restated from a split whose shares are not known.
+#[tokio::test]
+async fn a_reports_year_to_date_is_marked_estimated_when_a_month_it_sums_is() {
+    use baocao_core::form::Column;
+    use baocao_core::reorg::{NewUnit, SplitPart};
+    let t = TestDb::new().await;
+    let baseline = vec![
+        unit("01", "Tỉnh Một", UnitKind::Province, 1, None),
+        unit("00001", "Xã An", UnitKind::Commune, 2, Some("01")),
+        unit("00002", "Xã Bình", UnitKind::Commune, 2, Some("01")),
+    ];
+    t.db.apply_reorganization(baseline, &reorganization("baseline", "2020-01-01", vec![]), false, "test", &|_| {})
+        .await
+        .unwrap();
+    // On 1 July 2025 Xã Bình splits in two, the shares not known.
+    let part = |code: &str, name: &str| SplitPart {
+        unit: NewUnit {
+            code: code.into(),
+            name: name.into(),
+            kind: UnitKind::Commune,
+            level: None,
+            parent_code: Some("01".into()),
+        },
+        weight: None,
+    };
+    let split = baocao_core::reorg::Change::Split {
+        code: "00002".into(),
+        into: vec![part("00004", "Xã Bình Bắc"), part("00005", "Xã Bình Nam")],
+    };
+    t.db.apply_reorganization(vec![], &reorganization("split", "2025-07-01", vec![split]), false, "test", &|_| {})
+        .await
+        .unwrap();
+    let indicators = counted_indicators(["CT01".to_string()]);
+    t.db.import_indicators("test", &indicators).await.unwrap();
+    let columns = vec![Column::ThisPeriod, Column::Cumulative, Column::SamePeriodLastYear, Column::PercentOfSamePeriod];
+    t.db.save_form("test", &baocao_testkit::input_form("BM", &indicators, columns, vec![])).await.unwrap();
+    t.db.save_regime("test", &baocao_testkit::monthly_regime("BM", vec![UnitKind::Commune])).await.unwrap();
+    let registry = t.db.load_registry().await.unwrap();
+    // Every commune of the day enters 10 each month, July 2024 to August 2026.
+    let mut raw = Vec::new();
+    for (year, month) in
+        (7..=12).map(|m| (2024, m)).chain((1..=12).map(|m| (2025, m))).chain((1..=8).map(|m| (2026, m)))
+    {
+        let communes: &[&str] =
+            if (year, month) < (2025, 7) { &["00001", "00002"] } else { &["00001", "00004", "00005"] };
+        for code in communes {
+            raw.push(RawValue {
+                index: raw.len(),
+                data_element: "CT01".into(),
+                period: format!("{year}{month:02}"),
+                org_unit: code.to_string(),
+                value: "10".into(),
+                comment: None,
+            });
+        }
+    }
+    t.db.import_data_values("test", "months.json", &registry, raw).await.unwrap();
+
+    let marks = |code: &'static str, year: i32, month: u32| {
+        let (db, registry) = (&t.db, &registry);
+        async move {
+            let view = db.report(registry, "BC", code, &Period::Month { year, month }).await.unwrap();
+            let row = &view.rows[0];
+            let marked: Vec<Column> = view.columns.iter().copied().filter(|&c| row.estimated(c)).collect();
+            (row.cells.get("cumulative").copied(), marked, view.any_estimated())
+        }
+    };
+    // August 2025 of a new commune: its year so far holds January to June,
+    // half of Xã Bình's each (5) by an estimate, and its own July and
+    // August; last August is half of Xã Bình's too.
+    let (cumulative, marked, any) = marks("00004", 2025, 8).await;
+    assert_eq!(cumulative, Some(6.0 * 5.0 + 2.0 * 10.0));
+    assert_eq!(
+        marked,
+        [Column::Cumulative, Column::SamePeriodLastYear, Column::PercentOfSamePeriod],
+        "this period is its own, exact"
+    );
+    assert!(any);
+    // March 2026: the year so far is all its own; only last March, before
+    // the split, is estimated.
+    let (cumulative, marked, _) = marks("00004", 2026, 3).await;
+    assert_eq!(cumulative, Some(30.0));
+    assert_eq!(marked, [Column::SamePeriodLastYear, Column::PercentOfSamePeriod]);
+    // August 2026: last August is its own too; nothing is estimated.
+    assert_eq!(marks("00004", 2026, 8).await, (Some(80.0), vec![], false));
+    // A commune the split left alone has nothing estimated, nor a mark to explain.
+    assert_eq!(marks("00001", 2025, 8).await, (Some(80.0), vec![], false));
+}

@@ -16,6 +16,8 @@ struct Cell {
     /// For this period's value pulled from another system: its name. The
     /// field is then read-only.
     pulled: Option<String>,
+    /// The figure depends on an estimated share: marked *.
+    estimated: bool,
     /// Where this period's stored value came from (a page), when there is one.
     origin: Option<String>,
 }
@@ -50,7 +52,8 @@ struct ReportPage {
     can_decide: bool,
     /// Why, deciding there, it may still not approve (its own submission).
     approval_barred: Option<&'static str>,
-    any_estimated: bool,
+    /// What the mark * means, when a figure shown bears it.
+    estimated_note: Option<&'static str>,
     notice: Option<String>,
     error: Option<String>,
     general: Vec<(bool, String)>,
@@ -100,7 +103,16 @@ fn grid(view: &ReportView, editable: bool, entered: &HashMap<String, String>) ->
                     let pulled = row.pulled_from.clone().filter(|_| this);
                     let origin = (this && !row.computed && row.cells.contains_key("this_period"))
                         .then(|| format!("/values/origin?indicator={code}&unit={}&period={}", view.unit, view.period));
-                    Cell { heading: column.heading(), id: input.replace(':', "-"), input, value, pulled, origin }
+                    let estimated = row.estimated(column);
+                    Cell {
+                        heading: column.heading(),
+                        id: input.replace(':', "-"),
+                        input,
+                        value,
+                        pulled,
+                        estimated,
+                        origin,
+                    }
                 })
                 .collect();
             let messages = view
@@ -264,7 +276,7 @@ async fn report_page(
         deadline: format_vn(view.deadline),
         columns: view.columns.iter().map(|c| c.heading()).collect(),
         rows: grid(&view, editable, &entered),
-        any_estimated: view.rows.iter().any(|r| r.same_period_estimated),
+        estimated_note: view.any_estimated().then_some(baocao_core::report::ESTIMATED_NOTE),
         editable,
         can_decide,
         approval_barred,
