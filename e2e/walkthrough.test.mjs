@@ -52,7 +52,7 @@ function startServer() {
     lines.on("line", (line) => {
       const m = line.match(/serving on (http:\/\/\S+?)\/? /);
       if (m) resolve({ child, url: m[1] });
-      const up = line.match(/Demo national instance at (http:\/\/\S+?)\/ /);
+      const up = line.match(/Phiên bản quốc gia trình diễn tại (http:\/\/\S+?)\/ /);
       if (up) national = up[1];
     });
     child.on("exit", (code) => reject(new Error(`baocao exited with ${code} before serving`)));

@@ -45,9 +45,9 @@ pub async fn backup(db: &Db, url: &str, args: BackupArgs) -> anyhow::Result<()> 
     if args.format == Format::Json {
         return output::json(&serde_json::json!({ "backup": path, "removed": removed }));
     }
-    outln!("backup: {}", path.display());
+    outln!("bản sao lưu: {}", path.display());
     for old in &removed {
-        outln!("removed (older than the {} kept): {}", args.keep.unwrap_or_default(), old.display());
+        outln!("đã xóa (cũ hơn {} bản được giữ): {}", args.keep.unwrap_or_default(), old.display());
     }
     Ok(())
 }
@@ -82,7 +82,7 @@ fn prune(dir: &Path, keep: usize) -> anyhow::Result<Vec<PathBuf>> {
     let old = ours.len().saturating_sub(keep);
     let removed: Vec<PathBuf> = ours.into_iter().take(old).collect();
     for path in &removed {
-        std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
+        std::fs::remove_file(path).with_context(|| format!("không xóa được {}", path.display()))?;
     }
     Ok(removed)
 }
@@ -93,7 +93,7 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     if args.format == Format::Json {
         return output::json(&serde_json::json!({ "restored": args.to, "audit_records": records }));
     }
-    outln!("restored into {}; audit log intact: {records} records, hash chain verified", args.to);
+    outln!("đã khôi phục vào {}; nhật ký kiểm toán nguyên vẹn: {records} bản ghi, chuỗi băm đã kiểm tra", args.to);
     Ok(())
 }
 
@@ -105,32 +105,36 @@ pub(crate) async fn restore_into(file: &Path, to: &str) -> anyhow::Result<usize>
         (true, Some(path)) => {
             let path = Path::new(path.split('?').next().unwrap_or(path));
             if path.exists() {
-                bail!("{} exists: a backup is restored into a new database only", path.display());
+                bail!("{} đã có: bản sao lưu chỉ được khôi phục vào một cơ sở dữ liệu mới", path.display());
             }
-            Db::check_sqlite_file(file).await.with_context(|| format!("{} is not a sound backup", file.display()))?;
+            Db::check_sqlite_file(file)
+                .await
+                .with_context(|| format!("{} không phải là bản sao lưu hợp lệ", file.display()))?;
             let partial = path.with_extension("restoring");
-            std::fs::copy(file, &partial).with_context(|| format!("cannot write {}", partial.display()))?;
+            std::fs::copy(file, &partial).with_context(|| format!("không ghi được {}", partial.display()))?;
             std::fs::File::open(&partial).and_then(|f| f.sync_all())?;
-            std::fs::rename(&partial, path).with_context(|| format!("cannot name {}", path.display()))?;
+            std::fs::rename(&partial, path).with_context(|| format!("không đặt tên được {}", path.display()))?;
         }
         (false, None) if to.starts_with("postgres") => {
             let status = std::process::Command::new("pg_restore")
                 .args(["--no-owner", "--exit-on-error", "--dbname", to])
                 .arg(file)
                 .status()
-                .context("cannot run pg_restore (install postgresql-client)")?;
+                .context("không chạy được pg_restore (cài gói postgresql-client)")?;
             if !status.success() {
-                bail!("pg_restore failed ({status}): is the target database new, without the backup's schema?");
+                bail!(
+                    "pg_restore thất bại ({status}): cơ sở dữ liệu đích có phải là cơ sở mới, chưa có lược đồ không?"
+                );
             }
         }
-        _ => bail!("a .sqlite backup is restored to sqlite:PATH, a .pgdump backup to postgres://…"),
+        _ => bail!("bản sao lưu .sqlite khôi phục vào sqlite:ĐƯỜNG_DẪN, bản .pgdump vào postgres://…"),
     }
-    let db = Db::connect(to).await.with_context(|| format!("cannot open the restored database {to}"))?;
+    let db = Db::connect(to).await.with_context(|| format!("không mở được cơ sở dữ liệu đã khôi phục {to}"))?;
     let verdict = db.verify_audit().await;
     db.close().await;
     let verdict = verdict?;
     if !verdict.problems.is_empty() {
-        bail!("the restored audit log does not verify:\n{}", verdict.problems.join("\n"));
+        bail!("nhật ký kiểm toán đã khôi phục không nguyên vẹn:\n{}", verdict.problems.join("\n"));
     }
     Ok(verdict.records)
 }
@@ -141,7 +145,7 @@ pub(crate) async fn restore_into(file: &Path, to: &str) -> anyhow::Result<usize>
 /// then given its name. A backup killed or cut short by a full disk never
 /// looks like a backup, and what it left is cleared by the next run.
 pub(crate) async fn write(db: &Db, url: &str, dir: &Path, key: &str) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("không tạo được thư mục {}", dir.display()))?;
     let extension = if db.backend() == baocao_store::Backend::Sqlite { "sqlite" } else { "pgdump" };
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     // Two runs in one second get two names.
@@ -157,19 +161,21 @@ pub(crate) async fn write(db: &Db, url: &str, dir: &Path, key: &str) -> anyhow::
     for leftover in std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())) {
         let hidden = leftover.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!(".{key}-")));
         if hidden && leftover.extension().is_some_and(|e| e == "partial") {
-            std::fs::remove_file(&leftover).with_context(|| format!("cannot remove {}", leftover.display()))?;
+            std::fs::remove_file(&leftover).with_context(|| format!("không xóa được {}", leftover.display()))?;
         }
     }
     let written = write_backup(db, url, &partial).await;
     if let Err(e) = written {
         let _ = std::fs::remove_file(&partial);
-        return Err(e.context("the backup failed; nothing was changed"));
+        return Err(e.context("sao lưu thất bại; không có gì thay đổi"));
     }
     std::fs::File::open(&partial)
         .and_then(|f| f.sync_all())
-        .with_context(|| format!("cannot flush {}", partial.display()))?;
-    std::fs::rename(&partial, &target).with_context(|| format!("cannot name {}", target.display()))?;
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("cannot flush {}", dir.display()))?;
+        .with_context(|| format!("không ghi xuống đĩa được {}", partial.display()))?;
+    std::fs::rename(&partial, &target).with_context(|| format!("không đặt tên được {}", target.display()))?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("không ghi xuống đĩa được {}", dir.display()))?;
     Ok(target)
 }
 
@@ -184,18 +190,18 @@ pub(crate) async fn write_backup(db: &Db, url: &str, path: &Path) -> anyhow::Res
         .arg(path)
         .arg(url)
         .status()
-        .context("cannot run pg_dump (install postgresql-client)")?;
+        .context("không chạy được pg_dump (cài gói postgresql-client)")?;
     if !status.success() {
-        bail!("pg_dump failed ({status})");
+        bail!("pg_dump thất bại ({status})");
     }
     let listed = std::process::Command::new("pg_restore")
         .arg("--list")
         .arg(path)
         .stdout(std::process::Stdio::null())
         .status()
-        .context("cannot run pg_restore to check the dump (install postgresql-client)")?;
+        .context("không chạy được pg_restore để kiểm tra bản sao lưu (cài gói postgresql-client)")?;
     if !listed.success() {
-        bail!("the dump cannot be read back by pg_restore ({listed})");
+        bail!("pg_restore không đọc lại được bản sao lưu ({listed})");
     }
     Ok(())
 }

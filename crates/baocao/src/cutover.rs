@@ -122,7 +122,7 @@ pub(crate) struct Plan {
 }
 
 fn read_text(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    crate::files::read_text(path)
 }
 
 /// Reads a plan and the files it names; every unreadable file is named.
@@ -211,26 +211,26 @@ fn read_plan(path: &Path) -> anyhow::Result<Plan> {
 }
 
 fn print_summary(summary: &Summary, cutover: &Cutover, verb: &str) -> anyhow::Result<()> {
-    outln!("Cutover «{}» at 00:00 on {}: {verb}", cutover.key, format_vn(cutover.effective_date));
-    outln!("  unit versions closed: {}, opened: {}", summary.units_closed, summary.units_opened);
-    outln!("  dissolved units packaged: {}", summary.dissolved.len());
-    outln!("  open reports of dissolved units: {}", summary.open_reports.len());
+    outln!("Đợt chuyển đổi «{}» lúc 00:00 ngày {}: {verb}", cutover.key, format_vn(cutover.effective_date));
+    outln!("  phiên bản đơn vị kết thúc: {}, bắt đầu: {}", summary.units_closed, summary.units_opened);
+    outln!("  đơn vị giải thể đã đóng gói: {}", summary.dissolved.len());
+    outln!("  báo cáo chưa xong của đơn vị giải thể: {}", summary.open_reports.len());
     for r in &summary.open_reports {
         outln!("    {} {} {} ({}): {}", r.unit, r.regime, r.period, r.status, r.fate);
     }
-    outln!("  agencies ending: {}", summary.agencies_ending.len());
+    outln!("  cơ quan kết thúc: {}", summary.agencies_ending.len());
     for a in &summary.agencies_ending {
         let fate = if a.successors.is_empty() {
-            format!("archive: {}", a.archive.as_deref().unwrap_or("-"))
+            format!("lưu trữ: {}", a.archive.as_deref().unwrap_or("-"))
         } else {
             format!("→ {}", a.successors.join(", "))
         };
         outln!("    {} {} {fate}", a.code, a.name);
     }
-    outln!("  forms started: {}; ended: {}", summary.forms_started.join(", "), summary.forms_ended.join(", "));
-    outln!("  regimes saved: {}", summary.regimes.join(", "));
+    outln!("  biểu mẫu bắt đầu: {}; kết thúc: {}", summary.forms_started.join(", "), summary.forms_ended.join(", "));
+    outln!("  chế độ báo cáo đã lưu: {}", summary.regimes.join(", "));
     let steps: Vec<String> = summary.account_steps.iter().map(|(k, n)| format!("{k} {n}")).collect();
-    outln!("  account steps: {}", if steps.is_empty() { "none".to_string() } else { steps.join(", ") });
+    outln!("  bước về tài khoản: {}", if steps.is_empty() { "không có".to_string() } else { steps.join(", ") });
     Ok(())
 }
 
@@ -249,9 +249,9 @@ pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Resul
                 )?;
             } else if prepared.problems.is_empty() {
                 outln!(
-                    "«{}»: no problem found{}.",
+                    "«{}»: không thấy vấn đề nào{}.",
                     plan.cutover.key,
-                    if prepared.applied { " (already applied)" } else { "" }
+                    if prepared.applied { " (đã thực hiện)" } else { "" }
                 );
             }
             if !prepared.problems.is_empty() {
@@ -276,24 +276,26 @@ pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Resul
         CutoverCommand::Apply { plan, format, pdf } => apply(db, &url, &read_plan(&plan)?, format, pdf).await,
         CutoverCommand::Verify { key, archive_dir, format } => {
             let mut problems = db.verify_cutover(&key).await?;
-            let record = db.cutover(&key).await?.context("no such cutover")?;
+            let record = db.cutover(&key).await?.with_context(|| format!("không có đợt chuyển đổi «{key}»"))?;
             for unit in &record.units {
                 match package_dir(&record, unit, archive_dir.as_deref()) {
                     Some(dir) => match verify_bag(&dir) {
                         Ok(_) => {
                             if let Err(e) = package::check_record_beside(&dir, &unit.code) {
-                                problems.push(format!("handover record of {}: {e}", unit.code));
+                                problems.push(format!("biên bản bàn giao của {}: {e}", unit.code));
                             }
                         }
-                        Err(e) => problems.push(format!("package of {}: {e}", unit.code)),
+                        Err(e) => problems.push(format!("gói lưu trữ của {}: {e}", unit.code)),
                     },
-                    None => problems.push(format!("unit {} has no package yet: run `cutover apply` again", unit.code)),
+                    None => {
+                        problems.push(format!("đơn vị {} chưa có gói lưu trữ: chạy lại `cutover apply`", unit.code))
+                    }
                 }
             }
             if format == Format::Json {
                 output::json(&serde_json::json!({ "key": key, "problems": problems }))?;
             } else if problems.is_empty() {
-                outln!("«{key}»: every check holds; {} package(s) valid.", record.units.len());
+                outln!("«{key}»: mọi kiểm tra đều đạt; {} gói lưu trữ hợp lệ.", record.units.len());
             }
             if !problems.is_empty() {
                 bail!("{} lỗi sau đợt chuyển đổi «{key}»:\n  {}", problems.len(), problems.join("\n  "));
@@ -307,16 +309,17 @@ pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Resul
                 return refuse(&prepared.problems);
             }
             if prepared.applied {
-                bail!("«{}» has been applied already", plan.cutover.key);
+                bail!("«{}» đã được thực hiện rồi", plan.cutover.key);
             }
             // Read again by the server when it runs: where it is, wherever
             // the server was started from.
-            let absolute = std::path::absolute(&path).with_context(|| format!("cannot resolve {}", path.display()))?;
+            let absolute = std::path::absolute(&path)
+                .with_context(|| format!("không xác định được đường dẫn {}", path.display()))?;
             let c = &plan.cutover;
             db.schedule_cutover(&crate::cli_actor(), &c.key, &c.name, &absolute.to_string_lossy(), c.effective_date)
                 .await?;
             outln!(
-                "«{}» scheduled for 00:00 on {}: `baocao serve` rehearses it at 00:00 the day before and applies it then (see /admin/jobs).",
+                "«{}» đã lên lịch lúc 00:00 ngày {}: `baocao serve` chạy thử lúc 00:00 ngày hôm trước và thực hiện đúng giờ (xem /admin/jobs).",
                 c.key,
                 format_vn(c.effective_date)
             );
@@ -324,13 +327,15 @@ pub async fn run(db: &Db, url: String, command: CutoverCommand) -> anyhow::Resul
         }
         CutoverCommand::Unschedule { key } => {
             db.cancel_scheduled_cutover(&crate::cli_actor(), &key).await?;
-            outln!("«{key}» taken off the schedule.");
+            outln!("«{key}» đã rút khỏi lịch.");
             Ok(())
         }
         CutoverCommand::Rollback { key } => {
             let _one_at_a_time = db.exclusive("cutover").await?;
             db.rollback_cutover(&crate::cli_actor(), &key).await?;
-            outln!("«{key}» rolled back: the state before it is restored (its packages and backup are kept).");
+            outln!(
+                "«{key}» đã hoàn tác: trạng thái trước đợt chuyển đổi được khôi phục (vẫn giữ các gói lưu trữ và bản sao lưu)."
+            );
             Ok(())
         }
     }
@@ -354,10 +359,14 @@ async fn apply(db: &Db, url: &str, plan: &Plan, format: Format, pdf: bool) -> an
             "packages_made": made, "packages": packages, "summary": summary }));
     }
     if let Some(b) = &backup {
-        outln!("backup: {}", b.display());
+        outln!("bản sao lưu: {}", b.display());
     }
-    print_summary(&summary, cutover, if changed { "applied" } else { "already applied, nothing changed" })?;
-    outln!("packages: {made} made, {packages} in {}", plan.archive_dir.join(&cutover.key).display());
+    print_summary(
+        &summary,
+        cutover,
+        if changed { "đã thực hiện" } else { "đã thực hiện từ trước, không có gì thay đổi" },
+    )?;
+    outln!("gói lưu trữ: {made} gói mới, {packages} gói trong {}", plan.archive_dir.join(&cutover.key).display());
     Ok(())
 }
 
@@ -398,7 +407,7 @@ pub(crate) async fn carry_out(
     };
     progress.stage("áp dụng chuyển đổi trong một giao dịch");
     let (prepared, changed) = db.apply_cutover(actor, cutover).await?;
-    let record = db.cutover(&cutover.key).await?.context("the cutover is not recorded")?;
+    let record = db.cutover(&cutover.key).await?.context("đợt chuyển đổi không có trong cơ sở dữ liệu")?;
     let registry = db.load_registry().await?;
     let dir = plan.archive_dir.join(&cutover.key);
     let mut made = 0;
@@ -422,7 +431,7 @@ pub(crate) async fn carry_out(
             continue;
         }
         if target.exists() {
-            std::fs::remove_dir_all(&target).with_context(|| format!("cannot replace {}", target.display()))?;
+            std::fs::remove_dir_all(&target).with_context(|| format!("không thay được {}", target.display()))?;
         }
         let issuer = package::Issuer {
             source_organization: &cutover.source_organization,
@@ -529,7 +538,7 @@ fn bags_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         vec![dir.to_path_buf()]
     } else {
         let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read {}", dir.display()))?
+            .with_context(|| format!("không đọc được thư mục {}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.join("bagit.txt").exists())
             .collect();
@@ -537,7 +546,7 @@ fn bags_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         found
     };
     if bags.is_empty() {
-        bail!("{}: no bag here (no bagit.txt)", dir.display());
+        bail!("{}: không có gói lưu trữ (không có bagit.txt)", dir.display());
     }
     Ok(bags)
 }
@@ -548,7 +557,7 @@ pub async fn load(db: &Db, dir: &Path) -> anyhow::Result<()> {
     let loaded = load_bags(db, &crate::cli_actor(), dir, &progress).await;
     progress.finish();
     let (loaded, known) = loaded?;
-    outln!("{loaded} package(s) loaded, {known} already there; see /archive in the web application.");
+    outln!("Đã nạp {loaded} gói lưu trữ, {known} gói có sẵn; xem mục «Lưu trữ» (/archive) của ứng dụng web.");
     Ok(())
 }
 
@@ -560,12 +569,14 @@ pub(crate) async fn load_bags(db: &Db, actor: &str, dir: &Path, progress: &Progr
     for bag in &bags {
         progress.stage(&format!("nạp {}", bag.display()));
         let summary = verify_bag(bag)?;
-        let manifest = std::fs::read_to_string(bag.join("manifest-sha256.txt"))?;
+        let manifest = crate::files::read_text(bag.join("manifest-sha256.txt"))?;
         let mut files = Vec::new();
         for line in manifest.lines().filter(|l| !l.trim().is_empty()) {
-            let (sha256, path) = line.split_once(char::is_whitespace).context("a manifest line")?;
+            let (sha256, path) = line
+                .split_once(char::is_whitespace)
+                .with_context(|| format!("{}: dòng danh mục không đọc được: {line}", bag.display()))?;
             let path = path.trim_start().to_string();
-            let content = std::fs::read(bag.join(&path)).with_context(|| format!("cannot read {path}"))?;
+            let content = crate::files::read(bag.join(&path))?;
             files.push(baocao_store::archive::PackageFile { path, content, sha256: sha256.to_string() });
         }
         let (_, new) = db.load_package(actor, &summary.info, &files).await?;
@@ -580,12 +591,12 @@ pub fn verify(dir: &Path) -> anyhow::Result<()> {
     let mut failed = Vec::new();
     for bag in &bags {
         match verify_bag(bag) {
-            Ok(s) => outln!("{}: valid, {} files, Payload-Oxum {}", bag.display(), s.files, s.oxum),
+            Ok(s) => outln!("{}: hợp lệ, {} tệp, Payload-Oxum {}", bag.display(), s.files, s.oxum),
             Err(e) => failed.push(e.to_string()),
         }
     }
     if !failed.is_empty() {
-        bail!("{} of {} bag(s) invalid:\n{}", failed.len(), bags.len(), failed.join("\n"));
+        bail!("{}/{} gói lưu trữ không hợp lệ:\n{}", failed.len(), bags.len(), failed.join("\n"));
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use baocao_core::{Period, Periodicity, parse_date, today_in_vietnam};
 use baocao_documents::restated::{self, Chunk};
 use baocao_ingest::dhis2::{self, DataValueOut, DataValueSetOut};
@@ -94,14 +94,14 @@ pub async fn indicators(db: &Db, command: IndicatorCommand) -> anyhow::Result<()
         IndicatorCommand::Import { file } => {
             let name = file.display().to_string();
             let list = if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
-                let bytes = std::fs::read(&file).with_context(|| format!("cannot read {name}"))?;
+                let bytes = crate::files::read(&file)?;
                 baocao_ingest::indicators::read_xlsx(&name, &bytes)?
             } else {
-                let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {name}"))?;
+                let text = crate::files::read_text(&file)?;
                 baocao_ingest::indicators::read_csv(&name, &text)?
             };
             let count = db.import_indicators(&crate::cli_actor(), &list).await?;
-            outln!("{} indicators created, {} updated.", count.imported, count.updated);
+            outln!("Đã tạo {} chỉ tiêu, cập nhật {}.", count.imported, count.updated);
             Ok(())
         }
         IndicatorCommand::List { format } => {
@@ -144,7 +144,7 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
             progress.finish();
             output::json(&summary)?;
             if summary.status == "ERROR" {
-                bail!("no value was imported");
+                bail!("không nhập được giá trị nào");
             }
             Ok(())
         }
@@ -164,7 +164,7 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
                 let periods = match (period, from, to) {
                     (Some(p), _, _) => vec![p],
                     (None, Some(first), Some(last)) => Period::range(first, last).map_err(anyhow::Error::msg)?,
-                    _ => bail!("give --period, or --from and --to"),
+                    _ => bail!("cần --period, hoặc --from và --to"),
                 };
                 let units = registry.units_of_area(org_unit.as_deref(), children, day)?;
                 let indicators = if indicators.is_empty() {
@@ -180,7 +180,7 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
                 };
                 return export_restated(db, &registry, &query, Counting::Official { include_submitted }, format).await;
             }
-            let Some(period) = period else { bail!("give --period (--from and --to go with --structure-at)") };
+            let Some(period) = period else { bail!("cần --period (--from và --to đi cùng --structure-at)") };
             let counting = Counting::Official { include_submitted };
             let values: Vec<DataValueOut> = db
                 .export_values(&registry, &period, org_unit.as_deref(), children, counting)
@@ -232,7 +232,7 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
 /// The values of a DHIS2 file: its CSV layout when its name ends in .csv,
 /// else a JSON dataValueSet.
 fn read_values(file: &std::path::Path) -> anyhow::Result<Vec<baocao_core::datavalue::RawValue>> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = crate::files::read_text(file)?;
     let name = file.display().to_string();
     Ok(if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
         dhis2::read_csv(&name, &text)?

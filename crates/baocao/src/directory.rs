@@ -120,9 +120,9 @@ fn read<T>(
 ) -> anyhow::Result<T> {
     let name = file.display().to_string();
     Ok(if is_xlsx(file) {
-        xlsx(&name, &std::fs::read(file).with_context(|| format!("cannot read {name}"))?)?
+        xlsx(&name, &crate::files::read(file)?)?
     } else {
-        csv(&name, &std::fs::read_to_string(file).with_context(|| format!("cannot read {name}"))?)?
+        csv(&name, &crate::files::read_text(file)?)?
     })
 }
 
@@ -132,7 +132,7 @@ pub async fn agencies(db: &Db, command: AgencyCommand) -> anyhow::Result<()> {
         AgencyCommand::Import { file } => {
             let agencies = read(&file, read_agencies_csv, read_agencies_xlsx)?;
             let n = db.import_agencies(&cli_actor(), &agencies).await?;
-            outln!("{n} agencies imported.");
+            outln!("Đã nhập {n} cơ quan.");
         }
         AgencyCommand::Show { code, format } => {
             let lineage = db.agency_lineage(&code).await?;
@@ -204,7 +204,7 @@ pub async fn roster(db: &Db, command: RosterCommand) -> anyhow::Result<()> {
             let listed = read(&file, read_roster_csv, read_roster_xlsx)?;
             let s = db.import_roster(&cli_actor(), &listed, from).await?;
             outln!(
-                "{} listed from {}: {} new people, {} postings begun, {} ended, {} transfers, {} unchanged.",
+                "{} người trong danh sách từ ngày {}: {} người mới, {} vị trí công tác bắt đầu, {} kết thúc, {} điều chuyển, {} không đổi.",
                 listed.len(),
                 format_vn(from),
                 s.people_added,
@@ -222,8 +222,8 @@ pub async fn roster(db: &Db, command: RosterCommand) -> anyhow::Result<()> {
                 .map(|a| (a.code, a.name))
                 .collect();
             let bytes = baocao_ingest::roster::write_roster_template(&agencies)?;
-            std::fs::write(&output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
-            outln!("template with {} agencies written to {}", agencies.len(), output.display());
+            crate::files::write(&output, bytes)?;
+            outln!("Đã ghi mẫu danh sách với {} cơ quan vào {}", agencies.len(), output.display());
         }
         RosterCommand::List { at, agency, format } => {
             let list = db.roster_at(at.unwrap_or_else(today_in_vietnam), agency.as_deref()).await?;
@@ -255,21 +255,26 @@ pub async fn roster(db: &Db, command: RosterCommand) -> anyhow::Result<()> {
 async fn address_plan(db: &Db, day: NaiveDate, domain: &str) -> anyhow::Result<Vec<PlannedAddress>> {
     let plan = db.address_plan(day, domain).await?;
     for d in &plan.duplicates {
-        eprintln!("possible duplicate: {} ({:?}) listed by {}", d.name, d.birth_date, d.agencies.join(", "));
+        eprintln!(
+            "có thể trùng người: {} ({}) có trong danh sách của {}",
+            d.name,
+            d.birth_date.map_or("không rõ ngày sinh".into(), format_vn),
+            d.agencies.join(", ")
+        );
     }
     for r in &plan.refused {
-        eprintln!("no address for person {}: {}", r.person, r.reason);
+        eprintln!("không đặt được địa chỉ thư cho người {}: {}", r.person, r.reason);
     }
     Ok(plan.addresses)
 }
 
 /// The certificate requests of a day (forms 01 and 02), as a workbook.
 async fn certificate_requests(db: &Db, args: &PlanArgs, day: NaiveDate) -> anyhow::Result<()> {
-    let output = args.output.as_ref().context("--system signature writes a workbook: give --output FILE.xlsx")?;
+    let output = args.output.as_ref().context("--system signature ghi ra tệp Excel: cần --output TỆP.xlsx")?;
     let addresses = address_plan(db, day, &args.domain).await?;
     let (bytes, people, agencies) = baocao_documents::plans::certificate_requests(db, day, &addresses).await?;
-    std::fs::write(output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
-    outln!("{people} individual and {agencies} organization certificate requests written to {}", output.display());
+    crate::files::write(output, bytes)?;
+    outln!("Đã ghi {people} đề nghị cấp chứng thư cá nhân và {agencies} chứng thư tổ chức vào {}", output.display());
     Ok(())
 }
 
@@ -277,8 +282,8 @@ async fn certificate_requests(db: &Db, args: &PlanArgs, day: NaiveDate) -> anyho
 fn emit_plan(plan: PlanRows, format: Format, output: Option<&PathBuf>, day: NaiveDate) -> anyhow::Result<()> {
     match output {
         Some(path) => {
-            std::fs::write(path, plan.workbook(day)?).with_context(|| format!("cannot write {}", path.display()))?;
-            outln!("plan written to {}", path.display());
+            crate::files::write(path, plan.workbook(day)?)?;
+            outln!("Đã ghi phương án vào {}", path.display());
             Ok(())
         }
         None => output::rows(format, plan.fields, plan.headers, plan.rows),
@@ -310,7 +315,9 @@ pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
                     emit_plan(step_rows(&steps), args.format, args.output.as_ref(), day)
                 }
                 "signature" => certificate_requests(db, &args, day).await,
-                other => anyhow::bail!("unknown system «{other}»: the systems planned are email, baocao and signature"),
+                other => anyhow::bail!(
+                    "không có hệ thống «{other}»: các hệ thống lập phương án là email, baocao và signature"
+                ),
             }
         }
         AccountCommand::Apply(args) => {
@@ -320,7 +327,7 @@ pub async fn accounts(db: &Db, command: AccountCommand) -> anyhow::Result<()> {
             );
             let day = args.at.unwrap_or_else(today_in_vietnam);
             let steps = db.apply_reporting_plan(&cli_actor(), day, &args.domain, args.grace_days).await?;
-            outln!("{} steps carried out, effective {}.", steps, format_vn(day));
+            outln!("Đã thực hiện {} bước, hiệu lực từ ngày {}.", steps, format_vn(day));
             Ok(())
         }
     }

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use baocao_store::Db;
 use clap::Subcommand;
 
@@ -35,18 +34,18 @@ pub async fn run(db: &Db, command: FeedCommand) -> anyhow::Result<()> {
     match command {
         FeedCommand::Set { file } => {
             let name = file.display().to_string();
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {name}"))?;
+            let text = crate::files::read_text(&file)?;
             let feed = baocao_ingest::feed::read_feed(&name, &text)?;
             db.save_feed(&crate::cli_actor(), &feed).await?;
             outln!(
-                "Feed {} saved: {} field(s) from {}, every {} min.",
+                "Đã lưu nguồn cấp {}: {} trường từ {}, lấy mỗi {} phút.",
                 feed.code,
                 feed.indicators.len(),
                 feed.url,
                 feed.every_minutes
             );
             if let Some(env) = feed.secret_env.as_ref().filter(|e| std::env::var_os(e).is_none()) {
-                outln!("Set {env} in the environment of `baocao serve`: it holds the feed's key.");
+                outln!("Đặt biến môi trường {env} cho `baocao serve`: biến này giữ khóa của nguồn cấp.");
             }
             Ok(())
         }
@@ -72,7 +71,7 @@ pub async fn run(db: &Db, command: FeedCommand) -> anyhow::Result<()> {
         }
         FeedCommand::Run { code } => {
             db.feed_due_now(&crate::cli_actor(), &code).await?;
-            outln!("Feed {code} is due now: a running `baocao serve` fetches it within seconds.");
+            outln!("Nguồn cấp {code} đến hạn lấy ngay: `baocao serve` đang chạy sẽ lấy trong vài giây.");
             Ok(())
         }
         FeedCommand::Runs { limit, format } => {

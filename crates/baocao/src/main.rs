@@ -25,6 +25,7 @@ mod demo;
 mod directory;
 mod doctor;
 mod feed;
+mod files;
 mod migrate;
 mod output;
 mod progress;
@@ -185,7 +186,7 @@ fn main() -> std::process::ExitCode {
     let (cli, config) = match parse() {
         Ok(parsed) => parsed,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("lỗi: {e:#}");
             return std::process::ExitCode::FAILURE;
         }
     };
@@ -257,7 +258,7 @@ fn main() -> std::process::ExitCode {
         // what it wanted.
         Err(e) if closed_output(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("lỗi: {e:#}");
             std::process::ExitCode::FAILURE
         }
     }

@@ -118,7 +118,7 @@ pub async fn run(db: &Db, command: RegistryCommand) -> anyhow::Result<()> {
         RegistryCommand::Apply { plan, dry_run, format } => apply(db, plan, dry_run, format).await,
         RegistryCommand::Revert { key } => {
             let delta = db.revert_reorganization(&crate::cli_actor(), &key).await?;
-            outln!("Reverted «{key}»: {} versions removed, {} reopened.", delta.begun.len(), delta.ended.len());
+            outln!("Đã hoàn tác «{key}»: xóa {} phiên bản, mở lại {}.", delta.begun.len(), delta.ended.len());
             Ok(())
         }
         RegistryCommand::Units { at, under, level, format } => {
@@ -197,11 +197,11 @@ async fn load_2025(db: &Db, args: LoadArgs) -> anyhow::Result<()> {
     let counts = anomaly_counts(&reform.anomalies);
     if let Some(path) = &args.report {
         let text = serde_json::to_string_pretty(&reform.anomalies)?;
-        std::fs::write(path, text).with_context(|| format!("cannot write the report {}", path.display()))?;
+        crate::files::write(path, text)?;
     }
     if args.strict && reform.anomalies.total() > 0 {
         let list: Vec<String> = counts.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k}: {n}")).collect();
-        bail!("--strict: the files have anomalies ({}); nothing was loaded (see --report)", list.join(", "));
+        bail!("--strict: các tệp có điểm bất thường ({}); chưa nạp gì (xem --report)", list.join(", "));
     }
     let stage = |s: &str| progress.stage(s);
     let outcome =
@@ -220,15 +220,14 @@ async fn load_2025(db: &Db, args: LoadArgs) -> anyhow::Result<()> {
         Format::Json => output::json(&summary),
         _ => {
             if summary.already_loaded {
-                outln!("The 2025 reform was already loaded; nothing changed.");
+                outln!("Đợt sắp xếp năm 2025 đã được nạp; không có gì thay đổi.");
             }
-            let line = |m: &BTreeMap<u8, usize>| {
-                m.iter().map(|(l, n)| format!("level {l}: {n}")).collect::<Vec<_>>().join(", ")
-            };
-            outln!("Units in force on 30/06/2025: {}", line(&summary.before));
-            outln!("Units in force on 01/07/2025: {}", line(&summary.after));
-            outln!("Lineage edges: {}", summary.lineage_edges);
-            outln!("Anomalies in the files:");
+            let line =
+                |m: &BTreeMap<u8, usize>| m.iter().map(|(l, n)| format!("cấp {l}: {n}")).collect::<Vec<_>>().join(", ");
+            outln!("Đơn vị có hiệu lực ngày 30/06/2025: {}", line(&summary.before));
+            outln!("Đơn vị có hiệu lực ngày 01/07/2025: {}", line(&summary.after));
+            outln!("Quan hệ kế thừa: {}", summary.lineage_edges);
+            outln!("Điểm bất thường trong các tệp:");
             for (k, n) in &summary.anomalies {
                 outln!("  {k}: {n}");
             }
@@ -238,24 +237,30 @@ async fn load_2025(db: &Db, args: LoadArgs) -> anyhow::Result<()> {
 }
 
 async fn apply(db: &Db, path: PathBuf, dry_run: bool, format: Format) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = crate::files::read_text(&path)?;
     let plan: Reorganization = if path.extension().is_some_and(|e| e == "json") {
-        serde_json::from_str(&text).with_context(|| format!("{}: not a valid reorganization plan", path.display()))?
+        serde_json::from_str(&text)
+            .with_context(|| format!("{}: không phải phương án sắp xếp hợp lệ", path.display()))?
     } else {
-        toml::from_str(&text).with_context(|| format!("{}: not a valid reorganization plan", path.display()))?
+        toml::from_str(&text).with_context(|| format!("{}: không phải phương án sắp xếp hợp lệ", path.display()))?
     };
     let outcome = db.apply_reorganization(Vec::new(), &plan, dry_run, &crate::cli_actor(), &|_| {}).await?;
     match format {
         Format::Json => output::json(&outcome),
         _ => {
-            let verb = if dry_run { "would end" } else { "ended" };
+            let (end, begin) =
+                if dry_run { ("sẽ kết thúc", "sẽ bắt đầu") } else { ("kết thúc", "bắt đầu") };
             outln!(
-                "«{}»: {verb} {} versions, began {}, {} lineage edges{}.",
+                "«{}»: {end} {} phiên bản, {begin} {}, {} quan hệ kế thừa{}.",
                 plan.info.key,
                 outcome.units_ended,
                 outcome.units_begun,
                 outcome.lineage_edges,
-                if outcome.already_applied { " (already applied, nothing changed)" } else { "" }
+                if outcome.already_applied {
+                    " (đã thực hiện từ trước, không có gì thay đổi)"
+                } else {
+                    ""
+                }
             );
             Ok(())
         }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use baocao_core::Period;
+use baocao_core::date::format_vn;
 use baocao_core::form::Form;
 use baocao_core::regime::Regime;
 use baocao_core::report::{ReportView, column_key};
@@ -159,13 +160,13 @@ pub async fn forms(db: &Db, command: FormCommand) -> anyhow::Result<()> {
         FormCommand::Import { file } => {
             let name = file.display().to_string();
             let form: Form = if is_xlsx(&file) {
-                let bytes = std::fs::read(&file).with_context(|| format!("cannot read {name}"))?;
+                let bytes = crate::files::read(&file)?;
                 baocao_ingest::form_xlsx::read_form(&name, &bytes)?
             } else {
                 read_toml(&name, &read(&file)?)?
             };
             db.save_form(&crate::cli_actor(), &form).await?;
-            outln!("Form {} stored (valid from {}).", form.code, form.valid_from.map_or("—".into(), |d| d.to_string()));
+            outln!("Đã lưu biểu mẫu {} (hiệu lực từ {}).", form.code, form.valid_from.map_or("—".into(), format_vn));
             Ok(())
         }
         FormCommand::Show { code } => output::json(&db.form_versions(&code).await?),
@@ -175,16 +176,16 @@ pub async fn forms(db: &Db, command: FormCommand) -> anyhow::Result<()> {
             let form = versions
                 .into_iter()
                 .find(|f| f.validity().contains(day))
-                .with_context(|| format!("no version of form {code} is in force on {day}"))?;
+                .with_context(|| format!("biểu mẫu {code} không có phiên bản hiệu lực ngày {}", format_vn(day)))?;
             let bytes = if is_xlsx(&output) {
                 baocao_ingest::form_xlsx::write_form(&form)?
             } else {
                 toml::to_string_pretty(&form)?.into_bytes()
             };
-            std::fs::write(&output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
+            crate::files::write(&output, bytes)?;
             outln!(
-                "Wrote form {code} (valid from {}) to {}.",
-                form.valid_from.map_or("—".into(), |d| d.to_string()),
+                "Đã ghi biểu mẫu {code} (hiệu lực từ {}) vào {}.",
+                form.valid_from.map_or("—".into(), format_vn),
                 output.display()
             );
             Ok(())
@@ -197,7 +198,7 @@ pub async fn regimes(db: &Db, command: RegimeCommand) -> anyhow::Result<()> {
         RegimeCommand::Import { file } => {
             let regime: Regime = read_toml(&file.display().to_string(), &read(&file)?)?;
             db.save_regime(&crate::cli_actor(), &regime).await?;
-            outln!("Regime {} stored.", regime.code);
+            outln!("Đã lưu chế độ báo cáo {}.", regime.code);
             Ok(())
         }
         RegimeCommand::List { format } => match format {
@@ -220,7 +221,7 @@ fn is_xlsx(file: &std::path::Path) -> bool {
 }
 
 fn read(file: &PathBuf) -> anyhow::Result<String> {
-    std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
+    crate::files::read_text(file)
 }
 
 pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
@@ -233,12 +234,12 @@ pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
         ReportCommand::Xlsx { which, output } => {
             let view = db.report(&registry, &which.regime, &which.unit, &which.period).await?;
             let bytes = baocao_ingest::xlsx::write_report(&view, false)?;
-            std::fs::write(&output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
-            outln!("Wrote {}.", output.display());
+            crate::files::write(&output, bytes)?;
+            outln!("Đã ghi {}.", output.display());
             return Ok(());
         }
         ReportCommand::Upload { file, submit, by, signer, position, format } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = crate::files::read(&file)?;
             let indicators = db.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
             let upload = baocao_ingest::xlsx::read_report(&file.display().to_string(), &bytes, &indicators)?;
             let request = ReportRequest {
@@ -292,7 +293,7 @@ fn print(view: &ReportView, format: Format) -> anyhow::Result<()> {
         return output::json(view);
     }
     outln!("{} — {} — {}", view.form_name, view.unit_name, view.period_label);
-    outln!("Trạng thái: {} · hạn gửi {}", view.status.vietnamese(), baocao_core::date::format_vn(view.deadline));
+    outln!("Trạng thái: {} · hạn gửi {}", view.status.vietnamese(), format_vn(view.deadline));
     let mut fields = vec!["stt", "label", "unit"];
     fields.extend(view.columns.iter().map(|c| column_key(*c)));
     let mut headers = vec!["STT", "Chỉ tiêu", "Đơn vị tính"];
@@ -337,7 +338,7 @@ pub async fn completeness(db: &Db, regime: &str, period: &Period, format: Format
         c.late,
         c.approved,
         c.missing,
-        baocao_core::date::format_vn(c.deadline)
+        format_vn(c.deadline)
     );
     output::rows(
         format,
@@ -365,7 +366,7 @@ pub async fn output(db: &Db, args: OutputArgs) -> anyhow::Result<()> {
     let view = db.consolidate(&registry, &args.form, &args.unit, &args.period, args.include_submitted).await?;
     if let Some(path) = &args.xlsx {
         let bytes = baocao_ingest::xlsx::write_consolidated(&view, false)?;
-        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::files::write(path, bytes)?;
     }
     if args.format == Format::Json {
         return output::json(&view);

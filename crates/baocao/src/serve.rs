@@ -173,10 +173,10 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
     let mut demo = None;
     if args.demo {
         let text = match &args.demo_config {
-            Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+            Some(path) => crate::files::read_text(path)?,
             None => include_str!("../demo.toml").to_string(),
         };
-        let config: DemoConfig = toml::from_str(&text).context("invalid demo settings")?;
+        let config: DemoConfig = toml::from_str(&text).context("thiết lập bản trình diễn không hợp lệ")?;
         let domain = settings.mail_domain.clone().or_else(|| config.mail_domain.clone());
         let domain = domain.unwrap_or_else(|| "tinh-demo.gov.vn".into());
         crate::demo::prepare(&db, &url, &config.province, &domain).await?;
@@ -184,15 +184,16 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         crate::demo::dashboards(&db, &config.dashboards, &config.province).await?;
         let province = db.unit_history(&config.province).await?;
         let name = province.last().map(|u| u.name.clone()).unwrap_or_default();
-        outln!("Demo province: {name} ({})", config.province);
+        outln!("Tỉnh trình diễn: {name} ({})", config.province);
         settings.home_province = Some(config.province.clone());
         settings.mail_domain = settings.mail_domain.take().or_else(|| config.mail_domain.clone());
         demo = Some(config);
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+        .with_context(|| format!("không nghe được tại {}", args.listen))?;
     let addr = listener.local_addr()?;
+    // Read by scripts and tests to find the port: kept as it is.
     outln!("baocao is serving on http://{addr}/ (database {url})");
     settings.public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     if let Some(smtp_url) = &args.smtp_url {
@@ -205,13 +206,13 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         };
         baocao_server::mail::spawn(db.clone(), mail).map_err(anyhow::Error::msg)?;
         let server = baocao_server::mail::redacted(smtp_url);
-        outln!("Mail goes through {server}");
+        outln!("Thư được gửi qua {server}");
         settings.mail_server = Some(server);
     } else if demo.is_some() {
-        outln!("No mail server (--smtp-url): the demo's mail waits at http://{addr}/admin/outbox");
+        outln!("Chưa có máy chủ thư (--smtp-url): thư của bản trình diễn nằm ở http://{addr}/admin/outbox");
     }
     if let Some(config) = &demo {
-        outln!("Demo accounts (password: {}):", config.password);
+        outln!("Tài khoản trình diễn (mật khẩu: {}):", config.password);
         for a in &config.accounts {
             outln!("  {:<20} {} — {}", a.username, a.role.vietnamese(), a.name);
         }
@@ -225,7 +226,7 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         trust.get_or_insert(authority);
     }
     if let Some(trust) = trust {
-        outln!("Signed reports are checked against {} trusted certificate(s)", trust.len);
+        outln!("Chữ ký số của báo cáo được kiểm tra theo {} chứng thư tin cậy", trust.len);
         state = state.with_trust_list(trust);
     }
     if let (Some(issuer), Some(client_id)) = (&args.oidc_issuer, &args.oidc_client_id) {
@@ -237,23 +238,28 @@ pub async fn run(db: Option<String>, args: ServeArgs) -> anyhow::Result<()> {
         })
         .map_err(anyhow::Error::msg)?;
         state = state.with_sso(sso);
-        outln!("Single sign-on through {issuer}");
+        outln!("Đăng nhập một lần qua {issuer}");
     }
     let mut jobs =
         vec![scheduler::notifications(state.clone(), args.notify_at), scheduled_cutovers(db.clone(), url.clone())];
     if let Some(dir) = &args.backup_dir {
         jobs.push(nightly_backup(db.clone(), url.clone(), dir.clone(), args.backup_keep, args.backup_at));
-        outln!("Nightly backup into {} ({}, {} kept)", dir.display(), args.backup_at.vietnamese(), args.backup_keep);
+        outln!(
+            "Sao lưu hằng đêm vào {} ({}, giữ {} bản)",
+            dir.display(),
+            args.backup_at.vietnamese(),
+            args.backup_keep
+        );
     }
     scheduler::spawn(state.clone(), jobs).await?;
     if let Some(key) = signing {
-        outln!("Approved reports are signed as {}", key.subject());
+        outln!("Báo cáo đã duyệt được ký số với danh nghĩa {}", key.subject());
         baocao_server::signing::spawn(db.clone(), std::sync::Arc::new(key), demo.is_some());
     }
     if let Some(config) = &demo {
         let typed = config.accounts.iter().filter_map(|a| a.unit.clone()).collect();
         let feed = crate::demo::feed::start(&db, typed).await?;
-        outln!("Demo feed of dossiers per commune at http://{feed}/thong-ke-ho-so (Quản trị → Nguồn cấp số liệu)");
+        outln!("Nguồn cấp trình diễn (hồ sơ theo xã) tại http://{feed}/thong-ke-ho-so (Quản trị → Nguồn cấp số liệu)");
         // Fetched before the first page is served: the demo's figures do
         // not change under its first visitor.
         baocao_server::feeds::run_due(&db).await?;
@@ -282,7 +288,7 @@ async fn national_instance(province: &Db, url: &str, code: &str, password: &str)
     let addr = listener.local_addr()?;
     let place = crate::demo::national::place(url);
     outln!(
-        "Demo national instance at http://{addr}/ (database {}; sign in as {}): approved reports are sent there",
+        "Phiên bản quốc gia trình diễn tại http://{addr}/ (cơ sở dữ liệu {}; đăng nhập bằng {}): báo cáo đã duyệt được gửi lên đó",
         place.url,
         crate::demo::national::READER
     );
@@ -334,8 +340,8 @@ async fn stop_signal() {
 
 /// Reads the trust list of `--trust-list`.
 pub(crate) fn trust_list(path: &std::path::Path) -> anyhow::Result<baocao_signing::TrustList> {
-    let pem = std::fs::read(path).with_context(|| format!("cannot read the trust list {}", path.display()))?;
-    baocao_signing::TrustList::from_pem(&pem).with_context(|| format!("trust list {}", path.display()))
+    let pem = crate::files::read(path)?;
+    baocao_signing::TrustList::from_pem(&pem).with_context(|| format!("danh sách chứng thư tin cậy {}", path.display()))
 }
 
 /// Opens the signing key of `--signing-key` (what `serve` and `doctor` do
@@ -346,10 +352,9 @@ pub(crate) fn signing_key(path: &std::path::Path) -> anyhow::Result<baocao_signi
         let settings = baocao_signing::token::TokenSettings::from_uri(uri)?;
         let pin = std::env::var("BAOCAO_SIGNING_PIN").unwrap_or_default();
         return baocao_signing::SigningKey::from_pkcs11(&settings, &pin)
-            .with_context(|| format!("signing key in token «{}»", settings.token));
+            .with_context(|| format!("khóa ký trong thiết bị «{}»", settings.token));
     }
-    let der = std::fs::read(path).with_context(|| format!("cannot read the signing key {}", path.display()))?;
+    let der = crate::files::read(path)?;
     let passphrase = std::env::var("BAOCAO_SIGNING_PASSPHRASE").unwrap_or_default();
-    baocao_signing::SigningKey::from_pkcs12(&der, &passphrase)
-        .with_context(|| format!("signing key {}", path.display()))
+    baocao_signing::SigningKey::from_pkcs12(&der, &passphrase).with_context(|| format!("khóa ký {}", path.display()))
 }

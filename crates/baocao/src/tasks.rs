@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use baocao_core::date::format_vn;
 use baocao_core::tasks::{Target, TaskStatus, Timeliness};
 use baocao_core::{Period, parse_date, today_in_vietnam};
@@ -70,16 +69,12 @@ pub async fn tasks(db: &Db, command: TaskCommand) -> anyhow::Result<()> {
         TaskCommand::Import { file, plan } => {
             let name = file.display().to_string();
             let tasks = if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
-                read_tasks_xlsx(&name, &std::fs::read(&file).with_context(|| format!("cannot read {name}"))?, &plan)?
+                read_tasks_xlsx(&name, &crate::files::read(&file)?, &plan)?
             } else {
-                read_tasks_csv(
-                    &name,
-                    &std::fs::read_to_string(&file).with_context(|| format!("cannot read {name}"))?,
-                    &plan,
-                )?
+                read_tasks_csv(&name, &crate::files::read_text(&file)?, &plan)?
             };
             let n = db.import_tasks(&crate::cli_actor(), &tasks).await?;
-            outln!("{n} tasks imported.");
+            outln!("Đã nhập {n} nhiệm vụ.");
         }
         TaskCommand::List { at, late, format } => {
             let day = at.unwrap_or_else(today_in_vietnam);
@@ -116,7 +111,7 @@ pub async fn tasks(db: &Db, command: TaskCommand) -> anyhow::Result<()> {
         TaskCommand::Update { plan, number, status, done_on, evidence } => {
             let done_on = done_on.or((status == TaskStatus::Done).then(today_in_vietnam));
             db.update_task(&crate::cli_actor(), &plan, &number, status, done_on, evidence.as_deref()).await?;
-            outln!("task {number} of «{plan}»: {}", status.vietnamese());
+            outln!("nhiệm vụ {number} của «{plan}»: {}", status.vietnamese());
         }
     }
     Ok(())
@@ -132,10 +127,10 @@ pub async fn targets(db: &Db, command: TargetCommand) -> anyhow::Result<()> {
     match command {
         TargetCommand::Import { file } => {
             let name = file.display().to_string();
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {name}"))?;
+            let text = crate::files::read_text(&file)?;
             let parsed: TargetFile = baocao_ingest::definitions::read_toml(&name, &text)?;
             let n = db.import_targets(&crate::cli_actor(), &parsed.targets).await?;
-            outln!("{n} targets imported.");
+            outln!("Đã nhập {n} chỉ tiêu kế hoạch.");
         }
         TargetCommand::Progress { period, format } => {
             let registry = db.load_registry().await?;

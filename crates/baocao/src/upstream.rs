@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use baocao_store::Db;
 use clap::Subcommand;
 
@@ -32,12 +31,17 @@ pub async fn run(db: &Db, command: UpstreamCommand) -> anyhow::Result<()> {
     match command {
         UpstreamCommand::Set { file } => {
             let name = file.display().to_string();
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {name}"))?;
+            let text = crate::files::read_text(&file)?;
             let link = baocao_ingest::upstream::read_link(&name, &text)?;
             db.save_upstream_link(&crate::cli_actor(), &link).await?;
-            outln!("Upstream {} saved: {} regime(s) sent to {}.", link.code, link.regimes.len(), link.url);
+            outln!(
+                "Đã lưu kết nối cấp trên {}: {} chế độ báo cáo gửi tới {}.",
+                link.code,
+                link.regimes.len(),
+                link.url
+            );
             if let Err(why) = baocao_ingest::upstream::secret(&link) {
-                outln!("{why}: `baocao serve` needs the upstream's key there.");
+                outln!("{why}: `baocao serve` cần khóa của cấp trên ở đó.");
             }
             Ok(())
         }

@@ -126,7 +126,7 @@ fn password(from_stdin: bool, context: &[&str]) -> anyhow::Result<(String, bool)
         return Ok((new_token()[..20].to_string(), true));
     }
     let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).context("cannot read the password from standard input")?;
+    std::io::stdin().read_to_string(&mut text).context("không đọc được mật khẩu từ đầu vào chuẩn")?;
     let text = text.trim_end_matches(['\r', '\n']).to_string();
     check_password(&text, context).map_err(anyhow::Error::msg)?;
     Ok((text, false))
@@ -137,7 +137,7 @@ pub async fn users(db: &Db, command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Add { username, name, email: Some(email), password_stdin: false } => {
             db.invite_account(&actor, &username, &name, &email).await?;
-            outln!("account {username} created; its activation link is mailed to {email} (see the outbox)");
+            outln!("đã tạo tài khoản {username}; liên kết kích hoạt được gửi thư tới {email} (xem hộp thư đi)");
         }
         UserCommand::Add { username, name, email, password_stdin } => {
             let (password, generated) = password(password_stdin, &[&username, &name])?;
@@ -145,35 +145,35 @@ pub async fn users(db: &Db, command: UserCommand) -> anyhow::Result<()> {
             if let Some(email) = email {
                 db.set_account_email(&actor, &username, &email).await?;
             }
-            outln!("account {username} created");
+            outln!("đã tạo tài khoản {username}");
             if generated {
-                outln!("password (shown once): {password}");
+                outln!("mật khẩu (chỉ hiện một lần): {password}");
             }
         }
         UserCommand::Passwd { username, password_stdin } => {
             let (password, generated) = password(password_stdin, &[&username])?;
             db.set_password(&actor, &username, &hash_password(&password)).await?;
-            outln!("password of {username} changed");
+            outln!("đã đổi mật khẩu của {username}");
             if generated {
-                outln!("password (shown once): {password}");
+                outln!("mật khẩu (chỉ hiện một lần): {password}");
             }
         }
         UserCommand::Grant { username, role, unit, forms, from, to } => {
             if let Some(code) = &unit
                 && db.unit_history(code).await?.is_empty()
             {
-                bail!("unknown unit code «{code}»");
+                bail!("không có đơn vị mã «{code}»");
             }
             let validity = Validity::new(from, to);
             if validity.is_empty() {
-                bail!("--to must be after --from");
+                bail!("--to phải sau --from");
             }
             let id = db.add_grant(&actor, &username, &Grant { role, unit, forms, validity }).await?;
-            outln!("grant {id} given to {username}");
+            outln!("đã giao quyền số {id} cho {username}");
         }
         UserCommand::Revoke { grant, on } => {
             db.revoke_grant(&actor, grant, on.unwrap_or_else(today_in_vietnam)).await?;
-            outln!("grant {grant} revoked");
+            outln!("đã thu hồi quyền số {grant}");
         }
         UserCommand::Close { username } => db.set_active(&actor, &username, false).await?,
         UserCommand::Open { username } => db.set_active(&actor, &username, true).await?,
@@ -216,12 +216,12 @@ pub async fn tokens(db: &Db, command: TokenCommand) -> anyhow::Result<()> {
             let scopes = if scopes.is_empty() { Permission::ALL.to_vec() } else { scopes };
             let token = new_token();
             let id = db.create_token(&actor, &username, &name, &token_hash(&token), &scopes).await?;
-            outln!("token {id} for {username} (shown once; send it as `Authorization: Bearer …`):");
+            outln!("mã truy cập số {id} của {username} (chỉ hiện một lần; gửi kèm dạng `Authorization: Bearer …`):");
             outln!("{token}");
         }
         TokenCommand::Revoke { id } => {
             db.revoke_token(&actor, id).await?;
-            outln!("token {id} revoked");
+            outln!("đã thu hồi mã truy cập số {id}");
         }
         TokenCommand::List { format } => {
             let tokens = db.tokens().await?;
@@ -255,14 +255,14 @@ pub async fn audit(db: &Db, command: AuditCommand) -> anyhow::Result<()> {
             if format == Format::Json {
                 output::json(&verdict)?;
             } else if verdict.problems.is_empty() {
-                outln!("audit log intact: {} records, hash chain verified", verdict.records);
+                outln!("nhật ký kiểm toán nguyên vẹn: {} bản ghi, chuỗi băm đã kiểm tra", verdict.records);
             } else {
                 for p in &verdict.problems {
                     outln!("{p}");
                 }
             }
             if !verdict.problems.is_empty() {
-                bail!("the audit log has been tampered with: {} problem(s)", verdict.problems.len());
+                bail!("nhật ký kiểm toán đã bị sửa: {} vấn đề", verdict.problems.len());
             }
         }
         AuditCommand::List { actor, action, limit, format } => {

@@ -235,7 +235,7 @@ async fn values_import_query_across_the_reform_and_export() {
     let db = loaded().await;
     let out = baocao(&db, &["indicators", "import", &demo_indicators()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("7 indicators created"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Đã tạo 7 chỉ tiêu"));
 
     let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
     std::fs::write(
@@ -895,12 +895,12 @@ async fn accounts_tokens_and_the_audit_log_from_the_command_line() {
     let db = loaded().await;
     let out = baocao(&db, &["users", "add", "an.nv", "--name", "Nguyễn Văn An"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("password (shown once)"), "{text}");
+    assert!(out.status.success() && text.contains("mật khẩu (chỉ hiện một lần)"), "{text}");
     let again = baocao(&db, &["users", "add", "an.nv", "--name", "Another"]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("đã có người dùng"));
     // With an address, the account sets its own password from its activation mail.
     let out = baocao(&db, &["users", "add", "binh.tt", "--name", "Trần Thị Bình", "--email", "binh.tt@qn.gov.vn"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("activation link is mailed to binh.tt@qn.gov.vn"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("liên kết kích hoạt được gửi thư tới binh.tt@qn.gov.vn"));
     let mailed = db.db.outbox(10).await.unwrap();
     assert_eq!((mailed[0].recipient.as_str(), mailed[0].template.as_str()), ("binh.tt@qn.gov.vn", "activation"));
     // A password typed in is checked as the pages check it.
@@ -1007,7 +1007,7 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
     let out = baocao(&db, &["roster", "import", &after, "--from", "01/07/2025"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("0 new people") && text.contains("4 transfers"), "{text}");
+    assert!(text.contains("0 người mới") && text.contains("4 điều chuyển"), "{text}");
 
     let on = |day: &str| ok_json(&db, &["roster", "list", "--at", day, "--format", "json"]);
     let old = on("30/06/2025");
@@ -1111,7 +1111,7 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
         ],
     );
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("1 individual and 2 organization"),
+        String::from_utf8_lossy(&out.stdout).contains("1 đề nghị cấp chứng thư cá nhân và 2 chứng thư tổ chức"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -1123,7 +1123,11 @@ async fn officials_of_three_old_communes_move_into_the_new_one() {
         baocao(&db, &["roster", "template", "-o", template.to_str().unwrap(), "--at", "01/07/2025"]).status.success()
     );
     let out = baocao(&db, &["roster", "import", template.to_str().unwrap(), "--from", "01/09/2025"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("0 listed"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0 người trong danh sách"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // A roster naming an agency that does not exist, or a person twice, is refused whole.
     let bad = write(
@@ -1268,7 +1272,7 @@ async fn a_scheduled_cutover_is_applied_by_the_server_and_its_administrators_tol
     assert!(baocao(&db, &["users", "grant", "root", "--role", "system_admin"]).status.success());
     let out = baocao(&db, &["cutover", "schedule", &plan]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("scheduled for 00:00 on 01/01/2026"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("đã lên lịch lúc 00:00 ngày 01/01/2026"));
     let scheduled = db.db.scheduled_cutovers().await.unwrap();
     assert_eq!((scheduled[0].key.as_str(), scheduled[0].state.as_str()), ("qn-2026", "scheduled"));
 
@@ -1396,7 +1400,7 @@ async fn a_cutover_is_checked_rehearsed_applied_packaged_verified_and_rolled_bac
     let fresh = TestDb::new().await;
     let out = baocao(&fresh, &["archive", "load", bags.to_str().unwrap()]);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("2 package(s) loaded"),
+        String::from_utf8_lossy(&out.stdout).contains("Đã nạp 2 gói lưu trữ"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -1539,7 +1543,7 @@ async fn a_package_written_but_not_recorded_is_recorded_by_a_rerun() {
     assert!(!baocao(&db, &["cutover", "verify", "qn-2026"]).status.success());
     let out = baocao(&db, &["cutover", "apply", &plan]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("packages: 0 made"), "the valid package is kept");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("gói lưu trữ: 0 gói mới"), "the valid package is kept");
     let out = baocao(&db, &["cutover", "verify", "qn-2026"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
@@ -1558,7 +1562,7 @@ async fn a_missing_or_cut_handover_record_is_written_again_and_verify_checks_it(
         }
         let out = baocao(&db, &["cutover", "verify", "qn-2026"]);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success() && err.contains("handover record of 23302"), "{damage}: {err}");
+        assert!(!out.status.success() && err.contains("biên bản bàn giao của 23302"), "{damage}: {err}");
         let out = baocao(&db, &["cutover", "apply", &plan]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(std::fs::read(&beside).unwrap(), whole, "{damage}: written again from the bag's copy");
@@ -1617,7 +1621,7 @@ async fn a_backup_cut_short_by_a_full_disk_leaves_nothing_that_looks_like_one() 
     disk.fill();
     let out = baocao(&db, &["cutover", "apply", &plan]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("the backup failed; nothing was changed"), "{err}");
+    assert!(!out.status.success() && err.contains("sao lưu thất bại; không có gì thay đổi"), "{err}");
     let left: Vec<String> = std::fs::read_dir(disk.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -107,7 +107,7 @@ X-NGOK-BAY = "23317"
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), definition).unwrap();
     let said = cli(&app.db.url, &["feed", "set", file.path().to_str().unwrap()]);
-    assert!(said.contains("Feed dvc saved"), "{said}");
+    assert!(said.contains("Đã lưu nguồn cấp dvc"), "{said}");
     let _server = Process::serve(&app.db.url).await;
 
     // Down: the run is recorded, nothing stored, tried again on schedule.

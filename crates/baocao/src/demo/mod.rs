@@ -102,7 +102,10 @@ fn month_values(code: &str, size: f64, period: &Period) -> Vec<(&'static str, f6
 pub async fn prepare(db: &Db, url: &str, province: &str, domain: &str) -> anyhow::Result<()> {
     let progress = Progress::new(false);
     let registry = load_registry(db, &progress).await?;
-    registry.history(province).last().with_context(|| format!("demo province {province} is not in the registry"))?;
+    registry
+        .history(province)
+        .last()
+        .with_context(|| format!("tỉnh trình diễn {province} không có trong danh mục đơn vị"))?;
 
     progress.stage("nạp chế độ báo cáo mẫu");
     load_forms(db).await?;

@@ -33,8 +33,8 @@ fn issue_if_missing() -> anyhow::Result<()> {
     if !Path::new(KEY).exists() || !Path::new(AUTHORITY).exists() {
         let issued =
             baocao_signing::demo::issue("Tổ chức chứng thực thử (demo baocao)", "UBND tỉnh (demo baocao)", PASSPHRASE)?;
-        std::fs::write(AUTHORITY, &issued.authority_pem).with_context(|| format!("cannot write {AUTHORITY}"))?;
-        std::fs::write(KEY, &issued.pkcs12).with_context(|| format!("cannot write {KEY}"))?;
+        crate::files::write(AUTHORITY, &issued.authority_pem)?;
+        crate::files::write(KEY, &issued.pkcs12)?;
     }
     Ok(())
 }
@@ -78,7 +78,7 @@ pub fn use_token() -> anyhow::Result<()> {
     {
         use std::os::unix::process::CommandExt;
         let error = Command::new(again).args(std::env::args_os().skip(1)).env("SOFTHSM2_CONF", &conf).exec();
-        Err(anyhow::Error::new(error).context("cannot start again with the demo's token"))
+        Err(anyhow::Error::new(error).context("không khởi động lại được với thiết bị ký của bản trình diễn"))
     }
     #[cfg(not(unix))]
     {
@@ -101,7 +101,7 @@ fn make_token(dir: &Path, conf: &Path) -> anyhow::Result<()> {
         Ok(())
     };
     run("softhsm2-util", &["--init-token", "--free", "--label", TOKEN, "--pin", PIN, "--so-pin", SO_PIN])?;
-    let der = std::fs::read(KEY).with_context(|| format!("cannot read {KEY}"))?;
+    let der = crate::files::read(KEY)?;
     let (key, certificate) = baocao_signing::demo::unpack(&der, PASSPHRASE)?;
     // The key passes through a file only for the import, and is removed.
     std::fs::write(dir.join("ky-so.pem"), key)?;
@@ -123,17 +123,17 @@ fn make_token(dir: &Path, conf: &Path) -> anyhow::Result<()> {
 /// [`use_token`]) and the trust list holding its authority.
 pub fn key() -> anyhow::Result<(SigningKey, TrustList)> {
     issue_if_missing()?;
-    let pem = std::fs::read(AUTHORITY).with_context(|| format!("cannot read {AUTHORITY}"))?;
+    let pem = crate::files::read(AUTHORITY)?;
     let trust = TrustList::from_pem(&pem).with_context(|| AUTHORITY.to_string())?;
     let on_token =
         std::env::var_os("SOFTHSM2_CONF").is_some_and(|c| token_conf().is_ok_and(|ours| Path::new(&c) == ours));
     if on_token {
         let settings = TokenSettings { module: MODULE.into(), token: TOKEN.into(), key: OBJECT.into() };
-        let key = SigningKey::from_pkcs11(&settings, PIN).context("the demo's SoftHSM2 token")?;
-        outln!("The demo's key is in the SoftHSM2 token «{TOKEN}» ({TOKEN_DIR}/)");
+        let key = SigningKey::from_pkcs11(&settings, PIN).context("thiết bị SoftHSM2 của bản trình diễn")?;
+        outln!("Khóa ký của bản trình diễn nằm trong thiết bị SoftHSM2 «{TOKEN}» ({TOKEN_DIR}/)");
         return Ok((key, trust));
     }
-    let der = std::fs::read(KEY).with_context(|| format!("cannot read {KEY}"))?;
+    let der = crate::files::read(KEY)?;
     let key = SigningKey::from_pkcs12(&der, PASSPHRASE).with_context(|| KEY.to_string())?;
     Ok((key, trust))
 }
