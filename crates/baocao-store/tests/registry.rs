@@ -102,3 +102,28 @@ async fn a_reorganization_applies_atomically_and_reverts() {
     t.db.revert_reorganization("test", "test-rename").await.unwrap();
     assert!(t.db.load_registry().await.unwrap() == before, "revert restores the registry");
 }
+
+/// On PostgreSQL a national load checks its foreign keys once, taking them
+/// off and putting them back in its transaction: they are all back, as
+/// they were defined, and they hold.
+#[tokio::test]
+async fn a_bulk_load_leaves_the_foreign_keys_as_they_were() {
+    let t = TestDb::new().await;
+    if !t.url.starts_with("postgres") {
+        // SQLite checks them row by row, as it always does.
+        return;
+    }
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&t.url).await.unwrap();
+    let keys = "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+                WHERE contype = 'f' AND conrelid IN ('units'::regclass, 'lineage'::regclass) ORDER BY 1, 2";
+    let before: Vec<(String, String, String)> = sqlx::query_as(keys).fetch_all(&mut conn).await.unwrap();
+    assert_eq!(before.len(), 5, "{before:?}");
+    let reform = Sources::bundled().read().unwrap();
+    t.db.apply_reorganization(reform.baseline, &reform.reorganization, false, "test", &quiet).await.unwrap();
+    let after: Vec<(String, String, String)> = sqlx::query_as(keys).fetch_all(&mut conn).await.unwrap();
+    assert_eq!(after, before);
+    let dangling = "INSERT INTO lineage (predecessor_id, successor_id, reorganization_id, partial)
+                    SELECT MAX(id) + 1, MIN(id), (SELECT MIN(id) FROM reorganizations), false FROM units";
+    let refused = sqlx::query(dangling).execute(&mut conn).await.unwrap_err().to_string();
+    assert!(refused.contains("lineage_predecessor_id_fkey"), "{refused}");
+}
