@@ -194,11 +194,8 @@ impl<'a> Writes<'a> {
             .collect()
     }
 
-    /// PostgreSQL receives each statement's rows as typed arrays, unpacked
-    /// by `UNNEST`: sent in binary, with nothing to parse. The versions
-    /// inserted give back their ids, so lineage is written by id, with no
-    /// join against `units` (whose statistics, the table just filled, would
-    /// still say it is empty).
+    /// The write on PostgreSQL: [`Self::postgres_rows`], its foreign keys
+    /// checked once when it is a bulk write.
     async fn postgres(&self, conn: &mut PgConnection) -> Result<(), StoreError> {
         if self.rows.len() + self.edges.len() < BULK {
             return self.postgres_rows(conn).await;
@@ -227,6 +224,11 @@ impl<'a> Writes<'a> {
         Ok(())
     }
 
+    /// PostgreSQL receives each statement's rows as typed arrays, unpacked
+    /// by `UNNEST`: sent in binary, with nothing to parse. The versions
+    /// inserted give back their ids, so lineage is written by id, with no
+    /// join against `units` (whose statistics, the table just filled, would
+    /// still say it is empty).
     async fn postgres_rows(&self, conn: &mut PgConnection) -> Result<(), StoreError> {
         let rows = &self.rows;
         let column = |f: fn(&NewRow<'a>) -> Option<&'a str>| rows.iter().map(f).collect::<Vec<_>>();
