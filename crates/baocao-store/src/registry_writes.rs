@@ -231,7 +231,6 @@ impl<'a> Writes<'a> {
     /// still say it is empty).
     async fn postgres_rows(&self, conn: &mut PgConnection) -> Result<(), StoreError> {
         let rows = &self.rows;
-        let column = |f: fn(&NewRow<'a>) -> Option<&'a str>| rows.iter().map(f).collect::<Vec<_>>();
         let inserted: Vec<(i64, String, Option<NaiveDate>)> = sqlx::query_as(
             "INSERT INTO units (code, name, search_name, kind, level, parent_code, valid_from, valid_to,
                 created_by, ended_by, archive_note)
@@ -239,17 +238,17 @@ impl<'a> Writes<'a> {
                 $7::date[], $8::date[], $9::bigint[], $10::bigint[], $11::text[])
              RETURNING id, code, valid_from",
         )
-        .bind(rows.iter().map(|r| r.code).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.name).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.search_name.as_str()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.kind).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| i32::from(r.level)).collect::<Vec<_>>())
-        .bind(column(|r| r.parent_code))
-        .bind(rows.iter().map(|r| r.valid_from).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.valid_to).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.created_by).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.ended_by).collect::<Vec<_>>())
-        .bind(column(|r| r.archive_note))
+        .bind(column(rows, |r| r.code))
+        .bind(column(rows, |r| r.name))
+        .bind(column(rows, |r| r.search_name.as_str()))
+        .bind(column(rows, |r| r.kind))
+        .bind(column(rows, |r| i32::from(r.level)))
+        .bind(column(rows, |r| r.parent_code))
+        .bind(column(rows, |r| r.valid_from))
+        .bind(column(rows, |r| r.valid_to))
+        .bind(column(rows, |r| r.created_by))
+        .bind(column(rows, |r| r.ended_by))
+        .bind(column(rows, |r| r.archive_note))
         .fetch_all(&mut *conn)
         .await?;
         expect_rows("units", inserted.len() as u64, rows.len())?;
@@ -271,8 +270,8 @@ impl<'a> Writes<'a> {
              JOIN units u ON u.code = x.code
                   AND COALESCE(u.valid_from, DATE '0001-01-01') = COALESCE(x.valid_from, DATE '0001-01-01')",
         )
-        .bind(stored.iter().map(|k| k.0).collect::<Vec<_>>())
-        .bind(stored.iter().map(|k| k.1).collect::<Vec<_>>())
+        .bind(column(&stored, |k| k.0))
+        .bind(column(&stored, |k| k.1))
         .fetch_all(&mut *conn)
         .await?;
         for (id, code, valid_from) in found {
@@ -288,8 +287,8 @@ impl<'a> Writes<'a> {
         )
         .bind(self.effective)
         .bind(self.rid)
-        .bind(ends.iter().map(|e| e.0).collect::<Vec<_>>())
-        .bind(ends.iter().map(|e| e.1).collect::<Vec<_>>())
+        .bind(column(&ends, |e| e.0))
+        .bind(column(&ends, |e| e.1))
         .execute(&mut *conn)
         .await?;
         expect_rows("ended versions", written.rows_affected(), ends.len())?;
@@ -300,10 +299,10 @@ impl<'a> Writes<'a> {
              SELECT x.p, x.s, $5, x.partial, x.weight
              FROM UNNEST($1::bigint[], $2::bigint[], $3::boolean[], $4::float8[]) AS x(p, s, partial, weight)",
         )
-        .bind(links.iter().map(|l| l.0).collect::<Vec<_>>())
-        .bind(links.iter().map(|l| l.1).collect::<Vec<_>>())
-        .bind(links.iter().map(|l| l.2.partial).collect::<Vec<_>>())
-        .bind(links.iter().map(|l| l.2.weight).collect::<Vec<_>>())
+        .bind(column(&links, |l| l.0))
+        .bind(column(&links, |l| l.1))
+        .bind(column(&links, |l| l.2.partial))
+        .bind(column(&links, |l| l.2.weight))
         .bind(self.rid)
         .execute(&mut *conn)
         .await?;
@@ -319,6 +318,11 @@ const BULK: usize = 5_000;
 /// An identifier as SQL reads it, quoted.
 fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// One field of every row: what PostgreSQL receives as one array.
+fn column<'r, R, T>(rows: &'r [R], field: impl Fn(&'r R) -> T) -> Vec<T> {
+    rows.iter().map(field).collect()
 }
 
 /// A unit version's identity: its code and the day it begins.

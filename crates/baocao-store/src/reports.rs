@@ -474,6 +474,9 @@ impl Db {
                 .await?);
             rows.into_iter().collect()
         };
+        // A figure is estimated when it has a value resting on a guessed share.
+        let estimated =
+            |c: &Option<baocao_core::restate::Composed>| c.as_ref().is_some_and(|c| c.value.is_some() && c.estimated);
         let mut out = Vec::new();
         for row in &form.rows {
             let indicator = row.indicator.as_ref().and_then(|c| indicators.get(c));
@@ -486,10 +489,10 @@ impl Db {
                     self.compose_or_blank(ctx, ind, &unit.code, p, structure_at)
                 };
                 let this = value_at(*period).await?;
-                this_period_estimated = this.as_ref().is_some_and(|c| c.value.is_some() && c.estimated);
+                this_period_estimated = estimated(&this);
                 let this = this.and_then(|c| c.value);
                 let before = value_at(last_year).await?;
-                same_period_estimated = before.as_ref().is_some_and(|c| c.value.is_some() && c.estimated);
+                same_period_estimated = estimated(&before);
                 let before = before.and_then(|c| c.value);
                 // The year so far of the indicator, or of the components
                 // of its formula (a rate's is the rate of the sums).
@@ -501,7 +504,7 @@ impl Db {
                         let figure = self.compose_or_blank(ctx, component, &unit.code, *p, structure_at).await?;
                         // Every figure the year so far may read marks it,
                         // as an output form's row is marked.
-                        year_to_date_estimated |= figure.as_ref().is_some_and(|c| c.value.is_some() && c.estimated);
+                        year_to_date_estimated |= estimated(&figure);
                         to_date.insert((code.clone(), *p), figure.and_then(|c| c.value));
                     }
                 }

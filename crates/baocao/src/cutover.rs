@@ -20,6 +20,7 @@ use chrono::NaiveDate;
 use clap::Subcommand;
 use serde::Deserialize;
 
+use crate::files;
 use crate::output::{self, Format};
 use crate::progress::Progress;
 
@@ -121,14 +122,10 @@ pub(crate) struct Plan {
     pub(crate) demo: bool,
 }
 
-fn read_text(path: &Path) -> anyhow::Result<String> {
-    crate::files::read_text(path)
-}
-
 /// Reads a plan and the files it names; every unreadable file is named.
 fn read_plan(path: &Path) -> anyhow::Result<Plan> {
     let base = path.parent().unwrap_or(Path::new("."));
-    let text = read_text(path)?;
+    let text = files::read_text(path)?;
     let file: PlanFile = read_toml(&path.display().to_string(), &text).map_err(|p| anyhow::anyhow!("{p}"))?;
     let mut problems = Vec::new();
     let effective_date = baocao_core::parse_date(&file.effective_date).unwrap_or_else(|e| {
@@ -139,7 +136,7 @@ fn read_plan(path: &Path) -> anyhow::Result<Plan> {
         (Some(key), None) => Some(ReorgSource::Applied { key: key.clone() }),
         (None, Some(f)) => {
             let p = base.join(f);
-            let parsed = read_text(&p).and_then(|t| {
+            let parsed = files::read_text(&p).and_then(|t| {
                 if p.extension().is_some_and(|e| e == "json") {
                     serde_json::from_str::<Reorganization>(&t).map_err(anyhow::Error::from)
                 } else {
@@ -162,7 +159,7 @@ fn read_plan(path: &Path) -> anyhow::Result<Plan> {
     let mut forms = Vec::new();
     for f in &file.forms {
         let p = base.join(f);
-        match read_text(&p)
+        match files::read_text(&p)
             .and_then(|t| read_toml::<Form>(&p.display().to_string(), &t).map_err(|e| anyhow::anyhow!("{e}")))
         {
             Ok(form) => forms.push(form),
@@ -172,7 +169,7 @@ fn read_plan(path: &Path) -> anyhow::Result<Plan> {
     let mut regimes = Vec::new();
     for f in &file.regimes {
         let p = base.join(f);
-        match read_text(&p)
+        match files::read_text(&p)
             .and_then(|t| read_toml::<Regime>(&p.display().to_string(), &t).map_err(|e| anyhow::anyhow!("{e}")))
         {
             Ok(regime) => regimes.push(regime),
@@ -569,14 +566,14 @@ pub(crate) async fn load_bags(db: &Db, actor: &str, dir: &Path, progress: &Progr
     for bag in &bags {
         progress.stage(&format!("nạp {}", bag.display()));
         let summary = verify_bag(bag)?;
-        let manifest = crate::files::read_text(bag.join("manifest-sha256.txt"))?;
+        let manifest = files::read_text(bag.join("manifest-sha256.txt"))?;
         let mut files = Vec::new();
         for line in manifest.lines().filter(|l| !l.trim().is_empty()) {
             let (sha256, path) = line
                 .split_once(char::is_whitespace)
                 .with_context(|| format!("{}: dòng danh mục không đọc được: {line}", bag.display()))?;
             let path = path.trim_start().to_string();
-            let content = crate::files::read(bag.join(&path))?;
+            let content = files::read(bag.join(&path))?;
             files.push(baocao_store::archive::PackageFile { path, content, sha256: sha256.to_string() });
         }
         let (_, new) = db.load_package(actor, &summary.info, &files).await?;

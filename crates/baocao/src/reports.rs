@@ -15,6 +15,7 @@ use baocao_store::Db;
 use baocao_store::reports::ReportRequest;
 use clap::{Args, Subcommand};
 
+use crate::files;
 use crate::output::{self, Format};
 
 #[derive(Subcommand)]
@@ -160,10 +161,10 @@ pub async fn forms(db: &Db, command: FormCommand) -> anyhow::Result<()> {
         FormCommand::Import { file } => {
             let name = file.display().to_string();
             let form: Form = if is_xlsx(&file) {
-                let bytes = crate::files::read(&file)?;
+                let bytes = files::read(&file)?;
                 baocao_ingest::form_xlsx::read_form(&name, &bytes)?
             } else {
-                read_toml(&name, &read(&file)?)?
+                read_toml(&name, &files::read_text(&file)?)?
             };
             db.save_form(&crate::cli_actor(), &form).await?;
             outln!("Đã lưu biểu mẫu {} (hiệu lực từ {}).", form.code, form.valid_from.map_or("—".into(), format_vn));
@@ -182,7 +183,7 @@ pub async fn forms(db: &Db, command: FormCommand) -> anyhow::Result<()> {
             } else {
                 toml::to_string_pretty(&form)?.into_bytes()
             };
-            crate::files::write(&output, bytes)?;
+            files::write(&output, bytes)?;
             outln!(
                 "Đã ghi biểu mẫu {code} (hiệu lực từ {}) vào {}.",
                 form.valid_from.map_or("—".into(), format_vn),
@@ -196,7 +197,7 @@ pub async fn forms(db: &Db, command: FormCommand) -> anyhow::Result<()> {
 pub async fn regimes(db: &Db, command: RegimeCommand) -> anyhow::Result<()> {
     match command {
         RegimeCommand::Import { file } => {
-            let regime: Regime = read_toml(&file.display().to_string(), &read(&file)?)?;
+            let regime: Regime = read_toml(&file.display().to_string(), &files::read_text(&file)?)?;
             db.save_regime(&crate::cli_actor(), &regime).await?;
             outln!("Đã lưu chế độ báo cáo {}.", regime.code);
             Ok(())
@@ -220,10 +221,6 @@ fn is_xlsx(file: &std::path::Path) -> bool {
     file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
 }
 
-fn read(file: &PathBuf) -> anyhow::Result<String> {
-    crate::files::read_text(file)
-}
-
 pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
     let registry = db.load_registry().await?;
     let (which, action, entry, signature) = match command {
@@ -234,12 +231,12 @@ pub async fn report(db: &Db, command: ReportCommand) -> anyhow::Result<()> {
         ReportCommand::Xlsx { which, output } => {
             let view = db.report(&registry, &which.regime, &which.unit, &which.period).await?;
             let bytes = baocao_ingest::xlsx::write_report(&view, false)?;
-            crate::files::write(&output, bytes)?;
+            files::write(&output, bytes)?;
             outln!("Đã ghi {}.", output.display());
             return Ok(());
         }
         ReportCommand::Upload { file, submit, by, signer, position, format } => {
-            let bytes = crate::files::read(&file)?;
+            let bytes = files::read(&file)?;
             let indicators = db.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
             let upload = baocao_ingest::xlsx::read_report(&file.display().to_string(), &bytes, &indicators)?;
             let request = ReportRequest {
@@ -366,7 +363,7 @@ pub async fn output(db: &Db, args: OutputArgs) -> anyhow::Result<()> {
     let view = db.consolidate(&registry, &args.form, &args.unit, &args.period, args.include_submitted).await?;
     if let Some(path) = &args.xlsx {
         let bytes = baocao_ingest::xlsx::write_consolidated(&view, false)?;
-        crate::files::write(path, bytes)?;
+        files::write(path, bytes)?;
     }
     if args.format == Format::Json {
         return output::json(&view);
