@@ -67,6 +67,14 @@ pub struct ReportRow {
     /// shown as such, and not typed over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pulled_from: Option<String>,
+    /// The same period last year was made, in part, of numbers pulled from
+    /// another system. Absent from reports fixed before it was kept.
+    #[serde(default)]
+    pub same_period_pulled: bool,
+    /// The year so far reads a figure pulled from another system: one of
+    /// the periods it sums, or of its formula's components, was.
+    #[serde(default)]
+    pub year_to_date_pulled: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -86,12 +94,26 @@ impl ReportRow {
     /// Whether the figure in `column` depends on an estimated share, the
     /// percentages as the figures they are made of; never a blank cell.
     pub fn estimated(&self, column: Column) -> bool {
+        self.depends(column, [self.this_period_estimated, self.same_period_estimated, self.year_to_date_estimated])
+    }
+
+    /// Whether the figure in `column` is made, in part, of numbers pulled
+    /// from another system (marked ‡), the percentages as the figures they
+    /// are made of; never a blank cell.
+    pub fn pulled(&self, column: Column) -> bool {
+        self.depends(column, [self.pulled_from.is_some(), self.same_period_pulled, self.year_to_date_pulled])
+    }
+
+    /// Whether the figure in `column` depends on what is said of this
+    /// period, the same period last year and the year so far (`of`).
+    fn depends(&self, column: Column, of: [bool; 3]) -> bool {
+        let [this, same, to_date] = of;
         self.cells.contains_key(column_key(column))
             && match column {
-                Column::ThisPeriod => self.this_period_estimated,
-                Column::SamePeriodLastYear => self.same_period_estimated,
-                Column::PercentOfSamePeriod => self.this_period_estimated || self.same_period_estimated,
-                Column::Cumulative | Column::PercentOfPlan => self.year_to_date_estimated,
+                Column::ThisPeriod => this,
+                Column::SamePeriodLastYear => same,
+                Column::PercentOfSamePeriod => this || same,
+                Column::Cumulative | Column::PercentOfPlan => to_date,
                 Column::YearPlan => false,
             }
     }
@@ -139,6 +161,30 @@ impl ReportView {
     /// the page, the print and the workbook say what the mark means.
     pub fn any_estimated(&self) -> bool {
         self.rows.iter().any(|r| self.columns.iter().any(|&c| r.estimated(c)))
+    }
+
+    /// Whether a figure other than this period's own (last year's, the
+    /// year so far, a percentage) is made partly of pulled numbers: marked
+    /// ‡, where this period's own value names its system.
+    pub fn any_composed_pulled(&self) -> bool {
+        self.rows.iter().any(|r| self.columns.iter().any(|&c| c != Column::ThisPeriod && r.pulled(c)))
+    }
+
+    /// What the mark ‡ means on this report, when a figure shown bears it:
+    /// the systems this period's values were pulled from, and that other
+    /// figures (last year's, the year so far) are made partly of pulled
+    /// numbers when any is.
+    pub fn pulled_note(&self) -> Option<String> {
+        let mut systems: Vec<&str> = self.rows.iter().filter_map(|r| r.pulled_from.as_deref()).collect();
+        systems.sort_unstable();
+        systems.dedup();
+        let own = (!systems.is_empty())
+            .then(|| format!("‡ Số liệu lấy tự động từ {}, không do đơn vị nhập.", systems.join(", ")));
+        match (own, self.any_composed_pulled()) {
+            (own, false) => own,
+            (None, true) => Some(PULLED_NOTE.to_string()),
+            (Some(own), true) => Some(format!("{own} {PULLED_NOTE}")),
+        }
     }
 
     /// Where the report stands in its approval chain, in words.

@@ -4,7 +4,6 @@
 
 use askama::Template;
 use baocao_core::date::{day_in_vietnam, today_in_vietnam};
-use baocao_core::form::Column;
 use baocao_core::report::{ReportView, signature_titles};
 use baocao_ingest::xlsx::DEMO_MARK;
 use chrono::Datelike;
@@ -56,16 +55,6 @@ pub fn render(view: ReportView, demo: bool) -> Result<String, DocumentError> {
     Ok(printed(view, demo).render()?)
 }
 
-/// The note under the table naming the systems the marked figures come
-/// from, when any does.
-fn pulled_note(view: &ReportView) -> Option<String> {
-    let mut systems: Vec<&str> = view.rows.iter().filter_map(|r| r.pulled_from.as_deref()).collect();
-    systems.sort_unstable();
-    systems.dedup();
-    (!systems.is_empty())
-        .then(|| format!("{PULLED_MARK} Số liệu lấy tự động từ {}, không do đơn vị nhập.", systems.join(", ")))
-}
-
 /// The printed report's parts, from the report as it stands.
 pub(crate) fn printed(view: ReportView, demo: bool) -> PrintedReport {
     // Dated the day it was signed, in Vietnam; a draft is dated today.
@@ -89,7 +78,7 @@ pub(crate) fn printed(view: ReportView, demo: bool) -> PrintedReport {
                     if row.estimated(c) {
                         shown.push_str(" *");
                     }
-                    if row.pulled_from.is_some() && c == Column::ThisPeriod && !shown.is_empty() {
+                    if row.pulled(c) {
                         shown = format!("{shown} {PULLED_MARK}");
                     }
                     shown
@@ -112,7 +101,7 @@ pub(crate) fn printed(view: ReportView, demo: bool) -> PrintedReport {
             view.signature.as_ref().map_or("Chủ tịch", |s| s.position.as_str()),
         ),
         mark: demo.then_some(DEMO_MARK),
-        pulled_note: pulled_note(&view),
+        pulled_note: view.pulled_note(),
         estimated_note: view.any_estimated().then_some(baocao_core::report::ESTIMATED_NOTE),
         view,
     }
@@ -167,6 +156,8 @@ pub(crate) mod tests {
                 same_period_estimated: false,
                 year_to_date_estimated: false,
                 pulled_from: None,
+                same_period_pulled: false,
+                year_to_date_pulled: false,
             }],
             findings: Vec::new(),
             revisions: Vec::new(),
@@ -199,6 +190,17 @@ pub(crate) mod tests {
         assert!(html.contains("‡ Số liệu lấy tự động từ Hệ thống TTHC"), "{html}");
         assert!(!html.contains(">87,5% ‡<"), "a computed column is not the pulled figure");
         assert!(!render(view(None), false).unwrap().contains("pulled-note"));
+        assert!(crate::report_pdf::render(pulled, false).is_ok());
+    }
+
+    #[test]
+    fn a_year_so_far_made_partly_of_pulled_numbers_is_marked_and_the_mark_explained() {
+        let mut pulled = view(None);
+        pulled.rows[0].year_to_date_pulled = true;
+        let html = render(pulled.clone(), false).unwrap();
+        assert!(html.contains(">87,5% ‡<"), "the percentage of the year so far: {html}");
+        assert!(html.contains(">1.234,50<"), "this period was entered: {html}");
+        assert!(html.contains(baocao_core::report::PULLED_NOTE), "{html}");
         assert!(crate::report_pdf::render(pulled, false).is_ok());
     }
 

@@ -171,6 +171,8 @@ pub fn write_report(view: &ReportView, demo: bool) -> Result<Vec<u8>, XlsxError>
             let said: Vec<String> = [
                 row.estimated(*column).then(|| "Có phần ước tính (chia theo tỷ lệ khi đơn vị tách, nhập)".to_string()),
                 pulled.map(|system| format!("Lấy tự động từ {system}")),
+                (pulled.is_none() && row.pulled(*column))
+                    .then(|| "Có phần lấy tự động từ hệ thống khác (nguồn cấp số liệu)".to_string()),
             ]
             .into_iter()
             .flatten()
@@ -511,6 +513,8 @@ mod round_trip {
             same_period_estimated: false,
             year_to_date_estimated: false,
             pulled_from: None,
+            same_period_pulled: false,
+            year_to_date_pulled: false,
         };
         ReportView {
             regime: "R".into(),
@@ -578,6 +582,15 @@ mod round_trip {
         estimated.rows[0].year_to_date_estimated = true;
         let notes = notes_of(&estimated).unwrap();
         assert_eq!(notes.matches("Có phần ước tính").count(), 1, "the year so far's cell alone: {notes}");
+    }
+
+    #[test]
+    fn a_year_to_date_made_partly_of_pulled_numbers_says_so_in_its_cells_note() {
+        let mut pulled = view(42.0);
+        pulled.rows[0].year_to_date_pulled = true;
+        let notes = notes_of(&pulled).unwrap();
+        assert_eq!(notes.matches("Có phần lấy tự động").count(), 1, "the year so far's cell alone: {notes}");
+        assert!(!notes.contains("Lấy tự động từ"), "this period was entered: {notes}");
     }
 
     #[test]

@@ -474,15 +474,18 @@ impl Db {
                 .await?);
             rows.into_iter().collect()
         };
-        // A figure is estimated when it has a value resting on a guessed share.
+        // A figure is estimated when it has a value resting on a guessed
+        // share, pulled when it has one made partly of a feed's numbers.
         let estimated =
             |c: &Option<baocao_core::restate::Composed>| c.as_ref().is_some_and(|c| c.value.is_some() && c.estimated);
+        let pulled_in =
+            |c: &Option<baocao_core::restate::Composed>| c.as_ref().is_some_and(|c| c.value.is_some() && c.pulled);
         let mut out = Vec::new();
         for row in &form.rows {
             let indicator = row.indicator.as_ref().and_then(|c| indicators.get(c));
             let mut cells = BTreeMap::new();
             let (mut this_period_estimated, mut same_period_estimated) = (false, false);
-            let mut year_to_date_estimated = false;
+            let (mut year_to_date_estimated, mut same_period_pulled, mut year_to_date_pulled) = (false, false, false);
             if let Some(ind) = indicator {
                 let value_at = |p: Period| {
                     let ctx = if p == *period { own } else { official };
@@ -493,6 +496,7 @@ impl Db {
                 let this = this.and_then(|c| c.value);
                 let before = value_at(last_year).await?;
                 same_period_estimated = estimated(&before);
+                same_period_pulled = pulled_in(&before);
                 let before = before.and_then(|c| c.value);
                 // The year so far of the indicator, or of the components
                 // of its formula (a rate's is the rate of the sums).
@@ -505,6 +509,7 @@ impl Db {
                         // Every figure the year so far may read marks it,
                         // as an output form's row is marked.
                         year_to_date_estimated |= estimated(&figure);
+                        year_to_date_pulled |= pulled_in(&figure);
                         to_date.insert((code.clone(), *p), figure.and_then(|c| c.value));
                     }
                 }
@@ -543,6 +548,8 @@ impl Db {
                 same_period_estimated,
                 year_to_date_estimated,
                 pulled_from: row.indicator.as_ref().and_then(|c| pulled.get(c)).cloned(),
+                same_period_pulled,
+                year_to_date_pulled,
             });
         }
         Ok(out)

@@ -593,3 +593,50 @@ async fn a_reports_year_to_date_is_marked_estimated_when_a_month_it_sums_is() {
     // A commune the split left alone has nothing estimated, nor a mark to explain.
     assert_eq!(marks("00001", 2025, 8).await, (Some(80.0), vec![], false));
 }
+
+/// A report marks ‡ each figure made partly of numbers pulled from another
+/// system, as an output form's row is marked: its year so far when a month
+/// it sums was pulled by a feed, last year's figure when that one was.
+#[tokio::test]
+async fn a_reports_year_to_date_is_marked_pulled_when_a_month_it_sums_was() {
+    use baocao_core::form::Column;
+    use baocao_store::feeds::Fetched;
+    let t = merged_province().await;
+    let indicators = counted_indicators(["CT01".to_string()]);
+    let columns = vec![Column::ThisPeriod, Column::Cumulative, Column::SamePeriodLastYear, Column::PercentOfSamePeriod];
+    t.db.save_form("test", &baocao_testkit::input_form("BM", &indicators, columns, vec![])).await.unwrap();
+    t.db.save_regime("test", &baocao_testkit::monthly_regime("BM", vec![UnitKind::Commune])).await.unwrap();
+    let registry = t.db.load_registry().await.unwrap();
+    // Xã Cường's January 2024 comes from a feed; every other month was entered.
+    let mut feed = baocao_ingest::feed::read_feed("feed.toml", include_str!("../../../data/demo/feed.toml")).unwrap();
+    feed.indicators = [("so_a".to_string(), "CT01".to_string())].into_iter().collect();
+    t.db.save_feed("test", &feed).await.unwrap();
+    let claimed = t.db.claim_feed(chrono::Utc::now()).await.unwrap().unwrap();
+    let record = [("ma_ban_ghi", "R1"), ("ma_xa", "00003"), ("ky", "202401"), ("so_a", "3")];
+    let records = vec![record.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()];
+    let fetched = Fetched::Records { http_status: 200, records };
+    let run = t.db.store_feed_run(&registry, &claimed, chrono::Utc::now(), fetched).await.unwrap();
+    assert_eq!(run.stored, 1, "{run:?}");
+
+    let marks = |year: i32, month: u32| {
+        let (db, registry) = (&t.db, &registry);
+        async move {
+            let view = db.report(registry, "BC", "00003", &Period::Month { year, month }).await.unwrap();
+            let row = &view.rows[0];
+            let marked: Vec<Column> = view.columns.iter().copied().filter(|&c| row.pulled(c)).collect();
+            (row.cells.get("cumulative").copied(), marked, view.pulled_note())
+        }
+    };
+    // February 2024: the year so far holds the pulled January.
+    let (cumulative, marked, note) = marks(2024, 2).await;
+    let february = months().iter().position(|p| *p == Period::Month { year: 2024, month: 2 }).unwrap();
+    assert_eq!(cumulative, Some(3.0 + entered(3, february)));
+    assert_eq!(marked, [Column::Cumulative], "this period and last February were entered");
+    assert_eq!(note.as_deref(), Some(baocao_core::report::PULLED_NOTE));
+    // January 2025: last January was pulled, and the percentage made of it.
+    let (_, marked, _) = marks(2025, 1).await;
+    assert_eq!(marked, [Column::SamePeriodLastYear, Column::PercentOfSamePeriod]);
+    // March 2025: nothing it shows was pulled, nor a mark to explain.
+    assert_eq!(marks(2025, 3).await.1, []);
+    assert_eq!(marks(2025, 3).await.2, None);
+}

@@ -18,6 +18,9 @@ struct Cell {
     pulled: Option<String>,
     /// The figure depends on an estimated share: marked *.
     estimated: bool,
+    /// A figure other than this period's own made partly of numbers
+    /// pulled from another system: marked ‡.
+    composed_pulled: bool,
     /// Where this period's stored value came from (a page), when there is one.
     origin: Option<String>,
 }
@@ -54,6 +57,8 @@ struct ReportPage {
     approval_barred: Option<&'static str>,
     /// What the mark * means, when a figure shown bears it.
     estimated_note: Option<&'static str>,
+    /// What the mark ‡ means, when a figure shown bears it.
+    pulled_note: Option<&'static str>,
     notice: Option<String>,
     error: Option<String>,
     general: Vec<(bool, String)>,
@@ -104,6 +109,7 @@ fn grid(view: &ReportView, editable: bool, entered: &HashMap<String, String>) ->
                     let origin = (this && !row.computed && row.cells.contains_key("this_period"))
                         .then(|| format!("/values/origin?indicator={code}&unit={}&period={}", view.unit, view.period));
                     let estimated = row.estimated(column);
+                    let composed_pulled = !this && row.pulled(column);
                     Cell {
                         heading: column.heading(),
                         id: input.replace(':', "-"),
@@ -111,6 +117,7 @@ fn grid(view: &ReportView, editable: bool, entered: &HashMap<String, String>) ->
                         value,
                         pulled,
                         estimated,
+                        composed_pulled,
                         origin,
                     }
                 })
@@ -277,6 +284,7 @@ async fn report_page(
         columns: view.columns.iter().map(|c| c.heading()).collect(),
         rows: grid(&view, editable, &entered),
         estimated_note: view.any_estimated().then_some(baocao_core::report::ESTIMATED_NOTE),
+        pulled_note: view.any_composed_pulled().then_some(baocao_core::report::PULLED_NOTE),
         editable,
         can_decide,
         approval_barred,
