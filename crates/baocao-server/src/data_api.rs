@@ -370,6 +370,9 @@ pub struct TableParams {
     /// With `org_unit`: the units under it on the structure day too.
     #[serde(default)]
     children: bool,
+    /// Only units of this level on the structure day (1 the provinces; communes
+    /// are 2 from 2025-07-01, 3 before).
+    level: Option<u8>,
     /// Indicator codes separated by commas; every indicator when absent.
     indicators: Option<String>,
     /// Count the values of submitted reports too, not only approved ones.
@@ -428,9 +431,10 @@ pub async fn table(
     if let Some(unknown) = indicators.iter().find(|c| !known.iter().any(|i| &i.code == *c)) {
         return Err(ApiError::not_found(format!("Không có chỉ tiêu «{unknown}».")));
     }
-    let units = registry
+    let mut units = registry
         .units_of_area(q.org_unit.as_deref(), q.children, day)
         .map_err(|e| ApiError::not_found(e.to_string()))?;
+    units.retain(|u| q.level.is_none_or(|level| u.level == level));
     let query = baocao_store::restated::TableQuery {
         indicators,
         units: units.iter().map(|u| u.code.clone()).collect(),

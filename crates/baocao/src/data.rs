@@ -62,6 +62,11 @@ pub enum DataCommand {
         org_unit: Option<String>,
         #[arg(long)]
         children: bool,
+        /// With --structure-at: only units of this level on the structure day
+        /// (1 the provinces; communes are 2 from 01/07/2025, 3 before), e.g. every
+        /// province's total without its communes.
+        #[arg(long, requires = "structure_at", value_parser = clap::value_parser!(u8).range(1..=4))]
+        level: Option<u8>,
         /// Count the values of submitted reports too, not only approved ones
         /// (drafts and returned reports never count).
         #[arg(long)]
@@ -156,6 +161,7 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
             indicators,
             org_unit,
             children,
+            level,
             include_submitted,
             format,
         } => {
@@ -166,7 +172,8 @@ pub async fn data(db: &Db, command: DataCommand) -> anyhow::Result<()> {
                     (None, Some(first), Some(last)) => Period::range(first, last).map_err(anyhow::Error::msg)?,
                     _ => bail!("cần --period, hoặc --from và --to"),
                 };
-                let units = registry.units_of_area(org_unit.as_deref(), children, day)?;
+                let mut units = registry.units_of_area(org_unit.as_deref(), children, day)?;
+                units.retain(|u| level.is_none_or(|level| u.level == level));
                 let indicators = if indicators.is_empty() {
                     db.indicators().await?.into_iter().map(|i| i.code).collect()
                 } else {

@@ -353,6 +353,17 @@ async fn values_import_query_across_the_reform_and_export() {
         assert_eq!(q["value"].as_f64().unwrap().to_string(), row[4], "{q}");
         assert_eq!(q["estimated"].to_string(), row[5], "{q}");
     }
+    // Only the provinces (level 1) of the whole country, or only the
+    // communes (level 2) under Quảng Ngãi: each its one row of the table.
+    let level = |extra: &[&str]| {
+        let args = ["data", "export", "--structure-at", "2025-07-01", "--from", "202407", "--to", "202508"];
+        let more = ["--indicator", "HS_TIEP_NHAN", "--format", "csv"];
+        let out = baocao(&db, &[&args[..], extra, &more[..]].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().lines().skip(1).map(str::to_string).collect::<Vec<_>>()
+    };
+    assert_eq!(level(&["--level", "1"]), [rows[0].join(",")]);
+    assert_eq!(level(&["--org-unit", "51", "--children", "--level", "2"]), [rows[1].join(",")]);
     let json: Value = serde_json::from_str(&table("json")).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 2, "{json}");
     assert_eq!((json[1]["unit"].as_str(), json[1]["value"].as_f64()), (Some("23317"), Some(63.0)), "{json}");

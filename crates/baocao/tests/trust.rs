@@ -241,6 +241,15 @@ async fn figures(app: &App, submitted: bool) -> Vec<(&'static str, f64)> {
         )
         .await;
     let table_row = table.lines().nth(1).unwrap_or_else(|| panic!("one row in {table}")).to_string();
+    // Every province's figure and none of their communes' (`level=1`):
+    // the demo reports in one province, so the same single row.
+    let (_, provinces) = app
+        .text_as(
+            "admin",
+            &format!("/api/v1/values/table?structure_at=2025-08-31&period=202508&level=1&indicators=HS_TIEP_NHAN&include_submitted={flag}"),
+        )
+        .await;
+    assert_eq!(provinces.lines().skip(1).collect::<Vec<_>>(), [table_row.as_str()], "{provinces}");
     let analysis =
         format!("/analysis?indicator=HS_TIEP_NHAN&unit=51&depth=area&from=2025-08&to=2025-08&at=31/08/2025{query}");
     let (_, pivot) = app.text_as("admin", &analysis).await;
