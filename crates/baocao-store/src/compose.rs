@@ -164,7 +164,11 @@ impl Default for KeptNumbers {
 #[derive(Clone, Default)]
 pub(crate) struct PeriodNumbers {
     codes: HashSet<String>,
-    values: HashMap<String, HashMap<String, Vec<(VersionKey, f64)>>>,
+    /// By indicator and unit code, each version of the unit that has a
+    /// number (its first day: the code is the key) and the number. Not the
+    /// version's whole key: a national period holds a million numbers, each
+    /// of which would carry a second copy of its code.
+    values: HashMap<String, HashMap<String, Vec<Dated>>>,
     /// Figures agencies' reports give about these units (by indicator and
     /// area code): the area's version, each agency and its value.
     filed: HashMap<String, HashMap<String, Vec<Filed>>>,
@@ -173,6 +177,9 @@ pub(crate) struct PeriodNumbers {
     /// a flag on each.
     pulled: HashMap<String, HashSet<VersionKey>>,
 }
+
+/// A unit version's first day (its code is the map's key) and its number.
+type Dated = (Option<NaiveDate>, f64);
 
 /// What one agency's counting report gives about one area.
 #[derive(Clone)]
@@ -263,7 +270,7 @@ impl<'a> ComposeContext<'a> {
                 .iter()
                 .filter_map(|c| {
                     let stored = by_code?.get(&c.unit.code)?;
-                    let (_, value) = stored.iter().find(|(key, _)| key.valid_from == c.unit.validity.from)?;
+                    let (_, value) = stored.iter().find(|(from, _)| *from == c.unit.validity.from)?;
                     Some((*value, c.weight))
                 })
                 .collect()
@@ -354,7 +361,8 @@ impl Db {
         let mut found: HashMap<VersionKey, f64> = HashMap::new();
         if let Some(by_code) = numbers.values.get(indicator) {
             for code in units {
-                found.extend(by_code.get(*code).into_iter().flatten().cloned());
+                let versions = by_code.get(*code).into_iter().flatten();
+                found.extend(versions.map(|&(valid_from, v)| (VersionKey { code: code.to_string(), valid_from }, v)));
             }
         }
         // What agencies filed about a unit is its figure (see `filed_figure`).
@@ -416,8 +424,8 @@ impl Db {
             if pulled {
                 entry.pulled.entry(indicator.clone()).or_default().insert(unit.clone());
             }
-            let by_code = entry.values.entry(indicator).or_default();
-            by_code.entry(unit.code.clone()).or_default().push((unit, value));
+            let VersionKey { code, valid_from } = unit;
+            entry.values.entry(indicator).or_default().entry(code).or_default().push((valid_from, value));
         }
         for ((indicator, area), agency, value) in filed {
             let by_code = entry.filed.entry(indicator).or_default();

@@ -59,6 +59,12 @@ impl<K: Eq + Hash, V: Clone> Kept<K, V> {
         if let Some((_, replaced)) = inner.answers.remove(&key) {
             inner.size -= replaced;
         }
+        // An answer larger than all that may be kept is not kept: the
+        // numbers of a national month (a million) would stay in memory
+        // beside the next month's, throughout a long export.
+        if size > self.most {
+            return;
+        }
         if inner.size + size > self.most {
             inner.answers.clear();
             inner.size = 0;
@@ -81,6 +87,16 @@ mod tests {
 
     fn revisions(values: i64) -> FigureRevisions {
         FigureRevisions::from([values, 0, 0, 0])
+    }
+
+    #[test]
+    fn an_answer_larger_than_the_bound_is_not_kept_and_the_others_stay() {
+        let kept = Kept::new(10);
+        assert_eq!(kept.get(revisions(1), &"a"), None);
+        kept.put(revisions(1), "a", 7u32, 4);
+        kept.put(revisions(1), "b", 8u32, 11);
+        assert_eq!(kept.get(revisions(1), &"b"), None);
+        assert_eq!(kept.get(revisions(1), &"a"), Some(7));
     }
 
     #[test]

@@ -58,6 +58,7 @@ mod value_writes;
 pub mod values;
 
 pub use catalog::FigureRevisions;
+pub(crate) use db::Written;
 pub use db::{Backend, Db, Migrations, Postgres, Sqlite};
 pub use error::StoreError;
 pub use tx::{ReadTx, WriteTx};

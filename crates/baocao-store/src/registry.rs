@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::audit::Change;
 use crate::registry_writes::{Target, Writes};
 use crate::sql::{Dialect, IN_FORCE, POSTGRES, SQLITE};
-use crate::{Db, StoreError, WriteTx, append_audit, with_conn, with_pool};
+use crate::{Db, StoreError, WriteTx, Written, append_audit, with_conn, with_pool};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UnitRow {
@@ -237,7 +237,7 @@ impl Db {
         let out = Self::apply_reorganization_in(&mut tx, baseline, reorg, dry_run, actor, progress).await?;
         tx.commit().await?;
         let written = out.baseline_added + out.units_ended + out.units_begun + out.lineage_edges;
-        self.after_bulk_write("units, lineage", if out.dry_run { 0 } else { written }).await;
+        self.after_bulk_write(Written::Tables("units, lineage"), if out.dry_run { 0 } else { written }).await;
         Ok(out)
     }
 

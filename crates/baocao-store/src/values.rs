@@ -15,7 +15,7 @@ use std::io::Write as _;
 use crate::audit::Change;
 use crate::compose::Counting;
 use crate::value_writes::{ValueRow, WriteValues};
-use crate::{Db, StoreError, WriteTx, append_audit, with_conn, with_pool};
+use crate::{Db, StoreError, WriteTx, Written, append_audit, with_conn, with_pool};
 
 /// A stored value with what identifies it, for export and queries.
 #[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
@@ -73,7 +73,9 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let count = Self::store_values_in(&mut tx, actor, values, Origin::Import { label }).await?;
         tx.commit().await?;
-        self.after_bulk_write("data_values", values.len()).await;
+        let periods: std::collections::HashSet<Period> = values.iter().map(|v| v.period).collect();
+        let periods: Vec<Period> = periods.into_iter().collect();
+        self.after_bulk_write(Written::Values(&periods), values.len()).await;
         Ok(count)
     }
 

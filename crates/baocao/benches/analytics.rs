@@ -26,109 +26,17 @@
 //! Not exercised: values of reports (the counting rule's subquery has no
 //! report to look at), agencies' filed figures, formulas, access filtering.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::path::Path;
+use std::process::Command;
 
 use baocao_core::parse_date;
-use baocao_store::Db;
 
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// Runs `cmd` under `/usr/bin/time`; its wall time and peak memory (MiB).
-fn timed(cmd: &mut Command, stdout: Option<&Path>) -> (f64, f64) {
-    let out = match stdout {
-        Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
-        None => Stdio::null(),
-    };
-    let mut wrapped = Command::new("/usr/bin/time");
-    wrapped.args(["-f", "peak %M"]).arg(cmd.get_program()).args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        if let Some(v) = v {
-            wrapped.env(k, v);
-        }
-    }
-    let started = Instant::now();
-    let done = wrapped.stdout(out).stderr(Stdio::piped()).output().expect("the command starts");
-    let seconds = started.elapsed().as_secs_f64();
-    let stderr = String::from_utf8_lossy(&done.stderr);
-    assert!(done.status.success(), "{cmd:?}: {stderr}");
-    let kib: f64 = stderr.lines().filter_map(|l| l.strip_prefix("peak ")).next_back().unwrap().trim().parse().unwrap();
-    (seconds, kib / 1024.0)
-}
-
-fn baocao(url: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_baocao"));
-    cmd.env("CI", "1").args(["--db", url]).args(args);
-    cmd
-}
-
-fn data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")
-}
-
-fn setup(url: &str, indicators: &Path) {
-    let dir = data();
-    let load = [
-        "registry",
-        "load-2025",
-        &dir.join("vn-admin").display().to_string(),
-        "--supplement",
-        &dir.join("supplements/special-zones-2025.csv").display().to_string(),
-    ];
-    timed(&mut baocao(url, &load), None);
-    timed(&mut baocao(url, &["indicators", "import", &indicators.display().to_string()]), None);
-}
-
-type Answer = HashMap<(String, String, String), (f64, bool)>;
-
-/// A CSV answer as (indicator, unit, period) → (value, estimated), from
-/// the columns at `at` (indicator, unit, period, value, estimated): baocao
-/// writes a unit's name between unit and period, and how many sources it
-/// withheld (none from the command line) after.
-fn answer(path: &Path, at: [usize; 5]) -> Answer {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let [indicator, unit, period, value, estimated] = at;
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            assert!(r.get(6).is_none_or(|withheld| withheld == "0"), "nothing withheld: {r:?}");
-            let key = (r[indicator].to_string(), r[unit].to_string(), r[period].to_string());
-            (key, (r[value].parse().unwrap(), &r[estimated] == "true"))
-        })
-        .collect()
-}
-
-/// Where baocao's and DuckDB's answers keep each column.
-const BAOCAO: [usize; 5] = [0, 1, 3, 4, 5];
-const DUCKDB: [usize; 5] = [0, 1, 2, 3, 4];
-
-fn same(
-    ours: &HashMap<(String, String, String), (f64, bool)>,
-    theirs: &HashMap<(String, String, String), (f64, bool)>,
-) {
-    assert_eq!(ours.len(), theirs.len(), "the same number of figures");
-    for (key, (value, estimated)) in ours {
-        let (v, e) = theirs.get(key).unwrap_or_else(|| panic!("DuckDB has no figure for {key:?}"));
-        assert!((value - v).abs() <= 1e-9 * value.abs().max(1.0), "{key:?}: baocao {value}, DuckDB {v}");
-        assert_eq!(estimated, e, "{key:?}: estimated");
-    }
-}
-
-struct Runs(Vec<(f64, f64)>);
-
-impl Runs {
-    fn line(&self, who: &str) -> String {
-        let mut t: Vec<f64> = self.0.iter().map(|r| r.0).collect();
-        t.sort_by(f64::total_cmp);
-        let peak = self.0.iter().map(|r| r.1).fold(0.0, f64::max);
-        format!("| {who} | {:.3} | {:.3} | {:.3} | {peak:.0} |", t[0], t[t.len() / 2], t[t.len() - 1])
-    }
-}
+#[path = "shared/processes.rs"]
+mod processes;
+use processes::{
+    Runs, ask, baocao, drop_postgres, env, fresh_postgres, indicators_file, print_table, registry_of, setup, timed,
+    write_shares,
+};
 
 fn main() {
     let (months, runs) = (env("BENCH_MONTHS", 60), env("BENCH_RUNS", 5));
@@ -139,22 +47,12 @@ fn main() {
     let path = |name: &str| file(name).display().to_string();
 
     let indicators = file("indicators.csv");
-    let mut text = String::from("code,name,unit,value_type,aggregation,group,formula\n");
-    for i in 0..100 {
-        text.push_str(&format!("CT{i:03},Chỉ tiêu {i},đơn vị,number,sum,Thử,\n"));
-    }
-    std::fs::write(&indicators, text).unwrap();
+    indicators_file(&indicators);
 
     // The template SQLite database, copied for every fresh SQLite run.
     let template = path("template.db");
     setup(&format!("sqlite:{template}"), &indicators);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let registry = rt.block_on(async {
-        let db = Db::connect(&format!("sqlite:{template}")).await.unwrap();
-        let registry = db.load_registry().await.unwrap();
-        db.close().await;
-        registry
-    });
+    let registry = registry_of(&format!("sqlite:{template}"));
     let before = parse_date("2025-06-30").unwrap();
     let after = parse_date("2025-07-01").unwrap();
     let mut sources = registry.leaves_under("51", before).unwrap();
@@ -175,18 +73,13 @@ fn main() {
         }
     }
     std::fs::write(file("values.csv"), values).unwrap();
-    let mut shares = String::from("target,source,weight,estimated\n");
-    for target in registry.units_of_area(Some("51"), true, after).unwrap() {
-        for c in baocao_core::restate::contributions(&registry, &target.code, after, before).unwrap() {
-            shares.push_str(&format!("{},{},{},{}\n", target.code, c.unit.code, c.weight, c.estimated));
-        }
-    }
-    std::fs::write(file("shares.csv"), shares).unwrap();
+    let targets = registry.units_of_area(Some("51"), true, after).unwrap();
+    write_shares(&registry, &targets, (after, before), &file("shares.csv"));
     println!(
         "{} old units × 100 indicators × {months} months = {} values; {} units of Quảng Ngãi on 01/07/2025",
         sources.len(),
         sources.len() * 100 * months,
-        registry.units_of_area(Some("51"), true, after).unwrap().len()
+        targets.len()
     );
 
     let mut backends = vec![("SQLite".to_string(), None)];
@@ -198,17 +91,7 @@ fn main() {
         cmd.arg(&script).args(args);
         cmd
     };
-    let fresh_pg = |server: &str, n: usize| {
-        let name = format!("baocao_analytics_{}_{n}", std::process::id());
-        let admin = format!("{server}/postgres");
-        timed(
-            Command::new("psql").args([&admin, "-qc", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]),
-            None,
-        );
-        timed(Command::new("psql").args([&admin, "-qc", &format!("CREATE DATABASE {name}")]), None);
-        format!("{server}/{name}")
-    };
-
+    let name = |run: usize| format!("baocao_analytics_{}_{run}", std::process::id());
     // 1. The import, each run into a fresh database.
     let mut lines = vec![format!("import of {} values", sources.len() * 100 * months)];
     let mut duck_import = Runs(Vec::new());
@@ -222,7 +105,7 @@ fn main() {
                     format!("sqlite:{}", path(&format!("run{run}.db")))
                 }
                 Some(server) => {
-                    let url = fresh_pg(server, run);
+                    let url = fresh_postgres(server, &name(run));
                     setup(&url, &indicators);
                     url
                 }
@@ -265,43 +148,17 @@ fn main() {
             indicator.unwrap_or("all"),
             &path("duck.csv"),
         ];
-        let mut ours: Vec<Runs> = backends.iter().map(|_| Runs(Vec::new())).collect();
-        let mut theirs = Runs(Vec::new());
-        for _ in 0..runs {
-            theirs.0.push(timed(&mut duck(&duck_args), None));
-            let expected = answer(&file("duck.csv"), DUCKDB);
-            for (b, url) in urls.iter().enumerate() {
-                ours[b].0.push(timed(&mut baocao(url, &args), Some(&file("ours.csv"))));
-                same(&answer(&file("ours.csv"), BAOCAO), &expected);
-            }
-        }
-        let cells = answer(&file("ours.csv"), BAOCAO).len();
-        lines.push(format!("{title}: {cells} figures, equal cell by cell"));
-        for (b, (name, _)) in backends.iter().enumerate() {
-            lines.push(ours[b].line(&format!("baocao `data export --structure-at`, {name}")));
-        }
-        lines.push(theirs.line("DuckDB, a join and a GROUP BY"));
+        let databases: Vec<(&str, &str)> =
+            backends.iter().zip(&urls).map(|((name, _), url)| (name.as_str(), url.as_str())).collect();
+        let duckdb = || duck(&duck_args);
+        let question = (title, "data export --structure-at");
+        lines.extend(ask(runs, &duckdb, &file("duck.csv"), &databases, &args, &file("ours.csv"), question));
     }
-    println!("| question / side | min s | median s | max s | peak MiB |");
-    for line in lines {
-        if line.starts_with('|') {
-            println!("{line}");
-        } else {
-            println!("| **{line}** | | | | |");
-        }
-    }
+    print_table(&lines);
     for (_, server) in &backends {
         if let Some(server) = server {
             for run in 0..runs {
-                let name = format!("baocao_analytics_{}_{run}", std::process::id());
-                timed(
-                    Command::new("psql").args([
-                        &format!("{server}/postgres"),
-                        "-qc",
-                        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                    ]),
-                    None,
-                );
+                drop_postgres(server, &name(run));
             }
         }
     }

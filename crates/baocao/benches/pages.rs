@@ -11,32 +11,11 @@
 //! once (default 8), each of which sends BENCH_REQUESTS / 2.
 
 use chrono::Datelike;
-use std::io::BufRead;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-    }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-async fn sign_in(client: &reqwest::Client, base: &str, username: &str) -> String {
-    let res = client
-        .post(format!("{base}/login"))
-        .form(&[("username", username), ("password", "demo-baocao-2025")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 303, "sign-in of {username}");
-    res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
-}
+#[path = "shared/load.rs"]
+mod load;
+use load::{Load, Server, print_times, sign_in, timed_get};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -44,29 +23,7 @@ async fn main() {
     let clients: usize = std::env::var("BENCH_CLIENTS").ok().and_then(|n| n.parse().ok()).unwrap_or(8);
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("bench.db").display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_baocao"))
-        .args(["--db", &url, "serve", "--demo", "--listen", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .env("CI", "1")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let pid = child.id();
-    let _server = Server(child);
-    let mut lines = std::io::BufReader::new(stdout).lines();
-    let base = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| l.split("serving on ").nth(1).and_then(|r| r.split_whitespace().next()).map(str::to_string))
-        .expect("the server prints its URL")
-        .trim_end_matches('/')
-        .to_string();
-    // The demo goes on printing (its accounts, feed, national instance):
-    // read to the end, or a closed pipe would stop the server.
-    std::thread::spawn(move || lines.for_each(drop));
+    let (_server, base, pid) = Server::start(&["--db", &url, "serve", "--demo"], dir.path());
     settle(pid);
     // The demo has 7 indicators; the pivot the issue names has 20.
     let db = baocao_store::Db::connect(&url).await.unwrap();
@@ -76,8 +33,8 @@ async fn main() {
     let first = last - chrono::Months::new(23);
     let added = add_indicators(&db, &registry, &first, &last).await;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let admin = sign_in(&client, &base, "quantri").await;
-    let officer = sign_in(&client, &base, "nhaplieu.ngokbay").await;
+    let admin = sign_in(&client, &base, "quantri", "demo-baocao-2025").await;
+    let officer = sign_in(&client, &base, "nhaplieu.ngokbay", "demo-baocao-2025").await;
     // The officer's latest report, as the officer's task list links it.
     let home = client.get(format!("{base}/")).header("cookie", &officer).send().await.unwrap().text().await.unwrap();
     let report = home
@@ -202,52 +159,6 @@ async fn main() {
     }
 }
 
-/// The time of one page, its body read to the end; it must answer 200.
-async fn timed_get(client: &reqwest::Client, url: &str, cookie: &str) -> Duration {
-    let t = Instant::now();
-    let res = client.get(url).header("cookie", cookie).send().await.unwrap();
-    assert_eq!(res.status().as_u16(), 200, "{url}");
-    res.bytes().await.unwrap();
-    t.elapsed()
-}
-
-/// Clients at once, each signed in with `cookie` and sending `each`
-/// measured requests.
-struct Load<'a> {
-    client: &'a reqwest::Client,
-    cookie: &'a str,
-    clients: usize,
-    each: usize,
-}
-
-impl Load<'_> {
-    /// Every client's times, after `warm` unmeasured requests each; `url`
-    /// gives the address of client `c`'s request `i`.
-    async fn run(&self, warm: usize, url: impl Fn(usize, usize) -> String + Clone + Send + 'static) -> Vec<Duration> {
-        let tasks: Vec<_> = (0..self.clients)
-            .map(|c| {
-                let (client, cookie, url, each) =
-                    (self.client.clone(), self.cookie.to_string(), url.clone(), self.each);
-                tokio::spawn(async move {
-                    let mut times = Vec::with_capacity(each);
-                    for i in 0..each + warm {
-                        let took = timed_get(&client, &url(c, i), &cookie).await;
-                        if i >= warm {
-                            times.push(took);
-                        }
-                    }
-                    times
-                })
-            })
-            .collect();
-        let mut times = Vec::new();
-        for task in tasks {
-            times.extend(task.await.unwrap());
-        }
-        times
-    }
-}
-
 /// The 13 indicators the pivot adds to the demo's 7, as `BENCH_01`…: each
 /// stored for every unit and month the demo stored `HS_TIEP_NHAN` for,
 /// from month `first` to month `last` (so across the 2025 reorganization
@@ -331,17 +242,4 @@ fn settle(pid: u32) {
         before = now;
     }
     eprintln!("the server did not settle within 3 minutes; timing it busy");
-}
-
-/// One line: a page's p50, p95, p99 and slowest.
-fn print_times(label: &str, mut times: Vec<Duration>) {
-    times.sort();
-    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
-    println!(
-        "{label:<36} {:>9} {:>9} {:>9} {:>9}",
-        ms(percentile(&times, 0.5)),
-        ms(percentile(&times, 0.95)),
-        ms(percentile(&times, 0.99)),
-        ms(*times.last().unwrap())
-    );
 }
