@@ -16,8 +16,8 @@ const BULK_ROWS: usize = 10_000;
 pub(crate) enum Written<'a> {
     /// These tables, as `ANALYZE` lists them.
     Tables(&'a str),
-    /// Values of these periods: the partitions of `data_values` that hold them.
-    Values(&'a [baocao_core::Period]),
+    /// These values: the partitions of `data_values` that hold their periods.
+    Values(&'a [baocao_core::datavalue::CheckedValue]),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -307,17 +307,18 @@ impl Db {
             // every commune) it was seen running for over 20 s after the
             // import of one month.
             // Each year's partition is found by a row of one of its
-            // periods (every period string starts with its year), so that
-            // a partition an operator added is found as well.
-            Written::Values(periods) => {
-                let mut years: Vec<String> = periods.iter().map(ToString::to_string).collect();
-                years.sort_unstable();
-                years.dedup_by(|a, b| a.get(..4) == b.get(..4));
+            // periods, so that a partition an operator added is found too.
+            Written::Values(values) => {
+                let mut years = std::collections::BTreeMap::new();
+                for v in values {
+                    years.entry(v.period.year()).or_insert_with(|| v.period.to_string());
+                }
+                let periods: Vec<String> = years.into_values().collect();
                 let found = sqlx::query_scalar::<_, String>(
                     "SELECT DISTINCT d.t::regclass::text FROM UNNEST($1::text[]) AS p (period)
                      CROSS JOIN LATERAL (SELECT tableoid AS t FROM data_values WHERE period = p.period LIMIT 1) AS d",
                 )
-                .bind(&years)
+                .bind(&periods)
                 .fetch_all(&postgres.pool)
                 .await;
                 match found {

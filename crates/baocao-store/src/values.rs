@@ -73,9 +73,7 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let count = Self::store_values_in(&mut tx, actor, values, Origin::Import { label }).await?;
         tx.commit().await?;
-        let periods: std::collections::HashSet<Period> = values.iter().map(|v| v.period).collect();
-        let periods: Vec<Period> = periods.into_iter().collect();
-        self.after_bulk_write(Written::Values(&periods), values.len()).await;
+        self.after_bulk_write(Written::Values(values), values.len()).await;
         Ok(count)
     }
 

@@ -26,22 +26,17 @@
 //! Not exercised: values of reports (the counting rule's subquery has no
 //! report to look at), agencies' filed figures, formulas, access filtering.
 
-use std::path::Path;
-use std::process::Command;
-
 use baocao_core::parse_date;
 
 #[path = "shared/processes.rs"]
 mod processes;
 use processes::{
-    Runs, ask, baocao, drop_postgres, env, fresh_postgres, indicators_file, print_table, registry_of, setup, timed,
-    write_shares,
+    Runs, ask, baocao, drop_postgres, duckdb, env, fresh_postgres, indicators_file, print_table, registry_of, setup,
+    timed, write_shares,
 };
 
 fn main() {
     let (months, runs) = (env("BENCH_MONTHS", 60), env("BENCH_RUNS", 5));
-    let python = std::env::var("BAOCAO_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/analytics_duckdb.py");
     let dir = tempfile::tempdir().unwrap();
     let file = |name: &str| dir.path().join(name);
     let path = |name: &str| file(name).display().to_string();
@@ -86,11 +81,6 @@ fn main() {
     if let Ok(server) = std::env::var("BAOCAO_BENCH_POSTGRES") {
         backends.push(("PostgreSQL".to_string(), Some(server.trim_end_matches('/').to_string())));
     }
-    let duck = |args: &[&str]| {
-        let mut cmd = Command::new(&python);
-        cmd.arg(&script).args(args);
-        cmd
-    };
     let name = |run: usize| format!("baocao_analytics_{}_{run}", std::process::id());
     // 1. The import, each run into a fresh database.
     let mut lines = vec![format!("import of {} values", sources.len() * 100 * months)];
@@ -116,7 +106,7 @@ fn main() {
             }
         }
         let _ = std::fs::remove_file(file("duck.db"));
-        duck_import.0.push(timed(&mut duck(&["import", &path("duck.db"), &path("values.csv")]), None));
+        duck_import.0.push(timed(&mut duckdb(&["import", &path("duck.db"), &path("values.csv")]), None));
     }
     for (b, (name, _)) in backends.iter().enumerate() {
         lines.push(imports[b].line(&format!("baocao `data import`, {name}")));
@@ -150,9 +140,8 @@ fn main() {
         ];
         let databases: Vec<(&str, &str)> =
             backends.iter().zip(&urls).map(|((name, _), url)| (name.as_str(), url.as_str())).collect();
-        let duckdb = || duck(&duck_args);
         let question = (title, "data export --structure-at");
-        lines.extend(ask(runs, &duckdb, &file("duck.csv"), &databases, &args, &file("ours.csv"), question));
+        lines.extend(ask(runs, &duck_args, &file("duck.csv"), &databases, &args, &file("ours.csv"), question));
     }
     print_table(&lines);
     for (_, server) in &backends {

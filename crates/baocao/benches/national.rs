@@ -51,8 +51,8 @@ mod load;
 mod processes;
 use load::{Load, Server, print_times, sign_in, timed_get};
 use processes::{
-    Runs, ask, baocao, drop_postgres, env, fresh_postgres, indicators_file, print_table, registry_of, setup, timed,
-    write_shares,
+    Runs, ask, baocao, drop_postgres, duckdb, env, fresh_postgres, indicators_file, print_table, registry_of, setup,
+    timed, write_shares,
 };
 
 const PASSWORD: &str = "do tai toan quoc nam hai muoi";
@@ -102,8 +102,6 @@ fn leader(url: &str) {
 
 fn main() {
     let (runs, requests, clients) = (env("BENCH_RUNS", 3), env("BENCH_REQUESTS", 200), env("BENCH_CLIENTS", 8));
-    let python = std::env::var("BAOCAO_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/analytics_duckdb.py");
     let dir = tempfile::tempdir().unwrap();
     let file = |name: &str| dir.path().join(name);
     let path = |name: &str| file(name).display().to_string();
@@ -180,13 +178,8 @@ fn main() {
         table.push(each.line(&format!("baocao `data import` of one month, {backend} (total {seconds:.0} s)")));
         sizes.push(format!("{backend}: {:.0} MiB", size_mib(url)));
     }
-    let duck = |args: &[&str]| {
-        let mut cmd = Command::new(&python);
-        cmd.arg(&script).args(args);
-        cmd
-    };
     let files = format!("{}/values-*.csv", dir.path().display());
-    let duck_import = Runs(vec![timed(&mut duck(&["import", &path("duck.db"), &files]), None)]);
+    let duck_import = Runs(vec![timed(&mut duckdb(&["import", &path("duck.db"), &files]), None)]);
     table.push(duck_import.line("DuckDB `read_csv` of every file into a table"));
     println!("database sizes after the import: {}", sizes.join(", "));
 
@@ -208,10 +201,9 @@ fn main() {
     ];
     let duck_args = ["table", &path("duck.db"), &path("shares.csv"), "all", &first, &last, "all", &path("duck.csv")];
     let databases: Vec<(&str, &str)> = backends.iter().map(|(name, url)| (*name, url.as_str())).collect();
-    let duckdb = || duck(&duck_args);
     let title = format!("every province in the 2025 structure, {first}–{last} × 100 indicators");
     let question = (title.as_str(), "data export --structure-at --level 1");
-    table.extend(ask(runs, &duckdb, &file("duck.csv"), &databases, &args, &file("ours.csv"), question));
+    table.extend(ask(runs, &duck_args, &file("duck.csv"), &databases, &args, &file("ours.csv"), question));
     println!();
     print_table(&table);
 

@@ -33,6 +33,16 @@ pub fn timed(cmd: &mut Command, stdout: Option<&Path>) -> (f64, f64) {
     (seconds, kib / 1024.0)
 }
 
+/// The DuckDB side's command (`analytics_duckdb.py` with `args`), in the
+/// Python named by `BAOCAO_BENCH_PYTHON` (`python3` when unset), which has
+/// `duckdb` installed.
+pub fn duckdb(args: &[&str]) -> Command {
+    let python = std::env::var("BAOCAO_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut cmd = Command::new(python);
+    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/analytics_duckdb.py")).args(args);
+    cmd
+}
+
 pub fn baocao(url: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_baocao"));
     cmd.env("CI", "1").args(["--db", url]).args(args);
@@ -126,14 +136,14 @@ pub fn drop_postgres(server: &str, name: &str) {
     timed(Command::new("psql").args([&format!("{server}/postgres"), "-qc", &drop]), None);
 }
 
-/// Asks DuckDB (`duckdb` makes its command, which writes `duck_out`) and
+/// Asks DuckDB ([`duckdb`] with `duck_args`, which writes `duck_out`) and
 /// baocao on each of `databases` (name, URL) the same question `runs`
 /// times, interleaved, each of baocao's answers compared cell by cell with
 /// DuckDB's; the table's lines: `title` with the number of figures, then
 /// each side's times.
 pub fn ask(
     runs: usize,
-    duckdb: &dyn Fn() -> Command,
+    duck_args: &[&str],
     duck_out: &Path,
     databases: &[(&str, &str)],
     args: &[&str],
@@ -143,7 +153,7 @@ pub fn ask(
     let mut ours: Vec<Runs> = databases.iter().map(|_| Runs(Vec::new())).collect();
     let mut theirs = Runs(Vec::new());
     for _ in 0..runs {
-        theirs.0.push(timed(&mut duckdb(), None));
+        theirs.0.push(timed(&mut duckdb(duck_args), None));
         let expected = answer(duck_out, DUCKDB);
         for (b, (_, url)) in databases.iter().enumerate() {
             ours[b].0.push(timed(&mut baocao(url, args), Some(ours_out)));
