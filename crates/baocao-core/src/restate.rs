@@ -130,6 +130,34 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+/// What an aggregation needs of the numbers present, each with its share:
+/// enough to aggregate them by any rule without the numbers themselves,
+/// so that a database can sum millions of them and hand over a few.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Summary {
+    /// How many numbers are present.
+    pub count: usize,
+    /// Σ number × share.
+    pub weighted: f64,
+    /// Σ share.
+    pub weights: f64,
+    pub least: f64,
+    pub most: f64,
+}
+
+impl Summary {
+    /// The summary of `present` (number, share), added in their order.
+    pub fn of(present: &[(f64, f64)]) -> Summary {
+        Summary {
+            count: present.len(),
+            weighted: present.iter().map(|(v, w)| v * w).sum(),
+            weights: present.iter().map(|(_, w)| w).sum(),
+            least: present.iter().map(|(v, _)| *v).reduce(f64::min).unwrap_or(f64::NAN),
+            most: present.iter().map(|(v, _)| *v).reduce(f64::max).unwrap_or(f64::NAN),
+        }
+    }
+}
+
 /// Aggregates the numbers present (each with its share) of `contributions`
 /// units as `aggregation` says: `None` when no number is present; an error
 /// for what does not aggregate (aggregation «none» over several units or a
@@ -139,20 +167,27 @@ pub fn aggregate(
     present: &[(f64, f64)],
     contributions: usize,
 ) -> Result<Option<f64>, String> {
+    aggregate_summary(aggregation, &Summary::of(present), contributions)
+}
+
+/// [`aggregate`] from the [`Summary`] of the numbers present: the one rule,
+/// whether Rust or the database added them up.
+pub fn aggregate_summary(
+    aggregation: &crate::indicator::Aggregation,
+    present: &Summary,
+    contributions: usize,
+) -> Result<Option<f64>, String> {
     use crate::indicator::Aggregation;
-    if present.is_empty() {
+    if present.count == 0 {
         return Ok(None);
     }
     Ok(match aggregation {
-        Aggregation::Sum | Aggregation::Last => Some(present.iter().map(|(v, w)| v * w).sum()),
-        Aggregation::Average => {
-            let total: f64 = present.iter().map(|(_, w)| w).sum();
-            Some(present.iter().map(|(v, w)| v * w).sum::<f64>() / total)
-        }
-        Aggregation::Min => present.iter().map(|(v, _)| *v).reduce(f64::min),
-        Aggregation::Max => present.iter().map(|(v, _)| *v).reduce(f64::max),
+        Aggregation::Sum | Aggregation::Last => Some(present.weighted),
+        Aggregation::Average => Some(present.weighted / present.weights),
+        Aggregation::Min => Some(present.least),
+        Aggregation::Max => Some(present.most),
         Aggregation::None => match present {
-            [(v, w)] if *w == 1.0 && contributions == 1 => Some(*v),
+            Summary { count: 1, weights, least, .. } if *weights == 1.0 && contributions == 1 => Some(*least),
             _ => return Err("số liệu của chỉ tiêu này không cộng gộp giữa các đơn vị (cách tổng hợp «none»)".into()),
         },
         Aggregation::Formula(_) => {

@@ -64,14 +64,24 @@ impl Counting {
             Counting::Official { .. } => format!(
                 "NOT EXISTS (SELECT 1 FROM reports r JOIN form_indicators fi ON fi.form_id = r.form_id
                    WHERE r.unit_id = d.unit_id AND r.period = d.period AND fi.indicator_id = d.indicator_id
-                     AND r.status <> 'approved' AND NOT (${n} AND r.status = 'submitted'))"
+                     AND {})",
+                self.excludes(n)
             ),
+        }
+    }
+
+    /// The condition on a report `r` whose values do not count, with `$n`
+    /// bound to [`Counting::include_submitted`].
+    pub(crate) fn excludes(self, n: usize) -> String {
+        match self {
+            Counting::Everything => format!("(CAST(${n} AS BOOLEAN) AND false)"),
+            Counting::Official { .. } => format!("(r.status <> 'approved' AND NOT (${n} AND r.status = 'submitted'))"),
         }
     }
 
     /// The condition on a report `r` whose values are read as an area's
     /// figures, with `$n` bound to [`Counting::include_submitted`].
-    fn report_condition(self, n: usize) -> String {
+    pub(crate) fn report_condition(self, n: usize) -> String {
         match self {
             Counting::Everything => format!("(CAST(${n} AS BOOLEAN) OR true)"),
             Counting::Official { .. } => format!("(r.status = 'approved' OR (${n} AND r.status = 'submitted'))"),
@@ -129,7 +139,13 @@ pub(crate) type SharedContributions = Arc<Vec<Contribution>>;
 /// changes, nor the catalog, access or the registry. A report filed this
 /// month leaves the numbers of the months before kept.
 #[derive(Debug)]
-pub(crate) struct KeptNumbers(Kept<NumbersKey, (i64, Arc<PeriodNumbers>)>);
+pub(crate) struct KeptNumbers {
+    kept: Kept<NumbersKey, (i64, Arc<PeriodNumbers>)>,
+    /// A table whose period draws on more numbers than this has the
+    /// database sum them (`summed`): [`MOST_NUMBERS`], what could not be
+    /// kept anyway, unless [`Db::sum_tables_above`] said otherwise.
+    sum_above: std::sync::atomic::AtomicUsize,
+}
 
 /// What a composition's numbers are read at: the revisions of all but
 /// values (see [`FigureRevisions::without_values`]) and each period's own.
@@ -154,7 +170,7 @@ const MOST_NUMBERS: usize = 500_000;
 
 impl Default for KeptNumbers {
     fn default() -> Self {
-        KeptNumbers(Kept::new(MOST_NUMBERS))
+        KeptNumbers { kept: Kept::new(MOST_NUMBERS), sum_above: MOST_NUMBERS.into() }
     }
 }
 
@@ -328,6 +344,21 @@ impl<'a> ComposeContext<'a> {
 }
 
 impl Db {
+    /// Whether a table's period that draws on `numbers` numbers is summed
+    /// by the database rather than read into memory and kept.
+    pub(crate) fn summed_by_database(&self, numbers: usize) -> bool {
+        numbers > self.shared().numbers.sum_above.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Has tables whose period draws on more than `numbers` numbers summed
+    /// by the database (by default, those too large to keep). Both ways
+    /// give the same figures; tests set it low to show that they do, and
+    /// benchmarks to compare them.
+    #[doc(hidden)]
+    pub fn sum_tables_above(&self, numbers: usize) {
+        self.shared().numbers.sum_above.store(numbers, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// [`Db::compose_indicator`] for what is shown: a value that cannot be
     /// composed (no formula components, aggregation «none») is left blank.
     pub(crate) async fn compose_or_blank(
@@ -402,7 +433,7 @@ impl Db {
         let revisions = self.numbers_revisions(ctx).await?;
         let revision = revisions.of(period);
         let key = (*period, ctx.counting, ctx.only.clone());
-        let kept = &self.shared().numbers.0;
+        let kept = &self.shared().numbers.kept;
         // What is kept holds what this composition read before (it was kept
         // then), unless the memory started over: then begin from its own.
         let base = kept

@@ -50,6 +50,7 @@ pub mod sessions;
 pub mod signatures;
 pub mod single_sign_on;
 mod sql;
+mod summed;
 pub mod tasks;
 pub mod tx;
 pub mod unit_archive;

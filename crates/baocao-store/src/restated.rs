@@ -8,12 +8,17 @@
 //! of the registry, and filtered by what the asker may see once for all
 //! its indicators. A plain indicator (no formula, nothing filed by
 //! agencies that period) is aggregated straight from the numbers read;
-//! the others go through [`Db::compose_indicator`] like a single value. Cells are handed over period by period, so that an
-//! export of years of data holds one period in memory.
+//! the others go through [`Db::compose_indicator`] like a single value. A
+//! period that draws on more numbers than may be kept has the database
+//! sum the plain indicators' numbers instead (`summed`). Cells are handed
+//! over period by period, so that an export of years of data holds one
+//! period in memory.
 
 use baocao_core::{Indicator, Period, Registry};
 use chrono::NaiveDate;
 use serde::Serialize;
+
+use baocao_core::restate::Contribution;
 
 use crate::compose::{Audience, ComposeContext, SharedContributions};
 use crate::{Db, StoreError};
@@ -93,11 +98,23 @@ impl Db {
             sources.extend(shares.iter().flat_map(|(shown, _)| shown.iter().map(|c| c.unit.code.as_str())));
             sources.sort_unstable();
             sources.dedup();
-            self.read_numbers(&ctx, period, &sources).await?;
+            // What cannot be kept is summed where it is stored (`summed`);
+            // the rest read once for every cell and kept for the next table.
+            let sums = if self.summed_by_database(sources.len() * asked.len()) {
+                let units: Vec<&[Contribution]> = shares.iter().map(|(shown, _)| shown.as_slice()).collect();
+                Some(self.sums(period, &units, &asked, audience.counting).await?)
+            } else {
+                self.read_numbers(&ctx, period, &sources).await?;
+                None
+            };
             let mut cells = Vec::new();
-            for (code, (shown, withheld)) in query.units.iter().zip(&shares) {
+            for (position, (code, (shown, withheld))) in query.units.iter().zip(&shares).enumerate() {
                 for indicator in &asked {
-                    let c = match ctx.plain_figure(indicator, period, shown, *withheld) {
+                    let figure = match &sums {
+                        Some(sums) => sums.figure(position, indicator, shown, *withheld),
+                        None => ctx.plain_figure(indicator, period, shown, *withheld),
+                    };
+                    let c = match figure {
                         Some(Ok(c)) => c,
                         // What does not aggregate is left blank, as on every page.
                         Some(Err(_)) => continue,

@@ -100,10 +100,28 @@ async fn assert_series_is_its_values(db: &Db, code: &str, at: NaiveDate, audienc
     }
 }
 
+/// A feed pulls 3 as `indicator` of `unit` for `period` (a DHIS2 code).
+async fn pull(db: &Db, registry: &baocao_core::Registry, indicator: &str, unit: &str, period: &str) {
+    use baocao_store::feeds::Fetched;
+    let mut feed = baocao_ingest::feed::read_feed("feed.toml", include_str!("../../../data/demo/feed.toml")).unwrap();
+    feed.indicators = [("so_a".to_string(), indicator.to_string())].into_iter().collect();
+    db.save_feed("test", &feed).await.unwrap();
+    let claimed = db.claim_feed(chrono::Utc::now()).await.unwrap().unwrap();
+    let record = [("ma_ban_ghi", "R1"), ("ma_xa", unit), ("ky", period), ("so_a", "3")];
+    let records = vec![record.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()];
+    let fetched = Fetched::Records { http_status: 200, records };
+    let run = db.store_feed_run(registry, &claimed, chrono::Utc::now(), fetched).await.unwrap();
+    assert_eq!(run.stored, 1, "{run:?}");
+}
+
 async fn table(db: &Db, units: &[&str], at: NaiveDate, audience: Audience<'_>) -> Vec<Cell> {
+    table_of(db, &["CT01"], units, at, audience).await
+}
+
+async fn table_of(db: &Db, indicators: &[&str], units: &[&str], at: NaiveDate, audience: Audience<'_>) -> Vec<Cell> {
     let registry = db.load_registry().await.unwrap();
     let query = TableQuery {
-        indicators: vec!["CT01".into()],
+        indicators: indicators.iter().map(|i| i.to_string()).collect(),
         units: units.iter().map(|u| u.to_string()).collect(),
         periods: months(),
         structure_at: at,
@@ -151,6 +169,106 @@ async fn a_series_and_a_table_are_their_figures_composed_one_period_at_a_time() 
         .map(|(i, p)| entered(1, i) + entered(3, i) + if p.end() < merged { entered(2, i) } else { 0.0 })
         .collect();
     assert_eq!(province, sums);
+}
+
+/// A table too large to keep its numbers has the database sum them; a
+/// small one reads them into memory. Both give the same cells, whatever
+/// the indicator's aggregation, the structure day (whole shares, estimated
+/// shares), the rule of counting (a draft's value left out), what the
+/// asker may see, and numbers pulled by a feed.
+#[tokio::test]
+async fn a_table_summed_by_the_database_is_the_table_composed_in_memory() {
+    use baocao_core::indicator::Aggregation;
+    use baocao_core::workflow::Action;
+    use baocao_store::reports::ReportRequest;
+    let t = merged_province().await;
+    let mut indicators = counted_indicators((2..=6).map(|i| format!("CT0{i}")));
+    let aggregations = [
+        Aggregation::Average,
+        Aggregation::Min,
+        Aggregation::Max,
+        Aggregation::None,
+        Aggregation::Formula("{CT01} + {CT02}".into()),
+    ];
+    for (indicator, aggregation) in indicators.iter_mut().zip(aggregations) {
+        indicator.aggregation = aggregation;
+    }
+    t.db.import_indicators("test", &indicators).await.unwrap();
+    let registry = t.db.load_registry().await.unwrap();
+    let mut raw = Vec::new();
+    for (i, period) in months().iter().enumerate() {
+        let communes: &[u32] = if period.end() < day("2025-07-01") { &[1, 2, 3] } else { &[1, 3] };
+        for (&u, k) in communes.iter().flat_map(|u| (2..=5).map(move |k| (u, k))) {
+            raw.push(RawValue {
+                index: raw.len(),
+                data_element: format!("CT0{k}"),
+                period: period.to_string(),
+                org_unit: format!("{u:05}"),
+                value: (entered(u, i) + f64::from(k * u)).to_string(),
+                comment: None,
+            });
+        }
+    }
+    t.db.import_data_values("test", "more.json", &registry, raw).await.unwrap();
+    // A draft of Xã Cường for August 2025 changes its CT01: it counts only
+    // for the draft's own rule, «everything».
+    let counted = counted_indicators(["CT01".to_string()]);
+    t.db.save_form(
+        "test",
+        &baocao_testkit::input_form("BM", &counted, vec![baocao_core::form::Column::ThisPeriod], vec![]),
+    )
+    .await
+    .unwrap();
+    t.db.save_regime("test", &baocao_testkit::monthly_regime("BM", vec![UnitKind::Commune])).await.unwrap();
+    let draft = ReportRequest {
+        regime: "BC".into(),
+        unit: "00003".into(),
+        period: Period::Month { year: 2025, month: 8 },
+        action: Action::Save,
+        values: [("CT01".to_string(), "999".to_string())].into_iter().collect(),
+        plan: Default::default(),
+        actor: "test".into(),
+        signature: None,
+        at: None,
+        level: None,
+        idempotency: None,
+        base_revision: None,
+    };
+    t.db.apply_report_action(&registry, draft).await.unwrap();
+    // Xã Cường's CT01 of January 2024 comes from a feed.
+    pull(&t.db, &registry, "CT01", "00003", "202401").await;
+
+    let sees = |unit: &UnitVersion, _day: NaiveDate| unit.code != "00002";
+    let visible: &Visibility = &sees;
+    let withholding = Audience { counting: Counting::APPROVED, visible: Some(visible) };
+    let asked = ["CT01", "CT02", "CT03", "CT04", "CT05", "CT06"];
+    let cases = [
+        (day("2025-08-01"), &["01", "00001", "00003"][..], Audience::everywhere(Counting::APPROVED)),
+        (day("2025-08-01"), &["01", "00001", "00003"][..], Audience::everywhere(Counting::Everything)),
+        (day("2025-01-01"), &["01", "00001", "00002", "00003"][..], Audience::everywhere(Counting::APPROVED)),
+        (day("2025-08-01"), &["01", "00001", "00003"][..], withholding),
+    ];
+    for (at, units, audience) in cases {
+        t.db.sum_tables_above(usize::MAX);
+        let in_memory = table_of(&t.db, &asked, units, at, audience).await;
+        t.db.sum_tables_above(0);
+        let summed = table_of(&t.db, &asked, units, at, audience).await;
+        assert_eq!(summed, in_memory, "{at} {units:?} {:?}", audience.counting);
+        // What each case is there for is in the table.
+        let august = Period::Month { year: 2025, month: 8 };
+        let cell = |indicator: &str, unit: &str, period: Period| {
+            summed.iter().find(|c| c.indicator == indicator && c.unit == unit && c.period == period).cloned()
+        };
+        let draft_counted = cell("CT01", "00003", august).map(|c| c.value) == Some(999.0);
+        assert_eq!(draft_counted, audience.counting == Counting::Everything);
+        assert!(cell("CT01", "00003", Period::Month { year: 2024, month: 1 }).unwrap().pulled);
+        assert!(cell("CT06", "01", august).is_some(), "the formula is composed");
+        assert!(cell("CT05", "01", august).is_none(), "«none» does not add up over communes");
+        assert_eq!(cell("CT05", "00003", august).map(|c| c.value), Some(entered(3, 67) + 15.0));
+    }
+    let estimated = table_of(&t.db, &asked, &["00002"], day("2025-01-01"), Audience::everywhere(Counting::APPROVED));
+    let after = estimated.await.into_iter().filter(|c| c.period.end() >= day("2025-07-01")).collect::<Vec<_>>();
+    assert!(!after.is_empty() && after.iter().all(|c| c.estimated), "{after:?}");
 }
 
 #[tokio::test]
@@ -472,7 +590,6 @@ async fn the_year_to_date_of_a_rate_is_the_rate_of_the_sums() {
 
 #[tokio::test]
 async fn a_rates_year_to_date_is_marked_pulled_when_a_component_was() {
-    use baocao_store::feeds::Fetched;
     let t = merged_province().await;
     with_output_forms(&t.db).await;
     with_rate_form(&t.db, &["ON", "DEN"], "{ON} / {DEN} * 100", &["RATE"]).await;
@@ -480,15 +597,7 @@ async fn a_rates_year_to_date_is_marked_pulled_when_a_component_was() {
     // The numerator pulled by a feed in January, the denominator imported
     // in February: the rate has no figure in either month, its year so
     // far has one, made partly of what was pulled.
-    let mut feed = baocao_ingest::feed::read_feed("feed.toml", include_str!("../../../data/demo/feed.toml")).unwrap();
-    feed.indicators = [("so_a".to_string(), "ON".to_string())].into_iter().collect();
-    t.db.save_feed("test", &feed).await.unwrap();
-    let claimed = t.db.claim_feed(chrono::Utc::now()).await.unwrap().unwrap();
-    let record = [("ma_ban_ghi", "R1"), ("ma_xa", "00001"), ("ky", "202501"), ("so_a", "3")];
-    let records = vec![record.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()];
-    let fetched = Fetched::Records { http_status: 200, records };
-    let run = t.db.store_feed_run(&registry, &claimed, chrono::Utc::now(), fetched).await.unwrap();
-    assert_eq!(run.stored, 1, "{run:?}");
+    pull(&t.db, &registry, "ON", "00001", "202501").await;
     let raw = vec![RawValue {
         index: 0,
         data_element: "DEN".into(),
@@ -602,7 +711,6 @@ async fn a_reports_year_to_date_is_marked_estimated_when_a_month_it_sums_is() {
 #[tokio::test]
 async fn a_reports_year_to_date_is_marked_pulled_when_a_month_it_sums_was() {
     use baocao_core::form::Column;
-    use baocao_store::feeds::Fetched;
     let t = merged_province().await;
     let indicators = counted_indicators(["CT01".to_string()]);
     let columns = vec![Column::ThisPeriod, Column::Cumulative, Column::SamePeriodLastYear, Column::PercentOfSamePeriod];
@@ -610,15 +718,7 @@ async fn a_reports_year_to_date_is_marked_pulled_when_a_month_it_sums_was() {
     t.db.save_regime("test", &baocao_testkit::monthly_regime("BM", vec![UnitKind::Commune])).await.unwrap();
     let registry = t.db.load_registry().await.unwrap();
     // Xã Cường's January 2024 comes from a feed; every other month was entered.
-    let mut feed = baocao_ingest::feed::read_feed("feed.toml", include_str!("../../../data/demo/feed.toml")).unwrap();
-    feed.indicators = [("so_a".to_string(), "CT01".to_string())].into_iter().collect();
-    t.db.save_feed("test", &feed).await.unwrap();
-    let claimed = t.db.claim_feed(chrono::Utc::now()).await.unwrap().unwrap();
-    let record = [("ma_ban_ghi", "R1"), ("ma_xa", "00003"), ("ky", "202401"), ("so_a", "3")];
-    let records = vec![record.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()];
-    let fetched = Fetched::Records { http_status: 200, records };
-    let run = t.db.store_feed_run(&registry, &claimed, chrono::Utc::now(), fetched).await.unwrap();
-    assert_eq!(run.stored, 1, "{run:?}");
+    pull(&t.db, &registry, "CT01", "00003", "202401").await;
 
     let marks = |year: i32, month: u32| {
         let (db, registry) = (&t.db, &registry);
