@@ -10,7 +10,8 @@
 //! agencies that period) is aggregated straight from the numbers read;
 //! the others go through [`Db::compose_indicator`] like a single value. A
 //! period that draws on more numbers than may be kept has the database
-//! sum the plain indicators' numbers instead (`summed`). Cells are handed
+//! sum the plain indicators' numbers instead, formulas evaluated from
+//! those sums (`summed`). Cells are handed
 //! over period by period, so that an export of years of data holds one
 //! period in memory.
 
@@ -82,6 +83,9 @@ impl Db {
                 )));
             }
         }
+        // What the asked indicators are made of: their formulas' components.
+        let drawn = baocao_core::indicator::with_formula_components(query.indicators.iter().cloned(), &indicators);
+        let drawn: Vec<&Indicator> = drawn.iter().filter_map(|code| indicators.get(code)).collect();
         let mut ctx = ComposeContext::new(registry, &indicators, audience.counting);
         ctx.visible = audience.visible;
         ctx.limit_to(asked.iter().map(|i| i.code.as_str()));
@@ -102,7 +106,7 @@ impl Db {
             // the rest read once for every cell and kept for the next table.
             let sums = if self.summed_by_database(sources.len() * asked.len()) {
                 let units: Vec<&[Contribution]> = shares.iter().map(|(shown, _)| shown.as_slice()).collect();
-                Some(self.sums(period, &units, &asked, audience.counting).await?)
+                Some(self.sums(period, &units, &drawn, audience.counting).await?)
             } else {
                 self.read_numbers(&ctx, period, &sources).await?;
                 None
@@ -111,7 +115,7 @@ impl Db {
             for (position, (code, (shown, withheld))) in query.units.iter().zip(&shares).enumerate() {
                 for indicator in &asked {
                     let figure = match &sums {
-                        Some(sums) => sums.figure(position, indicator, shown, *withheld),
+                        Some(sums) => sums.figure(position, indicator, &indicators, shown, *withheld),
                         None => ctx.plain_figure(indicator, period, shown, *withheld),
                     };
                     let c = match figure {

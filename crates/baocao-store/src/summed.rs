@@ -2,7 +2,8 @@
 //! (every province of the country over years of months) has each plain
 //! figure's numbers added up where they are stored, and only the
 //! [`Summary`] of each (unit, indicator) comes back, aggregated by the same
-//! rule as any figure ([`baocao_core::restate::aggregate_summary`]).
+//! rule as any figure ([`baocao_core::restate::aggregate_summary`]); a
+//! formula is evaluated from its components' figures.
 //!
 //! Reading a national month's million numbers into maps by indicator and
 //! unit code took most of the time of such a table (2–2.5 s a month on
@@ -40,9 +41,65 @@ type Row = (i64, String, i64, f64, f64, f64, f64, i32);
 impl Sums {
     /// The figure of `indicator` for the unit at `position` (made of
     /// `shares`, without `withheld` sources), as
-    /// [`crate::compose::ComposeContext::plain_figure`] would give it; `None`
-    /// when the indicator was not summed and the general path must answer.
+    /// [`Db::compose_indicator`] gives it: a plain indicator from its sums,
+    /// a formula from its components' figures; `None` when something it is
+    /// made of was not summed (agencies' figures) and the general path
+    /// must answer.
     pub(crate) fn figure(
+        &self,
+        position: usize,
+        indicator: &Indicator,
+        catalog: &HashMap<String, Indicator>,
+        shares: &[Contribution],
+        withheld: usize,
+    ) -> Option<Result<Composed, String>> {
+        self.composed(position, indicator, catalog, (shares, withheld), 0)
+    }
+
+    fn composed(
+        &self,
+        position: usize,
+        indicator: &Indicator,
+        catalog: &HashMap<String, Indicator>,
+        (shares, withheld): (&[Contribution], usize),
+        depth: u8,
+    ) -> Option<Result<Composed, String>> {
+        let Some(formula) = indicator.aggregation.formula() else {
+            return self.plain(position, indicator, shares, withheld);
+        };
+        // A formula that names itself or an unknown indicator: the general
+        // path says so.
+        if depth > 8 {
+            return None;
+        }
+        let mut components = std::collections::BTreeMap::new();
+        let (mut estimated, mut pulled, mut most_withheld) = (false, false, 0);
+        for name in baocao_core::indicator::formula_references(formula) {
+            let part = catalog.get(name)?;
+            let composed = match self.composed(position, part, catalog, (shares, withheld), depth + 1)? {
+                Ok(composed) => composed,
+                Err(e) => return Some(Err(e)),
+            };
+            estimated |= composed.estimated;
+            pulled |= composed.pulled;
+            most_withheld = most_withheld.max(composed.withheld);
+            components.insert(name.to_string(), composed.value);
+        }
+        let known: HashMap<String, f64> = components.iter().filter_map(|(k, v)| Some((k.clone(), (*v)?))).collect();
+        let value = baocao_core::indicator::evaluate_formula(formula, &known);
+        Some(value.map(|value| Composed {
+            value,
+            estimated,
+            sources: Vec::new(),
+            components,
+            withheld: most_withheld,
+            pulled,
+        }))
+    }
+
+    /// A plain indicator's figure from its sums, as
+    /// [`crate::compose::ComposeContext::plain_figure`] gives it.
+    fn plain(
         &self,
         position: usize,
         indicator: &Indicator,
@@ -72,7 +129,8 @@ impl Sums {
 impl Db {
     /// Sums, for each unit asked (its shares, without those the asker may
     /// not see), the numbers of `period` of each plain indicator of
-    /// `asked`, as `counting` counts them; every statement in one snapshot.
+    /// `asked` (with those their formulas name), as `counting` counts
+    /// them; every statement in one snapshot.
     pub(crate) async fn sums(
         &self,
         period: &Period,
