@@ -126,6 +126,44 @@ pub struct Composed {
     pub pulled: bool,
 }
 
+impl Composed {
+    /// A plain indicator's figure made of `shares` (without `withheld`
+    /// sources the asker may not see), from the [`Summary`] of the numbers
+    /// present, whether Rust or the database added them up: without its
+    /// sources, estimated when a share is.
+    pub fn of_summary(
+        aggregation: &crate::indicator::Aggregation,
+        present: &Summary,
+        shares: &[Contribution],
+        withheld: usize,
+        pulled: bool,
+    ) -> Result<Composed, String> {
+        Ok(Composed {
+            value: aggregate_summary(aggregation, present, shares.len())?,
+            estimated: shares.iter().any(|c| c.estimated),
+            sources: Vec::new(),
+            components: Default::default(),
+            withheld,
+            pulled,
+        })
+    }
+
+    /// A computed indicator's figure from the figures of the indicators
+    /// its `formula` names (`parts`, by name): estimated or pulled when
+    /// any of them is, withholding as many sources as the one that
+    /// withholds most.
+    pub fn of_formula(formula: &str, parts: Vec<(String, Composed)>) -> Result<Composed, String> {
+        let estimated = parts.iter().any(|(_, c)| c.estimated);
+        let pulled = parts.iter().any(|(_, c)| c.pulled);
+        let withheld = parts.iter().map(|(_, c)| c.withheld).max().unwrap_or(0);
+        let components: std::collections::BTreeMap<String, Option<f64>> =
+            parts.into_iter().map(|(name, c)| (name, c.value)).collect();
+        let known = components.iter().filter_map(|(k, v)| Some((k.clone(), (*v)?))).collect();
+        let value = crate::indicator::evaluate_formula(formula, &known)?;
+        Ok(Composed { value, estimated, sources: Vec::new(), components, withheld, pulled })
+    }
+}
+
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }

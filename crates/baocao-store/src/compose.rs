@@ -291,18 +291,9 @@ impl<'a> ComposeContext<'a> {
                 })
                 .collect()
         };
-        let value = match baocao_core::restate::aggregate(&indicator.aggregation, &present, shares.len()) {
-            Ok(value) => value,
-            Err(e) => return Some(Err(e)),
-        };
-        Some(Ok(baocao_core::restate::Composed {
-            value,
-            estimated: shares.iter().any(|c| c.estimated),
-            sources: Vec::new(),
-            components: Default::default(),
-            withheld,
-            pulled: self.any_pulled(&indicator.code, period, shares),
-        }))
+        let summary = baocao_core::restate::Summary::of(&present);
+        let pulled = self.any_pulled(&indicator.code, period, shares);
+        Some(baocao_core::restate::Composed::of_summary(&indicator.aggregation, &summary, shares, withheld, pulled))
     }
 
     /// Whether the number of `indicator` of any unit of `shares` in
@@ -769,9 +760,7 @@ impl Db {
                     indicator.code
                 )));
             }
-            let mut components = std::collections::BTreeMap::new();
-            let (mut estimated, mut pulled) = (false, false);
-            let mut withheld = 0;
+            let mut parts = Vec::new();
             for name in baocao_core::indicator::formula_references(formula) {
                 let part = ctx.indicators.get(name).ok_or_else(|| {
                     StoreError::Conflict(format!(
@@ -780,14 +769,9 @@ impl Db {
                     ))
                 })?;
                 let composed = self.compose_indicator(ctx, part, code, period, structure_at, depth + 1).await?;
-                estimated |= composed.estimated;
-                pulled |= composed.pulled;
-                withheld = withheld.max(composed.withheld);
-                components.insert(name.to_string(), composed.value);
+                parts.push((name.to_string(), composed));
             }
-            let known: HashMap<String, f64> = components.iter().filter_map(|(k, v)| Some((k.clone(), (*v)?))).collect();
-            let value = baocao_core::indicator::evaluate_formula(formula, &known).map_err(StoreError::Conflict)?;
-            Ok(baocao_core::restate::Composed { value, estimated, sources: Vec::new(), components, withheld, pulled })
+            baocao_core::restate::Composed::of_formula(formula, parts).map_err(StoreError::Conflict)
         })
     }
 }

@@ -15,11 +15,10 @@
 //! over period by period, so that an export of years of data holds one
 //! period in memory.
 
+use baocao_core::restate::Contribution;
 use baocao_core::{Indicator, Period, Registry};
 use chrono::NaiveDate;
 use serde::Serialize;
-
-use baocao_core::restate::Contribution;
 
 use crate::compose::{Audience, ComposeContext, SharedContributions};
 use crate::{Db, StoreError};

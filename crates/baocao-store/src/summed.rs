@@ -2,8 +2,9 @@
 //! (every province of the country over years of months) has each plain
 //! figure's numbers added up where they are stored, and only the
 //! [`Summary`] of each (unit, indicator) comes back, aggregated by the same
-//! rule as any figure ([`baocao_core::restate::aggregate_summary`]); a
-//! formula is evaluated from its components' figures.
+//! rule as any figure ([`Composed::of_summary`]); a formula is evaluated
+//! from its components' figures ([`Composed::of_formula`]), as
+//! [`Db::compose_indicator`] does.
 //!
 //! Reading a national month's million numbers into maps by indicator and
 //! unit code took most of the time of such a table (2–2.5 s a month on
@@ -12,7 +13,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use baocao_core::restate::{Composed, Contribution, Summary, aggregate_summary};
+use baocao_core::restate::{Composed, Contribution, Summary};
 use baocao_core::{Indicator, Period};
 
 use crate::compose::Counting;
@@ -72,29 +73,15 @@ impl Sums {
         if depth > 8 {
             return None;
         }
-        let mut components = std::collections::BTreeMap::new();
-        let (mut estimated, mut pulled, mut most_withheld) = (false, false, 0);
+        let mut parts = Vec::new();
         for name in baocao_core::indicator::formula_references(formula) {
             let part = catalog.get(name)?;
-            let composed = match self.composed(position, part, catalog, (shares, withheld), depth + 1)? {
-                Ok(composed) => composed,
+            match self.composed(position, part, catalog, (shares, withheld), depth + 1)? {
+                Ok(composed) => parts.push((name.to_string(), composed)),
                 Err(e) => return Some(Err(e)),
-            };
-            estimated |= composed.estimated;
-            pulled |= composed.pulled;
-            most_withheld = most_withheld.max(composed.withheld);
-            components.insert(name.to_string(), composed.value);
+            }
         }
-        let known: HashMap<String, f64> = components.iter().filter_map(|(k, v)| Some((k.clone(), (*v)?))).collect();
-        let value = baocao_core::indicator::evaluate_formula(formula, &known);
-        Some(value.map(|value| Composed {
-            value,
-            estimated,
-            sources: Vec::new(),
-            components,
-            withheld: most_withheld,
-            pulled,
-        }))
+        Some(Composed::of_formula(formula, parts))
     }
 
     /// A plain indicator's figure from its sums, as
@@ -111,18 +98,8 @@ impl Sums {
         }
         let key = (position, indicator.code.clone());
         let summary = self.summaries.get(&key).copied().unwrap_or_default();
-        let value = match aggregate_summary(&indicator.aggregation, &summary, shares.len()) {
-            Ok(value) => value,
-            Err(e) => return Some(Err(e)),
-        };
-        Some(Ok(Composed {
-            value,
-            estimated: shares.iter().any(|c| c.estimated),
-            sources: Vec::new(),
-            components: Default::default(),
-            withheld,
-            pulled: self.pulled.contains(&key),
-        }))
+        let pulled = self.pulled.contains(&key);
+        Some(Composed::of_summary(&indicator.aggregation, &summary, shares, withheld, pulled))
     }
 }
 
