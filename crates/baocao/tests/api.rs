@@ -1074,6 +1074,26 @@ unit = "51"
     assert_eq!(app.post_as(Some("approver"), "/api/v1/reports", "application/json", approve).await.0, 200);
     let (_, official) = app.get(province).await;
     assert_eq!(official["value"].as_f64(), Some(7000.0), "{official}");
+    // A table summed by the database (as a national table is) leaves the
+    // indicators the agencies filed to the general way: the province's
+    // figure is still the department's, the same as in a table read into
+    // memory, while an indicator no report files is summed.
+    let csv = "dataelement,period,orgunit,catoptcombo,attroptcombo,value\nTHU_NGAN_SACH,202509,23317,default,,123.5\n";
+    assert_eq!(app.post("/api/v1/dataValueSets", "text/csv", csv).await.1["status"], "SUCCESS");
+    let table = "/api/v1/values/table?indicators=HS_TIEP_NHAN,THU_NGAN_SACH&org_unit=51&period=202509\
+                 &structure_at=2025-09-30&format=json";
+    app.db.db.sum_tables_above(usize::MAX);
+    let (status, in_memory) = app.get(table).await;
+    assert_eq!(status, 200, "{in_memory}");
+    app.db.db.sum_tables_above(0);
+    let (_, summed) = app.get(table).await;
+    app.db.db.sum_tables_above(usize::MAX);
+    assert_eq!(summed, in_memory);
+    let cell = |indicator: &str| {
+        let mut rows = summed.as_array().unwrap().iter().filter(|r| r["indicator"] == indicator && r["unit"] == "51");
+        rows.next().and_then(|r| r["value"].as_f64())
+    };
+    assert_eq!((cell("HS_TIEP_NHAN"), cell("THU_NGAN_SACH")), (Some(7000.0), Some(123.5)), "{summed}");
     let (_, page) = app.text_as("viewer", "/reports/BC_SO_TINH/H51.S01/202509").await;
     assert!(page.contains("Số liệu của báo cáo này là số liệu của Tỉnh Quảng Ngãi"), "{page}");
     let (_, page) = app.text_as("viewer", "/reports/BC_SO/H51.S02/202509").await;
