@@ -215,7 +215,7 @@ fn main() -> std::process::ExitCode {
             Command::Manual => manual(),
             Command::Doctor(args) => doctor::run(cli.db, cli.config.as_deref(), args).await,
             Command::Migrate(args) => migrate::run(&database_url(cli.db, "sqlite:baocao.db"), args).await,
-            Command::Registry(command) => with_db(cli.db, |db| Box::pin(registry::run(db, command))).await,
+            Command::Registry(command) => registry::run(cli.db, command).await,
             Command::Indicators(command) => with_db(cli.db, |db| Box::pin(data::indicators(db, command))).await,
             Command::Data(command) => with_db(cli.db, |db| Box::pin(data::data(db, command))).await,
             Command::Forms(command) => with_db(cli.db, |db| Box::pin(reports::forms(db, command))).await,

@@ -112,9 +112,27 @@ pub struct LoadArgs {
     format: Format,
 }
 
-pub async fn run(db: &Db, command: RegistryCommand) -> anyhow::Result<()> {
+/// Runs `command` on the database behind `db` (a URL, or the default).
+pub async fn run(db: Option<String>, command: RegistryCommand) -> anyhow::Result<()> {
     match command {
-        RegistryCommand::Load2025(args) => load_2025(db, args).await,
+        RegistryCommand::Load2025(args) => {
+            // The national files are read and checked on another core
+            // while the database is opened (and a new one migrated): the
+            // two are a load's longest steps before its writes, and neither
+            // needs the other.
+            let (dir, supplement) = (args.dir.clone(), args.supplement.clone());
+            let reading = tokio::task::spawn_blocking(move || {
+                Sources::from_dir(&dir, supplement.as_deref()).and_then(|sources| sources.read())
+            });
+            crate::with_db(db, |db| Box::pin(load_2025(db, args, reading))).await
+        }
+        command => crate::with_db(db, |db| Box::pin(on(db, command))).await,
+    }
+}
+
+async fn on(db: &Db, command: RegistryCommand) -> anyhow::Result<()> {
+    match command {
+        RegistryCommand::Load2025(_) => unreachable!("a load reads its files while the database opens: see `run`"),
         RegistryCommand::Apply { plan, dry_run, format } => apply(db, plan, dry_run, format).await,
         RegistryCommand::Revert { key } => {
             let delta = db.revert_reorganization(&crate::cli_actor(), &key).await?;
@@ -190,10 +208,14 @@ fn anomaly_counts(a: &Anomalies) -> BTreeMap<&'static str, usize> {
     ])
 }
 
-async fn load_2025(db: &Db, args: LoadArgs) -> anyhow::Result<()> {
+async fn load_2025(
+    db: &Db,
+    args: LoadArgs,
+    reading: tokio::task::JoinHandle<Result<vn_admin::NationalReform, baocao_ingest::Problems>>,
+) -> anyhow::Result<()> {
     let progress = Progress::new(args.format == Format::Json);
     progress.stage("đọc danh mục quốc gia");
-    let reform = Sources::from_dir(&args.dir, args.supplement.as_deref()).and_then(|s| s.read())?;
+    let reform = reading.await.context("đọc danh mục quốc gia")??;
     let counts = anomaly_counts(&reform.anomalies);
     if let Some(path) = &args.report {
         let text = serde_json::to_string_pretty(&reform.anomalies)?;
@@ -208,13 +230,14 @@ async fn load_2025(db: &Db, args: LoadArgs) -> anyhow::Result<()> {
         db.apply_reorganization(reform.baseline, &reform.reorganization, false, &crate::cli_actor(), &stage).await?;
     progress.stage("tóm tắt kết quả");
     let eff = vn_admin::effective_date();
-    let summary = LoadSummary {
-        already_loaded: outcome.already_applied,
-        before: db.count_units_by_level(eff.pred_opt().expect("a day before")).await?,
-        after: db.count_units_by_level(eff).await?,
-        lineage_edges: db.count_lineage(vn_admin::REFORM_KEY).await?,
-        anomalies: counts,
-    };
+    // Three reads of what was committed, at once (a pool's connections).
+    let (before, after, lineage_edges) = tokio::try_join!(
+        db.count_units_by_level(eff.pred_opt().expect("a day before")),
+        db.count_units_by_level(eff),
+        db.count_lineage(vn_admin::REFORM_KEY),
+    )?;
+    let summary =
+        LoadSummary { already_loaded: outcome.already_applied, before, after, lineage_edges, anomalies: counts };
     progress.finish();
     match args.format {
         Format::Json => output::json(&summary),
