@@ -329,7 +329,6 @@ fn column<'r, R, T>(rows: &'r [R], field: impl Fn(&'r R) -> T) -> Vec<T> {
     rows.iter().map(field).collect()
 }
 
-/// A unit version's identity: its code and the day it begins.
 /// Runs `statements` on SQLite in turn, each built while SQLite runs the
 /// one before on its connection's worker thread: building a national
 /// load's statements (binding 170,000 parameters) took about as long as
@@ -352,6 +351,7 @@ async fn pipelined<'q>(
     Ok(written)
 }
 
+/// A unit version's identity: its code and the day it begins.
 type Key<'a> = (&'a str, Option<NaiveDate>);
 
 fn id_of(ids: &HashMap<Key<'_>, i64>, code: &str, valid_from: Option<NaiveDate>) -> Result<i64, StoreError> {
