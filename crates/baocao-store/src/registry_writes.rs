@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::StoreError;
-use crate::sql::ROWS;
+use crate::sql::{ROWS, pipelined};
 
 /// A unit version to insert, in its final state.
 struct NewRow<'a> {
@@ -327,28 +327,6 @@ fn quoted(name: &str) -> String {
 /// One field of every row: what PostgreSQL receives as one array.
 fn column<'r, R, T>(rows: &'r [R], field: impl Fn(&'r R) -> T) -> Vec<T> {
     rows.iter().map(field).collect()
-}
-
-/// Runs `statements` on SQLite in turn, each built while SQLite runs the
-/// one before on its connection's worker thread: building a national
-/// load's statements (binding 170,000 parameters) took about as long as
-/// running them, one after the other, with one of two cores idle. Answers
-/// the rows they wrote.
-async fn pipelined<'q>(
-    conn: &mut SqliteConnection,
-    mut statements: impl Iterator<Item = QueryBuilder<'q, Sqlite>>,
-) -> Result<u64, StoreError> {
-    let mut written = 0;
-    let mut next = statements.next();
-    while let Some(mut statement) = next {
-        // `join` polls the execution first, which hands it to the worker,
-        // then builds the next statement meanwhile.
-        let (done, following) =
-            futures::future::join(statement.build().execute(&mut *conn), async { statements.next() }).await;
-        written += done?.rows_affected();
-        next = following;
-    }
-    Ok(written)
 }
 
 /// A unit version's identity: its code and the day it begins.

@@ -26,6 +26,28 @@ where
     list.push_unseparated(")");
 }
 
+/// Runs `statements` on SQLite in turn, each built while SQLite runs the
+/// one before on its connection's worker thread: building a national
+/// load's statements (binding 170,000 parameters) took about as long as
+/// running them, one after the other, with one of two cores idle; an
+/// import's values are written the same way. Answers the rows they wrote.
+pub(crate) async fn pipelined<'q>(
+    conn: &mut sqlx::SqliteConnection,
+    mut statements: impl Iterator<Item = QueryBuilder<'q, sqlx::Sqlite>>,
+) -> Result<u64, crate::StoreError> {
+    let mut written = 0;
+    let mut next = statements.next();
+    while let Some(mut statement) = next {
+        // `join` polls the execution first, which hands it to the worker,
+        // then builds the next statement meanwhile.
+        let (done, following) =
+            futures::future::join(statement.build().execute(&mut *conn), async { statements.next() }).await;
+        written += done?.rows_affected();
+        next = following;
+    }
+    Ok(written)
+}
+
 /// A unit row `u` in force on the day bound as `$1`.
 pub const IN_FORCE: &str = "(u.valid_from IS NULL OR u.valid_from <= $1) AND (u.valid_to IS NULL OR u.valid_to > $1)";
 

@@ -2,7 +2,8 @@
 //! once their indicator and unit have been resolved to row ids.
 //!
 //! SQLite receives rows as bound multi-row `VALUES` (its JSON functions
-//! parse an element again at each `->>`; a fifth of an import went there).
+//! parse an element again at each `->>`; a fifth of an import went there),
+//! each statement built while SQLite runs the one before.
 //! PostgreSQL receives one array a column, bound in the binary protocol and
 //! unpacked by `UNNEST`: nothing to escape or parse as text, one statement
 //! for tens of thousands of rows. Neither joins indicators or units any
@@ -12,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::StoreError;
-use crate::sql::ROWS;
+use crate::sql::{ROWS, pipelined};
 
 /// One checked value, ready to write.
 pub(crate) struct ValueRow {
@@ -63,7 +64,7 @@ async fn sqlite(
     // writer, so the rows above the largest id before are the new ones;
     // a replaced row keeps its id.
     let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM data_values").fetch_one(&mut *conn).await?;
-    for chunk in rows.chunks(ROWS) {
+    let inserts = rows.chunks(ROWS).map(|chunk| {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, value_num, comment, stored_at,
                 source_id, source_record) ",
@@ -81,8 +82,9 @@ async fn sqlite(
                 .push_bind(v.source_record.as_deref());
         });
         q.push(ON_CONFLICT);
-        q.build().execute(&mut *conn).await?;
-    }
+        q
+    });
+    pipelined(conn, inserts).await?;
     let new: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM data_values WHERE id > $1").bind(before).fetch_one(&mut *conn).await?;
     Ok(usize::try_from(new).unwrap_or(0))

@@ -101,3 +101,91 @@ async fn an_import_larger_than_one_statement_is_stored_whole_and_counted_once() 
     assert_eq!(stored.len(), 40);
     assert!(stored.values().all(|v| *v == 2.0), "{stored:?}");
 }
+
+/// A value names only an indicator, a unit and a source that exist, and
+/// none of them can go while a value names it. SQLite checks this with
+/// foreign keys; PostgreSQL with triggers that check each statement's rows
+/// at once (migration 0033): the same refusals, the same constraint names.
+#[tokio::test]
+async fn a_value_names_only_what_exists_and_what_it_names_stays() {
+    let (t, registry) = province().await;
+    import(&t.db, &registry, 1..3).await;
+    let copy = "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, stored_at, source_id)
+        SELECT indicator_id, unit_id, '202508', period_end, value, stored_at, source_id FROM data_values";
+    for (change, named) in [
+        (copy.replace("SELECT indicator_id,", "SELECT indicator_id + 1000,"), "indicator_id"),
+        (copy.replace("indicator_id, unit_id, '202508'", "indicator_id, unit_id + 100000, '202508'"), "unit_id"),
+        (copy.replace("stored_at, source_id FROM", "stored_at, source_id + 1000 FROM"), "source_id"),
+    ] {
+        let refused = execute(&t.db, &change).await.expect_err(&change);
+        refused_as_foreign_key(&t.url, &refused, named);
+    }
+    execute(&t.db, copy).await.unwrap();
+    for (delete, named) in [
+        ("DELETE FROM units WHERE code = '00002'", "unit_id"),
+        ("DELETE FROM indicators WHERE code = 'CT01'", "indicator_id"),
+        ("DELETE FROM value_sources", "source_id"),
+    ] {
+        let refused = execute(&t.db, delete).await.expect_err(delete);
+        refused_as_foreign_key(&t.url, &refused, named);
+    }
+    // A unit no value names still goes.
+    execute(&t.db, "DELETE FROM units WHERE code = '00040'").await.unwrap();
+    let copied: i64 = baocao_store::with_pool!(&t.db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM data_values WHERE period = '202508'"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(copied, 2);
+}
+
+async fn execute(db: &Db, sql: &str) -> Result<(), String> {
+    baocao_store::with_pool!(db, |pool| sqlx::query(sql).execute(pool).await.map(|_| ())).map_err(|e| e.to_string())
+}
+
+fn refused_as_foreign_key(url: &str, refused: &str, column: &str) {
+    if url.starts_with("postgres") {
+        assert!(refused.contains(&format!("data_values_{column}_fkey")), "{refused}");
+    } else {
+        assert!(refused.contains("FOREIGN KEY constraint failed"), "{refused}");
+    }
+}
+
+/// A writer and a deletion at the same time on PostgreSQL, either way
+/// round: the second waits for the first to commit, then is refused. A
+/// foreign key's check locks the row it finds; the triggers that replace
+/// them must too, or both would commit and leave a value naming nothing.
+#[tokio::test]
+async fn a_value_and_the_deletion_of_its_unit_at_once_do_not_both_commit() {
+    let (t, registry) = province().await;
+    if !t.url.starts_with("postgres") {
+        // One writer at a time: there is no race to lose.
+        return;
+    }
+    import(&t.db, &registry, 1..2).await;
+    let connect = || async { <sqlx::PgConnection as sqlx::Connection>::connect(&t.url).await.unwrap() };
+    let (mut first, mut second) = (connect().await, connect().await);
+    let write = "INSERT INTO data_values (indicator_id, unit_id, period, period_end, value, stored_at)
+        SELECT d.indicator_id, u.id, d.period, d.period_end, d.value, d.stored_at
+        FROM data_values d JOIN units first ON first.id = d.unit_id AND first.code = '00001', units u
+        WHERE u.code = $1";
+    let delete = "DELETE FROM units WHERE code = $1";
+    for (unit, statements) in [("00010", [write, delete]), ("00011", [delete, write])] {
+        sqlx::query("BEGIN").execute(&mut first).await.unwrap();
+        sqlx::query(statements[0]).bind(unit).execute(&mut first).await.unwrap();
+        let mut waiting = Box::pin(sqlx::query(statements[1]).bind(unit).execute(&mut second));
+        let early = tokio::time::timeout(std::time::Duration::from_millis(300), &mut waiting).await;
+        assert!(early.is_err(), "{unit}: the second statement waits for the first's transaction: {early:?}");
+        sqlx::query("COMMIT").execute(&mut first).await.unwrap();
+        let refused = waiting.await.unwrap_err().to_string();
+        assert!(refused.contains("data_values_unit_id_fkey"), "{unit}: {refused}");
+    }
+    let named: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM data_values d WHERE NOT EXISTS (SELECT 1 FROM units u WHERE u.id = d.unit_id)",
+    )
+    .fetch_one(&mut first)
+    .await
+    .unwrap();
+    assert_eq!(named, 0, "no value names a unit that is gone");
+}
